@@ -1,0 +1,67 @@
+"""Alembic environment for SQLite (batch mode, so ALTERs work) and PostgreSQL, both async."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from elearn.adapters.persistence.database import create_engine, is_sqlite
+from elearn.adapters.persistence.models import metadata
+
+config = context.config
+
+
+def _database_url() -> str:
+    url = config.attributes.get("database_url")
+    if url:
+        return str(url)
+    from elearn.entrypoints.settings import load_settings
+
+    return load_settings().effective_database_url
+
+
+def _configure(connection: Connection | None = None, *, url: str | None = None) -> None:
+    sqlite = is_sqlite(url or str(connection.engine.url))  # type: ignore[union-attr]
+    context.configure(
+        connection=connection,
+        url=url,
+        target_metadata=metadata,
+        render_as_batch=sqlite,
+        compare_type=True,
+        literal_binds=url is not None,
+        dialect_opts={"paramstyle": "named"} if url is not None else {},
+    )
+
+
+def run_migrations_offline() -> None:
+    _configure(url=_database_url())
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def _run_sync(connection: Connection) -> None:
+    _configure(connection)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_migrations_online() -> None:
+    engine = create_engine(_database_url(), pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run_sync)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run_sync(connection)
+    else:
+        asyncio.run(run_migrations_online())

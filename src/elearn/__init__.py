@@ -1,0 +1,1 @@
+"""elearn: the backend of an online learning and tutoring marketplace."""

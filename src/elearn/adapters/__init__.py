@@ -1,0 +1,1 @@
+"""Implementations of the application's ports: the only code that does I/O."""

@@ -1,0 +1,1 @@
+"""Background work: Dramatiq broker, the outbox relay, deliveries, dead jobs, the scheduler."""

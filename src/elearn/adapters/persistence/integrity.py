@@ -1,0 +1,42 @@
+"""Turns database constraint violations into the domain conflicts they stand for."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+
+from sqlalchemy.exc import IntegrityError
+
+from elearn.domain.identity.user import EmailTaken
+from elearn.domain.shared.errors import Conflict, DomainError
+
+# constraint name (as named by the metadata's naming convention) → the domain error it means
+CONSTRAINT_ERRORS: Mapping[str, Callable[[], DomainError]] = {
+    "uq_users_email": lambda: EmailTaken("that email address already has an account"),
+}
+
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w.]+(?:, [\w.]+)*)")
+
+
+def constraint_name(error: IntegrityError) -> str | None:
+    orig = error.orig
+    # asyncpg reports the constraint by name (through SQLAlchemy's adapter, on __cause__).
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        name = getattr(candidate, "constraint_name", None)
+        if name:
+            return str(name)
+    # SQLite only says which columns: rebuild the conventional name uq_<table>_<column>.
+    match = _SQLITE_UNIQUE.search(str(orig))
+    if match:
+        first = match.group(1).split(", ")[0]
+        table, column = first.split(".", 1)
+        return f"uq_{table}_{column}"
+    return None
+
+
+def domain_error_for(error: IntegrityError) -> DomainError:
+    name = constraint_name(error)
+    factory = CONSTRAINT_ERRORS.get(name or "")
+    if factory is not None:
+        return factory()
+    return Conflict("the change conflicts with existing data")

@@ -1,0 +1,92 @@
+"""The SQLAlchemy unit of work: one transaction per use case, events into the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from elearn.adapters.persistence.database import WRITE_TRANSACTION
+from elearn.adapters.persistence.events import EventCodec
+from elearn.adapters.persistence.integrity import domain_error_for
+from elearn.adapters.persistence.models import OutboxDeliveryRow, OutboxMessageRow
+from elearn.adapters.persistence.repositories import SqlaUserRepository, TrackingRepository
+from elearn.domain.shared.events import DomainEvent
+
+
+class SqlaUnitOfWork:
+    """Wraps one session. ``subscriptions`` maps an event type to the names of the handlers that
+    must see it: one delivery row per handler is written with the event, so each handler is
+    retried, dead-lettered and made idempotent on its own."""
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        codec: EventCodec,
+        subscriptions: Mapping[str, Sequence[str]],
+        after_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self._session_factory = session_factory
+        self._codec = codec
+        self._subscriptions = subscriptions
+        self._after_commit = after_commit
+        self._published: list[DomainEvent] = []
+
+    async def __aenter__(self) -> Self:
+        self.session = self._session_factory()
+        await self.session.connection(execution_options=WRITE_TRANSACTION)
+        self.users = SqlaUserRepository(self.session)
+        self._repositories: list[TrackingRepository] = [self.users]  # type: ignore[type-arg]
+        self._published = []
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.session.rollback()  # a no-op after commit
+        finally:
+            await self.session.close()
+
+    def publish(self, *events: DomainEvent) -> None:
+        self._published.extend(events)
+
+    async def commit(self) -> None:
+        for repository in self._repositories:
+            repository.write_back()
+        events = list(self._published)
+        for repository in self._repositories:
+            for aggregate in repository.seen:
+                events.extend(aggregate.pull_events())
+        self._published = []
+        for event in events:
+            self._store(event)
+        try:
+            await self.session.commit()
+        except IntegrityError as error:
+            await self.session.rollback()
+            raise domain_error_for(error) from error
+        if events and self._after_commit is not None:
+            self._after_commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+    def _store(self, event: DomainEvent) -> None:
+        message = OutboxMessageRow(
+            id=event.event_id,
+            event_type=event.event_type,
+            payload=self._codec.encode(event),
+            occurred_at=event.occurred_at,
+        )
+        message.deliveries = [
+            OutboxDeliveryRow(handler=handler, status="pending")
+            for handler in self._subscriptions.get(event.event_type, ())
+        ]
+        self.session.add(message)

@@ -1,0 +1,65 @@
+"""Ports shared by every context: what use cases need from the outside world.
+
+Each is a Protocol named by capability; adapters implement them, the composition root wires
+them. Context-specific repositories live beside their use cases.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol, Self
+from uuid import UUID
+
+from elearn.domain.shared.events import DomainEvent
+
+if TYPE_CHECKING:
+    from elearn.application.identity.ports import UserRepository
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware, in UTC."""
+        ...
+
+
+class IdGenerator(Protocol):
+    def new_id(self) -> UUID: ...
+
+
+class UnitOfWork(Protocol):
+    """One business transaction: everything written through it commits together or not at all.
+
+    Events recorded by aggregates loaded or added through its repositories, and events passed to
+    ``publish``, are stored in the outbox in the same transaction as the state they describe.
+    Leaving the ``async with`` block without ``commit()`` rolls everything back.
+    """
+
+    users: UserRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def publish(self, *events: DomainEvent) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+class PasswordHasher(Protocol):
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, stored_hash: str, password: str) -> bool: ...
+
+    def needs_rehash(self, stored_hash: str) -> bool: ...

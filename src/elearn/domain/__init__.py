@@ -1,0 +1,1 @@
+"""The business: entities, value objects, policies and events. Standard library only."""

@@ -1,0 +1,45 @@
+"""Domain errors. Each carries a stable ``code`` that the HTTP layer turns into a problem type."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A business rule refused the operation.
+
+    ``code`` is stable and machine-readable (kebab-case); the message is for humans.
+    """
+
+    code: str = "domain-error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else self.code
+
+
+class RuleViolation(DomainError):
+    """Valid input that a rule rejects (HTTP 422)."""
+
+    code = "rule-violation"
+
+
+class Conflict(DomainError):
+    """The operation conflicts with the current state: a duplicate, a double booking (HTTP 409)."""
+
+    code = "conflict"
+
+
+class IllegalTransition(Conflict):
+    """A state machine was asked for a move it does not allow."""
+
+    code = "illegal-transition"
+
+    def __init__(self, machine: str, current: str, action: str) -> None:
+        super().__init__(f"cannot {action} a {machine} that is {current}")
+        self.machine = machine
+        self.current = current
+        self.action = action

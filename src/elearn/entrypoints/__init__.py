@@ -1,0 +1,1 @@
+"""Thin entrypoints: HTTP (Litestar), Dramatiq workers, the CLI; the composition root."""

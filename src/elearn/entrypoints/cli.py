@@ -1,0 +1,255 @@
+"""The ``elearn`` command: serve, worker, scheduler, migrate, seed-demo, create-admin, jobs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+from uuid import UUID
+
+from elearn.entrypoints.settings import Settings, SettingsError, load_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"elearn: configuration error: {error}", file=sys.stderr)
+        return 2
+    from elearn.entrypoints.logging import configure_logging
+
+    configure_logging(settings)
+    try:
+        return int(args.run(settings, args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="elearn", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="migrate, optionally seed demo data, and serve the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="seed demo data into an empty database")
+    serve.add_argument("--no-migrate", action="store_true", help="skip `migrate` before serving")
+    serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser("worker", help="run Dramatiq worker processes (needs Redis)")
+    worker.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    worker.add_argument("--threads", type=int, default=4)
+    worker.set_defaults(run=_worker)
+
+    scheduler = commands.add_parser(
+        "scheduler", help="fire periodic jobs and relay the outbox (needs Redis)"
+    )
+    scheduler.set_defaults(run=_scheduler)
+
+    migrate = commands.add_parser("migrate", help="upgrade the database to the latest revision")
+    migrate.add_argument("revision", nargs="?", default="head")
+    migrate.set_defaults(run=_migrate)
+
+    seed = commands.add_parser("seed-demo", help="create demo accounts (skips what exists)")
+    seed.set_defaults(run=_seed_demo)
+
+    admin = commands.add_parser("create-admin", help="create an admin account")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--full-name", required=True)
+    admin.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    admin.set_defaults(run=_create_admin)
+
+    jobs = commands.add_parser("jobs", help="inspect and retry dead background jobs")
+    job_commands = jobs.add_subparsers(required=True, metavar="ACTION")
+    dead = job_commands.add_parser("dead", help="list jobs that failed every retry")
+    dead.add_argument("--all", action="store_true", help="include jobs already retried")
+    dead.set_defaults(run=_jobs_dead)
+    retry = job_commands.add_parser("retry", help="send a dead job again")
+    retry.add_argument("job_id", type=UUID)
+    retry.set_defaults(run=_jobs_retry)
+    discard = job_commands.add_parser("discard", help="forget a dead job")
+    discard.add_argument("job_id", type=UUID)
+    discard.set_defaults(run=_jobs_discard)
+    return parser
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from elearn.entrypoints.http.app import create_app
+
+    if not args.no_migrate:
+        _migrate(settings, argparse.Namespace(revision="head"))
+    if args.demo:
+        _seed_demo(settings, args)
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        loop="auto",
+        http="auto",
+        proxy_headers=True,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+    return 0
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.redis_url:
+        print(
+            "elearn: the worker needs ELEARN_REDIS_URL; without Redis, `elearn serve` runs jobs "
+            "in its own process",
+            file=sys.stderr,
+        )
+        return 2
+    command = [
+        sys.executable, "-m", "dramatiq", "elearn.entrypoints.workers.app",
+        "--processes", str(args.processes), "--threads", str(args.threads),
+        "--queues", "events", "periodic",
+    ]  # fmt: skip
+    os.execv(sys.executable, command)  # noqa: S606 - replaces this process with Dramatiq's
+    return 0  # pragma: no cover
+
+
+def _scheduler(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.redis_url:
+        print(
+            "elearn: the scheduler needs ELEARN_REDIS_URL; without Redis, `elearn serve` "
+            "schedules in its own process",
+            file=sys.stderr,
+        )
+        return 2
+    from elearn.adapters.jobs.scheduler import PeriodicScheduler
+    from elearn.entrypoints.bootstrap import bootstrap
+
+    async def run() -> None:
+        container = bootstrap(settings)
+        scheduler = PeriodicScheduler(
+            container.sessions, container.broker, container.clock, list(container.periodic_jobs.values())
+        )
+        try:
+            await asyncio.gather(scheduler.run(), container.relay.run())
+        finally:
+            await container.dispose()
+
+    asyncio.run(run())
+    return 0
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from elearn.adapters.persistence.migrations import find_migrations_dir, upgrade
+
+    asyncio.run(
+        upgrade(settings.effective_database_url, find_migrations_dir(settings.migrations_dir), args.revision)
+    )
+    return 0
+
+
+def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from elearn.entrypoints.demo import seed_demo
+
+    for line in asyncio.run(seed_demo(settings)):
+        print(line)
+    return 0
+
+
+def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    from elearn.application.actor import Actor
+    from elearn.application.identity.accounts import CreateAccount
+    from elearn.domain.identity.roles import Role
+    from elearn.domain.shared.errors import DomainError
+    from elearn.entrypoints.bootstrap import bootstrap
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("password: ")
+        if password != getpass.getpass("again: "):
+            print("elearn: the passwords differ", file=sys.stderr)
+            return 2
+
+    async def run() -> UUID:
+        container = bootstrap(settings)
+        try:
+            command = CreateAccount(
+                email=args.email, password=password, full_name=args.full_name, role=Role.ADMIN
+            )
+            return await container.create_account(Actor.system(), command)
+        finally:
+            await container.dispose()
+
+    try:
+        user_id = asyncio.run(run())
+    except DomainError as error:
+        print(f"elearn: {error.message}", file=sys.stderr)
+        return 1
+    print(f"created admin {args.email} ({user_id})")
+    return 0
+
+
+def _with_dead_jobs(settings: Settings, action: str, job_id: UUID | None = None) -> int:
+    from elearn.entrypoints.bootstrap import bootstrap
+
+    async def run() -> int:
+        container = bootstrap(settings)
+        try:
+            store = container.dead_jobs
+            if action == "list":
+                return _print_dead_jobs(await store.list(include_retried=job_id is not None))
+            assert job_id is not None
+            if action == "retry":
+                broker = container.broker if settings.redis_url else None
+                try:
+                    done = await store.retry(job_id, broker)
+                except LookupError as error:
+                    print(f"elearn: {error}", file=sys.stderr)
+                    return 1
+            else:
+                done = await store.discard(job_id)
+            if not done:
+                print(f"elearn: no dead job {job_id} waiting for that", file=sys.stderr)
+                return 1
+            print(f"{action}: {job_id}")
+            return 0
+        finally:
+            await container.dispose()
+
+    return asyncio.run(run())
+
+
+def _print_dead_jobs(jobs: Sequence[object]) -> int:
+    if not jobs:
+        print("no dead jobs")
+    for job in jobs:
+        retried = f" retried {job.retried_at:%Y-%m-%d %H:%M}" if job.retried_at else ""  # type: ignore[attr-defined]
+        print(
+            f"{job.id}  {job.failed_at:%Y-%m-%d %H:%M:%S}  {job.actor_name}{job.message['args']}"  # type: ignore[attr-defined]
+            f"{retried}\n    {job.last_error}"  # type: ignore[attr-defined]
+        )
+    return 0
+
+
+def _jobs_dead(settings: Settings, args: argparse.Namespace) -> int:
+    return _with_dead_jobs(settings, "list", UUID(int=0) if args.all else None)
+
+
+def _jobs_retry(settings: Settings, args: argparse.Namespace) -> int:
+    return _with_dead_jobs(settings, "retry", args.job_id)
+
+
+def _jobs_discard(settings: Settings, args: argparse.Namespace) -> int:
+    return _with_dead_jobs(settings, "discard", args.job_id)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import dramatiq
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+
+from elearn.adapters.health import DatabaseProbe, RedisProbe
+from elearn.adapters.jobs.scheduler import PeriodicScheduler
+from elearn.entrypoints.bootstrap import Container, bootstrap
+from elearn.entrypoints.http.docs import openapi_config, openapi_document
+from elearn.entrypoints.http.health import HealthController
+from elearn.entrypoints.http.middleware import RequestContextMiddleware, require_declared_media_type
+from elearn.entrypoints.http.problems import EXCEPTION_HANDLERS
+from elearn.entrypoints.logging import configure_logging
+from elearn.entrypoints.settings import Settings, load_settings
+from elearn.entrypoints.workers.actors import WorkerRuntime, register_actors
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    container: Container | None = None,
+    configure_logs: bool = True,
+    run_background: bool = True,
+) -> Litestar:
+    """Builds the API. Without a container one is bootstrapped from settings at start-up.
+
+    With no Redis configured (the embedded default) the app also runs the Dramatiq worker and
+    the periodic scheduler in its own process; with Redis, those are ``elearn worker`` and
+    ``elearn scheduler`` processes and the app only relays its outbox.
+    """
+    settings = settings or (container.settings if container else load_settings())
+    if configure_logs:
+        configure_logging(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        owned = container is None
+        c = container or bootstrap(settings)
+        app.state.container = c
+        probes: list[Any] = [DatabaseProbe(c.engine)]
+        if settings.redis_url:
+            probes.append(RedisProbe(settings.redis_url))
+        app.state.probes = probes
+        worker: dramatiq.Worker | None = None
+        runtime: WorkerRuntime | None = None
+        try:
+            if run_background:
+                if not settings.redis_url:
+                    runtime = WorkerRuntime(settings, c.broker)
+                    register_actors(c.broker, runtime)
+                    worker = dramatiq.Worker(
+                        c.broker, worker_threads=settings.jobs_in_process_threads, worker_timeout=200
+                    )
+                    worker.start()
+                    # The in-memory queue died with the last process: send again what it held.
+                    await c.relay.redispatch_unfinished()
+                    scheduler = PeriodicScheduler(
+                        c.sessions, c.broker, c.clock, list(c.periodic_jobs.values())
+                    )
+                    c.start_background(scheduler.run(), "scheduler")
+                c.start_background(c.relay.run(), "outbox-relay")
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+            for probe in probes:
+                if isinstance(probe, RedisProbe):
+                    await probe.close()
+            if owned:
+                await c.dispose()
+            else:
+                await _stop_background(c)
+
+    api = Router(path=API_PREFIX, route_handlers=[])
+    return Litestar(
+        route_handlers=[HealthController, openapi_document, api],
+        lifespan=[lifespan],
+        state=State({"settings": settings}),
+        exception_handlers=EXCEPTION_HANDLERS,
+        before_request=require_declared_media_type,
+        middleware=[DefineMiddleware(RequestContextMiddleware, hsts=settings.is_production)],
+        cors_config=CORSConfig(
+            allow_origins=settings.cors_allowed_origins,
+            allow_credentials=False,
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
+        if settings.cors_allowed_origins
+        else None,
+        openapi_config=openapi_config(settings),
+        request_max_body_size=settings.max_request_body_bytes,
+        debug=False,
+    )
+
+
+async def _stop_background(c: Container) -> None:
+    for task in list(c._background):  # noqa: SLF001 - the container's own task list
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+    c._background.clear()  # noqa: SLF001

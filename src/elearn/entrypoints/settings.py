@@ -1,0 +1,213 @@
+"""Typed settings from ``ELEARN_*`` environment variables and an optional ``.env`` file.
+
+A bad value stops the process with one line naming the variable and what it expects. Secret
+values never appear in a repr, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import msgspec
+from dotenv import dotenv_values
+
+PREFIX = "ELEARN_"
+# Variables read by the test suite, not by the application.
+_IGNORED_PREFIXES = ("ELEARN_TEST_",)
+DEFAULT_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0000"  # noqa: S105
+SECRET_FIELDS = frozenset({"jwt_secret", "smtp_password", "stripe_secret_key", "stripe_webhook_secret", "media_signing_key"})
+
+Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
+PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class SettingsError(Exception):
+    """One line naming the variable and what it expects."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    env: Literal["development", "test", "production"] = "development"
+    app_name: str = "elearn"
+    public_url: str = "http://127.0.0.1:8000"
+    var_dir: Annotated[str, msgspec.Meta(min_length=1)] = "var"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+
+    database_url: str = ""
+    database_pool_size: Annotated[int, msgspec.Meta(ge=1, le=500)] = 20
+    database_echo: bool = False
+    migrations_dir: str = ""
+    redis_url: str = ""
+
+    jwt_secret: Annotated[str, msgspec.Meta(min_length=32)] = DEFAULT_JWT_SECRET
+    jwt_access_ttl_seconds: Annotated[int, msgspec.Meta(ge=60, le=86_400)] = 900
+    jwt_refresh_ttl_seconds: Annotated[int, msgspec.Meta(ge=3_600)] = 30 * 86_400
+    media_signing_key: str = ""
+
+    cors_allowed_origins: list[str] = msgspec.field(default_factory=list)
+    max_request_body_bytes: PositiveInt = 1024 * 1024
+
+    mail_backend: Literal["file", "smtp"] = "file"
+    mail_sender: str = "elearn <no-reply@elearn.localhost>"
+    mail_outbox_dir: str = ""
+    smtp_host: str = ""
+    smtp_port: Port = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+
+    payments_backend: Literal["sandbox", "stripe"] = "sandbox"
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+
+    storage_dir: str = ""
+
+    jobs_max_retries: Annotated[int, msgspec.Meta(ge=0, le=100)] = 8
+    jobs_min_backoff_ms: PositiveInt = 1_000
+    jobs_max_backoff_ms: PositiveInt = 15 * 60_000
+    jobs_in_process_threads: Annotated[int, msgspec.Meta(ge=1, le=64)] = 2
+
+    # ---- derived values -------------------------------------------------------------------
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{(self.var_path / 'elearn.db').as_posix()}"
+
+    @property
+    def var_path(self) -> Path:
+        return Path(self.var_dir)
+
+    @property
+    def effective_mail_outbox_dir(self) -> Path:
+        return Path(self.mail_outbox_dir) if self.mail_outbox_dir else self.var_path / "outbox"
+
+    @property
+    def effective_storage_dir(self) -> Path:
+        return Path(self.storage_dir) if self.storage_dir else self.var_path / "files"
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in self.redacted().items())
+        return f"Settings({shown})"
+
+    __str__ = __repr__
+
+    def redacted(self) -> dict[str, Any]:
+        """Every setting, with secrets masked and passwords removed from URLs: safe to log."""
+        values = msgspec.structs.asdict(self)
+        for name in SECRET_FIELDS:
+            if values.get(name):
+                values[name] = "***"
+        for name in ("database_url", "redis_url"):
+            values[name] = _mask_url_password(values[name])
+        return values
+
+
+_URL_PASSWORD = re.compile(r"(?<=://)([^:/@]*):([^@]*)@")
+
+
+def _mask_url_password(url: str) -> str:
+    return _URL_PASSWORD.sub(lambda m: f"{m.group(1)}:***@", url)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
+) -> Settings:
+    """Reads ``ELEARN_*`` variables (the environment wins over ``env_file``) and validates them."""
+    source: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        source.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    source.update(os.environ if environ is None else environ)
+
+    raw: dict[str, Any] = {}
+    fields = {field.name: field for field in msgspec.structs.fields(Settings)}
+    for key, value in source.items():
+        if not key.startswith(PREFIX) or key.startswith(_IGNORED_PREFIXES):
+            continue
+        name = key[len(PREFIX) :].lower()
+        if name not in fields:
+            raise SettingsError(f"{key}: not a known setting (see the configuration table in README.md)")
+        if name == "cors_allowed_origins":
+            raw[name] = [item.strip() for item in value.split(",") if item.strip()]
+        else:
+            raw[name] = value
+
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as error:
+        raise SettingsError(_describe(error, raw)) from None
+    _check_coherence(settings)
+    return settings
+
+
+_AT_FIELD = re.compile(r"\s*-\s*at `\$\.(\w+)`")
+_TYPE_WORDS = {int: "an integer", bool: "true or false", str: "text"}
+
+
+def _describe(error: msgspec.ValidationError, raw: Mapping[str, Any]) -> str:
+    text = str(error)
+    match = _AT_FIELD.search(text)
+    if not match:
+        return f"invalid settings: {text}"
+    name = match.group(1)
+    variable = PREFIX + name.upper()
+    problem = _AT_FIELD.sub("", text).replace("`", "")
+    expected = _expected(name)
+    if any(word in problem for word in ("<", ">", "length")):
+        expected = problem[0].lower() + problem[1:]
+    if name in SECRET_FIELDS:
+        return f"{variable}: {expected}"
+    return f"{variable}: expected {expected.removeprefix('expected ')}, got {raw.get(name)!r}"
+
+
+def _expected(name: str) -> str:
+    hint = typing.get_type_hints(Settings)[name]
+    if typing.get_origin(hint) is Literal:
+        return "one of " + ", ".join(str(choice) for choice in typing.get_args(hint))
+    for kind, words in _TYPE_WORDS.items():
+        if hint is kind or kind in typing.get_args(hint):
+            return words
+    return "a valid value"
+
+
+def _check_coherence(settings: Settings) -> None:
+    if settings.mail_backend == "smtp" and not settings.smtp_host:
+        raise SettingsError("ELEARN_SMTP_HOST: required when ELEARN_MAIL_BACKEND=smtp")
+    if settings.payments_backend == "stripe" and not (
+        settings.stripe_secret_key and settings.stripe_webhook_secret
+    ):
+        raise SettingsError(
+            "ELEARN_STRIPE_SECRET_KEY and ELEARN_STRIPE_WEBHOOK_SECRET: required when "
+            "ELEARN_PAYMENTS_BACKEND=stripe"
+        )
+    for url_name in ("database_url", "redis_url"):
+        url = getattr(settings, url_name)
+        if url and "://" not in url:
+            raise SettingsError(f"{PREFIX}{url_name.upper()}: expected a URL like scheme://host/...")
+    if settings.database_url and not settings.database_url.startswith(
+        ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+    ):
+        raise SettingsError(
+            "ELEARN_DATABASE_URL: expected sqlite+aiosqlite:///path or postgresql+asyncpg://..."
+        )
+    if not settings.is_production:
+        return
+    if settings.jwt_secret == DEFAULT_JWT_SECRET:
+        raise SettingsError("ELEARN_JWT_SECRET: set a secret of your own (32+ characters) in production")
+    if not settings.database_url.startswith("postgresql+asyncpg://"):
+        raise SettingsError("ELEARN_DATABASE_URL: production runs on PostgreSQL (postgresql+asyncpg://...)")
+    if settings.mail_backend != "smtp":
+        raise SettingsError("ELEARN_MAIL_BACKEND: production sends mail over SMTP (set smtp and ELEARN_SMTP_HOST)")
+    if settings.payments_backend != "stripe":
+        raise SettingsError(
+            "ELEARN_PAYMENTS_BACKEND: production takes payments through Stripe (set stripe and its keys)"
+        )
+    if len(settings.media_signing_key) < 32:
+        raise SettingsError("ELEARN_MEDIA_SIGNING_KEY: set a key of your own (32+ characters) in production")

@@ -1,0 +1,83 @@
+"""Dramatiq actors: thin wrappers that find the container for this event loop and call in."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+import dramatiq
+from dramatiq.asyncio import get_event_loop_thread
+
+from elearn.adapters.jobs.broker import (
+    DELIVER_OUTBOX_ACTOR,
+    EVENTS_QUEUE,
+    PERIODIC_QUEUE,
+    RUN_PERIODIC_ACTOR,
+    set_dead_job_sink,
+)
+from elearn.entrypoints.bootstrap import Container, bootstrap
+from elearn.entrypoints.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class WorkerRuntime:
+    """Builds the worker's container lazily, inside Dramatiq's event loop thread, so its
+    database connections belong to the loop that uses them."""
+
+    def __init__(
+        self, settings: Settings, broker: dramatiq.Broker, **bootstrap_options: Any
+    ) -> None:
+        self.settings = settings
+        self.broker = broker
+        self._options: Mapping[str, Any] = bootstrap_options
+        self._container: Container | None = None
+        self._lock: asyncio.Lock | None = None
+
+    async def container(self) -> Container:
+        if self._container is None:
+            self._lock = self._lock or asyncio.Lock()
+            async with self._lock:
+                if self._container is None:
+                    self._container = bootstrap(self.settings, broker=self.broker, **self._options)
+        return self._container
+
+    def record_dead_job(self, message: dramatiq.Message[Any], error: str) -> None:
+        loop_thread = get_event_loop_thread()
+        if loop_thread is None:
+            logger.error("dead job %s not recorded: no event loop thread", message.message_id)
+            return
+
+        async def record() -> None:
+            await (await self.container()).dead_jobs.record(message, error)
+
+        loop_thread.run_coroutine(record())
+
+    async def dispose(self) -> None:
+        if self._container is not None:
+            await self._container.dispose()
+            self._container = None
+
+
+def register_actors(broker: dramatiq.Broker, runtime: WorkerRuntime) -> None:
+    async def deliver_outbox_message(delivery_id: str) -> None:
+        container = await runtime.container()
+        await container.deliveries().deliver(UUID(delivery_id))
+
+    async def run_periodic_job(job_name: str, slot: str) -> None:
+        container = await runtime.container()
+        job = container.periodic_jobs.get(job_name)
+        if job is None:
+            logger.warning("periodic job %s (slot %s) is not registered here", job_name, slot)
+            return
+        await job.run()
+
+    for fn, name, queue in (
+        (deliver_outbox_message, DELIVER_OUTBOX_ACTOR, EVENTS_QUEUE),
+        (run_periodic_job, RUN_PERIODIC_ACTOR, PERIODIC_QUEUE),
+    ):
+        dramatiq.Actor(fn, broker=broker, actor_name=name, queue_name=queue, priority=0, options={})
+    set_dead_job_sink(broker, runtime.record_dead_job)

@@ -44,5 +44,5 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level)
     # Our middleware writes the access log, with the request id; uvicorn's would say less.
     logging.getLogger("uvicorn.access").disabled = True
-    for noisy in ("sqlalchemy.engine", "aiosqlite", "asyncio"):
+    for noisy in ("sqlalchemy.engine", "aiosqlite", "asyncio", "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -102,6 +102,7 @@ def create_app(
         else None,
         openapi_config=openapi_config(settings),
         request_max_body_size=settings.max_request_body_bytes,
+        logging_config=None,
         debug=False,
     )
 

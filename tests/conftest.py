@@ -1,0 +1,159 @@
+"""Shared fixtures. Integration tests run against real SQLite and PostgreSQL databases and a real
+Redis. Outside CI, a missing PostgreSQL or Redis skips those tests with a message saying how to
+enable them; under CI=true it fails them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from elearn.adapters.persistence.database import create_engine
+from elearn.adapters.persistence.migrations import find_migrations_dir, upgrade
+from elearn.adapters.persistence.models import metadata
+from elearn.entrypoints.settings import Settings
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TEST_DATABASE_URL = os.environ.get("ELEARN_TEST_DATABASE_URL", "")
+TEST_REDIS_URL = os.environ.get("ELEARN_TEST_REDIS_URL", "")
+MIGRATIONS = find_migrations_dir()
+
+
+def unavailable(what: str, how: str) -> None:
+    message = f"{what} is not available: {how}"
+    if IN_CI:
+        pytest.fail(f"CI needs {message}", pytrace=False)
+    pytest.skip(message)
+
+
+# ---- PostgreSQL -----------------------------------------------------------------------------
+_postgres_state: dict[str, str | None] = {}
+
+
+async def _reset_postgres(url: str) -> None:
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()
+    await upgrade(url, MIGRATIONS)
+
+
+def postgres_url() -> str:
+    """The test PostgreSQL, migrated to head once per run."""
+    if not TEST_DATABASE_URL:
+        unavailable(
+            "PostgreSQL",
+            "set ELEARN_TEST_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test",
+        )
+    if "error" not in _postgres_state:
+        try:
+            asyncio.run(_reset_postgres(TEST_DATABASE_URL))
+            _postgres_state["error"] = None
+        except Exception as error:  # noqa: BLE001 - reported as the reason to skip or fail
+            _postgres_state["error"] = f"{type(error).__name__}: {error}"
+    if _postgres_state["error"]:
+        unavailable("PostgreSQL", f"{TEST_DATABASE_URL} answered {_postgres_state['error']}")
+    return TEST_DATABASE_URL
+
+
+async def truncate_all(url: str) -> None:
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+            await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
+
+
+# ---- SQLite ---------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database migrated to head once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "elearn.db"
+    asyncio.run(upgrade(f"sqlite+aiosqlite:///{path}", MIGRATIONS))
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "elearn.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    url = postgres_url()
+    asyncio.run(truncate_all(url))
+    yield url
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "elearn.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+# ---- Redis ----------------------------------------------------------------------------------
+@pytest.fixture
+def redis_url() -> str:
+    if not TEST_REDIS_URL:
+        unavailable("Redis", "set ELEARN_TEST_REDIS_URL=redis://127.0.0.1:6379/15")
+    import redis
+
+    client = redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        unavailable("Redis", f"{TEST_REDIS_URL} answered {error}")
+    finally:
+        client.close()
+    return TEST_REDIS_URL
+
+
+@pytest.fixture
+def broker_namespace() -> str:
+    """A Redis key namespace per test, so tests never see each other's queues."""
+    return f"elearn-test-{uuid.uuid4().hex[:12]}"
+
+
+# ---- application ----------------------------------------------------------------------------
+def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "env": "test",
+        "var_dir": str(tmp_path / "var"),
+        "database_url": database_url,
+        "database_pool_size": 5,
+        "log_format": "console",
+        "jobs_min_backoff_ms": 10,
+        "jobs_max_backoff_ms": 50,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url)
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[object]:
+    """The real app, lifespan and all, over an in-memory ASGI transport."""
+    from litestar.testing import AsyncTestClient
+
+    from elearn.entrypoints.http.app import create_app
+
+    app = create_app(settings, configure_logs=False)
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+        yield test_client

@@ -6,10 +6,11 @@ values never appear in a repr, a log line or an error message.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -20,7 +21,15 @@ PREFIX = "ELEARN_"
 # Variables read by the test suite, not by the application.
 _IGNORED_PREFIXES = ("ELEARN_TEST_",)
 DEFAULT_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0000"  # noqa: S105
-SECRET_FIELDS = frozenset({"jwt_secret", "smtp_password", "stripe_secret_key", "stripe_webhook_secret", "media_signing_key"})
+SECRET_FIELDS = frozenset(
+    {
+        "jwt_secret",
+        "smtp_password",
+        "stripe_secret_key",
+        "stripe_webhook_secret",
+        "media_signing_key",
+    }
+)
 
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
 PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
@@ -79,7 +88,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     @property
     def effective_database_url(self) -> str:
-        return self.database_url or f"sqlite+aiosqlite:///{(self.var_path / 'elearn.db').as_posix()}"
+        return (
+            self.database_url or f"sqlite+aiosqlite:///{(self.var_path / 'elearn.db').as_posix()}"
+        )
 
     @property
     def var_path(self) -> Path:
@@ -99,6 +110,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     __str__ = __repr__
 
+    def __rich_repr__(self) -> Iterator[tuple[str, Any]]:
+        # msgspec's own would show every field as it is, secrets included, to rich and structlog.
+        yield from self.redacted().items()
+
     def redacted(self) -> dict[str, Any]:
         """Every setting, with secrets masked and passwords removed from URLs: safe to log."""
         values = msgspec.structs.asdict(self)
@@ -110,11 +125,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return values
 
 
-_URL_PASSWORD = re.compile(r"(?<=://)([^:/@]*):([^@]*)@")
+_QUERY_PASSWORD = re.compile(r"(?i)([?&](?:password|passwd|pwd)=)[^&#]*")
 
 
 def _mask_url_password(url: str) -> str:
-    return _URL_PASSWORD.sub(lambda m: f"{m.group(1)}:***@", url)
+    """Masks ``user:password@`` and a ``password=`` query parameter.
+
+    The password ends at the *last* ``@``: a password with an unencoded ``@``, ``/`` or ``:``
+    is still masked whole. When unsure, more is hidden rather than less.
+    """
+    scheme, separator, rest = url.partition("://")
+    if separator and "@" in rest:
+        userinfo, _, host_and_path = rest.rpartition("@")
+        username, colon, _password = userinfo.partition(":")
+        if colon and "/" not in username:
+            url = f"{scheme}://{username}:***@{host_and_path}"
+    return _QUERY_PASSWORD.sub(r"\1***", url)
 
 
 def load_settings(
@@ -123,7 +149,11 @@ def load_settings(
     """Reads ``ELEARN_*`` variables (the environment wins over ``env_file``) and validates them."""
     source: dict[str, str] = {}
     if env_file is not None and env_file.is_file():
-        source.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        try:
+            values = dotenv_values(env_file, encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise SettingsError(f"{env_file}: cannot be read ({type(error).__name__})") from None
+        source.update({k: v for k, v in values.items() if v is not None})
     source.update(os.environ if environ is None else environ)
 
     raw: dict[str, Any] = {}
@@ -133,7 +163,9 @@ def load_settings(
             continue
         name = key[len(PREFIX) :].lower()
         if name not in fields:
-            raise SettingsError(f"{key}: not a known setting (see the configuration table in README.md)")
+            close = difflib.get_close_matches(name, fields, n=1)
+            hint = f"did you mean {PREFIX}{close[0].upper()}?" if close else "see README.md"
+            raise SettingsError(f"{key}: not a known setting ({hint})")
         if name == "cors_allowed_origins":
             raw[name] = [item.strip() for item in value.split(",") if item.strip()]
         else:
@@ -148,32 +180,51 @@ def load_settings(
 
 
 _AT_FIELD = re.compile(r"\s*-\s*at `\$\.(\w+)`")
-_TYPE_WORDS = {int: "an integer", bool: "true or false", str: "text"}
+_SHOWN_VALUE_LENGTH = 40
 
 
 def _describe(error: msgspec.ValidationError, raw: Mapping[str, Any]) -> str:
-    text = str(error)
-    match = _AT_FIELD.search(text)
+    match = _AT_FIELD.search(str(error))
     if not match:
-        return f"invalid settings: {text}"
+        return f"invalid settings: {error}"
     name = match.group(1)
-    variable = PREFIX + name.upper()
-    problem = _AT_FIELD.sub("", text).replace("`", "")
-    expected = _expected(name)
-    if any(word in problem for word in ("<", ">", "length")):
-        expected = problem[0].lower() + problem[1:]
+    message = f"{PREFIX}{name.upper()}: expected {_expected(name)}"
     if name in SECRET_FIELDS:
-        return f"{variable}: {expected}"
-    return f"{variable}: expected {expected.removeprefix('expected ')}, got {raw.get(name)!r}"
+        return message
+    return f"{message}, got {_shown(raw.get(name))}"
+
+
+def _shown(value: object) -> str:
+    """The value as given, on one line and short enough to read."""
+    if isinstance(value, str) and len(value) > _SHOWN_VALUE_LENGTH:
+        return f"{value[:_SHOWN_VALUE_LENGTH]!r}... ({len(value)} characters)"
+    return repr(value)
 
 
 def _expected(name: str) -> str:
-    hint = typing.get_type_hints(Settings)[name]
+    hint = typing.get_type_hints(Settings, include_extras=True)[name]
+    constraints: dict[str, Any] = {}
+    if typing.get_origin(hint) is Annotated:
+        hint, *metadata = typing.get_args(hint)
+        for meta in metadata:
+            if isinstance(meta, msgspec.Meta):
+                constraints.update({key: getattr(meta, key) for key in ("ge", "le", "min_length")})
     if typing.get_origin(hint) is Literal:
         return "one of " + ", ".join(str(choice) for choice in typing.get_args(hint))
-    for kind, words in _TYPE_WORDS.items():
-        if hint is kind or kind in typing.get_args(hint):
-            return words
+    if hint is bool:
+        return "true or false"
+    if hint is int:
+        low, high = constraints.get("ge"), constraints.get("le")
+        if low is not None and high is not None:
+            return f"an integer from {low} to {high}"
+        if low is not None:
+            return f"an integer of at least {low}"
+        if high is not None:
+            return f"an integer of at most {high}"
+        return "an integer"
+    if hint is str and constraints.get("min_length"):
+        minimum = constraints["min_length"]
+        return "a non-empty value" if minimum == 1 else f"at least {minimum} characters"
     return "a valid value"
 
 
@@ -190,7 +241,9 @@ def _check_coherence(settings: Settings) -> None:
     for url_name in ("database_url", "redis_url"):
         url = getattr(settings, url_name)
         if url and "://" not in url:
-            raise SettingsError(f"{PREFIX}{url_name.upper()}: expected a URL like scheme://host/...")
+            raise SettingsError(
+                f"{PREFIX}{url_name.upper()}: expected a URL like scheme://host/..."
+            )
     if settings.database_url and not settings.database_url.startswith(
         ("sqlite+aiosqlite://", "postgresql+asyncpg://")
     ):
@@ -200,14 +253,23 @@ def _check_coherence(settings: Settings) -> None:
     if not settings.is_production:
         return
     if settings.jwt_secret == DEFAULT_JWT_SECRET:
-        raise SettingsError("ELEARN_JWT_SECRET: set a secret of your own (32+ characters) in production")
+        raise SettingsError(
+            "ELEARN_JWT_SECRET: set a secret of your own (32+ characters) in production"
+        )
     if not settings.database_url.startswith("postgresql+asyncpg://"):
-        raise SettingsError("ELEARN_DATABASE_URL: production runs on PostgreSQL (postgresql+asyncpg://...)")
+        raise SettingsError(
+            "ELEARN_DATABASE_URL: production runs on PostgreSQL (postgresql+asyncpg://...)"
+        )
     if settings.mail_backend != "smtp":
-        raise SettingsError("ELEARN_MAIL_BACKEND: production sends mail over SMTP (set smtp and ELEARN_SMTP_HOST)")
+        raise SettingsError(
+            "ELEARN_MAIL_BACKEND: production sends mail over SMTP (set smtp and ELEARN_SMTP_HOST)"
+        )
     if settings.payments_backend != "stripe":
         raise SettingsError(
-            "ELEARN_PAYMENTS_BACKEND: production takes payments through Stripe (set stripe and its keys)"
+            "ELEARN_PAYMENTS_BACKEND: production takes payments through Stripe "
+            "(set stripe and its keys)"
         )
     if len(settings.media_signing_key) < 32:
-        raise SettingsError("ELEARN_MEDIA_SIGNING_KEY: set a key of your own (32+ characters) in production")
+        raise SettingsError(
+            "ELEARN_MEDIA_SIGNING_KEY: set a key of your own (32+ characters) in production"
+        )

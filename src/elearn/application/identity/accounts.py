@@ -51,6 +51,8 @@ class CreateAccountByOperator:
                 f"a password has {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters",
                 code="weak-password",
             )
+        if not command.password.strip():
+            raise RuleViolation("a password is more than spaces", code="weak-password")
         password_hash = await self._hasher.hash(command.password)
         async with self._uow() as uow:
             if await uow.users.get_by_email(email) is not None:

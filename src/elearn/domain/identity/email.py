@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from elearn.domain.shared.errors import RuleViolation
 
 # Deliberately permissive: the only real proof of an address is the verification email.
-_SHAPE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+# Control characters are refused too: NUL breaks PostgreSQL text, others hide in mail headers.
+_SHAPE = re.compile(r"[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+")
 MAX_EMAIL_LENGTH = 254
 
 
@@ -21,8 +22,12 @@ class EmailAddress:
     value: str
 
     def __post_init__(self) -> None:
+        if not isinstance(self.value, str):
+            raise InvalidEmail("an email address is text")
         normalised = self.value.strip().lower()
-        if len(normalised) > MAX_EMAIL_LENGTH or not _SHAPE.match(normalised):
+        if len(normalised) > MAX_EMAIL_LENGTH:
+            raise InvalidEmail(f"an email address has at most {MAX_EMAIL_LENGTH} characters")
+        if not _SHAPE.fullmatch(normalised):
             raise InvalidEmail(f"{self.value!r} is not an email address")
         object.__setattr__(self, "value", normalised)
 

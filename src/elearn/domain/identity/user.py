@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from datetime import datetime
 from uuid import UUID
 
@@ -53,6 +54,11 @@ class User(RecordsEvents):
         if not name or len(name) > MAX_FULL_NAME_LENGTH:
             raise RuleViolation(
                 f"a full name has 1 to {MAX_FULL_NAME_LENGTH} characters", code="invalid-full-name"
+            )
+        if any(unicodedata.category(char) == "Cc" for char in name):
+            raise RuleViolation(
+                "a full name has no control characters (tabs, line breaks, NUL)",
+                code="invalid-full-name",
             )
         user = cls(
             id=user_id,

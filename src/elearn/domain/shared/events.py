@@ -22,7 +22,8 @@ class DomainEvent:
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
-        if not cls.__dict__.get("event_type"):
+        event_type = cls.__dict__.get("event_type")
+        if not isinstance(event_type, str) or not event_type.strip():
             raise TypeError(f"{cls.__name__} must declare a stable event_type")
 
 

@@ -10,6 +10,7 @@ from uuid import UUID
 
 import dramatiq
 from dramatiq.asyncio import get_event_loop_thread
+from dramatiq.middleware import Middleware
 
 from elearn.adapters.jobs.broker import (
     DELIVER_OUTBOX_ACTOR,
@@ -62,6 +63,19 @@ class WorkerRuntime:
             self._container = None
 
 
+class DisposeRuntimeOnShutdown(Middleware):
+    """Closes the worker's container once its threads have stopped. Dramatiq runs ``after_*``
+    hooks in reverse order, so this sits after AsyncIO to run while the loop still turns."""
+
+    def __init__(self, runtime: WorkerRuntime) -> None:
+        self.runtime = runtime
+
+    def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        loop_thread = get_event_loop_thread()
+        if loop_thread is not None:
+            loop_thread.run_coroutine(self.runtime.dispose())
+
+
 def register_actors(broker: dramatiq.Broker, runtime: WorkerRuntime) -> None:
     async def deliver_outbox_message(delivery_id: str) -> None:
         container = await runtime.container()
@@ -81,3 +95,4 @@ def register_actors(broker: dramatiq.Broker, runtime: WorkerRuntime) -> None:
     ):
         dramatiq.Actor(fn, broker=broker, actor_name=name, queue_name=queue, priority=0, options={})
     set_dead_job_sink(broker, runtime.record_dead_job)
+    broker.add_middleware(DisposeRuntimeOnShutdown(runtime))

@@ -46,7 +46,9 @@ def one_round(var_dir: Path, *, demo: bool) -> tuple[float, float]:
     try:
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=1) as r:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/health/ready", timeout=1
+                ) as r:
                     if r.status == 200:
                         break
             except OSError:
@@ -75,10 +77,14 @@ def main() -> None:
             restart.append(ready)
             rss.append(memory)
     print(f"rounds: {rounds}")
-    print(f"fresh database (migrate + demo seed + serve) to ready: median {statistics.median(fresh):.2f} s, "
-          f"min {min(fresh):.2f} s, max {max(fresh):.2f} s")
-    print(f"restart on a migrated database to ready: median {statistics.median(restart):.2f} s, "
-          f"min {min(restart):.2f} s, max {max(restart):.2f} s")
+    print(
+        f"fresh database (migrate, seed, serve) to ready: median {statistics.median(fresh):.2f} s, "
+        f"min {min(fresh):.2f} s, max {max(fresh):.2f} s"
+    )
+    print(
+        f"restart on a migrated database to ready: median {statistics.median(restart):.2f} s, "
+        f"min {min(restart):.2f} s, max {max(restart):.2f} s"
+    )
     print(f"idle API process RSS: median {statistics.median(rss):.1f} MiB, max {max(rss):.1f} MiB")
 
 

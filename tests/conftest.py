@@ -58,7 +58,7 @@ def postgres_url() -> str:
         try:
             asyncio.run(_reset_postgres(TEST_DATABASE_URL))
             _postgres_state["error"] = None
-        except Exception as error:  # noqa: BLE001 - reported as the reason to skip or fail
+        except Exception as error:
             _postgres_state["error"] = f"{type(error).__name__}: {error}"
     if _postgres_state["error"]:
         unavailable("PostgreSQL", f"{TEST_DATABASE_URL} answered {_postgres_state['error']}")

@@ -23,7 +23,13 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 def elearn(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [ELEARN, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120, check=False
+        [ELEARN, *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -40,7 +46,14 @@ def test_migrate_then_seed_demo_is_idempotent(env: dict[str, str], tmp_path: Pat
 
 def test_create_admin_refuses_a_taken_email_and_a_weak_password(env: dict[str, str]) -> None:
     elearn(env, "migrate")
-    args = ("create-admin", "--email", "Root@Example.com", "--full-name", "Root", "--password-stdin")
+    args = (
+        "create-admin",
+        "--email",
+        "Root@Example.com",
+        "--full-name",
+        "Root",
+        "--password-stdin",
+    )
     created = elearn(env, *args, stdin="a long enough password\n")
     assert created.returncode == 0, created.stderr
     assert created.stdout.startswith("created admin Root@Example.com")
@@ -79,7 +92,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_migrates_seeds_and_answers_ready_with_docs(env: dict[str, str], tmp_path: Path) -> None:
+def test_serve_migrates_seeds_and_answers_ready_with_docs(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     port = _free_port()
     server = subprocess.Popen(
         [ELEARN, "serve", "--demo", "--port", str(port)],
@@ -89,7 +104,9 @@ def test_serve_migrates_seeds_and_answers_ready_with_docs(env: dict[str, str], t
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=2) as r:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/health/ready", timeout=2
+                ) as r:
                     assert r.status == 200
                     break
             except OSError:

@@ -10,7 +10,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 class Argon2PasswordHasher:
     # OWASP's minimum for argon2id is m=19 MiB, t=2, p=1; we use a little more memory.
-    def __init__(self, *, time_cost: int = 2, memory_cost_kib: int = 19 * 1024, parallelism: int = 1):
+    def __init__(
+        self, *, time_cost: int = 2, memory_cost_kib: int = 19 * 1024, parallelism: int = 1
+    ):
         self._argon2 = _Argon2(
             time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=parallelism
         )

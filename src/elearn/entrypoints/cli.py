@@ -34,7 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="elearn", description=__doc__)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="migrate, optionally seed demo data, and serve the API")
+    serve = commands.add_parser(
+        "serve", help="migrate, optionally seed demo data, and serve the API"
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="seed demo data into an empty database")
@@ -135,7 +137,10 @@ def _scheduler(settings: Settings, args: argparse.Namespace) -> int:
     async def run() -> None:
         container = bootstrap(settings)
         scheduler = PeriodicScheduler(
-            container.sessions, container.broker, container.clock, list(container.periodic_jobs.values())
+            container.sessions,
+            container.broker,
+            container.clock,
+            list(container.periodic_jobs.values()),
         )
         try:
             await asyncio.gather(scheduler.run(), container.relay.run())
@@ -150,7 +155,11 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     from elearn.adapters.persistence.migrations import find_migrations_dir, upgrade
 
     asyncio.run(
-        upgrade(settings.effective_database_url, find_migrations_dir(settings.migrations_dir), args.revision)
+        upgrade(
+            settings.effective_database_url,
+            find_migrations_dir(settings.migrations_dir),
+            args.revision,
+        )
     )
     return 0
 

@@ -26,7 +26,9 @@ async def seed_demo(settings: Settings) -> list[str]:
     lines = []
     try:
         for email, full_name, role in DEMO_ACCOUNTS:
-            command = CreateAccount(email=email, password=DEMO_PASSWORD, full_name=full_name, role=role)
+            command = CreateAccount(
+                email=email, password=DEMO_PASSWORD, full_name=full_name, role=role
+            )
             try:
                 await container.create_account(Actor.system(), command)
                 lines.append(f"demo {role.value}: {email} / {DEMO_PASSWORD}")

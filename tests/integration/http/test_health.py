@@ -33,7 +33,9 @@ async def test_ready_answers_503_naming_the_database_when_it_is_down(tmp_path: P
     assert body["checks"]["database"].startswith("down")
 
 
-async def test_ready_names_redis_when_it_is_configured_and_down(tmp_path: Path, sqlite_url: str) -> None:
+async def test_ready_names_redis_when_it_is_configured_and_down(
+    tmp_path: Path, sqlite_url: str
+) -> None:
     from litestar.testing import AsyncTestClient
 
     from elearn.entrypoints.http.app import create_app

@@ -11,11 +11,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
+from tests.conftest import MIGRATIONS, postgres_url
 
 from elearn.adapters.persistence.database import create_engine
 from elearn.adapters.persistence.migrations import alembic_config, downgrade, upgrade
 from elearn.adapters.persistence.models import metadata
-from tests.conftest import MIGRATIONS, postgres_url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -64,7 +64,9 @@ async def _schema_differences(url: str) -> list[object]:
         await engine.dispose()
 
 
-async def test_upgrade_to_head_matches_the_models_and_downgrade_empties(empty_database: str) -> None:
+async def test_upgrade_to_head_matches_the_models_and_downgrade_empties(
+    empty_database: str,
+) -> None:
     await upgrade(empty_database, MIGRATIONS)
     assert {t.name for t in metadata.sorted_tables} <= await _tables(empty_database)
     assert await _schema_differences(empty_database) == []

@@ -21,6 +21,7 @@ import dramatiq
 import pytest
 from dramatiq.middleware import Middleware
 from sqlalchemy import func, select
+from tests.conftest import make_settings
 
 from elearn.adapters.jobs.broker import (
     DELIVER_OUTBOX_ACTOR,
@@ -29,7 +30,7 @@ from elearn.adapters.jobs.broker import (
     build_broker,
     deliver_message,
 )
-from elearn.adapters.persistence.models import DeadJobRow, OutboxDeliveryRow, OutboxMessageRow
+from elearn.adapters.persistence.models import OutboxDeliveryRow, OutboxMessageRow
 from elearn.application.actor import Actor
 from elearn.application.identity.accounts import CreateAccount
 from elearn.domain.identity.email import EmailAddress
@@ -39,7 +40,6 @@ from elearn.domain.shared.events import DomainEvent
 from elearn.entrypoints.bootstrap import Container, Subscription, bootstrap
 from elearn.entrypoints.settings import Settings
 from elearn.entrypoints.workers.actors import WorkerRuntime, register_actors
-from tests.conftest import make_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 WELCOME = "identity.send_welcome_email"
@@ -53,7 +53,9 @@ class ProcessedCounter(Middleware):
         self.count = 0
         self._lock = threading.Lock()
 
-    def after_process_message(self, broker: Any, message: Any, *, result: Any = None, exception: Any = None) -> None:
+    def after_process_message(
+        self, broker: Any, message: Any, *, result: Any = None, exception: Any = None
+    ) -> None:
         with self._lock:
             self.count += 1
 
@@ -77,7 +79,9 @@ def running(broker: dramatiq.Broker, threads: int = 1) -> Iterator[dramatiq.Work
 
 
 def account(email: str = "ada@example.com") -> CreateAccount:
-    return CreateAccount(email=email, password="correct horse battery", full_name="Ada", role=Role.STUDENT)
+    return CreateAccount(
+        email=email, password="correct horse battery", full_name="Ada", role=Role.STUDENT
+    )
 
 
 def emails(settings: Settings) -> list[Path]:
@@ -137,7 +141,9 @@ async def test_commit_stores_the_event_and_one_delivery_per_handler(settings: Se
             messages = (await session.scalars(select(OutboxMessageRow))).all()
         assert [m.event_type for m in messages] == [UserRegistered.event_type]
         assert messages[0].payload["email"] == "ada@example.com"
-        assert [(d.handler, d.status) for d in await deliveries(container)] == [(WELCOME, "pending")]
+        assert [(d.handler, d.status) for d in await deliveries(container)] == [
+            (WELCOME, "pending")
+        ]
     finally:
         await container.dispose()
 
@@ -288,7 +294,9 @@ async def test_a_worker_killed_mid_message_leaves_it_to_be_redelivered(
 
 
 # ---- the embedded default: no Redis, a worker inside the API process ---------------------------
-async def test_the_embedded_app_delivers_with_its_in_process_worker(client: Any, settings: Settings) -> None:
+async def test_the_embedded_app_delivers_with_its_in_process_worker(
+    client: Any, settings: Settings
+) -> None:
     container: Container = client.app.state.container
     await container.create_account(Actor.system(), account())
     await eventually(lambda: _true(len(emails(settings)) == 1))

@@ -46,5 +46,9 @@ async def test_two_schedulers_fire_each_slot_once(settings: Settings) -> None:
 
 def test_slots_are_aligned_to_the_interval() -> None:
     job = PeriodicJob("x", timedelta(minutes=15), _noop)
-    assert job.slot_start(datetime(2026, 1, 1, 10, 14, 59, tzinfo=UTC)) == datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
-    assert job.slot_start(datetime(2026, 1, 1, 10, 15, tzinfo=UTC)) == datetime(2026, 1, 1, 10, 15, tzinfo=UTC)
+    assert job.slot_start(datetime(2026, 1, 1, 10, 14, 59, tzinfo=UTC)) == datetime(
+        2026, 1, 1, 10, 0, tzinfo=UTC
+    )
+    assert job.slot_start(datetime(2026, 1, 1, 10, 15, tzinfo=UTC)) == datetime(
+        2026, 1, 1, 10, 15, tzinfo=UTC
+    )

@@ -64,7 +64,7 @@ class RecordDeadJobs(Middleware):
             return
         error = "".join(traceback.format_exception_only(type(exception), exception)).strip()
         try:
-            self.sink(message._message, error)  # noqa: SLF001 - the proxied dramatiq.Message
+            self.sink(message._message, error)
         except Exception:
             logger.exception("could not record dead job %s", message.message_id)
 

@@ -69,7 +69,9 @@ class OutboxDeliveryExecutor:
             raise
         await self._mark(delivery_id, done=True)
 
-    async def _mark(self, delivery_id: UUID, *, done: bool = False, last_error: str | None = None) -> None:
+    async def _mark(
+        self, delivery_id: UUID, *, done: bool = False, last_error: str | None = None
+    ) -> None:
         values: dict[str, Any] = {"attempts": OutboxDeliveryRow.attempts + 1}
         if done:
             values.update(status="done", done_at=self._clock.now(), last_error=None)
@@ -78,7 +80,9 @@ class OutboxDeliveryExecutor:
         async with self._sessions() as session:
             await session.connection(execution_options=WRITE_TRANSACTION)
             await session.execute(
-                update(OutboxDeliveryRow).where(OutboxDeliveryRow.id == delivery_id).values(**values)
+                update(OutboxDeliveryRow)
+                .where(OutboxDeliveryRow.id == delivery_id)
+                .values(**values)
             )
             await session.commit()
 

@@ -15,12 +15,9 @@ async def purge_finished_outbox(
 ) -> int:
     """Deletes outbox messages older than ``keep`` whose every delivery is done. Dead and
     unfinished ones stay for an admin to see."""
-    unfinished = (
-        select(OutboxDeliveryRow.id)
-        .where(
-            OutboxDeliveryRow.message_id == OutboxMessageRow.id,
-            OutboxDeliveryRow.status != "done",
-        )
+    unfinished = select(OutboxDeliveryRow.id).where(
+        OutboxDeliveryRow.message_id == OutboxMessageRow.id,
+        OutboxDeliveryRow.status != "done",
     )
     async with session_factory() as session:
         await session.connection(execution_options=WRITE_TRANSACTION)

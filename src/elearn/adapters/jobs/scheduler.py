@@ -63,7 +63,9 @@ class PeriodicScheduler:
             async with self._sessions() as session:
                 await session.connection(execution_options=WRITE_TRANSACTION)
                 session.add(
-                    ScheduledRunRow(job_name=job.name, slot_start=slot, scheduler_id=self.scheduler_id)
+                    ScheduledRunRow(
+                        job_name=job.name, slot_start=slot, scheduler_id=self.scheduler_id
+                    )
                 )
                 await session.commit()
         except IntegrityError:
@@ -80,7 +82,9 @@ class PeriodicScheduler:
                 continue
             self._last_fired[job.name] = slot
             if await self.claim(job, slot):
-                await asyncio.to_thread(self._broker.enqueue, periodic_message(job.name, slot.isoformat()))
+                await asyncio.to_thread(
+                    self._broker.enqueue, periodic_message(job.name, slot.isoformat())
+                )
                 fired.append(job.name)
         return fired
 

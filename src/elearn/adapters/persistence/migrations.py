@@ -37,4 +37,6 @@ async def upgrade(database_url: str, migrations_dir: Path, revision: str = "head
 
 
 async def downgrade(database_url: str, migrations_dir: Path, revision: str) -> None:
-    await asyncio.to_thread(command.downgrade, alembic_config(database_url, migrations_dir), revision)
+    await asyncio.to_thread(
+        command.downgrade, alembic_config(database_url, migrations_dir), revision
+    )

@@ -10,7 +10,9 @@ from elearn.domain.shared.events import DomainEvent
 class SendWelcomeEmail:
     """A newly registered user gets a welcome email with a link to sign in."""
 
-    def __init__(self, mailer: Mailer, templates: EmailTemplates, *, app_name: str, public_url: str):
+    def __init__(
+        self, mailer: Mailer, templates: EmailTemplates, *, app_name: str, public_url: str
+    ):
         self._mailer = mailer
         self._templates = templates
         self._app_name = app_name
@@ -20,7 +22,11 @@ class SendWelcomeEmail:
         assert isinstance(event, UserRegistered)
         message = self._templates.render(
             "welcome",
-            {"full_name": event.full_name, "app_name": self._app_name, "login_url": self._login_url},
+            {
+                "full_name": event.full_name,
+                "app_name": self._app_name,
+                "login_url": self._login_url,
+            },
             to=[event.email],
         )
         await self._mailer.send(message)

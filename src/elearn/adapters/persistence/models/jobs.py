@@ -60,7 +60,7 @@ class DeadJobRow(Base):
 
 
 class ScheduledRunRow(Base):
-    """A periodic job's claim on one time slot: the unique key lets exactly one scheduler fire it."""
+    """A periodic job's claim on a time slot: its unique key lets one scheduler fire it."""
 
     __tablename__ = "scheduled_runs"
     __table_args__ = (

@@ -88,13 +88,16 @@ class Container:
     def start_background(self, coroutine: Awaitable[None], name: str) -> None:
         self._background.append(asyncio.create_task(coroutine, name=name))  # type: ignore[arg-type]
 
-    async def dispose(self) -> None:
+    async def stop_background(self) -> None:
         for task in self._background:
             task.cancel()
         for task in self._background:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._background.clear()
+
+    async def dispose(self) -> None:
+        await self.stop_background()
         await self.engine.dispose()
 
 

@@ -11,14 +11,17 @@ import dramatiq
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
-from litestar.middleware import DefineMiddleware
 
 from elearn.adapters.health import DatabaseProbe, RedisProbe
 from elearn.adapters.jobs.scheduler import PeriodicScheduler
 from elearn.entrypoints.bootstrap import Container, bootstrap
-from elearn.entrypoints.http.docs import openapi_config, openapi_document
+from elearn.entrypoints.http.docs import ProblemResponsesPlugin, openapi_config, openapi_document
 from elearn.entrypoints.http.health import HealthController
-from elearn.entrypoints.http.middleware import RequestContextMiddleware, require_declared_media_type
+from elearn.entrypoints.http.middleware import (
+    RequestContextMiddleware,
+    ResponsePlumbing,
+    require_declared_media_type,
+)
 from elearn.entrypoints.http.problems import EXCEPTION_HANDLERS
 from elearn.entrypoints.logging import configure_logging
 from elearn.entrypoints.settings import Settings, load_settings
@@ -63,7 +66,9 @@ def create_app(
                     runtime = WorkerRuntime(settings, c.broker)
                     register_actors(c.broker, runtime)
                     worker = dramatiq.Worker(
-                        c.broker, worker_threads=settings.jobs_in_process_threads, worker_timeout=200
+                        c.broker,
+                        worker_threads=settings.jobs_in_process_threads,
+                        worker_timeout=200,
                     )
                     worker.start()
                     # The in-memory queue died with the last process: send again what it held.
@@ -83,7 +88,7 @@ def create_app(
             if owned:
                 await c.dispose()
             else:
-                await _stop_background(c)
+                await c.stop_background()
 
     api = Router(path=API_PREFIX, route_handlers=[])
     return Litestar(
@@ -92,7 +97,9 @@ def create_app(
         state=State({"settings": settings}),
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=require_declared_media_type,
-        middleware=[DefineMiddleware(RequestContextMiddleware, hsts=settings.is_production)],
+        middleware=[RequestContextMiddleware],
+        before_send=[ResponsePlumbing(hsts=settings.is_production)],
+        plugins=[ProblemResponsesPlugin()],
         cors_config=CORSConfig(
             allow_origins=settings.cors_allowed_origins,
             allow_credentials=False,
@@ -106,10 +113,3 @@ def create_app(
         debug=False,
     )
 
-
-async def _stop_background(c: Container) -> None:
-    for task in list(c._background):  # noqa: SLF001 - the container's own task list
-        task.cancel()
-        with contextlib.suppress(BaseException):
-            await task
-    c._background.clear()  # noqa: SLF001

@@ -8,8 +8,16 @@ from litestar import Request, Response, get
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import RedocRenderPlugin, ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Tag
+from litestar.plugins import ReceiveRoutePlugin
+from litestar.routes import BaseRoute, HTTPRoute
 
 from elearn import __doc__ as package_doc
+from elearn.entrypoints.http.problems import (
+    DEFAULT_ERROR_RESPONSES,
+    JSON_BODY_ERROR_RESPONSES,
+    PARAMETER_ERROR_RESPONSES,
+    problem_responses,
+)
 from elearn.entrypoints.settings import Settings
 
 TAGS = [
@@ -52,3 +60,32 @@ async def openapi_document(request: Request[Any, Any, Any]) -> Response[dict[str
     return Response(
         request.app.openapi_schema.to_schema(), media_type="application/vnd.oai.openapi+json"
     )
+
+
+class ProblemResponsesPlugin(ReceiveRoutePlugin):
+    """Documents the problem+json errors every route can answer, whatever its author declared:
+    500 always, 400 for routes with parameters, and 400/413/415 for routes with a body.
+
+    Without it Litestar documents its own 400 shape (``status_code``/``detail``/``extra``), which
+    the app never sends. A route's own ``responses`` win over these defaults.
+    """
+
+    def receive_route(self, route: BaseRoute) -> None:
+        if not isinstance(route, HTTPRoute):
+            return
+        for handler, kwargs_model in route.route_handler_map.values():
+            if not handler.resolve_include_in_schema():
+                continue
+            statuses: tuple[int, ...]
+            if "data" in handler.parsed_fn_signature.parameters:
+                statuses = JSON_BODY_ERROR_RESPONSES
+            elif (
+                kwargs_model.expected_path_params
+                or kwargs_model.expected_query_params
+                or kwargs_model.expected_header_params
+                or kwargs_model.expected_cookie_params
+            ):
+                statuses = PARAMETER_ERROR_RESPONSES
+            else:
+                statuses = DEFAULT_ERROR_RESPONSES
+            handler.responses = {**problem_responses(*statuses), **(handler.responses or {})}

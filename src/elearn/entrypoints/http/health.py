@@ -1,3 +1,5 @@
+"""Liveness and readiness probes at /health (errors are documented by ProblemResponsesPlugin)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -5,7 +7,6 @@ from typing import Any, Literal, Protocol
 
 import msgspec
 from litestar import Controller, Request, Response, get
-
 from litestar.openapi.datastructures import ResponseSpec
 
 

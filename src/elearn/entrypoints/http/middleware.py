@@ -1,4 +1,10 @@
-"""Request plumbing as plain ASGI: request ids, security headers and the access log."""
+"""Request plumbing: request ids, security headers, the access log and request-body checks.
+
+Two pieces cooperate, because Litestar runs app middleware only for requests that matched a
+route: ``RequestContextMiddleware`` starts the clock for routed requests, and the
+``ResponsePlumbing`` ``before_send`` hook sees every response (404, 405, CORS preflight
+included) to add the headers and write the access log line.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +15,44 @@ import uuid
 from typing import Any
 
 from litestar import Request
-from litestar.enums import RequestEncodingType
-from litestar.exceptions import HTTPException
+from litestar.enums import RequestEncodingType, ScopeType
+from litestar.exceptions import ClientException, HTTPException, SerializationException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("elearn.access")
 
 REQUEST_ID_HEADER = "x-request-id"
-_ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_ACCEPTABLE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+# Keys in the ASGI scope's ``state`` (the same mapping as ``request.state``).
+_REQUEST_ID = "request_id"
+_STARTED = "_elearn_started"
+_STATUS = "_elearn_status"
+_LOGGED = "_elearn_logged"
+
+
+def _state(scope: Scope) -> dict[str, Any]:
+    return scope.setdefault("state", {})
+
+
+def ensure_request_id(scope: Scope) -> str:
+    """The request's id: the client's ``X-Request-ID`` if it is sane, else a new one. Assigned
+    once per request, on first use, which also starts the request's clock."""
+    state = _state(scope)
+    request_id: str | None = state.get(_REQUEST_ID)
+    if request_id is None:
+        request_id = _request_id_from_headers(scope) or uuid.uuid4().hex
+        state[_REQUEST_ID] = request_id
+        state.setdefault(_STARTED, time.perf_counter())
+    return request_id
+
+
+def _request_id_from_headers(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            candidate = value.decode("latin-1")
+            return candidate if _ACCEPTABLE_REQUEST_ID.fullmatch(candidate) else None
+    return None
 
 
 def security_headers(*, hsts: bool) -> list[tuple[bytes, bytes]]:
@@ -31,85 +67,137 @@ def security_headers(*, hsts: bool) -> list[tuple[bytes, bytes]]:
     return headers
 
 
-class RequestContextMiddleware:
-    """Gives every request an id (the client's ``X-Request-ID`` if sane, else a new one), echoes
-    it, adds security headers and logs one line per request with its status and duration."""
+def _log_access(scope: Scope, status: int) -> None:
+    state = _state(scope)
+    if state.get(_LOGGED):
+        return
+    state[_LOGGED] = True
+    request_id = ensure_request_id(scope)
+    duration_ms = round((time.perf_counter() - state[_STARTED]) * 1000, 2)
+    method, path = scope.get("method", "-"), scope["path"]
+    access_log.info(
+        "%s %s %s %.2fms",
+        method,
+        path,
+        status,
+        duration_ms,
+        extra={
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": duration_ms,
+            "request_id": request_id,
+        },
+    )
 
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
-        self.app = app
+
+class ResponsePlumbing:
+    """A ``before_send`` hook: echoes the request id, adds the security headers (HSTS only in
+    production) and writes one access log line when the response is complete."""
+
+    def __init__(self, *, hsts: bool) -> None:
         self._headers = security_headers(hsts=hsts)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
+    async def __call__(self, message: Message, scope: Scope) -> None:
+        if scope["type"] != ScopeType.HTTP:
             return
-        request_id = self._request_id(scope)
-        scope.setdefault("state", {})["request_id"] = request_id  # type: ignore[typeddict-item]
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_headers(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = list(message.get("headers", []))
+        if message["type"] == "http.response.start":
+            request_id = ensure_request_id(scope)
+            _state(scope)[_STATUS] = message["status"]
+            headers = list(message.get("headers", []))
+            present = {name.lower() for name, _ in headers}
+            if b"x-request-id" not in present:
                 headers.append((b"x-request-id", request_id.encode()))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in self._headers if h[0] not in present)
-                message["headers"] = headers  # type: ignore[typeddict-unknown-key]
-            await send(message)
+            headers.extend(h for h in self._headers if h[0] not in present)
+            message["headers"] = headers
+        elif message["type"] == "http.response.body" and not message.get("more_body", False):
+            _log_access(scope, _state(scope).get(_STATUS, 500))
 
+
+class RequestContextMiddleware:
+    """Assigns the request id and starts the clock before anything else runs on a routed
+    request; logs the request even if the response never completed (a client that went away)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        ensure_request_id(scope)
         try:
-            await self.app(scope, receive, send_with_headers)
+            await self.app(scope, receive, send)
         finally:
-            if scope["type"] == "http":
-                access_log.info(
-                    "%s %s %s",
-                    scope["method"],
-                    scope["path"],
-                    status,
-                    extra={
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                        "request_id": request_id,
-                    },
-                )
-
-    @staticmethod
-    def _request_id(scope: Scope) -> str:
-        for name, value in scope.get("headers", []):
-            if name == b"x-request-id":
-                candidate = value.decode("latin-1")
-                if _ACCEPTABLE_REQUEST_ID.match(candidate):
-                    return candidate
-                break
-        return uuid.uuid4().hex
+            if scope["type"] == ScopeType.HTTP:
+                _log_access(scope, _state(scope).get(_STATUS, 500))
 
 
-_JSON_TYPES = re.compile(r"^application/([\w.+-]+\+)?json$")
+class BadRequestBody(ClientException):
+    """A request body refused before parsing: a 400 problem with ``problem_code`` as its code
+    and ``reason`` as the error of its ``body`` field."""
+
+    def __init__(self, reason: str, *, problem_code: str) -> None:
+        super().__init__(f"the request body {reason}")
+        self.problem_code = problem_code
+        self.field_errors = [("body", reason)]
+
+
+_JSON_TYPES = re.compile(r"application/([\w.+-]+\+)?json")
+_MSGSPEC_PATH = re.compile(r"\s*-\s*at `\$[^`]*`")  # "$[...]" says nothing for an untyped decode
+# A JSON ``\u0000`` escape (not an escaped backslash followed by "u0000"): PostgreSQL text
+# cannot hold NUL, so it is refused here rather than failing in the database.
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 async def require_declared_media_type(request: Request[Any, Any, Any]) -> None:
-    """A body sent with the wrong Content-Type answers 415 instead of being guessed at."""
+    """Checks a request body before Litestar parses it, so that bad bodies answer clear 4xx:
+    the wrong Content-Type is 415; an empty body, malformed JSON, bytes that are not UTF-8 and
+    nesting deeper than the decoder allows are 400.
+
+    It is the app's ``before_request`` hook; a layer that sets its own must call it first.
+    """
     if request.method not in ("POST", "PUT", "PATCH"):
         return
     parameter = request.route_handler.parsed_fn_signature.parameters.get("data")
     if parameter is None:
         return
     expected = getattr(parameter.kwarg_definition, "media_type", None) or RequestEncodingType.JSON
+    wanted = str(getattr(expected, "value", expected))
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    has_body = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
-    if not has_body and not content_type:
+    has_body = (
+        request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
+    )
+    if has_body or content_type:
+        is_json = wanted == RequestEncodingType.JSON.value
+        ok = bool(_JSON_TYPES.fullmatch(content_type)) if is_json else content_type == wanted
+        if not ok:
+            raise HTTPException(
+                status_code=415,
+                detail=f"send this body as {wanted}, not {content_type or 'no Content-Type'}",
+            )
+    if wanted != RequestEncodingType.JSON.value:
         return
-    if expected == RequestEncodingType.JSON:
-        ok = bool(_JSON_TYPES.match(content_type))
-    else:
-        ok = content_type == str(expected.value if hasattr(expected, "value") else expected)
-    if not ok:
-        wanted = expected.value if hasattr(expected, "value") else str(expected)
-        raise HTTPException(
-            status_code=415,
-            detail=f"send this body as {wanted}, not {content_type or 'no Content-Type'}",
+    # Reads and decodes the body once (Litestar keeps both for the handler), enforcing the size
+    # limit (413); what msgspec cannot decode must be a 400, not an unhandled error.
+    body = await request.body()
+    if not body.strip():
+        if parameter.is_optional or parameter.has_default:
+            return
+        raise BadRequestBody("is empty; this endpoint needs a JSON body", problem_code="empty-body")
+    try:
+        await request.json()
+    except SerializationException as error:
+        reason = _MSGSPEC_PATH.sub("", str(error))
+        raise BadRequestBody(
+            f"is not valid JSON: {reason}", problem_code="malformed-body"
+        ) from None
+    except UnicodeDecodeError as error:
+        raise BadRequestBody(
+            f"is not valid UTF-8 (byte {error.start} cannot be decoded)",
+            problem_code="malformed-body",
+        ) from None
+    except RecursionError:
+        raise BadRequestBody("is nested too deeply", problem_code="malformed-body") from None
+    if _NUL_ESCAPE.search(body):
+        raise BadRequestBody(
+            "has text with a NUL (\\u0000) character, which is not allowed",
+            problem_code="malformed-body",
         )

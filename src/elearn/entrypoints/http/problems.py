@@ -6,11 +6,12 @@ import logging
 import re
 from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
-from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 
 from elearn.application.errors import (
@@ -24,7 +25,8 @@ from elearn.application.errors import (
     UnsupportedMediaType,
 )
 from elearn.application.files import RangeNotSatisfiable
-from elearn.domain.shared.errors import Conflict, DomainError, RuleViolation
+from elearn.domain.shared.errors import Conflict, DomainError
+from elearn.entrypoints.http.middleware import ensure_request_id
 
 logger = logging.getLogger(__name__)
 
@@ -33,25 +35,77 @@ PROBLEM_TYPE_PREFIX = "urn:elearn:problem:"
 
 
 class FieldProblem(msgspec.Struct):
-    field: str
-    message: str
+    """What was wrong with one input field."""
+
+    field: Annotated[
+        str,
+        msgspec.Meta(
+            description="The field, as a dotted path into the body (`lessons[2].title`), "
+            "or the name of a query or path parameter.",
+            examples=["title"],
+        ),
+    ]
+    message: Annotated[
+        str, msgspec.Meta(description="What is wrong with it.", examples=["Expected str, got int"])
+    ]
 
 
 class Problem(msgspec.Struct, omit_defaults=True):
     """An error, as RFC 9457 problem details. ``code`` repeats the last part of ``type``."""
 
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-    instance: str | None = None
-    request_id: str | None = None
-    errors: list[FieldProblem] | None = None
+    type: Annotated[
+        str,
+        msgspec.Meta(
+            description="A stable URI naming the kind of problem.",
+            examples=["urn:elearn:problem:not-found"],
+        ),
+    ]
+    title: Annotated[
+        str, msgspec.Meta(description="The HTTP status phrase.", examples=["Not Found"])
+    ]
+    status: Annotated[int, msgspec.Meta(description="The HTTP status code.", examples=[404])]
+    detail: Annotated[
+        str,
+        msgspec.Meta(
+            description="What went wrong, for a human.", examples=["there is no such course"]
+        ),
+    ]
+    code: Annotated[
+        str,
+        msgspec.Meta(
+            description="The stable, machine-readable kind of problem (kebab-case).",
+            examples=["not-found"],
+        ),
+    ]
+    instance: Annotated[
+        str | None, msgspec.Meta(description="The path of the request that failed.")
+    ] = None
+    request_id: Annotated[
+        str | None,
+        msgspec.Meta(description="The request's id (`X-Request-ID`), to quote in reports."),
+    ] = None
+    errors: Annotated[
+        list[FieldProblem] | None,
+        msgspec.Meta(description="One entry per field, where the input was wrong."),
+    ] = None
 
 
-def request_id_of(request: Request[Any, Any, Any]) -> str | None:
-    return request.scope.get("state", {}).get("request_id")
+def request_id_of(request: Request[Any, Any, Any]) -> str:
+    return ensure_request_id(request.scope)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _description(status: int) -> str:
+    try:
+        return HTTPStatus(status).description
+    except ValueError:
+        return "the request failed"
 
 
 def problem_response(
@@ -65,7 +119,7 @@ def problem_response(
 ) -> Response[Problem]:
     problem = Problem(
         type=PROBLEM_TYPE_PREFIX + code,
-        title=HTTPStatus(status).phrase,
+        title=_phrase(status),
         status=status,
         detail=detail,
         code=code,
@@ -76,6 +130,7 @@ def problem_response(
     return Response(problem, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
+# Most specific first: the first match wins.
 _APPLICATION_STATUS: list[tuple[type[ApplicationError], int]] = [
     (NotFound, 404),
     (NotAuthenticated, 401),
@@ -89,6 +144,7 @@ _APPLICATION_STATUS: list[tuple[type[ApplicationError], int]] = [
 
 
 def status_for(error: ApplicationError | DomainError) -> int:
+    """Conflicts (duplicates, double bookings, illegal transitions) are 409, other rules 422."""
     if isinstance(error, DomainError):
         return 409 if isinstance(error, Conflict) else 422
     for kind, status in _APPLICATION_STATUS:
@@ -109,7 +165,7 @@ def handle_application_error(
     if isinstance(error, NotAuthenticated):
         headers["WWW-Authenticate"] = "Bearer"
     elif isinstance(error, RateLimited):
-        headers["Retry-After"] = str(error.retry_after_seconds)
+        headers["Retry-After"] = str(max(1, error.retry_after_seconds))
     elif isinstance(error, RangeNotSatisfiable):
         headers["Content-Range"] = f"bytes */{error.size}"
     elif isinstance(error, InvalidInput):
@@ -119,7 +175,43 @@ def handle_application_error(
     )
 
 
-_MSGSPEC_PATH = re.compile(r"\s*-\s*at `\$(?P<path>[^`]*)`")
+# Litestar strips msgspec's " - at `$.path`" into the error's key; match it too in case not.
+_MSGSPEC_PATH = re.compile(r"\s*-\s*at `\$\.?(?P<path>[^`]*)`")
+# msgspec names the field itself, not its path, for unknown and missing fields.
+_NAMED_FIELD = re.compile(r"(?:unknown|missing required) field `(?P<name>[^`]+)`")
+_BODY_PARAMETER = "data"  # the name Litestar gives the request body
+
+
+def _field_problem(item: Mapping[str, Any]) -> FieldProblem:
+    message = str(item.get("message") or "invalid value")
+    key = str(item.get("key") or "")
+    source = str(item.get("source") or "")
+    if match := _MSGSPEC_PATH.search(message):
+        key = key or match.group("path")
+        message = _MSGSPEC_PATH.sub("", message)
+    if key == _BODY_PARAMETER and source in ("body", ""):
+        key = ""  # the body as a whole
+    if named := _NAMED_FIELD.search(message):
+        key = f"{key}.{named.group('name')}" if key else named.group("name")
+    return FieldProblem(key or source or "body", message.replace("`", ""))
+
+
+def handle_validation_error(
+    request: Request[Any, Any, Any], error: ValidationException
+) -> Response[Problem]:
+    """Wrong types, unknown or missing fields, values out of range, bad parameters: 400."""
+    items = error.extra if isinstance(error.extra, list) else []
+    field_errors = [_field_problem(item) for item in items if isinstance(item, Mapping)]
+    if field_errors:
+        first = field_errors[0]
+        detail = f"{first.field}: {first.message}"
+        if len(field_errors) > 1:
+            detail += f" (and {len(field_errors) - 1} more; see errors)"
+    else:
+        detail = error.detail or "the request does not match the expected shape"
+    return problem_response(request, 400, "invalid-request", detail, errors=field_errors)
+
+
 _HTTP_CODES = {
     400: "bad-request",
     401: "not-authenticated",
@@ -127,55 +219,61 @@ _HTTP_CODES = {
     404: "not-found",
     405: "method-not-allowed",
     406: "not-acceptable",
+    408: "request-timeout",
     409: "conflict",
+    410: "gone",
+    411: "length-required",
+    412: "precondition-failed",
     413: "payload-too-large",
     415: "unsupported-media-type",
+    416: "range-not-satisfiable",
+    422: "invalid-input",
     429: "rate-limited",
     500: "internal-error",
+    502: "bad-gateway",
     503: "service-unavailable",
+    504: "gateway-timeout",
 }
 
 
-def handle_validation_error(
-    request: Request[Any, Any, Any], error: ValidationException
+def handle_http_exception(
+    request: Request[Any, Any, Any], error: HTTPException
 ) -> Response[Problem]:
-    """Malformed JSON, wrong types, unknown or missing fields, bad query parameters: 400."""
-    field_errors: list[FieldProblem] = []
-    for item in error.extra or []:
-        if not isinstance(item, dict):
-            continue
-        message = str(item.get("message", "invalid value"))
-        field = str(item.get("key") or "")
-        match = _MSGSPEC_PATH.search(message)
-        if match:
-            field = field or match.group("path").lstrip(".") or "body"
-            message = _MSGSPEC_PATH.sub("", message)
-        field_errors.append(FieldProblem(field or item.get("source", "body"), message.replace("`", "")))
-    detail = (
-        "the request body is not valid JSON"
-        if any("malformed" in e.message.lower() or "json is" in e.message.lower() for e in field_errors)
-        else "the request does not match the expected shape"
-    )
-    return problem_response(request, 400, "invalid-request", detail, errors=field_errors)
-
-
-def handle_http_exception(request: Request[Any, Any, Any], error: HTTPException) -> Response[Problem]:
     status = error.status_code
-    if status >= 500:
+    if status == 500:
         return handle_unexpected(request, error)
-    code = _HTTP_CODES.get(status, "http-error")
-    detail = error.detail if error.detail and error.detail != HTTPStatus(status).phrase else ""
-    if status == 413:
-        detail = "the request body is larger than this endpoint accepts"
     headers = dict(error.headers or {})
+    if status > 500:  # deliberate (a 503 with Retry-After): its status, but no internals
+        code = _HTTP_CODES.get(status, "server-error")
+        return problem_response(request, status, code, _description(status), headers=headers)
+    code = getattr(error, "problem_code", None) or _HTTP_CODES.get(status, "http-error")
+    detail = error.detail if error.detail and error.detail != _phrase(status) else ""
+    errors = [FieldProblem(f, m) for f, m in getattr(error, "field_errors", ())] or None
+    if isinstance(error.__cause__, SerializationException):
+        # Litestar could not decode the body (malformed JSON): say so, and where.
+        code = "malformed-body"
+        errors = [FieldProblem("body", str(error.__cause__))]
+        detail = f"the request body is not well-formed: {error.__cause__}"
+    elif status == 413:
+        handler = request.scope.get("route_handler")
+        limit = (
+            handler.resolve_request_max_body_size()
+            if isinstance(handler, HTTPRouteHandler)
+            else None
+        )
+        detail = "the request body is larger than this endpoint accepts" + (
+            f" ({limit} bytes)" if limit else ""
+        )
     return problem_response(
-        request, status, code, detail or HTTPStatus(status).description, headers=headers
+        request, status, code, detail or _description(status), errors=errors, headers=headers
     )
 
 
 def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
-    logger.exception(
-        "unhandled error", extra={"request_id": request_id_of(request), "path": request.url.path}
+    logger.error(
+        "unhandled error",
+        exc_info=error,
+        extra={"request_id": request_id_of(request), "path": request.url.path},
     )
     return problem_response(
         request,
@@ -194,18 +292,45 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
 }
 
 
+_RESPONSE_DESCRIPTIONS = {
+    400: "Malformed request: not JSON, wrong types, unknown or missing fields, bad parameters.",
+    401: "Not authenticated: no valid access token (see WWW-Authenticate).",
+    403: "Authenticated, but not allowed to do this.",
+    404: "No such resource, or not visible to the caller.",
+    409: "Conflicts with the current state: a duplicate, a double booking, an illegal move.",
+    413: "The request body is larger than the endpoint accepts.",
+    415: "The request body was sent with the wrong Content-Type.",
+    422: "Well-formed, but rejected by a business rule.",
+    429: "Too many requests; retry after Retry-After seconds.",
+    500: "An unexpected error; the problem carries the request id to quote.",
+    503: "A dependency is unavailable; retry later.",
+}
+
+
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
     """OpenAPI entries for the error statuses a route can answer."""
     return {
         status: ResponseSpec(
             data_container=Problem,
-            description=HTTPStatus(status).phrase,
+            description=_RESPONSE_DESCRIPTIONS.get(status) or _description(status),
             media_type=PROBLEM_MEDIA_TYPE,
+            generate_examples=False,
         )
         for status in statuses
     }
 
 
-DEFAULT_ERROR_RESPONSES = (400, 500)
+DEFAULT_ERROR_RESPONSES = (500,)
+PARAMETER_ERROR_RESPONSES = (400, 500)
 JSON_BODY_ERROR_RESPONSES = (400, 413, 415, 500)
-__all__ = ["EXCEPTION_HANDLERS", "MediaType", "Problem", "problem_response", "problem_responses"]
+__all__ = [
+    "DEFAULT_ERROR_RESPONSES",
+    "EXCEPTION_HANDLERS",
+    "JSON_BODY_ERROR_RESPONSES",
+    "PARAMETER_ERROR_RESPONSES",
+    "FieldProblem",
+    "Problem",
+    "problem_response",
+    "problem_responses",
+    "status_for",
+]

@@ -112,4 +112,3 @@ def create_app(
         logging_config=None,
         debug=False,
     )
-

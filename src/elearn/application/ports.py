@@ -14,7 +14,14 @@ from uuid import UUID
 from elearn.domain.shared.events import DomainEvent
 
 if TYPE_CHECKING:
-    from elearn.application.identity.ports import UserRepository
+    from elearn.application.identity.ports import (
+        AuditLog,
+        OneTimeTokenRepository,
+        ProfileRepository,
+        RefreshFamilyRepository,
+        TutorApplicationRepository,
+        UserRepository,
+    )
 
 
 class Clock(Protocol):
@@ -36,6 +43,11 @@ class UnitOfWork(Protocol):
     """
 
     users: UserRepository
+    profiles: ProfileRepository
+    tutor_applications: TutorApplicationRepository
+    one_time_tokens: OneTimeTokenRepository
+    refresh_families: RefreshFamilyRepository
+    audit: AuditLog
 
     async def __aenter__(self) -> Self: ...
 

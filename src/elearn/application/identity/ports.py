@@ -1,15 +1,241 @@
+"""What identity use cases need from the outside: repositories, read-side queries, tokens,
+rate limits and reference data."""
+
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
 from uuid import UUID
 
 from elearn.domain.identity.email import EmailAddress
-from elearn.domain.identity.user import User
+from elearn.domain.identity.profiles import StudentProfile, TutorProfile
+from elearn.domain.identity.roles import Role
+from elearn.domain.identity.tokens import OneTimeToken, RefreshFamily, TokenPurpose
+from elearn.domain.identity.tutor_application import ApplicationStatus, TutorApplication
+from elearn.domain.identity.user import AccountStatus, User
+from elearn.domain.shared.audit import AuditAction, AuditEntry
 
 
+# ---- repositories (write side, through the unit of work) ------------------------------------
 class UserRepository(Protocol):
     async def add(self, user: User) -> None: ...
 
-    async def get(self, user_id: UUID) -> User | None: ...
+    async def get(self, user_id: UUID, *, for_update: bool = False) -> User | None: ...
 
-    async def get_by_email(self, email: EmailAddress) -> User | None: ...
+    async def get_by_email(self, email: EmailAddress, *, for_update: bool = False) -> User | None: ...
+
+
+class ProfileRepository(Protocol):
+    async def get_student(self, user_id: UUID) -> StudentProfile | None: ...
+
+    async def get_tutor(self, user_id: UUID) -> TutorProfile | None: ...
+
+    async def save_student(self, profile: StudentProfile) -> None: ...
+
+    async def save_tutor(self, profile: TutorProfile) -> None: ...
+
+
+class TutorApplicationRepository(Protocol):
+    async def add(self, application: TutorApplication) -> None: ...
+
+    async def get(self, application_id: UUID, *, for_update: bool = False) -> TutorApplication | None: ...
+
+    async def pending_for_user(self, user_id: UUID) -> TutorApplication | None: ...
+
+
+class OneTimeTokenRepository(Protocol):
+    async def add(self, token: OneTimeToken) -> None: ...
+
+    async def get_by_hash(self, token_hash: str, *, for_update: bool = False) -> OneTimeToken | None: ...
+
+    async def open_for(self, user_id: UUID, purpose: TokenPurpose) -> list[OneTimeToken]:
+        """Tokens of that purpose neither used nor superseded (to supersede them)."""
+        ...
+
+
+class RefreshFamilyRepository(Protocol):
+    async def add(self, family: RefreshFamily) -> None: ...
+
+    async def get(self, family_id: UUID, *, for_update: bool = False) -> RefreshFamily | None: ...
+
+    async def active_for_user(self, user_id: UUID) -> list[RefreshFamily]: ...
+
+
+class AuditLog(Protocol):
+    def add(self, entry: AuditEntry) -> None: ...
+
+
+# ---- read side -------------------------------------------------------------------------------
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UserSummary:
+    id: UUID
+    email: str
+    full_name: str
+    role: Role
+    status: AccountStatus
+    email_verified: bool
+    tutor_approval: str | None
+    two_factor_enabled: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UserFilter:
+    role: Role | None = None
+    status: AccountStatus | None = None
+    search: str | None = None  # in email or name, case-insensitive
+    email_verified: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationSummary:
+    id: UUID
+    user_id: UUID
+    email: str
+    full_name: str
+    headline: str
+    subjects: tuple[str, ...]
+    status: ApplicationStatus
+    submitted_at: datetime
+    decided_at: datetime | None
+    rejection_reason: str | None
+    cv_key: str
+    certificate_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    actor_id: UUID | None = None
+    action: AuditAction | None = None
+    target_id: UUID | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PublicTutor:
+    id: UUID
+    full_name: str
+    avatar_key: str | None
+    profile: TutorProfile
+
+
+class IdentityQueries(Protocol):
+    """Read-side queries: one SQL statement each, keyset-paginated (``cursor`` is opaque)."""
+
+    async def users(self, filters: UserFilter, *, limit: int, cursor: str | None) -> Page[UserSummary]: ...
+
+    async def tutor_applications(
+        self, status: ApplicationStatus | None, *, limit: int, cursor: str | None
+    ) -> Page[ApplicationSummary]: ...
+
+    async def audit_log(self, filters: AuditFilter, *, limit: int, cursor: str | None) -> Page[AuditEntry]: ...
+
+    async def approved_tutor(self, user_id: UUID) -> PublicTutor | None: ...
+
+
+class InvalidCursor(ValueError):
+    pass
+
+
+# ---- security services -------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: UUID
+    role: Role
+    token_id: str  # jti
+    issued_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedAccessToken:
+    token: str
+    token_id: str
+    expires_in_seconds: int
+    expires_at: datetime
+
+
+class InvalidAccessToken(Exception):
+    """Any reason at all: expired, forged, wrong audience, wrong type... (say nothing more)."""
+
+
+class AccessTokens(Protocol):
+    def issue(self, user_id: UUID, role: Role, now: datetime) -> IssuedAccessToken: ...
+
+    def verify(self, token: str, now: datetime) -> AccessClaims:
+        """Raises InvalidAccessToken."""
+        ...
+
+
+class RevokedAccessTokens(Protocol):
+    """Deny-list of access-token ids (jti) until they would have expired anyway."""
+
+    async def revoke(self, token_id: str, until: datetime) -> None: ...
+
+    async def is_revoked(self, token_id: str) -> bool: ...
+
+
+class SecretTokens(Protocol):
+    """Random opaque secrets (256 bits) and their one-way hashes for storage."""
+
+    def new(self) -> str: ...
+
+    def hash(self, token: str) -> str: ...
+
+
+class TotpService(Protocol):
+    def new_secret(self) -> str: ...
+
+    def provisioning_uri(self, secret: str, account: str, issuer: str) -> str: ...
+
+    def matching_step(self, secret: str, code: str, now: datetime) -> int | None:
+        """The time step the code belongs to (allowing one step of clock drift), or None."""
+        ...
+
+
+class RateLimiter(Protocol):
+    async def hit(self, key: str, *, limit: int, window_seconds: int) -> int | None:
+        """Counts one attempt; returns the seconds to wait when over ``limit`` in the window."""
+        ...
+
+    async def reset(self, key: str) -> None: ...
+
+
+class ReferenceData(Protocol):
+    def is_currency(self, code: str) -> bool: ...
+
+    def is_country(self, code: str) -> bool: ...
+
+    def is_language(self, code: str) -> bool: ...
+
+
+class CommonPasswords(Protocol):
+    def __contains__(self, password: object) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityPolicy:
+    """Tunable numbers of the identity rules (from settings)."""
+
+    one_time_token_minutes: int = 10
+    refresh_absolute_days: int = 30
+    refresh_idle_days: int = 7
+    login_attempts_per_ip: int = 20
+    login_attempts_per_account: int = 10
+    login_window_seconds: int = 900
+    emails_per_account: int = 5
+    email_window_seconds: int = 3600
+    require_2fa_for_staff: bool = False
+    public_url: str = "http://127.0.0.1:8000"
+    app_name: str = "elearn"

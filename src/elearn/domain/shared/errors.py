@@ -56,3 +56,9 @@ class IllegalTransition(Conflict):
         self.machine = machine
         self.current = current
         self.action = action
+
+
+class Forbidden(DomainError):
+    """The rules do not let this actor do this now (HTTP 403), e.g. an unverified email."""
+
+    code = "forbidden"

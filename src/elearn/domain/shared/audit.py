@@ -1,0 +1,43 @@
+"""Audit entries: append-only facts about security-relevant actions (shared by every context,
+read by analytics)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+
+class AuditAction(StrEnum):
+    USER_REGISTERED = "user.registered"
+    EMAIL_VERIFIED = "user.email_verified"
+    LOGIN_SUCCEEDED = "auth.login_succeeded"
+    LOGIN_FAILED = "auth.login_failed"
+    LOGOUT = "auth.logout"
+    REFRESH_REUSE_DETECTED = "auth.refresh_reuse_detected"
+    PASSWORD_RESET = "auth.password_reset"
+    PASSWORD_CHANGED = "auth.password_changed"
+    TWO_FACTOR_ENABLED = "auth.2fa_enabled"
+    TWO_FACTOR_DISABLED = "auth.2fa_disabled"
+    RECOVERY_CODE_USED = "auth.recovery_code_used"
+    ROLE_CHANGED = "user.role_changed"
+    USER_SUSPENDED = "user.suspended"
+    USER_REACTIVATED = "user.reactivated"
+    TUTOR_APPLIED = "tutor.applied"
+    TUTOR_APPROVED = "tutor.approved"
+    TUTOR_REJECTED = "tutor.rejected"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEntry:
+    id: UUID
+    at: datetime
+    action: AuditAction
+    actor_id: UUID | None
+    target_type: str | None = None
+    target_id: UUID | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)

@@ -48,11 +48,20 @@ def _run_sync(connection: Connection) -> None:
 
 
 async def run_migrations_online() -> None:
-    engine = create_engine(_database_url(), pool_size=1)
+    url = _database_url()
+    # SQLite alters a table by copying it and dropping the original; with foreign keys on, that
+    # drop would cascade into every table that references it. So they are off while migrating,
+    # and checked once the migration is done.
+    engine = create_engine(url, pool_size=1, sqlite_foreign_keys=False)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run_sync)
             await connection.commit()
+            if is_sqlite(url):
+                broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                await connection.commit()
+                if broken:
+                    raise RuntimeError(f"the migration left broken foreign keys: {broken[:5]}")
     finally:
         await engine.dispose()
 

@@ -10,17 +10,25 @@ from elearn.domain.identity.roles import Role
 
 @dataclass(frozen=True, slots=True)
 class Actor:
+    """The caller, as authenticated for this request, with where the request came from (for
+    rate limits and the audit log). ``email_verified`` and ``role`` are read fresh from the
+    account on every request, never trusted from a token."""
+
     user_id: UUID | None
     role: Role | None
+    email_verified: bool = False
+    ip: str | None = None
+    user_agent: str | None = None
+    session_token_id: str | None = None
 
     @classmethod
-    def anonymous(cls) -> Actor:
-        return cls(user_id=None, role=None)
+    def anonymous(cls, *, ip: str | None = None, user_agent: str | None = None) -> Actor:
+        return cls(user_id=None, role=None, ip=ip, user_agent=user_agent)
 
     @classmethod
     def system(cls) -> Actor:
         """An operator at the command line or a background job acting for the platform."""
-        return cls(user_id=None, role=Role.ADMIN)
+        return cls(user_id=None, role=Role.ADMIN, email_verified=True)
 
     @property
     def is_authenticated(self) -> bool:

@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 import dramatiq
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import elearn.domain.identity.user  # noqa: F401 - registers the identity events with the codec
@@ -35,10 +36,21 @@ from elearn.adapters.storage.local import LocalFileStorage
 from elearn.adapters.system import SystemClock, UuidGenerator
 from elearn.application.files import FileStorage
 from elearn.application.identity.accounts import CreateAccountByOperator
-from elearn.application.identity.notifications import SendWelcomeEmail
+from elearn.application.identity.notifications import (
+    SendOneTimeLink,
+    SendTutorDecisionEmail,
+    SendWelcomeEmail,
+)
 from elearn.application.mail import EmailTemplates, Mailer
 from elearn.application.ports import Clock, IdGenerator, PasswordHasher
-from elearn.domain.identity.user import UserRegistered
+from elearn.domain.identity.tokens import TokenPurpose
+from elearn.domain.identity.user import (
+    EmailVerificationRequested,
+    PasswordResetRequested,
+    TutorApplicationDecided,
+    UserRegistered,
+)
+from elearn.entrypoints.identity import IdentityUseCases, build_identity_deps
 from elearn.entrypoints.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -65,6 +77,8 @@ class Container:
     codec: EventCodec
     relay: OutboxRelay
     dead_jobs: SqlaDeadJobStore
+    redis: Redis | None = None
+    identity: IdentityUseCases = field(init=False)
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     periodic_jobs: dict[str, PeriodicJob] = field(default_factory=dict)
     _background: list[asyncio.Task[None]] = field(default_factory=list)
@@ -98,6 +112,8 @@ class Container:
 
     async def dispose(self) -> None:
         await self.stop_background()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.engine.dispose()
 
 
@@ -160,7 +176,11 @@ def bootstrap(
         clock=clock,
         relay=OutboxRelay(sessions, broker, clock),
         dead_jobs=SqlaDeadJobStore(sessions, clock),
+        redis=Redis.from_url(settings.redis_url) if settings.redis_url else None,
         **parts,
+    )
+    container.identity = overrides.get("identity") or IdentityUseCases(
+        build_identity_deps(container, container.redis)
     )
     container.subscriptions.update(_subscriptions(container))
     container.subscriptions.update(extra_subscriptions or {})
@@ -172,12 +192,25 @@ def bootstrap(
 def _subscriptions(c: Container) -> dict[str, Subscription]:
     """Which handler reacts to which event. Names are stable: they are stored with deliveries."""
     settings = c.settings
+    deps = c.identity.deps
     return {
         "identity.send_welcome_email": Subscription(
             UserRegistered.event_type,
             SendWelcomeEmail(
                 c.mailer, c.templates, app_name=settings.app_name, public_url=settings.public_url
             ),
+        ),
+        "identity.send_verification_email": Subscription(
+            EmailVerificationRequested.event_type,
+            SendOneTimeLink(deps, c.mailer, c.templates, TokenPurpose.VERIFY_EMAIL),
+        ),
+        "identity.send_password_reset_email": Subscription(
+            PasswordResetRequested.event_type,
+            SendOneTimeLink(deps, c.mailer, c.templates, TokenPurpose.RESET_PASSWORD),
+        ),
+        "identity.send_tutor_decision_email": Subscription(
+            TutorApplicationDecided.event_type,
+            SendTutorDecisionEmail(deps, c.mailer, c.templates),
         ),
     }
 

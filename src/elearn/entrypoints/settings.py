@@ -7,6 +7,7 @@ values never appear in a repr, a log line or an error message.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 import typing
@@ -57,6 +58,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     jwt_access_ttl_seconds: Annotated[int, msgspec.Meta(ge=60, le=86_400)] = 900
     jwt_refresh_ttl_seconds: Annotated[int, msgspec.Meta(ge=3_600)] = 30 * 86_400
     media_signing_key: str = ""
+    jwt_issuer: str = "elearn"
+    jwt_audience: str = "elearn-api"
+    one_time_token_minutes: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 10
+    refresh_idle_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 7
+    login_attempts_per_ip: Annotated[int, msgspec.Meta(ge=1)] = 20
+    login_attempts_per_account: Annotated[int, msgspec.Meta(ge=1)] = 10
+    login_window_seconds: Annotated[int, msgspec.Meta(ge=1)] = 900
+    emails_per_account_per_hour: Annotated[int, msgspec.Meta(ge=1)] = 5
+    require_2fa_for_staff: bool = False
+    # Proxies whose X-Forwarded-For is believed (IPs or CIDR networks); nobody else's is.
+    trusted_proxies: list[str] = msgspec.field(default_factory=list)
+    max_upload_bytes: PositiveInt = 12 * 1024 * 1024
 
     cors_allowed_origins: list[str] = msgspec.field(default_factory=list)
     max_request_body_bytes: PositiveInt = 1024 * 1024
@@ -166,7 +179,7 @@ def load_settings(
             close = difflib.get_close_matches(name, fields, n=1)
             hint = f"did you mean {PREFIX}{close[0].upper()}?" if close else "see README.md"
             raise SettingsError(f"{key}: not a known setting ({hint})")
-        if name == "cors_allowed_origins":
+        if name in ("cors_allowed_origins", "trusted_proxies"):
             raw[name] = [item.strip() for item in value.split(",") if item.strip()]
         else:
             raw[name] = value
@@ -229,6 +242,13 @@ def _expected(name: str) -> str:
 
 
 def _check_coherence(settings: Settings) -> None:
+    for proxy in settings.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"ELEARN_TRUSTED_PROXIES: expected IP addresses or networks, got {proxy[:40]!r}"
+            ) from None
     if settings.mail_backend == "smtp" and not settings.smtp_host:
         raise SettingsError("ELEARN_SMTP_HOST: required when ELEARN_MAIL_BACKEND=smtp")
     if settings.payments_backend == "stripe" and not (

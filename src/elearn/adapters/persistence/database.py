@@ -25,9 +25,11 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, echo: bool = False, sqlite_foreign_keys: bool = True
+) -> AsyncEngine:
     if is_sqlite(url):
-        return _create_sqlite_engine(url, echo=echo)
+        return _create_sqlite_engine(url, echo=echo, foreign_keys=sqlite_foreign_keys)
     return create_async_engine(
         url,
         echo=echo,
@@ -38,7 +40,7 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     )
 
 
-def _create_sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
+def _create_sqlite_engine(url: str, *, echo: bool, foreign_keys: bool) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -49,7 +51,7 @@ def _create_sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
         # Let us issue BEGIN ourselves (pysqlite's implicit transactions are not serializable).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,7 +13,23 @@ from elearn.adapters.persistence.database import WRITE_TRANSACTION
 from elearn.adapters.persistence.events import EventCodec
 from elearn.adapters.persistence.integrity import domain_error_for
 from elearn.adapters.persistence.models import OutboxDeliveryRow, OutboxMessageRow
-from elearn.adapters.persistence.repositories import SqlaUserRepository, TrackingRepository
+from elearn.adapters.persistence.repositories import (
+    SqlaAuditLog,
+    SqlaOneTimeTokenRepository,
+    SqlaProfileRepository,
+    SqlaRefreshFamilyRepository,
+    SqlaTutorApplicationRepository,
+    SqlaUserRepository,
+    TrackingRepository,
+)
+from elearn.application.identity.ports import (
+    AuditLog,
+    OneTimeTokenRepository,
+    ProfileRepository,
+    RefreshFamilyRepository,
+    TutorApplicationRepository,
+    UserRepository,
+)
 from elearn.domain.shared.events import DomainEvent
 
 
@@ -38,8 +54,23 @@ class SqlaUnitOfWork:
     async def __aenter__(self) -> Self:
         self.session = self._session_factory()
         await self.session.connection(execution_options=WRITE_TRANSACTION)
-        self.users = SqlaUserRepository(self.session)
-        self._repositories: list[TrackingRepository] = [self.users]  # type: ignore[type-arg]
+        users = SqlaUserRepository(self.session)
+        tutor_applications = SqlaTutorApplicationRepository(self.session)
+        one_time_tokens = SqlaOneTimeTokenRepository(self.session)
+        refresh_families = SqlaRefreshFamilyRepository(self.session)
+        # Typed as the ports, so this class satisfies the UnitOfWork protocol as declared.
+        self.users: UserRepository = users
+        self.tutor_applications: TutorApplicationRepository = tutor_applications
+        self.one_time_tokens: OneTimeTokenRepository = one_time_tokens
+        self.refresh_families: RefreshFamilyRepository = refresh_families
+        self.profiles: ProfileRepository = SqlaProfileRepository(self.session)
+        self.audit: AuditLog = SqlaAuditLog(self.session)
+        self._repositories: list[TrackingRepository[Any, Any]] = [
+            users,
+            tutor_applications,
+            one_time_tokens,
+            refresh_families,
+        ]
         self._published = []
         return self
 
@@ -62,8 +93,7 @@ class SqlaUnitOfWork:
             repository.write_back()
         events = list(self._published)
         for repository in self._repositories:
-            for aggregate in repository.seen:
-                events.extend(aggregate.pull_events())
+            events.extend(repository.pull_events())
         self._published = []
         for event in events:
             self._store(event)

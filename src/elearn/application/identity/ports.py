@@ -13,7 +13,7 @@ from elearn.domain.identity.profiles import StudentProfile, TutorProfile
 from elearn.domain.identity.roles import Role
 from elearn.domain.identity.tokens import OneTimeToken, RefreshFamily, TokenPurpose
 from elearn.domain.identity.tutor_application import ApplicationStatus, TutorApplication
-from elearn.domain.identity.user import AccountStatus, User
+from elearn.domain.identity.user import AccountStatus, User, sessions_accepted
 from elearn.domain.shared.audit import AuditAction, AuditEntry
 
 
@@ -23,7 +23,9 @@ class UserRepository(Protocol):
 
     async def get(self, user_id: UUID, *, for_update: bool = False) -> User | None: ...
 
-    async def get_by_email(self, email: EmailAddress, *, for_update: bool = False) -> User | None: ...
+    async def get_by_email(
+        self, email: EmailAddress, *, for_update: bool = False
+    ) -> User | None: ...
 
 
 class ProfileRepository(Protocol):
@@ -39,7 +41,9 @@ class ProfileRepository(Protocol):
 class TutorApplicationRepository(Protocol):
     async def add(self, application: TutorApplication) -> None: ...
 
-    async def get(self, application_id: UUID, *, for_update: bool = False) -> TutorApplication | None: ...
+    async def get(
+        self, application_id: UUID, *, for_update: bool = False
+    ) -> TutorApplication | None: ...
 
     async def pending_for_user(self, user_id: UUID) -> TutorApplication | None: ...
 
@@ -47,7 +51,9 @@ class TutorApplicationRepository(Protocol):
 class OneTimeTokenRepository(Protocol):
     async def add(self, token: OneTimeToken) -> None: ...
 
-    async def get_by_hash(self, token_hash: str, *, for_update: bool = False) -> OneTimeToken | None: ...
+    async def get_by_hash(
+        self, token_hash: str, *, for_update: bool = False
+    ) -> OneTimeToken | None: ...
 
     async def open_for(self, user_id: UUID, purpose: TokenPurpose) -> list[OneTimeToken]:
         """Tokens of that purpose neither used nor superseded (to supersede them)."""
@@ -130,18 +136,41 @@ class PublicTutor:
     profile: TutorProfile
 
 
+@dataclass(frozen=True, slots=True)
+class SessionAccount:
+    """What a request needs to know about its caller's account."""
+
+    id: UUID
+    role: Role
+    status: AccountStatus
+    email_verified: bool
+    sessions_valid_after: datetime | None
+    two_factor_enabled: bool
+
+    def accepts_sessions_issued_at(self, issued_at: datetime) -> bool:
+        return sessions_accepted(
+            status=self.status, sessions_valid_after=self.sessions_valid_after, issued_at=issued_at
+        )
+
+
 class IdentityQueries(Protocol):
     """Read-side queries: one SQL statement each, keyset-paginated (``cursor`` is opaque)."""
 
-    async def users(self, filters: UserFilter, *, limit: int, cursor: str | None) -> Page[UserSummary]: ...
+    async def users(
+        self, filters: UserFilter, *, limit: int, cursor: str | None
+    ) -> Page[UserSummary]: ...
 
     async def tutor_applications(
         self, status: ApplicationStatus | None, *, limit: int, cursor: str | None
     ) -> Page[ApplicationSummary]: ...
 
-    async def audit_log(self, filters: AuditFilter, *, limit: int, cursor: str | None) -> Page[AuditEntry]: ...
+    async def audit_log(
+        self, filters: AuditFilter, *, limit: int, cursor: str | None
+    ) -> Page[AuditEntry]: ...
 
     async def approved_tutor(self, user_id: UUID) -> PublicTutor | None: ...
+
+    async def session_account(self, user_id: UUID) -> SessionAccount | None: ...
 
 
 class InvalidCursor(ValueError):
@@ -229,6 +258,7 @@ class IdentityPolicy:
     """Tunable numbers of the identity rules (from settings)."""
 
     one_time_token_minutes: int = 10
+    access_token_seconds: int = 900
     refresh_absolute_days: int = 30
     refresh_idle_days: int = 7
     login_attempts_per_ip: int = 20

@@ -12,7 +12,7 @@ from elearn.domain.shared.errors import RuleViolation
 
 class TokenPurpose(StrEnum):
     VERIFY_EMAIL = "verify_email"
-    RESET_PASSWORD = "reset_password"
+    RESET_PASSWORD = "reset_password"  # noqa: S105 - a purpose name
 
 
 class InvalidOneTimeToken(RuleViolation):

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import dataclasses
 import unicodedata
-from enum import StrEnum
 from datetime import datetime
+from enum import StrEnum
 from uuid import UUID
 
 from elearn.domain.identity.email import EmailAddress
@@ -55,7 +55,9 @@ class TutorNotApproved(Forbidden):
 class TwoFactorCodeRejected(RuleViolation):
     code = "invalid-otp"
 
-    def __init__(self, message: str = "the one-time code is wrong, expired or already used") -> None:
+    def __init__(
+        self, message: str = "the one-time code is wrong, expired or already used"
+    ) -> None:
         super().__init__(message)
 
 
@@ -156,8 +158,8 @@ class User(RecordsEvents):
         return self.role is Role.TUTOR and self.tutor_approval is TutorApproval.APPROVED
 
     def accepts_sessions_issued_at(self, issued_at: datetime) -> bool:
-        return self.is_active and (
-            self.sessions_valid_after is None or issued_at >= self.sessions_valid_after
+        return sessions_accepted(
+            status=self.status, sessions_valid_after=self.sessions_valid_after, issued_at=issued_at
         )
 
     def require_verified_email(self) -> None:
@@ -195,7 +197,8 @@ class User(RecordsEvents):
         self.password_hash = new_hash
 
     def end_sessions(self, now: datetime) -> None:
-        self.sessions_valid_after = now
+        # Millisecond precision, like the issue time of access tokens.
+        self.sessions_valid_after = now.replace(microsecond=now.microsecond // 1000 * 1000)
 
     # ---- administration --------------------------------------------------------------------
     def suspend(self, now: datetime) -> None:
@@ -281,6 +284,16 @@ class User(RecordsEvents):
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, User) and other.id == self.id
+
+
+def sessions_accepted(
+    *, status: AccountStatus, sessions_valid_after: datetime | None, issued_at: datetime
+) -> bool:
+    """A session token is good while the account is active and the token was issued no earlier
+    than the last event that ended all sessions (password change, suspension, role change)."""
+    return status is AccountStatus.ACTIVE and (
+        sessions_valid_after is None or issued_at >= sessions_valid_after
+    )
 
 
 def _valid_full_name(full_name: str) -> str:

@@ -17,8 +17,8 @@ class AuditAction(StrEnum):
     LOGIN_FAILED = "auth.login_failed"
     LOGOUT = "auth.logout"
     REFRESH_REUSE_DETECTED = "auth.refresh_reuse_detected"
-    PASSWORD_RESET = "auth.password_reset"
-    PASSWORD_CHANGED = "auth.password_changed"
+    PASSWORD_RESET = "auth.password_reset"  # noqa: S105 - an action name
+    PASSWORD_CHANGED = "auth.password_changed"  # noqa: S105 - an action name
     TWO_FACTOR_ENABLED = "auth.2fa_enabled"
     TWO_FACTOR_DISABLED = "auth.2fa_disabled"
     RECOVERY_CODE_USED = "auth.recovery_code_used"

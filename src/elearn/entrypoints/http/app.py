@@ -11,18 +11,24 @@ import dramatiq
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
+from litestar.di import Provide
 
 from elearn.adapters.health import DatabaseProbe, RedisProbe
 from elearn.adapters.jobs.scheduler import PeriodicScheduler
 from elearn.entrypoints.bootstrap import Container, bootstrap
+from elearn.entrypoints.http.auth import provide_actor, trusted_networks
 from elearn.entrypoints.http.docs import ProblemResponsesPlugin, openapi_config, openapi_document
 from elearn.entrypoints.http.health import HealthController
+from elearn.entrypoints.http.identity.account_routes import MeController, TutorsController
+from elearn.entrypoints.http.identity.admin_routes import AdminController
+from elearn.entrypoints.http.identity.auth_routes import AuthController
 from elearn.entrypoints.http.middleware import (
     RequestContextMiddleware,
     ResponsePlumbing,
     require_declared_media_type,
 )
 from elearn.entrypoints.http.problems import EXCEPTION_HANDLERS
+from elearn.entrypoints.identity import IdentityUseCases
 from elearn.entrypoints.logging import configure_logging
 from elearn.entrypoints.settings import Settings, load_settings
 from elearn.entrypoints.workers.actors import WorkerRuntime, register_actors
@@ -54,6 +60,7 @@ def create_app(
         owned = container is None
         c = container or bootstrap(settings)
         app.state.container = c
+        app.state.trusted_proxies = trusted_networks(settings.trusted_proxies)
         probes: list[Any] = [DatabaseProbe(c.engine)]
         if settings.redis_url:
             probes.append(RedisProbe(settings.redis_url))
@@ -90,7 +97,14 @@ def create_app(
             else:
                 await c.stop_background()
 
-    api = Router(path=API_PREFIX, route_handlers=[])
+    api = Router(
+        path=API_PREFIX,
+        route_handlers=[AuthController, MeController, TutorsController, AdminController],
+        dependencies={
+            "actor": Provide(provide_actor),
+            "identity": Provide(_identity, sync_to_thread=False),
+        },
+    )
     return Litestar(
         route_handlers=[HealthController, openapi_document, api],
         lifespan=[lifespan],
@@ -112,3 +126,7 @@ def create_app(
         logging_config=None,
         debug=False,
     )
+
+
+def _identity(state: State) -> IdentityUseCases:
+    return state.container.identity  # type: ignore[no-any-return]

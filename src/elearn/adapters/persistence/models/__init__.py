@@ -1,7 +1,15 @@
 """Declarative tables. Importing this package registers every table on ``metadata``."""
 
 from elearn.adapters.persistence.models.base import Base, metadata
-from elearn.adapters.persistence.models.identity import UserRow
+from elearn.adapters.persistence.models.identity import (
+    AuditEntryRow,
+    OneTimeTokenRow,
+    RefreshFamilyRow,
+    StudentProfileRow,
+    TutorApplicationRow,
+    TutorProfileRow,
+    UserRow,
+)
 from elearn.adapters.persistence.models.jobs import (
     DeadJobRow,
     OutboxDeliveryRow,
@@ -10,11 +18,17 @@ from elearn.adapters.persistence.models.jobs import (
 )
 
 __all__ = [
+    "AuditEntryRow",
     "Base",
     "DeadJobRow",
+    "OneTimeTokenRow",
     "OutboxDeliveryRow",
     "OutboxMessageRow",
+    "RefreshFamilyRow",
     "ScheduledRunRow",
+    "StudentProfileRow",
+    "TutorApplicationRow",
+    "TutorProfileRow",
     "UserRow",
     "metadata",
 ]

@@ -1,0 +1,78 @@
+"""Everything identity use cases depend on, wired once by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from elearn.application.actor import Actor
+from elearn.application.files import FileStorage
+from elearn.application.identity.ports import (
+    AccessTokens,
+    CommonPasswords,
+    IdentityPolicy,
+    IdentityQueries,
+    RateLimiter,
+    ReferenceData,
+    RevokedAccessTokens,
+    SecretTokens,
+    TotpService,
+)
+from elearn.application.ports import (
+    Clock,
+    IdGenerator,
+    PasswordHasher,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from elearn.domain.shared.audit import AuditAction, AuditEntry
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdentityDeps:
+    uow: UnitOfWorkFactory
+    clock: Clock
+    ids: IdGenerator
+    hasher: PasswordHasher
+    secrets: SecretTokens
+    access_tokens: AccessTokens
+    revoked_tokens: RevokedAccessTokens
+    rate_limiter: RateLimiter
+    totp: TotpService
+    reference: ReferenceData
+    common_passwords: CommonPasswords
+    storage: FileStorage
+    queries: IdentityQueries
+    policy: IdentityPolicy
+
+    @property
+    def one_time_token_ttl(self) -> timedelta:
+        return timedelta(minutes=self.policy.one_time_token_minutes)
+
+    def audit(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        action: AuditAction,
+        *,
+        target_type: str | None = None,
+        target_id: UUID | None = None,
+        actor_id: UUID | None = None,
+        **details: Any,
+    ) -> None:
+        """Appends an audit entry to the use case's transaction."""
+        uow.audit.add(
+            AuditEntry(
+                id=self.ids.new_id(),
+                at=self.clock.now(),
+                action=action,
+                actor_id=actor_id or actor.user_id,
+                target_type=target_type,
+                target_id=target_id,
+                ip=actor.ip,
+                user_agent=(actor.user_agent or "")[:512] or None,
+                details=details,
+            )
+        )

@@ -1,0 +1,275 @@
+"""Signing in and out: access tokens (JWT) and rotating refresh tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+from elearn.application.actor import Actor
+from elearn.application.errors import NotAuthenticated, RateLimited
+from elearn.application.identity.deps import IdentityDeps
+from elearn.application.identity.ports import InvalidAccessToken
+from elearn.application.identity.two_factor import verify_second_factor
+from elearn.application.ports import UnitOfWork
+from elearn.domain.identity.email import EmailAddress, InvalidEmail
+from elearn.domain.identity.tokens import RefreshFamily, RotationOutcome
+from elearn.domain.identity.user import TwoFactorCodeRejected, User
+from elearn.domain.shared.audit import AuditAction
+
+
+class InvalidCredentials(NotAuthenticated):
+    code = "invalid-credentials"
+
+    def __init__(self) -> None:
+        super().__init__("the email or password is wrong")
+
+
+class OneTimeCodeNeeded(NotAuthenticated):
+    code = "otp-required"
+
+
+class SessionEnded(NotAuthenticated):
+    code = "invalid-refresh-token"
+
+    def __init__(self) -> None:
+        super().__init__("this session has ended; sign in again")
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
+
+
+@dataclass(frozen=True, slots=True)
+class LoginCommand:
+    email: str
+    password: str
+    otp: str | None = None
+
+
+def _refresh_token(family_id: UUID, secret: str) -> str:
+    return f"{family_id.hex}.{secret}"
+
+
+def _parse_refresh_token(token: str) -> tuple[UUID, str] | None:
+    family, _, secret = token.partition(".")
+    if not secret or len(family) != 32 or len(token) > 200:
+        return None
+    try:
+        return UUID(hex=family), secret
+    except ValueError:
+        return None
+
+
+async def open_session(deps: IdentityDeps, uow: UnitOfWork, user: User) -> Session:
+    """A new refresh family and an access token, in the caller's transaction."""
+    now = deps.clock.now()
+    secret = deps.secrets.new()
+    family = RefreshFamily.start(
+        family_id=deps.ids.new_id(),
+        user_id=user.id,
+        token_hash=deps.secrets.hash(secret),
+        now=now,
+        absolute_lifetime=timedelta(days=deps.policy.refresh_absolute_days),
+        idle_lifetime=timedelta(days=deps.policy.refresh_idle_days),
+    )
+    await uow.refresh_families.add(family)
+    access = deps.access_tokens.issue(user.id, user.role, now)
+    return Session(access.token, _refresh_token(family.id, secret), access.expires_in_seconds)
+
+
+async def end_all_sessions(deps: IdentityDeps, uow: UnitOfWork, user: User, reason: str) -> None:
+    """Every refresh family of the user is revoked; access tokens die by the user's
+    ``sessions_valid_after``, which the domain method that called for this has moved."""
+    now = deps.clock.now()
+    for family in await uow.refresh_families.active_for_user(user.id):
+        family.revoke(now, reason)
+
+
+class Login:
+    """Email and password (and a one-time code when two-factor sign-in is on) open a session.
+    Every failure answers the same, in about the same time; attempts are limited per address
+    and per account."""
+
+    def __init__(self, deps: IdentityDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, actor: Actor, command: LoginCommand) -> Session:
+        deps = self._deps
+        policy = deps.policy
+        try:
+            email: EmailAddress | None = EmailAddress(command.email)
+        except InvalidEmail:
+            email = None
+        account_key = f"login:account:{email.value if email else command.email[:254].lower()}"
+        for key, limit in (
+            (f"login:ip:{actor.ip}", policy.login_attempts_per_ip),
+            (account_key, policy.login_attempts_per_account),
+        ):
+            if key.startswith("login:ip:") and actor.ip is None:
+                continue
+            retry_after = await deps.rate_limiter.hit(
+                key, limit=limit, window_seconds=policy.login_window_seconds
+            )
+            if retry_after is not None:
+                raise RateLimited(
+                    "too many sign-in attempts; try again later", retry_after_seconds=retry_after
+                )
+
+        async with deps.uow() as uow:
+            user = await uow.users.get_by_email(email, for_update=True) if email else None
+            if user is None:
+                await deps.hasher.verify_dummy(command.password)
+                await self._fail(uow, actor, None, "unknown_email")
+            assert user is not None
+            if not await deps.hasher.verify(user.password_hash, command.password):
+                await self._fail(uow, actor, user, "wrong_password")
+            if not user.is_active:
+                await self._fail(uow, actor, user, "suspended")
+            if user.totp_enabled:
+                try:
+                    method = verify_second_factor(deps, user, command.otp, deps.clock.now())
+                except TwoFactorCodeRejected as rejected:
+                    if command.otp:
+                        await self._fail(uow, actor, user, "wrong_otp")
+                    raise OneTimeCodeNeeded(rejected.message) from None
+                if method == "recovery_code":
+                    deps.audit(uow, actor, AuditAction.RECOVERY_CODE_USED, actor_id=user.id,
+                               target_type="user", target_id=user.id)  # fmt: skip
+            if deps.hasher.needs_rehash(user.password_hash):
+                user.upgrade_password_hash(await deps.hasher.hash(command.password))
+            session = await open_session(deps, uow, user)
+            deps.audit(uow, actor, AuditAction.LOGIN_SUCCEEDED, actor_id=user.id,
+                       target_type="user", target_id=user.id)  # fmt: skip
+            await uow.commit()
+        await deps.rate_limiter.reset(account_key)
+        return session
+
+    async def _fail(self, uow: UnitOfWork, actor: Actor, user: User | None, reason: str) -> None:
+        """Records the failed attempt (nothing else has changed) and refuses."""
+        self._deps.audit(
+            uow, actor, AuditAction.LOGIN_FAILED,
+            actor_id=user.id if user else None,
+            target_type="user" if user else None,
+            target_id=user.id if user else None,
+            reason=reason,
+        )  # fmt: skip
+        await uow.commit()
+        raise InvalidCredentials()
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshCommand:
+    refresh_token: str
+
+
+class RefreshSession:
+    """A refresh token buys a new pair once; the old one stops working. Presenting a token that
+    was already rotated means it leaked: the whole session family is revoked."""
+
+    def __init__(self, deps: IdentityDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, actor: Actor, command: RefreshCommand) -> Session:
+        deps = self._deps
+        parsed = _parse_refresh_token(command.refresh_token)
+        if parsed is None:
+            raise SessionEnded()
+        family_id, secret = parsed
+        now = deps.clock.now()
+        async with deps.uow() as uow:
+            family = await uow.refresh_families.get(family_id, for_update=True)
+            if family is None:
+                raise SessionEnded()
+            user = await uow.users.get(family.user_id)
+            if user is None or not user.is_active:
+                family.revoke(now, "account_inactive")
+                await uow.commit()
+                raise SessionEnded()
+            new_secret = deps.secrets.new()
+            idle = timedelta(days=deps.policy.refresh_idle_days)
+            outcome = family.rotate(
+                deps.secrets.hash(secret), deps.secrets.hash(new_secret), now, idle
+            )
+            if outcome is not RotationOutcome.ROTATED:
+                if outcome is RotationOutcome.REUSE_DETECTED:
+                    deps.audit(uow, actor, AuditAction.REFRESH_REUSE_DETECTED, actor_id=user.id,
+                               target_type="session", target_id=family.id)  # fmt: skip
+                await uow.commit()
+                raise SessionEnded()
+            access = deps.access_tokens.issue(user.id, user.role, now)
+            await uow.commit()
+        return Session(
+            access.token, _refresh_token(family.id, new_secret), access.expires_in_seconds
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LogoutCommand:
+    refresh_token: str
+
+
+class Logout:
+    """Ends the session the refresh token belongs to, and the access token used to ask."""
+
+    def __init__(self, deps: IdentityDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, actor: Actor, command: LogoutCommand) -> None:
+        deps = self._deps
+        now = deps.clock.now()
+        if actor.session_token_id is not None:
+            until = now + timedelta(seconds=deps.policy.access_token_seconds)
+            await deps.revoked_tokens.revoke(actor.session_token_id, until)
+        parsed = _parse_refresh_token(command.refresh_token)
+        if parsed is None:
+            return
+        family_id, secret = parsed
+        async with deps.uow() as uow:
+            family = await uow.refresh_families.get(family_id, for_update=True)
+            if family is None:
+                return
+            # Holding the current token proves the session is yours; so does being signed in as
+            # its owner.
+            if family.current_hash != deps.secrets.hash(secret) and family.user_id != actor.user_id:
+                return
+            if not family.is_revoked:
+                family.revoke(now, "logout")
+                deps.audit(uow, actor, AuditAction.LOGOUT, actor_id=family.user_id,
+                           target_type="session", target_id=family.id)  # fmt: skip
+            await uow.commit()
+
+
+class Authenticate:
+    """Turns a bearer token into the actor of a request: the token must verify, not be revoked,
+    and belong to an active account whose sessions it did not outlive; role and verification
+    are read from the account, not the token."""
+
+    def __init__(self, deps: IdentityDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, token: str, *, ip: str | None, user_agent: str | None) -> Actor:
+        deps = self._deps
+        try:
+            claims = deps.access_tokens.verify(token, deps.clock.now())
+        except InvalidAccessToken:
+            raise NotAuthenticated(
+                "the access token is invalid or expired", code="invalid-token"
+            ) from None
+        if await deps.revoked_tokens.is_revoked(claims.token_id):
+            raise NotAuthenticated("this session has ended; sign in again", code="invalid-token")
+        account = await deps.queries.session_account(claims.user_id)
+        if account is None or not account.accepts_sessions_issued_at(claims.issued_at):
+            raise NotAuthenticated("this session has ended; sign in again", code="invalid-token")
+        return Actor(
+            user_id=account.id,
+            role=account.role,
+            email_verified=account.email_verified,
+            ip=ip,
+            user_agent=user_agent,
+            session_token_id=claims.token_id,
+        )

@@ -1,0 +1,212 @@
+"""/api/v1/me (own account, profile, avatar, tutor application, two-factor) and the public
+/api/v1/tutors/{id}."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, get, patch, post, put
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+
+from elearn.application.actor import Actor
+from elearn.application.identity.account import (
+    AccountView,
+    AvatarResult,
+    SetAvatar,
+    StudentProfileChanges,
+    TutorApplicationCommand,
+    TutorApplicationResult,
+    TutorProfileChanges,
+    UpdateAccount,
+    Upload,
+)
+from elearn.application.identity.admin import PublicTutorQuery
+from elearn.application.identity.ports import PublicTutor
+from elearn.application.identity.two_factor import (
+    ConfirmTwoFactorCommand,
+    DisableTwoFactorCommand,
+    RecoveryCodes,
+    TwoFactorSetup,
+)
+from elearn.entrypoints.http.auth import signed_in
+from elearn.entrypoints.http.bodies import (
+    FullName,
+    OneTimeCode,
+    Password,
+    RequestBody,
+    upload_chunks,
+)
+from elearn.entrypoints.http.identity.auth_routes import subjects_of
+from elearn.entrypoints.identity import IdentityUseCases
+
+ShortText = Annotated[str, msgspec.Meta(max_length=200)]
+LongText = Annotated[str, msgspec.Meta(max_length=2000)]
+Code = Annotated[str, msgspec.Meta(max_length=64)]
+Items = Annotated[list[Annotated[str, msgspec.Meta(max_length=60)]], msgspec.Meta(max_length=20)]
+
+
+class StudentProfileBody(RequestBody):
+    bio: LongText | None = None
+    language: Code | None = None
+    country: Code | None = None
+    time_zone: Code | None = None
+    preferred_currency: Code | None = None
+    institution: ShortText | None = None
+    onboarding: dict[str, Any] | None = None
+
+
+class TutorProfileBody(RequestBody):
+    bio: LongText | None = None
+    headline: ShortText | None = None
+    subjects: Items | None = None
+    languages: Items | None = None
+    hourly_rate_amount: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    hourly_rate_currency: Code | None = None
+    time_zone: Code | None = None
+    meeting_url: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+class UpdateMeBody(RequestBody):
+    """Fields left out stay as they are. Role, verification and approval are not here."""
+
+    full_name: FullName | None = None
+    student: StudentProfileBody | None = None
+    tutor: TutorProfileBody | None = None
+
+
+class AvatarForm(msgspec.Struct):
+    file: UploadFile
+
+
+class TutorApplicationForm(msgspec.Struct, kw_only=True):
+    headline: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+    subjects: Annotated[
+        str, msgspec.Meta(min_length=1, max_length=1000, description="comma-separated")
+    ]
+    cv: UploadFile
+    certificate: UploadFile
+
+
+class CodeBody(RequestBody):
+    code: OneTimeCode
+
+
+class DisableTwoFactorBody(RequestBody):
+    password: Password
+    code: OneTimeCode
+
+
+def _changes(body: msgspec.Struct | None, kind: type[Any]) -> Any:
+    return None if body is None else kind(**msgspec.structs.asdict(body))
+
+
+class MeController(Controller):
+    path = "/me"
+    tags = ["identity"]
+    guards = [signed_in]
+
+    @get(operation_id="get_me", summary="Your account and profile")
+    async def get_me(self, actor: Actor, identity: IdentityUseCases) -> AccountView:
+        """Your account, and the profile you present: the tutor profile for tutors and tutor
+        applicants, the student profile otherwise."""
+        return await identity.get_account(actor)
+
+    @patch(operation_id="update_me", summary="Change your name or profile")
+    async def update_me(
+        self, data: UpdateMeBody, actor: Actor, identity: IdentityUseCases
+    ) -> AccountView:
+        """Every invalid field is reported at once (422); nothing changes unless all are valid."""
+        command = UpdateAccount(
+            full_name=data.full_name,
+            student=_changes(data.student, StudentProfileChanges),
+            tutor=_changes(data.tutor, TutorProfileChanges),
+        )
+        return await identity.update_account(actor, command)
+
+    @put(
+        "/avatar",
+        operation_id="set_avatar",
+        summary="Replace your avatar",
+        request_max_body_size=6 * 1024 * 1024,
+    )
+    async def set_avatar(
+        self,
+        data: Annotated[AvatarForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+        actor: Actor,
+        identity: IdentityUseCases,
+    ) -> AvatarResult:
+        """A JPEG, PNG, GIF or WebP image of at most 5 MiB, judged by its bytes, in the `file`
+        field; SVG is refused."""
+        return await identity.set_avatar(
+            actor, SetAvatar(upload_chunks(data.file), data.file.filename)
+        )
+
+    @post(
+        "/tutor-application",
+        operation_id="apply_as_tutor",
+        summary="Apply to teach",
+        request_max_body_size=32 * 1024 * 1024,
+    )
+    async def apply_as_tutor(
+        self,
+        data: Annotated[TutorApplicationForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+        actor: Actor,
+        identity: IdentityUseCases,
+    ) -> TutorApplicationResult:
+        """A student with a verified email applies with a CV and a certificate (PDF or image);
+        one application is pending at a time."""
+        command = TutorApplicationCommand(
+            headline=data.headline,
+            subjects=subjects_of(data.subjects),
+            cv=Upload(upload_chunks(data.cv), data.cv.filename),
+            certificate=Upload(upload_chunks(data.certificate), data.certificate.filename),
+        )
+        return await identity.apply_as_tutor(actor, command)
+
+    @post(
+        "/2fa/setup", operation_id="set_up_2fa", summary="Start two-factor sign-in", status_code=200
+    )
+    async def set_up_2fa(self, actor: Actor, identity: IdentityUseCases) -> TwoFactorSetup:
+        """A new authenticator secret and its `otpauth://` URI; it takes effect once confirmed."""
+        return await identity.set_up_two_factor(actor)
+
+    @post(
+        "/2fa/confirm",
+        operation_id="confirm_2fa",
+        summary="Turn two-factor sign-in on",
+        status_code=200,
+    )
+    async def confirm_2fa(
+        self, data: CodeBody, actor: Actor, identity: IdentityUseCases
+    ) -> RecoveryCodes:
+        """A code from the authenticator turns it on and returns ten single-use recovery codes,
+        shown this once."""
+        return await identity.confirm_two_factor(actor, ConfirmTwoFactorCommand(data.code))
+
+    @post(
+        "/2fa/disable",
+        operation_id="disable_2fa",
+        summary="Turn two-factor sign-in off",
+        status_code=204,
+    )
+    async def disable_2fa(
+        self, data: DisableTwoFactorBody, actor: Actor, identity: IdentityUseCases
+    ) -> None:
+        """Needs the password and a current code (or a recovery code)."""
+        await identity.disable_two_factor(actor, DisableTwoFactorCommand(data.password, data.code))
+
+
+class TutorsController(Controller):
+    path = "/tutors"
+    tags = ["identity"]
+
+    @get("/{tutor_id:uuid}", operation_id="get_tutor", summary="A tutor's public profile")
+    async def get_tutor(
+        self, tutor_id: UUID, actor: Actor, identity: IdentityUseCases
+    ) -> PublicTutor:
+        """Approved, active tutors only; anyone else answers 404."""
+        return await identity.public_tutor(actor, PublicTutorQuery(tutor_id))

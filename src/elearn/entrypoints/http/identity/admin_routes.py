@@ -1,0 +1,139 @@
+"""/api/v1/admin: tutor approval, accounts and the audit log (staff only; the use cases decide
+what managers may do and what only admins may)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, get, patch, post
+from litestar.params import Parameter
+
+from elearn.application.actor import Actor
+from elearn.application.identity.admin import (
+    ApproveTutorCommand,
+    AuditLogQuery,
+    ListTutorApplicationsQuery,
+    ListUsersQuery,
+    RejectTutorCommand,
+    TutorDecision,
+    UpdateUserCommand,
+)
+from elearn.application.identity.ports import (
+    ApplicationSummary,
+    AuditFilter,
+    Page,
+    UserFilter,
+    UserSummary,
+)
+from elearn.domain.identity.roles import Role
+from elearn.domain.identity.tutor_application import ApplicationStatus
+from elearn.domain.identity.user import AccountStatus
+from elearn.domain.shared.audit import AuditAction, AuditEntry
+from elearn.entrypoints.http.auth import staff_only
+from elearn.entrypoints.http.bodies import RequestBody
+from elearn.entrypoints.identity import IdentityUseCases
+
+Limit = Annotated[int, Parameter(ge=1, le=100, description="page size")]
+Cursor = Annotated[str | None, Parameter(max_length=200, description="from `next_cursor`")]
+
+
+class RejectBody(RequestBody):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class UpdateUserBody(RequestBody):
+    role: Role | None = None
+    suspended: bool | None = None
+
+
+class AdminController(Controller):
+    path = "/admin"
+    tags = ["identity"]
+    guards = [staff_only]
+
+    @get(
+        "/tutor-applications", operation_id="list_tutor_applications", summary="Tutor applications"
+    )
+    async def list_applications(
+        self,
+        actor: Actor,
+        identity: IdentityUseCases,
+        status: ApplicationStatus | None = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> Page[ApplicationSummary]:
+        """Managers and admins list applications, filtered by status, keyset-paginated."""
+        query = ListTutorApplicationsQuery(status=status, limit=limit, cursor=cursor)
+        return await identity.list_tutor_applications(actor, query)
+
+    @post(
+        "/tutor-applications/{application_id:uuid}/approve",
+        operation_id="approve_tutor",
+        summary="Approve a tutor",
+        status_code=200,
+    )
+    async def approve(
+        self, application_id: UUID, actor: Actor, identity: IdentityUseCases
+    ) -> TutorDecision:
+        """A pending application becomes approved; the tutor can teach and is told by email."""
+        return await identity.approve_tutor(actor, ApproveTutorCommand(application_id))
+
+    @post(
+        "/tutor-applications/{application_id:uuid}/reject",
+        operation_id="reject_tutor",
+        summary="Reject a tutor",
+        status_code=200,
+    )
+    async def reject(
+        self, application_id: UUID, data: RejectBody, actor: Actor, identity: IdentityUseCases
+    ) -> TutorDecision:
+        """A pending application is rejected with a reason, which the applicant gets by email."""
+        return await identity.reject_tutor(actor, RejectTutorCommand(application_id, data.reason))
+
+    @get("/users", operation_id="list_users", summary="Accounts")
+    async def list_users(
+        self,
+        actor: Actor,
+        identity: IdentityUseCases,
+        role: Role | None = None,
+        status: AccountStatus | None = None,
+        email_verified: bool | None = None,
+        search: Annotated[str | None, Parameter(max_length=100)] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> Page[UserSummary]:
+        """Filter by role, status and verification; `search` looks in email and name."""
+        filters = UserFilter(role=role, status=status, search=search, email_verified=email_verified)
+        return await identity.list_users(actor, ListUsersQuery(filters, limit, cursor))
+
+    @patch("/users/{user_id:uuid}", operation_id="update_user", summary="Change a role or suspend")
+    async def update_user(
+        self, user_id: UUID, data: UpdateUserBody, actor: Actor, identity: IdentityUseCases
+    ) -> UserSummary:
+        """Admins only: a new role, or a suspension or reactivation, ends all the account's
+        sessions. Nobody changes their own."""
+        return await identity.update_user(
+            actor, UpdateUserCommand(user_id, data.role, data.suspended)
+        )
+
+    @get("/audit-log", operation_id="read_audit_log", summary="The audit log")
+    async def audit_log(
+        self,
+        actor: Actor,
+        identity: IdentityUseCases,
+        actor_id: UUID | None = None,
+        action: AuditAction | None = None,
+        target_id: UUID | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> Page[AuditEntry]:
+        """Newest first; `until` is exclusive."""
+        filters = AuditFilter(
+            actor_id=actor_id, action=action, target_id=target_id, since=since, until=until
+        )
+        return await identity.read_audit_log(actor, AuditLogQuery(filters, limit, cursor))

@@ -20,6 +20,7 @@ class Actor:
     ip: str | None = None
     user_agent: str | None = None
     session_token_id: str | None = None
+    two_factor_enabled: bool = False
 
     @classmethod
     def anonymous(cls, *, ip: str | None = None, user_agent: str | None = None) -> Actor:

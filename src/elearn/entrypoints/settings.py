@@ -69,7 +69,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     require_2fa_for_staff: bool = False
     # Proxies whose X-Forwarded-For is believed (IPs or CIDR networks); nobody else's is.
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
-    max_upload_bytes: PositiveInt = 12 * 1024 * 1024
 
     cors_allowed_origins: list[str] = msgspec.field(default_factory=list)
     max_request_body_bytes: PositiveInt = 1024 * 1024

@@ -27,7 +27,7 @@ from elearn.application.identity.admin import (
     UpdateUserCommand,
 )
 from elearn.application.identity.deps import IdentityDeps
-from elearn.application.identity.ports import AuditFilter, UserFilter
+from elearn.application.identity.ports import AuditFilter, IdentityPolicy, UserFilter
 from elearn.domain.identity.profiles import TutorProfile
 from elearn.domain.identity.roles import Role
 from elearn.domain.identity.tokens import RefreshFamily
@@ -500,3 +500,25 @@ async def test_who_is_not_an_approved_active_tutor_has_no_public_profile(
     for user_id in (STUDENT.id, APPLICANT.id, suspended.id, pending.id, UUID(int=404)):
         with pytest.raises(NotFound):
             await get(Actor.anonymous(), PublicTutorQuery(user_id))
+
+
+async def test_staff_without_two_factor_are_refused_when_the_policy_requires_it(
+    uow: FakeUnitOfWork, clock: FixedClock, seeded: FakeUnitOfWork
+) -> None:
+    strict = make_identity_deps(
+        uow=uow, clock=clock, policy=IdentityPolicy(require_2fa_for_staff=True)
+    )
+    list_users = ListUsers(strict)
+    with pytest.raises(PermissionDenied) as refused:
+        await list_users(actor_of(MANAGER), ListUsersQuery())
+    assert refused.value.code == "two-factor-required"
+    with_2fa = Actor(
+        user_id=MANAGER.id, role=Role.MANAGER, email_verified=True, two_factor_enabled=True
+    )
+    assert (await list_users(with_2fa, ListUsersQuery())).items
+    # Without the policy, two-factor sign-in stays optional for staff.
+    assert (
+        await ListUsers(make_identity_deps(uow=uow, clock=clock))(
+            actor_of(MANAGER), ListUsersQuery()
+        )
+    ).items

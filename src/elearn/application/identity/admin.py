@@ -25,6 +25,7 @@ from elearn.application.identity.deps import IdentityDeps
 from elearn.application.identity.ports import (
     ApplicationSummary,
     AuditFilter,
+    IdentityPolicy,
     InvalidCursor,
     Page,
     PublicTutor,
@@ -50,16 +51,21 @@ MAX_SEARCH_LENGTH = 100
 
 
 # ---- access and paging -----------------------------------------------------------------------
-def _require_staff(actor: Actor) -> UUID:
+def _require_staff(actor: Actor, policy: IdentityPolicy) -> UUID:
     if actor.user_id is None:
         raise NotAuthenticated("sign in first")
     if not actor.is_staff:
         raise PermissionDenied("only staff may do this")
+    if policy.require_2fa_for_staff and not actor.two_factor_enabled:
+        raise PermissionDenied(
+            "staff must turn on two-factor sign-in first (POST /api/v1/me/2fa/setup)",
+            code="two-factor-required",
+        )
     return actor.user_id
 
 
-def _require_admin(actor: Actor) -> UUID:
-    staff_id = _require_staff(actor)
+def _require_admin(actor: Actor, policy: IdentityPolicy) -> UUID:
+    staff_id = _require_staff(actor, policy)
     if not actor.is_admin:
         raise PermissionDenied("only an admin changes roles or suspends accounts")
     return staff_id
@@ -114,7 +120,7 @@ class ListTutorApplications:
     async def __call__(
         self, actor: Actor, command: ListTutorApplicationsQuery
     ) -> Page[ApplicationSummary]:
-        _require_staff(actor)
+        _require_staff(actor, self._deps.policy)
         _check_limit(command.limit)
         return await _page(
             self._deps.queries.tutor_applications(
@@ -190,7 +196,7 @@ class ApproveTutor:
 
     async def __call__(self, actor: Actor, command: ApproveTutorCommand) -> TutorDecision:
         deps = self._deps
-        staff_id = _require_staff(actor)
+        staff_id = _require_staff(actor, self._deps.policy)
         now = deps.clock.now()
         async with deps.uow() as uow:
             application, user = await _pending_decision(uow, staff_id, command.application_id)
@@ -229,7 +235,7 @@ class RejectTutor:
 
     async def __call__(self, actor: Actor, command: RejectTutorCommand) -> TutorDecision:
         deps = self._deps
-        staff_id = _require_staff(actor)
+        staff_id = _require_staff(actor, self._deps.policy)
         reason = command.reason.strip()
         if not reason or len(reason) > MAX_REJECTION_REASON:
             raise InvalidInput(
@@ -281,7 +287,7 @@ class ListUsers:
         self._deps = deps
 
     async def __call__(self, actor: Actor, command: ListUsersQuery) -> Page[UserSummary]:
-        _require_staff(actor)
+        _require_staff(actor, self._deps.policy)
         _check_limit(command.limit)
         filters = command.filters
         if filters.search is not None and len(filters.search) > MAX_SEARCH_LENGTH:
@@ -312,7 +318,7 @@ class UpdateUser:
 
     async def __call__(self, actor: Actor, command: UpdateUserCommand) -> UserSummary:
         deps = self._deps
-        admin_id = _require_admin(actor)
+        admin_id = _require_admin(actor, self._deps.policy)
         if command.user_id == admin_id:
             raise PermissionDenied("nobody changes their own role or suspends themselves")
         now = deps.clock.now()
@@ -362,7 +368,7 @@ class ReadAuditLog:
         self._deps = deps
 
     async def __call__(self, actor: Actor, command: AuditLogQuery) -> Page[AuditEntry]:
-        _require_staff(actor)
+        _require_staff(actor, self._deps.policy)
         _check_limit(command.limit)
         filters = command.filters
         if (

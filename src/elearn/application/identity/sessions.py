@@ -272,4 +272,5 @@ class Authenticate:
             ip=ip,
             user_agent=user_agent,
             session_token_id=claims.token_id,
+            two_factor_enabled=account.two_factor_enabled,
         )

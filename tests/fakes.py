@@ -43,6 +43,7 @@ from elearn.application.identity.ports import (
     InvalidAccessToken,
     InvalidCursor,
     IssuedAccessToken,
+    LoginCredentials,
     Page,
     PublicTutor,
     SessionAccount,
@@ -546,6 +547,13 @@ class FakeIdentityQueries:
             avatar_key=user.avatar_key,
             profile=copy.deepcopy(profile),
         )
+
+    async def login_credentials(self, email: EmailAddress) -> LoginCredentials | None:
+        self.calls += 1
+        for user in self._uow.committed_users.values():
+            if user.email == email:
+                return LoginCredentials(user.id, user.password_hash)
+        return None
 
     async def session_account(self, user_id: UUID) -> SessionAccount | None:
         self.calls += 1

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -33,41 +36,139 @@ def elearn(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.Compl
     )
 
 
+def user_row(tmp_path: Path, email: str) -> dict[str, object] | None:
+    """The stored account, read straight from the embedded database."""
+    with sqlite3.connect(tmp_path / "var" / "elearn.db") as db:
+        db.row_factory = sqlite3.Row
+        row = db.execute("SELECT * FROM users WHERE email = ?", (email,)).fetchone()
+    return None if row is None else dict(row)
+
+
 def test_migrate_then_seed_demo_is_idempotent(env: dict[str, str], tmp_path: Path) -> None:
     assert elearn(env, "migrate").returncode == 0
     assert (tmp_path / "var" / "elearn.db").is_file()
     first = elearn(env, "seed-demo")
     assert first.returncode == 0, first.stderr
     assert "demo admin: admin@demo.elearn.test / " in first.stdout
+    tutor_line = re.search(
+        r"demo tutor: tutor@demo\.elearn\.test / \S+ \(id ([0-9a-f-]{36}), approved\)", first.stdout
+    )
+    assert tutor_line, first.stdout
+    tutor = user_row(tmp_path, "tutor@demo.elearn.test")
+    assert tutor is not None
+    assert tutor["role"] == "tutor"
+    assert tutor["tutor_approval"] == "approved"
+    assert tutor["email_verified_at"] is not None
+    with sqlite3.connect(tmp_path / "var" / "elearn.db") as db:
+        profile = db.execute(
+            "SELECT hourly_rate_amount, hourly_rate_currency, time_zone, headline, bio "
+            "FROM tutor_profiles"
+        ).fetchall()
+    assert len(profile) == 1
+    assert profile[0][:3] == (3000, "USD", "Europe/Berlin")
+    assert profile[0][3] and profile[0][4]
+
     second = elearn(env, "seed-demo")
     assert second.returncode == 0
     assert second.stdout.count("already exists") == 4
+    assert f"(id {tutor_line.group(1)})" in second.stdout
+    assert user_row(tmp_path, "tutor@demo.elearn.test") == tutor
+
+
+def create_admin(
+    env: dict[str, str], *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    return elearn(env, "create-admin", *args, stdin=stdin)
 
 
 def test_create_admin_refuses_a_taken_email_and_a_weak_password(env: dict[str, str]) -> None:
     elearn(env, "migrate")
-    args = (
-        "create-admin",
-        "--email",
-        "Root@Example.com",
-        "--full-name",
-        "Root",
-        "--password-stdin",
-    )
-    created = elearn(env, *args, stdin="a long enough password\n")
+    args = ("--email", "Root@Example.com", "--full-name", "Root", "--password-stdin")
+    created = create_admin(env, *args, stdin="a long enough password\n")
     assert created.returncode == 0, created.stderr
     assert created.stdout.startswith("created admin Root@Example.com")
 
-    again = elearn(env, "create-admin", "--email", "root@example.com", "--full-name", "R",
-                   "--password-stdin", stdin="a long enough password\n")  # fmt: skip
-    assert again.returncode == 1
-    assert "already has an account" in again.stderr
+    # The same address again is the same admin: nothing to do, and that is not an error.
+    again = create_admin(env, "--email", "root@example.com", "--full-name", "R",
+                         "--password-stdin", stdin="another long password\n")  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert "is already an admin; nothing changed" in again.stdout
 
-    weak = elearn(env, "create-admin", "--email", "b@example.com", "--full-name", "B",
-                  "--password-stdin", stdin="short\n")  # fmt: skip
+    weak = create_admin(env, "--email", "b@example.com", "--full-name", "B",
+                        "--password-stdin", stdin="short\n")  # fmt: skip
     assert weak.returncode == 1
     assert "password" in weak.stderr
     assert "Traceback" not in weak.stderr + again.stderr
+
+
+def test_create_admin_with_password_option(env: dict[str, str], tmp_path: Path) -> None:
+    elearn(env, "migrate")
+    created = create_admin(env, "--email", "ops@example.com", "--full-name", "Ops",
+                           "--password", "a long enough password")  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.startswith("created admin ops@example.com (")
+    row = user_row(tmp_path, "ops@example.com")
+    assert row is not None
+    assert row["role"] == "admin"
+    assert row["email_verified_at"] is not None
+    assert "a long enough password" not in str(row["password_hash"])
+
+
+def test_create_admin_refuses_a_common_password_in_one_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    elearn(env, "migrate")
+    common = create_admin(env, "--email", "ops@example.com", "--full-name", "Ops",
+                          "--password", "password123")  # fmt: skip
+    assert common.returncode == 1
+    assert common.stderr.strip() == ("elearn: the password is one of the most common passwords"), (
+        common.stderr
+    )
+    assert common.stdout == ""
+    assert user_row(tmp_path, "ops@example.com") is None
+
+
+def test_create_admin_needs_a_full_name_for_a_new_account(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    elearn(env, "migrate")
+    result = create_admin(env, "--email", "ops@example.com", "--password", "a long enough password")
+    assert result.returncode == 1
+    assert result.stderr.strip() == "elearn: a new account needs a full name (--full-name)"
+    assert user_row(tmp_path, "ops@example.com") is None
+
+
+def test_create_admin_promotes_an_existing_student(env: dict[str, str], tmp_path: Path) -> None:
+    elearn(env, "migrate")
+    assert elearn(env, "seed-demo").returncode == 0
+    email = "student@demo.elearn.test"
+    before = user_row(tmp_path, email)
+    assert before is not None
+    assert before["role"] == "student"
+
+    # No --full-name, no password: promoting needs neither (and never prompts).
+    promoted = create_admin(env, "--email", email.upper())
+    assert promoted.returncode == 0, promoted.stderr
+    assert promoted.stdout.startswith(f"promoted {email.upper()} (")
+    assert "role student -> admin" in promoted.stdout
+    after = user_row(tmp_path, email)
+    assert after is not None
+    assert after["role"] == "admin"
+    assert after["email_verified_at"] is not None
+    assert after["password_hash"] == before["password_hash"]
+    assert after["full_name"] == before["full_name"]
+    assert after["sessions_valid_after"] is not None
+    with sqlite3.connect(tmp_path / "var" / "elearn.db") as db:
+        audit = db.execute(
+            "SELECT details FROM audit_log WHERE action = 'user.role_changed'"
+        ).fetchall()
+    assert [json.loads(details) for (details,) in audit] == [{"from": "student", "to": "admin"}]
+
+    # A password given while promoting is not used; running it again changes nothing.
+    again = create_admin(env, "--email", email, "--password", "not used at all 123")
+    assert again.returncode == 0
+    assert "already an admin; nothing changed" in again.stdout
+    assert user_row(tmp_path, email) == after
 
 
 def test_dead_jobs_listing_on_an_empty_database(env: dict[str, str]) -> None:

@@ -92,7 +92,9 @@ class Container:
 
     @property
     def create_account(self) -> CreateAccountByOperator:
-        return CreateAccountByOperator(self.uow, self.hasher, self.clock, self.ids)
+        return CreateAccountByOperator(
+            self.uow, self.hasher, self.clock, self.ids, self.identity.deps.common_passwords
+        )
 
     def deliveries(self) -> OutboxDeliveryExecutor:
         handlers = {name: s.handler for name, s in self.subscriptions.items()}

@@ -60,10 +60,24 @@ def _parser() -> argparse.ArgumentParser:
     seed = commands.add_parser("seed-demo", help="create demo accounts (skips what exists)")
     seed.set_defaults(run=_seed_demo)
 
-    admin = commands.add_parser("create-admin", help="create an admin account")
+    admin = commands.add_parser(
+        "create-admin",
+        help="create a verified admin, or make an existing account an admin",
+        description="Creates a verified admin account, or promotes the existing account with "
+        "that address: it becomes an admin with a verified email, keeps its password and name, "
+        "and its sessions end. Running it again changes nothing.",
+    )
     admin.add_argument("--email", required=True)
-    admin.add_argument("--full-name", required=True)
     admin.add_argument(
+        "--full-name", help="needed to create an account; an existing account keeps its name"
+    )
+    password = admin.add_mutually_exclusive_group()
+    password.add_argument(
+        "--password",
+        help="the new account's password (visible to other local users and in shell history: "
+        "prefer --password-stdin in scripts); without either option, asked for when needed",
+    )
+    password.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     admin.set_defaults(run=_create_admin)
@@ -172,37 +186,83 @@ def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+class _PasswordsDiffer(Exception):
+    pass
+
+
+def _prompt_password() -> str:
+    password = getpass.getpass("password: ")
+    if password != getpass.getpass("again: "):
+        raise _PasswordsDiffer
+    return password
+
+
 def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
     from elearn.application.actor import Actor
-    from elearn.application.identity.accounts import CreateAccount
+    from elearn.application.errors import ApplicationError
+    from elearn.application.identity.accounts import (
+        AccountOutcome,
+        CreateOrPromote,
+        FullNameRequired,
+        PasswordRequired,
+    )
     from elearn.domain.identity.roles import Role
     from elearn.domain.shared.errors import DomainError
     from elearn.entrypoints.bootstrap import bootstrap
 
+    password: str | None = args.password
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = getpass.getpass("password: ")
-        if password != getpass.getpass("again: "):
-            print("elearn: the passwords differ", file=sys.stderr)
-            return 2
 
-    async def run() -> UUID:
+    async def run() -> AccountOutcome:
+        nonlocal password
         container = bootstrap(settings)
         try:
-            command = CreateAccount(
-                email=args.email, password=password, full_name=args.full_name, role=Role.ADMIN
+            command = CreateOrPromote(
+                email=args.email, role=Role.ADMIN, password=password, full_name=args.full_name
             )
-            return await container.create_account(Actor.system(), command)
+            try:
+                return await container.create_account.create_or_promote(Actor.system(), command)
+            except PasswordRequired:
+                pass  # a new account and no password given: ask (promoting never needs one)
+            password = _prompt_password()
+            command = CreateOrPromote(
+                email=args.email, role=Role.ADMIN, password=password, full_name=args.full_name
+            )
+            return await container.create_account.create_or_promote(Actor.system(), command)
         finally:
             await container.dispose()
 
     try:
-        user_id = asyncio.run(run())
-    except DomainError as error:
+        outcome = asyncio.run(run())
+    except _PasswordsDiffer:
+        print("elearn: the passwords differ", file=sys.stderr)
+        return 2
+    except FullNameRequired as error:
+        print(f"elearn: {error.message} (--full-name)", file=sys.stderr)
+        return 1
+    except (DomainError, ApplicationError) as error:
         print(f"elearn: {error.message}", file=sys.stderr)
         return 1
-    print(f"created admin {args.email} ({user_id})")
+    if outcome.created:
+        print(f"created admin {args.email} ({outcome.user_id})")
+        return 0
+    if not outcome.changed:
+        print(f"{args.email} ({outcome.user_id}) is already an admin; nothing changed")
+        return 0
+    done = []
+    if outcome.role_changed:
+        assert outcome.previous_role is not None
+        done.append(
+            f"role {outcome.previous_role.value} -> admin, "
+            f"{outcome.sessions_ended} session(s) ended"
+        )
+    if outcome.email_verified_now:
+        done.append("email marked verified")
+    if password is not None:
+        done.append("the password given was not used: the account keeps its own")
+    verb = "promoted" if outcome.role_changed else "updated"
+    print(f"{verb} {args.email} ({outcome.user_id}): " + "; ".join(done))
     return 0
 
 

@@ -694,3 +694,20 @@ async def test_session_account_reads_what_a_request_needs(container: Container) 
     assert account.sessions_valid_after == (T0 + timedelta(minutes=5)).replace(microsecond=123000)
     assert not account.accepts_sessions_issued_at(T0 + timedelta(hours=1))
     assert await queries.session_account(uuid4()) is None
+
+
+async def test_a_new_user_and_their_profile_commit_in_one_unit_of_work(
+    container: Container,
+) -> None:
+    now = datetime.now(UTC)
+    user = User.register(
+        user_id=uuid4(), event_id=uuid4(), email=EmailAddress("both@example.com"),
+        full_name="Both", role=Role.TUTOR, password_hash="h", now=now,
+    )  # fmt: skip
+    async with container.uow() as uow:
+        await uow.users.add(user)
+        await uow.profiles.save_tutor(TutorProfile(user_id=user.id, headline="Maths"))
+        await uow.commit()
+    async with container.uow() as uow:
+        profile = await uow.profiles.get_tutor(user.id)
+    assert profile is not None and profile.headline == "Maths"

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import UUID
 
 import pytest
-from tests.fakes import FakePasswordHasher, FakeUnitOfWork, FixedClock, SequentialIds
+from tests.fakes import (
+    FakeCommonPasswords,
+    FakePasswordHasher,
+    FakeUnitOfWork,
+    FixedClock,
+    SequentialIds,
+)
 
 from elearn.application.actor import Actor
 from elearn.application.errors import PermissionDenied
@@ -14,10 +21,15 @@ from elearn.application.identity.accounts import (
     MIN_PASSWORD_LENGTH,
     CreateAccount,
     CreateAccountByOperator,
+    CreateOrPromote,
+    FullNameRequired,
+    PasswordRequired,
 )
 from elearn.domain.identity.email import EmailAddress, InvalidEmail
 from elearn.domain.identity.roles import Role
-from elearn.domain.identity.user import EmailTaken, User, UserRegistered
+from elearn.domain.identity.tokens import RefreshFamily
+from elearn.domain.identity.user import EmailTaken, TutorApproval, User, UserRegistered
+from elearn.domain.shared.audit import AuditAction
 from elearn.domain.shared.errors import RuleViolation
 
 PASSWORD = "correct horse battery staple"
@@ -43,7 +55,7 @@ def hasher() -> FakePasswordHasher:
 def create_account(
     uow: FakeUnitOfWork, hasher: FakePasswordHasher, clock: FixedClock
 ) -> CreateAccountByOperator:
-    return CreateAccountByOperator(uow, hasher, clock, SequentialIds())
+    return CreateAccountByOperator(uow, hasher, clock, SequentialIds(), FakeCommonPasswords())
 
 
 def command(**overrides: object) -> CreateAccount:
@@ -149,6 +161,32 @@ async def test_a_weak_password_is_refused(
     assert_nothing_changed(uow)
 
 
+@pytest.mark.parametrize(
+    ("email", "password", "problem"),
+    [
+        ("tutor@example.com", "Password123", "one of the most common passwords"),
+        ("tutor@example.com", "QWERTYUIOP", "one of the most common passwords"),
+        ("grace.hopper@example.com", "my name is Grace.Hopper", "name of your email address"),
+    ],
+    ids=["common", "common-other-case", "email-name"],
+)
+async def test_the_domain_password_policy_applies(
+    email: str,
+    password: str,
+    problem: str,
+    create_account: CreateAccountByOperator,
+    uow: FakeUnitOfWork,
+    hasher: FakePasswordHasher,
+) -> None:
+    with pytest.raises(RuleViolation) as caught:
+        await create_account(ADMIN, command(email=email, password=password))
+
+    assert caught.value.code == "weak-password"
+    assert problem in caught.value.message
+    assert_nothing_changed(uow)
+    assert hasher.hashed == 0
+
+
 @pytest.mark.parametrize("length", [MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH])
 async def test_passwords_at_the_length_limits_are_accepted(
     length: int, create_account: CreateAccountByOperator, uow: FakeUnitOfWork
@@ -220,9 +258,217 @@ async def test_an_address_taken_by_a_user_stored_earlier_is_refused() -> None:
         now=clock.now(),
     )
     uow = FakeUnitOfWork(users=[existing])
-    create_account = CreateAccountByOperator(uow, FakePasswordHasher(), clock, SequentialIds())
+    create_account = CreateAccountByOperator(
+        uow, FakePasswordHasher(), clock, SequentialIds(), FakeCommonPasswords()
+    )
 
     with pytest.raises(EmailTaken):
         await create_account(ADMIN, command(email="ADA@example.com"))
 
+    assert_nothing_changed(uow, users_before=1)
+
+
+# ---- create or promote -----------------------------------------------------------------------
+OLD_HASH = FakePasswordHasher.hash_of("the student's own password")
+
+
+def existing_user(role: Role = Role.STUDENT, *, verified: bool = False, user_id: int = 500) -> User:
+    return User.register(
+        user_id=UUID(int=user_id),
+        event_id=UUID(int=user_id + 1),
+        email=EmailAddress("sam@example.com"),
+        full_name="Sam Student",
+        role=role,
+        password_hash=OLD_HASH,
+        now=FixedClock().now() - timedelta(days=30),
+        email_verified=verified,
+    )
+
+
+def family(user_id: UUID, number: int, *, revoked: bool = False) -> RefreshFamily:
+    started = FixedClock().now() - timedelta(days=1)
+    result = RefreshFamily.start(
+        family_id=UUID(int=900 + number),
+        user_id=user_id,
+        token_hash=f"hash-{number}",
+        now=started,
+        absolute_lifetime=timedelta(days=30),
+        idle_lifetime=timedelta(days=7),
+    )
+    if revoked:
+        result.revoke(started, "logout")
+    return result
+
+
+def promote(**overrides: object) -> CreateOrPromote:
+    values: dict[str, object] = {"email": "SAM@example.com", "role": Role.ADMIN}
+    values.update(overrides)
+    return CreateOrPromote(**values)  # type: ignore[arg-type]
+
+
+def operator(
+    uow: FakeUnitOfWork, hasher: FakePasswordHasher | None = None
+) -> CreateAccountByOperator:
+    return CreateAccountByOperator(
+        uow, hasher or FakePasswordHasher(), FixedClock(), SequentialIds(), FakeCommonPasswords()
+    )
+
+
+async def test_an_existing_student_is_promoted_verified_and_signed_out_keeping_the_password() -> (
+    None
+):
+    student = existing_user()
+    other_user = UUID(int=777)
+    uow = FakeUnitOfWork(
+        [student],
+        family(student.id, 1),
+        family(student.id, 2),
+        family(student.id, 3, revoked=True),
+        family(other_user, 4),
+    )
+    hasher = FakePasswordHasher()
+    now = FixedClock().now()
+
+    outcome = await operator(uow, hasher).create_or_promote(
+        Actor.system(), promote(password="ignored when promoting", full_name="Ignored")
+    )
+
+    assert outcome.user_id == student.id
+    assert not outcome.created
+    assert outcome.previous_role is Role.STUDENT
+    assert outcome.role_changed and outcome.email_verified_now and outcome.changed
+    assert outcome.sessions_ended == 2
+    stored = uow.stored_user(student.id)
+    assert stored.role is Role.ADMIN
+    assert stored.email_verified_at == now
+    assert stored.password_hash == OLD_HASH
+    assert stored.full_name == "Sam Student"
+    assert stored.sessions_valid_after == now  # access tokens issued before now are refused
+    assert hasher.hashed == 0
+    families = {f.id.int - 900: f for f in uow.stored_families()}
+    assert families[1].revoked_at == now and families[1].revoked_reason == "role_changed"
+    assert families[2].revoked_at == now
+    assert families[3].revoked_reason == "logout"  # revoked before: untouched
+    assert families[4].revoked_at is None  # somebody else's session
+    assert uow.commits == 1
+    assert [e for e in uow.events if isinstance(e, UserRegistered)] == []
+    (role_changed,) = uow.audit.of(AuditAction.ROLE_CHANGED)
+    assert role_changed.target_id == student.id
+    assert role_changed.target_type == "user"
+    assert role_changed.actor_id is None  # the operator at the command line
+    assert role_changed.details == {"from": "student", "to": "admin"}
+    assert role_changed.at == now
+    (verified,) = uow.audit.of(AuditAction.EMAIL_VERIFIED)
+    assert verified.target_id == student.id
+
+
+async def test_promoting_an_admin_with_a_verified_email_changes_nothing() -> None:
+    admin = existing_user(Role.ADMIN, verified=True)
+    uow = FakeUnitOfWork([admin], family(admin.id, 1))
+
+    outcome = await operator(uow).create_or_promote(Actor.system(), promote())
+
+    assert outcome.user_id == admin.id
+    assert not outcome.changed
+    assert outcome.sessions_ended == 0
+    assert uow.commits == 0
+    assert uow.audit.entries == []
+    assert uow.stored_families()[0].revoked_at is None
+    assert uow.stored_user(admin.id).sessions_valid_after is None
+
+
+async def test_an_unverified_admin_is_only_verified_and_keeps_its_sessions() -> None:
+    admin = existing_user(Role.ADMIN, verified=False)
+    uow = FakeUnitOfWork([admin], family(admin.id, 1))
+
+    outcome = await operator(uow).create_or_promote(Actor.system(), promote())
+
+    assert outcome.email_verified_now and not outcome.role_changed
+    assert uow.stored_user(admin.id).email_verified_at == FixedClock().now()
+    assert uow.stored_families()[0].revoked_at is None
+    assert uow.audit.actions == [AuditAction.EMAIL_VERIFIED]
+
+
+async def test_promoting_a_tutor_to_admin_keeps_the_tutor_approval_record() -> None:
+    tutor = existing_user(Role.TUTOR, verified=True)
+    uow = FakeUnitOfWork([tutor])
+
+    await operator(uow).create_or_promote(Actor.system(), promote())
+
+    stored = uow.stored_user(tutor.id)
+    assert stored.role is Role.ADMIN
+    assert stored.tutor_approval is TutorApproval.PENDING
+    assert not stored.is_approved_tutor
+
+
+async def test_create_or_promote_creates_a_verified_account_when_the_address_is_new() -> None:
+    uow = FakeUnitOfWork()
+    hasher = FakePasswordHasher()
+
+    outcome = await operator(uow, hasher).create_or_promote(
+        Actor.system(), promote(email="new@example.com", password=PASSWORD, full_name="New Admin")
+    )
+
+    assert outcome.created and outcome.changed
+    (user,) = uow.stored_users()
+    assert user.id == outcome.user_id
+    assert user.role is Role.ADMIN
+    assert user.email_verified_at == FixedClock().now()
+    assert user.password_hash == FakePasswordHasher.hash_of(PASSWORD)
+    assert len([e for e in uow.events if isinstance(e, UserRegistered)]) == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        ({"password": PASSWORD}, FullNameRequired),
+        ({}, FullNameRequired),
+        ({"full_name": "New Admin"}, PasswordRequired),
+    ],
+    ids=["no-name", "neither", "no-password"],
+)
+async def test_creating_needs_a_full_name_then_a_password(
+    overrides: dict[str, object], error: type[RuleViolation]
+) -> None:
+    uow = FakeUnitOfWork()
+    hasher = FakePasswordHasher()
+
+    with pytest.raises(error):
+        await operator(uow, hasher).create_or_promote(
+            Actor.system(), promote(email="new@example.com", **overrides)
+        )
+
+    assert_nothing_changed(uow)
+    assert hasher.hashed == 0
+
+
+async def test_create_or_promote_refuses_a_common_password_for_a_new_account() -> None:
+    uow = FakeUnitOfWork()
+
+    with pytest.raises(RuleViolation) as caught:
+        await operator(uow).create_or_promote(
+            Actor.system(),
+            promote(email="new@example.com", password="password123", full_name="N"),
+        )
+
+    assert caught.value.code == "weak-password"
+    assert_nothing_changed(uow)
+
+
+@pytest.mark.parametrize(
+    "actor",
+    [Actor.anonymous(), Actor(user_id=UUID(int=7), role=Role.MANAGER)],
+    ids=["anonymous", "manager"],
+)
+async def test_only_an_admin_promotes(actor: Actor) -> None:
+    student = existing_user()
+    uow = FakeUnitOfWork([student], family(student.id, 1))
+
+    with pytest.raises(PermissionDenied):
+        await operator(uow).create_or_promote(actor, promote())
+
+    stored = uow.stored_user(student.id)
+    assert stored.role is Role.STUDENT
+    assert stored.email_verified_at is None
+    assert uow.stored_families()[0].revoked_at is None
     assert_nothing_changed(uow, users_before=1)

@@ -12,7 +12,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -31,12 +31,14 @@ from elearn.application.identity.ports import (
     ApplicationSummary,
     AuditFilter,
     InvalidCursor,
+    LoginCredentials,
     Page,
     PublicTutor,
     SessionAccount,
     UserFilter,
     UserSummary,
 )
+from elearn.domain.identity.email import EmailAddress
 from elearn.domain.identity.profiles import TutorProfile
 from elearn.domain.identity.roles import Role
 from elearn.domain.identity.tutor_application import ApplicationStatus
@@ -62,8 +64,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         at = datetime.fromisoformat(at_text)
         if at.tzinfo is None:
             raise ValueError("a cursor's instant carries its offset")
-        return at, UUID(id_text)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as error:
+        # In UTC here, as the database compares it: an offset that carries the instant past
+        # datetime's range (0001-01-01T00:00+14:00) is no cursor we made, not a server error.
+        return at.astimezone(UTC), UUID(id_text)
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError) as error:
         raise InvalidCursor("this cursor is not one we gave out") from error
 
 
@@ -210,6 +214,12 @@ class SqlaIdentityQueries:
             sessions_valid_after=row.sessions_valid_after,
             two_factor_enabled=row.totp_enabled,
         )
+
+    async def login_credentials(self, email: EmailAddress) -> LoginCredentials | None:
+        stmt = select(UserRow.id, UserRow.password_hash).where(UserRow.email == email.value)
+        async with self._sessions() as session:
+            row = (await session.execute(stmt)).first()
+        return None if row is None else LoginCredentials(row.id, row.password_hash)
 
     async def _page(
         self,

@@ -190,7 +190,7 @@ class SqlaProfileRepository:
     async def save_student(self, profile: StudentProfile) -> None:
         row = await self._row(StudentProfileRow, profile.user_id)
         if row is None:
-            row = self._new(StudentProfileRow(user_id=profile.user_id))
+            row = await self._new(StudentProfileRow(user_id=profile.user_id))
         row.bio = profile.bio
         row.language = profile.language
         row.country = profile.country
@@ -202,7 +202,7 @@ class SqlaProfileRepository:
     async def save_tutor(self, profile: TutorProfile) -> None:
         row = await self._row(TutorProfileRow, profile.user_id)
         if row is None:
-            row = self._new(
+            row = await self._new(
                 TutorProfileRow(user_id=profile.user_id, rating_average=None, rating_count=0)
             )
         row.bio = profile.bio
@@ -220,7 +220,10 @@ class SqlaProfileRepository:
             return saved  # type: ignore[no-any-return]
         return await self.session.get(cls, user_id)
 
-    def _new(self, row: ProfileRowT) -> ProfileRowT:
+    async def _new(self, row: ProfileRowT) -> ProfileRowT:
+        # Profile rows have no ORM relationship to users, so the flush would not know to insert a
+        # user added in this same transaction first: insert what is pending before the profile.
+        await self.session.flush()
         self.session.add(row)
         self._saved[(type(row), row.user_id)] = row
         return row
@@ -260,6 +263,9 @@ class SqlaTutorApplicationRepository(TrackingRepository[TutorApplication, TutorA
     async def add(self, application: TutorApplication) -> None:
         row = TutorApplicationRow(id=application.id, created_at=application.submitted_at)
         self._to_row(application, row)
+        # No ORM relationship to users either: a user added in this same transaction (a tutor
+        # signing up) must be inserted before the application that references it.
+        await self.session.flush()
         self.session.add(row)
         self._track(application.id, application, row)
 

@@ -153,6 +153,12 @@ class SessionAccount:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class LoginCredentials:
+    user_id: UUID
+    password_hash: str
+
+
 class IdentityQueries(Protocol):
     """Read-side queries: one SQL statement each, keyset-paginated (``cursor`` is opaque)."""
 
@@ -171,6 +177,10 @@ class IdentityQueries(Protocol):
     async def approved_tutor(self, user_id: UUID) -> PublicTutor | None: ...
 
     async def session_account(self, user_id: UUID) -> SessionAccount | None: ...
+
+    async def login_credentials(self, email: EmailAddress) -> LoginCredentials | None:
+        """Read without taking a write lock, so the slow password check happens outside."""
+        ...
 
 
 class InvalidCursor(ValueError):

@@ -120,13 +120,27 @@ class Login:
                     "too many sign-in attempts; try again later", retry_after_seconds=retry_after
                 )
 
+        # The password is checked before the write transaction: hashing takes tens of
+        # milliseconds, and on SQLite every write would queue behind it.
+        credentials = await deps.queries.login_credentials(email) if email else None
+        if credentials is None:
+            await deps.hasher.verify_dummy(command.password)
+            password_ok = False
+        else:
+            password_ok = await deps.hasher.verify(credentials.password_hash, command.password)
+        upgraded_hash = None
+        if password_ok and credentials and deps.hasher.needs_rehash(credentials.password_hash):
+            upgraded_hash = await deps.hasher.hash(command.password)
+
         async with deps.uow() as uow:
-            user = await uow.users.get_by_email(email, for_update=True) if email else None
+            user = (
+                await uow.users.get(credentials.user_id, for_update=True) if credentials else None
+            )
             if user is None:
-                await deps.hasher.verify_dummy(command.password)
                 await self._fail(uow, actor, None, "unknown_email")
-            assert user is not None
-            if not await deps.hasher.verify(user.password_hash, command.password):
+            assert user is not None and credentials is not None
+            # A password changed between the check and now counts as wrong: sign in again.
+            if not password_ok or user.password_hash != credentials.password_hash:
                 await self._fail(uow, actor, user, "wrong_password")
             if not user.is_active:
                 await self._fail(uow, actor, user, "suspended")
@@ -140,8 +154,8 @@ class Login:
                 if method == "recovery_code":
                     deps.audit(uow, actor, AuditAction.RECOVERY_CODE_USED, actor_id=user.id,
                                target_type="user", target_id=user.id)  # fmt: skip
-            if deps.hasher.needs_rehash(user.password_hash):
-                user.upgrade_password_hash(await deps.hasher.hash(command.password))
+            if upgraded_hash is not None:
+                user.upgrade_password_hash(upgraded_hash)
             session = await open_session(deps, uow, user)
             deps.audit(uow, actor, AuditAction.LOGIN_SUCCEEDED, actor_id=user.id,
                        target_type="user", target_id=user.id)  # fmt: skip

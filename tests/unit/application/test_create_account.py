@@ -472,3 +472,12 @@ async def test_only_an_admin_promotes(actor: Actor) -> None:
     assert stored.email_verified_at is None
     assert uow.stored_families()[0].revoked_at is None
     assert_nothing_changed(uow, users_before=1)
+
+
+async def test_an_account_made_by_the_operator_is_in_the_audit_log(
+    create_account: CreateAccountByOperator, uow: FakeUnitOfWork
+) -> None:
+    user_id = await create_account(Actor.system(), command(role=Role.ADMIN))
+    (entry,) = uow.audit.of(AuditAction.USER_REGISTERED)
+    assert entry.target_id == user_id
+    assert entry.details == {"role": "admin", "by": "operator"}

@@ -129,6 +129,10 @@ class CreateAccountByOperator:
                 email_verified=command.email_verified,
             )
             await uow.users.add(user)
+            self._audit(
+                uow, actor, AuditAction.USER_REGISTERED, user.id,
+                {"role": user.role.value, "by": "operator"},
+            )  # fmt: skip
             await uow.commit()
         return user.id
 

@@ -28,7 +28,14 @@ from elearn.application.errors import (
     UnsupportedMediaType,
 )
 from elearn.application.files import RangeNotSatisfiable
-from elearn.domain.shared.errors import Conflict, DomainError, IllegalTransition, RuleViolation
+from elearn.domain.identity.user import EmailNotVerified
+from elearn.domain.shared.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    IllegalTransition,
+    RuleViolation,
+)
 from elearn.entrypoints.http.problems import (
     PROBLEM_MEDIA_TYPE,
     FieldProblem,
@@ -66,6 +73,8 @@ class CourseHidden(NotFound):
         (BookingExpired("too late"), 422),
         (Conflict("email taken"), 409),
         (IllegalTransition("booking", "cancelled", "confirm"), 409),
+        (Forbidden("verify your email first"), 403),
+        (EmailNotVerified(), 403),
         (ApplicationError("generic"), 400),
         (NotFound("no such course"), 404),
         (CourseHidden("not visible"), 404),

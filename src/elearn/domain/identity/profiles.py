@@ -20,7 +20,7 @@ def valid_time_zone(name: str) -> str:
         raise InvalidTimeZone(f"{name!r} is not an IANA time zone")
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a directory: OSError
         raise InvalidTimeZone(f"{name!r} is not an IANA time zone") from None
     return name
 

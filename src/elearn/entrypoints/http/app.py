@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -88,7 +89,11 @@ def create_app(
             yield
         finally:
             if worker is not None:
-                worker.stop()
+                # Off this loop: a running job may wait for a transaction that a task on this
+                # loop (the relay) holds and must be free to commit. Blocking the loop here
+                # deadlocked on PostgreSQL; cancelling the relay first can leave SQLite's write
+                # lock held by the abandoned connection. The relay stops afterwards.
+                await asyncio.to_thread(worker.stop)
             for probe in probes:
                 if isinstance(probe, RedisProbe):
                     await probe.close()

@@ -25,7 +25,7 @@ from elearn.application.errors import (
     UnsupportedMediaType,
 )
 from elearn.application.files import RangeNotSatisfiable
-from elearn.domain.shared.errors import Conflict, DomainError
+from elearn.domain.shared.errors import Conflict, DomainError, Forbidden
 from elearn.entrypoints.http.middleware import ensure_request_id
 
 logger = logging.getLogger(__name__)
@@ -144,8 +144,11 @@ _APPLICATION_STATUS: list[tuple[type[ApplicationError], int]] = [
 
 
 def status_for(error: ApplicationError | DomainError) -> int:
-    """Conflicts (duplicates, double bookings, illegal transitions) are 409, other rules 422."""
+    """Conflicts (duplicates, double bookings, illegal transitions) are 409, rules that do not
+    let this actor act now (an unverified email) 403, other rules 422."""
     if isinstance(error, DomainError):
+        if isinstance(error, Forbidden):
+            return 403
         return 409 if isinstance(error, Conflict) else 422
     for kind, status in _APPLICATION_STATUS:
         if isinstance(error, kind):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
+from litestar.di import NamedDependency
 from redis.asyncio import Redis
 
 from elearn.adapters.persistence.queries import SqlaIdentityQueries
@@ -180,3 +181,7 @@ class IdentityUseCases:
     @cached_property
     def read_audit_log(self) -> admin.ReadAuditLog:
         return admin.ReadAuditLog(self.deps)
+
+
+# Identity's use cases, as a route parameter: ``identity: Identity``.
+Identity: TypeAlias = NamedDependency[IdentityUseCases]

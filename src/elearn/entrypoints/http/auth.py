@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
+from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 
 from elearn.application.actor import Actor
 from elearn.application.errors import NotAuthenticated, PermissionDenied
 
 _ACTOR_KEY = "_elearn_actor"
+# The caller, as a route parameter: ``actor: CurrentActor``.
+CurrentActor: TypeAlias = NamedDependency[Actor]
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -78,7 +82,7 @@ async def current_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor
     return actor
 
 
-async def provide_actor(request: Any) -> Actor:
+async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
     return await current_actor(request)
 
 

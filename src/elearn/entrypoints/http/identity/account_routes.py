@@ -10,9 +10,8 @@ import msgspec
 from litestar import Controller, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath, JSONBody
 
-from elearn.application.actor import Actor
 from elearn.application.identity.account import (
     AccountView,
     AvatarResult,
@@ -32,7 +31,7 @@ from elearn.application.identity.two_factor import (
     RecoveryCodes,
     TwoFactorSetup,
 )
-from elearn.entrypoints.http.auth import signed_in
+from elearn.entrypoints.http.auth import CurrentActor, signed_in
 from elearn.entrypoints.http.bodies import (
     FullName,
     OneTimeCode,
@@ -41,7 +40,7 @@ from elearn.entrypoints.http.bodies import (
     upload_chunks,
 )
 from elearn.entrypoints.http.identity.auth_routes import subjects_of
-from elearn.entrypoints.identity import IdentityUseCases
+from elearn.entrypoints.identity import Identity
 
 ShortText = Annotated[str, msgspec.Meta(max_length=200)]
 LongText = Annotated[str, msgspec.Meta(max_length=2000)]
@@ -110,14 +109,17 @@ class MeController(Controller):
     guards = [signed_in]
 
     @get(operation_id="get_me", summary="Your account and profile")
-    async def get_me(self, actor: Actor, identity: IdentityUseCases) -> AccountView:
+    async def get_me(self, actor: CurrentActor, identity: Identity) -> AccountView:
         """Your account, and the profile you present: the tutor profile for tutors and tutor
         applicants, the student profile otherwise."""
         return await identity.get_account(actor)
 
     @patch(operation_id="update_me", summary="Change your name or profile")
     async def update_me(
-        self, data: UpdateMeBody, actor: Actor, identity: IdentityUseCases
+        self,
+        data: JSONBody[UpdateMeBody],
+        actor: CurrentActor,
+        identity: Identity,
     ) -> AccountView:
         """Every invalid field is reported at once (422); nothing changes unless all are valid."""
         command = UpdateAccount(
@@ -136,8 +138,8 @@ class MeController(Controller):
     async def set_avatar(
         self,
         data: Annotated[AvatarForm, Body(media_type=RequestEncodingType.MULTI_PART)],
-        actor: Actor,
-        identity: IdentityUseCases,
+        actor: CurrentActor,
+        identity: Identity,
     ) -> AvatarResult:
         """A JPEG, PNG, GIF or WebP image of at most 5 MiB, judged by its bytes, in the `file`
         field; SVG is refused."""
@@ -154,8 +156,8 @@ class MeController(Controller):
     async def apply_as_tutor(
         self,
         data: Annotated[TutorApplicationForm, Body(media_type=RequestEncodingType.MULTI_PART)],
-        actor: Actor,
-        identity: IdentityUseCases,
+        actor: CurrentActor,
+        identity: Identity,
     ) -> TutorApplicationResult:
         """A student with a verified email applies with a CV and a certificate (PDF or image);
         one application is pending at a time."""
@@ -170,7 +172,7 @@ class MeController(Controller):
     @post(
         "/2fa/setup", operation_id="set_up_2fa", summary="Start two-factor sign-in", status_code=200
     )
-    async def set_up_2fa(self, actor: Actor, identity: IdentityUseCases) -> TwoFactorSetup:
+    async def set_up_2fa(self, actor: CurrentActor, identity: Identity) -> TwoFactorSetup:
         """A new authenticator secret and its `otpauth://` URI; it takes effect once confirmed."""
         return await identity.set_up_two_factor(actor)
 
@@ -181,7 +183,10 @@ class MeController(Controller):
         status_code=200,
     )
     async def confirm_2fa(
-        self, data: CodeBody, actor: Actor, identity: IdentityUseCases
+        self,
+        data: JSONBody[CodeBody],
+        actor: CurrentActor,
+        identity: Identity,
     ) -> RecoveryCodes:
         """A code from the authenticator turns it on and returns ten single-use recovery codes,
         shown this once."""
@@ -194,7 +199,10 @@ class MeController(Controller):
         status_code=204,
     )
     async def disable_2fa(
-        self, data: DisableTwoFactorBody, actor: Actor, identity: IdentityUseCases
+        self,
+        data: JSONBody[DisableTwoFactorBody],
+        actor: CurrentActor,
+        identity: Identity,
     ) -> None:
         """Needs the password and a current code (or a recovery code)."""
         await identity.disable_two_factor(actor, DisableTwoFactorCommand(data.password, data.code))
@@ -206,7 +214,10 @@ class TutorsController(Controller):
 
     @get("/{tutor_id:uuid}", operation_id="get_tutor", summary="A tutor's public profile")
     async def get_tutor(
-        self, tutor_id: UUID, actor: Actor, identity: IdentityUseCases
+        self,
+        tutor_id: FromPath[UUID],
+        actor: CurrentActor,
+        identity: Identity,
     ) -> PublicTutor:
         """Approved, active tutors only; anyone else answers 404."""
         return await identity.public_tutor(actor, PublicTutorQuery(tutor_id))

@@ -9,9 +9,8 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, get, patch, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from elearn.application.actor import Actor
 from elearn.application.identity.admin import (
     ApproveTutorCommand,
     AuditLogQuery,
@@ -32,12 +31,12 @@ from elearn.domain.identity.roles import Role
 from elearn.domain.identity.tutor_application import ApplicationStatus
 from elearn.domain.identity.user import AccountStatus
 from elearn.domain.shared.audit import AuditAction, AuditEntry
-from elearn.entrypoints.http.auth import staff_only
+from elearn.entrypoints.http.auth import CurrentActor, staff_only
 from elearn.entrypoints.http.bodies import RequestBody
-from elearn.entrypoints.identity import IdentityUseCases
+from elearn.entrypoints.identity import Identity
 
-Limit = Annotated[int, Parameter(ge=1, le=100, description="page size")]
-Cursor = Annotated[str | None, Parameter(max_length=200, description="from `next_cursor`")]
+Limit = Annotated[int, QueryParameter(ge=1, le=100, description="page size")]
+Cursor = Annotated[str | None, QueryParameter(max_length=200, description="from `next_cursor`")]
 
 
 class RejectBody(RequestBody):
@@ -59,9 +58,9 @@ class AdminController(Controller):
     )
     async def list_applications(
         self,
-        actor: Actor,
-        identity: IdentityUseCases,
-        status: ApplicationStatus | None = None,
+        actor: CurrentActor,
+        identity: Identity,
+        status: FromQuery[ApplicationStatus | None] = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> Page[ApplicationSummary]:
@@ -76,7 +75,10 @@ class AdminController(Controller):
         status_code=200,
     )
     async def approve(
-        self, application_id: UUID, actor: Actor, identity: IdentityUseCases
+        self,
+        application_id: FromPath[UUID],
+        actor: CurrentActor,
+        identity: Identity,
     ) -> TutorDecision:
         """A pending application becomes approved; the tutor can teach and is told by email."""
         return await identity.approve_tutor(actor, ApproveTutorCommand(application_id))
@@ -88,7 +90,11 @@ class AdminController(Controller):
         status_code=200,
     )
     async def reject(
-        self, application_id: UUID, data: RejectBody, actor: Actor, identity: IdentityUseCases
+        self,
+        application_id: FromPath[UUID],
+        data: JSONBody[RejectBody],
+        actor: CurrentActor,
+        identity: Identity,
     ) -> TutorDecision:
         """A pending application is rejected with a reason, which the applicant gets by email."""
         return await identity.reject_tutor(actor, RejectTutorCommand(application_id, data.reason))
@@ -96,12 +102,12 @@ class AdminController(Controller):
     @get("/users", operation_id="list_users", summary="Accounts")
     async def list_users(
         self,
-        actor: Actor,
-        identity: IdentityUseCases,
-        role: Role | None = None,
-        status: AccountStatus | None = None,
-        email_verified: bool | None = None,
-        search: Annotated[str | None, Parameter(max_length=100)] = None,
+        actor: CurrentActor,
+        identity: Identity,
+        role: FromQuery[Role | None] = None,
+        status: FromQuery[AccountStatus | None] = None,
+        email_verified: FromQuery[bool | None] = None,
+        search: Annotated[str | None, QueryParameter(max_length=100)] = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> Page[UserSummary]:
@@ -111,7 +117,11 @@ class AdminController(Controller):
 
     @patch("/users/{user_id:uuid}", operation_id="update_user", summary="Change a role or suspend")
     async def update_user(
-        self, user_id: UUID, data: UpdateUserBody, actor: Actor, identity: IdentityUseCases
+        self,
+        user_id: FromPath[UUID],
+        data: JSONBody[UpdateUserBody],
+        actor: CurrentActor,
+        identity: Identity,
     ) -> UserSummary:
         """Admins only: a new role, or a suspension or reactivation, ends all the account's
         sessions. Nobody changes their own."""
@@ -122,13 +132,13 @@ class AdminController(Controller):
     @get("/audit-log", operation_id="read_audit_log", summary="The audit log")
     async def audit_log(
         self,
-        actor: Actor,
-        identity: IdentityUseCases,
-        actor_id: UUID | None = None,
-        action: AuditAction | None = None,
-        target_id: UUID | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        actor: CurrentActor,
+        identity: Identity,
+        actor_id: FromQuery[UUID | None] = None,
+        action: FromQuery[AuditAction | None] = None,
+        target_id: FromQuery[UUID | None] = None,
+        since: FromQuery[datetime | None] = None,
+        until: FromQuery[datetime | None] = None,
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> Page[AuditEntry]:

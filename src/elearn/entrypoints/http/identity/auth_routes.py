@@ -8,9 +8,8 @@ import msgspec
 from litestar import Controller, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, JSONBody
 
-from elearn.application.actor import Actor
 from elearn.application.identity.account import Upload
 from elearn.application.identity.passwords import (
     ChangePasswordCommand,
@@ -30,7 +29,7 @@ from elearn.application.identity.sessions import (
     RefreshCommand,
     Session,
 )
-from elearn.entrypoints.http.auth import signed_in
+from elearn.entrypoints.http.auth import CurrentActor, signed_in
 from elearn.entrypoints.http.bodies import (
     Email,
     FullName,
@@ -40,7 +39,7 @@ from elearn.entrypoints.http.bodies import (
     RequestBody,
     upload_chunks,
 )
-from elearn.entrypoints.identity import IdentityUseCases
+from elearn.entrypoints.identity import Identity
 
 
 class RegisterStudentBody(RequestBody):
@@ -129,7 +128,10 @@ class AuthController(Controller):
 
     @post("/register/student", operation_id="register_student", summary="Open a student account")
     async def register_student(
-        self, data: RegisterStudentBody, actor: Actor, identity: IdentityUseCases
+        self,
+        data: JSONBody[RegisterStudentBody],
+        actor: CurrentActor,
+        identity: Identity,
     ) -> RegisteredOut:
         """Anyone may open a student account with an unused email address; it can be used at
         once, and a verification link is emailed. A taken address answers 409."""
@@ -145,8 +147,8 @@ class AuthController(Controller):
     async def register_tutor(
         self,
         data: Annotated[RegisterTutorForm, Body(media_type=RequestEncodingType.MULTI_PART)],
-        actor: Actor,
-        identity: IdentityUseCases,
+        actor: CurrentActor,
+        identity: Identity,
     ) -> RegisteredOut:
         """A tutor signs up with a CV and a certificate (PDF or image); the account can sign in
         at once but teaches only after staff approve it."""
@@ -167,7 +169,12 @@ class AuthController(Controller):
         summary="Confirm an email address",
         status_code=204,
     )
-    async def verify_email(self, data: TokenBody, actor: Actor, identity: IdentityUseCases) -> None:
+    async def verify_email(
+        self,
+        data: JSONBody[TokenBody],
+        actor: CurrentActor,
+        identity: Identity,
+    ) -> None:
         """The token from the emailed link proves the address; it works once, within 10 minutes
         (configurable), and only the newest link sent works."""
         await identity.verify_email(actor, VerifyEmailCommand(data.token))
@@ -179,14 +186,22 @@ class AuthController(Controller):
         status_code=202,
     )
     async def resend_verification(
-        self, data: EmailBody, actor: Actor, identity: IdentityUseCases
+        self,
+        data: JSONBody[EmailBody],
+        actor: CurrentActor,
+        identity: Identity,
     ) -> Accepted:
         """Always 202, whether or not the address has an account."""
         await identity.resend_verification(actor, ResendVerificationCommand(data.email))
         return Accepted()
 
     @post("/login", operation_id="login", summary="Sign in", status_code=200)
-    async def login(self, data: LoginBody, actor: Actor, identity: IdentityUseCases) -> SessionOut:
+    async def login(
+        self,
+        data: JSONBody[LoginBody],
+        actor: CurrentActor,
+        identity: Identity,
+    ) -> SessionOut:
         """Email and password (and `otp` when two-factor sign-in is on) give an access token
         and a refresh token. Every failure answers the same 401."""
         return _session(
@@ -200,13 +215,21 @@ class AuthController(Controller):
         status_code=200,
     )
     async def refresh(
-        self, data: RefreshBody, actor: Actor, identity: IdentityUseCases
+        self,
+        data: JSONBody[RefreshBody],
+        actor: CurrentActor,
+        identity: Identity,
     ) -> SessionOut:
         """A refresh token buys a new pair once; reusing an old one ends the whole session."""
         return _session(await identity.refresh(actor, RefreshCommand(data.refresh_token)))
 
     @post("/logout", operation_id="logout", summary="Sign out", status_code=204)
-    async def logout(self, data: RefreshBody, actor: Actor, identity: IdentityUseCases) -> None:
+    async def logout(
+        self,
+        data: JSONBody[RefreshBody],
+        actor: CurrentActor,
+        identity: Identity,
+    ) -> None:
         """Ends the refresh token's session and refuses the access token used to ask."""
         await identity.logout(actor, LogoutCommand(data.refresh_token))
 
@@ -217,7 +240,10 @@ class AuthController(Controller):
         status_code=202,
     )
     async def forgot_password(
-        self, data: EmailBody, actor: Actor, identity: IdentityUseCases
+        self,
+        data: JSONBody[EmailBody],
+        actor: CurrentActor,
+        identity: Identity,
     ) -> Accepted:
         """Always 202, whether or not the address has an account."""
         await identity.forgot_password(actor, ForgotPasswordCommand(data.email))
@@ -230,7 +256,10 @@ class AuthController(Controller):
         status_code=204,
     )
     async def reset_password(
-        self, data: ResetPasswordBody, actor: Actor, identity: IdentityUseCases
+        self,
+        data: JSONBody[ResetPasswordBody],
+        actor: CurrentActor,
+        identity: Identity,
     ) -> None:
         """A valid reset token sets the new password and ends every session of the account."""
         await identity.reset_password(actor, ResetPasswordCommand(data.token, data.new_password))
@@ -243,7 +272,10 @@ class AuthController(Controller):
         status_code=200,
     )
     async def change_password(
-        self, data: ChangePasswordBody, actor: Actor, identity: IdentityUseCases
+        self,
+        data: JSONBody[ChangePasswordBody],
+        actor: CurrentActor,
+        identity: Identity,
     ) -> SessionOut:
         """With the current password, sets a new one; other sessions end and a new one starts."""
         command = ChangePasswordCommand(data.current_password, data.new_password)

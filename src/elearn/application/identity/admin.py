@@ -176,6 +176,41 @@ async def _ensure_tutor_profile(uow: UnitOfWork, application: TutorApplication) 
     await uow.profiles.save_tutor(profile)
 
 
+def _announce_decision(
+    deps: IdentityDeps,
+    uow: UnitOfWork,
+    actor: Actor,
+    application: TutorApplication,
+    user: User,
+    now: datetime,
+) -> None:
+    """The applicant is emailed (through the outbox) and the decision is audited."""
+    approved = application.status is ApplicationStatus.APPROVED
+    reason = application.rejection_reason
+    uow.publish(
+        TutorApplicationDecided(
+            event_id=deps.ids.new_id(),
+            occurred_at=now,
+            user_id=user.id,
+            email=user.email.value,
+            full_name=user.full_name,
+            approved=approved,
+            reason=reason,
+        )
+    )
+    details: dict[str, Any] = {"application_id": str(application.id)}
+    if not approved:
+        details["reason"] = reason
+    deps.audit(
+        uow,
+        actor,
+        AuditAction.TUTOR_APPROVED if approved else AuditAction.TUTOR_REJECTED,
+        target_type="user",
+        target_id=user.id,
+        **details,
+    )
+
+
 def _decision(application: TutorApplication) -> TutorDecision:
     assert application.decided_at is not None
     return TutorDecision(
@@ -203,25 +238,7 @@ class ApproveTutor:
             application.approve(by=staff_id, now=now)
             user.approve_as_tutor(now)
             await _ensure_tutor_profile(uow, application)
-            uow.publish(
-                TutorApplicationDecided(
-                    event_id=deps.ids.new_id(),
-                    occurred_at=now,
-                    user_id=user.id,
-                    email=user.email.value,
-                    full_name=user.full_name,
-                    approved=True,
-                    reason=None,
-                )
-            )
-            deps.audit(
-                uow,
-                actor,
-                AuditAction.TUTOR_APPROVED,
-                target_type="user",
-                target_id=user.id,
-                application_id=str(application.id),
-            )
+            _announce_decision(deps, uow, actor, application, user, now)
             await uow.commit()
         return _decision(application)
 
@@ -247,26 +264,7 @@ class RejectTutor:
             application, user = await _pending_decision(uow, staff_id, command.application_id)
             application.reject(by=staff_id, reason=reason, now=now)
             user.reject_as_tutor()
-            uow.publish(
-                TutorApplicationDecided(
-                    event_id=deps.ids.new_id(),
-                    occurred_at=now,
-                    user_id=user.id,
-                    email=user.email.value,
-                    full_name=user.full_name,
-                    approved=False,
-                    reason=reason,
-                )
-            )
-            deps.audit(
-                uow,
-                actor,
-                AuditAction.TUTOR_REJECTED,
-                target_type="user",
-                target_id=user.id,
-                application_id=str(application.id),
-                reason=reason,
-            )
+            _announce_decision(deps, uow, actor, application, user, now)
             await uow.commit()
         return _decision(application)
 

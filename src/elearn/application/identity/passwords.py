@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from elearn.application.actor import Actor
 from elearn.application.errors import FieldError, InvalidInput, NotAuthenticated
 from elearn.application.identity.deps import IdentityDeps
-from elearn.application.identity.registration import limit_emails_to
+from elearn.application.identity.registration import limit_emails_to, redeem_one_time_token
 from elearn.application.identity.sessions import Session, end_all_sessions, open_session
 from elearn.domain.identity.email import EmailAddress, InvalidEmail
 from elearn.domain.identity.passwords import check_password
@@ -63,14 +63,10 @@ class ResetPassword:
         deps = self._deps
         now = deps.clock.now()
         async with deps.uow() as uow:
-            token = await uow.one_time_tokens.get_by_hash(
-                deps.secrets.hash(command.token), for_update=True
+            user = await redeem_one_time_token(
+                deps, uow, command.token, TokenPurpose.RESET_PASSWORD, now
             )
-            if token is None:
-                raise InvalidOneTimeToken()
-            token.consume(now, TokenPurpose.RESET_PASSWORD)
-            user = await uow.users.get(token.user_id, for_update=True)
-            if user is None or not user.is_active:
+            if not user.is_active:
                 raise InvalidOneTimeToken()
             check_password(
                 command.new_password, email=user.email, common_passwords=deps.common_passwords

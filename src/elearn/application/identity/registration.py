@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from elearn.application.actor import Actor
@@ -16,6 +17,7 @@ from elearn.application.identity.account import (
     tutor_application_details,
 )
 from elearn.application.identity.deps import IdentityDeps
+from elearn.application.ports import UnitOfWork
 from elearn.domain.identity.email import EmailAddress, InvalidEmail
 from elearn.domain.identity.passwords import check_password
 from elearn.domain.identity.roles import Role
@@ -89,6 +91,21 @@ async def create_user(
     return user
 
 
+async def redeem_one_time_token(
+    deps: IdentityDeps, uow: UnitOfWork, token: str, purpose: TokenPurpose, now: datetime
+) -> User:
+    """Uses up the token (once, in time, for this purpose) and returns its user, locked; any
+    failure is the same InvalidOneTimeToken."""
+    stored = await uow.one_time_tokens.get_by_hash(deps.secrets.hash(token), for_update=True)
+    if stored is None:
+        raise InvalidOneTimeToken()
+    stored.consume(now, purpose)
+    user = await uow.users.get(stored.user_id, for_update=True)
+    if user is None:
+        raise InvalidOneTimeToken()
+    return user
+
+
 def request_verification(deps: IdentityDeps, user: User) -> EmailVerificationRequested:
     return EmailVerificationRequested(
         event_id=deps.ids.new_id(), occurred_at=deps.clock.now(), user_id=user.id
@@ -135,15 +152,9 @@ class VerifyEmail:
         deps = self._deps
         now = deps.clock.now()
         async with deps.uow() as uow:
-            token = await uow.one_time_tokens.get_by_hash(
-                deps.secrets.hash(command.token), for_update=True
+            user = await redeem_one_time_token(
+                deps, uow, command.token, TokenPurpose.VERIFY_EMAIL, now
             )
-            if token is None:
-                raise InvalidOneTimeToken()
-            token.consume(now, TokenPurpose.VERIFY_EMAIL)
-            user = await uow.users.get(token.user_id, for_update=True)
-            if user is None:
-                raise InvalidOneTimeToken()
             if user.verify_email(now):
                 deps.audit(uow, actor, AuditAction.EMAIL_VERIFIED, actor_id=user.id,
                            target_type="user", target_id=user.id)  # fmt: skip

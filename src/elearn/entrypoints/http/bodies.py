@@ -8,6 +8,8 @@ from typing import Annotated
 import msgspec
 from litestar.datastructures import UploadFile
 
+from elearn.application.identity.account import Upload
+
 
 class RequestBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Base of every JSON request body: no unknown fields, so no mass assignment."""
@@ -23,3 +25,8 @@ OneTimeCode = Annotated[str, msgspec.Meta(min_length=6, max_length=32, examples=
 async def upload_chunks(file: UploadFile, size: int = 64 * 1024) -> AsyncIterator[bytes]:
     while chunk := await file.read(size):
         yield chunk
+
+
+def upload_of(file: UploadFile) -> Upload:
+    """A multipart file as the use cases take it: a stream, and the client's name as metadata."""
+    return Upload(upload_chunks(file), file.filename)

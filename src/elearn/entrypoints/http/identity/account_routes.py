@@ -21,7 +21,6 @@ from elearn.application.identity.account import (
     TutorApplicationResult,
     TutorProfileChanges,
     UpdateAccount,
-    Upload,
 )
 from elearn.application.identity.admin import PublicTutorQuery
 from elearn.application.identity.ports import PublicTutor
@@ -38,6 +37,7 @@ from elearn.entrypoints.http.bodies import (
     Password,
     RequestBody,
     upload_chunks,
+    upload_of,
 )
 from elearn.entrypoints.http.identity.auth_routes import subjects_of
 from elearn.entrypoints.identity import Identity
@@ -164,8 +164,8 @@ class MeController(Controller):
         command = TutorApplicationCommand(
             headline=data.headline,
             subjects=subjects_of(data.subjects),
-            cv=Upload(upload_chunks(data.cv), data.cv.filename),
-            certificate=Upload(upload_chunks(data.certificate), data.certificate.filename),
+            cv=upload_of(data.cv),
+            certificate=upload_of(data.certificate),
         )
         return await identity.apply_as_tutor(actor, command)
 

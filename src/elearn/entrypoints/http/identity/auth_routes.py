@@ -10,7 +10,6 @@ from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody
 
-from elearn.application.identity.account import Upload
 from elearn.application.identity.passwords import (
     ChangePasswordCommand,
     ForgotPasswordCommand,
@@ -37,7 +36,7 @@ from elearn.entrypoints.http.bodies import (
     OpaqueToken,
     Password,
     RequestBody,
-    upload_chunks,
+    upload_of,
 )
 from elearn.entrypoints.identity import Identity
 
@@ -158,8 +157,8 @@ class AuthController(Controller):
             full_name=data.full_name,
             headline=data.headline,
             subjects=subjects_of(data.subjects),
-            cv=Upload(upload_chunks(data.cv), data.cv.filename),
-            certificate=Upload(upload_chunks(data.certificate), data.certificate.filename),
+            cv=upload_of(data.cv),
+            certificate=upload_of(data.certificate),
         )
         return _registered(await identity.register_tutor(actor, command))
 

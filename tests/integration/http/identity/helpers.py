@@ -5,11 +5,19 @@ from __future__ import annotations
 import asyncio
 import email
 import re
+import struct
+import uuid
+import zlib
 from email.message import Message
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
+from elearn.adapters.jobs.broker import build_broker
+from elearn.application.actor import Actor
+from elearn.application.identity.accounts import CreateAccount
+from elearn.domain.identity.roles import Role
+from elearn.entrypoints.bootstrap import bootstrap
 from elearn.entrypoints.settings import Settings
 
 PASSWORD = "a long and unusual secret"
@@ -87,3 +95,48 @@ async def login(
 
 def bearer(session: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {session['access_token']}"}
+
+
+PROBLEM = "application/problem+json"
+
+
+PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
+
+
+def png(extra: bytes = b"") -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)  # 1x1, greyscale
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + (chunk(b"tEXt", extra) if extra else b"")
+        + chunk(b"IDAT", zlib.compress(b"\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
+
+
+async def seed_accounts(settings: Settings, *accounts: tuple[str, Role]) -> list[uuid.UUID]:
+    """Verified accounts with ``PASSWORD``, created on the test's own loop and connections."""
+    container = bootstrap(settings, broker=build_broker(None))
+    try:
+        return [
+            await container.create_account(
+                Actor.system(), CreateAccount(email, PASSWORD, email.split("@")[0], role)
+            )
+            for email, role in accounts
+        ]
+    finally:
+        await container.dispose()
+
+
+def problem(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    body: dict[str, Any] = response.json()
+    if code is not None:
+        assert body["code"] == code, body
+    return body

@@ -3,13 +3,18 @@ change nothing, strict bodies, and avatars judged by their bytes and size."""
 
 from __future__ import annotations
 
-import struct
 import uuid
-import zlib
 from pathlib import Path
 from typing import Any
 
-from tests.integration.http.identity.helpers import PASSWORD, bearer, login, register_student
+from tests.integration.http.identity.helpers import (
+    PASSWORD,
+    bearer,
+    login,
+    png,
+    problem,
+    register_student,
+)
 
 from elearn.adapters.jobs.broker import build_broker
 from elearn.application.actor import Actor
@@ -20,33 +25,7 @@ from elearn.entrypoints.settings import Settings
 
 ME = "/api/v1/me"
 AVATAR = "/api/v1/me/avatar"
-PROBLEM = "application/problem+json"
 MiB = 1024 * 1024
-
-
-def png(extra: bytes = b"") -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)  # 1x1, greyscale
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + (chunk(b"tEXt", extra) if extra else b"")
-        + chunk(b"IDAT", zlib.compress(b"\x00\x00"))
-        + chunk(b"IEND", b"")
-    )
-
-
-def problem(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, Any] = response.json()
-    if code is not None:
-        assert body["code"] == code, body
-    return body
 
 
 def stored_files(settings: Settings) -> list[Path]:

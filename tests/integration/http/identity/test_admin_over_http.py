@@ -13,47 +13,21 @@ from typing import Any
 import pyotp
 from tests.integration.http.identity.helpers import (
     PASSWORD,
+    PDF,
     bearer,
     login,
+    problem,
     register_student,
+    seed_accounts,
     token_from_mail,
 )
 
-from elearn.adapters.jobs.broker import build_broker
-from elearn.application.actor import Actor
-from elearn.application.identity.accounts import CreateAccount
 from elearn.domain.identity.roles import Role
-from elearn.entrypoints.bootstrap import bootstrap
 from elearn.entrypoints.settings import Settings
 
-PROBLEM = "application/problem+json"
 USERS = "/api/v1/admin/users"
 APPLICATIONS = "/api/v1/admin/tutor-applications"
 AUDIT = "/api/v1/admin/audit-log"
-PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
-
-
-async def seed_accounts(settings: Settings, *accounts: tuple[str, Role]) -> list[uuid.UUID]:
-    """Verified accounts with ``PASSWORD``, created on the test's own loop and connections."""
-    container = bootstrap(settings, broker=build_broker(None))
-    try:
-        return [
-            await container.create_account(
-                Actor.system(), CreateAccount(email, PASSWORD, email.split("@")[0], role)
-            )
-            for email, role in accounts
-        ]
-    finally:
-        await container.dispose()
-
-
-def problem(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, Any] = response.json()
-    if code is not None:
-        assert body["code"] == code, body
-    return body
 
 
 def without_request_id(body: dict[str, Any]) -> dict[str, Any]:

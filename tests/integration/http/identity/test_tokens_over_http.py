@@ -22,33 +22,20 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from litestar.testing import AsyncTestClient
 from tests.conftest import make_settings
-from tests.integration.http.identity.helpers import PASSWORD, bearer, login, register_student
+from tests.integration.http.identity.helpers import (
+    PROBLEM,
+    bearer,
+    login,
+    register_student,
+    seed_accounts,
+)
 
-from elearn.adapters.jobs.broker import build_broker
-from elearn.application.actor import Actor
-from elearn.application.identity.accounts import CreateAccount
 from elearn.domain.identity.roles import Role
-from elearn.entrypoints.bootstrap import bootstrap
 from elearn.entrypoints.http.app import create_app
 from elearn.entrypoints.http.auth import client_ip, trusted_networks
 from elearn.entrypoints.settings import Settings
 
 ME = "/api/v1/me"
-PROBLEM = "application/problem+json"
-
-
-async def seed_accounts(settings: Settings, *accounts: tuple[str, Role]) -> list[uuid.UUID]:
-    """Verified accounts with ``PASSWORD``, created on the test's own loop and connections."""
-    container = bootstrap(settings, broker=build_broker(None))
-    try:
-        return [
-            await container.create_account(
-                Actor.system(), CreateAccount(email, PASSWORD, email.split("@")[0], role)
-            )
-            for email, role in accounts
-        ]
-    finally:
-        await container.dispose()
 
 
 def assert_unauthenticated(response: Any) -> None:

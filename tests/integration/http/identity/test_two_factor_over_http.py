@@ -8,19 +8,15 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pyotp
-from tests.integration.http.identity.helpers import PASSWORD, bearer, login, register_student
+from tests.integration.http.identity.helpers import (
+    PASSWORD,
+    bearer,
+    login,
+    problem,
+    register_student,
+)
 
-PROBLEM = "application/problem+json"
 LOGIN = "/api/v1/auth/login"
-
-
-def problem(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, Any] = response.json()
-    if code is not None:
-        assert body["code"] == code, body
-    return body
 
 
 def wrong_code(totp: pyotp.TOTP) -> str:

@@ -244,3 +244,19 @@ async def test_mails_are_sent_by_the_worker(client: Any, settings: Settings) -> 
     messages = await mails_to(settings, "mailme@example.com", count=2)
     subjects = sorted(m["Subject"] for m in messages)
     assert any("Confirm" in s for s in subjects)
+
+
+async def test_reset_and_verification_emails_are_limited_per_account_alike_for_unknown_ones(
+    client: Any,
+) -> None:
+    await register_student(client, "often@example.com")
+    for address in ("often@example.com", "nobody-at-all@example.com"):
+        for route in ("/api/v1/auth/password/forgot", "/api/v1/auth/verify-email/resend"):
+            statuses = [
+                (await client.post(route, json={"email": address})).status_code for _ in range(6)
+            ]
+            assert statuses == [202] * 5 + [429], (address, route)
+            last = await client.post(route, json={"email": address})
+            assert last.status_code == 429
+            assert last.json()["code"] == "rate-limited"
+            assert int(last.headers["retry-after"]) > 0

@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from elearn.adapters.persistence.database import create_engine, is_sqlite
+from elearn.adapters.persistence.migrations import include_object
 from elearn.adapters.persistence.models import metadata
 
 config = context.config
@@ -30,6 +31,7 @@ def _configure(connection: Connection | None = None, *, url: str | None = None) 
         target_metadata=metadata,
         render_as_batch=sqlite,
         compare_type=True,
+        include_object=include_object,
         literal_binds=url is not None,
         dialect_opts={"paramstyle": "named"} if url is not None else {},
     )

@@ -14,7 +14,12 @@ from sqlalchemy import inspect, text
 from tests.conftest import MIGRATIONS, postgres_url
 
 from elearn.adapters.persistence.database import create_engine
-from elearn.adapters.persistence.migrations import alembic_config, downgrade, upgrade
+from elearn.adapters.persistence.migrations import (
+    alembic_config,
+    downgrade,
+    include_object,
+    upgrade,
+)
 from elearn.adapters.persistence.models import metadata
 
 
@@ -57,7 +62,10 @@ async def _schema_differences(url: str) -> list[object]:
         async with engine.connect() as connection:
             return await connection.run_sync(
                 lambda c: compare_metadata(
-                    MigrationContext.configure(c, opts={"compare_type": compare_type}), metadata
+                    MigrationContext.configure(
+                        c, opts={"compare_type": compare_type, "include_object": include_object}
+                    ),
+                    metadata,
                 )
             )
     finally:

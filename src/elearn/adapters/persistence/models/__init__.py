@@ -1,6 +1,17 @@
 """Declarative tables. Importing this package registers every table on ``metadata``."""
 
 from elearn.adapters.persistence.models.base import Base, metadata
+from elearn.adapters.persistence.models.catalog import (
+    CategoryRow,
+    CourseInstructorRow,
+    CoursePrerequisiteRow,
+    CourseRow,
+    CourseSlugRow,
+    CourseTagRow,
+    CourseTransitionRow,
+    LessonRow,
+    SectionRow,
+)
 from elearn.adapters.persistence.models.identity import (
     AuditEntryRow,
     OneTimeTokenRow,
@@ -18,6 +29,15 @@ from elearn.adapters.persistence.models.jobs import (
 )
 
 __all__ = [
+    "CategoryRow",
+    "CourseInstructorRow",
+    "CoursePrerequisiteRow",
+    "CourseRow",
+    "CourseSlugRow",
+    "CourseTagRow",
+    "CourseTransitionRow",
+    "LessonRow",
+    "SectionRow",
     "AuditEntryRow",
     "Base",
     "DeadJobRow",

@@ -41,16 +41,15 @@ from elearn.application.identity.ports import (
     AuditFilter,
     IdentityPolicy,
     InvalidAccessToken,
-    InvalidCursor,
     IssuedAccessToken,
     LoginCredentials,
-    Page,
     PublicTutor,
     SessionAccount,
     UserFilter,
     UserSummary,
 )
 from elearn.application.mail import EmailMessage
+from elearn.application.paging import InvalidCursor, Page
 from elearn.domain.identity.email import EmailAddress
 from elearn.domain.identity.profiles import StudentProfile, TutorProfile
 from elearn.domain.identity.roles import Role

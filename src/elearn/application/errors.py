@@ -59,6 +59,13 @@ class InvalidInput(ApplicationError):
         self.errors = tuple(errors)
 
 
+class InvalidParameter(InvalidInput):
+    """A query parameter the API cannot work with: out of range, contradicting another, or a
+    cursor it never gave out (HTTP 400)."""
+
+    code = "invalid-parameter"
+
+
 class PayloadTooLarge(ApplicationError):
     code = "payload-too-large"
 

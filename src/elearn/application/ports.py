@@ -14,6 +14,7 @@ from uuid import UUID
 from elearn.domain.shared.events import DomainEvent
 
 if TYPE_CHECKING:
+    from elearn.application.catalog.ports import CategoryRepository, CourseRepository
     from elearn.application.identity.ports import (
         AuditLog,
         OneTimeTokenRepository,
@@ -48,6 +49,8 @@ class UnitOfWork(Protocol):
     one_time_tokens: OneTimeTokenRepository
     refresh_families: RefreshFamilyRepository
     audit: AuditLog
+    courses: CourseRepository
+    categories: CategoryRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -18,7 +18,8 @@ from tests.conftest import make_settings
 
 from elearn.adapters.persistence.models import OutboxMessageRow, TutorProfileRow, UserRow
 from elearn.adapters.persistence.queries import SqlaIdentityQueries, encode_cursor
-from elearn.application.identity.ports import AuditFilter, InvalidCursor, UserFilter
+from elearn.application.identity.ports import AuditFilter, UserFilter
+from elearn.application.paging import InvalidCursor
 from elearn.domain.identity.email import EmailAddress
 from elearn.domain.identity.profiles import StudentProfile, TutorProfile
 from elearn.domain.identity.roles import Role

@@ -7,12 +7,18 @@ from collections.abc import Callable, Mapping
 
 from sqlalchemy.exc import IntegrityError
 
+from elearn.domain.catalog.category import CategoryTaken
+from elearn.domain.catalog.course import SlugTaken
 from elearn.domain.identity.user import EmailTaken
 from elearn.domain.shared.errors import Conflict, DomainError
 
 # constraint name (as named by the metadata's naming convention) → the domain error it means
 CONSTRAINT_ERRORS: Mapping[str, Callable[[], DomainError]] = {
     "uq_users_email": lambda: EmailTaken("that email address already has an account"),
+    "uq_courses_slug": lambda: SlugTaken("that slug is taken; try again"),
+    "pk_course_slugs": lambda: SlugTaken("that slug is taken; try again"),
+    "uq_course_slugs_slug": lambda: SlugTaken("that slug is taken; try again"),
+    "uq_categories_slug": lambda: CategoryTaken("that category slug is taken"),
 }
 
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w.]+(?:, [\w.]+)*)")

@@ -30,14 +30,13 @@ from elearn.adapters.persistence.repositories import audit_entry_from_row, tutor
 from elearn.application.identity.ports import (
     ApplicationSummary,
     AuditFilter,
-    InvalidCursor,
     LoginCredentials,
-    Page,
     PublicTutor,
     SessionAccount,
     UserFilter,
     UserSummary,
 )
+from elearn.application.paging import InvalidCursor, Page
 from elearn.domain.identity.email import EmailAddress
 from elearn.domain.identity.profiles import TutorProfile
 from elearn.domain.identity.roles import Role

@@ -57,6 +57,11 @@ class TrackingRepository(Generic[AggregateT, RowT]):
         for aggregate, row in self._tracked.values():
             self._to_row(aggregate, row)
 
+    async def flush_changes(self) -> None:
+        """Writes what changed into the session before commit; aggregates spread over several
+        tables override it to write them in order."""
+        self.write_back()
+
     def pull_events(self) -> list[DomainEvent]:
         events: list[DomainEvent] = []
         for aggregate in self.seen:

@@ -9,6 +9,10 @@ from typing import Any, Self
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from elearn.adapters.persistence.catalog_repositories import (
+    SqlaCategoryRepository,
+    SqlaCourseRepository,
+)
 from elearn.adapters.persistence.database import WRITE_TRANSACTION
 from elearn.adapters.persistence.events import EventCodec
 from elearn.adapters.persistence.integrity import domain_error_for
@@ -22,6 +26,7 @@ from elearn.adapters.persistence.repositories import (
     SqlaUserRepository,
     TrackingRepository,
 )
+from elearn.application.catalog.ports import CategoryRepository, CourseRepository
 from elearn.application.identity.ports import (
     AuditLog,
     OneTimeTokenRepository,
@@ -65,11 +70,17 @@ class SqlaUnitOfWork:
         self.refresh_families: RefreshFamilyRepository = refresh_families
         self.profiles: ProfileRepository = SqlaProfileRepository(self.session)
         self.audit: AuditLog = SqlaAuditLog(self.session)
+        courses = SqlaCourseRepository(self.session)
+        categories = SqlaCategoryRepository(self.session)
+        self.courses: CourseRepository = courses
+        self.categories: CategoryRepository = categories
         self._repositories: list[TrackingRepository[Any, Any]] = [
             users,
             tutor_applications,
             one_time_tokens,
             refresh_families,
+            categories,
+            courses,
         ]
         self._published = []
         return self
@@ -90,7 +101,7 @@ class SqlaUnitOfWork:
 
     async def commit(self) -> None:
         for repository in self._repositories:
-            repository.write_back()
+            await repository.flush_changes()
         events = list(self._published)
         for repository in self._repositories:
             events.extend(repository.pull_events())

@@ -7,17 +7,16 @@ only admins change roles or suspend and reactivate accounts, and never their own
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
+from elearn.application.access import require_staff
 from elearn.application.actor import Actor
 from elearn.application.errors import (
     FieldError,
     InvalidInput,
-    NotAuthenticated,
     NotFound,
     PermissionDenied,
 )
@@ -26,13 +25,12 @@ from elearn.application.identity.ports import (
     ApplicationSummary,
     AuditFilter,
     IdentityPolicy,
-    InvalidCursor,
-    Page,
     PublicTutor,
     UserFilter,
     UserSummary,
 )
 from elearn.application.identity.sessions import end_all_sessions
+from elearn.application.paging import Page, check_limit, page_of
 from elearn.application.ports import UnitOfWork
 from elearn.domain.identity.profiles import TutorProfile
 from elearn.domain.identity.roles import Role
@@ -52,16 +50,7 @@ MAX_SEARCH_LENGTH = 100
 
 # ---- access and paging -----------------------------------------------------------------------
 def _require_staff(actor: Actor, policy: IdentityPolicy) -> UUID:
-    if actor.user_id is None:
-        raise NotAuthenticated("sign in first")
-    if not actor.is_staff:
-        raise PermissionDenied("only staff may do this")
-    if policy.require_2fa_for_staff and not actor.two_factor_enabled:
-        raise PermissionDenied(
-            "staff must turn on two-factor sign-in first (POST /api/v1/me/2fa/setup)",
-            code="two-factor-required",
-        )
-    return actor.user_id
+    return require_staff(actor, two_factor_required=policy.require_2fa_for_staff)
 
 
 def _require_admin(actor: Actor, policy: IdentityPolicy) -> UUID:
@@ -69,24 +58,6 @@ def _require_admin(actor: Actor, policy: IdentityPolicy) -> UUID:
     if not actor.is_admin:
         raise PermissionDenied("only an admin changes roles or suspends accounts")
     return staff_id
-
-
-def _check_limit(limit: int) -> None:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:
-        raise InvalidInput(
-            "the page size is out of range",
-            errors=[FieldError("limit", f"is between 1 and {MAX_PAGE_SIZE}")],
-        )
-
-
-async def _page(query: Awaitable[Page[T]]) -> Page[T]:
-    try:
-        return await query
-    except InvalidCursor:
-        raise InvalidInput(
-            "the cursor is not one this list gave out",
-            errors=[FieldError("cursor", "is invalid; start again from the first page")],
-        ) from None
 
 
 def _summary(user: User) -> UserSummary:
@@ -121,8 +92,8 @@ class ListTutorApplications:
         self, actor: Actor, command: ListTutorApplicationsQuery
     ) -> Page[ApplicationSummary]:
         _require_staff(actor, self._deps.policy)
-        _check_limit(command.limit)
-        return await _page(
+        check_limit(command.limit)
+        return await page_of(
             self._deps.queries.tutor_applications(
                 command.status, limit=command.limit, cursor=command.cursor
             )
@@ -286,14 +257,14 @@ class ListUsers:
 
     async def __call__(self, actor: Actor, command: ListUsersQuery) -> Page[UserSummary]:
         _require_staff(actor, self._deps.policy)
-        _check_limit(command.limit)
+        check_limit(command.limit)
         filters = command.filters
         if filters.search is not None and len(filters.search) > MAX_SEARCH_LENGTH:
             raise InvalidInput(
                 "the search is too long",
                 errors=[FieldError("search", f"has at most {MAX_SEARCH_LENGTH} characters")],
             )
-        return await _page(
+        return await page_of(
             self._deps.queries.users(filters, limit=command.limit, cursor=command.cursor)
         )
 
@@ -367,7 +338,7 @@ class ReadAuditLog:
 
     async def __call__(self, actor: Actor, command: AuditLogQuery) -> Page[AuditEntry]:
         _require_staff(actor, self._deps.policy)
-        _check_limit(command.limit)
+        check_limit(command.limit)
         filters = command.filters
         if (
             filters.since is not None
@@ -378,7 +349,7 @@ class ReadAuditLog:
                 "the time range is empty",
                 errors=[FieldError("until", "must be after since")],
             )
-        return await _page(
+        return await page_of(
             self._deps.queries.audit_log(filters, limit=command.limit, cursor=command.cursor)
         )
 

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from elearn.application.actor import Actor
+from elearn.application.audit import record_audit
 from elearn.application.files import FileStorage
 from elearn.application.identity.ports import (
     AccessTokens,
@@ -27,7 +28,7 @@ from elearn.application.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from elearn.domain.shared.audit import AuditAction, AuditEntry
+from elearn.domain.shared.audit import AuditAction
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,16 +64,14 @@ class IdentityDeps:
         **details: Any,
     ) -> None:
         """Appends an audit entry to the use case's transaction."""
-        uow.audit.add(
-            AuditEntry(
-                id=self.ids.new_id(),
-                at=self.clock.now(),
-                action=action,
-                actor_id=actor_id or actor.user_id,
-                target_type=target_type,
-                target_id=target_id,
-                ip=actor.ip,
-                user_agent=(actor.user_agent or "")[:512] or None,
-                details=details,
-            )
+        record_audit(
+            uow,
+            self.clock,
+            self.ids,
+            actor,
+            action,
+            target_type=target_type,
+            target_id=target_id,
+            actor_id=actor_id,
+            **details,
         )

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Protocol
 from uuid import UUID
 
+from elearn.application.paging import Page
 from elearn.domain.identity.email import EmailAddress
 from elearn.domain.identity.profiles import StudentProfile, TutorProfile
 from elearn.domain.identity.roles import Role
@@ -73,13 +74,6 @@ class AuditLog(Protocol):
 
 
 # ---- read side -------------------------------------------------------------------------------
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    items: list[T]
-    next_cursor: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,10 +175,6 @@ class IdentityQueries(Protocol):
     async def login_credentials(self, email: EmailAddress) -> LoginCredentials | None:
         """Read without taking a write lock, so the slow password check happens outside."""
         ...
-
-
-class InvalidCursor(ValueError):
-    pass
 
 
 # ---- security services -------------------------------------------------------------------------

@@ -251,6 +251,8 @@ def text_list(items: Iterable[str], field: str) -> tuple[str, ...]:
 def course_tags(tags: Iterable[str]) -> tuple[str, ...]:
     """Tags are lowercase words such as ``python``, ``machine-learning``, ``c++`` or ``c#``;
     duplicates collapse, order is kept."""
+    if isinstance(tags, str):
+        raise InvalidCourse("tags are a list of words, not one string")
     seen: dict[str, None] = {}
     for tag in tags:
         normal = "-".join(tag.strip().lower().split())
@@ -516,6 +518,8 @@ class Course(RecordsEvents):
         self.co_instructor_ids = ids
 
     def set_preview_lesson(self, lesson_id: UUID | None) -> None:
+        """The lesson a course page plays first; it becomes a free preview. Free previews are a
+        flag of each lesson: choosing another preview lesson leaves earlier ones free."""
         if lesson_id is not None:
             self.lesson(lesson_id).is_free_preview = True
         self.preview_lesson_id = lesson_id
@@ -536,6 +540,9 @@ class Course(RecordsEvents):
     def add_section(self, section: Section, *, position: int | None = None) -> None:
         if len(self.sections) >= MAX_SECTIONS:
             raise InvalidCourse(f"a course has at most {MAX_SECTIONS} sections")
+        if self.lesson_count + len(section.lessons) > MAX_LESSONS:
+            raise InvalidCourse(f"a course has at most {MAX_LESSONS} lessons")
+        self._require_new_ids(section.id, *(lesson.id for lesson in section.lessons))
         self.sections.insert(_position(position, len(self.sections)), section)
 
     def remove_section(self, section_id: UUID) -> Section:
@@ -548,8 +555,14 @@ class Course(RecordsEvents):
     def add_lesson(self, section_id: UUID, lesson: Lesson, *, position: int | None = None) -> None:
         if self.lesson_count >= MAX_LESSONS:
             raise InvalidCourse(f"a course has at most {MAX_LESSONS} lessons")
+        self._require_new_ids(lesson.id)
         section = self.section(section_id)
         section.lessons.insert(_position(position, len(section.lessons)), lesson)
+
+    def _require_new_ids(self, *ids: UUID) -> None:
+        known = {section.id for section in self.sections} | {lesson.id for lesson in self.lessons}
+        if len(set(ids)) != len(ids) or known.intersection(ids):
+            raise InvalidOutline("an outline item with that id is already in the course")
 
     def section_of(self, lesson_id: UUID) -> Section:
         for section in self.sections:
@@ -582,8 +595,8 @@ class Course(RecordsEvents):
         self._move(CourseAction.APPROVE, actor_id, now, event_id)
 
     def reject(self, actor_id: UUID, now: datetime, event_id: UUID, reason: str) -> None:
-        reason = _text(reason, "reason", maximum=MAX_REASON)
         self._require_legal(CourseAction.REJECT)
+        reason = _text(reason, "reason", maximum=MAX_REASON)
         self.rejection_reason = reason
         self._move(CourseAction.REJECT, actor_id, now, event_id, reason)
 

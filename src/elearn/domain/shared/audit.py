@@ -28,6 +28,16 @@ class AuditAction(StrEnum):
     TUTOR_APPLIED = "tutor.applied"
     TUTOR_APPROVED = "tutor.approved"
     TUTOR_REJECTED = "tutor.rejected"
+    COURSE_SUBMITTED = "course.submitted"
+    COURSE_APPROVED = "course.approved"
+    COURSE_REJECTED = "course.rejected"
+    COURSE_PUBLISHED = "course.published"
+    COURSE_ARCHIVED = "course.archived"
+    COURSE_UNPUBLISHED = "course.unpublished"
+    COURSE_DELETED = "course.deleted"
+    CATEGORY_CREATED = "category.created"
+    CATEGORY_UPDATED = "category.updated"
+    CATEGORY_DELETED = "category.deleted"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -17,6 +17,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from elearn.application.errors import (
     ApplicationError,
     InvalidInput,
+    InvalidParameter,
     NotAuthenticated,
     NotFound,
     PayloadTooLarge,
@@ -135,6 +136,7 @@ _APPLICATION_STATUS: list[tuple[type[ApplicationError], int]] = [
     (NotFound, 404),
     (NotAuthenticated, 401),
     (PermissionDenied, 403),
+    (InvalidParameter, 400),
     (InvalidInput, 422),
     (RateLimited, 429),
     (PayloadTooLarge, 413),

@@ -29,6 +29,8 @@ from elearn.adapters.persistence.models.jobs import (
 )
 
 __all__ = [
+    "AuditEntryRow",
+    "Base",
     "CategoryRow",
     "CourseInstructorRow",
     "CoursePrerequisiteRow",
@@ -36,16 +38,14 @@ __all__ = [
     "CourseSlugRow",
     "CourseTagRow",
     "CourseTransitionRow",
-    "LessonRow",
-    "SectionRow",
-    "AuditEntryRow",
-    "Base",
     "DeadJobRow",
+    "LessonRow",
     "OneTimeTokenRow",
     "OutboxDeliveryRow",
     "OutboxMessageRow",
     "RefreshFamilyRow",
     "ScheduledRunRow",
+    "SectionRow",
     "StudentProfileRow",
     "TutorApplicationRow",
     "TutorProfileRow",

@@ -23,10 +23,10 @@ from elearn.application.identity.admin import (
 from elearn.application.identity.ports import (
     ApplicationSummary,
     AuditFilter,
-    Page,
     UserFilter,
     UserSummary,
 )
+from elearn.application.paging import Page
 from elearn.domain.identity.roles import Role
 from elearn.domain.identity.tutor_application import ApplicationStatus
 from elearn.domain.identity.user import AccountStatus

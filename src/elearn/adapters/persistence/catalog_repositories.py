@@ -1,0 +1,529 @@
+"""Catalog repositories: the course aggregate over its tables, and categories.
+
+A course is written at commit in table order with a flush between steps (the tables have no ORM
+relationships to order the statements): the course row, then sections, then lessons, then
+removals, so a lesson moved out of a section is saved before that section is deleted.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, func, literal_column, or_, select, union
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from elearn.adapters.persistence.models import (
+    CategoryRow,
+    CourseInstructorRow,
+    CoursePrerequisiteRow,
+    CourseRow,
+    CourseSlugRow,
+    CourseTagRow,
+    CourseTransitionRow,
+    LessonRow,
+    SectionRow,
+)
+from elearn.adapters.persistence.repositories import TrackingRepository
+from elearn.domain.catalog.category import Category
+from elearn.domain.catalog.course import (
+    Course,
+    CourseAction,
+    CourseStatus,
+    CourseTransition,
+    Lesson,
+    LessonFile,
+    LessonKind,
+    Level,
+    Section,
+)
+from elearn.domain.shared.money import Money
+
+# Any constant: every transaction that changes prerequisites takes this one lock.
+_PREREQUISITE_LOCK = zlib.crc32(b"elearn.catalog.prerequisites")
+
+
+@dataclass
+class CourseRows:
+    """The rows one course was loaded from (or will be written to)."""
+
+    course: CourseRow
+    sections: dict[UUID, SectionRow] = field(default_factory=dict)
+    lessons: dict[UUID, LessonRow] = field(default_factory=dict)
+    instructors: dict[UUID, CourseInstructorRow] = field(default_factory=dict)
+    prerequisites: dict[UUID, CoursePrerequisiteRow] = field(default_factory=dict)
+    tags: set[str] = field(default_factory=set)
+    slugs: set[str] = field(default_factory=set)
+    history: list[CourseTransitionRow] = field(default_factory=list)
+    stored_transitions: int = 0
+    is_new: bool = False
+
+
+class SqlaCourseRepository(TrackingRepository[Course, CourseRows]):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._removed: list[CourseRow] = []
+
+    # ---- reading ----------------------------------------------------------------------------
+    async def add(self, course: Course) -> None:
+        row = CourseRow(id=course.id, created_at=course.created_at)
+        self._track(course.id, course, CourseRows(course=row, is_new=True))
+
+    async def get(self, course_id: UUID, *, for_update: bool = False) -> Course | None:
+        if course_id in self._tracked:
+            return self._tracked[course_id][0]
+        stmt = select(CourseRow).where(CourseRow.id == course_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = await self.session.scalar(stmt)
+        if row is None:
+            return None
+        rows = await self._children(row)
+        return self._track(course_id, self._from_rows(rows), rows)
+
+    async def get_by_lesson(self, lesson_id: UUID, *, for_update: bool = False) -> Course | None:
+        for course in self.seen:
+            if any(lesson.id == lesson_id for lesson in course.lessons):
+                return course
+        course_id = await self.session.scalar(
+            select(LessonRow.course_id).where(LessonRow.id == lesson_id)
+        )
+        return None if course_id is None else await self.get(course_id, for_update=for_update)
+
+    async def get_by_section(self, section_id: UUID, *, for_update: bool = False) -> Course | None:
+        for course in self.seen:
+            if any(section.id == section_id for section in course.sections):
+                return course
+        course_id = await self.session.scalar(
+            select(SectionRow.course_id).where(SectionRow.id == section_id)
+        )
+        return None if course_id is None else await self.get(course_id, for_update=for_update)
+
+    async def id_for_slug(self, slug: str) -> UUID | None:
+        for course, rows in self._tracked.values():
+            if slug == course.slug or slug in rows.slugs:
+                return course.id
+        found: UUID | None = await self.session.scalar(
+            select(CourseSlugRow.course_id).where(CourseSlugRow.slug == slug)
+        )
+        return found
+
+    async def slugs_like(self, base: str, *, other_than: UUID | None = None) -> set[str]:
+        pattern = base.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "-%"
+        stmt = select(CourseSlugRow.slug).where(
+            or_(CourseSlugRow.slug == base, CourseSlugRow.slug.like(pattern, escape="\\"))
+        )
+        if other_than is not None:
+            stmt = stmt.where(CourseSlugRow.course_id != other_than)
+        taken = set(await self.session.scalars(stmt))
+        for course, rows in self._tracked.values():
+            if course.id != other_than:
+                taken |= {course.slug, *rows.slugs}
+        return taken
+
+    async def statuses(self, course_ids: tuple[UUID, ...]) -> Mapping[UUID, CourseStatus]:
+        found = {
+            course_id: CourseStatus(status)
+            for course_id, status in await self.session.execute(
+                select(CourseRow.id, CourseRow.status).where(CourseRow.id.in_(course_ids))
+            )
+        }
+        for course in self.seen:
+            if course.id in course_ids:
+                found[course.id] = course.status
+        return found
+
+    async def lock_prerequisite_graph(self) -> None:
+        # SQLite: the write transaction already holds the database's only write lock.
+        if self.session.bind.dialect.name == "postgresql":
+            await self.session.execute(select(func.pg_advisory_xact_lock(_PREREQUISITE_LOCK)))
+
+    async def prerequisite_graph(self, starts: tuple[UUID, ...]) -> Mapping[UUID, tuple[UUID, ...]]:
+        if not starts:
+            return {}
+        edges = CoursePrerequisiteRow.__table__
+        reach = select(CourseRow.id.label("id")).where(CourseRow.id.in_(starts)).cte(recursive=True)
+        reach = reach.union(
+            select(edges.c.prerequisite_id).join(reach, edges.c.course_id == reach.c.id)
+        )
+        rows = await self.session.execute(
+            select(edges.c.course_id, edges.c.prerequisite_id).where(
+                edges.c.course_id.in_(select(reach.c.id))
+            )
+        )
+        graph: dict[UUID, list[UUID]] = {}
+        for course_id, prerequisite_id in rows:
+            graph.setdefault(course_id, []).append(prerequisite_id)
+        # What this transaction changed but has not written yet wins.
+        result = {course_id: tuple(ids) for course_id, ids in graph.items()}
+        for course in self.seen:
+            result[course.id] = course.prerequisite_ids
+        return result
+
+    async def remove(self, course: Course) -> None:
+        course_id = course.id
+        _, rows = self._tracked.pop(course_id)
+        if not rows.is_new:
+            self._removed.append(rows.course)
+
+    async def _children(self, row: CourseRow) -> CourseRows:
+        rows = CourseRows(course=row)
+        course_id = row.id
+        for section in await self.session.scalars(
+            select(SectionRow)
+            .where(SectionRow.course_id == course_id)
+            .order_by(SectionRow.position)
+        ):
+            rows.sections[section.id] = section
+        for lesson in await self.session.scalars(
+            select(LessonRow).where(LessonRow.course_id == course_id).order_by(LessonRow.position)
+        ):
+            rows.lessons[lesson.id] = lesson
+        for instructor in await self.session.scalars(
+            select(CourseInstructorRow)
+            .where(CourseInstructorRow.course_id == course_id)
+            .order_by(CourseInstructorRow.position)
+        ):
+            rows.instructors[instructor.user_id] = instructor
+        for prerequisite in await self.session.scalars(
+            select(CoursePrerequisiteRow)
+            .where(CoursePrerequisiteRow.course_id == course_id)
+            .order_by(CoursePrerequisiteRow.position)
+        ):
+            rows.prerequisites[prerequisite.prerequisite_id] = prerequisite
+        rows.tags = set(
+            await self.session.scalars(
+                select(CourseTagRow.tag).where(CourseTagRow.course_id == course_id)
+            )
+        )
+        rows.slugs = set(
+            await self.session.scalars(
+                select(CourseSlugRow.slug).where(CourseSlugRow.course_id == course_id)
+            )
+        )
+        rows.history = list(
+            await self.session.scalars(
+                select(CourseTransitionRow)
+                .where(CourseTransitionRow.course_id == course_id)
+                .order_by(CourseTransitionRow.at, CourseTransitionRow.created_at)
+            )
+        )
+        rows.stored_transitions = len(rows.history)
+        return rows
+
+    def _from_rows(self, rows: CourseRows) -> Course:
+        row = rows.course
+        lessons_by_section: dict[UUID, list[Lesson]] = {
+            section_id: [] for section_id in rows.sections
+        }
+        for lesson_row in rows.lessons.values():
+            lessons_by_section.setdefault(lesson_row.section_id, []).append(_lesson(lesson_row))
+        instructors = sorted(rows.instructors.values(), key=lambda r: r.position)
+        return Course(
+            id=row.id,
+            owner_id=row.owner_id,
+            title=row.title,
+            slug=row.slug,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            subtitle=row.subtitle,
+            description=row.description,
+            language=row.language,
+            level=Level(row.level),
+            price=Money(row.price_amount, row.price_currency)
+            if row.price_amount and row.price_currency
+            else None,
+            is_free=row.price_amount == 0,
+            category_id=row.category_id,
+            tags=tuple(row.tags or ()),
+            learning_outcomes=tuple(row.learning_outcomes or ()),
+            requirements=tuple(row.requirements or ()),
+            prerequisite_ids=tuple(
+                r.prerequisite_id
+                for r in sorted(rows.prerequisites.values(), key=lambda r: r.position)
+            ),
+            co_instructor_ids=tuple(r.user_id for r in instructors if r.user_id != row.owner_id),
+            thumbnail_key=row.thumbnail_key,
+            preview_lesson_id=row.preview_lesson_id,
+            status=CourseStatus(row.status),
+            sections=[
+                Section(id=section.id, title=section.title, lessons=lessons_by_section[section.id])
+                for section in rows.sections.values()
+            ],
+            history=[_transition(t) for t in rows.history],
+            submitted_at=row.submitted_at,
+            published_at=row.published_at,
+            first_published_at=row.first_published_at,
+            rejection_reason=row.rejection_reason,
+            enrollment_count=row.enrollment_count,
+            rating_count=row.rating_count,
+            rating_average=row.rating_average if row.rating_count else None,
+        )
+
+    # ---- writing ----------------------------------------------------------------------------
+    async def flush_changes(self) -> None:
+        pending = list(self._tracked.values())
+        for course, rows in pending:
+            _course_to_row(course, rows.course)
+            if rows.is_new:
+                self.session.add(rows.course)
+        await self.session.flush()
+        for course, rows in pending:
+            self._sync_sections(course, rows)
+        await self.session.flush()
+        for course, rows in pending:
+            self._sync_lessons(course, rows)
+        await self.session.flush()
+        for course, rows in pending:
+            await self._sync_the_rest(course, rows)
+            rows.is_new = False
+        for row in self._removed:
+            await self.session.delete(row)
+        self._removed = []
+        await self.session.flush()
+
+    def _sync_sections(self, course: Course, rows: CourseRows) -> None:
+        for position, section in enumerate(course.sections):
+            row = rows.sections.get(section.id)
+            if row is None:
+                row = SectionRow(id=section.id, course_id=course.id)
+                self.session.add(row)
+                rows.sections[section.id] = row
+            row.position = position
+            row.title = section.title
+
+    def _sync_lessons(self, course: Course, rows: CourseRows) -> None:
+        present: set[UUID] = set()
+        placed = [(section.id, lesson) for section in course.sections for lesson in section.lessons]
+        for position, (section_id, lesson) in enumerate(placed):
+            present.add(lesson.id)
+            row = rows.lessons.get(lesson.id)
+            if row is None:
+                row = LessonRow(id=lesson.id, course_id=course.id)
+                self.session.add(row)
+                rows.lessons[lesson.id] = row
+            row.section_id = section_id
+            row.position = position
+            _lesson_to_row(lesson, row)
+        for lesson_id in list(rows.lessons):
+            if lesson_id not in present:
+                self.session.sync_session.delete(rows.lessons.pop(lesson_id))
+
+    async def _sync_the_rest(self, course: Course, rows: CourseRows) -> None:
+        course_id = course.id
+        section_ids = {section.id for section in course.sections}
+        for section_id in list(rows.sections):
+            if section_id not in section_ids:
+                self.session.sync_session.delete(rows.sections.pop(section_id))
+        # Instructors: the owner at 0, co-instructors after, in their order.
+        wanted = {user_id: position for position, user_id in enumerate(course.instructor_ids)}
+        _sync_keyed(
+            self.session,
+            rows.instructors,
+            wanted,
+            lambda user_id: CourseInstructorRow(course_id=course_id, user_id=user_id),
+        )
+        _sync_keyed(
+            self.session,
+            rows.prerequisites,
+            {prerequisite: i for i, prerequisite in enumerate(course.prerequisite_ids)},
+            lambda prerequisite_id: CoursePrerequisiteRow(
+                course_id=course_id, prerequisite_id=prerequisite_id
+            ),
+        )
+        if set(course.tags) != rows.tags:
+            await self.session.execute(
+                delete(CourseTagRow).where(CourseTagRow.course_id == course_id)
+            )
+            self.session.add_all(CourseTagRow(course_id=course_id, tag=tag) for tag in course.tags)
+            rows.tags = set(course.tags)
+        if course.slug not in rows.slugs:
+            self.session.add(CourseSlugRow(slug=course.slug, course_id=course_id))
+            rows.slugs.add(course.slug)
+        for transition in course.history[rows.stored_transitions :]:
+            self.session.add(
+                CourseTransitionRow(
+                    course_id=course_id,
+                    at=transition.at,
+                    actor_id=transition.actor_id,
+                    action=transition.action.value,
+                    from_status=transition.from_status.value,
+                    to_status=transition.to_status.value,
+                    reason=transition.reason,
+                )
+            )
+        rows.stored_transitions = len(course.history)
+
+
+def _sync_keyed(
+    session: AsyncSession,
+    existing: dict[UUID, Any],
+    wanted: Mapping[UUID, int],
+    new_row: Any,
+) -> None:
+    for key in list(existing):
+        if key not in wanted:
+            session.sync_session.delete(existing.pop(key))
+    for key, position in wanted.items():
+        row = existing.get(key)
+        if row is None:
+            row = new_row(key)
+            session.add(row)
+            existing[key] = row
+        row.position = position
+
+
+def _course_to_row(course: Course, row: CourseRow) -> None:
+    row.owner_id = course.owner_id
+    row.slug = course.slug
+    row.title = course.title
+    row.subtitle = course.subtitle
+    row.description = course.description
+    row.language = course.language
+    row.level = course.level.value
+    if course.is_free:
+        row.price_amount, row.price_currency = 0, None
+    elif course.price is not None:
+        row.price_amount, row.price_currency = course.price.amount, course.price.currency
+    else:
+        row.price_amount, row.price_currency = None, None
+    row.category_id = course.category_id
+    row.tags = list(course.tags)
+    row.learning_outcomes = list(course.learning_outcomes)
+    row.requirements = list(course.requirements)
+    row.thumbnail_key = course.thumbnail_key
+    row.preview_lesson_id = course.preview_lesson_id
+    row.status = course.status.value
+    row.submitted_at = course.submitted_at
+    row.published_at = course.published_at
+    row.first_published_at = course.first_published_at
+    row.rejection_reason = course.rejection_reason
+    row.lesson_count = course.lesson_count
+    row.duration_seconds = course.duration_seconds
+    row.updated_at = course.updated_at
+    # The counters belong to learning: a new row starts at zero, an existing one keeps its own.
+    if row.enrollment_count is None:
+        row.enrollment_count = 0
+        row.rating_count = 0
+        row.rating_average = 0.0
+
+
+def _lesson(row: LessonRow) -> Lesson:
+    file = (
+        LessonFile(
+            key=row.file_key,
+            filename=row.file_name or "",
+            content_type=row.file_content_type or "application/octet-stream",
+            size=row.file_size or 0,
+        )
+        if row.file_key
+        else None
+    )
+    return Lesson(
+        id=row.id,
+        kind=LessonKind(row.kind),
+        title=row.title,
+        duration_seconds=row.duration_seconds,
+        is_free_preview=row.is_free_preview,
+        is_required=row.is_required,
+        text=row.text,
+        video_url=row.video_url,
+        file=file,
+    )
+
+
+def _lesson_to_row(lesson: Lesson, row: LessonRow) -> None:
+    row.kind = lesson.kind.value
+    row.title = lesson.title
+    row.duration_seconds = lesson.duration_seconds
+    row.is_free_preview = lesson.is_free_preview
+    row.is_required = lesson.is_required
+    row.text = lesson.text
+    row.video_url = lesson.video_url
+    file = lesson.file
+    row.file_key = file.key if file else None
+    row.file_name = file.filename if file else None
+    row.file_content_type = file.content_type if file else None
+    row.file_size = file.size if file else None
+
+
+def _transition(row: CourseTransitionRow) -> CourseTransition:
+    return CourseTransition(
+        at=row.at,
+        actor_id=row.actor_id,  # type: ignore[arg-type]  # None only once the actor is gone
+        action=CourseAction(row.action),
+        from_status=CourseStatus(row.from_status),
+        to_status=CourseStatus(row.to_status),
+        reason=row.reason,
+    )
+
+
+# ---- categories ------------------------------------------------------------------------------
+class SqlaCategoryRepository(TrackingRepository[Category, CategoryRow]):
+    async def add(self, category: Category) -> None:
+        row = CategoryRow(id=category.id, created_at=category.created_at)
+        self._to_row(category, row)
+        await self.session.flush()  # its parent may be new in this transaction too
+        self.session.add(row)
+        self._track(category.id, category, row)
+
+    async def get(self, category_id: UUID, *, for_update: bool = False) -> Category | None:
+        if not for_update and category_id in self._tracked:
+            return self._tracked[category_id][0]
+        row = await self._get_row(
+            select(CategoryRow).where(CategoryRow.id == category_id), for_update=for_update
+        )
+        return None if row is None else self._load(row)
+
+    async def slugs_like(self, base: str, *, other_than: UUID | None = None) -> set[str]:
+        pattern = base.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "-%"
+        stmt = select(CategoryRow.slug).where(
+            or_(CategoryRow.slug == base, CategoryRow.slug.like(pattern, escape="\\"))
+        )
+        if other_than is not None:
+            stmt = stmt.where(CategoryRow.id != other_than)
+        taken = set(await self.session.scalars(stmt))
+        return taken | {c.slug for c in self.seen if c.id != other_than}
+
+    async def parents(self) -> Mapping[UUID, UUID | None]:
+        found: dict[UUID, UUID | None] = dict(
+            (await self.session.execute(select(CategoryRow.id, CategoryRow.parent_id))).tuples()
+        )
+        found.update({c.id: c.parent_id for c in self.seen})
+        return found
+
+    async def is_in_use(self, category_id: UUID) -> bool:
+        used = union(
+            select(literal_column("1")).where(CourseRow.category_id == category_id),
+            select(literal_column("1")).where(CategoryRow.parent_id == category_id),
+        )
+        return (
+            await self.session.execute(select(func.count()).select_from(used.subquery()))
+        ).scalar_one() > 0
+
+    async def remove(self, category: Category) -> None:
+        _, row = self._tracked.pop(category.id)
+        await self.session.delete(row)
+
+    def _from_row(self, row: CategoryRow) -> Category:
+        return Category(
+            id=row.id,
+            name=row.name,
+            slug=row.slug,
+            description=row.description,
+            icon=row.icon,
+            parent_id=row.parent_id,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    def _to_row(self, category: Category, row: CategoryRow) -> None:
+        row.name = category.name
+        row.slug = category.slug
+        row.description = category.description
+        row.icon = category.icon
+        row.parent_id = category.parent_id
+        row.updated_at = category.updated_at

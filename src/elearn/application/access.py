@@ -1,0 +1,28 @@
+"""Checks on who is asking that every context makes the same way."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from elearn.application.actor import Actor
+from elearn.application.errors import NotAuthenticated, PermissionDenied
+
+
+def require_signed_in(actor: Actor) -> UUID:
+    if actor.user_id is None:
+        raise NotAuthenticated("sign in first")
+    return actor.user_id
+
+
+def require_staff(actor: Actor, *, two_factor_required: bool) -> UUID:
+    """A manager or an admin; with ``two_factor_required``, one who signs in with a second
+    factor, since staff powers are what an attacker with a stolen password wants most."""
+    user_id = require_signed_in(actor)
+    if not actor.is_staff:
+        raise PermissionDenied("only staff may do this")
+    if two_factor_required and not actor.two_factor_enabled:
+        raise PermissionDenied(
+            "staff must turn on two-factor sign-in first (POST /api/v1/me/2fa/setup)",
+            code="two-factor-required",
+        )
+    return user_id

@@ -1,0 +1,1 @@
+"""Catalog use cases: categories, authoring, the review workflow and discovery."""

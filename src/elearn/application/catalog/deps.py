@@ -1,0 +1,94 @@
+"""Everything catalog use cases depend on, and the checks they share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NoReturn
+from uuid import UUID
+
+from elearn.application.access import require_signed_in, require_staff
+from elearn.application.actor import Actor
+from elearn.application.audit import record_audit
+from elearn.application.catalog.ports import CatalogPolicy, CatalogQueries, Enrollments
+from elearn.application.errors import NotFound, PermissionDenied
+from elearn.application.files import FileStorage
+from elearn.application.identity.ports import ReferenceData
+from elearn.application.ports import Clock, IdGenerator, UnitOfWork, UnitOfWorkFactory
+from elearn.domain.catalog.course import Course, course_visible
+from elearn.domain.shared.audit import AuditAction
+
+
+class CourseNotFound(NotFound):
+    code = "course-not-found"
+
+    def __init__(self) -> None:
+        super().__init__("there is no such course")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CatalogDeps:
+    uow: UnitOfWorkFactory
+    clock: Clock
+    ids: IdGenerator
+    storage: FileStorage
+    queries: CatalogQueries
+    enrollments: Enrollments
+    reference: ReferenceData
+    policy: CatalogPolicy
+
+    def require_staff(self, actor: Actor) -> UUID:
+        return require_staff(actor, two_factor_required=self.policy.require_2fa_for_staff)
+
+    async def can_see(self, actor: Actor, course: Course) -> bool:
+        enrolled = (
+            actor.user_id is not None
+            and not course.is_instructor(actor.user_id)
+            and await self.enrollments.is_enrolled(actor.user_id, course.id)
+        )
+        return course_visible(
+            course.status,
+            is_instructor=course.is_instructor(actor.user_id),
+            is_staff=actor.is_staff,
+            is_enrolled=enrolled,
+        )
+
+    async def deny(self, actor: Actor, course: Course, message: str) -> NoReturn:
+        """Refuses an actor who may not change ``course``; who cannot even see it is told it
+        does not exist, so the ids of drafts leak nothing."""
+        if await self.can_see(actor, course):
+            raise PermissionDenied(message)
+        raise CourseNotFound()
+
+    async def course_to_edit(
+        self, uow: UnitOfWork, actor: Actor, course: Course | None
+    ) -> tuple[UUID, Course]:
+        """The course, locked, for one of its instructors to change; it leaves review states
+        as the domain says (a rejected course becomes a draft again)."""
+        user_id = require_signed_in(actor)
+        if course is None:
+            raise CourseNotFound()
+        if not course.is_instructor(user_id):
+            await self.deny(actor, course, "only the course's instructors may change it")
+        course.begin_edit(user_id, self.clock.now(), self.ids.new_id())
+        return user_id, course
+
+    def audit(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        action: AuditAction,
+        *,
+        target_type: str | None = None,
+        target_id: UUID | None = None,
+        **details: Any,
+    ) -> None:
+        record_audit(
+            uow,
+            self.clock,
+            self.ids,
+            actor,
+            action,
+            target_type=target_type,
+            target_id=target_id,
+            **details,
+        )

@@ -1,0 +1,237 @@
+"""Everyone discovers courses: the published catalog with search, filters and sorts; a course
+with its outline; categories and tags. Instructors list their own courses in every state.
+
+What a viewer may see is decided here, against the course: anonymous visitors and students see
+published courses (and archived ones they are enrolled in), instructors their own in every
+state, staff everything. A course the viewer may not see does not exist for them (404).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from uuid import UUID
+
+from elearn.application.access import require_signed_in
+from elearn.application.actor import Actor
+from elearn.application.catalog.deps import CatalogDeps, CourseNotFound
+from elearn.application.catalog.ports import (
+    CategoryView,
+    CourseCard,
+    CourseDetail,
+    CourseFilter,
+    CourseSort,
+    LessonFileView,
+    OutlineLesson,
+    OutlineSectionView,
+    OwnCourseCard,
+    TagCount,
+)
+from elearn.application.errors import FieldError, InvalidParameter
+from elearn.application.paging import Page, check_limit, page_of
+from elearn.domain.catalog.course import (
+    MAX_TAG,
+    CourseStatus,
+    Lesson,
+    Section,
+    course_visible,
+)
+
+MAX_QUERY_LENGTH = 200
+MAX_RATING = 5.0
+
+
+def _bad(parameter: str, message: str) -> InvalidParameter:
+    return InvalidParameter(f"{parameter} {message}", errors=[FieldError(parameter, message)])
+
+
+# ---- views of the outline --------------------------------------------------------------------
+def lesson_view(lesson: Lesson, *, content_visible: bool) -> OutlineLesson:
+    file = (
+        LessonFileView(lesson.file.filename, lesson.file.content_type, lesson.file.size)
+        if lesson.file
+        else None
+    )
+    return OutlineLesson(
+        id=lesson.id,
+        kind=lesson.kind,
+        title=lesson.title,
+        duration_seconds=lesson.duration_seconds,
+        is_free_preview=lesson.is_free_preview,
+        is_required=lesson.is_required,
+        text=lesson.text if content_visible else None,
+        video_url=lesson.video_url if content_visible else None,
+        file=file if content_visible else None,
+        content_hidden=not content_visible,
+    )
+
+
+def section_view(section: Section, *, content_visible: bool) -> OutlineSectionView:
+    return OutlineSectionView(
+        id=section.id,
+        title=section.title,
+        lessons=[
+            lesson_view(lesson, content_visible=content_visible) for lesson in section.lessons
+        ],
+    )
+
+
+def _hide_content(lesson: OutlineLesson) -> OutlineLesson:
+    if lesson.is_free_preview or lesson.content_hidden:
+        return lesson
+    return dataclasses.replace(lesson, text=None, video_url=None, file=None, content_hidden=True)
+
+
+async def course_detail_for(deps: CatalogDeps, actor: Actor, key: UUID | str) -> CourseDetail:
+    """The course as ``actor`` may see it, by id or by any slug it ever had."""
+    detail = await deps.queries.course_detail(key)
+    if detail is None:
+        raise CourseNotFound()
+    is_instructor = actor.user_id is not None and any(
+        person.id == actor.user_id for person in detail.instructors
+    )
+    enrolled = (
+        detail.status is CourseStatus.ARCHIVED
+        and actor.user_id is not None
+        and await deps.enrollments.is_enrolled(actor.user_id, detail.id)
+    )
+    if not course_visible(
+        detail.status, is_instructor=is_instructor, is_staff=actor.is_staff, is_enrolled=enrolled
+    ):
+        raise CourseNotFound()
+    if is_instructor or actor.is_staff:
+        return dataclasses.replace(
+            detail, history=await deps.queries.course_history(detail.id)
+        )
+    return dataclasses.replace(
+        detail,
+        sections=[
+            dataclasses.replace(section, lessons=[_hide_content(x) for x in section.lessons])
+            for section in detail.sections
+        ],
+        rejection_reason=None,
+        history=None,
+    )
+
+
+# ---- the catalog -----------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class BrowseQuery:
+    filters: CourseFilter = dataclasses.field(default_factory=CourseFilter)
+    sort: CourseSort | None = None
+    limit: int = 20
+    cursor: str | None = None
+
+
+class BrowseCourses:
+    """Anyone searches and filters the published catalog, newest first unless asked otherwise
+    (by relevance when searching; relevance without a search means popularity)."""
+
+    def __init__(self, deps: CatalogDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, query: BrowseQuery) -> Page[CourseCard]:
+        check_limit(query.limit)
+        filters = self._checked(query.filters)
+        sort = query.sort or (CourseSort.RELEVANCE if filters.q else CourseSort.NEWEST)
+        if sort is CourseSort.RELEVANCE and not filters.q:
+            sort = CourseSort.POPULAR
+        return await page_of(
+            self._deps.queries.published_courses(
+                filters, sort, limit=query.limit, cursor=query.cursor
+            )
+        )
+
+    def _checked(self, filters: CourseFilter) -> CourseFilter:
+        q = " ".join((filters.q or "").split()) or None
+        if q is not None and len(q) > MAX_QUERY_LENGTH:
+            raise _bad("q", f"is at most {MAX_QUERY_LENGTH} characters")
+        tag = filters.tag.strip().lower() if filters.tag else None
+        if tag is not None and not 0 < len(tag) <= MAX_TAG:
+            raise _bad("tag", f"is 1 to {MAX_TAG} characters")
+        for name in ("price_min", "price_max"):
+            value = getattr(filters, name)
+            if value is not None and value < 0:
+                raise _bad(name, "is not negative")
+        if (
+            filters.price_min is not None
+            and filters.price_max is not None
+            and filters.price_min > filters.price_max
+        ):
+            raise _bad("price_max", "is at least price_min")
+        if filters.rating_min is not None and not 0 <= filters.rating_min <= MAX_RATING:
+            raise _bad("rating_min", f"is from 0 to {MAX_RATING:g}")
+        currency = filters.currency
+        if currency is not None and not self._deps.reference.is_currency(currency):
+            raise _bad("currency", "is not a currency in circulation")
+        if currency is None and (filters.price_min is not None or filters.price_max is not None):
+            currency = self._deps.policy.default_currency
+        if filters.language is not None and not self._deps.reference.is_language(filters.language):
+            raise _bad("language", "is not a known language code")
+        return dataclasses.replace(filters, q=q, tag=tag, currency=currency)
+
+
+class GetCourse:
+    """A course with its outline, by id or by any slug it has had; lesson content shows only
+    for free previews unless the viewer teaches the course or is staff."""
+
+    def __init__(self, deps: CatalogDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, actor: Actor, id_or_slug: str) -> CourseDetail:
+        key: UUID | str
+        try:
+            key = UUID(id_or_slug)
+        except ValueError:
+            key = id_or_slug
+        return await course_detail_for(self._deps, actor, key)
+
+
+@dataclass(frozen=True, slots=True)
+class MyCoursesQuery:
+    status: CourseStatus | None = None
+    limit: int = 20
+    cursor: str | None = None
+
+
+class ListMyCourses:
+    """A tutor lists the courses they own or co-teach, in every state, most recently changed
+    first."""
+
+    def __init__(self, deps: CatalogDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, actor: Actor, query: MyCoursesQuery) -> Page[OwnCourseCard]:
+        user_id = require_signed_in(actor)
+        check_limit(query.limit)
+        return await page_of(
+            self._deps.queries.instructor_courses(
+                user_id, query.status, limit=query.limit, cursor=query.cursor
+            )
+        )
+
+
+class ListCategories:
+    """Anyone lists every category, parents before children, with how many published courses
+    each holds."""
+
+    def __init__(self, deps: CatalogDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self) -> list[CategoryView]:
+        return await self._deps.queries.categories()
+
+
+class ListTags:
+    """Anyone lists the tags of published courses, most used first, optionally those starting
+    with a prefix (for autocompletion)."""
+
+    def __init__(self, deps: CatalogDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, prefix: str | None = None, limit: int = 50) -> list[TagCount]:
+        check_limit(limit)
+        prefix = prefix.strip().lower() if prefix else None
+        if prefix is not None and len(prefix) > MAX_TAG:
+            raise _bad("prefix", f"is at most {MAX_TAG} characters")
+        return await self._deps.queries.tags(prefix=prefix or None, limit=limit)

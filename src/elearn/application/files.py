@@ -115,6 +115,14 @@ class StoredFile:
     original_name: str | None  # sanitised; for Content-Disposition only, never a path
 
 
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file arriving as a stream, with the name the client gave it (metadata only)."""
+
+    chunks: AsyncIterable[bytes]
+    filename: str | None = None
+
+
 class InvalidStorageKey(NotFound):
     """A key that storage could never have generated (traversal, absolute path, NUL, ...).
 

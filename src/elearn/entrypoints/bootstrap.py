@@ -19,6 +19,7 @@ import dramatiq
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+import elearn.domain.catalog.course  # registers the catalog events with the codec
 import elearn.domain.identity.user  # noqa: F401 - registers the identity events with the codec
 from elearn.adapters.jobs.broker import RetryPolicy, build_broker
 from elearn.adapters.jobs.deliveries import EventHandler, OutboxDeliveryExecutor, SqlaDeadJobStore
@@ -50,6 +51,7 @@ from elearn.domain.identity.user import (
     TutorApplicationDecided,
     UserRegistered,
 )
+from elearn.entrypoints.catalog import CatalogUseCases, build_catalog_deps
 from elearn.entrypoints.identity import IdentityUseCases, build_identity_deps
 from elearn.entrypoints.settings import Settings
 
@@ -79,6 +81,7 @@ class Container:
     dead_jobs: SqlaDeadJobStore
     redis: Redis | None = None
     identity: IdentityUseCases = field(init=False)
+    catalog: CatalogUseCases = field(init=False)
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     periodic_jobs: dict[str, PeriodicJob] = field(default_factory=dict)
     _background: list[asyncio.Task[None]] = field(default_factory=list)
@@ -184,6 +187,7 @@ def bootstrap(
     container.identity = overrides.get("identity") or IdentityUseCases(
         build_identity_deps(container, container.redis)
     )
+    container.catalog = overrides.get("catalog") or CatalogUseCases(build_catalog_deps(container))
     container.subscriptions.update(_subscriptions(container))
     container.subscriptions.update(extra_subscriptions or {})
     container.periodic_jobs.update(_periodic_jobs(container))

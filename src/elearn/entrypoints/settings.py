@@ -67,6 +67,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     login_window_seconds: Annotated[int, msgspec.Meta(ge=1)] = 900
     emails_per_account_per_hour: Annotated[int, msgspec.Meta(ge=1)] = 5
     require_2fa_for_staff: bool = False
+    # Catalog: approving a course also publishes it; prices in filters without a currency.
+    publish_courses_on_approval: bool = False
+    default_currency: Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")] = "USD"
     # Proxies whose X-Forwarded-For is believed (IPs or CIDR networks); nobody else's is.
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
 

@@ -25,7 +25,7 @@ from elearn.application.errors import (
     PermissionDenied,
     UnsupportedMediaType,
 )
-from elearn.application.files import UploadPurpose
+from elearn.application.files import Upload, UploadPurpose
 from elearn.application.identity.account import (
     MAX_BIO_LENGTH,
     MAX_HEADLINE_LENGTH,
@@ -39,7 +39,6 @@ from elearn.application.identity.account import (
     TutorProfileChanges,
     UpdateAccount,
     UpdateMyAccount,
-    Upload,
     new_tutor_application,
 )
 from elearn.application.identity.deps import IdentityDeps

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import AsyncIterable, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Final, TypeVar
@@ -30,6 +30,7 @@ from elearn.application.files import (
     VIDEO_MEDIA_TYPES,
     FileStorage,
     StoredFile,
+    Upload,
     UploadPurpose,
 )
 from elearn.application.ports import UnitOfWork
@@ -109,12 +110,6 @@ class LessonChanges:
     is_required: bool | Keep = KEEP
     text: str | Keep | None = KEEP
     video_url: str | Keep | None = KEEP
-
-
-@dataclass(frozen=True, slots=True)
-class Upload:
-    chunks: AsyncIterable[bytes]
-    filename: str | None = None
 
 
 # ---- shared steps ----------------------------------------------------------------------------
@@ -313,8 +308,11 @@ class UpdateCourse:
     def __init__(self, deps: CatalogDeps) -> None:
         self._deps = deps
 
-    async def __call__(self, actor: Actor, course_id: UUID, changes: CourseChanges) -> CourseDetail:
+    async def __call__(
+        self, actor: Actor, course_key: UUID | str, changes: CourseChanges
+    ) -> CourseDetail:
         deps = self._deps
+        course_id = await deps.course_id(course_key)
         async with deps.uow() as uow:
             course = await uow.courses.get(course_id, for_update=True)
             user_id, course = await deps.course_to_edit(uow, actor, course)
@@ -329,8 +327,9 @@ class DeleteCourse:
     def __init__(self, deps: CatalogDeps) -> None:
         self._deps = deps
 
-    async def __call__(self, actor: Actor, course_id: UUID) -> None:
+    async def __call__(self, actor: Actor, course_key: UUID | str) -> None:
         deps = self._deps
+        course_id = await deps.course_id(course_key)
         user_id = require_signed_in(actor)
         async with deps.uow() as uow:
             course = await uow.courses.get(course_id, for_update=True)
@@ -360,8 +359,9 @@ class SetThumbnail:
     def __init__(self, deps: CatalogDeps) -> None:
         self._deps = deps
 
-    async def __call__(self, actor: Actor, course_id: UUID, upload: Upload) -> CourseDetail:
+    async def __call__(self, actor: Actor, course_key: UUID | str, upload: Upload) -> CourseDetail:
         deps = self._deps
+        course_id = await deps.course_id(course_key)
         require_signed_in(actor)
         # Checked before the bytes arrive, and again in the transaction.
         async with deps.uow() as uow:
@@ -412,9 +412,10 @@ class AddSection:
         self._deps = deps
 
     async def __call__(
-        self, actor: Actor, course_id: UUID, title: str, position: int | None = None
+        self, actor: Actor, course_key: UUID | str, title: str, position: int | None = None
     ) -> OutlineSectionView:
         deps = self._deps
+        course_id = await deps.course_id(course_key)
         async with deps.uow() as uow:
             _, course = await deps.course_to_edit(
                 uow, actor, await uow.courses.get(course_id, for_update=True)
@@ -599,9 +600,10 @@ class ReorderOutline:
         self._deps = deps
 
     async def __call__(
-        self, actor: Actor, course_id: UUID, order: Sequence[OutlineSection]
+        self, actor: Actor, course_key: UUID | str, order: Sequence[OutlineSection]
     ) -> CourseDetail:
         deps = self._deps
+        course_id = await deps.course_id(course_key)
         async with deps.uow() as uow:
             _, course = await deps.course_to_edit(
                 uow, actor, await uow.courses.get(course_id, for_update=True)

@@ -36,6 +36,19 @@ class CatalogDeps:
     reference: ReferenceData
     policy: CatalogPolicy
 
+    async def course_id(self, key: UUID | str) -> UUID:
+        """The course an id or any slug it has had names."""
+        if isinstance(key, UUID):
+            return key
+        try:
+            return UUID(key)
+        except ValueError:
+            pass
+        found = await self.queries.course_id_for_slug(key)
+        if found is None:
+            raise CourseNotFound()
+        return found
+
     def require_staff(self, actor: Actor) -> UUID:
         return require_staff(actor, two_factor_required=self.policy.require_2fa_for_staff)
 

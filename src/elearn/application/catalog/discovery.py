@@ -100,9 +100,7 @@ async def course_detail_for(deps: CatalogDeps, actor: Actor, key: UUID | str) ->
     ):
         raise CourseNotFound()
     if is_instructor or actor.is_staff:
-        return dataclasses.replace(
-            detail, history=await deps.queries.course_history(detail.id)
-        )
+        return dataclasses.replace(detail, history=await deps.queries.course_history(detail.id))
     return dataclasses.replace(
         detail,
         sections=[

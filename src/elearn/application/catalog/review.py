@@ -59,8 +59,9 @@ class SubmitCourse:
     def __init__(self, deps: CatalogDeps) -> None:
         self._deps = deps
 
-    async def __call__(self, actor: Actor, course_id: UUID) -> CourseDetail:
+    async def __call__(self, actor: Actor, course_key: UUID | str) -> CourseDetail:
         deps = self._deps
+        course_id = await deps.course_id(course_key)
         user_id = require_signed_in(actor)
         async with deps.uow() as uow:
             course = await _course(uow, course_id)
@@ -76,8 +77,9 @@ class ApproveCourse(_StaffMove):
     """A manager or admin approves a pending course (and publishes it too, if the platform
     publishes on approval)."""
 
-    async def __call__(self, actor: Actor, course_id: UUID) -> CourseDetail:
+    async def __call__(self, actor: Actor, course_key: UUID | str) -> CourseDetail:
         deps = self._deps
+        course_id = await deps.course_id(course_key)
         async with deps.uow() as uow:
             course = await self._staff_course(uow, actor, course_id)
             staff_id = require_signed_in(actor)
@@ -93,8 +95,9 @@ class ApproveCourse(_StaffMove):
 class RejectCourse(_StaffMove):
     """A manager or admin rejects a pending course with a reason the instructors read."""
 
-    async def __call__(self, actor: Actor, course_id: UUID, reason: str) -> CourseDetail:
+    async def __call__(self, actor: Actor, course_key: UUID | str, reason: str) -> CourseDetail:
         deps = self._deps
+        course_id = await deps.course_id(course_key)
         async with deps.uow() as uow:
             course = await self._staff_course(uow, actor, course_id)
             course.reject(require_signed_in(actor), deps.clock.now(), deps.ids.new_id(), reason)
@@ -106,8 +109,9 @@ class RejectCourse(_StaffMove):
 class PublishCourse(_StaffMove):
     """A manager or admin publishes an approved course: it enters the catalog."""
 
-    async def __call__(self, actor: Actor, course_id: UUID) -> CourseDetail:
+    async def __call__(self, actor: Actor, course_key: UUID | str) -> CourseDetail:
         deps = self._deps
+        course_id = await deps.course_id(course_key)
         async with deps.uow() as uow:
             course = await self._staff_course(uow, actor, course_id)
             course.publish(require_signed_in(actor), deps.clock.now(), deps.ids.new_id())
@@ -120,9 +124,10 @@ class UnpublishCourse(_StaffMove):
     """A manager or admin takes a published course out of the catalog, back to draft."""
 
     async def __call__(
-        self, actor: Actor, course_id: UUID, reason: str | None = None
+        self, actor: Actor, course_key: UUID | str, reason: str | None = None
     ) -> CourseDetail:
         deps = self._deps
+        course_id = await deps.course_id(course_key)
         async with deps.uow() as uow:
             course = await self._staff_course(uow, actor, course_id)
             course.unpublish(require_signed_in(actor), deps.clock.now(), deps.ids.new_id(), reason)
@@ -136,9 +141,10 @@ class ArchiveCourse(_StaffMove):
     students keep their access."""
 
     async def __call__(
-        self, actor: Actor, course_id: UUID, reason: str | None = None
+        self, actor: Actor, course_key: UUID | str, reason: str | None = None
     ) -> CourseDetail:
         deps = self._deps
+        course_id = await deps.course_id(course_key)
         user_id = require_signed_in(actor)
         async with deps.uow() as uow:
             course = await _course(uow, course_id)

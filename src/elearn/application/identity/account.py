@@ -15,7 +15,7 @@ from uuid import UUID
 
 from elearn.application.actor import Actor
 from elearn.application.errors import FieldError, InvalidInput, NotAuthenticated, PermissionDenied
-from elearn.application.files import FileStorage, StoredFile, UploadPurpose
+from elearn.application.files import FileStorage, StoredFile, Upload, UploadPurpose
 from elearn.application.identity.deps import IdentityDeps
 from elearn.application.identity.ports import ReferenceData
 from elearn.application.ports import UnitOfWork
@@ -483,14 +483,6 @@ class SetMyAvatar:
 
 
 # ---- applying to teach -----------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Upload:
-    """A file arriving as a stream, with the name the client gave it (metadata only)."""
-
-    chunks: AsyncIterable[bytes]
-    filename: str | None = None
-
-
 @dataclass(frozen=True, slots=True)
 class TutorApplicationCommand:
     headline: str

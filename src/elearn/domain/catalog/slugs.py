@@ -24,7 +24,8 @@ class InvalidSlug(RuleViolation):
 def slugify(text: str, *, fallback: str = "course") -> str:
     """``"Python für Anfänger!"`` → ``"python-fur-anfanger"``. A title with no Latin letters or
     digits at all gets ``fallback``, so every title has a slug."""
-    # Decomposed before lower-casing: some letters decompose into capitals (ℝ, 𝐁, №).
+    # Decomposed before lower-casing: some letters decompose into capitals (the double-struck
+    # R of the reals, mathematical bold letters, the numero sign).
     folded = unicodedata.normalize("NFKD", text).lower().translate(_TRANSLITERATIONS)
     ascii_text = folded.encode("ascii", "ignore").decode("ascii")
     slug = _NOT_WORD.sub("-", ascii_text).strip("-")

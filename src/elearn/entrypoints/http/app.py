@@ -17,7 +17,17 @@ from litestar.di import Provide
 from elearn.adapters.health import DatabaseProbe, RedisProbe
 from elearn.adapters.jobs.scheduler import PeriodicScheduler
 from elearn.entrypoints.bootstrap import Container, bootstrap
+from elearn.entrypoints.catalog import CatalogUseCases
 from elearn.entrypoints.http.auth import provide_actor, trusted_networks
+from elearn.entrypoints.http.catalog.routes import (
+    CategoriesController,
+    CoursesController,
+    ImagesController,
+    LessonsController,
+    MyCoursesController,
+    SectionsController,
+    TagsController,
+)
 from elearn.entrypoints.http.docs import ProblemResponsesPlugin, openapi_config, openapi_document
 from elearn.entrypoints.http.health import HealthController
 from elearn.entrypoints.http.identity.account_routes import MeController, TutorsController
@@ -104,10 +114,23 @@ def create_app(
 
     api = Router(
         path=API_PREFIX,
-        route_handlers=[AuthController, MeController, TutorsController, AdminController],
+        route_handlers=[
+            AuthController,
+            MeController,
+            TutorsController,
+            AdminController,
+            CategoriesController,
+            TagsController,
+            CoursesController,
+            SectionsController,
+            LessonsController,
+            MyCoursesController,
+            ImagesController,
+        ],
         dependencies={
             "actor": Provide(provide_actor),
             "identity": Provide(_identity, sync_to_thread=False),
+            "catalog": Provide(_catalog, sync_to_thread=False),
         },
     )
     return Litestar(
@@ -135,3 +158,7 @@ def create_app(
 
 def _identity(state: State) -> IdentityUseCases:
     return state.container.identity  # type: ignore[no-any-return]
+
+
+def _catalog(state: State) -> CatalogUseCases:
+    return state.container.catalog  # type: ignore[no-any-return]

@@ -8,7 +8,7 @@ from typing import Annotated
 import msgspec
 from litestar.datastructures import UploadFile
 
-from elearn.application.identity.account import Upload
+from elearn.application.files import Upload
 
 
 class RequestBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

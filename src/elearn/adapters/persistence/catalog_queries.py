@@ -1,0 +1,603 @@
+"""Read side of the catalog: each answer is a fixed, small number of SQL statements whatever
+the page size (one for a catalog page), selecting exactly the columns the API returns.
+
+Catalog pages are keyset-paginated on (sort key, id). The cursor is the urlsafe base64 of
+``[sort, key, id]`` of a page's last item; the next page is what sorts strictly after it, so
+courses published meanwhile never shift or repeat items, and a deep page costs what the first
+does. Search is PostgreSQL full-text search (the ``search_document`` column, ranked with
+``ts_rank``) or, on SQLite, matching every word in title, subtitle or description, ranked by
+where the words matched.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from elearn.adapters.persistence.models import (
+    CategoryRow,
+    CourseInstructorRow,
+    CoursePrerequisiteRow,
+    CourseRow,
+    CourseSlugRow,
+    CourseTagRow,
+    CourseTransitionRow,
+    LessonRow,
+    SectionRow,
+    UserRow,
+)
+from elearn.adapters.persistence.queries import decode_cursor, encode_cursor
+from elearn.application.catalog.ports import (
+    CategoryRef,
+    CategoryView,
+    CourseCard,
+    CourseDetail,
+    CourseFilter,
+    CourseRef,
+    CourseSort,
+    LessonFileView,
+    OutlineLesson,
+    OutlineSectionView,
+    OwnCourseCard,
+    Person,
+    TagCount,
+    TransitionView,
+)
+from elearn.application.paging import InvalidCursor, Page
+from elearn.domain.catalog.course import CourseStatus, LessonKind, Level
+from elearn.domain.shared.money import Money
+
+_MAX_CURSOR_LENGTH = 300
+PUBLISHED = CourseStatus.PUBLISHED.value
+
+courses = CourseRow.__table__
+categories = CategoryRow.__table__
+users = UserRow.__table__
+
+# The list's sort keys: (column or expression, descending?). The id breaks ties the same way.
+_SORT_KEYS: dict[CourseSort, tuple[ColumnElement[Any], bool]] = {
+    CourseSort.NEWEST: (courses.c.published_at, True),
+    CourseSort.POPULAR: (courses.c.enrollment_count, True),
+    CourseSort.RATING: (courses.c.rating_average, True),
+    CourseSort.PRICE_ASC: (courses.c.price_amount, False),
+    CourseSort.PRICE_DESC: (courses.c.price_amount, True),
+}
+
+_CARD_COLUMNS = (
+    courses.c.id,
+    courses.c.slug,
+    courses.c.title,
+    courses.c.subtitle,
+    courses.c.price_amount,
+    courses.c.price_currency,
+    courses.c.level,
+    courses.c.language,
+    courses.c.category_id,
+    categories.c.slug.label("category_slug"),
+    categories.c.name.label("category_name"),
+    courses.c.owner_id,
+    users.c.full_name.label("owner_name"),
+    courses.c.rating_average,
+    courses.c.rating_count,
+    courses.c.enrollment_count,
+    courses.c.lesson_count,
+    courses.c.duration_seconds,
+    courses.c.thumbnail_key,
+    courses.c.published_at,
+)
+_CARD_FROM = courses.join(users, users.c.id == courses.c.owner_id).outerjoin(
+    categories, categories.c.id == courses.c.category_id
+)
+
+
+def _price(amount: int | None, currency: str | None) -> Money | None:
+    return Money(amount, currency) if amount and currency else None
+
+
+def _rating(average: float, count: int) -> float | None:
+    return round(average, 2) if count else None
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class CatalogCursor:
+    """``[sort, key, id]``; a key is an ISO instant, a number, or null."""
+
+    @staticmethod
+    def encode(sort: CourseSort, key: Any, item_id: UUID) -> str:
+        if isinstance(key, datetime):
+            key = key.isoformat()
+        raw = json.dumps([sort.value, key, str(item_id)], separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @staticmethod
+    def decode(cursor: str, sort: CourseSort) -> tuple[Any, UUID]:
+        try:
+            if len(cursor) > _MAX_CURSOR_LENGTH:
+                raise ValueError("too long")
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            sort_name, key, id_text = json.loads(raw)
+            if sort_name != sort.value:
+                raise ValueError("a cursor of another order")
+            if sort is CourseSort.NEWEST:
+                key = datetime.fromisoformat(key)
+                if key.tzinfo is None:
+                    raise ValueError("naive instant")
+            elif sort in (CourseSort.POPULAR, CourseSort.PRICE_ASC, CourseSort.PRICE_DESC):
+                if isinstance(key, bool) or not isinstance(key, int):
+                    raise ValueError("not an integer")
+            elif isinstance(key, bool) or not isinstance(key, int | float):
+                raise ValueError("not a number")
+            return key, UUID(id_text)
+        except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError) as error:
+            raise InvalidCursor("this cursor is not one we gave out") from error
+
+
+class SqlaCatalogQueries:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        dialect: str,
+        image_url: Callable[[str], str],
+    ) -> None:
+        self._sessions = session_factory
+        self._dialect = dialect
+        self._image_url = image_url
+
+    # ---- the catalog ------------------------------------------------------------------------
+    async def published_courses(
+        self, filters: CourseFilter, sort: CourseSort, *, limit: int, cursor: str | None
+    ) -> Page[CourseCard]:
+        dialect = self._dialect
+        rank = _rank(filters.q, dialect) if filters.q else None
+        if sort is CourseSort.RELEVANCE and rank is not None:
+            key, descending = rank, True
+        else:
+            sort = CourseSort.POPULAR if sort is CourseSort.RELEVANCE else sort
+            key, descending = _SORT_KEYS[sort]
+        stmt = (
+            select(*_CARD_COLUMNS, key.label("sort_key"))
+            .select_from(_CARD_FROM)
+            .where(courses.c.status == PUBLISHED, *_conditions(filters, dialect))
+        )
+        if descending:
+            stmt = stmt.order_by(key.desc(), courses.c.id.desc())
+        else:
+            stmt = stmt.order_by(key.asc(), courses.c.id.asc())
+        if cursor is not None:
+            after_key, after_id = CatalogCursor.decode(cursor, sort)
+            # Bound with the columns' own types: SQLite stores ids and instants its own way.
+            position = tuple_(key, courses.c.id)
+            after = tuple_(literal(after_key, key.type), literal(after_id, courses.c.id.type))
+            stmt = stmt.where(position < after if descending else position > after)
+        async with self._sessions() as session:
+            rows = (await session.execute(stmt.limit(limit + 1))).all()
+        items = [self._card(row) for row in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = CatalogCursor.encode(sort, last.sort_key, last.id)
+        return Page(items=items, next_cursor=next_cursor)
+
+    def _card(self, row: Any) -> CourseCard:
+        return CourseCard(
+            id=row.id,
+            slug=row.slug,
+            title=row.title,
+            subtitle=row.subtitle,
+            price=_price(row.price_amount, row.price_currency),
+            is_free=row.price_amount == 0,
+            level=Level(row.level),
+            language=row.language,
+            category=CategoryRef(row.category_id, row.category_slug, row.category_name)
+            if row.category_id
+            else None,
+            instructor=Person(row.owner_id, row.owner_name),
+            rating_average=_rating(row.rating_average, row.rating_count),
+            rating_count=row.rating_count,
+            enrollment_count=row.enrollment_count,
+            lesson_count=row.lesson_count,
+            duration_seconds=row.duration_seconds,
+            thumbnail_url=self._image_url(row.thumbnail_key) if row.thumbnail_key else None,
+            published_at=row.published_at,
+        )
+
+    # ---- an instructor's own courses --------------------------------------------------------
+    async def instructor_courses(
+        self, user_id: UUID, status: CourseStatus | None, *, limit: int, cursor: str | None
+    ) -> Page[OwnCourseCard]:
+        stmt = (
+            select(
+                courses.c.id,
+                courses.c.slug,
+                courses.c.title,
+                courses.c.status,
+                courses.c.owner_id,
+                courses.c.price_amount,
+                courses.c.price_currency,
+                courses.c.lesson_count,
+                courses.c.duration_seconds,
+                courses.c.enrollment_count,
+                courses.c.rating_average,
+                courses.c.rating_count,
+                courses.c.thumbnail_key,
+                courses.c.rejection_reason,
+                courses.c.created_at,
+                courses.c.updated_at,
+            )
+            .join(CourseInstructorRow, CourseInstructorRow.course_id == courses.c.id)
+            .where(CourseInstructorRow.user_id == user_id)
+            .order_by(courses.c.updated_at.desc(), courses.c.id.desc())
+        )
+        if status is not None:
+            stmt = stmt.where(courses.c.status == status.value)
+        if cursor is not None:
+            at, after_id = decode_cursor(cursor)
+            stmt = stmt.where(
+                tuple_(courses.c.updated_at, courses.c.id)
+                < tuple_(
+                    literal(at, courses.c.updated_at.type), literal(after_id, courses.c.id.type)
+                )
+            )
+        async with self._sessions() as session:
+            rows = (await session.execute(stmt.limit(limit + 1))).all()
+        items = [
+            OwnCourseCard(
+                id=row.id,
+                slug=row.slug,
+                title=row.title,
+                status=CourseStatus(row.status),
+                is_owner=row.owner_id == user_id,
+                price=_price(row.price_amount, row.price_currency),
+                is_free=row.price_amount == 0,
+                lesson_count=row.lesson_count,
+                duration_seconds=row.duration_seconds,
+                enrollment_count=row.enrollment_count,
+                rating_average=_rating(row.rating_average, row.rating_count),
+                rating_count=row.rating_count,
+                thumbnail_url=self._image_url(row.thumbnail_key) if row.thumbnail_key else None,
+                rejection_reason=row.rejection_reason,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+            )
+            for row in rows[:limit]
+        ]
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = encode_cursor(last.updated_at, last.id)
+        return Page(items=items, next_cursor=next_cursor)
+
+    # ---- one course -------------------------------------------------------------------------
+    async def course_detail(self, key: UUID | str) -> CourseDetail | None:
+        if isinstance(key, UUID):
+            which = courses.c.id == key
+        else:
+            which = courses.c.id == (
+                select(CourseSlugRow.course_id).where(CourseSlugRow.slug == key).scalar_subquery()
+            )
+        course_stmt = (
+            select(
+                courses,
+                categories.c.slug.label("category_slug"),
+                categories.c.name.label("category_name"),
+            )
+            .select_from(courses.outerjoin(categories, categories.c.id == courses.c.category_id))
+            .where(which)
+        )
+        async with self._sessions() as session:
+            course = (await session.execute(course_stmt)).first()
+            if course is None:
+                return None
+            outline = (await session.execute(_outline_statement(course.id))).all()
+            related = (await session.execute(_related_statement(course.id))).all()
+        sections: list[OutlineSectionView] = []
+        for row in outline:
+            if not sections or sections[-1].id != row.section_id:
+                sections.append(OutlineSectionView(row.section_id, row.section_title, []))
+            if row.lesson_id is not None:
+                sections[-1].lessons.append(_outline_lesson(row))
+        instructors = [Person(r.id, r.name) for r in related if r.kind == "i"]
+        prerequisites = [CourseRef(r.id, r.slug, r.name) for r in related if r.kind == "p"]
+        return CourseDetail(
+            id=course.id,
+            slug=course.slug,
+            title=course.title,
+            subtitle=course.subtitle,
+            description=course.description,
+            language=course.language,
+            level=Level(course.level),
+            price=_price(course.price_amount, course.price_currency),
+            is_free=course.price_amount == 0,
+            status=CourseStatus(course.status),
+            category=CategoryRef(course.category_id, course.category_slug, course.category_name)
+            if course.category_id
+            else None,
+            tags=list(course.tags or ()),
+            learning_outcomes=list(course.learning_outcomes or ()),
+            requirements=list(course.requirements or ()),
+            instructors=instructors,
+            prerequisites=prerequisites,
+            preview_lesson_id=course.preview_lesson_id,
+            thumbnail_url=self._image_url(course.thumbnail_key) if course.thumbnail_key else None,
+            rating_average=_rating(course.rating_average, course.rating_count),
+            rating_count=course.rating_count,
+            enrollment_count=course.enrollment_count,
+            lesson_count=course.lesson_count,
+            duration_seconds=course.duration_seconds,
+            published_at=course.published_at,
+            created_at=course.created_at,
+            updated_at=course.updated_at,
+            sections=sections,
+            rejection_reason=course.rejection_reason,
+        )
+
+    async def course_id_for_slug(self, slug: str) -> UUID | None:
+        async with self._sessions() as session:
+            found: UUID | None = await session.scalar(
+                select(CourseSlugRow.course_id).where(CourseSlugRow.slug == slug)
+            )
+            return found
+
+    async def course_history(self, course_id: UUID) -> list[TransitionView]:
+        stmt = (
+            select(CourseTransitionRow)
+            .where(CourseTransitionRow.course_id == course_id)
+            .order_by(CourseTransitionRow.at, CourseTransitionRow.created_at)
+        )
+        async with self._sessions() as session:
+            return [
+                TransitionView(
+                    at=row.at,
+                    actor_id=row.actor_id,
+                    action=row.action,
+                    from_status=CourseStatus(row.from_status),
+                    to_status=CourseStatus(row.to_status),
+                    reason=row.reason,
+                )
+                for row in await session.scalars(stmt)
+            ]
+
+    # ---- categories and tags ----------------------------------------------------------------
+    async def categories(self) -> list[CategoryView]:
+        published_count = (
+            select(func.count())
+            .where(courses.c.category_id == categories.c.id, courses.c.status == PUBLISHED)
+            .scalar_subquery()
+        )
+        stmt = select(categories, published_count.label("course_count")).order_by(categories.c.name)
+        async with self._sessions() as session:
+            rows = (await session.execute(stmt)).all()
+        views = [
+            CategoryView(
+                id=row.id,
+                slug=row.slug,
+                name=row.name,
+                description=row.description,
+                icon=row.icon,
+                parent_id=row.parent_id,
+                course_count=row.course_count,
+            )
+            for row in rows
+        ]
+        return _parents_first(views)
+
+    async def tags(self, *, prefix: str | None, limit: int) -> list[TagCount]:
+        count = func.count().label("course_count")
+        stmt = (
+            select(CourseTagRow.tag, count)
+            .join(courses, courses.c.id == CourseTagRow.course_id)
+            .where(courses.c.status == PUBLISHED)
+            .group_by(CourseTagRow.tag)
+            .order_by(count.desc(), CourseTagRow.tag)
+            .limit(limit)
+        )
+        if prefix:
+            stmt = stmt.where(CourseTagRow.tag.like(_like_escaped(prefix) + "%", escape="\\"))
+        async with self._sessions() as session:
+            return [TagCount(tag, n) for tag, n in (await session.execute(stmt)).all()]
+
+
+# ---- statement parts -------------------------------------------------------------------------
+def _rank(q: str, dialect: str) -> ColumnElement[Any]:
+    if dialect == "postgresql":
+        return func.ts_rank(
+            literal_column("courses.search_document"),
+            func.websearch_to_tsquery(literal_column("'simple'"), q),
+        )
+    score: ColumnElement[Any] = literal(0)
+    for word in _words(q):
+        pattern = f"%{_like_escaped(word)}%"
+        score = (
+            score
+            + case((func.lower(courses.c.title).like(pattern, escape="\\"), 3), else_=0)
+            + case((func.lower(courses.c.subtitle).like(pattern, escape="\\"), 2), else_=0)
+            + case((func.lower(courses.c.description).like(pattern, escape="\\"), 1), else_=0)
+        )
+    return score
+
+
+def _words(q: str) -> list[str]:
+    return [word for word in q.lower().split() if word.strip("\"'-")][:10]
+
+
+def _search(q: str, dialect: str) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        return literal_column("courses.search_document").op("@@")(
+            func.websearch_to_tsquery(literal_column("'simple'"), q)
+        )
+    words = _words(q)
+    if not words:
+        return false()
+    return and_(
+        *(
+            or_(
+                func.lower(column).like(f"%{_like_escaped(word)}%", escape="\\")
+                for column in (courses.c.title, courses.c.subtitle, courses.c.description)
+            )
+            for word in words
+        )
+    )
+
+
+def _conditions(filters: CourseFilter, dialect: str) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if filters.q:
+        where.append(_search(filters.q, dialect))
+    if filters.category is not None:
+        where.append(courses.c.category_id.in_(_category_subtree(filters.category)))
+    if filters.tag is not None:
+        where.append(
+            exists().where(CourseTagRow.course_id == courses.c.id, CourseTagRow.tag == filters.tag)
+        )
+    if filters.level is not None:
+        where.append(courses.c.level == filters.level.value)
+    if filters.language is not None:
+        where.append(courses.c.language == filters.language)
+    if filters.free is True:
+        where.append(courses.c.price_amount == 0)
+    elif filters.free is False:
+        where.append(courses.c.price_amount > 0)
+    if filters.price_min is not None or filters.price_max is not None:
+        # A free course costs 0 in every currency.
+        where.append(or_(courses.c.price_amount == 0, courses.c.price_currency == filters.currency))
+        if filters.price_min is not None:
+            where.append(courses.c.price_amount >= filters.price_min)
+        if filters.price_max is not None:
+            where.append(courses.c.price_amount <= filters.price_max)
+    if filters.instructor_id is not None:
+        where.append(
+            exists().where(
+                CourseInstructorRow.course_id == courses.c.id,
+                CourseInstructorRow.user_id == filters.instructor_id,
+            )
+        )
+    if filters.rating_min is not None:
+        where.append(courses.c.rating_count > 0)
+        where.append(courses.c.rating_average >= filters.rating_min)
+    return where
+
+
+def _category_subtree(id_or_slug: str) -> Select[Any]:
+    try:
+        root = categories.c.id == UUID(id_or_slug)
+    except ValueError:
+        root = categories.c.slug == id_or_slug
+    tree = select(categories.c.id).where(root).cte("category_tree", recursive=True)
+    tree = tree.union_all(select(categories.c.id).where(categories.c.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+def _outline_statement(course_id: UUID) -> Select[Any]:
+    return (
+        select(
+            SectionRow.id.label("section_id"),
+            SectionRow.title.label("section_title"),
+            LessonRow.id.label("lesson_id"),
+            LessonRow.kind,
+            LessonRow.title,
+            LessonRow.duration_seconds,
+            LessonRow.is_free_preview,
+            LessonRow.is_required,
+            LessonRow.text,
+            LessonRow.video_url,
+            LessonRow.file_name,
+            LessonRow.file_content_type,
+            LessonRow.file_size,
+        )
+        .outerjoin(LessonRow, LessonRow.section_id == SectionRow.id)
+        .where(SectionRow.course_id == course_id)
+        .order_by(SectionRow.position, LessonRow.position)
+    )
+
+
+def _outline_lesson(row: Any) -> OutlineLesson:
+    return OutlineLesson(
+        id=row.lesson_id,
+        kind=LessonKind(row.kind),
+        title=row.title,
+        duration_seconds=row.duration_seconds,
+        is_free_preview=row.is_free_preview,
+        is_required=row.is_required,
+        text=row.text,
+        video_url=row.video_url,
+        file=LessonFileView(row.file_name, row.file_content_type, row.file_size)
+        if row.file_name
+        else None,
+    )
+
+
+def _related_statement(course_id: UUID) -> Any:
+    """Instructors (owner first) and prerequisites of a course, in one statement."""
+    prerequisite = CourseRow.__table__.alias("prerequisite")
+    instructors = (
+        select(
+            literal("i").label("kind"),
+            CourseInstructorRow.user_id.label("id"),
+            users.c.full_name.label("name"),
+            literal("").label("slug"),
+            CourseInstructorRow.position,
+        )
+        .join(users, users.c.id == CourseInstructorRow.user_id)
+        .where(CourseInstructorRow.course_id == course_id)
+    )
+    prerequisites = (
+        select(
+            literal("p").label("kind"),
+            CoursePrerequisiteRow.prerequisite_id.label("id"),
+            prerequisite.c.title.label("name"),
+            prerequisite.c.slug,
+            CoursePrerequisiteRow.position,
+        )
+        .join(prerequisite, prerequisite.c.id == CoursePrerequisiteRow.prerequisite_id)
+        .where(CoursePrerequisiteRow.course_id == course_id)
+    )
+    combined = union_all(instructors, prerequisites).subquery()
+    return select(combined).order_by(combined.c.kind, combined.c.position)
+
+
+def _parents_first(views: Sequence[CategoryView]) -> list[CategoryView]:
+    """Depth first: each category right after its parent, siblings by name."""
+    children: dict[UUID | None, list[CategoryView]] = {}
+    for view in views:
+        children.setdefault(view.parent_id, []).append(view)
+    ordered: list[CategoryView] = []
+    stack = list(reversed(children.get(None, [])))
+    while stack:
+        view = stack.pop()
+        ordered.append(view)
+        stack.extend(reversed(children.get(view.id, [])))
+    return ordered
+
+
+class NoEnrollments:
+    """Answers the catalog's question about enrollments until the learning context records
+    them: before it exists, nobody is enrolled in anything."""
+
+    async def is_enrolled(self, user_id: UUID, course_id: UUID) -> bool:
+        return False

@@ -1,14 +1,21 @@
-"""Demo data for the embedded default: accounts to sign in with, one per role, and an approved
-tutor with a public profile (``GET /api/v1/tutors/{id}``)."""
+"""Demo data for the embedded default: accounts to sign in with, one per role, an approved
+tutor with a public profile (``GET /api/v1/tutors/{id}``), and a small published catalog."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from elearn.application.actor import Actor
+from elearn.application.catalog.authoring import KEEP, CourseChanges, NewCourse, NewLesson
+from elearn.application.catalog.categories import CategoryChanges
+from elearn.application.catalog.discovery import MyCoursesQuery
 from elearn.application.identity.accounts import CreateAccount
+from elearn.domain.catalog.course import CourseStatus, LessonKind, Level
 from elearn.domain.identity.email import EmailAddress
 from elearn.domain.identity.profiles import TutorProfile
 from elearn.domain.identity.roles import Role
 from elearn.domain.identity.user import EmailTaken, TutorApproval, User
+from elearn.domain.shared.money import Money
 from elearn.entrypoints.bootstrap import Container, bootstrap
 from elearn.entrypoints.settings import Settings
 
@@ -58,9 +65,116 @@ async def seed_demo(settings: Settings) -> list[str]:
                 lines.append(f"demo {role.value}: {email} / {DEMO_PASSWORD}")
             except EmailTaken:
                 lines.append(f"demo {role.value}: {email} already exists")
+        lines.append(await _seed_catalog(container))
     finally:
         await container.dispose()
     return lines
+
+
+DEMO_CATEGORIES = [
+    ("Mathematics", None, "calculator"),
+    ("Algebra", "Mathematics", None),
+    ("Physics", None, "atom"),
+]
+DEMO_COURSES: list[dict[str, Any]] = [
+    {
+        "title": "Algebra from the Ground Up",
+        "subtitle": "Equations, functions and graphs, one step at a time",
+        "description": (
+            "A patient first course in algebra: variables and expressions, linear equations, "
+            "functions and their graphs, and quadratic equations. Every lesson ends with worked "
+            "problems."
+        ),
+        "category": "Algebra",
+        "tags": ("algebra", "maths", "equations"),
+        "level": Level.BEGINNER,
+        "free": True,
+        "lessons": [
+            ("Welcome", LessonKind.VIDEO, 240, True),
+            ("Variables and expressions", LessonKind.TEXT, 900, False),
+            ("Solving linear equations", LessonKind.TEXT, 1200, False),
+        ],
+    },
+    {
+        "title": "Mechanics for First-Year Physics",
+        "subtitle": "Newton's laws, energy and momentum with calculus",
+        "description": (
+            "Kinematics, Newton's laws, work and energy, momentum and rotation, with the "
+            "calculus each needs. Built for students starting physics at university."
+        ),
+        "category": "Physics",
+        "tags": ("physics", "mechanics", "calculus"),
+        "level": Level.INTERMEDIATE,
+        "price": Money(4900, "USD"),
+        "lessons": [
+            ("How this course works", LessonKind.TEXT, 300, True),
+            ("Motion in one dimension", LessonKind.VIDEO, 1500, False),
+            ("Newton's three laws", LessonKind.VIDEO, 1800, False),
+        ],
+    },
+]
+
+
+async def _seed_catalog(container: Container) -> str:
+    """Demo categories and the demo tutor's courses, published through the same use cases as
+    the API; skipped once the demo tutor has courses."""
+    async with container.uow() as uow:
+        people = {
+            email: await uow.users.get_by_email(EmailAddress(email))
+            for email, _, _ in DEMO_ACCOUNTS
+        }
+    if any(user is None for user in people.values()):
+        return "demo catalog: skipped (demo accounts are missing)"
+
+    def actor_of(email: str) -> Actor:
+        user = people[email]
+        assert user is not None
+        return Actor(user_id=user.id, role=user.role, email_verified=True, two_factor_enabled=True)
+
+    tutor, manager = actor_of(DEMO_TUTOR_EMAIL), actor_of("manager@demo.elearn.test")
+    admin = actor_of("admin@demo.elearn.test")
+    catalog = container.catalog
+    if (await catalog.list_my_courses(tutor, MyCoursesQuery(limit=1))).items:
+        return "demo catalog: already there"
+    categories = {view.name: view.id for view in await catalog.list_categories()}
+    for name, parent, icon in DEMO_CATEGORIES:
+        if name not in categories:
+            changes = CategoryChanges(icon=icon, parent_id=categories[parent] if parent else None)
+            categories[name] = (await catalog.create_category(admin, name, changes)).id
+    for spec in DEMO_COURSES:
+        details = CourseChanges(
+            subtitle=spec["subtitle"],
+            description=spec["description"],
+            category_id=categories[spec["category"]],
+            tags=spec["tags"],
+            level=spec["level"],
+            free=spec.get("free", KEEP),
+            price=spec.get("price", KEEP),
+        )
+        course = await catalog.create_course(tutor, NewCourse(spec["title"], details))
+        section = await catalog.add_section(tutor, course.id, "Getting started")
+        for title, kind, seconds, preview in spec["lessons"]:
+            await catalog.add_lesson(
+                tutor,
+                section.id,
+                NewLesson(
+                    kind=kind,
+                    title=title,
+                    duration_seconds=seconds,
+                    is_free_preview=preview,
+                    text=f"# {title}\n\nNotes for this lesson."
+                    if kind is LessonKind.TEXT
+                    else None,
+                    video_url="https://videos.example/demo" if kind is LessonKind.VIDEO else None,
+                ),
+            )
+        await catalog.submit_course(tutor, course.id)
+        approved = await catalog.approve_course(manager, course.id)
+        if approved.status is not CourseStatus.PUBLISHED:
+            await catalog.publish_course(manager, course.id)
+    return (
+        f"demo catalog: {len(DEMO_COURSES)} published courses in {len(DEMO_CATEGORIES)} categories"
+    )
 
 
 async def _seed_tutor(container: Container, email: str, full_name: str) -> str:

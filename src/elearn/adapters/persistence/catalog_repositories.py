@@ -489,9 +489,8 @@ class SqlaCategoryRepository(TrackingRepository[Category, CategoryRow]):
         return taken | {c.slug for c in self.seen if c.id != other_than}
 
     async def parents(self) -> Mapping[UUID, UUID | None]:
-        found: dict[UUID, UUID | None] = dict(
-            (await self.session.execute(select(CategoryRow.id, CategoryRow.parent_id))).tuples()
-        )
+        rows = await self.session.execute(select(CategoryRow.id, CategoryRow.parent_id))
+        found: dict[UUID, UUID | None] = {row.id: row.parent_id for row in rows}
         found.update({c.id: c.parent_id for c in self.seen})
         return found
 

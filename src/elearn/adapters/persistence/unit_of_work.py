@@ -100,15 +100,16 @@ class SqlaUnitOfWork:
         self._published.extend(events)
 
     async def commit(self) -> None:
-        for repository in self._repositories:
-            await repository.flush_changes()
-        events = list(self._published)
-        for repository in self._repositories:
-            events.extend(repository.pull_events())
-        self._published = []
-        for event in events:
-            self._store(event)
         try:
+            # Some repositories flush as they write: a constraint can fail here already.
+            for repository in self._repositories:
+                await repository.flush_changes()
+            events = list(self._published)
+            for repository in self._repositories:
+                events.extend(repository.pull_events())
+            self._published = []
+            for event in events:
+                self._store(event)
             await self.session.commit()
         except IntegrityError as error:
             await self.session.rollback()

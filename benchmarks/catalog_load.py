@@ -1,0 +1,457 @@
+"""Catalog throughput and latency under a real HTTP load tool, at one or more catalog sizes.
+
+For each ``--courses`` size (several sizes are run one after the other and compared):
+
+1. seeds the database ``elearn_bench_<courses>`` with `catalog_seed.py` (500 tutors, 30
+   categories, 200,000 enrollments and 50,000 reviews as course counters; see its docstring),
+   unless it already holds exactly that (``--reseed`` forces it);
+2. serves the app with uvicorn, one worker (uvloop, httptools, no access log, log level
+   WARNING), pinned to CPU 0 with ``taskset``, from that database with a pool of 64 connections;
+3. finds the URLs: the first catalog page (``GET /api/v1/courses?limit=20``, newest first), the
+   page reached by following ``next_cursor`` 50 times, a text search (``q=kubernetes``, about
+   1 % of courses match), a filtered list (beginner, English, at most 50 USD, most popular first)
+   and the detail of the first page's first course (``GET /api/v1/courses/{slug}``);
+4. loads each URL in turn with ``wrk`` pinned to CPU 1 (2 threads, 64 connections, keep-alive,
+   on loopback): a short warm-up, then ``--duration`` seconds measured. With ``--rounds N`` the
+   scenarios are interleaved N times and the medians reported.
+
+Reported per scenario: requests/s, p50 and p99 latency (wrk's ``--latency``), responses that
+were not 2xx or 3xx and socket errors (any of either is an error; the server's log is then
+shown), and the CPU the server process and PostgreSQL used meanwhile (in CPUs: 1.00 is one core
+busy; PostgreSQL is not pinned and shares both cores). Then the targets of the issue: the first
+page at least 1,500 requests/s with p99 under 100 ms; the deep page and the detail within 20 %
+of the first page's throughput; and, when two sizes are given, the first page, deep page and
+detail throughput at the larger within 25 % of the smaller. Usage (from the project root):
+
+    .venv/bin/python benchmarks/catalog_load.py [--courses 10000 [100000]] [--duration 10]
+        [--rounds 1] [--warmup 2] [--connections 64] [--reseed] [--server-log PATH]
+
+Loopback only; stops the server by itself. Needs wrk and taskset, and a PostgreSQL server at
+``--server`` (default postgresql://postgres@127.0.0.1:5432) where it may create databases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import httpx
+from catalog_seed import DEFAULT_SERVER, SeedSpec, database_name, ensure_seeded
+
+BIN = Path(sys.executable).parent
+LIVE = "/health/live"
+COURSES = "/api/v1/courses"
+PAGE = 20
+CURSOR_STEPS = 50
+SEARCH = {"q": "kubernetes"}
+FILTER = {"level": "beginner", "language": "en", "price_max": "5000", "sort": "popular"}
+SCENARIOS = ["first page", "deep page", "search", "filtered", "detail"]
+TARGET_FIRST_RPS = 1500.0
+TARGET_FIRST_P99 = 0.100
+TARGET_SAME_AS_FIRST = 0.80  # deep page and detail: at least this share of the first page
+TARGET_SCALING = 0.75  # throughput at the larger catalog: at least this share of the smaller
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ---- the server ------------------------------------------------------------------------------
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    base_url: str
+    log: Path
+
+    def log_excerpt(self, lines: int = 40) -> str:
+        text = self.log.read_text(errors="replace").splitlines() if self.log.exists() else []
+        return "\n".join(text[-lines:]) or "(the server log is empty)"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def uvicorn_fast_path() -> list[str]:
+    """uvloop and httptools when installed (uvicorn[standard]); uvicorn's own otherwise."""
+    probe = subprocess.run(
+        [sys.executable, "-c", "import uvloop, httptools"], capture_output=True, check=False
+    )
+    return ["--loop", "uvloop", "--http", "httptools"] if probe.returncode == 0 else []
+
+
+def start_server(
+    database_url: str, *, cpu: int, pool_size: int, var_dir: Path, log: Path
+) -> Server:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ELEARN_")}
+    env |= {
+        "ELEARN_DATABASE_URL": database_url,
+        "ELEARN_DATABASE_POOL_SIZE": str(pool_size),
+        "ELEARN_LOG_LEVEL": "WARNING",
+        "ELEARN_VAR_DIR": str(var_dir),
+    }
+    args = [
+        "taskset", "-c", str(cpu), str(BIN / "uvicorn"), "--factory",
+        "elearn.entrypoints.http.app:create_app", "--host", "127.0.0.1", "--port", str(port),
+        "--workers", "1", "--no-access-log", "--no-server-header", "--log-level", "warning",
+        *uvicorn_fast_path(),
+    ]  # fmt: skip
+    # Run from the scratch directory: no developer's .env file is read.
+    with log.open("wb") as out:
+        process = subprocess.Popen(args, env=env, cwd=var_dir, stdout=out, stderr=subprocess.STDOUT)
+    server = Server(process, f"http://127.0.0.1:{port}", log)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(server.base_url + LIVE, timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited before answering:\n{server.log_excerpt()}")
+        if time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError(f"the server did not answer within 60 s:\n{server.log_excerpt()}")
+        time.sleep(0.05)
+
+
+def discover(base_url: str) -> tuple[dict[str, str], list[str]]:
+    """The scenarios' paths, each checked to answer 200; and what went wrong with the rest."""
+    paths: dict[str, str] = {}
+    problems: list[str] = []
+    first = f"{COURSES}?limit={PAGE}"
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+
+        def fetch(path: str) -> dict[str, object] | None:
+            response = client.get(path)
+            if response.status_code != 200:
+                problems.append(f"GET {path}: {response.status_code} {response.text[:300]}")
+                return None
+            body: dict[str, object] = response.json()
+            return body
+
+        page = fetch(first)
+        if page is None:
+            return paths, problems
+        paths["first page"] = first
+        items: list[dict[str, object]] = page.get("items", [])  # type: ignore[assignment]
+        cursor = page.get("next_cursor")
+        deep = None
+        for step in range(CURSOR_STEPS):
+            if not cursor:
+                problems.append(f"deep page: no next_cursor after {step} steps")
+                break
+            deep = f"{COURSES}?limit={PAGE}&cursor={quote(str(cursor), safe='')}"
+            following = fetch(deep)
+            if following is None:
+                deep = None
+                break
+            cursor = following.get("next_cursor")
+        if deep is not None:
+            paths["deep page"] = deep
+        for name, params in (("search", SEARCH), ("filtered", FILTER)):
+            path = f"{COURSES}?{urlencode({**params, 'limit': PAGE})}"
+            found = fetch(path)
+            if found is not None:
+                if not found.get("items"):
+                    problems.append(f"{name}: {path} found nothing (still measured)")
+                paths[name] = path
+        if items:
+            detail = f"{COURSES}/{items[0]['slug']}"
+            if fetch(detail) is not None:
+                paths["detail"] = detail
+        else:
+            problems.append("detail: the first page is empty")
+    return paths, problems
+
+
+# ---- the load --------------------------------------------------------------------------------
+@dataclass
+class Run:
+    rps: float
+    p50: float
+    p99: float
+    requests: int
+    not_2xx: int
+    socket_errors: int
+    server_cpu: float
+    postgres_cpu: float
+
+
+@dataclass
+class Result:
+    runs: list[Run] = field(default_factory=list)
+
+    def median(self, name: str) -> float:
+        return statistics.median(getattr(run, name) for run in self.runs)
+
+    def total(self, name: str) -> int:
+        return sum(getattr(run, name) for run in self.runs)
+
+
+_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def _seconds(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    if not match:
+        raise ValueError(f"not a wrk duration: {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_wrk(output: str) -> tuple[float, float, float, int, int, int]:
+    """requests/s, p50 and p99 in seconds, requests, non-2xx/3xx responses, socket errors."""
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.M)
+    requests = re.search(r"(\d+) requests in", output)
+    if not (rps and p50 and p99 and requests):
+        raise RuntimeError(f"unexpected wrk output:\n{output}")
+    not_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return (
+        float(rps.group(1)),
+        _seconds(p50.group(1)),
+        _seconds(p99.group(1)),
+        int(requests.group(1)),
+        int(not_2xx.group(1)) if not_2xx else 0,
+        sum(int(n) for n in sockets.groups()) if sockets else 0,
+    )
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # it ended meanwhile
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().startswith("postgres"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def wrk(
+    url: str, *, seconds: float, connections: int, threads: int, cpu: int, server_pid: int
+) -> Run:
+    args = [
+        "taskset", "-c", str(cpu), "wrk", f"-t{threads}", f"-c{connections}",
+        f"-d{seconds:g}s", "--latency", "--timeout", "10s", url,
+    ]  # fmt: skip
+    postgres = _postgres_pids()
+    before = (_cpu_seconds([server_pid]), _cpu_seconds(postgres), time.perf_counter())
+    done = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    wall = time.perf_counter() - before[2]
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+    rps, p50, p99, requests, not_2xx, socket_errors = parse_wrk(done.stdout)
+    return Run(
+        rps,
+        p50,
+        p99,
+        requests,
+        not_2xx,
+        socket_errors,
+        (_cpu_seconds([server_pid]) - before[0]) / wall,
+        (_cpu_seconds(postgres) - before[1]) / wall,
+    )
+
+
+@dataclass
+class SizeReport:
+    courses: int
+    seeded_in: float | None
+    results: dict[str, Result]
+    problems: list[str]
+
+
+def measure_size(args: argparse.Namespace, courses: int) -> SizeReport:
+    spec = SeedSpec(courses=courses)
+    print(f"== {courses:,} courses: database {database_name(courses)}")
+    url, seeded_in = asyncio.run(ensure_seeded(spec, server=args.server, reseed=args.reseed))
+    print("  seeded in " + (f"{seeded_in:.1f} s" if seeded_in else "an earlier run"))
+    results: dict[str, Result] = {}
+    with tempfile.TemporaryDirectory(prefix="elearn-bench-") as tmp:
+        log = Path(args.server_log or Path(tmp) / "server.log")
+        server = start_server(
+            url, cpu=args.server_cpu, pool_size=args.pool_size, var_dir=Path(tmp), log=log
+        )
+        try:
+            paths, problems = discover(server.base_url)
+            for problem in problems:
+                print(f"  ! {problem}")
+            loop = " ".join(uvicorn_fast_path()) or "(asyncio, h11)"
+            print(
+                f"  uvicorn {loop}, pid {server.process.pid} on CPU {args.server_cpu}; "
+                f"wrk on CPU {args.load_cpu}"
+            )
+            for name, path in paths.items():
+                print(f"  {name:11} {path if len(path) < 90 else path[:87] + '...'}")
+            for round_number in range(args.rounds):
+                for name in SCENARIOS:
+                    if name not in paths:
+                        continue
+                    load = {
+                        "connections": args.connections,
+                        "threads": args.threads,
+                        "cpu": args.load_cpu,
+                        "server_pid": server.process.pid,
+                    }
+                    target = server.base_url + paths[name]
+                    if args.warmup > 0:
+                        wrk(target, seconds=args.warmup, **load)  # type: ignore[arg-type]
+                    run = wrk(target, seconds=args.duration, **load)  # type: ignore[arg-type]
+                    results.setdefault(name, Result()).runs.append(run)
+                    print(
+                        f"  round {round_number + 1}/{args.rounds} {name:11} "
+                        f"{run.rps:8.0f} req/s  p50 {run.p50 * 1000:6.1f} ms  "
+                        f"p99 {run.p99 * 1000:6.1f} ms  errors {run.not_2xx + run.socket_errors}"
+                    )
+                    if server.process.poll() is not None:
+                        raise RuntimeError(f"the server exited:\n{server.log_excerpt()}")
+            errors = sum(r.total("not_2xx") + r.total("socket_errors") for r in results.values())
+            if errors or problems:
+                print(f"  server log (last lines of {log}):")
+                print("    " + server.log_excerpt().replace("\n", "\n    "))
+        finally:
+            server.stop()
+    return SizeReport(courses, seeded_in, results, problems)
+
+
+# ---- the report ------------------------------------------------------------------------------
+def print_table(report: SizeReport) -> list[tuple[str, bool]]:
+    results = report.results
+    print(f"\n{report.courses:,} courses")
+    print(
+        f"  {'scenario':11} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs first':>9} "
+        f"{'non-2xx':>8} {'sock err':>8} {'srv CPU':>8} {'pg CPU':>7}"
+    )
+    first = results.get("first page")
+    for name in SCENARIOS:
+        if name not in results:
+            print(f"  {name:11} not measured")
+            continue
+        r = results[name]
+        ratio = f"{r.median('rps') / first.median('rps'):.2f}" if first else "-"
+        print(
+            f"  {name:11} {r.median('rps'):8.0f} {r.median('p50') * 1000:8.1f} "
+            f"{r.median('p99') * 1000:8.1f} {ratio:>9} {r.total('not_2xx'):8d} "
+            f"{r.total('socket_errors'):8d} {r.median('server_cpu'):8.2f} "
+            f"{r.median('postgres_cpu'):7.2f}"
+        )
+    checks: list[tuple[str, bool]] = []
+    errors = sum(r.total("not_2xx") + r.total("socket_errors") for r in results.values())
+    checks.append((f"no error responses or socket errors ({errors})", errors == 0))
+    checks.append((f"every scenario answered 200 ({len(results)}/5)", len(results) == 5))
+    if first:
+        rps, p99 = first.median("rps"), first.median("p99")
+        checks.append(
+            (f"first page >= {TARGET_FIRST_RPS:g} req/s ({rps:.0f})", rps >= TARGET_FIRST_RPS)
+        )
+        checks.append(
+            (f"first page p99 < {TARGET_FIRST_P99 * 1000:g} ms ({p99 * 1000:.1f} ms)",
+             p99 < TARGET_FIRST_P99)
+        )  # fmt: skip
+        for name in ("deep page", "detail"):
+            if name in results:
+                share = results[name].median("rps") / rps
+                checks.append(
+                    (f"{name} within 20 % of the first page ({share:.2f})",
+                     share >= TARGET_SAME_AS_FIRST)
+                )  # fmt: skip
+    for text, ok in checks:
+        print(f"  {'PASS' if ok else 'FAIL'}  {text}")
+    return checks
+
+
+def print_scaling(small: SizeReport, large: SizeReport) -> list[tuple[str, bool]]:
+    print(f"\n{large.courses:,} courses against {small.courses:,}")
+    checks = []
+    for name in ("first page", "deep page", "detail", "search", "filtered"):
+        if name not in small.results or name not in large.results:
+            continue
+        a, b = small.results[name], large.results[name]
+        share = b.median("rps") / a.median("rps")
+        print(
+            f"  {name:11} {a.median('rps'):8.0f} -> {b.median('rps'):8.0f} req/s ({share:.2f}), "
+            f"p99 {a.median('p99') * 1000:.1f} -> {b.median('p99') * 1000:.1f} ms"
+        )
+        if name in ("first page", "deep page", "detail"):
+            checks.append((f"{name} throughput within 25 % ({share:.2f})", share >= TARGET_SCALING))
+    for text, ok in checks:
+        print(f"  {'PASS' if ok else 'FAIL'}  {text}")
+    return checks
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--courses", type=int, nargs="+", default=[10_000], help="sizes to run")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds before each run")
+    parser.add_argument("--rounds", type=int, default=1, help="interleaved; medians reported")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2, help="of wrk")
+    parser.add_argument("--pool-size", type=int, default=64, help="ELEARN_DATABASE_POOL_SIZE")
+    parser.add_argument("--server-cpu", type=int, default=0, help="the server is pinned to it")
+    parser.add_argument("--load-cpu", type=int, default=1, help="wrk is pinned to it")
+    parser.add_argument("--reseed", action="store_true", help="seed even when already seeded")
+    parser.add_argument("--server", default=DEFAULT_SERVER, help="PostgreSQL, no database")
+    parser.add_argument("--server-log", default="", help="keep the server's log at this path")
+    args = parser.parse_args()
+    if not 1 <= args.duration <= 600 or not 0 <= args.warmup <= 60 or not 1 <= args.rounds <= 20:
+        parser.error("--duration is 1 to 600 s, --warmup 0 to 60 s, --rounds 1 to 20")
+    for tool in ("wrk", "taskset"):
+        if shutil.which(tool) is None:
+            parser.error(f"{tool} is not installed")
+    reports = [measure_size(args, courses) for courses in args.courses]
+    print(
+        f"\nwrk -t{args.threads} -c{args.connections}, {args.duration:g} s per run after "
+        f"{args.warmup:g} s of warm-up, {args.rounds} round(s), medians; {os.cpu_count()} CPUs"
+    )
+    checks = [check for report in reports for check in print_table(report)]
+    if len(reports) >= 2:
+        ordered = sorted(reports, key=lambda r: r.courses)
+        checks += print_scaling(ordered[0], ordered[-1])
+    failed = [text for text, ok in checks if not ok]
+    print(
+        f"\n{'FAIL' if failed else 'PASS'}: {len(checks) - len(failed)}/{len(checks)} targets met"
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from elearn.adapters.persistence.catalog_repositories import escape_like
 from elearn.adapters.persistence.models import (
     CategoryRow,
     CourseInstructorRow,
@@ -118,10 +119,6 @@ def _price(amount: int | None, currency: str | None) -> Money | None:
 
 def _rating(average: float, count: int) -> float | None:
     return round(average, 2) if count else None
-
-
-def _like_escaped(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class CatalogCursor:
@@ -418,7 +415,7 @@ class SqlaCatalogQueries:
             .limit(limit)
         )
         if prefix:
-            stmt = stmt.where(CourseTagRow.tag.like(_like_escaped(prefix) + "%", escape="\\"))
+            stmt = stmt.where(CourseTagRow.tag.like(escape_like(prefix) + "%", escape="\\"))
         async with self._sessions() as session:
             return [TagCount(tag, n) for tag, n in (await session.execute(stmt)).all()]
 
@@ -432,7 +429,7 @@ def _rank(q: str, dialect: str) -> ColumnElement[Any]:
         )
     score: ColumnElement[Any] = literal(0)
     for word in _words(q):
-        pattern = f"%{_like_escaped(word)}%"
+        pattern = f"%{escape_like(word)}%"
         score = (
             score
             + case((func.lower(courses.c.title).like(pattern, escape="\\"), 3), else_=0)
@@ -457,7 +454,7 @@ def _search(q: str, dialect: str) -> ColumnElement[bool]:
     return and_(
         *(
             or_(
-                func.lower(column).like(f"%{_like_escaped(word)}%", escape="\\")
+                func.lower(column).like(f"%{escape_like(word)}%", escape="\\")
                 for column in (courses.c.title, courses.c.subtitle, courses.c.description)
             )
             for word in words

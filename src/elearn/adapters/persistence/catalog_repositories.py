@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, literal_column, or_, select, union
+from sqlalchemy import ColumnElement, delete, func, literal_column, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elearn.adapters.persistence.models import (
@@ -44,6 +44,16 @@ from elearn.domain.shared.money import Money
 
 # Any constant: every transaction that changes prerequisites takes this one lock.
 _PREREQUISITE_LOCK = zlib.crc32(b"elearn.catalog.prerequisites")
+
+
+def escape_like(text: str) -> str:
+    """``text`` matched literally inside a LIKE pattern with ``escape="\\"``."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _slug_family(column: Any, base: str) -> ColumnElement[bool]:
+    """``base`` itself or ``base-<anything>``: the slugs ``first_free_slug`` would try."""
+    return or_(column == base, column.like(escape_like(base) + "-%", escape="\\"))
 
 
 @dataclass
@@ -112,10 +122,7 @@ class SqlaCourseRepository(TrackingRepository[Course, CourseRows]):
         return found
 
     async def slugs_like(self, base: str, *, other_than: UUID | None = None) -> set[str]:
-        pattern = base.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "-%"
-        stmt = select(CourseSlugRow.slug).where(
-            or_(CourseSlugRow.slug == base, CourseSlugRow.slug.like(pattern, escape="\\"))
-        )
+        stmt = select(CourseSlugRow.slug).where(_slug_family(CourseSlugRow.slug, base))
         if other_than is not None:
             stmt = stmt.where(CourseSlugRow.course_id != other_than)
         taken = set(await self.session.scalars(stmt))
@@ -479,10 +486,7 @@ class SqlaCategoryRepository(TrackingRepository[Category, CategoryRow]):
         return None if row is None else self._load(row)
 
     async def slugs_like(self, base: str, *, other_than: UUID | None = None) -> set[str]:
-        pattern = base.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "-%"
-        stmt = select(CategoryRow.slug).where(
-            or_(CategoryRow.slug == base, CategoryRow.slug.like(pattern, escape="\\"))
-        )
+        stmt = select(CategoryRow.slug).where(_slug_family(CategoryRow.slug, base))
         if other_than is not None:
             stmt = stmt.where(CategoryRow.id != other_than)
         taken = set(await self.session.scalars(stmt))

@@ -58,355 +58,111 @@ TUTOR_PASSWORD = "bench-password-2026"  # the seeded tutors sign in with it
 CHUNK = 2_000  # courses generated and copied at a time
 
 # ---- what the catalog is made of -------------------------------------------------------------
-# Top-level category -> its subcategories -> 12 subjects each.
-CATALOG: dict[str, dict[str, list[str]]] = {
+# Top-level category -> its subcategories -> 12 subjects each (one word: a search term).
+CATALOG: dict[str, dict[str, str]] = {
     "Development": {
-        "Web Development": [
-            "JavaScript",
-            "TypeScript",
-            "React",
-            "Vue",
-            "Angular",
-            "Django",
-            "Flask",
-            "Node",
-            "GraphQL",
-            "CSS",
-            "HTML",
-            "Svelte",
-        ],
-        "Mobile Development": [
-            "Android",
-            "iOS",
-            "Swift",
-            "Kotlin",
-            "Flutter",
-            "Dart",
-            "SwiftUI",
-            "Jetpack",
-            "Xamarin",
-            "Ionic",
-            "Expo",
-            "Firebase",
-        ],
-        "DevOps and Cloud": [
-            "Kubernetes",
-            "Docker",
-            "Terraform",
-            "Ansible",
-            "Jenkins",
-            "AWS",
-            "Azure",
-            "GCP",
-            "Prometheus",
-            "Helm",
-            "Linux",
-            "Nginx",
-        ],
-        "Programming Languages": [
-            "Python",
-            "Rust",
-            "Go",
-            "Java",
-            "Haskell",
-            "Elixir",
-            "Scala",
-            "Ruby",
-            "Clojure",
-            "Erlang",
-            "Julia",
-            "Zig",
-        ],
+        "Web Development": (
+            "JavaScript TypeScript React Vue Angular Django Flask Node GraphQL CSS HTML Svelte"
+        ),
+        "Mobile Development": (
+            "Android iOS Swift Kotlin Flutter Dart SwiftUI Jetpack Xamarin Ionic Expo Firebase"
+        ),
+        "DevOps and Cloud": (
+            "Kubernetes Docker Terraform Ansible Jenkins AWS Azure GCP Prometheus Helm Linux Nginx"
+        ),
+        "Programming Languages": (
+            "Python Rust Go Java Haskell Elixir Scala Ruby Clojure Erlang Julia Zig"
+        ),
     },
     "Data Science": {
-        "Machine Learning": [
-            "PyTorch",
-            "TensorFlow",
-            "Keras",
-            "Transformers",
-            "XGBoost",
-            "Reinforcement",
-            "Embeddings",
-            "Classification",
-            "Regression",
-            "Clustering",
-            "Diffusion",
-            "Vision",
-        ],
-        "Data Analysis": [
-            "Pandas",
-            "Excel",
-            "Tableau",
-            "PowerBI",
-            "Dashboards",
-            "Forecasting",
-            "Polars",
-            "Jupyter",
-            "Matplotlib",
-            "Looker",
-            "Spreadsheets",
-            "Visualization",
-        ],
-        "Databases": [
-            "PostgreSQL",
-            "MySQL",
-            "SQLite",
-            "MongoDB",
-            "Redis",
-            "Cassandra",
-            "Elasticsearch",
-            "Indexing",
-            "Normalization",
-            "Transactions",
-            "Replication",
-            "Sharding",
-        ],
-        "Statistics": [
-            "Probability",
-            "Bayesian",
-            "Hypothesis",
-            "ANOVA",
-            "Sampling",
-            "Inference",
-            "Econometrics",
-            "Bootstrap",
-            "Survival",
-            "Multivariate",
-            "Nonparametric",
-            "Markov",
-        ],
+        "Machine Learning": (
+            "PyTorch TensorFlow Keras Transformers XGBoost Reinforcement Embeddings Classification "
+            "Regression Clustering Diffusion Vision"
+        ),
+        "Data Analysis": (
+            "Pandas Excel Tableau PowerBI Dashboards Forecasting Polars Jupyter Matplotlib Looker "
+            "Spreadsheets Visualization"
+        ),
+        "Databases": (
+            "PostgreSQL MySQL SQLite MongoDB Redis Cassandra Elasticsearch Indexing Normalization "
+            "Transactions Replication Sharding"
+        ),
+        "Statistics": (
+            "Probability Bayesian Hypothesis ANOVA Sampling Inference Econometrics Bootstrap "
+            "Survival Multivariate Nonparametric Markov"
+        ),
     },
     "Business": {
-        "Marketing": [
-            "SEO",
-            "Copywriting",
-            "Branding",
-            "Advertising",
-            "Influencer",
-            "Newsletter",
-            "Funnels",
-            "Analytics",
-            "Social",
-            "Content",
-            "Growth",
-            "Positioning",
-        ],
-        "Finance": [
-            "Accounting",
-            "Investing",
-            "Valuation",
-            "Budgeting",
-            "Taxes",
-            "Bookkeeping",
-            "Options",
-            "Bonds",
-            "Portfolio",
-            "Cryptocurrency",
-            "Payroll",
-            "Auditing",
-        ],
-        "Management": [
-            "Leadership",
-            "Agile",
-            "Scrum",
-            "Kanban",
-            "Negotiation",
-            "Hiring",
-            "Coaching",
-            "Strategy",
-            "Operations",
-            "Logistics",
-            "Delegation",
-            "Meetings",
-        ],
-        "Entrepreneurship": [
-            "Startups",
-            "Fundraising",
-            "Bootstrapping",
-            "Ecommerce",
-            "Dropshipping",
-            "Pitching",
-            "Franchising",
-            "Freelancing",
-            "Pricing",
-            "Validation",
-            "Licensing",
-            "Exporting",
-        ],
+        "Marketing": (
+            "SEO Copywriting Branding Advertising Influencer Newsletter Funnels Analytics Social "
+            "Content Growth Positioning"
+        ),
+        "Finance": (
+            "Accounting Investing Valuation Budgeting Taxes Bookkeeping Options Bonds Portfolio "
+            "Cryptocurrency Payroll Auditing"
+        ),
+        "Management": (
+            "Leadership Agile Scrum Kanban Negotiation Hiring Coaching Strategy Operations "
+            "Logistics Delegation Meetings"
+        ),
+        "Entrepreneurship": (
+            "Startups Fundraising Bootstrapping Ecommerce Dropshipping Pitching Franchising "
+            "Freelancing Pricing Validation Licensing Exporting"
+        ),
     },
     "Design": {
-        "Graphic Design": [
-            "Photoshop",
-            "Illustrator",
-            "InDesign",
-            "Typography",
-            "Logos",
-            "Posters",
-            "Canva",
-            "Color",
-            "Layout",
-            "Packaging",
-            "Infographics",
-            "Lettering",
-        ],
-        "UX Design": [
-            "Figma",
-            "Wireframing",
-            "Prototyping",
-            "Usability",
-            "Accessibility",
-            "Personas",
-            "Sketch",
-            "Interaction",
-            "Research",
-            "Microcopy",
-            "Onboarding",
-            "Navigation",
-        ],
-        "3D and Animation": [
-            "Blender",
-            "Maya",
-            "Cinema4D",
-            "ZBrush",
-            "Houdini",
-            "Rigging",
-            "Texturing",
-            "Rendering",
-            "Sculpting",
-            "Unreal",
-            "Unity",
-            "Motion",
-        ],
-        "Photography": [
-            "Portraits",
-            "Landscapes",
-            "Lightroom",
-            "Lighting",
-            "Composition",
-            "Astrophotography",
-            "Wildlife",
-            "Street",
-            "Weddings",
-            "Drones",
-            "Film",
-            "Macro",
-        ],
+        "Graphic Design": (
+            "Photoshop Illustrator InDesign Typography Logos Posters Canva Color Layout Packaging "
+            "Infographics Lettering"
+        ),
+        "UX Design": (
+            "Figma Wireframing Prototyping Usability Accessibility Personas Sketch Interaction "
+            "Research Microcopy Onboarding Navigation"
+        ),
+        "3D and Animation": (
+            "Blender Maya Cinema4D ZBrush Houdini Rigging Texturing Rendering Sculpting Unreal "
+            "Unity Motion"
+        ),
+        "Photography": (
+            "Portraits Landscapes Lightroom Lighting Composition Astrophotography Wildlife Street "
+            "Weddings Drones Film Macro"
+        ),
     },
     "Science": {
-        "Biology": [
-            "Photosynthesis",
-            "Genetics",
-            "Ecology",
-            "Evolution",
-            "Microbiology",
-            "Botany",
-            "Neuroscience",
-            "Immunology",
-            "Anatomy",
-            "Physiology",
-            "Zoology",
-            "Bioinformatics",
-        ],
-        "Physics": [
-            "Mechanics",
-            "Electromagnetism",
-            "Thermodynamics",
-            "Optics",
-            "Relativity",
-            "Quantum",
-            "Acoustics",
-            "Astrophysics",
-            "Cosmology",
-            "Plasma",
-            "Nuclear",
-            "Fluids",
-        ],
-        "Chemistry": [
-            "Stoichiometry",
-            "Organic",
-            "Inorganic",
-            "Electrochemistry",
-            "Spectroscopy",
-            "Polymers",
-            "Catalysis",
-            "Kinetics",
-            "Biochemistry",
-            "Titration",
-            "Crystallography",
-            "Chromatography",
-        ],
-        "Mathematics": [
-            "Calculus",
-            "Algebra",
-            "Geometry",
-            "Trigonometry",
-            "Topology",
-            "Combinatorics",
-            "Cryptography",
-            "Logic",
-            "Proofs",
-            "Matrices",
-            "Fractals",
-            "Optimization",
-        ],
+        "Biology": (
+            "Photosynthesis Genetics Ecology Evolution Microbiology Botany Neuroscience Immunology "
+            "Anatomy Physiology Zoology Bioinformatics"
+        ),
+        "Physics": (
+            "Mechanics Electromagnetism Thermodynamics Optics Relativity Quantum Acoustics "
+            "Astrophysics Cosmology Plasma Nuclear Fluids"
+        ),
+        "Chemistry": (
+            "Stoichiometry Organic Inorganic Electrochemistry Spectroscopy Polymers Catalysis "
+            "Kinetics Biochemistry Titration Crystallography Chromatography"
+        ),
+        "Mathematics": (
+            "Calculus Algebra Geometry Trigonometry Topology Combinatorics Cryptography Logic "
+            "Proofs Matrices Fractals Optimization"
+        ),
     },
     "Languages": {
-        "English": [
-            "Grammar",
-            "Pronunciation",
-            "IELTS",
-            "TOEFL",
-            "Idioms",
-            "Vocabulary",
-            "Writing",
-            "Conversation",
-            "Listening",
-            "Phonetics",
-            "Essays",
-            "Storytelling",
-        ],
-        "Spanish": [
-            "Subjunctive",
-            "Conjugation",
-            "DELE",
-            "Castilian",
-            "Dialogues",
-            "Travel",
-            "Slang",
-            "Verbs",
-            "Podcasts",
-            "Reading",
-            "Dictation",
-            "Culture",
-        ],
-        "German": [
-            "Declension",
-            "Goethe",
-            "Articles",
-            "Cases",
-            "Umlauts",
-            "Business",
-            "Compounds",
-            "Bavarian",
-            "Idiomatik",
-            "Listening",
-            "TestDaF",
-            "Literature",
-        ],
-        "French": [
-            "DELF",
-            "Liaison",
-            "Passive",
-            "Tenses",
-            "Parisian",
-            "Quebecois",
-            "Cuisine",
-            "Poetry",
-            "Cinema",
-            "Gender",
-            "Negation",
-            "Etiquette",
-        ],
+        "English": (
+            "Grammar Pronunciation IELTS TOEFL Idioms Vocabulary Writing Conversation Listening "
+            "Phonetics Essays Storytelling"
+        ),
+        "Spanish": (
+            "Subjunctive Conjugation DELE Castilian Dialogues Travel Slang Verbs Podcasts Reading "
+            "Dictation Culture"
+        ),
+        "German": (
+            "Declension Goethe Articles Cases Umlauts Business Compounds Bavarian Idiomatik "
+            "Listening TestDaF Literature"
+        ),
+        "French": (
+            "DELF Liaison Passive Tenses Parisian Quebecois Cuisine Poetry Cinema Gender Negation "
+            "Etiquette"
+        ),
     },
 }
 ICONS = ["code", "chart", "briefcase", "palette", "flask", "language"]
@@ -546,7 +302,7 @@ class Generator:
             for child_name, subjects in children.items():
                 child_id = self.uid()
                 self.category_rows.append(self._category(child_id, child_name, None, parent_id))
-                self.categories.append((child_id, parent_id, subjects))
+                self.categories.append((child_id, parent_id, subjects.split()))
         n = spec.courses
         self.statuses = rng.choices(STATUSES[0], weights=STATUSES[1], k=n)
         owner_weights = [1 / (rank + 1) ** 0.8 for rank in range(spec.tutors)]

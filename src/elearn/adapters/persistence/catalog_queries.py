@@ -15,7 +15,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -121,6 +121,19 @@ def _rating(average: float, count: int) -> float | None:
     return round(average, 2) if count else None
 
 
+# What a sort key can hold (the columns' own ranges: counts are 32-bit, prices 64-bit), so a
+# forged cursor is refused instead of overflowing in the database.
+_INT32, _INT64 = 2**31 - 1, 2**63 - 1
+_KEY_RANGES: dict[CourseSort, tuple[float, float]] = {
+    CourseSort.POPULAR: (0, _INT32),
+    CourseSort.PRICE_ASC: (0, _INT64),
+    CourseSort.PRICE_DESC: (0, _INT64),
+    CourseSort.RATING: (0.0, 5.0),
+    CourseSort.RELEVANCE: (0.0, 1e6),
+}
+_FRACTIONAL_KEYS = frozenset({CourseSort.RATING, CourseSort.RELEVANCE})
+
+
 class CatalogCursor:
     """``[sort, key, id]``; a key is an ISO instant, a number, or null."""
 
@@ -144,11 +157,16 @@ class CatalogCursor:
                 key = datetime.fromisoformat(key)
                 if key.tzinfo is None:
                     raise ValueError("naive instant")
-            elif sort in (CourseSort.POPULAR, CourseSort.PRICE_ASC, CourseSort.PRICE_DESC):
-                if isinstance(key, bool) or not isinstance(key, int):
+                # As the database compares it; an offset can carry it out of datetime's range.
+                key = key.astimezone(UTC)
+            else:
+                low, high = _KEY_RANGES[sort]
+                if isinstance(key, bool) or not isinstance(key, int | float):
+                    raise ValueError("not a number")
+                if isinstance(key, float) and sort not in _FRACTIONAL_KEYS:
                     raise ValueError("not an integer")
-            elif isinstance(key, bool) or not isinstance(key, int | float):
-                raise ValueError("not a number")
+                if not low <= key <= high:
+                    raise ValueError("out of range")
             return key, UUID(id_text)
         except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError) as error:
             raise InvalidCursor("this cursor is not one we gave out") from error
@@ -425,28 +443,28 @@ def _rank(q: str, dialect: str) -> ColumnElement[Any]:
     if dialect == "postgresql":
         return func.ts_rank(
             literal_column("courses.search_document"),
-            func.websearch_to_tsquery(literal_column("'simple'"), q),
+            func.plainto_tsquery(literal_column("'simple'"), q),
         )
     score: ColumnElement[Any] = literal(0)
     for word in _words(q):
         pattern = f"%{escape_like(word)}%"
         score = (
             score
-            + case((func.lower(courses.c.title).like(pattern, escape="\\"), 3), else_=0)
-            + case((func.lower(courses.c.subtitle).like(pattern, escape="\\"), 2), else_=0)
-            + case((func.lower(courses.c.description).like(pattern, escape="\\"), 1), else_=0)
+            + case((func.casefold(courses.c.title).like(pattern, escape="\\"), 3), else_=0)
+            + case((func.casefold(courses.c.subtitle).like(pattern, escape="\\"), 2), else_=0)
+            + case((func.casefold(courses.c.description).like(pattern, escape="\\"), 1), else_=0)
         )
     return score
 
 
 def _words(q: str) -> list[str]:
-    return [word for word in q.lower().split() if word.strip("\"'-")][:10]
+    return [word for word in q.casefold().split() if word.strip("\"'-")][:10]
 
 
 def _search(q: str, dialect: str) -> ColumnElement[bool]:
     if dialect == "postgresql":
         return literal_column("courses.search_document").op("@@")(
-            func.websearch_to_tsquery(literal_column("'simple'"), q)
+            func.plainto_tsquery(literal_column("'simple'"), q)
         )
     words = _words(q)
     if not words:
@@ -454,7 +472,7 @@ def _search(q: str, dialect: str) -> ColumnElement[bool]:
     return and_(
         *(
             or_(
-                func.lower(column).like(f"%{escape_like(word)}%", escape="\\")
+                func.casefold(column).like(f"%{escape_like(word)}%", escape="\\")
                 for column in (courses.c.title, courses.c.subtitle, courses.c.description)
             )
             for word in words
@@ -494,7 +512,7 @@ def _conditions(filters: CourseFilter, dialect: str) -> list[ColumnElement[bool]
                 CourseInstructorRow.user_id == filters.instructor_id,
             )
         )
-    if filters.rating_min is not None:
+    if filters.rating_min:
         where.append(courses.c.rating_count > 0)
         where.append(courses.c.rating_average >= filters.rating_min)
     return where

@@ -40,6 +40,10 @@ def create_engine(
     )
 
 
+def _casefold(text: str | None) -> str | None:
+    return None if text is None else text.casefold()
+
+
 def _create_sqlite_engine(url: str, *, echo: bool, foreign_keys: bool) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:":
@@ -56,6 +60,8 @@ def _create_sqlite_engine(url: str, *, echo: bool, foreign_keys: bool) -> AsyncE
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+        # SQLite's lower() folds ASCII only; catalog search folds case as Python does.
+        dbapi_connection.create_function("casefold", 1, _casefold, deterministic=True)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -36,6 +36,8 @@ from elearn.application.files import (
 from elearn.application.ports import UnitOfWork
 from elearn.domain.catalog.course import (
     FILE_KINDS,
+    TEXT_KINDS,
+    VIDEO_URL_KINDS,
     Course,
     CourseNotDeletable,
     CourseStatus,
@@ -232,7 +234,9 @@ def _changed(value: T | Keep, current: T) -> T:
 def _lesson_with(lesson: Lesson, changes: LessonChanges) -> Lesson:
     """A new lesson value with the changes applied, so every content rule is checked again."""
     kind = _changed(changes.kind, lesson.kind)
-    video_url = _changed(changes.video_url, lesson.video_url)
+    # Content the new kind cannot carry goes, unless the change sets it explicitly.
+    text = _changed(changes.text, lesson.text if kind in TEXT_KINDS else None)
+    video_url = _changed(changes.video_url, lesson.video_url if kind in VIDEO_URL_KINDS else None)
     return Lesson(
         id=lesson.id,
         kind=kind,
@@ -240,7 +244,7 @@ def _lesson_with(lesson: Lesson, changes: LessonChanges) -> Lesson:
         duration_seconds=_changed(changes.duration_seconds, lesson.duration_seconds),
         is_free_preview=_changed(changes.is_free_preview, lesson.is_free_preview),
         is_required=_changed(changes.is_required, lesson.is_required),
-        text=_changed(changes.text, lesson.text),
+        text=text,
         video_url=_video_url(video_url) if video_url != lesson.video_url else video_url,
         # A file of another kind of lesson would not fit the new kind.
         file=lesson.file if kind in FILE_KINDS else None,

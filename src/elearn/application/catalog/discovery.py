@@ -41,6 +41,11 @@ MAX_QUERY_LENGTH = 200
 MAX_RATING = 5.0
 
 
+def _tag_form(text: str) -> str:
+    """A tag as courses store it: lowercase words joined by hyphens (see course_tags)."""
+    return "-".join(text.lower().split())
+
+
 def _bad(parameter: str, message: str) -> InvalidParameter:
     return InvalidParameter(f"{parameter} {message}", errors=[FieldError(parameter, message)])
 
@@ -144,7 +149,7 @@ class BrowseCourses:
         q = " ".join((filters.q or "").split()) or None
         if q is not None and len(q) > MAX_QUERY_LENGTH:
             raise _bad("q", f"is at most {MAX_QUERY_LENGTH} characters")
-        tag = filters.tag.strip().lower() if filters.tag else None
+        tag = _tag_form(filters.tag) if filters.tag else None
         if tag is not None and not 0 < len(tag) <= MAX_TAG:
             raise _bad("tag", f"is 1 to {MAX_TAG} characters")
         for name in ("price_min", "price_max"):
@@ -229,7 +234,7 @@ class ListTags:
 
     async def __call__(self, prefix: str | None = None, limit: int = 50) -> list[TagCount]:
         check_limit(limit)
-        prefix = prefix.strip().lower() if prefix else None
+        prefix = _tag_form(prefix) if prefix else None
         if prefix is not None and len(prefix) > MAX_TAG:
             raise _bad("prefix", f"is at most {MAX_TAG} characters")
         return await self._deps.queries.tags(prefix=prefix or None, limit=limit)

@@ -69,6 +69,9 @@ class SubmitCourse:
                 await deps.deny(actor, course, "only the course's instructors may submit it")
             await approved_tutor(uow, user_id)
             course.submit(user_id, deps.clock.now(), deps.ids.new_id())
+            deps.audit(
+                uow, actor, AuditAction.COURSE_SUBMITTED, target_type="course", target_id=course.id
+            )
             await uow.commit()
         return await course_detail_for(deps, actor, course_id)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from uuid import UUID
 
 from elearn.domain.shared.errors import RuleViolation
 
@@ -31,16 +32,29 @@ def slugify(text: str, *, fallback: str = "course") -> str:
     slug = _NOT_WORD.sub("-", ascii_text).strip("-")
     if len(slug) > MAX_SLUG_LENGTH:
         slug = slug[:MAX_SLUG_LENGTH].rsplit("-", 1)[0] or slug[:MAX_SLUG_LENGTH]
-    return slug or fallback
+    if not slug:
+        return fallback
+    # URLs take an id or a slug in the same place: a slug must never read as an id.
+    return f"{fallback}-{slug}" if _looks_like_an_id(slug) else slug
+
+
+def _looks_like_an_id(slug: str) -> bool:
+    try:
+        UUID(slug)
+    except ValueError:
+        return False
+    return True
 
 
 def valid_slug(slug: str) -> str:
-    """A slug chosen by hand must already be in slug form."""
+    """A slug chosen by hand must already be in slug form, and must not read as an id."""
     if not isinstance(slug, str) or len(slug) > MAX_SLUG_LENGTH or not _SLUG.fullmatch(slug):
         raise InvalidSlug(
             f"a slug is lowercase letters and digits in words joined by single hyphens, "
             f"at most {MAX_SLUG_LENGTH} characters"
         )
+    if _looks_like_an_id(slug):
+        raise InvalidSlug("a slug cannot have the shape of an id")
     return slug
 
 

@@ -13,6 +13,7 @@ import re
 import time
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl
 
 from litestar import Request
 from litestar.enums import RequestEncodingType, ScopeType
@@ -145,6 +146,19 @@ _MSGSPEC_PATH = re.compile(r"\s*-\s*at `\$[^`]*`")  # "$[...]" says nothing for 
 # A JSON ``\u0000`` escape (not an escaped backslash followed by "u0000"): PostgreSQL text
 # cannot hold NUL, so it is refused here rather than failing in the database.
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+_NUL_IN_QUERY = re.compile(rb"%00|\x00")
+
+
+def _nul_in_url(request: Request[Any, Any, Any]) -> ClientException:
+    """PostgreSQL text cannot hold NUL: a 400 naming the parameters (or the path) that do."""
+    query = parse_qsl(request.scope["query_string"].decode("latin-1"), keep_blank_values=True)
+    fields = {name for name, value in query if "\x00" in name + value}
+    fields |= {name for name, value in request.path_params.items() if "\x00" in str(value)}
+    error = ClientException("the URL has a NUL (%00) character, which no parameter may contain")
+    error.field_errors = [
+        (field, "contains a NUL character") for field in sorted(fields or {"path"})
+    ]  # type: ignore[attr-defined]
+    return error
 
 
 async def require_declared_media_type(request: Request[Any, Any, Any]) -> None:
@@ -153,7 +167,10 @@ async def require_declared_media_type(request: Request[Any, Any, Any]) -> None:
     nesting deeper than the decoder allows are 400.
 
     It is the app's ``before_request`` hook; a layer that sets its own must call it first.
+    A NUL anywhere in the path or query string is refused (400) here too.
     """
+    if "\x00" in request.scope["path"] or _NUL_IN_QUERY.search(request.scope["query_string"]):
+        raise _nul_in_url(request)
     if request.method not in ("POST", "PUT", "PATCH"):
         return
     parameter = request.route_handler.parsed_fn_signature.parameters.get("data")

@@ -314,8 +314,12 @@ class CoursesController(Controller):
         tag: Annotated[str | None, QueryParameter(max_length=MAX_TAG)] = None,
         level: Level | None = None,
         language: Annotated[str | None, QueryParameter(max_length=35)] = None,
-        price_min: Annotated[int | None, QueryParameter(ge=0, description="minor units")] = None,
-        price_max: Annotated[int | None, QueryParameter(ge=0, description="minor units")] = None,
+        price_min: Annotated[
+            int | None, QueryParameter(ge=0, le=MAX_PRICE_MINOR_UNITS, description="minor units")
+        ] = None,
+        price_max: Annotated[
+            int | None, QueryParameter(ge=0, le=MAX_PRICE_MINOR_UNITS, description="minor units")
+        ] = None,
         currency: Annotated[
             str | None,
             QueryParameter(pattern="^[A-Z]{3}$", description="of price_min/price_max"),

@@ -137,6 +137,8 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
         "log_format": "console",
         "jobs_min_backoff_ms": 10,
         "jobs_max_backoff_ms": 50,
+        # Tests write through other containers too; the cache has its own tests.
+        "catalog_cache_seconds": 0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

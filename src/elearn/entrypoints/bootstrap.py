@@ -82,6 +82,8 @@ class Container:
     redis: Redis | None = None
     identity: IdentityUseCases = field(init=False)
     catalog: CatalogUseCases = field(init=False)
+    # Called after a commit that changed the catalog (clears this process's catalog cache).
+    catalog_changed: Callable[[], None] | None = None
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     periodic_jobs: dict[str, PeriodicJob] = field(default_factory=dict)
     _background: list[asyncio.Task[None]] = field(default_factory=list)
@@ -91,7 +93,13 @@ class Container:
         handlers_by_event: dict[str, list[str]] = {}
         for name, subscription in self.subscriptions.items():
             handlers_by_event.setdefault(subscription.event_type, []).append(name)
-        return SqlaUnitOfWork(self.sessions, self.codec, handlers_by_event, self.relay.wake)
+        return SqlaUnitOfWork(
+            self.sessions,
+            self.codec,
+            handlers_by_event,
+            self.relay.wake,
+            catalog_changed=self.catalog_changed,
+        )
 
     @property
     def create_account(self) -> CreateAccountByOperator:

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from litestar.di import NamedDependency
 
+from elearn.adapters.catalog_cache import CachedCatalogQueries
 from elearn.adapters.persistence.catalog_queries import NoEnrollments, SqlaCatalogQueries
 from elearn.adapters.security.reference_data import BabelReferenceData
 from elearn.application.catalog import authoring, categories, discovery, review
 from elearn.application.catalog.deps import CatalogDeps
-from elearn.application.catalog.ports import CatalogPolicy
+from elearn.application.catalog.ports import CatalogPolicy, CatalogQueries
 
 if TYPE_CHECKING:
     from elearn.entrypoints.bootstrap import Container
@@ -26,14 +27,19 @@ def image_url(key: str) -> str:
 
 def build_catalog_deps(container: Container) -> CatalogDeps:
     settings = container.settings
+    queries: CatalogQueries = SqlaCatalogQueries(
+        container.engine, container.sessions, image_url=image_url
+    )
+    if settings.catalog_cache_seconds > 0:
+        cached = CachedCatalogQueries(queries, ttl_seconds=settings.catalog_cache_seconds)
+        container.catalog_changed = cached.invalidate
+        queries = cached
     return CatalogDeps(
         uow=container.uow,
         clock=container.clock,
         ids=container.ids,
         storage=container.storage,
-        queries=SqlaCatalogQueries(
-            container.sessions, dialect=container.engine.dialect.name, image_url=image_url
-        ),
+        queries=queries,
         enrollments=NoEnrollments(),
         reference=BabelReferenceData(),
         policy=CatalogPolicy(

@@ -70,6 +70,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Catalog: approving a course also publishes it; prices in filters without a currency.
     publish_courses_on_approval: bool = False
     default_currency: Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")] = "USD"
+    # How long another API process may serve a catalog page or course that changed (0: no cache).
+    catalog_cache_seconds: Annotated[float, msgspec.Meta(ge=0, le=300)] = 1.0
     # Proxies whose X-Forwarded-For is believed (IPs or CIDR networks); nobody else's is.
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
 

@@ -209,9 +209,7 @@ async def check_every_walk(
     engine = create_engine(url, pool_size=2)
     try:
         await _replace_courses(engine, owner, rows)
-        queries = SqlaCatalogQueries(
-            create_session_factory(engine), dialect=engine.dialect.name, image_url=str
-        )
+        queries = SqlaCatalogQueries(engine, create_session_factory(engine), image_url=str)
         for sort in ORDERED_SORTS:
             assert await walk(queries, CourseFilter(), sort, sizes[sort]) == expected(rows, sort), (
                 sort,
@@ -281,9 +279,7 @@ def test_every_page_size_of_a_tie_heavy_catalog_walks_the_same_order(
         engine = create_engine(database_url, pool_size=2)
         try:
             await _replace_courses(engine, owner_id, rows)
-            queries = SqlaCatalogQueries(
-                create_session_factory(engine), dialect=engine.dialect.name, image_url=str
-            )
+            queries = SqlaCatalogQueries(engine, create_session_factory(engine), image_url=str)
             relevance = await expected_by_relevance(engine, rows, "alpha")
             assert len(relevance) == 32
             for size in (1, 2, 3, 5, 8, 31, 32, 33, 100):

@@ -23,6 +23,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    bindparam,
     case,
     exists,
     false,
@@ -34,7 +35,7 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from elearn.adapters.persistence.catalog_repositories import escape_like
 from elearn.adapters.persistence.models import (
@@ -175,13 +176,15 @@ class CatalogCursor:
 class SqlaCatalogQueries:
     def __init__(
         self,
+        engine: AsyncEngine,
         session_factory: async_sessionmaker[AsyncSession],
         *,
-        dialect: str,
         image_url: Callable[[str], str],
     ) -> None:
+        # The hot reads use bare connections: no ORM session to set up and tear down.
+        self._engine = engine
         self._sessions = session_factory
-        self._dialect = dialect
+        self._dialect = engine.dialect.name
         self._image_url = image_url
 
     # ---- the catalog ------------------------------------------------------------------------
@@ -210,8 +213,8 @@ class SqlaCatalogQueries:
             position = tuple_(key, courses.c.id)
             after = tuple_(literal(after_key, key.type), literal(after_id, courses.c.id.type))
             stmt = stmt.where(position < after if descending else position > after)
-        async with self._sessions() as session:
-            rows = (await session.execute(stmt.limit(limit + 1))).all()
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(stmt.limit(limit + 1))).all()
         items = [self._card(row) for row in rows[:limit]]
         next_cursor = None
         if len(rows) > limit:
@@ -310,27 +313,16 @@ class SqlaCatalogQueries:
 
     # ---- one course -------------------------------------------------------------------------
     async def course_detail(self, key: UUID | str) -> CourseDetail | None:
-        if isinstance(key, UUID):
-            which = courses.c.id == key
-        else:
-            which = courses.c.id == (
-                select(CourseSlugRow.course_id).where(CourseSlugRow.slug == key).scalar_subquery()
-            )
-        course_stmt = (
-            select(
-                courses,
-                categories.c.slug.label("category_slug"),
-                categories.c.name.label("category_name"),
-            )
-            .select_from(courses.outerjoin(categories, categories.c.id == courses.c.category_id))
-            .where(which)
-        )
-        async with self._sessions() as session:
-            course = (await session.execute(course_stmt)).first()
+        async with self._engine.connect() as connection:
+            if isinstance(key, UUID):
+                found = await connection.execute(_COURSE_BY_ID, {"course_id": key})
+            else:
+                found = await connection.execute(_COURSE_BY_SLUG, {"slug": key})
+            course = found.first()
             if course is None:
                 return None
-            outline = (await session.execute(_outline_statement(course.id))).all()
-            related = (await session.execute(_related_statement(course.id))).all()
+            outline = (await connection.execute(_OUTLINE, {"course_id": course.id})).all()
+            related = (await connection.execute(_RELATED, {"course_id": course.id})).all()
         sections: list[OutlineSectionView] = []
         for row in outline:
             if not sections or sections[-1].id != row.section_id:
@@ -528,7 +520,19 @@ def _category_subtree(id_or_slug: str) -> Select[Any]:
     return select(tree.c.id)
 
 
-def _outline_statement(course_id: UUID) -> Select[Any]:
+def _course_statement(which: ColumnElement[bool]) -> Select[Any]:
+    return (
+        select(
+            courses,
+            categories.c.slug.label("category_slug"),
+            categories.c.name.label("category_name"),
+        )
+        .select_from(courses.outerjoin(categories, categories.c.id == courses.c.category_id))
+        .where(which)
+    )
+
+
+def _outline_statement(course_id: Any) -> Select[Any]:
     return (
         select(
             SectionRow.id.label("section_id"),
@@ -567,7 +571,7 @@ def _outline_lesson(row: Any) -> OutlineLesson:
     )
 
 
-def _related_statement(course_id: UUID) -> Any:
+def _related_statement(course_id: Any) -> Any:
     """Instructors (owner first) and prerequisites of a course, in one statement."""
     prerequisite = CourseRow.__table__.alias("prerequisite")
     instructors = (
@@ -594,6 +598,20 @@ def _related_statement(course_id: UUID) -> Any:
     )
     combined = union_all(instructors, prerequisites).subquery()
     return select(combined).order_by(combined.c.kind, combined.c.position)
+
+
+# A course's statements, built once: building and caching a statement costs more CPU than
+# running it does on the detail path.
+_COURSE_ID = bindparam("course_id", type_=courses.c.id.type)
+_COURSE_BY_ID = _course_statement(courses.c.id == _COURSE_ID)
+_COURSE_BY_SLUG = _course_statement(
+    courses.c.id
+    == select(CourseSlugRow.course_id)
+    .where(CourseSlugRow.slug == bindparam("slug"))
+    .scalar_subquery()
+)
+_OUTLINE = _outline_statement(_COURSE_ID)
+_RELATED = _related_statement(_COURSE_ID)
 
 
 def _parents_first(views: Sequence[CategoryView]) -> list[CategoryView]:

@@ -76,6 +76,7 @@ class SqlaCourseRepository(TrackingRepository[Course, CourseRows]):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
         self._removed: list[CourseRow] = []
+        self.touched = False  # whether this transaction loaded, added or removed a course
 
     # ---- reading ----------------------------------------------------------------------------
     async def add(self, course: Course) -> None:
@@ -171,6 +172,7 @@ class SqlaCourseRepository(TrackingRepository[Course, CourseRows]):
         return result
 
     async def remove(self, course: Course) -> None:
+        self.touched = True
         course_id = course.id
         _, rows = self._tracked.pop(course_id)
         if not rows.is_new:
@@ -273,6 +275,7 @@ class SqlaCourseRepository(TrackingRepository[Course, CourseRows]):
     # ---- writing ----------------------------------------------------------------------------
     async def flush_changes(self) -> None:
         pending = list(self._tracked.values())
+        self.touched = self.touched or bool(pending)
         for course, rows in pending:
             _course_to_row(course, rows.course)
             if rows.is_new:
@@ -507,7 +510,14 @@ class SqlaCategoryRepository(TrackingRepository[Category, CategoryRow]):
             await self.session.execute(select(func.count()).select_from(used.subquery()))
         ).scalar_one() > 0
 
+    @property
+    def touched(self) -> bool:
+        return bool(self._tracked) or self._removed_any
+
+    _removed_any = False
+
     async def remove(self, category: Category) -> None:
+        self._removed_any = True
         _, row = self._tracked.pop(category.id)
         await self.session.delete(row)
 

@@ -49,11 +49,13 @@ class SqlaUnitOfWork:
         codec: EventCodec,
         subscriptions: Mapping[str, Sequence[str]],
         after_commit: Callable[[], None] | None = None,
+        catalog_changed: Callable[[], None] | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._codec = codec
         self._subscriptions = subscriptions
         self._after_commit = after_commit
+        self._catalog_changed = catalog_changed
         self._published: list[DomainEvent] = []
 
     async def __aenter__(self) -> Self:
@@ -70,8 +72,8 @@ class SqlaUnitOfWork:
         self.refresh_families: RefreshFamilyRepository = refresh_families
         self.profiles: ProfileRepository = SqlaProfileRepository(self.session)
         self.audit: AuditLog = SqlaAuditLog(self.session)
-        courses = SqlaCourseRepository(self.session)
-        categories = SqlaCategoryRepository(self.session)
+        courses = self._courses = SqlaCourseRepository(self.session)
+        categories = self._categories = SqlaCategoryRepository(self.session)
         self.courses: CourseRepository = courses
         self.categories: CategoryRepository = categories
         self._repositories: list[TrackingRepository[Any, Any]] = [
@@ -116,6 +118,10 @@ class SqlaUnitOfWork:
             raise domain_error_for(error) from error
         if events and self._after_commit is not None:
             self._after_commit()
+        if self._catalog_changed is not None and (
+            self._courses.touched or self._categories.touched
+        ):
+            self._catalog_changed()
 
     async def rollback(self) -> None:
         await self.session.rollback()

@@ -1,0 +1,61 @@
+"""With the catalog cache on, a change made through this API process shows at once, while a
+change this process did not make shows only once the cache's TTL has passed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from litestar.testing import AsyncTestClient
+from tests.conftest import make_settings
+from tests.integration.http.catalog.helpers import (
+    COURSES,
+    create_course,
+    headers_of,
+    published_course,
+    seed_people,
+)
+
+from elearn.adapters.persistence.database import create_engine
+from elearn.entrypoints.http.app import create_app
+
+
+async def titles(client: Any) -> list[str]:
+    response = await client.get(COURSES)
+    assert response.status_code == 200, response.text
+    return [item["title"] for item in response.json()["items"]]
+
+
+async def test_the_cache_serves_pages_and_forgets_them_on_this_process_changes(
+    tmp_path: Path, database_url: str
+) -> None:
+    settings = make_settings(tmp_path, database_url, catalog_cache_seconds=300)
+    await seed_people(settings)
+    app = create_app(settings, configure_logs=False)
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        tutor, manager = await headers_of(client, "tutor"), await headers_of(client, "manager")
+        course = await published_course(client, tutor, manager, title="First Light")
+        assert await titles(client) == ["First Light"]
+        slug = course["slug"]
+        assert (await client.get(f"{COURSES}/{slug}")).json()["title"] == "First Light"
+
+        # A change the process did not make (another API process, say) is not seen yet...
+        # (On the test's own loop: the app runs on another.)
+        engine = create_engine(database_url, pool_size=1)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(sa.text("UPDATE courses SET title = 'Elsewhere'"))
+        finally:
+            await engine.dispose()
+        assert await titles(client) == ["First Light"]
+        assert (await client.get(f"{COURSES}/{slug}")).json()["title"] == "First Light"
+
+        # ...while one made through this process clears the cache at once.
+        await create_course(client, tutor, title="Second")
+        assert await titles(client) == ["Elsewhere"]
+        response = await client.patch(
+            f"{COURSES}/{course['id']}", json={"subtitle": "now"}, headers=tutor
+        )
+        assert response.status_code == 200
+        assert (await client.get(f"{COURSES}/{slug}")).json()["subtitle"] == "now"

@@ -105,7 +105,13 @@ def uvicorn_fast_path() -> list[str]:
 
 
 def start_server(
-    database_url: str, *, cpu: int, pool_size: int, var_dir: Path, log: Path
+    database_url: str,
+    *,
+    cpu: int,
+    pool_size: int,
+    var_dir: Path,
+    log: Path,
+    cache_seconds: float,
 ) -> Server:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ELEARN_")}
@@ -114,6 +120,7 @@ def start_server(
         "ELEARN_DATABASE_POOL_SIZE": str(pool_size),
         "ELEARN_LOG_LEVEL": "WARNING",
         "ELEARN_VAR_DIR": str(var_dir),
+        "ELEARN_CATALOG_CACHE_SECONDS": str(cache_seconds),
     }
     args = [
         "taskset", "-c", str(cpu), str(BIN / "uvicorn"), "--factory",
@@ -342,7 +349,12 @@ def measure_size(args: argparse.Namespace, courses: int) -> SizeReport:
     with tempfile.TemporaryDirectory(prefix="elearn-bench-") as tmp:
         log = Path(args.server_log or Path(tmp) / "server.log")
         server = start_server(
-            url, cpu=args.server_cpu, pool_size=args.pool_size, var_dir=Path(tmp), log=log
+            url,
+            cpu=args.server_cpu,
+            pool_size=args.pool_size,
+            var_dir=Path(tmp),
+            log=log,
+            cache_seconds=args.cache_seconds,
         )
         try:
             paths, problems = discover(server.base_url)
@@ -478,6 +490,12 @@ def main() -> int:
     parser.add_argument("--server-cpu", type=int, default=0, help="the server is pinned to it")
     parser.add_argument("--load-cpu", type=int, default=1, help="wrk is pinned to it")
     parser.add_argument("--reseed", action="store_true", help="seed even when already seeded")
+    parser.add_argument(
+        "--cache-seconds",
+        type=float,
+        default=0.0,
+        help="ELEARN_CATALOG_CACHE_SECONDS (0: every request queries the database)",
+    )
     parser.add_argument("--server", default=DEFAULT_SERVER, help="PostgreSQL, no database")
     parser.add_argument("--server-log", default="", help="keep the server's log at this path")
     args = parser.parse_args()

@@ -10,6 +10,7 @@ categories and tags. An instructor's own list and the review history are never c
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, TypeVar
@@ -46,20 +47,36 @@ class CachedCatalogQueries:
         self._max_entries = max_entries
         self._clock = clock
         self._entries: dict[Hashable, tuple[float, Any]] = {}
+        self._loading: dict[Hashable, asyncio.Future[Any]] = {}
+        self._generation = 0
 
     def invalidate(self) -> None:
         self._entries.clear()
+        self._loading.clear()
+        self._generation += 1
 
     async def _cached(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
-        now = self._clock()
         entry = self._entries.get(key)
-        if entry is not None and entry[0] > now:
+        if entry is not None and entry[0] > self._clock():
             return entry[1]  # type: ignore[no-any-return]
-        value = await load()
-        if len(self._entries) >= self._max_entries:
-            # Simplest bound that cannot grow without limit under a flood of distinct queries.
-            self._entries.clear()
-        self._entries[key] = (now + self._ttl, value)
+        # One load per key at a time: when an entry expires under load, the requests that find
+        # it missing wait for the one query instead of all running it (a stampede).
+        loading = self._loading.get(key)
+        if loading is not None:
+            return await asyncio.shield(loading)  # type: ignore[no-any-return]
+        generation = self._generation
+        task = asyncio.ensure_future(load())
+        self._loading[key] = task
+        try:
+            value = await asyncio.shield(task)
+        finally:
+            if self._loading.get(key) is task:
+                del self._loading[key]
+        if generation == self._generation:  # not invalidated while loading
+            if len(self._entries) >= self._max_entries:
+                # Simplest bound that cannot grow without limit under distinct queries.
+                self._entries.clear()
+            self._entries[key] = (self._clock() + self._ttl, value)
         return value
 
     # ---- cached -------------------------------------------------------------------------------

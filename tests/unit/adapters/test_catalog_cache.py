@@ -92,3 +92,46 @@ async def test_the_cache_never_grows_past_its_bound() -> None:
     for key in range(10):
         await cache.course_detail(str(key))
     assert len(cache._entries) <= 3
+
+
+async def test_concurrent_misses_run_one_query() -> None:
+    import asyncio
+
+    inner, time = CountingQueries(), FakeTime()
+    release = asyncio.Event()
+    original = inner.course_detail
+
+    async def slow_detail(key: UUID | str) -> Any:
+        await release.wait()
+        return await original(key)
+
+    inner.course_detail = slow_detail  # type: ignore[method-assign]
+    cache = CachedCatalogQueries(inner, ttl_seconds=60, clock=time)  # type: ignore[arg-type]
+    waiting = [asyncio.ensure_future(cache.course_detail("same")) for _ in range(20)]
+    await asyncio.sleep(0)
+    release.set()
+    results = await asyncio.gather(*waiting)
+    assert len(inner.calls) == 1
+    assert all(result is results[0] for result in results)
+
+
+async def test_a_load_finished_after_an_invalidation_is_not_kept() -> None:
+    import asyncio
+
+    inner, time = CountingQueries(), FakeTime()
+    release = asyncio.Event()
+    original = inner.course_detail
+
+    async def slow_detail(key: UUID | str) -> Any:
+        await release.wait()
+        return await original(key)
+
+    inner.course_detail = slow_detail  # type: ignore[method-assign]
+    cache = CachedCatalogQueries(inner, ttl_seconds=60, clock=time)  # type: ignore[arg-type]
+    loading = asyncio.ensure_future(cache.course_detail("x"))
+    await asyncio.sleep(0)
+    cache.invalidate()  # the course changed while its old state was being read
+    release.set()
+    await loading
+    await cache.course_detail("x")
+    assert len(inner.calls) == 2

@@ -40,6 +40,7 @@ from elearn.entrypoints.http.middleware import (
     require_declared_media_type,
 )
 from elearn.entrypoints.http.problems import EXCEPTION_HANDLERS
+from elearn.entrypoints.http.response_cache import public_response_cache
 from elearn.entrypoints.identity import IdentityUseCases
 from elearn.entrypoints.logging import configure_logging
 from elearn.entrypoints.settings import Settings, load_settings
@@ -154,6 +155,7 @@ def create_app(
         if settings.cors_allowed_origins
         else None,
         openapi_config=openapi_config(settings),
+        response_cache_config=public_response_cache(settings.catalog_cache_seconds),
         request_max_body_size=settings.max_request_body_bytes,
         logging_config=None,
         debug=False,

@@ -105,14 +105,18 @@ class ResponsePlumbing:
         if message["type"] == "http.response.start":
             request_id = ensure_request_id(scope)
             _state(scope)[_STATUS] = message["status"]
-            headers = list(message.get("headers", []))
+            headers = _with_request_id(message.get("headers", []), request_id)
             present = {name.lower() for name, _ in headers}
-            if b"x-request-id" not in present:
-                headers.append((b"x-request-id", request_id.encode()))
             headers.extend(h for h in self._headers if h[0] not in present)
             message["headers"] = headers
         elif message["type"] == "http.response.body" and not message.get("more_body", False):
             _log_access(scope, _state(scope).get(_STATUS, 500))
+
+
+def _with_request_id(headers: Any, request_id: str) -> list[tuple[bytes, bytes]]:
+    """The headers with this request's id, replacing any other (a cached response's)."""
+    kept = [(name, value) for name, value in headers if name.lower() != b"x-request-id"]
+    return [*kept, (b"x-request-id", request_id.encode())]
 
 
 class RequestContextMiddleware:
@@ -123,9 +127,18 @@ class RequestContextMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        ensure_request_id(scope)
+        request_id = ensure_request_id(scope)
+
+        async def send_with_request_id(message: Message) -> None:
+            # A response replayed from the response cache skips ``before_send``: it still gets
+            # this request's id, and its status is still logged.
+            if message["type"] == "http.response.start":
+                _state(scope)[_STATUS] = message["status"]
+                message["headers"] = _with_request_id(message.get("headers", []), request_id)
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, send_with_request_id)
         finally:
             if scope["type"] == ScopeType.HTTP:
                 _log_access(scope, _state(scope).get(_STATUS, 500))

@@ -21,8 +21,8 @@ from elearn.adapters.persistence.database import create_engine
 from elearn.entrypoints.http.app import create_app
 
 
-async def titles(client: Any) -> list[str]:
-    response = await client.get(COURSES)
+async def titles(client: Any, headers: dict[str, str]) -> list[str]:
+    response = await client.get(COURSES, headers=headers)
     assert response.status_code == 200, response.text
     return [item["title"] for item in response.json()["items"]]
 
@@ -35,10 +35,13 @@ async def test_the_cache_serves_pages_and_forgets_them_on_this_process_changes(
     app = create_app(settings, configure_logs=False)
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
         tutor, manager = await headers_of(client, "tutor"), await headers_of(client, "manager")
+        # Signed in: what is cached is the data behind the answers, not the answers.
+        student = await headers_of(client, "student")
         course = await published_course(client, tutor, manager, title="First Light")
-        assert await titles(client) == ["First Light"]
+        assert await titles(client, student) == ["First Light"]
         slug = course["slug"]
-        assert (await client.get(f"{COURSES}/{slug}")).json()["title"] == "First Light"
+        detail = await client.get(f"{COURSES}/{slug}", headers=student)
+        assert detail.json()["title"] == "First Light"
 
         # A change the process did not make (another API process, say) is not seen yet...
         # (On the test's own loop: the app runs on another.)
@@ -48,14 +51,41 @@ async def test_the_cache_serves_pages_and_forgets_them_on_this_process_changes(
                 await connection.execute(sa.text("UPDATE courses SET title = 'Elsewhere'"))
         finally:
             await engine.dispose()
-        assert await titles(client) == ["First Light"]
-        assert (await client.get(f"{COURSES}/{slug}")).json()["title"] == "First Light"
+        assert await titles(client, student) == ["First Light"]
+        detail = await client.get(f"{COURSES}/{slug}", headers=student)
+        assert detail.json()["title"] == "First Light"
 
         # ...while one made through this process clears the cache at once.
         await create_course(client, tutor, title="Second")
-        assert await titles(client) == ["Elsewhere"]
+        assert await titles(client, student) == ["Elsewhere"]
         response = await client.patch(
             f"{COURSES}/{course['id']}", json={"subtitle": "now"}, headers=tutor
         )
         assert response.status_code == 200
-        assert (await client.get(f"{COURSES}/{slug}")).json()["subtitle"] == "now"
+        detail = await client.get(f"{COURSES}/{slug}", headers=student)
+        assert detail.json()["subtitle"] == "now"
+
+
+async def test_anonymous_answers_are_replayed_but_signed_in_ones_never_are(
+    tmp_path: Path, database_url: str
+) -> None:
+    settings = make_settings(tmp_path, database_url, catalog_cache_seconds=300)
+    await seed_people(settings)
+    app = create_app(settings, configure_logs=False)
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        tutor, manager = await headers_of(client, "tutor"), await headers_of(client, "manager")
+        course = await published_course(client, tutor, manager, title="Cached")
+        first = await client.get(f"{COURSES}/{course['slug']}")
+        # The tutor's change clears the data cache; the anonymous response stays replayed.
+        response = await client.patch(
+            f"{COURSES}/{course['id']}", json={"subtitle": "changed"}, headers=tutor
+        )
+        assert response.status_code == 200
+        again = await client.get(f"{COURSES}/{course['slug']}")
+        assert again.json() == first.json()
+        assert again.headers["x-request-id"] != first.headers["x-request-id"]
+        signed_in = await client.get(f"{COURSES}/{course['slug']}", headers=tutor)
+        assert signed_in.json()["subtitle"] == "changed"
+        # An instructor's view (lesson content, history) never reaches anonymous visitors.
+        assert first.json()["history"] is None
+        assert (await client.get(f"{COURSES}/{course['slug']}")).json()["history"] is None

@@ -241,7 +241,7 @@ class CategoriesController(Controller):
     path = "/categories"
     tags = ["catalog"]
 
-    @get("", operation_id="list_categories", summary="Categories")
+    @get("", operation_id="list_categories", summary="Categories", cache=True)
     async def list_categories(self, catalog: Catalog) -> list[CategoryView]:
         """Every category, each right after its parent, with its number of published courses."""
         return await catalog.list_categories()
@@ -286,7 +286,7 @@ class TagsController(Controller):
     path = "/tags"
     tags = ["catalog"]
 
-    @get("", operation_id="list_tags", summary="Tags in use")
+    @get("", operation_id="list_tags", summary="Tags in use", cache=True)
     async def list_tags(
         self,
         catalog: Catalog,
@@ -302,7 +302,7 @@ class CoursesController(Controller):
     path = "/courses"
     tags = ["catalog"]
 
-    @get("", operation_id="browse_courses", summary="Browse the catalog")
+    @get("", operation_id="browse_courses", summary="Browse the catalog", cache=True)
     async def browse(
         self,
         catalog: Catalog,
@@ -359,7 +359,12 @@ class CoursesController(Controller):
             actor, NewCourse(title=data.title, details=_course_changes(data))
         )
 
-    @get("/{course_key:str}", operation_id="get_course", summary="A course and its outline")
+    @get(
+        "/{course_key:str}",
+        operation_id="get_course",
+        summary="A course and its outline",
+        cache=True,
+    )
     async def detail(
         self, course_key: FromPath[str], actor: CurrentActor, catalog: Catalog
     ) -> CourseDetail:

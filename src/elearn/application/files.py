@@ -15,6 +15,7 @@ object that owns the file; storage keeps only the bytes.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
@@ -25,6 +26,8 @@ from typing import Protocol
 from urllib.parse import quote
 
 from elearn.application.errors import ApplicationError, InvalidInput, NotFound
+
+logger = logging.getLogger(__name__)
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -195,6 +198,17 @@ class FileStorage(Protocol):
         `None` means the application must stream the file itself (`read`).
         """
         ...
+
+
+async def delete_quietly(storage: FileStorage, *keys: str | None) -> None:
+    """Best effort: a file left behind costs disk space, never correctness."""
+    for key in keys:
+        if key is None:
+            continue
+        try:
+            await storage.delete(key)
+        except Exception:
+            logger.warning("could not delete stored file %s", key, exc_info=True)
 
 
 # --- file names -------------------------------------------------------------------------------

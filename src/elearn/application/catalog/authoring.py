@@ -28,10 +28,10 @@ from elearn.application.files import (
     DOCUMENT_MEDIA_TYPES,
     IMAGE_MEDIA_TYPES,
     VIDEO_MEDIA_TYPES,
-    FileStorage,
     StoredFile,
     Upload,
     UploadPurpose,
+    delete_quietly,
 )
 from elearn.application.ports import UnitOfWork
 from elearn.domain.catalog.course import (
@@ -259,16 +259,6 @@ def _replace_lesson(course: Course, lesson: Lesson) -> None:
         course.preview_lesson_id = None
 
 
-async def _delete_quietly(storage: FileStorage, keys: Sequence[str | None]) -> None:
-    for key in keys:
-        if key is None:
-            continue
-        try:
-            await storage.delete(key)
-        except Exception:
-            logger.warning("could not delete stored file %s", key, exc_info=True)
-
-
 # ---- courses ---------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class NewCourse:
@@ -353,7 +343,7 @@ class DeleteCourse:
                 uow, actor, AuditAction.COURSE_DELETED, target_type="course", target_id=course.id
             )
             await uow.commit()
-        await _delete_quietly(deps.storage, files)
+        await delete_quietly(deps.storage, *files)
 
 
 class SetThumbnail:
@@ -377,7 +367,7 @@ class SetThumbnail:
             deps, actor, stored, lambda uow: uow.courses.get(course_id, for_update=True), _thumbnail
         )
         if previous != stored.key:
-            await _delete_quietly(deps.storage, [previous])
+            await delete_quietly(deps.storage, previous)
         return await course_detail_for(deps, actor, course_id)
 
 
@@ -405,7 +395,7 @@ async def _store_in_course(
             return previous
     finally:
         if not committed:
-            await _delete_quietly(deps.storage, [stored.key])
+            await delete_quietly(deps.storage, stored.key)
 
 
 # ---- the outline -----------------------------------------------------------------------------
@@ -460,8 +450,8 @@ class DeleteSection:
             _, course = await deps.course_to_edit(uow, actor, course)
             section = course.remove_section(section_id)
             await uow.commit()
-        await _delete_quietly(
-            deps.storage, [lesson.file.key for lesson in section.lessons if lesson.file]
+        await delete_quietly(
+            deps.storage, *(lesson.file.key for lesson in section.lessons if lesson.file)
         )
 
 
@@ -523,7 +513,7 @@ class UpdateLesson:
             _replace_lesson(course, lesson)
             await uow.commit()
         if before.file is not None and lesson.file is None:
-            await _delete_quietly(deps.storage, [before.file.key])
+            await delete_quietly(deps.storage, before.file.key)
         return lesson_view(lesson, content_visible=True)
 
 
@@ -541,7 +531,7 @@ class DeleteLesson:
             lesson = course.remove_lesson(lesson_id)
             await uow.commit()
         if lesson.file is not None:
-            await _delete_quietly(deps.storage, [lesson.file.key])
+            await delete_quietly(deps.storage, lesson.file.key)
 
 
 class SetLessonFile:
@@ -564,7 +554,7 @@ class SetLessonFile:
             upload.chunks, purpose=UploadPurpose.LESSON_MEDIA, original_name=upload.filename
         )
         if stored.media_type not in accepted:
-            await _delete_quietly(deps.storage, [stored.key])
+            await delete_quietly(deps.storage, stored.key)
             raise UnsupportedMediaType(
                 f"a {kind} lesson takes {', '.join(sorted(accepted))}, not {stored.media_type}"
             )
@@ -587,7 +577,7 @@ class SetLessonFile:
             deps, actor, stored, lambda uow: _course_of_lesson(uow, lesson_id), attach
         )
         if previous is not None and previous != stored.key:
-            await _delete_quietly(deps.storage, [previous])
+            await delete_quietly(deps.storage, previous)
         return lesson_view(attached[0], content_visible=True)
 
 

@@ -4,7 +4,6 @@ teach."""
 from __future__ import annotations
 
 import dataclasses
-import logging
 import unicodedata
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,7 +14,12 @@ from uuid import UUID
 
 from elearn.application.actor import Actor
 from elearn.application.errors import FieldError, InvalidInput, NotAuthenticated, PermissionDenied
-from elearn.application.files import FileStorage, StoredFile, Upload, UploadPurpose
+from elearn.application.files import (
+    StoredFile,
+    Upload,
+    UploadPurpose,
+    delete_quietly,
+)
 from elearn.application.identity.deps import IdentityDeps
 from elearn.application.identity.ports import ReferenceData
 from elearn.application.ports import UnitOfWork
@@ -30,8 +34,6 @@ from elearn.domain.identity.tutor_application import ApplicationStatus, TutorApp
 from elearn.domain.identity.user import AccountStatus, TutorApproval, User
 from elearn.domain.shared.audit import AuditAction
 from elearn.domain.shared.errors import IllegalTransition, RuleViolation
-
-logger = logging.getLogger(__name__)
 
 MAX_BIO_LENGTH = 2000
 MAX_HEADLINE_LENGTH = 120
@@ -63,14 +65,6 @@ def has_tutor_profile(user: User) -> bool:
     """Tutors, and students whose application to teach is pending, present a tutor profile;
     everyone else a student profile."""
     return user.role is Role.TUTOR or user.tutor_approval is TutorApproval.PENDING
-
-
-async def delete_quietly(storage: FileStorage, key: str) -> None:
-    """Best effort: a file left behind costs disk space, never correctness."""
-    try:
-        await storage.delete(key)
-    except Exception:
-        logger.warning("could not delete stored file %s", key, exc_info=True)
 
 
 # ---- reading the account ---------------------------------------------------------------------

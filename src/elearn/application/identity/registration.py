@@ -9,9 +9,8 @@ from uuid import UUID
 
 from elearn.application.actor import Actor
 from elearn.application.errors import RateLimited
-from elearn.application.files import Upload
+from elearn.application.files import Upload, delete_quietly
 from elearn.application.identity.account import (
-    delete_quietly,
     new_tutor_application,
     store_tutor_documents,
     tutor_application_details,

@@ -355,7 +355,11 @@ class SqlaCatalogQueries:
             if row.lesson_id is not None:
                 sections[-1].lessons.append(_outline_lesson(row))
         instructors = [Person(r.id, r.name) for r in related if r.kind == "i"]
-        prerequisites = [CourseRef(r.id, r.slug, r.name) for r in related if r.kind == "p"]
+        prerequisites = [
+            CourseRef(r.id, r.slug, r.name, CourseStatus(r.status))
+            for r in related
+            if r.kind == "p"
+        ]
         return CourseDetail(
             id=course.id,
             slug=course.slug,
@@ -605,6 +609,7 @@ def _related_statement(course_id: Any) -> Any:
             CourseInstructorRow.user_id.label("id"),
             users.c.full_name.label("name"),
             literal("").label("slug"),
+            literal("").label("status"),
             CourseInstructorRow.position,
         )
         .join(users, users.c.id == CourseInstructorRow.user_id)
@@ -616,6 +621,7 @@ def _related_statement(course_id: Any) -> Any:
             CoursePrerequisiteRow.prerequisite_id.label("id"),
             prerequisite.c.title.label("name"),
             prerequisite.c.slug,
+            prerequisite.c.status,
             CoursePrerequisiteRow.position,
         )
         .join(prerequisite, prerequisite.c.id == CoursePrerequisiteRow.prerequisite_id)

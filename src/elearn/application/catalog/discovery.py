@@ -112,6 +112,9 @@ async def course_detail_for(deps: CatalogDeps, actor: Actor, key: UUID | str) ->
             dataclasses.replace(section, lessons=[_hide_content(x) for x in section.lessons])
             for section in detail.sections
         ],
+        # An instructor may require one of their courses still on its way to publication;
+        # the public does not learn of it before it is published.
+        prerequisites=[p for p in detail.prerequisites if p.status is CourseStatus.PUBLISHED],
         rejection_reason=None,
         history=None,
     )

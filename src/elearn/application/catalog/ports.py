@@ -190,6 +190,7 @@ class CourseRef:
     id: UUID
     slug: str
     title: str
+    status: CourseStatus
 
 
 @dataclass(frozen=True, slots=True)

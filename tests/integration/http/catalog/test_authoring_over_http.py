@@ -1210,7 +1210,7 @@ async def test_a_course_requires_published_courses(client: Any, settings: Settin
     response = await patch(client, tutor, course["id"], {"prerequisite_ids": [basics["id"]]})
 
     assert response.status_code == 200, response.text
-    expected = [{"id": basics["id"], "slug": "basics", "title": "Basics"}]
+    expected = [{"id": basics["id"], "slug": "basics", "title": "Basics", "status": "published"}]
     assert response.json()["prerequisites"] == expected
     assert (await detail(client, None, "advanced"))["prerequisites"] == expected
     # Duplicates collapse; an empty list clears them.
@@ -1220,6 +1220,25 @@ async def test_a_course_requires_published_courses(client: Any, settings: Settin
     assert twice.json()["prerequisites"] == expected
     cleared = await patch(client, tutor, course["id"], {"prerequisite_ids": []})
     assert cleared.json()["prerequisites"] == []
+
+
+async def test_an_unpublished_prerequisite_is_shown_to_instructors_only(
+    client: Any, settings: Settings
+) -> None:
+    await seed_people(settings)
+    tutor, manager = await headers_of(client, "tutor"), await headers_of(client, "manager")
+    live = await published_course(client, tutor, manager, title="Live")
+    upcoming = await create_course(client, tutor, title="Upcoming Secret")
+
+    response = await patch(client, tutor, live["id"], {"prerequisite_ids": [upcoming["id"]]})
+
+    assert response.status_code == 200, response.text
+    assert [(p["title"], p["status"]) for p in response.json()["prerequisites"]] == [
+        ("Upcoming Secret", "draft")
+    ]
+    public = await client.get(f"{COURSES}/{live['slug']}")
+    assert public.json()["prerequisites"] == []
+    assert "Upcoming Secret" not in public.text
 
 
 async def test_prerequisites_that_cannot_be_taken_are_refused(

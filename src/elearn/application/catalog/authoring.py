@@ -308,6 +308,10 @@ class UpdateCourse:
         deps = self._deps
         course_id = await deps.course_id(course_key)
         async with deps.uow() as uow:
+            if not isinstance(changes.prerequisite_ids, Keep):
+                # Before the course's row: holding the row while waiting for the graph lock
+                # deadlocks with a change that holds the graph and references this course.
+                await uow.courses.lock_prerequisite_graph()
             course = await uow.courses.get(course_id, for_update=True)
             user_id, course = await deps.course_to_edit(uow, actor, course)
             await _apply(deps, uow, user_id, course, changes)

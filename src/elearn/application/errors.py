@@ -72,3 +72,13 @@ class PayloadTooLarge(ApplicationError):
 
 class UnsupportedMediaType(ApplicationError):
     code = "unsupported-media-type"
+
+
+class PaymentRequired(ApplicationError):
+    """The thing is sold, not given (HTTP 402): ``checkout_item`` is what to buy at checkout."""
+
+    code = "payment-required"
+
+    def __init__(self, message: str, *, checkout_item: dict[str, str]) -> None:
+        super().__init__(message)
+        self.checkout_item = checkout_item

@@ -42,6 +42,7 @@ class UploadPurpose(StrEnum):
     TUTOR_DOCUMENT = "tutor_document"  # CVs, diplomas, certificates
     LESSON_MEDIA = "lesson_media"  # video, audio, PDFs and images of a lesson
     ATTACHMENT = "attachment"  # assignment submissions, message and ticket attachments
+    CERTIFICATE = "certificate"  # the PDFs the platform issues
 
 
 # Every media type storage can recognise from a file's bytes, with the extension its keys use.
@@ -102,6 +103,7 @@ DEFAULT_UPLOAD_POLICIES: Mapping[UploadPurpose, UploadPolicy] = MappingProxyType
             25 * MiB,
             DOCUMENT_MEDIA_TYPES | IMAGE_MEDIA_TYPES | frozenset({"application/zip", "text/plain"}),
         ),
+        UploadPurpose.CERTIFICATE: UploadPolicy(10 * MiB, DOCUMENT_MEDIA_TYPES),
     }
 )
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         TutorApplicationRepository,
         UserRepository,
     )
+    from elearn.application.learning.ports import LearningStore
 
 
 class Clock(Protocol):
@@ -51,6 +52,7 @@ class UnitOfWork(Protocol):
     audit: AuditLog
     courses: CourseRepository
     categories: CategoryRepository
+    learning: LearningStore
 
     async def __aenter__(self) -> Self: ...
 

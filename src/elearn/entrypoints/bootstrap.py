@@ -19,8 +19,10 @@ import dramatiq
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-import elearn.domain.catalog.course  # registers the catalog events with the codec
-import elearn.domain.identity.user  # noqa: F401 - registers the identity events with the codec
+# Importing each context's events registers them with the codec.
+import elearn.domain.catalog.course
+import elearn.domain.identity.user
+import elearn.domain.learning.quiz  # noqa: F401
 from elearn.adapters.jobs.broker import RetryPolicy, build_broker
 from elearn.adapters.jobs.deliveries import EventHandler, OutboxDeliveryExecutor, SqlaDeadJobStore
 from elearn.adapters.jobs.housekeeping import purge_finished_outbox
@@ -42,6 +44,7 @@ from elearn.application.identity.notifications import (
     SendTutorDecisionEmail,
     SendWelcomeEmail,
 )
+from elearn.application.learning.assignments import SendGradeEmail
 from elearn.application.mail import EmailTemplates, Mailer
 from elearn.application.ports import Clock, IdGenerator, PasswordHasher
 from elearn.domain.identity.tokens import TokenPurpose
@@ -51,8 +54,11 @@ from elearn.domain.identity.user import (
     TutorApplicationDecided,
     UserRegistered,
 )
+from elearn.domain.learning.assignment import AssignmentGraded
+from elearn.domain.learning.enrollment import EnrollmentCompleted
 from elearn.entrypoints.catalog import CatalogUseCases, build_catalog_deps
 from elearn.entrypoints.identity import IdentityUseCases, build_identity_deps
+from elearn.entrypoints.learning import LearningUseCases, build_learning_deps
 from elearn.entrypoints.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -82,6 +88,7 @@ class Container:
     redis: Redis | None = None
     identity: IdentityUseCases = field(init=False)
     catalog: CatalogUseCases = field(init=False)
+    learning: LearningUseCases = field(init=False)
     # Called after a commit that changed the catalog (clears this process's catalog cache).
     catalog_changed: Callable[[], None] | None = None
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
@@ -196,6 +203,9 @@ def bootstrap(
         build_identity_deps(container, container.redis)
     )
     container.catalog = overrides.get("catalog") or CatalogUseCases(build_catalog_deps(container))
+    container.learning = overrides.get("learning") or LearningUseCases(
+        build_learning_deps(container)
+    )
     container.subscriptions.update(_subscriptions(container))
     container.subscriptions.update(extra_subscriptions or {})
     container.periodic_jobs.update(_periodic_jobs(container))
@@ -225,6 +235,12 @@ def _subscriptions(c: Container) -> dict[str, Subscription]:
         "identity.send_tutor_decision_email": Subscription(
             TutorApplicationDecided.event_type,
             SendTutorDecisionEmail(deps, c.mailer, c.templates),
+        ),
+        "learning.issue_certificate": Subscription(
+            EnrollmentCompleted.event_type, c.learning.issue_certificate
+        ),
+        "learning.send_grade_email": Subscription(
+            AssignmentGraded.event_type, SendGradeEmail(c.learning.deps, c.mailer, c.templates)
         ),
     }
 

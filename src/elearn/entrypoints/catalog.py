@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, TypeAlias
 from litestar.di import NamedDependency
 
 from elearn.adapters.catalog_cache import CachedCatalogQueries
-from elearn.adapters.persistence.catalog_queries import NoEnrollments, SqlaCatalogQueries
+from elearn.adapters.persistence.catalog_queries import SqlaCatalogQueries
+from elearn.adapters.persistence.learning_queries import SqlaLearningQueries
 from elearn.adapters.security.reference_data import BabelReferenceData
 from elearn.application.catalog import authoring, categories, discovery, review
 from elearn.application.catalog.deps import CatalogDeps
@@ -40,7 +41,7 @@ def build_catalog_deps(container: Container) -> CatalogDeps:
         ids=container.ids,
         storage=container.storage,
         queries=queries,
-        enrollments=NoEnrollments(),
+        enrollments=SqlaLearningQueries(container.sessions, image_url=image_url),
         reference=BabelReferenceData(),
         policy=CatalogPolicy(
             publish_on_approval=settings.publish_courses_on_approval,

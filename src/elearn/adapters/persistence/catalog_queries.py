@@ -657,11 +657,3 @@ def _parents_first(views: Sequence[CategoryView]) -> list[CategoryView]:
         ordered.append(view)
         stack.extend(reversed(children.get(view.id, [])))
     return ordered
-
-
-class NoEnrollments:
-    """Answers the catalog's question about enrollments until the learning context records
-    them: before it exists, nobody is enrolled in anything."""
-
-    async def is_enrolled(self, user_id: UUID, course_id: UUID) -> bool:
-        return False

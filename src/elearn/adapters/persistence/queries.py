@@ -70,7 +70,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         raise InvalidCursor("this cursor is not one we gave out") from error
 
 
-def _after(
+def newest_first_after(
     stmt: Select[Any],
     cursor: str | None,
     at_column: InstrumentedAttribute[datetime],
@@ -116,7 +116,7 @@ class SqlaIdentityQueries:
                     func.lower(UserRow.full_name).contains(term, autoescape=True),
                 )
             )
-        stmt = _after(stmt, cursor, UserRow.created_at, UserRow.id)
+        stmt = newest_first_after(stmt, cursor, UserRow.created_at, UserRow.id)
         return await self._page(stmt, limit, _user_summary, _by_created_at)
 
     async def tutor_applications(
@@ -139,7 +139,9 @@ class SqlaIdentityQueries:
         ).join(UserRow, UserRow.id == TutorApplicationRow.user_id)
         if status is not None:
             stmt = stmt.where(TutorApplicationRow.status == status.value)
-        stmt = _after(stmt, cursor, TutorApplicationRow.created_at, TutorApplicationRow.id)
+        stmt = newest_first_after(
+            stmt, cursor, TutorApplicationRow.created_at, TutorApplicationRow.id
+        )
         return await self._page(stmt, limit, _application_summary, _by_created_at)
 
     async def audit_log(
@@ -157,7 +159,7 @@ class SqlaIdentityQueries:
             stmt = stmt.where(AuditEntryRow.at >= filters.since)
         if filters.until is not None:
             stmt = stmt.where(AuditEntryRow.at < filters.until)
-        stmt = _after(stmt, cursor, AuditEntryRow.at, AuditEntryRow.id)
+        stmt = newest_first_after(stmt, cursor, AuditEntryRow.at, AuditEntryRow.id)
         return await self._page(
             stmt,
             limit,
@@ -227,12 +229,24 @@ class SqlaIdentityQueries:
         to_item: Callable[[Row[Any]], T],
         cursor_of: Callable[[Row[Any]], tuple[datetime, UUID]],
     ) -> Page[T]:
-        if limit < 1:
-            raise ValueError("a page holds at least one item")
-        async with self._sessions() as session:
-            rows: Sequence[Row[Any]] = (await session.execute(stmt.limit(limit + 1))).all()
-        next_cursor = encode_cursor(*cursor_of(rows[limit - 1])) if len(rows) > limit else None
-        return Page(items=[to_item(row) for row in rows[:limit]], next_cursor=next_cursor)
+        return await fetch_page(self._sessions, stmt, limit, to_item, cursor_of)
+
+
+async def fetch_page(
+    sessions: async_sessionmaker[AsyncSession],
+    stmt: Select[Any],
+    limit: int,
+    to_item: Callable[[Row[Any]], T],
+    cursor_of: Callable[[Row[Any]], tuple[datetime, UUID]],
+) -> Page[T]:
+    """One page of a statement ordered by ``newest_first_after``: a row more than asked tells
+    whether another page follows."""
+    if limit < 1:
+        raise ValueError("a page holds at least one item")
+    async with sessions() as session:
+        rows: Sequence[Row[Any]] = (await session.execute(stmt.limit(limit + 1))).all()
+    next_cursor = encode_cursor(*cursor_of(rows[limit - 1])) if len(rows) > limit else None
+    return Page(items=[to_item(row) for row in rows[:limit]], next_cursor=next_cursor)
 
 
 def _by_created_at(row: Row[Any]) -> tuple[datetime, UUID]:

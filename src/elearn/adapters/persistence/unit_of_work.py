@@ -16,6 +16,7 @@ from elearn.adapters.persistence.catalog_repositories import (
 from elearn.adapters.persistence.database import WRITE_TRANSACTION
 from elearn.adapters.persistence.events import EventCodec
 from elearn.adapters.persistence.integrity import domain_error_for
+from elearn.adapters.persistence.learning_repositories import SqlaLearningStore
 from elearn.adapters.persistence.models import OutboxDeliveryRow, OutboxMessageRow
 from elearn.adapters.persistence.repositories import (
     SqlaAuditLog,
@@ -35,6 +36,7 @@ from elearn.application.identity.ports import (
     TutorApplicationRepository,
     UserRepository,
 )
+from elearn.application.learning.ports import LearningStore
 from elearn.domain.shared.events import DomainEvent
 
 
@@ -76,11 +78,16 @@ class SqlaUnitOfWork:
         categories = self._categories = SqlaCategoryRepository(self.session)
         self.courses: CourseRepository = courses
         self.categories: CategoryRepository = categories
+        learning = SqlaLearningStore(self.session)
+        self.learning: LearningStore = learning
         self._repositories: list[TrackingRepository[Any, Any]] = [
             users,
             tutor_applications,
             one_time_tokens,
             refresh_families,
+            # Before the catalog: the course repository flushes the session in table order,
+            # so every other repository must have written its rows back by then.
+            *learning.tracking,
             categories,
             courses,
         ]

@@ -38,6 +38,10 @@ class AuditAction(StrEnum):
     CATEGORY_CREATED = "category.created"
     CATEGORY_UPDATED = "category.updated"
     CATEGORY_DELETED = "category.deleted"
+    ENROLLMENT_GRANTED = "enrollment.granted"
+    ENROLLMENT_REVOKED = "enrollment.revoked"
+    REVIEW_HIDDEN = "review.hidden"
+    REVIEW_SHOWN = "review.shown"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

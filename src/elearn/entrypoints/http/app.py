@@ -34,6 +34,7 @@ from elearn.entrypoints.http.health import HealthController
 from elearn.entrypoints.http.identity.account_routes import MeController, TutorsController
 from elearn.entrypoints.http.identity.admin_routes import AdminController
 from elearn.entrypoints.http.identity.auth_routes import AuthController
+from elearn.entrypoints.http.learning.routes import LEARNING_CONTROLLERS
 from elearn.entrypoints.http.middleware import (
     RequestContextMiddleware,
     ResponsePlumbing,
@@ -42,6 +43,7 @@ from elearn.entrypoints.http.middleware import (
 from elearn.entrypoints.http.problems import EXCEPTION_HANDLERS
 from elearn.entrypoints.http.response_cache import public_response_cache
 from elearn.entrypoints.identity import IdentityUseCases
+from elearn.entrypoints.learning import LearningUseCases
 from elearn.entrypoints.logging import configure_logging
 from elearn.entrypoints.settings import Settings, load_settings
 from elearn.entrypoints.workers.actors import WorkerRuntime, register_actors
@@ -133,11 +135,13 @@ def create_app(
             LessonsController,
             MyCoursesController,
             ImagesController,
+            *LEARNING_CONTROLLERS,
         ],
         dependencies={
             "actor": Provide(provide_actor),
             "identity": Provide(_identity, sync_to_thread=False),
             "catalog": Provide(_catalog, sync_to_thread=False),
+            "learning": Provide(_learning, sync_to_thread=False),
         },
     )
     return Litestar(
@@ -170,3 +174,7 @@ def _identity(state: State) -> IdentityUseCases:
 
 def _catalog(state: State) -> CatalogUseCases:
     return state.container.catalog  # type: ignore[no-any-return]
+
+
+def _learning(state: State) -> LearningUseCases:
+    return state.container.learning  # type: ignore[no-any-return]

@@ -21,11 +21,13 @@ from elearn.application.errors import (
     NotAuthenticated,
     NotFound,
     PayloadTooLarge,
+    PaymentRequired,
     PermissionDenied,
     RateLimited,
     UnsupportedMediaType,
 )
 from elearn.application.files import RangeNotSatisfiable
+from elearn.domain.learning.enrollment import PrerequisitesMissing
 from elearn.domain.shared.errors import Conflict, DomainError, Forbidden
 from elearn.entrypoints.http.middleware import ensure_request_id
 
@@ -33,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:elearn:problem:"
+CHECKOUT_PATH = "/api/v1/checkout"
 
 
 class FieldProblem(msgspec.Struct):
@@ -49,6 +52,14 @@ class FieldProblem(msgspec.Struct):
     message: Annotated[
         str, msgspec.Meta(description="What is wrong with it.", examples=["Expected str, got int"])
     ]
+
+
+class CheckoutPointer(msgspec.Struct):
+    """``POST`` ``{"item": item}`` to ``url`` to pay."""
+
+    url: str
+    method: str
+    item: dict[str, str]
 
 
 class Problem(msgspec.Struct, omit_defaults=True):
@@ -89,6 +100,14 @@ class Problem(msgspec.Struct, omit_defaults=True):
         list[FieldProblem] | None,
         msgspec.Meta(description="One entry per field, where the input was wrong."),
     ] = None
+    missing_courses: Annotated[
+        list[str] | None,
+        msgspec.Meta(description="Ids of the prerequisite courses still to complete."),
+    ] = None
+    checkout: Annotated[
+        CheckoutPointer | None,
+        msgspec.Meta(description="Where to buy what a 402 answer says must be paid for."),
+    ] = None
 
 
 def request_id_of(request: Request[Any, Any, Any]) -> str:
@@ -117,6 +136,8 @@ def problem_response(
     *,
     errors: list[FieldProblem] | None = None,
     headers: Mapping[str, str] | None = None,
+    missing_courses: list[str] | None = None,
+    checkout: CheckoutPointer | None = None,
 ) -> Response[Problem]:
     problem = Problem(
         type=PROBLEM_TYPE_PREFIX + code,
@@ -127,6 +148,8 @@ def problem_response(
         instance=request.url.path,
         request_id=request_id_of(request),
         errors=errors or None,
+        missing_courses=missing_courses,
+        checkout=checkout,
     )
     return Response(problem, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
@@ -142,6 +165,7 @@ _APPLICATION_STATUS: list[tuple[type[ApplicationError], int]] = [
     (PayloadTooLarge, 413),
     (UnsupportedMediaType, 415),
     (RangeNotSatisfiable, 416),
+    (PaymentRequired, 402),
 ]
 
 
@@ -159,7 +183,12 @@ def status_for(error: ApplicationError | DomainError) -> int:
 
 
 def handle_domain_error(request: Request[Any, Any, Any], error: DomainError) -> Response[Problem]:
-    return problem_response(request, status_for(error), error.code, error.message)
+    missing = None
+    if isinstance(error, PrerequisitesMissing):
+        missing = [str(course_id) for course_id in error.missing]
+    return problem_response(
+        request, status_for(error), error.code, error.message, missing_courses=missing
+    )
 
 
 def handle_application_error(
@@ -175,8 +204,17 @@ def handle_application_error(
         headers["Content-Range"] = f"bytes */{error.size}"
     elif isinstance(error, InvalidInput):
         errors = [FieldProblem(e.field, e.message) for e in error.errors]
+    checkout = None
+    if isinstance(error, PaymentRequired):
+        checkout = CheckoutPointer(url=CHECKOUT_PATH, method="POST", item=error.checkout_item)
     return problem_response(
-        request, status_for(error), error.code, error.message, errors=errors, headers=headers
+        request,
+        status_for(error),
+        error.code,
+        error.message,
+        errors=errors,
+        headers=headers,
+        checkout=checkout,
     )
 
 

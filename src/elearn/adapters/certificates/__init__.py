@@ -1,0 +1,1 @@
+"""Certificate adapters: the PDF renderer (``elearn.adapters.certificates.pdf``, fpdf2)."""

@@ -1,0 +1,244 @@
+"""The learning read side: lists shaped like the API's answers, newest first, with keyset
+cursors; and the catalog's question whether a student is enrolled."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from elearn.adapters.persistence.learning_repositories import submission_from_row
+from elearn.adapters.persistence.models import (
+    CertificateRow,
+    CourseReviewRow,
+    CourseRow,
+    EnrollmentRow,
+    LearningDayRow,
+    StudentProfileRow,
+    SubmissionRow,
+    UserRow,
+)
+from elearn.adapters.persistence.queries import fetch_page, newest_first_after
+from elearn.application.learning.ports import (
+    CertificateCard,
+    EnrolledCourse,
+    EnrollmentView,
+    ReviewView,
+    StudentView,
+)
+from elearn.application.learning.ports import (
+    SubmissionRow as SubmissionListItem,
+)
+from elearn.application.paging import Page
+from elearn.domain.learning.enrollment import LEARNING_STATUSES, EnrollmentStatus
+
+
+class SqlaLearningQueries:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        image_url: Callable[[str], str],
+    ) -> None:
+        self._sessions = session_factory
+        self._image_url = image_url
+
+    # ---- enrollments ---------------------------------------------------------------------------
+    def _enrollments(self) -> Any:
+        return (
+            select(
+                EnrollmentRow,
+                CourseRow.slug,
+                CourseRow.title,
+                CourseRow.thumbnail_key,
+                CertificateRow.id.label("certificate_id"),
+            )
+            .join(CourseRow, CourseRow.id == EnrollmentRow.course_id)
+            .outerjoin(CertificateRow, CertificateRow.enrollment_id == EnrollmentRow.id)
+        )
+
+    def _enrollment_view(self, row: Row[Any]) -> EnrollmentView:
+        enrollment: EnrollmentRow = row[0]
+        return EnrollmentView(
+            id=enrollment.id,
+            course=EnrolledCourse(
+                id=enrollment.course_id,
+                slug=row.slug,
+                title=row.title,
+                thumbnail_url=self._image_url(row.thumbnail_key) if row.thumbnail_key else None,
+            ),
+            status=EnrollmentStatus(enrollment.status),
+            source=enrollment.source,
+            progress_percent=enrollment.progress_percent,
+            last_lesson_id=enrollment.last_lesson_id,
+            last_activity_at=enrollment.last_activity_at,
+            enrolled_at=enrollment.enrolled_at,
+            completed_at=enrollment.completed_at,
+            certificate_id=row.certificate_id,
+        )
+
+    async def my_enrollments(
+        self,
+        user_id: UUID,
+        status: EnrollmentStatus | None,
+        *,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[EnrollmentView]:
+        stmt = self._enrollments().where(EnrollmentRow.user_id == user_id)
+        if status is not None:
+            stmt = stmt.where(EnrollmentRow.status == status.value)
+        stmt = newest_first_after(stmt, cursor, EnrollmentRow.enrolled_at, EnrollmentRow.id)
+        return await fetch_page(
+            self._sessions,
+            stmt,
+            limit,
+            self._enrollment_view,
+            lambda row: (row[0].enrolled_at, row[0].id),
+        )
+
+    async def enrollment(self, enrollment_id: UUID) -> EnrollmentView | None:
+        async with self._sessions() as session:
+            row = (
+                await session.execute(self._enrollments().where(EnrollmentRow.id == enrollment_id))
+            ).first()
+        return self._enrollment_view(row) if row is not None else None
+
+    async def course_students(
+        self, course_id: UUID, *, with_email: bool, limit: int, cursor: str | None
+    ) -> Page[StudentView]:
+        stmt = (
+            select(EnrollmentRow, UserRow.full_name, UserRow.email)
+            .join(UserRow, UserRow.id == EnrollmentRow.user_id)
+            .where(EnrollmentRow.course_id == course_id)
+        )
+        stmt = newest_first_after(stmt, cursor, EnrollmentRow.enrolled_at, EnrollmentRow.id)
+
+        def view(row: Row[Any]) -> StudentView:
+            enrollment: EnrollmentRow = row[0]
+            return StudentView(
+                user_id=enrollment.user_id,
+                name=row.full_name,
+                email=row.email if with_email else None,
+                status=EnrollmentStatus(enrollment.status),
+                progress_percent=enrollment.progress_percent,
+                enrolled_at=enrollment.enrolled_at,
+                last_activity_at=enrollment.last_activity_at,
+                completed_at=enrollment.completed_at,
+            )
+
+        return await fetch_page(
+            self._sessions, stmt, limit, view, lambda row: (row[0].enrolled_at, row[0].id)
+        )
+
+    async def is_enrolled(self, user_id: UUID, course_id: UUID) -> bool:
+        """The catalog's question: may this student still see the course (archived ones too)?"""
+        async with self._sessions() as session:
+            status = await session.scalar(
+                select(EnrollmentRow.status).where(
+                    EnrollmentRow.user_id == user_id, EnrollmentRow.course_id == course_id
+                )
+            )
+        return status is not None and EnrollmentStatus(status) in LEARNING_STATUSES
+
+    # ---- reviews -------------------------------------------------------------------------------
+    @staticmethod
+    def _reviews() -> Any:
+        return select(CourseReviewRow, UserRow.full_name).join(
+            UserRow, UserRow.id == CourseReviewRow.user_id
+        )
+
+    @staticmethod
+    def _review_view(row: Row[Any]) -> ReviewView:
+        review: CourseReviewRow = row[0]
+        return ReviewView(
+            id=review.id,
+            course_id=review.course_id,
+            author_id=review.user_id,
+            author_name=row.full_name,
+            rating=review.rating,
+            text=review.text,
+            reply=review.reply,
+            replied_at=review.replied_at,
+            hidden=review.hidden,
+            written_at=review.written_at,
+            edited_at=review.edited_at,
+        )
+
+    async def reviews(
+        self, course_id: UUID, *, include_hidden: bool, limit: int, cursor: str | None
+    ) -> Page[ReviewView]:
+        stmt = self._reviews().where(CourseReviewRow.course_id == course_id)
+        if not include_hidden:
+            stmt = stmt.where(CourseReviewRow.hidden.is_(False))
+        stmt = newest_first_after(stmt, cursor, CourseReviewRow.written_at, CourseReviewRow.id)
+        return await fetch_page(
+            self._sessions,
+            stmt,
+            limit,
+            self._review_view,
+            lambda row: (row[0].written_at, row[0].id),
+        )
+
+    async def review(self, review_id: UUID) -> ReviewView | None:
+        async with self._sessions() as session:
+            row = (
+                await session.execute(self._reviews().where(CourseReviewRow.id == review_id))
+            ).first()
+        return self._review_view(row) if row is not None else None
+
+    # ---- submissions, certificates, days --------------------------------------------------------
+    async def submissions(
+        self, lesson_id: UUID, *, limit: int, cursor: str | None
+    ) -> Page[SubmissionListItem]:
+        stmt = (
+            select(SubmissionRow, UserRow.full_name)
+            .join(UserRow, UserRow.id == SubmissionRow.user_id)
+            .where(SubmissionRow.lesson_id == lesson_id)
+        )
+        stmt = newest_first_after(stmt, cursor, SubmissionRow.submitted_at, SubmissionRow.id)
+        return await fetch_page(
+            self._sessions,
+            stmt,
+            limit,
+            lambda row: SubmissionListItem(submission_from_row(row[0]), row.full_name),
+            lambda row: (row[0].submitted_at, row[0].id),
+        )
+
+    async def my_certificates(self, user_id: UUID) -> list[CertificateCard]:
+        stmt = (
+            select(CertificateRow)
+            .where(CertificateRow.user_id == user_id)
+            .order_by(CertificateRow.issued_at.desc(), CertificateRow.id.desc())
+        )
+        async with self._sessions() as session:
+            rows = (await session.scalars(stmt)).all()
+        return [
+            CertificateCard(
+                id=row.id,
+                serial=row.serial,
+                verification_code=row.verification_code,
+                course_id=row.course_id,
+                course_title=row.course_title,
+                issued_at=row.issued_at,
+            )
+            for row in rows
+        ]
+
+    async def learning_days(self, user_id: UUID, since: date) -> list[date]:
+        stmt = select(LearningDayRow.day).where(
+            LearningDayRow.user_id == user_id, LearningDayRow.day >= since
+        )
+        async with self._sessions() as session:
+            return list((await session.scalars(stmt)).all())
+
+    async def time_zone(self, user_id: UUID) -> str:
+        async with self._sessions() as session:
+            zone = await session.scalar(
+                select(StudentProfileRow.time_zone).where(StudentProfileRow.user_id == user_id)
+            )
+        return zone or "UTC"

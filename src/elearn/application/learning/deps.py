@@ -1,0 +1,155 @@
+"""Everything learning use cases depend on, and who may reach a lesson.
+
+Who may open a lesson is decided against the course and the actor: its instructors and staff
+always, students with a live enrollment (active or completed) in a course they can see, and
+everyone for a free-preview lesson of a published course. Whoever cannot see the course at all
+is told the lesson does not exist; whoever can see it but is not enrolled is told to enroll.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from elearn.application.access import require_signed_in
+from elearn.application.actor import Actor
+from elearn.application.audit import record_audit
+from elearn.application.catalog.deps import CatalogDeps, CourseNotFound
+from elearn.application.errors import NotFound
+from elearn.application.files import FileStorage
+from elearn.application.learning.ports import (
+    CertificateRenderer,
+    LearningPolicy,
+    LearningQueries,
+    LearningStore,
+    MediaTokens,
+)
+from elearn.application.ports import Clock, IdGenerator, UnitOfWork, UnitOfWorkFactory
+from elearn.domain.catalog.course import Course, Lesson, course_visible
+from elearn.domain.learning.enrollment import Enrollment, NotEnrolled
+from elearn.domain.learning.progress import LessonRequirement
+from elearn.domain.shared.audit import AuditAction
+
+
+class LessonNotFound(NotFound):
+    code = "lesson-not-found"
+
+    def __init__(self) -> None:
+        super().__init__("there is no such lesson")
+
+
+@dataclass(frozen=True, slots=True)
+class LessonAccess:
+    """A lesson as one actor reaches it."""
+
+    course: Course
+    lesson: Lesson
+    is_instructor: bool
+    is_staff: bool
+    enrollment: Enrollment | None  # a live one; None otherwise
+
+    @property
+    def may_open(self) -> bool:
+        return (
+            self.lesson.is_free_preview
+            or self.is_instructor
+            or self.is_staff
+            or self.enrollment is not None
+        )
+
+    def require_open(self) -> None:
+        if not self.may_open:
+            raise NotEnrolled("enroll in the course to open this lesson")
+
+    def require_student(self) -> Enrollment:
+        """Progress, attempts and hand-ins belong to students enrolled in the course."""
+        if self.enrollment is None:
+            raise NotEnrolled("only students enrolled in the course may do this")
+        return self.enrollment
+
+
+def learning_store(uow: UnitOfWork) -> LearningStore:
+    return uow.learning
+
+
+def requirements(course: Course) -> list[LessonRequirement]:
+    return [LessonRequirement(lesson.id, lesson.is_required) for lesson in course.lessons]
+
+
+@dataclass(frozen=True, kw_only=True)
+class LearningDeps:
+    uow: UnitOfWorkFactory
+    clock: Clock
+    ids: IdGenerator
+    storage: FileStorage
+    queries: LearningQueries
+    catalog: CatalogDeps
+    tokens: MediaTokens
+    renderer: CertificateRenderer
+    policy: LearningPolicy
+
+    async def course_id(self, key: UUID | str) -> UUID:
+        return await self.catalog.course_id(key)
+
+    async def lesson_access(
+        self, uow: UnitOfWork, actor: Actor, lesson_id: UUID, *, lock_enrollment: bool = False
+    ) -> LessonAccess:
+        course = await uow.courses.get_by_lesson(lesson_id)
+        if course is None:
+            raise LessonNotFound()
+        is_instructor = course.is_instructor(actor.user_id)
+        enrollment = None
+        if actor.user_id is not None and not is_instructor:
+            found = await uow.learning.enrollments.find(
+                actor.user_id, course.id, for_update=lock_enrollment
+            )
+            enrollment = found if found is not None and found.gives_access else None
+        if not course_visible(
+            course.status,
+            is_instructor=is_instructor,
+            is_staff=actor.is_staff,
+            is_enrolled=enrollment is not None,
+        ):
+            raise LessonNotFound()
+        return LessonAccess(
+            course=course,
+            lesson=course.lesson(lesson_id),
+            is_instructor=is_instructor,
+            is_staff=actor.is_staff,
+            enrollment=enrollment,
+        )
+
+    async def course_for_instructor(
+        self, uow: UnitOfWork, actor: Actor, course_id: UUID, *, staff_too: bool
+    ) -> Course:
+        """The course, for its instructors (and staff when ``staff_too``); who cannot see it is
+        told it does not exist."""
+        require_signed_in(actor)
+        course = await uow.courses.get(course_id)
+        if course is None:
+            raise CourseNotFound()
+        if course.is_instructor(actor.user_id) or (staff_too and actor.is_staff):
+            return course
+        await self.catalog.deny(actor, course, "only the course's instructors may do this")
+
+    def audit(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        action: AuditAction,
+        *,
+        target_type: str | None = None,
+        target_id: UUID | None = None,
+        **details: Any,
+    ) -> None:
+        record_audit(
+            uow,
+            self.clock,
+            self.ids,
+            actor,
+            action,
+            target_type=target_type,
+            target_id=target_id,
+            **details,
+        )

@@ -1,0 +1,292 @@
+"""Getting into a course and out of it, and who is in it.
+
+Students enroll themselves in free, published courses (``Enroll``); a paid course answers with
+where to buy it. ``grant_enrollment`` is the only other way in: billing calls it after payment
+and administrators through ``GrantEnrollment``. Every way in or out moves the course's
+enrollment count in the same transaction.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from elearn.application.access import require_signed_in
+from elearn.application.actor import Actor
+from elearn.application.catalog.deps import CourseNotFound
+from elearn.application.errors import NotFound, PaymentRequired
+from elearn.application.learning.deps import LearningDeps
+from elearn.application.learning.ports import EnrollmentView, StudentView
+from elearn.application.paging import Page, check_limit, page_of
+from elearn.application.ports import Clock, IdGenerator, UnitOfWork
+from elearn.domain.catalog.course import CourseStatus, course_visible
+from elearn.domain.learning.enrollment import (
+    AlreadyEnrolled,
+    Enrollment,
+    EnrollmentSource,
+    EnrollmentStatus,
+    check_self_enrollment,
+)
+from elearn.domain.shared.audit import AuditAction
+
+
+class EnrollmentNotFound(NotFound):
+    code = "enrollment-not-found"
+
+    def __init__(self) -> None:
+        super().__init__("you are not enrolled in this course")
+
+
+async def grant_enrollment(
+    uow: UnitOfWork,
+    clock: Clock,
+    ids: IdGenerator,
+    *,
+    user_id: UUID,
+    course_id: UUID,
+    source: EnrollmentSource,
+) -> Enrollment:
+    """Puts a student in a course inside the caller's unit of work: a new enrollment, or a
+    revoked one made live again. A live enrollment is a conflict (409)."""
+    now = clock.now()
+    existing = await uow.learning.enrollments.find(user_id, course_id, for_update=True)
+    if existing is not None:
+        existing.regrant(source=source, now=now, event_id=ids.new_id())
+        enrollment = existing
+    else:
+        enrollment = Enrollment.start(
+            enrollment_id=ids.new_id(),
+            user_id=user_id,
+            course_id=course_id,
+            source=source,
+            now=now,
+            event_id=ids.new_id(),
+        )
+        await uow.learning.enrollments.add(enrollment)
+    await uow.learning.enrollments.change_course_count(course_id, +1)
+    return enrollment
+
+
+async def revoke_enrollment(
+    uow: UnitOfWork,
+    clock: Clock,
+    ids: IdGenerator,
+    *,
+    user_id: UUID,
+    course_id: UUID,
+    reason: str | None = None,
+) -> Enrollment:
+    """Takes a course back (a refund) inside the caller's unit of work."""
+    enrollment = await uow.learning.enrollments.find(user_id, course_id, for_update=True)
+    if enrollment is None:
+        raise EnrollmentNotFound()
+    enrollment.revoke(now=clock.now(), event_id=ids.new_id(), reason=reason)
+    await uow.learning.enrollments.change_course_count(course_id, -1)
+    return enrollment
+
+
+async def _missing_prerequisites(
+    uow: UnitOfWork, user_id: UUID, prerequisite_ids: tuple[UUID, ...]
+) -> list[UUID]:
+    missing = []
+    for prerequisite_id in prerequisite_ids:
+        found = await uow.learning.enrollments.find(user_id, prerequisite_id)
+        if found is None or found.status is not EnrollmentStatus.COMPLETED:
+            missing.append(prerequisite_id)
+    return missing
+
+
+async def _view(deps: LearningDeps, enrollment_id: UUID) -> EnrollmentView:
+    view = await deps.queries.enrollment(enrollment_id)
+    if view is None:  # removed between the commit and this read
+        raise EnrollmentNotFound()
+    return view
+
+
+class Enroll:
+    """A student enrolls in a free, published course: with a verified email, not as one of its
+    instructors, with its prerequisites completed."""
+
+    def __init__(self, deps: LearningDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, actor: Actor, course_key: UUID | str) -> EnrollmentView:
+        deps = self._deps
+        user_id = require_signed_in(actor)
+        course_id = await deps.course_id(course_key)
+        async with deps.uow() as uow:
+            course = await uow.courses.get(course_id)
+            existing = await uow.learning.enrollments.find(user_id, course_id, for_update=True)
+            live = existing is not None and existing.gives_access
+            if course is None or not course_visible(
+                course.status,
+                is_instructor=course.is_instructor(user_id),
+                is_staff=actor.is_staff,
+                is_enrolled=live,
+            ):
+                raise CourseNotFound()
+            if live:
+                raise AlreadyEnrolled("you are already enrolled in this course")
+            if not course.is_free:
+                raise PaymentRequired(
+                    "this course is sold: buy it at checkout",
+                    checkout_item={"kind": "course", "course_id": str(course.id)},
+                )
+            check_self_enrollment(
+                email_verified=actor.email_verified,
+                course_published=course.status is CourseStatus.PUBLISHED,
+                is_instructor=course.is_instructor(user_id),
+                missing_prerequisites=await _missing_prerequisites(
+                    uow, user_id, course.prerequisite_ids
+                ),
+            )
+            enrollment = await grant_enrollment(
+                uow,
+                deps.clock,
+                deps.ids,
+                user_id=user_id,
+                course_id=course.id,
+                source=EnrollmentSource.SELF,
+            )
+            await uow.commit()
+        return await _view(deps, enrollment.id)
+
+
+class LeaveCourse:
+    """A student leaves a free course they enrolled in themselves and have not completed. The
+    progress they made is kept for if they come back."""
+
+    def __init__(self, deps: LearningDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, actor: Actor, course_key: UUID | str) -> None:
+        deps = self._deps
+        user_id = require_signed_in(actor)
+        course_id = await deps.course_id(course_key)
+        async with deps.uow() as uow:
+            enrollment = await uow.learning.enrollments.find(user_id, course_id, for_update=True)
+            if enrollment is None or not enrollment.gives_access:
+                raise EnrollmentNotFound()
+            enrollment.check_can_leave()
+            await uow.learning.enrollments.remove(enrollment)
+            await uow.learning.enrollments.change_course_count(course_id, -1)
+            await uow.commit()
+
+
+class GrantEnrollment:
+    """An administrator puts a student in any course that is published (a gift, a support
+    case); audited."""
+
+    def __init__(self, deps: LearningDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, actor: Actor, user_id: UUID, course_key: UUID | str) -> EnrollmentView:
+        deps = self._deps
+        deps.catalog.require_staff(actor)
+        course_id = await deps.course_id(course_key)
+        async with deps.uow() as uow:
+            course = await uow.courses.get(course_id)
+            if course is None:
+                raise CourseNotFound()
+            if await uow.users.get(user_id) is None:
+                raise NotFound("there is no such user", code="user-not-found")
+            check_self_enrollment(
+                email_verified=True,
+                course_published=course.status is CourseStatus.PUBLISHED,
+                is_instructor=course.is_instructor(user_id),
+                missing_prerequisites=(),
+            )
+            enrollment = await grant_enrollment(
+                uow,
+                deps.clock,
+                deps.ids,
+                user_id=user_id,
+                course_id=course_id,
+                source=EnrollmentSource.GRANT,
+            )
+            deps.audit(
+                uow,
+                actor,
+                AuditAction.ENROLLMENT_GRANTED,
+                target_type="enrollment",
+                target_id=enrollment.id,
+                user_id=str(user_id),
+                course_id=str(course_id),
+            )
+            await uow.commit()
+        return await _view(deps, enrollment.id)
+
+
+class RevokeEnrollment:
+    """An administrator takes a course back from a student; audited."""
+
+    def __init__(self, deps: LearningDeps) -> None:
+        self._deps = deps
+
+    async def __call__(
+        self, actor: Actor, enrollment_id: UUID, reason: str | None
+    ) -> EnrollmentView:
+        deps = self._deps
+        deps.catalog.require_staff(actor)
+        async with deps.uow() as uow:
+            enrollment = await uow.learning.enrollments.get(enrollment_id, for_update=True)
+            if enrollment is None:
+                raise NotFound("there is no such enrollment", code="enrollment-not-found")
+            await revoke_enrollment(
+                uow,
+                deps.clock,
+                deps.ids,
+                user_id=enrollment.user_id,
+                course_id=enrollment.course_id,
+                reason=reason,
+            )
+            deps.audit(
+                uow,
+                actor,
+                AuditAction.ENROLLMENT_REVOKED,
+                target_type="enrollment",
+                target_id=enrollment.id,
+                reason=reason,
+            )
+            await uow.commit()
+        return await _view(deps, enrollment.id)
+
+
+class ListMyEnrollments:
+    def __init__(self, deps: LearningDeps) -> None:
+        self._deps = deps
+
+    async def __call__(
+        self,
+        actor: Actor,
+        status: EnrollmentStatus | None = None,
+        *,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> Page[EnrollmentView]:
+        user_id = require_signed_in(actor)
+        check_limit(limit)
+        return await page_of(
+            self._deps.queries.my_enrollments(user_id, status, limit=limit, cursor=cursor)
+        )
+
+
+class ListCourseStudents:
+    """A course's instructors and staff see who is enrolled and how far they are; emails only
+    to staff."""
+
+    def __init__(self, deps: LearningDeps) -> None:
+        self._deps = deps
+
+    async def __call__(
+        self, actor: Actor, course_key: UUID | str, *, limit: int = 20, cursor: str | None = None
+    ) -> Page[StudentView]:
+        deps = self._deps
+        check_limit(limit)
+        course_id = await deps.course_id(course_key)
+        async with deps.uow() as uow:
+            await deps.course_for_instructor(uow, actor, course_id, staff_too=True)
+        return await page_of(
+            deps.queries.course_students(
+                course_id, with_email=actor.is_staff, limit=limit, cursor=cursor
+            )
+        )

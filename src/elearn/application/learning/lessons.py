@@ -1,0 +1,453 @@
+"""Opening a lesson, streaming its file, recording progress, and the study streak.
+
+A lesson's file is never at a guessable address: the lesson answer carries a URL with a signed
+token bound to the viewer, the lesson and the file, valid for a few minutes. Redeeming it
+checks the signature and the expiry, that it is the caller's own token, and that its holder may
+still open the lesson (an enrollment revoked since counts). Storage that can presign URLs (S3)
+serves the bytes itself.
+
+Progress is the student's: each report updates the lesson, recomputes the course's progress and
+completes the enrollment when the last required lesson is done and the required quizzes are
+passed. Each report also marks the day, in the student's time zone, for the streak.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from elearn.application.access import require_signed_in
+from elearn.application.actor import Actor
+from elearn.application.errors import PermissionDenied
+from elearn.application.learning.deps import LearningDeps, LessonAccess, requirements
+from elearn.application.learning.ports import (
+    MediaFile,
+    MediaGrant,
+    MediaSubject,
+    QuizSummary,
+)
+from elearn.application.ports import UnitOfWork
+from elearn.domain.catalog.course import FILE_KINDS, Course, LessonKind
+from elearn.domain.learning.assignment import Assignment, Submission
+from elearn.domain.learning.enrollment import Enrollment, EnrollmentStatus
+from elearn.domain.learning.progress import LessonProgress, course_progress
+from elearn.domain.learning.quiz import AttemptStatus, Quiz
+from elearn.domain.learning.streak import Streak, activity_day, streak
+
+# Streaks longer than this are not counted further back (a bound on the rows read).
+STREAK_HORIZON_DAYS = 3 * 366
+
+
+class InvalidMediaToken(PermissionDenied):
+    """Forged, malformed, expired or someone else's: the caller is not told which."""
+
+    code = "media-token-invalid"
+
+    def __init__(self) -> None:
+        super().__init__("this media link is not valid; open the lesson again for a new one")
+
+
+# ---- views -----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class MediaLink:
+    url: str
+    expires_at: datetime
+    content_type: str
+    filename: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressView:
+    lesson_id: UUID
+    completed: bool
+    completed_at: datetime | None
+    position_seconds: int
+    seconds_spent: int
+    course_progress_percent: int
+    enrollment_status: EnrollmentStatus
+
+
+@dataclass(frozen=True, slots=True)
+class SubmittedFileView:
+    filename: str | None
+    content_type: str
+    size: int
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionView:
+    id: UUID
+    lesson_id: UUID
+    user_id: UUID
+    text: str | None
+    files: list[SubmittedFileView]
+    late: bool
+    submission_count: int
+    submitted_at: datetime
+    points: int | None
+    max_points: int
+    feedback: str | None
+    graded_at: datetime | None
+    student_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuizInfo:
+    pass_mark_percent: int
+    max_attempts: int | None
+    time_limit_seconds: int | None
+    required: bool
+    question_count: int
+    max_score: int
+    mine: QuizSummary | None  # the student's standing
+    definition: Quiz | None  # instructors and staff only: with the answers
+
+
+@dataclass(frozen=True, slots=True)
+class LessonView:
+    id: UUID
+    course_id: UUID
+    section_id: UUID
+    kind: LessonKind
+    title: str
+    duration_seconds: int
+    is_free_preview: bool
+    is_required: bool
+    text: str | None
+    video_url: str | None
+    media: MediaLink | None
+    quiz: QuizInfo | None
+    assignment: Assignment | None
+    my_submission: SubmissionView | None
+    progress: ProgressView | None
+
+
+# ---- shared steps ----------------------------------------------------------------------------
+async def media_link(
+    deps: LearningDeps,
+    user_id: UUID | None,
+    subject: MediaSubject,
+    subject_id: UUID,
+    *,
+    key: str,
+    content_type: str,
+    filename: str,
+    size: int,
+) -> MediaLink:
+    expires_in = deps.policy.media_token_seconds
+    expires_at = deps.clock.now() + timedelta(seconds=expires_in)
+    presigned = await deps.storage.presigned_url(key, expires_in_seconds=expires_in)
+    if presigned is None:
+        token = deps.tokens.issue(MediaGrant(user_id, subject, subject_id, key, expires_at))
+        presigned = f"{MEDIA_PATH}/{token}"
+    return MediaLink(presigned, expires_at, content_type, filename, size)
+
+
+MEDIA_PATH = "/api/v1/media"
+
+
+async def submission_view(
+    deps: LearningDeps,
+    viewer_id: UUID | None,
+    submission: Submission,
+    assignment: Assignment,
+    *,
+    student_name: str | None = None,
+) -> SubmissionView:
+    files = []
+    for file in submission.files:
+        link = await media_link(
+            deps,
+            viewer_id,
+            MediaSubject.SUBMISSION,
+            submission.id,
+            key=file.key,
+            content_type=file.content_type,
+            filename=file.filename or "file",
+            size=file.size,
+        )
+        files.append(SubmittedFileView(file.filename, file.content_type, file.size, link.url))
+    return SubmissionView(
+        id=submission.id,
+        lesson_id=submission.lesson_id,
+        user_id=submission.user_id,
+        text=submission.text,
+        files=files,
+        late=submission.late,
+        submission_count=submission.submission_count,
+        submitted_at=submission.submitted_at,
+        points=submission.points,
+        max_points=assignment.max_points,
+        feedback=submission.feedback,
+        graded_at=submission.graded_at,
+        student_name=student_name,
+    )
+
+
+async def advance(
+    deps: LearningDeps,
+    uow: UnitOfWork,
+    course: Course,
+    enrollment: Enrollment,
+    progress: LessonProgress,
+) -> int:
+    """After the student did something in a lesson: the course's progress, completion of the
+    enrollment when it is done, and today's mark for the streak. Returns the progress."""
+    now = deps.clock.now()
+    learning = uow.learning
+    # The repository sees the stored rows; this lesson's new state is in memory.
+    completed = await learning.progress.completed_lessons(enrollment.user_id, course.id)
+    completed.discard(progress.lesson_id)
+    if progress.completed:
+        completed.add(progress.lesson_id)
+    percent = course_progress(requirements(course), completed)
+    lesson_ids = {lesson.id for lesson in course.lessons}
+    required_quizzes = await learning.quizzes.required_lessons(course.id) & lesson_ids
+    passed = await learning.attempts.passed_lessons(enrollment.user_id, course.id)
+    enrollment.record_activity(
+        lesson_id=progress.lesson_id,
+        progress_percent=percent,
+        required_quizzes_passed=required_quizzes <= passed,
+        now=now,
+        event_id=deps.ids.new_id(),
+    )
+    zone = await deps.queries.time_zone(enrollment.user_id)
+    await learning.days.record(enrollment.user_id, activity_day(now, zone))
+    return percent
+
+
+async def lesson_progress(
+    uow: UnitOfWork, user_id: UUID, course_id: UUID, lesson_id: UUID
+) -> LessonProgress:
+    found = await uow.learning.progress.get(user_id, lesson_id)
+    if found is not None:
+        return found
+    progress = LessonProgress(user_id=user_id, lesson_id=lesson_id, course_id=course_id)
+    await uow.learning.progress.add(progress)
+    return progress
+
+
+def progress_view(progress: LessonProgress, enrollment: Enrollment) -> ProgressView:
+    return ProgressView(
+        lesson_id=progress.lesson_id,
+        completed=progress.completed,
+        completed_at=progress.completed_at,
+        position_seconds=progress.position_seconds,
+        seconds_spent=progress.seconds_spent,
+        course_progress_percent=enrollment.progress_percent,
+        enrollment_status=enrollment.status,
+    )
+
+
+async def quiz_summary(
+    uow: UnitOfWork, quiz: Quiz, user_id: UUID, lesson_id: UUID, now: datetime
+) -> QuizSummary:
+    attempts = await uow.learning.attempts.for_student(user_id, lesson_id)
+    submitted = [a for a in attempts if a.status is AttemptStatus.SUBMITTED]
+    percents = [a.result(quiz).percent for a in submitted]
+    open_attempt = next((a for a in attempts if a.is_open(now)), None)
+    return QuizSummary(
+        attempts_used=len(attempts),
+        attempts_left=None
+        if quiz.max_attempts is None
+        else max(0, quiz.max_attempts - len(attempts)),
+        best_percent=max(percents) if percents else None,
+        passed=any(a.passed for a in submitted),
+        open_attempt_id=open_attempt.id if open_attempt else None,
+    )
+
+
+# ---- use cases -------------------------------------------------------------------------------
+class GetLesson:
+    """A lesson with its content for whoever may open it; file lessons carry a short-lived
+    media link, quiz and assignment lessons what a student needs to take them."""
+
+    def __init__(self, deps: LearningDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, actor: Actor, lesson_id: UUID) -> LessonView:
+        deps = self._deps
+        async with deps.uow() as uow:
+            access = await deps.lesson_access(uow, actor, lesson_id)
+            access.require_open()
+            return await self._view(uow, actor, access)
+
+    async def _view(self, uow: UnitOfWork, actor: Actor, access: LessonAccess) -> LessonView:
+        deps = self._deps
+        lesson = access.lesson
+        media = None
+        if lesson.kind in FILE_KINDS and lesson.file is not None:
+            media = await media_link(
+                deps,
+                actor.user_id,
+                MediaSubject.LESSON,
+                lesson.id,
+                key=lesson.file.key,
+                content_type=lesson.file.content_type,
+                filename=lesson.file.filename,
+                size=lesson.file.size,
+            )
+        enrollment = access.enrollment
+        progress = None
+        if enrollment is not None and actor.user_id is not None:
+            found = await uow.learning.progress.get(actor.user_id, lesson.id)
+            progress = progress_view(
+                found
+                or LessonProgress(
+                    user_id=actor.user_id, lesson_id=lesson.id, course_id=access.course.id
+                ),
+                enrollment,
+            )
+        quiz_info = None
+        if lesson.kind is LessonKind.QUIZ:
+            quiz = await uow.learning.quizzes.get(lesson.id)
+            if quiz is not None:
+                mine = None
+                if enrollment is not None and actor.user_id is not None:
+                    mine = await quiz_summary(uow, quiz, actor.user_id, lesson.id, deps.clock.now())
+                quiz_info = QuizInfo(
+                    pass_mark_percent=quiz.pass_mark_percent,
+                    max_attempts=quiz.max_attempts,
+                    time_limit_seconds=quiz.time_limit_seconds,
+                    required=quiz.required,
+                    question_count=len(quiz.questions),
+                    max_score=quiz.max_score,
+                    mine=mine,
+                    definition=quiz if access.is_instructor or access.is_staff else None,
+                )
+        assignment = None
+        my_submission = None
+        if lesson.kind is LessonKind.ASSIGNMENT:
+            assignment = await uow.learning.assignments.get(lesson.id)
+            if assignment is not None and enrollment is not None and actor.user_id is not None:
+                submission = await uow.learning.submissions.find(lesson.id, actor.user_id)
+                if submission is not None:
+                    my_submission = await submission_view(
+                        deps, actor.user_id, submission, assignment
+                    )
+        return LessonView(
+            id=lesson.id,
+            course_id=access.course.id,
+            section_id=access.course.section_of(lesson.id).id,
+            kind=lesson.kind,
+            title=lesson.title,
+            duration_seconds=lesson.duration_seconds,
+            is_free_preview=lesson.is_free_preview,
+            is_required=lesson.is_required,
+            text=lesson.text,
+            video_url=lesson.video_url,
+            media=media,
+            quiz=quiz_info,
+            assignment=assignment,
+            my_submission=my_submission,
+            progress=progress,
+        )
+
+
+class OpenMedia:
+    """Redeems a media token for the file it grants, after checking that its holder may still
+    reach it."""
+
+    def __init__(self, deps: LearningDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, actor: Actor, token: str) -> MediaFile:
+        deps = self._deps
+        grant = deps.tokens.read(token, deps.clock.now())
+        if grant.user_id is not None and actor.user_id not in (None, grant.user_id):
+            raise InvalidMediaToken()
+        async with deps.uow() as uow:
+            holder = await self._holder(uow, grant.user_id)
+            if grant.subject is MediaSubject.LESSON:
+                return await self._lesson_file(uow, holder, grant)
+            return await self._submission_file(uow, holder, grant)
+
+    async def _holder(self, uow: UnitOfWork, user_id: UUID | None) -> Actor:
+        """The token's user as they are now (their role may have changed since)."""
+        if user_id is None:
+            return Actor.anonymous()
+        user = await uow.users.get(user_id)
+        if user is None or not user.is_active:
+            raise InvalidMediaToken()
+        return Actor(user_id=user.id, role=user.role, email_verified=user.is_email_verified)
+
+    async def _lesson_file(self, uow: UnitOfWork, holder: Actor, grant: MediaGrant) -> MediaFile:
+        try:
+            access = await self._deps.lesson_access(uow, holder, grant.subject_id)
+        except LookupError:
+            raise InvalidMediaToken() from None
+        file = access.lesson.file
+        if not access.may_open or file is None or file.key != grant.key:
+            raise InvalidMediaToken()
+        return MediaFile(file.key, file.content_type, file.filename, file.size)
+
+    async def _submission_file(
+        self, uow: UnitOfWork, holder: Actor, grant: MediaGrant
+    ) -> MediaFile:
+        submission = await uow.learning.submissions.get(grant.subject_id)
+        if submission is None:
+            raise InvalidMediaToken()
+        course = await uow.courses.get(submission.course_id)
+        allowed = (
+            holder.user_id == submission.user_id
+            or holder.is_staff
+            or (course is not None and course.is_instructor(holder.user_id))
+        )
+        file = next((f for f in submission.files if f.key == grant.key), None)
+        if not allowed or file is None:
+            raise InvalidMediaToken()
+        return MediaFile(file.key, file.content_type, file.filename, file.size)
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressReport:
+    completed: bool | None = None
+    position_seconds: int | None = None
+    seconds_spent: int | None = None
+
+
+class RecordProgress:
+    """An enrolled student reports what they did in a lesson."""
+
+    def __init__(self, deps: LearningDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, actor: Actor, lesson_id: UUID, report: ProgressReport) -> ProgressView:
+        deps = self._deps
+        user_id = require_signed_in(actor)
+        async with deps.uow() as uow:
+            access = await deps.lesson_access(uow, actor, lesson_id, lock_enrollment=True)
+            enrollment = access.require_student()
+            lesson = access.lesson
+            progress = await lesson_progress(uow, user_id, access.course.id, lesson.id)
+            progress.record(
+                now=deps.clock.now(),
+                is_video=lesson.kind is LessonKind.VIDEO,
+                duration_seconds=lesson.duration_seconds,
+                completed=report.completed,
+                position_seconds=report.position_seconds,
+                seconds_spent=report.seconds_spent,
+            )
+            await advance(deps, uow, access.course, enrollment, progress)
+            await uow.commit()
+        return progress_view(progress, enrollment)
+
+
+class GetMyStreak:
+    """Consecutive days with learning, counted in the student's time zone."""
+
+    def __init__(self, deps: LearningDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, actor: Actor) -> tuple[Streak, str]:
+        deps = self._deps
+        user_id = require_signed_in(actor)
+        zone = await deps.queries.time_zone(user_id)
+        today = activity_day(deps.clock.now(), zone)
+        days = await deps.queries.learning_days(
+            user_id, since=today - timedelta(days=STREAK_HORIZON_DAYS)
+        )
+        return streak(days, today), zone

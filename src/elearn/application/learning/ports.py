@@ -1,0 +1,309 @@
+"""What learning use cases need: repositories of the write side, read-side queries shaped like
+the API's answers, signed media tokens and the certificate renderer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Protocol
+from uuid import UUID
+
+from elearn.application.paging import Page
+from elearn.domain.learning.assignment import Assignment, Submission
+from elearn.domain.learning.certificate import Certificate
+from elearn.domain.learning.enrollment import Enrollment, EnrollmentStatus
+from elearn.domain.learning.progress import LessonProgress
+from elearn.domain.learning.quiz import Quiz, QuizAttempt
+from elearn.domain.learning.review import Review
+
+
+# ---- write side ------------------------------------------------------------------------------
+class EnrollmentRepository(Protocol):
+    async def add(self, enrollment: Enrollment) -> None: ...
+
+    async def find(
+        self, user_id: UUID, course_id: UUID, *, for_update: bool = False
+    ) -> Enrollment | None: ...
+
+    async def get(self, enrollment_id: UUID, *, for_update: bool = False) -> Enrollment | None: ...
+
+    async def remove(self, enrollment: Enrollment) -> None: ...
+
+    async def change_course_count(self, course_id: UUID, delta: int) -> None:
+        """Moves the course's enrollment count by ``delta`` atomically (a relative update, so
+        concurrent enrollments all count)."""
+        ...
+
+
+class ProgressRepository(Protocol):
+    async def get(self, user_id: UUID, lesson_id: UUID) -> LessonProgress | None: ...
+
+    async def add(self, progress: LessonProgress) -> None: ...
+
+    async def completed_lessons(self, user_id: UUID, course_id: UUID) -> set[UUID]:
+        """Lessons of the course the student has completed, as this transaction sees them."""
+        ...
+
+
+class QuizRepository(Protocol):
+    async def get(self, lesson_id: UUID) -> Quiz | None: ...
+
+    async def put(self, lesson_id: UUID, course_id: UUID, quiz: Quiz, now: datetime) -> None: ...
+
+    async def required_lessons(self, course_id: UUID) -> set[UUID]:
+        """Quiz lessons of the course whose quiz must be passed to complete it."""
+        ...
+
+
+class AttemptRepository(Protocol):
+    async def add(self, attempt: QuizAttempt) -> None: ...
+
+    async def get(self, attempt_id: UUID, *, for_update: bool = False) -> QuizAttempt | None: ...
+
+    async def for_student(self, user_id: UUID, lesson_id: UUID) -> list[QuizAttempt]:
+        """Every attempt of the student at the quiz, oldest first."""
+        ...
+
+    async def passed_lessons(self, user_id: UUID, course_id: UUID) -> set[UUID]: ...
+
+
+class AssignmentRepository(Protocol):
+    async def get(self, lesson_id: UUID) -> Assignment | None: ...
+
+    async def put(
+        self, lesson_id: UUID, course_id: UUID, assignment: Assignment, now: datetime
+    ) -> None: ...
+
+
+class SubmissionRepository(Protocol):
+    async def add(self, submission: Submission) -> None: ...
+
+    async def get(self, submission_id: UUID, *, for_update: bool = False) -> Submission | None: ...
+
+    async def find(
+        self, lesson_id: UUID, user_id: UUID, *, for_update: bool = False
+    ) -> Submission | None: ...
+
+
+class CertificateRepository(Protocol):
+    async def add(self, certificate: Certificate) -> None: ...
+
+    async def get(self, certificate_id: UUID) -> Certificate | None: ...
+
+    async def for_enrollment(self, enrollment_id: UUID) -> Certificate | None: ...
+
+    async def by_code(self, code: str) -> Certificate | None: ...
+
+
+class ReviewRepository(Protocol):
+    async def add(self, review: Review) -> None: ...
+
+    async def get(self, review_id: UUID, *, for_update: bool = False) -> Review | None: ...
+
+    async def find(self, course_id: UUID, user_id: UUID) -> Review | None: ...
+
+    async def remove(self, review: Review) -> None: ...
+
+    async def lock_course(self, course_id: UUID) -> None:
+        """Serialises rating changes of one course (taken before reading or writing reviews)."""
+        ...
+
+    async def refresh_course_rating(self, course_id: UUID) -> None:
+        """Recounts the course's rating from its visible reviews, including this transaction's
+        changes: exact, however many reviews are written at once, because writers hold the
+        course's lock."""
+        ...
+
+
+class LearningDays(Protocol):
+    async def record(self, user_id: UUID, day: date) -> None:
+        """Notes that the student learned on ``day`` (their local date); once per day."""
+        ...
+
+
+class LearningStore(Protocol):
+    """The learning repositories of one unit of work (``uow.learning``)."""
+
+    enrollments: EnrollmentRepository
+    progress: ProgressRepository
+    quizzes: QuizRepository
+    attempts: AttemptRepository
+    assignments: AssignmentRepository
+    submissions: SubmissionRepository
+    certificates: CertificateRepository
+    reviews: ReviewRepository
+    days: LearningDays
+
+
+# ---- read side -------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class EnrolledCourse:
+    id: UUID
+    slug: str
+    title: str
+    thumbnail_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollmentView:
+    id: UUID
+    course: EnrolledCourse
+    status: EnrollmentStatus
+    source: str
+    progress_percent: int
+    last_lesson_id: UUID | None
+    last_activity_at: datetime | None
+    enrolled_at: datetime
+    completed_at: datetime | None
+    certificate_id: UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class StudentView:
+    user_id: UUID
+    name: str
+    email: str | None  # staff only
+    status: EnrollmentStatus
+    progress_percent: int
+    enrolled_at: datetime
+    last_activity_at: datetime | None
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewView:
+    id: UUID
+    course_id: UUID
+    author_id: UUID
+    author_name: str
+    rating: int
+    text: str | None
+    reply: str | None
+    replied_at: datetime | None
+    hidden: bool
+    written_at: datetime
+    edited_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionRow:
+    """A submission as an instructor's list shows it."""
+
+    submission: Submission
+    student_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateCard:
+    id: UUID
+    serial: str
+    verification_code: str
+    course_id: UUID
+    course_title: str
+    issued_at: datetime
+
+
+class EnrollmentFilter(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    REVOKED = "revoked"
+
+
+class LearningQueries(Protocol):
+    async def my_enrollments(
+        self,
+        user_id: UUID,
+        status: EnrollmentStatus | None,
+        *,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[EnrollmentView]: ...
+
+    async def enrollment(self, enrollment_id: UUID) -> EnrollmentView | None: ...
+
+    async def course_students(
+        self, course_id: UUID, *, with_email: bool, limit: int, cursor: str | None
+    ) -> Page[StudentView]: ...
+
+    async def reviews(
+        self, course_id: UUID, *, include_hidden: bool, limit: int, cursor: str | None
+    ) -> Page[ReviewView]: ...
+
+    async def review(self, review_id: UUID) -> ReviewView | None: ...
+
+    async def submissions(
+        self, lesson_id: UUID, *, limit: int, cursor: str | None
+    ) -> Page[SubmissionRow]: ...
+
+    async def my_certificates(self, user_id: UUID) -> list[CertificateCard]: ...
+
+    async def learning_days(self, user_id: UUID, since: date) -> list[date]: ...
+
+    async def time_zone(self, user_id: UUID) -> str:
+        """The student's time zone from their profile (UTC when none is set)."""
+        ...
+
+
+# ---- media -----------------------------------------------------------------------------------
+class MediaSubject(StrEnum):
+    LESSON = "lesson"  # a lesson's own file
+    SUBMISSION = "submission"  # a file a student handed in
+
+
+@dataclass(frozen=True, slots=True)
+class MediaGrant:
+    """What a media token allows: one stored file, for one user (None: a free preview anyone
+    may watch), reached through one lesson or submission, until ``expires_at``."""
+
+    user_id: UUID | None
+    subject: MediaSubject
+    subject_id: UUID
+    key: str
+    expires_at: datetime
+
+
+class MediaTokens(Protocol):
+    def issue(self, grant: MediaGrant) -> str: ...
+
+    def read(self, token: str, now: datetime) -> MediaGrant:
+        """The grant a token carries; raises `InvalidMediaToken` when it is forged, malformed
+        or expired (without saying which)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFile:
+    key: str
+    content_type: str
+    filename: str | None
+    size: int
+
+
+# ---- certificates ----------------------------------------------------------------------------
+class CertificateRenderer(Protocol):
+    def render(self, certificate: Certificate, *, verification_url: str) -> bytes:
+        """The certificate as a PDF document."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class LearningPolicy:
+    media_token_seconds: int = 300
+    public_url: str = "http://localhost:8000"
+
+
+@dataclass(frozen=True, slots=True)
+class QuizSummary:
+    """A student's standing on a quiz, shown with the lesson."""
+
+    attempts_used: int
+    attempts_left: int | None
+    best_percent: Decimal | None
+    passed: bool
+    open_attempt_id: UUID | None
+
+
+AnswersMap = Mapping[str, object]

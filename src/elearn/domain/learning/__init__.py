@@ -1,0 +1,1 @@
+"""Learning: enrollments, progress, quizzes, assignments, certificates, reviews, streaks."""

@@ -306,7 +306,7 @@ class FakeUnitOfWork:
             else:
                 raise TypeError(f"FakeUnitOfWork cannot store {type(item).__name__}")
 
-    def __call__(self) -> Self:
+    def __call__(self, *, read_only: bool = False) -> Self:
         return self
 
     async def __aenter__(self) -> Self:

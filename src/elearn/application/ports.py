@@ -71,7 +71,10 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> UnitOfWork: ...
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
+        """``read_only``: the use case only reads, so it need not wait for writers (on SQLite a
+        writing transaction holds the database's write lock from its start)."""
+        ...
 
 
 class PasswordHasher(Protocol):

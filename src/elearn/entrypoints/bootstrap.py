@@ -96,7 +96,7 @@ class Container:
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     # ---- unit of work and use cases ---------------------------------------------------------
-    def uow(self) -> SqlaUnitOfWork:
+    def uow(self, *, read_only: bool = False) -> SqlaUnitOfWork:
         handlers_by_event: dict[str, list[str]] = {}
         for name, subscription in self.subscriptions.items():
             handlers_by_event.setdefault(subscription.event_type, []).append(name)
@@ -106,6 +106,7 @@ class Container:
             handlers_by_event,
             self.relay.wake,
             catalog_changed=self.catalog_changed,
+            read_only=read_only,
         )
 
     @property

@@ -3,6 +3,7 @@ tutor with a public profile (``GET /api/v1/tutors/{id}``), and a small published
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from elearn.application.actor import Actor
@@ -15,6 +16,7 @@ from elearn.domain.identity.email import EmailAddress
 from elearn.domain.identity.profiles import TutorProfile
 from elearn.domain.identity.roles import Role
 from elearn.domain.identity.user import EmailTaken, TutorApproval, User
+from elearn.domain.learning.quiz import Choice, FeedbackMode, Question, QuestionKind, Quiz
 from elearn.domain.shared.money import Money
 from elearn.entrypoints.bootstrap import Container, bootstrap
 from elearn.entrypoints.settings import Settings
@@ -115,6 +117,29 @@ DEMO_COURSES: list[dict[str, Any]] = [
 ]
 
 
+DEMO_STUDENT_EMAIL = "student@demo.elearn.test"
+DEMO_QUIZ = Quiz(
+    questions=(
+        Question(
+            id="solve",
+            kind=QuestionKind.NUMERIC,
+            prompt="Solve 2x + 3 = 11 for x.",
+            numeric_answer=Decimal(4),
+            explanation="Subtract 3, then divide by 2.",
+        ),
+        Question(
+            id="linear",
+            kind=QuestionKind.SINGLE_CHOICE,
+            prompt="Which equation is linear?",
+            choices=(Choice("a", "y = 3x + 1", correct=True), Choice("b", "y = x² + 1")),
+        ),
+    ),
+    pass_mark_percent=50,
+    feedback=FeedbackMode.FULL,
+    required=True,
+)
+
+
 async def _seed_catalog(container: Container) -> str:
     """Demo categories and the demo tutor's courses, published through the same use cases as
     the API; skipped once the demo tutor has courses."""
@@ -168,12 +193,22 @@ async def _seed_catalog(container: Container) -> str:
                     video_url="https://videos.example/demo" if kind is LessonKind.VIDEO else None,
                 ),
             )
+        if spec.get("free"):
+            quiz_lesson = await catalog.add_lesson(
+                tutor,
+                section.id,
+                NewLesson(kind=LessonKind.QUIZ, title="Check your understanding"),
+            )
+            await container.learning.set_quiz(tutor, quiz_lesson.id, DEMO_QUIZ)
         await catalog.submit_course(tutor, course.id)
         approved = await catalog.approve_course(manager, course.id)
         if approved.status is not CourseStatus.PUBLISHED:
             await catalog.publish_course(manager, course.id)
+        if spec.get("free"):
+            await container.learning.enroll(actor_of(DEMO_STUDENT_EMAIL), course.id)
     return (
-        f"demo catalog: {len(DEMO_COURSES)} published courses in {len(DEMO_CATEGORIES)} categories"
+        f"demo catalog: {len(DEMO_COURSES)} published courses in {len(DEMO_CATEGORIES)} "
+        f"categories; {DEMO_STUDENT_EMAIL} is enrolled in the free one"
     )
 
 

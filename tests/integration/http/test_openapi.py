@@ -182,6 +182,8 @@ async def test_the_problem_schema_is_a_described_component(schema: dict[str, Any
         "instance",
         "request_id",
         "errors",
+        "missing_courses",
+        "checkout",
     }
     for name, prop in properties.items():
         assert prop.get("description"), f"Problem.{name} is undescribed"

@@ -20,6 +20,7 @@ from elearn.adapters.persistence.models import (
     LearningDayRow,
     StudentProfileRow,
     SubmissionRow,
+    TutorProfileRow,
     UserRow,
 )
 from elearn.adapters.persistence.queries import fetch_page, newest_first_after
@@ -237,8 +238,13 @@ class SqlaLearningQueries:
             return list((await session.scalars(stmt)).all())
 
     async def time_zone(self, user_id: UUID) -> str:
+        """From the student profile, else the tutor profile (tutors take courses too)."""
         async with self._sessions() as session:
-            zone = await session.scalar(
-                select(StudentProfileRow.time_zone).where(StudentProfileRow.user_id == user_id)
-            )
-        return zone or "UTC"
+            for column, owner in (
+                (StudentProfileRow.time_zone, StudentProfileRow.user_id),
+                (TutorProfileRow.time_zone, TutorProfileRow.user_id),
+            ):
+                zone = await session.scalar(select(column).where(owner == user_id))
+                if zone:
+                    return str(zone)
+        return "UTC"

@@ -52,6 +52,8 @@ class SqlaUnitOfWork:
         subscriptions: Mapping[str, Sequence[str]],
         after_commit: Callable[[], None] | None = None,
         catalog_changed: Callable[[], None] | None = None,
+        *,
+        read_only: bool = False,
     ) -> None:
         self._session_factory = session_factory
         self._codec = codec
@@ -59,10 +61,13 @@ class SqlaUnitOfWork:
         self._after_commit = after_commit
         self._catalog_changed = catalog_changed
         self._published: list[DomainEvent] = []
+        self._read_only = read_only
 
     async def __aenter__(self) -> Self:
         self.session = self._session_factory()
-        await self.session.connection(execution_options=WRITE_TRANSACTION)
+        await self.session.connection(
+            execution_options={} if self._read_only else WRITE_TRANSACTION
+        )
         users = SqlaUserRepository(self.session)
         tutor_applications = SqlaTutorApplicationRepository(self.session)
         one_time_tokens = SqlaOneTimeTokenRepository(self.session)

@@ -95,7 +95,7 @@ class SubmitWork:
         if len(uploads) > MAX_FILES:
             raise InvalidSubmission(f"at most {MAX_FILES} files")
         # Check access before storing anything a stranger sends.
-        async with deps.uow() as uow:
+        async with deps.uow(read_only=True) as uow:
             access = await deps.lesson_access(uow, actor, lesson_id)
             access.require_student()
             await _assignment(uow, lesson_id)
@@ -162,7 +162,7 @@ class ListSubmissions:
     ) -> Page[SubmissionView]:
         deps = self._deps
         check_limit(limit)
-        async with deps.uow() as uow:
+        async with deps.uow(read_only=True) as uow:
             access = await deps.lesson_access(uow, actor, lesson_id)
             if not (access.is_instructor or access.is_staff):
                 await deps.catalog.deny(
@@ -226,7 +226,7 @@ class SendGradeEmail:
 
     async def __call__(self, event: DomainEvent) -> None:
         assert isinstance(event, AssignmentGraded)
-        async with self._deps.uow() as uow:
+        async with self._deps.uow(read_only=True) as uow:
             student = await uow.users.get(event.user_id)
             course = await uow.courses.get(event.course_id)
             submission = await uow.learning.submissions.get(event.submission_id)

@@ -134,7 +134,7 @@ class GetCertificatePdf:
 
     async def __call__(self, actor: Actor, certificate_id: UUID) -> MediaFile:
         user_id = require_signed_in(actor)
-        async with self._deps.uow() as uow:
+        async with self._deps.uow(read_only=True) as uow:
             certificate = await uow.learning.certificates.get(certificate_id)
         if certificate is None or certificate.pdf_key is None:
             raise CertificateNotFound()
@@ -156,7 +156,7 @@ class VerifyCertificate:
         cleaned = normalized_code(code)
         if not cleaned or len(cleaned) > 64:
             raise CertificateNotFound()
-        async with self._deps.uow() as uow:
+        async with self._deps.uow(read_only=True) as uow:
             certificate = await uow.learning.certificates.by_code(cleaned)
         if certificate is None:
             raise CertificateNotFound()

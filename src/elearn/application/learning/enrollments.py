@@ -283,7 +283,7 @@ class ListCourseStudents:
         deps = self._deps
         check_limit(limit)
         course_id = await deps.course_id(course_key)
-        async with deps.uow() as uow:
+        async with deps.uow(read_only=True) as uow:
             await deps.course_for_instructor(uow, actor, course_id, staff_too=True)
         return await page_of(
             deps.queries.course_students(

@@ -270,7 +270,7 @@ class GetLesson:
 
     async def __call__(self, actor: Actor, lesson_id: UUID) -> LessonView:
         deps = self._deps
-        async with deps.uow() as uow:
+        async with deps.uow(read_only=True) as uow:
             access = await deps.lesson_access(uow, actor, lesson_id)
             access.require_open()
             return await self._view(uow, actor, access)
@@ -359,7 +359,7 @@ class OpenMedia:
         grant = deps.tokens.read(token, deps.clock.now())
         if grant.user_id is not None and actor.user_id not in (None, grant.user_id):
             raise InvalidMediaToken()
-        async with deps.uow() as uow:
+        async with deps.uow(read_only=True) as uow:
             holder = await self._holder(uow, grant.user_id)
             if grant.subject is MediaSubject.LESSON:
                 return await self._lesson_file(uow, holder, grant)

@@ -195,7 +195,7 @@ class GetAttempt:
     async def __call__(self, actor: Actor, attempt_id: UUID) -> AttemptView:
         deps = self._deps
         user_id = require_signed_in(actor)
-        async with deps.uow() as uow:
+        async with deps.uow(read_only=True) as uow:
             attempt = await uow.learning.attempts.get(attempt_id)
             if attempt is None:
                 raise AttemptNotFound()

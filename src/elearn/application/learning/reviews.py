@@ -77,7 +77,7 @@ class ListReviews:
         deps = self._deps
         check_limit(limit)
         course_id = await deps.course_id(course_key)
-        async with deps.uow() as uow:
+        async with deps.uow(read_only=True) as uow:
             course = await _visible_course(deps, uow, actor, course_id)
         include_hidden = actor.is_staff or course.is_instructor(actor.user_id)
         return await page_of(

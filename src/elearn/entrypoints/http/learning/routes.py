@@ -688,7 +688,7 @@ class CertificatesController(Controller):
 # ---- administration --------------------------------------------------------------------------
 class EnrollmentAdminController(Controller):
     path = "/admin/enrollments"
-    tags = ["learning", "admin"]
+    tags = ["learning"]
     guards = [signed_in]
 
     @post("", operation_id="grant_enrollment", summary="Grant a course", status_code=201)

@@ -473,6 +473,13 @@ class SqlaCertificateRepository:
     async def by_code(self, code: str) -> Certificate | None:
         return await self._one(CertificateRow.verification_code == code)
 
+    async def set_revoked(self, enrollment_id: UUID, at: datetime | None) -> None:
+        await self.session.execute(
+            update(CertificateRow)
+            .where(CertificateRow.enrollment_id == enrollment_id)
+            .values(revoked_at=at)
+        )
+
     async def _one(self, predicate: Any) -> Certificate | None:
         row = await self.session.scalar(select(CertificateRow).where(predicate))
         if row is None:
@@ -523,6 +530,12 @@ class SqlaReviewRepository(TrackingRepository[Review, CourseReviewRow]):
     async def remove(self, review: Review) -> None:
         _, row = self._tracked.pop(review.id)
         await self.session.delete(row)
+
+    async def course_of(self, review_id: UUID) -> UUID | None:
+        found: UUID | None = await self.session.scalar(
+            select(CourseReviewRow.course_id).where(CourseReviewRow.id == review_id)
+        )
+        return found
 
     async def lock_course(self, course_id: UUID) -> None:
         await self.session.execute(

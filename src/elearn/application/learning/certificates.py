@@ -7,7 +7,9 @@ index make a repeated or concurrent completion event find the certificate alread
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -95,11 +97,15 @@ class IssueCertificate:
                 instructor_names=tuple(i.full_name for i in instructors if i is not None),
                 issued_at=issued_at,
             )
-            pdf = deps.renderer.render(
-                certificate,
-                verification_url=verification_url(
-                    deps.policy.public_url, certificate.verification_code
-                ),
+            # Layout is CPU work: off the event loop, which other jobs share.
+            pdf = await asyncio.to_thread(
+                functools.partial(
+                    deps.renderer.render,
+                    certificate,
+                    verification_url=verification_url(
+                        deps.policy.public_url, certificate.verification_code
+                    ),
+                )
             )
             stored = await deps.storage.save(
                 _one_chunk(pdf),

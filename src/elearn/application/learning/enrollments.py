@@ -51,6 +51,7 @@ async def grant_enrollment(
     existing = await uow.learning.enrollments.find(user_id, course_id, for_update=True)
     if existing is not None:
         existing.regrant(source=source, now=now, event_id=ids.new_id())
+        await uow.learning.certificates.set_revoked(existing.id, None)
         enrollment = existing
     else:
         enrollment = Enrollment.start(
@@ -79,8 +80,11 @@ async def revoke_enrollment(
     enrollment = await uow.learning.enrollments.find(user_id, course_id, for_update=True)
     if enrollment is None:
         raise EnrollmentNotFound()
-    enrollment.revoke(now=clock.now(), event_id=ids.new_id(), reason=reason)
+    now = clock.now()
+    enrollment.revoke(now=now, event_id=ids.new_id(), reason=reason)
     await uow.learning.enrollments.change_course_count(course_id, -1)
+    # Refunded is not earned: verification shows the certificate as no longer valid.
+    await uow.learning.certificates.set_revoked(enrollment.id, now)
     return enrollment
 
 

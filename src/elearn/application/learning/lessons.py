@@ -247,7 +247,7 @@ async def quiz_summary(
 ) -> QuizSummary:
     attempts = await uow.learning.attempts.for_student(user_id, lesson_id)
     submitted = [a for a in attempts if a.status is AttemptStatus.SUBMITTED]
-    percents = [a.result(quiz).percent for a in submitted]
+    percents = [a.percent for a in submitted if a.percent is not None]
     open_attempt = next((a for a in attempts if a.is_open(now)), None)
     return QuizSummary(
         attempts_used=len(attempts),

@@ -97,6 +97,10 @@ class CertificateRepository(Protocol):
 
     async def by_code(self, code: str) -> Certificate | None: ...
 
+    async def set_revoked(self, enrollment_id: UUID, at: datetime | None) -> None:
+        """Revokes the enrollment's certificate (``at``), or makes it valid again (None)."""
+        ...
+
 
 class ReviewRepository(Protocol):
     async def add(self, review: Review) -> None: ...
@@ -106,6 +110,11 @@ class ReviewRepository(Protocol):
     async def find(self, course_id: UUID, user_id: UUID) -> Review | None: ...
 
     async def remove(self, review: Review) -> None: ...
+
+    async def course_of(self, review_id: UUID) -> UUID | None:
+        """The course a review is about, read without loading the review (which must be loaded
+        only once the course's lock is held)."""
+        ...
 
     async def lock_course(self, course_id: UUID) -> None:
         """Serialises rating changes of one course (taken before reading or writing reviews)."""

@@ -23,6 +23,7 @@ from elearn.application.ports import UnitOfWork
 from elearn.domain.catalog.course import LessonKind
 from elearn.domain.learning.quiz import (
     AttemptStatus,
+    InvalidAnswers,
     NormalizedAnswer,
     PaperQuestion,
     QuestionFeedback,
@@ -73,7 +74,12 @@ class AttemptView:
 
 def attempt_view(quiz: Quiz, attempt: QuizAttempt) -> AttemptView:
     submitted = attempt.status is AttemptStatus.SUBMITTED
-    result = attempt.result(quiz) if submitted else None
+    result = None
+    if submitted:
+        try:
+            result = attempt.result(quiz)
+        except InvalidAnswers:
+            pass  # the quiz changed since: the score stands, per-question feedback cannot
     return AttemptView(
         id=attempt.id,
         lesson_id=attempt.lesson_id,
@@ -84,10 +90,10 @@ def attempt_view(quiz: Quiz, attempt: QuizAttempt) -> AttemptView:
         submitted_at=attempt.submitted_at,
         questions=quiz_paper(quiz, attempt.seed),
         answers=dict(attempt.answers) if submitted else None,
-        score=result.score_display if result else None,
-        max_score=quiz.max_score,
-        percent=result.percent if result else None,
-        passed=result.passed if result else None,
+        score=attempt.score_display,
+        max_score=attempt.max_score or quiz.max_score,
+        percent=attempt.percent,
+        passed=attempt.passed,
         pass_mark_percent=quiz.pass_mark_percent,
         feedback=feedback_for(quiz, result) if result else None,
     )

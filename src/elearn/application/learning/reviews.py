@@ -58,6 +58,16 @@ async def _review(uow: UnitOfWork, review_id: UUID) -> Review:
     return review
 
 
+async def _lock_course_of(uow: UnitOfWork, review_id: UUID) -> Review:
+    """The review, loaded under its course's lock: every change to a course's reviews holds it,
+    so what is read here is what the change applies to."""
+    course_id = await uow.learning.reviews.course_of(review_id)
+    if course_id is None:
+        raise ReviewNotFound()
+    await uow.learning.reviews.lock_course(course_id)
+    return await _review(uow, review_id)
+
+
 async def _view(deps: LearningDeps, review_id: UUID) -> ReviewView:
     view = await deps.queries.review(review_id)
     if view is None:
@@ -138,9 +148,7 @@ class EditReview:
         deps = self._deps
         user_id = require_signed_in(actor)
         async with deps.uow() as uow:
-            course_id = await self._course_of(uow, review_id)
-            await uow.learning.reviews.lock_course(course_id)
-            review = await _review(uow, review_id)
+            review = await _lock_course_of(uow, review_id)
             if review.user_id != user_id:
                 raise (
                     ReviewNotFound()
@@ -151,13 +159,6 @@ class EditReview:
             await uow.learning.reviews.refresh_course_rating(review.course_id)
             await uow.commit()
         return await _view(deps, review_id)
-
-    @staticmethod
-    async def _course_of(uow: UnitOfWork, review_id: UUID) -> UUID:
-        review = await uow.learning.reviews.get(review_id)
-        if review is None:
-            raise ReviewNotFound()
-        return review.course_id
 
 
 class DeleteReview:
@@ -170,15 +171,13 @@ class DeleteReview:
         deps = self._deps
         user_id = require_signed_in(actor)
         async with deps.uow() as uow:
-            course_id = await EditReview._course_of(uow, review_id)
-            await uow.learning.reviews.lock_course(course_id)
-            review = await _review(uow, review_id)
+            review = await _lock_course_of(uow, review_id)
             if review.user_id != user_id:
                 if not actor.is_staff:
                     raise PermissionDenied("only its author may delete a review")
                 deps.catalog.require_staff(actor)
             await uow.learning.reviews.remove(review)
-            await uow.learning.reviews.refresh_course_rating(course_id)
+            await uow.learning.reviews.refresh_course_rating(review.course_id)
             await uow.commit()
 
 
@@ -216,22 +215,20 @@ class HideReview:
             raise PermissionDenied("only managers and admins moderate reviews")
         deps.catalog.require_staff(actor)
         async with deps.uow() as uow:
-            course_id = await EditReview._course_of(uow, review_id)
-            await uow.learning.reviews.lock_course(course_id)
-            review = await _review(uow, review_id)
+            review = await _lock_course_of(uow, review_id)
             now = deps.clock.now()
             if hidden:
                 review.hide(staff_id=staff_id, reason=reason, now=now)
             else:
                 review.show(now=now)
-            await uow.learning.reviews.refresh_course_rating(course_id)
+            await uow.learning.reviews.refresh_course_rating(review.course_id)
             deps.audit(
                 uow,
                 actor,
                 AuditAction.REVIEW_HIDDEN if hidden else AuditAction.REVIEW_SHOWN,
                 target_type="review",
                 target_id=review.id,
-                course_id=str(course_id),
+                course_id=str(review.course_id),
                 reason=reason,
             )
             await uow.commit()

@@ -731,8 +731,20 @@ class QuizAttempt(RecordsEvents):
         )
         return result
 
+    @property
+    def score_display(self) -> Decimal | None:
+        return None if self.score is None else _round2(self.score)
+
+    @property
+    def percent(self) -> Decimal | None:
+        """The score it got when submitted, whatever the quiz has become since."""
+        if self.score is None or not self.max_score:
+            return None
+        return _round2(self.score * 100 / self.max_score)
+
     def result(self, quiz: Quiz) -> QuizResult:
-        """The stored answers scored again, for feedback after submission."""
+        """The stored answers scored again, for feedback after submission. Raises
+        `InvalidAnswers` when the quiz has changed so that they no longer fit it."""
         if self.status != AttemptStatus.SUBMITTED:
             raise AttemptClosed("this attempt has not been submitted")
         return score_quiz(quiz, self.answers)

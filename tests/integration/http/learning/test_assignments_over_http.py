@@ -95,7 +95,9 @@ async def test_instructors_set_assignments_and_students_hand_in_work(
     for outsider in (student, cotutor, manager):
         problem(await client.put(setting, json=ASSIGNMENT, headers=outsider), 403)
     problem(
-        await client.put(f"{LESSONS}/{course.text['id']}/assignment", json=ASSIGNMENT, headers=tutor),
+        await client.put(
+            f"{LESSONS}/{course.text['id']}/assignment", json=ASSIGNMENT, headers=tutor
+        ),
         422,
         "not-an-assignment-lesson",
     )
@@ -169,7 +171,9 @@ async def test_instructors_set_assignments_and_students_hand_in_work(
         404,
         "assignment-not-found",
     )
-    problem(await client.post(handing, files=form("   "), headers=student), 422, "invalid-submission")
+    problem(
+        await client.post(handing, files=form("   "), headers=student), 422, "invalid-submission"
+    )
     # A PNG where only PDFs are accepted: refused after storing, then removed, with its PDF.
     problem(
         await client.post(
@@ -189,9 +193,7 @@ async def test_instructors_set_assignments_and_students_hand_in_work(
         handing, files=form(None, *(pdf(f"{n}.pdf") for n in range(6))), headers=student
     )
     assert [e["field"] for e in problem(too_many, 422, "invalid-input")["errors"]] == ["files"]
-    unknown = await client.post(
-        handing, files=form("hi", comment="sneaky"), headers=student
-    )
+    unknown = await client.post(handing, files=form("hi", comment="sneaky"), headers=student)
     assert [e["field"] for e in problem(unknown, 422, "invalid-input")["errors"]] == ["comment"]
     assert stored_files(settings) == before
     seen = (await client.get(f"{LESSONS}/{lesson}", headers=student)).json()
@@ -216,8 +218,7 @@ async def test_instructors_set_assignments_and_students_hand_in_work(
 
     third = await client.post(
         handing,
-        files=form("A frog jumps in"),
-        files=[pdf("frog.pdf"), pdf("splash.pdf", PDF + b"% splash\n")],
+        files=form("A frog jumps in", pdf("frog.pdf"), pdf("splash.pdf", PDF + b"% splash\n")),
         headers=student,
     )
     assert third.status_code == 201, third.text
@@ -242,6 +243,20 @@ async def test_instructors_set_assignments_and_students_hand_in_work(
     other_view = (await client.get(f"{LESSONS}/{lesson}", headers=other)).json()
     assert other_view["my_submission"] is None
 
+    # Two hand-ins at once by one student: one submission, the later one's file kept.
+    racing = await asyncio.gather(
+        *(
+            client.post(handing, files=form(None, pdf(f"race{n}.pdf")), headers=other)
+            for n in range(2)
+        )
+    )
+    assert [r.status_code for r in racing] == [201, 201], [r.text for r in racing]
+    assert {r.json()["id"] for r in racing} == {racing[0].json()["id"]}
+    assert sorted(r.json()["submission_count"] for r in racing) == [1, 2]
+    assert len(attachments(settings)) == 3  # the student's two, and one of the racers'
+    listed = (await client.get(handing, headers=tutor)).json()["items"]
+    assert sorted(s["submission_count"] for s in listed) == [2, 3]
+
     # ---- late: the due time passed ------------------------------------------------------------
     past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     response = await client.put(setting, json={**ASSIGNMENT, "due_at": past}, headers=tutor)
@@ -249,10 +264,14 @@ async def test_instructors_set_assignments_and_students_hand_in_work(
     late = await client.post(handing, files=form("Late haiku"), headers=other)
     assert late.status_code == 201, late.text
     assert late.json()["late"] is True
-    again = await client.post(handing, data={"text": "Revised, still late"}, headers=student)
+    again = await client.post(handing, files=form("Revised, still late"), headers=student)
     assert again.status_code == 201, again.text
     assert again.json()["late"] is True and again.json()["submission_count"] == 4
-    assert attachments(settings) == []  # text only now: the two PDFs went
+    late = await client.post(handing, files=form("Late, and text only"), headers=other)
+    assert late.json()["submission_count"] == 4
+    assert attachments(settings) == []  # text only now: every PDF went
+    # The replaced file's link is dead.
+    problem(await client.get(splash["url"], headers=student), 403, "media-token-invalid")
 
     # ---- graded: no more changes, and nothing left behind by the refused attempt -------------
     graded = await client.post(
@@ -293,7 +312,7 @@ async def test_instructors_list_and_grade_work_and_the_student_is_emailed(
     for name, headers in (("student", student), ("ann", ann), ("bob", bob)):
         await enroll(client, headers, course.id)
         handed = await client.post(
-            listing, files=form(f"{name)'s haiku"}, files=[pdf(f"{name}.pdf")], headers=headers
+            listing, files=form(f"{name}'s haiku", pdf(f"{name}.pdf")), headers=headers
         )
         assert handed.status_code == 201, handed.text
         submissions[name] = handed.json()
@@ -325,12 +344,27 @@ async def test_instructors_list_and_grade_work_and_the_student_is_emailed(
     # ---- grading: instructors only, within 0..max_points --------------------------------------
     grading = f"/api/v1/submissions/{submissions['student']['id']}/grade"
     problem(await client.post(grading, json={"points": 5}), 401)
-    problem(await client.post(grading, json={"points": 5}, headers=student), 404, "submission-not-found")
-    problem(await client.post(grading, json={"points": 5}, headers=ann), 404, "submission-not-found")
-    problem(await client.post(grading, json={"points": 5}, headers=cotutor), 404, "submission-not-found")
-    problem(await client.post(grading, json={"points": 5}, headers=manager), 403, "permission-denied")
+    problem(
+        await client.post(grading, json={"points": 5}, headers=student), 404, "submission-not-found"
+    )
+    problem(
+        await client.post(grading, json={"points": 5}, headers=ann), 404, "submission-not-found"
+    )
+    problem(
+        await client.post(grading, json={"points": 5}, headers=cotutor), 404, "submission-not-found"
+    )
+    problem(
+        await client.post(grading, json={"points": 5}, headers=manager), 403, "permission-denied"
+    )
     problem(await client.post(grading, json={"points": 11}, headers=tutor), 422, "invalid-grade")
-    for bad in ({"points": -1}, {"points": "7"}, {"points": 1001}, {}, {"points": 5, "x": 1}):
+    for bad in (
+        {"points": -1},
+        {"points": 7.5},
+        {"points": "seven"},
+        {"points": 1001},
+        {},
+        {"points": 5, "x": 1},
+    ):
         problem(await client.post(grading, json=bad, headers=tutor), 400, "invalid-request")
     problem(
         await client.post(
@@ -371,7 +405,9 @@ async def test_instructors_list_and_grade_work_and_the_student_is_emailed(
         f"{COURSES}/{course.id}", json={"co_instructor_ids": [cotutor_id]}, headers=tutor
     )
     assert response.status_code == 200, response.text
-    regraded = await client.post(grading, json={"points": 9, "feedback": "Better."}, headers=cotutor)
+    regraded = await client.post(
+        grading, json={"points": 9, "feedback": "Better."}, headers=cotutor
+    )
     assert regraded.status_code == 200, regraded.text
     assert (regraded.json()["points"], regraded.json()["feedback"]) == (9, "Better.")
     mails = await grade_mails(settings, "student@catalog.test", 2)

@@ -4,6 +4,7 @@ cases."""
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 from litestar.di import NamedDependency
@@ -38,7 +39,9 @@ def build_learning_deps(container: Container) -> LearningDeps:
         catalog=container.catalog.deps,
         # Outside production the JWT secret signs media too (the adapter derives its own key).
         tokens=HmacMediaTokens(settings.media_signing_key or settings.jwt_secret),
-        renderer=FpdfCertificateRenderer(),
+        renderer=FpdfCertificateRenderer(
+            Path(settings.certificate_font) if settings.certificate_font else None
+        ),
         policy=LearningPolicy(
             media_token_seconds=settings.media_url_seconds, public_url=settings.public_url
         ),

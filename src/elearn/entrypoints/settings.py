@@ -72,6 +72,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     default_currency: Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")] = "USD"
     # How long another API process may serve a catalog page or course that changed (0: no cache).
     catalog_cache_seconds: Annotated[float, msgspec.Meta(ge=0, le=300)] = 1.0
+    # A TrueType font for certificate PDFs, so names in any script print (default: Latin-1 only).
+    certificate_font: str = ""
     # How long a signed lesson-media URL stays valid.
     media_url_seconds: Annotated[int, msgspec.Meta(ge=30, le=3600)] = 300
     # Proxies whose X-Forwarded-For is believed (IPs or CIDR networks); nobody else's is.

@@ -128,9 +128,7 @@ def test_normalized_code_does_not_map_look_alikes() -> None:
 # ---- normalized_code: properties -------------------------------------------------------------
 @settings(max_examples=300, deadline=None)
 @given(code=codes, data=st.data())
-def test_normalized_code_undoes_lowercase_dashes_and_spaces(
-    code: str, data: st.DataObject
-) -> None:
+def test_normalized_code_undoes_lowercase_dashes_and_spaces(code: str, data: st.DataObject) -> None:
     assert normalized_code(mangled(code, data)) == code
 
 

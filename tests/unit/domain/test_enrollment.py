@@ -599,9 +599,7 @@ def test_a_self_made_enrollment_granted_again_by_purchase_can_no_longer_be_left(
 
 
 # ---- any sequence of operations --------------------------------------------------------------
-PERCENTS = st.one_of(
-    st.integers(-20, 130), st.sampled_from([0, 99, 100, 101]), st.just(100)
-)
+PERCENTS = st.one_of(st.integers(-20, 130), st.sampled_from([0, 99, 100, 101]), st.just(100))
 
 
 class EnrollmentMachine(RuleBasedStateMachine):

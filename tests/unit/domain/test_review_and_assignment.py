@@ -65,9 +65,7 @@ def snapshot(target: object) -> dict[str, Any]:
     return dataclasses.asdict(target)  # type: ignore[call-overload]
 
 
-def assert_refused(
-    target: object, call: Any, error: type[DomainError], code: str
-) -> DomainError:
+def assert_refused(target: object, call: Any, error: type[DomainError], code: str) -> DomainError:
     """``call`` raises ``error`` with ``code`` and leaves ``target`` (and its events) as it was."""
     before = snapshot(target)
     with pytest.raises(error) as caught:
@@ -557,8 +555,8 @@ def test_lateness_compares_instants_across_time_zones() -> None:
 
 
 @given(
-    due=st.one_of(st.none(), st.integers(-10**6, 10**6)),
-    at=st.integers(-10**6, 10**6),
+    due=st.one_of(st.none(), st.integers(-(10**6), 10**6)),
+    at=st.integers(-(10**6), 10**6),
 )
 def test_lateness_is_strictly_after_the_due_time(due: int | None, at: int) -> None:
     due_at = None if due is None else T0 + timedelta(seconds=due)

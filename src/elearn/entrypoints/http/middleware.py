@@ -68,6 +68,18 @@ def security_headers(*, hsts: bool) -> list[tuple[bytes, bytes]]:
     return headers
 
 
+# Paths that carry a bearer credential: a media URL's token lets whoever holds it stream the
+# file until it expires, so logs and problem answers show the route, never the token.
+_SECRET_PATH_PREFIXES = ("/api/v1/media/",)
+
+
+def redacted_path(path: str) -> str:
+    for prefix in _SECRET_PATH_PREFIXES:
+        if path.startswith(prefix):
+            return prefix + "[redacted]"
+    return path
+
+
 def _log_access(scope: Scope, status: int) -> None:
     state = _state(scope)
     if state.get(_LOGGED):
@@ -75,7 +87,7 @@ def _log_access(scope: Scope, status: int) -> None:
     state[_LOGGED] = True
     request_id = ensure_request_id(scope)
     duration_ms = round((time.perf_counter() - state[_STARTED]) * 1000, 2)
-    method, path = scope.get("method", "-"), scope["path"]
+    method, path = scope.get("method", "-"), redacted_path(scope["path"])
     access_log.info(
         "%s %s %s %.2fms",
         method,

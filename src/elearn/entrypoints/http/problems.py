@@ -29,7 +29,7 @@ from elearn.application.errors import (
 from elearn.application.files import RangeNotSatisfiable
 from elearn.domain.learning.enrollment import PrerequisitesMissing
 from elearn.domain.shared.errors import Conflict, DomainError, Forbidden
-from elearn.entrypoints.http.middleware import ensure_request_id
+from elearn.entrypoints.http.middleware import ensure_request_id, redacted_path
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ def problem_response(
         status=status,
         detail=detail,
         code=code,
-        instance=request.url.path,
+        instance=redacted_path(request.url.path),
         request_id=request_id_of(request),
         errors=errors or None,
         missing_courses=missing_courses,
@@ -316,7 +316,7 @@ def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Resp
     logger.error(
         "unhandled error",
         exc_info=error,
-        extra={"request_id": request_id_of(request), "path": request.url.path},
+        extra={"request_id": request_id_of(request), "path": redacted_path(request.url.path)},
     )
     return problem_response(
         request,

@@ -6,8 +6,12 @@ requests), the student's own list and the course's list of students."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
+
+import httpx
 
 from tests.integration.http.catalog.helpers import (
     COURSES,
@@ -28,6 +32,7 @@ from tests.integration.http.identity.helpers import (
 from tests.integration.http.learning.helpers import LESSONS, enroll
 
 from elearn.domain.identity.roles import Role
+from elearn.entrypoints.http.app import create_app
 from elearn.entrypoints.settings import Settings
 
 ME = "/api/v1/me/enrollments"
@@ -35,6 +40,20 @@ GRANTS = "/api/v1/admin/enrollments"
 
 
 # ---- helpers ---------------------------------------------------------------------------------
+@contextlib.asynccontextmanager
+async def racing_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The app served on this test's own event loop. The ``client`` fixture runs each request
+    to completion in its portal thread, so requests gathered on it never overlap; these do."""
+    app = create_app(settings, configure_logs=False, run_background=False)
+    async with (
+        app.lifespan(),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver.local"
+        ) as racing,
+    ):
+        yield racing
+
+
 async def open_course(
     client: Any,
     tutor: dict[str, str],
@@ -362,20 +381,24 @@ async def test_concurrent_enrollments_are_each_counted_once(
     course, _ = await open_course(client, tutor, manager, lessons=1, title="Crowded")
     twice, _ = await open_course(client, tutor, manager, lessons=1, title="Twice")
 
-    responses = await asyncio.gather(
-        *(client.post(enroll_url(course["id"]), headers=headers) for headers in crowd)
-    )
-    assert [r.status_code for r in responses] == [201] * len(crowd), [r.text for r in responses]
+    async with racing_client(settings) as racing:
+        responses = await asyncio.gather(
+            *(racing.post(enroll_url(course["id"]), headers=headers) for headers in crowd)
+        )
+        assert [r.status_code for r in responses] == [201] * len(crowd), [
+            r.text for r in responses
+        ]
+        twice_responses = await asyncio.gather(
+            racing.post(enroll_url(twice["id"]), headers=student),
+            racing.post(enroll_url(twice["id"]), headers=student),
+        )
     assert await count_of(client, tutor, course["id"]) == len(crowd)
     students = await client.get(
         f"{COURSES}/{course['id']}/students", params={"limit": 100}, headers=tutor
     )
     assert len(students.json()["items"]) == len(crowd)
 
-    responses = await asyncio.gather(
-        client.post(enroll_url(twice["id"]), headers=student),
-        client.post(enroll_url(twice["id"]), headers=student),
-    )
+    responses = twice_responses
     assert sorted(r.status_code for r in responses) == [201, 409], [r.text for r in responses]
     refused = next(r for r in responses if r.status_code == 409)
     assert refused.json()["code"] == "already-enrolled", refused.text

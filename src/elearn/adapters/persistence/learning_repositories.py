@@ -48,6 +48,8 @@ from elearn.domain.learning.review import Review
 
 # ---- enrollments ------------------------------------------------------------------------------
 class SqlaEnrollmentRepository(TrackingRepository[Enrollment, EnrollmentRow]):
+    counters_changed = False  # the course's enrollment count moved (catalog caches are stale)
+
     async def add(self, enrollment: Enrollment) -> None:
         row = EnrollmentRow(id=enrollment.id)
         self._to_row(enrollment, row)
@@ -82,6 +84,7 @@ class SqlaEnrollmentRepository(TrackingRepository[Enrollment, EnrollmentRow]):
         enrollment.pull_events()
 
     async def change_course_count(self, course_id: UUID, delta: int) -> None:
+        self.counters_changed = True
         # Relative, so the row lock orders concurrent changes and none is lost.
         await self.session.execute(
             update(CourseRow)
@@ -502,6 +505,8 @@ class SqlaCertificateRepository:
 
 # ---- reviews ----------------------------------------------------------------------------------
 class SqlaReviewRepository(TrackingRepository[Review, CourseReviewRow]):
+    counters_changed = False  # the course's rating moved (catalog caches are stale)
+
     async def add(self, review: Review) -> None:
         row = CourseReviewRow(id=review.id)
         self._to_row(review, row)
@@ -543,6 +548,7 @@ class SqlaReviewRepository(TrackingRepository[Review, CourseReviewRow]):
         )
 
     async def refresh_course_rating(self, course_id: UUID) -> None:
+        self.counters_changed = True
         # This transaction's own changes must be in the count.
         self.write_back()
         await self.session.flush()
@@ -621,6 +627,11 @@ class SqlaLearningStore:
         self.certificates = SqlaCertificateRepository(session)
         self.reviews = SqlaReviewRepository(session)
         self.days = SqlaLearningDays(session)
+
+    @property
+    def changed_courses(self) -> bool:
+        """Whether course counters (enrollments, rating) were written."""
+        return self.enrollments.counters_changed or self.reviews.counters_changed
 
     @property
     def tracking(self) -> list[TrackingRepository[Any, Any]]:

@@ -83,7 +83,7 @@ class SqlaUnitOfWork:
         categories = self._categories = SqlaCategoryRepository(self.session)
         self.courses: CourseRepository = courses
         self.categories: CategoryRepository = categories
-        learning = SqlaLearningStore(self.session)
+        learning = self._learning = SqlaLearningStore(self.session)
         self.learning: LearningStore = learning
         self._repositories: list[TrackingRepository[Any, Any]] = [
             users,
@@ -131,7 +131,7 @@ class SqlaUnitOfWork:
         if events and self._after_commit is not None:
             self._after_commit()
         if self._catalog_changed is not None and (
-            self._courses.touched or self._categories.touched
+            self._courses.touched or self._categories.touched or self._learning.changed_courses
         ):
             self._catalog_changed()
 

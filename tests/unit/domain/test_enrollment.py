@@ -772,7 +772,7 @@ class EnrollmentMachine(RuleBasedStateMachine):
 
 
 TestEnrollmentMachine = EnrollmentMachine.TestCase
-TestEnrollmentMachine.settings = settings(max_examples=150, stateful_step_count=25, deadline=None)
+TestEnrollmentMachine.settings = settings(max_examples=100, stateful_step_count=25, deadline=None)
 
 
 @settings(max_examples=200, deadline=None)

@@ -336,11 +336,6 @@ def test_a_hide_reason_may_be_exactly_the_limit() -> None:
     assert target.hidden_reason == "r" * MAX_HIDE_REASON
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Review.hide sets hidden=True before validating the reason, so a refused hide "
-    "(reason over MAX_HIDE_REASON) leaves the review hidden, with no reason and no hidden_by",
-)
 def test_a_hide_with_a_reason_over_the_limit_is_refused_and_changes_nothing() -> None:
     target = review()
 

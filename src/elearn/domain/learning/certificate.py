@@ -32,7 +32,8 @@ def new_serial(issued_at: datetime) -> str:
 
 
 def normalized_code(code: str) -> str:
-    return code.strip().upper().replace("-", "").replace(" ", "")
+    """A code as typed or pasted: any case, with dashes and white space anywhere."""
+    return "".join(c for c in code if c != "-" and not c.isspace()).upper()
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

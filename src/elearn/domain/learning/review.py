@@ -107,8 +107,9 @@ class Review:
         self.replied_at = now
 
     def hide(self, *, staff_id: UUID, reason: str | None, now: datetime) -> None:
+        cleaned = _text(reason, "reason", MAX_HIDE_REASON)
         self.hidden = True
-        self.hidden_reason = _text(reason, "reason", MAX_HIDE_REASON)
+        self.hidden_reason = cleaned
         self.hidden_by = staff_id
         self.updated_at = now
 

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 from pypdf import PdfReader
-from sqlalchemy import text
+from sqlalchemy import select, text
 from tests.integration.http.catalog.helpers import headers_of, seed_people
-from tests.integration.http.identity.helpers import problem
+from tests.integration.http.identity.helpers import problem, seed_accounts
 from tests.integration.http.learning.helpers import (
     LESSONS,
     RIGHT_ANSWERS,
@@ -25,6 +26,8 @@ from tests.integration.http.learning.helpers import (
 )
 
 from elearn.adapters.persistence.database import create_engine
+from elearn.adapters.persistence.models.learning import CertificateRow
+from elearn.domain.identity.roles import Role
 from elearn.domain.learning.enrollment import EnrollmentCompleted
 from elearn.entrypoints.bootstrap import bootstrap
 from elearn.entrypoints.settings import Settings
@@ -80,14 +83,28 @@ def certificate_pdfs(settings: Settings) -> list[Path]:
     return sorted(p for p in (root / "certificate").rglob("*") if p.is_file())
 
 
-async def certificate_rows(settings: Settings) -> list[Any]:
+@dataclass(frozen=True)
+class Row:
+    id: str
+    enrollment_id: str
+    pdf_key: str
+
+
+async def certificate_rows(settings: Settings) -> list[Row]:
     engine = create_engine(settings.effective_database_url, pool_size=1)
     try:
         async with engine.connect() as connection:
-            result = await connection.execute(
-                text("SELECT id, enrollment_id, pdf_key FROM certificates")
-            )
-            return list(result.all())
+            result = await connection.execute(select(CertificateRow))
+            return [Row(str(r.id), str(r.enrollment_id), r.pdf_key) for r in result.all()]
+    finally:
+        await engine.dispose()
+
+
+async def run_sql(settings: Settings, statement: str) -> None:
+    engine = create_engine(settings.effective_database_url, pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(statement))
     finally:
         await engine.dispose()
 
@@ -172,9 +189,11 @@ async def test_a_completed_course_gives_a_certificate_to_download_and_verify(
     assert later["student_name"] == "Ada Lovelace"
 
     problem(await client.get(f"{CERTIFICATES}/verify/{code[:-1]}"), 404, "certificate-not-found")
-    problem(await client.get(f"{CERTIFICATES}/verify/23456789ABCDEFGH"), 404, "certificate-not-found")
+    problem(
+        await client.get(f"{CERTIFICATES}/verify/23456789ABCDEFGH"), 404, "certificate-not-found"
+    )
     problem(await client.get(f"{CERTIFICATES}/verify/----"), 404, "certificate-not-found")
-    for absurd in ("A" * 65, "A" * 5000, code + "-" * 60):
+    for absurd in ("A" * 65, code + "A" * 49, "A" * 5000, "%00" * 100):
         response = await client.get(f"{CERTIFICATES}/verify/{absurd}")
         assert response.status_code in (400, 404), response.text
         problem(response, response.status_code)
@@ -184,40 +203,72 @@ async def test_issuing_twice_or_concurrently_gives_one_certificate(
     client: Any, settings: Settings
 ) -> None:
     await seed_people(settings)
+    await seed_accounts(settings, ("idle@catalog.test", Role.STUDENT))
     tutor = await headers_of(client, "tutor")
     manager = await headers_of(client, "manager")
     student = await headers_of(client, "student")
-    idle = await headers_of(client, "admin")  # staff may not enroll? then use another student
+    idle = await headers_of(client, "idle")
     course = await learning_course(client, tutor, manager, title="Once Only")
-    enrollment = await enroll(client, student, course.id)
-    await complete(client, student, course)
-    del idle
+    enrollment_id = uuid.UUID((await enroll(client, student, course.id))["id"])
+    idle_enrollment_id = uuid.UUID((await enroll(client, idle, course.id))["id"])
+    student_id = uuid.UUID((await client.get("/api/v1/me", headers=student)).json()["id"])
+    idle_id = uuid.UUID((await client.get("/api/v1/me", headers=idle)).json()["id"])
+
+    def completed(enrollment: uuid.UUID, user: uuid.UUID) -> EnrollmentCompleted:
+        return EnrollmentCompleted(
+            event_id=uuid.uuid4(),
+            occurred_at=datetime.now(UTC),
+            enrollment_id=enrollment,
+            course_id=uuid.UUID(course.id),
+            user_id=user,
+        )
 
     container = bootstrap(settings)
     try:
-        issue = container.learning.issue_certificate
-        enrollment_id = uuid.UUID(enrollment["id"])
-        event = EnrollmentCompleted(
-            event_id=uuid.uuid4(),
-            occurred_at=datetime.now(UTC),
-            enrollment_id=enrollment_id,
-            course_id=uuid.UUID(course.id),
-            user_id=uuid.UUID(enrollment["user_id"]) if "user_id" in enrollment else uuid.uuid4(),
-        )
-        # Racing the app's own worker, which handles the same completion.
+        issuer = container.learning.issue_certificate
+        # Not completed (yet): nothing to issue, by either door; nor for an unknown enrollment.
+        assert await issuer.issue(enrollment_id) is None
+        assert await issuer.issue(idle_enrollment_id) is None
+        assert await issuer.issue(uuid.uuid4()) is None
+        await issuer(completed(idle_enrollment_id, idle_id))
+        assert await certificate_rows(settings) == []
+        assert certificate_pdfs(settings) == []
+
+        # Completed: the app's worker and four more callers race to issue it.
+        await complete(client, student, course)
+        event = completed(enrollment_id, student_id)
         results = await asyncio.gather(
-            issue.issue(enrollment_id), issue.issue(enrollment_id), issue(event), issue(event)
+            issuer.issue(enrollment_id), issuer.issue(enrollment_id), issuer(event), issuer(event)
         )
         certificate = await issued(client, student)
-        ids = {str(r.id) for r in results if r is not None}
-        assert ids <= {certificate["id"]}
-        assert len(await certificate_rows(settings)) == 1
+        assert {str(r.id) for r in results if r is not None} <= {certificate["id"]}
+        assert [row.id for row in await certificate_rows(settings)] == [certificate["id"]]
         assert len(certificate_pdfs(settings)) == 1
-        again = await issue.issue(enrollment_id)
+        # Later deliveries find it there.
+        again = await issuer.issue(enrollment_id)
         assert again is not None and str(again.id) == certificate["id"]
-        await issue(event)
-        (row,) = await certificate_rows(settings)
-        assert str(row.id) == certificate["id"]
+        await issuer(event)
+        assert [row.id for row in await certificate_rows(settings)] == [certificate["id"]]
         assert len(certificate_pdfs(settings)) == 1
+
+        # With no certificate yet (as before the worker ran), concurrent callers issue one.
+        await run_sql(settings, "DELETE FROM certificates")
+        for path in certificate_pdfs(settings):
+            path.unlink()
+        results = await asyncio.gather(
+            *(issuer.issue(enrollment_id) for _ in range(3)), issuer(event), issuer(event)
+        )
+        (row,) = await certificate_rows(settings)
+        assert row.id != certificate["id"]
+        assert row.enrollment_id == str(enrollment_id)
+        assert {str(r.id) for r in results if r is not None} == {row.id}
+        (pdf,) = certificate_pdfs(settings)
+        assert pdf.as_posix().endswith(row.pdf_key)
+        (mine,) = await my_certificates(client, student)
+        assert mine["id"] == row.id
+        download = await client.get(f"{CERTIFICATES}/{row.id}.pdf", headers=student)
+        assert download.status_code == 200
+        assert download.content == pdf.read_bytes()
+        assert await my_certificates(client, idle) == []
     finally:
         await container.dispose()

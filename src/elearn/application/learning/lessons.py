@@ -19,7 +19,7 @@ from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
-from elearn.application.errors import PermissionDenied
+from elearn.application.errors import NotFound, PermissionDenied
 from elearn.application.learning.deps import LearningDeps, LessonAccess, requirements
 from elearn.application.learning.ports import (
     MediaFile,
@@ -377,7 +377,7 @@ class OpenMedia:
     async def _lesson_file(self, uow: UnitOfWork, holder: Actor, grant: MediaGrant) -> MediaFile:
         try:
             access = await self._deps.lesson_access(uow, holder, grant.subject_id)
-        except LookupError:
+        except NotFound:  # the lesson is gone, or its course is no longer visible to them
             raise InvalidMediaToken() from None
         file = access.lesson.file
         if not access.may_open or file is None or file.key != grant.key:

@@ -202,6 +202,7 @@ def handle_application_error(
         headers["Retry-After"] = str(max(1, error.retry_after_seconds))
     elif isinstance(error, RangeNotSatisfiable):
         headers["Content-Range"] = f"bytes */{error.size}"
+        headers["Accept-Ranges"] = "bytes"
     elif isinstance(error, InvalidInput):
         errors = [FieldProblem(e.field, e.message) for e in error.errors]
     checkout = None

@@ -296,9 +296,7 @@ async def test_the_enrollment_count_stays_exact_through_every_way_in_and_out(
     )
     draft, _ = await open_course(client, tutor, None, lessons=1, title="Still a draft")
     problem(
-        await client.post(
-            GRANTS, json={"user_id": s2_id, "course_id": draft["id"]}, headers=admin
-        ),
+        await client.post(GRANTS, json={"user_id": s2_id, "course_id": draft["id"]}, headers=admin),
         422,
         "course-not-open",
     )
@@ -386,9 +384,7 @@ async def test_concurrent_enrollments_are_each_counted_once(
         responses = await asyncio.gather(
             *(racing.post(enroll_url(course["id"]), headers=headers) for headers in crowd)
         )
-        assert [r.status_code for r in responses] == [201] * len(crowd), [
-            r.text for r in responses
-        ]
+        assert [r.status_code for r in responses] == [201] * len(crowd), [r.text for r in responses]
         twice_responses = await asyncio.gather(
             racing.post(enroll_url(twice["id"]), headers=student),
             racing.post(enroll_url(twice["id"]), headers=student),
@@ -526,7 +522,7 @@ async def test_my_enrollments_and_the_course_students(client: Any, settings: Set
             "postgres",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="BUG: a lost enrollment race hits uq_enrollments_user_id_course_id, which "
+                reason="BUG: a lost enrollment race hits uq_enrollments_user_id, which "
                 "integrity.CONSTRAINT_ERRORS does not map, so it answers the generic 'conflict'",
             ),
         ),

@@ -25,17 +25,23 @@
      connections);
    - ``media whole``: the same URL without ``Range``, the whole 20 MiB file (8 connections).
 
-   The media URL is fetched afresh (from the lesson) before each media run.
+   The media URL is fetched afresh (from the lesson) before each media run. After each wrk
+   run the script waits (up to a minute) until the app's database sessions are idle: requests
+   still queued when wrk stops go on running, and would otherwise load the next scenario.
+   Before the load it warns when the app's pool (``--pool-size`` plus as many in overflow) may
+   ask PostgreSQL for more connections than it has free.
 
 Reported per scenario: requests/s, MB/s for the media (10^6 bytes, from requests/s and the
 response size), p50 and p99 latency, responses wrk counts as errors (status 400 and above; the
 check before the load confirms each scenario's exact 2xx status) and socket errors, and the CPU
-used meanwhile by the server, PostgreSQL, wrk and everything else (in CPUs, as in
-`catalog_load.py`). The exit status is 1 when any response was an error, a socket failed, or a
-check before the load failed. Usage (from the project root):
+used meanwhile by the server, PostgreSQL, wrk and everything else (in CPUs, measured by
+`catalog_load.py`'s meter). The exit status is 1 when any response was an error, a socket
+failed, a run got no response at all, the server stayed busy after a run, or a check before the
+load failed. Usage (from the project root):
 
     .venv/bin/python benchmarks/learning_load.py [--duration 10] [--rounds 1] [--reseed]
-        [--warmup 2] [--connections 64] [--file-connections 8] [--server-log PATH]
+        [--warmup 2] [--connections 64] [--file-connections 8] [--pool-size 64]
+        [--server-log PATH]
 
 Loopback only; stops the server by itself. Needs wrk and taskset, and a PostgreSQL server at
 ``--server`` (default postgresql://postgres@127.0.0.1:5432) where it may create databases.
@@ -54,6 +60,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -114,6 +121,8 @@ LOGIN = "/api/v1/auth/login"
 LESSONS = "/api/v1/lessons"
 PROGRESS_BODY = '{"seconds_spent": 5}'
 SCENARIOS = ["lesson", "progress", "media range", "media whole"]
+WRK_TIMEOUT = 10.0  # seconds: a response later than that is a socket error (timeout)
+DRAIN = 60.0  # seconds to wait at most for the server to finish after wrk
 # Settings the server reads from the .env in its working directory (start_server gives it
 # only a fixed set of ELEARN_* variables; the environment's win over the file's).
 SERVER_ENV_FILE = {
@@ -441,7 +450,7 @@ def run_wrk(
     """`catalog_load.wrk`, with a Lua script."""
     args = [
         "taskset", "-c", str(cpu), "wrk", f"-t{threads}", f"-c{connections}",
-        f"-d{seconds:g}s", "--latency", "--timeout", "10s", "-s", str(script), url,
+        f"-d{seconds:g}s", "--latency", "--timeout", f"{WRK_TIMEOUT:g}s", "-s", str(script), url,
     ]  # fmt: skip
     meter = CpuMeter(server_pid)
     done = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 60, check=False)
@@ -474,6 +483,7 @@ def measure(args: argparse.Namespace, work: Path) -> tuple[dict[str, Result], li
     )  # fmt: skip
     results: dict[str, Result] = {}
     try:
+        check_connection_budget(args.server, args.pool_size)
         token = sign_in(server.base_url)
         paths = targets(args, seeded, media_path(server.base_url, token, seeded))
         problems = check(server.base_url, token, seeded, paths)
@@ -488,8 +498,10 @@ def measure(args: argparse.Namespace, work: Path) -> tuple[dict[str, Result], li
             run_rounds(args, server, token, seeded, work, results, problems)
         errors = sum(r.total("not_2xx") + r.total("socket_errors") for r in results.values())
         if errors or problems:
-            print(f"  server log (last lines of {log}):")
-            print("    " + server.log_excerpt().replace("\n", "\n    "))
+            kept = f"kept in {log}" if args.server_log else "keep it with --server-log PATH"
+            print(f"  server log, last lines, shortened ({kept}):")
+            for line in server.log_excerpt(10).splitlines():
+                print(f"    {line if len(line) <= 300 else line[:297] + '...'}")
     finally:
         server.stop()
     return results, problems, seeded.video_size
@@ -504,6 +516,7 @@ def run_rounds(
     results: dict[str, Result],
     problems: list[str],
 ) -> None:
+    aftermath = Aftermath(server, args.server, problems, logged=len(logged_errors(server.log)))
     for round_number in range(args.rounds):
         for name in SCENARIOS:
             # A fresh media link each time: a long run must not outlive it.
@@ -522,14 +535,17 @@ def run_rounds(
             )
             if args.warmup > 0:
                 warmup = load(seconds=args.warmup)
-                if warmup.not_2xx or warmup.socket_errors:
-                    problems.append(
-                        f"{name}: warm-up had {warmup.not_2xx} error responses and "
-                        f"{warmup.socket_errors} socket errors"
+                aftermath.settle(f"{name} warm-up")
+                if warmup.not_2xx or warmup.socket_errors or not warmup.requests:
+                    aftermath.problem(
+                        f"{name}: warm-up had {warmup.requests} responses, {warmup.not_2xx} of "
+                        f"them errors, and {warmup.socket_errors} socket errors"
                     )
-                    print(f"  ! {problems[-1]}")
             run = load(seconds=args.duration)
+            aftermath.settle(name)
             results.setdefault(name, Result()).runs.append(run)
+            if not run.requests:
+                aftermath.problem(f"{name}: no response at all within {args.duration:g} s")
             rate = (
                 f"{run.rps * target.response_bytes / MB:8.1f} MB/s" if target.response_bytes else ""
             )
@@ -540,6 +556,99 @@ def run_rounds(
             )
             if server.process.poll() is not None:
                 raise RuntimeError(f"the server exited:\n{server.log_excerpt()}")
+
+
+async def _busy_backends(server: str) -> int:
+    """The app's PostgreSQL sessions still working (running, waiting or in a transaction)."""
+    connection = await asyncpg.connect(f"{server}/postgres")
+    try:
+        busy: int = await connection.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state <> 'idle'",
+            DATABASE,
+        )
+        return busy
+    finally:
+        await connection.close()
+
+
+def logged_errors(log: Path) -> list[str]:
+    """The server log's errors, each as the last line of its exception (or its message)."""
+    found = []
+    for line in log.read_text(errors="replace").splitlines() if log.exists() else []:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            if line.startswith(("ERROR", "CRITICAL")):
+                found.append(line)
+            continue
+        if isinstance(record, dict) and record.get("level") in ("error", "critical"):
+            lines = str(record.get("exception") or record.get("message")).strip().splitlines()
+            found.append(lines[-1] if lines else "?")
+    return found
+
+
+@dataclass
+class Aftermath:
+    """What a wrk run left: requests still running (they go on after wrk stops, and would load
+    the next run; waited for here) and errors the server logged (a request that failed after
+    wrk stopped is in no wrk figure)."""
+
+    server: Server
+    database_server: str
+    problems: list[str]
+    logged: int = 0
+
+    def settle(self, what: str) -> None:
+        started = time.monotonic()
+        while (busy := asyncio.run(_busy_backends(self.database_server))) and (
+            time.monotonic() - started < DRAIN
+        ):
+            time.sleep(0.1)
+        waited = time.monotonic() - started
+        if busy:
+            self.problem(f"{what}: {busy} database sessions still busy {DRAIN:g} s after wrk")
+        elif waited > WRK_TIMEOUT:
+            self.problem(
+                f"{what}: the server was busy for {waited:.1f} s after wrk stopped (requests "
+                f"outlived wrk's {WRK_TIMEOUT:g} s timeout)"
+            )
+        elif waited >= 1:
+            print(f"  ({what}: the server was busy for {waited:.1f} s after wrk stopped)")
+        errors = logged_errors(self.server.log)
+        if len(errors) > self.logged:
+            kinds = Counter(errors[self.logged :]).most_common(3)
+            self.problem(
+                f"{what}: the server logged {len(errors) - self.logged} errors: "
+                + "; ".join(f"{n} x {text[:160]}" for text, n in kinds)
+            )
+        self.logged = len(errors)
+
+    def problem(self, text: str) -> None:
+        self.problems.append(text)
+        print(f"  ! {text}")
+
+
+def check_connection_budget(server: str, pool_size: int) -> None:
+    """Warns when the app's pool (pool_size plus as many again in overflow, as
+    `create_engine` makes it) may ask PostgreSQL for more connections than it has free."""
+
+    async def figures() -> tuple[int, int]:
+        connection = await asyncpg.connect(f"{server}/postgres")
+        try:
+            limit = int(await connection.fetchval("SHOW max_connections"))
+            reserved = int(await connection.fetchval("SHOW superuser_reserved_connections"))
+            used = int(await connection.fetchval("SELECT count(*) FROM pg_stat_activity"))
+            return limit - reserved, used
+        finally:
+            await connection.close()
+
+    available, used = asyncio.run(figures())
+    if 2 * pool_size > available - used:
+        print(
+            f"  WARN  the app's pool may open up to {2 * pool_size} connections; PostgreSQL has "
+            f"{available - used} free ({available} in all, {used} in use): a scenario that "
+            "holds them all gets 'too many clients' errors"
+        )
 
 
 # ---- the report ------------------------------------------------------------------------------

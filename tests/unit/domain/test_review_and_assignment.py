@@ -737,6 +737,7 @@ def test_grading_records_the_grade_and_tells_the_student() -> None:
             user_id=USER_ID,
             points=17,
             max_points=20,
+            feedback="Nice imagery.",
         )
     ]
 

@@ -10,6 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from elearn.domain.catalog.category import CategoryTaken
 from elearn.domain.catalog.course import SlugTaken
 from elearn.domain.identity.user import EmailTaken
+from elearn.domain.learning.enrollment import AlreadyEnrolled
+from elearn.domain.learning.review import AlreadyReviewed
 from elearn.domain.shared.errors import Conflict, DomainError
 
 # constraint name (as named by the metadata's naming convention) → the domain error it means
@@ -19,6 +21,14 @@ CONSTRAINT_ERRORS: Mapping[str, Callable[[], DomainError]] = {
     "pk_course_slugs": lambda: SlugTaken("that slug is taken; try again"),
     "uq_course_slugs_slug": lambda: SlugTaken("that slug is taken; try again"),
     "uq_categories_slug": lambda: CategoryTaken("that category slug is taken"),
+    "uq_enrollments_user_id": lambda: AlreadyEnrolled("already enrolled in this course"),
+    "uq_course_reviews_course_id": lambda: AlreadyReviewed("you have already reviewed this course"),
+    "uq_quiz_attempts_lesson_id": lambda: Conflict(
+        "another attempt was started at the same moment; open the quiz again"
+    ),
+    "uq_assignment_submissions_lesson_id": lambda: Conflict(
+        "your work was handed in twice at the same moment; check what was kept"
+    ),
 }
 
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w.]+(?:, [\w.]+)*)")

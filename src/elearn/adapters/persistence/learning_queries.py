@@ -11,16 +11,14 @@ from uuid import UUID
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from elearn.adapters.persistence.learning_repositories import submission_from_row
+from elearn.adapters.persistence.learning_repositories import submission_from_row, time_zone_of
 from elearn.adapters.persistence.models import (
     CertificateRow,
     CourseReviewRow,
     CourseRow,
     EnrollmentRow,
     LearningDayRow,
-    StudentProfileRow,
     SubmissionRow,
-    TutorProfileRow,
     UserRow,
 )
 from elearn.adapters.persistence.queries import fetch_page, newest_first_after
@@ -238,13 +236,5 @@ class SqlaLearningQueries:
             return list((await session.scalars(stmt)).all())
 
     async def time_zone(self, user_id: UUID) -> str:
-        """From the student profile, else the tutor profile (tutors take courses too)."""
         async with self._sessions() as session:
-            for column, owner in (
-                (StudentProfileRow.time_zone, StudentProfileRow.user_id),
-                (TutorProfileRow.time_zone, TutorProfileRow.user_id),
-            ):
-                zone = await session.scalar(select(column).where(owner == user_id))
-                if zone:
-                    return str(zone)
-        return "UTC"
+            return await time_zone_of(session, user_id)

@@ -28,7 +28,9 @@ from elearn.adapters.persistence.models import (
     LessonProgressRow,
     QuizAttemptRow,
     QuizRow,
+    StudentProfileRow,
     SubmissionRow,
+    TutorProfileRow,
 )
 from elearn.adapters.persistence.repositories import TrackingRepository
 from elearn.domain.learning.assignment import Assignment, FileKind, Submission, SubmittedFile
@@ -612,6 +614,21 @@ class SqlaLearningDays:
             .values(user_id=user_id, day=day)
             .on_conflict_do_nothing(index_elements=["user_id", "day"])
         )
+
+    async def time_zone(self, user_id: UUID) -> str:
+        return await time_zone_of(self.session, user_id)
+
+
+async def time_zone_of(session: AsyncSession, user_id: UUID) -> str:
+    """From the student profile, else the tutor profile (tutors take courses too), else UTC."""
+    for column, owner in (
+        (StudentProfileRow.time_zone, StudentProfileRow.user_id),
+        (TutorProfileRow.time_zone, TutorProfileRow.user_id),
+    ):
+        zone = await session.scalar(select(column).where(owner == user_id))
+        if zone:
+            return str(zone)
+    return "UTC"
 
 
 class SqlaLearningStore:

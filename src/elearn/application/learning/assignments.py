@@ -124,7 +124,7 @@ class SubmitWork:
                     await uow.learning.submissions.add(submission)
                 else:
                     replaced = submission.resubmit(assignment, text=text, files=files, now=now)
-                progress = await lesson_progress(uow, user_id, access.course.id, lesson_id)
+                progress = await lesson_progress(uow, user_id, access.course.id, lesson_id, now)
                 if not progress.completed:
                     progress.record(now=now, is_video=False, duration_seconds=0, completed=True)
                 await advance(deps, uow, access.course, enrollment, progress)
@@ -238,10 +238,10 @@ class SendGradeEmail:
             "full_name": student.full_name,
             "course_title": course.title,
             "lesson_title": lesson.title if lesson else "your assignment",
-            # The grade as of the event: a later correction sends its own email.
+            # The grade as of the event (a later correction sends its own email).
             "points": event.points,
             "max_points": event.max_points,
-            "feedback": submission.feedback or "",
+            "feedback": event.feedback or "",
             "lesson_url": f"{public_url}/learn/lessons/{event.lesson_id}",
         }
         message = self._templates.render("assignment_graded", context, to=[student.email.value])

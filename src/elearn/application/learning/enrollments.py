@@ -14,7 +14,7 @@ from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.catalog.deps import CourseNotFound
 from elearn.application.errors import NotFound, PaymentRequired
-from elearn.application.learning.deps import LearningDeps
+from elearn.application.learning.deps import LearningDeps, requirements
 from elearn.application.learning.ports import EnrollmentView, StudentView
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.application.ports import Clock, IdGenerator, UnitOfWork
@@ -26,6 +26,7 @@ from elearn.domain.learning.enrollment import (
     EnrollmentStatus,
     check_self_enrollment,
 )
+from elearn.domain.learning.progress import course_progress
 from elearn.domain.shared.audit import AuditAction
 
 
@@ -63,6 +64,11 @@ async def grant_enrollment(
             event_id=ids.new_id(),
         )
         await uow.learning.enrollments.add(enrollment)
+        # Progress is kept per lesson: a student who left and came back is where they were.
+        course = await uow.courses.get(course_id)
+        if course is not None:
+            completed = await uow.learning.progress.completed_lessons(user_id, course_id)
+            enrollment.progress_percent = course_progress(requirements(course), completed)
     await uow.learning.enrollments.change_course_count(course_id, +1)
     return enrollment
 

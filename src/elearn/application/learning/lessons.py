@@ -214,18 +214,22 @@ async def advance(
         now=now,
         event_id=deps.ids.new_id(),
     )
-    zone = await deps.queries.time_zone(enrollment.user_id)
+    zone = await learning.days.time_zone(enrollment.user_id)
     await learning.days.record(enrollment.user_id, activity_day(now, zone))
     return percent
 
 
 async def lesson_progress(
-    uow: UnitOfWork, user_id: UUID, course_id: UUID, lesson_id: UUID
+    uow: UnitOfWork, user_id: UUID, course_id: UUID, lesson_id: UUID, now: datetime
 ) -> LessonProgress:
+    """The student's progress in the lesson; a new one is stored as of ``now`` even when the
+    activity (a failed quiz) changes nothing in it."""
     found = await uow.learning.progress.get(user_id, lesson_id)
     if found is not None:
         return found
-    progress = LessonProgress(user_id=user_id, lesson_id=lesson_id, course_id=course_id)
+    progress = LessonProgress(
+        user_id=user_id, lesson_id=lesson_id, course_id=course_id, updated_at=now
+    )
     await uow.learning.progress.add(progress)
     return progress
 
@@ -422,7 +426,9 @@ class RecordProgress:
             access = await deps.lesson_access(uow, actor, lesson_id, lock_enrollment=True)
             enrollment = access.require_student()
             lesson = access.lesson
-            progress = await lesson_progress(uow, user_id, access.course.id, lesson.id)
+            progress = await lesson_progress(
+                uow, user_id, access.course.id, lesson.id, deps.clock.now()
+            )
             progress.record(
                 now=deps.clock.now(),
                 is_video=lesson.kind is LessonKind.VIDEO,

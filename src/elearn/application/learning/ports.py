@@ -132,6 +132,11 @@ class LearningDays(Protocol):
         """Notes that the student learned on ``day`` (their local date); once per day."""
         ...
 
+    async def time_zone(self, user_id: UUID) -> str:
+        """The student's time zone, read in this transaction (no second connection while it
+        holds locks)."""
+        ...
+
 
 class LearningStore(Protocol):
     """The learning repositories of one unit of work (``uow.learning``)."""

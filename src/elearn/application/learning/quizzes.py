@@ -179,7 +179,9 @@ class SubmitAttempt:
             enrollment = access.require_student()
             quiz = await _quiz(uow, attempt.lesson_id)
             result = attempt.submit(quiz, answers, now=deps.clock.now(), event_id=deps.ids.new_id())
-            progress = await lesson_progress(uow, user_id, access.course.id, attempt.lesson_id)
+            progress = await lesson_progress(
+                uow, user_id, access.course.id, attempt.lesson_id, deps.clock.now()
+            )
             if result.passed and not progress.completed:
                 progress.record(
                     now=deps.clock.now(),

@@ -101,6 +101,7 @@ class AssignmentGraded(DomainEvent):
     user_id: UUID
     points: int
     max_points: int
+    feedback: str | None = None
 
 
 @dataclasses.dataclass(eq=False, kw_only=True)
@@ -208,5 +209,6 @@ class Submission(RecordsEvents):
                 user_id=self.user_id,
                 points=points,
                 max_points=assignment.max_points,
+                feedback=cleaned,
             )
         )

@@ -6,16 +6,27 @@ own files; instructors list and grade the work, the student is emailed each grad
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Coroutine
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from pathlib import Path
 from typing import Any
 
-from tests.integration.http.catalog.helpers import COURSES, headers_of, seed_people
+from sqlalchemy import select
+from tests.integration.http.catalog.helpers import (
+    COURSES,
+    approve_tutors,
+    headers_of,
+    seed_people,
+)
 from tests.integration.http.identity.helpers import PDF, mails_to, png, problem, seed_accounts
 from tests.integration.http.learning.helpers import LESSONS, enroll, learning_course
 
+from elearn.adapters.persistence.models import OutboxMessageRow
+from elearn.application.learning.assignments import SendGradeEmail
 from elearn.domain.identity.roles import Role
+from elearn.domain.learning.assignment import AssignmentGraded
+from elearn.entrypoints.bootstrap import bootstrap
 from elearn.entrypoints.settings import Settings
 
 ASSIGNMENT = {"instructions": "Write a haiku.", "max_points": 10, "allowed_file_kinds": ["pdf"]}
@@ -45,6 +56,13 @@ def form(text: str | None = None, *files: Part, **fields: str) -> list[Part]:
     parts: list[Part] = [] if text is None else [("text", (None, text))]
     parts += [(name, (None, value)) for name, value in fields.items()]
     return parts + list(files)
+
+
+def in_parallel(request: Coroutine[Any, Any, Any]) -> Awaitable[Any]:
+    """Sends a request from a thread of its own. The test client serves each request to the
+    end before it returns, blocking the test's loop, so only requests sent from different
+    threads run at the same moment."""
+    return asyncio.to_thread(asyncio.run, request)
 
 
 async def user_id(client: Any, headers: dict[str, str]) -> str:
@@ -246,7 +264,7 @@ async def test_instructors_set_assignments_and_students_hand_in_work(
     # Two hand-ins at once by one student: one submission, the later one's file kept.
     racing = await asyncio.gather(
         *(
-            client.post(handing, files=form(None, pdf(f"race{n}.pdf")), headers=other)
+            in_parallel(client.post(handing, files=form(None, pdf(f"race{n}.pdf")), headers=other))
             for n in range(2)
         )
     )
@@ -419,3 +437,52 @@ async def test_instructors_list_and_grade_work_and_the_student_is_emailed(
     assert (seen["points"], seen["feedback"]) == (9, "Better.")
     listed = {s["id"]: s for s in (await client.get(listing, headers=cotutor)).json()["items"]}
     assert [listed[submissions[n]["id"]]["points"] for n in ("student", "ann", "bob")] == [9, 0, 10]
+
+
+async def test_a_grade_email_delivered_late_keeps_that_grade_s_feedback(
+    client: Any, settings: Settings
+) -> None:
+    """Outbox delivery is at least once and may come late (the mail server was down, retries
+    back off): the email for the first grade must still say what that grade said."""
+    await seed_accounts(
+        settings,
+        ("tutor@catalog.test", Role.TUTOR),
+        ("manager@catalog.test", Role.MANAGER),
+        ("student@catalog.test", Role.STUDENT),
+    )
+    await approve_tutors(settings, "tutor@catalog.test")
+    tutor = await headers_of(client, "tutor")
+    student = await headers_of(client, "student")
+    course = await learning_course(client, tutor, await headers_of(client, "manager"))
+    await enroll(client, student, course.id)
+    lesson = course.assignment["id"]
+    handed = await client.post(
+        f"{LESSONS}/{lesson}/submissions", files=form("A haiku"), headers=student
+    )
+    grading = f"/api/v1/submissions/{handed.json()['id']}/grade"
+    for points, feedback in ((7, "Good rhythm."), (9, "Better.")):
+        graded = await client.post(
+            grading, json={"points": points, "feedback": feedback}, headers=tutor
+        )
+        assert graded.status_code == 200, graded.text
+    await grade_mails(settings, "student@catalog.test", 2)
+
+    # The first grade's event, delivered once more.
+    container = bootstrap(settings)
+    try:
+        async with container.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(OutboxMessageRow).where(
+                        OutboxMessageRow.event_type == AssignmentGraded.event_type
+                    )
+                )
+            ).scalars()
+            events = [container.codec.decode(row.event_type, row.payload) for row in rows]
+        (first,) = [e for e in events if isinstance(e, AssignmentGraded) and e.points == 7]
+        await SendGradeEmail(container.learning.deps, container.mailer, container.templates)(first)
+    finally:
+        await container.dispose()
+    late = (await grade_mails(settings, "student@catalog.test", 3))[2]
+    assert "7 of 10 points" in late
+    assert "Good rhythm." in late and "Better." not in late

@@ -193,6 +193,23 @@ async def test_a_completed_course_gives_a_certificate_to_download_and_verify(
         await client.get(f"{CERTIFICATES}/verify/23456789ABCDEFGH"), 404, "certificate-not-found"
     )
     problem(await client.get(f"{CERTIFICATES}/verify/----"), 404, "certificate-not-found")
+    # Refunded is not earned: revoking the enrollment invalidates it; granting it back restores.
+    revoked = await client.post(
+        f"/api/v1/admin/enrollments/{enrollment['id']}/revoke", json={}, headers=admin
+    )
+    assert revoked.status_code == 200, revoked.text
+    after = (await client.get(f"{CERTIFICATES}/verify/{code}")).json()
+    assert after == {**later, "valid": False}
+    granted = await client.post(
+        "/api/v1/admin/enrollments",
+        json={"user_id": me["id"], "course_id": course.id},
+        headers=admin,
+    )
+    assert granted.status_code == 201, granted.text
+    assert granted.json()["status"] == "completed"
+    assert (await client.get(f"{CERTIFICATES}/verify/{code}")).json() == later
+    assert [c["id"] for c in await my_certificates(client, student)] == [certificate["id"]]
+
     for absurd in ("A" * 65, code + "A" * 49, "A" * 5000, "%00" * 100):
         response = await client.get(f"{CERTIFICATES}/verify/{absurd}")
         assert response.status_code in (400, 404), response.text

@@ -9,12 +9,10 @@ is told the lesson does not exist; whoever can see it but is not enrolled is tol
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
-from elearn.application.audit import record_audit
 from elearn.application.catalog.deps import CatalogDeps, CourseNotFound
 from elearn.application.errors import NotFound
 from elearn.application.files import FileStorage
@@ -22,14 +20,12 @@ from elearn.application.learning.ports import (
     CertificateRenderer,
     LearningPolicy,
     LearningQueries,
-    LearningStore,
     MediaTokens,
 )
 from elearn.application.ports import Clock, IdGenerator, UnitOfWork, UnitOfWorkFactory
 from elearn.domain.catalog.course import Course, Lesson, course_visible
 from elearn.domain.learning.enrollment import Enrollment, NotEnrolled
 from elearn.domain.learning.progress import LessonRequirement
-from elearn.domain.shared.audit import AuditAction
 
 
 class LessonNotFound(NotFound):
@@ -67,10 +63,6 @@ class LessonAccess:
         if self.enrollment is None:
             raise NotEnrolled("only students enrolled in the course may do this")
         return self.enrollment
-
-
-def learning_store(uow: UnitOfWork) -> LearningStore:
-    return uow.learning
 
 
 def requirements(course: Course) -> list[LessonRequirement]:
@@ -132,24 +124,3 @@ class LearningDeps:
         if course.is_instructor(actor.user_id) or (staff_too and actor.is_staff):
             return course
         await self.catalog.deny(actor, course, "only the course's instructors may do this")
-
-    def audit(
-        self,
-        uow: UnitOfWork,
-        actor: Actor,
-        action: AuditAction,
-        *,
-        target_type: str | None = None,
-        target_id: UUID | None = None,
-        **details: Any,
-    ) -> None:
-        record_audit(
-            uow,
-            self.clock,
-            self.ids,
-            actor,
-            action,
-            target_type=target_type,
-            target_id=target_id,
-            **details,
-        )

@@ -213,7 +213,7 @@ class GrantEnrollment:
                 course_id=course_id,
                 source=EnrollmentSource.GRANT,
             )
-            deps.audit(
+            deps.catalog.audit(
                 uow,
                 actor,
                 AuditAction.ENROLLMENT_GRANTED,
@@ -249,7 +249,7 @@ class RevokeEnrollment:
                 course_id=enrollment.course_id,
                 reason=reason,
             )
-            deps.audit(
+            deps.catalog.audit(
                 uow,
                 actor,
                 AuditAction.ENROLLMENT_REVOKED,

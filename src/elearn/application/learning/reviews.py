@@ -222,7 +222,7 @@ class HideReview:
             else:
                 review.show(now=now)
             await uow.learning.reviews.refresh_course_rating(review.course_id)
-            deps.audit(
+            deps.catalog.audit(
                 uow,
                 actor,
                 AuditAction.REVIEW_HIDDEN if hidden else AuditAction.REVIEW_SHOWN,

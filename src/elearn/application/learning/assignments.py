@@ -15,7 +15,7 @@ from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.errors import NotFound
 from elearn.application.files import Upload, UploadPurpose, delete_quietly
-from elearn.application.learning.deps import LearningDeps, LessonNotFound
+from elearn.application.learning.deps import LearningDeps
 from elearn.application.learning.lessons import (
     SubmissionView,
     advance,
@@ -70,12 +70,13 @@ class SetAssignment:
     async def __call__(self, actor: Actor, lesson_id: UUID, assignment: Assignment) -> Assignment:
         deps = self._deps
         async with deps.uow() as uow:
-            course = await uow.courses.get_by_lesson(lesson_id, for_update=True)
-            if course is None:
-                raise LessonNotFound()
-            await deps.catalog.course_to_edit(uow, actor, course)
-            if course.lesson(lesson_id).kind is not LessonKind.ASSIGNMENT:
-                raise NotAnAssignmentLesson("only assignment lessons have an assignment")
+            course = await deps.lesson_to_edit(
+                uow,
+                actor,
+                lesson_id,
+                LessonKind.ASSIGNMENT,
+                NotAnAssignmentLesson("only assignment lessons have an assignment"),
+            )
             await uow.learning.assignments.put(lesson_id, course.id, assignment, deps.clock.now())
             await uow.commit()
         return assignment

@@ -23,9 +23,10 @@ from elearn.application.learning.ports import (
     MediaTokens,
 )
 from elearn.application.ports import Clock, IdGenerator, UnitOfWork, UnitOfWorkFactory
-from elearn.domain.catalog.course import Course, Lesson, course_visible
+from elearn.domain.catalog.course import Course, Lesson, LessonKind, course_visible
 from elearn.domain.learning.enrollment import Enrollment, NotEnrolled
 from elearn.domain.learning.progress import LessonRequirement
+from elearn.domain.shared.errors import RuleViolation
 
 
 class LessonNotFound(NotFound):
@@ -111,6 +112,25 @@ class LearningDeps:
             is_staff=actor.is_staff,
             enrollment=enrollment,
         )
+
+    async def lesson_to_edit(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        lesson_id: UUID,
+        kind: LessonKind,
+        wrong_kind: RuleViolation,
+    ) -> Course:
+        """The course of a lesson of ``kind``, locked, for one of its instructors to change
+        what learning keeps for that lesson (its quiz, its assignment); ``wrong_kind`` refuses
+        a lesson of another kind."""
+        course = await uow.courses.get_by_lesson(lesson_id, for_update=True)
+        if course is None:
+            raise LessonNotFound()
+        await self.catalog.course_to_edit(uow, actor, course)
+        if course.lesson(lesson_id).kind is not kind:
+            raise wrong_kind
+        return course
 
     async def course_for_instructor(
         self, uow: UnitOfWork, actor: Actor, course_id: UUID, *, staff_too: bool

@@ -16,7 +16,7 @@ from uuid import UUID
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.errors import NotFound
-from elearn.application.learning.deps import LearningDeps, LessonNotFound
+from elearn.application.learning.deps import LearningDeps
 from elearn.application.learning.lessons import advance, lesson_progress
 from elearn.application.learning.ports import AnswersMap
 from elearn.application.ports import UnitOfWork
@@ -116,12 +116,13 @@ class SetQuiz:
     async def __call__(self, actor: Actor, lesson_id: UUID, quiz: Quiz) -> Quiz:
         deps = self._deps
         async with deps.uow() as uow:
-            course = await uow.courses.get_by_lesson(lesson_id, for_update=True)
-            if course is None:
-                raise LessonNotFound()
-            await deps.catalog.course_to_edit(uow, actor, course)
-            if course.lesson(lesson_id).kind is not LessonKind.QUIZ:
-                raise NotAQuizLesson("only quiz lessons have a quiz")
+            course = await deps.lesson_to_edit(
+                uow,
+                actor,
+                lesson_id,
+                LessonKind.QUIZ,
+                NotAQuizLesson("only quiz lessons have a quiz"),
+            )
             await uow.learning.quizzes.put(lesson_id, course.id, quiz, deps.clock.now())
             await uow.commit()
         return quiz

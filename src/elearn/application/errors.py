@@ -82,3 +82,9 @@ class PaymentRequired(ApplicationError):
     def __init__(self, message: str, *, checkout_item: dict[str, str]) -> None:
         super().__init__(message)
         self.checkout_item = checkout_item
+
+
+class ServiceUnavailable(ApplicationError):
+    """A service we depend on did not answer; the same request can be sent again (HTTP 503)."""
+
+    code = "service-unavailable"

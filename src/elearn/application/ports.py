@@ -14,6 +14,7 @@ from uuid import UUID
 from elearn.domain.shared.events import DomainEvent
 
 if TYPE_CHECKING:
+    from elearn.application.billing.ports import BillingStore
     from elearn.application.catalog.ports import CategoryRepository, CourseRepository
     from elearn.application.identity.ports import (
         AuditLog,
@@ -53,6 +54,7 @@ class UnitOfWork(Protocol):
     courses: CourseRepository
     categories: CategoryRepository
     learning: LearningStore
+    billing: BillingStore
 
     async def __aenter__(self) -> Self: ...
 

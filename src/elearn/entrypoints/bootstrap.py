@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 # Importing each context's events registers them with the codec.
+import elearn.domain.billing.withdrawal
 import elearn.domain.catalog.course
 import elearn.domain.identity.user
 import elearn.domain.learning.quiz  # noqa: F401
@@ -37,6 +38,7 @@ from elearn.adapters.persistence.events import EventCodec
 from elearn.adapters.persistence.unit_of_work import SqlaUnitOfWork
 from elearn.adapters.storage.local import LocalFileStorage
 from elearn.adapters.system import SystemClock, UuidGenerator
+from elearn.application.billing.withdrawals import SendPayoutFailedEmail
 from elearn.application.files import FileStorage
 from elearn.application.identity.accounts import CreateAccountByOperator
 from elearn.application.identity.notifications import (
@@ -47,6 +49,7 @@ from elearn.application.identity.notifications import (
 from elearn.application.learning.assignments import SendGradeEmail
 from elearn.application.mail import EmailTemplates, Mailer
 from elearn.application.ports import Clock, IdGenerator, PasswordHasher
+from elearn.domain.billing.withdrawal import WithdrawalApproved, WithdrawalFailed
 from elearn.domain.identity.tokens import TokenPurpose
 from elearn.domain.identity.user import (
     EmailVerificationRequested,
@@ -56,6 +59,7 @@ from elearn.domain.identity.user import (
 )
 from elearn.domain.learning.assignment import AssignmentGraded
 from elearn.domain.learning.enrollment import EnrollmentCompleted
+from elearn.entrypoints.billing import BillingUseCases, build_billing
 from elearn.entrypoints.catalog import CatalogUseCases, build_catalog_deps
 from elearn.entrypoints.identity import IdentityUseCases, build_identity_deps
 from elearn.entrypoints.learning import LearningUseCases, build_learning_deps
@@ -89,6 +93,7 @@ class Container:
     identity: IdentityUseCases = field(init=False)
     catalog: CatalogUseCases = field(init=False)
     learning: LearningUseCases = field(init=False)
+    billing: BillingUseCases = field(init=False)
     # Called after a commit that changed the catalog (clears this process's catalog cache).
     catalog_changed: Callable[[], None] | None = None
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
@@ -178,6 +183,7 @@ def bootstrap(
     )
     sessions = create_session_factory(engine)
     clock: Clock = overrides.pop("clock", None) or SystemClock()
+    gateway = overrides.pop("gateway", None)  # a payment gateway to use instead of settings'
     broker = broker or build_broker_from(settings)
     parts: dict[str, Any] = {
         "ids": UuidGenerator(),
@@ -207,6 +213,7 @@ def bootstrap(
     container.learning = overrides.get("learning") or LearningUseCases(
         build_learning_deps(container)
     )
+    container.billing = build_billing(container, gateway)
     container.subscriptions.update(_subscriptions(container))
     container.subscriptions.update(extra_subscriptions or {})
     container.periodic_jobs.update(_periodic_jobs(container))
@@ -243,6 +250,13 @@ def _subscriptions(c: Container) -> dict[str, Subscription]:
         "learning.send_grade_email": Subscription(
             AssignmentGraded.event_type, SendGradeEmail(c.learning.deps, c.mailer, c.templates)
         ),
+        "billing.pay_out_withdrawal": Subscription(
+            WithdrawalApproved.event_type, c.billing.pay_out
+        ),
+        "billing.send_payout_failed_email": Subscription(
+            WithdrawalFailed.event_type,
+            SendPayoutFailedEmail(c.billing.deps, c.mailer, c.templates),
+        ),
     }
 
 
@@ -258,5 +272,11 @@ def _periodic_jobs(c: Container) -> dict[str, PeriodicJob]:
             timedelta(hours=1),
             lambda: purge_old_claims(c.sessions, c.clock, keep=timedelta(days=2)),
         ),
+        (
+            "billing.release_cleared_earnings",
+            timedelta(hours=1),
+            c.billing.release_cleared_earnings,
+        ),
+        ("billing.retry_stale_refunds", timedelta(minutes=5), c.billing.retry_stale_refunds),
     ]
     return {name: PeriodicJob(name, every, run) for name, every, run in jobs}

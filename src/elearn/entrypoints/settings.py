@@ -94,6 +94,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     payments_backend: Literal["sandbox", "stripe"] = "sandbox"
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""
+    # Where the Stripe client sends its calls (tests point it at a fake on loopback).
+    stripe_api_base: str = ""
+    # The platform's share of a sale in basis points (1500 = 15%); the tutor gets the rest.
+    platform_fee_bps: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 1_500
+    # Days before a course sale's tutor share moves from pending to available.
+    earnings_clearing_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 7
+    # The least a tutor may withdraw, and the most one top-up may add, in major units.
+    minimum_withdrawal: Annotated[int, msgspec.Meta(ge=1)] = 10
+    maximum_topup: Annotated[int, msgspec.Meta(ge=1)] = 1_000
 
     storage_dir: str = ""
 

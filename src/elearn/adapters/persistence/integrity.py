@@ -26,6 +26,12 @@ CONSTRAINT_ERRORS: Mapping[str, Callable[[], DomainError]] = {
     "uq_quiz_attempts_lesson_id": lambda: Conflict(
         "another attempt was started at the same moment; open the quiz again"
     ),
+    "uq_withdrawals_tutor_id": lambda: Conflict(
+        "a withdrawal in this currency is already waiting to be paid", code="withdrawal-open"
+    ),
+    "uq_journal_entries_key": lambda: Conflict(
+        "this was recorded at the same moment by another request", code="already-recorded"
+    ),
     "uq_assignment_submissions_lesson_id": lambda: Conflict(
         "your work was handed in twice at the same moment; check what was kept"
     ),

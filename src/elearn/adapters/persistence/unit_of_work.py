@@ -9,6 +9,7 @@ from typing import Any, Self
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from elearn.adapters.persistence.billing_repositories import SqlaBillingStore
 from elearn.adapters.persistence.catalog_repositories import (
     SqlaCategoryRepository,
     SqlaCourseRepository,
@@ -27,6 +28,7 @@ from elearn.adapters.persistence.repositories import (
     SqlaUserRepository,
     TrackingRepository,
 )
+from elearn.application.billing.ports import BillingStore
 from elearn.application.catalog.ports import CategoryRepository, CourseRepository
 from elearn.application.identity.ports import (
     AuditLog,
@@ -85,6 +87,8 @@ class SqlaUnitOfWork:
         self.categories: CategoryRepository = categories
         learning = self._learning = SqlaLearningStore(self.session)
         self.learning: LearningStore = learning
+        billing = SqlaBillingStore(self.session)
+        self.billing: BillingStore = billing
         self._repositories: list[TrackingRepository[Any, Any]] = [
             users,
             tutor_applications,
@@ -93,6 +97,7 @@ class SqlaUnitOfWork:
             # Before the catalog: the course repository flushes the session in table order,
             # so every other repository must have written its rows back by then.
             *learning.tracking,
+            *billing.tracking,
             categories,
             courses,
         ]

@@ -6,7 +6,9 @@ import re
 from datetime import UTC, date, datetime
 
 import babel
-from babel.numbers import get_territory_currencies, list_currencies
+from babel.numbers import get_currency_precision, get_territory_currencies, list_currencies
+
+from elearn.domain.shared.money import Currency
 
 # CLDR region codes that name no country: groupings (EU, EZ, UN, QO), pseudo-locales (XA, XB)
 # and "unknown" (ZZ). Kosovo (XK, user-assigned in ISO 3166 but used by the EU and by payment
@@ -47,6 +49,13 @@ class BabelReferenceData:
 
     def is_currency(self, code: str) -> bool:
         return code in self._currencies
+
+    def currency(self, code: str) -> Currency | None:
+        """The currency with its exponent (CLDR's digits: JPY 0, USD 2, KWD 3), if it is in
+        circulation."""
+        if code not in self._currencies:
+            return None
+        return Currency(code, get_currency_precision(code))
 
     def is_country(self, code: str) -> bool:
         return code in self._countries

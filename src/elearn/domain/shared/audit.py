@@ -42,6 +42,9 @@ class AuditAction(StrEnum):
     ENROLLMENT_REVOKED = "enrollment.revoked"
     REVIEW_HIDDEN = "review.hidden"
     REVIEW_SHOWN = "review.shown"
+    PAYMENT_REFUNDED = "payment.refunded"
+    WITHDRAWAL_APPROVED = "withdrawal.approved"
+    WITHDRAWAL_REJECTED = "withdrawal.rejected"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -44,3 +44,50 @@ class Money:
     def _same_currency(self, other: Money) -> None:
         if self.currency != other.currency:
             raise CurrencyMismatch(f"cannot combine {self.currency} with {other.currency}")
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount <= other.amount
+
+    @property
+    def is_positive(self) -> bool:
+        return self.amount > 0
+
+    def to_json(self) -> dict[str, int | str]:
+        return {"amount": self.amount, "currency": self.currency}
+
+
+@dataclass(frozen=True, slots=True)
+class Currency:
+    """An ISO 4217 currency and its exponent: how many minor units make a major one is
+    ``10 ** exponent`` (JPY 0, USD 2, KWD 3). The table itself is reference data kept upstream
+    (Babel's CLDR data, read by an adapter); the domain only holds one entry of it."""
+
+    code: str
+    exponent: int
+
+    def __post_init__(self) -> None:
+        if not _CURRENCY_CODE.fullmatch(self.code):
+            raise InvalidMoney(f"{self.code!r} is not an ISO 4217 currency code")
+        if not 0 <= self.exponent <= 4:
+            raise InvalidMoney(f"{self.code} cannot have {self.exponent} decimal places")
+
+    def major(self, units: int) -> Money:
+        """``units`` whole units of this currency (10 USD is Money(1000, "USD"))."""
+        return Money(units * 10**self.exponent, self.code)
+
+    def format(self, money: Money) -> str:
+        """``49.99 USD``: the amount in major units, for people (emails, pages)."""
+        if money.currency != self.code:
+            raise CurrencyMismatch(f"cannot format {money.currency} as {self.code}")
+        sign = "-" if money.amount < 0 else ""
+        whole, minor = divmod(abs(money.amount), 10**self.exponent)
+        digits = f"{whole}.{minor:0{self.exponent}d}" if self.exponent else str(whole)
+        return f"{sign}{digits} {self.code}"

@@ -17,9 +17,12 @@ from litestar.di import Provide
 
 from elearn.adapters.health import DatabaseProbe, RedisProbe
 from elearn.adapters.jobs.scheduler import PeriodicScheduler
+from elearn.entrypoints.billing import BillingUseCases
 from elearn.entrypoints.bootstrap import Container, bootstrap
 from elearn.entrypoints.catalog import CatalogUseCases
 from elearn.entrypoints.http.auth import provide_actor, trusted_networks
+from elearn.entrypoints.http.billing.routes import BILLING_CONTROLLERS
+from elearn.entrypoints.http.billing.sandbox import SandboxCheckoutController
 from elearn.entrypoints.http.catalog.routes import (
     CategoriesController,
     CoursesController,
@@ -136,16 +139,27 @@ def create_app(
             MyCoursesController,
             ImagesController,
             *LEARNING_CONTROLLERS,
+            *BILLING_CONTROLLERS,
         ],
         dependencies={
             "actor": Provide(provide_actor),
             "identity": Provide(_identity, sync_to_thread=False),
             "catalog": Provide(_catalog, sync_to_thread=False),
             "learning": Provide(_learning, sync_to_thread=False),
+            "billing": Provide(_billing, sync_to_thread=False),
         },
     )
+    handlers: list[Any] = [HealthController, openapi_document, api]
+    if settings.payments_backend == "sandbox":
+        handlers.append(
+            Router(
+                path="/",
+                route_handlers=[SandboxCheckoutController],
+                dependencies={"billing": Provide(_billing, sync_to_thread=False)},
+            )
+        )
     return Litestar(
-        route_handlers=[HealthController, openapi_document, api],
+        route_handlers=handlers,
         lifespan=[lifespan],
         state=State({"settings": settings}),
         exception_handlers=EXCEPTION_HANDLERS,
@@ -178,3 +192,7 @@ def _catalog(state: State) -> CatalogUseCases:
 
 def _learning(state: State) -> LearningUseCases:
     return state.container.learning  # type: ignore[no-any-return]
+
+
+def _billing(state: State) -> BillingUseCases:
+    return state.container.billing  # type: ignore[no-any-return]

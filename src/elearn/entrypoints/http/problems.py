@@ -24,6 +24,7 @@ from elearn.application.errors import (
     PaymentRequired,
     PermissionDenied,
     RateLimited,
+    ServiceUnavailable,
     UnsupportedMediaType,
 )
 from elearn.application.files import RangeNotSatisfiable
@@ -166,6 +167,7 @@ _APPLICATION_STATUS: list[tuple[type[ApplicationError], int]] = [
     (UnsupportedMediaType, 415),
     (RangeNotSatisfiable, 416),
     (PaymentRequired, 402),
+    (ServiceUnavailable, 503),
 ]
 
 
@@ -203,6 +205,8 @@ def handle_application_error(
     elif isinstance(error, RangeNotSatisfiable):
         headers["Content-Range"] = f"bytes */{error.size}"
         headers["Accept-Ranges"] = "bytes"
+    elif isinstance(error, ServiceUnavailable):
+        headers["Retry-After"] = "5"
     elif isinstance(error, InvalidInput):
         errors = [FieldProblem(e.field, e.message) for e in error.errors]
     checkout = None

@@ -1,6 +1,17 @@
 """Declarative tables. Importing this package registers every table on ``metadata``."""
 
 from elearn.adapters.persistence.models.base import Base, metadata
+from elearn.adapters.persistence.models.billing import (
+    IdempotencyKeyRow,
+    JournalEntryRow,
+    JournalLineRow,
+    LedgerAccountRow,
+    OrderRow,
+    PayoutAccountRow,
+    ProviderEventRow,
+    RefundRow,
+    WithdrawalRow,
+)
 from elearn.adapters.persistence.models.catalog import (
     CategoryRow,
     CourseInstructorRow,
@@ -54,15 +65,23 @@ __all__ = [
     "CourseTransitionRow",
     "DeadJobRow",
     "EnrollmentRow",
+    "IdempotencyKeyRow",
+    "JournalEntryRow",
+    "JournalLineRow",
     "LearningDayRow",
+    "LedgerAccountRow",
     "LessonProgressRow",
     "LessonRow",
     "OneTimeTokenRow",
+    "OrderRow",
     "OutboxDeliveryRow",
     "OutboxMessageRow",
+    "PayoutAccountRow",
+    "ProviderEventRow",
     "QuizAttemptRow",
     "QuizRow",
     "RefreshFamilyRow",
+    "RefundRow",
     "ScheduledRunRow",
     "SectionRow",
     "StudentProfileRow",
@@ -70,5 +89,6 @@ __all__ = [
     "TutorApplicationRow",
     "TutorProfileRow",
     "UserRow",
+    "WithdrawalRow",
     "metadata",
 ]

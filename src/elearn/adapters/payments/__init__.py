@@ -1,0 +1,1 @@
+"""Payment adapters: Stripe's API (checkout, refunds, Connect payouts) and its signed webhooks."""

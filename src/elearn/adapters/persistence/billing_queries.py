@@ -1,0 +1,328 @@
+"""Billing's read side: wallets, earnings, account histories, orders, refunds, withdrawals and
+the trial balance, shaped like the API's answers."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Row, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from elearn.adapters.persistence.models import (
+    JournalEntryRow,
+    JournalLineRow,
+    LedgerAccountRow,
+    OrderRow,
+    RefundRow,
+    WithdrawalRow,
+)
+from elearn.adapters.persistence.queries import fetch_page, newest_first_after
+from elearn.application.billing.ports import (
+    AccountBalance,
+    Balance,
+    CurrencyTotal,
+    EarningsView,
+    LedgerLineView,
+    OrderFilters,
+    OrderView,
+    RefundView,
+    TrialBalance,
+    WithdrawalView,
+)
+from elearn.application.paging import Page
+from elearn.domain.billing.fees import FeeSplit
+from elearn.domain.billing.ledger import AccountKind, EntryKind
+from elearn.domain.billing.order import OrderStatus, RefundStatus
+from elearn.domain.billing.withdrawal import WithdrawalStatus
+from elearn.domain.shared.money import Money
+
+_SALES = (EntryKind.CARD_PAYMENT.value, EntryKind.CREDIT_PURCHASE.value)
+
+
+class SqlaBillingQueries:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = session_factory
+
+    async def wallet(self, user_id: UUID) -> list[Balance]:
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(LedgerAccountRow.currency, LedgerAccountRow.balance)
+                .where(
+                    LedgerAccountRow.owner_id == user_id,
+                    LedgerAccountRow.kind == AccountKind.STUDENT_WALLET.value,
+                )
+                .order_by(LedgerAccountRow.currency)
+            )
+            return [Balance(amount=balance, currency=currency) for currency, balance in rows]
+
+    async def account_lines(
+        self, accounts_of: UUID, kinds: tuple[str, ...], *, limit: int, cursor: str | None
+    ) -> Page[LedgerLineView]:
+        stmt = (
+            select(
+                JournalLineRow.id,
+                JournalLineRow.posted_at,
+                JournalLineRow.amount,
+                LedgerAccountRow.kind.label("account"),
+                LedgerAccountRow.currency,
+                JournalEntryRow.id.label("entry_id"),
+                JournalEntryRow.kind,
+                JournalEntryRow.memo,
+                JournalEntryRow.reference_id,
+            )
+            .join(LedgerAccountRow, LedgerAccountRow.id == JournalLineRow.account_id)
+            .join(JournalEntryRow, JournalEntryRow.id == JournalLineRow.entry_id)
+            .where(LedgerAccountRow.owner_id == accounts_of, LedgerAccountRow.kind.in_(kinds))
+        )
+        stmt = newest_first_after(stmt, cursor, JournalLineRow.posted_at, JournalLineRow.id)
+        return await fetch_page(
+            self._sessions, stmt, limit, _line_view, lambda row: (row.posted_at, row.id)
+        )
+
+    async def earnings(self, tutor_id: UUID) -> list[EarningsView]:
+        async with self._sessions() as session:
+            balances = await session.execute(
+                select(
+                    LedgerAccountRow.kind, LedgerAccountRow.currency, LedgerAccountRow.balance
+                ).where(LedgerAccountRow.owner_id == tutor_id)
+            )
+            earned = await session.execute(
+                select(
+                    LedgerAccountRow.currency,
+                    func.sum(
+                        case(
+                            (
+                                (LedgerAccountRow.kind == AccountKind.TUTOR_PENDING.value)
+                                & JournalEntryRow.kind.in_(_SALES),
+                                JournalLineRow.amount,
+                            ),
+                            else_=0,
+                        )
+                    ),
+                    func.sum(
+                        case(
+                            (
+                                JournalEntryRow.kind == EntryKind.PAYOUT.value,
+                                -JournalLineRow.amount,
+                            ),
+                            else_=0,
+                        )
+                    ),
+                )
+                .join(LedgerAccountRow, LedgerAccountRow.id == JournalLineRow.account_id)
+                .join(JournalEntryRow, JournalEntryRow.id == JournalLineRow.entry_id)
+                .where(LedgerAccountRow.owner_id == tutor_id)
+                .group_by(LedgerAccountRow.currency)
+            )
+        by_currency: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for kind, currency, balance in balances:
+            by_currency[currency][kind] = balance
+        for currency, total_earned, paid_out in earned:
+            by_currency[currency]["earned"] = int(total_earned or 0)
+            by_currency[currency]["paid_out"] = int(paid_out or 0)
+        return [
+            EarningsView(
+                currency=currency,
+                pending=values[AccountKind.TUTOR_PENDING.value],
+                available=values[AccountKind.TUTOR_AVAILABLE.value],
+                on_hold=values[AccountKind.TUTOR_HOLD.value],
+                total_earned=values["earned"],
+                paid_out=values["paid_out"],
+            )
+            for currency, values in sorted(by_currency.items())
+            if any(
+                values[k.value]
+                for k in (
+                    AccountKind.TUTOR_PENDING,
+                    AccountKind.TUTOR_AVAILABLE,
+                    AccountKind.TUTOR_HOLD,
+                )
+            )
+            or values["earned"]
+        ]
+
+    async def order(self, order_id: UUID) -> OrderView | None:
+        async with self._sessions() as session:
+            row = await session.get(OrderRow, order_id)
+            return _order_view(row) if row is not None else None
+
+    async def orders(
+        self, filters: OrderFilters, *, limit: int, cursor: str | None
+    ) -> Page[OrderView]:
+        stmt = select(OrderRow)
+        if filters.status is not None:
+            stmt = stmt.where(OrderRow.status == filters.status.value)
+        if filters.buyer_id is not None:
+            stmt = stmt.where(OrderRow.buyer_id == filters.buyer_id)
+        if filters.kind is not None:
+            stmt = stmt.where(OrderRow.kind == filters.kind)
+        if filters.method is not None:
+            stmt = stmt.where(OrderRow.method == filters.method)
+        if filters.paid_only:
+            stmt = stmt.where(OrderRow.paid_at.is_not(None))
+        stmt = newest_first_after(stmt, cursor, OrderRow.created_at, OrderRow.id)
+        return await fetch_page(
+            self._sessions,
+            stmt,
+            limit,
+            lambda row: _order_view(row[0]),
+            lambda row: (row[0].created_at, row[0].id),
+        )
+
+    async def refund(self, refund_id: UUID) -> RefundView | None:
+        async with self._sessions() as session:
+            row = await session.get(RefundRow, refund_id)
+            return _refund_view(row) if row is not None else None
+
+    async def refunds(
+        self, order_id: UUID | None, status: RefundStatus | None, *, limit: int, cursor: str | None
+    ) -> Page[RefundView]:
+        stmt = select(RefundRow)
+        if order_id is not None:
+            stmt = stmt.where(RefundRow.order_id == order_id)
+        if status is not None:
+            stmt = stmt.where(RefundRow.status == status.value)
+        stmt = newest_first_after(stmt, cursor, RefundRow.created_at, RefundRow.id)
+        return await fetch_page(
+            self._sessions,
+            stmt,
+            limit,
+            lambda row: _refund_view(row[0]),
+            lambda row: (row[0].created_at, row[0].id),
+        )
+
+    async def withdrawal(self, withdrawal_id: UUID) -> WithdrawalView | None:
+        async with self._sessions() as session:
+            row = await session.get(WithdrawalRow, withdrawal_id)
+            return _withdrawal_view(row) if row is not None else None
+
+    async def withdrawals(
+        self,
+        tutor_id: UUID | None,
+        status: WithdrawalStatus | None,
+        *,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[WithdrawalView]:
+        stmt = select(WithdrawalRow)
+        if tutor_id is not None:
+            stmt = stmt.where(WithdrawalRow.tutor_id == tutor_id)
+        if status is not None:
+            stmt = stmt.where(WithdrawalRow.status == status.value)
+        stmt = newest_first_after(stmt, cursor, WithdrawalRow.created_at, WithdrawalRow.id)
+        return await fetch_page(
+            self._sessions,
+            stmt,
+            limit,
+            lambda row: _withdrawal_view(row[0]),
+            lambda row: (row[0].created_at, row[0].id),
+        )
+
+    async def trial_balance(self) -> TrialBalance:
+        """Balances derived from the lines themselves (not the running balance kept for
+        locking), so the report checks the books rather than repeating them."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(
+                    LedgerAccountRow.kind,
+                    LedgerAccountRow.owner_id,
+                    LedgerAccountRow.currency,
+                    func.coalesce(func.sum(JournalLineRow.amount), 0),
+                )
+                .join(
+                    JournalLineRow, JournalLineRow.account_id == LedgerAccountRow.id, isouter=True
+                )
+                .group_by(
+                    LedgerAccountRow.id,
+                    LedgerAccountRow.kind,
+                    LedgerAccountRow.owner_id,
+                    LedgerAccountRow.currency,
+                )
+                .order_by(LedgerAccountRow.currency, LedgerAccountRow.kind)
+            )
+            accounts = [
+                AccountBalance(kind=kind, owner_id=owner_id, currency=currency, balance=int(total))
+                for kind, owner_id, currency, total in rows
+            ]
+        totals: dict[str, int] = defaultdict(int)
+        for account in accounts:
+            totals[account.currency] += account.balance
+        currency_totals = [
+            CurrencyTotal(currency=currency, total=total, balanced=total == 0)
+            for currency, total in sorted(totals.items())
+        ]
+        return TrialBalance(
+            accounts=accounts,
+            totals=currency_totals,
+            balanced=all(total.balanced for total in currency_totals),
+        )
+
+
+def _line_view(row: Row[Any]) -> LedgerLineView:
+    return LedgerLineView(
+        entry_id=row.entry_id,
+        kind=row.kind,
+        account=row.account,
+        amount=row.amount,
+        currency=row.currency,
+        posted_at=row.posted_at,
+        memo=row.memo,
+        reference_id=row.reference_id,
+    )
+
+
+def _order_view(row: OrderRow) -> OrderView:
+    amount = Money(row.amount, row.currency)
+    platform = FeeSplit(row.platform_bps).platform_share(amount) if row.payee_id else amount
+    return OrderView(
+        id=row.id,
+        buyer_id=row.buyer_id,
+        kind=row.kind,
+        method=row.method,
+        status=OrderStatus(row.status),
+        amount=row.amount,
+        currency=row.currency,
+        refunded=row.refunded_amount,
+        course_id=row.course_id,
+        payee_id=row.payee_id,
+        platform_fee=platform.amount,
+        tutor_share=row.amount - platform.amount,
+        created_at=row.created_at,
+        paid_at=row.paid_at,
+        provider_payment_id=row.provider_payment_id,
+        failure_reason=row.failure_reason,
+    )
+
+
+def _refund_view(row: RefundRow) -> RefundView:
+    return RefundView(
+        id=row.id,
+        order_id=row.order_id,
+        amount=row.amount,
+        currency=row.currency,
+        status=RefundStatus(row.status),
+        reason=row.reason,
+        requested_by=row.requested_by,
+        platform_covered=row.platform_covered,
+        created_at=row.created_at,
+        completed_at=row.completed_at,
+        failure_reason=row.failure_reason,
+    )
+
+
+def _withdrawal_view(row: WithdrawalRow) -> WithdrawalView:
+    return WithdrawalView(
+        id=row.id,
+        tutor_id=row.tutor_id,
+        amount=row.amount,
+        currency=row.currency,
+        status=WithdrawalStatus(row.status),
+        requested_at=row.requested_at,
+        decided_at=row.decided_at,
+        reason=row.reason,
+        paid_at=row.paid_at,
+        transfer_id=row.transfer_id,
+        failure_reason=row.failure_reason,
+    )

@@ -1,0 +1,1 @@
+"""Billing use cases: checkout, provider events, wallet, refunds, earnings, withdrawals."""

@@ -1,0 +1,322 @@
+"""Paying by card: an order and the provider's hosted checkout, then the provider's events.
+
+Every event, from a Stripe webhook or from the sandbox's buttons, goes through
+``HandleProviderEvent``: stored by id in the transaction that applies it, so it takes effect
+once whatever how often or in which order it comes. A capture is the one place a card payment
+posts to the ledger and grants what was bought.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal
+from uuid import UUID
+
+from elearn.application.access import require_signed_in
+from elearn.application.actor import Actor
+from elearn.application.billing import deps as billing
+from elearn.application.billing.deps import BillingDeps, OrderNotFound, PaymentProviderUnavailable
+from elearn.application.billing.ports import (
+    CHARGE_REFUNDED,
+    CHECKOUT_COMPLETED,
+    CHECKOUT_EXPIRED,
+    PAYMENT_FAILED,
+    PAYMENT_SUCCEEDED,
+    CheckoutRequest,
+    GatewayError,
+    ProviderEvent,
+)
+from elearn.application.billing.refunds import apply_refund, complete_refund
+from elearn.application.errors import FieldError, InvalidInput, PermissionDenied
+from elearn.application.learning.enrollments import grant_enrollment
+from elearn.application.ports import UnitOfWork
+from elearn.domain.billing import postings
+from elearn.domain.billing.ledger import EntryKind
+from elearn.domain.billing.order import ItemKind, Order, OrderStatus, PaymentMethod, Refund
+from elearn.domain.learning.enrollment import EnrollmentSource
+from elearn.domain.shared.money import Money
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutItem:
+    kind: Literal["course", "wallet_topup"]
+    course_id: UUID | str | None = None
+    amount: int | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutStarted:
+    order_id: UUID
+    checkout_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class _OrderTaken:
+    order_id: UUID
+
+
+class StartCheckout:
+    """Opens the provider's checkout for a course or for wallet credits. With an
+    Idempotency-Key, the same key answers the same order and checkout page."""
+
+    def __init__(self, deps: BillingDeps) -> None:
+        self._deps = deps
+
+    async def __call__(
+        self, actor: Actor, item: CheckoutItem, *, idempotency_key: str | None = None
+    ) -> CheckoutStarted:
+        deps = self._deps
+        buyer_id = require_signed_in(actor)
+        claim = billing.idempotency_claim(buyer_id, "checkout", idempotency_key, repr(item))
+        async with deps.uow() as uow:
+            taken = await billing.replay(uow, claim, _OrderTaken, deps.clock.now())
+            if taken is None:
+                order = await self._new_order(uow, actor, buyer_id, item)
+                await uow.billing.orders.add(order)
+                taken = _OrderTaken(order.id)
+                await billing.remember(uow, claim, taken)
+                await uow.commit()
+        return await self._checkout_for(taken.order_id)
+
+    async def _new_order(
+        self, uow: UnitOfWork, actor: Actor, buyer_id: UUID, item: CheckoutItem
+    ) -> Order:
+        deps = self._deps
+        now = deps.clock.now()
+        if item.kind == "course":
+            if item.course_id is None:
+                raise InvalidInput(
+                    "say which course", errors=[FieldError("item.course_id", "is required")]
+                )
+            course = await deps.course_to_buy(uow, actor, item.course_id)
+            assert course.price is not None
+            return Order(
+                id=deps.ids.new_id(),
+                buyer_id=buyer_id,
+                kind=ItemKind.COURSE,
+                method=PaymentMethod.CARD,
+                amount=course.price,
+                created_at=now,
+                platform_bps=deps.policy.platform_bps,
+                course_id=course.id,
+                payee_id=course.owner_id,
+            )
+        if not actor.email_verified:
+            raise PermissionDenied(
+                "verify your email address before paying", code="email-not-verified"
+            )
+        currency = deps.currency(item.currency or deps.policy.default_currency, "item.currency")
+        amount = billing.amount_in(currency, item.amount or 0, "item.amount")
+        lowest, highest = currency.major(1), currency.major(deps.policy.max_topup_major)
+        if not lowest <= amount <= highest:
+            raise InvalidInput(
+                "a top-up is out of range",
+                errors=[
+                    FieldError(
+                        "item.amount",
+                        f"is between {lowest.amount} and {highest.amount} minor units",
+                    )
+                ],
+            )
+        return Order(
+            id=deps.ids.new_id(),
+            buyer_id=buyer_id,
+            kind=ItemKind.WALLET_TOPUP,
+            method=PaymentMethod.CARD,
+            amount=amount,
+            created_at=now,
+            platform_bps=deps.policy.platform_bps,
+        )
+
+    async def _checkout_for(self, order_id: UUID) -> CheckoutStarted:
+        """The order's checkout page, opened at the provider if it is not yet. The provider
+        call carries ``checkout:{order_id}`` as its idempotency key, so a repeat (a retried
+        request, a replayed Idempotency-Key) gets the same session back."""
+        deps = self._deps
+        async with deps.uow(read_only=True) as uow:
+            order = await uow.billing.orders.get(order_id)
+            if order is None:
+                raise OrderNotFound()
+            if order.checkout_url:
+                return CheckoutStarted(order.id, order.checkout_url)
+            buyer = await uow.users.get(order.buyer_id)
+            email = str(buyer.email) if buyer is not None else ""
+        description = await self._description(order)
+        base = deps.policy.public_url.rstrip("/")
+        try:
+            session = await deps.gateway.create_checkout(
+                CheckoutRequest(
+                    order_id=order.id,
+                    amount=order.amount,
+                    description=description,
+                    buyer_email=email,
+                    success_url=f"{base}/api/v1/me/orders/{order.id}",
+                    cancel_url=f"{base}/api/v1/me/orders/{order.id}",
+                )
+            )
+        except GatewayError as error:
+            logger.warning("checkout for order %s not opened: %s", order.id, error)
+            raise PaymentProviderUnavailable(
+                "the payment provider did not answer; send the same request again"
+            ) from error
+        async with deps.uow() as uow:
+            order = await uow.billing.orders.get(order_id, for_update=True)
+            assert order is not None
+            order.checkout_opened(session.session_id, session.url)
+            await uow.commit()
+        return CheckoutStarted(order.id, session.url)
+
+    async def _description(self, order: Order) -> str:
+        if order.course_id is None:
+            return "Wallet credits"
+        async with self._deps.uow(read_only=True) as uow:
+            course = await uow.courses.get(order.course_id)
+        return f"Course: {course.title}" if course is not None else "Course"
+
+
+async def capture(deps: BillingDeps, uow: UnitOfWork, order: Order, payment_id: str | None) -> None:
+    """The money is in: the order succeeds, the ledger records it and the buyer gets what they
+    paid for, in the caller's transaction. Capturing a paid order again changes nothing."""
+    if order.is_paid:
+        if payment_id and not order.provider_payment_id:
+            order.provider_payment_id = payment_id
+        return
+    order.succeed(deps.clock.now(), payment_id=payment_id)
+    source = (
+        postings.clearing(order.amount.currency)
+        if order.method is PaymentMethod.CARD
+        else postings.wallet(order.buyer_id, order.amount.currency)
+    )
+    if order.kind is ItemKind.WALLET_TOPUP:
+        lines, kind = postings.topup(order.buyer_id, order.amount), EntryKind.WALLET_TOPUP
+    else:
+        lines = postings.sale(source, order.split, order.payee_id)
+        kind = (
+            EntryKind.CARD_PAYMENT
+            if order.method is PaymentMethod.CARD
+            else EntryKind.CREDIT_PURCHASE
+        )
+    await deps.post(
+        uow, key=f"order:{order.id}:capture", kind=kind, lines=lines, reference_id=order.id
+    )
+    if order.course_id is not None:
+        enrollment = await uow.learning.enrollments.find(order.buyer_id, order.course_id)
+        if enrollment is not None and enrollment.gives_access:
+            # Paid twice for one course (two checkouts open at once): the money is recorded and
+            # the payment stays refundable by an admin; there is nothing more to grant.
+            logger.warning("order %s paid for a course the buyer already has", order.id)
+            return
+        await grant_enrollment(
+            uow,
+            deps.clock,
+            deps.ids,
+            user_id=order.buyer_id,
+            course_id=order.course_id,
+            source=EnrollmentSource.PURCHASE,
+        )
+
+
+class HandleProviderEvent:
+    """Applies one verified provider event, once."""
+
+    def __init__(self, deps: BillingDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, event: ProviderEvent) -> None:
+        deps = self._deps
+        now = deps.clock.now()
+        async with deps.uow() as uow:
+            if not await uow.billing.provider_events.claim(event.id, event.type, now):
+                return
+            order = await self._order_for(uow, event)
+            if order is None:
+                if event.type in _HANDLED:
+                    logger.warning("event %s (%s) names no order of ours", event.id, event.type)
+                await uow.commit()
+                return
+            if event.type in (CHECKOUT_COMPLETED, PAYMENT_SUCCEEDED):
+                await capture(deps, uow, order, event.payment_id)
+            elif event.type == CHECKOUT_EXPIRED:
+                if order.status is OrderStatus.PENDING:
+                    order.expire(now)
+            elif event.type == PAYMENT_FAILED:
+                if order.status is OrderStatus.PENDING:
+                    order.fail(now, event.failure or "the payment was declined")
+            elif event.type == CHARGE_REFUNDED:
+                await self._refunded_at_provider(uow, order, event)
+            await uow.commit()
+
+    async def _order_for(self, uow: UnitOfWork, event: ProviderEvent) -> Order | None:
+        orders = uow.billing.orders
+        if event.order_id is not None:
+            order = await orders.get(event.order_id, for_update=True)
+            if order is not None:
+                return order
+        if event.payment_id:
+            return await orders.by_payment_id(event.payment_id, for_update=True)
+        return None
+
+    async def _refunded_at_provider(
+        self, uow: UnitOfWork, order: Order, event: ProviderEvent
+    ) -> None:
+        """A refund we did not ask for (made in the provider's dashboard), or ours reported
+        back: only what the provider refunded beyond what we already know of is recorded. A
+        refunded charge was captured, so a refund that arrives before the capture's own event
+        captures first; every order of events ends in the same state."""
+        deps = self._deps
+        await capture(deps, uow, order, event.payment_id)
+        known = order.refunded_amount + await uow.billing.refunds.pending_amount(order.id)
+        missing = (event.amount_refunded or 0) - known
+        if missing <= 0:
+            return
+        refund = Refund(
+            id=deps.ids.new_id(),
+            order_id=order.id,
+            amount=Money(min(missing, order.refundable.amount), order.amount.currency),
+            reason="refunded at the payment provider",
+            created_at=deps.clock.now(),
+        )
+        await uow.billing.refunds.add(refund)
+        await apply_refund(deps, uow, order, refund, already=known)
+        await complete_refund(deps, uow, order, refund, provider_refund_id=None)
+
+
+_HANDLED = frozenset(
+    {CHECKOUT_COMPLETED, CHECKOUT_EXPIRED, PAYMENT_SUCCEEDED, PAYMENT_FAILED, CHARGE_REFUNDED}
+)
+
+
+class CompleteSandboxCheckout:
+    """The sandbox's checkout page: its buttons become the same events a Stripe webhook sends,
+    through the same path, so the whole flow works with no keys."""
+
+    def __init__(self, deps: BillingDeps, handle: HandleProviderEvent) -> None:
+        self._deps = deps
+        self._handle = handle
+
+    async def order(self, order_id: UUID) -> Order:
+        async with self._deps.uow(read_only=True) as uow:
+            order = await uow.billing.orders.get(order_id)
+        if order is None or order.method is not PaymentMethod.CARD:
+            raise OrderNotFound()
+        return order
+
+    async def __call__(self, order_id: UUID, outcome: Literal["succeed", "fail"]) -> Order:
+        order = await self.order(order_id)
+        payment_id = f"sandbox_pi_{order.id.hex}"
+        await self._handle(
+            ProviderEvent(
+                id=f"sandbox_evt_{order.id.hex}_{outcome}",
+                type=CHECKOUT_COMPLETED if outcome == "succeed" else PAYMENT_FAILED,
+                order_id=order.id,
+                payment_id=payment_id,
+                amount=order.amount.amount,
+                currency=order.amount.currency,
+                failure=None if outcome == "succeed" else "declined in the sandbox",
+            )
+        )
+        return await self.order(order_id)

@@ -1,0 +1,188 @@
+"""Everything billing use cases depend on, and the steps several of them share: posting to the
+ledger, idempotent requests, and the course a student may buy."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+from uuid import UUID
+
+from elearn.application.access import require_signed_in
+from elearn.application.actor import Actor
+from elearn.application.billing.ports import (
+    BillingPolicy,
+    BillingQueries,
+    Currencies,
+    IdempotencyClaim,
+    IdempotencyKeyReused,
+    PaymentGateway,
+)
+from elearn.application.catalog.deps import CatalogDeps, CourseNotFound
+from elearn.application.errors import (
+    FieldError,
+    InvalidInput,
+    InvalidParameter,
+    NotFound,
+    PermissionDenied,
+    ServiceUnavailable,
+)
+from elearn.application.ports import Clock, IdGenerator, UnitOfWork, UnitOfWorkFactory
+from elearn.domain.billing.fees import FeeSplit
+from elearn.domain.billing.ledger import EntryKind, JournalEntry, Line, balances_after
+from elearn.domain.catalog.course import Course, CourseStatus
+from elearn.domain.shared.errors import Conflict
+from elearn.domain.shared.money import Currency, Money
+
+T = TypeVar("T")
+
+# What an Idempotency-Key header may hold: printable ASCII, as Stripe's own keys.
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+class OrderNotFound(NotFound):
+    code = "order-not-found"
+
+    def __init__(self) -> None:
+        super().__init__("there is no such order")
+
+
+class PaymentProviderUnavailable(ServiceUnavailable):
+    code = "payment-provider-unavailable"
+
+
+class AlreadyOwned(Conflict):
+    code = "already-owned"
+
+
+class IdempotencyMismatch(Conflict):
+    code = "idempotency-key-reused"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BillingDeps:
+    uow: UnitOfWorkFactory
+    clock: Clock
+    ids: IdGenerator
+    gateway: PaymentGateway
+    queries: BillingQueries
+    currencies: Currencies
+    catalog: CatalogDeps
+    policy: BillingPolicy
+
+    @property
+    def fees(self) -> FeeSplit:
+        return FeeSplit(self.policy.platform_bps)
+
+    def require_admin(self, actor: Actor) -> UUID:
+        """Moving money by hand (refunds, payouts) is for admins, with a second factor where
+        the platform asks staff for one."""
+        user_id = self.catalog.require_staff(actor)
+        if not actor.is_admin:
+            raise PermissionDenied("only admins may move money")
+        return user_id
+
+    def currency(self, code: str, field: str = "currency") -> Currency:
+        found = self.currencies.currency(code)
+        if found is None:
+            raise InvalidInput(
+                "the currency is not one payments are taken in",
+                errors=[FieldError(field, "is not an ISO 4217 currency in circulation")],
+            )
+        return found
+
+    async def post(
+        self,
+        uow: UnitOfWork,
+        *,
+        key: str,
+        kind: EntryKind,
+        lines: tuple[Line, ...],
+        memo: str = "",
+        reference_id: UUID | None = None,
+    ) -> JournalEntry:
+        """Posts an entry once: a key already in the ledger answers the first entry and changes
+        nothing. The accounts' balances are locked first, so concurrent postings see each other
+        and none takes a balance below zero."""
+        first = await uow.billing.ledger.find(key)
+        if first is not None:
+            return first
+        entry = JournalEntry(
+            id=self.ids.new_id(),
+            key=key,
+            kind=kind,
+            lines=lines,
+            posted_at=self.clock.now(),
+            memo=memo,
+            reference_id=reference_id,
+        )
+        balances = await uow.billing.ledger.balances(entry.accounts, for_update=True)
+        balances_after(entry, balances)
+        await uow.billing.ledger.append(entry)
+        return entry
+
+    async def course_to_buy(self, uow: UnitOfWork, actor: Actor, course_key: UUID | str) -> Course:
+        """A published, priced course the actor may buy: not one they teach, not one they own."""
+        buyer_id = require_signed_in(actor)
+        if not actor.email_verified:
+            raise PermissionDenied(
+                "verify your email address before paying", code="email-not-verified"
+            )
+        course_id = await self.catalog.course_id(course_key)
+        course = await uow.courses.get(course_id)
+        if course is None or course.status is not CourseStatus.PUBLISHED:
+            raise CourseNotFound()
+        if course.is_instructor(buyer_id):
+            raise PermissionDenied("instructors do not buy their own course", code="own-course")
+        if course.is_free or course.price is None:
+            raise InvalidInput(
+                "this course is free: enroll in it instead",
+                errors=[FieldError("item.course_id", "names a free course")],
+            )
+        enrollment = await uow.learning.enrollments.find(buyer_id, course.id)
+        if enrollment is not None and enrollment.gives_access:
+            raise AlreadyOwned("you already have this course")
+        return course
+
+
+def idempotency_claim(
+    user_id: UUID, scope: str, key: str | None, fingerprint: str
+) -> IdempotencyClaim | None:
+    if key is None:
+        return None
+    if not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise InvalidParameter(
+            "the Idempotency-Key header is 1 to 255 printable ASCII characters",
+            errors=[FieldError("Idempotency-Key", "is 1 to 255 printable ASCII characters")],
+        )
+    return IdempotencyClaim(user_id=user_id, scope=scope, key=key, fingerprint=fingerprint)
+
+
+async def replay(
+    uow: UnitOfWork, claim: IdempotencyClaim | None, result_type: type[T], now: datetime
+) -> T | None:
+    """The first result stored under the claim's key, or None after taking the key for this
+    transaction (the caller then does the work and stores its result with ``remember``)."""
+    if claim is None:
+        return None
+    try:
+        return await uow.billing.idempotency.begin(claim, result_type, now)
+    except IdempotencyKeyReused:
+        raise IdempotencyMismatch(
+            "this Idempotency-Key was sent before with a different request"
+        ) from None
+
+
+async def remember(uow: UnitOfWork, claim: IdempotencyClaim | None, result: object) -> None:
+    if claim is not None:
+        await uow.billing.idempotency.complete(claim, result)
+
+
+def amount_in(currency: Currency, amount: int, field: str = "amount") -> Money:
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise InvalidInput(
+            "the amount is a positive number of minor units",
+            errors=[FieldError(field, "is a positive whole number of minor units")],
+        )
+    return Money(amount, currency.code)

@@ -1,0 +1,389 @@
+"""What billing use cases need: the payment gateway, the provider's events, the stores of the
+write side and the read-side queries shaped like the API's answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, TypeVar
+from uuid import UUID
+
+from elearn.application.errors import ApplicationError
+from elearn.application.paging import Page
+from elearn.domain.billing.ledger import Account, JournalEntry
+from elearn.domain.billing.order import Order, OrderStatus, Refund, RefundStatus
+from elearn.domain.billing.withdrawal import Withdrawal, WithdrawalStatus
+from elearn.domain.shared.money import Currency, Money
+
+T = TypeVar("T")
+
+
+# ---- the payment gateway ---------------------------------------------------------------------
+class GatewayError(Exception):
+    """The payment provider did not do what was asked."""
+
+
+class GatewayUnavailable(GatewayError):
+    """Network trouble, a timeout or a provider error after the client's own retries: the same
+    call (with the same idempotency key) may be tried again later."""
+
+
+class GatewayRejected(GatewayError):
+    """The provider refused for good (a bad account, an amount it will not move): retrying the
+    same call cannot help."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutRequest:
+    order_id: UUID
+    amount: Money
+    description: str
+    buyer_email: str
+    success_url: str
+    cancel_url: str
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"checkout:{self.order_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutSession:
+    session_id: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRefund:
+    refund_id: str
+    status: str  # "succeeded", "pending" (the provider finishes it later) or "failed"
+
+
+class PaymentGateway(Protocol):
+    """One-time payments by a hosted checkout, refunds, and payouts to tutors' connected
+    accounts. Every call that creates something takes an idempotency key built from our own ids,
+    so a retried call never creates a second object."""
+
+    async def create_checkout(self, request: CheckoutRequest) -> CheckoutSession: ...
+
+    async def refund(
+        self, *, payment_id: str, amount: Money, idempotency_key: str, order_id: UUID
+    ) -> ProviderRefund: ...
+
+    async def create_payout_account(self, *, user_id: UUID, email: str) -> str:
+        """A connected account for the tutor; its id."""
+        ...
+
+    async def onboarding_link(self, account_id: str, *, return_url: str, refresh_url: str) -> str:
+        """Where the tutor gives the provider what it needs to pay them."""
+        ...
+
+    async def find_transfer(self, *, group: str) -> str | None:
+        """The id of a transfer made earlier for ``group`` (an earlier attempt may have paid and
+        died before recording it), or None."""
+        ...
+
+    async def transfer(
+        self, *, destination: str, amount: Money, idempotency_key: str, group: str
+    ) -> str:
+        """Sends ``amount`` to the connected account ``destination``; the transfer's id."""
+        ...
+
+
+# ---- events from the payment provider ---------------------------------------------------------
+class InvalidWebhook(ApplicationError):
+    """A webhook whose signature, timestamp or body cannot be trusted (HTTP 400)."""
+
+    code = "invalid-webhook"
+
+
+CHECKOUT_COMPLETED = "checkout.session.completed"
+CHECKOUT_EXPIRED = "checkout.session.expired"
+PAYMENT_SUCCEEDED = "payment_intent.succeeded"
+PAYMENT_FAILED = "payment_intent.payment_failed"
+CHARGE_REFUNDED = "charge.refunded"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderEvent:
+    """A verified event from the payment provider, reduced to what billing reads from it."""
+
+    id: str
+    type: str
+    order_id: UUID | None = None
+    session_id: str | None = None
+    payment_id: str | None = None
+    amount: int | None = None
+    currency: str | None = None
+    amount_refunded: int | None = None  # charge.refunded: everything refunded so far
+    failure: str | None = None
+
+
+class WebhookVerifier(Protocol):
+    def verify(self, payload: bytes, signature: str | None) -> ProviderEvent:
+        """The event the payload carries; raises InvalidWebhook if it cannot be trusted."""
+        ...
+
+
+class Currencies(Protocol):
+    def currency(self, code: str) -> Currency | None:
+        """The currency with its exponent, if it is in circulation."""
+        ...
+
+
+# ---- write side ------------------------------------------------------------------------------
+class OrderRepository(Protocol):
+    async def add(self, order: Order) -> None: ...
+
+    async def get(self, order_id: UUID, *, for_update: bool = False) -> Order | None: ...
+
+    async def by_payment_id(self, payment_id: str, *, for_update: bool = False) -> Order | None: ...
+
+    async def paid_course_order(self, buyer_id: UUID, course_id: UUID) -> Order | None:
+        """The buyer's paid, not fully refunded order of the course, if any."""
+        ...
+
+    async def due_for_release(self, paid_before: datetime, *, limit: int) -> list[Order]:
+        """Paid course orders whose tutor share is still pending and that were paid before
+        ``paid_before``, oldest first, locked (others skip them)."""
+        ...
+
+
+class RefundRepository(Protocol):
+    async def add(self, refund: Refund) -> None: ...
+
+    async def get(self, refund_id: UUID, *, for_update: bool = False) -> Refund | None: ...
+
+    async def pending_amount(self, order_id: UUID) -> int:
+        """What pending refunds of the order are about to give back."""
+        ...
+
+    async def stale_pending(self, created_before: datetime, *, limit: int) -> list[Refund]:
+        """Card refunds still pending since before ``created_before`` (the provider call never
+        came back), oldest first."""
+        ...
+
+
+class WithdrawalRepository(Protocol):
+    async def add(self, withdrawal: Withdrawal) -> None: ...
+
+    async def get(self, withdrawal_id: UUID, *, for_update: bool = False) -> Withdrawal | None: ...
+
+    async def open_for(self, tutor_id: UUID, currency: str) -> Withdrawal | None: ...
+
+
+class LedgerRepository(Protocol):
+    async def find(self, key: str) -> JournalEntry | None: ...
+
+    async def balances(
+        self, accounts: Iterable[Account], *, for_update: bool = False
+    ) -> dict[Account, int]:
+        """Current balances (0 for an account never posted to); ``for_update`` locks them until
+        the transaction ends, in one global order so that postings never deadlock."""
+        ...
+
+    async def append(self, entry: JournalEntry) -> None:
+        """Stores the entry and moves its accounts' balances; the caller has checked it."""
+        ...
+
+
+class ProviderEventLog(Protocol):
+    async def claim(self, event_id: str, event_type: str, received_at: datetime) -> bool:
+        """Records the event as handled in this transaction; False if it was handled before
+        (then the caller does nothing). Concurrent claims of one id: one wins."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyClaim:
+    user_id: UUID
+    scope: str
+    key: str
+    fingerprint: str
+
+
+class IdempotencyKeyReused(Exception):
+    """The key came with a different request than the first time."""
+
+
+class IdempotencyStore(Protocol):
+    async def begin(self, claim: IdempotencyClaim, result_type: type[T], now: datetime) -> T | None:
+        """Takes the key for this transaction, or answers the result stored under it. A
+        concurrent request with the same key waits for the first one's transaction and then sees
+        its result; a rolled-back first request leaves the key free."""
+        ...
+
+    async def complete(self, claim: IdempotencyClaim, result: object) -> None: ...
+
+
+class PayoutAccountRepository(Protocol):
+    async def get(self, user_id: UUID) -> str | None: ...
+
+    async def put(self, user_id: UUID, account_id: str, now: datetime) -> None: ...
+
+
+class BillingStore(Protocol):
+    orders: OrderRepository
+    refunds: RefundRepository
+    withdrawals: WithdrawalRepository
+    ledger: LedgerRepository
+    provider_events: ProviderEventLog
+    idempotency: IdempotencyStore
+    payout_accounts: PayoutAccountRepository
+
+
+# ---- read side -------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Balance:
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerLineView:
+    entry_id: UUID
+    kind: str  # what the entry was: card_payment, refund, payout, ...
+    account: str  # which of the owner's accounts the line moved
+    amount: int
+    currency: str
+    posted_at: datetime
+    memo: str
+    reference_id: UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class EarningsView:
+    currency: str
+    pending: int
+    available: int
+    on_hold: int
+    total_earned: int  # every credit to pending, before refunds took any back
+    paid_out: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    id: UUID
+    buyer_id: UUID
+    kind: str
+    method: str
+    status: OrderStatus
+    amount: int
+    currency: str
+    refunded: int
+    course_id: UUID | None
+    payee_id: UUID | None
+    platform_fee: int
+    tutor_share: int
+    created_at: datetime
+    paid_at: datetime | None
+    provider_payment_id: str | None
+    failure_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundView:
+    id: UUID
+    order_id: UUID
+    amount: int
+    currency: str
+    status: RefundStatus
+    reason: str
+    requested_by: UUID | None
+    platform_covered: int
+    created_at: datetime
+    completed_at: datetime | None
+    failure_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalView:
+    id: UUID
+    tutor_id: UUID
+    amount: int
+    currency: str
+    status: WithdrawalStatus
+    requested_at: datetime
+    decided_at: datetime | None
+    reason: str | None
+    paid_at: datetime | None
+    transfer_id: str | None
+    failure_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountBalance:
+    kind: str
+    owner_id: UUID | None
+    currency: str
+    balance: int
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyTotal:
+    currency: str
+    total: int
+    balanced: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TrialBalance:
+    accounts: list[AccountBalance]
+    totals: list[CurrencyTotal]
+    balanced: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilters:
+    status: OrderStatus | None = None
+    buyer_id: UUID | None = None
+    kind: str | None = None
+    method: str | None = None
+    paid_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BillingPolicy:
+    platform_bps: int = 1500
+    clearing_days: int = 7
+    # The least a tutor may withdraw, in major units of its currency (10 = 10.00 USD, 10 JPY).
+    minimum_withdrawal_major: int = 10
+    max_topup_major: int = 1000
+    public_url: str = "http://127.0.0.1:8000"
+    default_currency: str = "USD"
+
+
+class BillingQueries(Protocol):
+    async def wallet(self, user_id: UUID) -> list[Balance]: ...
+
+    async def account_lines(
+        self, accounts_of: UUID, kinds: tuple[str, ...], *, limit: int, cursor: str | None
+    ) -> Page[LedgerLineView]: ...
+
+    async def earnings(self, tutor_id: UUID) -> list[EarningsView]: ...
+
+    async def order(self, order_id: UUID) -> OrderView | None: ...
+
+    async def orders(
+        self, filters: OrderFilters, *, limit: int, cursor: str | None
+    ) -> Page[OrderView]: ...
+
+    async def refunds(
+        self, order_id: UUID | None, status: RefundStatus | None, *, limit: int, cursor: str | None
+    ) -> Page[RefundView]: ...
+
+    async def refund(self, refund_id: UUID) -> RefundView | None: ...
+
+    async def withdrawal(self, withdrawal_id: UUID) -> WithdrawalView | None: ...
+
+    async def withdrawals(
+        self,
+        tutor_id: UUID | None,
+        status: WithdrawalStatus | None,
+        *,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[WithdrawalView]: ...
+
+    async def trial_balance(self) -> TrialBalance: ...

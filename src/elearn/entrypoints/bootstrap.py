@@ -138,6 +138,7 @@ class Container:
 
     async def dispose(self) -> None:
         await self.stop_background()
+        await self.billing.deps.gateway.aclose()
         if self.redis is not None:
             await self.redis.aclose()
         await self.engine.dispose()

@@ -1,1 +1,1 @@
-"""Payment adapters: Stripe's API (checkout, refunds, Connect payouts) and its signed webhooks."""
+"""Payment adapters: Stripe's API and signed webhooks, and the keyless sandbox gateway."""

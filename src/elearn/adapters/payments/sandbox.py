@@ -49,3 +49,6 @@ class SandboxPaymentGateway:
         self, *, destination: str, amount: Money, idempotency_key: str, group: str
     ) -> str:
         return _id("sandbox_tr", idempotency_key)
+
+    async def aclose(self) -> None:
+        return None

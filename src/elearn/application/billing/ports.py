@@ -90,6 +90,10 @@ class PaymentGateway(Protocol):
         """Sends ``amount`` to the connected account ``destination``; the transfer's id."""
         ...
 
+    async def aclose(self) -> None:
+        """Lets go of connections (the process or its event loop is ending)."""
+        ...
+
 
 # ---- events from the payment provider ---------------------------------------------------------
 class InvalidWebhook(ApplicationError):

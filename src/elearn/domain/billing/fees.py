@@ -34,8 +34,11 @@ class FeeSplit:
     platform_bps: int = DEFAULT_PLATFORM_BPS
 
     def __post_init__(self) -> None:
-        if isinstance(self.platform_bps, bool) or not 0 <= self.platform_bps <= BASIS_POINTS:
-            raise InvalidFeeRate("the platform's share is between 0 and 10000 basis points")
+        bps = self.platform_bps
+        if isinstance(bps, bool) or not isinstance(bps, int) or not 0 <= bps <= BASIS_POINTS:
+            raise InvalidFeeRate(
+                "the platform's share is a whole number of basis points from 0 to 10000"
+            )
 
     def platform_share(self, gross: Money) -> Money:
         magnitude = abs(gross.amount) * self.platform_bps // BASIS_POINTS

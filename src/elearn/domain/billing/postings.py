@@ -79,6 +79,8 @@ def refund(
     credits). The platform returns its fee part; the tutor's part comes from their pending
     earnings first, then from available; what those cannot cover, platform revenue bears."""
     currency = amount.currency
+    if tutor_id is None:  # nobody's balance to take from: the platform gives it all back
+        pending = available = 0
     from_pending = min(max(pending, 0), tutor_back.amount)
     from_available = min(max(available, 0), tutor_back.amount - from_pending)
     covered = tutor_back.amount - from_pending - from_available

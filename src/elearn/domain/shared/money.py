@@ -74,9 +74,10 @@ class Currency:
     exponent: int
 
     def __post_init__(self) -> None:
-        if not _CURRENCY_CODE.fullmatch(self.code):
+        if not isinstance(self.code, str) or not _CURRENCY_CODE.fullmatch(self.code):
             raise InvalidMoney(f"{self.code!r} is not an ISO 4217 currency code")
-        if not 0 <= self.exponent <= 4:
+        exponent = self.exponent
+        if isinstance(exponent, bool) or not isinstance(exponent, int) or not 0 <= exponent <= 4:
             raise InvalidMoney(f"{self.code} cannot have {self.exponent} decimal places")
 
     def major(self, units: int) -> Money:

@@ -382,6 +382,7 @@ SESSION = "cs_test_a1"
                 session_id=SESSION,
                 amount=4999,
                 currency="USD",
+                paid=False,
             ),
         ),
         (

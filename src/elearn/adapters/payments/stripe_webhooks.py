@@ -98,6 +98,8 @@ def _event_from(document: object) -> ProviderEvent:
             payment_id=_id_of(session, "payment_intent"),
             amount=_amount(session, "amount_total"),
             currency=_currency(session),
+            # "unpaid" for a delayed method (SEPA, ACH): the money comes later, if at all.
+            paid=session.get("payment_status") in ("paid", "no_payment_required"),
         )
     if event_type.startswith("payment_intent."):
         intent = _object_of(document)

@@ -19,6 +19,8 @@ from elearn.application.billing import deps as billing
 from elearn.application.billing.deps import BillingDeps, OrderNotFound, PaymentProviderUnavailable
 from elearn.application.billing.ports import (
     CHARGE_REFUNDED,
+    CHECKOUT_ASYNC_FAILED,
+    CHECKOUT_ASYNC_SUCCEEDED,
     CHECKOUT_COMPLETED,
     CHECKOUT_EXPIRED,
     PAYMENT_FAILED,
@@ -204,10 +206,9 @@ async def capture(deps: BillingDeps, uow: UnitOfWork, order: Order, payment_id: 
         uow, key=f"order:{order.id}:capture", kind=kind, lines=lines, reference_id=order.id
     )
     if order.course_id is not None:
-        enrollment = await uow.learning.enrollments.find(order.buyer_id, order.course_id)
-        if enrollment is not None and enrollment.gives_access:
-            # Paid twice for one course (two checkouts open at once): the money is recorded and
-            # the payment stays refundable by an admin; there is nothing more to grant.
+        if await billing.owns(uow, order.buyer_id, order.course_id):
+            # Paid twice by card for one course (two checkouts open at once): the money is in,
+            # so it is recorded and stays refundable by an admin; there is nothing to grant.
             logger.warning("order %s paid for a course the buyer already has", order.id)
             return
         await grant_enrollment(
@@ -238,12 +239,15 @@ class HandleProviderEvent:
                     logger.warning("event %s (%s) names no order of ours", event.id, event.type)
                 await uow.commit()
                 return
-            if event.type in (CHECKOUT_COMPLETED, PAYMENT_SUCCEEDED):
-                await capture(deps, uow, order, event.payment_id)
+            if event.type in _CAPTURES:
+                if event.paid:
+                    await capture(deps, uow, order, event.payment_id)
+                elif event.payment_id and not order.provider_payment_id:
+                    order.provider_payment_id = event.payment_id
             elif event.type == CHECKOUT_EXPIRED:
                 if order.status is OrderStatus.PENDING:
                     order.expire(now)
-            elif event.type == PAYMENT_FAILED:
+            elif event.type in (PAYMENT_FAILED, CHECKOUT_ASYNC_FAILED):
                 if order.status is OrderStatus.PENDING:
                     order.fail(now, event.failure or "the payment was declined")
             elif event.type == CHARGE_REFUNDED:
@@ -281,13 +285,13 @@ class HandleProviderEvent:
             created_at=deps.clock.now(),
         )
         await uow.billing.refunds.add(refund)
-        await apply_refund(deps, uow, order, refund, already=known)
+        # The money is back on the card already: what the wallet no longer holds is the platform's.
+        await apply_refund(deps, uow, order, refund, already=known, spent_credits_covered=True)
         await complete_refund(deps, uow, order, refund, provider_refund_id=None)
 
 
-_HANDLED = frozenset(
-    {CHECKOUT_COMPLETED, CHECKOUT_EXPIRED, PAYMENT_SUCCEEDED, PAYMENT_FAILED, CHARGE_REFUNDED}
-)
+_CAPTURES = frozenset({CHECKOUT_COMPLETED, CHECKOUT_ASYNC_SUCCEEDED, PAYMENT_SUCCEEDED})
+_HANDLED = _CAPTURES | {CHECKOUT_EXPIRED, CHECKOUT_ASYNC_FAILED, PAYMENT_FAILED, CHARGE_REFUNDED}
 
 
 class CompleteSandboxCheckout:

@@ -140,10 +140,17 @@ class BillingDeps:
                 "this course is free: enroll in it instead",
                 errors=[FieldError("item.course_id", "names a free course")],
             )
-        enrollment = await uow.learning.enrollments.find(buyer_id, course.id)
-        if enrollment is not None and enrollment.gives_access:
-            raise AlreadyOwned("you already have this course")
+        await self.require_not_owned(uow, buyer_id, course.id)
         return course
+
+    async def require_not_owned(self, uow: UnitOfWork, buyer_id: UUID, course_id: UUID) -> None:
+        if await owns(uow, buyer_id, course_id):
+            raise AlreadyOwned("you already have this course")
+
+
+async def owns(uow: UnitOfWork, buyer_id: UUID, course_id: UUID) -> bool:
+    enrollment = await uow.learning.enrollments.find(buyer_id, course_id)
+    return enrollment is not None and enrollment.gives_access
 
 
 def idempotency_claim(

@@ -104,6 +104,9 @@ class InvalidWebhook(ApplicationError):
 
 CHECKOUT_COMPLETED = "checkout.session.completed"
 CHECKOUT_EXPIRED = "checkout.session.expired"
+# A delayed payment method (SEPA, ACH) settling after the session completed.
+CHECKOUT_ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
+CHECKOUT_ASYNC_FAILED = "checkout.session.async_payment_failed"
 PAYMENT_SUCCEEDED = "payment_intent.succeeded"
 PAYMENT_FAILED = "payment_intent.payment_failed"
 CHARGE_REFUNDED = "charge.refunded"
@@ -122,6 +125,8 @@ class ProviderEvent:
     currency: str | None = None
     amount_refunded: int | None = None  # charge.refunded: everything refunded so far
     failure: str | None = None
+    # Whether the money is in: a checkout completed with a delayed method is not paid yet.
+    paid: bool = True
 
 
 class WebhookVerifier(Protocol):

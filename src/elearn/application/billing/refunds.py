@@ -55,15 +55,29 @@ class RefundNotFound(NotFound):
 
 
 async def apply_refund(
-    deps: BillingDeps, uow: UnitOfWork, order: Order, refund: Refund, *, already: int
+    deps: BillingDeps,
+    uow: UnitOfWork,
+    order: Order,
+    refund: Refund,
+    *,
+    already: int,
+    spent_credits_covered: bool = False,
 ) -> None:
     """Posts the refund's reversal: ``already`` is what was refunded or is being refunded on the
     order before this one. The tutor's part comes back from pending first, then available; what
-    their balance cannot cover, platform revenue bears, and the refund records how much."""
+    their balance cannot cover, platform revenue bears, and the refund records how much.
+
+    A top-up's refund takes its credits back out of the wallet, so credits already spent refuse
+    it; with ``spent_credits_covered`` (the provider refunded the card already, so the money is
+    gone either way) the platform bears what the wallet no longer holds."""
     currency = order.amount.currency
     if order.kind is ItemKind.WALLET_TOPUP:
-        lines = postings.topup_refund(order.buyer_id, refund.amount)
         covered = 0
+        if spent_credits_covered:
+            account = postings.wallet(order.buyer_id, currency)
+            held = (await uow.billing.ledger.balances([account], for_update=True))[account]
+            covered = max(0, refund.amount.amount - max(held, 0))
+        lines = postings.topup_refund(order.buyer_id, refund.amount, platform_covers=covered)
     else:
         split = order.refund_split(refund.amount, already=Money(already, currency))
         pending = available = 0

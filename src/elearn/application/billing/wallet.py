@@ -12,6 +12,7 @@ from elearn.application.billing.checkout import capture
 from elearn.application.billing.deps import BillingDeps
 from elearn.application.billing.ports import Balance, LedgerLineView
 from elearn.application.paging import Page, check_limit, page_of
+from elearn.domain.billing import postings
 from elearn.domain.billing.ledger import AccountKind
 from elearn.domain.billing.order import ItemKind, Order, PaymentMethod
 
@@ -71,6 +72,12 @@ class PurchaseWithCredits:
                 return done
             course = await deps.course_to_buy(uow, actor, course_key)
             assert course.price is not None
+            # The wallet's lock lines up this buyer's purchases; once it is held, an enrollment
+            # bought by a purchase that went first is visible and refused below.
+            await uow.billing.ledger.balances(
+                [postings.wallet(buyer_id, course.price.currency)], for_update=True
+            )
+            await deps.require_not_owned(uow, buyer_id, course.id)
             order = Order(
                 id=deps.ids.new_id(),
                 buyer_id=buyer_id,

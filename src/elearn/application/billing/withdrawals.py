@@ -21,6 +21,7 @@ from elearn.application.billing.deps import BillingDeps
 from elearn.application.billing.ports import (
     GatewayError,
     GatewayRejected,
+    GatewayUnavailable,
     WithdrawalView,
 )
 from elearn.application.errors import FieldError, InvalidInput, NotFound, PermissionDenied
@@ -304,6 +305,11 @@ class PayOutWithdrawal:
         group = withdrawal.payout_key
         try:
             transfer_id = await deps.gateway.find_transfer(group=group)
+        except GatewayRejected as error:
+            # Not knowing whether an earlier attempt paid is never a reason to give the money
+            # back: retry (a bad key gets fixed) rather than risk paying twice.
+            raise GatewayUnavailable(f"looking for an earlier transfer failed: {error}") from error
+        try:
             if transfer_id is None:
                 transfer_id = await deps.gateway.transfer(
                     destination=destination,

@@ -96,12 +96,16 @@ def refund(
     return RefundPosting(entry_lines(movements), from_pending, from_available, covered)
 
 
-def topup_refund(buyer_id: UUID, amount: Money) -> tuple[Line, ...]:
-    """Unused credits back to the card they came from."""
+def topup_refund(buyer_id: UUID, amount: Money, *, platform_covers: int = 0) -> tuple[Line, ...]:
+    """Credits back to the card they came from. ``platform_covers`` is the part the wallet no
+    longer holds when the provider has refunded already (the credits were spent): platform
+    revenue bears it, as it bears a tutor's shortfall."""
+    currency = amount.currency
     return entry_lines(
         [
-            (wallet(buyer_id, amount.currency), -amount.amount),
-            (clearing(amount.currency), amount.amount),
+            (wallet(buyer_id, currency), -(amount.amount - platform_covers)),
+            (revenue(currency), -platform_covers),
+            (clearing(currency), amount.amount),
         ]
     )
 

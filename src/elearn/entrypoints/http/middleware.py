@@ -15,9 +15,15 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qsl
 
+import msgspec
 from litestar import Request
 from litestar.enums import RequestEncodingType, ScopeType
-from litestar.exceptions import ClientException, HTTPException, SerializationException
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    SerializationException,
+    ValidationException,
+)
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("elearn.access")
@@ -225,7 +231,7 @@ async def require_declared_media_type(request: Request[Any, Any, Any]) -> None:
             return
         raise BadRequestBody("is empty; this endpoint needs a JSON body", problem_code="empty-body")
     try:
-        await request.json()
+        value = await request.json()
     except SerializationException as error:
         reason = _MSGSPEC_PATH.sub("", str(error))
         raise BadRequestBody(
@@ -243,3 +249,12 @@ async def require_declared_media_type(request: Request[Any, Any, Any]) -> None:
             "has text with a NUL (\\u0000) character, which is not allowed",
             problem_code="malformed-body",
         )
+    # Litestar converts bodies leniently ("5000" would become 5000); amounts of money and every
+    # other field take exactly the JSON type they declare.
+    try:
+        msgspec.convert(value, parameter.annotation, strict=True)
+    except msgspec.ValidationError as error:
+        raise ValidationException(
+            detail=f"Validation failed for {request.method} {request.url.path}",
+            extra=[{"message": str(error), "key": "", "source": "body"}],
+        ) from None

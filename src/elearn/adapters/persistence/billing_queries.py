@@ -4,10 +4,11 @@ the trial balance, shaped like the API's answers."""
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Row, case, func, select
+from sqlalchemy import Row, Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from elearn.adapters.persistence.models import (
@@ -38,6 +39,7 @@ from elearn.domain.billing.order import OrderStatus, RefundStatus
 from elearn.domain.billing.withdrawal import WithdrawalStatus
 from elearn.domain.shared.money import Money
 
+T = TypeVar("T")
 _SALES = (EntryKind.CARD_PAYMENT.value, EntryKind.CREDIT_PURCHASE.value)
 
 
@@ -162,14 +164,7 @@ class SqlaBillingQueries:
             stmt = stmt.where(OrderRow.method == filters.method)
         if filters.paid_only:
             stmt = stmt.where(OrderRow.paid_at.is_not(None))
-        stmt = newest_first_after(stmt, cursor, OrderRow.created_at, OrderRow.id)
-        return await fetch_page(
-            self._sessions,
-            stmt,
-            limit,
-            lambda row: _order_view(row[0]),
-            lambda row: (row[0].created_at, row[0].id),
-        )
+        return await self._newest_first(stmt, OrderRow, _order_view, limit=limit, cursor=cursor)
 
     async def refund(self, refund_id: UUID) -> RefundView | None:
         async with self._sessions() as session:
@@ -184,14 +179,7 @@ class SqlaBillingQueries:
             stmt = stmt.where(RefundRow.order_id == order_id)
         if status is not None:
             stmt = stmt.where(RefundRow.status == status.value)
-        stmt = newest_first_after(stmt, cursor, RefundRow.created_at, RefundRow.id)
-        return await fetch_page(
-            self._sessions,
-            stmt,
-            limit,
-            lambda row: _refund_view(row[0]),
-            lambda row: (row[0].created_at, row[0].id),
-        )
+        return await self._newest_first(stmt, RefundRow, _refund_view, limit=limit, cursor=cursor)
 
     async def withdrawal(self, withdrawal_id: UUID) -> WithdrawalView | None:
         async with self._sessions() as session:
@@ -211,12 +199,26 @@ class SqlaBillingQueries:
             stmt = stmt.where(WithdrawalRow.tutor_id == tutor_id)
         if status is not None:
             stmt = stmt.where(WithdrawalRow.status == status.value)
-        stmt = newest_first_after(stmt, cursor, WithdrawalRow.created_at, WithdrawalRow.id)
+        return await self._newest_first(
+            stmt, WithdrawalRow, _withdrawal_view, limit=limit, cursor=cursor
+        )
+
+    async def _newest_first(
+        self,
+        stmt: Select[Any],
+        table: Any,
+        view: Callable[[Any], T],
+        *,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[T]:
+        """A page of whole rows of ``table``, newest first."""
+        stmt = newest_first_after(stmt, cursor, table.created_at, table.id)
         return await fetch_page(
             self._sessions,
             stmt,
             limit,
-            lambda row: _withdrawal_view(row[0]),
+            lambda row: view(row[0]),
             lambda row: (row[0].created_at, row[0].id),
         )
 

@@ -188,7 +188,10 @@ def bootstrap(
     broker = broker or build_broker_from(settings)
     parts: dict[str, Any] = {
         "ids": UuidGenerator(),
-        "hasher": Argon2PasswordHasher(),
+        "hasher": Argon2PasswordHasher(
+            time_cost=settings.password_hash_time_cost,
+            memory_cost_kib=settings.password_hash_memory_kib,
+        ),
         "templates": JinjaEmailTemplates(base_context={"app_name": settings.app_name}),
         "storage": LocalFileStorage(settings.effective_storage_dir),
         "codec": EventCodec.for_all_events(),

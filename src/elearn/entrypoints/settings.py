@@ -67,6 +67,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     login_window_seconds: Annotated[int, msgspec.Meta(ge=1)] = 900
     emails_per_account_per_hour: Annotated[int, msgspec.Meta(ge=1)] = 5
     require_2fa_for_staff: bool = False
+    # Argon2id cost of new password hashes (OWASP's floor, m=19 MiB t=2, is the least allowed in
+    # production; test suites lower it to save seconds per account).
+    password_hash_time_cost: Annotated[int, msgspec.Meta(ge=1, le=10)] = 2
+    password_hash_memory_kib: Annotated[int, msgspec.Meta(ge=8, le=1_048_576)] = 19 * 1024
     # Catalog: approving a course also publishes it; prices in filters without a currency.
     publish_courses_on_approval: bool = False
     default_currency: Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")] = "USD"
@@ -305,6 +309,11 @@ def _check_coherence(settings: Settings) -> None:
         raise SettingsError(
             "ELEARN_PAYMENTS_BACKEND: production takes payments through Stripe "
             "(set stripe and its keys)"
+        )
+    if settings.password_hash_time_cost < 2 or settings.password_hash_memory_kib < 19 * 1024:
+        raise SettingsError(
+            "ELEARN_PASSWORD_HASH_TIME_COST / _MEMORY_KIB: production hashes passwords at least "
+            "at OWASP's argon2id minimum (time cost 2, 19456 KiB)"
         )
     if len(settings.media_signing_key) < 32:
         raise SettingsError(

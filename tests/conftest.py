@@ -21,6 +21,9 @@ from elearn.entrypoints.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_DATABASE_URL = os.environ.get("ELEARN_TEST_DATABASE_URL", "")
+# Under pytest-xdist each worker process has a database of its own (test_gw0, test_gw1, …),
+# made on first use beside the one named, so workers never truncate each other's rows.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 TEST_REDIS_URL = os.environ.get("ELEARN_TEST_REDIS_URL", "")
 MIGRATIONS = find_migrations_dir()
 
@@ -36,7 +39,31 @@ def unavailable(what: str, how: str) -> None:
 _postgres_state: dict[str, str | None] = {}
 
 
+def _worker_url(url: str) -> str:
+    if not XDIST_WORKER or not url:
+        return url
+    base, _, name = url.rpartition("/")
+    name, _, query = name.partition("?")
+    return f"{base}/{name}_{XDIST_WORKER}" + (f"?{query}" if query else "")
+
+
+async def _create_worker_database(url: str) -> None:
+    import asyncpg
+
+    dsn = TEST_DATABASE_URL.replace("postgresql+asyncpg://", "postgresql://", 1)
+    name = url.rpartition("/")[2].partition("?")[0]
+    connection = await asyncpg.connect(dsn)
+    try:
+        exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
 async def _reset_postgres(url: str) -> None:
+    if url != TEST_DATABASE_URL:
+        await _create_worker_database(url)
     engine = create_engine(url, pool_size=1)
     try:
         async with engine.begin() as connection:
@@ -56,13 +83,13 @@ def postgres_url() -> str:
         )
     if "error" not in _postgres_state:
         try:
-            asyncio.run(_reset_postgres(TEST_DATABASE_URL))
+            asyncio.run(_reset_postgres(_worker_url(TEST_DATABASE_URL)))
             _postgres_state["error"] = None
         except Exception as error:
             _postgres_state["error"] = f"{type(error).__name__}: {error}"
     if _postgres_state["error"]:
         unavailable("PostgreSQL", f"{TEST_DATABASE_URL} answered {_postgres_state['error']}")
-    return TEST_DATABASE_URL
+    return _worker_url(TEST_DATABASE_URL)
 
 
 async def truncate_all(url: str) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
 from argon2 import PasswordHasher
+from tests.conftest import make_settings
 from tests.integration.http.identity.helpers import PASSWORD, login, register_student
 
 from elearn.adapters.jobs.broker import build_broker
@@ -13,6 +16,14 @@ from elearn.entrypoints.bootstrap import bootstrap
 from elearn.entrypoints.settings import Settings
 
 CURRENT_PARAMETERS = "$argon2id$v=19$m=19456,t=2,p=1$"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """The production cost: the suite's cheap test hashes would otherwise be the current ones."""
+    return make_settings(
+        tmp_path, database_url, password_hash_time_cost=2, password_hash_memory_kib=19 * 1024
+    )
 
 
 async def test_an_old_hash_is_upgraded_at_login(client: Any, settings: Settings) -> None:

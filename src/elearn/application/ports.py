@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         UserRepository,
     )
     from elearn.application.learning.ports import LearningStore
+    from elearn.application.tutoring.ports import TutoringStore
 
 
 class Clock(Protocol):
@@ -55,6 +56,7 @@ class UnitOfWork(Protocol):
     categories: CategoryRepository
     learning: LearningStore
     billing: BillingStore
+    tutoring: TutoringStore
 
     async def __aenter__(self) -> Self: ...
 

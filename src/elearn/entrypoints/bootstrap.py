@@ -20,10 +20,6 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 # Importing each context's events registers them with the codec.
-import elearn.domain.billing.withdrawal
-import elearn.domain.catalog.course
-import elearn.domain.identity.user
-import elearn.domain.learning.quiz  # noqa: F401
 from elearn.adapters.jobs.broker import RetryPolicy, build_broker
 from elearn.adapters.jobs.deliveries import EventHandler, OutboxDeliveryExecutor, SqlaDeadJobStore
 from elearn.adapters.jobs.housekeeping import purge_finished_outbox
@@ -49,6 +45,7 @@ from elearn.application.identity.notifications import (
 from elearn.application.learning.assignments import SendGradeEmail
 from elearn.application.mail import EmailTemplates, Mailer
 from elearn.application.ports import Clock, IdGenerator, PasswordHasher
+from elearn.application.tutoring.engagement import SendBookingEmails
 from elearn.domain.billing.withdrawal import WithdrawalApproved, WithdrawalFailed
 from elearn.domain.identity.tokens import TokenPurpose
 from elearn.domain.identity.user import (
@@ -59,11 +56,18 @@ from elearn.domain.identity.user import (
 )
 from elearn.domain.learning.assignment import AssignmentGraded
 from elearn.domain.learning.enrollment import EnrollmentCompleted
+from elearn.domain.tutoring.booking import (
+    BookingCancelled,
+    BookingConfirmed,
+    BookingReminderDue,
+    BookingRescheduled,
+)
 from elearn.entrypoints.billing import BillingUseCases, build_billing
 from elearn.entrypoints.catalog import CatalogUseCases, build_catalog_deps
 from elearn.entrypoints.identity import IdentityUseCases, build_identity_deps
 from elearn.entrypoints.learning import LearningUseCases, build_learning_deps
 from elearn.entrypoints.settings import Settings
+from elearn.entrypoints.tutoring import TutoringUseCases, build_tutoring_deps
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +98,7 @@ class Container:
     catalog: CatalogUseCases = field(init=False)
     learning: LearningUseCases = field(init=False)
     billing: BillingUseCases = field(init=False)
+    tutoring: TutoringUseCases = field(init=False)
     # Called after a commit that changed the catalog (clears this process's catalog cache).
     catalog_changed: Callable[[], None] | None = None
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
@@ -218,6 +223,7 @@ def bootstrap(
         build_learning_deps(container)
     )
     container.billing = build_billing(container, gateway)
+    container.tutoring = TutoringUseCases(build_tutoring_deps(container))
     container.subscriptions.update(_subscriptions(container))
     container.subscriptions.update(extra_subscriptions or {})
     container.periodic_jobs.update(_periodic_jobs(container))
@@ -261,6 +267,17 @@ def _subscriptions(c: Container) -> dict[str, Subscription]:
             WithdrawalFailed.event_type,
             SendPayoutFailedEmail(c.billing.deps, c.mailer, c.templates),
         ),
+        **{
+            f"tutoring.email_{event.event_type.rsplit('.', 1)[1]}": Subscription(
+                event.event_type, SendBookingEmails(c.tutoring.deps, c.mailer, c.templates)
+            )
+            for event in (
+                BookingConfirmed,
+                BookingRescheduled,
+                BookingCancelled,
+                BookingReminderDue,
+            )
+        },
     }
 
 
@@ -282,5 +299,12 @@ def _periodic_jobs(c: Container) -> dict[str, PeriodicJob]:
             c.billing.release_cleared_earnings,
         ),
         ("billing.retry_stale_refunds", timedelta(minutes=5), c.billing.retry_stale_refunds),
+        ("tutoring.release_expired_holds", timedelta(minutes=1), c.tutoring.release_expired_holds),
+        ("tutoring.send_due_reminders", timedelta(minutes=1), c.tutoring.send_due_reminders),
+        (
+            "tutoring.complete_finished_lessons",
+            timedelta(minutes=15),
+            c.tutoring.complete_finished_lessons,
+        ),
     ]
     return {name: PeriodicJob(name, every, run) for name, every, run in jobs}

@@ -107,6 +107,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # The least a tutor may withdraw, and the most one top-up may add, in major units.
     minimum_withdrawal: Annotated[int, msgspec.Meta(ge=1)] = 10
     maximum_topup: Annotated[int, msgspec.Meta(ge=1)] = 1_000
+    # Tutoring: the cancellation policy copied onto each new booking, and lesson rooms.
+    cancellation_cutoff_hours: Annotated[int, msgspec.Meta(ge=0, le=336)] = 24
+    refund_percent_before_cutoff: Annotated[int, msgspec.Meta(ge=0, le=100)] = 100
+    refund_percent_after_cutoff: Annotated[int, msgspec.Meta(ge=0, le=100)] = 0
+    lesson_auto_complete_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] = 24
+    video_room_base: str = "https://meet.jit.si/elearn"
 
     storage_dir: str = ""
 

@@ -126,6 +126,7 @@ class SqlaOrderRepository(TrackingRepository[Order, OrderRow]):
             created_at=row.created_at,
             platform_bps=row.platform_bps,
             course_id=row.course_id,
+            booking_id=row.booking_id,
             payee_id=row.payee_id,
             status=OrderStatus(row.status),
             provider_session_id=row.provider_session_id,
@@ -146,6 +147,7 @@ class SqlaOrderRepository(TrackingRepository[Order, OrderRow]):
         row.currency = order.amount.currency
         row.platform_bps = order.platform_bps
         row.course_id = order.course_id
+        row.booking_id = order.booking_id
         row.payee_id = order.payee_id
         row.status = order.status.value
         row.provider_session_id = order.provider_session_id

@@ -13,6 +13,7 @@ from elearn.domain.identity.user import EmailTaken
 from elearn.domain.learning.enrollment import AlreadyEnrolled
 from elearn.domain.learning.review import AlreadyReviewed
 from elearn.domain.shared.errors import Conflict, DomainError
+from elearn.domain.tutoring.booking import SlotUnavailable
 
 # constraint name (as named by the metadata's naming convention) → the domain error it means
 CONSTRAINT_ERRORS: Mapping[str, Callable[[], DomainError]] = {
@@ -25,6 +26,13 @@ CONSTRAINT_ERRORS: Mapping[str, Callable[[], DomainError]] = {
     "uq_course_reviews_course_id": lambda: AlreadyReviewed("you have already reviewed this course"),
     "uq_quiz_attempts_lesson_id": lambda: Conflict(
         "another attempt was started at the same moment; open the quiz again"
+    ),
+    "ex_bookings_tutor": lambda: SlotUnavailable(
+        "that time was just taken with this tutor; pick another slot"
+    ),
+    "ex_bookings_student": lambda: SlotUnavailable("you already have a lesson at that time"),
+    "uq_testimonials_booking_id": lambda: Conflict(
+        "you have already rated this lesson", code="already-reviewed"
     ),
     "uq_withdrawals_tutor_id": lambda: Conflict(
         "a withdrawal in this currency is already waiting to be paid", code="withdrawal-open"

@@ -28,6 +28,7 @@ from elearn.adapters.persistence.repositories import (
     SqlaUserRepository,
     TrackingRepository,
 )
+from elearn.adapters.persistence.tutoring_repositories import SqlaTutoringStore
 from elearn.application.billing.ports import BillingStore
 from elearn.application.catalog.ports import CategoryRepository, CourseRepository
 from elearn.application.identity.ports import (
@@ -39,6 +40,7 @@ from elearn.application.identity.ports import (
     UserRepository,
 )
 from elearn.application.learning.ports import LearningStore
+from elearn.application.tutoring.ports import TutoringStore
 from elearn.domain.shared.events import DomainEvent
 
 
@@ -89,6 +91,8 @@ class SqlaUnitOfWork:
         self.learning: LearningStore = learning
         billing = SqlaBillingStore(self.session)
         self.billing: BillingStore = billing
+        tutoring = SqlaTutoringStore(self.session)
+        self.tutoring: TutoringStore = tutoring
         self._repositories: list[TrackingRepository[Any, Any]] = [
             users,
             tutor_applications,
@@ -98,6 +102,7 @@ class SqlaUnitOfWork:
             # so every other repository must have written its rows back by then.
             *learning.tracking,
             *billing.tracking,
+            *tutoring.tracking,
             categories,
             courses,
         ]

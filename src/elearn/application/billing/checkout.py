@@ -82,7 +82,7 @@ class StartCheckout:
                 taken = _OrderTaken(order.id)
                 await billing.remember(uow, claim, taken)
                 await uow.commit()
-        return await self._checkout_for(taken.order_id)
+        return await checkout_page(deps, taken.order_id)
 
     async def _new_order(
         self, uow: UnitOfWork, actor: Actor, buyer_id: UUID, item: CheckoutItem
@@ -134,50 +134,54 @@ class StartCheckout:
             platform_bps=deps.policy.platform_bps,
         )
 
-    async def _checkout_for(self, order_id: UUID) -> CheckoutStarted:
-        """The order's checkout page, opened at the provider if it is not yet. The provider
-        call carries ``checkout:{order_id}`` as its idempotency key, so a repeat (a retried
-        request, a replayed Idempotency-Key) gets the same session back."""
-        deps = self._deps
-        async with deps.uow(read_only=True) as uow:
-            order = await uow.billing.orders.get(order_id)
-            if order is None:
-                raise OrderNotFound()
-            if order.checkout_url:
-                return CheckoutStarted(order.id, order.checkout_url)
-            buyer = await uow.users.get(order.buyer_id)
-            email = str(buyer.email) if buyer is not None else ""
-        description = await self._description(order)
-        base = deps.policy.public_url.rstrip("/")
-        try:
-            session = await deps.gateway.create_checkout(
-                CheckoutRequest(
-                    order_id=order.id,
-                    amount=order.amount,
-                    description=description,
-                    buyer_email=email,
-                    success_url=f"{base}/api/v1/me/orders/{order.id}",
-                    cancel_url=f"{base}/api/v1/me/orders/{order.id}",
-                )
-            )
-        except GatewayError as error:
-            logger.warning("checkout for order %s not opened: %s", order.id, error)
-            raise PaymentProviderUnavailable(
-                "the payment provider did not answer; send the same request again"
-            ) from error
-        async with deps.uow() as uow:
-            order = await uow.billing.orders.get(order_id, for_update=True)
-            assert order is not None
-            order.checkout_opened(session.session_id, session.url)
-            await uow.commit()
-        return CheckoutStarted(order.id, session.url)
 
-    async def _description(self, order: Order) -> str:
-        if order.course_id is None:
-            return "Wallet credits"
-        async with self._deps.uow(read_only=True) as uow:
-            course = await uow.courses.get(order.course_id)
-        return f"Course: {course.title}" if course is not None else "Course"
+async def checkout_page(deps: BillingDeps, order_id: UUID) -> CheckoutStarted:
+    """The order's checkout page, opened at the provider if it is not yet. The provider
+    call carries ``checkout:{order_id}`` as its idempotency key, so a repeat (a retried
+    request, a replayed Idempotency-Key) gets the same session back."""
+    async with deps.uow(read_only=True) as uow:
+        order = await uow.billing.orders.get(order_id)
+        if order is None:
+            raise OrderNotFound()
+        if order.checkout_url:
+            return CheckoutStarted(order.id, order.checkout_url)
+        buyer = await uow.users.get(order.buyer_id)
+        email = str(buyer.email) if buyer is not None else ""
+    description = await _description(deps, order)
+    base = deps.policy.public_url.rstrip("/")
+    try:
+        session = await deps.gateway.create_checkout(
+            CheckoutRequest(
+                order_id=order.id,
+                amount=order.amount,
+                description=description,
+                buyer_email=email,
+                success_url=f"{base}/api/v1/me/orders/{order.id}",
+                cancel_url=f"{base}/api/v1/me/orders/{order.id}",
+            )
+        )
+    except GatewayError as error:
+        logger.warning("checkout for order %s not opened: %s", order.id, error)
+        raise PaymentProviderUnavailable(
+            "the payment provider did not answer; send the same request again"
+        ) from error
+    async with deps.uow() as uow:
+        order = await uow.billing.orders.get(order_id, for_update=True)
+        assert order is not None
+        order.checkout_opened(session.session_id, session.url)
+        await uow.commit()
+    return CheckoutStarted(order.id, session.url)
+
+
+async def _description(deps: BillingDeps, order: Order) -> str:
+    if order.kind is ItemKind.WALLET_TOPUP:
+        return "Wallet credits"
+    if order.kind is ItemKind.BOOKING:
+        return "A 1:1 lesson"
+    assert order.course_id is not None
+    async with deps.uow(read_only=True) as uow:
+        course = await uow.courses.get(order.course_id)
+    return f"Course: {course.title}" if course is not None else "Course"
 
 
 async def capture(deps: BillingDeps, uow: UnitOfWork, order: Order, payment_id: str | None) -> None:
@@ -205,7 +209,10 @@ async def capture(deps: BillingDeps, uow: UnitOfWork, order: Order, payment_id: 
     await deps.post(
         uow, key=f"order:{order.id}:capture", kind=kind, lines=lines, reference_id=order.id
     )
-    if order.course_id is not None:
+    fulfil = deps.fulfilments.get(order.kind)
+    if fulfil is not None:
+        await fulfil(uow, order)
+    elif order.course_id is not None:
         if await billing.owns(uow, order.buyer_id, order.course_id):
             # Paid twice by card for one course (two checkouts open at once): the money is in,
             # so it is recorded and stays refundable by an admin; there is nothing to grant.

@@ -4,7 +4,8 @@ ledger, idempotent requests, and the course a student may buy."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
@@ -31,6 +32,7 @@ from elearn.application.errors import (
 from elearn.application.ports import Clock, IdGenerator, UnitOfWork, UnitOfWorkFactory
 from elearn.domain.billing.fees import FeeSplit
 from elearn.domain.billing.ledger import EntryKind, JournalEntry, Line, balances_after
+from elearn.domain.billing.order import ItemKind, Order
 from elearn.domain.catalog.course import Course, CourseStatus
 from elearn.domain.shared.errors import Conflict
 from elearn.domain.shared.money import Currency, Money
@@ -60,6 +62,11 @@ class IdempotencyMismatch(Conflict):
     code = "idempotency-key-reused"
 
 
+# What another context does once an order of its kind is paid, in the capturing transaction
+# (tutoring confirms a booking). Registered by the composition root.
+Fulfilment = Callable[[UnitOfWork, Order], Awaitable[None]]
+
+
 @dataclass(frozen=True, kw_only=True)
 class BillingDeps:
     uow: UnitOfWorkFactory
@@ -70,6 +77,7 @@ class BillingDeps:
     currencies: Currencies
     catalog: CatalogDeps
     policy: BillingPolicy
+    fulfilments: dict[ItemKind, Fulfilment] = field(default_factory=dict)
 
     @property
     def fees(self) -> FeeSplit:

@@ -156,6 +156,37 @@ async def _undo_refund(deps: BillingDeps, uow: UnitOfWork, refund: Refund, reaso
     refund.fail(deps.clock.now(), reason)
 
 
+async def start_refund(
+    deps: BillingDeps,
+    uow: UnitOfWork,
+    order: Order,
+    amount: Money,
+    *,
+    reason: str,
+    requested_by: UUID | None,
+) -> Refund:
+    """Gives ``amount`` back on a paid order (locked by the caller), in its transaction: the
+    refund is recorded and the ledger reversed at once; credits are back in the wallet at once,
+    a card refund stays pending until the provider is asked after commit (``SettleCardRefund``,
+    or the retry job)."""
+    pending = await uow.billing.refunds.pending_amount(order.id)
+    order.check_refund(amount)
+    order.check_refund(amount + Money(pending, amount.currency))
+    refund = Refund(
+        id=deps.ids.new_id(),
+        order_id=order.id,
+        amount=amount,
+        reason=reason,
+        created_at=deps.clock.now(),
+        requested_by=requested_by,
+    )
+    await uow.billing.refunds.add(refund)
+    await apply_refund(deps, uow, order, refund, already=order.refunded_amount + pending)
+    if order.method is not PaymentMethod.CARD:
+        await complete_refund(deps, uow, order, refund, provider_refund_id=None)
+    return refund
+
+
 class RefundPayment:
     """An admin gives money back on a payment: all that is left of it, or ``amount``."""
 
@@ -177,28 +208,16 @@ class RefundPayment:
             order = await uow.billing.orders.get(order_id, for_update=True)
             if order is None:
                 raise OrderNotFound()
-            pending = await uow.billing.refunds.pending_amount(order.id)
             currency = order.amount.currency
-            wanted = (
-                Money(amount, currency)
-                if amount is not None
-                else order.refundable - Money(pending, currency)
+            if amount is None:
+                pending = await uow.billing.refunds.pending_amount(order.id)
+                wanted = order.refundable - Money(pending, currency)
+            else:
+                wanted = Money(amount, currency)
+            refund = await start_refund(
+                deps, uow, order, wanted, reason=reason, requested_by=admin_id
             )
-            order.check_refund(wanted)
-            order.check_refund(wanted + Money(pending, currency))
-            refund = Refund(
-                id=deps.ids.new_id(),
-                order_id=order.id,
-                amount=wanted,
-                reason=reason,
-                created_at=deps.clock.now(),
-                requested_by=admin_id,
-            )
-            await uow.billing.refunds.add(refund)
-            await apply_refund(deps, uow, order, refund, already=order.refunded_amount + pending)
-            by_card = order.method is PaymentMethod.CARD
-            if not by_card:
-                await complete_refund(deps, uow, order, refund, provider_refund_id=None)
+            by_card = refund.status is RefundStatus.PENDING
             deps.catalog.audit(
                 uow,
                 actor,

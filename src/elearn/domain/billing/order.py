@@ -33,6 +33,7 @@ class OrderStatus(StrEnum):
 class ItemKind(StrEnum):
     COURSE = "course"
     WALLET_TOPUP = "wallet_topup"
+    BOOKING = "booking"  # a 1:1 lesson
 
 
 class PaymentMethod(StrEnum):
@@ -74,6 +75,7 @@ class Order:
     # The split in force when the order was made: a later change of the rate rewrites nothing.
     platform_bps: int
     course_id: UUID | None = None
+    booking_id: UUID | None = None
     payee_id: UUID | None = None  # the tutor paid for it; None for a wallet top-up
     status: OrderStatus = OrderStatus.PENDING
     provider_session_id: str | None = None
@@ -91,6 +93,8 @@ class Order:
         FeeSplit(self.platform_bps)
         if (self.kind is ItemKind.COURSE) != (self.course_id is not None):
             raise RuleViolation("a course order names its course, and only it does")
+        if (self.kind is ItemKind.BOOKING) != (self.booking_id is not None):
+            raise RuleViolation("a booking order names its booking, and only it does")
 
     # ---- reading -------------------------------------------------------------------------------
     @property

@@ -45,10 +45,12 @@ from elearn.entrypoints.http.middleware import (
 )
 from elearn.entrypoints.http.problems import EXCEPTION_HANDLERS
 from elearn.entrypoints.http.response_cache import public_response_cache
+from elearn.entrypoints.http.tutoring.routes import TUTORING_CONTROLLERS
 from elearn.entrypoints.identity import IdentityUseCases
 from elearn.entrypoints.learning import LearningUseCases
 from elearn.entrypoints.logging import configure_logging
 from elearn.entrypoints.settings import Settings, load_settings
+from elearn.entrypoints.tutoring import TutoringUseCases
 from elearn.entrypoints.workers.actors import WorkerRuntime, register_actors
 
 logger = logging.getLogger(__name__)
@@ -140,6 +142,7 @@ def create_app(
             ImagesController,
             *LEARNING_CONTROLLERS,
             *BILLING_CONTROLLERS,
+            *TUTORING_CONTROLLERS,
         ],
         dependencies={
             "actor": Provide(provide_actor),
@@ -147,6 +150,7 @@ def create_app(
             "catalog": Provide(_catalog, sync_to_thread=False),
             "learning": Provide(_learning, sync_to_thread=False),
             "billing": Provide(_billing, sync_to_thread=False),
+            "tutoring": Provide(_tutoring, sync_to_thread=False),
         },
     )
     handlers: list[Any] = [HealthController, openapi_document, api]
@@ -196,3 +200,7 @@ def _learning(state: State) -> LearningUseCases:
 
 def _billing(state: State) -> BillingUseCases:
     return state.container.billing  # type: ignore[no-any-return]
+
+
+def _tutoring(state: State) -> TutoringUseCases:
+    return state.container.tutoring  # type: ignore[no-any-return]

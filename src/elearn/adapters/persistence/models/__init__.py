@@ -49,11 +49,21 @@ from elearn.adapters.persistence.models.learning import (
     QuizRow,
     SubmissionRow,
 )
+from elearn.adapters.persistence.models.tutoring import (
+    BookingReminderRow,
+    BookingRow,
+    CalendarFeedRow,
+    TestimonialRow,
+    TutorAvailabilityRow,
+)
 
 __all__ = [
     "AssignmentRow",
     "AuditEntryRow",
     "Base",
+    "BookingReminderRow",
+    "BookingRow",
+    "CalendarFeedRow",
     "CategoryRow",
     "CertificateRow",
     "CourseInstructorRow",
@@ -86,7 +96,9 @@ __all__ = [
     "SectionRow",
     "StudentProfileRow",
     "SubmissionRow",
+    "TestimonialRow",
     "TutorApplicationRow",
+    "TutorAvailabilityRow",
     "TutorProfileRow",
     "UserRow",
     "WithdrawalRow",

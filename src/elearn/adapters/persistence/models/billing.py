@@ -98,6 +98,7 @@ class OrderRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     platform_bps: Mapped[int] = mapped_column(Integer)
     course_id: Mapped[UUID | None]
+    booking_id: Mapped[UUID | None]
     payee_id: Mapped[UUID | None]
     status: Mapped[str] = mapped_column(String(24))
     provider_session_id: Mapped[str | None] = mapped_column(String(255))

@@ -1,0 +1,263 @@
+"""Tutoring's read side: bookings as each side sees them, the calendar, tutors to choose from
+and their testimonials."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Row, Text, and_, case, cast, func, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from elearn.adapters.persistence.models import (
+    BookingRow,
+    TestimonialRow,
+    TutorAvailabilityRow,
+    TutorProfileRow,
+    UserRow,
+)
+from elearn.adapters.persistence.queries import fetch_page, newest_first_after
+from elearn.application.paging import InvalidCursor, Page
+from elearn.application.tutoring.ports import (
+    BookingFilters,
+    BookingView,
+    TestimonialView,
+    TutorCard,
+    TutorFilters,
+)
+from elearn.domain.identity.roles import Role
+from elearn.domain.identity.user import AccountStatus, TutorApproval
+from elearn.domain.tutoring.booking import BookingStatus
+
+Student = aliased(UserRow)
+Tutor = aliased(UserRow)
+_CALENDAR_STATUSES = [
+    s.value
+    for s in (
+        BookingStatus.CONFIRMED,
+        BookingStatus.COMPLETED,
+        BookingStatus.CANCELLED_BY_STUDENT,
+        BookingStatus.CANCELLED_BY_TUTOR,
+        BookingStatus.NO_SHOW_STUDENT,
+        BookingStatus.NO_SHOW_TUTOR,
+    )
+]
+# Sort keys of the tutor list: (expression, descending). Missing ratings and prices sort last.
+_NO_RATING = -1.0
+_NO_PRICE = 10**15
+
+
+def _booking_select() -> Any:
+    return (
+        select(
+            BookingRow,
+            Student.full_name.label("student_name"),
+            Tutor.full_name.label("tutor_name"),
+            func.coalesce(TutorProfileRow.time_zone, "UTC").label("tutor_time_zone"),
+        )
+        .join(Student, Student.id == BookingRow.student_id)
+        .join(Tutor, Tutor.id == BookingRow.tutor_id)
+        .join(TutorProfileRow, TutorProfileRow.user_id == BookingRow.tutor_id, isouter=True)
+    )
+
+
+def _booking_view(row: Row[Any]) -> BookingView:
+    booking: BookingRow = row[0]
+    return BookingView(
+        id=booking.id,
+        tutor_id=booking.tutor_id,
+        tutor_name=row.tutor_name,
+        student_id=booking.student_id,
+        student_name=row.student_name,
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+        duration_minutes=int((booking.ends_at - booking.starts_at).total_seconds() // 60),
+        status=BookingStatus(booking.status),
+        amount=booking.price_amount,
+        currency=booking.price_currency,
+        tutor_time_zone=row.tutor_time_zone,
+        held_until=booking.held_until if booking.status == BookingStatus.HELD.value else None,
+        meeting_url=booking.meeting_url,
+        note=booking.note,
+        order_id=booking.order_id,
+        cancellation_cutoff_hours=booking.cutoff_hours,
+        refund_percent_before_cutoff=booking.refund_percent_before,
+        refund_percent_after_cutoff=booking.refund_percent_after,
+        sequence=booking.sequence,
+        created_at=booking.created_at,
+        updated_at=booking.updated_at,
+    )
+
+
+def _encode(value: float | int, item_id: UUID) -> str:
+    raw = json.dumps([value, str(item_id)], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[float, UUID]:
+    try:
+        if len(cursor) > 200:
+            raise ValueError("too long")
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, id_text = json.loads(raw)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("not a number")
+        return value, UUID(id_text)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as error:
+        raise InvalidCursor("this cursor is not one we gave out") from error
+
+
+class SqlaTutoringQueries:
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], *, avatar_url: Any
+    ) -> None:
+        self._sessions = session_factory
+        self._avatar_url = avatar_url
+
+    async def booking(self, booking_id: UUID) -> BookingView | None:
+        async with self._sessions() as session:
+            row = (
+                await session.execute(_booking_select().where(BookingRow.id == booking_id))
+            ).one_or_none()
+        return _booking_view(row) if row is not None else None
+
+    async def bookings(
+        self, user_id: UUID, filters: BookingFilters, *, limit: int, cursor: str | None
+    ) -> Page[BookingView]:
+        stmt = _booking_select().where(
+            (BookingRow.tutor_id if filters.as_tutor else BookingRow.student_id) == user_id
+        )
+        if filters.status is not None:
+            stmt = stmt.where(BookingRow.status == filters.status.value)
+        if filters.starts_from is not None:
+            stmt = stmt.where(BookingRow.starts_at >= filters.starts_from)
+        if filters.starts_to is not None:
+            stmt = stmt.where(BookingRow.starts_at < filters.starts_to)
+        stmt = newest_first_after(stmt, cursor, BookingRow.starts_at, BookingRow.id)
+        return await fetch_page(
+            self._sessions, stmt, limit, _booking_view, lambda row: (row[0].starts_at, row[0].id)
+        )
+
+    async def calendar(self, user_id: UUID) -> list[BookingView]:
+        since = datetime.now().astimezone() - timedelta(days=90)
+        stmt = (
+            _booking_select()
+            .where(
+                or_(BookingRow.student_id == user_id, BookingRow.tutor_id == user_id),
+                BookingRow.status.in_(_CALENDAR_STATUSES),
+                BookingRow.starts_at >= since,
+            )
+            .order_by(BookingRow.starts_at)
+            .limit(2000)
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(stmt)).all()
+        return [_booking_view(row) for row in rows]
+
+    async def tutors(
+        self, filters: TutorFilters, *, limit: int, cursor: str | None
+    ) -> Page[TutorCard]:
+        rating = func.coalesce(TutorProfileRow.rating_average, literal(_NO_RATING))
+        price = func.coalesce(TutorProfileRow.hourly_rate_amount, literal(_NO_PRICE))
+        key, descending = {
+            "rating": (rating, True),
+            "price": (price, False),
+            "price_desc": (
+                case((TutorProfileRow.hourly_rate_amount.is_(None), -1), else_=price),
+                True,
+            ),
+        }.get(filters.sort, (rating, True))
+        stmt = (
+            select(
+                UserRow.id,
+                UserRow.full_name,
+                UserRow.avatar_key,
+                TutorProfileRow,
+                key.label("sort_key"),
+            )
+            .join(TutorProfileRow, TutorProfileRow.user_id == UserRow.id)
+            .join(TutorAvailabilityRow, TutorAvailabilityRow.tutor_id == UserRow.id, isouter=True)
+            .where(
+                UserRow.role == Role.TUTOR.value,
+                UserRow.tutor_approval == TutorApproval.APPROVED.value,
+                UserRow.status == AccountStatus.ACTIVE.value,
+            )
+        )
+        if filters.subject:
+            stmt = stmt.where(_json_contains(TutorProfileRow.subjects, filters.subject))
+        if filters.language:
+            stmt = stmt.where(_json_contains(TutorProfileRow.languages, filters.language))
+        if filters.currency:
+            stmt = stmt.where(TutorProfileRow.hourly_rate_currency == filters.currency)
+        if filters.price_min is not None:
+            stmt = stmt.where(TutorProfileRow.hourly_rate_amount >= filters.price_min)
+        if filters.price_max is not None:
+            stmt = stmt.where(TutorProfileRow.hourly_rate_amount <= filters.price_max)
+        if filters.rating_min is not None:
+            stmt = stmt.where(TutorProfileRow.rating_average >= filters.rating_min)
+        if cursor is not None:
+            value, after_id = _decode(cursor)
+            if descending:
+                stmt = stmt.where(or_(key < value, and_(key == value, UserRow.id > after_id)))
+            else:
+                stmt = stmt.where(or_(key > value, and_(key == value, UserRow.id > after_id)))
+        stmt = stmt.order_by(key.desc() if descending else key.asc(), UserRow.id)
+        async with self._sessions() as session:
+            rows = (await session.execute(stmt.limit(limit + 1))).all()
+        items = [self._card(row) for row in rows[:limit]]
+        next_cursor = (
+            _encode(rows[limit - 1].sort_key, rows[limit - 1].id) if len(rows) > limit else None
+        )
+        return Page(items=items, next_cursor=next_cursor)
+
+    def _card(self, row: Row[Any]) -> TutorCard:
+        profile: TutorProfileRow = row[3]
+        return TutorCard(
+            id=row.id,
+            name=row.full_name,
+            headline=profile.headline,
+            subjects=list(profile.subjects or []),
+            languages=list(profile.languages or []),
+            hourly_rate_amount=profile.hourly_rate_amount,
+            hourly_rate_currency=profile.hourly_rate_currency,
+            rating_average=round(profile.rating_average, 2) if profile.rating_average else None,
+            rating_count=profile.rating_count,
+            time_zone=profile.time_zone,
+            avatar_url=self._avatar_url(row.avatar_key) if row.avatar_key else None,
+        )
+
+    async def testimonials(
+        self, tutor_id: UUID, *, limit: int, cursor: str | None
+    ) -> Page[TestimonialView]:
+        stmt = (
+            select(TestimonialRow, UserRow.full_name)
+            .join(UserRow, UserRow.id == TestimonialRow.student_id)
+            .where(TestimonialRow.tutor_id == tutor_id)
+        )
+        stmt = newest_first_after(stmt, cursor, TestimonialRow.created_at, TestimonialRow.id)
+        return await fetch_page(
+            self._sessions,
+            stmt,
+            limit,
+            lambda row: TestimonialView(
+                id=row[0].id,
+                booking_id=row[0].booking_id,
+                student_name=row.full_name,
+                rating=row[0].rating,
+                text=row[0].text,
+                created_at=row[0].created_at,
+            ),
+            lambda row: (row[0].created_at, row[0].id),
+        )
+
+
+def _json_contains(column: Any, value: str) -> Any:
+    """Whether a JSON list of strings holds ``value``, case-insensitively (portable: the list
+    is matched as text with its quotes)."""
+    needle = json.dumps(value.lower())
+    return func.lower(cast(column, Text)).contains(needle, autoescape=True)

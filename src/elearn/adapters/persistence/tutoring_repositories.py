@@ -1,0 +1,333 @@
+"""Tutoring repositories: data mappers between the tutoring tables and the domain."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from elearn.adapters.persistence.billing_repositories import insert_ignoring_duplicates
+from elearn.adapters.persistence.models import (
+    BookingReminderRow,
+    BookingRow,
+    CalendarFeedRow,
+    TestimonialRow,
+    TutorAvailabilityRow,
+    TutorProfileRow,
+)
+from elearn.adapters.persistence.repositories import TrackingRepository
+from elearn.domain.shared.money import Money
+from elearn.domain.tutoring.availability import (
+    Availability,
+    AvailabilityException,
+    ExceptionKind,
+    WeeklyWindow,
+)
+from elearn.domain.tutoring.booking import ACTIVE, Booking, BookingStatus, CancellationPolicy
+
+_ACTIVE = [status.value for status in ACTIVE]
+_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class SqlaAvailabilityRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, tutor_id: UUID, *, for_update: bool = False) -> Availability | None:
+        stmt = select(TutorAvailabilityRow).where(TutorAvailabilityRow.tutor_id == tutor_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = await self.session.scalar(stmt)
+        if row is None:
+            return None
+        return Availability(
+            time_zone=row.time_zone,
+            windows=tuple(WeeklyWindow(*window) for window in row.windows),
+            durations=tuple(row.durations),
+            buffer_minutes=row.buffer_minutes,
+            minimum_notice_minutes=row.minimum_notice_minutes,
+            maximum_days_ahead=row.maximum_days_ahead,
+            exceptions=tuple(
+                AvailabilityException(
+                    id=UUID(item["id"]),
+                    kind=ExceptionKind(item["kind"]),
+                    start=datetime.strptime(item["start"], _LOCAL),
+                    end=datetime.strptime(item["end"], _LOCAL),
+                )
+                for item in row.exceptions
+            ),
+        )
+
+    async def put(self, tutor_id: UUID, availability: Availability, now: datetime) -> None:
+        values: dict[str, Any] = {
+            "time_zone": availability.time_zone,
+            "windows": [
+                [w.weekday, w.start_minute, w.end_minute] for w in sorted(availability.windows)
+            ],
+            "durations": sorted(availability.durations),
+            "buffer_minutes": availability.buffer_minutes,
+            "minimum_notice_minutes": availability.minimum_notice_minutes,
+            "maximum_days_ahead": availability.maximum_days_ahead,
+            "exceptions": [
+                {
+                    "id": str(e.id),
+                    "kind": e.kind.value,
+                    "start": e.start.strftime(_LOCAL),
+                    "end": e.end.strftime(_LOCAL),
+                }
+                for e in availability.exceptions
+            ],
+            "updated_at": now,
+        }
+        row = await self.session.get(TutorAvailabilityRow, tutor_id)
+        if row is None:
+            self.session.add(TutorAvailabilityRow(tutor_id=tutor_id, **values))
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+        await self.session.flush()
+
+
+class SqlaBookingRepository(TrackingRepository[Booking, BookingRow]):
+    async def add(self, booking: Booking) -> None:
+        row = BookingRow(id=booking.id, created_at=booking.created_at)
+        self._to_row(booking, row)
+        self.session.add(row)
+        self._track(booking.id, booking, row)
+
+    async def get(self, booking_id: UUID, *, for_update: bool = False) -> Booking | None:
+        if booking_id in self._tracked and not for_update:
+            return self._tracked[booking_id][0]
+        row = await self._get_row(
+            select(BookingRow).where(BookingRow.id == booking_id), for_update=for_update
+        )
+        return self._load(row) if row is not None else None
+
+    async def active_between(
+        self,
+        *,
+        tutor_id: UUID | None = None,
+        student_id: UUID | None = None,
+        start: datetime,
+        end: datetime,
+    ) -> list[Booking]:
+        stmt = select(BookingRow).where(
+            BookingRow.status.in_(_ACTIVE), BookingRow.starts_at < end, BookingRow.ends_at > start
+        )
+        if tutor_id is not None:
+            stmt = stmt.where(BookingRow.tutor_id == tutor_id)
+        if student_id is not None:
+            stmt = stmt.where(BookingRow.student_id == student_id)
+
+        def matches(booking: Booking) -> bool:
+            return (
+                booking.is_active
+                and booking.starts_at < end
+                and booking.ends_at > start
+                and tutor_id in (None, booking.tutor_id)
+                and student_id in (None, booking.student_id)
+            )
+
+        return await self._load_many(stmt.order_by(BookingRow.starts_at), matches)
+
+    async def release_expired_holds(
+        self, *, tutor_id: UUID | None = None, student_id: UUID | None = None, now: datetime
+    ) -> int:
+        stmt = (
+            update(BookingRow)
+            .where(
+                BookingRow.status == BookingStatus.HELD.value,
+                BookingRow.held_until <= now,
+            )
+            .values(status=BookingStatus.EXPIRED.value, ended_at=now, updated_at=now)
+        )
+        if tutor_id is not None and student_id is not None:
+            stmt = stmt.where(
+                (BookingRow.tutor_id == tutor_id) | (BookingRow.student_id == student_id)
+            )
+        elif tutor_id is not None:
+            stmt = stmt.where(BookingRow.tutor_id == tutor_id)
+        elif student_id is not None:
+            stmt = stmt.where(BookingRow.student_id == student_id)
+        result = await self.session.execute(stmt.execution_options(synchronize_session=False))
+        for booking, row in self._tracked.values():
+            if booking.hold_expired(now):
+                booking.expire(now)
+                row.status = booking.status.value
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def due_for_completion(self, ended_before: datetime, *, limit: int) -> list[Booking]:
+        stmt = (
+            select(BookingRow)
+            .where(
+                BookingRow.status == BookingStatus.CONFIRMED.value,
+                BookingRow.ends_at <= ended_before,
+            )
+            .order_by(BookingRow.ends_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [self._load(row) for row in await self.session.scalars(stmt)]
+
+    async def due_reminders(self, now: datetime, lead_minutes: int, *, limit: int) -> list[Booking]:
+        sent = exists().where(
+            BookingReminderRow.booking_id == BookingRow.id,
+            BookingReminderRow.lead_minutes == lead_minutes,
+            BookingReminderRow.starts_at == BookingRow.starts_at,
+        )
+        stmt = (
+            select(BookingRow)
+            .where(
+                BookingRow.status == BookingStatus.CONFIRMED.value,
+                BookingRow.starts_at > now,
+                BookingRow.starts_at <= now + timedelta(minutes=lead_minutes),
+                ~sent,
+            )
+            .order_by(BookingRow.starts_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [self._load(row) for row in await self.session.scalars(stmt)]
+
+    async def mark_reminded(self, booking: Booking, lead_minutes: int) -> None:
+        stmt = insert_ignoring_duplicates(self.session, BookingReminderRow).values(
+            booking_id=booking.id,
+            lead_minutes=lead_minutes,
+            starts_at=booking.starts_at,
+            sent_at=datetime.now(UTC),
+        )
+        await self.session.execute(stmt.on_conflict_do_nothing())
+
+    def _from_row(self, row: BookingRow) -> Booking:
+        return Booking(
+            id=row.id,
+            tutor_id=row.tutor_id,
+            student_id=row.student_id,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            price=Money(row.price_amount, row.price_currency),
+            policy=CancellationPolicy(
+                cutoff_hours=row.cutoff_hours,
+                refund_percent_before=row.refund_percent_before,
+                refund_percent_after=row.refund_percent_after,
+            ),
+            buffer_minutes=row.buffer_minutes,
+            created_at=row.created_at,
+            held_until=row.held_until,
+            note=row.note,
+            status=BookingStatus(row.status),
+            order_id=row.order_id,
+            meeting_url=row.meeting_url,
+            confirmed_at=row.confirmed_at,
+            ended_at=row.ended_at,
+            cancel_reason=row.cancel_reason,
+            sequence=row.sequence,
+        )
+
+    def _to_row(self, booking: Booking, row: BookingRow) -> None:
+        row.tutor_id = booking.tutor_id
+        row.student_id = booking.student_id
+        row.starts_at = booking.starts_at
+        row.ends_at = booking.ends_at
+        row.blocks_until = booking.ends_at + timedelta(minutes=booking.buffer_minutes)
+        row.status = booking.status.value
+        row.price_amount = booking.price.amount
+        row.price_currency = booking.price.currency
+        row.cutoff_hours = booking.policy.cutoff_hours
+        row.refund_percent_before = booking.policy.refund_percent_before
+        row.refund_percent_after = booking.policy.refund_percent_after
+        row.buffer_minutes = booking.buffer_minutes
+        row.held_until = booking.held_until
+        row.note = booking.note
+        row.order_id = booking.order_id
+        row.meeting_url = booking.meeting_url
+        row.confirmed_at = booking.confirmed_at
+        row.ended_at = booking.ended_at
+        row.cancel_reason = booking.cancel_reason
+        row.sequence = booking.sequence
+
+
+class SqlaTestimonialRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def exists_for(self, booking_id: UUID) -> bool:
+        found = await self.session.scalar(
+            select(TestimonialRow.id).where(TestimonialRow.booking_id == booking_id)
+        )
+        return found is not None
+
+    async def add(
+        self, *, testimonial_id: UUID, booking: Booking, rating: int, text: str, now: datetime
+    ) -> None:
+        # The profile's lock first: the average below then counts every testimonial committed
+        # before it, so concurrent ones are never lost.
+        await self.session.execute(
+            select(TutorProfileRow.user_id)
+            .where(TutorProfileRow.user_id == booking.tutor_id)
+            .with_for_update()
+        )
+        self.session.add(
+            TestimonialRow(
+                id=testimonial_id,
+                booking_id=booking.id,
+                tutor_id=booking.tutor_id,
+                student_id=booking.student_id,
+                rating=rating,
+                text=text,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        await self.session.flush()
+        of_tutor = TestimonialRow.tutor_id == booking.tutor_id
+        await self.session.execute(
+            update(TutorProfileRow)
+            .where(TutorProfileRow.user_id == booking.tutor_id)
+            .values(
+                rating_count=select(func.count()).where(of_tutor).scalar_subquery(),
+                rating_average=select(func.avg(TestimonialRow.rating))
+                .where(of_tutor)
+                .scalar_subquery(),
+            )
+        )
+
+
+class SqlaCalendarFeeds:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def token_hash_for(self, user_id: UUID) -> str | None:
+        return await self.session.scalar(
+            select(CalendarFeedRow.token_hash).where(CalendarFeedRow.user_id == user_id)
+        )
+
+    async def put(self, user_id: UUID, token_hash: str, now: datetime) -> None:
+        await self.remove(user_id)
+        self.session.add(CalendarFeedRow(user_id=user_id, token_hash=token_hash, created_at=now))
+        await self.session.flush()
+
+    async def remove(self, user_id: UUID) -> None:
+        await self.session.execute(
+            delete(CalendarFeedRow).where(CalendarFeedRow.user_id == user_id)
+        )
+
+    async def user_for(self, token_hash: str) -> UUID | None:
+        return await self.session.scalar(
+            select(CalendarFeedRow.user_id).where(CalendarFeedRow.token_hash == token_hash)
+        )
+
+
+class SqlaTutoringStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self.availability = SqlaAvailabilityRepository(session)
+        self.bookings = SqlaBookingRepository(session)
+        self.testimonials = SqlaTestimonialRepository(session)
+        self.calendar_feeds = SqlaCalendarFeeds(session)
+
+    @property
+    def tracking(self) -> list[TrackingRepository[Any, Any]]:
+        return [self.bookings]

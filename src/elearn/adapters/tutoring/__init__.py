@@ -1,0 +1,1 @@
+"""Tutoring adapters: meeting rooms and iCalendar feeds."""

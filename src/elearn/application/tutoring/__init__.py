@@ -1,0 +1,1 @@
+"""Tutoring use cases: availability, slots, bookings and their money, calendars, testimonials."""

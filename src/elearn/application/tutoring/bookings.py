@@ -1,0 +1,424 @@
+"""Booking a lesson, paying for it, and everything that can happen to it after.
+
+Who may do what is checked against the booking: its student books, pays, moves and cancels;
+its tutor cancels, completes and reports a student who did not come; the student reports a
+tutor who did not. Money moves through billing: a card payment through the provider's
+checkout, credits at once; refunds by the policy copied onto the booking.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+from uuid import UUID
+
+from elearn.application.access import require_signed_in
+from elearn.application.actor import Actor
+from elearn.application.billing import deps as billing
+from elearn.application.billing.checkout import capture, checkout_page
+from elearn.application.billing.earnings import release_order_earnings
+from elearn.application.billing.refunds import SettleCardRefund, start_refund
+from elearn.application.errors import FieldError, InvalidInput, PermissionDenied
+from elearn.application.paging import Page, check_limit, page_of
+from elearn.application.ports import UnitOfWork
+from elearn.application.tutoring.deps import (
+    BookingNotFound,
+    TutoringDeps,
+    aware,
+    booking_of,
+    view_of,
+)
+from elearn.application.tutoring.ports import BookingFilters, BookingView
+from elearn.domain.billing.order import ItemKind, Order, PaymentMethod, RefundStatus
+from elearn.domain.shared.errors import Conflict
+from elearn.domain.tutoring.availability import Interval
+from elearn.domain.tutoring.booking import (
+    Booking,
+    BookingStatus,
+    InvalidBooking,
+    SlotUnavailable,
+    lesson_price,
+    refund_amount,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class HoldExpired(Conflict):
+    code = "hold-expired"
+
+
+@dataclass(frozen=True, slots=True)
+class BookingPayment:
+    booking: BookingView
+    order_id: UUID
+    checkout_url: str | None  # a card payment's page; None once paid with credits
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    booking_id: UUID
+
+
+class HoldBooking:
+    """A student holds a free slot of an approved tutor for 15 minutes, at the tutor's hourly
+    rate; an Idempotency-Key answers the same hold again."""
+
+    def __init__(self, deps: TutoringDeps) -> None:
+        self._deps = deps
+
+    async def __call__(
+        self,
+        actor: Actor,
+        *,
+        tutor_id: UUID,
+        starts_at: datetime,
+        duration_minutes: int,
+        note: str = "",
+        idempotency_key: str | None = None,
+    ) -> BookingView:
+        deps = self._deps
+        student_id = require_signed_in(actor)
+        if not actor.email_verified:
+            raise PermissionDenied(
+                "verify your email address before booking", code="email-not-verified"
+            )
+        starts_at = aware(starts_at, "starts_at")
+        claim = billing.idempotency_claim(
+            student_id,
+            "booking",
+            idempotency_key,
+            f"{tutor_id} {starts_at.isoformat()} {duration_minutes} {note}",
+        )
+        now = deps.clock.now()
+        async with deps.uow() as uow:
+            held = await billing.replay(uow, claim, _Held, now)
+            if held is None:
+                await deps.bookable_tutor(uow, tutor_id)
+                profile = await uow.profiles.get_tutor(tutor_id)
+                if (
+                    profile is None
+                    or profile.hourly_rate_amount is None
+                    or not profile.hourly_rate_currency
+                ):
+                    raise InvalidBooking(
+                        "this tutor has not set an hourly rate yet", code="no-rate"
+                    )
+                availability = await uow.tutoring.availability.get(tutor_id, for_update=True)
+                if availability is None:
+                    raise SlotUnavailable("this tutor has no available times yet")
+                lesson = Interval(starts_at, starts_at + timedelta(minutes=duration_minutes))
+                await deps.check_free(
+                    uow,
+                    availability,
+                    tutor_id=tutor_id,
+                    student_id=student_id,
+                    lesson=lesson,
+                    now=now,
+                )
+                from elearn.domain.shared.money import Money
+
+                booking = Booking.hold(
+                    booking_id=deps.ids.new_id(),
+                    tutor_id=tutor_id,
+                    student_id=student_id,
+                    starts_at=starts_at,
+                    duration_minutes=duration_minutes,
+                    price=lesson_price(
+                        Money(profile.hourly_rate_amount, profile.hourly_rate_currency),
+                        duration_minutes,
+                    ),
+                    policy=deps.policy.cancellation,
+                    buffer_minutes=availability.buffer_minutes,
+                    now=now,
+                    note=note,
+                )
+                await uow.tutoring.bookings.add(booking)
+                held = _Held(booking.id)
+                await billing.remember(uow, claim, held)
+                await uow.commit()
+        return await view_of(deps, held.booking_id)
+
+
+class PayBooking:
+    """Pays a held booking: by card (the provider's checkout; the booking is confirmed when the
+    payment comes in) or with credits (confirmed at once)."""
+
+    def __init__(self, deps: TutoringDeps) -> None:
+        self._deps = deps
+
+    async def __call__(
+        self, actor: Actor, booking_id: UUID, method: Literal["card", "credits"]
+    ) -> BookingPayment:
+        deps = self._deps
+        student_id = require_signed_in(actor)
+        now = deps.clock.now()
+        async with deps.uow() as uow:
+            booking = await booking_of(deps, uow, actor, booking_id, for_update=True)
+            if booking.student_id != student_id:
+                raise BookingNotFound()
+            if booking.status is BookingStatus.HELD and booking.hold_expired(now):
+                booking.expire(now)
+                await uow.commit()
+                raise HoldExpired("the hold ran out before it was paid; book the time again")
+            if booking.status is not BookingStatus.HELD:
+                raise Conflict(f"this booking is {booking.status.value}", code="illegal-transition")
+            order = await uow.billing.orders.get(booking.order_id) if booking.order_id else None
+            if (
+                order is not None
+                and order.method.value == method
+                and order.status.value == "pending"
+            ):
+                order_id = order.id  # the same checkout again
+            else:
+                order = Order(
+                    id=deps.ids.new_id(),
+                    buyer_id=student_id,
+                    kind=ItemKind.BOOKING,
+                    method=PaymentMethod(method),
+                    amount=booking.price,
+                    created_at=now,
+                    platform_bps=deps.billing.policy.platform_bps,
+                    booking_id=booking.id,
+                    payee_id=booking.tutor_id,
+                )
+                await uow.billing.orders.add(order)
+                booking.order_id = order_id = order.id
+                if order.method is PaymentMethod.CREDITS:
+                    await capture(deps.billing, uow, order, payment_id=None)
+            await uow.commit()
+        url = None
+        if method == "card":
+            url = (await checkout_page(deps.billing, order_id)).checkout_url
+        return BookingPayment(await view_of(deps, booking_id), order_id, url)
+
+
+async def fulfil_booking(deps: TutoringDeps, uow: UnitOfWork, order: Order) -> None:
+    """Billing's fulfilment of a paid booking order, in the capturing transaction: the booking
+    is confirmed with its meeting link. A payment that arrives after the hold ran out confirms
+    it still if the time is free; otherwise the money goes back in full."""
+    assert order.booking_id is not None
+    now = deps.clock.now()
+    booking = await uow.tutoring.bookings.get(order.booking_id, for_update=True)
+    if booking is None:
+        return
+    if booking.status is BookingStatus.CONFIRMED and booking.order_id == order.id:
+        return
+    if booking.status is BookingStatus.EXPIRED:
+        availability = await uow.tutoring.availability.get(booking.tutor_id, for_update=True)
+        try:
+            if availability is None:
+                raise SlotUnavailable("no availability")
+            await deps.check_free(
+                uow,
+                availability,
+                tutor_id=booking.tutor_id,
+                student_id=booking.student_id,
+                lesson=booking.interval,
+                now=min(now, booking.created_at),
+                moving=booking,
+            )
+            booking.status = BookingStatus.HELD
+        except SlotUnavailable:
+            pass
+    if booking.status is not BookingStatus.HELD:
+        logger.warning("booking %s was %s when paid: refunding", booking.id, booking.status)
+        await start_refund(
+            deps.billing,
+            uow,
+            order,
+            order.amount,
+            reason="the lesson was no longer available when the payment arrived",
+            requested_by=None,
+        )
+        return
+    profile = await uow.profiles.get_tutor(booking.tutor_id)
+    booking.confirm(
+        order_id=order.id,
+        meeting_url=deps.rooms.room_for(booking, profile.meeting_url if profile else None),
+        now=now,
+        event_id=deps.ids.new_id(),
+    )
+
+
+async def _refund_by_percent(
+    deps: TutoringDeps, uow: UnitOfWork, booking: Booking, percent: int, reason: str, actor: Actor
+) -> UUID | None:
+    """Refunds ``percent`` of what was paid (through billing: card back to card, credits back
+    to the wallet) and makes the rest of the tutor's share available (the lesson will not be
+    given, so nothing is left to wait for). Answers a card refund still to settle."""
+    if booking.order_id is None:
+        return None
+    order = await uow.billing.orders.get(booking.order_id, for_update=True)
+    if order is None or not order.is_paid:
+        return None
+    refund_id = None
+    amount = refund_amount(order.amount, percent)
+    if amount.is_positive:
+        refund = await start_refund(
+            deps.billing, uow, order, amount, reason=reason, requested_by=actor.user_id
+        )
+        if refund.status is RefundStatus.PENDING:
+            refund_id = refund.id
+    await release_order_earnings(deps.billing, uow, order)
+    return refund_id
+
+
+class CancelBooking:
+    def __init__(self, deps: TutoringDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, actor: Actor, booking_id: UUID, reason: str | None) -> BookingView:
+        deps = self._deps
+        now = deps.clock.now()
+        async with deps.uow() as uow:
+            booking = await booking_of(deps, uow, actor, booking_id, for_update=True)
+            by_tutor = actor.user_id == booking.tutor_id
+            if not by_tutor and actor.user_id != booking.student_id:
+                raise PermissionDenied("only the student or the tutor cancels a lesson")
+            percent = booking.cancel(
+                by_tutor=by_tutor, reason=reason, now=now, event_id=deps.ids.new_id()
+            )
+            who = "the tutor" if by_tutor else "the student"
+            refund_id = await _refund_by_percent(
+                deps, uow, booking, percent, f"lesson cancelled by {who}", actor
+            )
+            await uow.commit()
+        if refund_id is not None:
+            await SettleCardRefund(deps.billing)(refund_id)
+        return await view_of(deps, booking_id)
+
+
+class RescheduleBooking:
+    """The student moves a confirmed lesson to another free slot of the same tutor and length,
+    until the cutoff. Atomic: the old time is given up only if the new one is taken."""
+
+    def __init__(self, deps: TutoringDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, actor: Actor, booking_id: UUID, starts_at: datetime) -> BookingView:
+        deps = self._deps
+        starts_at = aware(starts_at, "starts_at")
+        now = deps.clock.now()
+        async with deps.uow() as uow:
+            booking = await booking_of(deps, uow, actor, booking_id, for_update=False)
+            if actor.user_id != booking.student_id:
+                raise PermissionDenied("the student moves their lesson; a tutor cancels it")
+            availability = await uow.tutoring.availability.get(booking.tutor_id, for_update=True)
+            booking = await booking_of(deps, uow, actor, booking_id, for_update=True)
+            if availability is None:
+                raise SlotUnavailable("this tutor has no available times")
+            lesson = Interval(starts_at, starts_at + (booking.ends_at - booking.starts_at))
+            await deps.check_free(
+                uow,
+                availability,
+                tutor_id=booking.tutor_id,
+                student_id=booking.student_id,
+                lesson=lesson,
+                now=now,
+                moving=booking,
+            )
+            booking.reschedule(starts_at, now=now, event_id=deps.ids.new_id())
+            await uow.commit()
+        return await view_of(deps, booking_id)
+
+
+class FinishBooking:
+    """The lesson happened (the tutor says so, or the job after it ended), or someone did not
+    come: the tutor reports the student, the student reports the tutor."""
+
+    def __init__(self, deps: TutoringDeps) -> None:
+        self._deps = deps
+
+    async def complete(self, actor: Actor, booking_id: UUID) -> BookingView:
+        deps = self._deps
+        async with deps.uow() as uow:
+            booking = await booking_of(deps, uow, actor, booking_id, for_update=True)
+            if actor.user_id != booking.tutor_id and not actor.is_staff:
+                raise PermissionDenied("the tutor marks a lesson completed")
+            await complete(deps, uow, booking)
+            await uow.commit()
+        return await view_of(deps, booking_id)
+
+    async def no_show(
+        self, actor: Actor, booking_id: UUID, who: Literal["student", "tutor"]
+    ) -> BookingView:
+        deps = self._deps
+        now = deps.clock.now()
+        async with deps.uow() as uow:
+            booking = await booking_of(deps, uow, actor, booking_id, for_update=True)
+            reporter_ok = actor.is_staff or (
+                actor.user_id == (booking.tutor_id if who == "student" else booking.student_id)
+            )
+            if not reporter_ok:
+                raise PermissionDenied(
+                    "the tutor reports a student who did not come, the student a tutor"
+                )
+            percent = booking.no_show(student_absent=who == "student", now=now)
+            refund_id = await _refund_by_percent(
+                deps, uow, booking, percent, f"the {who} did not come", actor
+            )
+            await uow.commit()
+        if refund_id is not None:
+            await SettleCardRefund(deps.billing)(refund_id)
+        return await view_of(deps, booking_id)
+
+
+async def complete(deps: TutoringDeps, uow: UnitOfWork, booking: Booking) -> None:
+    booking.complete(deps.clock.now())
+    if booking.order_id is not None:
+        order = await uow.billing.orders.get(booking.order_id, for_update=True)
+        if order is not None and order.is_paid:
+            await release_order_earnings(deps.billing, uow, order)
+
+
+class ListMyBookings:
+    def __init__(self, deps: TutoringDeps) -> None:
+        self._deps = deps
+
+    async def __call__(
+        self, actor: Actor, filters: BookingFilters, *, limit: int = 20, cursor: str | None = None
+    ) -> Page[BookingView]:
+        user_id = require_signed_in(actor)
+        check_limit(limit)
+        if filters.starts_from and filters.starts_to and filters.starts_to <= filters.starts_from:
+            raise InvalidInput("the range is empty", errors=[FieldError("to", "is after from")])
+        return await page_of(
+            self._deps.queries.bookings(user_id, filters, limit=limit, cursor=cursor)
+        )
+
+
+class GetBooking:
+    def __init__(self, deps: TutoringDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, actor: Actor, booking_id: UUID) -> BookingView:
+        async with self._deps.uow(read_only=True) as uow:
+            await booking_of(self._deps, uow, actor, booking_id, for_update=False)
+        return await view_of(self._deps, booking_id)
+
+
+# ---- periodic jobs ---------------------------------------------------------------------------
+async def release_expired_holds(deps: TutoringDeps) -> int:
+    async with deps.uow() as uow:
+        released = await uow.tutoring.bookings.release_expired_holds(now=deps.clock.now())
+        await uow.commit()
+    return released
+
+
+async def complete_finished_lessons(deps: TutoringDeps, *, batch: int = 100) -> int:
+    """Confirmed lessons nobody marked, some hours after their end, are completed and their
+    earnings made available."""
+    ended_before = deps.clock.now() - timedelta(hours=deps.policy.auto_complete_hours)
+    done = 0
+    while True:
+        async with deps.uow() as uow:
+            due = await uow.tutoring.bookings.due_for_completion(ended_before, limit=batch)
+            for booking in due:
+                await complete(deps, uow, booking)
+            await uow.commit()
+        done += len(due)
+        if len(due) < batch:
+            return done

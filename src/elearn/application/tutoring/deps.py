@@ -1,0 +1,117 @@
+"""Everything tutoring use cases depend on, and the steps several of them share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from elearn.application.access import require_signed_in
+from elearn.application.actor import Actor
+from elearn.application.billing.deps import BillingDeps
+from elearn.application.errors import FieldError, InvalidInput, NotFound
+from elearn.application.ports import Clock, IdGenerator, UnitOfWork, UnitOfWorkFactory
+from elearn.application.tutoring.ports import (
+    BookingView,
+    CalendarRenderer,
+    MeetingRooms,
+    TutoringPolicy,
+    TutoringQueries,
+)
+from elearn.domain.identity.roles import Role
+from elearn.domain.identity.user import AccountStatus, TutorApproval
+from elearn.domain.tutoring.availability import Availability, Interval, is_bookable
+from elearn.domain.tutoring.booking import Booking, SlotUnavailable
+
+# Other bookings that may touch a lesson lie within this much of it (buffers are at most 2 h).
+NEIGHBOURHOOD = timedelta(days=1)
+
+
+class TutorNotFound(NotFound):
+    code = "tutor-not-found"
+
+    def __init__(self) -> None:
+        super().__init__("there is no such tutor")
+
+
+class BookingNotFound(NotFound):
+    code = "booking-not-found"
+
+    def __init__(self) -> None:
+        super().__init__("there is no such booking")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TutoringDeps:
+    uow: UnitOfWorkFactory
+    clock: Clock
+    ids: IdGenerator
+    queries: TutoringQueries
+    rooms: MeetingRooms
+    calendar: CalendarRenderer
+    billing: BillingDeps
+    policy: TutoringPolicy
+
+    async def bookable_tutor(self, uow: UnitOfWork, tutor_id: UUID) -> None:
+        """An approved, active tutor; anyone else is not found."""
+        user = await uow.users.get(tutor_id)
+        if (
+            user is None
+            or user.role is not Role.TUTOR
+            or user.tutor_approval is not TutorApproval.APPROVED
+            or user.status is not AccountStatus.ACTIVE
+        ):
+            raise TutorNotFound()
+
+    async def check_free(
+        self,
+        uow: UnitOfWork,
+        availability: Availability,
+        *,
+        tutor_id: UUID,
+        student_id: UUID,
+        lesson: Interval,
+        now: datetime,
+        moving: Booking | None = None,
+    ) -> None:
+        """Refuses a lesson outside the tutor's bookable time, or touching another active
+        booking of the tutor (with the buffer) or of the student. Holds past their time are
+        released first, so they block nothing."""
+        bookings = uow.tutoring.bookings
+        await bookings.release_expired_holds(tutor_id=tutor_id, student_id=student_id, now=now)
+        around = (lesson.start - NEIGHBOURHOOD, lesson.end + NEIGHBOURHOOD)
+        theirs = await bookings.active_between(tutor_id=tutor_id, start=around[0], end=around[1])
+        taken = [b.interval for b in theirs if moving is None or b.id != moving.id]
+        if not is_bookable(availability, now=now, lesson=lesson, taken=taken):
+            raise SlotUnavailable("that time is not free with this tutor; pick another slot")
+        mine = await bookings.active_between(
+            student_id=student_id, start=lesson.start, end=lesson.end
+        )
+        if any(b.interval.overlaps(lesson) for b in mine if moving is None or b.id != moving.id):
+            raise SlotUnavailable("you already have a lesson at that time")
+
+
+def aware(value: datetime, field: str) -> datetime:
+    if value.tzinfo is None:
+        raise InvalidInput(
+            "times carry their offset", errors=[FieldError(field, "needs a UTC offset or Z")]
+        )
+    return value.astimezone(UTC)
+
+
+async def booking_of(
+    deps: TutoringDeps, uow: UnitOfWork, actor: Actor, booking_id: UUID, *, for_update: bool
+) -> Booking:
+    """The booking, for its student or its tutor (staff too); others are told it is not there."""
+    user_id = require_signed_in(actor)
+    booking = await uow.tutoring.bookings.get(booking_id, for_update=for_update)
+    if booking is None or not (user_id in (booking.student_id, booking.tutor_id) or actor.is_staff):
+        raise BookingNotFound()
+    return booking
+
+
+async def view_of(deps: TutoringDeps, booking_id: UUID) -> BookingView:
+    view = await deps.queries.booking(booking_id)
+    if view is None:
+        raise BookingNotFound()
+    return view

@@ -1,0 +1,205 @@
+"""After and around a lesson: testimonials, reminders, confirmation emails and the private
+calendar feed."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+from elearn.application.access import require_signed_in
+from elearn.application.actor import Actor
+from elearn.application.errors import FieldError, InvalidInput, NotFound, PermissionDenied
+from elearn.application.mail import EmailTemplates, Mailer
+from elearn.application.paging import Page, check_limit, page_of
+from elearn.application.tutoring.deps import TutoringDeps, booking_of, view_of
+from elearn.application.tutoring.ports import TestimonialView
+from elearn.domain.shared.errors import Conflict, IllegalTransition
+from elearn.domain.shared.events import DomainEvent
+from elearn.domain.tutoring.booking import (
+    BookingCancelled,
+    BookingConfirmed,
+    BookingReminderDue,
+    BookingRescheduled,
+    BookingStatus,
+)
+
+MAX_TESTIMONIAL = 2000
+
+
+class AlreadyTestified(Conflict):
+    code = "already-reviewed"
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarLink:
+    url: str
+
+
+class WriteTestimonial:
+    """The student of a completed lesson rates the tutor (1 to 5) with a text, once."""
+
+    def __init__(self, deps: TutoringDeps) -> None:
+        self._deps = deps
+
+    async def __call__(
+        self, actor: Actor, booking_id: UUID, rating: int, text: str
+    ) -> TestimonialView:
+        deps = self._deps
+        if isinstance(rating, bool) or not 1 <= rating <= 5:
+            raise InvalidInput("a rating is 1 to 5", errors=[FieldError("rating", "is 1 to 5")])
+        text = text.strip()
+        if not text or len(text) > MAX_TESTIMONIAL:
+            raise InvalidInput(
+                "say something about the lesson",
+                errors=[FieldError("text", f"is 1 to {MAX_TESTIMONIAL} characters")],
+            )
+        async with deps.uow() as uow:
+            booking = await booking_of(deps, uow, actor, booking_id, for_update=True)
+            if actor.user_id != booking.student_id:
+                raise PermissionDenied("the lesson's student writes its testimonial")
+            if booking.status is not BookingStatus.COMPLETED:
+                raise IllegalTransition("booking", booking.status.value, "review")
+            if await uow.tutoring.testimonials.exists_for(booking.id):
+                raise AlreadyTestified("you have already rated this lesson")
+            testimonial_id = deps.ids.new_id()
+            await uow.tutoring.testimonials.add(
+                testimonial_id=testimonial_id,
+                booking=booking,
+                rating=rating,
+                text=text,
+                now=deps.clock.now(),
+            )
+            await uow.commit()
+        page = await deps.queries.testimonials(booking.tutor_id, limit=100, cursor=None)
+        for item in page.items:
+            if item.id == testimonial_id:
+                return item
+        raise NotFound("the testimonial is gone")
+
+
+class ListTestimonials:
+    def __init__(self, deps: TutoringDeps) -> None:
+        self._deps = deps
+
+    async def __call__(
+        self, tutor_id: UUID, *, limit: int = 20, cursor: str | None = None
+    ) -> Page[TestimonialView]:
+        check_limit(limit)
+        async with self._deps.uow(read_only=True) as uow:
+            await self._deps.bookable_tutor(uow, tutor_id)
+        return await page_of(self._deps.queries.testimonials(tutor_id, limit=limit, cursor=cursor))
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class CalendarFeed:
+    """A private iCalendar feed of the user's lessons, read by calendar apps with a token in
+    the URL (they send no headers). A new token replaces the old; revoking ends the feed."""
+
+    def __init__(self, deps: TutoringDeps) -> None:
+        self._deps = deps
+
+    async def new_link(self, actor: Actor) -> CalendarLink:
+        user_id = require_signed_in(actor)
+        token = secrets.token_urlsafe(32)
+        async with self._deps.uow() as uow:
+            await uow.tutoring.calendar_feeds.put(user_id, _hash(token), self._deps.clock.now())
+            await uow.commit()
+        base = self._deps.policy.public_url.rstrip("/")
+        return CalendarLink(url=f"{base}/api/v1/me/calendar.ics?token={token}")
+
+    async def revoke(self, actor: Actor) -> None:
+        user_id = require_signed_in(actor)
+        async with self._deps.uow() as uow:
+            await uow.tutoring.calendar_feeds.remove(user_id)
+            await uow.commit()
+
+    async def render(self, token: str) -> bytes:
+        deps = self._deps
+        async with deps.uow(read_only=True) as uow:
+            user_id = await uow.tutoring.calendar_feeds.user_for(_hash(token)) if token else None
+            user = await uow.users.get(user_id) if user_id else None
+        if user is None:
+            raise NotFound("there is no such calendar", code="calendar-not-found")
+        return deps.calendar.render(user.full_name, await deps.queries.calendar(user.id))
+
+
+class SendBookingEmails:
+    """Tells both sides of a lesson what happened to it: confirmed (with the meeting link),
+    moved, or cancelled; and reminds them before it starts."""
+
+    def __init__(self, deps: TutoringDeps, mailer: Mailer, templates: EmailTemplates) -> None:
+        self._deps = deps
+        self._mailer = mailer
+        self._templates = templates
+
+    async def __call__(self, event: DomainEvent) -> None:
+        template = {
+            BookingConfirmed: "booking_confirmed",
+            BookingRescheduled: "booking_rescheduled",
+            BookingCancelled: "booking_cancelled",
+            BookingReminderDue: "booking_reminder",
+        }[type(event)]
+        booking_id: UUID = event.booking_id  # type: ignore[attr-defined]
+        view = await view_of(self._deps, booking_id)
+        async with self._deps.uow(read_only=True) as uow:
+            people = [await uow.users.get(view.student_id), await uow.users.get(view.tutor_id)]
+        for person in people:
+            if person is None:
+                continue
+            profile_zone = view.tutor_time_zone
+            context: dict[str, object] = {
+                "full_name": person.full_name,
+                "tutor_name": view.tutor_name,
+                "student_name": view.student_name,
+                "starts_at": view.starts_at.strftime("%Y-%m-%d %H:%M UTC"),
+                "duration_minutes": view.duration_minutes,
+                "tutor_time_zone": profile_zone,
+                "meeting_url": view.meeting_url or "",
+                "status": view.status.value.replace("_", " "),
+                "lead": _lead_text(event),
+                "bookings_url": f"{self._deps.policy.public_url.rstrip('/')}/api/v1/me/bookings",
+            }
+            message = self._templates.render(template, context, to=[person.email.value])
+            await self._mailer.send(message)
+
+
+def _lead_text(event: DomainEvent) -> str:
+    if not isinstance(event, BookingReminderDue):
+        return ""
+    lead = timedelta(minutes=event.lead_minutes)
+    return "in 1 hour" if lead <= timedelta(hours=1) else "tomorrow"
+
+
+async def send_due_reminders(deps: TutoringDeps, *, batch: int = 200) -> int:
+    """The periodic job: for each lead (24 h and 1 h), confirmed lessons now within it whose
+    reminder for their current start has not gone out get one, exactly once: the mark and the
+    outbox message commit together, rows locked so schedulers at once skip each other's, and a
+    rescheduled lesson is due again for its new start."""
+    sent = 0
+    leads = sorted(deps.policy.reminder_leads_minutes)
+    for index, lead in enumerate(leads):
+        shorter = leads[index - 1] if index else 0
+        async with deps.uow() as uow:
+            now = deps.clock.now()
+            due = await uow.tutoring.bookings.due_reminders(now, lead, limit=batch)
+            for booking in due:
+                # A lesson already inside a shorter lead gets that reminder instead.
+                if booking.starts_at - now > timedelta(minutes=shorter):
+                    uow.publish(
+                        BookingReminderDue(
+                            event_id=deps.ids.new_id(),
+                            occurred_at=now,
+                            booking_id=booking.id,
+                            lead_minutes=lead,
+                        )
+                    )
+                    sent += 1
+                await uow.tutoring.bookings.mark_reminded(booking, lead)
+            await uow.commit()
+    return sent

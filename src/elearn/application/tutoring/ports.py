@@ -1,0 +1,206 @@
+"""What tutoring use cases need: repositories of availability, bookings, testimonials and
+calendar feeds; meeting rooms; the read side shaped like the API's answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from elearn.application.paging import Page
+from elearn.domain.tutoring.availability import Availability
+from elearn.domain.tutoring.booking import Booking, BookingStatus, CancellationPolicy
+
+
+# ---- write side ------------------------------------------------------------------------------
+class AvailabilityRepository(Protocol):
+    async def get(self, tutor_id: UUID, *, for_update: bool = False) -> Availability | None:
+        """``for_update`` locks the tutor's availability: bookings of one tutor are made one at
+        a time (PostgreSQL's exclusion constraint is the second guard)."""
+        ...
+
+    async def put(self, tutor_id: UUID, availability: Availability, now: datetime) -> None: ...
+
+
+class BookingRepository(Protocol):
+    async def add(self, booking: Booking) -> None: ...
+
+    async def get(self, booking_id: UUID, *, for_update: bool = False) -> Booking | None: ...
+
+    async def active_between(
+        self,
+        *,
+        tutor_id: UUID | None = None,
+        student_id: UUID | None = None,
+        start: datetime,
+        end: datetime,
+    ) -> list[Booking]:
+        """Held and confirmed bookings of the tutor (or student) that touch [start, end)."""
+        ...
+
+    async def release_expired_holds(
+        self, *, tutor_id: UUID | None = None, student_id: UUID | None = None, now: datetime
+    ) -> int:
+        """Marks holds past their time expired at once (of the tutor or the student, or all),
+        so that they no longer block the database's no-overlap guard."""
+        ...
+
+    async def due_for_completion(self, ended_before: datetime, *, limit: int) -> list[Booking]:
+        """Confirmed bookings that ended before ``ended_before``, locked (others skip them)."""
+        ...
+
+    async def due_reminders(self, now: datetime, lead_minutes: int, *, limit: int) -> list[Booking]:
+        """Confirmed bookings starting within ``lead_minutes`` of ``now`` whose reminder for
+        this lead has not been sent for their current start, locked (others skip them)."""
+        ...
+
+    async def mark_reminded(self, booking: Booking, lead_minutes: int) -> None: ...
+
+
+class TestimonialRepository(Protocol):
+    async def exists_for(self, booking_id: UUID) -> bool: ...
+
+    async def add(
+        self,
+        *,
+        testimonial_id: UUID,
+        booking: Booking,
+        rating: int,
+        text: str,
+        now: datetime,
+    ) -> None:
+        """Stores it and moves the tutor's rating average and count in the same transaction
+        (relative updates, so concurrent testimonials all count)."""
+        ...
+
+
+class CalendarFeedRepository(Protocol):
+    async def token_hash_for(self, user_id: UUID) -> str | None: ...
+
+    async def put(self, user_id: UUID, token_hash: str, now: datetime) -> None: ...
+
+    async def remove(self, user_id: UUID) -> None: ...
+
+    async def user_for(self, token_hash: str) -> UUID | None: ...
+
+
+class TutoringStore(Protocol):
+    availability: AvailabilityRepository
+    bookings: BookingRepository
+    testimonials: TestimonialRepository
+    calendar_feeds: CalendarFeedRepository
+
+
+class MeetingRooms(Protocol):
+    def room_for(self, booking: Booking, tutor_meeting_url: str | None) -> str:
+        """The tutor's own meeting URL when set, else a unique room of this booking."""
+        ...
+
+
+class CalendarRenderer(Protocol):
+    def render(self, owner_name: str, bookings: list[BookingView]) -> bytes:
+        """An iCalendar document of the bookings (cancelled ones as cancelled events)."""
+        ...
+
+
+# ---- read side -------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class BookingView:
+    id: UUID
+    tutor_id: UUID
+    tutor_name: str
+    student_id: UUID
+    student_name: str
+    starts_at: datetime
+    ends_at: datetime
+    duration_minutes: int
+    status: BookingStatus
+    amount: int
+    currency: str
+    tutor_time_zone: str
+    held_until: datetime | None
+    meeting_url: str | None
+    note: str
+    order_id: UUID | None
+    cancellation_cutoff_hours: int
+    refund_percent_before_cutoff: int
+    refund_percent_after_cutoff: int
+    sequence: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BookingFilters:
+    as_tutor: bool = False
+    status: BookingStatus | None = None
+    starts_from: datetime | None = None
+    starts_to: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TutorCard:
+    id: UUID
+    name: str
+    headline: str
+    subjects: list[str]
+    languages: list[str]
+    hourly_rate_amount: int | None
+    hourly_rate_currency: str | None
+    rating_average: float | None
+    rating_count: int
+    time_zone: str
+    avatar_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TutorFilters:
+    subject: str | None = None
+    language: str | None = None
+    currency: str | None = None
+    price_min: int | None = None
+    price_max: int | None = None
+    rating_min: float | None = None
+    sort: str = "rating"  # rating | price | price_desc | newest
+
+
+@dataclass(frozen=True, slots=True)
+class TestimonialView:
+    id: UUID
+    booking_id: UUID
+    student_name: str
+    rating: int
+    text: str
+    created_at: datetime
+
+
+class TutoringQueries(Protocol):
+    async def booking(self, booking_id: UUID) -> BookingView | None: ...
+
+    async def bookings(
+        self, user_id: UUID, filters: BookingFilters, *, limit: int, cursor: str | None
+    ) -> Page[BookingView]: ...
+
+    async def calendar(self, user_id: UUID) -> list[BookingView]:
+        """The user's bookings (as student and as tutor) that a calendar shows: confirmed,
+        completed and cancelled after confirmation, from 90 days back."""
+        ...
+
+    async def tutors(
+        self, filters: TutorFilters, *, limit: int, cursor: str | None
+    ) -> Page[TutorCard]: ...
+
+    async def testimonials(
+        self, tutor_id: UUID, *, limit: int, cursor: str | None
+    ) -> Page[TestimonialView]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TutoringPolicy:
+    cancellation: CancellationPolicy = field(default_factory=CancellationPolicy)
+    # A confirmed lesson nobody marked is completed this long after its end.
+    auto_complete_hours: int = 24
+    video_room_base: str = "https://meet.jit.si/elearn"
+    public_url: str = "http://127.0.0.1:8000"
+    reminder_leads_minutes: tuple[int, ...] = (24 * 60, 60)

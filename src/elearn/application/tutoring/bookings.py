@@ -31,8 +31,9 @@ from elearn.application.tutoring.deps import (
     view_of,
 )
 from elearn.application.tutoring.ports import BookingFilters, BookingView
-from elearn.domain.billing.order import ItemKind, Order, PaymentMethod, RefundStatus
-from elearn.domain.shared.errors import Conflict
+from elearn.domain.billing.order import ItemKind, Order, OrderStatus, PaymentMethod, RefundStatus
+from elearn.domain.shared.errors import Conflict, IllegalTransition
+from elearn.domain.shared.money import Money
 from elearn.domain.tutoring.availability import Interval
 from elearn.domain.tutoring.booking import (
     Booking,
@@ -118,8 +119,6 @@ class HoldBooking:
                     lesson=lesson,
                     now=now,
                 )
-                from elearn.domain.shared.money import Money
-
                 booking = Booking.hold(
                     booking_id=deps.ids.new_id(),
                     tutor_id=tutor_id,
@@ -164,12 +163,12 @@ class PayBooking:
                 await uow.commit()
                 raise HoldExpired("the hold ran out before it was paid; book the time again")
             if booking.status is not BookingStatus.HELD:
-                raise Conflict(f"this booking is {booking.status.value}", code="illegal-transition")
+                raise IllegalTransition("booking", booking.status.value, "pay")
             order = await uow.billing.orders.get(booking.order_id) if booking.order_id else None
             if (
                 order is not None
-                and order.method.value == method
-                and order.status.value == "pending"
+                and order.method is PaymentMethod(method)
+                and order.status is OrderStatus.PENDING
             ):
                 order_id = order.id  # the same checkout again
             else:
@@ -206,24 +205,8 @@ async def fulfil_booking(deps: TutoringDeps, uow: UnitOfWork, order: Order) -> N
         return
     if booking.status is BookingStatus.CONFIRMED and booking.order_id == order.id:
         return
-    if booking.status is BookingStatus.EXPIRED:
-        availability = await uow.tutoring.availability.get(booking.tutor_id, for_update=True)
-        try:
-            if availability is None:
-                raise SlotUnavailable("no availability")
-            await deps.check_free(
-                uow,
-                availability,
-                tutor_id=booking.tutor_id,
-                student_id=booking.student_id,
-                lesson=booking.interval,
-                now=min(now, booking.created_at),
-                moving=booking,
-            )
-            booking.status = BookingStatus.HELD
-        except SlotUnavailable:
-            pass
-    if booking.status is not BookingStatus.HELD:
+    revivable = booking.status is BookingStatus.EXPIRED and await _still_free(deps, uow, booking)
+    if booking.status is not BookingStatus.HELD and not revivable:
         logger.warning("booking %s was %s when paid: refunding", booking.id, booking.status)
         await start_refund(
             deps.billing,
@@ -241,6 +224,26 @@ async def fulfil_booking(deps: TutoringDeps, uow: UnitOfWork, order: Order) -> N
         now=now,
         event_id=deps.ids.new_id(),
     )
+
+
+async def _still_free(deps: TutoringDeps, uow: UnitOfWork, booking: Booking) -> bool:
+    availability = await uow.tutoring.availability.get(booking.tutor_id, for_update=True)
+    if availability is None:
+        return False
+    try:
+        await deps.check_free(
+            uow,
+            availability,
+            tutor_id=booking.tutor_id,
+            student_id=booking.student_id,
+            lesson=booking.interval,
+            # As of when it was held: the notice it needed then, not now.
+            now=booking.created_at,
+            moving=booking,
+        )
+    except SlotUnavailable:
+        return False
+    return True
 
 
 async def _refund_by_percent(

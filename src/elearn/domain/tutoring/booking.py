@@ -219,7 +219,14 @@ class Booking(RecordsEvents):
         self.status = to
 
     def confirm(self, *, order_id: UUID, meeting_url: str, now: datetime, event_id: UUID) -> None:
-        self._move(frozenset({BookingStatus.HELD}), BookingStatus.CONFIRMED, "confirm")
+        """Paid. A payment that arrives after the hold ran out still confirms it when its time
+        is free (the caller checks): the student paid for that time."""
+        self._move(
+            frozenset({BookingStatus.HELD, BookingStatus.EXPIRED}),
+            BookingStatus.CONFIRMED,
+            "confirm",
+        )
+        self.ended_at = None
         self.order_id = order_id
         self.meeting_url = meeting_url
         self.confirmed_at = now

@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("order_id", GUID(length=16), nullable=True),
         sa.Column("meeting_url", sa.String(length=2048), nullable=True),
         sa.Column("confirmed_at", DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("scheduled_at", DateTimeUTC(timezone=True), nullable=True),
         sa.Column("ended_at", DateTimeUTC(timezone=True), nullable=True),
         sa.Column("cancel_reason", sa.String(length=500), nullable=True),
         sa.Column("sequence", sa.Integer(), nullable=False),

@@ -18,6 +18,7 @@ from elearn.domain.identity.roles import Role
 from elearn.domain.identity.user import EmailTaken, TutorApproval, User
 from elearn.domain.learning.quiz import Choice, FeedbackMode, Question, QuestionKind, Quiz
 from elearn.domain.shared.money import Money
+from elearn.domain.tutoring.availability import Availability, WeeklyWindow
 from elearn.entrypoints.bootstrap import Container, bootstrap
 from elearn.entrypoints.settings import Settings
 
@@ -46,6 +47,17 @@ def demo_tutor_profile(user: User) -> TutorProfile:
             "notes and a short plan for the week."
         ),
     )
+
+
+# Weekdays 09:00-17:00 in Berlin, 30- and 60-minute lessons with 10 minutes between them.
+DEMO_AVAILABILITY = Availability(
+    time_zone="Europe/Berlin",
+    windows=tuple(WeeklyWindow(day, 9 * 60, 17 * 60) for day in range(5)),
+    durations=(30, 60),
+    buffer_minutes=10,
+    minimum_notice_minutes=12 * 60,
+    maximum_days_ahead=60,
+)
 
 
 async def seed_demo(settings: Settings) -> list[str]:
@@ -251,6 +263,9 @@ async def _seed_tutor(container: Container, email: str, full_name: str) -> str:
         if user.role is Role.TUTOR and await uow.profiles.get_tutor(user.id) is None:
             await uow.profiles.save_tutor(demo_tutor_profile(user))
             done.append("profile added")
+        if user.role is Role.TUTOR and await uow.tutoring.availability.get(user.id) is None:
+            await uow.tutoring.availability.put(user.id, DEMO_AVAILABILITY, container.clock.now())
+            done.append("weekly hours set")
         if done:
             await uow.commit()
     if created:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -143,8 +143,7 @@ class SqlaTutoringQueries:
             self._sessions, stmt, limit, _booking_view, lambda row: (row[0].starts_at, row[0].id)
         )
 
-    async def calendar(self, user_id: UUID) -> list[BookingView]:
-        since = datetime.now().astimezone() - timedelta(days=90)
+    async def calendar(self, user_id: UUID, since: datetime) -> list[BookingView]:
         stmt = (
             _booking_select()
             .where(

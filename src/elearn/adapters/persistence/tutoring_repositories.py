@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -192,14 +192,15 @@ class SqlaBookingRepository(TrackingRepository[Booking, BookingRow]):
         )
         return [self._load(row) for row in await self.session.scalars(stmt)]
 
-    async def mark_reminded(self, booking: Booking, lead_minutes: int) -> None:
+    async def mark_reminded(self, booking: Booking, lead_minutes: int, now: datetime) -> bool:
         stmt = insert_ignoring_duplicates(self.session, BookingReminderRow).values(
             booking_id=booking.id,
             lead_minutes=lead_minutes,
             starts_at=booking.starts_at,
-            sent_at=datetime.now(UTC),
+            sent_at=now,
         )
-        await self.session.execute(stmt.on_conflict_do_nothing())
+        result = await self.session.execute(stmt.on_conflict_do_nothing())
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def _from_row(self, row: BookingRow) -> Booking:
         return Booking(
@@ -222,6 +223,7 @@ class SqlaBookingRepository(TrackingRepository[Booking, BookingRow]):
             order_id=row.order_id,
             meeting_url=row.meeting_url,
             confirmed_at=row.confirmed_at,
+            scheduled_at=row.scheduled_at,
             ended_at=row.ended_at,
             cancel_reason=row.cancel_reason,
             sequence=row.sequence,
@@ -245,6 +247,7 @@ class SqlaBookingRepository(TrackingRepository[Booking, BookingRow]):
         row.order_id = booking.order_id
         row.meeting_url = booking.meeting_url
         row.confirmed_at = booking.confirmed_at
+        row.scheduled_at = booking.scheduled_at
         row.ended_at = booking.ended_at
         row.cancel_reason = booking.cancel_reason
         row.sequence = booking.sequence

@@ -27,6 +27,8 @@ from elearn.domain.tutoring.booking import (
 )
 
 MAX_TESTIMONIAL = 2000
+# How far back the calendar feed shows lessons.
+CALENDAR_HISTORY = timedelta(days=90)
 
 
 class AlreadyTestified(Conflict):
@@ -126,7 +128,8 @@ class CalendarFeed:
             user = await uow.users.get(user_id) if user_id else None
         if user is None:
             raise NotFound("there is no such calendar", code="calendar-not-found")
-        return deps.calendar.render(user.full_name, await deps.queries.calendar(user.id))
+        since = deps.clock.now() - CALENDAR_HISTORY
+        return deps.calendar.render(user.full_name, await deps.queries.calendar(user.id, since))
 
 
 class SendBookingEmails:
@@ -147,6 +150,10 @@ class SendBookingEmails:
         }[type(event)]
         booking_id: UUID = event.booking_id  # type: ignore[attr-defined]
         view = await view_of(self._deps, booking_id)
+        if isinstance(event, BookingReminderDue) and (
+            view.status is not BookingStatus.CONFIRMED or view.starts_at != event.starts_at
+        ):
+            return  # cancelled or moved since: its own emails said so
         async with self._deps.uow(read_only=True) as uow:
             people = [await uow.users.get(view.student_id), await uow.users.get(view.tutor_id)]
         for person in people:
@@ -189,17 +196,22 @@ async def send_due_reminders(deps: TutoringDeps, *, batch: int = 200) -> int:
             now = deps.clock.now()
             due = await uow.tutoring.bookings.due_reminders(now, lead, limit=batch)
             for booking in due:
+                # The mark goes in first and only its writer sends: a scheduler that read the
+                # same booking at the same moment finds it taken and sends nothing.
+                if not await uow.tutoring.bookings.mark_reminded(booking, lead, now):
+                    continue
+                wanted = booking.reminder_wanted(timedelta(minutes=lead))
                 # A lesson already inside a shorter lead gets that reminder instead.
-                if booking.starts_at - now > timedelta(minutes=shorter):
+                if wanted and booking.starts_at - now > timedelta(minutes=shorter):
                     uow.publish(
                         BookingReminderDue(
                             event_id=deps.ids.new_id(),
                             occurred_at=now,
                             booking_id=booking.id,
                             lead_minutes=lead,
+                            starts_at=booking.starts_at,
                         )
                     )
                     sent += 1
-                await uow.tutoring.bookings.mark_reminded(booking, lead)
             await uow.commit()
     return sent

@@ -55,7 +55,10 @@ class BookingRepository(Protocol):
         this lead has not been sent for their current start, locked (others skip them)."""
         ...
 
-    async def mark_reminded(self, booking: Booking, lead_minutes: int) -> None: ...
+    async def mark_reminded(self, booking: Booking, lead_minutes: int, now: datetime) -> bool:
+        """Records the reminder for the booking's current start; False if it was recorded
+        already (by this job running elsewhere at the same moment)."""
+        ...
 
 
 class TestimonialRepository(Protocol):
@@ -182,9 +185,9 @@ class TutoringQueries(Protocol):
         self, user_id: UUID, filters: BookingFilters, *, limit: int, cursor: str | None
     ) -> Page[BookingView]: ...
 
-    async def calendar(self, user_id: UUID) -> list[BookingView]:
+    async def calendar(self, user_id: UUID, since: datetime) -> list[BookingView]:
         """The user's bookings (as student and as tutor) that a calendar shows: confirmed,
-        completed and cancelled after confirmation, from 90 days back."""
+        completed and cancelled after confirmation, starting from ``since``."""
         ...
 
     async def tutors(

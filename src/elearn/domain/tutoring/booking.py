@@ -122,6 +122,7 @@ class BookingReminderDue(DomainEvent):
     event_type: ClassVar[str] = "tutoring.booking_reminder_due"
     booking_id: UUID
     lead_minutes: int
+    starts_at: datetime  # the start it reminds of (a moved lesson has another)
 
 
 @dataclass(kw_only=True, eq=False)
@@ -141,6 +142,9 @@ class Booking(RecordsEvents):
     order_id: UUID | None = None
     meeting_url: str | None = None
     confirmed_at: datetime | None = None
+    # When the lesson was last fixed at its time (confirmed or moved): a reminder whose moment
+    # had already passed then is not sent ("starts tomorrow" for a lesson booked 2 h ahead).
+    scheduled_at: datetime | None = None
     ended_at: datetime | None = None  # when it left the active states
     cancel_reason: str | None = None
     sequence: int = 0  # bumped on every change a calendar must show
@@ -195,6 +199,11 @@ class Booking(RecordsEvents):
     def is_active(self) -> bool:
         return self.status in ACTIVE
 
+    def reminder_wanted(self, lead: timedelta) -> bool:
+        """Whether the reminder ``lead`` before the start makes sense: the lesson was fixed at
+        its time before that moment came."""
+        return self.scheduled_at is not None and self.scheduled_at <= self.starts_at - lead
+
     def hold_expired(self, now: datetime) -> bool:
         return self.status is BookingStatus.HELD and now >= self.held_until
 
@@ -229,7 +238,7 @@ class Booking(RecordsEvents):
         self.ended_at = None
         self.order_id = order_id
         self.meeting_url = meeting_url
-        self.confirmed_at = now
+        self.confirmed_at = self.scheduled_at = now
         self.sequence += 1
         self.record(BookingConfirmed(event_id=event_id, occurred_at=now, booking_id=self.id))
 
@@ -278,6 +287,7 @@ class Booking(RecordsEvents):
         previous = self.starts_at
         length = self.ends_at - self.starts_at
         self.starts_at, self.ends_at = new_start, new_start + length
+        self.scheduled_at = now
         self.sequence += 1
         self.record(
             BookingRescheduled(

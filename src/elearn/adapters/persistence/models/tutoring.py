@@ -73,6 +73,7 @@ class BookingRow(Base):
     order_id: Mapped[UUID | None]
     meeting_url: Mapped[str | None] = mapped_column(String(2048))
     confirmed_at: Mapped[datetime | None]
+    scheduled_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     sequence: Mapped[int] = mapped_column(Integer, default=0)

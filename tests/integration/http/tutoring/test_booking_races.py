@@ -1,0 +1,385 @@
+"""Booking under concurrency, on PostgreSQL (SQLite serialises writers, so races cannot happen
+there): a hundred holds at once on overlapping times of one tutor leave exactly one; a student
+asking two tutors for the same hour at once gets one lesson; an expired hold frees its time;
+a reschedule racing a booking (or another reschedule) into the same slot lets exactly one win
+and leaves the loser as it was; paying or cancelling many times at once moves money once.
+
+The app is served on the test's own loop over ``httpx.ASGITransport`` so that gathered requests
+really overlap, with no worker behind the test's back and a clock the test moves."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from tests.conftest import make_settings, postgres_url, truncate_all
+from tests.fakes import FixedClock
+from tests.integration.http.billing.helpers import balance_of, books_balance
+from tests.integration.http.catalog.helpers import headers_of, seed_people
+from tests.integration.http.identity.helpers import problem, seed_accounts
+from tests.integration.http.tutoring.helpers import (
+    BOOKINGS,
+    RATE,
+    at,
+    book,
+    booking_body,
+    free_slots,
+    get_booking,
+    make_tutor,
+    my_bookings,
+    parse_time,
+    pay_by_card,
+    served,
+    top_up,
+    tutoring_settings,
+    user_id,
+    wallet,
+    weekly,
+)
+
+from elearn.domain.identity.roles import Role
+from elearn.entrypoints.bootstrap import Container
+from elearn.entrypoints.settings import Settings
+
+CROWD = [f"crowd{n}" for n in range(5)]
+EVERY_DAY = range(7)
+HOUR = timedelta(hours=1)
+
+
+@pytest.fixture
+def pg_settings(tmp_path: Path) -> Settings:
+    """PostgreSQL only, with a pool wide enough for the crowds below."""
+    url = postgres_url()
+    asyncio.run(truncate_all(url))
+    return tutoring_settings(make_settings(tmp_path, url, database_pool_size=30))
+
+
+async def warm_up(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    """Opens the pool's connections now, so that no racer is held back opening its own."""
+    answers = await asyncio.gather(
+        *(client.get("/api/v1/me/bookings", headers=headers) for _ in range(20))
+    )
+    assert all(answer.status_code == 200 for answer in answers)
+
+
+def assert_one_winner(responses: list[httpx.Response], won: int) -> httpx.Response:
+    """Exactly one answer ``won``; every other one 409 ``slot-unavailable``; no 5xx."""
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {won: 1, 409: len(responses) - 1}, [r.text for r in responses]
+    for response in responses:
+        if response.status_code == 409:
+            problem(response, 409, "slot-unavailable")
+    return next(r for r in responses if r.status_code == won)
+
+
+def assert_no_overlaps(bookings: list[dict[str, Any]]) -> None:
+    active = [b for b in bookings if b["status"] in ("held", "confirmed")]
+    for first, second in itertools.combinations(active, 2):
+        assert not (
+            parse_time(first["starts_at"]) < parse_time(second["ends_at"])
+            and parse_time(second["starts_at"]) < parse_time(first["ends_at"])
+        ), (first, second)
+
+
+async def test_overlapping_holds_at_once_leave_exactly_one(pg_settings: Settings) -> None:
+    await seed_people(pg_settings)
+    await seed_accounts(pg_settings, *((f"{name}@catalog.test", Role.STUDENT) for name in CROWD))
+    clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
+    async with served(pg_settings, clock, run_background=False) as (client, container):
+        tutor = await headers_of(client, "tutor")
+        cotutor = await headers_of(client, "cotutor")
+        student = await headers_of(client, "student")
+        crowd = [await headers_of(client, name) for name in CROWD]
+        tutor_id, cotutor_id = await user_id(client, tutor), await user_id(client, cotutor)
+        for headers in (tutor, cotutor):
+            await make_tutor(client, headers, windows=weekly("09:00", "17:00", EVERY_DAY))
+        day = (clock.now() + timedelta(days=3)).date()
+        ten = at(day, "10:00")
+        await warm_up(client, student)
+
+        # A hundred requests, twenty from each of five students, for hours starting 10:00,
+        # 10:15, 10:30 or 10:45: any two overlap, so one hold stands and 99 are refused.
+        starts = [ten + timedelta(minutes=15 * ((i + j) % 4)) for i in range(5) for j in range(20)]
+        senders = [crowd[i] for i in range(5) for _ in range(20)]
+        responses = await asyncio.gather(
+            *(
+                client.post(BOOKINGS, json=booking_body(tutor_id, start), headers=headers)
+                for start, headers in zip(starts, senders, strict=True)
+            )
+        )
+        winner = assert_one_winner(responses, 201).json()
+        assert winner["status"] == "held"
+        assert [b["id"] for b in await my_bookings(client, tutor, role="tutor")] == [winner["id"]]
+        held_start = parse_time(winner["starts_at"])
+        morning = (at(day, "09:00"), at(day, "13:00"))
+        assert held_start not in await free_slots(client, tutor_id, *morning)
+
+        # Sixteen minutes later the hold has run out: its time is offered again and another
+        # student books it (the booking releases the stale hold on its way).
+        clock.advance(timedelta(minutes=16))
+        assert held_start in await free_slots(client, tutor_id, *morning)
+        again = await book(client, student, tutor_id, held_start)
+        assert (await get_booking(client, tutor, winner["id"]))["status"] == "expired"
+        assert await container.tutoring.release_expired_holds() == 0
+        # And a hold nobody pays is released by the periodic job, freeing the time for others.
+        clock.advance(timedelta(minutes=16))
+        assert await container.tutoring.release_expired_holds() == 1
+        assert (await get_booking(client, student, again["id"]))["status"] == "expired"
+        assert held_start in await free_slots(client, tutor_id, *morning)
+
+        # One student asks two tutors for the same hour, five times each, all at once: the
+        # tutors' schedules do not meet, but the student's own lessons may not overlap.
+        noon = at(day, "12:00")
+        responses = await asyncio.gather(
+            *(
+                client.post(
+                    BOOKINGS,
+                    json=booking_body(whom, noon + timedelta(minutes=15 * (n % 2))),
+                    headers=student,
+                )
+                for n, whom in enumerate([tutor_id, cotutor_id] * 5)
+            )
+        )
+        assert_one_winner(responses, 201)
+        mine = await my_bookings(client, student, status="held")
+        assert len(mine) == 1, mine
+        assert_no_overlaps(await my_bookings(client, tutor, role="tutor"))
+
+
+async def test_rescheduling_into_a_slot_someone_books_at_once(pg_settings: Settings) -> None:
+    await seed_people(pg_settings)
+    await seed_accounts(pg_settings, ("rival@catalog.test", Role.STUDENT))
+    clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
+    async with served(pg_settings, clock, run_background=False) as (client, container):
+        tutor = await headers_of(client, "tutor")
+        student = await headers_of(client, "student")
+        rival = await headers_of(client, "rival")
+        admin = await headers_of(client, "admin")
+        tutor_id = await user_id(client, tutor)
+        await make_tutor(client, tutor, windows=weekly("08:00", "20:00", EVERY_DAY))
+        day = (clock.now() + timedelta(days=3)).date()
+        await warm_up(client, student)
+        lesson = await pay_by_card(
+            client, student, (await book(client, student, tutor_id, at(day, "08:00")))["id"]
+        )
+        rivals_lesson = await pay_by_card(
+            client, rival, (await book(client, rival, tutor_id, at(day, "09:00")))["id"]
+        )
+
+        # Each round the student moves their lesson into an hour the rival books at the same
+        # moment. Both wait for the tutor's schedule, queued in the order the round picks, so
+        # each side wins some rounds. Exactly one gets the hour; the other is as it was.
+        outcomes = []
+        for round_number, hour in enumerate(("11:00", "12:00", "13:00", "14:00")):
+            target = at(day, hour)
+            before = await get_booking(client, student, lesson["id"])
+            moving = client.post(
+                f"{BOOKINGS}/{lesson['id']}/reschedule",
+                json={"starts_at": target.isoformat()},
+                headers=student,
+            )
+            booking = client.post(BOOKINGS, json=booking_body(tutor_id, target), headers=rival)
+            async with schedule_locked(container, tutor_id):
+                queued = []
+                for position, request in enumerate(
+                    (moving, booking) if round_number % 2 else (booking, moving), start=1
+                ):
+                    queued.append(asyncio.ensure_future(request))
+                    await waiting_for_locks(container, position)
+            answers = [await answer for answer in queued]
+            moved, booked = answers if round_number % 2 else answers[::-1]
+            after = await get_booking(client, student, lesson["id"])
+            if moved.status_code == 200:
+                outcomes.append("moved")
+                problem(booked, 409, "slot-unavailable")
+                assert parse_time(after["starts_at"]) == target
+                assert after["sequence"] == before["sequence"] + 1
+            else:
+                outcomes.append("booked")
+                assert booked.status_code == 201, booked.text
+                problem(moved, 409, "slot-unavailable")
+                assert after == before  # the loser's lesson did not move or change
+            assert_no_overlaps(await my_bookings(client, tutor, role="tutor"))
+        assert set(outcomes) == {"moved", "booked"}, outcomes
+
+        # Two confirmed lessons moved into the same hour at once: one moves, one stays.
+        target = at(day, "18:00")
+        before = [
+            await get_booking(client, h, b["id"])
+            for h, b in ((student, lesson), (rival, rivals_lesson))
+        ]
+        answers = await asyncio.gather(
+            client.post(
+                f"{BOOKINGS}/{lesson['id']}/reschedule",
+                json={"starts_at": target.isoformat()},
+                headers=student,
+            ),
+            client.post(
+                f"{BOOKINGS}/{rivals_lesson['id']}/reschedule",
+                json={"starts_at": target.isoformat()},
+                headers=rival,
+            ),
+        )
+        assert_one_winner(list(answers), 200)
+        after = [
+            await get_booking(client, h, b["id"])
+            for h, b in ((student, lesson), (rival, rivals_lesson))
+        ]
+        changed = [a for a, b in zip(after, before, strict=True) if a != b]
+        assert len(changed) == 1 and parse_time(changed[0]["starts_at"]) == target
+        assert_no_overlaps(await my_bookings(client, tutor, role="tutor"))
+        await books_balance(client, admin)
+
+
+async def test_paying_or_cancelling_many_times_at_once_moves_money_once(
+    pg_settings: Settings,
+) -> None:
+    await seed_people(pg_settings)
+    clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
+    async with served(pg_settings, clock, run_background=False) as (client, _container):
+        tutor = await headers_of(client, "tutor")
+        student = await headers_of(client, "student")
+        admin = await headers_of(client, "admin")
+        tutor_id, student_id = await user_id(client, tutor), await user_id(client, student)
+        await make_tutor(client, tutor, windows=weekly("08:00", "20:00", EVERY_DAY))
+        day = (clock.now() + timedelta(days=3)).date()
+        await warm_up(client, student)
+        await top_up(client, student, 10_000)
+
+        held = await book(client, student, tutor_id, at(day, "10:00"))
+        answers = await asyncio.gather(
+            *(
+                client.post(
+                    f"{BOOKINGS}/{held['id']}/pay", json={"method": "credits"}, headers=student
+                )
+                for _ in range(5)
+            )
+        )
+        assert Counter(a.status_code for a in answers) == {200: 1, 409: 4}, [
+            a.text for a in answers
+        ]
+        assert await wallet(client, student) == 10_000 - RATE
+        trial = await books_balance(client, admin)
+        assert balance_of(trial, "student_wallet", student_id) == 10_000 - RATE
+
+        answers = await asyncio.gather(
+            *(client.post(f"{BOOKINGS}/{held['id']}/cancel", headers=student) for _ in range(5))
+        )
+        assert Counter(a.status_code for a in answers) == {200: 1, 409: 4}, [
+            a.text for a in answers
+        ]
+        for answer in answers:
+            if answer.status_code == 409:
+                problem(answer, 409, "illegal-transition")
+        assert await wallet(client, student) == 10_000
+        trial = await books_balance(client, admin)
+        assert balance_of(trial, "tutor_pending", tutor_id) == 0
+        assert balance_of(trial, "student_wallet", student_id) == 10_000
+
+
+@contextlib.asynccontextmanager
+async def schedule_locked(container: Container, tutor_id: str) -> AsyncIterator[None]:
+    """Holds the lock on the tutor's schedule, which every hold and move of theirs takes, so
+    the test decides what happens while a move waits for it."""
+    async with container.engine.connect() as connection, connection.begin():
+        await connection.execute(
+            text("SELECT 1 FROM tutor_availability WHERE tutor_id = CAST(:id AS uuid) FOR UPDATE"),
+            {"id": tutor_id},
+        )
+        yield
+
+
+async def waiting_for_locks(container: Container, count: int) -> None:
+    """Returns once ``count`` connections of this database wait for a lock."""
+    async with container.engine.connect() as connection:
+        for _ in range(400):
+            waiting = await connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+            # A transaction sees one snapshot of the statistics: end it to look again.
+            await connection.rollback()
+            if waiting >= count:
+                return
+            await asyncio.sleep(0.025)
+    raise AssertionError(f"fewer than {count} requests wait for the schedule")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: RescheduleBooking reads the booking before it locks anything and its locked "
+        "re-read returns that same (stale) aggregate: a lesson cancelled meanwhile is moved "
+        "anyway (200, refunded and cancelled yet at the new time, a 'moved' email), and a "
+        "second move at once leaves SEQUENCE one short, so calendars keep the old time"
+    ),
+)
+async def test_a_move_waiting_for_the_schedule_sees_what_happened_meanwhile(
+    pg_settings: Settings,
+) -> None:
+    await seed_people(pg_settings)
+    clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
+    async with served(pg_settings, clock, run_background=False) as (client, container):
+        tutor = await headers_of(client, "tutor")
+        student = await headers_of(client, "student")
+        admin = await headers_of(client, "admin")
+        tutor_id = await user_id(client, tutor)
+        await make_tutor(client, tutor, windows=weekly("08:00", "20:00", EVERY_DAY))
+        day = (clock.now() + timedelta(days=3)).date()
+        cancelled = await pay_by_card(
+            client, student, (await book(client, student, tutor_id, at(day, "08:00")))["id"]
+        )
+        moved_twice = await pay_by_card(
+            client, student, (await book(client, student, tutor_id, at(day, "10:00")))["id"]
+        )
+
+        def move(lesson: dict[str, Any], hour: str) -> Any:
+            return asyncio.ensure_future(
+                client.post(
+                    f"{BOOKINGS}/{lesson['id']}/reschedule",
+                    json={"starts_at": at(day, hour).isoformat()},
+                    headers=student,
+                )
+            )
+
+        # While the move waits for the schedule, the student cancels (which needs no lock on
+        # the schedule); then the move goes on. It must see the cancellation.
+        async with schedule_locked(container, tutor_id):
+            waiting = move(cancelled, "14:00")
+            await waiting_for_locks(container, 1)
+            response = await client.post(f"{BOOKINGS}/{cancelled['id']}/cancel", headers=student)
+            assert response.status_code == 200, response.text
+        late_move = await waiting
+        # Two moves of one lesson wait together; each must build on the other's result.
+        async with schedule_locked(container, tutor_id):
+            first, second = move(moved_twice, "16:00"), move(moved_twice, "18:00")
+            await waiting_for_locks(container, 2)
+        answers = [await first, await second]
+
+        problems = []
+        after_cancel = await get_booking(client, student, cancelled["id"])
+        if late_move.status_code != 409 or after_cancel["starts_at"] != cancelled["starts_at"]:
+            problems.append(
+                f"a cancelled lesson was moved: {late_move.status_code} {late_move.text}"
+            )
+        final = await get_booking(client, student, moved_twice["id"])
+        moves = sum(answer.status_code == 200 for answer in answers)
+        if final["sequence"] != moved_twice["sequence"] + moves:
+            problems.append(
+                f"{moves} moves answered 200 but the sequence went "
+                f"{moved_twice['sequence']} -> {final['sequence']}"
+            )
+        trial = await books_balance(client, admin)
+        assert balance_of(trial, "tutor_pending", tutor_id) == 3400
+        assert not problems, problems

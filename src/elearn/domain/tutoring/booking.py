@@ -3,7 +3,8 @@
 ``held`` (unpaid, expires after 15 minutes) → ``confirmed`` (paid) → ``completed`` (the tutor
 marks it, or automatically some time after its end); ``held`` → ``expired`` (or cancelled by the
 student); ``confirmed`` → ``cancelled_by_student`` | ``cancelled_by_tutor`` | ``no_show_student``
-| ``no_show_tutor``. Anything else is an illegal move.
+| ``no_show_tutor``; ``expired`` → ``confirmed`` when a payment arrives after the hold ran out
+and its time is still free. Anything else is an illegal move.
 
 The cancellation policy in force when the booking is made is copied onto it, so a later change
 of policy never rewrites a promise already made.
@@ -66,7 +67,7 @@ class CancellationPolicy:
     refund_percent_after: int = 0
 
     def __post_init__(self) -> None:
-        if not 0 <= self.cutoff_hours <= 24 * 14:
+        if isinstance(self.cutoff_hours, bool) or not 0 <= self.cutoff_hours <= 24 * 14:
             raise InvalidBooking("the cancellation cutoff is 0 to 336 hours")
         for percent in (self.refund_percent_before, self.refund_percent_after):
             if isinstance(percent, bool) or not 0 <= percent <= PERCENT:

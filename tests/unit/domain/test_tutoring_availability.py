@@ -123,9 +123,9 @@ def model_open(availability: Availability, lo: int, hi: int) -> set[int]:
 def wall_clock_open(availability: Availability, minute: int, offset: timedelta) -> bool:
     """Open by the local calendar alone (the wall clock at ``offset`` from UTC)."""
     naive = datetime(1970, 1, 1) + timedelta(minutes=minute) + offset
-    wall, of_day = naive, naive.hour * 60 + naive.minute
+    of_day = naive.hour * 60 + naive.minute
     windowed = any(
-        w.weekday == wall.weekday() and w.start_minute <= of_day < w.end_minute
+        w.weekday == naive.weekday() and w.start_minute <= of_day < w.end_minute
         for w in availability.windows
     )
 
@@ -136,7 +136,7 @@ def wall_clock_open(availability: Availability, minute: int, offset: timedelta) 
 
 
 @lru_cache(maxsize=4096)
-def _offset(zone_name: str, half_hour: int) -> timedelta | None:
+def utc_offset_at(zone_name: str, half_hour: int) -> timedelta | None:
     # Every clock change of these zones falls on a half hour of UTC.
     return at(half_hour * 30).astimezone(ZoneInfo(zone_name)).utcoffset()
 
@@ -144,7 +144,9 @@ def _offset(zone_name: str, half_hour: int) -> timedelta | None:
 def calm(minute: int, zone_name: str) -> bool:
     """No clock change within a day and a bit either side (so no edge nearby is affected)."""
     reach = 26 * 2  # half hours
-    return _offset(zone_name, minute // 30 - reach) == _offset(zone_name, minute // 30 + reach)
+    return utc_offset_at(zone_name, minute // 30 - reach) == utc_offset_at(
+        zone_name, minute // 30 + reach
+    )
 
 
 def clashes(start: int, length: int, taken: list[tuple[int, int]], buffer: int) -> bool:
@@ -298,7 +300,7 @@ def test_open_time_slots_and_bookability_match_the_minute_models(
     # Minutes on and just before 5-minute marks (every edge is on one), far from clock changes.
     for minute in range(lo, hi):
         if minute % 5 in (0, 4) and calm(minute, zone_name):
-            offset = _offset(zone_name, minute // 30)
+            offset = utc_offset_at(zone_name, minute // 30)
             assert offset is not None
             assert (minute in expected) == wall_clock_open(availability, minute, offset), at(minute)
 

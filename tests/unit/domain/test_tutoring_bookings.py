@@ -164,7 +164,7 @@ def test_moves_stamp_the_booking_and_record_what_calendars_and_payments_need() -
         "https://meet.test/r1",
         confirmed_at,
     )
-    assert booking.sequence == 1
+    assert (booking.sequence, booking.scheduled_at) == (1, confirmed_at)
     assert booking.pull_events() == [
         BookingConfirmed(event_id=EVENT_ID, occurred_at=confirmed_at, booking_id=BOOKING_ID)
     ]
@@ -176,6 +176,11 @@ def test_moves_stamp_the_booking_and_record_what_calendars_and_payments_need() -
         END + timedelta(hours=5),
     )
     assert booking.sequence == 2 and booking.status is S.CONFIRMED
+    # A reminder is wanted only if its moment came after the lesson was fixed at its new time.
+    assert booking.scheduled_at == moved_at
+    lead = booking.starts_at - moved_at
+    assert booking.reminder_wanted(lead)
+    assert not booking.reminder_wanted(lead + SECOND)
     assert booking.pull_events() == [
         BookingRescheduled(
             event_id=EVENT_ID, occurred_at=moved_at, booking_id=BOOKING_ID, previous_start=START

@@ -11,7 +11,7 @@ from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.errors import FieldError, InvalidInput, NotFound, PermissionDenied
 from elearn.application.paging import Page, check_limit, page_of
-from elearn.application.tutoring.deps import NEIGHBOURHOOD, TutoringDeps, aware
+from elearn.application.tutoring.deps import NEIGHBOURHOOD, TutoringDeps, aware, in_era
 from elearn.application.tutoring.ports import TutorCard, TutorFilters
 from elearn.domain.identity.roles import Role
 from elearn.domain.tutoring.availability import (
@@ -89,6 +89,8 @@ class ChangeExceptions:
                 "exceptions are in your own time zone",
                 errors=[FieldError("start", "is a local date and time, without an offset")],
             )
+        in_era(start, "start")
+        in_era(end, "end")
         exception = AvailabilityException(id=deps.ids.new_id(), kind=kind, start=start, end=end)
         async with deps.uow() as uow:
             current = await uow.tutoring.availability.get(tutor_id, for_update=True)

@@ -305,12 +305,15 @@ class RescheduleBooking:
         deps = self._deps
         starts_at = aware(starts_at, "starts_at")
         now = deps.clock.now()
+        async with deps.uow(read_only=True) as uow:
+            tutor_id = (await booking_of(deps, uow, actor, booking_id, for_update=False)).tutor_id
         async with deps.uow() as uow:
-            booking = await booking_of(deps, uow, actor, booking_id, for_update=False)
+            # The tutor's schedule first, then the booking as it is once that lock is ours: a
+            # cancel or another move that went first is seen.
+            availability = await uow.tutoring.availability.get(tutor_id, for_update=True)
+            booking = await booking_of(deps, uow, actor, booking_id, for_update=True)
             if actor.user_id != booking.student_id:
                 raise PermissionDenied("the student moves their lesson; a tutor cancels it")
-            availability = await uow.tutoring.availability.get(booking.tutor_id, for_update=True)
-            booking = await booking_of(deps, uow, actor, booking_id, for_update=True)
             if availability is None:
                 raise SlotUnavailable("this tutor has no available times")
             lesson = Interval(starts_at, starts_at + (booking.ends_at - booking.starts_at))

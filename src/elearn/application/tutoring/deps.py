@@ -91,11 +91,25 @@ class TutoringDeps:
             raise SlotUnavailable("you already have a lesson at that time")
 
 
+# Lessons are booked in this era; times outside it are mistakes (and near years 1 and 9999
+# the arithmetic of windows and buffers would leave the calendar).
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2200
+
+
+def in_era(value: datetime, field: str) -> None:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise InvalidInput(
+            "that date is out of range",
+            errors=[FieldError(field, f"is between {EARLIEST_YEAR} and {LATEST_YEAR}")],
+        )
+
+
 def aware(value: datetime, field: str) -> datetime:
     if value.tzinfo is None:
         raise InvalidInput(
             "times carry their offset", errors=[FieldError(field, "needs a UTC offset or Z")]
         )
+    in_era(value, field)
     return value.astimezone(UTC)
 
 

@@ -11,8 +11,15 @@ from typing import Any
 from uuid import uuid4
 
 from tests.fakes import FixedClock
-from tests.integration.http.catalog.helpers import headers_of, seed_people
-from tests.integration.http.identity.helpers import bearer, login, problem, register_student
+from tests.integration.http.catalog.helpers import approve_tutors, headers_of, seed_people
+from tests.integration.http.identity.helpers import (
+    PROBLEM,
+    bearer,
+    login,
+    problem,
+    register_student,
+    seed_accounts,
+)
 from tests.integration.http.tutoring.helpers import (
     AVAILABILITY,
     BOOKINGS,
@@ -32,6 +39,7 @@ from tests.integration.http.tutoring.helpers import (
     weekly,
 )
 
+from elearn.domain.identity.roles import Role
 from elearn.entrypoints.settings import Settings
 
 EVERY_DAY = range(7)
@@ -81,7 +89,14 @@ async def test_bad_hours_bookings_and_slots(settings: Settings) -> None:
             return {"weekday": weekday, "start": start, "end": end}
 
         for label, headers, body, status, code, field in [
-            ("unknown zone", tutor, hours(time_zone="Mars/Olympus"), 422, "invalid-input", "time_zone"),
+            (
+                "unknown zone",
+                tutor,
+                hours(time_zone="Mars/Olympus"),
+                422,
+                "invalid-input",
+                "time_zone",
+            ),
             (
                 "overlapping windows",
                 tutor,
@@ -90,17 +105,80 @@ async def test_bad_hours_bookings_and_slots(settings: Settings) -> None:
                 "invalid-input",
                 "windows",
             ),
-            ("end before start", tutor, hours(windows=[window("12:00", "09:00")]), 422, "invalid-input", "windows"),
-            ("empty window", tutor, hours(windows=[window("09:00", "09:00")]), 422, "invalid-input", "windows"),
-            ("25 o'clock", tutor, hours(windows=[window("09:00", "25:00")]), 400, "invalid-request", "windows[0].end"),
-            ("no colon", tutor, hours(windows=[window("9", "12:00")]), 400, "invalid-request", "windows[0].start"),
-            ("weekday 7", tutor, hours(windows=[window("09:00", "12:00", 7)]), 400, "invalid-request", "windows[0].weekday"),
+            (
+                "end before start",
+                tutor,
+                hours(windows=[window("12:00", "09:00")]),
+                422,
+                "invalid-input",
+                "windows",
+            ),
+            (
+                "empty window",
+                tutor,
+                hours(windows=[window("09:00", "09:00")]),
+                422,
+                "invalid-input",
+                "windows",
+            ),
+            (
+                "25 o'clock",
+                tutor,
+                hours(windows=[window("09:00", "25:00")]),
+                400,
+                "invalid-request",
+                "windows[0].end",
+            ),
+            (
+                "no colon",
+                tutor,
+                hours(windows=[window("9", "12:00")]),
+                400,
+                "invalid-request",
+                "windows[0].start",
+            ),
+            (
+                "weekday 7",
+                tutor,
+                hours(windows=[window("09:00", "12:00", 7)]),
+                400,
+                "invalid-request",
+                "windows[0].weekday",
+            ),
             ("50 minutes", tutor, hours(durations=[50]), 422, "invalid-input", "durations"),
-            ("a duration twice", tutor, hours(durations=[60, 60]), 422, "invalid-input", "durations"),
+            (
+                "a duration twice",
+                tutor,
+                hours(durations=[60, 60]),
+                422,
+                "invalid-input",
+                "durations",
+            ),
             ("no durations", tutor, hours(durations=[]), 400, "invalid-request", "durations"),
-            ("negative buffer", tutor, hours(buffer_minutes=-5), 400, "invalid-request", "buffer_minutes"),
-            ("buffer over 2 h", tutor, hours(buffer_minutes=121), 400, "invalid-request", "buffer_minutes"),
-            ("horizon 0 days", tutor, hours(maximum_days_ahead=0), 400, "invalid-request", "maximum_days_ahead"),
+            (
+                "negative buffer",
+                tutor,
+                hours(buffer_minutes=-5),
+                400,
+                "invalid-request",
+                "buffer_minutes",
+            ),
+            (
+                "buffer over 2 h",
+                tutor,
+                hours(buffer_minutes=121),
+                400,
+                "invalid-request",
+                "buffer_minutes",
+            ),
+            (
+                "horizon 0 days",
+                tutor,
+                hours(maximum_days_ahead=0),
+                400,
+                "invalid-request",
+                "maximum_days_ahead",
+            ),
             ("unknown field", tutor, hours(holidays=True), 400, "invalid-request", "holidays"),
             ("a student", student, GOOD_HOURS, 403, "not-a-tutor", None),
             ("nobody", {}, GOOD_HOURS, 401, "not-authenticated", None),
@@ -114,7 +192,11 @@ async def test_bad_hours_bookings_and_slots(settings: Settings) -> None:
         for label, body, status, code, field in [
             (
                 "with an offset",
-                {"kind": "blocked", "start": "2031-01-06T10:00:00+01:00", "end": "2031-01-06T12:00:00+01:00"},
+                {
+                    "kind": "blocked",
+                    "start": "2031-01-06T10:00:00+01:00",
+                    "end": "2031-01-06T12:00:00+01:00",
+                },
                 422,
                 "invalid-input",
                 "start",
@@ -140,7 +222,13 @@ async def test_bad_hours_bookings_and_slots(settings: Settings) -> None:
                 "invalid-request",
                 "kind",
             ),
-            ("not a time", {"kind": "blocked", "start": "tomorrow", "end": "2031-01-06T12:00:00"}, 400, "invalid-request", "start"),
+            (
+                "not a time",
+                {"kind": "blocked", "start": "tomorrow", "end": "2031-01-06T12:00:00"},
+                400,
+                "invalid-request",
+                "start",
+            ),
         ]:
             response = await client.post(f"{AVAILABILITY}/exceptions", json=body, headers=tutor)
             check(response, status, code, field, label)
@@ -153,22 +241,80 @@ async def test_bad_hours_bookings_and_slots(settings: Settings) -> None:
         day = (now + timedelta(days=3)).date()
         ten = at(day, "10:00")
 
-        def booking(starts_at: Any = ten, duration: int = 60, whom: str = tutor_id) -> dict[str, Any]:
+        def booking(
+            starts_at: Any = ten, duration: int = 60, whom: str = tutor_id
+        ) -> dict[str, Any]:
             when = starts_at if isinstance(starts_at, str) else iso(starts_at)
             return {"tutor_id": whom, "starts_at": when, "duration_minutes": duration}
 
         # Whole quarter hours in the past, inside the 12 h notice, and past the 60-day horizon.
         quarter = now.replace(minute=now.minute // 15 * 15, second=0)
         for label, headers, body, status, code, field in [
-            ("no offset", student, booking(ten.replace(tzinfo=None).isoformat()), 422, "invalid-input", "starts_at"),
-            ("45 minutes, not offered", student, booking(duration=45), 409, "slot-unavailable", None),
+            (
+                "no offset",
+                student,
+                booking(ten.replace(tzinfo=None).isoformat()),
+                422,
+                "invalid-input",
+                "starts_at",
+            ),
+            (
+                "45 minutes, not offered",
+                student,
+                booking(duration=45),
+                409,
+                "slot-unavailable",
+                None,
+            ),
             ("50 minutes", student, booking(duration=50), 409, "slot-unavailable", None),
-            ("10 minutes", student, booking(duration=10), 400, "invalid-request", "duration_minutes"),
-            ("off the grid", student, booking(ten + timedelta(minutes=7)), 409, "slot-unavailable", None),
-            ("outside the hours", student, booking(at(day, "19:00")), 409, "slot-unavailable", None),
-            ("in the past", student, booking(quarter - timedelta(days=1)), 409, "slot-unavailable", None),
-            ("within the notice", student, booking(quarter + timedelta(hours=2)), 409, "slot-unavailable", None),
-            ("beyond the horizon", student, booking(ten + timedelta(days=70)), 409, "slot-unavailable", None),
+            (
+                "10 minutes",
+                student,
+                booking(duration=10),
+                400,
+                "invalid-request",
+                "duration_minutes",
+            ),
+            (
+                "off the grid",
+                student,
+                booking(ten + timedelta(minutes=7)),
+                409,
+                "slot-unavailable",
+                None,
+            ),
+            (
+                "outside the hours",
+                student,
+                booking(at(day, "19:00")),
+                409,
+                "slot-unavailable",
+                None,
+            ),
+            (
+                "in the past",
+                student,
+                booking(quarter - timedelta(days=1)),
+                409,
+                "slot-unavailable",
+                None,
+            ),
+            (
+                "within the notice",
+                student,
+                booking(quarter + timedelta(hours=2)),
+                409,
+                "slot-unavailable",
+                None,
+            ),
+            (
+                "beyond the horizon",
+                student,
+                booking(ten + timedelta(days=70)),
+                409,
+                "slot-unavailable",
+                None,
+            ),
             ("oneself", tutor, booking(), 422, "invalid-booking", None),
             ("unknown tutor", student, booking(whom=str(uuid4())), 404, "tutor-not-found", None),
             ("unapproved tutor", student, booking(whom=pending_id), 404, "tutor-not-found", None),
@@ -187,18 +333,106 @@ async def test_bad_hours_bookings_and_slots(settings: Settings) -> None:
         slots_of = f"{TUTORS}/{tutor_id}/slots"
         start = at(day, "00:00")
         for label, path, params, status, code, field in [
-            ("to before from", slots_of, {"from": iso(start), "to": iso(start - timedelta(hours=1)), "duration": 60}, 422, "invalid-input", "to"),
-            ("to equals from", slots_of, {"from": iso(start), "to": iso(start), "duration": 60}, 422, "invalid-input", "to"),
-            ("32 days", slots_of, {"from": iso(start), "to": iso(start + timedelta(days=32)), "duration": 60}, 422, "invalid-input", "to"),
-            ("45 minutes, not offered", slots_of, {"from": iso(start), "to": iso(start + timedelta(days=1)), "duration": 45}, 422, "invalid-input", "duration"),
-            ("10 minutes", slots_of, {"from": iso(start), "to": iso(start + timedelta(days=1)), "duration": 10}, 400, "invalid-request", "duration"),
-            ("no offset", slots_of, {"from": start.replace(tzinfo=None).isoformat(), "to": iso(start + timedelta(days=1)), "duration": 60}, 422, "invalid-input", "from"),
-            ("no duration", slots_of, {"from": iso(start), "to": iso(start + timedelta(days=1))}, 400, "invalid-request", "duration"),
-            ("unknown tutor", f"{TUTORS}/{uuid4()}/slots", {"from": iso(start), "to": iso(start + timedelta(days=1)), "duration": 60}, 404, "tutor-not-found", None),
-            ("unapproved tutor", f"{TUTORS}/{pending_id}/slots", {"from": iso(start), "to": iso(start + timedelta(days=1)), "duration": 60}, 404, "tutor-not-found", None),
-            ("from without to", TUTORS, {"available_from": iso(start)}, 422, "invalid-input", "available_to"),
-            ("a search of 32 days", TUTORS, {"available_from": iso(start), "available_to": iso(start + timedelta(days=32))}, 422, "invalid-input", "available_to"),
-            ("a search backwards", TUTORS, {"available_from": iso(start), "available_to": iso(start - timedelta(days=1))}, 422, "invalid-input", "available_to"),
+            (
+                "to before from",
+                slots_of,
+                {"from": iso(start), "to": iso(start - timedelta(hours=1)), "duration": 60},
+                422,
+                "invalid-input",
+                "to",
+            ),
+            (
+                "to equals from",
+                slots_of,
+                {"from": iso(start), "to": iso(start), "duration": 60},
+                422,
+                "invalid-input",
+                "to",
+            ),
+            (
+                "32 days",
+                slots_of,
+                {"from": iso(start), "to": iso(start + timedelta(days=32)), "duration": 60},
+                422,
+                "invalid-input",
+                "to",
+            ),
+            (
+                "45 minutes, not offered",
+                slots_of,
+                {"from": iso(start), "to": iso(start + timedelta(days=1)), "duration": 45},
+                422,
+                "invalid-input",
+                "duration",
+            ),
+            (
+                "10 minutes",
+                slots_of,
+                {"from": iso(start), "to": iso(start + timedelta(days=1)), "duration": 10},
+                422,
+                "invalid-input",
+                "duration",
+            ),
+            (
+                "no offset",
+                slots_of,
+                {
+                    "from": start.replace(tzinfo=None).isoformat(),
+                    "to": iso(start + timedelta(days=1)),
+                    "duration": 60,
+                },
+                422,
+                "invalid-input",
+                "from",
+            ),
+            (
+                "no duration",
+                slots_of,
+                {"from": iso(start), "to": iso(start + timedelta(days=1))},
+                400,
+                "invalid-request",
+                None,
+            ),
+            (
+                "unknown tutor",
+                f"{TUTORS}/{uuid4()}/slots",
+                {"from": iso(start), "to": iso(start + timedelta(days=1)), "duration": 60},
+                404,
+                "tutor-not-found",
+                None,
+            ),
+            (
+                "unapproved tutor",
+                f"{TUTORS}/{pending_id}/slots",
+                {"from": iso(start), "to": iso(start + timedelta(days=1)), "duration": 60},
+                404,
+                "tutor-not-found",
+                None,
+            ),
+            (
+                "from without to",
+                TUTORS,
+                {"available_from": iso(start)},
+                422,
+                "invalid-input",
+                "available_to",
+            ),
+            (
+                "a search of 32 days",
+                TUTORS,
+                {"available_from": iso(start), "available_to": iso(start + timedelta(days=32))},
+                422,
+                "invalid-input",
+                "available_to",
+            ),
+            (
+                "a search backwards",
+                TUTORS,
+                {"available_from": iso(start), "available_to": iso(start - timedelta(days=1))},
+                422,
+                "invalid-input",
+                "available_to",
+            ),
         ]:
             response = await client.get(path, params=params)
             check(response, status, code, field, label)
@@ -209,7 +443,10 @@ async def test_wrong_people_illegal_moves_and_bad_calendar_tokens(settings: Sett
     await seed_people(settings)
     clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
     async with served(settings, clock, run_background=False) as (client, _container):
-        people = {name: await headers_of(client, name) for name in ("tutor", "cotutor", "student", "admin")}
+        people = {
+            name: await headers_of(client, name)
+            for name in ("tutor", "cotutor", "student", "admin")
+        }
         people["other"] = people["cotutor"]  # an approved tutor with no part in these lessons
         await register_student(client, "stranger@catalog.test")
         people["stranger"] = bearer(await login(client, "stranger@catalog.test"))
@@ -219,8 +456,12 @@ async def test_wrong_people_illegal_moves_and_bad_calendar_tokens(settings: Sett
         await top_up(client, student, 20_000)
         day = (clock.now() + timedelta(days=3)).date()
         held = await book(client, student, tutor_id, at(day, "08:00"))
-        confirmed = await book_and_pay(client, student, tutor_id, at(day, "10:00"), method="credits")
-        cancelled = await book_and_pay(client, student, tutor_id, at(day, "12:00"), method="credits")
+        confirmed = await book_and_pay(
+            client, student, tutor_id, at(day, "10:00"), method="credits"
+        )
+        cancelled = await book_and_pay(
+            client, student, tutor_id, at(day, "12:00"), method="credits"
+        )
         response = await client.post(f"{BOOKINGS}/{cancelled['id']}/cancel", headers=student)
         assert response.status_code == 200, response.text
 
@@ -239,7 +480,13 @@ async def test_wrong_people_illegal_moves_and_bad_calendar_tokens(settings: Sett
             ("tutor", at_booking(confirmed, "reschedule"), free_time, 403, "permission-denied"),
             ("student", at_booking(confirmed, "complete"), None, 403, "permission-denied"),
             ("stranger", at_booking(confirmed, "complete"), None, 404, "booking-not-found"),
-            ("student", at_booking(confirmed, "no-show"), {"who": "student"}, 403, "permission-denied"),
+            (
+                "student",
+                at_booking(confirmed, "no-show"),
+                {"who": "student"},
+                403,
+                "permission-denied",
+            ),
             ("tutor", at_booking(confirmed, "no-show"), {"who": "tutor"}, 403, "permission-denied"),
             ("tutor", at_booking(confirmed, "testimonial"), rating, 403, "permission-denied"),
             ("stranger", at_booking(confirmed, "testimonial"), rating, 404, "booking-not-found"),
@@ -248,26 +495,65 @@ async def test_wrong_people_illegal_moves_and_bad_calendar_tokens(settings: Sett
             ("student", at_booking(held, "testimonial"), rating, 409, "illegal-transition"),
             ("tutor", at_booking(held, "cancel"), {}, 409, "illegal-transition"),
             ("student", at_booking(held, "reschedule"), free_time, 409, "illegal-transition"),
-            ("student", at_booking(confirmed, "pay"), {"method": "credits"}, 409, "illegal-transition"),
+            (
+                "student",
+                at_booking(confirmed, "pay"),
+                {"method": "credits"},
+                409,
+                "illegal-transition",
+            ),
             ("student", at_booking(confirmed, "testimonial"), rating, 409, "illegal-transition"),
             ("student", at_booking(cancelled, "cancel"), {}, 409, "illegal-transition"),
             ("tutor", at_booking(cancelled, "cancel"), {}, 409, "illegal-transition"),
             ("student", at_booking(cancelled, "reschedule"), free_time, 409, "illegal-transition"),
-            ("student", at_booking(cancelled, "pay"), {"method": "credits"}, 409, "illegal-transition"),
+            (
+                "student",
+                at_booking(cancelled, "pay"),
+                {"method": "credits"},
+                409,
+                "illegal-transition",
+            ),
             ("tutor", at_booking(cancelled, "complete"), None, 409, "illegal-transition"),
-            ("tutor", at_booking(cancelled, "no-show"), {"who": "student"}, 409, "illegal-transition"),
+            (
+                "tutor",
+                at_booking(cancelled, "no-show"),
+                {"who": "student"},
+                409,
+                "illegal-transition",
+            ),
             # Not yet: nobody completes or misses a lesson before it starts.
             ("tutor", at_booking(confirmed, "complete"), None, 422, "not-started"),
             ("tutor", at_booking(confirmed, "no-show"), {"who": "student"}, 422, "not-started"),
             ("student", at_booking(confirmed, "no-show"), {"who": "tutor"}, 422, "not-started"),
             # Bodies.
-            ("student", at_booking(confirmed, "reschedule"), {"starts_at": "2031-01-06T10:00:00"}, 422, "invalid-input"),
-            ("student", at_booking(confirmed, "reschedule"), {"starts_at": iso(at(day, "10:07"))}, 409, "slot-unavailable"),
-            ("student", at_booking(confirmed, "no-show"), {"who": "nobody"}, 400, "invalid-request"),
+            (
+                "student",
+                at_booking(confirmed, "reschedule"),
+                {"starts_at": "2031-01-06T10:00:00"},
+                422,
+                "invalid-input",
+            ),
+            (
+                "student",
+                at_booking(confirmed, "reschedule"),
+                {"starts_at": iso(at(day, "10:07"))},
+                409,
+                "slot-unavailable",
+            ),
+            (
+                "student",
+                at_booking(confirmed, "no-show"),
+                {"who": "nobody"},
+                400,
+                "invalid-request",
+            ),
             ("student", at_booking(held, "pay"), {"method": "cash"}, 400, "invalid-request"),
             ("student", f"{BOOKINGS}/{uuid4()}/cancel", {}, 404, "booking-not-found"),
         ]
-        before = {b["id"]: await get_booking(client, student, b["id"]) for b in (held, confirmed, cancelled)}
+        before = {
+            b["id"]: await get_booking(client, student, b["id"])
+            for b in (held, confirmed, cancelled)
+        }
         orders = (await client.get("/api/v1/me/orders", headers=student)).json()["items"]
         for who, path, body, status, code in cases:
             response = await client.post(path, json=body, headers=people[who])
@@ -278,6 +564,7 @@ async def test_wrong_people_illegal_moves_and_bad_calendar_tokens(settings: Sett
 
         # A testimonial needs a rating of 1 to 5 and some words, even on a completed lesson.
         clock.set(at(day, "10:05"))
+        tutor, student = await headers_of(client, "tutor"), await headers_of(client, "student")
         response = await client.post(at_booking(confirmed, "complete"), headers=tutor)
         assert response.status_code == 200, response.text
         for body, status, code in [
@@ -287,21 +574,27 @@ async def test_wrong_people_illegal_moves_and_bad_calendar_tokens(settings: Sett
             ({"rating": 5, "text": "   "}, 422, "invalid-input"),
             ({"rating": 5, "text": "x" * 2001}, 400, "invalid-request"),
         ]:
-            response = await client.post(at_booking(confirmed, "testimonial"), json=body, headers=student)
+            response = await client.post(
+                at_booking(confirmed, "testimonial"), json=body, headers=student
+            )
             check(response, status, code, None, str(body)[:40])
         testimonials = await client.get(f"{TUTORS}/{tutor_id}/testimonials")
         assert testimonials.json()["items"] == []
         # Too late to move: a lesson within the 24-hour cutoff stays where it is.
-        soon = await book_and_pay(client, student, tutor_id, at(day, "23:00"), method="credits")
+        tomorrow = day + timedelta(days=1)
+        soon = await book_and_pay(
+            client, student, tutor_id, at(tomorrow, "09:00"), method="credits"
+        )
         response = await client.post(
             at_booking(soon, "reschedule"),
-            json={"starts_at": iso(at(day + timedelta(days=2), "10:00"))},
+            json={"starts_at": iso(at(tomorrow, "16:00"))},
             headers=student,
         )
         problem(response, 422, "reschedule-too-late")
-        assert await get_booking(client, student, soon["id"]) == await get_booking(client, student, soon["id"])
+        assert await get_booking(client, student, soon["id"]) == soon
         # Too late to cancel: a lesson that is over.
-        clock.set(at(day + timedelta(days=1), "00:30"))
+        clock.set(at(tomorrow, "10:30"))
+        student = await headers_of(client, "student")
         response = await client.post(at_booking(soon, "cancel"), headers=student)
         problem(response, 409, "illegal-transition")
 
@@ -310,10 +603,129 @@ async def test_wrong_people_illegal_moves_and_bad_calendar_tokens(settings: Sett
         latest = await calendar_url(client, student)
         assert (await client.get(latest)).status_code == 200
         problem(await client.get(first), 404, "calendar-not-found")
-        problem(await client.get("/api/v1/me/calendar.ics", params={"token": "x" * 43}), 404, "calendar-not-found")
+        problem(
+            await client.get("/api/v1/me/calendar.ics", params={"token": "x" * 43}),
+            404,
+            "calendar-not-found",
+        )
         problem(await client.get("/api/v1/me/calendar.ics"), 400, "invalid-request")
-        problem(await client.get("/api/v1/me/calendar.ics", params={"token": "x" * 101}), 400, "invalid-request")
+        problem(
+            await client.get("/api/v1/me/calendar.ics", params={"token": "x" * 101}),
+            400,
+            "invalid-request",
+        )
         response = await client.delete("/api/v1/me/calendar-token", headers=student)
         assert response.status_code == 204, response.text
         problem(await client.get(latest), 404, "calendar-not-found")
         problem(await client.post("/api/v1/me/calendar-token"), 401, "not-authenticated")
+
+
+async def test_dates_at_the_ends_of_the_calendar_are_refused_not_crashed(
+    settings: Settings,
+) -> None:
+    settings = tutoring_settings(settings)
+    await seed_accounts(
+        settings,
+        ("tutor@catalog.test", Role.TUTOR),
+        ("student@catalog.test", Role.STUDENT),
+    )
+    await approve_tutors(settings, "tutor@catalog.test")
+    clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
+    async with served(settings, clock, run_background=False) as (client, _container):
+        tutor = await headers_of(client, "tutor")
+        student = await headers_of(client, "student")
+        tutor_id = await user_id(client, tutor)
+        await make_tutor(client, tutor, windows=weekly("08:00", "20:00", EVERY_DAY))
+        slots_of = f"{TUTORS}/{tutor_id}/slots"
+        crashed = []
+        for label, request in [
+            (
+                "slots in 9999",
+                client.get(
+                    slots_of,
+                    params={
+                        "from": "9999-12-30T00:00:00Z",
+                        "to": "9999-12-31T00:00:00Z",
+                        "duration": 60,
+                    },
+                ),
+            ),
+            (
+                "slots in year 1",
+                client.get(
+                    slots_of,
+                    params={
+                        "from": "0001-01-01T00:00:00Z",
+                        "to": "0001-01-02T00:00:00Z",
+                        "duration": 60,
+                    },
+                ),
+            ),
+            (
+                "a search in 9999",
+                client.get(
+                    TUTORS,
+                    params={
+                        "available_from": "9999-12-30T00:00:00Z",
+                        "available_to": "9999-12-31T00:00:00Z",
+                    },
+                ),
+            ),
+            (
+                "a lesson ending after 9999",
+                client.post(
+                    BOOKINGS,
+                    json={
+                        "tutor_id": tutor_id,
+                        "starts_at": "9999-12-31T23:30:00Z",
+                        "duration_minutes": 60,
+                    },
+                    headers=student,
+                ),
+            ),
+            (
+                "a lesson before year 1 in UTC",
+                client.post(
+                    BOOKINGS,
+                    json={
+                        "tutor_id": tutor_id,
+                        "starts_at": "0001-01-01T00:00:00+01:00",
+                        "duration_minutes": 60,
+                    },
+                    headers=student,
+                ),
+            ),
+            (
+                "blocking time in the year 999",
+                client.post(
+                    f"{AVAILABILITY}/exceptions",
+                    json={
+                        "kind": "blocked",
+                        "start": "0999-06-01T10:00:00",
+                        "end": "0999-06-01T12:00:00",
+                    },
+                    headers=tutor,
+                ),
+            ),
+            ("the tutor's hours afterwards", client.get(AVAILABILITY, headers=tutor)),
+            (
+                "the tutor's slots afterwards",
+                client.get(
+                    slots_of,
+                    params={
+                        "from": iso(clock.now() + timedelta(days=2)),
+                        "to": iso(clock.now() + timedelta(days=3)),
+                        "duration": 60,
+                    },
+                ),
+            ),
+        ]:
+            response = await request
+            if response.status_code >= 500:
+                crashed.append(f"{label}: {response.status_code}")
+            else:
+                assert response.headers["content-type"].split(";")[0] in (
+                    PROBLEM,
+                    "application/json",
+                )
+        assert not crashed, crashed

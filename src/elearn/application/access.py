@@ -6,6 +6,7 @@ from uuid import UUID
 
 from elearn.application.actor import Actor
 from elearn.application.errors import NotAuthenticated, PermissionDenied
+from elearn.domain.identity.roles import Role
 
 
 def require_signed_in(actor: Actor) -> UUID:
@@ -25,4 +26,12 @@ def require_staff(actor: Actor, *, two_factor_required: bool) -> UUID:
             "staff must turn on two-factor sign-in first (POST /api/v1/me/2fa/setup)",
             code="two-factor-required",
         )
+    return user_id
+
+
+def require_tutor(actor: Actor) -> UUID:
+    """A signed-in tutor: availability, earnings and withdrawals are theirs alone."""
+    user_id = require_signed_in(actor)
+    if actor.role is not Role.TUTOR:
+        raise PermissionDenied("only tutors may do this", code="not-a-tutor")
     return user_id

@@ -89,16 +89,6 @@ class SqlaOrderRepository(TrackingRepository[Order, OrderRow]):
         )
         return self._load(row) if row is not None else None
 
-    async def paid_course_order(self, buyer_id: UUID, course_id: UUID) -> Order | None:
-        row = await self.session.scalar(
-            select(OrderRow).where(
-                OrderRow.buyer_id == buyer_id,
-                OrderRow.course_id == course_id,
-                OrderRow.status.in_(PAID),
-            )
-        )
-        return self._load(row) if row is not None else None
-
     async def due_for_release(self, paid_before: datetime, *, limit: int) -> list[Order]:
         stmt = (
             select(OrderRow)

@@ -230,29 +230,44 @@ class SqlaTutoringQueries:
             avatar_url=self._avatar_url(row.avatar_key) if row.avatar_key else None,
         )
 
+    async def testimonial(self, testimonial_id: UUID) -> TestimonialView | None:
+        async with self._sessions() as session:
+            row = (
+                await session.execute(
+                    _testimonial_select().where(TestimonialRow.id == testimonial_id)
+                )
+            ).one_or_none()
+        return _testimonial_view(row) if row is not None else None
+
     async def testimonials(
         self, tutor_id: UUID, *, limit: int, cursor: str | None
     ) -> Page[TestimonialView]:
-        stmt = (
-            select(TestimonialRow, UserRow.full_name)
-            .join(UserRow, UserRow.id == TestimonialRow.student_id)
-            .where(TestimonialRow.tutor_id == tutor_id)
-        )
+        stmt = _testimonial_select().where(TestimonialRow.tutor_id == tutor_id)
         stmt = newest_first_after(stmt, cursor, TestimonialRow.created_at, TestimonialRow.id)
         return await fetch_page(
             self._sessions,
             stmt,
             limit,
-            lambda row: TestimonialView(
-                id=row[0].id,
-                booking_id=row[0].booking_id,
-                student_name=row.full_name,
-                rating=row[0].rating,
-                text=row[0].text,
-                created_at=row[0].created_at,
-            ),
+            _testimonial_view,
             lambda row: (row[0].created_at, row[0].id),
         )
+
+
+def _testimonial_select() -> Any:
+    return select(TestimonialRow, UserRow.full_name).join(
+        UserRow, UserRow.id == TestimonialRow.student_id
+    )
+
+
+def _testimonial_view(row: Row[Any]) -> TestimonialView:
+    return TestimonialView(
+        id=row[0].id,
+        booking_id=row[0].booking_id,
+        student_name=row.full_name,
+        rating=row[0].rating,
+        text=row[0].text,
+        created_at=row[0].created_at,
+    )
 
 
 def _json_contains(column: Any, value: str) -> Any:

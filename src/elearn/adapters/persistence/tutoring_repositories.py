@@ -303,11 +303,6 @@ class SqlaCalendarFeeds:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def token_hash_for(self, user_id: UUID) -> str | None:
-        return await self.session.scalar(
-            select(CalendarFeedRow.token_hash).where(CalendarFeedRow.user_id == user_id)
-        )
-
     async def put(self, user_id: UUID, token_hash: str, now: datetime) -> None:
         await self.remove(user_id)
         self.session.add(CalendarFeedRow(user_id=user_id, token_hash=token_hash, created_at=now))

@@ -149,10 +149,6 @@ class OrderRepository(Protocol):
 
     async def by_payment_id(self, payment_id: str, *, for_update: bool = False) -> Order | None: ...
 
-    async def paid_course_order(self, buyer_id: UUID, course_id: UUID) -> Order | None:
-        """The buyer's paid, not fully refunded order of the course, if any."""
-        ...
-
     async def due_for_release(self, paid_before: datetime, *, limit: int) -> list[Order]:
         """Paid course orders whose tutor share is still pending and that were paid before
         ``paid_before``, oldest first, locked (others skip them)."""

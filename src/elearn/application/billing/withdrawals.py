@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from uuid import UUID
 
-from elearn.application.access import require_signed_in
+from elearn.application.access import require_signed_in, require_tutor
 from elearn.application.actor import Actor
 from elearn.application.billing import deps as billing
 from elearn.application.billing.deps import BillingDeps
@@ -24,7 +24,7 @@ from elearn.application.billing.ports import (
     GatewayUnavailable,
     WithdrawalView,
 )
-from elearn.application.errors import FieldError, InvalidInput, NotFound, PermissionDenied
+from elearn.application.errors import FieldError, InvalidInput, NotFound
 from elearn.application.mail import EmailTemplates, Mailer
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.application.ports import UnitOfWork
@@ -36,7 +36,6 @@ from elearn.domain.billing.withdrawal import (
     WithdrawalFailed,
     WithdrawalStatus,
 )
-from elearn.domain.identity.roles import Role
 from elearn.domain.shared.audit import AuditAction
 from elearn.domain.shared.errors import Conflict, RuleViolation
 from elearn.domain.shared.events import DomainEvent
@@ -65,13 +64,6 @@ class PayoutAccountLink:
     onboarding_url: str
 
 
-def _require_tutor(actor: Actor) -> UUID:
-    user_id = require_signed_in(actor)
-    if actor.role is not Role.TUTOR:
-        raise PermissionDenied("only tutors have earnings to withdraw", code="not-a-tutor")
-    return user_id
-
-
 class SetUpPayoutAccount:
     """The tutor's connected account at the payment provider, made on first use, and the link
     where they finish setting it up."""
@@ -81,7 +73,7 @@ class SetUpPayoutAccount:
 
     async def __call__(self, actor: Actor) -> PayoutAccountLink:
         deps = self._deps
-        tutor_id = _require_tutor(actor)
+        tutor_id = require_tutor(actor)
         async with deps.uow(read_only=True) as uow:
             account_id = await uow.billing.payout_accounts.get(tutor_id)
             user = await uow.users.get(tutor_id)
@@ -123,7 +115,7 @@ class RequestWithdrawal:
         idempotency_key: str | None = None,
     ) -> WithdrawalView:
         deps = self._deps
-        tutor_id = _require_tutor(actor)
+        tutor_id = require_tutor(actor)
         found = deps.currency(currency or deps.policy.default_currency)
         money = billing.amount_in(found, amount)
         minimum = found.major(deps.policy.minimum_withdrawal_major)

@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from elearn.application.access import require_signed_in
+from elearn.application.access import require_tutor
 from elearn.application.actor import Actor
-from elearn.application.errors import FieldError, InvalidInput, NotFound, PermissionDenied
+from elearn.application.errors import FieldError, InvalidInput, NotFound
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.application.tutoring.deps import NEIGHBOURHOOD, TutoringDeps, aware, in_era
 from elearn.application.tutoring.ports import TutorCard, TutorFilters
-from elearn.domain.identity.roles import Role
 from elearn.domain.tutoring.availability import (
     Availability,
     AvailabilityException,
@@ -33,19 +32,12 @@ class SlotsView:
     starts: list[datetime]
 
 
-def _require_tutor(actor: Actor) -> UUID:
-    user_id = require_signed_in(actor)
-    if actor.role is not Role.TUTOR:
-        raise PermissionDenied("only tutors have availability", code="not-a-tutor")
-    return user_id
-
-
 class GetMyAvailability:
     def __init__(self, deps: TutoringDeps) -> None:
         self._deps = deps
 
     async def __call__(self, actor: Actor) -> Availability:
-        tutor_id = _require_tutor(actor)
+        tutor_id = require_tutor(actor)
         async with self._deps.uow(read_only=True) as uow:
             found = await uow.tutoring.availability.get(tutor_id)
             if found is not None:
@@ -62,7 +54,7 @@ class SetMyAvailability:
         self._deps = deps
 
     async def __call__(self, actor: Actor, availability: Availability) -> Availability:
-        tutor_id = _require_tutor(actor)
+        tutor_id = require_tutor(actor)
         async with self._deps.uow() as uow:
             current = await uow.tutoring.availability.get(tutor_id, for_update=True)
             kept = current.exceptions if current is not None else ()
@@ -83,7 +75,7 @@ class ChangeExceptions:
         self, actor: Actor, kind: ExceptionKind, start: datetime, end: datetime
     ) -> AvailabilityException:
         deps = self._deps
-        tutor_id = _require_tutor(actor)
+        tutor_id = require_tutor(actor)
         if start.tzinfo is not None or end.tzinfo is not None:
             raise InvalidInput(
                 "exceptions are in your own time zone",
@@ -109,7 +101,7 @@ class ChangeExceptions:
 
     async def remove(self, actor: Actor, exception_id: UUID) -> None:
         deps = self._deps
-        tutor_id = _require_tutor(actor)
+        tutor_id = require_tutor(actor)
         async with deps.uow() as uow:
             current = await uow.tutoring.availability.get(tutor_id, for_update=True)
             kept = tuple(e for e in (current.exceptions if current else ()) if e.id != exception_id)

@@ -75,11 +75,10 @@ class WriteTestimonial:
                 now=deps.clock.now(),
             )
             await uow.commit()
-        page = await deps.queries.testimonials(booking.tutor_id, limit=100, cursor=None)
-        for item in page.items:
-            if item.id == testimonial_id:
-                return item
-        raise NotFound("the testimonial is gone")
+        view = await deps.queries.testimonial(testimonial_id)
+        if view is None:  # the booking (and with it the testimonial) was deleted meanwhile
+            raise NotFound("the testimonial is gone")
+        return view
 
 
 class ListTestimonials:

@@ -79,8 +79,6 @@ class TestimonialRepository(Protocol):
 
 
 class CalendarFeedRepository(Protocol):
-    async def token_hash_for(self, user_id: UUID) -> str | None: ...
-
     async def put(self, user_id: UUID, token_hash: str, now: datetime) -> None: ...
 
     async def remove(self, user_id: UUID) -> None: ...
@@ -193,6 +191,8 @@ class TutoringQueries(Protocol):
     async def tutors(
         self, filters: TutorFilters, *, limit: int, cursor: str | None
     ) -> Page[TutorCard]: ...
+
+    async def testimonial(self, testimonial_id: UUID) -> TestimonialView | None: ...
 
     async def testimonials(
         self, tutor_id: UUID, *, limit: int, cursor: str | None

@@ -60,9 +60,6 @@ class Money:
     def is_positive(self) -> bool:
         return self.amount > 0
 
-    def to_json(self) -> dict[str, int | str]:
-        return {"amount": self.amount, "currency": self.currency}
-
 
 @dataclass(frozen=True, slots=True)
 class Currency:

@@ -60,6 +60,10 @@ class Money:
     def is_positive(self) -> bool:
         return self.amount > 0
 
+    def to_json(self) -> dict[str, int | str]:
+        """DESIGN's wire shape: ``{"amount": 4999, "currency": "USD"}``."""
+        return {"amount": self.amount, "currency": self.currency}
+
 
 @dataclass(frozen=True, slots=True)
 class Currency:

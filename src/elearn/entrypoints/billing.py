@@ -16,6 +16,9 @@ from elearn.adapters.security.reference_data import BabelReferenceData
 from elearn.application.billing import admin, checkout, earnings, refunds, wallet, withdrawals
 from elearn.application.billing.deps import BillingDeps
 from elearn.application.billing.ports import BillingPolicy, PaymentGateway, WebhookVerifier
+from elearn.application.catalog.api import CatalogApi
+from elearn.application.identity.api import IdentityApi
+from elearn.application.learning.api import LearningApi
 from elearn.entrypoints.settings import Settings
 
 if TYPE_CHECKING:
@@ -39,7 +42,9 @@ def build_billing_deps(container: Container, gateway: PaymentGateway | None = No
         gateway=gateway or build_gateway(settings),
         queries=SqlaBillingQueries(container.sessions),
         currencies=BabelReferenceData(),
-        catalog=container.catalog.deps,
+        catalog=CatalogApi(container.catalog.deps),
+        learning=LearningApi(container.learning.deps),
+        identity=IdentityApi(container.identity.deps),
         policy=BillingPolicy(
             platform_bps=settings.platform_fee_bps,
             clearing_days=settings.earnings_clearing_days,
@@ -47,6 +52,7 @@ def build_billing_deps(container: Container, gateway: PaymentGateway | None = No
             max_topup_major=settings.maximum_topup,
             public_url=settings.public_url,
             default_currency=settings.default_currency,
+            require_2fa_for_staff=settings.require_2fa_for_staff,
         ),
     )
 

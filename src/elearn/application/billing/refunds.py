@@ -20,13 +20,12 @@ from elearn.application.billing.deps import (
     OrderNotFound,
 )
 from elearn.application.billing.ports import (
+    BillingUnitOfWork,
     GatewayRejected,
     GatewayUnavailable,
     RefundView,
 )
 from elearn.application.errors import FieldError, InvalidInput, NotFound
-from elearn.application.learning.enrollments import revoke_enrollment
-from elearn.application.ports import UnitOfWork
 from elearn.domain.billing import postings
 from elearn.domain.billing.ledger import AccountKind, EntryKind, Line
 from elearn.domain.billing.order import (
@@ -56,7 +55,7 @@ class RefundNotFound(NotFound):
 
 async def apply_refund(
     deps: BillingDeps,
-    uow: UnitOfWork,
+    uow: BillingUnitOfWork,
     order: Order,
     refund: Refund,
     *,
@@ -119,7 +118,7 @@ async def apply_refund(
 
 async def complete_refund(
     deps: BillingDeps,
-    uow: UnitOfWork,
+    uow: BillingUnitOfWork,
     order: Order,
     refund: Refund,
     *,
@@ -130,19 +129,15 @@ async def complete_refund(
     order.record_refund(refund.amount)
     refund.succeed(now, provider_refund_id=provider_refund_id, covered=refund.platform_covered)
     if order.status is OrderStatus.REFUNDED and order.course_id is not None:
-        enrollment = await uow.learning.enrollments.find(order.buyer_id, order.course_id)
-        if enrollment is not None and enrollment.gives_access:
-            await revoke_enrollment(
-                uow,
-                deps.clock,
-                deps.ids,
-                user_id=order.buyer_id,
-                course_id=order.course_id,
-                reason="refunded",
+        if await deps.learning.has_access(uow, order.buyer_id, order.course_id):
+            await deps.learning.revoke_enrollment(
+                uow, order.buyer_id, order.course_id, reason="refunded"
             )
 
 
-async def _undo_refund(deps: BillingDeps, uow: UnitOfWork, refund: Refund, reason: str) -> None:
+async def _undo_refund(
+    deps: BillingDeps, uow: BillingUnitOfWork, refund: Refund, reason: str
+) -> None:
     entry = await uow.billing.ledger.find(f"refund:{refund.id}")
     if entry is not None:
         await deps.post(
@@ -158,7 +153,7 @@ async def _undo_refund(deps: BillingDeps, uow: UnitOfWork, refund: Refund, reaso
 
 async def start_refund(
     deps: BillingDeps,
-    uow: UnitOfWork,
+    uow: BillingUnitOfWork,
     order: Order,
     amount: Money,
     *,
@@ -218,7 +213,7 @@ class RefundPayment:
                 deps, uow, order, wanted, reason=reason, requested_by=admin_id
             )
             by_card = refund.status is RefundStatus.PENDING
-            deps.catalog.audit(
+            deps.audit(
                 uow,
                 actor,
                 AuditAction.PAYMENT_REFUNDED,

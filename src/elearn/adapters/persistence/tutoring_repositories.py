@@ -9,7 +9,7 @@ from uuid import UUID
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elearn.adapters.persistence.billing_repositories import insert_ignoring_duplicates
+from elearn.adapters.persistence.database import insert_ignoring_duplicates
 from elearn.adapters.persistence.models import (
     BookingReminderRow,
     BookingRow,

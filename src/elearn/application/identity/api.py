@@ -13,7 +13,11 @@ from elearn.application.identity.deps import IdentityDeps
 from elearn.application.identity.ports import IdentityUnitOfWork
 from elearn.application.ports import Transaction
 
-__all__ = ["IdentityApi", "Person", "TutorTerms"]
+# Re-exported: tutoring's read-side queries pick bookable tutors by these stored values in SQL.
+from elearn.domain.identity.roles import Role
+from elearn.domain.identity.user import AccountStatus, TutorApproval
+
+__all__ = ["AccountStatus", "IdentityApi", "Person", "Role", "TutorApproval", "TutorTerms"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ from sqlalchemy import func, select, update
 from tests.conftest import make_settings
 
 from elearn.adapters.persistence.models import OutboxMessageRow, TutorProfileRow, UserRow
-from elearn.adapters.persistence.queries import SqlaIdentityQueries, encode_cursor
+from elearn.adapters.persistence.paging import encode_cursor
+from elearn.adapters.persistence.queries import SqlaIdentityQueries
 from elearn.application.identity.ports import AuditFilter, UserFilter
 from elearn.application.paging import InvalidCursor
 from elearn.domain.identity.email import EmailAddress

@@ -40,7 +40,7 @@ T = TypeVar("T")
 
 
 class BillingApi:
-    """Billing's facade for other contexts, built by the composition root."""
+    """Billing as other contexts see it, built by the composition root from its deps."""
 
     def __init__(self, deps: BillingDeps) -> None:
         self._deps = deps
@@ -158,5 +158,7 @@ class BillingApi:
         await SettleCardRefund(self._deps)(refund_id)
 
 
-def _billing(transaction: Transaction) -> BillingUnitOfWork:
-    return transaction.as_context(BillingUnitOfWork)
+def _billing(uow: Transaction) -> BillingUnitOfWork:
+    """The caller's transaction with this context's stores. (mypy refuses a Protocol where a
+    ``type[...]`` is expected; here the class only names the stores, it is never built.)"""
+    return uow.as_context(BillingUnitOfWork)  # type: ignore[type-abstract]

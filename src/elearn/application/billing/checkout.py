@@ -144,7 +144,7 @@ async def checkout_page(deps: BillingDeps, order_id: UUID) -> CheckoutStarted:
             raise OrderNotFound()
         if order.checkout_url:
             return CheckoutStarted(order.id, order.checkout_url)
-        buyer = await deps.identity.person(uow, order.buyer_id)
+        buyer = await deps.identity.user(uow, order.buyer_id)
         email = buyer.email if buyer is not None else ""
     description = await _description(deps, order)
     base = deps.policy.public_url.rstrip("/")

@@ -76,7 +76,7 @@ class SetUpPayoutAccount:
         tutor_id = require_tutor(actor)
         async with deps.uow(read_only=True) as uow:
             account_id = await uow.billing.payout_accounts.get(tutor_id)
-            user = await deps.identity.person(uow, tutor_id)
+            user = await deps.identity.user(uow, tutor_id)
         assert user is not None
         try:
             if account_id is None:
@@ -354,7 +354,7 @@ class SendPayoutFailedEmail:
         assert isinstance(event, WithdrawalFailed)
         deps = self._deps
         async with deps.uow(read_only=True) as uow:
-            tutor = await deps.identity.person(uow, event.tutor_id)
+            tutor = await deps.identity.user(uow, event.tutor_id)
             withdrawal = await uow.billing.withdrawals.get(event.withdrawal_id)
         if tutor is None or withdrawal is None:
             return

@@ -12,22 +12,54 @@ from uuid import UUID
 from elearn.application.identity.deps import IdentityDeps
 from elearn.application.identity.ports import IdentityUnitOfWork
 from elearn.application.ports import Transaction
-
-# Re-exported: tutoring's read-side queries pick bookable tutors by these stored values in SQL.
 from elearn.domain.identity.roles import Role
-from elearn.domain.identity.user import AccountStatus, TutorApproval
+from elearn.domain.identity.user import AccountStatus, TutorApproval, User
 
-__all__ = ["AccountStatus", "IdentityApi", "Person", "Role", "TutorApproval", "TutorTerms"]
+__all__ = ["AccountStatus", "IdentityApi", "Role", "TutorApproval", "TutorTerms", "UserFacts"]
+
+
+def _identity(uow: Transaction) -> IdentityUnitOfWork:
+    """The caller's transaction with this context's stores. (mypy refuses a Protocol where a
+    ``type[...]`` is expected; here the class only names the stores, it is never built.)"""
+    return uow.as_context(IdentityUnitOfWork)  # type: ignore[type-abstract]
 
 
 @dataclass(frozen=True, slots=True)
-class Person:
-    """Who someone is, as far as writing to them, naming them or booking them goes."""
+class UserFacts:
+    """What another context may know of an account."""
 
     id: UUID
-    full_name: str
     email: str
-    offers_lessons: bool  # an approved tutor whose account is active
+    full_name: str
+    role: Role
+    status: AccountStatus
+    email_verified: bool
+    tutor_approval: TutorApproval | None
+
+    @classmethod
+    def of(cls, user: User) -> UserFacts:
+        return cls(
+            id=user.id,
+            email=user.email.value,
+            full_name=user.full_name,
+            role=user.role,
+            status=user.status,
+            email_verified=user.is_email_verified,
+            tutor_approval=user.tutor_approval,
+        )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is AccountStatus.ACTIVE
+
+    @property
+    def is_approved_tutor(self) -> bool:
+        return self.role is Role.TUTOR and self.tutor_approval is TutorApproval.APPROVED
+
+    @property
+    def is_bookable_tutor(self) -> bool:
+        """An approved tutor whose account is active: one students may book."""
+        return self.is_approved_tutor and self.is_active
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,25 +73,19 @@ class TutorTerms:
 
 
 class IdentityApi:
-    """Identity's facade for other contexts, built by the composition root."""
+    """Identity as other contexts see it, built by the composition root from its deps."""
 
     def __init__(self, deps: IdentityDeps) -> None:
         self._deps = deps
 
-    # ---- people and tutors' terms (billing, tutoring) -----------------------------------------
-    async def person(self, transaction: Transaction, user_id: UUID) -> Person | None:
-        user = await transaction.as_context(IdentityUnitOfWork).users.get(user_id)
-        if user is None:
-            return None
-        return Person(
-            id=user.id,
-            full_name=user.full_name,
-            email=user.email.value,
-            offers_lessons=user.is_approved_tutor and user.is_active,
-        )
+    # ---- accounts ---------------------------------------------------------------------------
+    async def user(self, uow: Transaction, user_id: UUID) -> UserFacts | None:
+        user = await _identity(uow).users.get(user_id)
+        return None if user is None else UserFacts.of(user)
 
-    async def tutor_terms(self, transaction: Transaction, tutor_id: UUID) -> TutorTerms | None:
-        profile = await transaction.as_context(IdentityUnitOfWork).profiles.get_tutor(tutor_id)
+    # ---- for tutoring: a tutor's terms --------------------------------------------------------
+    async def tutor_terms(self, uow: Transaction, tutor_id: UUID) -> TutorTerms | None:
+        profile = await _identity(uow).profiles.get_tutor(tutor_id)
         if profile is None:
             return None
         return TutorTerms(

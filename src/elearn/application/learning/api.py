@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from elearn.application.learning import enrollments
 from elearn.application.learning.deps import LearningDeps
+from elearn.application.learning.enrollments import grant_enrollment, revoke_enrollment
 from elearn.application.learning.ports import LearningUnitOfWork
 from elearn.application.ports import Transaction, UnitOfWork
 from elearn.domain.learning.enrollment import EnrollmentSource
@@ -17,8 +17,19 @@ from elearn.domain.learning.enrollment import EnrollmentSource
 __all__ = ["LearningApi"]
 
 
+def _learning(uow: Transaction) -> LearningUnitOfWork:
+    """The caller's transaction with this context's stores. (mypy refuses a Protocol where a
+    ``type[...]`` is expected; here the class only names the stores, it is never built.)"""
+    return uow.as_context(LearningUnitOfWork)  # type: ignore[type-abstract]
+
+
+def _everything(uow: Transaction) -> UnitOfWork:
+    # Learning's enrollment steps still read the course through every context's stores.
+    return uow.as_context(UnitOfWork)  # type: ignore[type-abstract]
+
+
 class LearningApi:
-    """Learning's facade for other contexts, built by the composition root."""
+    """Learning as other contexts see it, built by the composition root from its deps."""
 
     def __init__(self, deps: LearningDeps) -> None:
         self._deps = deps
@@ -26,17 +37,15 @@ class LearningApi:
     # ---- courses bought and refunded (billing) ------------------------------------------------
     async def has_access(self, transaction: Transaction, user_id: UUID, course_id: UUID) -> bool:
         """Whether the user is in the course now (enrolled or completed, not revoked)."""
-        enrollments_of = transaction.as_context(LearningUnitOfWork).learning.enrollments
-        enrollment = await enrollments_of.find(user_id, course_id)
+        enrollment = await _learning(transaction).learning.enrollments.find(user_id, course_id)
         return enrollment is not None and enrollment.gives_access
 
     async def grant_enrollment(
         self, transaction: Transaction, user_id: UUID, course_id: UUID
     ) -> None:
         """Puts a buyer in the course they paid for (a revoked enrollment is made live again)."""
-        await enrollments.grant_enrollment(
-            # Learning's enrollment steps still read the course through the wide unit of work.
-            transaction.as_context(UnitOfWork),
+        await grant_enrollment(
+            _everything(transaction),
             self._deps.clock,
             self._deps.ids,
             user_id=user_id,
@@ -48,8 +57,8 @@ class LearningApi:
         self, transaction: Transaction, user_id: UUID, course_id: UUID, *, reason: str
     ) -> None:
         """Takes a course back (it was refunded); the certificate stops being valid."""
-        await enrollments.revoke_enrollment(
-            transaction.as_context(UnitOfWork),
+        await revoke_enrollment(
+            _everything(transaction),
             self._deps.clock,
             self._deps.ids,
             user_id=user_id,

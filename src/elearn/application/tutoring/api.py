@@ -15,8 +15,14 @@ from elearn.application.tutoring.ports import TutoringUnitOfWork
 __all__ = ["TutoringApi"]
 
 
+def _tutoring(uow: Transaction) -> TutoringUnitOfWork:
+    """The caller's transaction with this context's stores. (mypy refuses a Protocol where a
+    ``type[...]`` is expected; here the class only names the stores, it is never built.)"""
+    return uow.as_context(TutoringUnitOfWork)  # type: ignore[type-abstract]
+
+
 class TutoringApi:
-    """Tutoring's facade for other contexts, built by the composition root."""
+    """Tutoring as other contexts see it, built by the composition root from its deps."""
 
     def __init__(self, deps: TutoringDeps) -> None:
         self._deps = deps
@@ -26,6 +32,4 @@ class TutoringApi:
         self, transaction: Transaction, order: PaidOrder
     ) -> NotFulfilled | None:
         """Confirms the booking a paid order is for, in the capturing transaction."""
-        return await bookings.fulfil_booking(
-            self._deps, transaction.as_context(TutoringUnitOfWork), order
-        )
+        return await bookings.fulfil_booking(self._deps, _tutoring(transaction), order)

@@ -58,8 +58,8 @@ class TutoringDeps:
 
     async def bookable_tutor(self, uow: TutoringUnitOfWork, tutor_id: UUID) -> None:
         """An approved, active tutor; anyone else is not found."""
-        tutor = await self.identity.person(uow, tutor_id)
-        if tutor is None or not tutor.offers_lessons:
+        tutor = await self.identity.user(uow, tutor_id)
+        if tutor is None or not tutor.is_bookable_tutor:
             raise TutorNotFound()
 
     async def check_free(

@@ -124,7 +124,7 @@ class CalendarFeed:
         deps = self._deps
         async with deps.uow(read_only=True) as uow:
             user_id = await uow.tutoring.calendar_feeds.user_for(_hash(token)) if token else None
-            user = await deps.identity.person(uow, user_id) if user_id else None
+            user = await deps.identity.user(uow, user_id) if user_id else None
         if user is None:
             raise NotFound("there is no such calendar", code="calendar-not-found")
         since = deps.clock.now() - CALENDAR_HISTORY
@@ -155,8 +155,8 @@ class SendBookingEmails:
             return  # cancelled or moved since: its own emails said so
         async with self._deps.uow(read_only=True) as uow:
             people = [
-                await self._deps.identity.person(uow, view.student_id),
-                await self._deps.identity.person(uow, view.tutor_id),
+                await self._deps.identity.user(uow, view.student_id),
+                await self._deps.identity.user(uow, view.tutor_id),
             ]
         for person in people:
             if person is None:

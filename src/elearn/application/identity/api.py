@@ -83,7 +83,7 @@ class IdentityApi:
         user = await _identity(uow).users.get(user_id)
         return None if user is None else UserFacts.of(user)
 
-    # ---- for tutoring: a tutor's terms --------------------------------------------------------
+    # ---- for tutoring: a tutor's terms and rating ---------------------------------------------
     async def tutor_terms(self, uow: Transaction, tutor_id: UUID) -> TutorTerms | None:
         profile = await _identity(uow).profiles.get_tutor(tutor_id)
         if profile is None:
@@ -94,3 +94,13 @@ class IdentityApi:
             time_zone=profile.time_zone,
             meeting_url=profile.meeting_url,
         )
+
+    async def hold_tutor_rating(self, uow: Transaction, tutor_id: UUID) -> None:
+        """Locks the tutor's rating until the caller commits, so testimonials written at once
+        each see every one committed before them and none is lost from the average."""
+        await _identity(uow).profiles.lock_tutor(tutor_id)
+
+    async def set_tutor_rating(
+        self, uow: Transaction, tutor_id: UUID, *, count: int, average: float | None
+    ) -> None:
+        await _identity(uow).profiles.set_tutor_rating(tutor_id, count=count, average=average)

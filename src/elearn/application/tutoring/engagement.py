@@ -67,12 +67,17 @@ class WriteTestimonial:
             if await uow.tutoring.testimonials.exists_for(booking.id):
                 raise AlreadyTestified("you have already rated this lesson")
             testimonial_id = deps.ids.new_id()
+            await deps.identity.hold_tutor_rating(uow, booking.tutor_id)
             await uow.tutoring.testimonials.add(
                 testimonial_id=testimonial_id,
                 booking=booking,
                 rating=rating,
                 text=text,
                 now=deps.clock.now(),
+            )
+            count, average = await uow.tutoring.testimonials.rating_of(booking.tutor_id)
+            await deps.identity.set_tutor_rating(
+                uow, booking.tutor_id, count=count, average=average
             )
             await uow.commit()
         view = await deps.queries.testimonial(testimonial_id)

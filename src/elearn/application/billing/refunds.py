@@ -25,7 +25,6 @@ from elearn.application.billing.ports import (
     RefundView,
 )
 from elearn.application.errors import FieldError, InvalidInput, NotFound
-from elearn.application.learning.enrollments import revoke_enrollment
 from elearn.application.ports import UnitOfWork
 from elearn.domain.billing import postings
 from elearn.domain.billing.ledger import AccountKind, EntryKind, Line
@@ -132,10 +131,8 @@ async def complete_refund(
     if order.status is OrderStatus.REFUNDED and order.course_id is not None:
         enrollment = await uow.learning.enrollments.find(order.buyer_id, order.course_id)
         if enrollment is not None and enrollment.gives_access:
-            await revoke_enrollment(
+            await deps.learning.revoke_enrollment(
                 uow,
-                deps.clock,
-                deps.ids,
                 user_id=order.buyer_id,
                 course_id=order.course_id,
                 reason="refunded",

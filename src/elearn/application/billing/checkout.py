@@ -31,11 +31,11 @@ from elearn.application.billing.ports import (
 )
 from elearn.application.billing.refunds import apply_refund, complete_refund
 from elearn.application.errors import FieldError, InvalidInput, PermissionDenied
+from elearn.application.learning.api import EnrollmentSource
 from elearn.application.ports import UnitOfWork
 from elearn.domain.billing import postings
 from elearn.domain.billing.ledger import EntryKind
 from elearn.domain.billing.order import ItemKind, Order, OrderStatus, PaymentMethod, Refund
-from elearn.domain.learning.enrollment import EnrollmentSource
 from elearn.domain.shared.money import Money
 
 logger = logging.getLogger(__name__)

@@ -31,7 +31,6 @@ from elearn.application.billing.ports import (
 )
 from elearn.application.billing.refunds import apply_refund, complete_refund
 from elearn.application.errors import FieldError, InvalidInput, PermissionDenied
-from elearn.application.learning.api import EnrollmentSource
 from elearn.application.ports import UnitOfWork
 from elearn.domain.billing import postings
 from elearn.domain.billing.ledger import EntryKind
@@ -217,12 +216,7 @@ async def capture(deps: BillingDeps, uow: UnitOfWork, order: Order, payment_id: 
             # so it is recorded and stays refundable by an admin; there is nothing to grant.
             logger.warning("order %s paid for a course the buyer already has", order.id)
             return
-        await deps.learning.grant_enrollment(
-            uow,
-            user_id=order.buyer_id,
-            course_id=order.course_id,
-            source=EnrollmentSource.PURCHASE,
-        )
+        await deps.learning.grant_enrollment(uow, order.buyer_id, order.course_id)
 
 
 class HandleProviderEvent:

@@ -129,13 +129,9 @@ async def complete_refund(
     order.record_refund(refund.amount)
     refund.succeed(now, provider_refund_id=provider_refund_id, covered=refund.platform_covered)
     if order.status is OrderStatus.REFUNDED and order.course_id is not None:
-        enrollment = await uow.learning.enrollments.find(order.buyer_id, order.course_id)
-        if enrollment is not None and enrollment.gives_access:
+        if await deps.learning.has_access(uow, order.buyer_id, order.course_id):
             await deps.learning.revoke_enrollment(
-                uow,
-                user_id=order.buyer_id,
-                course_id=order.course_id,
-                reason="refunded",
+                uow, order.buyer_id, order.course_id, reason="refunded"
             )
 
 

@@ -14,11 +14,10 @@ from elearn.application.errors import NotFound
 from elearn.application.identity.deps import IdentityDeps
 from elearn.application.identity.ports import IdentityUnitOfWork
 from elearn.application.ports import Transaction
-from elearn.domain.identity.profiles import TutorProfile
 from elearn.domain.identity.roles import Role
 from elearn.domain.identity.user import AccountStatus, TutorApproval, User
 
-__all__ = ["AccountStatus", "IdentityApi", "Role", "TutorApproval", "TutorTerms", "UserFacts"]
+__all__ = ["AccountStatus", "IdentityApi", "Role", "TutorApproval", "UserFacts"]
 
 
 def _identity(uow: Transaction) -> IdentityUnitOfWork:
@@ -70,27 +69,6 @@ class UserFacts:
         return Actor(user_id=self.id, role=self.role, email_verified=self.email_verified)
 
 
-@dataclass(frozen=True, slots=True)
-class TutorTerms:
-    """What a tutor's profile says about booking them."""
-
-    user_id: UUID
-    time_zone: str
-    hourly_rate_amount: int | None
-    hourly_rate_currency: str | None
-    meeting_url: str | None
-
-    @classmethod
-    def of(cls, profile: TutorProfile) -> TutorTerms:
-        return cls(
-            user_id=profile.user_id,
-            time_zone=profile.time_zone,
-            hourly_rate_amount=profile.hourly_rate_amount,
-            hourly_rate_currency=profile.hourly_rate_currency,
-            meeting_url=profile.meeting_url,
-        )
-
-
 class IdentityApi:
     """Identity as other contexts see it, built by the composition root from its deps."""
 
@@ -111,8 +89,3 @@ class IdentityApi:
         user.require_verified_email()
         user.require_approved_tutor()
         return UserFacts.of(user)
-
-    # ---- for tutoring: tutors ---------------------------------------------------------------
-    async def tutor_terms(self, uow: Transaction, tutor_id: UUID) -> TutorTerms | None:
-        profile = await _identity(uow).profiles.get_tutor(tutor_id)
-        return None if profile is None else TutorTerms.of(profile)

@@ -14,7 +14,7 @@ from elearn.application.learning.ports import LearningUnitOfWork
 from elearn.application.ports import Transaction
 from elearn.domain.learning.enrollment import EnrollmentSource
 
-__all__ = ["EnrollmentSource", "LearningApi"]
+__all__ = ["LearningApi"]
 
 
 def _learning(uow: Transaction) -> LearningUnitOfWork:
@@ -29,31 +29,28 @@ class LearningApi:
     def __init__(self, deps: LearningDeps) -> None:
         self._deps = deps
 
-    # ---- for billing: access to a course bought or refunded --------------------------------
+    # ---- courses bought and refunded (billing) ------------------------------------------------
+    async def has_access(self, transaction: Transaction, user_id: UUID, course_id: UUID) -> bool:
+        """Whether the user is in the course now (enrolled or completed, not revoked)."""
+        enrollment = await _learning(transaction).learning.enrollments.find(user_id, course_id)
+        return enrollment is not None and enrollment.gives_access
+
     async def grant_enrollment(
-        self, uow: Transaction, *, user_id: UUID, course_id: UUID, source: EnrollmentSource
-    ) -> UUID:
-        """Puts a student in a course inside the caller's transaction (a new enrollment, or a
-        revoked one made live again); a live one is a conflict. Returns the enrollment's id."""
-        enrollment = await grant_enrollment(
+        self, transaction: Transaction, user_id: UUID, course_id: UUID
+    ) -> None:
+        """Puts a buyer in the course they paid for (a revoked enrollment is made live again)."""
+        await grant_enrollment(
             self._deps,
-            _learning(uow),
+            _learning(transaction),
             user_id=user_id,
             course_id=course_id,
-            source=source,
+            source=EnrollmentSource.PURCHASE,
         )
-        return enrollment.id
 
     async def revoke_enrollment(
-        self, uow: Transaction, *, user_id: UUID, course_id: UUID, reason: str | None = None
-    ) -> UUID:
-        """Takes a course back (a refund) inside the caller's transaction. Returns the
-        enrollment's id."""
-        enrollment = await revoke_enrollment(
-            self._deps,
-            _learning(uow),
-            user_id=user_id,
-            course_id=course_id,
-            reason=reason,
+        self, transaction: Transaction, user_id: UUID, course_id: UUID, *, reason: str
+    ) -> None:
+        """Takes a course back (it was refunded); the certificate stops being valid."""
+        await revoke_enrollment(
+            self._deps, _learning(transaction), user_id=user_id, course_id=course_id, reason=reason
         )
-        return enrollment.id

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from elearn.application.actor import Actor
+from elearn.application.errors import NotFound
 from elearn.application.identity.deps import IdentityDeps
 from elearn.application.identity.ports import IdentityUnitOfWork
 from elearn.application.ports import Transaction
@@ -61,6 +63,11 @@ class UserFacts:
         """An approved tutor whose account is active: one students may book."""
         return self.is_approved_tutor and self.is_active
 
+    def as_actor(self) -> Actor:
+        """The account acting on its own, as it is now (its role may have changed since it
+        last signed in)."""
+        return Actor(user_id=self.id, role=self.role, email_verified=self.email_verified)
+
 
 @dataclass(frozen=True, slots=True)
 class TutorTerms:
@@ -78,10 +85,20 @@ class IdentityApi:
     def __init__(self, deps: IdentityDeps) -> None:
         self._deps = deps
 
-    # ---- accounts ---------------------------------------------------------------------------
+    # ---- for catalog and learning: accounts ------------------------------------------------
     async def user(self, uow: Transaction, user_id: UUID) -> UserFacts | None:
         user = await _identity(uow).users.get(user_id)
         return None if user is None else UserFacts.of(user)
+
+    async def require_approved_tutor(self, uow: Transaction, user_id: UUID) -> UserFacts:
+        """The account, which must have a verified email and be an approved tutor (the domain's
+        errors say which is missing)."""
+        user = await _identity(uow).users.get(user_id)
+        if user is None:
+            raise NotFound("there is no such account")
+        user.require_verified_email()
+        user.require_approved_tutor()
+        return UserFacts.of(user)
 
     # ---- for tutoring: a tutor's terms and rating ---------------------------------------------
     async def tutor_terms(self, uow: Transaction, tutor_id: UUID) -> TutorTerms | None:

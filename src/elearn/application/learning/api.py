@@ -11,7 +11,7 @@ from uuid import UUID
 from elearn.application.learning.deps import LearningDeps
 from elearn.application.learning.enrollments import grant_enrollment, revoke_enrollment
 from elearn.application.learning.ports import LearningUnitOfWork
-from elearn.application.ports import Transaction, UnitOfWork
+from elearn.application.ports import Transaction
 from elearn.domain.learning.enrollment import EnrollmentSource
 
 __all__ = ["LearningApi"]
@@ -21,11 +21,6 @@ def _learning(uow: Transaction) -> LearningUnitOfWork:
     """The caller's transaction with this context's stores. (mypy refuses a Protocol where a
     ``type[...]`` is expected; here the class only names the stores, it is never built.)"""
     return uow.as_context(LearningUnitOfWork)  # type: ignore[type-abstract]
-
-
-def _everything(uow: Transaction) -> UnitOfWork:
-    # Learning's enrollment steps still read the course through every context's stores.
-    return uow.as_context(UnitOfWork)  # type: ignore[type-abstract]
 
 
 class LearningApi:
@@ -45,9 +40,8 @@ class LearningApi:
     ) -> None:
         """Puts a buyer in the course they paid for (a revoked enrollment is made live again)."""
         await grant_enrollment(
-            _everything(transaction),
-            self._deps.clock,
-            self._deps.ids,
+            self._deps,
+            _learning(transaction),
             user_id=user_id,
             course_id=course_id,
             source=EnrollmentSource.PURCHASE,
@@ -58,10 +52,5 @@ class LearningApi:
     ) -> None:
         """Takes a course back (it was refunded); the certificate stops being valid."""
         await revoke_enrollment(
-            _everything(transaction),
-            self._deps.clock,
-            self._deps.ids,
-            user_id=user_id,
-            course_id=course_id,
-            reason=reason,
+            self._deps, _learning(transaction), user_id=user_id, course_id=course_id, reason=reason
         )

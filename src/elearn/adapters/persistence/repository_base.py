@@ -153,12 +153,14 @@ class FieldMap(Generic[AggregateT, RowT]):
         )
         self._made_with = dict(made_with or {})
         self._derived = dict(derived or {})
-        columns = [c for name, storage in self._storage.items() for c in storage.columns(name)]
-        missing = [
-            c for c in [*columns, *self._made_with, *self._derived] if not hasattr(row_type, c)
-        ]
+        missing = sorted(column for column in self.columns() if not hasattr(row_type, column))
         if missing:
             raise TypeError(f"{row_type.__name__} has no columns {missing}")
+
+    def columns(self) -> set[str]:
+        """Every column this map reads or writes."""
+        stored = {c for name, storage in self._storage.items() for c in storage.columns(name)}
+        return stored | self._made_with.keys() | self._derived.keys()
 
     def load(self, row: RowT) -> AggregateT:
         return self.aggregate_type(

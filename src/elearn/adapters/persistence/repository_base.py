@@ -141,15 +141,14 @@ class FieldMap(Generic[AggregateT, RowT]):
         self.row_type = row_type
         declared = dict(fields or {})
         names = _field_names(aggregate_type)
-        unknown = (declared.keys() | set(fixed) | set(read_only)) - set(names)
+        self._fixed = tuple(fixed)
+        not_written = {*self._fixed, *read_only}
+        unknown = (declared.keys() | not_written) - set(names)
         if unknown:
             raise TypeError(f"{aggregate_type.__name__} has no fields {sorted(unknown)}")
         self._storage = {name: declared.get(name, Column()) for name in names}
-        self._fixed = tuple(fixed)
         self._written = tuple(
-            (name, storage)
-            for name, storage in self._storage.items()
-            if name not in self._fixed and name not in set(read_only)
+            (name, storage) for name, storage in self._storage.items() if name not in not_written
         )
         self._made_with = dict(made_with or {})
         self._derived = dict(derived or {})
@@ -174,10 +173,9 @@ class FieldMap(Generic[AggregateT, RowT]):
             setattr(row, column, compute(aggregate))
 
     def new_row(self, aggregate: AggregateT) -> RowT:
-        row = self.row_type(
-            **{name: getattr(aggregate, name) for name in self._fixed},
-            **{column: make(aggregate) for column, make in self._made_with.items()},
-        )
+        row = self.row_type(**{column: make(aggregate) for column, make in self._made_with.items()})
+        for name in self._fixed:
+            self._storage[name].write(row, name, getattr(aggregate, name))
         self.write(aggregate, row)
         return row
 

@@ -457,7 +457,7 @@ def _lesson_to_row(lesson: Lesson, row: LessonRow) -> None:
     row.file_size = file.size if file else None
 
 
-# The actor is None only once that user is gone.
+# actor_id reads back as None once that user is gone, although the domain types it as a UUID.
 TRANSITION_FIELDS = FieldMap(
     CourseTransition,
     CourseTransitionRow,

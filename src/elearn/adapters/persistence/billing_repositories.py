@@ -15,8 +15,6 @@ from uuid import UUID
 
 import msgspec
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +36,7 @@ from elearn.adapters.persistence.repository_base import (
     SqlaRepository,
     TrackingRepository,
     enum,
+    insert_ignoring_duplicates,
 )
 from elearn.application.billing.ports import IdempotencyClaim, IdempotencyKeyReused
 from elearn.domain.billing.ledger import Account, AccountKind, EntryKind, JournalEntry, Line
@@ -58,13 +57,6 @@ PAID = (
     OrderStatus.SUCCEEDED.value,
     OrderStatus.PARTIALLY_REFUNDED.value,
 )
-
-
-def insert_ignoring_duplicates(session: AsyncSession, table: Any) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return insert(table)
 
 
 def account_key(account: Account) -> str:

@@ -14,8 +14,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elearn.adapters.persistence.models import (
@@ -39,6 +37,7 @@ from elearn.adapters.persistence.repository_base import (
     SqlaRepository,
     TrackingRepository,
     enum,
+    insert_ignoring_duplicates,
 )
 from elearn.domain.learning.assignment import Assignment, FileKind, Submission, SubmittedFile
 from elearn.domain.learning.certificate import Certificate
@@ -457,10 +456,8 @@ class SqlaLearningDays:
         self.session = session
 
     async def record(self, user_id: UUID, day: date) -> None:
-        dialect = self.session.bind.dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         await self.session.execute(
-            insert(LearningDayRow)
+            insert_ignoring_duplicates(self.session, LearningDayRow)
             .values(user_id=user_id, day=day)
             .on_conflict_do_nothing(index_elements=["user_id", "day"])
         )

@@ -18,6 +18,8 @@ from typing import Any, Generic, Protocol, TypeVar
 from uuid import UUID
 
 from sqlalchemy import Select, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elearn.domain.shared.events import DomainEvent, RecordsEvents
@@ -178,6 +180,13 @@ class FieldMap(Generic[AggregateT, RowT]):
             self._storage[name].write(row, name, getattr(aggregate, name))
         self.write(aggregate, row)
         return row
+
+
+def insert_ignoring_duplicates(session: AsyncSession, table: Any) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(table)
 
 
 # ---- repositories ---------------------------------------------------------------------------

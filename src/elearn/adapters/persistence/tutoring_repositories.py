@@ -9,7 +9,6 @@ from uuid import UUID
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elearn.adapters.persistence.billing_repositories import insert_ignoring_duplicates
 from elearn.adapters.persistence.models import (
     BookingReminderRow,
     BookingRow,
@@ -24,6 +23,7 @@ from elearn.adapters.persistence.repository_base import (
     SqlaRepository,
     TrackingRepository,
     enum,
+    insert_ignoring_duplicates,
 )
 from elearn.domain.shared.money import Money
 from elearn.domain.tutoring.availability import (

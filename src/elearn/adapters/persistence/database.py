@@ -6,8 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -75,10 +73,3 @@ def _create_sqlite_engine(url: str, *, echo: bool, foreign_keys: bool) -> AsyncE
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
-
-
-def insert_ignoring_duplicates(session: AsyncSession, table: Any) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return insert(table)

@@ -40,6 +40,7 @@ def build_billing_deps(container: Container, gateway: PaymentGateway | None = No
         queries=SqlaBillingQueries(container.sessions),
         currencies=BabelReferenceData(),
         catalog=container.catalog.deps,
+        authorizer=container.authorizer,
         policy=BillingPolicy(
             platform_bps=settings.platform_fee_bps,
             clearing_days=settings.earnings_clearing_days,

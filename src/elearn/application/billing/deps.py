@@ -30,6 +30,7 @@ from elearn.application.errors import (
     PermissionDenied,
     ServiceUnavailable,
 )
+from elearn.application.learning.api import LearningApi
 from elearn.application.ports import Clock, IdGenerator, UnitOfWork, UnitOfWorkFactory
 from elearn.domain.billing.fees import FeeSplit
 from elearn.domain.billing.ledger import EntryKind, JournalEntry, Line, balances_after
@@ -77,6 +78,7 @@ class BillingDeps:
     queries: BillingQueries
     currencies: Currencies
     catalog: CatalogDeps
+    learning: LearningApi
     policy: BillingPolicy
     authorizer: Authorizer
     fulfilments: dict[ItemKind, Fulfilment] = field(default_factory=dict)

@@ -10,12 +10,12 @@ from uuid import UUID
 from elearn.application.actor import Actor
 from elearn.application.authorization import Authorizer, Permission
 from elearn.application.errors import PermissionDenied
+from elearn.application.identity.ports import IdentityUnitOfWork
 from elearn.application.ports import (
     Clock,
     IdGenerator,
     PasswordHasher,
-    UnitOfWork,
-    UnitOfWorkFactory,
+    TransactionFactory,
 )
 from elearn.domain.identity.email import EmailAddress
 from elearn.domain.identity.passwords import (
@@ -99,7 +99,7 @@ class CreateAccountByOperator:
 
     def __init__(
         self,
-        uow: UnitOfWorkFactory,
+        uow: TransactionFactory[IdentityUnitOfWork],
         hasher: PasswordHasher,
         clock: Clock,
         ids: IdGenerator,
@@ -170,7 +170,7 @@ class CreateAccountByOperator:
         )
 
     async def _promote(
-        self, uow: UnitOfWork, actor: Actor, user: User, role: Role
+        self, uow: IdentityUnitOfWork, actor: Actor, user: User, role: Role
     ) -> AccountOutcome:
         now = self._clock.now()
         previous = user.role
@@ -196,7 +196,7 @@ class CreateAccountByOperator:
 
     def _audit(
         self,
-        uow: UnitOfWork,
+        uow: IdentityUnitOfWork,
         actor: Actor,
         action: AuditAction,
         user_id: UUID,

@@ -43,6 +43,7 @@ def build_billing_deps(container: Container, gateway: PaymentGateway | None = No
         queries=SqlaBillingQueries(container.sessions),
         currencies=BabelReferenceData(),
         catalog=CatalogApi(container.catalog.deps),
+        authorizer=container.authorizer,
         learning=LearningApi(container.learning.deps),
         identity=IdentityApi(container.identity.deps),
         policy=BillingPolicy(
@@ -52,7 +53,6 @@ def build_billing_deps(container: Container, gateway: PaymentGateway | None = No
             max_topup_major=settings.maximum_topup,
             public_url=settings.public_url,
             default_currency=settings.default_currency,
-            require_2fa_for_staff=settings.require_2fa_for_staff,
         ),
     )
 

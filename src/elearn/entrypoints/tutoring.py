@@ -38,6 +38,7 @@ def build_tutoring_deps(container: Container) -> TutoringDeps:
         ),
         billing=BillingApi(container.billing.deps),
         identity=IdentityApi(container.identity.deps),
+        authorizer=container.authorizer,
         policy=TutoringPolicy(
             cancellation=CancellationPolicy(
                 cutoff_hours=settings.cancellation_cutoff_hours,

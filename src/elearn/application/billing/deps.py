@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from elearn.application.access import require_signed_in, require_staff
+from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.audit import record_audit
+from elearn.application.authorization import Authorizer
 from elearn.application.billing.ports import (
     BillingPolicy,
     BillingQueries,
@@ -81,19 +82,12 @@ class BillingDeps:
     learning: LearningApi
     identity: IdentityApi
     policy: BillingPolicy
+    authorizer: Authorizer
     fulfilments: dict[ItemKind, Fulfilment] = field(default_factory=dict)
 
     @property
     def fees(self) -> FeeSplit:
         return FeeSplit(self.policy.platform_bps)
-
-    def require_admin(self, actor: Actor) -> UUID:
-        """Moving money by hand (refunds, payouts) is for admins, with a second factor where
-        the platform asks staff for one."""
-        user_id = require_staff(actor, two_factor_required=self.policy.require_2fa_for_staff)
-        if not actor.is_admin:
-            raise PermissionDenied("only admins may move money")
-        return user_id
 
     def currency(self, code: str, field: str = "currency") -> Currency:
         found = self.currencies.currency(code)

@@ -358,7 +358,6 @@ class BillingPolicy:
     max_topup_major: int = 1000
     public_url: str = "http://127.0.0.1:8000"
     default_currency: str = "USD"
-    require_2fa_for_staff: bool = False
 
 
 class BillingQueries(Protocol):

@@ -79,9 +79,6 @@ class CatalogApi:
         does not exist."""
         await self._deps.deny(actor, course, message)
 
-    def require_staff(self, actor: Actor) -> UUID:
-        return self._deps.require_staff(actor)
-
     # ---- for billing: courses for sale --------------------------------------------------------
     async def course_for_sale(
         self, uow: Transaction, course_key: UUID | str

@@ -328,6 +328,9 @@ class FakeUnitOfWork:
         await self.rollback()
         self._active = False
 
+    def as_context(self, unit_of_work: type[Any]) -> Any:
+        return self
+
     def publish(self, *events: DomainEvent) -> None:
         self._require_transaction()
         self._published.extend(events)

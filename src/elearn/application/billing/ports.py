@@ -11,6 +11,7 @@ from uuid import UUID
 
 from elearn.application.errors import ApplicationError
 from elearn.application.paging import Page
+from elearn.application.ports import Transaction
 from elearn.domain.billing.ledger import Account, JournalEntry
 from elearn.domain.billing.order import Order, OrderStatus, Refund, RefundStatus
 from elearn.domain.billing.withdrawal import Withdrawal, WithdrawalStatus
@@ -392,3 +393,9 @@ class BillingQueries(Protocol):
     ) -> Page[WithdrawalView]: ...
 
     async def trial_balance(self) -> TrialBalance: ...
+
+
+class BillingUnitOfWork(Transaction, Protocol):
+    """The billing context's unit of work: its own stores and nothing else."""
+
+    billing: BillingStore

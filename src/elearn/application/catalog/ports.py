@@ -11,6 +11,7 @@ from typing import Protocol
 from uuid import UUID
 
 from elearn.application.paging import Page
+from elearn.application.ports import Transaction
 from elearn.domain.catalog.category import Category
 from elearn.domain.catalog.course import Course, CourseStatus, LessonKind, Level
 from elearn.domain.shared.money import Money
@@ -288,3 +289,10 @@ class CatalogPolicy:
     publish_on_approval: bool = False
     require_2fa_for_staff: bool = False
     default_currency: str = "USD"
+
+
+class CatalogUnitOfWork(Transaction, Protocol):
+    """The catalog context's unit of work: its own stores and nothing else."""
+
+    courses: CourseRepository
+    categories: CategoryRepository

@@ -12,6 +12,7 @@ from typing import Protocol
 from uuid import UUID
 
 from elearn.application.paging import Page
+from elearn.application.ports import Transaction
 from elearn.domain.learning.assignment import Assignment, Submission
 from elearn.domain.learning.certificate import Certificate
 from elearn.domain.learning.enrollment import Enrollment, EnrollmentStatus
@@ -321,3 +322,9 @@ class QuizSummary:
 
 
 AnswersMap = Mapping[str, object]
+
+
+class LearningUnitOfWork(Transaction, Protocol):
+    """The learning context's unit of work: its own stores and nothing else."""
+
+    learning: LearningStore

@@ -145,7 +145,7 @@ def absolute_target(node: ast.ImportFrom, module_name: str, is_package: bool) ->
 
 
 def imports_of(tree: ast.Module, module_name: str, is_package: bool) -> Iterator[tuple[int, str]]:
-    """Every module name an import may load, most specific first: ``from a import b`` may be a.b."""
+    """Every module an import may load; ``from a import b`` counts as ``a.b``, which b may be."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:

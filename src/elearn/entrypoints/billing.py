@@ -17,6 +17,7 @@ from elearn.application.billing import admin, checkout, earnings, refunds, withd
 from elearn.application.billing import wallet as credit_wallet
 from elearn.application.billing.deps import BillingDeps
 from elearn.application.billing.ports import BillingPolicy, PaymentGateway, WebhookVerifier
+from elearn.application.learning.api import LearningApi
 from elearn.entrypoints.settings import Settings
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ def build_billing_deps(container: Container, gateway: PaymentGateway | None = No
         queries=SqlaBillingQueries(container.sessions),
         currencies=BabelReferenceData(),
         catalog=container.catalog.deps,
+        learning=LearningApi(container.learning.deps),
         policy=BillingPolicy(
             platform_bps=settings.platform_fee_bps,
             clearing_days=settings.earnings_clearing_days,

@@ -44,10 +44,10 @@ def build_catalog_deps(container: Container) -> CatalogDeps:
         queries=queries,
         enrollments=SqlaLearningQueries(container.sessions, image_url=image_url),
         reference=BabelReferenceData(),
+        authorizer=container.authorizer,
         identity=IdentityApi(container.identity.deps),
         policy=CatalogPolicy(
             publish_on_approval=settings.publish_courses_on_approval,
-            require_2fa_for_staff=settings.require_2fa_for_staff,
             default_currency=settings.default_currency,
         ),
     )

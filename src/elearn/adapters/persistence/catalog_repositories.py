@@ -172,15 +172,16 @@ class SqlaCourseRepository(TrackingRepository[Course, CourseRows]):
         else:
             named = select(CourseSlugRow.course_id).where(CourseSlugRow.slug == course_key)
             stmt = stmt.where(CourseRow.id == named.scalar_subquery())
-        rows = (await self.session.execute(stmt)).all()
-        if not rows:
+        per_instructor = (await self.session.execute(stmt)).all()
+        if not per_instructor:
             return None
-        course_id, title, owner_id, status, amount, currency, _ = rows[0]
+        course_id, title, owner_id, status, amount, currency, _ = per_instructor[0]
+        instructors = (row.user_id for row in per_instructor if row.user_id is not None)
         return CourseForSale(
             id=course_id,
             title=title,
             owner_id=owner_id,
-            instructor_ids=frozenset({owner_id, *(row[-1] for row in rows if row[-1])}),
+            instructor_ids=frozenset({owner_id, *instructors}),
             is_published=status == CourseStatus.PUBLISHED.value,
             is_free=amount == 0,
             price=Money(amount, currency) if amount and currency else None,

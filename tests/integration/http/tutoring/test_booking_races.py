@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
-from tests.conftest import make_settings, postgres_url, truncate_all
+from tests.conftest import empty_all_tables, make_settings, postgres_url
 from tests.fakes import FixedClock
 from tests.integration.http.billing.helpers import balance_of, books_balance
 from tests.integration.http.catalog.helpers import headers_of, seed_people
@@ -65,7 +65,7 @@ def pg_settings(tmp_path: Path) -> Settings:
     again in overflow) yet well inside the server's connection limit, which other test runs
     share: the rest of a crowd waits for a connection."""
     url = postgres_url()
-    asyncio.run(truncate_all(url))
+    asyncio.run(empty_all_tables(url))
     return tutoring_settings(make_settings(tmp_path, url, database_pool_size=15))
 
 

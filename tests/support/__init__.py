@@ -1,0 +1,1 @@
+"""Support shared by tests of every context: built apps, accounts, mail, HTTP helpers."""

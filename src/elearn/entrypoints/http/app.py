@@ -102,10 +102,14 @@ def create_app(
                 if not settings.redis_url:
                     runtime = WorkerRuntime(settings, c.broker)
                     register_actors(c.broker, runtime)
+                    # The poll interval bounds how late a delayed retry starts and how long
+                    # stopping waits (one poll for the workers, one for the consumers); a
+                    # message that arrives is taken at once whatever it is. Idle wake-ups at
+                    # this rate cost nothing measurable.
                     worker = dramatiq.Worker(
                         c.broker,
                         worker_threads=settings.jobs_in_process_threads,
-                        worker_timeout=200,
+                        worker_timeout=50,
                     )
                     worker.start()
                     # The in-memory queue died with the last process: send again what it held.

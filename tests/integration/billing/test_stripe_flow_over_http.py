@@ -38,15 +38,15 @@ from tests.integration.billing.fake_stripe import (
     stripe_event,
 )
 from tests.integration.billing.fake_stripe import _Refusal as StripeRefusal
-from tests.integration.http.billing.helpers import (
+from tests.support.apps import app_for
+from tests.support.billing import (
     CHECKOUT,
     balance_of,
     books_balance,
     paid_course,
 )
-from tests.integration.http.catalog.helpers import headers_of, seed_people
-from tests.integration.http.identity.helpers import problem
-from tests.support.apps import app_for
+from tests.support.catalog import headers_of, seed_people
+from tests.support.identity import problem
 
 from elearn.adapters.persistence.models.billing import JournalEntryRow, ProviderEventRow
 from elearn.entrypoints.bootstrap import Container, bootstrap

@@ -24,14 +24,14 @@ import httpx
 import pytest
 from sqlalchemy import select
 from tests.conftest import make_settings
-from tests.integration.http.billing.helpers import (
+from tests.support.apps import app_for
+from tests.support.billing import (
     balance_of,
     books_balance,
     paid_course,
     pay_by_sandbox_card,
 )
-from tests.integration.http.catalog.helpers import headers_of, seed_people
-from tests.support.apps import app_for
+from tests.support.catalog import headers_of, seed_people
 
 from elearn.adapters.jobs.broker import EVENTS_QUEUE, build_broker
 from elearn.adapters.persistence.models import (

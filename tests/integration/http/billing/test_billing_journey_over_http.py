@@ -9,16 +9,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from tests.integration.http.billing.helpers import (
+from tests.support.apps import app_for
+from tests.support.billing import (
     CHECKOUT,
     balance_of,
     books_balance,
     paid_course,
     pay_by_sandbox_card,
 )
-from tests.integration.http.catalog.helpers import headers_of, seed_people
-from tests.integration.http.identity.helpers import problem
-from tests.support.apps import app_for
+from tests.support.catalog import headers_of, seed_people
+from tests.support.identity import problem
 
 from elearn.entrypoints.bootstrap import bootstrap
 from elearn.entrypoints.settings import Settings

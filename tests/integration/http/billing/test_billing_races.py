@@ -23,16 +23,16 @@ import pytest
 from sqlalchemy import func, select
 from tests.conftest import empty_all_tables, make_settings, postgres_url
 from tests.fakes import FixedClock
-from tests.integration.http.billing.helpers import (
+from tests.support.apps import app_for
+from tests.support.billing import (
     CHECKOUT,
     balance_of,
     books_balance,
     paid_course,
     pay_by_sandbox_card,
 )
-from tests.integration.http.catalog.helpers import headers_of, seed_people
-from tests.integration.http.identity.helpers import problem
-from tests.support.apps import app_for
+from tests.support.catalog import headers_of, seed_people
+from tests.support.identity import problem
 
 from elearn.adapters.jobs.broker import build_broker
 from elearn.adapters.payments.sandbox import SandboxPaymentGateway

@@ -9,14 +9,14 @@ from typing import Any
 import sqlalchemy as sa
 from litestar.testing import AsyncTestClient
 from tests.conftest import make_settings
-from tests.integration.http.catalog.helpers import (
+from tests.support.apps import app_for
+from tests.support.catalog import (
     COURSES,
     create_course,
     headers_of,
     published_course,
     seed_people,
 )
-from tests.support.apps import app_for
 
 from elearn.adapters.persistence.database import create_engine
 

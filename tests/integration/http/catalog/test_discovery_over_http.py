@@ -17,7 +17,8 @@ from uuid import UUID
 
 import pytest
 from sqlalchemy import event, update
-from tests.integration.http.catalog.helpers import (
+from tests.support.apps import app_for
+from tests.support.catalog import (
     COURSES,
     add_lesson,
     add_section,
@@ -27,8 +28,7 @@ from tests.integration.http.catalog.helpers import (
     published_course,
     seed_people,
 )
-from tests.integration.http.identity.helpers import png, problem
-from tests.support.apps import app_for
+from tests.support.identity import png, problem
 
 from elearn.adapters.jobs.broker import build_broker
 from elearn.adapters.persistence.models import CourseRow

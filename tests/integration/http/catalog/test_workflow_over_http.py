@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 from tests.conftest import make_settings
-from tests.integration.http.catalog.helpers import (
+from tests.support.apps import app_for
+from tests.support.catalog import (
     COURSES,
     add_lesson,
     add_section,
@@ -21,8 +22,7 @@ from tests.integration.http.catalog.helpers import (
     published_course,
     seed_people,
 )
-from tests.integration.http.identity.helpers import PDF, png, problem, seed_accounts
-from tests.support.apps import app_for
+from tests.support.identity import PDF, png, problem, seed_accounts
 
 from elearn.domain.identity.roles import Role
 from elearn.entrypoints.settings import Settings

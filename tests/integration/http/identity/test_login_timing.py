@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 from tests.conftest import make_settings
-from tests.integration.http.identity.helpers import register_student
 from tests.support.apps import app_for
+from tests.support.identity import register_student
 
 TRIES = 200
 

@@ -22,14 +22,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from litestar.testing import AsyncTestClient
 from tests.conftest import make_settings
-from tests.integration.http.identity.helpers import (
+from tests.support.apps import app_for
+from tests.support.identity import (
     PROBLEM,
     bearer,
     login,
     register_student,
     seed_accounts,
 )
-from tests.support.apps import app_for
 
 from elearn.domain.identity.roles import Role
 from elearn.entrypoints.http.auth import client_ip, trusted_networks

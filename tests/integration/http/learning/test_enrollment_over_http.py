@@ -12,7 +12,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-from tests.integration.http.catalog.helpers import (
+from tests.integration.http.learning.helpers import LESSONS, enroll
+from tests.support.apps import app_for
+from tests.support.catalog import (
     COURSES,
     add_lesson,
     add_section,
@@ -21,15 +23,13 @@ from tests.integration.http.catalog.helpers import (
     move,
     seed_people,
 )
-from tests.integration.http.identity.helpers import (
+from tests.support.identity import (
     bearer,
     login,
     problem,
     register_student,
     seed_accounts,
 )
-from tests.integration.http.learning.helpers import LESSONS, enroll
-from tests.support.apps import app_for
 
 from elearn.domain.identity.roles import Role
 from elearn.entrypoints.settings import Settings

@@ -14,7 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from tests.integration.http.catalog.helpers import (
+from tests.integration.http.learning.helpers import LESSONS, QUIZ, RIGHT_ANSWERS, enroll
+from tests.support.apps import app_for
+from tests.support.catalog import (
     COURSES,
     add_lesson,
     add_section,
@@ -23,9 +25,7 @@ from tests.integration.http.catalog.helpers import (
     move,
     seed_people,
 )
-from tests.integration.http.identity.helpers import problem
-from tests.integration.http.learning.helpers import LESSONS, QUIZ, RIGHT_ANSWERS, enroll
-from tests.support.apps import app_for
+from tests.support.identity import problem
 
 from elearn.entrypoints.bootstrap import bootstrap
 from elearn.entrypoints.settings import Settings

@@ -16,9 +16,9 @@ import httpx
 import msgspec
 from icalendar import Calendar
 from tests.fakes import FixedClock
-from tests.integration.http.billing.helpers import pay_by_sandbox_card
-from tests.integration.http.identity.helpers import mails_to
 from tests.support.apps import app_for
+from tests.support.billing import pay_by_sandbox_card
+from tests.support.identity import mails_to
 
 from elearn.adapters.jobs.broker import build_broker
 from elearn.entrypoints.bootstrap import Container, bootstrap

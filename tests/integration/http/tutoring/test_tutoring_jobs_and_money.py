@@ -26,10 +26,10 @@ import icalendar
 import pytest
 from sqlalchemy import select
 from tests.conftest import make_settings
-from tests.integration.http.billing.helpers import balance_of, books_balance, pay_by_sandbox_card
-from tests.integration.http.catalog.helpers import approve_tutors
-from tests.integration.http.identity.helpers import bearer, login, mails_to, seed_accounts
 from tests.support.apps import app_for
+from tests.support.billing import balance_of, books_balance, pay_by_sandbox_card
+from tests.support.catalog import approve_tutors
+from tests.support.identity import bearer, login, mails_to, seed_accounts
 
 from elearn.adapters.persistence.models import (
     BookingReminderRow,

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 from uuid import UUID
 
+from elearn.domain.shared.audit import AuditEntry
 from elearn.domain.shared.events import DomainEvent
 
 if TYPE_CHECKING:
     from elearn.application.billing.ports import BillingStore
     from elearn.application.catalog.ports import CategoryRepository, CourseRepository
     from elearn.application.identity.ports import (
-        AuditLog,
         OneTimeTokenRepository,
         ProfileRepository,
         RefreshFamilyRepository,
@@ -38,25 +38,25 @@ class IdGenerator(Protocol):
     def new_id(self) -> UUID: ...
 
 
-class UnitOfWork(Protocol):
+class AuditLog(Protocol):
+    """The audit trail: every context appends to it inside its own transaction."""
+
+    def add(self, entry: AuditEntry) -> None: ...
+
+
+class Transaction(Protocol):
     """One business transaction: everything written through it commits together or not at all.
 
     Events recorded by aggregates loaded or added through its repositories, and events passed to
     ``publish``, are stored in the outbox in the same transaction as the state they describe.
     Leaving the ``async with`` block without ``commit()`` rolls everything back.
+
+    A context's unit of work is this plus its own stores, and nothing else (``CatalogUnitOfWork``
+    in ``application/catalog/ports.py``...). A step of another context inside the same
+    transaction goes through that context's published ``api``, which alone calls ``as_context``.
     """
 
-    users: UserRepository
-    profiles: ProfileRepository
-    tutor_applications: TutorApplicationRepository
-    one_time_tokens: OneTimeTokenRepository
-    refresh_families: RefreshFamilyRepository
     audit: AuditLog
-    courses: CourseRepository
-    categories: CategoryRepository
-    learning: LearningStore
-    billing: BillingStore
-    tutoring: TutoringStore
 
     async def __aenter__(self) -> Self: ...
 
@@ -72,6 +72,41 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
     async def rollback(self) -> None: ...
+
+    def as_context(self, unit_of_work: type[ContextUnitOfWork]) -> ContextUnitOfWork:
+        """This same transaction with the stores of the context whose unit of work is named.
+        Only that context's ``api`` module calls it: it is how a context lends its stores to a
+        caller's transaction without the caller seeing them."""
+        ...
+
+
+ContextUnitOfWork = TypeVar("ContextUnitOfWork", bound=Transaction)
+UnitOfWorkT_co = TypeVar("UnitOfWorkT_co", bound=Transaction, covariant=True)
+
+
+class TransactionFactory(Protocol[UnitOfWorkT_co]):
+    """Opens a context's unit of work: ``async with deps.uow() as uow: ...``."""
+
+    def __call__(self, *, read_only: bool = False) -> UnitOfWorkT_co:
+        """``read_only``: the use case only reads, so it need not wait for writers (on SQLite a
+        writing transaction holds the database's write lock from its start)."""
+        ...
+
+
+class UnitOfWork(Transaction, Protocol):
+    """Every context's stores at once: what use cases saw before each context had its own unit
+    of work. Being replaced context by context; nothing new should ask for it."""
+
+    users: UserRepository
+    profiles: ProfileRepository
+    tutor_applications: TutorApplicationRepository
+    one_time_tokens: OneTimeTokenRepository
+    refresh_families: RefreshFamilyRepository
+    courses: CourseRepository
+    categories: CategoryRepository
+    learning: LearningStore
+    billing: BillingStore
+    tutoring: TutoringStore
 
 
 class UnitOfWorkFactory(Protocol):

@@ -34,6 +34,7 @@ from elearn.adapters.persistence.events import EventCodec
 from elearn.adapters.persistence.unit_of_work import SqlaUnitOfWork
 from elearn.adapters.storage.local import LocalFileStorage
 from elearn.adapters.system import SystemClock, UuidGenerator
+from elearn.application.authorization import Authorizer
 from elearn.application.billing.withdrawals import SendPayoutFailedEmail
 from elearn.application.files import FileStorage
 from elearn.application.identity.accounts import CreateAccountByOperator
@@ -93,6 +94,7 @@ class Container:
     codec: EventCodec
     relay: OutboxRelay
     dead_jobs: SqlaDeadJobStore
+    authorizer: Authorizer
     redis: Redis | None = None
     identity: IdentityUseCases = field(init=False)
     catalog: CatalogUseCases = field(init=False)
@@ -122,7 +124,12 @@ class Container:
     @property
     def create_account(self) -> CreateAccountByOperator:
         return CreateAccountByOperator(
-            self.uow, self.hasher, self.clock, self.ids, self.identity.deps.common_passwords
+            self.uow,
+            self.hasher,
+            self.clock,
+            self.ids,
+            self.identity.deps.common_passwords,
+            self.authorizer,
         )
 
     def deliveries(self) -> OutboxDeliveryExecutor:
@@ -212,6 +219,7 @@ def bootstrap(
         clock=clock,
         relay=OutboxRelay(sessions, broker, clock),
         dead_jobs=SqlaDeadJobStore(sessions, clock),
+        authorizer=Authorizer(staff_two_factor_required=settings.require_2fa_for_staff),
         redis=Redis.from_url(settings.redis_url) if settings.redis_url else None,
         **parts,
     )

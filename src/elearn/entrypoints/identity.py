@@ -43,7 +43,6 @@ def identity_policy(settings: Settings) -> IdentityPolicy:
         login_window_seconds=settings.login_window_seconds,
         emails_per_account=settings.emails_per_account_per_hour,
         email_window_seconds=3600,
-        require_2fa_for_staff=settings.require_2fa_for_staff,
         public_url=settings.public_url,
         app_name=settings.app_name,
     )
@@ -73,6 +72,7 @@ def build_identity_deps(container: Container, redis: Redis | None) -> IdentityDe
         storage=container.storage,
         queries=SqlaIdentityQueries(container.sessions),
         policy=identity_policy(settings),
+        authorizer=container.authorizer,
     )
 
 

@@ -8,12 +8,24 @@ removals, so a lesson moved out of a section is saved before that section is del
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, delete, func, literal_column, or_, select, union
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Row,
+    Select,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+    union,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elearn.adapters.persistence.models import (
@@ -27,7 +39,13 @@ from elearn.adapters.persistence.models import (
     LessonRow,
     SectionRow,
 )
-from elearn.adapters.persistence.repositories import TrackingRepository
+from elearn.adapters.persistence.repository_base import (
+    FieldMap,
+    SqlaRepository,
+    TrackingRepository,
+    enum,
+)
+from elearn.application.catalog.ports import CourseFacts, LessonInCourse, OutlineEntry
 from elearn.domain.catalog.category import Category
 from elearn.domain.catalog.course import (
     Course,
@@ -171,6 +189,44 @@ class SqlaCourseRepository(TrackingRepository[Course, CourseRows]):
             result[course.id] = course.prerequisite_ids
         return result
 
+    # ---- narrow reads for other contexts ------------------------------------------------------
+    async def course_facts(self, course_id: UUID) -> CourseFacts | None:
+        if course_id in self._tracked:
+            return CourseFacts.of(self._tracked[course_id][0])
+        rows = (
+            await self.session.execute(
+                _with_links(select(*_FACT_COLUMNS)).where(CourseRow.id == course_id)
+            )
+        ).all()
+        return _course_facts(rows) if rows else None
+
+    async def lesson_in_course(self, lesson_id: UUID) -> LessonInCourse | None:
+        for course in self.seen:
+            if any(lesson.id == lesson_id for lesson in course.lessons):
+                return LessonInCourse.of(course, lesson_id)
+        rows = (
+            await self.session.execute(
+                _with_links(select(*_FACT_COLUMNS, LessonRow))
+                .join(LessonRow, LessonRow.course_id == CourseRow.id)
+                .where(LessonRow.id == lesson_id)
+            )
+        ).all()
+        if not rows:
+            return None
+        lesson_row: LessonRow = rows[0].LessonRow
+        return LessonInCourse(_course_facts(rows), lesson_row.section_id, _lesson(lesson_row))
+
+    async def outline(self, course_id: UUID) -> list[OutlineEntry]:
+        if course_id in self._tracked:
+            course = self._tracked[course_id][0]
+            return [OutlineEntry(lesson.id, lesson.is_required) for lesson in course.lessons]
+        rows = await self.session.execute(
+            select(LessonRow.id, LessonRow.is_required)
+            .where(LessonRow.course_id == course_id)
+            .order_by(LessonRow.position)
+        )
+        return [OutlineEntry(lesson_id, is_required) for lesson_id, is_required in rows]
+
     async def remove(self, course: Course) -> None:
         self.touched = True
         course_id = course.id
@@ -262,7 +318,7 @@ class SqlaCourseRepository(TrackingRepository[Course, CourseRows]):
                 Section(id=section.id, title=section.title, lessons=lessons_by_section[section.id])
                 for section in rows.sections.values()
             ],
-            history=[_transition(t) for t in rows.history],
+            history=[TRANSITION_FIELDS.load(t) for t in rows.history],
             submitted_at=row.submitted_at,
             published_at=row.published_at,
             first_published_at=row.first_published_at,
@@ -354,17 +410,9 @@ class SqlaCourseRepository(TrackingRepository[Course, CourseRows]):
             self.session.add(CourseSlugRow(slug=course.slug, course_id=course_id))
             rows.slugs.add(course.slug)
         for transition in course.history[rows.stored_transitions :]:
-            self.session.add(
-                CourseTransitionRow(
-                    course_id=course_id,
-                    at=transition.at,
-                    actor_id=transition.actor_id,
-                    action=transition.action.value,
-                    from_status=transition.from_status.value,
-                    to_status=transition.to_status.value,
-                    reason=transition.reason,
-                )
-            )
+            row = TRANSITION_FIELDS.new_row(transition)
+            row.course_id = course_id
+            self.session.add(row)
         rows.stored_transitions = len(course.history)
 
 
@@ -421,6 +469,60 @@ def _course_to_row(course: Course, row: CourseRow) -> None:
         row.rating_average = 0.0
 
 
+# A course's instructors and prerequisites as one list of links, so its facts are one query.
+_INSTRUCTOR = "instructor"
+_PREREQUISITE = "prerequisite"
+_COURSE_LINKS = union_all(
+    select(
+        CourseInstructorRow.course_id,
+        literal_column(f"'{_INSTRUCTOR}'").label("link"),
+        CourseInstructorRow.user_id.label("linked_id"),
+        CourseInstructorRow.position,
+    ),
+    select(
+        CoursePrerequisiteRow.course_id,
+        literal_column(f"'{_PREREQUISITE}'").label("link"),
+        CoursePrerequisiteRow.prerequisite_id.label("linked_id"),
+        CoursePrerequisiteRow.position,
+    ),
+).subquery("course_links")
+
+_FACT_COLUMNS = (
+    CourseRow.id,
+    CourseRow.owner_id,
+    CourseRow.status,
+    CourseRow.title,
+    CourseRow.price_amount,
+    _COURSE_LINKS.c.link,
+    _COURSE_LINKS.c.linked_id,
+)
+
+
+def _with_links(stmt: Select[Any]) -> Select[Any]:
+    return stmt.outerjoin(_COURSE_LINKS, _COURSE_LINKS.c.course_id == CourseRow.id).order_by(
+        _COURSE_LINKS.c.link, _COURSE_LINKS.c.position
+    )
+
+
+def _course_facts(rows: Sequence[Row[Any]]) -> CourseFacts:
+    """The facts of one course from its rows of ``_FACT_COLUMNS``, one row per link."""
+    first = rows[0]
+    linked = {
+        kind: [row.linked_id for row in rows if row.link == kind]
+        for kind in (_INSTRUCTOR, _PREREQUISITE)
+    }
+    co_instructors = [i for i in linked[_INSTRUCTOR] if i != first.owner_id]
+    return CourseFacts(
+        id=first.id,
+        owner_id=first.owner_id,
+        instructor_ids=(first.owner_id, *co_instructors),
+        status=CourseStatus(first.status),
+        title=first.title,
+        is_free=first.price_amount == 0,
+        prerequisite_ids=tuple(linked[_PREREQUISITE]),
+    )
+
+
 def _lesson(row: LessonRow) -> Lesson:
     file = (
         LessonFile(
@@ -460,33 +562,22 @@ def _lesson_to_row(lesson: Lesson, row: LessonRow) -> None:
     row.file_size = file.size if file else None
 
 
-def _transition(row: CourseTransitionRow) -> CourseTransition:
-    return CourseTransition(
-        at=row.at,
-        actor_id=row.actor_id,  # type: ignore[arg-type]  # None only once the actor is gone
-        action=CourseAction(row.action),
-        from_status=CourseStatus(row.from_status),
-        to_status=CourseStatus(row.to_status),
-        reason=row.reason,
-    )
+# actor_id reads back as None once that user is gone, although the domain types it as a UUID.
+TRANSITION_FIELDS = FieldMap(
+    CourseTransition,
+    CourseTransitionRow,
+    fields={
+        "action": enum(CourseAction),
+        "from_status": enum(CourseStatus),
+        "to_status": enum(CourseStatus),
+    },
+)
 
 
 # ---- categories ------------------------------------------------------------------------------
-class SqlaCategoryRepository(TrackingRepository[Category, CategoryRow]):
-    async def add(self, category: Category) -> None:
-        row = CategoryRow(id=category.id, created_at=category.created_at)
-        self._to_row(category, row)
-        await self.session.flush()  # its parent may be new in this transaction too
-        self.session.add(row)
-        self._track(category.id, category, row)
-
-    async def get(self, category_id: UUID, *, for_update: bool = False) -> Category | None:
-        if not for_update and category_id in self._tracked:
-            return self._tracked[category_id][0]
-        row = await self._get_row(
-            select(CategoryRow).where(CategoryRow.id == category_id), for_update=for_update
-        )
-        return None if row is None else self._load(row)
+class SqlaCategoryRepository(SqlaRepository[Category, CategoryRow]):
+    mapper = FieldMap(Category, CategoryRow, fixed=("id", "created_at"))
+    flush_before_add = True  # its parent may be new in this transaction too
 
     async def slugs_like(self, base: str, *, other_than: UUID | None = None) -> set[str]:
         stmt = select(CategoryRow.slug).where(_slug_family(CategoryRow.slug, base))
@@ -502,7 +593,7 @@ class SqlaCategoryRepository(TrackingRepository[Category, CategoryRow]):
         return found
 
     async def is_in_use(self, category_id: UUID) -> bool:
-        used = union(
+        used: CompoundSelect[tuple[int]] = union(
             select(literal_column("1")).where(CourseRow.category_id == category_id),
             select(literal_column("1")).where(CategoryRow.parent_id == category_id),
         )
@@ -520,23 +611,3 @@ class SqlaCategoryRepository(TrackingRepository[Category, CategoryRow]):
         self._removed_any = True
         _, row = self._tracked.pop(category.id)
         await self.session.delete(row)
-
-    def _from_row(self, row: CategoryRow) -> Category:
-        return Category(
-            id=row.id,
-            name=row.name,
-            slug=row.slug,
-            description=row.description,
-            icon=row.icon,
-            parent_id=row.parent_id,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
-
-    def _to_row(self, category: Category, row: CategoryRow) -> None:
-        row.name = category.name
-        row.slug = category.slug
-        row.description = category.description
-        row.icon = category.icon
-        row.parent_id = category.parent_id
-        row.updated_at = category.updated_at

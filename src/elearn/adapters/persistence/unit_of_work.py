@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, cast
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -32,7 +32,6 @@ from elearn.adapters.persistence.tutoring_repositories import SqlaTutoringStore
 from elearn.application.billing.ports import BillingStore
 from elearn.application.catalog.ports import CategoryRepository, CourseRepository
 from elearn.application.identity.ports import (
-    AuditLog,
     OneTimeTokenRepository,
     ProfileRepository,
     RefreshFamilyRepository,
@@ -40,6 +39,7 @@ from elearn.application.identity.ports import (
     UserRepository,
 )
 from elearn.application.learning.ports import LearningStore
+from elearn.application.ports import AuditLog, ContextUnitOfWork
 from elearn.application.tutoring.ports import TutoringStore
 from elearn.domain.shared.events import DomainEvent
 
@@ -119,6 +119,11 @@ class SqlaUnitOfWork:
             await self.session.rollback()  # a no-op after commit
         finally:
             await self.session.close()
+
+    def as_context(self, unit_of_work: type[ContextUnitOfWork]) -> ContextUnitOfWork:
+        # One session serves every registered context's stores, so this transaction already is
+        # the other context's unit of work; the type says which stores the caller may use.
+        return cast(ContextUnitOfWork, self)
 
     def publish(self, *events: DomainEvent) -> None:
         self._published.extend(events)

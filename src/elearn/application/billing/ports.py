@@ -11,6 +11,7 @@ from uuid import UUID
 
 from elearn.application.errors import ApplicationError
 from elearn.application.paging import Page
+from elearn.application.ports import Transaction
 from elearn.domain.billing.ledger import Account, JournalEntry
 from elearn.domain.billing.order import Order, OrderStatus, Refund, RefundStatus
 from elearn.domain.billing.withdrawal import Withdrawal, WithdrawalStatus
@@ -229,13 +230,32 @@ class PayoutAccountRepository(Protocol):
 
 
 class BillingStore(Protocol):
-    orders: OrderRepository
-    refunds: RefundRepository
-    withdrawals: WithdrawalRepository
-    ledger: LedgerRepository
-    provider_events: ProviderEventLog
-    idempotency: IdempotencyStore
-    payout_accounts: PayoutAccountRepository
+    """The billing repositories of one unit of work (``uow.billing``).
+
+    Properties, not attributes: read-only members let an implementation hold its own
+    repository types, where a settable attribute would have to be exactly the port.
+    """
+
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def refunds(self) -> RefundRepository: ...
+
+    @property
+    def withdrawals(self) -> WithdrawalRepository: ...
+
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def provider_events(self) -> ProviderEventLog: ...
+
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
+
+    @property
+    def payout_accounts(self) -> PayoutAccountRepository: ...
 
 
 # ---- read side -------------------------------------------------------------------------------
@@ -392,3 +412,9 @@ class BillingQueries(Protocol):
     ) -> Page[WithdrawalView]: ...
 
     async def trial_balance(self) -> TrialBalance: ...
+
+
+class BillingUnitOfWork(Transaction, Protocol):
+    """The billing context's unit of work: its own stores and nothing else."""
+
+    billing: BillingStore

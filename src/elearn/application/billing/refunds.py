@@ -15,6 +15,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from elearn.application.actor import Actor
+from elearn.application.authorization import Permission
 from elearn.application.billing.deps import (
     BillingDeps,
     OrderNotFound,
@@ -25,7 +26,6 @@ from elearn.application.billing.ports import (
     RefundView,
 )
 from elearn.application.errors import FieldError, InvalidInput, NotFound
-from elearn.application.learning.enrollments import revoke_enrollment
 from elearn.application.ports import UnitOfWork
 from elearn.domain.billing import postings
 from elearn.domain.billing.ledger import AccountKind, EntryKind, Line
@@ -130,15 +130,9 @@ async def complete_refund(
     order.record_refund(refund.amount)
     refund.succeed(now, provider_refund_id=provider_refund_id, covered=refund.platform_covered)
     if order.status is OrderStatus.REFUNDED and order.course_id is not None:
-        enrollment = await uow.learning.enrollments.find(order.buyer_id, order.course_id)
-        if enrollment is not None and enrollment.gives_access:
-            await revoke_enrollment(
-                uow,
-                deps.clock,
-                deps.ids,
-                user_id=order.buyer_id,
-                course_id=order.course_id,
-                reason="refunded",
+        if await deps.learning.has_access(uow, order.buyer_id, order.course_id):
+            await deps.learning.revoke_enrollment(
+                uow, order.buyer_id, order.course_id, reason="refunded"
             )
 
 
@@ -197,7 +191,7 @@ class RefundPayment:
         self, actor: Actor, order_id: UUID, *, amount: int | None, reason: str
     ) -> RefundView:
         deps = self._deps
-        admin_id = deps.require_admin(actor)
+        admin_id = deps.authorizer.require(actor, Permission.REFUND_PAYMENT)
         reason = reason.strip()
         if not reason or len(reason) > MAX_REASON:
             raise InvalidInput(

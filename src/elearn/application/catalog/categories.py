@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from elearn.application.actor import Actor
+from elearn.application.authorization import Permission
 from elearn.application.catalog.authoring import KEEP, Keep
 from elearn.application.catalog.deps import CatalogDeps
-from elearn.application.catalog.ports import CategoryView
-from elearn.application.errors import FieldError, InvalidInput, NotFound, PermissionDenied
-from elearn.application.ports import UnitOfWork
+from elearn.application.catalog.ports import CatalogUnitOfWork, CategoryView
+from elearn.application.errors import FieldError, InvalidInput, NotFound
 from elearn.domain.catalog.category import (
     Category,
     CategoryInUse,
@@ -37,9 +37,7 @@ class _AdminWork:
         self._deps = deps
 
     def _require_admin(self, actor: Actor) -> None:
-        self._deps.require_staff(actor)
-        if not actor.is_admin:
-            raise PermissionDenied("only an admin changes categories")
+        self._deps.authorizer.authorize(actor, Permission.MANAGE_CATEGORIES)
 
     async def _view(self, category_id: UUID) -> CategoryView:
         for view in await self._deps.queries.categories():
@@ -48,14 +46,14 @@ class _AdminWork:
         raise NotFound("there is no such category", code="category-not-found")
 
 
-async def _category(uow: UnitOfWork, category_id: UUID) -> Category:
+async def _category(uow: CatalogUnitOfWork, category_id: UUID) -> Category:
     category = await uow.categories.get(category_id, for_update=True)
     if category is None:
         raise NotFound("there is no such category", code="category-not-found")
     return category
 
 
-async def _apply(uow: UnitOfWork, category: Category, changes: CategoryChanges) -> None:
+async def _apply(uow: CatalogUnitOfWork, category: Category, changes: CategoryChanges) -> None:
     if not isinstance(changes.name, Keep):
         category.name = category_name(changes.name)
     if not isinstance(changes.slug, Keep) and changes.slug != category.slug:

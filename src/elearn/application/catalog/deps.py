@@ -6,14 +6,22 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 from uuid import UUID
 
-from elearn.application.access import require_signed_in, require_staff
+from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.audit import record_audit
-from elearn.application.catalog.ports import CatalogPolicy, CatalogQueries, Enrollments
+from elearn.application.authorization import Authorizer, Permission
+from elearn.application.catalog.ports import (
+    CatalogPolicy,
+    CatalogQueries,
+    CatalogUnitOfWork,
+    CourseFacts,
+    Enrollments,
+)
 from elearn.application.errors import NotFound, PermissionDenied
 from elearn.application.files import FileStorage
-from elearn.application.identity.ports import ReferenceData
-from elearn.application.ports import Clock, IdGenerator, UnitOfWork, UnitOfWorkFactory
+from elearn.application.identity.api import IdentityApi
+from elearn.application.ports import Clock, IdGenerator, TransactionFactory
+from elearn.application.reference import ReferenceData
 from elearn.domain.catalog.course import Course, course_visible
 from elearn.domain.shared.audit import AuditAction
 
@@ -27,7 +35,7 @@ class CourseNotFound(NotFound):
 
 @dataclass(frozen=True, kw_only=True)
 class CatalogDeps:
-    uow: UnitOfWorkFactory
+    uow: TransactionFactory[CatalogUnitOfWork]
     clock: Clock
     ids: IdGenerator
     storage: FileStorage
@@ -35,6 +43,8 @@ class CatalogDeps:
     enrollments: Enrollments
     reference: ReferenceData
     policy: CatalogPolicy
+    authorizer: Authorizer
+    identity: IdentityApi
 
     async def course_id(self, key: UUID | str) -> UUID:
         """The course an id or any slug it has had names."""
@@ -49,10 +59,7 @@ class CatalogDeps:
             raise CourseNotFound()
         return found
 
-    def require_staff(self, actor: Actor) -> UUID:
-        return require_staff(actor, two_factor_required=self.policy.require_2fa_for_staff)
-
-    async def can_see(self, actor: Actor, course: Course) -> bool:
+    async def can_see(self, actor: Actor, course: Course | CourseFacts) -> bool:
         enrolled = (
             actor.user_id is not None
             and not course.is_instructor(actor.user_id)
@@ -61,11 +68,11 @@ class CatalogDeps:
         return course_visible(
             course.status,
             is_instructor=course.is_instructor(actor.user_id),
-            is_staff=actor.is_staff,
+            is_staff=self.authorizer.allows(actor, Permission.VIEW_ANY_COURSE),
             is_enrolled=enrolled,
         )
 
-    async def deny(self, actor: Actor, course: Course, message: str) -> NoReturn:
+    async def deny(self, actor: Actor, course: Course | CourseFacts, message: str) -> NoReturn:
         """Refuses an actor who may not change ``course``; who cannot even see it is told it
         does not exist, so the ids of drafts leak nothing."""
         if await self.can_see(actor, course):
@@ -73,7 +80,7 @@ class CatalogDeps:
         raise CourseNotFound()
 
     async def course_to_edit(
-        self, uow: UnitOfWork, actor: Actor, course: Course | None
+        self, uow: CatalogUnitOfWork, actor: Actor, course: Course | None
     ) -> tuple[UUID, Course]:
         """The course, locked, for one of its instructors to change; it leaves review states
         as the domain says (a rejected course becomes a draft again)."""
@@ -87,7 +94,7 @@ class CatalogDeps:
 
     def audit(
         self,
-        uow: UnitOfWork,
+        uow: CatalogUnitOfWork,
         actor: Actor,
         action: AuditAction,
         *,

@@ -9,14 +9,15 @@ from uuid import UUID
 
 from elearn.application.actor import Actor
 from elearn.application.audit import record_audit
+from elearn.application.authorization import Authorizer
 from elearn.application.files import FileStorage
 from elearn.application.identity.ports import (
     AccessTokens,
     CommonPasswords,
     IdentityPolicy,
     IdentityQueries,
+    IdentityUnitOfWork,
     RateLimiter,
-    ReferenceData,
     RevokedAccessTokens,
     SecretTokens,
     TotpService,
@@ -25,15 +26,15 @@ from elearn.application.ports import (
     Clock,
     IdGenerator,
     PasswordHasher,
-    UnitOfWork,
-    UnitOfWorkFactory,
+    TransactionFactory,
 )
+from elearn.application.reference import ReferenceData
 from elearn.domain.shared.audit import AuditAction
 
 
 @dataclass(frozen=True, kw_only=True)
 class IdentityDeps:
-    uow: UnitOfWorkFactory
+    uow: TransactionFactory[IdentityUnitOfWork]
     clock: Clock
     ids: IdGenerator
     hasher: PasswordHasher
@@ -47,6 +48,7 @@ class IdentityDeps:
     storage: FileStorage
     queries: IdentityQueries
     policy: IdentityPolicy
+    authorizer: Authorizer
 
     @property
     def one_time_token_ttl(self) -> timedelta:
@@ -54,7 +56,7 @@ class IdentityDeps:
 
     def audit(
         self,
-        uow: UnitOfWork,
+        uow: IdentityUnitOfWork,
         actor: Actor,
         action: AuditAction,
         *,

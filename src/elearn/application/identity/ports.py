@@ -9,6 +9,7 @@ from typing import Protocol
 from uuid import UUID
 
 from elearn.application.paging import Page
+from elearn.application.ports import Transaction
 from elearn.domain.identity.email import EmailAddress
 from elearn.domain.identity.profiles import StudentProfile, TutorProfile
 from elearn.domain.identity.roles import Role
@@ -67,10 +68,6 @@ class RefreshFamilyRepository(Protocol):
     async def get(self, family_id: UUID, *, for_update: bool = False) -> RefreshFamily | None: ...
 
     async def active_for_user(self, user_id: UUID) -> list[RefreshFamily]: ...
-
-
-class AuditLog(Protocol):
-    def add(self, entry: AuditEntry) -> None: ...
 
 
 # ---- read side -------------------------------------------------------------------------------
@@ -241,14 +238,6 @@ class RateLimiter(Protocol):
     async def reset(self, key: str) -> None: ...
 
 
-class ReferenceData(Protocol):
-    def is_currency(self, code: str) -> bool: ...
-
-    def is_country(self, code: str) -> bool: ...
-
-    def is_language(self, code: str) -> bool: ...
-
-
 class CommonPasswords(Protocol):
     def __contains__(self, password: object) -> bool: ...
 
@@ -266,6 +255,15 @@ class IdentityPolicy:
     login_window_seconds: int = 900
     emails_per_account: int = 5
     email_window_seconds: int = 3600
-    require_2fa_for_staff: bool = False
     public_url: str = "http://127.0.0.1:8000"
     app_name: str = "elearn"
+
+
+class IdentityUnitOfWork(Transaction, Protocol):
+    """The identity context's unit of work: its own stores and nothing else."""
+
+    users: UserRepository
+    profiles: ProfileRepository
+    tutor_applications: TutorApplicationRepository
+    one_time_tokens: OneTimeTokenRepository
+    refresh_families: RefreshFamilyRepository

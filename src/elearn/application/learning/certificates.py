@@ -17,6 +17,7 @@ from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
+from elearn.application.authorization import Permission
 from elearn.application.errors import NotFound
 from elearn.application.files import UploadPurpose, delete_quietly
 from elearn.application.learning.deps import LearningDeps
@@ -79,11 +80,11 @@ class IssueCertificate:
             existing = await uow.learning.certificates.for_enrollment(enrollment_id)
             if existing is not None:
                 return existing
-            student = await uow.users.get(enrollment.user_id)
-            course = await uow.courses.get(enrollment.course_id)
+            student = await deps.identity.user(uow, enrollment.user_id)
+            course = await deps.catalog.course_facts(uow, enrollment.course_id)
             if student is None or course is None:
                 return None
-            instructors = [await uow.users.get(i) for i in course.instructor_ids]
+            instructors = [await deps.identity.user(uow, i) for i in course.instructor_ids]
             issued_at = enrollment.completed_at or deps.clock.now()
             certificate = Certificate(
                 id=deps.ids.new_id(),
@@ -144,8 +145,10 @@ class GetCertificatePdf:
             certificate = await uow.learning.certificates.get(certificate_id)
         if certificate is None or certificate.pdf_key is None:
             raise CertificateNotFound()
-        if certificate.user_id != user_id and not actor.is_staff:
-            raise CertificateNotFound()
+        if certificate.user_id != user_id:
+            self._deps.authorizer.authorize(
+                actor, Permission.VIEW_ANY_CERTIFICATE, otherwise=CertificateNotFound()
+            )
         size = await self._deps.storage.size(certificate.pdf_key)
         return MediaFile(
             certificate.pdf_key, "application/pdf", f"certificate-{certificate.serial}.pdf", size

@@ -12,6 +12,7 @@ from typing import Protocol
 from uuid import UUID
 
 from elearn.application.paging import Page
+from elearn.application.ports import Transaction
 from elearn.domain.learning.assignment import Assignment, Submission
 from elearn.domain.learning.certificate import Certificate
 from elearn.domain.learning.enrollment import Enrollment, EnrollmentStatus
@@ -139,17 +140,38 @@ class LearningDays(Protocol):
 
 
 class LearningStore(Protocol):
-    """The learning repositories of one unit of work (``uow.learning``)."""
+    """The learning repositories of one unit of work (``uow.learning``).
 
-    enrollments: EnrollmentRepository
-    progress: ProgressRepository
-    quizzes: QuizRepository
-    attempts: AttemptRepository
-    assignments: AssignmentRepository
-    submissions: SubmissionRepository
-    certificates: CertificateRepository
-    reviews: ReviewRepository
-    days: LearningDays
+    Properties, not attributes: read-only members let an implementation hold its own
+    repository types, where a settable attribute would have to be exactly the port.
+    """
+
+    @property
+    def enrollments(self) -> EnrollmentRepository: ...
+
+    @property
+    def progress(self) -> ProgressRepository: ...
+
+    @property
+    def quizzes(self) -> QuizRepository: ...
+
+    @property
+    def attempts(self) -> AttemptRepository: ...
+
+    @property
+    def assignments(self) -> AssignmentRepository: ...
+
+    @property
+    def submissions(self) -> SubmissionRepository: ...
+
+    @property
+    def certificates(self) -> CertificateRepository: ...
+
+    @property
+    def reviews(self) -> ReviewRepository: ...
+
+    @property
+    def days(self) -> LearningDays: ...
 
 
 # ---- read side -------------------------------------------------------------------------------
@@ -321,3 +343,9 @@ class QuizSummary:
 
 
 AnswersMap = Mapping[str, object]
+
+
+class LearningUnitOfWork(Transaction, Protocol):
+    """The learning context's unit of work: its own stores and nothing else."""
+
+    learning: LearningStore

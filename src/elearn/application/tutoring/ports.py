@@ -9,6 +9,7 @@ from typing import Protocol
 from uuid import UUID
 
 from elearn.application.paging import Page
+from elearn.application.ports import Transaction
 from elearn.domain.tutoring.availability import Availability
 from elearn.domain.tutoring.booking import Booking, BookingStatus, CancellationPolicy
 
@@ -87,10 +88,23 @@ class CalendarFeedRepository(Protocol):
 
 
 class TutoringStore(Protocol):
-    availability: AvailabilityRepository
-    bookings: BookingRepository
-    testimonials: TestimonialRepository
-    calendar_feeds: CalendarFeedRepository
+    """The tutoring repositories of one unit of work (``uow.tutoring``).
+
+    Properties, not attributes: read-only members let an implementation hold its own
+    repository types, where a settable attribute would have to be exactly the port.
+    """
+
+    @property
+    def availability(self) -> AvailabilityRepository: ...
+
+    @property
+    def bookings(self) -> BookingRepository: ...
+
+    @property
+    def testimonials(self) -> TestimonialRepository: ...
+
+    @property
+    def calendar_feeds(self) -> CalendarFeedRepository: ...
 
 
 class MeetingRooms(Protocol):
@@ -207,3 +221,9 @@ class TutoringPolicy:
     video_room_base: str = "https://meet.jit.si/elearn"
     public_url: str = "http://127.0.0.1:8000"
     reminder_leads_minutes: tuple[int, ...] = (24 * 60, 60)
+
+
+class TutoringUnitOfWork(Transaction, Protocol):
+    """The tutoring context's unit of work: its own stores and nothing else."""
+
+    tutoring: TutoringStore

@@ -213,20 +213,20 @@ def prepare_start(
 
 
 def _identity(state: State) -> IdentityUseCases:
-    return state.container.identity  # type: ignore[no-any-return]
+    return state.container.identity
 
 
 def _catalog(state: State) -> CatalogUseCases:
-    return state.container.catalog  # type: ignore[no-any-return]
+    return state.container.catalog
 
 
 def _learning(state: State) -> LearningUseCases:
-    return state.container.learning  # type: ignore[no-any-return]
+    return state.container.learning
 
 
 def _billing(state: State) -> BillingUseCases:
-    return state.container.billing  # type: ignore[no-any-return]
+    return state.container.billing
 
 
 def _tutoring(state: State) -> TutoringUseCases:
-    return state.container.tutoring  # type: ignore[no-any-return]
+    return state.container.tutoring

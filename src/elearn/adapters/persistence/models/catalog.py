@@ -22,7 +22,7 @@ from elearn.adapters.persistence.models.base import Base
 _PUBLISHED = text("status = 'published'")
 
 
-def _published_index(name: str, *columns: object) -> Index:
+def _published_index(name: str, *columns: str) -> Index:
     return Index(name, *columns, postgresql_where=_PUBLISHED, sqlite_where=_PUBLISHED)
 
 

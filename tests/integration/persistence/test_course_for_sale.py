@@ -13,7 +13,7 @@ from uuid import UUID
 import pytest
 from sqlalchemy import event
 from tests.conftest import make_settings
-from tests.integration.http.identity.helpers import seed_accounts
+from tests.support.identity import seed_accounts
 
 from elearn.adapters.jobs.broker import build_broker
 from elearn.application.catalog.api import CatalogApi, CourseForSale

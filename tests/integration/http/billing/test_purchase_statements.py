@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
-from tests.integration.http.billing.helpers import paid_course, pay_by_sandbox_card
-from tests.integration.http.catalog.helpers import headers_of, seed_people
+from tests.support.apps import app_for
+from tests.support.billing import paid_course, pay_by_sandbox_card
+from tests.support.catalog import headers_of, seed_people
 
 from elearn.entrypoints.settings import Settings
 
@@ -35,10 +36,8 @@ async def test_buying_a_course_with_credits_reads_the_catalog_by_narrow_queries(
 ) -> None:
     from litestar.testing import AsyncTestClient
 
-    from elearn.entrypoints.http.app import create_app
-
     # No outbox relay nor scheduler: every statement seen is the request's own.
-    app = create_app(settings, configure_logs=False, run_background=False)
+    app = app_for(settings, run_background=False)
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
         await seed_people(settings)
         tutor = await headers_of(client, "tutor")

@@ -17,6 +17,7 @@ from elearn.application.catalog.ports import CatalogPolicy, CatalogQueries
 
 if TYPE_CHECKING:
     from elearn.entrypoints.bootstrap import Container
+    from elearn.entrypoints.settings import Settings
 
 # Public images (course thumbnails) are served by key under this path.
 IMAGES_PATH = "/api/v1/images"
@@ -168,3 +169,12 @@ class CatalogUseCases:
 
 # The catalog's use cases, as a route parameter: ``catalog: Catalog``.
 Catalog: TypeAlias = NamedDependency[CatalogUseCases]
+
+
+def catalog_policy(settings: Settings) -> CatalogPolicy:
+    """The catalog's section of the settings."""
+    return CatalogPolicy(
+        publish_on_approval=settings.publish_courses_on_approval,
+        require_2fa_for_staff=settings.require_2fa_for_staff,
+        default_currency=settings.default_currency,
+    )

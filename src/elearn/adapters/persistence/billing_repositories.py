@@ -32,6 +32,7 @@ from elearn.adapters.persistence.models import (
     RefundRow,
     WithdrawalRow,
 )
+from elearn.adapters.persistence.models.billing import CONSTRAINT_ERRORS
 from elearn.adapters.persistence.repositories import TrackingRepository
 from elearn.application.billing.ports import IdempotencyClaim, IdempotencyKeyReused
 from elearn.domain.billing.ledger import Account, AccountKind, EntryKind, JournalEntry, Line
@@ -372,7 +373,7 @@ class SqlaLedger:
                 )
             )
         except IntegrityError as error:
-            raise domain_error_for(error) from error
+            raise domain_error_for(error, CONSTRAINT_ERRORS) from error
         await self.session.execute(
             insert(JournalLineRow).values(
                 [

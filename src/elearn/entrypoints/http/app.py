@@ -83,7 +83,7 @@ def create_app(
         try:
             if run_background:
                 if not settings.redis_url:
-                    runtime = WorkerRuntime(settings, c.broker)
+                    runtime = WorkerRuntime(settings, c.broker, modules=c.modules)
                     register_actors(c.broker, runtime)
                     worker = dramatiq.Worker(
                         c.broker,

@@ -50,7 +50,7 @@ T = TypeVar("T")
 @dataclass(kw_only=True)
 class Container:
     """The process's adapters and every registered context's use cases, each reached by its
-    module's name (``container.billing``)."""
+    module's name (``container.<name>``)."""
 
     settings: Settings
     engine: AsyncEngine

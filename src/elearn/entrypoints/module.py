@@ -58,8 +58,8 @@ def _no_after_commit(container: Container) -> AfterCommit | None:
 class Module:
     """One context's registration.
 
-    ``name`` is the container attribute its use cases are reached by (``container.billing``)
-    and the route parameter its controllers receive them as (``billing: Billing``).
+    ``name`` is the container attribute its use cases are reached by (``container.<name>``)
+    and the route parameter its controllers receive them as (``<name>: NamedDependency[...]``).
     ``use_cases`` builds them from the container (where the modules listed before it are
     already built) and the bootstrap options that are not the container's own (a payment
     gateway to use instead of the settings', ...). Handler and job names are stored with

@@ -30,7 +30,7 @@ from elearn.adapters.jobs.broker import (
     build_broker,
     deliver_message,
 )
-from elearn.adapters.persistence.models import OutboxDeliveryRow, OutboxMessageRow
+from elearn.adapters.persistence.models.jobs import OutboxDeliveryRow, OutboxMessageRow
 from elearn.application.actor import Actor
 from elearn.application.identity.accounts import CreateAccount
 from elearn.domain.identity.email import EmailAddress

@@ -33,11 +33,8 @@ from tests.integration.http.billing.helpers import (
 from tests.integration.http.catalog.helpers import headers_of, seed_people
 
 from elearn.adapters.jobs.broker import EVENTS_QUEUE, build_broker
-from elearn.adapters.persistence.models import (
-    JournalEntryRow,
-    OutboxDeliveryRow,
-    WithdrawalRow,
-)
+from elearn.adapters.persistence.models.billing import JournalEntryRow, WithdrawalRow
+from elearn.adapters.persistence.models.jobs import OutboxDeliveryRow
 from elearn.entrypoints.bootstrap import Container, bootstrap
 from elearn.entrypoints.http.app import create_app
 from elearn.entrypoints.settings import Settings

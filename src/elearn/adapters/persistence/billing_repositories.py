@@ -21,7 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elearn.adapters.persistence.integrity import domain_error_for
-from elearn.adapters.persistence.models import (
+from elearn.adapters.persistence.models.billing import (
+    CONSTRAINT_ERRORS,
     IdempotencyKeyRow,
     JournalEntryRow,
     JournalLineRow,
@@ -32,7 +33,6 @@ from elearn.adapters.persistence.models import (
     RefundRow,
     WithdrawalRow,
 )
-from elearn.adapters.persistence.models.billing import CONSTRAINT_ERRORS
 from elearn.adapters.persistence.repositories import TrackingRepository
 from elearn.application.billing.ports import IdempotencyClaim, IdempotencyKeyReused
 from elearn.domain.billing.ledger import Account, AccountKind, EntryKind, JournalEntry, Line

@@ -16,7 +16,7 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, delete, func, literal_column, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elearn.adapters.persistence.models import (
+from elearn.adapters.persistence.models.catalog import (
     CategoryRow,
     CourseInstructorRow,
     CoursePrerequisiteRow,

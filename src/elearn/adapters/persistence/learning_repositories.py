@@ -18,19 +18,18 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elearn.adapters.persistence.models import (
+from elearn.adapters.persistence.models.catalog import CourseRow
+from elearn.adapters.persistence.models.identity import StudentProfileRow, TutorProfileRow
+from elearn.adapters.persistence.models.learning import (
     AssignmentRow,
     CertificateRow,
     CourseReviewRow,
-    CourseRow,
     EnrollmentRow,
     LearningDayRow,
     LessonProgressRow,
     QuizAttemptRow,
     QuizRow,
-    StudentProfileRow,
     SubmissionRow,
-    TutorProfileRow,
 )
 from elearn.adapters.persistence.repositories import TrackingRepository
 from elearn.domain.learning.assignment import Assignment, FileKind, Submission, SubmittedFile

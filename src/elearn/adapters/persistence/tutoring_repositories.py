@@ -10,13 +10,13 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elearn.adapters.persistence.billing_repositories import insert_ignoring_duplicates
-from elearn.adapters.persistence.models import (
+from elearn.adapters.persistence.models.identity import TutorProfileRow
+from elearn.adapters.persistence.models.tutoring import (
     BookingReminderRow,
     BookingRow,
     CalendarFeedRow,
     TestimonialRow,
     TutorAvailabilityRow,
-    TutorProfileRow,
 )
 from elearn.adapters.persistence.repositories import TrackingRepository
 from elearn.domain.shared.money import Money

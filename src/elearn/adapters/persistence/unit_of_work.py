@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from elearn.adapters.persistence.database import WRITE_TRANSACTION
 from elearn.adapters.persistence.events import EventCodec
 from elearn.adapters.persistence.integrity import ConstraintErrors, domain_error_for
-from elearn.adapters.persistence.models import OutboxDeliveryRow, OutboxMessageRow
+from elearn.adapters.persistence.models.jobs import OutboxDeliveryRow, OutboxMessageRow
 from elearn.adapters.persistence.repositories import SqlaAuditLog
 from elearn.application.ports import ContextUnitOfWork
 from elearn.domain.shared.events import DomainEvent
@@ -96,7 +96,7 @@ class SqlaUnitOfWork:
     must see it: one delivery row per handler is written with the event, so each handler is
     retried, dead-lettered and made idempotent on its own.
 
-    A registered store is an attribute (``uow.users``, ``uow.billing``) built on first access
+    A registered store is an attribute (``uow.<store>``) built on first access
     and kept for the rest of the transaction; commit flushes the stores that were built, in the
     registry's order."""
 

@@ -30,7 +30,7 @@ from tests.integration.http.catalog.helpers import (
 from tests.integration.http.identity.helpers import png, problem
 
 from elearn.adapters.jobs.broker import build_broker
-from elearn.adapters.persistence.models import CourseRow
+from elearn.adapters.persistence.models.catalog import CourseRow
 from elearn.domain.catalog.course import Course, CourseStatus
 from elearn.domain.shared.money import Money
 from elearn.entrypoints.bootstrap import Container, bootstrap

@@ -22,7 +22,7 @@ from tests.integration.http.catalog.helpers import (
 from tests.integration.http.identity.helpers import PDF, mails_to, png, problem, seed_accounts
 from tests.integration.http.learning.helpers import LESSONS, enroll, learning_course
 
-from elearn.adapters.persistence.models import OutboxMessageRow
+from elearn.adapters.persistence.models.jobs import OutboxMessageRow
 from elearn.application.learning.assignments import SendGradeEmail
 from elearn.domain.identity.roles import Role
 from elearn.domain.learning.assignment import AssignmentGraded

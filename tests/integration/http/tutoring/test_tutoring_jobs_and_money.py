@@ -30,12 +30,9 @@ from tests.integration.http.billing.helpers import balance_of, books_balance, pa
 from tests.integration.http.catalog.helpers import approve_tutors
 from tests.integration.http.identity.helpers import bearer, login, mails_to, seed_accounts
 
-from elearn.adapters.persistence.models import (
-    BookingReminderRow,
-    OutboxDeliveryRow,
-    OutboxMessageRow,
-    TutorProfileRow,
-)
+from elearn.adapters.persistence.models.identity import TutorProfileRow
+from elearn.adapters.persistence.models.jobs import OutboxDeliveryRow, OutboxMessageRow
+from elearn.adapters.persistence.models.tutoring import BookingReminderRow
 from elearn.domain.identity.roles import Role
 from elearn.domain.tutoring.booking import BookingReminderDue
 from elearn.entrypoints.bootstrap import Container, bootstrap

@@ -249,3 +249,26 @@ async def test_other_contexts_transactions_never_build_its_store(
     finally:
         await container.dispose()
     assert notes.stores_built == 0
+
+
+def test_each_modules_settings_section_is_the_policy_its_use_cases_follow(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        sqlite_url,
+        public_url="https://school.example",
+        app_name="School",
+        platform_fee_bps=2000,
+        cancellation_cutoff_hours=12,
+        media_url_seconds=120,
+        publish_courses_on_approval=True,
+        require_2fa_for_staff=True,
+    )
+    container = bootstrap(settings, broker=build_broker(None))
+    try:
+        for module in MODULES:
+            assert module.policy is not None, module.name
+            assert container.policies[module.name] == getattr(container, module.name).deps.policy
+    finally:
+        asyncio.run(container.dispose())

@@ -16,7 +16,7 @@ import pytest
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.testing import AsyncTestClient
-from sqlalchemy import Column, MetaData, String, Table, Uuid, func, insert, select
+from sqlalchemy import Column, MetaData, String, Table, UniqueConstraint, Uuid, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from tests.conftest import make_settings
 
@@ -25,6 +25,7 @@ from elearn.adapters.jobs.scheduler import PeriodicJob
 from elearn.adapters.persistence.database import create_engine
 from elearn.adapters.persistence.unit_of_work import StoreDeclaration
 from elearn.domain.identity.email import EmailAddress
+from elearn.domain.shared.errors import Conflict
 from elearn.domain.shared.events import DomainEvent
 from elearn.entrypoints.bootstrap import Container, bootstrap
 from elearn.entrypoints.http.app import create_app
@@ -39,6 +40,7 @@ notes_table = Table(
     notes_metadata,
     Column("id", Uuid, primary_key=True),
     Column("body", String(200), nullable=False),
+    UniqueConstraint("body", name="uq_test_module_notes_body"),
 )
 
 
@@ -50,14 +52,16 @@ class NoteWritten(DomainEvent):
 
 
 class SqlaNotes:
-    """The context's store: writes rows and records what happened, for the unit of work."""
+    """The context's store: keeps what a use case adds and writes it back before commit, as the
+    unit of work asks, with the events that happened."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._pending: list[dict[str, Any]] = []
         self._events: list[DomainEvent] = []
 
-    async def add(self, note_id: UUID, body: str) -> None:
-        await self._session.execute(insert(notes_table).values(id=note_id, body=body))
+    def add(self, note_id: UUID, body: str) -> None:
+        self._pending.append({"id": note_id, "body": body})
         self._events.append(
             NoteWritten(event_id=uuid4(), occurred_at=datetime.now(UTC), note_id=note_id, body=body)
         )
@@ -66,7 +70,9 @@ class SqlaNotes:
         return int(await self._session.scalar(select(func.count()).select_from(notes_table)) or 0)
 
     async def flush_changes(self) -> None:
-        """Rows are written as they are added."""
+        rows, self._pending = self._pending, []
+        if rows:
+            await self._session.execute(insert(notes_table), rows)
 
     def pull_events(self) -> list[DomainEvent]:
         events, self._events = self._events, []
@@ -80,7 +86,7 @@ class NotesUseCases:
     async def write(self, body: str) -> UUID:
         note_id = uuid4()
         async with self._uow() as uow:
-            await uow.notes.add(note_id, body)
+            uow.notes.add(note_id, body)
             await uow.commit()
         return note_id
 
@@ -149,6 +155,9 @@ def notes_module(probe: NotesProbe) -> Module:
         subscriptions=subscriptions,
         periodic_jobs=periodic_jobs,
         stores=(StoreDeclaration("notes", probe.build_store),),
+        constraint_errors={
+            "uq_test_module_notes_body": lambda: Conflict("that note exists", code="note-exists")
+        },
     )
 
 
@@ -199,6 +208,17 @@ async def test_a_module_added_in_the_list_serves_its_route_with_its_own_store(
     assert counted.status_code == 200
     assert counted.json() == {"count": 1}
     assert notes.stores_built == 2  # one per transaction of its own
+
+
+async def test_a_constraint_the_module_declares_answers_as_its_domain_conflict(
+    app_client: AsyncTestClient[Any],
+) -> None:
+    assert (await app_client.post("/api/v1/test-notes", json={"body": "once"})).status_code == 201
+
+    again = await app_client.post("/api/v1/test-notes", json={"body": "once"})
+
+    assert again.status_code == 409, again.text
+    assert again.json()["code"] == "note-exists"
 
 
 async def test_a_modules_event_reaches_its_handler_through_the_outbox(

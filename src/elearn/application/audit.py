@@ -6,12 +6,12 @@ from typing import Any
 from uuid import UUID
 
 from elearn.application.actor import Actor
-from elearn.application.ports import Clock, IdGenerator, UnitOfWork
+from elearn.application.ports import Clock, IdGenerator, Transaction
 from elearn.domain.shared.audit import AuditAction, AuditEntry
 
 
 def record_audit(
-    uow: UnitOfWork,
+    uow: Transaction,
     clock: Clock,
     ids: IdGenerator,
     actor: Actor,

@@ -16,6 +16,7 @@ from elearn.adapters.security.reference_data import BabelReferenceData
 from elearn.application.billing import admin, checkout, earnings, refunds, wallet, withdrawals
 from elearn.application.billing.deps import BillingDeps
 from elearn.application.billing.ports import BillingPolicy, PaymentGateway, WebhookVerifier
+from elearn.application.learning.api import LearningApi
 from elearn.entrypoints.settings import Settings
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ def build_billing_deps(container: Container, gateway: PaymentGateway | None = No
         queries=SqlaBillingQueries(container.sessions),
         currencies=BabelReferenceData(),
         catalog=container.catalog.deps,
+        learning=LearningApi(container.learning.deps),
         policy=BillingPolicy(
             platform_bps=settings.platform_fee_bps,
             clearing_days=settings.earnings_clearing_days,

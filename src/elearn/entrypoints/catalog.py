@@ -14,6 +14,7 @@ from elearn.adapters.security.reference_data import BabelReferenceData
 from elearn.application.catalog import authoring, categories, discovery, review
 from elearn.application.catalog.deps import CatalogDeps
 from elearn.application.catalog.ports import CatalogPolicy, CatalogQueries
+from elearn.application.identity.api import IdentityApi
 
 if TYPE_CHECKING:
     from elearn.entrypoints.bootstrap import Container
@@ -44,6 +45,7 @@ def build_catalog_deps(container: Container) -> CatalogDeps:
         queries=queries,
         enrollments=SqlaLearningQueries(container.sessions, image_url=image_url),
         reference=BabelReferenceData(),
+        identity=IdentityApi(container.identity.deps),
         policy=CatalogPolicy(
             publish_on_approval=settings.publish_courses_on_approval,
             require_2fa_for_staff=settings.require_2fa_for_staff,

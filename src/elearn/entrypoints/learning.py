@@ -12,6 +12,8 @@ from litestar.di import NamedDependency
 from elearn.adapters.certificates.pdf import FpdfCertificateRenderer
 from elearn.adapters.persistence.learning_queries import SqlaLearningQueries
 from elearn.adapters.security.media_tokens import HmacMediaTokens
+from elearn.application.catalog.api import CatalogApi
+from elearn.application.identity.api import IdentityApi
 from elearn.application.learning import (
     assignments,
     certificates,
@@ -37,7 +39,8 @@ def build_learning_deps(container: Container) -> LearningDeps:
         ids=container.ids,
         storage=container.storage,
         queries=SqlaLearningQueries(container.sessions, image_url=image_url),
-        catalog=container.catalog.deps,
+        catalog=CatalogApi(container.catalog.deps),
+        identity=IdentityApi(container.identity.deps),
         # Outside production the JWT secret signs media too (the adapter derives its own key).
         tokens=HmacMediaTokens(settings.media_signing_key or settings.jwt_secret),
         renderer=FpdfCertificateRenderer(

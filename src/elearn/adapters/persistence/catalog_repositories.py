@@ -8,12 +8,23 @@ removals, so a lesson moved out of a section is saved before that section is del
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, delete, func, literal_column, or_, select, union
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+    union,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elearn.adapters.persistence.models.catalog import (
@@ -28,6 +39,7 @@ from elearn.adapters.persistence.models.catalog import (
     SectionRow,
 )
 from elearn.adapters.persistence.repositories import TrackingRepository
+from elearn.application.catalog.ports import CourseFacts, LessonInCourse, OutlineEntry
 from elearn.domain.catalog.category import Category
 from elearn.domain.catalog.course import (
     Course,
@@ -170,6 +182,44 @@ class SqlaCourseRepository(TrackingRepository[Course, CourseRows]):
         for course in self.seen:
             result[course.id] = course.prerequisite_ids
         return result
+
+    # ---- narrow reads for other contexts ------------------------------------------------------
+    async def course_facts(self, course_id: UUID) -> CourseFacts | None:
+        if course_id in self._tracked:
+            return CourseFacts.of(self._tracked[course_id][0])
+        rows = (
+            await self.session.execute(
+                _with_links(select(*_FACT_COLUMNS)).where(CourseRow.id == course_id)
+            )
+        ).all()
+        return _course_facts(rows) if rows else None
+
+    async def lesson_in_course(self, lesson_id: UUID) -> LessonInCourse | None:
+        for course in self.seen:
+            if any(lesson.id == lesson_id for lesson in course.lessons):
+                return LessonInCourse.of(course, lesson_id)
+        rows = (
+            await self.session.execute(
+                _with_links(select(*_FACT_COLUMNS, LessonRow))
+                .join(LessonRow, LessonRow.course_id == CourseRow.id)
+                .where(LessonRow.id == lesson_id)
+            )
+        ).all()
+        if not rows:
+            return None
+        lesson_row: LessonRow = rows[0].LessonRow
+        return LessonInCourse(_course_facts(rows), lesson_row.section_id, _lesson(lesson_row))
+
+    async def outline(self, course_id: UUID) -> list[OutlineEntry]:
+        if course_id in self._tracked:
+            course = self._tracked[course_id][0]
+            return [OutlineEntry(lesson.id, lesson.is_required) for lesson in course.lessons]
+        rows = await self.session.execute(
+            select(LessonRow.id, LessonRow.is_required)
+            .where(LessonRow.course_id == course_id)
+            .order_by(LessonRow.position)
+        )
+        return [OutlineEntry(lesson_id, is_required) for lesson_id, is_required in rows]
 
     async def remove(self, course: Course) -> None:
         self.touched = True
@@ -419,6 +469,60 @@ def _course_to_row(course: Course, row: CourseRow) -> None:
         row.enrollment_count = 0
         row.rating_count = 0
         row.rating_average = 0.0
+
+
+# A course's instructors and prerequisites as one list of links, so its facts are one query.
+_INSTRUCTOR = "instructor"
+_PREREQUISITE = "prerequisite"
+_COURSE_LINKS = union_all(
+    select(
+        CourseInstructorRow.course_id,
+        literal_column(f"'{_INSTRUCTOR}'").label("link"),
+        CourseInstructorRow.user_id.label("linked_id"),
+        CourseInstructorRow.position,
+    ),
+    select(
+        CoursePrerequisiteRow.course_id,
+        literal_column(f"'{_PREREQUISITE}'").label("link"),
+        CoursePrerequisiteRow.prerequisite_id.label("linked_id"),
+        CoursePrerequisiteRow.position,
+    ),
+).subquery("course_links")
+
+_FACT_COLUMNS = (
+    CourseRow.id,
+    CourseRow.owner_id,
+    CourseRow.status,
+    CourseRow.title,
+    CourseRow.price_amount,
+    _COURSE_LINKS.c.link,
+    _COURSE_LINKS.c.linked_id,
+)
+
+
+def _with_links(stmt: Select[Any]) -> Select[Any]:
+    return stmt.outerjoin(_COURSE_LINKS, _COURSE_LINKS.c.course_id == CourseRow.id).order_by(
+        _COURSE_LINKS.c.link, _COURSE_LINKS.c.position
+    )
+
+
+def _course_facts(rows: Sequence[Row[Any]]) -> CourseFacts:
+    """The facts of one course from its rows of ``_FACT_COLUMNS``, one row per link."""
+    first = rows[0]
+    linked = {
+        kind: [row.linked_id for row in rows if row.link == kind]
+        for kind in (_INSTRUCTOR, _PREREQUISITE)
+    }
+    co_instructors = [i for i in linked[_INSTRUCTOR] if i != first.owner_id]
+    return CourseFacts(
+        id=first.id,
+        owner_id=first.owner_id,
+        instructor_ids=(first.owner_id, *co_instructors),
+        status=CourseStatus(first.status),
+        title=first.title,
+        is_free=first.price_amount == 0,
+        prerequisite_ids=tuple(linked[_PREREQUISITE]),
+    )
 
 
 def _lesson(row: LessonRow) -> Lesson:

@@ -31,12 +31,10 @@ from elearn.application.billing.ports import (
 )
 from elearn.application.billing.refunds import apply_refund, complete_refund
 from elearn.application.errors import FieldError, InvalidInput, PermissionDenied
-from elearn.application.learning.enrollments import grant_enrollment
 from elearn.application.ports import UnitOfWork
 from elearn.domain.billing import postings
 from elearn.domain.billing.ledger import EntryKind
 from elearn.domain.billing.order import ItemKind, Order, OrderStatus, PaymentMethod, Refund
-from elearn.domain.learning.enrollment import EnrollmentSource
 from elearn.domain.shared.money import Money
 
 logger = logging.getLogger(__name__)
@@ -218,14 +216,7 @@ async def capture(deps: BillingDeps, uow: UnitOfWork, order: Order, payment_id: 
             # so it is recorded and stays refundable by an admin; there is nothing to grant.
             logger.warning("order %s paid for a course the buyer already has", order.id)
             return
-        await grant_enrollment(
-            uow,
-            deps.clock,
-            deps.ids,
-            user_id=order.buyer_id,
-            course_id=order.course_id,
-            source=EnrollmentSource.PURCHASE,
-        )
+        await deps.learning.grant_enrollment(uow, order.buyer_id, order.course_id)
 
 
 class HandleProviderEvent:

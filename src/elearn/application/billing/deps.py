@@ -29,6 +29,7 @@ from elearn.application.errors import (
     PermissionDenied,
     ServiceUnavailable,
 )
+from elearn.application.learning.api import LearningApi
 from elearn.application.ports import Clock, IdGenerator, UnitOfWork, UnitOfWorkFactory
 from elearn.domain.billing.fees import FeeSplit
 from elearn.domain.billing.ledger import EntryKind, JournalEntry, Line, balances_after
@@ -76,6 +77,7 @@ class BillingDeps:
     queries: BillingQueries
     currencies: Currencies
     catalog: CatalogDeps
+    learning: LearningApi
     policy: BillingPolicy
     fulfilments: dict[ItemKind, Fulfilment] = field(default_factory=dict)
 

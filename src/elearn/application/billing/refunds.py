@@ -25,7 +25,6 @@ from elearn.application.billing.ports import (
     RefundView,
 )
 from elearn.application.errors import FieldError, InvalidInput, NotFound
-from elearn.application.learning.enrollments import revoke_enrollment
 from elearn.application.ports import UnitOfWork
 from elearn.domain.billing import postings
 from elearn.domain.billing.ledger import AccountKind, EntryKind, Line
@@ -130,15 +129,9 @@ async def complete_refund(
     order.record_refund(refund.amount)
     refund.succeed(now, provider_refund_id=provider_refund_id, covered=refund.platform_covered)
     if order.status is OrderStatus.REFUNDED and order.course_id is not None:
-        enrollment = await uow.learning.enrollments.find(order.buyer_id, order.course_id)
-        if enrollment is not None and enrollment.gives_access:
-            await revoke_enrollment(
-                uow,
-                deps.clock,
-                deps.ids,
-                user_id=order.buyer_id,
-                course_id=order.course_id,
-                reason="refunded",
+        if await deps.learning.has_access(uow, order.buyer_id, order.course_id):
+            await deps.learning.revoke_enrollment(
+                uow, order.buyer_id, order.course_id, reason="refunded"
             )
 
 

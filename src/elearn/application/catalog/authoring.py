@@ -21,7 +21,12 @@ from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.catalog.deps import CatalogDeps, CourseNotFound
 from elearn.application.catalog.discovery import course_detail_for, lesson_view, section_view
-from elearn.application.catalog.ports import CourseDetail, OutlineLesson, OutlineSectionView
+from elearn.application.catalog.ports import (
+    CatalogUnitOfWork,
+    CourseDetail,
+    OutlineLesson,
+    OutlineSectionView,
+)
 from elearn.application.errors import FieldError, InvalidInput, NotFound, UnsupportedMediaType
 from elearn.application.files import (
     AUDIO_MEDIA_TYPES,
@@ -33,7 +38,6 @@ from elearn.application.files import (
     UploadPurpose,
     delete_quietly,
 )
-from elearn.application.ports import UnitOfWork
 from elearn.domain.catalog.course import (
     FILE_KINDS,
     TEXT_KINDS,
@@ -52,7 +56,6 @@ from elearn.domain.catalog.course import (
 )
 from elearn.domain.catalog.prerequisites import check_prerequisites
 from elearn.domain.catalog.slugs import first_free_slug, slugify, valid_slug
-from elearn.domain.identity.user import User
 from elearn.domain.shared.audit import AuditAction
 from elearn.domain.shared.money import Money
 
@@ -115,19 +118,10 @@ class LessonChanges:
 
 
 # ---- shared steps ----------------------------------------------------------------------------
-async def _fresh_slug(uow: UnitOfWork, title: str, course_id: UUID) -> str:
+async def _fresh_slug(uow: CatalogUnitOfWork, title: str, course_id: UUID) -> str:
     base = slugify(title)
     taken = await uow.courses.slugs_like(base, other_than=course_id)
     return first_free_slug(base, taken.__contains__)
-
-
-async def approved_tutor(uow: UnitOfWork, user_id: UUID) -> User:
-    user = await uow.users.get(user_id)
-    if user is None:
-        raise NotFound("there is no such account")
-    user.require_verified_email()
-    user.require_approved_tutor()
-    return user
 
 
 def _invalid(field: str, message: str) -> InvalidInput:
@@ -135,7 +129,11 @@ def _invalid(field: str, message: str) -> InvalidInput:
 
 
 async def _apply(
-    deps: CatalogDeps, uow: UnitOfWork, actor_id: UUID, course: Course, changes: CourseChanges
+    deps: CatalogDeps,
+    uow: CatalogUnitOfWork,
+    actor_id: UUID,
+    course: Course,
+    changes: CourseChanges,
 ) -> None:
     """Applies every field given, checking each against the rest of the catalog."""
     if not isinstance(changes.title, Keep):
@@ -186,7 +184,7 @@ async def _apply(
     if not isinstance(changes.co_instructor_ids, Keep):
         course.require_owner(actor_id)
         for user_id in changes.co_instructor_ids:
-            user = await uow.users.get(user_id)
+            user = await deps.identity.user(uow, user_id)
             if user is None or not user.is_approved_tutor or not user.is_active:
                 raise _invalid("co_instructor_ids", f"{user_id} is not an approved tutor")
         course.set_co_instructors(changes.co_instructor_ids)
@@ -197,7 +195,7 @@ async def _apply(
 
 
 async def _set_prerequisites(
-    deps: CatalogDeps, uow: UnitOfWork, actor_id: UUID, course: Course, ids: tuple[UUID, ...]
+    deps: CatalogDeps, uow: CatalogUnitOfWork, actor_id: UUID, course: Course, ids: tuple[UUID, ...]
 ) -> None:
     course.set_prerequisites(ids)
     # Students must be able to take a prerequisite: it is published, or one of this
@@ -277,7 +275,7 @@ class CreateCourse:
         deps = self._deps
         user_id = require_signed_in(actor)
         async with deps.uow() as uow:
-            await approved_tutor(uow, user_id)
+            await deps.identity.require_approved_tutor(uow, user_id)
             now = deps.clock.now()
             course_id = deps.ids.new_id()
             title = course_title(command.title)
@@ -385,7 +383,7 @@ async def _store_in_course(
     deps: CatalogDeps,
     actor: Actor,
     stored: StoredFile,
-    load: Callable[[UnitOfWork], Awaitable[Course | None]],
+    load: Callable[[CatalogUnitOfWork], Awaitable[Course | None]],
     attach: Callable[[Course, StoredFile], str | None],
 ) -> str | None:
     """Attaches a file stored before the transaction; if the transaction fails, the file goes."""
@@ -611,14 +609,16 @@ class ReorderOutline:
         return await course_detail_for(deps, actor, course_id)
 
 
-async def _course_of_section(uow: UnitOfWork, section_id: UUID) -> Course:
+async def _course_of_section(uow: CatalogUnitOfWork, section_id: UUID) -> Course:
     course = await uow.courses.get_by_section(section_id, for_update=True)
     if course is None:
         raise NotFound("there is no such section", code="section-not-found")
     return course
 
 
-async def _course_of_lesson(uow: UnitOfWork, lesson_id: UUID, *, for_update: bool = True) -> Course:
+async def _course_of_lesson(
+    uow: CatalogUnitOfWork, lesson_id: UUID, *, for_update: bool = True
+) -> Course:
     course = await uow.courses.get_by_lesson(lesson_id, for_update=for_update)
     if course is None:
         raise NotFound("there is no such lesson", code="lesson-not-found")

@@ -9,9 +9,8 @@ from uuid import UUID
 from elearn.application.actor import Actor
 from elearn.application.catalog.authoring import KEEP, Keep
 from elearn.application.catalog.deps import CatalogDeps
-from elearn.application.catalog.ports import CategoryView
+from elearn.application.catalog.ports import CatalogUnitOfWork, CategoryView
 from elearn.application.errors import FieldError, InvalidInput, NotFound, PermissionDenied
-from elearn.application.ports import UnitOfWork
 from elearn.domain.catalog.category import (
     Category,
     CategoryInUse,
@@ -48,14 +47,14 @@ class _AdminWork:
         raise NotFound("there is no such category", code="category-not-found")
 
 
-async def _category(uow: UnitOfWork, category_id: UUID) -> Category:
+async def _category(uow: CatalogUnitOfWork, category_id: UUID) -> Category:
     category = await uow.categories.get(category_id, for_update=True)
     if category is None:
         raise NotFound("there is no such category", code="category-not-found")
     return category
 
 
-async def _apply(uow: UnitOfWork, category: Category, changes: CategoryChanges) -> None:
+async def _apply(uow: CatalogUnitOfWork, category: Category, changes: CategoryChanges) -> None:
     if not isinstance(changes.name, Keep):
         category.name = category_name(changes.name)
     if not isinstance(changes.slug, Keep) and changes.slug != category.slug:

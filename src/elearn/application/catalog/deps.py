@@ -9,11 +9,18 @@ from uuid import UUID
 from elearn.application.access import require_signed_in, require_staff
 from elearn.application.actor import Actor
 from elearn.application.audit import record_audit
-from elearn.application.catalog.ports import CatalogPolicy, CatalogQueries, Enrollments
+from elearn.application.catalog.ports import (
+    CatalogPolicy,
+    CatalogQueries,
+    CatalogUnitOfWork,
+    CourseFacts,
+    Enrollments,
+)
 from elearn.application.errors import NotFound, PermissionDenied
 from elearn.application.files import FileStorage
-from elearn.application.identity.ports import ReferenceData
-from elearn.application.ports import Clock, IdGenerator, UnitOfWork, UnitOfWorkFactory
+from elearn.application.identity.api import IdentityApi
+from elearn.application.ports import Clock, IdGenerator, TransactionFactory
+from elearn.application.reference import ReferenceData
 from elearn.domain.catalog.course import Course, course_visible
 from elearn.domain.shared.audit import AuditAction
 
@@ -27,7 +34,7 @@ class CourseNotFound(NotFound):
 
 @dataclass(frozen=True, kw_only=True)
 class CatalogDeps:
-    uow: UnitOfWorkFactory
+    uow: TransactionFactory[CatalogUnitOfWork]
     clock: Clock
     ids: IdGenerator
     storage: FileStorage
@@ -35,6 +42,7 @@ class CatalogDeps:
     enrollments: Enrollments
     reference: ReferenceData
     policy: CatalogPolicy
+    identity: IdentityApi
 
     async def course_id(self, key: UUID | str) -> UUID:
         """The course an id or any slug it has had names."""
@@ -52,7 +60,7 @@ class CatalogDeps:
     def require_staff(self, actor: Actor) -> UUID:
         return require_staff(actor, two_factor_required=self.policy.require_2fa_for_staff)
 
-    async def can_see(self, actor: Actor, course: Course) -> bool:
+    async def can_see(self, actor: Actor, course: Course | CourseFacts) -> bool:
         enrolled = (
             actor.user_id is not None
             and not course.is_instructor(actor.user_id)
@@ -65,7 +73,7 @@ class CatalogDeps:
             is_enrolled=enrolled,
         )
 
-    async def deny(self, actor: Actor, course: Course, message: str) -> NoReturn:
+    async def deny(self, actor: Actor, course: Course | CourseFacts, message: str) -> NoReturn:
         """Refuses an actor who may not change ``course``; who cannot even see it is told it
         does not exist, so the ids of drafts leak nothing."""
         if await self.can_see(actor, course):
@@ -73,7 +81,7 @@ class CatalogDeps:
         raise CourseNotFound()
 
     async def course_to_edit(
-        self, uow: UnitOfWork, actor: Actor, course: Course | None
+        self, uow: CatalogUnitOfWork, actor: Actor, course: Course | None
     ) -> tuple[UUID, Course]:
         """The course, locked, for one of its instructors to change; it leaves review states
         as the domain says (a rejected course becomes a draft again)."""
@@ -87,7 +95,7 @@ class CatalogDeps:
 
     def audit(
         self,
-        uow: UnitOfWork,
+        uow: CatalogUnitOfWork,
         actor: Actor,
         action: AuditAction,
         *,

@@ -13,8 +13,79 @@ from uuid import UUID
 from elearn.application.paging import Page
 from elearn.application.ports import Transaction
 from elearn.domain.catalog.category import Category
-from elearn.domain.catalog.course import Course, CourseStatus, LessonKind, Level
+from elearn.domain.catalog.course import (
+    Course,
+    CourseStatus,
+    Lesson,
+    LessonKind,
+    Level,
+    course_visible,
+)
 from elearn.domain.shared.money import Money
+
+
+# ---- narrow views other contexts read --------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CourseFacts:
+    """What another context needs of a course to decide who may do what in it."""
+
+    id: UUID
+    owner_id: UUID
+    instructor_ids: tuple[UUID, ...]  # the owner first
+    status: CourseStatus
+    title: str
+    is_free: bool
+    prerequisite_ids: tuple[UUID, ...]
+
+    @classmethod
+    def of(cls, course: Course) -> CourseFacts:
+        return cls(
+            id=course.id,
+            owner_id=course.owner_id,
+            instructor_ids=course.instructor_ids,
+            status=course.status,
+            title=course.title,
+            is_free=course.is_free,
+            prerequisite_ids=course.prerequisite_ids,
+        )
+
+    @property
+    def is_published(self) -> bool:
+        return self.status is CourseStatus.PUBLISHED
+
+    def is_instructor(self, user_id: UUID | None) -> bool:
+        return user_id is not None and user_id in self.instructor_ids
+
+    def visible_to(self, user_id: UUID | None, *, is_staff: bool, is_enrolled: bool) -> bool:
+        return course_visible(
+            self.status,
+            is_instructor=self.is_instructor(user_id),
+            is_staff=is_staff,
+            is_enrolled=is_enrolled,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LessonInCourse:
+    """One lesson, with where it sits and the facts of its course."""
+
+    course: CourseFacts
+    section_id: UUID
+    lesson: Lesson
+
+    @classmethod
+    def of(cls, course: Course, lesson_id: UUID) -> LessonInCourse:
+        return cls(
+            CourseFacts.of(course), course.section_of(lesson_id).id, course.lesson(lesson_id)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OutlineEntry:
+    """A lesson's place in its course's progress: whether it counts."""
+
+    id: UUID
+    is_required: bool
 
 
 # ---- write side ------------------------------------------------------------------------------
@@ -51,6 +122,16 @@ class CourseRepository(Protocol):
         ...
 
     async def statuses(self, course_ids: tuple[UUID, ...]) -> Mapping[UUID, CourseStatus]: ...
+
+    # Narrow reads for other contexts (through ``catalog/api.py``): one query each, never the
+    # whole aggregate; a course this transaction already holds is answered from memory.
+    async def course_facts(self, course_id: UUID) -> CourseFacts | None: ...
+
+    async def lesson_in_course(self, lesson_id: UUID) -> LessonInCourse | None: ...
+
+    async def outline(self, course_id: UUID) -> list[OutlineEntry]:
+        """The course's lessons in order, with whether each counts towards progress."""
+        ...
 
 
 class CategoryRepository(Protocol):

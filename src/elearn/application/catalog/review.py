@@ -11,16 +11,14 @@ from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
-from elearn.application.catalog.authoring import approved_tutor
 from elearn.application.catalog.deps import CatalogDeps, CourseNotFound
 from elearn.application.catalog.discovery import course_detail_for
-from elearn.application.catalog.ports import CourseDetail
-from elearn.application.ports import UnitOfWork
+from elearn.application.catalog.ports import CatalogUnitOfWork, CourseDetail
 from elearn.domain.catalog.course import Course
 from elearn.domain.shared.audit import AuditAction
 
 
-async def _course(uow: UnitOfWork, course_id: UUID) -> Course:
+async def _course(uow: CatalogUnitOfWork, course_id: UUID) -> Course:
     course = await uow.courses.get(course_id, for_update=True)
     if course is None:
         raise CourseNotFound()
@@ -31,14 +29,16 @@ class _StaffMove:
     def __init__(self, deps: CatalogDeps) -> None:
         self._deps = deps
 
-    async def _staff_course(self, uow: UnitOfWork, actor: Actor, course_id: UUID) -> Course:
+    async def _staff_course(self, uow: CatalogUnitOfWork, actor: Actor, course_id: UUID) -> Course:
         course = await _course(uow, course_id)
         if not actor.is_staff:
             await self._deps.deny(actor, course, "only managers and admins review courses")
         self._deps.require_staff(actor)
         return course
 
-    def _audit(self, uow: UnitOfWork, actor: Actor, action: AuditAction, course: Course) -> None:
+    def _audit(
+        self, uow: CatalogUnitOfWork, actor: Actor, action: AuditAction, course: Course
+    ) -> None:
         last = course.history[-1]
         self._deps.audit(
             uow,
@@ -67,7 +67,7 @@ class SubmitCourse:
             course = await _course(uow, course_id)
             if not course.is_instructor(user_id):
                 await deps.deny(actor, course, "only the course's instructors may submit it")
-            await approved_tutor(uow, user_id)
+            await deps.identity.require_approved_tutor(uow, user_id)
             course.submit(user_id, deps.clock.now(), deps.ids.new_id())
             deps.audit(
                 uow, actor, AuditAction.COURSE_SUBMITTED, target_type="course", target_id=course.id

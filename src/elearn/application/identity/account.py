@@ -21,8 +21,8 @@ from elearn.application.files import (
     delete_quietly,
 )
 from elearn.application.identity.deps import IdentityDeps
-from elearn.application.identity.ports import ReferenceData
-from elearn.application.ports import UnitOfWork
+from elearn.application.identity.ports import IdentityUnitOfWork
+from elearn.application.reference import ReferenceData
 from elearn.domain.identity.profiles import (
     InvalidTimeZone,
     StudentProfile,
@@ -51,7 +51,7 @@ _LINE_BREAKS_AND_TABS = frozenset("\n\r\t")
 
 
 # ---- shared helpers --------------------------------------------------------------------------
-async def current_user(uow: UnitOfWork, actor: Actor, *, for_update: bool = False) -> User:
+async def current_user(uow: IdentityUnitOfWork, actor: Actor, *, for_update: bool = False) -> User:
     """The account of a signed-in actor, loaded in ``uow``; NotAuthenticated otherwise."""
     if actor.user_id is None:
         raise NotAuthenticated("sign in first")
@@ -84,7 +84,7 @@ class AccountView:
     tutor_profile: TutorProfile | None
 
 
-async def _account_view(uow: UnitOfWork, user: User) -> AccountView:
+async def _account_view(uow: IdentityUnitOfWork, user: User) -> AccountView:
     student: StudentProfile | None = None
     tutor: TutorProfile | None = None
     if has_tutor_profile(user):
@@ -553,7 +553,7 @@ def new_tutor_application(
     )
 
 
-async def _check_may_apply(uow: UnitOfWork, user: User) -> None:
+async def _check_may_apply(uow: IdentityUnitOfWork, user: User) -> None:
     if user.role in (Role.MANAGER, Role.ADMIN):
         raise PermissionDenied("staff accounts do not apply to teach")
     user.require_verified_email()

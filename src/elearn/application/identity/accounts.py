@@ -9,12 +9,12 @@ from uuid import UUID
 
 from elearn.application.actor import Actor
 from elearn.application.errors import PermissionDenied
+from elearn.application.identity.ports import IdentityUnitOfWork
 from elearn.application.ports import (
     Clock,
     IdGenerator,
     PasswordHasher,
-    UnitOfWork,
-    UnitOfWorkFactory,
+    TransactionFactory,
 )
 from elearn.domain.identity.email import EmailAddress
 from elearn.domain.identity.passwords import (
@@ -98,7 +98,7 @@ class CreateAccountByOperator:
 
     def __init__(
         self,
-        uow: UnitOfWorkFactory,
+        uow: TransactionFactory[IdentityUnitOfWork],
         hasher: PasswordHasher,
         clock: Clock,
         ids: IdGenerator,
@@ -160,7 +160,7 @@ class CreateAccountByOperator:
         return AccountOutcome(user_id=await self(actor, create), created=True)
 
     async def _promote(
-        self, uow: UnitOfWork, actor: Actor, user: User, role: Role
+        self, uow: IdentityUnitOfWork, actor: Actor, user: User, role: Role
     ) -> AccountOutcome:
         now = self._clock.now()
         previous = user.role
@@ -186,7 +186,7 @@ class CreateAccountByOperator:
 
     def _audit(
         self,
-        uow: UnitOfWork,
+        uow: IdentityUnitOfWork,
         actor: Actor,
         action: AuditAction,
         user_id: UUID,

@@ -25,13 +25,13 @@ from elearn.application.identity.ports import (
     ApplicationSummary,
     AuditFilter,
     IdentityPolicy,
+    IdentityUnitOfWork,
     PublicTutor,
     UserFilter,
     UserSummary,
 )
 from elearn.application.identity.sessions import end_all_sessions
 from elearn.application.paging import Page, check_limit, page_of
-from elearn.application.ports import UnitOfWork
 from elearn.domain.identity.profiles import TutorProfile
 from elearn.domain.identity.roles import Role
 from elearn.domain.identity.tutor_application import (
@@ -121,7 +121,7 @@ class TutorDecision:
 
 
 async def _pending_decision(
-    uow: UnitOfWork, staff_id: UUID, application_id: UUID
+    uow: IdentityUnitOfWork, staff_id: UUID, application_id: UUID
 ) -> tuple[TutorApplication, User]:
     application = await uow.tutor_applications.get(application_id, for_update=True)
     if application is None:
@@ -134,7 +134,7 @@ async def _pending_decision(
     return application, user
 
 
-async def _ensure_tutor_profile(uow: UnitOfWork, application: TutorApplication) -> None:
+async def _ensure_tutor_profile(uow: IdentityUnitOfWork, application: TutorApplication) -> None:
     """A new tutor starts with the headline and subjects they applied with; what they already
     wrote on their profile is kept."""
     profile = await uow.profiles.get_tutor(application.user_id) or TutorProfile(
@@ -149,7 +149,7 @@ async def _ensure_tutor_profile(uow: UnitOfWork, application: TutorApplication) 
 
 def _announce_decision(
     deps: IdentityDeps,
-    uow: UnitOfWork,
+    uow: IdentityUnitOfWork,
     actor: Actor,
     application: TutorApplication,
     user: User,

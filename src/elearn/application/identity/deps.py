@@ -15,8 +15,8 @@ from elearn.application.identity.ports import (
     CommonPasswords,
     IdentityPolicy,
     IdentityQueries,
+    IdentityUnitOfWork,
     RateLimiter,
-    ReferenceData,
     RevokedAccessTokens,
     SecretTokens,
     TotpService,
@@ -25,15 +25,15 @@ from elearn.application.ports import (
     Clock,
     IdGenerator,
     PasswordHasher,
-    UnitOfWork,
-    UnitOfWorkFactory,
+    TransactionFactory,
 )
+from elearn.application.reference import ReferenceData
 from elearn.domain.shared.audit import AuditAction
 
 
 @dataclass(frozen=True, kw_only=True)
 class IdentityDeps:
-    uow: UnitOfWorkFactory
+    uow: TransactionFactory[IdentityUnitOfWork]
     clock: Clock
     ids: IdGenerator
     hasher: PasswordHasher
@@ -54,7 +54,7 @@ class IdentityDeps:
 
     def audit(
         self,
-        uow: UnitOfWork,
+        uow: IdentityUnitOfWork,
         actor: Actor,
         action: AuditAction,
         *,

@@ -16,7 +16,7 @@ from elearn.application.identity.account import (
     tutor_application_details,
 )
 from elearn.application.identity.deps import IdentityDeps
-from elearn.application.ports import UnitOfWork
+from elearn.application.identity.ports import IdentityUnitOfWork
 from elearn.domain.identity.email import EmailAddress, InvalidEmail
 from elearn.domain.identity.passwords import check_password
 from elearn.domain.identity.roles import Role
@@ -91,7 +91,7 @@ async def create_user(
 
 
 async def redeem_one_time_token(
-    deps: IdentityDeps, uow: UnitOfWork, token: str, purpose: TokenPurpose, now: datetime
+    deps: IdentityDeps, uow: IdentityUnitOfWork, token: str, purpose: TokenPurpose, now: datetime
 ) -> User:
     """Uses up the token (once, in time, for this purpose) and returns its user, locked; any
     failure is the same InvalidOneTimeToken."""

@@ -9,9 +9,8 @@ from uuid import UUID
 from elearn.application.actor import Actor
 from elearn.application.errors import NotAuthenticated, RateLimited
 from elearn.application.identity.deps import IdentityDeps
-from elearn.application.identity.ports import InvalidAccessToken
+from elearn.application.identity.ports import IdentityUnitOfWork, InvalidAccessToken
 from elearn.application.identity.two_factor import verify_second_factor
-from elearn.application.ports import UnitOfWork
 from elearn.domain.identity.email import EmailAddress, InvalidEmail
 from elearn.domain.identity.tokens import RefreshFamily, RotationOutcome
 from elearn.domain.identity.user import TwoFactorCodeRejected, User
@@ -65,7 +64,7 @@ def _parse_refresh_token(token: str) -> tuple[UUID, str] | None:
         return None
 
 
-async def open_session(deps: IdentityDeps, uow: UnitOfWork, user: User) -> Session:
+async def open_session(deps: IdentityDeps, uow: IdentityUnitOfWork, user: User) -> Session:
     """A new refresh family and an access token, in the caller's transaction."""
     now = deps.clock.now()
     secret = deps.secrets.new()
@@ -82,7 +81,9 @@ async def open_session(deps: IdentityDeps, uow: UnitOfWork, user: User) -> Sessi
     return Session(access.token, _refresh_token(family.id, secret), access.expires_in_seconds)
 
 
-async def end_all_sessions(deps: IdentityDeps, uow: UnitOfWork, user: User, reason: str) -> None:
+async def end_all_sessions(
+    deps: IdentityDeps, uow: IdentityUnitOfWork, user: User, reason: str
+) -> None:
     """Every refresh family of the user is revoked; access tokens die by the user's
     ``sessions_valid_after``, which the domain method that called for this has moved."""
     now = deps.clock.now()
@@ -163,7 +164,9 @@ class Login:
         await deps.rate_limiter.reset(account_key)
         return session
 
-    async def _fail(self, uow: UnitOfWork, actor: Actor, user: User | None, reason: str) -> None:
+    async def _fail(
+        self, uow: IdentityUnitOfWork, actor: Actor, user: User | None, reason: str
+    ) -> None:
         """Records the failed attempt (nothing else has changed) and refuses."""
         self._deps.audit(
             uow, actor, AuditAction.LOGIN_FAILED,

@@ -5,3 +5,52 @@ cross-context step commits or rolls back with the caller's use case.
 """
 
 from __future__ import annotations
+
+from uuid import UUID
+
+from elearn.application.learning.deps import LearningDeps
+from elearn.application.learning.enrollments import grant_enrollment, revoke_enrollment
+from elearn.application.learning.ports import LearningUnitOfWork
+from elearn.application.ports import Transaction
+from elearn.domain.learning.enrollment import EnrollmentSource
+
+__all__ = ["LearningApi"]
+
+
+def _learning(uow: Transaction) -> LearningUnitOfWork:
+    """The caller's transaction with this context's stores. (mypy refuses a Protocol where a
+    ``type[...]`` is expected; here the class only names the stores, it is never built.)"""
+    return uow.as_context(LearningUnitOfWork)  # type: ignore[type-abstract]
+
+
+class LearningApi:
+    """Learning as other contexts see it, built by the composition root from its deps."""
+
+    def __init__(self, deps: LearningDeps) -> None:
+        self._deps = deps
+
+    # ---- courses bought and refunded (billing) ------------------------------------------------
+    async def has_access(self, transaction: Transaction, user_id: UUID, course_id: UUID) -> bool:
+        """Whether the user is in the course now (enrolled or completed, not revoked)."""
+        enrollment = await _learning(transaction).learning.enrollments.find(user_id, course_id)
+        return enrollment is not None and enrollment.gives_access
+
+    async def grant_enrollment(
+        self, transaction: Transaction, user_id: UUID, course_id: UUID
+    ) -> None:
+        """Puts a buyer in the course they paid for (a revoked enrollment is made live again)."""
+        await grant_enrollment(
+            self._deps,
+            _learning(transaction),
+            user_id=user_id,
+            course_id=course_id,
+            source=EnrollmentSource.PURCHASE,
+        )
+
+    async def revoke_enrollment(
+        self, transaction: Transaction, user_id: UUID, course_id: UUID, *, reason: str
+    ) -> None:
+        """Takes a course back (it was refunded); the certificate stops being valid."""
+        await revoke_enrollment(
+            self._deps, _learning(transaction), user_id=user_id, course_id=course_id, reason=reason
+        )

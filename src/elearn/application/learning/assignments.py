@@ -13,6 +13,7 @@ from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
+from elearn.application.catalog.api import LessonKind
 from elearn.application.errors import NotFound
 from elearn.application.files import Upload, UploadPurpose, delete_quietly
 from elearn.application.learning.deps import LearningDeps
@@ -22,10 +23,9 @@ from elearn.application.learning.lessons import (
     lesson_progress,
     submission_view,
 )
+from elearn.application.learning.ports import LearningUnitOfWork
 from elearn.application.mail import EmailTemplates, Mailer
 from elearn.application.paging import Page, check_limit, page_of
-from elearn.application.ports import UnitOfWork
-from elearn.domain.catalog.course import LessonKind
 from elearn.domain.learning.assignment import (
     MAX_FILES,
     Assignment,
@@ -56,7 +56,7 @@ class NotAnAssignmentLesson(RuleViolation):
     code = "not-an-assignment-lesson"
 
 
-async def _assignment(uow: UnitOfWork, lesson_id: UUID) -> Assignment:
+async def _assignment(uow: LearningUnitOfWork, lesson_id: UUID) -> Assignment:
     assignment = await uow.learning.assignments.get(lesson_id)
     if assignment is None:
         raise AssignmentNotSet()
@@ -197,7 +197,7 @@ class GradeSubmission:
             submission = await uow.learning.submissions.get(submission_id, for_update=True)
             if submission is None:
                 raise SubmissionNotFound()
-            course = await uow.courses.get(submission.course_id)
+            course = await deps.catalog.course_facts(uow, submission.course_id)
             if course is None:
                 raise SubmissionNotFound()
             if not course.is_instructor(user_id):
@@ -228,12 +228,13 @@ class SendGradeEmail:
     async def __call__(self, event: DomainEvent) -> None:
         assert isinstance(event, AssignmentGraded)
         async with self._deps.uow(read_only=True) as uow:
-            student = await uow.users.get(event.user_id)
-            course = await uow.courses.get(event.course_id)
+            student = await self._deps.identity.user(uow, event.user_id)
+            course = await self._deps.catalog.course_facts(uow, event.course_id)
+            place = await self._deps.catalog.lesson_in_course(uow, event.lesson_id)
             submission = await uow.learning.submissions.get(event.submission_id)
         if student is None or course is None or submission is None:
             return  # gone since: nobody to tell
-        lesson = next((x for x in course.lessons if x.id == event.lesson_id), None)
+        lesson = place.lesson if place is not None and place.course.id == course.id else None
         public_url = self._deps.policy.public_url.rstrip("/")
         context: dict[str, object] = {
             "full_name": student.full_name,
@@ -245,5 +246,5 @@ class SendGradeEmail:
             "feedback": event.feedback or "",
             "lesson_url": f"{public_url}/learn/lessons/{event.lesson_id}",
         }
-        message = self._templates.render("assignment_graded", context, to=[student.email.value])
+        message = self._templates.render("assignment_graded", context, to=[student.email])
         await self._mailer.send(message)

@@ -79,11 +79,11 @@ class IssueCertificate:
             existing = await uow.learning.certificates.for_enrollment(enrollment_id)
             if existing is not None:
                 return existing
-            student = await uow.users.get(enrollment.user_id)
-            course = await uow.courses.get(enrollment.course_id)
+            student = await deps.identity.user(uow, enrollment.user_id)
+            course = await deps.catalog.course_facts(uow, enrollment.course_id)
             if student is None or course is None:
                 return None
-            instructors = [await uow.users.get(i) for i in course.instructor_ids]
+            instructors = [await deps.identity.user(uow, i) for i in course.instructor_ids]
             issued_at = enrollment.completed_at or deps.clock.now()
             certificate = Certificate(
                 id=deps.ids.new_id(),

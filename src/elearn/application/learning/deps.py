@@ -9,23 +9,35 @@ is told the lesson does not exist; whoever can see it but is not enrolled is tol
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
-from elearn.application.catalog.deps import CatalogDeps, CourseNotFound
+from elearn.application.audit import record_audit
+from elearn.application.catalog.api import (
+    CatalogApi,
+    CourseFacts,
+    CourseNotFound,
+    Lesson,
+    LessonInCourse,
+    LessonKind,
+    OutlineEntry,
+)
 from elearn.application.errors import NotFound
 from elearn.application.files import FileStorage
+from elearn.application.identity.api import IdentityApi
 from elearn.application.learning.ports import (
     CertificateRenderer,
     LearningPolicy,
     LearningQueries,
+    LearningUnitOfWork,
     MediaTokens,
 )
-from elearn.application.ports import Clock, IdGenerator, UnitOfWork, UnitOfWorkFactory
-from elearn.domain.catalog.course import Course, Lesson, LessonKind, course_visible
+from elearn.application.ports import Clock, IdGenerator, TransactionFactory
 from elearn.domain.learning.enrollment import Enrollment, NotEnrolled
 from elearn.domain.learning.progress import LessonRequirement
+from elearn.domain.shared.audit import AuditAction
 from elearn.domain.shared.errors import RuleViolation
 
 
@@ -40,11 +52,18 @@ class LessonNotFound(NotFound):
 class LessonAccess:
     """A lesson as one actor reaches it."""
 
-    course: Course
-    lesson: Lesson
+    place: LessonInCourse
     is_instructor: bool
     is_staff: bool
     enrollment: Enrollment | None  # a live one; None otherwise
+
+    @property
+    def course(self) -> CourseFacts:
+        return self.place.course
+
+    @property
+    def lesson(self) -> Lesson:
+        return self.place.lesson
 
     @property
     def may_open(self) -> bool:
@@ -66,18 +85,19 @@ class LessonAccess:
         return self.enrollment
 
 
-def requirements(course: Course) -> list[LessonRequirement]:
-    return [LessonRequirement(lesson.id, lesson.is_required) for lesson in course.lessons]
+def requirements(outline: list[OutlineEntry]) -> list[LessonRequirement]:
+    return [LessonRequirement(lesson.id, lesson.is_required) for lesson in outline]
 
 
 @dataclass(frozen=True, kw_only=True)
 class LearningDeps:
-    uow: UnitOfWorkFactory
+    uow: TransactionFactory[LearningUnitOfWork]
     clock: Clock
     ids: IdGenerator
     storage: FileStorage
     queries: LearningQueries
-    catalog: CatalogDeps
+    catalog: CatalogApi
+    identity: IdentityApi
     tokens: MediaTokens
     renderer: CertificateRenderer
     policy: LearningPolicy
@@ -86,11 +106,17 @@ class LearningDeps:
         return await self.catalog.course_id(key)
 
     async def lesson_access(
-        self, uow: UnitOfWork, actor: Actor, lesson_id: UUID, *, lock_enrollment: bool = False
+        self,
+        uow: LearningUnitOfWork,
+        actor: Actor,
+        lesson_id: UUID,
+        *,
+        lock_enrollment: bool = False,
     ) -> LessonAccess:
-        course = await uow.courses.get_by_lesson(lesson_id)
-        if course is None:
+        place = await self.catalog.lesson_in_course(uow, lesson_id)
+        if place is None:
             raise LessonNotFound()
+        course = place.course
         is_instructor = course.is_instructor(actor.user_id)
         enrollment = None
         if actor.user_id is not None and not is_instructor:
@@ -98,16 +124,12 @@ class LearningDeps:
                 actor.user_id, course.id, for_update=lock_enrollment
             )
             enrollment = found if found is not None and found.gives_access else None
-        if not course_visible(
-            course.status,
-            is_instructor=is_instructor,
-            is_staff=actor.is_staff,
-            is_enrolled=enrollment is not None,
+        if not course.visible_to(
+            actor.user_id, is_staff=actor.is_staff, is_enrolled=enrollment is not None
         ):
             raise LessonNotFound()
         return LessonAccess(
-            course=course,
-            lesson=course.lesson(lesson_id),
+            place=place,
             is_instructor=is_instructor,
             is_staff=actor.is_staff,
             enrollment=enrollment,
@@ -115,32 +137,52 @@ class LearningDeps:
 
     async def lesson_to_edit(
         self,
-        uow: UnitOfWork,
+        uow: LearningUnitOfWork,
         actor: Actor,
         lesson_id: UUID,
         kind: LessonKind,
         wrong_kind: RuleViolation,
-    ) -> Course:
+    ) -> CourseFacts:
         """The course of a lesson of ``kind``, locked, for one of its instructors to change
         what learning keeps for that lesson (its quiz, its assignment); ``wrong_kind`` refuses
         a lesson of another kind."""
-        course = await uow.courses.get_by_lesson(lesson_id, for_update=True)
-        if course is None:
+        place = await self.catalog.lesson_to_edit(uow, actor, lesson_id)
+        if place is None:
             raise LessonNotFound()
-        await self.catalog.course_to_edit(uow, actor, course)
-        if course.lesson(lesson_id).kind is not kind:
+        if place.lesson.kind is not kind:
             raise wrong_kind
-        return course
+        return place.course
 
     async def course_for_instructor(
-        self, uow: UnitOfWork, actor: Actor, course_id: UUID, *, staff_too: bool
-    ) -> Course:
+        self, uow: LearningUnitOfWork, actor: Actor, course_id: UUID, *, staff_too: bool
+    ) -> CourseFacts:
         """The course, for its instructors (and staff when ``staff_too``); who cannot see it is
         told it does not exist."""
         require_signed_in(actor)
-        course = await uow.courses.get(course_id)
+        course = await self.catalog.course_facts(uow, course_id)
         if course is None:
             raise CourseNotFound()
         if course.is_instructor(actor.user_id) or (staff_too and actor.is_staff):
             return course
         await self.catalog.deny(actor, course, "only the course's instructors may do this")
+
+    def audit(
+        self,
+        uow: LearningUnitOfWork,
+        actor: Actor,
+        action: AuditAction,
+        *,
+        target_type: str | None = None,
+        target_id: UUID | None = None,
+        **details: Any,
+    ) -> None:
+        record_audit(
+            uow,
+            self.clock,
+            self.ids,
+            actor,
+            action,
+            target_type=target_type,
+            target_id=target_id,
+            **details,
+        )

@@ -12,13 +12,11 @@ from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
-from elearn.application.catalog.deps import CourseNotFound
+from elearn.application.catalog.api import CourseNotFound
 from elearn.application.errors import NotFound, PaymentRequired
 from elearn.application.learning.deps import LearningDeps, requirements
-from elearn.application.learning.ports import EnrollmentView, StudentView
+from elearn.application.learning.ports import EnrollmentView, LearningUnitOfWork, StudentView
 from elearn.application.paging import Page, check_limit, page_of
-from elearn.application.ports import Clock, IdGenerator, UnitOfWork
-from elearn.domain.catalog.course import CourseStatus, course_visible
 from elearn.domain.learning.enrollment import (
     AlreadyEnrolled,
     Enrollment,
@@ -38,9 +36,8 @@ class EnrollmentNotFound(NotFound):
 
 
 async def grant_enrollment(
-    uow: UnitOfWork,
-    clock: Clock,
-    ids: IdGenerator,
+    deps: LearningDeps,
+    uow: LearningUnitOfWork,
     *,
     user_id: UUID,
     course_id: UUID,
@@ -48,7 +45,8 @@ async def grant_enrollment(
 ) -> Enrollment:
     """Puts a student in a course inside the caller's unit of work: a new enrollment, or a
     revoked one made live again. A live enrollment is a conflict (409)."""
-    now = clock.now()
+    ids = deps.ids
+    now = deps.clock.now()
     existing = await uow.learning.enrollments.find(user_id, course_id, for_update=True)
     if existing is not None:
         existing.regrant(source=source, now=now, event_id=ids.new_id())
@@ -65,18 +63,16 @@ async def grant_enrollment(
         )
         await uow.learning.enrollments.add(enrollment)
         # Progress is kept per lesson: a student who left and came back is where they were.
-        course = await uow.courses.get(course_id)
-        if course is not None:
-            completed = await uow.learning.progress.completed_lessons(user_id, course_id)
-            enrollment.progress_percent = course_progress(requirements(course), completed)
+        outline = await deps.catalog.outline(uow, course_id)
+        completed = await uow.learning.progress.completed_lessons(user_id, course_id)
+        enrollment.progress_percent = course_progress(requirements(outline), completed)
     await uow.learning.enrollments.change_course_count(course_id, +1)
     return enrollment
 
 
 async def revoke_enrollment(
-    uow: UnitOfWork,
-    clock: Clock,
-    ids: IdGenerator,
+    deps: LearningDeps,
+    uow: LearningUnitOfWork,
     *,
     user_id: UUID,
     course_id: UUID,
@@ -86,8 +82,8 @@ async def revoke_enrollment(
     enrollment = await uow.learning.enrollments.find(user_id, course_id, for_update=True)
     if enrollment is None:
         raise EnrollmentNotFound()
-    now = clock.now()
-    enrollment.revoke(now=now, event_id=ids.new_id(), reason=reason)
+    now = deps.clock.now()
+    enrollment.revoke(now=now, event_id=deps.ids.new_id(), reason=reason)
     await uow.learning.enrollments.change_course_count(course_id, -1)
     # Refunded is not earned: verification shows the certificate as no longer valid.
     await uow.learning.certificates.set_revoked(enrollment.id, now)
@@ -95,7 +91,7 @@ async def revoke_enrollment(
 
 
 async def _missing_prerequisites(
-    uow: UnitOfWork, user_id: UUID, prerequisite_ids: tuple[UUID, ...]
+    uow: LearningUnitOfWork, user_id: UUID, prerequisite_ids: tuple[UUID, ...]
 ) -> list[UUID]:
     missing = []
     for prerequisite_id in prerequisite_ids:
@@ -124,14 +120,11 @@ class Enroll:
         user_id = require_signed_in(actor)
         course_id = await deps.course_id(course_key)
         async with deps.uow() as uow:
-            course = await uow.courses.get(course_id)
+            course = await deps.catalog.course_facts(uow, course_id)
             existing = await uow.learning.enrollments.find(user_id, course_id, for_update=True)
             live = existing is not None and existing.gives_access
-            if course is None or not course_visible(
-                course.status,
-                is_instructor=course.is_instructor(user_id),
-                is_staff=actor.is_staff,
-                is_enrolled=live,
+            if course is None or not course.visible_to(
+                user_id, is_staff=actor.is_staff, is_enrolled=live
             ):
                 raise CourseNotFound()
             if live:
@@ -143,16 +136,15 @@ class Enroll:
                 )
             check_self_enrollment(
                 email_verified=actor.email_verified,
-                course_published=course.status is CourseStatus.PUBLISHED,
+                course_published=course.is_published,
                 is_instructor=course.is_instructor(user_id),
                 missing_prerequisites=await _missing_prerequisites(
                     uow, user_id, course.prerequisite_ids
                 ),
             )
             enrollment = await grant_enrollment(
+                deps,
                 uow,
-                deps.clock,
-                deps.ids,
                 user_id=user_id,
                 course_id=course.id,
                 source=EnrollmentSource.SELF,
@@ -194,26 +186,25 @@ class GrantEnrollment:
         deps.catalog.require_staff(actor)
         course_id = await deps.course_id(course_key)
         async with deps.uow() as uow:
-            course = await uow.courses.get(course_id)
+            course = await deps.catalog.course_facts(uow, course_id)
             if course is None:
                 raise CourseNotFound()
-            if await uow.users.get(user_id) is None:
+            if await deps.identity.user(uow, user_id) is None:
                 raise NotFound("there is no such user", code="user-not-found")
             check_self_enrollment(
                 email_verified=True,
-                course_published=course.status is CourseStatus.PUBLISHED,
+                course_published=course.is_published,
                 is_instructor=course.is_instructor(user_id),
                 missing_prerequisites=(),
             )
             enrollment = await grant_enrollment(
+                deps,
                 uow,
-                deps.clock,
-                deps.ids,
                 user_id=user_id,
                 course_id=course_id,
                 source=EnrollmentSource.GRANT,
             )
-            deps.catalog.audit(
+            deps.audit(
                 uow,
                 actor,
                 AuditAction.ENROLLMENT_GRANTED,
@@ -242,14 +233,13 @@ class RevokeEnrollment:
             if enrollment is None:
                 raise NotFound("there is no such enrollment", code="enrollment-not-found")
             await revoke_enrollment(
+                deps,
                 uow,
-                deps.clock,
-                deps.ids,
                 user_id=enrollment.user_id,
                 course_id=enrollment.course_id,
                 reason=reason,
             )
-            deps.catalog.audit(
+            deps.audit(
                 uow,
                 actor,
                 AuditAction.ENROLLMENT_REVOKED,

@@ -19,16 +19,16 @@ from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
+from elearn.application.catalog.api import FILE_KINDS, CourseFacts, LessonKind
 from elearn.application.errors import NotFound, PermissionDenied
 from elearn.application.learning.deps import LearningDeps, LessonAccess, requirements
 from elearn.application.learning.ports import (
+    LearningUnitOfWork,
     MediaFile,
     MediaGrant,
     MediaSubject,
     QuizSummary,
 )
-from elearn.application.ports import UnitOfWork
-from elearn.domain.catalog.course import FILE_KINDS, Course, LessonKind
 from elearn.domain.learning.assignment import Assignment, Submission
 from elearn.domain.learning.enrollment import Enrollment, EnrollmentStatus
 from elearn.domain.learning.progress import LessonProgress, course_progress
@@ -189,8 +189,8 @@ async def submission_view(
 
 async def advance(
     deps: LearningDeps,
-    uow: UnitOfWork,
-    course: Course,
+    uow: LearningUnitOfWork,
+    course: CourseFacts,
     enrollment: Enrollment,
     progress: LessonProgress,
 ) -> int:
@@ -203,8 +203,9 @@ async def advance(
     completed.discard(progress.lesson_id)
     if progress.completed:
         completed.add(progress.lesson_id)
-    percent = course_progress(requirements(course), completed)
-    lesson_ids = {lesson.id for lesson in course.lessons}
+    outline = await deps.catalog.outline(uow, course.id)
+    percent = course_progress(requirements(outline), completed)
+    lesson_ids = {lesson.id for lesson in outline}
     required_quizzes = await learning.quizzes.required_lessons(course.id) & lesson_ids
     passed = await learning.attempts.passed_lessons(enrollment.user_id, course.id)
     enrollment.record_activity(
@@ -220,7 +221,7 @@ async def advance(
 
 
 async def lesson_progress(
-    uow: UnitOfWork, user_id: UUID, course_id: UUID, lesson_id: UUID, now: datetime
+    uow: LearningUnitOfWork, user_id: UUID, course_id: UUID, lesson_id: UUID, now: datetime
 ) -> LessonProgress:
     """The student's progress in the lesson; a new one is stored as of ``now`` even when the
     activity (a failed quiz) changes nothing in it."""
@@ -247,7 +248,7 @@ def progress_view(progress: LessonProgress, enrollment: Enrollment) -> ProgressV
 
 
 async def quiz_summary(
-    uow: UnitOfWork, quiz: Quiz, user_id: UUID, lesson_id: UUID, now: datetime
+    uow: LearningUnitOfWork, quiz: Quiz, user_id: UUID, lesson_id: UUID, now: datetime
 ) -> QuizSummary:
     attempts = await uow.learning.attempts.for_student(user_id, lesson_id)
     submitted = [a for a in attempts if a.status is AttemptStatus.SUBMITTED]
@@ -279,7 +280,9 @@ class GetLesson:
             access.require_open()
             return await self._view(uow, actor, access)
 
-    async def _view(self, uow: UnitOfWork, actor: Actor, access: LessonAccess) -> LessonView:
+    async def _view(
+        self, uow: LearningUnitOfWork, actor: Actor, access: LessonAccess
+    ) -> LessonView:
         deps = self._deps
         lesson = access.lesson
         media = None
@@ -335,7 +338,7 @@ class GetLesson:
         return LessonView(
             id=lesson.id,
             course_id=access.course.id,
-            section_id=access.course.section_of(lesson.id).id,
+            section_id=access.place.section_id,
             kind=lesson.kind,
             title=lesson.title,
             duration_seconds=lesson.duration_seconds,
@@ -369,16 +372,18 @@ class OpenMedia:
                 return await self._lesson_file(uow, holder, grant)
             return await self._submission_file(uow, holder, grant)
 
-    async def _holder(self, uow: UnitOfWork, user_id: UUID | None) -> Actor:
+    async def _holder(self, uow: LearningUnitOfWork, user_id: UUID | None) -> Actor:
         """The token's user as they are now (their role may have changed since)."""
         if user_id is None:
             return Actor.anonymous()
-        user = await uow.users.get(user_id)
+        user = await self._deps.identity.user(uow, user_id)
         if user is None or not user.is_active:
             raise InvalidMediaToken()
-        return Actor(user_id=user.id, role=user.role, email_verified=user.is_email_verified)
+        return user.as_actor()
 
-    async def _lesson_file(self, uow: UnitOfWork, holder: Actor, grant: MediaGrant) -> MediaFile:
+    async def _lesson_file(
+        self, uow: LearningUnitOfWork, holder: Actor, grant: MediaGrant
+    ) -> MediaFile:
         try:
             access = await self._deps.lesson_access(uow, holder, grant.subject_id)
         except NotFound:  # the lesson is gone, or its course is no longer visible to them
@@ -389,12 +394,12 @@ class OpenMedia:
         return MediaFile(file.key, file.content_type, file.filename, file.size)
 
     async def _submission_file(
-        self, uow: UnitOfWork, holder: Actor, grant: MediaGrant
+        self, uow: LearningUnitOfWork, holder: Actor, grant: MediaGrant
     ) -> MediaFile:
         submission = await uow.learning.submissions.get(grant.subject_id)
         if submission is None:
             raise InvalidMediaToken()
-        course = await uow.courses.get(submission.course_id)
+        course = await self._deps.catalog.course_facts(uow, submission.course_id)
         allowed = (
             holder.user_id == submission.user_id
             or holder.is_staff

@@ -15,12 +15,11 @@ from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
+from elearn.application.catalog.api import LessonKind
 from elearn.application.errors import NotFound
 from elearn.application.learning.deps import LearningDeps
 from elearn.application.learning.lessons import advance, lesson_progress
-from elearn.application.learning.ports import AnswersMap
-from elearn.application.ports import UnitOfWork
-from elearn.domain.catalog.course import LessonKind
+from elearn.application.learning.ports import AnswersMap, LearningUnitOfWork
 from elearn.domain.learning.quiz import (
     AttemptStatus,
     InvalidAnswers,
@@ -99,7 +98,7 @@ def attempt_view(quiz: Quiz, attempt: QuizAttempt) -> AttemptView:
     )
 
 
-async def _quiz(uow: UnitOfWork, lesson_id: UUID) -> Quiz:
+async def _quiz(uow: LearningUnitOfWork, lesson_id: UUID) -> Quiz:
     quiz = await uow.learning.quizzes.get(lesson_id)
     if quiz is None:
         raise QuizNotSet()
@@ -209,7 +208,7 @@ class GetAttempt:
             if attempt is None:
                 raise AttemptNotFound()
             if attempt.user_id != user_id and not actor.is_staff:
-                course = await uow.courses.get(attempt.course_id)
+                course = await deps.catalog.course_facts(uow, attempt.course_id)
                 if course is None or not course.is_instructor(user_id):
                     raise AttemptNotFound()
             quiz = await _quiz(uow, attempt.lesson_id)

@@ -11,13 +11,11 @@ from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
-from elearn.application.catalog.deps import CourseNotFound
+from elearn.application.catalog.api import CourseFacts, CourseNotFound
 from elearn.application.errors import NotFound, PermissionDenied
 from elearn.application.learning.deps import LearningDeps
-from elearn.application.learning.ports import ReviewView
+from elearn.application.learning.ports import LearningUnitOfWork, ReviewView
 from elearn.application.paging import Page, check_limit, page_of
-from elearn.application.ports import UnitOfWork
-from elearn.domain.catalog.course import Course, course_visible
 from elearn.domain.learning.enrollment import NotEnrolled
 from elearn.domain.learning.review import AlreadyReviewed, Review
 from elearn.domain.shared.audit import AuditAction
@@ -31,9 +29,9 @@ class ReviewNotFound(NotFound):
 
 
 async def _visible_course(
-    deps: LearningDeps, uow: UnitOfWork, actor: Actor, course_id: UUID
-) -> Course:
-    course = await uow.courses.get(course_id)
+    deps: LearningDeps, uow: LearningUnitOfWork, actor: Actor, course_id: UUID
+) -> CourseFacts:
+    course = await deps.catalog.course_facts(uow, course_id)
     if course is None:
         raise CourseNotFound()
     if actor.user_id is not None and not course.is_instructor(actor.user_id):
@@ -41,24 +39,19 @@ async def _visible_course(
         enrolled = enrollment is not None and enrollment.gives_access
     else:
         enrolled = False
-    if not course_visible(
-        course.status,
-        is_instructor=course.is_instructor(actor.user_id),
-        is_staff=actor.is_staff,
-        is_enrolled=enrolled,
-    ):
+    if not course.visible_to(actor.user_id, is_staff=actor.is_staff, is_enrolled=enrolled):
         raise CourseNotFound()
     return course
 
 
-async def _review(uow: UnitOfWork, review_id: UUID) -> Review:
+async def _review(uow: LearningUnitOfWork, review_id: UUID) -> Review:
     review = await uow.learning.reviews.get(review_id, for_update=True)
     if review is None:
         raise ReviewNotFound()
     return review
 
 
-async def _lock_course_of(uow: UnitOfWork, review_id: UUID) -> Review:
+async def _lock_course_of(uow: LearningUnitOfWork, review_id: UUID) -> Review:
     """The review, loaded under its course's lock: every change to a course's reviews holds it,
     so what is read here is what the change applies to."""
     course_id = await uow.learning.reviews.course_of(review_id)
@@ -222,7 +215,7 @@ class HideReview:
             else:
                 review.show(now=now)
             await uow.learning.reviews.refresh_course_rating(review.course_id)
-            deps.catalog.audit(
+            deps.audit(
                 uow,
                 actor,
                 AuditAction.REVIEW_HIDDEN if hidden else AuditAction.REVIEW_SHOWN,

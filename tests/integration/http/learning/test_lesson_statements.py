@@ -1,0 +1,85 @@
+"""Learning reads the catalog by narrow queries, not by loading the course aggregate: opening a
+lesson, redeeming its media token and recording progress take a few SQL statements, and the
+same number for a course of 5 lessons as for one of 25 (on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from tests.integration.http.catalog.helpers import add_lesson, headers_of, seed_people
+from tests.integration.http.learning.helpers import LESSONS, enroll, learning_course
+
+from elearn.entrypoints.settings import Settings
+
+_TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+# What each request reads and writes, counted: the actor's account (authentication), the lesson
+# in its course (one catalog query), the enrollment, and learning's own rows; recording progress
+# adds the outline (one catalog query), the progress row, quizzes, attempts and the streak day.
+MOST_STATEMENTS = {"open a text lesson": 4, "open a video lesson": 4, "redeem media": 4}
+MOST_STATEMENTS_TO_RECORD_PROGRESS = 14
+
+
+async def test_opening_a_lesson_reads_the_catalog_by_one_query_whatever_the_outline(
+    settings: Settings,
+) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from elearn.entrypoints.http.app import create_app
+
+    # No outbox relay nor scheduler: every statement seen is the request's own.
+    app = create_app(settings, configure_logs=False, run_background=False)
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        await seed_people(settings)
+        tutor = await headers_of(client, "tutor")
+        manager = await headers_of(client, "manager")
+        student = await headers_of(client, "student")
+        course = await learning_course(client, tutor, manager, title="Counted Statements")
+        await enroll(client, student, course.id)
+        section_id = course.course["sections"][0]["id"]
+
+        engine = client.app.state.container.engine.sync_engine
+        statements: list[str] = []
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            if not statement.lstrip().upper().startswith(_TRANSACTION_CONTROL):
+                statements.append(statement)
+
+        async def count(method: str, url: str, **kwargs: Any) -> tuple[int, Any]:
+            statements.clear()
+            response = await client.request(method, url, headers=student, **kwargs)
+            assert response.status_code == 200, response.text
+            return len(statements), response
+
+        async def counts() -> dict[str, int]:
+            found: dict[str, int] = {}
+            found["open a text lesson"], _ = await count("GET", f"{LESSONS}/{course.text['id']}")
+            found["open a video lesson"], video = await count(
+                "GET", f"{LESSONS}/{course.video['id']}"
+            )
+            media_url = video.json()["media"]["url"]
+            found["redeem media"], _ = await count("GET", media_url)
+            found["record progress"], _ = await count(
+                "PUT", f"{LESSONS}/{course.text['id']}/progress", json={"completed": True}
+            )
+            return found
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            await count("GET", f"{LESSONS}/{course.text['id']}")  # warm up the connection
+            small = await counts()
+            event.remove(engine, "before_cursor_execute", record)
+            for n in range(20):
+                await add_lesson(client, tutor, section_id, title=f"Extra {n}")
+            event.listen(engine, "before_cursor_execute", record)
+            big = await counts()
+        finally:
+            if event.contains(engine, "before_cursor_execute", record):
+                event.remove(engine, "before_cursor_execute", record)
+
+    print(f"statements per request, 5 lessons: {small}; 25 lessons: {big}")
+    assert small == big
+    for name, most in MOST_STATEMENTS.items():
+        assert small[name] <= most, (name, small)
+    assert small["record progress"] <= MOST_STATEMENTS_TO_RECORD_PROGRESS, small

@@ -15,8 +15,6 @@ from uuid import UUID
 
 import msgspec
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,7 +31,14 @@ from elearn.adapters.persistence.models.billing import (
     RefundRow,
     WithdrawalRow,
 )
-from elearn.adapters.persistence.repositories import TrackingRepository
+from elearn.adapters.persistence.repository_base import (
+    Embedded,
+    FieldMap,
+    SqlaRepository,
+    TrackingRepository,
+    enum,
+    insert_ignoring_duplicates,
+)
 from elearn.application.billing.ports import IdempotencyClaim, IdempotencyKeyReused
 from elearn.domain.billing.ledger import Account, AccountKind, EntryKind, JournalEntry, Line
 from elearn.domain.billing.order import (
@@ -55,33 +60,24 @@ PAID = (
 )
 
 
-def insert_ignoring_duplicates(session: AsyncSession, table: Any) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return insert(table)
-
-
 def account_key(account: Account) -> str:
     owner = account.owner_id.hex if account.owner_id else "platform"
     return f"{account.kind.value}:{account.currency}:{owner}"
 
 
 # ---- orders -----------------------------------------------------------------------------------
-class SqlaOrderRepository(TrackingRepository[Order, OrderRow]):
-    async def add(self, order: Order) -> None:
-        row = OrderRow(id=order.id, created_at=order.created_at)
-        self._to_row(order, row)
-        self.session.add(row)
-        self._track(order.id, order, row)
-
-    async def get(self, order_id: UUID, *, for_update: bool = False) -> Order | None:
-        if order_id in self._tracked and not for_update:
-            return self._tracked[order_id][0]
-        row = await self._get_row(
-            select(OrderRow).where(OrderRow.id == order_id), for_update=for_update
-        )
-        return self._load(row) if row is not None else None
+class SqlaOrderRepository(SqlaRepository[Order, OrderRow]):
+    mapper = FieldMap(
+        Order,
+        OrderRow,
+        fields={
+            "kind": enum(ItemKind),
+            "method": enum(PaymentMethod),
+            "amount": Embedded(Money),
+            "status": enum(OrderStatus),
+        },
+        fixed=("id", "created_at"),
+    )
 
     async def by_payment_id(self, payment_id: str, *, for_update: bool = False) -> Order | None:
         row = await self._get_row(
@@ -107,65 +103,15 @@ class SqlaOrderRepository(TrackingRepository[Order, OrderRow]):
         )
         return [self._load(row) for row in await self.session.scalars(stmt)]
 
-    def _from_row(self, row: OrderRow) -> Order:
-        return Order(
-            id=row.id,
-            buyer_id=row.buyer_id,
-            kind=ItemKind(row.kind),
-            method=PaymentMethod(row.method),
-            amount=Money(row.amount, row.currency),
-            created_at=row.created_at,
-            platform_bps=row.platform_bps,
-            course_id=row.course_id,
-            booking_id=row.booking_id,
-            payee_id=row.payee_id,
-            status=OrderStatus(row.status),
-            provider_session_id=row.provider_session_id,
-            checkout_url=row.checkout_url,
-            provider_payment_id=row.provider_payment_id,
-            paid_at=row.paid_at,
-            closed_at=row.closed_at,
-            failure_reason=row.failure_reason,
-            refunded_amount=row.refunded_amount,
-            earnings_released_at=row.earnings_released_at,
-        )
-
-    def _to_row(self, order: Order, row: OrderRow) -> None:
-        row.buyer_id = order.buyer_id
-        row.kind = order.kind.value
-        row.method = order.method.value
-        row.amount = order.amount.amount
-        row.currency = order.amount.currency
-        row.platform_bps = order.platform_bps
-        row.course_id = order.course_id
-        row.booking_id = order.booking_id
-        row.payee_id = order.payee_id
-        row.status = order.status.value
-        row.provider_session_id = order.provider_session_id
-        row.checkout_url = order.checkout_url
-        row.provider_payment_id = order.provider_payment_id
-        row.paid_at = order.paid_at
-        row.closed_at = order.closed_at
-        row.failure_reason = order.failure_reason
-        row.refunded_amount = order.refunded_amount
-        row.earnings_released_at = order.earnings_released_at
-
 
 # ---- refunds ----------------------------------------------------------------------------------
-class SqlaRefundRepository(TrackingRepository[Refund, RefundRow]):
-    async def add(self, refund: Refund) -> None:
-        row = RefundRow(id=refund.id, created_at=refund.created_at)
-        self._to_row(refund, row)
-        self.session.add(row)
-        self._track(refund.id, refund, row)
-
-    async def get(self, refund_id: UUID, *, for_update: bool = False) -> Refund | None:
-        if refund_id in self._tracked and not for_update:
-            return self._tracked[refund_id][0]
-        row = await self._get_row(
-            select(RefundRow).where(RefundRow.id == refund_id), for_update=for_update
-        )
-        return self._load(row) if row is not None else None
+class SqlaRefundRepository(SqlaRepository[Refund, RefundRow]):
+    mapper = FieldMap(
+        Refund,
+        RefundRow,
+        fields={"amount": Embedded(Money), "status": enum(RefundStatus)},
+        fixed=("id", "created_at"),
+    )
 
     async def pending_amount(self, order_id: UUID) -> int:
         stored = await self.session.scalar(
@@ -194,49 +140,16 @@ class SqlaRefundRepository(TrackingRepository[Refund, RefundRow]):
         )
         return [self._load(row) for row in await self.session.scalars(stmt)]
 
-    def _from_row(self, row: RefundRow) -> Refund:
-        return Refund(
-            id=row.id,
-            order_id=row.order_id,
-            amount=Money(row.amount, row.currency),
-            reason=row.reason,
-            created_at=row.created_at,
-            requested_by=row.requested_by,
-            status=RefundStatus(row.status),
-            provider_refund_id=row.provider_refund_id,
-            completed_at=row.completed_at,
-            platform_covered=row.platform_covered,
-            failure_reason=row.failure_reason,
-        )
-
-    def _to_row(self, refund: Refund, row: RefundRow) -> None:
-        row.order_id = refund.order_id
-        row.amount = refund.amount.amount
-        row.currency = refund.amount.currency
-        row.reason = refund.reason
-        row.requested_by = refund.requested_by
-        row.status = refund.status.value
-        row.provider_refund_id = refund.provider_refund_id
-        row.completed_at = refund.completed_at
-        row.platform_covered = refund.platform_covered
-        row.failure_reason = refund.failure_reason
-
 
 # ---- withdrawals ------------------------------------------------------------------------------
-class SqlaWithdrawalRepository(TrackingRepository[Withdrawal, WithdrawalRow]):
-    async def add(self, withdrawal: Withdrawal) -> None:
-        row = WithdrawalRow(id=withdrawal.id, created_at=withdrawal.requested_at)
-        self._to_row(withdrawal, row)
-        self.session.add(row)
-        self._track(withdrawal.id, withdrawal, row)
-
-    async def get(self, withdrawal_id: UUID, *, for_update: bool = False) -> Withdrawal | None:
-        if withdrawal_id in self._tracked and not for_update:
-            return self._tracked[withdrawal_id][0]
-        row = await self._get_row(
-            select(WithdrawalRow).where(WithdrawalRow.id == withdrawal_id), for_update=for_update
-        )
-        return self._load(row) if row is not None else None
+class SqlaWithdrawalRepository(SqlaRepository[Withdrawal, WithdrawalRow]):
+    mapper = FieldMap(
+        Withdrawal,
+        WithdrawalRow,
+        fields={"amount": Embedded(Money), "status": enum(WithdrawalStatus)},
+        fixed=("id",),
+        made_with={"created_at": lambda withdrawal: withdrawal.requested_at},
+    )
 
     async def open_for(self, tutor_id: UUID, currency: str) -> Withdrawal | None:
         found = await self._load_many(
@@ -248,38 +161,6 @@ class SqlaWithdrawalRepository(TrackingRepository[Withdrawal, WithdrawalRow]):
             lambda w: w.tutor_id == tutor_id and w.amount.currency == currency and w.is_open,
         )
         return found[0] if found else None
-
-    def _from_row(self, row: WithdrawalRow) -> Withdrawal:
-        return Withdrawal(
-            id=row.id,
-            tutor_id=row.tutor_id,
-            amount=Money(row.amount, row.currency),
-            requested_at=row.requested_at,
-            status=WithdrawalStatus(row.status),
-            decided_by=row.decided_by,
-            decided_at=row.decided_at,
-            reason=row.reason,
-            payout_attempts=row.payout_attempts,
-            last_attempt_at=row.last_attempt_at,
-            transfer_id=row.transfer_id,
-            paid_at=row.paid_at,
-            failure_reason=row.failure_reason,
-        )
-
-    def _to_row(self, withdrawal: Withdrawal, row: WithdrawalRow) -> None:
-        row.tutor_id = withdrawal.tutor_id
-        row.amount = withdrawal.amount.amount
-        row.currency = withdrawal.amount.currency
-        row.status = withdrawal.status.value
-        row.requested_at = withdrawal.requested_at
-        row.decided_by = withdrawal.decided_by
-        row.decided_at = withdrawal.decided_at
-        row.reason = withdrawal.reason
-        row.payout_attempts = withdrawal.payout_attempts
-        row.last_attempt_at = withdrawal.last_attempt_at
-        row.transfer_id = withdrawal.transfer_id
-        row.paid_at = withdrawal.paid_at
-        row.failure_reason = withdrawal.failure_reason
 
 
 # ---- the ledger -------------------------------------------------------------------------------

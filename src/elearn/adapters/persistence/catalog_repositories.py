@@ -38,7 +38,12 @@ from elearn.adapters.persistence.models.catalog import (
     LessonRow,
     SectionRow,
 )
-from elearn.adapters.persistence.repositories import TrackingRepository
+from elearn.adapters.persistence.repository_base import (
+    FieldMap,
+    SqlaRepository,
+    TrackingRepository,
+    enum,
+)
 from elearn.application.catalog.ports import CourseFacts, LessonInCourse, OutlineEntry
 from elearn.domain.catalog.category import Category
 from elearn.domain.catalog.course import (
@@ -312,7 +317,7 @@ class SqlaCourseRepository(TrackingRepository[Course, CourseRows]):
                 Section(id=section.id, title=section.title, lessons=lessons_by_section[section.id])
                 for section in rows.sections.values()
             ],
-            history=[_transition(t) for t in rows.history],
+            history=[TRANSITION_FIELDS.load(t) for t in rows.history],
             submitted_at=row.submitted_at,
             published_at=row.published_at,
             first_published_at=row.first_published_at,
@@ -404,17 +409,9 @@ class SqlaCourseRepository(TrackingRepository[Course, CourseRows]):
             self.session.add(CourseSlugRow(slug=course.slug, course_id=course_id))
             rows.slugs.add(course.slug)
         for transition in course.history[rows.stored_transitions :]:
-            self.session.add(
-                CourseTransitionRow(
-                    course_id=course_id,
-                    at=transition.at,
-                    actor_id=transition.actor_id,
-                    action=transition.action.value,
-                    from_status=transition.from_status.value,
-                    to_status=transition.to_status.value,
-                    reason=transition.reason,
-                )
-            )
+            row = TRANSITION_FIELDS.new_row(transition)
+            row.course_id = course_id
+            self.session.add(row)
         rows.stored_transitions = len(course.history)
 
 
@@ -564,33 +561,22 @@ def _lesson_to_row(lesson: Lesson, row: LessonRow) -> None:
     row.file_size = file.size if file else None
 
 
-def _transition(row: CourseTransitionRow) -> CourseTransition:
-    return CourseTransition(
-        at=row.at,
-        actor_id=row.actor_id,  # type: ignore[arg-type]  # None only once the actor is gone
-        action=CourseAction(row.action),
-        from_status=CourseStatus(row.from_status),
-        to_status=CourseStatus(row.to_status),
-        reason=row.reason,
-    )
+# actor_id reads back as None once that user is gone, although the domain types it as a UUID.
+TRANSITION_FIELDS = FieldMap(
+    CourseTransition,
+    CourseTransitionRow,
+    fields={
+        "action": enum(CourseAction),
+        "from_status": enum(CourseStatus),
+        "to_status": enum(CourseStatus),
+    },
+)
 
 
 # ---- categories ------------------------------------------------------------------------------
-class SqlaCategoryRepository(TrackingRepository[Category, CategoryRow]):
-    async def add(self, category: Category) -> None:
-        row = CategoryRow(id=category.id, created_at=category.created_at)
-        self._to_row(category, row)
-        await self.session.flush()  # its parent may be new in this transaction too
-        self.session.add(row)
-        self._track(category.id, category, row)
-
-    async def get(self, category_id: UUID, *, for_update: bool = False) -> Category | None:
-        if not for_update and category_id in self._tracked:
-            return self._tracked[category_id][0]
-        row = await self._get_row(
-            select(CategoryRow).where(CategoryRow.id == category_id), for_update=for_update
-        )
-        return None if row is None else self._load(row)
+class SqlaCategoryRepository(SqlaRepository[Category, CategoryRow]):
+    mapper = FieldMap(Category, CategoryRow, fixed=("id", "created_at"))
+    flush_before_add = True  # its parent may be new in this transaction too
 
     async def slugs_like(self, base: str, *, other_than: UUID | None = None) -> set[str]:
         stmt = select(CategoryRow.slug).where(_slug_family(CategoryRow.slug, base))
@@ -624,23 +610,3 @@ class SqlaCategoryRepository(TrackingRepository[Category, CategoryRow]):
         self._removed_any = True
         _, row = self._tracked.pop(category.id)
         await self.session.delete(row)
-
-    def _from_row(self, row: CategoryRow) -> Category:
-        return Category(
-            id=row.id,
-            name=row.name,
-            slug=row.slug,
-            description=row.description,
-            icon=row.icon,
-            parent_id=row.parent_id,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
-
-    def _to_row(self, category: Category, row: CategoryRow) -> None:
-        row.name = category.name
-        row.slug = category.slug
-        row.description = category.description
-        row.icon = category.icon
-        row.parent_id = category.parent_id
-        row.updated_at = category.updated_at

@@ -14,8 +14,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elearn.adapters.persistence.models.catalog import CourseRow
@@ -31,7 +29,15 @@ from elearn.adapters.persistence.models.learning import (
     QuizRow,
     SubmissionRow,
 )
-from elearn.adapters.persistence.repositories import TrackingRepository
+from elearn.adapters.persistence.repository_base import (
+    LIST,
+    Column,
+    FieldMap,
+    SqlaRepository,
+    TrackingRepository,
+    enum,
+    insert_ignoring_duplicates,
+)
 from elearn.domain.learning.assignment import Assignment, FileKind, Submission, SubmittedFile
 from elearn.domain.learning.certificate import Certificate
 from elearn.domain.learning.enrollment import Enrollment, EnrollmentSource, EnrollmentStatus
@@ -48,22 +54,15 @@ from elearn.domain.learning.review import Review
 
 
 # ---- enrollments ------------------------------------------------------------------------------
-class SqlaEnrollmentRepository(TrackingRepository[Enrollment, EnrollmentRow]):
+class SqlaEnrollmentRepository(SqlaRepository[Enrollment, EnrollmentRow]):
+    mapper = FieldMap(
+        Enrollment,
+        EnrollmentRow,
+        fields={"source": enum(EnrollmentSource), "status": enum(EnrollmentStatus)},
+        fixed=("id",),
+    )
+    relock_tracked = False
     counters_changed = False  # the course's enrollment count moved (catalog caches are stale)
-
-    async def add(self, enrollment: Enrollment) -> None:
-        row = EnrollmentRow(id=enrollment.id)
-        self._to_row(enrollment, row)
-        self.session.add(row)
-        self._track(enrollment.id, enrollment, row)
-
-    async def get(self, enrollment_id: UUID, *, for_update: bool = False) -> Enrollment | None:
-        if enrollment_id in self._tracked:
-            return self._tracked[enrollment_id][0]
-        row = await self._get_row(
-            select(EnrollmentRow).where(EnrollmentRow.id == enrollment_id), for_update=for_update
-        )
-        return self._load(row) if row is not None else None
 
     async def find(
         self, user_id: UUID, course_id: UUID, *, for_update: bool = False
@@ -93,36 +92,24 @@ class SqlaEnrollmentRepository(TrackingRepository[Enrollment, EnrollmentRow]):
             .values(enrollment_count=CourseRow.enrollment_count + delta)
         )
 
-    def _from_row(self, row: EnrollmentRow) -> Enrollment:
-        return Enrollment(
-            id=row.id,
-            user_id=row.user_id,
-            course_id=row.course_id,
-            source=EnrollmentSource(row.source),
-            enrolled_at=row.enrolled_at,
-            status=EnrollmentStatus(row.status),
-            progress_percent=row.progress_percent,
-            last_lesson_id=row.last_lesson_id,
-            last_activity_at=row.last_activity_at,
-            completed_at=row.completed_at,
-            revoked_at=row.revoked_at,
-        )
-
-    def _to_row(self, enrollment: Enrollment, row: EnrollmentRow) -> None:
-        row.user_id = enrollment.user_id
-        row.course_id = enrollment.course_id
-        row.source = enrollment.source.value
-        row.status = enrollment.status.value
-        row.progress_percent = enrollment.progress_percent
-        row.last_lesson_id = enrollment.last_lesson_id
-        row.last_activity_at = enrollment.last_activity_at
-        row.enrolled_at = enrollment.enrolled_at
-        row.completed_at = enrollment.completed_at
-        row.revoked_at = enrollment.revoked_at
-
 
 # ---- progress ---------------------------------------------------------------------------------
+class _WrittenOnceKnown(Column):
+    """Left to the row's own value until the domain knows it."""
+
+    def write(self, row: Any, field: str, value: Any) -> None:
+        if value is not None:
+            super().write(row, field, value)
+
+
 class SqlaProgressRepository(TrackingRepository[LessonProgress, LessonProgressRow]):
+    mapper = FieldMap(
+        LessonProgress,
+        LessonProgressRow,
+        fields={"updated_at": _WrittenOnceKnown()},
+        fixed=("user_id", "lesson_id"),
+    )
+
     async def get(self, user_id: UUID, lesson_id: UUID) -> LessonProgress | None:
         key = (user_id, lesson_id)
         if key in self._tracked:
@@ -131,8 +118,7 @@ class SqlaProgressRepository(TrackingRepository[LessonProgress, LessonProgressRo
         return self._load(row) if row is not None else None
 
     async def add(self, progress: LessonProgress) -> None:
-        row = LessonProgressRow(user_id=progress.user_id, lesson_id=progress.lesson_id)
-        self._to_row(progress, row)
+        row = self.mapper.new_row(progress)
         self.session.add(row)
         self._track((progress.user_id, progress.lesson_id), progress, row)
 
@@ -156,25 +142,6 @@ class SqlaProgressRepository(TrackingRepository[LessonProgress, LessonProgressRo
 
     def _key_of_row(self, row: LessonProgressRow) -> Any:
         return (row.user_id, row.lesson_id)
-
-    def _from_row(self, row: LessonProgressRow) -> LessonProgress:
-        return LessonProgress(
-            user_id=row.user_id,
-            lesson_id=row.lesson_id,
-            course_id=row.course_id,
-            completed_at=row.completed_at,
-            position_seconds=row.position_seconds,
-            seconds_spent=row.seconds_spent,
-            updated_at=row.updated_at,
-        )
-
-    def _to_row(self, progress: LessonProgress, row: LessonProgressRow) -> None:
-        row.course_id = progress.course_id
-        row.completed_at = progress.completed_at
-        row.position_seconds = progress.position_seconds
-        row.seconds_spent = progress.seconds_spent
-        if progress.updated_at is not None:
-            row.updated_at = progress.updated_at
 
 
 # ---- quizzes ----------------------------------------------------------------------------------
@@ -261,20 +228,25 @@ def _answer_from_json(value: Any) -> NormalizedAnswer:
     raise ValueError(f"unexpected stored answer {value!r}")
 
 
-class SqlaAttemptRepository(TrackingRepository[QuizAttempt, QuizAttemptRow]):
-    async def add(self, attempt: QuizAttempt) -> None:
-        row = QuizAttemptRow(id=attempt.id)
-        self._to_row(attempt, row)
-        self.session.add(row)
-        self._track(attempt.id, attempt, row)
-
-    async def get(self, attempt_id: UUID, *, for_update: bool = False) -> QuizAttempt | None:
-        if attempt_id in self._tracked:
-            return self._tracked[attempt_id][0]
-        row = await self._get_row(
-            select(QuizAttemptRow).where(QuizAttemptRow.id == attempt_id), for_update=for_update
-        )
-        return self._load(row) if row is not None else None
+class SqlaAttemptRepository(SqlaRepository[QuizAttempt, QuizAttemptRow]):
+    mapper = FieldMap(
+        QuizAttempt,
+        QuizAttemptRow,
+        fields={
+            "status": enum(AttemptStatus),
+            "answers": Column(
+                load=lambda stored: {k: _answer_from_json(v) for k, v in (stored or {}).items()},
+                dump=lambda answers: {k: _answer_to_json(v) for k, v in answers.items()},
+            ),
+            # A fraction as text ("7/3"): exact, unlike a float.
+            "score": Column(
+                load=lambda stored: Fraction(stored) if stored is not None else None,
+                dump=lambda score: str(score) if score is not None else None,
+            ),
+        },
+        fixed=("id",),
+    )
+    relock_tracked = False
 
     async def for_student(self, user_id: UUID, lesson_id: UUID) -> list[QuizAttempt]:
         attempts = await self._load_many(
@@ -304,55 +276,27 @@ class SqlaAttemptRepository(TrackingRepository[QuizAttempt, QuizAttemptRow]):
         )
         return passed
 
-    def _from_row(self, row: QuizAttemptRow) -> QuizAttempt:
-        return QuizAttempt(
-            id=row.id,
-            lesson_id=row.lesson_id,
-            course_id=row.course_id,
-            user_id=row.user_id,
-            number=row.number,
-            seed=row.seed,
-            started_at=row.started_at,
-            deadline=row.deadline,
-            status=AttemptStatus(row.status),
-            submitted_at=row.submitted_at,
-            answers={k: _answer_from_json(v) for k, v in (row.answers or {}).items()},
-            score=Fraction(row.score) if row.score is not None else None,
-            max_score=row.max_score,
-            passed=row.passed,
-        )
-
-    def _to_row(self, attempt: QuizAttempt, row: QuizAttemptRow) -> None:
-        row.lesson_id = attempt.lesson_id
-        row.course_id = attempt.course_id
-        row.user_id = attempt.user_id
-        row.number = attempt.number
-        row.seed = attempt.seed
-        row.status = attempt.status.value
-        row.started_at = attempt.started_at
-        row.deadline = attempt.deadline
-        row.submitted_at = attempt.submitted_at
-        row.answers = {k: _answer_to_json(v) for k, v in attempt.answers.items()}
-        row.score = str(attempt.score) if attempt.score is not None else None
-        row.max_score = attempt.max_score
-        row.passed = attempt.passed
-
 
 # ---- assignments ------------------------------------------------------------------------------
+ASSIGNMENT_FIELDS = FieldMap(
+    Assignment,
+    AssignmentRow,
+    fields={
+        "allowed_file_kinds": Column(
+            load=lambda kinds: frozenset(FileKind(kind) for kind in kinds),
+            dump=lambda kinds: sorted(kind.value for kind in kinds),
+        )
+    },
+)
+
+
 class SqlaAssignmentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def get(self, lesson_id: UUID) -> Assignment | None:
         row = await self.session.get(AssignmentRow, lesson_id)
-        if row is None:
-            return None
-        return Assignment(
-            instructions=row.instructions,
-            max_points=row.max_points,
-            due_at=row.due_at,
-            allowed_file_kinds=frozenset(FileKind(k) for k in row.allowed_file_kinds),
-        )
+        return None if row is None else ASSIGNMENT_FIELDS.load(row)
 
     async def put(
         self, lesson_id: UUID, course_id: UUID, assignment: Assignment, now: datetime
@@ -362,27 +306,41 @@ class SqlaAssignmentRepository:
             row = AssignmentRow(lesson_id=lesson_id)
             self.session.add(row)
         row.course_id = course_id
-        row.instructions = assignment.instructions
-        row.max_points = assignment.max_points
-        row.due_at = assignment.due_at
-        row.allowed_file_kinds = sorted(k.value for k in assignment.allowed_file_kinds)
+        ASSIGNMENT_FIELDS.write(assignment, row)
         row.updated_at = now
 
 
-class SqlaSubmissionRepository(TrackingRepository[Submission, SubmissionRow]):
-    async def add(self, submission: Submission) -> None:
-        row = SubmissionRow(id=submission.id)
-        self._to_row(submission, row)
-        self.session.add(row)
-        self._track(submission.id, submission, row)
+def _files_to_json(files: tuple[SubmittedFile, ...]) -> list[dict[str, Any]]:
+    return [
+        {"key": f.key, "filename": f.filename, "content_type": f.content_type, "size": f.size}
+        for f in files
+    ]
 
-    async def get(self, submission_id: UUID, *, for_update: bool = False) -> Submission | None:
-        if submission_id in self._tracked:
-            return self._tracked[submission_id][0]
-        row = await self._get_row(
-            select(SubmissionRow).where(SubmissionRow.id == submission_id), for_update=for_update
+
+def _files_from_json(stored: list[dict[str, Any]] | None) -> tuple[SubmittedFile, ...]:
+    return tuple(
+        SubmittedFile(
+            key=str(f["key"]),
+            filename=str(f["filename"]) if f.get("filename") is not None else None,
+            content_type=str(f["content_type"]),
+            size=int(str(f["size"])),
         )
-        return self._load(row) if row is not None else None
+        for f in stored or []
+    )
+
+
+SUBMISSION_FIELDS = FieldMap(
+    Submission,
+    SubmissionRow,
+    fields={"files": Column(load=_files_from_json, dump=_files_to_json)},
+    fixed=("id",),
+)
+submission_from_row = SUBMISSION_FIELDS.load
+
+
+class SqlaSubmissionRepository(SqlaRepository[Submission, SubmissionRow]):
+    mapper = SUBMISSION_FIELDS
+    relock_tracked = False
 
     async def find(
         self, lesson_id: UUID, user_id: UUID, *, for_update: bool = False
@@ -398,75 +356,19 @@ class SqlaSubmissionRepository(TrackingRepository[Submission, SubmissionRow]):
         )
         return self._load(row) if row is not None else None
 
-    def _from_row(self, row: SubmissionRow) -> Submission:
-        return submission_from_row(row)
-
-    def _to_row(self, submission: Submission, row: SubmissionRow) -> None:
-        row.lesson_id = submission.lesson_id
-        row.course_id = submission.course_id
-        row.user_id = submission.user_id
-        row.text = submission.text
-        row.files = [
-            {"key": f.key, "filename": f.filename, "content_type": f.content_type, "size": f.size}
-            for f in submission.files
-        ]
-        row.late = submission.late
-        row.submission_count = submission.submission_count
-        row.submitted_at = submission.submitted_at
-        row.points = submission.points
-        row.feedback = submission.feedback
-        row.graded_at = submission.graded_at
-        row.graded_by = submission.graded_by
-
-
-def submission_from_row(row: SubmissionRow) -> Submission:
-    return Submission(
-        id=row.id,
-        lesson_id=row.lesson_id,
-        course_id=row.course_id,
-        user_id=row.user_id,
-        submitted_at=row.submitted_at,
-        text=row.text,
-        files=tuple(
-            SubmittedFile(
-                key=str(f["key"]),
-                filename=str(f["filename"]) if f.get("filename") is not None else None,
-                content_type=str(f["content_type"]),
-                size=int(str(f["size"])),
-            )
-            for f in row.files or []
-        ),
-        late=row.late,
-        submission_count=row.submission_count,
-        points=row.points,
-        feedback=row.feedback,
-        graded_at=row.graded_at,
-        graded_by=row.graded_by,
-    )
-
 
 # ---- certificates -----------------------------------------------------------------------------
+CERTIFICATE_FIELDS = FieldMap(
+    Certificate, CertificateRow, fields={"instructor_names": LIST}, fixed=("id",)
+)
+
+
 class SqlaCertificateRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def add(self, certificate: Certificate) -> None:
-        self.session.add(
-            CertificateRow(
-                id=certificate.id,
-                enrollment_id=certificate.enrollment_id,
-                user_id=certificate.user_id,
-                course_id=certificate.course_id,
-                serial=certificate.serial,
-                verification_code=certificate.verification_code,
-                student_name=certificate.student_name,
-                course_title=certificate.course_title,
-                instructor_names=list(certificate.instructor_names),
-                issued_at=certificate.issued_at,
-                pdf_key=certificate.pdf_key,
-                revoked_at=certificate.revoked_at,
-            )
-        )
+        self.session.add(CERTIFICATE_FIELDS.new_row(certificate))
 
     async def get(self, certificate_id: UUID) -> Certificate | None:
         return await self._one(CertificateRow.id == certificate_id)
@@ -486,41 +388,19 @@ class SqlaCertificateRepository:
 
     async def _one(self, predicate: Any) -> Certificate | None:
         row = await self.session.scalar(select(CertificateRow).where(predicate))
-        if row is None:
-            return None
-        return Certificate(
-            id=row.id,
-            enrollment_id=row.enrollment_id,
-            user_id=row.user_id,
-            course_id=row.course_id,
-            serial=row.serial,
-            verification_code=row.verification_code,
-            student_name=row.student_name,
-            course_title=row.course_title,
-            instructor_names=tuple(row.instructor_names),
-            issued_at=row.issued_at,
-            pdf_key=row.pdf_key,
-            revoked_at=row.revoked_at,
-        )
+        return None if row is None else CERTIFICATE_FIELDS.load(row)
 
 
 # ---- reviews ----------------------------------------------------------------------------------
-class SqlaReviewRepository(TrackingRepository[Review, CourseReviewRow]):
+class SqlaReviewRepository(SqlaRepository[Review, CourseReviewRow]):
+    mapper = FieldMap(
+        Review,
+        CourseReviewRow,
+        fields={"created_at": Column("written_at"), "updated_at": Column("edited_at")},
+        fixed=("id",),
+    )
+    relock_tracked = False
     counters_changed = False  # the course's rating moved (catalog caches are stale)
-
-    async def add(self, review: Review) -> None:
-        row = CourseReviewRow(id=review.id)
-        self._to_row(review, row)
-        self.session.add(row)
-        self._track(review.id, review, row)
-
-    async def get(self, review_id: UUID, *, for_update: bool = False) -> Review | None:
-        if review_id in self._tracked:
-            return self._tracked[review_id][0]
-        row = await self._get_row(
-            select(CourseReviewRow).where(CourseReviewRow.id == review_id), for_update=for_update
-        )
-        return self._load(row) if row is not None else None
 
     async def find(self, course_id: UUID, user_id: UUID) -> Review | None:
         for review in self.seen:
@@ -568,37 +448,6 @@ class SqlaReviewRepository(TrackingRepository[Review, CourseReviewRow]):
             .values(rating_count=count, rating_average=average)
         )
 
-    def _from_row(self, row: CourseReviewRow) -> Review:
-        return Review(
-            id=row.id,
-            course_id=row.course_id,
-            user_id=row.user_id,
-            rating=row.rating,
-            created_at=row.written_at,
-            updated_at=row.edited_at,
-            text=row.text,
-            reply=row.reply,
-            replied_by=row.replied_by,
-            replied_at=row.replied_at,
-            hidden=row.hidden,
-            hidden_reason=row.hidden_reason,
-            hidden_by=row.hidden_by,
-        )
-
-    def _to_row(self, review: Review, row: CourseReviewRow) -> None:
-        row.course_id = review.course_id
-        row.user_id = review.user_id
-        row.rating = review.rating
-        row.text = review.text
-        row.reply = review.reply
-        row.replied_by = review.replied_by
-        row.replied_at = review.replied_at
-        row.hidden = review.hidden
-        row.hidden_reason = review.hidden_reason
-        row.hidden_by = review.hidden_by
-        row.written_at = review.created_at
-        row.edited_at = review.updated_at
-
 
 # ---- learning days ----------------------------------------------------------------------------
 class SqlaLearningDays:
@@ -606,10 +455,8 @@ class SqlaLearningDays:
         self.session = session
 
     async def record(self, user_id: UUID, day: date) -> None:
-        dialect = self.session.bind.dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         await self.session.execute(
-            insert(LearningDayRow)
+            insert_ignoring_duplicates(self.session, LearningDayRow)
             .values(user_id=user_id, day=day)
             .on_conflict_do_nothing(index_elements=["user_id", "day"])
         )

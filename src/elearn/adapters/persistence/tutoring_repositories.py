@@ -9,7 +9,6 @@ from uuid import UUID
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elearn.adapters.persistence.billing_repositories import insert_ignoring_duplicates
 from elearn.adapters.persistence.models.identity import TutorProfileRow
 from elearn.adapters.persistence.models.tutoring import (
     BookingReminderRow,
@@ -18,7 +17,14 @@ from elearn.adapters.persistence.models.tutoring import (
     TestimonialRow,
     TutorAvailabilityRow,
 )
-from elearn.adapters.persistence.repositories import TrackingRepository
+from elearn.adapters.persistence.repository_base import (
+    Embedded,
+    FieldMap,
+    SqlaRepository,
+    TrackingRepository,
+    enum,
+    insert_ignoring_duplicates,
+)
 from elearn.domain.shared.money import Money
 from elearn.domain.tutoring.availability import (
     Availability,
@@ -91,20 +97,23 @@ class SqlaAvailabilityRepository:
         await self.session.flush()
 
 
-class SqlaBookingRepository(TrackingRepository[Booking, BookingRow]):
-    async def add(self, booking: Booking) -> None:
-        row = BookingRow(id=booking.id, created_at=booking.created_at)
-        self._to_row(booking, row)
-        self.session.add(row)
-        self._track(booking.id, booking, row)
-
-    async def get(self, booking_id: UUID, *, for_update: bool = False) -> Booking | None:
-        if booking_id in self._tracked and not for_update:
-            return self._tracked[booking_id][0]
-        row = await self._get_row(
-            select(BookingRow).where(BookingRow.id == booking_id), for_update=for_update
-        )
-        return self._load(row) if row is not None else None
+class SqlaBookingRepository(SqlaRepository[Booking, BookingRow]):
+    mapper = FieldMap(
+        Booking,
+        BookingRow,
+        fields={
+            "price": Embedded(Money, prefix="price_"),
+            "policy": Embedded(CancellationPolicy),
+            "status": enum(BookingStatus),
+        },
+        fixed=("id", "created_at"),
+        # The tutor's exclusion constraint keeps the buffer after a lesson free as well.
+        derived={
+            "blocks_until": lambda booking: (
+                booking.ends_at + timedelta(minutes=booking.buffer_minutes)
+            )
+        },
+    )
 
     async def active_between(
         self,
@@ -201,56 +210,6 @@ class SqlaBookingRepository(TrackingRepository[Booking, BookingRow]):
         )
         result = await self.session.execute(stmt.on_conflict_do_nothing())
         return bool(result.rowcount)  # type: ignore[attr-defined]
-
-    def _from_row(self, row: BookingRow) -> Booking:
-        return Booking(
-            id=row.id,
-            tutor_id=row.tutor_id,
-            student_id=row.student_id,
-            starts_at=row.starts_at,
-            ends_at=row.ends_at,
-            price=Money(row.price_amount, row.price_currency),
-            policy=CancellationPolicy(
-                cutoff_hours=row.cutoff_hours,
-                refund_percent_before=row.refund_percent_before,
-                refund_percent_after=row.refund_percent_after,
-            ),
-            buffer_minutes=row.buffer_minutes,
-            created_at=row.created_at,
-            held_until=row.held_until,
-            note=row.note,
-            status=BookingStatus(row.status),
-            order_id=row.order_id,
-            meeting_url=row.meeting_url,
-            confirmed_at=row.confirmed_at,
-            scheduled_at=row.scheduled_at,
-            ended_at=row.ended_at,
-            cancel_reason=row.cancel_reason,
-            sequence=row.sequence,
-        )
-
-    def _to_row(self, booking: Booking, row: BookingRow) -> None:
-        row.tutor_id = booking.tutor_id
-        row.student_id = booking.student_id
-        row.starts_at = booking.starts_at
-        row.ends_at = booking.ends_at
-        row.blocks_until = booking.ends_at + timedelta(minutes=booking.buffer_minutes)
-        row.status = booking.status.value
-        row.price_amount = booking.price.amount
-        row.price_currency = booking.price.currency
-        row.cutoff_hours = booking.policy.cutoff_hours
-        row.refund_percent_before = booking.policy.refund_percent_before
-        row.refund_percent_after = booking.policy.refund_percent_after
-        row.buffer_minutes = booking.buffer_minutes
-        row.held_until = booking.held_until
-        row.note = booking.note
-        row.order_id = booking.order_id
-        row.meeting_url = booking.meeting_url
-        row.confirmed_at = booking.confirmed_at
-        row.scheduled_at = booking.scheduled_at
-        row.ended_at = booking.ended_at
-        row.cancel_reason = booking.cancel_reason
-        row.sequence = booking.sequence
 
 
 class SqlaTestimonialRepository:

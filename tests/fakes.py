@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 from urllib.parse import quote
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from elearn.application.authorization import Authorizer
 from elearn.application.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
 from elearn.application.files import (
     DEFAULT_UPLOAD_POLICIES,
@@ -934,6 +935,7 @@ def make_identity_deps(**overrides: Any) -> IdentityDeps:
         "storage": FakeStorage(),
         "queries": FakeIdentityQueries(uow) if isinstance(uow, FakeUnitOfWork) else None,
         "policy": IdentityPolicy(),
+        "authorizer": Authorizer(staff_two_factor_required=False),
     }
     unknown = overrides.keys() - values.keys()
     if unknown:

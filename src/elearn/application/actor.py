@@ -34,11 +34,3 @@ class Actor:
     @property
     def is_authenticated(self) -> bool:
         return self.user_id is not None
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role in (Role.MANAGER, Role.ADMIN)
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role is Role.ADMIN

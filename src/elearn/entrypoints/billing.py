@@ -41,6 +41,7 @@ def build_billing_deps(container: Container, gateway: PaymentGateway | None = No
         queries=SqlaBillingQueries(container.sessions),
         currencies=BabelReferenceData(),
         catalog=container.catalog.deps,
+        authorizer=container.authorizer,
         learning=LearningApi(container.learning.deps),
         policy=BillingPolicy(
             platform_bps=settings.platform_fee_bps,

@@ -33,6 +33,7 @@ from elearn.adapters.persistence.events import EventCodec
 from elearn.adapters.persistence.unit_of_work import SqlaUnitOfWork, StoreRegistry
 from elearn.adapters.storage.local import LocalFileStorage
 from elearn.adapters.system import SystemClock, UuidGenerator
+from elearn.application.authorization import Authorizer
 from elearn.application.files import FileStorage
 from elearn.application.mail import EmailTemplates, Mailer
 from elearn.application.ports import Clock, IdGenerator, PasswordHasher
@@ -65,6 +66,7 @@ class Container:
     codec: EventCodec
     relay: OutboxRelay
     dead_jobs: SqlaDeadJobStore
+    authorizer: Authorizer
     redis: Redis | None = None
     modules: tuple[Module, ...] = ()
     # Bootstrap options that are no adapter of the container's own, for the modules' builders.
@@ -198,6 +200,7 @@ def bootstrap(
         clock=clock,
         relay=OutboxRelay(sessions, broker, clock),
         dead_jobs=SqlaDeadJobStore(sessions, clock),
+        authorizer=Authorizer(staff_two_factor_required=settings.require_2fa_for_staff),
         redis=Redis.from_url(settings.redis_url) if settings.redis_url else None,
         modules=tuple(modules),
         options=options,

@@ -45,10 +45,10 @@ def build_catalog_deps(container: Container) -> CatalogDeps:
         queries=queries,
         enrollments=SqlaLearningQueries(container.sessions, image_url=image_url),
         reference=BabelReferenceData(),
+        authorizer=container.authorizer,
         identity=IdentityApi(container.identity.deps),
         policy=CatalogPolicy(
             publish_on_approval=settings.publish_courses_on_approval,
-            require_2fa_for_staff=settings.require_2fa_for_staff,
             default_currency=settings.default_currency,
         ),
     )
@@ -177,6 +177,5 @@ def catalog_policy(settings: Settings) -> CatalogPolicy:
     """The catalog's section of the settings."""
     return CatalogPolicy(
         publish_on_approval=settings.publish_courses_on_approval,
-        require_2fa_for_staff=settings.require_2fa_for_staff,
         default_currency=settings.default_currency,
     )

@@ -44,7 +44,6 @@ def identity_policy(settings: Settings) -> IdentityPolicy:
         login_window_seconds=settings.login_window_seconds,
         emails_per_account=settings.emails_per_account_per_hour,
         email_window_seconds=3600,
-        require_2fa_for_staff=settings.require_2fa_for_staff,
         public_url=settings.public_url,
         app_name=settings.app_name,
     )
@@ -74,6 +73,7 @@ def build_identity_deps(container: Container, redis: Redis | None) -> IdentityDe
         storage=container.storage,
         queries=SqlaIdentityQueries(container.sessions),
         policy=identity_policy(settings),
+        authorizer=container.authorizer,
     )
 
 
@@ -187,7 +187,7 @@ class IdentityUseCases:
     def create_account(self) -> accounts.CreateAccountByOperator:
         deps = self.deps
         return accounts.CreateAccountByOperator(
-            deps.uow, deps.hasher, deps.clock, deps.ids, deps.common_passwords
+            deps.uow, deps.hasher, deps.clock, deps.ids, deps.common_passwords, deps.authorizer
         )
 
 

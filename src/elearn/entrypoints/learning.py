@@ -41,6 +41,7 @@ def build_learning_deps(container: Container) -> LearningDeps:
         queries=SqlaLearningQueries(container.sessions, image_url=image_url),
         catalog=CatalogApi(container.catalog.deps),
         identity=IdentityApi(container.identity.deps),
+        authorizer=container.authorizer,
         # Outside production the JWT secret signs media too (the adapter derives its own key).
         tokens=HmacMediaTokens(settings.media_signing_key or settings.jwt_secret),
         renderer=FpdfCertificateRenderer(

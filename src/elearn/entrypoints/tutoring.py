@@ -37,6 +37,7 @@ def build_tutoring_deps(container: Container) -> TutoringDeps:
             settings.app_name, urlsplit(settings.public_url).hostname or "elearn.localhost"
         ),
         billing=container.billing.deps,
+        authorizer=container.authorizer,
         policy=TutoringPolicy(
             cancellation=CancellationPolicy(
                 cutoff_hours=settings.cancellation_cutoff_hours,

@@ -15,6 +15,7 @@ from tests.fakes import (
 )
 
 from elearn.application.actor import Actor
+from elearn.application.authorization import Authorizer
 from elearn.application.errors import PermissionDenied
 from elearn.application.identity.accounts import (
     MAX_PASSWORD_LENGTH,
@@ -34,6 +35,7 @@ from elearn.domain.shared.errors import RuleViolation
 
 PASSWORD = "correct horse battery staple"
 ADMIN = Actor(user_id=UUID(int=1000), role=Role.ADMIN)
+OPEN_AUTHORIZER = Authorizer(staff_two_factor_required=False)
 
 
 @pytest.fixture
@@ -55,7 +57,9 @@ def hasher() -> FakePasswordHasher:
 def create_account(
     uow: FakeUnitOfWork, hasher: FakePasswordHasher, clock: FixedClock
 ) -> CreateAccountByOperator:
-    return CreateAccountByOperator(uow, hasher, clock, SequentialIds(), FakeCommonPasswords())
+    return CreateAccountByOperator(
+        uow, hasher, clock, SequentialIds(), FakeCommonPasswords(), OPEN_AUTHORIZER
+    )
 
 
 def command(**overrides: object) -> CreateAccount:
@@ -259,7 +263,7 @@ async def test_an_address_taken_by_a_user_stored_earlier_is_refused() -> None:
     )
     uow = FakeUnitOfWork(users=[existing])
     create_account = CreateAccountByOperator(
-        uow, FakePasswordHasher(), clock, SequentialIds(), FakeCommonPasswords()
+        uow, FakePasswordHasher(), clock, SequentialIds(), FakeCommonPasswords(), OPEN_AUTHORIZER
     )
 
     with pytest.raises(EmailTaken):
@@ -310,7 +314,12 @@ def operator(
     uow: FakeUnitOfWork, hasher: FakePasswordHasher | None = None
 ) -> CreateAccountByOperator:
     return CreateAccountByOperator(
-        uow, hasher or FakePasswordHasher(), FixedClock(), SequentialIds(), FakeCommonPasswords()
+        uow,
+        hasher or FakePasswordHasher(),
+        FixedClock(),
+        SequentialIds(),
+        FakeCommonPasswords(),
+        OPEN_AUTHORIZER,
     )
 
 

@@ -9,6 +9,7 @@ import pytest
 from tests.fakes import FakeUnitOfWork, FixedClock, make_identity_deps, make_user
 
 from elearn.application.actor import Actor
+from elearn.application.authorization import Authorizer
 from elearn.application.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from elearn.application.identity.admin import (
     ApproveTutor,
@@ -27,7 +28,7 @@ from elearn.application.identity.admin import (
     UpdateUserCommand,
 )
 from elearn.application.identity.deps import IdentityDeps
-from elearn.application.identity.ports import AuditFilter, IdentityPolicy, UserFilter
+from elearn.application.identity.ports import AuditFilter, UserFilter
 from elearn.domain.identity.profiles import TutorProfile
 from elearn.domain.identity.roles import Role
 from elearn.domain.identity.tokens import RefreshFamily
@@ -506,7 +507,7 @@ async def test_staff_without_two_factor_are_refused_when_the_policy_requires_it(
     uow: FakeUnitOfWork, clock: FixedClock, seeded: FakeUnitOfWork
 ) -> None:
     strict = make_identity_deps(
-        uow=uow, clock=clock, policy=IdentityPolicy(require_2fa_for_staff=True)
+        uow=uow, clock=clock, authorizer=Authorizer(staff_two_factor_required=True)
     )
     list_users = ListUsers(strict)
     with pytest.raises(PermissionDenied) as refused:

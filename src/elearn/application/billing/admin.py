@@ -6,6 +6,7 @@ from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
+from elearn.application.authorization import Permission
 from elearn.application.billing.deps import BillingDeps, OrderNotFound
 from elearn.application.billing.ports import (
     OrderFilters,
@@ -24,7 +25,7 @@ class ListOrders:
     async def __call__(
         self, actor: Actor, filters: OrderFilters, *, limit: int = 20, cursor: str | None = None
     ) -> Page[OrderView]:
-        self._deps.require_admin(actor)
+        self._deps.authorizer.authorize(actor, Permission.VIEW_ANY_ORDER)
         check_limit(limit)
         return await page_of(self._deps.queries.orders(filters, limit=limit, cursor=cursor))
 
@@ -37,8 +38,12 @@ class GetOrder:
 
     async def __call__(self, actor: Actor, order_id: UUID) -> OrderView:
         view = await self._deps.queries.order(order_id)
-        if view is None or not (actor.is_admin or view.buyer_id == actor.user_id):
+        if view is None:
             raise OrderNotFound()
+        if view.buyer_id != actor.user_id:
+            self._deps.authorizer.authorize(
+                actor, Permission.VIEW_ANY_ORDER, otherwise=OrderNotFound()
+            )
         return view
 
 
@@ -69,7 +74,7 @@ class ListRefunds:
         limit: int = 20,
         cursor: str | None = None,
     ) -> Page[RefundView]:
-        self._deps.require_admin(actor)
+        self._deps.authorizer.authorize(actor, Permission.VIEW_REFUNDS)
         check_limit(limit)
         return await page_of(
             self._deps.queries.refunds(order_id, status, limit=limit, cursor=cursor)
@@ -83,5 +88,5 @@ class GetTrialBalance:
         self._deps = deps
 
     async def __call__(self, actor: Actor) -> TrialBalance:
-        self._deps.require_admin(actor)
+        self._deps.authorizer.authorize(actor, Permission.VIEW_TRIAL_BALANCE)
         return await self._deps.queries.trial_balance()

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
+from elearn.application.authorization import Authorizer
 from elearn.application.billing.ports import (
     BillingPolicy,
     BillingQueries,
@@ -79,19 +80,12 @@ class BillingDeps:
     catalog: CatalogDeps
     learning: LearningApi
     policy: BillingPolicy
+    authorizer: Authorizer
     fulfilments: dict[ItemKind, Fulfilment] = field(default_factory=dict)
 
     @property
     def fees(self) -> FeeSplit:
         return FeeSplit(self.policy.platform_bps)
-
-    def require_admin(self, actor: Actor) -> UUID:
-        """Moving money by hand (refunds, payouts) is for admins, with a second factor where
-        the platform asks staff for one."""
-        user_id = self.catalog.require_staff(actor)
-        if not actor.is_admin:
-            raise PermissionDenied("only admins may move money")
-        return user_id
 
     def currency(self, code: str, field: str = "currency") -> Currency:
         found = self.currencies.currency(code)

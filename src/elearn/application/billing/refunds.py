@@ -15,6 +15,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from elearn.application.actor import Actor
+from elearn.application.authorization import Permission
 from elearn.application.billing.deps import (
     BillingDeps,
     OrderNotFound,
@@ -190,7 +191,7 @@ class RefundPayment:
         self, actor: Actor, order_id: UUID, *, amount: int | None, reason: str
     ) -> RefundView:
         deps = self._deps
-        admin_id = deps.require_admin(actor)
+        admin_id = deps.authorizer.require(actor, Permission.REFUND_PAYMENT)
         reason = reason.strip()
         if not reason or len(reason) > MAX_REASON:
             raise InvalidInput(

@@ -14,8 +14,9 @@ import logging
 from dataclasses import dataclass
 from uuid import UUID
 
-from elearn.application.access import require_signed_in, require_tutor
+from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
+from elearn.application.authorization import Permission
 from elearn.application.billing import deps as billing
 from elearn.application.billing.deps import BillingDeps
 from elearn.application.billing.ports import (
@@ -73,7 +74,7 @@ class SetUpPayoutAccount:
 
     async def __call__(self, actor: Actor) -> PayoutAccountLink:
         deps = self._deps
-        tutor_id = require_tutor(actor)
+        tutor_id = self._deps.authorizer.require(actor, Permission.WITHDRAW_EARNINGS)
         async with deps.uow(read_only=True) as uow:
             account_id = await uow.billing.payout_accounts.get(tutor_id)
             user = await uow.users.get(tutor_id)
@@ -115,7 +116,7 @@ class RequestWithdrawal:
         idempotency_key: str | None = None,
     ) -> WithdrawalView:
         deps = self._deps
-        tutor_id = require_tutor(actor)
+        tutor_id = self._deps.authorizer.require(actor, Permission.WITHDRAW_EARNINGS)
         found = deps.currency(currency or deps.policy.default_currency)
         money = billing.amount_in(found, amount)
         minimum = found.major(deps.policy.minimum_withdrawal_major)
@@ -188,7 +189,7 @@ class ListWithdrawals:
         cursor: str | None = None,
     ) -> Page[WithdrawalView]:
         if self._every_tutor:
-            self._deps.require_admin(actor)
+            self._deps.authorizer.authorize(actor, Permission.VIEW_ANY_WITHDRAWAL)
         else:
             tutor_id = require_signed_in(actor)
         check_limit(limit)
@@ -206,7 +207,7 @@ class DecideWithdrawal:
 
     async def approve(self, actor: Actor, withdrawal_id: UUID) -> WithdrawalView:
         deps = self._deps
-        admin_id = deps.require_admin(actor)
+        admin_id = deps.authorizer.require(actor, Permission.DECIDE_WITHDRAWAL)
         async with deps.uow() as uow:
             withdrawal = await self._get(uow, withdrawal_id)
             withdrawal.approve(admin_id, deps.clock.now(), deps.ids.new_id())
@@ -216,7 +217,7 @@ class DecideWithdrawal:
 
     async def reject(self, actor: Actor, withdrawal_id: UUID, reason: str) -> WithdrawalView:
         deps = self._deps
-        admin_id = deps.require_admin(actor)
+        admin_id = deps.authorizer.require(actor, Permission.DECIDE_WITHDRAWAL)
         reason = reason.strip()
         if not reason or len(reason) > MAX_REASON:
             raise InvalidInput(

@@ -76,6 +76,3 @@ class CatalogApi:
         """Refuses an actor who may not act on ``course``: who cannot even see it is told it
         does not exist."""
         await self._deps.deny(actor, course, message)
-
-    def require_staff(self, actor: Actor) -> UUID:
-        return self._deps.require_staff(actor)

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from elearn.application.actor import Actor
+from elearn.application.authorization import Permission
 from elearn.application.catalog.authoring import KEEP, Keep
 from elearn.application.catalog.deps import CatalogDeps
 from elearn.application.catalog.ports import CatalogUnitOfWork, CategoryView
-from elearn.application.errors import FieldError, InvalidInput, NotFound, PermissionDenied
+from elearn.application.errors import FieldError, InvalidInput, NotFound
 from elearn.domain.catalog.category import (
     Category,
     CategoryInUse,
@@ -36,9 +37,7 @@ class _AdminWork:
         self._deps = deps
 
     def _require_admin(self, actor: Actor) -> None:
-        self._deps.require_staff(actor)
-        if not actor.is_admin:
-            raise PermissionDenied("only an admin changes categories")
+        self._deps.authorizer.authorize(actor, Permission.MANAGE_CATEGORIES)
 
     async def _view(self, category_id: UUID) -> CategoryView:
         for view in await self._deps.queries.categories():

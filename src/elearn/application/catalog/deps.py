@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 from uuid import UUID
 
-from elearn.application.access import require_signed_in, require_staff
+from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.audit import record_audit
+from elearn.application.authorization import Authorizer, Permission
 from elearn.application.catalog.ports import (
     CatalogPolicy,
     CatalogQueries,
@@ -42,6 +43,7 @@ class CatalogDeps:
     enrollments: Enrollments
     reference: ReferenceData
     policy: CatalogPolicy
+    authorizer: Authorizer
     identity: IdentityApi
 
     async def course_id(self, key: UUID | str) -> UUID:
@@ -57,9 +59,6 @@ class CatalogDeps:
             raise CourseNotFound()
         return found
 
-    def require_staff(self, actor: Actor) -> UUID:
-        return require_staff(actor, two_factor_required=self.policy.require_2fa_for_staff)
-
     async def can_see(self, actor: Actor, course: Course | CourseFacts) -> bool:
         enrolled = (
             actor.user_id is not None
@@ -69,7 +68,7 @@ class CatalogDeps:
         return course_visible(
             course.status,
             is_instructor=course.is_instructor(actor.user_id),
-            is_staff=actor.is_staff,
+            is_staff=self.authorizer.allows(actor, Permission.VIEW_ANY_COURSE),
             is_enrolled=enrolled,
         )
 

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
+from elearn.application.authorization import Permission
 from elearn.application.catalog.deps import CatalogDeps, CourseNotFound
 from elearn.application.catalog.ports import (
     CategoryView,
@@ -100,11 +101,12 @@ async def course_detail_for(deps: CatalogDeps, actor: Actor, key: UUID | str) ->
         and actor.user_id is not None
         and await deps.enrollments.is_enrolled(actor.user_id, detail.id)
     )
+    views_any = deps.authorizer.allows(actor, Permission.VIEW_ANY_COURSE)
     if not course_visible(
-        detail.status, is_instructor=is_instructor, is_staff=actor.is_staff, is_enrolled=enrolled
+        detail.status, is_instructor=is_instructor, is_staff=views_any, is_enrolled=enrolled
     ):
         raise CourseNotFound()
-    if is_instructor or actor.is_staff:
+    if is_instructor or views_any:
         return dataclasses.replace(detail, history=await deps.queries.course_history(detail.id))
     return dataclasses.replace(
         detail,

@@ -368,7 +368,6 @@ class Enrollments(Protocol):
 @dataclass(frozen=True, slots=True)
 class CatalogPolicy:
     publish_on_approval: bool = False
-    require_2fa_for_staff: bool = False
     default_currency: str = "USD"
 
 

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
+from elearn.application.authorization import Permission
 from elearn.application.catalog.deps import CatalogDeps, CourseNotFound
 from elearn.application.catalog.discovery import course_detail_for
 from elearn.application.catalog.ports import CatalogUnitOfWork, CourseDetail
@@ -29,11 +30,13 @@ class _StaffMove:
     def __init__(self, deps: CatalogDeps) -> None:
         self._deps = deps
 
-    async def _staff_course(self, uow: CatalogUnitOfWork, actor: Actor, course_id: UUID) -> Course:
+    async def _staff_course(
+        self, uow: CatalogUnitOfWork, actor: Actor, course_id: UUID, permission: Permission
+    ) -> Course:
         course = await _course(uow, course_id)
-        if not actor.is_staff:
+        if not self._deps.authorizer.holds(actor, permission):
             await self._deps.deny(actor, course, "only managers and admins review courses")
-        self._deps.require_staff(actor)
+        self._deps.authorizer.authorize(actor, permission)
         return course
 
     def _audit(
@@ -84,7 +87,7 @@ class ApproveCourse(_StaffMove):
         deps = self._deps
         course_id = await deps.course_id(course_key)
         async with deps.uow() as uow:
-            course = await self._staff_course(uow, actor, course_id)
+            course = await self._staff_course(uow, actor, course_id, Permission.APPROVE_COURSE)
             staff_id = require_signed_in(actor)
             course.approve(staff_id, deps.clock.now(), deps.ids.new_id())
             self._audit(uow, actor, AuditAction.COURSE_APPROVED, course)
@@ -102,7 +105,7 @@ class RejectCourse(_StaffMove):
         deps = self._deps
         course_id = await deps.course_id(course_key)
         async with deps.uow() as uow:
-            course = await self._staff_course(uow, actor, course_id)
+            course = await self._staff_course(uow, actor, course_id, Permission.APPROVE_COURSE)
             course.reject(require_signed_in(actor), deps.clock.now(), deps.ids.new_id(), reason)
             self._audit(uow, actor, AuditAction.COURSE_REJECTED, course)
             await uow.commit()
@@ -116,7 +119,7 @@ class PublishCourse(_StaffMove):
         deps = self._deps
         course_id = await deps.course_id(course_key)
         async with deps.uow() as uow:
-            course = await self._staff_course(uow, actor, course_id)
+            course = await self._staff_course(uow, actor, course_id, Permission.PUBLISH_COURSE)
             course.publish(require_signed_in(actor), deps.clock.now(), deps.ids.new_id())
             self._audit(uow, actor, AuditAction.COURSE_PUBLISHED, course)
             await uow.commit()
@@ -132,7 +135,7 @@ class UnpublishCourse(_StaffMove):
         deps = self._deps
         course_id = await deps.course_id(course_key)
         async with deps.uow() as uow:
-            course = await self._staff_course(uow, actor, course_id)
+            course = await self._staff_course(uow, actor, course_id, Permission.PUBLISH_COURSE)
             course.unpublish(require_signed_in(actor), deps.clock.now(), deps.ids.new_id(), reason)
             self._audit(uow, actor, AuditAction.COURSE_UNPUBLISHED, course)
             await uow.commit()
@@ -152,9 +155,9 @@ class ArchiveCourse(_StaffMove):
         async with deps.uow() as uow:
             course = await _course(uow, course_id)
             if user_id != course.owner_id:
-                if not actor.is_staff:
+                if not deps.authorizer.holds(actor, Permission.ARCHIVE_ANY_COURSE):
                     await deps.deny(actor, course, "only the course's owner or staff archive it")
-                deps.require_staff(actor)
+                deps.authorizer.authorize(actor, Permission.ARCHIVE_ANY_COURSE)
             course.archive(user_id, deps.clock.now(), deps.ids.new_id(), reason)
             self._audit(uow, actor, AuditAction.COURSE_ARCHIVED, course)
             await uow.commit()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from elearn.application.actor import Actor
+from elearn.application.authorization import Authorizer, Permission
 from elearn.application.errors import PermissionDenied
 from elearn.application.identity.ports import IdentityUnitOfWork
 from elearn.application.ports import (
@@ -103,15 +104,17 @@ class CreateAccountByOperator:
         clock: Clock,
         ids: IdGenerator,
         common_passwords: Container[str],
+        authorizer: Authorizer,
     ) -> None:
         self._uow = uow
         self._hasher = hasher
         self._clock = clock
         self._ids = ids
         self._common_passwords = common_passwords
+        self._authorizer = authorizer
 
     async def __call__(self, actor: Actor, command: CreateAccount) -> UUID:
-        _require_admin(actor)
+        self._require_admin(actor)
         email = EmailAddress(command.email)
         check_password(command.password, email=email, common_passwords=self._common_passwords)
         password_hash = await self._hasher.hash(command.password)
@@ -137,7 +140,7 @@ class CreateAccountByOperator:
         return user.id
 
     async def create_or_promote(self, actor: Actor, command: CreateOrPromote) -> AccountOutcome:
-        _require_admin(actor)
+        self._require_admin(actor)
         email = EmailAddress(command.email)
         async with self._uow() as uow:
             user = await uow.users.get_by_email(email, for_update=True)
@@ -158,6 +161,13 @@ class CreateAccountByOperator:
         )
         # Another transaction may create the address meanwhile: that one says EmailTaken.
         return AccountOutcome(user_id=await self(actor, create), created=True)
+
+    def _require_admin(self, actor: Actor) -> None:
+        self._authorizer.authorize(
+            actor,
+            Permission.CREATE_ACCOUNTS,
+            otherwise=PermissionDenied("only an admin creates accounts for others"),
+        )
 
     async def _promote(
         self, uow: IdentityUnitOfWork, actor: Actor, user: User, role: Role
@@ -205,8 +215,3 @@ class CreateAccountByOperator:
                 details=details,
             )
         )
-
-
-def _require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied("only an admin creates accounts for others")

@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from elearn.application.access import require_staff
 from elearn.application.actor import Actor
+from elearn.application.authorization import Permission
 from elearn.application.errors import (
     FieldError,
     InvalidInput,
@@ -24,7 +24,6 @@ from elearn.application.identity.deps import IdentityDeps
 from elearn.application.identity.ports import (
     ApplicationSummary,
     AuditFilter,
-    IdentityPolicy,
     IdentityUnitOfWork,
     PublicTutor,
     UserFilter,
@@ -46,18 +45,6 @@ T = TypeVar("T")
 
 MAX_PAGE_SIZE = 100
 MAX_SEARCH_LENGTH = 100
-
-
-# ---- access and paging -----------------------------------------------------------------------
-def _require_staff(actor: Actor, policy: IdentityPolicy) -> UUID:
-    return require_staff(actor, two_factor_required=policy.require_2fa_for_staff)
-
-
-def _require_admin(actor: Actor, policy: IdentityPolicy) -> UUID:
-    staff_id = _require_staff(actor, policy)
-    if not actor.is_admin:
-        raise PermissionDenied("only an admin changes roles or suspends accounts")
-    return staff_id
 
 
 def _summary(user: User) -> UserSummary:
@@ -91,7 +78,7 @@ class ListTutorApplications:
     async def __call__(
         self, actor: Actor, command: ListTutorApplicationsQuery
     ) -> Page[ApplicationSummary]:
-        _require_staff(actor, self._deps.policy)
+        self._deps.authorizer.require(actor, Permission.REVIEW_TUTOR_APPLICATIONS)
         check_limit(command.limit)
         return await page_of(
             self._deps.queries.tutor_applications(
@@ -202,7 +189,7 @@ class ApproveTutor:
 
     async def __call__(self, actor: Actor, command: ApproveTutorCommand) -> TutorDecision:
         deps = self._deps
-        staff_id = _require_staff(actor, self._deps.policy)
+        staff_id = deps.authorizer.require(actor, Permission.REVIEW_TUTOR_APPLICATIONS)
         now = deps.clock.now()
         async with deps.uow() as uow:
             application, user = await _pending_decision(uow, staff_id, command.application_id)
@@ -223,7 +210,7 @@ class RejectTutor:
 
     async def __call__(self, actor: Actor, command: RejectTutorCommand) -> TutorDecision:
         deps = self._deps
-        staff_id = _require_staff(actor, self._deps.policy)
+        staff_id = deps.authorizer.require(actor, Permission.REVIEW_TUTOR_APPLICATIONS)
         reason = command.reason.strip()
         if not reason or len(reason) > MAX_REJECTION_REASON:
             raise InvalidInput(
@@ -256,7 +243,7 @@ class ListUsers:
         self._deps = deps
 
     async def __call__(self, actor: Actor, command: ListUsersQuery) -> Page[UserSummary]:
-        _require_staff(actor, self._deps.policy)
+        self._deps.authorizer.require(actor, Permission.VIEW_USERS)
         check_limit(command.limit)
         filters = command.filters
         if filters.search is not None and len(filters.search) > MAX_SEARCH_LENGTH:
@@ -287,7 +274,7 @@ class UpdateUser:
 
     async def __call__(self, actor: Actor, command: UpdateUserCommand) -> UserSummary:
         deps = self._deps
-        admin_id = _require_admin(actor, self._deps.policy)
+        admin_id = deps.authorizer.require(actor, Permission.MANAGE_USERS)
         if command.user_id == admin_id:
             raise PermissionDenied("nobody changes their own role or suspends themselves")
         now = deps.clock.now()
@@ -337,7 +324,7 @@ class ReadAuditLog:
         self._deps = deps
 
     async def __call__(self, actor: Actor, command: AuditLogQuery) -> Page[AuditEntry]:
-        _require_staff(actor, self._deps.policy)
+        self._deps.authorizer.require(actor, Permission.VIEW_AUDIT_LOG)
         check_limit(command.limit)
         filters = command.filters
         if (

@@ -37,6 +37,7 @@ class UserFacts:
     status: AccountStatus
     email_verified: bool
     tutor_approval: TutorApproval | None
+    two_factor_enabled: bool = False
 
     @classmethod
     def of(cls, user: User) -> UserFacts:
@@ -48,6 +49,7 @@ class UserFacts:
             status=user.status,
             email_verified=user.is_email_verified,
             tutor_approval=user.tutor_approval,
+            two_factor_enabled=user.totp_enabled,
         )
 
     @property
@@ -66,7 +68,12 @@ class UserFacts:
     def as_actor(self) -> Actor:
         """The account acting on its own, as it is now (its role may have changed since it
         last signed in)."""
-        return Actor(user_id=self.id, role=self.role, email_verified=self.email_verified)
+        return Actor(
+            user_id=self.id,
+            role=self.role,
+            email_verified=self.email_verified,
+            two_factor_enabled=self.two_factor_enabled,
+        )
 
 
 class IdentityApi:

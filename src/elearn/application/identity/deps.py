@@ -9,6 +9,7 @@ from uuid import UUID
 
 from elearn.application.actor import Actor
 from elearn.application.audit import record_audit
+from elearn.application.authorization import Authorizer
 from elearn.application.files import FileStorage
 from elearn.application.identity.ports import (
     AccessTokens,
@@ -47,6 +48,7 @@ class IdentityDeps:
     storage: FileStorage
     queries: IdentityQueries
     policy: IdentityPolicy
+    authorizer: Authorizer
 
     @property
     def one_time_token_ttl(self) -> timedelta:

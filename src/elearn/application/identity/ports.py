@@ -255,7 +255,6 @@ class IdentityPolicy:
     login_window_seconds: int = 900
     emails_per_account: int = 5
     email_window_seconds: int = 3600
-    require_2fa_for_staff: bool = False
     public_url: str = "http://127.0.0.1:8000"
     app_name: str = "elearn"
 

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
+from elearn.application.authorization import Permission
 from elearn.application.catalog.api import LessonKind
 from elearn.application.errors import NotFound
 from elearn.application.files import Upload, UploadPurpose, delete_quietly
@@ -165,10 +166,12 @@ class ListSubmissions:
         check_limit(limit)
         async with deps.uow(read_only=True) as uow:
             access = await deps.lesson_access(uow, actor, lesson_id)
-            if not (access.is_instructor or access.is_staff):
-                await deps.catalog.deny(
-                    actor, access.course, "only the course's instructors see submissions"
-                )
+            if not access.is_instructor:
+                if not deps.authorizer.holds(actor, Permission.VIEW_ANY_SUBMISSION):
+                    await deps.catalog.deny(
+                        actor, access.course, "only the course's instructors see submissions"
+                    )
+                deps.authorizer.authorize(actor, Permission.VIEW_ANY_SUBMISSION)
             assignment = await _assignment(uow, lesson_id)
         page = await page_of(deps.queries.submissions(lesson_id, limit=limit, cursor=cursor))
         return Page(
@@ -201,7 +204,7 @@ class GradeSubmission:
             if course is None:
                 raise SubmissionNotFound()
             if not course.is_instructor(user_id):
-                if actor.is_staff:
+                if deps.authorizer.holds(actor, Permission.VIEW_ANY_SUBMISSION):
                     await deps.catalog.deny(actor, course, "only the course's instructors grade")
                 raise SubmissionNotFound()
             assignment = await _assignment(uow, submission.lesson_id)

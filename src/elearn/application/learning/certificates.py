@@ -17,6 +17,7 @@ from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
+from elearn.application.authorization import Permission
 from elearn.application.errors import NotFound
 from elearn.application.files import UploadPurpose, delete_quietly
 from elearn.application.learning.deps import LearningDeps
@@ -144,8 +145,10 @@ class GetCertificatePdf:
             certificate = await uow.learning.certificates.get(certificate_id)
         if certificate is None or certificate.pdf_key is None:
             raise CertificateNotFound()
-        if certificate.user_id != user_id and not actor.is_staff:
-            raise CertificateNotFound()
+        if certificate.user_id != user_id:
+            self._deps.authorizer.authorize(
+                actor, Permission.VIEW_ANY_CERTIFICATE, otherwise=CertificateNotFound()
+            )
         size = await self._deps.storage.size(certificate.pdf_key)
         return MediaFile(
             certificate.pdf_key, "application/pdf", f"certificate-{certificate.serial}.pdf", size

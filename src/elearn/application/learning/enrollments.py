@@ -12,6 +12,7 @@ from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
+from elearn.application.authorization import Permission
 from elearn.application.catalog.api import CourseNotFound
 from elearn.application.errors import NotFound, PaymentRequired
 from elearn.application.learning.deps import LearningDeps, requirements
@@ -124,7 +125,9 @@ class Enroll:
             existing = await uow.learning.enrollments.find(user_id, course_id, for_update=True)
             live = existing is not None and existing.gives_access
             if course is None or not course.visible_to(
-                user_id, is_staff=actor.is_staff, is_enrolled=live
+                user_id,
+                is_staff=deps.authorizer.allows(actor, Permission.VIEW_ANY_COURSE),
+                is_enrolled=live,
             ):
                 raise CourseNotFound()
             if live:
@@ -183,7 +186,7 @@ class GrantEnrollment:
 
     async def __call__(self, actor: Actor, user_id: UUID, course_key: UUID | str) -> EnrollmentView:
         deps = self._deps
-        deps.catalog.require_staff(actor)
+        deps.authorizer.authorize(actor, Permission.GRANT_ENROLLMENT)
         course_id = await deps.course_id(course_key)
         async with deps.uow() as uow:
             course = await deps.catalog.course_facts(uow, course_id)
@@ -227,7 +230,7 @@ class RevokeEnrollment:
         self, actor: Actor, enrollment_id: UUID, reason: str | None
     ) -> EnrollmentView:
         deps = self._deps
-        deps.catalog.require_staff(actor)
+        deps.authorizer.authorize(actor, Permission.REVOKE_ENROLLMENT)
         async with deps.uow() as uow:
             enrollment = await uow.learning.enrollments.get(enrollment_id, for_update=True)
             if enrollment is None:
@@ -284,9 +287,12 @@ class ListCourseStudents:
         check_limit(limit)
         course_id = await deps.course_id(course_key)
         async with deps.uow(read_only=True) as uow:
-            await deps.course_for_instructor(uow, actor, course_id, staff_too=True)
+            await deps.course_for_instructor(
+                uow, actor, course_id, beyond_own=Permission.VIEW_ANY_COURSE_STUDENTS
+            )
+        with_email = deps.authorizer.allows(actor, Permission.VIEW_ANY_COURSE_STUDENTS)
         return await page_of(
             deps.queries.course_students(
-                course_id, with_email=actor.is_staff, limit=limit, cursor=cursor
+                course_id, with_email=with_email, limit=limit, cursor=cursor
             )
         )

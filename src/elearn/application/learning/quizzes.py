@@ -15,6 +15,7 @@ from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
+from elearn.application.authorization import Permission
 from elearn.application.catalog.api import LessonKind
 from elearn.application.errors import NotFound
 from elearn.application.learning.deps import LearningDeps
@@ -207,9 +208,11 @@ class GetAttempt:
             attempt = await uow.learning.attempts.get(attempt_id)
             if attempt is None:
                 raise AttemptNotFound()
-            if attempt.user_id != user_id and not actor.is_staff:
+            if attempt.user_id != user_id:
                 course = await deps.catalog.course_facts(uow, attempt.course_id)
                 if course is None or not course.is_instructor(user_id):
-                    raise AttemptNotFound()
+                    deps.authorizer.authorize(
+                        actor, Permission.VIEW_ANY_QUIZ_ATTEMPT, otherwise=AttemptNotFound()
+                    )
             quiz = await _quiz(uow, attempt.lesson_id)
         return attempt_view(quiz, attempt)

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
+from elearn.application.authorization import Permission
 from elearn.application.catalog.api import CourseFacts, CourseNotFound
 from elearn.application.errors import NotFound, PermissionDenied
 from elearn.application.learning.deps import LearningDeps
@@ -39,7 +40,11 @@ async def _visible_course(
         enrolled = enrollment is not None and enrollment.gives_access
     else:
         enrolled = False
-    if not course.visible_to(actor.user_id, is_staff=actor.is_staff, is_enrolled=enrolled):
+    if not course.visible_to(
+        actor.user_id,
+        is_staff=deps.authorizer.allows(actor, Permission.VIEW_ANY_COURSE),
+        is_enrolled=enrolled,
+    ):
         raise CourseNotFound()
     return course
 
@@ -82,7 +87,9 @@ class ListReviews:
         course_id = await deps.course_id(course_key)
         async with deps.uow(read_only=True) as uow:
             course = await _visible_course(deps, uow, actor, course_id)
-        include_hidden = actor.is_staff or course.is_instructor(actor.user_id)
+        include_hidden = course.is_instructor(actor.user_id) or deps.authorizer.allows(
+            actor, Permission.MODERATE_REVIEWS
+        )
         return await page_of(
             deps.queries.reviews(
                 course_id, include_hidden=include_hidden, limit=limit, cursor=cursor
@@ -166,9 +173,11 @@ class DeleteReview:
         async with deps.uow() as uow:
             review = await _lock_course_of(uow, review_id)
             if review.user_id != user_id:
-                if not actor.is_staff:
-                    raise PermissionDenied("only its author may delete a review")
-                deps.catalog.require_staff(actor)
+                deps.authorizer.authorize(
+                    actor,
+                    Permission.MODERATE_REVIEWS,
+                    otherwise=PermissionDenied("only its author may delete a review"),
+                )
             await uow.learning.reviews.remove(review)
             await uow.learning.reviews.refresh_course_rating(review.course_id)
             await uow.commit()
@@ -203,10 +212,7 @@ class HideReview:
         self, actor: Actor, review_id: UUID, *, hidden: bool, reason: str | None
     ) -> ReviewView:
         deps = self._deps
-        staff_id = require_signed_in(actor)
-        if not actor.is_staff:
-            raise PermissionDenied("only managers and admins moderate reviews")
-        deps.catalog.require_staff(actor)
+        staff_id = deps.authorizer.require(actor, Permission.MODERATE_REVIEWS)
         async with deps.uow() as uow:
             review = await _lock_course_of(uow, review_id)
             now = deps.clock.now()

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from elearn.application.access import require_tutor
 from elearn.application.actor import Actor
+from elearn.application.authorization import Permission
 from elearn.application.errors import FieldError, InvalidInput, NotFound
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.application.tutoring.deps import NEIGHBOURHOOD, TutoringDeps, aware, in_era
@@ -37,7 +37,7 @@ class GetMyAvailability:
         self._deps = deps
 
     async def __call__(self, actor: Actor) -> Availability:
-        tutor_id = require_tutor(actor)
+        tutor_id = self._deps.authorizer.require(actor, Permission.OFFER_LESSONS)
         async with self._deps.uow(read_only=True) as uow:
             found = await uow.tutoring.availability.get(tutor_id)
             if found is not None:
@@ -54,7 +54,7 @@ class SetMyAvailability:
         self._deps = deps
 
     async def __call__(self, actor: Actor, availability: Availability) -> Availability:
-        tutor_id = require_tutor(actor)
+        tutor_id = self._deps.authorizer.require(actor, Permission.OFFER_LESSONS)
         async with self._deps.uow() as uow:
             current = await uow.tutoring.availability.get(tutor_id, for_update=True)
             kept = current.exceptions if current is not None else ()
@@ -75,7 +75,7 @@ class ChangeExceptions:
         self, actor: Actor, kind: ExceptionKind, start: datetime, end: datetime
     ) -> AvailabilityException:
         deps = self._deps
-        tutor_id = require_tutor(actor)
+        tutor_id = self._deps.authorizer.require(actor, Permission.OFFER_LESSONS)
         if start.tzinfo is not None or end.tzinfo is not None:
             raise InvalidInput(
                 "exceptions are in your own time zone",
@@ -101,7 +101,7 @@ class ChangeExceptions:
 
     async def remove(self, actor: Actor, exception_id: UUID) -> None:
         deps = self._deps
-        tutor_id = require_tutor(actor)
+        tutor_id = self._deps.authorizer.require(actor, Permission.OFFER_LESSONS)
         async with deps.uow() as uow:
             current = await uow.tutoring.availability.get(tutor_id, for_update=True)
             kept = tuple(e for e in (current.exceptions if current else ()) if e.id != exception_id)

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
+from elearn.application.authorization import Permission
 from elearn.application.billing import deps as billing
 from elearn.application.billing.checkout import capture, checkout_page
 from elearn.application.billing.earnings import release_order_earnings
@@ -342,8 +343,12 @@ class FinishBooking:
         deps = self._deps
         async with deps.uow() as uow:
             booking = await booking_of(deps, uow, actor, booking_id, for_update=True)
-            if actor.user_id != booking.tutor_id and not actor.is_staff:
-                raise PermissionDenied("the tutor marks a lesson completed")
+            if actor.user_id != booking.tutor_id:
+                deps.authorizer.authorize(
+                    actor,
+                    Permission.COMPLETE_LESSON_FOR_OTHERS,
+                    otherwise=PermissionDenied("the tutor marks a lesson completed"),
+                )
             await complete(deps, uow, booking)
             await uow.commit()
         return await view_of(deps, booking_id)
@@ -355,12 +360,14 @@ class FinishBooking:
         now = deps.clock.now()
         async with deps.uow() as uow:
             booking = await booking_of(deps, uow, actor, booking_id, for_update=True)
-            reporter_ok = actor.is_staff or (
-                actor.user_id == (booking.tutor_id if who == "student" else booking.student_id)
-            )
-            if not reporter_ok:
-                raise PermissionDenied(
-                    "the tutor reports a student who did not come, the student a tutor"
+            reporter = booking.tutor_id if who == "student" else booking.student_id
+            if actor.user_id != reporter:
+                deps.authorizer.authorize(
+                    actor,
+                    Permission.REPORT_NO_SHOW_FOR_OTHERS,
+                    otherwise=PermissionDenied(
+                        "the tutor reports a student who did not come, the student a tutor"
+                    ),
                 )
             percent = booking.no_show(student_absent=who == "student", now=now)
             refund_id = await _refund_by_percent(

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
+from elearn.application.authorization import Authorizer, Permission
 from elearn.application.billing.deps import BillingDeps
 from elearn.application.errors import FieldError, InvalidInput, NotFound
 from elearn.application.ports import Clock, IdGenerator, UnitOfWork, UnitOfWorkFactory
@@ -51,6 +52,7 @@ class TutoringDeps:
     calendar: CalendarRenderer
     billing: BillingDeps
     policy: TutoringPolicy
+    authorizer: Authorizer
 
     async def bookable_tutor(self, uow: UnitOfWork, tutor_id: UUID) -> None:
         """An approved, active tutor; anyone else is not found."""
@@ -119,8 +121,10 @@ async def booking_of(
     """The booking, for its student or its tutor (staff too); others are told it is not there."""
     user_id = require_signed_in(actor)
     booking = await uow.tutoring.bookings.get(booking_id, for_update=for_update)
-    if booking is None or not (user_id in (booking.student_id, booking.tutor_id) or actor.is_staff):
+    if booking is None:
         raise BookingNotFound()
+    if user_id not in (booking.student_id, booking.tutor_id):
+        deps.authorizer.authorize(actor, Permission.VIEW_ANY_BOOKING, otherwise=BookingNotFound())
     return booking
 
 

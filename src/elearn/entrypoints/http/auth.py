@@ -14,6 +14,7 @@ from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 
 from elearn.application.actor import Actor
+from elearn.application.authorization import STAFF_ROLES
 from elearn.application.errors import NotAuthenticated, PermissionDenied
 
 _ACTOR_KEY = "_elearn_actor"
@@ -95,5 +96,5 @@ async def staff_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRout
     actor = await current_actor(connection)
     if not actor.is_authenticated:
         raise NotAuthenticated("sign in first")
-    if not actor.is_staff:
+    if actor.role not in STAFF_ROLES:
         raise PermissionDenied("this is for staff")

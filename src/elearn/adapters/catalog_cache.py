@@ -58,12 +58,12 @@ class CachedCatalogQueries:
     async def _cached(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
         entry = self._entries.get(key)
         if entry is not None and entry[0] > self._clock():
-            return entry[1]  # type: ignore[no-any-return]
+            return entry[1]
         # One load per key at a time: when an entry expires under load, the requests that find
         # it missing wait for the one query instead of all running it (a stampede).
         loading = self._loading.get(key)
         if loading is not None:
-            return await asyncio.shield(loading)  # type: ignore[no-any-return]
+            return await asyncio.shield(loading)
         generation = self._generation
         task = asyncio.ensure_future(load())
         self._loading[key] = task

@@ -32,7 +32,7 @@ class RedisProbe:
         self._timeout = timeout
 
     async def check(self) -> None:
-        await asyncio.wait_for(self._client.ping(), self._timeout)  # type: ignore[arg-type]
+        await asyncio.wait_for(self._client.ping(), self._timeout)
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -13,7 +13,8 @@ from elearn.adapters.payments.stripe_gateway import StripePaymentGateway
 from elearn.adapters.payments.stripe_webhooks import StripeWebhookVerifier
 from elearn.adapters.persistence.billing_queries import SqlaBillingQueries
 from elearn.adapters.security.reference_data import BabelReferenceData
-from elearn.application.billing import admin, checkout, earnings, refunds, wallet, withdrawals
+from elearn.application.billing import admin, checkout, earnings, refunds, withdrawals
+from elearn.application.billing import wallet as credit_wallet
 from elearn.application.billing.deps import BillingDeps
 from elearn.application.billing.ports import BillingPolicy, PaymentGateway, WebhookVerifier
 from elearn.application.learning.api import LearningApi
@@ -75,16 +76,16 @@ class BillingUseCases:
         return checkout.CompleteSandboxCheckout(self.deps, self.handle_provider_event)
 
     @cached_property
-    def wallet(self) -> wallet.GetWallet:
-        return wallet.GetWallet(self.deps)
+    def wallet(self) -> credit_wallet.GetWallet:
+        return credit_wallet.GetWallet(self.deps)
 
     @cached_property
-    def wallet_transactions(self) -> wallet.ListWalletTransactions:
-        return wallet.ListWalletTransactions(self.deps)
+    def wallet_transactions(self) -> credit_wallet.ListWalletTransactions:
+        return credit_wallet.ListWalletTransactions(self.deps)
 
     @cached_property
-    def purchase_with_credits(self) -> wallet.PurchaseWithCredits:
-        return wallet.PurchaseWithCredits(self.deps)
+    def purchase_with_credits(self) -> credit_wallet.PurchaseWithCredits:
+        return credit_wallet.PurchaseWithCredits(self.deps)
 
     @cached_property
     def refund_payment(self) -> refunds.RefundPayment:

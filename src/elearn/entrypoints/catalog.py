@@ -34,9 +34,8 @@ def build_catalog_deps(container: Container) -> CatalogDeps:
         container.engine, container.sessions, image_url=image_url
     )
     if settings.catalog_cache_seconds > 0:
-        cached = CachedCatalogQueries(queries, ttl_seconds=settings.catalog_cache_seconds)
-        container.catalog_changed = cached.invalidate
-        queries = cached
+        # Cleared after commits that change the catalog: the catalog module's after-commit hook.
+        queries = CachedCatalogQueries(queries, ttl_seconds=settings.catalog_cache_seconds)
     return CatalogDeps(
         uow=container.uow,
         clock=container.clock,

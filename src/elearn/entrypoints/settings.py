@@ -11,7 +11,7 @@ import ipaddress
 import os
 import re
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -150,9 +150,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     __str__ = __repr__
 
-    def __rich_repr__(self) -> Iterator[tuple[str, Any]]:
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
         # msgspec's own would show every field as it is, secrets included, to rich and structlog.
-        yield from self.redacted().items()
+        return list(self.redacted().items())
 
     def redacted(self) -> dict[str, Any]:
         """Every setting, with secrets masked and passwords removed from URLs: safe to log."""

@@ -27,4 +27,4 @@ async def purge_finished_outbox(
             )
         )
         await session.commit()
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return result.rowcount  # type: ignore[attr-defined]

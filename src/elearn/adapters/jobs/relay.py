@@ -67,7 +67,7 @@ class OutboxRelay:
             await session.commit()
             return len(rows)
 
-    def _enqueue_all(self, messages: list[dramatiq.Message]) -> None:  # type: ignore[type-arg]
+    def _enqueue_all(self, messages: list[dramatiq.Message]) -> None:
         for message in messages:
             self._broker.enqueue(message)
 
@@ -85,7 +85,7 @@ class OutboxRelay:
                 .values(status="pending")
             )
             await session.commit()
-            return result.rowcount  # type: ignore[attr-defined,no-any-return]
+            return result.rowcount  # type: ignore[attr-defined]
 
     async def run(self) -> None:
         """Relays until cancelled: right after a wake-up, or every ``poll_interval`` seconds."""

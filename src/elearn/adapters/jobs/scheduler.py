@@ -109,4 +109,4 @@ async def purge_old_claims(
             delete(ScheduledRunRow).where(ScheduledRunRow.slot_start < clock.now() - keep)
         )
         await session.commit()
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return result.rowcount  # type: ignore[attr-defined]

@@ -198,7 +198,7 @@ class StripePaymentGateway:
         if self._bound is not None:
             _, _, http_client = self._bound
             self._bound = None
-            await http_client.close_async()  # type: ignore[no-untyped-call]
+            await http_client.close_async()
 
     # ---- plumbing ---------------------------------------------------------------------------
     def _client(self) -> stripe.StripeClient:

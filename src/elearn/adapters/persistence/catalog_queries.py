@@ -493,8 +493,10 @@ def _search(q: str, dialect: str) -> ColumnElement[bool]:
     return and_(
         *(
             or_(
-                func.casefold(column).like(f"%{escape_like(word)}%", escape="\\")
-                for column in (courses.c.title, courses.c.subtitle, courses.c.description)
+                *(
+                    func.casefold(column).like(f"%{escape_like(word)}%", escape="\\")
+                    for column in (courses.c.title, courses.c.subtitle, courses.c.description)
+                )
             )
             for word in words
         )

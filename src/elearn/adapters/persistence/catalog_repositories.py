@@ -15,6 +15,7 @@ from uuid import UUID
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Row,
     Select,
     delete,
@@ -592,7 +593,7 @@ class SqlaCategoryRepository(SqlaRepository[Category, CategoryRow]):
         return found
 
     async def is_in_use(self, category_id: UUID) -> bool:
-        used = union(
+        used: CompoundSelect[tuple[int]] = union(
             select(literal_column("1")).where(CourseRow.category_id == category_id),
             select(literal_column("1")).where(CategoryRow.parent_id == category_id),
         )

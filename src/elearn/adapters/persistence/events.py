@@ -30,7 +30,7 @@ class EventCodec:
         return cls(_concrete_subclasses(DomainEvent))
 
     def encode(self, event: DomainEvent) -> dict[str, Any]:
-        return msgspec.to_builtins(event)  # type: ignore[no-any-return]
+        return msgspec.to_builtins(event)
 
     def decode(self, event_type: str, payload: dict[str, Any]) -> DomainEvent:
         try:

@@ -123,7 +123,7 @@ class SqlaProfileRepository:
     async def _row(self, cls: type[ProfileRowT], user_id: UUID) -> ProfileRowT | None:
         saved = self._saved.get((cls, user_id))
         if saved is not None:
-            return saved  # type: ignore[no-any-return]
+            return saved
         return await self.session.get(cls, user_id)
 
     async def _new(self, row: ProfileRowT) -> None:

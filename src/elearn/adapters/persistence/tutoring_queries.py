@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, Text, and_, case, cast, func, literal, or_, select
+from sqlalchemy import ColumnElement, Row, Text, and_, case, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -162,14 +162,15 @@ class SqlaTutoringQueries:
     ) -> Page[TutorCard]:
         rating = func.coalesce(TutorProfileRow.rating_average, literal(_NO_RATING))
         price = func.coalesce(TutorProfileRow.hourly_rate_amount, literal(_NO_PRICE))
-        key, descending = {
+        sort_keys: dict[str, tuple[ColumnElement[Any], bool]] = {
             "rating": (rating, True),
             "price": (price, False),
             "price_desc": (
                 case((TutorProfileRow.hourly_rate_amount.is_(None), -1), else_=price),
                 True,
             ),
-        }.get(filters.sort, (rating, True))
+        }
+        key, descending = sort_keys.get(filters.sort, sort_keys["rating"])
         stmt = (
             select(
                 UserRow.id,

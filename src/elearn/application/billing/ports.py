@@ -230,13 +230,32 @@ class PayoutAccountRepository(Protocol):
 
 
 class BillingStore(Protocol):
-    orders: OrderRepository
-    refunds: RefundRepository
-    withdrawals: WithdrawalRepository
-    ledger: LedgerRepository
-    provider_events: ProviderEventLog
-    idempotency: IdempotencyStore
-    payout_accounts: PayoutAccountRepository
+    """The billing repositories of one unit of work (``uow.billing``).
+
+    Properties, not attributes: read-only members let an implementation hold its own
+    repository types, where a settable attribute would have to be exactly the port.
+    """
+
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def refunds(self) -> RefundRepository: ...
+
+    @property
+    def withdrawals(self) -> WithdrawalRepository: ...
+
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def provider_events(self) -> ProviderEventLog: ...
+
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
+
+    @property
+    def payout_accounts(self) -> PayoutAccountRepository: ...
 
 
 # ---- read side -------------------------------------------------------------------------------

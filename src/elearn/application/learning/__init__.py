@@ -1,0 +1,1 @@
+"""Learning use cases: enrollments, lessons and progress, quizzes, assignments, certificates."""

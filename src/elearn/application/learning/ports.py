@@ -140,17 +140,38 @@ class LearningDays(Protocol):
 
 
 class LearningStore(Protocol):
-    """The learning repositories of one unit of work (``uow.learning``)."""
+    """The learning repositories of one unit of work (``uow.learning``).
 
-    enrollments: EnrollmentRepository
-    progress: ProgressRepository
-    quizzes: QuizRepository
-    attempts: AttemptRepository
-    assignments: AssignmentRepository
-    submissions: SubmissionRepository
-    certificates: CertificateRepository
-    reviews: ReviewRepository
-    days: LearningDays
+    Properties, not attributes: read-only members let an implementation hold its own
+    repository types, where a settable attribute would have to be exactly the port.
+    """
+
+    @property
+    def enrollments(self) -> EnrollmentRepository: ...
+
+    @property
+    def progress(self) -> ProgressRepository: ...
+
+    @property
+    def quizzes(self) -> QuizRepository: ...
+
+    @property
+    def attempts(self) -> AttemptRepository: ...
+
+    @property
+    def assignments(self) -> AssignmentRepository: ...
+
+    @property
+    def submissions(self) -> SubmissionRepository: ...
+
+    @property
+    def certificates(self) -> CertificateRepository: ...
+
+    @property
+    def reviews(self) -> ReviewRepository: ...
+
+    @property
+    def days(self) -> LearningDays: ...
 
 
 # ---- read side -------------------------------------------------------------------------------

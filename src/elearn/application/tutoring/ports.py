@@ -88,10 +88,23 @@ class CalendarFeedRepository(Protocol):
 
 
 class TutoringStore(Protocol):
-    availability: AvailabilityRepository
-    bookings: BookingRepository
-    testimonials: TestimonialRepository
-    calendar_feeds: CalendarFeedRepository
+    """The tutoring repositories of one unit of work (``uow.tutoring``).
+
+    Properties, not attributes: read-only members let an implementation hold its own
+    repository types, where a settable attribute would have to be exactly the port.
+    """
+
+    @property
+    def availability(self) -> AvailabilityRepository: ...
+
+    @property
+    def bookings(self) -> BookingRepository: ...
+
+    @property
+    def testimonials(self) -> TestimonialRepository: ...
+
+    @property
+    def calendar_feeds(self) -> CalendarFeedRepository: ...
 
 
 class MeetingRooms(Protocol):

@@ -180,16 +180,19 @@ _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 _NUL_IN_QUERY = re.compile(rb"%00|\x00")
 
 
-def _nul_in_url(request: Request[Any, Any, Any]) -> ClientException:
+class NulInUrl(ClientException):
     """PostgreSQL text cannot hold NUL: a 400 naming the parameters (or the path) that do."""
+
+    def __init__(self, fields: list[str]) -> None:
+        super().__init__("the URL has a NUL (%00) character, which no parameter may contain")
+        self.field_errors = [(field, "contains a NUL character") for field in fields]
+
+
+def _nul_in_url(request: Request[Any, Any, Any]) -> NulInUrl:
     query = parse_qsl(request.scope["query_string"].decode("latin-1"), keep_blank_values=True)
     fields = {name for name, value in query if "\x00" in name + value}
     fields |= {name for name, value in request.path_params.items() if "\x00" in str(value)}
-    error = ClientException("the URL has a NUL (%00) character, which no parameter may contain")
-    error.field_errors = [
-        (field, "contains a NUL character") for field in sorted(fields or {"path"})
-    ]  # type: ignore[attr-defined]
-    return error
+    return NulInUrl(sorted(fields or {"path"}))
 
 
 async def require_declared_media_type(request: Request[Any, Any, Any]) -> None:

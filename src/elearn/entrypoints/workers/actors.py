@@ -77,10 +77,12 @@ class DisposeRuntimeOnShutdown(Middleware):
 
 
 def register_actors(broker: dramatiq.Broker, runtime: WorkerRuntime) -> None:
+    @dramatiq.actor(broker=broker, actor_name=DELIVER_OUTBOX_ACTOR, queue_name=EVENTS_QUEUE)
     async def deliver_outbox_message(delivery_id: str) -> None:
         container = await runtime.container()
         await container.deliveries().deliver(UUID(delivery_id))
 
+    @dramatiq.actor(broker=broker, actor_name=RUN_PERIODIC_ACTOR, queue_name=PERIODIC_QUEUE)
     async def run_periodic_job(job_name: str, slot: str) -> None:
         container = await runtime.container()
         job = container.periodic_jobs.get(job_name)
@@ -89,10 +91,5 @@ def register_actors(broker: dramatiq.Broker, runtime: WorkerRuntime) -> None:
             return
         await job.run()
 
-    for fn, name, queue in (
-        (deliver_outbox_message, DELIVER_OUTBOX_ACTOR, EVENTS_QUEUE),
-        (run_periodic_job, RUN_PERIODIC_ACTOR, PERIODIC_QUEUE),
-    ):
-        dramatiq.Actor(fn, broker=broker, actor_name=name, queue_name=queue, priority=0, options={})
     set_dead_job_sink(broker, runtime.record_dead_job)
     broker.add_middleware(DisposeRuntimeOnShutdown(runtime))

@@ -25,7 +25,7 @@ from elearn.domain.catalog.course import SlugTaken
 _PUBLISHED = text("status = 'published'")
 
 
-def _published_index(name: str, *columns: object) -> Index:
+def _published_index(name: str, *columns: str) -> Index:
     return Index(name, *columns, postgresql_where=_PUBLISHED, sqlite_where=_PUBLISHED)
 
 

@@ -123,7 +123,7 @@ class WebhooksController(Controller):
     tags = ["billing"]
 
     @post("/stripe", operation_id="stripe_webhook", summary="Stripe's events", status_code=200)
-    async def stripe(self, request: Request, billing: Billing) -> WebhookAck:  # type: ignore[type-arg]
+    async def stripe(self, request: Request, billing: Billing) -> WebhookAck:
         """Signed by Stripe (`Stripe-Signature`); a bad or missing signature, or a timestamp
         more than 5 minutes off, answers 400 and changes nothing. Each event takes effect once,
         however often and in whatever order it comes; unknown types are acknowledged."""

@@ -199,12 +199,12 @@ class CategoryUpdateBody(RequestBody):
 
 
 def _given(value: T | msgspec.UnsetType) -> T | Keep:
-    return KEEP if value is UNSET else value  # type: ignore[return-value]
+    return KEEP if value is UNSET else value
 
 
 def _course_changes(body: CourseFields, title: str | msgspec.UnsetType = UNSET) -> CourseChanges:
     def listed(value: list[Any] | msgspec.UnsetType) -> Any:
-        return KEEP if value is UNSET else tuple(value)  # type: ignore[arg-type]
+        return KEEP if value is UNSET else tuple(value)
 
     price = body.price
     return CourseChanges(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -22,6 +23,15 @@ ELEARN = str(Path(sys.executable).parent / "elearn")
 def env(tmp_path: Path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("ELEARN_")}
     return {**clean, "ELEARN_VAR_DIR": str(tmp_path / "var"), "ELEARN_LOG_FORMAT": "console"}
+
+
+@pytest.fixture
+def migrated(env: dict[str, str], tmp_path: Path, sqlite_template: Path) -> dict[str, str]:
+    """``env`` over a database at head, copied rather than made by a (slow) ``elearn migrate``,
+    which has its own test."""
+    (tmp_path / "var").mkdir()
+    shutil.copyfile(sqlite_template, tmp_path / "var" / "elearn.db")
+    return env
 
 
 def elearn(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -81,29 +91,27 @@ def create_admin(
     return elearn(env, "create-admin", *args, stdin=stdin)
 
 
-def test_create_admin_refuses_a_taken_email_and_a_weak_password(env: dict[str, str]) -> None:
-    elearn(env, "migrate")
+def test_create_admin_refuses_a_taken_email_and_a_weak_password(migrated: dict[str, str]) -> None:
     args = ("--email", "Root@Example.com", "--full-name", "Root", "--password-stdin")
-    created = create_admin(env, *args, stdin="a long enough password\n")
+    created = create_admin(migrated, *args, stdin="a long enough password\n")
     assert created.returncode == 0, created.stderr
     assert created.stdout.startswith("created admin Root@Example.com")
 
     # The same address again is the same admin: nothing to do, and that is not an error.
-    again = create_admin(env, "--email", "root@example.com", "--full-name", "R",
+    again = create_admin(migrated, "--email", "root@example.com", "--full-name", "R",
                          "--password-stdin", stdin="another long password\n")  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert "is already an admin; nothing changed" in again.stdout
 
-    weak = create_admin(env, "--email", "b@example.com", "--full-name", "B",
+    weak = create_admin(migrated, "--email", "b@example.com", "--full-name", "B",
                         "--password-stdin", stdin="short\n")  # fmt: skip
     assert weak.returncode == 1
     assert "password" in weak.stderr
     assert "Traceback" not in weak.stderr + again.stderr
 
 
-def test_create_admin_with_password_option(env: dict[str, str], tmp_path: Path) -> None:
-    elearn(env, "migrate")
-    created = create_admin(env, "--email", "ops@example.com", "--full-name", "Ops",
+def test_create_admin_with_password_option(migrated: dict[str, str], tmp_path: Path) -> None:
+    created = create_admin(migrated, "--email", "ops@example.com", "--full-name", "Ops",
                            "--password", "a long enough password")  # fmt: skip
     assert created.returncode == 0, created.stderr
     assert created.stdout.startswith("created admin ops@example.com (")
@@ -115,10 +123,9 @@ def test_create_admin_with_password_option(env: dict[str, str], tmp_path: Path) 
 
 
 def test_create_admin_refuses_a_common_password_in_one_line(
-    env: dict[str, str], tmp_path: Path
+    migrated: dict[str, str], tmp_path: Path
 ) -> None:
-    elearn(env, "migrate")
-    common = create_admin(env, "--email", "ops@example.com", "--full-name", "Ops",
+    common = create_admin(migrated, "--email", "ops@example.com", "--full-name", "Ops",
                           "--password", "password123")  # fmt: skip
     assert common.returncode == 1
     assert common.stderr.strip() == ("elearn: the password is one of the most common passwords"), (
@@ -129,25 +136,27 @@ def test_create_admin_refuses_a_common_password_in_one_line(
 
 
 def test_create_admin_needs_a_full_name_for_a_new_account(
-    env: dict[str, str], tmp_path: Path
+    migrated: dict[str, str], tmp_path: Path
 ) -> None:
-    elearn(env, "migrate")
-    result = create_admin(env, "--email", "ops@example.com", "--password", "a long enough password")
+    result = create_admin(
+        migrated, "--email", "ops@example.com", "--password", "a long enough password"
+    )
     assert result.returncode == 1
     assert result.stderr.strip() == "elearn: a new account needs a full name (--full-name)"
     assert user_row(tmp_path, "ops@example.com") is None
 
 
-def test_create_admin_promotes_an_existing_student(env: dict[str, str], tmp_path: Path) -> None:
-    elearn(env, "migrate")
-    assert elearn(env, "seed-demo").returncode == 0
+def test_create_admin_promotes_an_existing_student(
+    migrated: dict[str, str], tmp_path: Path
+) -> None:
+    assert elearn(migrated, "seed-demo").returncode == 0
     email = "student@demo.elearn.test"
     before = user_row(tmp_path, email)
     assert before is not None
     assert before["role"] == "student"
 
     # No --full-name, no password: promoting needs neither (and never prompts).
-    promoted = create_admin(env, "--email", email.upper())
+    promoted = create_admin(migrated, "--email", email.upper())
     assert promoted.returncode == 0, promoted.stderr
     assert promoted.stdout.startswith(f"promoted {email.upper()} (")
     assert "role student -> admin" in promoted.stdout
@@ -165,18 +174,17 @@ def test_create_admin_promotes_an_existing_student(env: dict[str, str], tmp_path
     assert [json.loads(details) for (details,) in audit] == [{"from": "student", "to": "admin"}]
 
     # A password given while promoting is not used; running it again changes nothing.
-    again = create_admin(env, "--email", email, "--password", "not used at all 123")
+    again = create_admin(migrated, "--email", email, "--password", "not used at all 123")
     assert again.returncode == 0
     assert "already an admin; nothing changed" in again.stdout
     assert user_row(tmp_path, email) == after
 
 
-def test_dead_jobs_listing_on_an_empty_database(env: dict[str, str]) -> None:
-    elearn(env, "migrate")
-    listed = elearn(env, "jobs", "dead")
+def test_dead_jobs_listing_on_an_empty_database(migrated: dict[str, str]) -> None:
+    listed = elearn(migrated, "jobs", "dead")
     assert listed.returncode == 0
     assert listed.stdout.strip() == "no dead jobs"
-    unknown = elearn(env, "jobs", "retry", "00000000-0000-0000-0000-000000000001")
+    unknown = elearn(migrated, "jobs", "retry", "00000000-0000-0000-0000-000000000001")
     assert unknown.returncode == 1
 
 

@@ -38,18 +38,18 @@ from tests.integration.billing.fake_stripe import (
     stripe_event,
 )
 from tests.integration.billing.fake_stripe import _Refusal as StripeRefusal
-from tests.integration.http.billing.helpers import (
+from tests.support.apps import app_for
+from tests.support.billing import (
     CHECKOUT,
     balance_of,
     books_balance,
     paid_course,
 )
-from tests.integration.http.catalog.helpers import headers_of, seed_people
-from tests.integration.http.identity.helpers import problem
+from tests.support.catalog import headers_of, seed_people
+from tests.support.identity import problem
 
 from elearn.adapters.persistence.models.billing import JournalEntryRow, ProviderEventRow
 from elearn.entrypoints.bootstrap import Container, bootstrap
-from elearn.entrypoints.http.app import create_app
 from elearn.entrypoints.settings import Settings
 
 SECRET_KEY = "sk_test_elearn_flow_0123456789abcdef"
@@ -230,7 +230,7 @@ async def open_shop(settings: Settings, fake: FakeStripe) -> AsyncIterator[Shop]
     await seed_people(settings)
     clock = ShiftedClock()
     container = bootstrap(settings, overrides={"clock": clock})
-    app = create_app(settings, container=container, configure_logs=False)
+    app = app_for(settings, container=container)
     try:
         async with (
             app.lifespan(),

@@ -19,6 +19,7 @@ from litestar import Controller, Litestar, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.testing import AsyncTestClient, TestClient
 from tests.conftest import make_settings
+from tests.support.apps import app_for
 
 from elearn.application.errors import (
     FieldError,
@@ -29,7 +30,6 @@ from elearn.application.errors import (
     RateLimited,
 )
 from elearn.domain.shared.errors import Conflict, IllegalTransition, RuleViolation
-from elearn.entrypoints.http.app import create_app
 
 BODY_LIMIT = 64 * 1024
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "code", "instance", "request_id"}
@@ -86,9 +86,7 @@ class BadInputTestController(Controller):
 def build_app(tmp_path: Path, database_url: str, **overrides: object) -> Litestar:
     values: dict[str, object] = {"max_request_body_bytes": BODY_LIMIT, **overrides}
     settings = make_settings(tmp_path, database_url, **values)
-    app = create_app(settings, configure_logs=False, run_background=False)
-    app.register(BadInputTestController)
-    return app
+    return app_for(settings, run_background=False, extra_handlers=[BadInputTestController])
 
 
 @pytest.fixture

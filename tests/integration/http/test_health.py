@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import make_settings
+from tests.support.apps import app_for
 
 
 async def test_live_answers_ok(client) -> None:
@@ -20,11 +21,9 @@ async def test_ready_checks_the_database(client) -> None:
 async def test_ready_answers_503_naming_the_database_when_it_is_down(tmp_path: Path) -> None:
     from litestar.testing import AsyncTestClient
 
-    from elearn.entrypoints.http.app import create_app
-
     # A port nothing listens on: the database is unreachable.
     settings = make_settings(tmp_path, "postgresql+asyncpg://postgres@127.0.0.1:9/test")
-    app = create_app(settings, configure_logs=False, run_background=False)
+    app = app_for(settings, run_background=False)
     async with AsyncTestClient(app=app) as client:
         response = await client.get("/health/ready")
     assert response.status_code == 503
@@ -38,10 +37,8 @@ async def test_ready_names_redis_when_it_is_configured_and_down(
 ) -> None:
     from litestar.testing import AsyncTestClient
 
-    from elearn.entrypoints.http.app import create_app
-
     settings = make_settings(tmp_path, sqlite_url, redis_url="redis://127.0.0.1:9/0")
-    app = create_app(settings, configure_logs=False, run_background=False)
+    app = app_for(settings, run_background=False)
     async with AsyncTestClient(app=app) as client:
         response = await client.get("/health/ready")
     assert response.status_code == 503

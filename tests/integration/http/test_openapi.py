@@ -13,8 +13,8 @@ from litestar.params import FromPath, JSONBody
 from litestar.testing import AsyncTestClient
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 from tests.conftest import make_settings
+from tests.support.apps import app_for
 
-from elearn.entrypoints.http.app import create_app
 from elearn.entrypoints.http.docs import TAGS
 from elearn.entrypoints.http.problems import problem_responses
 
@@ -31,9 +31,7 @@ async def fetch_schema(app: Litestar) -> dict[str, Any]:
 
 @pytest.fixture
 def app(tmp_path: Path, sqlite_url: str) -> Litestar:
-    return create_app(
-        make_settings(tmp_path, sqlite_url), configure_logs=False, run_background=False
-    )
+    return app_for(make_settings(tmp_path, sqlite_url), run_background=False)
 
 
 @pytest.fixture
@@ -219,10 +217,9 @@ class LessonController(Controller):
 async def test_routes_with_bodies_document_request_types_and_body_errors(
     tmp_path: Path, sqlite_url: str
 ) -> None:
-    app = create_app(
-        make_settings(tmp_path, sqlite_url), configure_logs=False, run_background=False
+    app = app_for(
+        make_settings(tmp_path, sqlite_url), run_background=False, extra_handlers=[LessonController]
     )
-    app.register(LessonController)
     schema = await fetch_schema(app)
     validate(schema, cls=OpenAPIV31SpecValidator)
 

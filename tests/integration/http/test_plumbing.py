@@ -13,8 +13,8 @@ import pytest
 from litestar import Litestar, Response, get
 from litestar.testing import AsyncTestClient
 from tests.conftest import make_settings
+from tests.support.apps import app_for
 
-from elearn.entrypoints.http.app import create_app
 from elearn.entrypoints.logging import JsonFormatter
 
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
@@ -31,14 +31,14 @@ async def boom() -> None:
     raise RuntimeError("boom")
 
 
-def build_app(tmp_path: Path, database_url: str, **overrides: object) -> Litestar:
-    app = create_app(
+def build_app(
+    tmp_path: Path, database_url: str, *extra_handlers: object, **overrides: object
+) -> Litestar:
+    return app_for(
         make_settings(tmp_path, database_url, **overrides),
-        configure_logs=False,
         run_background=False,
+        extra_handlers=[boom, *extra_handlers],
     )
-    app.register(boom)
-    return app
 
 
 @pytest.fixture
@@ -276,8 +276,7 @@ async def framed() -> Response[str]:
 
 
 async def test_a_route_can_set_its_own_security_header(tmp_path: Path, sqlite_url: str) -> None:
-    app = build_app(tmp_path, sqlite_url)
-    app.register(framed)
+    app = build_app(tmp_path, sqlite_url, framed)
     async with AsyncTestClient(app=app) as test_client:
         response = await test_client.get("/api/v1/_test/plumbing/framed")
     assert response.headers.get_list("x-frame-options") == ["SAMEORIGIN"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-from tests.integration.http.identity.helpers import seed_accounts
+from tests.support.identity import seed_accounts
 
 from elearn.adapters.jobs.broker import build_broker
 from elearn.application.catalog.ports import CourseFacts, LessonInCourse, OutlineEntry

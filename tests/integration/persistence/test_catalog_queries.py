@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, insert, literal_column, select
 from tests.conftest import make_settings
-from tests.integration.http.identity.helpers import seed_accounts
+from tests.support.identity import seed_accounts
 
 from elearn.adapters.persistence.catalog_queries import SqlaCatalogQueries
 from elearn.adapters.persistence.database import create_engine, create_session_factory

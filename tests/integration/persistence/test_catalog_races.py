@@ -11,8 +11,8 @@ from uuid import UUID
 
 import pytest
 from tests.conftest import make_settings
-from tests.integration.http.catalog.helpers import approve_tutors
-from tests.integration.http.identity.helpers import seed_accounts
+from tests.support.catalog import approve_tutors
+from tests.support.identity import seed_accounts
 
 from elearn.adapters.jobs.broker import build_broker
 from elearn.application.actor import Actor

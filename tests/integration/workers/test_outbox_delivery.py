@@ -22,6 +22,7 @@ import pytest
 from dramatiq.middleware import Middleware
 from sqlalchemy import func, select
 from tests.conftest import make_settings
+from tests.support.apps import app_for
 
 from elearn.adapters.jobs.broker import (
     DELIVER_OUTBOX_ACTOR,
@@ -313,8 +314,6 @@ async def test_the_embedded_app_resends_what_its_last_process_had_not_finished(
 ) -> None:
     from litestar.testing import AsyncTestClient
 
-    from elearn.entrypoints.http.app import create_app
-
     # A previous process dispatched the delivery to its in-memory queue, then died.
     previous = bootstrap(settings, broker=build_broker(None))
     await previous.identity.create_account(Actor.system(), account())
@@ -324,7 +323,7 @@ async def test_the_embedded_app_resends_what_its_last_process_had_not_finished(
 
     ours = bootstrap(settings, broker=build_broker(None))
     try:
-        async with AsyncTestClient(app=create_app(settings, configure_logs=False)):
+        async with AsyncTestClient(app=app_for(settings)):
             await eventually(lambda: _status_is(ours, WELCOME, "done"))
     finally:
         await ours.dispose()

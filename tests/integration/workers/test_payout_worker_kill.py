@@ -24,19 +24,19 @@ import httpx
 import pytest
 from sqlalchemy import select
 from tests.conftest import make_settings
-from tests.integration.http.billing.helpers import (
+from tests.support.apps import app_for
+from tests.support.billing import (
     balance_of,
     books_balance,
     paid_course,
     pay_by_sandbox_card,
 )
-from tests.integration.http.catalog.helpers import headers_of, seed_people
+from tests.support.catalog import headers_of, seed_people
 
 from elearn.adapters.jobs.broker import EVENTS_QUEUE, build_broker
 from elearn.adapters.persistence.models.billing import JournalEntryRow, WithdrawalRow
 from elearn.adapters.persistence.models.jobs import OutboxDeliveryRow
 from elearn.entrypoints.bootstrap import Container, bootstrap
-from elearn.entrypoints.http.app import create_app
 from elearn.entrypoints.settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
@@ -78,7 +78,7 @@ async def test_a_payout_worker_killed_after_paying_pays_once_when_restarted(
     container = bootstrap(settings, broker=payout_broker)
     # The API process runs no jobs here (a worker process does) and no relay task: the test
     # decides when the approval reaches the broker.
-    app = create_app(settings, container=container, configure_logs=False, run_background=False)
+    app = app_for(settings, container=container, run_background=False)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("ELEARN_")},
         "ELEARN_ENV": "test",

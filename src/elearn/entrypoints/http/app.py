@@ -65,8 +65,13 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        owned = container is None
-        c = container or bootstrap(settings, modules=modules)
+        # Read from the app's state, not from this closure: building an app costs far more
+        # than starting one, so tests start one built app with each test's own settings and
+        # container (see ``prepare_start``). The modules are fixed at build time, as the routes.
+        settings: Settings = app.state.settings
+        given: Container | None = app.state.start_container
+        owned = given is None
+        c = given or bootstrap(settings, modules=modules)
         app.state.container = c
         app.state.trusted_proxies = trusted_networks(settings.trusted_proxies)
         probes: list[Any] = [DatabaseProbe(c.engine)]
@@ -81,14 +86,18 @@ def create_app(
         worker: dramatiq.Worker | None = None
         runtime: WorkerRuntime | None = None
         try:
-            if run_background:
+            if app.state.start_background:
                 if not settings.redis_url:
                     runtime = WorkerRuntime(settings, c.broker, modules=c.modules)
                     register_actors(c.broker, runtime)
+                    # The poll interval bounds how late a delayed retry starts and how long
+                    # stopping waits (one poll for the workers, one for the consumers); a
+                    # message that arrives is taken at once whatever it is. Idle wake-ups at
+                    # this rate cost nothing measurable.
                     worker = dramatiq.Worker(
                         c.broker,
                         worker_threads=settings.jobs_in_process_threads,
-                        worker_timeout=200,
+                        worker_timeout=50,
                     )
                     worker.start()
                     # The in-memory queue died with the last process: send again what it held.
@@ -136,7 +145,9 @@ def create_app(
     return Litestar(
         route_handlers=handlers,
         lifespan=[lifespan],
-        state=State({"settings": settings}),
+        state=State(
+            {"settings": settings, "start_container": container, "start_background": run_background}
+        ),
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=require_declared_media_type,
         middleware=[RequestContextMiddleware],
@@ -155,6 +166,21 @@ def create_app(
         logging_config=None,
         debug=False,
     )
+
+
+def prepare_start(
+    app: Litestar,
+    settings: Settings,
+    *,
+    container: Container | None = None,
+    run_background: bool = True,
+) -> None:
+    """Makes the next start of ``app`` use these settings and container, as if it had been
+    built with them. Only the settings that the lifespan reads may differ (the database, the
+    var directory, the worker's...): routes, middleware and OpenAPI are fixed at build time."""
+    app.state.settings = settings
+    app.state.start_container = container
+    app.state.start_background = run_background
 
 
 def _use_cases_of(module_name: str) -> Provide:

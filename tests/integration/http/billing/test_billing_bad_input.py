@@ -15,7 +15,7 @@ from uuid import uuid4
 
 import pytest
 from tests.fakes import FixedClock
-from tests.integration.http.billing.helpers import (
+from tests.support.billing import (
     CHECKOUT,
     TRIAL_BALANCE,
     balance_of,
@@ -23,13 +23,13 @@ from tests.integration.http.billing.helpers import (
     paid_course,
     pay_by_sandbox_card,
 )
-from tests.integration.http.catalog.helpers import (
+from tests.support.catalog import (
     create_course,
     headers_of,
     published_course,
     seed_people,
 )
-from tests.integration.http.identity.helpers import (
+from tests.support.identity import (
     PROBLEM,
     bearer,
     login,

@@ -9,18 +9,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from tests.integration.http.billing.helpers import (
+from tests.support.apps import app_for
+from tests.support.billing import (
     CHECKOUT,
     balance_of,
     books_balance,
     paid_course,
     pay_by_sandbox_card,
 )
-from tests.integration.http.catalog.helpers import headers_of, seed_people
-from tests.integration.http.identity.helpers import problem
+from tests.support.catalog import headers_of, seed_people
+from tests.support.identity import problem
 
 from elearn.entrypoints.bootstrap import bootstrap
-from elearn.entrypoints.http.app import create_app
 from elearn.entrypoints.settings import Settings
 
 
@@ -42,7 +42,7 @@ async def test_buy_top_up_spend_earn_withdraw_refund(settings: Settings) -> None
     await seed_people(settings)
     clock = MovableClock(datetime.now(UTC))
     container = bootstrap(settings, overrides={"clock": clock})
-    app = create_app(settings, container=container, configure_logs=False)
+    app = app_for(settings, container=container)
     try:
         # Served on this loop (the container's engine belongs to it), background worker and all.
         async with (

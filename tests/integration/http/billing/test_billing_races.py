@@ -21,17 +21,18 @@ from uuid import UUID
 import httpx
 import pytest
 from sqlalchemy import func, select
-from tests.conftest import make_settings, postgres_url, truncate_all
+from tests.conftest import empty_all_tables, make_settings, postgres_url
 from tests.fakes import FixedClock
-from tests.integration.http.billing.helpers import (
+from tests.support.apps import app_for
+from tests.support.billing import (
     CHECKOUT,
     balance_of,
     books_balance,
     paid_course,
     pay_by_sandbox_card,
 )
-from tests.integration.http.catalog.helpers import headers_of, seed_people
-from tests.integration.http.identity.helpers import problem
+from tests.support.catalog import headers_of, seed_people
+from tests.support.identity import problem
 
 from elearn.adapters.jobs.broker import build_broker
 from elearn.adapters.payments.sandbox import SandboxPaymentGateway
@@ -45,7 +46,6 @@ from elearn.domain.billing.withdrawal import WithdrawalApproved
 from elearn.domain.catalog.course import Course, CourseStatus, Lesson, LessonKind, Section
 from elearn.domain.shared.money import Money
 from elearn.entrypoints.bootstrap import Container, bootstrap
-from elearn.entrypoints.http.app import create_app
 from elearn.entrypoints.settings import Settings
 
 PRICE = 1_000  # 10.00 USD a course
@@ -56,7 +56,7 @@ TUTOR_SHARE = 850  # 85% at the default 15% platform fee
 def pg_settings(tmp_path: Path) -> Settings:
     """PostgreSQL only, with a pool wide enough for the crowds below."""
     url = postgres_url()
-    asyncio.run(truncate_all(url))
+    asyncio.run(empty_all_tables(url))
     return make_settings(tmp_path, url, database_pool_size=20)
 
 
@@ -65,7 +65,7 @@ async def served(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, C
     """The app on this loop with no worker and no relay: nothing runs behind the test's back
     (an approved withdrawal stays unpaid until the test hands its message to a worker)."""
     container = bootstrap(settings, broker=build_broker(None))
-    app = create_app(settings, container=container, configure_logs=False, run_background=False)
+    app = app_for(settings, container=container, run_background=False)
     try:
         async with (
             app.lifespan(),

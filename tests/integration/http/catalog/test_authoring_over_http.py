@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.integration.http.catalog.helpers import (
+from tests.support.catalog import (
     COURSES,
     add_lesson,
     add_section,
@@ -17,7 +17,7 @@ from tests.integration.http.catalog.helpers import (
     published_course,
     seed_people,
 )
-from tests.integration.http.identity.helpers import PDF, png, problem
+from tests.support.identity import PDF, png, problem
 
 from elearn.entrypoints.settings import Settings
 

@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from litestar.testing import AsyncTestClient
 from tests.conftest import make_settings
-from tests.integration.http.catalog.helpers import (
+from tests.support.apps import app_for
+from tests.support.catalog import (
     COURSES,
     create_course,
     headers_of,
@@ -18,7 +19,6 @@ from tests.integration.http.catalog.helpers import (
 )
 
 from elearn.adapters.persistence.database import create_engine
-from elearn.entrypoints.http.app import create_app
 
 
 async def titles(client: Any, headers: dict[str, str]) -> list[str]:
@@ -32,7 +32,7 @@ async def test_the_cache_serves_pages_and_forgets_them_on_this_process_changes(
 ) -> None:
     settings = make_settings(tmp_path, database_url, catalog_cache_seconds=300)
     await seed_people(settings)
-    app = create_app(settings, configure_logs=False)
+    app = app_for(settings)
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
         tutor, manager = await headers_of(client, "tutor"), await headers_of(client, "manager")
         # Signed in: what is cached is the data behind the answers, not the answers.
@@ -71,7 +71,7 @@ async def test_anonymous_answers_are_replayed_but_signed_in_ones_never_are(
 ) -> None:
     settings = make_settings(tmp_path, database_url, catalog_cache_seconds=300)
     await seed_people(settings)
-    app = create_app(settings, configure_logs=False)
+    app = app_for(settings)
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
         tutor, manager = await headers_of(client, "tutor"), await headers_of(client, "manager")
         course = await published_course(client, tutor, manager, title="Cached")

@@ -17,7 +17,8 @@ from uuid import UUID
 
 import pytest
 from sqlalchemy import event, update
-from tests.integration.http.catalog.helpers import (
+from tests.support.apps import app_for
+from tests.support.catalog import (
     COURSES,
     add_lesson,
     add_section,
@@ -27,7 +28,7 @@ from tests.integration.http.catalog.helpers import (
     published_course,
     seed_people,
 )
-from tests.integration.http.identity.helpers import png, problem
+from tests.support.identity import png, problem
 
 from elearn.adapters.jobs.broker import build_broker
 from elearn.adapters.persistence.models.catalog import CourseRow
@@ -953,10 +954,8 @@ async def test_statements_per_request_do_not_grow_with_the_page_or_the_outline(
 ) -> None:
     from litestar.testing import AsyncTestClient
 
-    from elearn.entrypoints.http.app import create_app
-
     # No outbox relay nor scheduler: every statement seen is the request's own.
-    app = create_app(settings, configure_logs=False, run_background=False)
+    app = app_for(settings, run_background=False)
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
         heads = await people(client, settings)
         tutor, manager = heads["tutor"], heads["manager"]

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 from tests.conftest import make_settings
-from tests.integration.http.catalog.helpers import (
+from tests.support.apps import app_for
+from tests.support.catalog import (
     COURSES,
     add_lesson,
     add_section,
@@ -21,7 +22,7 @@ from tests.integration.http.catalog.helpers import (
     published_course,
     seed_people,
 )
-from tests.integration.http.identity.helpers import PDF, png, problem, seed_accounts
+from tests.support.identity import PDF, png, problem, seed_accounts
 
 from elearn.domain.identity.roles import Role
 from elearn.entrypoints.settings import Settings
@@ -654,10 +655,8 @@ async def publishing_client(
     """The app with ``publish_courses_on_approval`` on, and its settings."""
     from litestar.testing import AsyncTestClient
 
-    from elearn.entrypoints.http.app import create_app
-
     settings = make_settings(tmp_path, database_url, publish_courses_on_approval=True)
-    app = create_app(settings, configure_logs=False)
+    app = app_for(settings)
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
         yield test_client, settings
 

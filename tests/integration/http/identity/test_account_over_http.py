@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from tests.integration.http.identity.helpers import (
+from tests.support.identity import (
     PASSWORD,
     bearer,
     login,

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pyotp
-from tests.integration.http.identity.helpers import (
+from tests.support.identity import (
     PASSWORD,
     PDF,
     bearer,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.integration.http.identity.helpers import (
+from tests.support.identity import (
     PASSWORD,
     bearer,
     login,

@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 from tests.conftest import make_settings
-from tests.integration.http.identity.helpers import register_student
-
-from elearn.entrypoints.http.app import create_app
+from tests.support.apps import app_for
+from tests.support.identity import register_student
 
 TRIES = 200
 
@@ -24,7 +23,7 @@ async def unlimited_client(tmp_path: Path, database_url: str) -> AsyncIterator[A
     settings = make_settings(
         tmp_path, database_url, login_attempts_per_ip=10**6, login_attempts_per_account=10**6
     )
-    async with AsyncTestClient(app=create_app(settings, configure_logs=False)) as client:
+    async with AsyncTestClient(app=app_for(settings)) as client:
         yield client
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 from tests.conftest import make_settings
-from tests.integration.http.identity.helpers import PASSWORD, login, register_student
+from tests.support.identity import PASSWORD, login, register_student
 
 from elearn.adapters.jobs.broker import build_broker
 from elearn.domain.identity.email import EmailAddress

@@ -22,7 +22,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from litestar.testing import AsyncTestClient
 from tests.conftest import make_settings
-from tests.integration.http.identity.helpers import (
+from tests.support.apps import app_for
+from tests.support.identity import (
     PROBLEM,
     bearer,
     login,
@@ -31,7 +32,6 @@ from tests.integration.http.identity.helpers import (
 )
 
 from elearn.domain.identity.roles import Role
-from elearn.entrypoints.http.app import create_app
 from elearn.entrypoints.http.auth import client_ip, trusted_networks
 from elearn.entrypoints.settings import Settings
 
@@ -241,7 +241,7 @@ async def test_suspension_and_role_change_end_access_tokens(
 @asynccontextmanager
 async def running(settings: Settings, app: Any = None) -> AsyncIterator[Any]:
     async with AsyncTestClient(
-        app=app or create_app(settings, configure_logs=False), base_url="http://testserver.local"
+        app=app or app_for(settings), base_url="http://testserver.local"
     ) as test_client:
         yield test_client
 
@@ -284,7 +284,7 @@ async def test_a_trusted_proxy_forwards_the_client_address(tmp_path: Path, sqlit
     settings = make_settings(
         tmp_path, sqlite_url, login_attempts_per_ip=3, trusted_proxies=["10.0.0.0/8"]
     )
-    app = create_app(settings, configure_logs=False)
+    app = app_for(settings)
     async with running(settings, _from_peer(app, "10.1.2.3")) as client:
         # Each client behind the proxy has its own budget...
         spread = await _failed_logins(client, 6, ["203.0.113.1", "203.0.113.2"])
@@ -295,9 +295,7 @@ async def test_a_trusted_proxy_forwards_the_client_address(tmp_path: Path, sqlit
         )
         assert same == [401, 401, 401]
         assert (await _failed_logins(client, 1, ["192.0.2.5, 203.0.113.9"])) == [429]
-    async with running(
-        settings, _from_peer(create_app(settings, configure_logs=False), "192.0.2.77")
-    ) as client:
+    async with running(settings, _from_peer(app_for(settings), "192.0.2.77")) as client:
         # A peer that is not a trusted proxy is counted as itself, whatever it forwards.
         assert (await _failed_logins(client, 4, ["203.0.113.1", "203.0.113.2"])) == [
             401,

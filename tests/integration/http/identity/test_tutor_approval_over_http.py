@@ -9,7 +9,7 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
-from tests.integration.http.identity.helpers import (
+from tests.support.identity import (
     PASSWORD,
     PDF,
     bearer,

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pyotp
-from tests.integration.http.identity.helpers import (
+from tests.support.identity import (
     PASSWORD,
     bearer,
     login,

@@ -7,7 +7,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from tests.integration.http.catalog.helpers import (
+from tests.support.catalog import (
     COURSES,
     add_lesson,
     add_section,

@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from tests.integration.http.catalog.helpers import (
+from tests.integration.http.learning.helpers import LESSONS, enroll, learning_course
+from tests.support.catalog import (
     COURSES,
     approve_tutors,
     headers_of,
     seed_people,
 )
-from tests.integration.http.identity.helpers import PDF, mails_to, png, problem, seed_accounts
-from tests.integration.http.learning.helpers import LESSONS, enroll, learning_course
+from tests.support.identity import PDF, mails_to, png, problem, seed_accounts
 
 from elearn.adapters.persistence.models.jobs import OutboxMessageRow
 from elearn.application.learning.assignments import SendGradeEmail

@@ -15,8 +15,6 @@ from typing import Any
 
 from pypdf import PdfReader
 from sqlalchemy import select, text
-from tests.integration.http.catalog.helpers import headers_of, seed_people
-from tests.integration.http.identity.helpers import problem, seed_accounts
 from tests.integration.http.learning.helpers import (
     LESSONS,
     RIGHT_ANSWERS,
@@ -24,6 +22,8 @@ from tests.integration.http.learning.helpers import (
     enroll,
     learning_course,
 )
+from tests.support.catalog import headers_of, seed_people
+from tests.support.identity import problem, seed_accounts
 
 from elearn.adapters.persistence.database import create_engine
 from elearn.adapters.persistence.models.learning import CertificateRow

@@ -12,7 +12,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-from tests.integration.http.catalog.helpers import (
+from tests.integration.http.learning.helpers import LESSONS, enroll
+from tests.support.apps import app_for
+from tests.support.catalog import (
     COURSES,
     add_lesson,
     add_section,
@@ -21,17 +23,15 @@ from tests.integration.http.catalog.helpers import (
     move,
     seed_people,
 )
-from tests.integration.http.identity.helpers import (
+from tests.support.identity import (
     bearer,
     login,
     problem,
     register_student,
     seed_accounts,
 )
-from tests.integration.http.learning.helpers import LESSONS, enroll
 
 from elearn.domain.identity.roles import Role
-from elearn.entrypoints.http.app import create_app
 from elearn.entrypoints.settings import Settings
 
 ME = "/api/v1/me/enrollments"
@@ -43,7 +43,7 @@ GRANTS = "/api/v1/admin/enrollments"
 async def racing_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The app served on this test's own event loop. The ``client`` fixture runs each request
     to completion in its portal thread, so requests gathered on it never overlap; these do."""
-    app = create_app(settings, configure_logs=False, run_background=False)
+    app = app_for(settings, run_background=False)
     async with (
         app.lifespan(),
         httpx.AsyncClient(

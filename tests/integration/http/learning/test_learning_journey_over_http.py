@@ -8,8 +8,6 @@ from io import BytesIO
 from typing import Any
 
 from pypdf import PdfReader
-from tests.integration.http.catalog.helpers import COURSES, headers_of, seed_people
-from tests.integration.http.identity.helpers import PDF, mails_to, problem
 from tests.integration.http.learning.helpers import (
     LESSONS,
     RIGHT_ANSWERS,
@@ -17,6 +15,8 @@ from tests.integration.http.learning.helpers import (
     enroll,
     learning_course,
 )
+from tests.support.catalog import COURSES, headers_of, seed_people
+from tests.support.identity import PDF, mails_to, problem
 
 from elearn.entrypoints.settings import Settings
 

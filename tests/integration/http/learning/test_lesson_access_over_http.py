@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
-from tests.integration.http.catalog.helpers import (
+from tests.integration.http.learning.helpers import LESSONS, QUIZ, VIDEO, enroll, upload_video
+from tests.support.catalog import (
     COURSES,
     add_lesson,
     add_section,
@@ -20,8 +21,7 @@ from tests.integration.http.catalog.helpers import (
     move,
     seed_people,
 )
-from tests.integration.http.identity.helpers import problem, seed_accounts
-from tests.integration.http.learning.helpers import LESSONS, QUIZ, VIDEO, enroll, upload_video
+from tests.support.identity import problem, seed_accounts
 
 from elearn.adapters.persistence.database import create_engine
 from elearn.adapters.security.media_tokens import HmacMediaTokens

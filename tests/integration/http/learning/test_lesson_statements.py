@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
-from tests.integration.http.catalog.helpers import add_lesson, headers_of, seed_people
 from tests.integration.http.learning.helpers import LESSONS, enroll, learning_course
+from tests.support.apps import app_for
+from tests.support.catalog import add_lesson, headers_of, seed_people
 
 from elearn.entrypoints.settings import Settings
 
@@ -26,10 +27,8 @@ async def test_opening_a_lesson_reads_the_catalog_by_one_query_whatever_the_outl
 ) -> None:
     from litestar.testing import AsyncTestClient
 
-    from elearn.entrypoints.http.app import create_app
-
     # No outbox relay nor scheduler: every statement seen is the request's own.
-    app = create_app(settings, configure_logs=False, run_background=False)
+    app = app_for(settings, run_background=False)
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
         await seed_people(settings)
         tutor = await headers_of(client, "tutor")

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from tests.integration.http.catalog.helpers import (
+from tests.integration.http.learning.helpers import LESSONS, VIDEO, enroll, upload_video
+from tests.support.catalog import (
     add_lesson,
     add_section,
     approve_tutors,
@@ -22,8 +23,7 @@ from tests.integration.http.catalog.helpers import (
     move,
     seed_people,
 )
-from tests.integration.http.identity.helpers import PDF, problem, seed_accounts
-from tests.integration.http.learning.helpers import LESSONS, VIDEO, enroll, upload_video
+from tests.support.identity import PDF, problem, seed_accounts
 
 from elearn.adapters.security.media_tokens import HmacMediaTokens
 from elearn.application.learning.ports import MediaGrant, MediaSubject

@@ -14,7 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from tests.integration.http.catalog.helpers import (
+from tests.integration.http.learning.helpers import LESSONS, QUIZ, RIGHT_ANSWERS, enroll
+from tests.support.apps import app_for
+from tests.support.catalog import (
     COURSES,
     add_lesson,
     add_section,
@@ -23,11 +25,9 @@ from tests.integration.http.catalog.helpers import (
     move,
     seed_people,
 )
-from tests.integration.http.identity.helpers import problem
-from tests.integration.http.learning.helpers import LESSONS, QUIZ, RIGHT_ANSWERS, enroll
+from tests.support.identity import problem
 
 from elearn.entrypoints.bootstrap import bootstrap
-from elearn.entrypoints.http.app import create_app
 from elearn.entrypoints.settings import Settings
 
 ATTEMPTS = "/api/v1/attempts"
@@ -119,7 +119,7 @@ class MovableClock:
 async def app_with_clock(settings: Settings, clock: MovableClock) -> AsyncIterator[Any]:
     """The app on the test's own loop, telling the time by ``clock``."""
     container = bootstrap(settings, overrides={"clock": clock})
-    app = create_app(settings, container=container, configure_logs=False, run_background=False)
+    app = app_for(settings, container=container, run_background=False)
     try:
         async with (
             app.lifespan(),

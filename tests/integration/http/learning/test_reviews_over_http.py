@@ -13,15 +13,15 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, text
-from tests.integration.http.catalog.helpers import (
+from tests.integration.http.learning.helpers import enroll
+from tests.support.catalog import (
     COURSES,
     approve_tutors,
     headers_of,
     published_course,
     seed_people,
 )
-from tests.integration.http.identity.helpers import problem, seed_accounts
-from tests.integration.http.learning.helpers import enroll
+from tests.support.identity import problem, seed_accounts
 
 from elearn.adapters.persistence.database import create_engine, is_sqlite
 from elearn.adapters.persistence.models.catalog import CourseRow

@@ -16,12 +16,12 @@ import httpx
 import msgspec
 from icalendar import Calendar
 from tests.fakes import FixedClock
-from tests.integration.http.billing.helpers import pay_by_sandbox_card
-from tests.integration.http.identity.helpers import mails_to
+from tests.support.apps import app_for
+from tests.support.billing import pay_by_sandbox_card
+from tests.support.identity import mails_to
 
 from elearn.adapters.jobs.broker import build_broker
 from elearn.entrypoints.bootstrap import Container, bootstrap
-from elearn.entrypoints.http.app import create_app
 from elearn.entrypoints.settings import Settings
 
 BOOKINGS = "/api/v1/bookings"
@@ -50,9 +50,7 @@ async def served(
         overrides={"clock": clock},
         **({} if run_background else {"broker": build_broker(None)}),
     )
-    app = create_app(
-        settings, container=container, configure_logs=False, run_background=run_background
-    )
+    app = app_for(settings, container=container, run_background=run_background)
     try:
         async with (
             app.lifespan(),

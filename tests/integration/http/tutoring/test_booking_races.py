@@ -23,11 +23,8 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
-from tests.conftest import make_settings, postgres_url, truncate_all
+from tests.conftest import empty_all_tables, make_settings, postgres_url
 from tests.fakes import FixedClock
-from tests.integration.http.billing.helpers import balance_of, books_balance
-from tests.integration.http.catalog.helpers import headers_of, seed_people
-from tests.integration.http.identity.helpers import problem, seed_accounts
 from tests.integration.http.tutoring.helpers import (
     BOOKINGS,
     RATE,
@@ -49,6 +46,9 @@ from tests.integration.http.tutoring.helpers import (
     wallet,
     weekly,
 )
+from tests.support.billing import balance_of, books_balance
+from tests.support.catalog import headers_of, seed_people
+from tests.support.identity import problem, seed_accounts
 
 from elearn.domain.identity.roles import Role
 from elearn.entrypoints.bootstrap import Container
@@ -65,7 +65,7 @@ def pg_settings(tmp_path: Path) -> Settings:
     again in overflow) yet well inside the server's connection limit, which other test runs
     share: the rest of a crowd waits for a connection."""
     url = postgres_url()
-    asyncio.run(truncate_all(url))
+    asyncio.run(empty_all_tables(url))
     return tutoring_settings(make_settings(tmp_path, url, database_pool_size=15))
 
 

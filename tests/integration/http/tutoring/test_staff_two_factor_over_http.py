@@ -10,8 +10,6 @@ from typing import Any
 
 import pyotp
 from tests.fakes import FixedClock
-from tests.integration.http.catalog.helpers import headers_of, seed_people
-from tests.integration.http.identity.helpers import bearer, login, problem
 from tests.integration.http.tutoring.helpers import (
     BERLIN,
     BOOKINGS,
@@ -25,6 +23,8 @@ from tests.integration.http.tutoring.helpers import (
     tutoring_settings,
     user_id,
 )
+from tests.support.catalog import headers_of, seed_people
+from tests.support.identity import bearer, login, problem
 
 from elearn.entrypoints.settings import Settings
 

@@ -11,15 +11,6 @@ from typing import Any
 from uuid import uuid4
 
 from tests.fakes import FixedClock
-from tests.integration.http.catalog.helpers import approve_tutors, headers_of, seed_people
-from tests.integration.http.identity.helpers import (
-    PROBLEM,
-    bearer,
-    login,
-    problem,
-    register_student,
-    seed_accounts,
-)
 from tests.integration.http.tutoring.helpers import (
     AVAILABILITY,
     BOOKINGS,
@@ -37,6 +28,15 @@ from tests.integration.http.tutoring.helpers import (
     tutoring_settings,
     user_id,
     weekly,
+)
+from tests.support.catalog import approve_tutors, headers_of, seed_people
+from tests.support.identity import (
+    PROBLEM,
+    bearer,
+    login,
+    problem,
+    register_student,
+    seed_accounts,
 )
 
 from elearn.domain.identity.roles import Role

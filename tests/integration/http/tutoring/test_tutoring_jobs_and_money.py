@@ -26,9 +26,10 @@ import icalendar
 import pytest
 from sqlalchemy import select
 from tests.conftest import make_settings
-from tests.integration.http.billing.helpers import balance_of, books_balance, pay_by_sandbox_card
-from tests.integration.http.catalog.helpers import approve_tutors
-from tests.integration.http.identity.helpers import bearer, login, mails_to, seed_accounts
+from tests.support.apps import app_for
+from tests.support.billing import balance_of, books_balance, pay_by_sandbox_card
+from tests.support.catalog import approve_tutors
+from tests.support.identity import bearer, login, mails_to, seed_accounts
 
 from elearn.adapters.persistence.models.identity import TutorProfileRow
 from elearn.adapters.persistence.models.jobs import OutboxDeliveryRow, OutboxMessageRow
@@ -36,7 +37,6 @@ from elearn.adapters.persistence.models.tutoring import BookingReminderRow
 from elearn.domain.identity.roles import Role
 from elearn.domain.tutoring.booking import BookingReminderDue
 from elearn.entrypoints.bootstrap import Container, bootstrap
-from elearn.entrypoints.http.app import create_app
 from elearn.entrypoints.settings import Settings
 
 HOUR = timedelta(hours=1)
@@ -145,7 +145,7 @@ def tut_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Setting
 @contextlib.asynccontextmanager
 async def served(settings: Settings, clock: MovableClock) -> AsyncIterator[Desk]:
     container = bootstrap(settings, overrides={"clock": clock})
-    app = create_app(settings, container=container, configure_logs=False, run_background=False)
+    app = app_for(settings, container=container, run_background=False)
     try:
         async with (
             app.lifespan(),

@@ -14,9 +14,6 @@ from typing import Any
 from uuid import UUID
 
 from tests.fakes import FixedClock
-from tests.integration.http.billing.helpers import balance_of, books_balance
-from tests.integration.http.catalog.helpers import headers_of, seed_people
-from tests.integration.http.identity.helpers import problem
 from tests.integration.http.tutoring.helpers import (
     BERLIN,
     BOOKINGS,
@@ -45,6 +42,9 @@ from tests.integration.http.tutoring.helpers import (
     wallet,
     weekly,
 )
+from tests.support.billing import balance_of, books_balance
+from tests.support.catalog import headers_of, seed_people
+from tests.support.identity import problem
 
 from elearn.entrypoints.settings import Settings
 

@@ -1,10 +1,11 @@
-"""Helpers for billing HTTP tests: paid courses, the sandbox checkout, the books."""
+"""Payments over HTTP, for the tests of every context: paid courses, the sandbox checkout, the
+books checked to balance."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.integration.http.catalog.helpers import published_course
+from tests.support.catalog import published_course
 
 CHECKOUT = "/api/v1/checkout"
 TRIAL_BALANCE = "/api/v1/admin/ledger/trial-balance"

@@ -1,4 +1,5 @@
-"""Helpers for identity HTTP tests: read links from the mail outbox, sign up and sign in."""
+"""Accounts and mail over HTTP, for the tests of every context: sign up, sign in, seed verified
+accounts, read links from the mail outbox, check problem answers; sample PNG and PDF bytes."""
 
 from __future__ import annotations
 

@@ -1,15 +1,15 @@
-"""Helpers for catalog HTTP tests: accounts of every role, and courses built over HTTP."""
+"""Courses over HTTP, for the tests of every context: accounts of every role at catalog.test,
+and courses built, submitted, approved and published."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.integration.http.identity.helpers import bearer, login, seed_accounts
-
 from elearn.adapters.jobs.broker import build_broker
 from elearn.domain.identity.roles import Role
 from elearn.entrypoints.bootstrap import bootstrap
 from elearn.entrypoints.settings import Settings
+from tests.support.identity import bearer, login, seed_accounts
 
 COURSES = "/api/v1/courses"
 

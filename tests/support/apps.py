@@ -1,0 +1,67 @@
+"""Built Litestar apps, kept per test process and started afresh by every test.
+
+Building the app (routes, OpenAPI, dependency graph) costs far more than starting it, and
+nothing of a test's state lives in the built app: the container, its database and workers are
+made at start-up from the settings the test hands over. So a test gets an app built earlier
+with the same app-shaping settings, pointed at its own settings and container. Two apps lent
+to one test at a time are two apps; each returns to the pool when its test ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import msgspec
+from litestar import Litestar
+from litestar.stores.registry import StoreRegistry
+from litestar.types import ControllerRouterHandler
+
+from elearn.entrypoints.bootstrap import Container
+from elearn.entrypoints.http.app import create_app, prepare_start
+from elearn.entrypoints.settings import Settings
+
+# Read only at start-up (by the lifespan and ``bootstrap``): they may differ between the tests
+# that share one built app. Every other setting shapes the app and so keys the pool.
+_PER_START = ("var_dir", "database_url")
+
+_built: dict[tuple[bytes, tuple[int, ...]], list[Litestar]] = {}
+_lent: set[int] = set()
+
+
+def _shape(settings: Settings) -> bytes:
+    fields = msgspec.structs.asdict(settings)
+    for name in _PER_START:
+        fields.pop(name)
+    return msgspec.json.encode(fields)
+
+
+def app_for(
+    settings: Settings,
+    *,
+    container: Container | None = None,
+    run_background: bool = True,
+    extra_handlers: Sequence[ControllerRouterHandler] = (),
+) -> Litestar:
+    """What ``create_app(settings, container=..., configure_logs=False, run_background=...)``
+    answers, with ``extra_handlers`` registered, built at most once per test process for these
+    app-shaping settings and handlers (module-level objects, told apart by identity)."""
+    pool = _built.setdefault((_shape(settings), tuple(map(id, extra_handlers))), [])
+    app = next((app for app in pool if id(app) not in _lent), None)
+    if app is None:
+        app = create_app(
+            settings, container=container, configure_logs=False, run_background=run_background
+        )
+        for handler in extra_handlers:
+            app.register(handler)
+        pool.append(app)
+    else:
+        prepare_start(app, settings, container=container, run_background=run_background)
+        # The response cache lives in the app's stores: each test starts with it empty.
+        app.stores = StoreRegistry()
+    _lent.add(id(app))
+    return app
+
+
+def return_lent_apps() -> None:
+    """Called when a test ends: its apps may serve the next test."""
+    _lent.clear()

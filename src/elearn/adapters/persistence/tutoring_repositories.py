@@ -9,7 +9,7 @@ from uuid import UUID
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elearn.adapters.persistence.models import (
+from elearn.adapters.persistence.models.tutoring import (
     BookingReminderRow,
     BookingRow,
     CalendarFeedRow,

@@ -1,0 +1,93 @@
+"""The people and the builders the use-case tests share: a container bootstrapped on the test's
+own SQLite copy, accounts of every role as ``Actor``s, and courses built through the catalog's
+use cases (never through HTTP)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from uuid import UUID
+
+from elearn.application.actor import Actor
+from elearn.application.catalog.authoring import CourseChanges, NewCourse, NewLesson
+from elearn.application.catalog.ports import CourseDetail
+from elearn.domain.catalog.course import LessonKind
+from elearn.domain.identity.roles import Role
+from elearn.domain.shared.money import Money
+from elearn.entrypoints.bootstrap import Container
+from tests.fakes import FixedClock
+
+DOMAIN = "usecases.test"
+# Seeded verified accounts: (name, role). tutor and cotutor are approved tutors.
+PEOPLE = (
+    ("tutor", Role.TUTOR),
+    ("cotutor", Role.TUTOR),
+    ("manager", Role.MANAGER),
+    ("admin", Role.ADMIN),
+    ("student", Role.STUDENT),
+    ("classmate", Role.STUDENT),
+)
+APPROVED_TUTORS = ("tutor", "cotutor")
+
+
+def email_of(name: str) -> str:
+    return f"{name}@{DOMAIN}"
+
+
+def actor_for(user_id: UUID, role: Role) -> Actor:
+    return Actor(user_id=user_id, role=role, email_verified=True)
+
+
+@dataclass
+class World:
+    container: Container
+    clock: FixedClock
+    tutor: Actor
+    cotutor: Actor
+    manager: Actor
+    admin: Actor
+    student: Actor
+    classmate: Actor
+
+    # ---- catalog ------------------------------------------------------------------------------
+    async def draft_course(
+        self,
+        owner: Actor | None = None,
+        *,
+        title: str = "Python for Beginners",
+        lesson: NewLesson | None = None,
+        **changes: object,
+    ) -> tuple[CourseDetail, UUID]:
+        """A draft with a description, one section and one lesson (text unless ``lesson``
+        says otherwise): complete enough to submit. Answers the course and the lesson's id."""
+        owner = owner or self.tutor
+        catalog = self.container.catalog
+        details = CourseChanges(description="Learn Python.", **{"free": True, **changes})  # type: ignore[arg-type]
+        course = await catalog.create_course(owner, NewCourse(title, details))
+        section = await catalog.add_section(owner, course.id, "Basics")
+        added = await catalog.add_lesson(
+            owner,
+            section.id,
+            lesson or NewLesson(kind=LessonKind.TEXT, title="Hello", text="# Hello"),
+        )
+        return await catalog.get_course(owner, str(course.id)), added.id
+
+    async def publish(self, course_id: UUID, owner: Actor | None = None) -> CourseDetail:
+        catalog = self.container.catalog
+        await catalog.submit_course(owner or self.tutor, course_id)
+        await catalog.approve_course(self.manager, course_id)
+        return await catalog.publish_course(self.manager, course_id)
+
+    async def published_course(self, **changes: object) -> tuple[CourseDetail, UUID]:
+        draft, lesson_id = await self.draft_course(**changes)  # type: ignore[arg-type]
+        return await self.publish(draft.id), lesson_id
+
+    async def paid_course(self, amount: int, currency: str = "USD") -> CourseDetail:
+        course, _ = await self.published_course(free=False, price=Money(amount, currency))
+        return course
+
+    # ---- time ---------------------------------------------------------------------------------
+    def days_ahead_at(self, days: int, hour: int) -> datetime:
+        """``hour`` o'clock UTC, ``days`` days after today on the test's clock."""
+        day = self.clock.now().date() + timedelta(days=days)
+        return datetime.combine(day, time(hour), tzinfo=UTC)

@@ -197,5 +197,6 @@ async def test_a_student_cannot_submit_another_students_attempt(world: World) ->
 async def test_only_the_courses_instructors_set_its_quiz(world: World) -> None:
     _, lesson_id = await world.draft_course(lesson=QUIZ_LESSON)
 
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as refused:
         await world.container.learning.set_quiz(world.cotutor, lesson_id, TRUE_OR_FALSE)
+    assert refused.value.code == "course-not-found"

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, time, timedelta
 from uuid import UUID
 
 from elearn.application.actor import Actor
+from elearn.application.billing.checkout import CheckoutItem
+from elearn.application.billing.ports import TrialBalance
 from elearn.application.catalog.authoring import CourseChanges, NewCourse, NewLesson
 from elearn.application.catalog.ports import CourseDetail
 from elearn.domain.catalog.course import LessonKind
@@ -91,3 +93,25 @@ class World:
         """``hour`` o'clock UTC, ``days`` days after today on the test's clock."""
         day = self.clock.now().date() + timedelta(days=days)
         return datetime.combine(day, time(hour), tzinfo=UTC)
+
+    # ---- billing ------------------------------------------------------------------------------
+    async def top_up(self, buyer: Actor, amount: int, currency: str = "USD") -> UUID:
+        """Wallet credits bought by card: the checkout, then the sandbox page's success button
+        (the same provider event a Stripe webhook brings). Answers the order's id."""
+        billing = self.container.billing
+        started = await billing.start_checkout(
+            buyer, CheckoutItem(kind="wallet_topup", amount=amount, currency=currency)
+        )
+        await billing.sandbox_checkout(started.order_id, "succeed")
+        return started.order_id
+
+    async def wallet_balance(self, owner: Actor, currency: str = "USD") -> int:
+        balances = await self.container.billing.wallet(owner)
+        return sum(b.amount for b in balances if b.currency == currency)
+
+    async def books_balance(self) -> TrialBalance:
+        """The trial balance, checked to sum to zero in every currency."""
+        trial = await self.container.billing.trial_balance(self.admin)
+        assert trial.balanced, trial
+        assert all(total.total == 0 for total in trial.totals), trial
+        return trial

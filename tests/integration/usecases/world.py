@@ -13,9 +13,13 @@ from elearn.application.billing.checkout import CheckoutItem
 from elearn.application.billing.ports import TrialBalance
 from elearn.application.catalog.authoring import CourseChanges, NewCourse, NewLesson
 from elearn.application.catalog.ports import CourseDetail
+from elearn.application.identity.account import TutorProfileChanges, UpdateAccount
+from elearn.application.tutoring.ports import BookingView
 from elearn.domain.catalog.course import LessonKind
 from elearn.domain.identity.roles import Role
 from elearn.domain.shared.money import Money
+from elearn.domain.tutoring.availability import Availability, WeeklyWindow
+from elearn.domain.tutoring.booking import BookingStatus
 from elearn.entrypoints.bootstrap import Container
 from tests.fakes import FixedClock
 
@@ -115,3 +119,43 @@ class World:
         assert trial.balanced, trial
         assert all(total.total == 0 for total in trial.totals), trial
         return trial
+
+    # ---- tutoring -----------------------------------------------------------------------------
+    async def offer_lessons(self, tutor: Actor | None = None, *, rate: int = 4000) -> Actor:
+        """A tutor with an hourly rate in USD who teaches every day from 09:00 to 17:00 UTC,
+        in lessons of 30 or 60 minutes."""
+        tutor = tutor or self.tutor
+        await self.container.identity.update_account(
+            tutor,
+            UpdateAccount(
+                tutor=TutorProfileChanges(
+                    hourly_rate_amount=rate, hourly_rate_currency="USD", time_zone="UTC"
+                )
+            ),
+        )
+        await self.container.tutoring.set_availability(tutor, WORKING_HOURS)
+        return tutor
+
+    async def hold(
+        self, student: Actor, starts_at: datetime, *, minutes: int = 60, tutor: Actor | None = None
+    ) -> BookingView:
+        tutor_id = (tutor or self.tutor).user_id
+        assert tutor_id is not None
+        return await self.container.tutoring.hold(
+            student, tutor_id=tutor_id, starts_at=starts_at, duration_minutes=minutes
+        )
+
+    async def confirmed_with_credits(self, student: Actor, starts_at: datetime) -> BookingView:
+        """A 60-minute lesson held and paid from a wallet topped up with exactly its price."""
+        held = await self.hold(student, starts_at)
+        await self.top_up(student, held.amount)
+        paid = await self.container.tutoring.pay(student, held.id, "credits")
+        assert paid.booking.status is BookingStatus.CONFIRMED, paid
+        return paid.booking
+
+
+WORKING_HOURS = Availability(
+    time_zone="UTC",
+    windows=tuple(WeeklyWindow(day, 9 * 60, 17 * 60) for day in range(7)),
+    durations=(30, 60),
+)

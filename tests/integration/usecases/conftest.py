@@ -9,9 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
-from elearn.adapters.jobs.broker import build_broker
-from elearn.entrypoints.bootstrap import bootstrap
 from tests.conftest import make_settings
 from tests.fakes import FixedClock
 from tests.integration.usecases.world import (
@@ -23,6 +20,9 @@ from tests.integration.usecases.world import (
 )
 from tests.support.catalog import approve_tutors
 from tests.support.identity import seed_accounts
+
+from elearn.adapters.jobs.broker import build_broker
+from elearn.entrypoints.bootstrap import bootstrap
 
 
 @pytest.fixture

@@ -4,13 +4,13 @@ bought by card and with credits, refunds moving money back, and books that alway
 from __future__ import annotations
 
 import pytest
+from tests.integration.usecases.world import World
 
 from elearn.application.billing.checkout import CheckoutItem
 from elearn.application.errors import InvalidInput, NotFound, PermissionDenied
 from elearn.domain.billing.order import OrderStatus, RefundStatus
 from elearn.domain.learning.enrollment import EnrollmentStatus
 from elearn.domain.shared.errors import Conflict, RuleViolation
-from tests.integration.usecases.world import World
 
 PRICE = 2000  # 20.00 USD
 TUTOR_SHARE = 1700  # after the default 15 % platform fee

@@ -4,6 +4,7 @@ staff, and who is refused what."""
 from __future__ import annotations
 
 import pytest
+from tests.integration.usecases.world import World
 
 from elearn.application.actor import Actor
 from elearn.application.catalog.authoring import CourseChanges, NewCourse
@@ -17,7 +18,6 @@ from elearn.application.errors import (
 from elearn.domain.catalog.course import CourseStatus
 from elearn.domain.shared.errors import Conflict, Forbidden, IllegalTransition, RuleViolation
 from elearn.domain.shared.money import Money
-from tests.integration.usecases.world import World
 
 
 async def test_an_approved_tutor_creates_a_draft_they_own(world: World) -> None:

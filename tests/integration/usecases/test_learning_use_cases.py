@@ -6,6 +6,7 @@ from __future__ import annotations
 from uuid import UUID
 
 import pytest
+from tests.integration.usecases.world import World
 
 from elearn.application.actor import Actor
 from elearn.application.catalog.authoring import NewLesson
@@ -15,7 +16,6 @@ from elearn.domain.catalog.course import LessonKind
 from elearn.domain.learning.enrollment import EnrollmentStatus
 from elearn.domain.learning.quiz import Question, QuestionKind, Quiz
 from elearn.domain.shared.errors import Conflict, Forbidden, RuleViolation
-from tests.integration.usecases.world import World
 
 TRUE_OR_FALSE = Quiz(
     questions=(
@@ -106,7 +106,7 @@ async def test_completing_every_lesson_completes_the_enrollment(world: World) ->
 
 
 async def test_only_enrolled_students_record_progress(world: World) -> None:
-    course, lesson_id = await world.published_course()
+    _, lesson_id = await world.published_course()
 
     with pytest.raises(Forbidden) as refused:
         await world.container.learning.record_progress(

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from tests.integration.usecases.world import WORKING_HOURS, World
 
 from elearn.application.errors import NotFound, PermissionDenied
 from elearn.domain.billing.order import OrderStatus
 from elearn.domain.shared.errors import Conflict, IllegalTransition
 from elearn.domain.tutoring.booking import BookingStatus
-from tests.integration.usecases.world import WORKING_HOURS, World
 
 RATE = 4000  # 40.00 USD an hour
 TUTOR_SHARE = 3400  # after the default 15 % platform fee

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from uuid import UUID
 
+from tests.fakes import FixedClock
+
 from elearn.application.actor import Actor
 from elearn.application.billing.checkout import CheckoutItem
 from elearn.application.billing.ports import TrialBalance
@@ -21,7 +23,6 @@ from elearn.domain.shared.money import Money
 from elearn.domain.tutoring.availability import Availability, WeeklyWindow
 from elearn.domain.tutoring.booking import BookingStatus
 from elearn.entrypoints.bootstrap import Container
-from tests.fakes import FixedClock
 
 DOMAIN = "usecases.test"
 # Seeded verified accounts: (name, role). tutor and cotutor are approved tutors.

@@ -9,7 +9,10 @@ from sqlalchemy.engine import Connection
 
 from elearn.adapters.persistence.database import create_engine, is_sqlite
 from elearn.adapters.persistence.migrations import include_object
-from elearn.adapters.persistence.models import metadata
+from elearn.entrypoints.modules import table_metadata
+
+# Every table: the shared ones and each registered context's.
+metadata = table_metadata()
 
 config = context.config
 

@@ -16,9 +16,12 @@ from sqlalchemy import text
 
 from elearn.adapters.persistence.database import create_engine
 from elearn.adapters.persistence.migrations import find_migrations_dir, upgrade
-from elearn.adapters.persistence.models import metadata
+from elearn.entrypoints.modules import table_metadata
 from elearn.entrypoints.settings import Settings
 from tests.support.apps import app_for, return_lent_apps
+
+# Every table: the shared ones and each registered context's.
+metadata = table_metadata()
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_DATABASE_URL = os.environ.get("ELEARN_TEST_DATABASE_URL", "")

@@ -125,7 +125,7 @@ async def seed_accounts(settings: Settings, *accounts: tuple[str, Role]) -> list
     container = bootstrap(settings, broker=build_broker(None))
     try:
         return [
-            await container.create_account(
+            await container.identity.create_account(
                 Actor.system(), CreateAccount(email, PASSWORD, email.split("@")[0], role)
             )
             for email, role in accounts

@@ -158,3 +158,15 @@ def build_billing(container: Container, gateway: PaymentGateway | None = None) -
 
 # The billing use cases, as a route parameter: ``billing: Billing``.
 Billing: TypeAlias = NamedDependency[BillingUseCases]
+
+
+def billing_policy(settings: Settings) -> BillingPolicy:
+    """Billing's section of the settings."""
+    return BillingPolicy(
+        platform_bps=settings.platform_fee_bps,
+        clearing_days=settings.earnings_clearing_days,
+        minimum_withdrawal_major=settings.minimum_withdrawal,
+        max_topup_major=settings.maximum_topup,
+        public_url=settings.public_url,
+        default_currency=settings.default_currency,
+    )

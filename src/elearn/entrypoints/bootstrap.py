@@ -10,77 +10,49 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import dramatiq
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-# Importing each context's events registers them with the codec.
 from elearn.adapters.jobs.broker import RetryPolicy, build_broker
-from elearn.adapters.jobs.deliveries import EventHandler, OutboxDeliveryExecutor, SqlaDeadJobStore
+from elearn.adapters.jobs.deliveries import OutboxDeliveryExecutor, SqlaDeadJobStore
 from elearn.adapters.jobs.housekeeping import purge_finished_outbox
 from elearn.adapters.jobs.relay import OutboxRelay
 from elearn.adapters.jobs.scheduler import PeriodicJob, purge_old_claims
 from elearn.adapters.mail.file_outbox import FileOutboxMailer
-from elearn.adapters.mail.rendering import JinjaEmailTemplates
+from elearn.adapters.mail.rendering import DEFAULT_TEMPLATES_DIR, JinjaEmailTemplates
 from elearn.adapters.mail.smtp import SmtpMailer
 from elearn.adapters.passwords import Argon2PasswordHasher
 from elearn.adapters.persistence.database import create_engine, create_session_factory
 from elearn.adapters.persistence.events import EventCodec
-from elearn.adapters.persistence.unit_of_work import SqlaUnitOfWork
+from elearn.adapters.persistence.unit_of_work import SqlaUnitOfWork, StoreRegistry
 from elearn.adapters.storage.local import LocalFileStorage
 from elearn.adapters.system import SystemClock, UuidGenerator
 from elearn.application.authorization import Authorizer
-from elearn.application.billing.withdrawals import SendPayoutFailedEmail
 from elearn.application.files import FileStorage
-from elearn.application.identity.accounts import CreateAccountByOperator
-from elearn.application.identity.notifications import (
-    SendOneTimeLink,
-    SendTutorDecisionEmail,
-    SendWelcomeEmail,
-)
-from elearn.application.learning.assignments import SendGradeEmail
 from elearn.application.mail import EmailTemplates, Mailer
 from elearn.application.ports import Clock, IdGenerator, PasswordHasher
-from elearn.application.tutoring.engagement import SendBookingEmails
-from elearn.domain.billing.withdrawal import WithdrawalApproved, WithdrawalFailed
-from elearn.domain.identity.tokens import TokenPurpose
-from elearn.domain.identity.user import (
-    EmailVerificationRequested,
-    PasswordResetRequested,
-    TutorApplicationDecided,
-    UserRegistered,
-)
-from elearn.domain.learning.assignment import AssignmentGraded
-from elearn.domain.learning.enrollment import EnrollmentCompleted
-from elearn.domain.tutoring.booking import (
-    BookingCancelled,
-    BookingConfirmed,
-    BookingReminderDue,
-    BookingRescheduled,
-)
-from elearn.entrypoints.billing import BillingUseCases, build_billing
-from elearn.entrypoints.catalog import CatalogUseCases, build_catalog_deps
-from elearn.entrypoints.identity import IdentityUseCases, build_identity_deps
-from elearn.entrypoints.learning import LearningUseCases, build_learning_deps
+from elearn.entrypoints.module import Module, Subscription
+from elearn.entrypoints.modules import MODULES
 from elearn.entrypoints.settings import Settings
-from elearn.entrypoints.tutoring import TutoringUseCases, build_tutoring_deps
+
+__all__ = ["Container", "Subscription", "bootstrap", "build_broker_from", "build_mailer"]
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class Subscription:
-    event_type: str
-    handler: EventHandler
+T = TypeVar("T")
 
 
 @dataclass(kw_only=True)
 class Container:
+    """The process's adapters and every registered context's use cases, each reached by its
+    module's name (``container.<name>``)."""
+
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
@@ -96,18 +68,24 @@ class Container:
     dead_jobs: SqlaDeadJobStore
     authorizer: Authorizer
     redis: Redis | None = None
-    identity: IdentityUseCases = field(init=False)
-    catalog: CatalogUseCases = field(init=False)
-    learning: LearningUseCases = field(init=False)
-    billing: BillingUseCases = field(init=False)
-    tutoring: TutoringUseCases = field(init=False)
-    # Called after a commit that changed the catalog (clears this process's catalog cache).
-    catalog_changed: Callable[[], None] | None = None
+    modules: tuple[Module, ...] = ()
+    # Bootstrap options that are no adapter of the container's own, for the modules' builders.
+    options: Mapping[str, Any] = field(default_factory=dict)
+    use_cases: dict[str, Any] = field(default_factory=dict)
+    policies: dict[str, object] = field(default_factory=dict)
+    stores: StoreRegistry = field(default_factory=lambda: StoreRegistry.of(()))
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     periodic_jobs: dict[str, PeriodicJob] = field(default_factory=dict)
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
-    # ---- unit of work and use cases ---------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names that are no field: a module's use cases.
+        use_cases = self.__dict__.get("use_cases", {})
+        if name in use_cases:
+            return use_cases[name]
+        raise AttributeError(f"no module named {name!r} is registered in this container")
+
+    # ---- unit of work -----------------------------------------------------------------------
     def uow(self, *, read_only: bool = False) -> SqlaUnitOfWork:
         handlers_by_event: dict[str, list[str]] = {}
         for name, subscription in self.subscriptions.items():
@@ -116,20 +94,9 @@ class Container:
             self.sessions,
             self.codec,
             handlers_by_event,
+            self.stores,
             self.relay.wake,
-            catalog_changed=self.catalog_changed,
             read_only=read_only,
-        )
-
-    @property
-    def create_account(self) -> CreateAccountByOperator:
-        return CreateAccountByOperator(
-            self.uow,
-            self.hasher,
-            self.clock,
-            self.ids,
-            self.identity.deps.common_passwords,
-            self.authorizer,
         )
 
     def deliveries(self) -> OutboxDeliveryExecutor:
@@ -150,7 +117,9 @@ class Container:
 
     async def dispose(self) -> None:
         await self.stop_background()
-        await self.billing.deps.gateway.aclose()
+        for module in self.modules:
+            if module.close is not None and module.name in self.use_cases:
+                await module.close(self.use_cases[module.name])
         if self.redis is not None:
             await self.redis.aclose()
         await self.engine.dispose()
@@ -180,37 +149,49 @@ def build_broker_from(settings: Settings) -> dramatiq.Broker:
     )
 
 
+# What bootstrap's ``overrides`` may replace on the container itself; any other key is a
+# module's use cases (by the module's name) or an option for the modules' builders.
+_ADAPTERS = ("ids", "hasher", "templates", "storage", "codec", "mailer")
+
+
 def bootstrap(
     settings: Settings,
     *,
     broker: dramatiq.Broker | None = None,
     overrides: Mapping[str, Any] | None = None,
+    modules: Sequence[Module] = MODULES,
     extra_subscriptions: Mapping[str, Subscription] | None = None,
     extra_periodic_jobs: Mapping[str, PeriodicJob] | None = None,
 ) -> Container:
-    overrides = dict(overrides or {})
-    engine = overrides.pop("engine", None) or create_engine(
+    """Builds the adapters from settings, then each module in order (a module may use the
+    use cases of those listed before it)."""
+    options = dict(overrides or {})
+    engine = options.pop("engine", None) or create_engine(
         settings.effective_database_url,
         pool_size=settings.database_pool_size,
         echo=settings.database_echo,
     )
     sessions = create_session_factory(engine)
-    clock: Clock = overrides.pop("clock", None) or SystemClock()
-    gateway = overrides.pop("gateway", None)  # a payment gateway to use instead of settings'
+    clock: Clock = options.pop("clock", None) or SystemClock()
     broker = broker or build_broker_from(settings)
-    parts: dict[str, Any] = {
+    adapters: dict[str, Any] = {
         "ids": UuidGenerator(),
         "hasher": Argon2PasswordHasher(
             time_cost=settings.password_hash_time_cost,
             memory_cost_kib=settings.password_hash_memory_kib,
         ),
-        "templates": JinjaEmailTemplates(base_context={"app_name": settings.app_name}),
+        "templates": JinjaEmailTemplates(
+            [m.mail_templates for m in modules if m.mail_templates] + [DEFAULT_TEMPLATES_DIR],
+            base_context={"app_name": settings.app_name},
+        ),
         "storage": LocalFileStorage(settings.effective_storage_dir),
+        # Every event class the modules import is known to the codec.
         "codec": EventCodec.for_all_events(),
     }
-    if "mailer" not in overrides:
-        parts["mailer"] = build_mailer(settings)
-    parts.update(overrides)
+    if "mailer" not in options:
+        adapters["mailer"] = build_mailer(settings)
+    adapters.update({name: options.pop(name) for name in _ADAPTERS if name in options})
+    replaced_use_cases = {m.name: options.pop(m.name) for m in modules if m.name in options}
     container = Container(
         settings=settings,
         engine=engine,
@@ -221,75 +202,45 @@ def bootstrap(
         dead_jobs=SqlaDeadJobStore(sessions, clock),
         authorizer=Authorizer(staff_two_factor_required=settings.require_2fa_for_staff),
         redis=Redis.from_url(settings.redis_url) if settings.redis_url else None,
-        **parts,
+        modules=tuple(modules),
+        options=options,
+        **adapters,
     )
-    container.identity = overrides.get("identity") or IdentityUseCases(
-        build_identity_deps(container, container.redis)
+    for module in modules:
+        if module.policy is not None:
+            container.policies[module.name] = module.policy(settings)
+        container.use_cases[module.name] = replaced_use_cases.get(module.name) or module.use_cases(
+            container, options
+        )
+    container.stores = StoreRegistry.of(
+        (store for module in modules for store in module.stores),
+        constraint_errors={
+            name: error for module in modules for name, error in module.constraint_errors.items()
+        },
+        after_commit=[
+            hook for hook in (module.after_commit(container) for module in modules) if hook
+        ],
     )
-    container.catalog = overrides.get("catalog") or CatalogUseCases(build_catalog_deps(container))
-    container.learning = overrides.get("learning") or LearningUseCases(
-        build_learning_deps(container)
-    )
-    container.billing = build_billing(container, gateway)
-    container.tutoring = TutoringUseCases(build_tutoring_deps(container))
-    container.subscriptions.update(_subscriptions(container))
+    for module in modules:
+        _register(container.subscriptions, module.subscriptions(container), "subscription")
     container.subscriptions.update(extra_subscriptions or {})
-    container.periodic_jobs.update(_periodic_jobs(container))
+    _register(container.periodic_jobs, _housekeeping_jobs(container), "periodic job")
+    for module in modules:
+        jobs = {job.name: job for job in module.periodic_jobs(container)}
+        _register(container.periodic_jobs, jobs, "periodic job")
     container.periodic_jobs.update(extra_periodic_jobs or {})
     return container
 
 
-def _subscriptions(c: Container) -> dict[str, Subscription]:
-    """Which handler reacts to which event. Names are stable: they are stored with deliveries."""
-    settings = c.settings
-    deps = c.identity.deps
-    return {
-        "identity.send_welcome_email": Subscription(
-            UserRegistered.event_type,
-            SendWelcomeEmail(
-                c.mailer, c.templates, app_name=settings.app_name, public_url=settings.public_url
-            ),
-        ),
-        "identity.send_verification_email": Subscription(
-            EmailVerificationRequested.event_type,
-            SendOneTimeLink(deps, c.mailer, c.templates, TokenPurpose.VERIFY_EMAIL),
-        ),
-        "identity.send_password_reset_email": Subscription(
-            PasswordResetRequested.event_type,
-            SendOneTimeLink(deps, c.mailer, c.templates, TokenPurpose.RESET_PASSWORD),
-        ),
-        "identity.send_tutor_decision_email": Subscription(
-            TutorApplicationDecided.event_type,
-            SendTutorDecisionEmail(deps, c.mailer, c.templates),
-        ),
-        "learning.issue_certificate": Subscription(
-            EnrollmentCompleted.event_type, c.learning.issue_certificate
-        ),
-        "learning.send_grade_email": Subscription(
-            AssignmentGraded.event_type, SendGradeEmail(c.learning.deps, c.mailer, c.templates)
-        ),
-        "billing.pay_out_withdrawal": Subscription(
-            WithdrawalApproved.event_type, c.billing.pay_out
-        ),
-        "billing.send_payout_failed_email": Subscription(
-            WithdrawalFailed.event_type,
-            SendPayoutFailedEmail(c.billing.deps, c.mailer, c.templates),
-        ),
-        **{
-            f"tutoring.email_{event.event_type.rsplit('.', 1)[1]}": Subscription(
-                event.event_type, SendBookingEmails(c.tutoring.deps, c.mailer, c.templates)
-            )
-            for event in (
-                BookingConfirmed,
-                BookingRescheduled,
-                BookingCancelled,
-                BookingReminderDue,
-            )
-        },
-    }
+def _register(into: dict[str, T], entries: Mapping[str, T], what: str) -> None:
+    for name, entry in entries.items():
+        if name in into:
+            raise ValueError(f"two modules register the {what} {name!r}")
+        into[name] = entry
 
 
-def _periodic_jobs(c: Container) -> dict[str, PeriodicJob]:
+def _housekeeping_jobs(c: Container) -> dict[str, PeriodicJob]:
+    """The jobs of the shared infrastructure, not of a context."""
     jobs: list[tuple[str, timedelta, Callable[[], Awaitable[object]]]] = [
         (
             "jobs.purge_finished_outbox",
@@ -300,19 +251,6 @@ def _periodic_jobs(c: Container) -> dict[str, PeriodicJob]:
             "jobs.purge_scheduler_claims",
             timedelta(hours=1),
             lambda: purge_old_claims(c.sessions, c.clock, keep=timedelta(days=2)),
-        ),
-        (
-            "billing.release_cleared_earnings",
-            timedelta(hours=1),
-            c.billing.release_cleared_earnings,
-        ),
-        ("billing.retry_stale_refunds", timedelta(minutes=5), c.billing.retry_stale_refunds),
-        ("tutoring.release_expired_holds", timedelta(minutes=1), c.tutoring.release_expired_holds),
-        ("tutoring.send_due_reminders", timedelta(minutes=1), c.tutoring.send_due_reminders),
-        (
-            "tutoring.complete_finished_lessons",
-            timedelta(minutes=15),
-            c.tutoring.complete_finished_lessons,
         ),
     ]
     return {name: PeriodicJob(name, every, run) for name, every, run in jobs}

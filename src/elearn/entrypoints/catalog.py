@@ -18,6 +18,7 @@ from elearn.application.identity.api import IdentityApi
 
 if TYPE_CHECKING:
     from elearn.entrypoints.bootstrap import Container
+    from elearn.entrypoints.settings import Settings
 
 # Public images (course thumbnails) are served by key under this path.
 IMAGES_PATH = "/api/v1/images"
@@ -33,9 +34,8 @@ def build_catalog_deps(container: Container) -> CatalogDeps:
         container.engine, container.sessions, image_url=image_url
     )
     if settings.catalog_cache_seconds > 0:
-        cached = CachedCatalogQueries(queries, ttl_seconds=settings.catalog_cache_seconds)
-        container.catalog_changed = cached.invalidate
-        queries = cached
+        # Cleared after commits that change the catalog: the catalog module's after-commit hook.
+        queries = CachedCatalogQueries(queries, ttl_seconds=settings.catalog_cache_seconds)
     return CatalogDeps(
         uow=container.uow,
         clock=container.clock,
@@ -170,3 +170,11 @@ class CatalogUseCases:
 
 # The catalog's use cases, as a route parameter: ``catalog: Catalog``.
 Catalog: TypeAlias = NamedDependency[CatalogUseCases]
+
+
+def catalog_policy(settings: Settings) -> CatalogPolicy:
+    """The catalog's section of the settings."""
+    return CatalogPolicy(
+        publish_on_approval=settings.publish_courses_on_approval,
+        default_currency=settings.default_currency,
+    )

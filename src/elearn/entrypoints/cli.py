@@ -222,14 +222,18 @@ def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
                 email=args.email, role=Role.ADMIN, password=password, full_name=args.full_name
             )
             try:
-                return await container.create_account.create_or_promote(Actor.system(), command)
+                return await container.identity.create_account.create_or_promote(
+                    Actor.system(), command
+                )
             except PasswordRequired:
                 pass  # a new account and no password given: ask (promoting never needs one)
             password = _prompt_password()
             command = CreateOrPromote(
                 email=args.email, role=Role.ADMIN, password=password, full_name=args.full_name
             )
-            return await container.create_account.create_or_promote(Actor.system(), command)
+            return await container.identity.create_account.create_or_promote(
+                Actor.system(), command
+            )
         finally:
             await container.dispose()
 

@@ -75,7 +75,7 @@ async def seed_demo(settings: Settings) -> list[str]:
                 email=email, password=DEMO_PASSWORD, full_name=full_name, role=role
             )
             try:
-                await container.create_account(Actor.system(), command)
+                await container.identity.create_account(Actor.system(), command)
                 lines.append(f"demo {role.value}: {email} / {DEMO_PASSWORD}")
             except EmailTaken:
                 lines.append(f"demo {role.value}: {email} already exists")

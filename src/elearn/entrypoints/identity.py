@@ -18,6 +18,7 @@ from elearn.adapters.security.secrets import RandomSecretTokens
 from elearn.adapters.security.totp import PyotpTotpService
 from elearn.application.identity import (
     account,
+    accounts,
     admin,
     passwords,
     registration,
@@ -181,6 +182,13 @@ class IdentityUseCases:
     @cached_property
     def read_audit_log(self) -> admin.ReadAuditLog:
         return admin.ReadAuditLog(self.deps)
+
+    @cached_property
+    def create_account(self) -> accounts.CreateAccountByOperator:
+        deps = self.deps
+        return accounts.CreateAccountByOperator(
+            deps.uow, deps.hasher, deps.clock, deps.ids, deps.common_passwords, deps.authorizer
+        )
 
 
 # Identity's use cases, as a route parameter: ``identity: Identity``.

@@ -28,6 +28,7 @@ from elearn.entrypoints.catalog import image_url
 
 if TYPE_CHECKING:
     from elearn.entrypoints.bootstrap import Container
+    from elearn.entrypoints.settings import Settings
 
 
 def build_learning_deps(container: Container) -> LearningDeps:
@@ -179,3 +180,10 @@ class LearningUseCases:
 
 # The learning use cases, as a route parameter: ``learning: Learning``.
 Learning: TypeAlias = NamedDependency[LearningUseCases]
+
+
+def learning_policy(settings: Settings) -> LearningPolicy:
+    """The learning context's section of the settings."""
+    return LearningPolicy(
+        media_token_seconds=settings.media_url_seconds, public_url=settings.public_url
+    )

@@ -22,6 +22,7 @@ from elearn.entrypoints.catalog import image_url
 
 if TYPE_CHECKING:
     from elearn.entrypoints.bootstrap import Container
+    from elearn.entrypoints.settings import Settings
 
 
 def build_tutoring_deps(container: Container) -> TutoringDeps:
@@ -136,3 +137,17 @@ class TutoringUseCases:
 
 # The tutoring use cases, as a route parameter: ``tutoring: Tutoring``.
 Tutoring: TypeAlias = NamedDependency[TutoringUseCases]
+
+
+def tutoring_policy(settings: Settings) -> TutoringPolicy:
+    """Tutoring's section of the settings."""
+    return TutoringPolicy(
+        cancellation=CancellationPolicy(
+            cutoff_hours=settings.cancellation_cutoff_hours,
+            refund_percent_before=settings.refund_percent_before_cutoff,
+            refund_percent_after=settings.refund_percent_after_cutoff,
+        ),
+        auto_complete_hours=settings.lesson_auto_complete_hours,
+        video_room_base=settings.video_room_base,
+        public_url=settings.public_url,
+    )

@@ -20,7 +20,10 @@ from elearn.adapters.persistence.migrations import (
     include_object,
     upgrade,
 )
-from elearn.adapters.persistence.models import metadata
+from elearn.entrypoints.modules import table_metadata
+
+# Every table: the shared ones and each registered context's.
+metadata = table_metadata()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -23,7 +23,7 @@ from tests.support.identity import seed_accounts
 
 from elearn.adapters.persistence.catalog_queries import SqlaCatalogQueries
 from elearn.adapters.persistence.database import create_engine, create_session_factory
-from elearn.adapters.persistence.models import CourseRow
+from elearn.adapters.persistence.models.catalog import CourseRow
 from elearn.application.catalog.ports import CourseFilter, CourseSort
 from elearn.domain.catalog.course import CourseStatus
 from elearn.domain.identity.roles import Role

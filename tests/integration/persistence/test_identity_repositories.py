@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import func, select, update
 from tests.conftest import make_settings
 
-from elearn.adapters.persistence.models import OutboxMessageRow, TutorProfileRow, UserRow
+from elearn.adapters.persistence.models.identity import TutorProfileRow, UserRow
+from elearn.adapters.persistence.models.jobs import OutboxMessageRow
 from elearn.adapters.persistence.queries import SqlaIdentityQueries, encode_cursor
 from elearn.application.identity.ports import AuditFilter, UserFilter
 from elearn.application.paging import InvalidCursor

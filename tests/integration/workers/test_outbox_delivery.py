@@ -31,7 +31,7 @@ from elearn.adapters.jobs.broker import (
     build_broker,
     deliver_message,
 )
-from elearn.adapters.persistence.models import OutboxDeliveryRow, OutboxMessageRow
+from elearn.adapters.persistence.models.jobs import OutboxDeliveryRow, OutboxMessageRow
 from elearn.application.actor import Actor
 from elearn.application.identity.accounts import CreateAccount
 from elearn.domain.identity.email import EmailAddress
@@ -137,7 +137,7 @@ async def wired(
 async def test_commit_stores_the_event_and_one_delivery_per_handler(settings: Settings) -> None:
     container = bootstrap(settings, broker=build_broker(None))
     try:
-        await container.create_account(Actor.system(), account())
+        await container.identity.create_account(Actor.system(), account())
         async with container.sessions() as session:
             messages = (await session.scalars(select(OutboxMessageRow))).all()
         assert [m.event_type for m in messages] == [UserRegistered.event_type]
@@ -176,7 +176,7 @@ async def test_a_committed_change_is_delivered_exactly_once(
     redis_settings: Settings, redis_broker: dramatiq.Broker
 ) -> None:
     async with wired(redis_settings, redis_broker) as (container, counter):
-        await container.create_account(Actor.system(), account())
+        await container.identity.create_account(Actor.system(), account())
         assert await container.relay.relay_once() == 1
         assert await container.relay.relay_once() == 0, "a dispatched delivery is not sent twice"
 
@@ -207,7 +207,7 @@ async def test_a_failing_handler_is_retried_then_kept_dead_and_can_be_retried(
 
     extra = {"test.flaky": Subscription(UserRegistered.event_type, flaky)}
     async with wired(redis_settings, redis_broker, extra_subscriptions=extra) as (container, _):
-        await container.create_account(Actor.system(), account())
+        await container.identity.create_account(Actor.system(), account())
         await container.relay.relay_once()
         with running(redis_broker):
             await eventually(lambda: _status_is(container, "test.flaky", "dead"))
@@ -267,7 +267,7 @@ async def test_a_worker_killed_mid_message_leaves_it_to_be_redelivered(
         )  # fmt: skip
 
     try:
-        await container.create_account(Actor.system(), account())
+        await container.identity.create_account(Actor.system(), account())
         await container.relay.relay_once()
         first = start_worker()
         try:
@@ -302,7 +302,7 @@ async def test_the_embedded_app_delivers_with_its_in_process_worker(
     # let the app's relay find the delivery when it polls.
     ours = bootstrap(settings, broker=build_broker(None))
     try:
-        await ours.create_account(Actor.system(), account())
+        await ours.identity.create_account(Actor.system(), account())
         await eventually(lambda: _true(len(emails(settings)) == 1))
         await eventually(lambda: _status_is(ours, WELCOME, "done"))
     finally:
@@ -316,7 +316,7 @@ async def test_the_embedded_app_resends_what_its_last_process_had_not_finished(
 
     # A previous process dispatched the delivery to its in-memory queue, then died.
     previous = bootstrap(settings, broker=build_broker(None))
-    await previous.create_account(Actor.system(), account())
+    await previous.identity.create_account(Actor.system(), account())
     assert await previous.relay.relay_once() == 1
     await previous.dispose()
     assert emails(settings) == []

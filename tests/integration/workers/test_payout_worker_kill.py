@@ -34,11 +34,8 @@ from tests.support.billing import (
 from tests.support.catalog import headers_of, seed_people
 
 from elearn.adapters.jobs.broker import EVENTS_QUEUE, build_broker
-from elearn.adapters.persistence.models import (
-    JournalEntryRow,
-    OutboxDeliveryRow,
-    WithdrawalRow,
-)
+from elearn.adapters.persistence.models.billing import JournalEntryRow, WithdrawalRow
+from elearn.adapters.persistence.models.jobs import OutboxDeliveryRow
 from elearn.entrypoints.bootstrap import Container, bootstrap
 from elearn.entrypoints.settings import Settings
 

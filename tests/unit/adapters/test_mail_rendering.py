@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from elearn.adapters.mail.rendering import JinjaEmailTemplates
+from elearn.adapters.mail.rendering import DEFAULT_TEMPLATES_DIR, JinjaEmailTemplates
 from elearn.application.mail import (
     EmailMessage,
     EmailTemplateError,
@@ -31,7 +31,10 @@ SHIPPED = {
 
 @pytest.fixture
 def templates() -> JinjaEmailTemplates:
-    return JinjaEmailTemplates(base_context=BASE)
+    # Identity ships these; the shared layouts are in the default directory.
+    return JinjaEmailTemplates(
+        [DEFAULT_TEMPLATES_DIR / "identity", DEFAULT_TEMPLATES_DIR], base_context=BASE
+    )
 
 
 def write_template(root: Path, name: str, **parts: str) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from elearn.adapters.jobs.broker import DELIVER_OUTBOX_ACTOR
 from elearn.adapters.persistence.database import WRITE_TRANSACTION
 from elearn.adapters.persistence.events import EventCodec
-from elearn.adapters.persistence.models import DeadJobRow, OutboxDeliveryRow, OutboxMessageRow
+from elearn.adapters.persistence.models.jobs import DeadJobRow, OutboxDeliveryRow, OutboxMessageRow
 from elearn.application.ports import Clock
 from elearn.domain.shared.events import DomainEvent
 

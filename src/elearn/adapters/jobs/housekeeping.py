@@ -6,7 +6,7 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from elearn.adapters.persistence.database import WRITE_TRANSACTION
-from elearn.adapters.persistence.models import OutboxDeliveryRow, OutboxMessageRow
+from elearn.adapters.persistence.models.jobs import OutboxDeliveryRow, OutboxMessageRow
 from elearn.application.ports import Clock
 
 

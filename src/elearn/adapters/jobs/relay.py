@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from elearn.adapters.jobs.broker import deliver_message
 from elearn.adapters.persistence.database import WRITE_TRANSACTION
-from elearn.adapters.persistence.models import OutboxDeliveryRow
+from elearn.adapters.persistence.models.jobs import OutboxDeliveryRow
 from elearn.application.ports import Clock
 
 logger = logging.getLogger(__name__)

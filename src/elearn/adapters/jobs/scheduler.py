@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from elearn.adapters.jobs.broker import periodic_message
 from elearn.adapters.persistence.database import WRITE_TRANSACTION
-from elearn.adapters.persistence.models import ScheduledRunRow
+from elearn.adapters.persistence.models.jobs import ScheduledRunRow
 from elearn.application.ports import Clock
 
 logger = logging.getLogger(__name__)

@@ -1,13 +1,15 @@
 """Email templates kept in files and rendered with Jinja2.
 
 Layout: ``<directory>/<name>/subject.txt``, ``body.txt`` and, optionally, ``body.html``.
-Names starting with ``_`` are shared pieces (layouts), not templates.
+Names starting with ``_`` are shared pieces (layouts), not templates. Several directories may
+serve together (each context ships its own, the shared layouts live in the default one): a
+name is looked up in each, in order.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 
@@ -30,18 +32,23 @@ class JinjaEmailTemplates:
     merged under each call's context.
     """
 
-    __slots__ = ("_base_context", "_directory", "_env")
+    __slots__ = ("_base_context", "_directories", "_env")
 
     def __init__(
         self,
-        directory: Path | None = None,
+        directory: Path | Iterable[Path] | None = None,
         *,
         base_context: Mapping[str, object] = MappingProxyType({}),
     ) -> None:
-        self._directory = Path(directory) if directory is not None else DEFAULT_TEMPLATES_DIR
+        if directory is None:
+            self._directories = [DEFAULT_TEMPLATES_DIR]
+        elif isinstance(directory, Path | str):
+            self._directories = [Path(directory)]
+        else:
+            self._directories = [Path(each) for each in directory]
         self._base_context = dict(base_context)
         self._env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(self._directory),
+            loader=jinja2.FileSystemLoader(self._directories),
             autoescape=jinja2.select_autoescape(
                 enabled_extensions=("html",), default_for_string=False, default=False
             ),
@@ -53,16 +60,22 @@ class JinjaEmailTemplates:
 
     @property
     def directory(self) -> Path:
-        return self._directory
+        return self._directories[0]
+
+    @property
+    def directories(self) -> list[Path]:
+        return list(self._directories)
 
     def available(self) -> list[str]:
-        """The names of the templates in the directory, sorted."""
-        if not self._directory.is_dir():
-            return []
+        """The names of the templates in the directories, sorted."""
         return sorted(
-            entry.name
-            for entry in self._directory.iterdir()
-            if _TEMPLATE_NAME.fullmatch(entry.name) and (entry / "subject.txt").is_file()
+            {
+                entry.name
+                for directory in self._directories
+                if directory.is_dir()
+                for entry in directory.iterdir()
+                if _TEMPLATE_NAME.fullmatch(entry.name) and (entry / "subject.txt").is_file()
+            }
         )
 
     def render(
@@ -102,11 +115,10 @@ class JinjaEmailTemplates:
             if part == "subject.txt":
                 known = ", ".join(self.available()) or "none"
                 raise UnknownEmailTemplate(
-                    f"no email template named {template!r} in {self._directory} "
-                    f"(available: {known})"
+                    f"no email template named {template!r} in {self._where} (available: {known})"
                 ) from None
             raise EmailTemplateError(
-                f"email template {template!r} has no {part} in {self._directory}"
+                f"email template {template!r} has no {part} in {self._where}"
             ) from None
         except jinja2.TemplateError as exc:
             raise self._error(template, part, exc) from exc
@@ -122,6 +134,10 @@ class JinjaEmailTemplates:
             return compiled.render(variables)
         except jinja2.TemplateError as exc:
             raise self._error(template, part, exc) from exc
+
+    @property
+    def _where(self) -> str:
+        return ", ".join(str(directory) for directory in self._directories)
 
     @staticmethod
     def _error(template: str, part: str, exc: jinja2.TemplateError) -> EmailTemplateError:

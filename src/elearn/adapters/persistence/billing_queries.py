@@ -11,7 +11,7 @@ from uuid import UUID
 from sqlalchemy import Row, Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from elearn.adapters.persistence.models import (
+from elearn.adapters.persistence.models.billing import (
     JournalEntryRow,
     JournalLineRow,
     LedgerAccountRow,

@@ -19,7 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elearn.adapters.persistence.integrity import domain_error_for
-from elearn.adapters.persistence.models import (
+from elearn.adapters.persistence.models.billing import (
+    CONSTRAINT_ERRORS,
     IdempotencyKeyRow,
     JournalEntryRow,
     JournalLineRow,
@@ -253,7 +254,7 @@ class SqlaLedger:
                 )
             )
         except IntegrityError as error:
-            raise domain_error_for(error) from error
+            raise domain_error_for(error, CONSTRAINT_ERRORS) from error
         await self.session.execute(
             insert(JournalLineRow).values(
                 [

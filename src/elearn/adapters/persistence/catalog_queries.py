@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from elearn.adapters.persistence.catalog_repositories import escape_like
-from elearn.adapters.persistence.models import (
+from elearn.adapters.persistence.models.catalog import (
     CategoryRow,
     CourseInstructorRow,
     CoursePrerequisiteRow,
@@ -48,8 +48,8 @@ from elearn.adapters.persistence.models import (
     CourseTransitionRow,
     LessonRow,
     SectionRow,
-    UserRow,
 )
+from elearn.adapters.persistence.models.identity import UserRow
 from elearn.adapters.persistence.queries import decode_cursor, encode_cursor
 from elearn.application.catalog.ports import (
     CategoryRef,

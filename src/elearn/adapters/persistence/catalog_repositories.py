@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elearn.adapters.persistence.models import (
+from elearn.adapters.persistence.models.catalog import (
     CategoryRow,
     CourseInstructorRow,
     CoursePrerequisiteRow,

@@ -12,14 +12,14 @@ from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from elearn.adapters.persistence.learning_repositories import submission_from_row, time_zone_of
-from elearn.adapters.persistence.models import (
+from elearn.adapters.persistence.models.catalog import CourseRow
+from elearn.adapters.persistence.models.identity import UserRow
+from elearn.adapters.persistence.models.learning import (
     CertificateRow,
     CourseReviewRow,
-    CourseRow,
     EnrollmentRow,
     LearningDayRow,
     SubmissionRow,
-    UserRow,
 )
 from elearn.adapters.persistence.queries import fetch_page, newest_first_after
 from elearn.application.learning.ports import (

@@ -16,19 +16,18 @@ from uuid import UUID
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elearn.adapters.persistence.models import (
+from elearn.adapters.persistence.models.catalog import CourseRow
+from elearn.adapters.persistence.models.identity import StudentProfileRow, TutorProfileRow
+from elearn.adapters.persistence.models.learning import (
     AssignmentRow,
     CertificateRow,
     CourseReviewRow,
-    CourseRow,
     EnrollmentRow,
     LearningDayRow,
     LessonProgressRow,
     QuizAttemptRow,
     QuizRow,
-    StudentProfileRow,
     SubmissionRow,
-    TutorProfileRow,
 )
 from elearn.adapters.persistence.repository_base import (
     LIST,

@@ -20,7 +20,7 @@ from sqlalchemy import Row, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
-from elearn.adapters.persistence.models import (
+from elearn.adapters.persistence.models.identity import (
     AuditEntryRow,
     TutorApplicationRow,
     TutorProfileRow,

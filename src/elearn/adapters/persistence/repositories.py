@@ -9,7 +9,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elearn.adapters.persistence.models import (
+from elearn.adapters.persistence.models.identity import (
     AuditEntryRow,
     OneTimeTokenRow,
     RefreshFamilyRow,

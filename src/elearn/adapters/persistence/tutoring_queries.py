@@ -14,12 +14,11 @@ from sqlalchemy import ColumnElement, Row, Text, and_, case, cast, func, literal
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from elearn.adapters.persistence.models import (
+from elearn.adapters.persistence.models.identity import TutorProfileRow, UserRow
+from elearn.adapters.persistence.models.tutoring import (
     BookingRow,
     TestimonialRow,
     TutorAvailabilityRow,
-    TutorProfileRow,
-    UserRow,
 )
 from elearn.adapters.persistence.queries import fetch_page, newest_first_after
 from elearn.application.paging import InvalidCursor, Page

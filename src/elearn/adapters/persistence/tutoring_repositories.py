@@ -9,13 +9,13 @@ from uuid import UUID
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elearn.adapters.persistence.models import (
+from elearn.adapters.persistence.models.identity import TutorProfileRow
+from elearn.adapters.persistence.models.tutoring import (
     BookingReminderRow,
     BookingRow,
     CalendarFeedRow,
     TestimonialRow,
     TutorAvailabilityRow,
-    TutorProfileRow,
 )
 from elearn.adapters.persistence.repository_base import (
     Embedded,

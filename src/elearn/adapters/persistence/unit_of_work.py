@@ -1,70 +1,122 @@
-"""The SQLAlchemy unit of work: one transaction per use case, events into the outbox."""
+"""The SQLAlchemy unit of work: one transaction per use case, events into the outbox.
+
+It knows no context: each context declares its stores (attribute name → how to build it from
+the session), and a transaction builds a store only when a use case first reaches for it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any, Protocol, Self, cast
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from elearn.adapters.persistence.billing_repositories import SqlaBillingStore
-from elearn.adapters.persistence.catalog_repositories import (
-    SqlaCategoryRepository,
-    SqlaCourseRepository,
-)
 from elearn.adapters.persistence.database import WRITE_TRANSACTION
 from elearn.adapters.persistence.events import EventCodec
-from elearn.adapters.persistence.integrity import domain_error_for
-from elearn.adapters.persistence.learning_repositories import SqlaLearningStore
-from elearn.adapters.persistence.models import OutboxDeliveryRow, OutboxMessageRow
-from elearn.adapters.persistence.repositories import (
-    SqlaAuditLog,
-    SqlaOneTimeTokenRepository,
-    SqlaProfileRepository,
-    SqlaRefreshFamilyRepository,
-    SqlaTutorApplicationRepository,
-    SqlaUserRepository,
-    TrackingRepository,
-)
-from elearn.adapters.persistence.tutoring_repositories import SqlaTutoringStore
-from elearn.application.billing.ports import BillingStore
-from elearn.application.catalog.ports import CategoryRepository, CourseRepository
-from elearn.application.identity.ports import (
-    OneTimeTokenRepository,
-    ProfileRepository,
-    RefreshFamilyRepository,
-    TutorApplicationRepository,
-    UserRepository,
-)
-from elearn.application.learning.ports import LearningStore
-from elearn.application.ports import AuditLog, ContextUnitOfWork
-from elearn.application.tutoring.ports import TutoringStore
+from elearn.adapters.persistence.integrity import ConstraintErrors, domain_error_for
+from elearn.adapters.persistence.models.jobs import OutboxDeliveryRow, OutboxMessageRow
+from elearn.adapters.persistence.repositories import SqlaAuditLog
+from elearn.application.ports import ContextUnitOfWork
 from elearn.domain.shared.events import DomainEvent
+
+
+class ChangeTracker(Protocol):
+    """A repository that holds aggregates in memory and writes them back before commit."""
+
+    async def flush_changes(self) -> None: ...
+
+    def pull_events(self) -> list[DomainEvent]: ...
+
+
+def _tracks_itself(store: Any) -> Sequence[ChangeTracker]:
+    return (store,)
+
+
+def _tracks_nothing(store: Any) -> Sequence[ChangeTracker]:
+    return ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoreDeclaration:
+    """One store a context puts in its transactions.
+
+    ``trackers`` says which of the store's repositories write back before commit (the store
+    itself, by default). A store that flushes the whole session (so every other store must have
+    written its rows back before it) says ``flush_last``.
+    """
+
+    attribute: str
+    build: Callable[[AsyncSession], object]
+    trackers: Callable[[Any], Sequence[ChangeTracker]] = _tracks_itself
+    flush_last: bool = False
+
+
+# After a commit, with the stores that transaction built (attribute → store).
+AfterCommit = Callable[[Mapping[str, Any]], None]
+
+# The audit trail belongs to every context's transaction (`Transaction.audit`).
+AUDIT_STORE = StoreDeclaration("audit", SqlaAuditLog, trackers=_tracks_nothing)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreRegistry:
+    """Every registered store, in flush order, with what runs after a commit."""
+
+    stores: Mapping[str, StoreDeclaration]
+    constraint_errors: ConstraintErrors = field(default_factory=dict)
+    after_commit: Sequence[AfterCommit] = ()
+
+    @classmethod
+    def of(
+        cls,
+        declarations: Iterable[StoreDeclaration],
+        *,
+        constraint_errors: ConstraintErrors | None = None,
+        after_commit: Sequence[AfterCommit] = (),
+    ) -> StoreRegistry:
+        ordered: dict[str, StoreDeclaration] = {}
+        for declaration in (AUDIT_STORE, *declarations):
+            if declaration.attribute in ordered:
+                raise ValueError(f"two stores are named {declaration.attribute!r}")
+            ordered[declaration.attribute] = declaration
+        # A stable sort: the declared order holds, except that session-wide flushes go last.
+        by_flush = sorted(ordered.values(), key=lambda declaration: declaration.flush_last)
+        return cls(
+            {declaration.attribute: declaration for declaration in by_flush},
+            dict(constraint_errors or {}),
+            tuple(after_commit),
+        )
 
 
 class SqlaUnitOfWork:
     """Wraps one session. ``subscriptions`` maps an event type to the names of the handlers that
     must see it: one delivery row per handler is written with the event, so each handler is
-    retried, dead-lettered and made idempotent on its own."""
+    retried, dead-lettered and made idempotent on its own.
+
+    A registered store is an attribute (``uow.<store>``) built on first access
+    and kept for the rest of the transaction; commit flushes the stores that were built, in the
+    registry's order."""
 
     def __init__(
         self,
         session_factory: async_sessionmaker[AsyncSession],
         codec: EventCodec,
         subscriptions: Mapping[str, Sequence[str]],
+        registry: StoreRegistry,
         after_commit: Callable[[], None] | None = None,
-        catalog_changed: Callable[[], None] | None = None,
         *,
         read_only: bool = False,
     ) -> None:
         self._session_factory = session_factory
         self._codec = codec
         self._subscriptions = subscriptions
+        self._registry = registry
         self._after_commit = after_commit
-        self._catalog_changed = catalog_changed
         self._published: list[DomainEvent] = []
+        self._built: dict[str, Any] = {}
         self._read_only = read_only
 
     async def __aenter__(self) -> Self:
@@ -72,42 +124,29 @@ class SqlaUnitOfWork:
         await self.session.connection(
             execution_options={} if self._read_only else WRITE_TRANSACTION
         )
-        users = SqlaUserRepository(self.session)
-        tutor_applications = SqlaTutorApplicationRepository(self.session)
-        one_time_tokens = SqlaOneTimeTokenRepository(self.session)
-        refresh_families = SqlaRefreshFamilyRepository(self.session)
-        # Typed as the ports, so this class satisfies the UnitOfWork protocol as declared.
-        self.users: UserRepository = users
-        self.tutor_applications: TutorApplicationRepository = tutor_applications
-        self.one_time_tokens: OneTimeTokenRepository = one_time_tokens
-        self.refresh_families: RefreshFamilyRepository = refresh_families
-        self.profiles: ProfileRepository = SqlaProfileRepository(self.session)
-        self.audit: AuditLog = SqlaAuditLog(self.session)
-        courses = self._courses = SqlaCourseRepository(self.session)
-        categories = self._categories = SqlaCategoryRepository(self.session)
-        self.courses: CourseRepository = courses
-        self.categories: CategoryRepository = categories
-        learning = self._learning = SqlaLearningStore(self.session)
-        self.learning: LearningStore = learning
-        billing = SqlaBillingStore(self.session)
-        self.billing: BillingStore = billing
-        tutoring = SqlaTutoringStore(self.session)
-        self.tutoring: TutoringStore = tutoring
-        self._repositories: list[TrackingRepository[Any, Any]] = [
-            users,
-            tutor_applications,
-            one_time_tokens,
-            refresh_families,
-            # Before the catalog: the course repository flushes the session in table order,
-            # so every other repository must have written its rows back by then.
-            *learning.tracking,
-            *billing.tracking,
-            *tutoring.tracking,
-            categories,
-            courses,
-        ]
+        for attribute in self._built:
+            del self.__dict__[attribute]
+        self._built = {}
         self._published = []
         return self
+
+    def __getattr__(self, attribute: str) -> Any:
+        # Only reached for attributes not set yet: a store's first use in this transaction.
+        declaration = self._registry.stores.get(attribute) if "_registry" in self.__dict__ else None
+        if declaration is None or "session" not in self.__dict__:
+            raise AttributeError(
+                f"{type(self).__name__} has no attribute {attribute!r}"
+                + ("" if declaration is None else " outside a transaction")
+            )
+        store = declaration.build(self.session)
+        self._built[attribute] = store
+        setattr(self, attribute, store)
+        return store
+
+    @property
+    def built_stores(self) -> Mapping[str, Any]:
+        """The stores this transaction has used so far, by attribute."""
+        return dict(self._built)
 
     async def __aexit__(
         self,
@@ -129,26 +168,31 @@ class SqlaUnitOfWork:
         self._published.extend(events)
 
     async def commit(self) -> None:
+        trackers = [
+            tracker
+            for attribute, declaration in self._registry.stores.items()
+            if attribute in self._built
+            for tracker in declaration.trackers(self._built[attribute])
+        ]
         try:
             # Some repositories flush as they write: a constraint can fail here already.
-            for repository in self._repositories:
-                await repository.flush_changes()
+            for tracker in trackers:
+                await tracker.flush_changes()
             events = list(self._published)
-            for repository in self._repositories:
-                events.extend(repository.pull_events())
+            for tracker in trackers:
+                events.extend(tracker.pull_events())
             self._published = []
             for event in events:
                 self._store(event)
             await self.session.commit()
         except IntegrityError as error:
             await self.session.rollback()
-            raise domain_error_for(error) from error
+            raise domain_error_for(error, self._registry.constraint_errors) from error
         if events and self._after_commit is not None:
             self._after_commit()
-        if self._catalog_changed is not None and (
-            self._courses.touched or self._categories.touched or self._learning.changed_courses
-        ):
-            self._catalog_changed()
+        built = self.built_stores
+        for hook in self._registry.after_commit:
+            hook(built)
 
     async def rollback(self) -> None:
         await self.session.rollback()

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import dramatiq
@@ -17,27 +17,10 @@ from litestar.di import Provide
 
 from elearn.adapters.health import DatabaseProbe, RedisProbe
 from elearn.adapters.jobs.scheduler import PeriodicScheduler
-from elearn.entrypoints.billing import BillingUseCases
 from elearn.entrypoints.bootstrap import Container, bootstrap
-from elearn.entrypoints.catalog import CatalogUseCases
 from elearn.entrypoints.http.auth import provide_actor, trusted_networks
-from elearn.entrypoints.http.billing.routes import BILLING_CONTROLLERS
-from elearn.entrypoints.http.billing.sandbox import SandboxCheckoutController
-from elearn.entrypoints.http.catalog.routes import (
-    CategoriesController,
-    CoursesController,
-    ImagesController,
-    LessonsController,
-    MyCoursesController,
-    SectionsController,
-    TagsController,
-)
 from elearn.entrypoints.http.docs import ProblemResponsesPlugin, openapi_config, openapi_document
 from elearn.entrypoints.http.health import HealthController
-from elearn.entrypoints.http.identity.account_routes import MeController, TutorsController
-from elearn.entrypoints.http.identity.admin_routes import AdminController
-from elearn.entrypoints.http.identity.auth_routes import AuthController
-from elearn.entrypoints.http.learning.routes import LEARNING_CONTROLLERS
 from elearn.entrypoints.http.middleware import (
     RequestContextMiddleware,
     ResponsePlumbing,
@@ -45,12 +28,10 @@ from elearn.entrypoints.http.middleware import (
 )
 from elearn.entrypoints.http.problems import EXCEPTION_HANDLERS
 from elearn.entrypoints.http.response_cache import public_response_cache
-from elearn.entrypoints.http.tutoring.routes import TUTORING_CONTROLLERS
-from elearn.entrypoints.identity import IdentityUseCases
-from elearn.entrypoints.learning import LearningUseCases
 from elearn.entrypoints.logging import configure_logging
+from elearn.entrypoints.module import Module
+from elearn.entrypoints.modules import MODULES
 from elearn.entrypoints.settings import Settings, load_settings
-from elearn.entrypoints.tutoring import TutoringUseCases
 from elearn.entrypoints.workers.actors import WorkerRuntime, register_actors
 
 logger = logging.getLogger(__name__)
@@ -64,14 +45,21 @@ def create_app(
     container: Container | None = None,
     configure_logs: bool = True,
     run_background: bool = True,
+    modules: Sequence[Module] | None = None,
 ) -> Litestar:
     """Builds the API. Without a container one is bootstrapped from settings at start-up.
 
     With no Redis configured (the embedded default) the app also runs the Dramatiq worker and
     the periodic scheduler in its own process; with Redis, those are ``elearn worker`` and
     ``elearn scheduler`` processes and the app only relays its outbox.
+
+    Each module's routes are served with its use cases as a route parameter named after it;
+    ``modules`` defaults to the container's (or, without one, to every registered context).
     """
     settings = settings or (container.settings if container else load_settings())
+    modules = tuple(
+        modules if modules is not None else (container.modules if container else MODULES)
+    )
     if configure_logs:
         configure_logging(settings)
 
@@ -79,11 +67,11 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         # Read from the app's state, not from this closure: building an app costs far more
         # than starting one, so tests start one built app with each test's own settings and
-        # container (see ``prepare_start``).
+        # container (see ``prepare_start``). The modules are fixed at build time, as the routes.
         settings: Settings = app.state.settings
         given: Container | None = app.state.start_container
         owned = given is None
-        c = given or bootstrap(settings)
+        c = given or bootstrap(settings, modules=modules)
         app.state.container = c
         app.state.trusted_proxies = trusted_networks(settings.trusted_proxies)
         probes: list[Any] = [DatabaseProbe(c.engine)]
@@ -100,7 +88,7 @@ def create_app(
         try:
             if app.state.start_background:
                 if not settings.redis_url:
-                    runtime = WorkerRuntime(settings, c.broker)
+                    runtime = WorkerRuntime(settings, c.broker, modules=c.modules)
                     register_actors(c.broker, runtime)
                     # The poll interval bounds how late a delayed retry starts and how long
                     # stopping waits (one poll for the workers, one for the consumers); a
@@ -137,40 +125,23 @@ def create_app(
 
     api = Router(
         path=API_PREFIX,
-        route_handlers=[
-            AuthController,
-            MeController,
-            TutorsController,
-            AdminController,
-            CategoriesController,
-            TagsController,
-            CoursesController,
-            SectionsController,
-            LessonsController,
-            MyCoursesController,
-            ImagesController,
-            *LEARNING_CONTROLLERS,
-            *BILLING_CONTROLLERS,
-            *TUTORING_CONTROLLERS,
-        ],
+        route_handlers=[handler for module in modules for handler in module.routes()],
         dependencies={
             "actor": Provide(provide_actor),
-            "identity": Provide(_identity, sync_to_thread=False),
-            "catalog": Provide(_catalog, sync_to_thread=False),
-            "learning": Provide(_learning, sync_to_thread=False),
-            "billing": Provide(_billing, sync_to_thread=False),
-            "tutoring": Provide(_tutoring, sync_to_thread=False),
+            **{module.name: _use_cases_of(module.name) for module in modules},
         },
     )
     handlers: list[Any] = [HealthController, openapi_document, api]
-    if settings.payments_backend == "sandbox":
-        handlers.append(
-            Router(
-                path="/",
-                route_handlers=[SandboxCheckoutController],
-                dependencies={"billing": Provide(_billing, sync_to_thread=False)},
+    for module in modules:
+        outside_api = module.root_routes(settings)
+        if outside_api:
+            handlers.append(
+                Router(
+                    path="/",
+                    route_handlers=list(outside_api),
+                    dependencies={module.name: _use_cases_of(module.name)},
+                )
             )
-        )
     return Litestar(
         route_handlers=handlers,
         lifespan=[lifespan],
@@ -212,21 +183,10 @@ def prepare_start(
     app.state.start_background = run_background
 
 
-def _identity(state: State) -> IdentityUseCases:
-    return state.container.identity
+def _use_cases_of(module_name: str) -> Provide:
+    """The route parameter named after a module: its use cases, from the app's container."""
 
+    def use_cases(state: State) -> Any:
+        return getattr(state.container, module_name)
 
-def _catalog(state: State) -> CatalogUseCases:
-    return state.container.catalog
-
-
-def _learning(state: State) -> LearningUseCases:
-    return state.container.learning
-
-
-def _billing(state: State) -> BillingUseCases:
-    return state.container.billing
-
-
-def _tutoring(state: State) -> TutoringUseCases:
-    return state.container.tutoring
+    return Provide(use_cases, sync_to_thread=False)

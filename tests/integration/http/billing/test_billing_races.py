@@ -36,12 +36,12 @@ from tests.support.identity import problem
 
 from elearn.adapters.jobs.broker import build_broker
 from elearn.adapters.payments.sandbox import SandboxPaymentGateway
-from elearn.adapters.persistence.models import (
+from elearn.adapters.persistence.models.billing import (
     JournalEntryRow,
     JournalLineRow,
     LedgerAccountRow,
-    OutboxMessageRow,
 )
+from elearn.adapters.persistence.models.jobs import OutboxMessageRow
 from elearn.domain.billing.withdrawal import WithdrawalApproved
 from elearn.domain.catalog.course import Course, CourseStatus, Lesson, LessonKind, Section
 from elearn.domain.shared.money import Money

@@ -31,7 +31,7 @@ from tests.support.catalog import (
 from tests.support.identity import png, problem
 
 from elearn.adapters.jobs.broker import build_broker
-from elearn.adapters.persistence.models import CourseRow
+from elearn.adapters.persistence.models.catalog import CourseRow
 from elearn.domain.catalog.course import Course, CourseStatus
 from elearn.domain.shared.money import Money
 from elearn.entrypoints.bootstrap import Container, bootstrap

@@ -121,7 +121,7 @@ async def test_student_profile_changes(client: Any) -> None:
 async def test_tutor_profile_changes(client: Any, settings: Settings) -> None:
     container = bootstrap(settings, broker=build_broker(None))
     try:
-        await container.create_account(
+        await container.identity.create_account(
             Actor.system(), CreateAccount("teacher@example.com", PASSWORD, "Tea Cher", Role.TUTOR)
         )
     finally:

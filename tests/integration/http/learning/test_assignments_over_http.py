@@ -22,7 +22,7 @@ from tests.support.catalog import (
 )
 from tests.support.identity import PDF, mails_to, png, problem, seed_accounts
 
-from elearn.adapters.persistence.models import OutboxMessageRow
+from elearn.adapters.persistence.models.jobs import OutboxMessageRow
 from elearn.application.learning.assignments import SendGradeEmail
 from elearn.domain.identity.roles import Role
 from elearn.domain.learning.assignment import AssignmentGraded

@@ -31,12 +31,9 @@ from tests.support.billing import balance_of, books_balance, pay_by_sandbox_card
 from tests.support.catalog import approve_tutors
 from tests.support.identity import bearer, login, mails_to, seed_accounts
 
-from elearn.adapters.persistence.models import (
-    BookingReminderRow,
-    OutboxDeliveryRow,
-    OutboxMessageRow,
-    TutorProfileRow,
-)
+from elearn.adapters.persistence.models.identity import TutorProfileRow
+from elearn.adapters.persistence.models.jobs import OutboxDeliveryRow, OutboxMessageRow
+from elearn.adapters.persistence.models.tutoring import BookingReminderRow
 from elearn.domain.identity.roles import Role
 from elearn.domain.tutoring.booking import BookingReminderDue
 from elearn.entrypoints.bootstrap import Container, bootstrap

@@ -28,7 +28,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from elearn.adapters.persistence.integrity import ConstraintErrors
 from elearn.adapters.persistence.models.base import Base
+from elearn.domain.shared.errors import Conflict
 
 _OPEN_WITHDRAWAL = "status IN ('requested', 'approved')"
 
@@ -186,3 +188,14 @@ class PayoutAccountRow(DefaultBase):
     user_id: Mapped[UUID] = mapped_column(primary_key=True)
     account_id: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime]
+
+
+# The constraints above that stand for a domain conflict (see `integrity`).
+CONSTRAINT_ERRORS: ConstraintErrors = {
+    "uq_withdrawals_tutor_id": lambda: Conflict(
+        "a withdrawal in this currency is already waiting to be paid", code="withdrawal-open"
+    ),
+    "uq_journal_entries_key": lambda: Conflict(
+        "this was recorded at the same moment by another request", code="already-recorded"
+    ),
+}

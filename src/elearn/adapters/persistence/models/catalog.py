@@ -17,7 +17,10 @@ from advanced_alchemy.types import JsonB
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from elearn.adapters.persistence.integrity import ConstraintErrors
 from elearn.adapters.persistence.models.base import Base
+from elearn.domain.catalog.category import CategoryTaken
+from elearn.domain.catalog.course import SlugTaken
 
 _PUBLISHED = text("status = 'published'")
 
@@ -175,3 +178,12 @@ class CourseTransitionRow(Base):
     from_status: Mapped[str] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+# The constraints above that stand for a domain conflict (see `integrity`).
+CONSTRAINT_ERRORS: ConstraintErrors = {
+    "uq_courses_slug": lambda: SlugTaken("that slug is taken; try again"),
+    "pk_course_slugs": lambda: SlugTaken("that slug is taken; try again"),
+    "uq_course_slugs_slug": lambda: SlugTaken("that slug is taken; try again"),
+    "uq_categories_slug": lambda: CategoryTaken("that category slug is taken"),
+}

@@ -13,7 +13,9 @@ from advanced_alchemy.types import JsonB
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from elearn.adapters.persistence.integrity import ConstraintErrors
 from elearn.adapters.persistence.models.base import Base
+from elearn.domain.identity.user import EmailTaken
 
 
 class UserRow(Base):
@@ -129,3 +131,9 @@ class AuditEntryRow(Base):
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(512))
     details: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+
+
+# The constraints above that stand for a domain conflict (see `integrity`).
+CONSTRAINT_ERRORS: ConstraintErrors = {
+    "uq_users_email": lambda: EmailTaken("that email address already has an account"),
+}

@@ -17,7 +17,11 @@ from advanced_alchemy.types import JsonB
 from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from elearn.adapters.persistence.integrity import ConstraintErrors
 from elearn.adapters.persistence.models.base import Base
+from elearn.domain.learning.enrollment import AlreadyEnrolled
+from elearn.domain.learning.review import AlreadyReviewed
+from elearn.domain.shared.errors import Conflict
 
 
 class EnrollmentRow(Base):
@@ -184,3 +188,16 @@ class LearningDayRow(DefaultBase):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     day: Mapped[date] = mapped_column(primary_key=True)
+
+
+# The constraints above that stand for a domain conflict (see `integrity`).
+CONSTRAINT_ERRORS: ConstraintErrors = {
+    "uq_enrollments_user_id": lambda: AlreadyEnrolled("already enrolled in this course"),
+    "uq_course_reviews_course_id": lambda: AlreadyReviewed("you have already reviewed this course"),
+    "uq_quiz_attempts_lesson_id": lambda: Conflict(
+        "another attempt was started at the same moment; open the quiz again"
+    ),
+    "uq_assignment_submissions_lesson_id": lambda: Conflict(
+        "your work was handed in twice at the same moment; check what was kept"
+    ),
+}

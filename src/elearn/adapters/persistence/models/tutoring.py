@@ -28,7 +28,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from elearn.adapters.persistence.integrity import ConstraintErrors
 from elearn.adapters.persistence.models.base import Base
+from elearn.domain.shared.errors import Conflict
+from elearn.domain.tutoring.booking import SlotUnavailable
 
 
 class TutorAvailabilityRow(DefaultBase):
@@ -116,3 +119,15 @@ class CalendarFeedRow(DefaultBase):
     )
     token_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+
+
+# The constraints above that stand for a domain conflict (see `integrity`).
+CONSTRAINT_ERRORS: ConstraintErrors = {
+    "ex_bookings_tutor": lambda: SlotUnavailable(
+        "that time was just taken with this tutor; pick another slot"
+    ),
+    "ex_bookings_student": lambda: SlotUnavailable("you already have a lesson at that time"),
+    "uq_testimonials_booking_id": lambda: Conflict(
+        "you have already rated this lesson", code="already-reviewed"
+    ),
+}

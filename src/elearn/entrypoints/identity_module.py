@@ -1,0 +1,92 @@
+"""Identity as a module: accounts, sessions, tutor applications and profiles."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from elearn.adapters.mail.rendering import DEFAULT_TEMPLATES_DIR
+from elearn.adapters.persistence.models import identity as identity_tables
+from elearn.adapters.persistence.repositories import (
+    SqlaOneTimeTokenRepository,
+    SqlaProfileRepository,
+    SqlaRefreshFamilyRepository,
+    SqlaTutorApplicationRepository,
+    SqlaUserRepository,
+)
+from elearn.adapters.persistence.unit_of_work import StoreDeclaration
+from elearn.application.identity.notifications import (
+    SendOneTimeLink,
+    SendTutorDecisionEmail,
+    SendWelcomeEmail,
+)
+from elearn.domain.identity.tokens import TokenPurpose
+from elearn.domain.identity.user import (
+    EmailVerificationRequested,
+    PasswordResetRequested,
+    TutorApplicationDecided,
+    UserRegistered,
+)
+from elearn.entrypoints.identity import IdentityUseCases, build_identity_deps, identity_policy
+from elearn.entrypoints.module import Module, Subscription
+
+if TYPE_CHECKING:
+    from litestar.types import ControllerRouterHandler
+
+    from elearn.entrypoints.bootstrap import Container
+
+
+def _use_cases(container: Container, options: Mapping[str, Any]) -> IdentityUseCases:
+    return IdentityUseCases(build_identity_deps(container, container.redis))
+
+
+def _routes() -> Sequence[ControllerRouterHandler]:
+    from elearn.entrypoints.http.identity.account_routes import MeController, TutorsController
+    from elearn.entrypoints.http.identity.admin_routes import AdminController
+    from elearn.entrypoints.http.identity.auth_routes import AuthController
+
+    return (AuthController, MeController, TutorsController, AdminController)
+
+
+def _subscriptions(c: Container) -> dict[str, Subscription]:
+    settings = c.settings
+    deps = c.identity.deps
+    return {
+        "identity.send_welcome_email": Subscription(
+            UserRegistered.event_type,
+            SendWelcomeEmail(
+                c.mailer, c.templates, app_name=settings.app_name, public_url=settings.public_url
+            ),
+        ),
+        "identity.send_verification_email": Subscription(
+            EmailVerificationRequested.event_type,
+            SendOneTimeLink(deps, c.mailer, c.templates, TokenPurpose.VERIFY_EMAIL),
+        ),
+        "identity.send_password_reset_email": Subscription(
+            PasswordResetRequested.event_type,
+            SendOneTimeLink(deps, c.mailer, c.templates, TokenPurpose.RESET_PASSWORD),
+        ),
+        "identity.send_tutor_decision_email": Subscription(
+            TutorApplicationDecided.event_type,
+            SendTutorDecisionEmail(deps, c.mailer, c.templates),
+        ),
+    }
+
+
+MODULE = Module(
+    name="identity",
+    use_cases=_use_cases,
+    policy=identity_policy,
+    routes=_routes,
+    subscriptions=_subscriptions,
+    stores=(
+        StoreDeclaration("users", SqlaUserRepository),
+        StoreDeclaration("tutor_applications", SqlaTutorApplicationRepository),
+        StoreDeclaration("one_time_tokens", SqlaOneTimeTokenRepository),
+        StoreDeclaration("refresh_families", SqlaRefreshFamilyRepository),
+        StoreDeclaration("profiles", SqlaProfileRepository, trackers=lambda store: ()),
+    ),
+    constraint_errors=identity_tables.CONSTRAINT_ERRORS,
+    tables=identity_tables,
+    mail_templates=DEFAULT_TEMPLATES_DIR / "identity",
+)

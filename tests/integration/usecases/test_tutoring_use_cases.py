@@ -1,0 +1,215 @@
+"""Tutoring's use cases called directly: availability, holds, payment, the cancellation and
+refund policy to the second, and double booking refused."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from tests.integration.usecases.world import WORKING_HOURS, World
+
+from elearn.application.errors import NotFound, PermissionDenied
+from elearn.domain.billing.order import OrderStatus
+from elearn.domain.shared.errors import Conflict, IllegalTransition
+from elearn.domain.tutoring.booking import BookingStatus
+
+RATE = 4000  # 40.00 USD an hour
+TUTOR_SHARE = 3400  # after the default 15 % platform fee
+
+
+async def test_a_tutor_sets_availability_and_students_see_its_slots(world: World) -> None:
+    tutoring = world.container.tutoring
+    await world.offer_lessons()
+    day = world.days_ahead_at(3, 0)
+    assert world.tutor.user_id is not None
+
+    kept = await tutoring.my_availability(world.tutor)
+    slots = await tutoring.slots(world.tutor.user_id, day, day + timedelta(days=1), 60)
+
+    assert (kept.windows, kept.durations) == (WORKING_HOURS.windows, WORKING_HOURS.durations)
+    assert slots.starts[0] == world.days_ahead_at(3, 9)
+    assert slots.starts[-1] == world.days_ahead_at(3, 16)
+
+
+async def test_only_tutors_offer_lessons(world: World) -> None:
+    with pytest.raises(PermissionDenied) as refused:
+        await world.container.tutoring.set_availability(world.student, WORKING_HOURS)
+    assert refused.value.code == "not-a-tutor"
+
+
+async def test_a_student_holds_a_free_slot_at_the_tutors_rate(world: World) -> None:
+    await world.offer_lessons(rate=RATE)
+
+    held = await world.hold(world.student, world.days_ahead_at(3, 10), minutes=30)
+
+    assert held.status is BookingStatus.HELD
+    assert (held.amount, held.currency) == (RATE // 2, "USD")
+    assert held.held_until == world.clock.now() + timedelta(minutes=15)
+    assert held.student_id == world.student.user_id
+
+
+async def test_a_time_another_student_holds_is_refused(world: World) -> None:
+    await world.offer_lessons()
+    await world.hold(world.student, world.days_ahead_at(3, 10))
+
+    with pytest.raises(Conflict) as refused:
+        await world.hold(world.classmate, world.days_ahead_at(3, 10) + timedelta(minutes=30))
+    assert refused.value.code == "slot-unavailable"
+
+
+async def test_a_student_cannot_book_two_tutors_at_once(world: World) -> None:
+    await world.offer_lessons()
+    await world.offer_lessons(world.cotutor)
+    await world.hold(world.student, world.days_ahead_at(3, 10))
+
+    with pytest.raises(Conflict) as refused:
+        await world.hold(world.student, world.days_ahead_at(3, 10), tutor=world.cotutor)
+    assert refused.value.code == "slot-unavailable"
+
+
+async def test_a_time_outside_the_tutors_hours_is_refused(world: World) -> None:
+    await world.offer_lessons()
+
+    with pytest.raises(Conflict) as refused:
+        await world.hold(world.student, world.days_ahead_at(3, 17))
+    assert refused.value.code == "slot-unavailable"
+
+
+async def test_paying_a_hold_with_credits_confirms_it_and_credits_the_tutor_pending(
+    world: World,
+) -> None:
+    await world.offer_lessons(rate=RATE)
+
+    booking = await world.confirmed_with_credits(world.student, world.days_ahead_at(3, 10))
+
+    assert booking.meeting_url
+    assert await world.wallet_balance(world.student) == 0
+    (earned,) = (await world.container.billing.earnings(world.tutor)).balances
+    assert (earned.pending, earned.available) == (TUTOR_SHARE, 0)
+    await world.books_balance()
+
+
+async def test_paying_a_hold_by_card_confirms_it_once_the_payment_is_captured(
+    world: World,
+) -> None:
+    tutoring = world.container.tutoring
+    await world.offer_lessons()
+    held = await world.hold(world.student, world.days_ahead_at(3, 10))
+
+    payment = await tutoring.pay(world.student, held.id, "card")
+    assert payment.booking.status is BookingStatus.HELD
+    await world.container.billing.sandbox_checkout(payment.order_id, "succeed")
+
+    booking = await tutoring.get_booking(world.student, held.id)
+    assert (booking.status, booking.order_id) == (BookingStatus.CONFIRMED, payment.order_id)
+
+
+async def test_a_hold_that_ran_out_cannot_be_paid(world: World) -> None:
+    tutoring = world.container.tutoring
+    await world.offer_lessons()
+    held = await world.hold(world.student, world.days_ahead_at(3, 10))
+    await world.top_up(world.student, held.amount)
+    world.clock.advance(timedelta(minutes=15, seconds=1))
+
+    with pytest.raises(Conflict) as refused:
+        await tutoring.pay(world.student, held.id, "credits")
+    assert refused.value.code == "hold-expired"
+    assert (await tutoring.get_booking(world.student, held.id)).status is BookingStatus.EXPIRED
+    assert await world.wallet_balance(world.student) == held.amount
+
+
+async def test_a_student_cancelling_more_than_24_hours_ahead_is_refunded_in_full(
+    world: World,
+) -> None:
+    await world.offer_lessons()
+    booking = await world.confirmed_with_credits(world.student, world.days_ahead_at(3, 10))
+
+    cancelled = await world.container.tutoring.cancel(world.student, booking.id, "sick")
+
+    assert cancelled.status is BookingStatus.CANCELLED_BY_STUDENT
+    assert await world.wallet_balance(world.student) == booking.amount
+    order = await world.container.billing.get_order(world.student, booking.order_id)  # type: ignore[arg-type]
+    assert order.status is OrderStatus.REFUNDED
+    await world.books_balance()
+
+
+async def test_cancelling_exactly_at_the_cutoff_is_still_in_time(world: World) -> None:
+    await world.offer_lessons()
+    booking = await world.confirmed_with_credits(world.student, world.days_ahead_at(3, 10))
+    world.clock.set(booking.starts_at - timedelta(hours=24))
+
+    await world.container.tutoring.cancel(world.student, booking.id, None)
+
+    assert await world.wallet_balance(world.student) == booking.amount
+
+
+async def test_a_student_cancelling_inside_24_hours_gets_nothing_back_and_the_tutor_is_paid(
+    world: World,
+) -> None:
+    await world.offer_lessons(rate=RATE)
+    booking = await world.confirmed_with_credits(world.student, world.days_ahead_at(3, 10))
+    world.clock.set(booking.starts_at - timedelta(hours=24) + timedelta(seconds=1))
+
+    await world.container.tutoring.cancel(world.student, booking.id, None)
+
+    assert await world.wallet_balance(world.student) == 0
+    (earned,) = (await world.container.billing.earnings(world.tutor)).balances
+    assert (earned.pending, earned.available) == (0, TUTOR_SHARE)
+    await world.books_balance()
+
+
+async def test_a_tutor_cancelling_late_refunds_in_full(world: World) -> None:
+    await world.offer_lessons()
+    booking = await world.confirmed_with_credits(world.student, world.days_ahead_at(3, 10))
+    world.clock.set(booking.starts_at - timedelta(hours=1))
+
+    cancelled = await world.container.tutoring.cancel(world.tutor, booking.id, "ill")
+
+    assert cancelled.status is BookingStatus.CANCELLED_BY_TUTOR
+    assert await world.wallet_balance(world.student) == booking.amount
+
+
+async def test_a_cancelled_lesson_cannot_be_cancelled_again(world: World) -> None:
+    tutoring = world.container.tutoring
+    await world.offer_lessons()
+    booking = await world.confirmed_with_credits(world.student, world.days_ahead_at(3, 10))
+    await tutoring.cancel(world.student, booking.id, None)
+
+    with pytest.raises(IllegalTransition) as refused:
+        await tutoring.cancel(world.student, booking.id, None)
+    assert refused.value.code == "illegal-transition"
+    assert await world.wallet_balance(world.student) == booking.amount
+
+
+async def test_a_booking_is_hidden_from_other_students(world: World) -> None:
+    tutoring = world.container.tutoring
+    await world.offer_lessons()
+    held = await world.hold(world.student, world.days_ahead_at(3, 10))
+
+    with pytest.raises(NotFound) as refused:
+        await tutoring.cancel(world.classmate, held.id, None)
+    assert refused.value.code == "booking-not-found"
+    assert (await tutoring.get_booking(world.student, held.id)).status is BookingStatus.HELD
+
+
+async def test_a_completed_lesson_makes_the_tutors_share_available(world: World) -> None:
+    await world.offer_lessons(rate=RATE)
+    booking = await world.confirmed_with_credits(world.student, world.days_ahead_at(3, 10))
+    world.clock.set(booking.ends_at)
+
+    completed = await world.container.tutoring.finish.complete(world.tutor, booking.id)
+
+    assert completed.status is BookingStatus.COMPLETED
+    (earned,) = (await world.container.billing.earnings(world.tutor)).balances
+    assert (earned.pending, earned.available) == (0, TUTOR_SHARE)
+
+
+async def test_the_student_cannot_mark_a_lesson_completed(world: World) -> None:
+    await world.offer_lessons()
+    booking = await world.confirmed_with_credits(world.student, world.days_ahead_at(3, 10))
+    world.clock.set(booking.ends_at)
+
+    with pytest.raises(PermissionDenied):
+        await world.container.tutoring.finish.complete(world.student, booking.id)
+    booking_now = await world.container.tutoring.get_booking(world.student, booking.id)
+    assert booking_now.status is BookingStatus.CONFIRMED

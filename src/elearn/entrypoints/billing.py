@@ -17,6 +17,8 @@ from elearn.application.billing import admin, checkout, earnings, refunds, withd
 from elearn.application.billing import wallet as credit_wallet
 from elearn.application.billing.deps import BillingDeps
 from elearn.application.billing.ports import BillingPolicy, PaymentGateway, WebhookVerifier
+from elearn.application.catalog.api import CatalogApi
+from elearn.application.identity.api import IdentityApi
 from elearn.application.learning.api import LearningApi
 from elearn.entrypoints.settings import Settings
 
@@ -41,9 +43,10 @@ def build_billing_deps(container: Container, gateway: PaymentGateway | None = No
         gateway=gateway or build_gateway(settings),
         queries=SqlaBillingQueries(container.sessions),
         currencies=BabelReferenceData(),
-        catalog=container.catalog.deps,
+        catalog=CatalogApi(container.catalog.deps),
         authorizer=container.authorizer,
         learning=LearningApi(container.learning.deps),
+        identity=IdentityApi(container.identity.deps),
         policy=BillingPolicy(
             platform_bps=settings.platform_fee_bps,
             clearing_days=settings.earnings_clearing_days,

@@ -12,11 +12,12 @@ from litestar.di import NamedDependency
 from elearn.adapters.persistence.tutoring_queries import SqlaTutoringQueries
 from elearn.adapters.tutoring.calendar import ICalendarRenderer
 from elearn.adapters.tutoring.meetings import VideoRooms
-from elearn.application.ports import UnitOfWork
+from elearn.application.billing.api import BillingApi, ItemKind
+from elearn.application.identity.api import IdentityApi
 from elearn.application.tutoring import availability, bookings, engagement
+from elearn.application.tutoring.api import TutoringApi
 from elearn.application.tutoring.deps import TutoringDeps
 from elearn.application.tutoring.ports import TutoringPolicy
-from elearn.domain.billing.order import ItemKind, Order
 from elearn.domain.tutoring.booking import CancellationPolicy
 from elearn.entrypoints.catalog import image_url
 
@@ -36,7 +37,8 @@ def build_tutoring_deps(container: Container) -> TutoringDeps:
         calendar=ICalendarRenderer(
             settings.app_name, urlsplit(settings.public_url).hostname or "elearn.localhost"
         ),
-        billing=container.billing.deps,
+        billing=BillingApi(container.billing.deps),
+        identity=IdentityApi(container.identity.deps),
         authorizer=container.authorizer,
         policy=TutoringPolicy(
             cancellation=CancellationPolicy(
@@ -56,10 +58,7 @@ class TutoringUseCases:
 
     def __init__(self, deps: TutoringDeps) -> None:
         self.deps = deps
-        deps.billing.fulfilments[ItemKind.BOOKING] = self.fulfil_booking
-
-    async def fulfil_booking(self, uow: UnitOfWork, order: Order) -> None:
-        await bookings.fulfil_booking(self.deps, uow, order)
+        deps.billing.register_fulfilment(ItemKind.BOOKING, TutoringApi(deps).fulfil_booking)
 
     # ---- availability and finding tutors ------------------------------------------------------
     @cached_property

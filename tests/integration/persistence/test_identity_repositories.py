@@ -18,7 +18,8 @@ from tests.conftest import make_settings
 
 from elearn.adapters.persistence.models.identity import TutorProfileRow, UserRow
 from elearn.adapters.persistence.models.jobs import OutboxMessageRow
-from elearn.adapters.persistence.queries import SqlaIdentityQueries, encode_cursor
+from elearn.adapters.persistence.paging import encode_cursor
+from elearn.adapters.persistence.queries import SqlaIdentityQueries
 from elearn.application.identity.ports import AuditFilter, UserFilter
 from elearn.application.paging import InvalidCursor
 from elearn.domain.identity.email import EmailAddress

@@ -19,7 +19,7 @@ from elearn.adapters.persistence.models.billing import (
     RefundRow,
     WithdrawalRow,
 )
-from elearn.adapters.persistence.queries import fetch_page, newest_first_after
+from elearn.adapters.persistence.paging import fetch_page, newest_first_after
 from elearn.application.billing.ports import (
     AccountBalance,
     Balance,

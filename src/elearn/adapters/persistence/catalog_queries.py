@@ -50,7 +50,7 @@ from elearn.adapters.persistence.models.catalog import (
     SectionRow,
 )
 from elearn.adapters.persistence.models.identity import UserRow
-from elearn.adapters.persistence.queries import decode_cursor, encode_cursor
+from elearn.adapters.persistence.paging import decode_cursor, encode_cursor
 from elearn.application.catalog.ports import (
     CategoryRef,
     CategoryView,

@@ -45,7 +45,12 @@ from elearn.adapters.persistence.repository_base import (
     TrackingRepository,
     enum,
 )
-from elearn.application.catalog.ports import CourseFacts, LessonInCourse, OutlineEntry
+from elearn.application.catalog.ports import (
+    CourseFacts,
+    CourseForSale,
+    LessonInCourse,
+    OutlineEntry,
+)
 from elearn.domain.catalog.category import Category
 from elearn.domain.catalog.course import (
     Course,
@@ -139,6 +144,48 @@ class SqlaCourseRepository(TrackingRepository[Course, CourseRows]):
             select(CourseSlugRow.course_id).where(CourseSlugRow.slug == slug)
         )
         return found
+
+    async def for_sale(self, course_key: UUID | str) -> CourseForSale | None:
+        for course, rows in self._tracked.values():
+            if course_key in (course.id, course.slug) or course_key in rows.slugs:
+                return CourseForSale(
+                    id=course.id,
+                    title=course.title,
+                    owner_id=course.owner_id,
+                    instructor_ids=frozenset(course.instructor_ids),
+                    is_published=course.status is CourseStatus.PUBLISHED,
+                    is_free=course.is_free,
+                    price=course.price,
+                )
+        # One row per instructor (the owner may have none of their own).
+        stmt = select(
+            CourseRow.id,
+            CourseRow.title,
+            CourseRow.owner_id,
+            CourseRow.status,
+            CourseRow.price_amount,
+            CourseRow.price_currency,
+            CourseInstructorRow.user_id,
+        ).outerjoin(CourseInstructorRow, CourseInstructorRow.course_id == CourseRow.id)
+        if isinstance(course_key, UUID):
+            stmt = stmt.where(CourseRow.id == course_key)
+        else:
+            named = select(CourseSlugRow.course_id).where(CourseSlugRow.slug == course_key)
+            stmt = stmt.where(CourseRow.id == named.scalar_subquery())
+        per_instructor = (await self.session.execute(stmt)).all()
+        if not per_instructor:
+            return None
+        course_id, title, owner_id, status, amount, currency, _ = per_instructor[0]
+        instructors = (row.user_id for row in per_instructor if row.user_id is not None)
+        return CourseForSale(
+            id=course_id,
+            title=title,
+            owner_id=owner_id,
+            instructor_ids=frozenset({owner_id, *instructors}),
+            is_published=status == CourseStatus.PUBLISHED.value,
+            is_free=amount == 0,
+            price=Money(amount, currency) if amount and currency else None,
+        )
 
     async def slugs_like(self, base: str, *, other_than: UUID | None = None) -> set[str]:
         stmt = select(CourseSlugRow.slug).where(_slug_family(CourseSlugRow.slug, base))

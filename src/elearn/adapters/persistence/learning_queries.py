@@ -21,7 +21,7 @@ from elearn.adapters.persistence.models.learning import (
     LearningDayRow,
     SubmissionRow,
 )
-from elearn.adapters.persistence.queries import fetch_page, newest_first_after
+from elearn.adapters.persistence.paging import fetch_page, newest_first_after
 from elearn.application.learning.ports import (
     CertificateCard,
     EnrolledCourse,

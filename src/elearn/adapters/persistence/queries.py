@@ -1,30 +1,25 @@
 """Read-side queries of the identity context: one SQL statement per call, straight into the
-shapes the API returns, keyset-paginated.
-
-A cursor is the urlsafe base64 of ``[sort instant (ISO 8601), id]`` of the last item of a page;
-pages run newest first (instant DESC, id DESC), so the next page holds what sorts strictly after
-that pair. Rows inserted meanwhile never shift a page, unlike offsets.
-"""
+shapes the API returns, keyset-paginated (``paging.py``)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Row, Select, and_, func, or_, select
+from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import InstrumentedAttribute
 
 from elearn.adapters.persistence.models.identity import (
     AuditEntryRow,
     TutorApplicationRow,
     TutorProfileRow,
     UserRow,
+)
+from elearn.adapters.persistence.paging import (
+    fetch_page,
+    newest_first_after,
 )
 from elearn.adapters.persistence.repositories import audit_entry_from_row, tutor_profile_from_row
 from elearn.application.identity.ports import (
@@ -36,7 +31,7 @@ from elearn.application.identity.ports import (
     UserFilter,
     UserSummary,
 )
-from elearn.application.paging import InvalidCursor, Page
+from elearn.application.paging import Page
 from elearn.domain.identity.email import EmailAddress
 from elearn.domain.identity.profiles import TutorProfile
 from elearn.domain.identity.roles import Role
@@ -45,42 +40,6 @@ from elearn.domain.identity.user import AccountStatus, TutorApproval
 from elearn.domain.shared.audit import AuditEntry
 
 T = TypeVar("T")
-_MAX_CURSOR_LENGTH = 200
-
-
-def encode_cursor(at: datetime, item_id: UUID) -> str:
-    raw = json.dumps([at.isoformat(), str(item_id)], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    """Raises InvalidCursor for anything this module did not make."""
-    try:
-        if len(cursor) > _MAX_CURSOR_LENGTH:
-            raise ValueError("too long")
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at_text, id_text = json.loads(raw)
-        at = datetime.fromisoformat(at_text)
-        if at.tzinfo is None:
-            raise ValueError("a cursor's instant carries its offset")
-        # In UTC here, as the database compares it: an offset that carries the instant past
-        # datetime's range (0001-01-01T00:00+14:00) is no cursor we made, not a server error.
-        return at.astimezone(UTC), UUID(id_text)
-    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError) as error:
-        raise InvalidCursor("this cursor is not one we gave out") from error
-
-
-def newest_first_after(
-    stmt: Select[Any],
-    cursor: str | None,
-    at_column: InstrumentedAttribute[datetime],
-    id_column: InstrumentedAttribute[UUID],
-) -> Select[Any]:
-    stmt = stmt.order_by(at_column.desc(), id_column.desc())
-    if cursor is None:
-        return stmt
-    at, item_id = decode_cursor(cursor)
-    return stmt.where(or_(at_column < at, and_(at_column == at, id_column < item_id)))
 
 
 class SqlaIdentityQueries:
@@ -230,23 +189,6 @@ class SqlaIdentityQueries:
         cursor_of: Callable[[Row[Any]], tuple[datetime, UUID]],
     ) -> Page[T]:
         return await fetch_page(self._sessions, stmt, limit, to_item, cursor_of)
-
-
-async def fetch_page(
-    sessions: async_sessionmaker[AsyncSession],
-    stmt: Select[Any],
-    limit: int,
-    to_item: Callable[[Row[Any]], T],
-    cursor_of: Callable[[Row[Any]], tuple[datetime, UUID]],
-) -> Page[T]:
-    """One page of a statement ordered by ``newest_first_after``: a row more than asked tells
-    whether another page follows."""
-    if limit < 1:
-        raise ValueError("a page holds at least one item")
-    async with sessions() as session:
-        rows: Sequence[Row[Any]] = (await session.execute(stmt.limit(limit + 1))).all()
-    next_cursor = encode_cursor(*cursor_of(rows[limit - 1])) if len(rows) > limit else None
-    return Page(items=[to_item(row) for row in rows[:limit]], next_cursor=next_cursor)
 
 
 def _by_created_at(row: Row[Any]) -> tuple[datetime, UUID]:

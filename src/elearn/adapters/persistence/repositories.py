@@ -6,7 +6,7 @@ import json
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elearn.adapters.persistence.models.identity import (
@@ -105,6 +105,20 @@ class SqlaProfileRepository:
     async def get_tutor(self, user_id: UUID) -> TutorProfile | None:
         row = await self._row(TutorProfileRow, user_id)
         return None if row is None else tutor_profile_from_row(row)
+
+    async def lock_tutor(self, user_id: UUID) -> None:
+        await self.session.execute(
+            select(TutorProfileRow.user_id)
+            .where(TutorProfileRow.user_id == user_id)
+            .with_for_update()
+        )
+
+    async def set_tutor_rating(self, user_id: UUID, *, count: int, average: float | None) -> None:
+        await self.session.execute(
+            update(TutorProfileRow)
+            .where(TutorProfileRow.user_id == user_id)
+            .values(rating_count=count, rating_average=average)
+        )
 
     async def save_student(self, profile: StudentProfile) -> None:
         row = await self._row(StudentProfileRow, profile.user_id)

@@ -20,7 +20,8 @@ from elearn.adapters.persistence.models.tutoring import (
     TestimonialRow,
     TutorAvailabilityRow,
 )
-from elearn.adapters.persistence.queries import fetch_page, newest_first_after
+from elearn.adapters.persistence.paging import fetch_page, newest_first_after
+from elearn.application.identity.api import AccountStatus, Role, TutorApproval
 from elearn.application.paging import InvalidCursor, Page
 from elearn.application.tutoring.ports import (
     BookingFilters,
@@ -29,8 +30,6 @@ from elearn.application.tutoring.ports import (
     TutorCard,
     TutorFilters,
 )
-from elearn.domain.identity.roles import Role
-from elearn.domain.identity.user import AccountStatus, TutorApproval
 from elearn.domain.tutoring.booking import BookingStatus
 
 Student = aliased(UserRow)

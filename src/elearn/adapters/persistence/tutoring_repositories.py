@@ -9,7 +9,6 @@ from uuid import UUID
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from elearn.adapters.persistence.models.identity import TutorProfileRow
 from elearn.adapters.persistence.models.tutoring import (
     BookingReminderRow,
     BookingRow,
@@ -225,13 +224,6 @@ class SqlaTestimonialRepository:
     async def add(
         self, *, testimonial_id: UUID, booking: Booking, rating: int, text: str, now: datetime
     ) -> None:
-        # The profile's lock first: the average below then counts every testimonial committed
-        # before it, so concurrent ones are never lost.
-        await self.session.execute(
-            select(TutorProfileRow.user_id)
-            .where(TutorProfileRow.user_id == booking.tutor_id)
-            .with_for_update()
-        )
         self.session.add(
             TestimonialRow(
                 id=testimonial_id,
@@ -245,17 +237,16 @@ class SqlaTestimonialRepository:
             )
         )
         await self.session.flush()
-        of_tutor = TestimonialRow.tutor_id == booking.tutor_id
-        await self.session.execute(
-            update(TutorProfileRow)
-            .where(TutorProfileRow.user_id == booking.tutor_id)
-            .values(
-                rating_count=select(func.count()).where(of_tutor).scalar_subquery(),
-                rating_average=select(func.avg(TestimonialRow.rating))
-                .where(of_tutor)
-                .scalar_subquery(),
+
+    async def rating_of(self, tutor_id: UUID) -> tuple[int, float | None]:
+        count, average = (
+            await self.session.execute(
+                select(func.count(), func.avg(TestimonialRow.rating)).where(
+                    TestimonialRow.tutor_id == tutor_id
+                )
             )
-        )
+        ).one()
+        return count, None if average is None else float(average)
 
 
 class SqlaCalendarFeeds:

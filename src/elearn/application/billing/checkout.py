@@ -25,13 +25,14 @@ from elearn.application.billing.ports import (
     CHECKOUT_EXPIRED,
     PAYMENT_FAILED,
     PAYMENT_SUCCEEDED,
+    BillingUnitOfWork,
     CheckoutRequest,
     GatewayError,
+    PaidOrder,
     ProviderEvent,
 )
-from elearn.application.billing.refunds import apply_refund, complete_refund
+from elearn.application.billing.refunds import apply_refund, complete_refund, start_refund
 from elearn.application.errors import FieldError, InvalidInput, PermissionDenied
-from elearn.application.ports import UnitOfWork
 from elearn.domain.billing import postings
 from elearn.domain.billing.ledger import EntryKind
 from elearn.domain.billing.order import ItemKind, Order, OrderStatus, PaymentMethod, Refund
@@ -83,7 +84,7 @@ class StartCheckout:
         return await checkout_page(deps, taken.order_id)
 
     async def _new_order(
-        self, uow: UnitOfWork, actor: Actor, buyer_id: UUID, item: CheckoutItem
+        self, uow: BillingUnitOfWork, actor: Actor, buyer_id: UUID, item: CheckoutItem
     ) -> Order:
         deps = self._deps
         now = deps.clock.now()
@@ -143,8 +144,8 @@ async def checkout_page(deps: BillingDeps, order_id: UUID) -> CheckoutStarted:
             raise OrderNotFound()
         if order.checkout_url:
             return CheckoutStarted(order.id, order.checkout_url)
-        buyer = await uow.users.get(order.buyer_id)
-        email = str(buyer.email) if buyer is not None else ""
+        buyer = await deps.identity.user(uow, order.buyer_id)
+        email = buyer.email if buyer is not None else ""
     description = await _description(deps, order)
     base = deps.policy.public_url.rstrip("/")
     try:
@@ -178,11 +179,13 @@ async def _description(deps: BillingDeps, order: Order) -> str:
         return "A 1:1 lesson"
     assert order.course_id is not None
     async with deps.uow(read_only=True) as uow:
-        course = await uow.courses.get(order.course_id)
+        course = await deps.catalog.course_for_sale(uow, order.course_id)
     return f"Course: {course.title}" if course is not None else "Course"
 
 
-async def capture(deps: BillingDeps, uow: UnitOfWork, order: Order, payment_id: str | None) -> None:
+async def capture(
+    deps: BillingDeps, uow: BillingUnitOfWork, order: Order, payment_id: str | None
+) -> None:
     """The money is in: the order succeeds, the ledger records it and the buyer gets what they
     paid for, in the caller's transaction. Capturing a paid order again changes nothing."""
     if order.is_paid:
@@ -209,9 +212,16 @@ async def capture(deps: BillingDeps, uow: UnitOfWork, order: Order, payment_id: 
     )
     fulfil = deps.fulfilments.get(order.kind)
     if fulfil is not None:
-        await fulfil(uow, order)
+        paid = PaidOrder(
+            id=order.id, buyer_id=order.buyer_id, amount=order.amount, booking_id=order.booking_id
+        )
+        refused = await fulfil(uow, paid)
+        if refused is not None:
+            await start_refund(
+                deps, uow, order, order.amount, reason=refused.reason, requested_by=None
+            )
     elif order.course_id is not None:
-        if await billing.owns(uow, order.buyer_id, order.course_id):
+        if await deps.learning.has_access(uow, order.buyer_id, order.course_id):
             # Paid twice by card for one course (two checkouts open at once): the money is in,
             # so it is recorded and stays refundable by an admin; there is nothing to grant.
             logger.warning("order %s paid for a course the buyer already has", order.id)
@@ -252,7 +262,7 @@ class HandleProviderEvent:
                 await self._refunded_at_provider(uow, order, event)
             await uow.commit()
 
-    async def _order_for(self, uow: UnitOfWork, event: ProviderEvent) -> Order | None:
+    async def _order_for(self, uow: BillingUnitOfWork, event: ProviderEvent) -> Order | None:
         orders = uow.billing.orders
         if event.order_id is not None:
             order = await orders.get(event.order_id, for_update=True)
@@ -263,7 +273,7 @@ class HandleProviderEvent:
         return None
 
     async def _refunded_at_provider(
-        self, uow: UnitOfWork, order: Order, event: ProviderEvent
+        self, uow: BillingUnitOfWork, order: Order, event: ProviderEvent
     ) -> None:
         """A refund we did not ask for (made in the provider's dashboard), or ours reported
         back: only what the provider refunded beyond what we already know of is recorded. A

@@ -1,27 +1,32 @@
 """Everything billing use cases depend on, and the steps several of them share: posting to the
-ledger, idempotent requests, and the course a student may buy."""
+ledger, idempotent requests, and the course a student may buy.
+
+Other contexts are reached through their published apis only (``catalog``, ``learning``,
+``identity`` below), inside billing's own transaction."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
+from elearn.application.audit import record_audit
 from elearn.application.authorization import Authorizer
 from elearn.application.billing.ports import (
     BillingPolicy,
     BillingQueries,
+    BillingUnitOfWork,
     Currencies,
+    Fulfilment,
     IdempotencyClaim,
     IdempotencyKeyReused,
     PaymentGateway,
 )
-from elearn.application.catalog.deps import CatalogDeps, CourseNotFound
+from elearn.application.catalog.api import CatalogApi, CourseForSale, CourseNotFound
 from elearn.application.errors import (
     FieldError,
     InvalidInput,
@@ -30,12 +35,13 @@ from elearn.application.errors import (
     PermissionDenied,
     ServiceUnavailable,
 )
+from elearn.application.identity.api import IdentityApi
 from elearn.application.learning.api import LearningApi
-from elearn.application.ports import Clock, IdGenerator, UnitOfWork, UnitOfWorkFactory
+from elearn.application.ports import Clock, IdGenerator, TransactionFactory
 from elearn.domain.billing.fees import FeeSplit
 from elearn.domain.billing.ledger import EntryKind, JournalEntry, Line, balances_after
-from elearn.domain.billing.order import ItemKind, Order
-from elearn.domain.catalog.course import Course, CourseStatus
+from elearn.domain.billing.order import ItemKind
+from elearn.domain.shared.audit import AuditAction
 from elearn.domain.shared.errors import Conflict
 from elearn.domain.shared.money import Currency, Money
 
@@ -64,21 +70,17 @@ class IdempotencyMismatch(Conflict):
     code = "idempotency-key-reused"
 
 
-# What another context does once an order of its kind is paid, in the capturing transaction
-# (tutoring confirms a booking). Registered by the composition root.
-Fulfilment = Callable[[UnitOfWork, Order], Awaitable[None]]
-
-
 @dataclass(frozen=True, kw_only=True)
 class BillingDeps:
-    uow: UnitOfWorkFactory
+    uow: TransactionFactory[BillingUnitOfWork]
     clock: Clock
     ids: IdGenerator
     gateway: PaymentGateway
     queries: BillingQueries
     currencies: Currencies
-    catalog: CatalogDeps
+    catalog: CatalogApi
     learning: LearningApi
+    identity: IdentityApi
     policy: BillingPolicy
     authorizer: Authorizer
     fulfilments: dict[ItemKind, Fulfilment] = field(default_factory=dict)
@@ -98,7 +100,7 @@ class BillingDeps:
 
     async def post(
         self,
-        uow: UnitOfWork,
+        uow: BillingUnitOfWork,
         *,
         key: str,
         kind: EntryKind,
@@ -126,16 +128,38 @@ class BillingDeps:
         await uow.billing.ledger.append(entry)
         return entry
 
-    async def course_to_buy(self, uow: UnitOfWork, actor: Actor, course_key: UUID | str) -> Course:
+    def audit(
+        self,
+        uow: BillingUnitOfWork,
+        actor: Actor,
+        action: AuditAction,
+        *,
+        target_type: str,
+        target_id: UUID,
+        **details: Any,
+    ) -> None:
+        record_audit(
+            uow,
+            self.clock,
+            self.ids,
+            actor,
+            action,
+            target_type=target_type,
+            target_id=target_id,
+            **details,
+        )
+
+    async def course_to_buy(
+        self, uow: BillingUnitOfWork, actor: Actor, course_key: UUID | str
+    ) -> CourseForSale:
         """A published, priced course the actor may buy: not one they teach, not one they own."""
         buyer_id = require_signed_in(actor)
         if not actor.email_verified:
             raise PermissionDenied(
                 "verify your email address before paying", code="email-not-verified"
             )
-        course_id = await self.catalog.course_id(course_key)
-        course = await uow.courses.get(course_id)
-        if course is None or course.status is not CourseStatus.PUBLISHED:
+        course = await self.catalog.course_for_sale(uow, course_key)
+        if course is None or not course.is_published:
             raise CourseNotFound()
         if course.is_instructor(buyer_id):
             raise PermissionDenied("instructors do not buy their own course", code="own-course")
@@ -147,14 +171,11 @@ class BillingDeps:
         await self.require_not_owned(uow, buyer_id, course.id)
         return course
 
-    async def require_not_owned(self, uow: UnitOfWork, buyer_id: UUID, course_id: UUID) -> None:
-        if await owns(uow, buyer_id, course_id):
+    async def require_not_owned(
+        self, uow: BillingUnitOfWork, buyer_id: UUID, course_id: UUID
+    ) -> None:
+        if await self.learning.has_access(uow, buyer_id, course_id):
             raise AlreadyOwned("you already have this course")
-
-
-async def owns(uow: UnitOfWork, buyer_id: UUID, course_id: UUID) -> bool:
-    enrollment = await uow.learning.enrollments.find(buyer_id, course_id)
-    return enrollment is not None and enrollment.gives_access
 
 
 def idempotency_claim(
@@ -171,7 +192,7 @@ def idempotency_claim(
 
 
 async def replay(
-    uow: UnitOfWork, claim: IdempotencyClaim | None, result_type: type[T], now: datetime
+    uow: BillingUnitOfWork, claim: IdempotencyClaim | None, result_type: type[T], now: datetime
 ) -> T | None:
     """The first result stored under the claim's key, or None after taking the key for this
     transaction (the caller then does the work and stores its result with ``remember``)."""
@@ -185,7 +206,7 @@ async def replay(
         ) from None
 
 
-async def remember(uow: UnitOfWork, claim: IdempotencyClaim | None, result: object) -> None:
+async def remember(uow: BillingUnitOfWork, claim: IdempotencyClaim | None, result: object) -> None:
     if claim is not None:
         await uow.billing.idempotency.complete(claim, result)
 

@@ -9,9 +9,8 @@ from datetime import timedelta
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.billing.deps import BillingDeps
-from elearn.application.billing.ports import EarningsView, LedgerLineView
+from elearn.application.billing.ports import BillingUnitOfWork, EarningsView, LedgerLineView
 from elearn.application.paging import Page, check_limit, page_of
-from elearn.application.ports import UnitOfWork
 from elearn.domain.billing import postings
 from elearn.domain.billing.ledger import AccountKind, EntryKind
 from elearn.domain.billing.order import Order
@@ -53,7 +52,7 @@ class GetEarnings:
         )
 
 
-async def release_order_earnings(deps: BillingDeps, uow: UnitOfWork, order: Order) -> None:
+async def release_order_earnings(deps: BillingDeps, uow: BillingUnitOfWork, order: Order) -> None:
     """Moves what the tutor earned on one sale from pending to available, once: their share
     less what refunds (done or under way) take back, never more than pending holds. A course
     sale's share is released by the clearing job, a lesson's when it is over."""

@@ -3,7 +3,7 @@ write side and the read-side queries shaped like the API's answers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -412,6 +412,28 @@ class BillingQueries(Protocol):
     ) -> Page[WithdrawalView]: ...
 
     async def trial_balance(self) -> TrialBalance: ...
+
+
+# ---- what other contexts see of an order they fulfil (through ``billing/api.py``) -------------
+@dataclass(frozen=True, slots=True)
+class PaidOrder:
+    id: UUID
+    buyer_id: UUID
+    amount: Money
+    booking_id: UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class NotFulfilled:
+    """A fulfilment's answer when what was paid for can no longer be given: billing then gives
+    the order back in full, in the same transaction."""
+
+    reason: str
+
+
+# What another context does once an order of its kind is paid, in the capturing transaction
+# (tutoring confirms a booking). Registered by the composition root.
+Fulfilment = Callable[[Transaction, PaidOrder], Awaitable[NotFulfilled | None]]
 
 
 class BillingUnitOfWork(Transaction, Protocol):

@@ -21,12 +21,12 @@ from elearn.application.billing.deps import (
     OrderNotFound,
 )
 from elearn.application.billing.ports import (
+    BillingUnitOfWork,
     GatewayRejected,
     GatewayUnavailable,
     RefundView,
 )
 from elearn.application.errors import FieldError, InvalidInput, NotFound
-from elearn.application.ports import UnitOfWork
 from elearn.domain.billing import postings
 from elearn.domain.billing.ledger import AccountKind, EntryKind, Line
 from elearn.domain.billing.order import (
@@ -56,7 +56,7 @@ class RefundNotFound(NotFound):
 
 async def apply_refund(
     deps: BillingDeps,
-    uow: UnitOfWork,
+    uow: BillingUnitOfWork,
     order: Order,
     refund: Refund,
     *,
@@ -119,7 +119,7 @@ async def apply_refund(
 
 async def complete_refund(
     deps: BillingDeps,
-    uow: UnitOfWork,
+    uow: BillingUnitOfWork,
     order: Order,
     refund: Refund,
     *,
@@ -136,7 +136,9 @@ async def complete_refund(
             )
 
 
-async def _undo_refund(deps: BillingDeps, uow: UnitOfWork, refund: Refund, reason: str) -> None:
+async def _undo_refund(
+    deps: BillingDeps, uow: BillingUnitOfWork, refund: Refund, reason: str
+) -> None:
     entry = await uow.billing.ledger.find(f"refund:{refund.id}")
     if entry is not None:
         await deps.post(
@@ -152,7 +154,7 @@ async def _undo_refund(deps: BillingDeps, uow: UnitOfWork, refund: Refund, reaso
 
 async def start_refund(
     deps: BillingDeps,
-    uow: UnitOfWork,
+    uow: BillingUnitOfWork,
     order: Order,
     amount: Money,
     *,
@@ -212,7 +214,7 @@ class RefundPayment:
                 deps, uow, order, wanted, reason=reason, requested_by=admin_id
             )
             by_card = refund.status is RefundStatus.PENDING
-            deps.catalog.audit(
+            deps.audit(
                 uow,
                 actor,
                 AuditAction.PAYMENT_REFUNDED,

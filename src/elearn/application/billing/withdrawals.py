@@ -20,6 +20,7 @@ from elearn.application.authorization import Permission
 from elearn.application.billing import deps as billing
 from elearn.application.billing.deps import BillingDeps
 from elearn.application.billing.ports import (
+    BillingUnitOfWork,
     GatewayError,
     GatewayRejected,
     GatewayUnavailable,
@@ -28,7 +29,6 @@ from elearn.application.billing.ports import (
 from elearn.application.errors import FieldError, InvalidInput, NotFound
 from elearn.application.mail import EmailTemplates, Mailer
 from elearn.application.paging import Page, check_limit, page_of
-from elearn.application.ports import UnitOfWork
 from elearn.domain.billing import postings
 from elearn.domain.billing.ledger import AccountKind, EntryKind
 from elearn.domain.billing.withdrawal import (
@@ -77,12 +77,12 @@ class SetUpPayoutAccount:
         tutor_id = self._deps.authorizer.require(actor, Permission.WITHDRAW_EARNINGS)
         async with deps.uow(read_only=True) as uow:
             account_id = await uow.billing.payout_accounts.get(tutor_id)
-            user = await uow.users.get(tutor_id)
+            user = await deps.identity.user(uow, tutor_id)
         assert user is not None
         try:
             if account_id is None:
                 account_id = await deps.gateway.create_payout_account(
-                    user_id=tutor_id, email=str(user.email)
+                    user_id=tutor_id, email=user.email
                 )
                 async with deps.uow() as uow:
                     await uow.billing.payout_accounts.put(tutor_id, account_id, deps.clock.now())
@@ -232,7 +232,7 @@ class DecideWithdrawal:
             await uow.commit()
         return await _view(deps, withdrawal_id)
 
-    async def _get(self, uow: UnitOfWork, withdrawal_id: UUID) -> Withdrawal:
+    async def _get(self, uow: BillingUnitOfWork, withdrawal_id: UUID) -> Withdrawal:
         withdrawal = await uow.billing.withdrawals.get(withdrawal_id, for_update=True)
         if withdrawal is None:
             raise WithdrawalNotFound()
@@ -240,13 +240,13 @@ class DecideWithdrawal:
 
     def _audit(
         self,
-        uow: UnitOfWork,
+        uow: BillingUnitOfWork,
         actor: Actor,
         action: AuditAction,
         withdrawal: Withdrawal,
         **details: object,
     ) -> None:
-        self._deps.catalog.audit(
+        self._deps.audit(
             uow,
             actor,
             action,
@@ -258,7 +258,7 @@ class DecideWithdrawal:
         )
 
 
-async def release_hold(deps: BillingDeps, uow: UnitOfWork, withdrawal: Withdrawal) -> None:
+async def release_hold(deps: BillingDeps, uow: BillingUnitOfWork, withdrawal: Withdrawal) -> None:
     await deps.post(
         uow,
         key=f"withdrawal:{withdrawal.id}:release",
@@ -355,7 +355,7 @@ class SendPayoutFailedEmail:
         assert isinstance(event, WithdrawalFailed)
         deps = self._deps
         async with deps.uow(read_only=True) as uow:
-            tutor = await uow.users.get(event.tutor_id)
+            tutor = await deps.identity.user(uow, event.tutor_id)
             withdrawal = await uow.billing.withdrawals.get(event.withdrawal_id)
         if tutor is None or withdrawal is None:
             return
@@ -366,7 +366,7 @@ class SendPayoutFailedEmail:
             "reason": withdrawal.failure_reason or "",
             "earnings_url": f"{deps.policy.public_url.rstrip('/')}/api/v1/me/earnings",
         }
-        message = self._templates.render("payout_failed", context, to=[tutor.email.value])
+        message = self._templates.render("payout_failed", context, to=[tutor.email])
         await self._mailer.send(message)
 
 

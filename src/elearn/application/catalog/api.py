@@ -14,6 +14,7 @@ from elearn.application.catalog.deps import CatalogDeps, CourseNotFound
 from elearn.application.catalog.ports import (
     CatalogUnitOfWork,
     CourseFacts,
+    CourseForSale,
     LessonInCourse,
     OutlineEntry,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "FILE_KINDS",
     "CatalogApi",
     "CourseFacts",
+    "CourseForSale",
     "CourseNotFound",
     "Lesson",
     "LessonInCourse",
@@ -76,3 +78,15 @@ class CatalogApi:
         """Refuses an actor who may not act on ``course``: who cannot even see it is told it
         does not exist."""
         await self._deps.deny(actor, course, message)
+
+    # ---- for billing: courses for sale --------------------------------------------------------
+    async def course_for_sale(
+        self, uow: Transaction, course_key: UUID | str
+    ) -> CourseForSale | None:
+        """The course an id (or any slug it has had) names, as far as selling it goes: one query."""
+        if isinstance(course_key, str):
+            try:
+                course_key = UUID(course_key)
+            except ValueError:
+                pass  # a slug
+        return await _catalog(uow).courses.for_sale(course_key)

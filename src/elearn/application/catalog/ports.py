@@ -106,6 +106,11 @@ class CourseRepository(Protocol):
         """The course a current or former slug names."""
         ...
 
+    async def for_sale(self, course_key: UUID | str) -> CourseForSale | None:
+        """What selling the course named by an id (or a current or former slug) needs, in one
+        query, never the whole aggregate."""
+        ...
+
     async def slugs_like(self, base: str, *, other_than: UUID | None = None) -> set[str]:
         """Every slug ever used that is ``base`` or ``base-<n>``, except ``other_than``'s own."""
         ...
@@ -369,6 +374,22 @@ class Enrollments(Protocol):
 class CatalogPolicy:
     publish_on_approval: bool = False
     default_currency: str = "USD"
+
+
+@dataclass(frozen=True, slots=True)
+class CourseForSale:
+    """What billing reads of a course it sells (through ``catalog/api.py``)."""
+
+    id: UUID
+    title: str
+    owner_id: UUID  # who is paid for it
+    instructor_ids: frozenset[UUID]  # the owner among them
+    is_published: bool
+    is_free: bool
+    price: Money | None  # None for a free course, or one not priced yet
+
+    def is_instructor(self, user_id: UUID) -> bool:
+        return user_id in self.instructor_ids
 
 
 class CatalogUnitOfWork(Transaction, Protocol):

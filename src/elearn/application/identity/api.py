@@ -17,7 +17,7 @@ from elearn.application.ports import Transaction
 from elearn.domain.identity.roles import Role
 from elearn.domain.identity.user import AccountStatus, TutorApproval, User
 
-__all__ = ["AccountStatus", "IdentityApi", "Role", "TutorApproval", "UserFacts"]
+__all__ = ["AccountStatus", "IdentityApi", "Role", "TutorApproval", "TutorTerms", "UserFacts"]
 
 
 def _identity(uow: Transaction) -> IdentityUnitOfWork:
@@ -76,6 +76,16 @@ class UserFacts:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class TutorTerms:
+    """What a tutor's profile says about taking lessons with them."""
+
+    hourly_rate_amount: int | None
+    hourly_rate_currency: str | None
+    time_zone: str
+    meeting_url: str | None
+
+
 class IdentityApi:
     """Identity as other contexts see it, built by the composition root from its deps."""
 
@@ -96,3 +106,25 @@ class IdentityApi:
         user.require_verified_email()
         user.require_approved_tutor()
         return UserFacts.of(user)
+
+    # ---- for tutoring: a tutor's terms and rating ---------------------------------------------
+    async def tutor_terms(self, uow: Transaction, tutor_id: UUID) -> TutorTerms | None:
+        profile = await _identity(uow).profiles.get_tutor(tutor_id)
+        if profile is None:
+            return None
+        return TutorTerms(
+            hourly_rate_amount=profile.hourly_rate_amount,
+            hourly_rate_currency=profile.hourly_rate_currency,
+            time_zone=profile.time_zone,
+            meeting_url=profile.meeting_url,
+        )
+
+    async def hold_tutor_rating(self, uow: Transaction, tutor_id: UUID) -> None:
+        """Locks the tutor's rating until the caller commits, so testimonials written at once
+        each see every one committed before them and none is lost from the average."""
+        await _identity(uow).profiles.lock_tutor(tutor_id)
+
+    async def set_tutor_rating(
+        self, uow: Transaction, tutor_id: UUID, *, count: int, average: float | None
+    ) -> None:
+        await _identity(uow).profiles.set_tutor_rating(tutor_id, count=count, average=average)

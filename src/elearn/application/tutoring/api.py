@@ -5,3 +5,31 @@ cross-context step commits or rolls back with the caller's use case.
 """
 
 from __future__ import annotations
+
+from elearn.application.billing.api import NotFulfilled, PaidOrder
+from elearn.application.ports import Transaction
+from elearn.application.tutoring import bookings
+from elearn.application.tutoring.deps import TutoringDeps
+from elearn.application.tutoring.ports import TutoringUnitOfWork
+
+__all__ = ["TutoringApi"]
+
+
+def _tutoring(uow: Transaction) -> TutoringUnitOfWork:
+    """The caller's transaction with this context's stores. (mypy refuses a Protocol where a
+    ``type[...]`` is expected; here the class only names the stores, it is never built.)"""
+    return uow.as_context(TutoringUnitOfWork)  # type: ignore[type-abstract]
+
+
+class TutoringApi:
+    """Tutoring as other contexts see it, built by the composition root from its deps."""
+
+    def __init__(self, deps: TutoringDeps) -> None:
+        self._deps = deps
+
+    # ---- billing's fulfilment of a paid booking -----------------------------------------------
+    async def fulfil_booking(
+        self, transaction: Transaction, order: PaidOrder
+    ) -> NotFulfilled | None:
+        """Confirms the booking a paid order is for, in the capturing transaction."""
+        return await bookings.fulfil_booking(self._deps, _tutoring(transaction), order)

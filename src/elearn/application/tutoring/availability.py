@@ -42,7 +42,7 @@ class GetMyAvailability:
             found = await uow.tutoring.availability.get(tutor_id)
             if found is not None:
                 return found
-            profile = await uow.profiles.get_tutor(tutor_id)
+            profile = await self._deps.identity.tutor_terms(uow, tutor_id)
         return Availability(time_zone=profile.time_zone if profile else "UTC")
 
 
@@ -87,7 +87,7 @@ class ChangeExceptions:
         async with deps.uow() as uow:
             current = await uow.tutoring.availability.get(tutor_id, for_update=True)
             if current is None:
-                profile = await uow.profiles.get_tutor(tutor_id)
+                profile = await deps.identity.tutor_terms(uow, tutor_id)
                 current = Availability(time_zone=profile.time_zone if profile else "UTC")
             if len(current.exceptions) >= MAX_EXCEPTIONS:
                 raise InvalidInput(

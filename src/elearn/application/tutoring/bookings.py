@@ -17,13 +17,9 @@ from uuid import UUID
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.authorization import Permission
-from elearn.application.billing import deps as billing
-from elearn.application.billing.checkout import capture, checkout_page
-from elearn.application.billing.earnings import release_order_earnings
-from elearn.application.billing.refunds import SettleCardRefund, start_refund
+from elearn.application.billing.api import NotFulfilled, PaidOrder
 from elearn.application.errors import FieldError, InvalidInput, PermissionDenied
 from elearn.application.paging import Page, check_limit, page_of
-from elearn.application.ports import UnitOfWork
 from elearn.application.tutoring.deps import (
     BookingNotFound,
     TutoringDeps,
@@ -31,8 +27,7 @@ from elearn.application.tutoring.deps import (
     booking_of,
     view_of,
 )
-from elearn.application.tutoring.ports import BookingFilters, BookingView
-from elearn.domain.billing.order import ItemKind, Order, OrderStatus, PaymentMethod, RefundStatus
+from elearn.application.tutoring.ports import BookingFilters, BookingView, TutoringUnitOfWork
 from elearn.domain.shared.errors import Conflict, IllegalTransition
 from elearn.domain.shared.money import Money
 from elearn.domain.tutoring.availability import Interval
@@ -88,7 +83,7 @@ class HoldBooking:
                 "verify your email address before booking", code="email-not-verified"
             )
         starts_at = aware(starts_at, "starts_at")
-        claim = billing.idempotency_claim(
+        claim = deps.billing.idempotency_claim(
             student_id,
             "booking",
             idempotency_key,
@@ -96,10 +91,10 @@ class HoldBooking:
         )
         now = deps.clock.now()
         async with deps.uow() as uow:
-            held = await billing.replay(uow, claim, _Held, now)
+            held = await deps.billing.replay(uow, claim, _Held, now)
             if held is None:
                 await deps.bookable_tutor(uow, tutor_id)
-                profile = await uow.profiles.get_tutor(tutor_id)
+                profile = await deps.identity.tutor_terms(uow, tutor_id)
                 if (
                     profile is None
                     or profile.hourly_rate_amount is None
@@ -137,7 +132,7 @@ class HoldBooking:
                 )
                 await uow.tutoring.bookings.add(booking)
                 held = _Held(booking.id)
-                await billing.remember(uow, claim, held)
+                await deps.billing.remember(uow, claim, held)
                 await uow.commit()
         return await view_of(deps, held.booking_id)
 
@@ -165,69 +160,52 @@ class PayBooking:
                 raise HoldExpired("the hold ran out before it was paid; book the time again")
             if booking.status is not BookingStatus.HELD:
                 raise IllegalTransition("booking", booking.status.value, "pay")
-            order = await uow.billing.orders.get(booking.order_id) if booking.order_id else None
-            if (
-                order is not None
-                and order.method is PaymentMethod(method)
-                and order.status is OrderStatus.PENDING
-            ):
-                order_id = order.id  # the same checkout again
-            else:
-                order = Order(
-                    id=deps.ids.new_id(),
-                    buyer_id=student_id,
-                    kind=ItemKind.BOOKING,
-                    method=PaymentMethod(method),
-                    amount=booking.price,
-                    created_at=now,
-                    platform_bps=deps.billing.policy.platform_bps,
-                    booking_id=booking.id,
-                    payee_id=booking.tutor_id,
-                )
-                await uow.billing.orders.add(order)
-                booking.order_id = order_id = order.id
-                if order.method is PaymentMethod.CREDITS:
-                    await capture(deps.billing, uow, order, payment_id=None)
+            # The same checkout again while its order waits; credits confirm the booking here.
+            booking.order_id = await deps.billing.pay_for_booking(
+                uow,
+                booking_id=booking.id,
+                buyer_id=student_id,
+                tutor_id=booking.tutor_id,
+                price=booking.price,
+                method=method,
+                order_id=booking.order_id,
+            )
+            order_id = booking.order_id
             await uow.commit()
         url = None
         if method == "card":
-            url = (await checkout_page(deps.billing, order_id)).checkout_url
+            url = await deps.billing.checkout_url(order_id)
         return BookingPayment(await view_of(deps, booking_id), order_id, url)
 
 
-async def fulfil_booking(deps: TutoringDeps, uow: UnitOfWork, order: Order) -> None:
+async def fulfil_booking(
+    deps: TutoringDeps, uow: TutoringUnitOfWork, order: PaidOrder
+) -> NotFulfilled | None:
     """Billing's fulfilment of a paid booking order, in the capturing transaction: the booking
     is confirmed with its meeting link. A payment that arrives after the hold ran out confirms
-    it still if the time is free; otherwise the money goes back in full."""
+    it still if the time is free; otherwise billing gives the money back in full."""
     assert order.booking_id is not None
     now = deps.clock.now()
     booking = await uow.tutoring.bookings.get(order.booking_id, for_update=True)
     if booking is None:
-        return
+        return None
     if booking.status is BookingStatus.CONFIRMED and booking.order_id == order.id:
-        return
+        return None
     revivable = booking.status is BookingStatus.EXPIRED and await _still_free(deps, uow, booking)
     if booking.status is not BookingStatus.HELD and not revivable:
         logger.warning("booking %s was %s when paid: refunding", booking.id, booking.status)
-        await start_refund(
-            deps.billing,
-            uow,
-            order,
-            order.amount,
-            reason="the lesson was no longer available when the payment arrived",
-            requested_by=None,
-        )
-        return
-    profile = await uow.profiles.get_tutor(booking.tutor_id)
+        return NotFulfilled("the lesson was no longer available when the payment arrived")
+    profile = await deps.identity.tutor_terms(uow, booking.tutor_id)
     booking.confirm(
         order_id=order.id,
         meeting_url=deps.rooms.room_for(booking, profile.meeting_url if profile else None),
         now=now,
         event_id=deps.ids.new_id(),
     )
+    return None
 
 
-async def _still_free(deps: TutoringDeps, uow: UnitOfWork, booking: Booking) -> bool:
+async def _still_free(deps: TutoringDeps, uow: TutoringUnitOfWork, booking: Booking) -> bool:
     availability = await uow.tutoring.availability.get(booking.tutor_id, for_update=True)
     if availability is None:
         return False
@@ -248,26 +226,25 @@ async def _still_free(deps: TutoringDeps, uow: UnitOfWork, booking: Booking) -> 
 
 
 async def _refund_by_percent(
-    deps: TutoringDeps, uow: UnitOfWork, booking: Booking, percent: int, reason: str, actor: Actor
+    deps: TutoringDeps,
+    uow: TutoringUnitOfWork,
+    booking: Booking,
+    percent: int,
+    reason: str,
+    actor: Actor,
 ) -> UUID | None:
     """Refunds ``percent`` of what was paid (through billing: card back to card, credits back
     to the wallet) and makes the rest of the tutor's share available (the lesson will not be
     given, so nothing is left to wait for). Answers a card refund still to settle."""
     if booking.order_id is None:
         return None
-    order = await uow.billing.orders.get(booking.order_id, for_update=True)
-    if order is None or not order.is_paid:
-        return None
-    refund_id = None
-    amount = refund_amount(order.amount, percent)
-    if amount.is_positive:
-        refund = await start_refund(
-            deps.billing, uow, order, amount, reason=reason, requested_by=actor.user_id
-        )
-        if refund.status is RefundStatus.PENDING:
-            refund_id = refund.id
-    await release_order_earnings(deps.billing, uow, order)
-    return refund_id
+    return await deps.billing.refund_by_policy(
+        uow,
+        booking.order_id,
+        refund_due=lambda paid: refund_amount(paid, percent),
+        reason=reason,
+        requested_by=actor.user_id,
+    )
 
 
 class CancelBooking:
@@ -291,7 +268,7 @@ class CancelBooking:
             )
             await uow.commit()
         if refund_id is not None:
-            await SettleCardRefund(deps.billing)(refund_id)
+            await deps.billing.settle_card_refund(refund_id)
         return await view_of(deps, booking_id)
 
 
@@ -375,16 +352,14 @@ class FinishBooking:
             )
             await uow.commit()
         if refund_id is not None:
-            await SettleCardRefund(deps.billing)(refund_id)
+            await deps.billing.settle_card_refund(refund_id)
         return await view_of(deps, booking_id)
 
 
-async def complete(deps: TutoringDeps, uow: UnitOfWork, booking: Booking) -> None:
+async def complete(deps: TutoringDeps, uow: TutoringUnitOfWork, booking: Booking) -> None:
     booking.complete(deps.clock.now())
     if booking.order_id is not None:
-        order = await uow.billing.orders.get(booking.order_id, for_update=True)
-        if order is not None and order.is_paid:
-            await release_order_earnings(deps.billing, uow, order)
+        await deps.billing.release_earnings(uow, booking.order_id)
 
 
 class ListMyBookings:

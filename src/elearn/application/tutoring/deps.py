@@ -1,4 +1,7 @@
-"""Everything tutoring use cases depend on, and the steps several of them share."""
+"""Everything tutoring use cases depend on, and the steps several of them share.
+
+Money moves through billing's published api, and who a tutor is comes from identity's, both
+inside tutoring's own transaction."""
 
 from __future__ import annotations
 
@@ -9,18 +12,18 @@ from uuid import UUID
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.authorization import Authorizer, Permission
-from elearn.application.billing.deps import BillingDeps
+from elearn.application.billing.api import BillingApi
 from elearn.application.errors import FieldError, InvalidInput, NotFound
-from elearn.application.ports import Clock, IdGenerator, UnitOfWork, UnitOfWorkFactory
+from elearn.application.identity.api import IdentityApi
+from elearn.application.ports import Clock, IdGenerator, TransactionFactory
 from elearn.application.tutoring.ports import (
     BookingView,
     CalendarRenderer,
     MeetingRooms,
     TutoringPolicy,
     TutoringQueries,
+    TutoringUnitOfWork,
 )
-from elearn.domain.identity.roles import Role
-from elearn.domain.identity.user import AccountStatus, TutorApproval
 from elearn.domain.tutoring.availability import Availability, Interval, is_bookable
 from elearn.domain.tutoring.booking import Booking, SlotUnavailable
 
@@ -44,30 +47,26 @@ class BookingNotFound(NotFound):
 
 @dataclass(frozen=True, kw_only=True)
 class TutoringDeps:
-    uow: UnitOfWorkFactory
+    uow: TransactionFactory[TutoringUnitOfWork]
     clock: Clock
     ids: IdGenerator
     queries: TutoringQueries
     rooms: MeetingRooms
     calendar: CalendarRenderer
-    billing: BillingDeps
+    billing: BillingApi
+    identity: IdentityApi
     policy: TutoringPolicy
     authorizer: Authorizer
 
-    async def bookable_tutor(self, uow: UnitOfWork, tutor_id: UUID) -> None:
+    async def bookable_tutor(self, uow: TutoringUnitOfWork, tutor_id: UUID) -> None:
         """An approved, active tutor; anyone else is not found."""
-        user = await uow.users.get(tutor_id)
-        if (
-            user is None
-            or user.role is not Role.TUTOR
-            or user.tutor_approval is not TutorApproval.APPROVED
-            or user.status is not AccountStatus.ACTIVE
-        ):
+        tutor = await self.identity.user(uow, tutor_id)
+        if tutor is None or not tutor.is_bookable_tutor:
             raise TutorNotFound()
 
     async def check_free(
         self,
-        uow: UnitOfWork,
+        uow: TutoringUnitOfWork,
         availability: Availability,
         *,
         tutor_id: UUID,
@@ -116,7 +115,7 @@ def aware(value: datetime, field: str) -> datetime:
 
 
 async def booking_of(
-    deps: TutoringDeps, uow: UnitOfWork, actor: Actor, booking_id: UUID, *, for_update: bool
+    deps: TutoringDeps, uow: TutoringUnitOfWork, actor: Actor, booking_id: UUID, *, for_update: bool
 ) -> Booking:
     """The booking, for its student or its tutor (staff too); others are told it is not there."""
     user_id = require_signed_in(actor)

@@ -67,12 +67,17 @@ class WriteTestimonial:
             if await uow.tutoring.testimonials.exists_for(booking.id):
                 raise AlreadyTestified("you have already rated this lesson")
             testimonial_id = deps.ids.new_id()
+            await deps.identity.hold_tutor_rating(uow, booking.tutor_id)
             await uow.tutoring.testimonials.add(
                 testimonial_id=testimonial_id,
                 booking=booking,
                 rating=rating,
                 text=text,
                 now=deps.clock.now(),
+            )
+            count, average = await uow.tutoring.testimonials.rating_of(booking.tutor_id)
+            await deps.identity.set_tutor_rating(
+                uow, booking.tutor_id, count=count, average=average
             )
             await uow.commit()
         view = await deps.queries.testimonial(testimonial_id)
@@ -124,7 +129,7 @@ class CalendarFeed:
         deps = self._deps
         async with deps.uow(read_only=True) as uow:
             user_id = await uow.tutoring.calendar_feeds.user_for(_hash(token)) if token else None
-            user = await uow.users.get(user_id) if user_id else None
+            user = await deps.identity.user(uow, user_id) if user_id else None
         if user is None:
             raise NotFound("there is no such calendar", code="calendar-not-found")
         since = deps.clock.now() - CALENDAR_HISTORY
@@ -154,7 +159,10 @@ class SendBookingEmails:
         ):
             return  # cancelled or moved since: its own emails said so
         async with self._deps.uow(read_only=True) as uow:
-            people = [await uow.users.get(view.student_id), await uow.users.get(view.tutor_id)]
+            people = [
+                await self._deps.identity.user(uow, view.student_id),
+                await self._deps.identity.user(uow, view.tutor_id),
+            ]
         for person in people:
             if person is None:
                 continue
@@ -171,7 +179,7 @@ class SendBookingEmails:
                 "lead": _lead_text(event),
                 "bookings_url": f"{self._deps.policy.public_url.rstrip('/')}/api/v1/me/bookings",
             }
-            message = self._templates.render(template, context, to=[person.email.value])
+            message = self._templates.render(template, context, to=[person.email])
             await self._mailer.send(message)
 
 

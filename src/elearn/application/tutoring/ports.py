@@ -73,9 +73,11 @@ class TestimonialRepository(Protocol):
         rating: int,
         text: str,
         now: datetime,
-    ) -> None:
-        """Stores it and moves the tutor's rating average and count in the same transaction
-        (relative updates, so concurrent testimonials all count)."""
+    ) -> None: ...
+
+    async def rating_of(self, tutor_id: UUID) -> tuple[int, float | None]:
+        """How many testimonials the tutor has, and their average rating (None without any),
+        this transaction's included."""
         ...
 
 

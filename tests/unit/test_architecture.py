@@ -368,6 +368,11 @@ BAD_IMPORTS = [
     BadImport("elearn.application.identity.accounts", "from elearn.application.catalog import deps", "identity-application-uses-published-apis"),
     BadImport("elearn.application.catalog.review", "from elearn.domain.learning import enrollment", "catalog-application-uses-published-apis"),
     BadImport("elearn.adapters.persistence.catalog_queries", "from elearn.adapters.persistence import learning_queries", "catalog-adapters-use-published-apis"),
+    BadImport("elearn.application.learning.lessons", "from elearn.application.catalog import deps", "learning-application-uses-published-apis"),
+    BadImport("elearn.application.billing.checkout", "from elearn.application.learning import enrollments", "billing-application-uses-published-apis"),
+    BadImport("elearn.application.tutoring.bookings", "from elearn.application.billing import refunds", "tutoring-application-uses-published-apis"),
+    BadImport("elearn.application.tutoring.bookings", "from elearn.domain.billing import order", "tutoring-application-uses-published-apis"),
+    BadImport("elearn.adapters.persistence.tutoring_repositories", "from elearn.adapters.persistence import billing_repositories", "tutoring-adapters-use-published-apis"),
 ]
 # fmt: on
 

@@ -263,7 +263,7 @@ class FakeAuditLog:
 # ---- unit of work ----------------------------------------------------------------------------
 class FakeUnitOfWork:
     """An in-memory unit of work. It is its own factory: ``uow()`` returns it, so a test can
-    hand it to a use case as a ``UnitOfWorkFactory`` and inspect it afterwards.
+    hand it to a use case as a ``TransactionFactory`` and inspect it afterwards.
 
     ``committed_*`` hold what was committed; ``events`` every event committed, in order (the
     outbox); ``audit.entries`` every audit entry committed; ``commits`` how many transactions

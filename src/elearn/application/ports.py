@@ -8,24 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, Self, TypeVar
+from typing import Protocol, Self, TypeVar
 from uuid import UUID
 
 from elearn.domain.shared.audit import AuditEntry
 from elearn.domain.shared.events import DomainEvent
-
-if TYPE_CHECKING:
-    from elearn.application.billing.ports import BillingStore
-    from elearn.application.catalog.ports import CategoryRepository, CourseRepository
-    from elearn.application.identity.ports import (
-        OneTimeTokenRepository,
-        ProfileRepository,
-        RefreshFamilyRepository,
-        TutorApplicationRepository,
-        UserRepository,
-    )
-    from elearn.application.learning.ports import LearningStore
-    from elearn.application.tutoring.ports import TutoringStore
 
 
 class Clock(Protocol):
@@ -88,29 +75,6 @@ class TransactionFactory(Protocol[UnitOfWorkT_co]):
     """Opens a context's unit of work: ``async with deps.uow() as uow: ...``."""
 
     def __call__(self, *, read_only: bool = False) -> UnitOfWorkT_co:
-        """``read_only``: the use case only reads, so it need not wait for writers (on SQLite a
-        writing transaction holds the database's write lock from its start)."""
-        ...
-
-
-class UnitOfWork(Transaction, Protocol):
-    """Every context's stores at once: what use cases saw before each context had its own unit
-    of work. Being replaced context by context; nothing new should ask for it."""
-
-    users: UserRepository
-    profiles: ProfileRepository
-    tutor_applications: TutorApplicationRepository
-    one_time_tokens: OneTimeTokenRepository
-    refresh_families: RefreshFamilyRepository
-    courses: CourseRepository
-    categories: CategoryRepository
-    learning: LearningStore
-    billing: BillingStore
-    tutoring: TutoringStore
-
-
-class UnitOfWorkFactory(Protocol):
-    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
         """``read_only``: the use case only reads, so it need not wait for writers (on SQLite a
         writing transaction holds the database's write lock from its start)."""
         ...

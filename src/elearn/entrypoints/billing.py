@@ -47,14 +47,7 @@ def build_billing_deps(container: Container, gateway: PaymentGateway | None = No
         authorizer=container.authorizer,
         learning=LearningApi(container.learning.deps),
         identity=IdentityApi(container.identity.deps),
-        policy=BillingPolicy(
-            platform_bps=settings.platform_fee_bps,
-            clearing_days=settings.earnings_clearing_days,
-            minimum_withdrawal_major=settings.minimum_withdrawal,
-            max_topup_major=settings.maximum_topup,
-            public_url=settings.public_url,
-            default_currency=settings.default_currency,
-        ),
+        policy=billing_policy(settings),
     )
 
 

@@ -46,10 +46,7 @@ def build_catalog_deps(container: Container) -> CatalogDeps:
         reference=BabelReferenceData(),
         authorizer=container.authorizer,
         identity=IdentityApi(container.identity.deps),
-        policy=CatalogPolicy(
-            publish_on_approval=settings.publish_courses_on_approval,
-            default_currency=settings.default_currency,
-        ),
+        policy=catalog_policy(settings),
     )
 
 

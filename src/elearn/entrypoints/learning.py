@@ -47,9 +47,7 @@ def build_learning_deps(container: Container) -> LearningDeps:
         renderer=FpdfCertificateRenderer(
             Path(settings.certificate_font) if settings.certificate_font else None
         ),
-        policy=LearningPolicy(
-            media_token_seconds=settings.media_url_seconds, public_url=settings.public_url
-        ),
+        policy=learning_policy(settings),
     )
 
 

@@ -40,16 +40,7 @@ def build_tutoring_deps(container: Container) -> TutoringDeps:
         billing=BillingApi(container.billing.deps),
         identity=IdentityApi(container.identity.deps),
         authorizer=container.authorizer,
-        policy=TutoringPolicy(
-            cancellation=CancellationPolicy(
-                cutoff_hours=settings.cancellation_cutoff_hours,
-                refund_percent_before=settings.refund_percent_before_cutoff,
-                refund_percent_after=settings.refund_percent_after_cutoff,
-            ),
-            auto_complete_hours=settings.lesson_auto_complete_hours,
-            video_room_base=settings.video_room_base,
-            public_url=settings.public_url,
-        ),
+        policy=tutoring_policy(settings),
     )
 
 

@@ -10,28 +10,34 @@ from elearn.application.ports import Clock, IdGenerator, Transaction
 from elearn.domain.shared.audit import AuditAction, AuditEntry
 
 
-def record_audit(
-    uow: Transaction,
-    clock: Clock,
-    ids: IdGenerator,
-    actor: Actor,
-    action: AuditAction,
-    *,
-    target_type: str | None = None,
-    target_id: UUID | None = None,
-    actor_id: UUID | None = None,
-    **details: Any,
-) -> None:
-    uow.audit.add(
-        AuditEntry(
-            id=ids.new_id(),
-            at=clock.now(),
-            action=action,
-            actor_id=actor_id or actor.user_id,
-            target_type=target_type,
-            target_id=target_id,
-            ip=actor.ip,
-            user_agent=(actor.user_agent or "")[:512] or None,
-            details=details,
+class Audits:
+    """For a context's dependencies (which carry a clock and ids): ``deps.audit(uow, actor,
+    action, ...)`` appends an entry to the use case's own transaction."""
+
+    clock: Clock
+    ids: IdGenerator
+
+    def audit(
+        self,
+        uow: Transaction,
+        actor: Actor,
+        action: AuditAction,
+        *,
+        target_type: str | None = None,
+        target_id: UUID | None = None,
+        actor_id: UUID | None = None,
+        **details: Any,
+    ) -> None:
+        uow.audit.add(
+            AuditEntry(
+                id=self.ids.new_id(),
+                at=self.clock.now(),
+                action=action,
+                actor_id=actor_id or actor.user_id,
+                target_type=target_type,
+                target_id=target_id,
+                ip=actor.ip,
+                user_agent=(actor.user_agent or "")[:512] or None,
+                details=details,
+            )
         )
-    )

@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
-from elearn.application.audit import record_audit
+from elearn.application.audit import Audits
 from elearn.application.authorization import Authorizer
 from elearn.application.billing.ports import (
     BillingPolicy,
@@ -41,7 +41,6 @@ from elearn.application.ports import Clock, IdGenerator, TransactionFactory
 from elearn.domain.billing.fees import FeeSplit
 from elearn.domain.billing.ledger import EntryKind, JournalEntry, Line, balances_after
 from elearn.domain.billing.order import ItemKind
-from elearn.domain.shared.audit import AuditAction
 from elearn.domain.shared.errors import Conflict
 from elearn.domain.shared.money import Currency, Money
 
@@ -71,7 +70,7 @@ class IdempotencyMismatch(Conflict):
 
 
 @dataclass(frozen=True, kw_only=True)
-class BillingDeps:
+class BillingDeps(Audits):
     uow: TransactionFactory[BillingUnitOfWork]
     clock: Clock
     ids: IdGenerator
@@ -127,27 +126,6 @@ class BillingDeps:
         balances_after(entry, balances)
         await uow.billing.ledger.append(entry)
         return entry
-
-    def audit(
-        self,
-        uow: BillingUnitOfWork,
-        actor: Actor,
-        action: AuditAction,
-        *,
-        target_type: str,
-        target_id: UUID,
-        **details: Any,
-    ) -> None:
-        record_audit(
-            uow,
-            self.clock,
-            self.ids,
-            actor,
-            action,
-            target_type=target_type,
-            target_id=target_id,
-            **details,
-        )
 
     async def course_to_buy(
         self, uow: BillingUnitOfWork, actor: Actor, course_key: UUID | str

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from elearn.application.access import require_signed_in
@@ -244,7 +245,7 @@ class DecideWithdrawal:
         actor: Actor,
         action: AuditAction,
         withdrawal: Withdrawal,
-        **details: object,
+        **details: Any,
     ) -> None:
         self._deps.audit(
             uow,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import NoReturn
 from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
-from elearn.application.audit import record_audit
+from elearn.application.audit import Audits
 from elearn.application.authorization import Authorizer, Permission
 from elearn.application.catalog.ports import (
     CatalogPolicy,
@@ -23,7 +23,6 @@ from elearn.application.identity.api import IdentityApi
 from elearn.application.ports import Clock, IdGenerator, TransactionFactory
 from elearn.application.reference import ReferenceData
 from elearn.domain.catalog.course import Course, course_visible
-from elearn.domain.shared.audit import AuditAction
 
 
 class CourseNotFound(NotFound):
@@ -34,7 +33,7 @@ class CourseNotFound(NotFound):
 
 
 @dataclass(frozen=True, kw_only=True)
-class CatalogDeps:
+class CatalogDeps(Audits):
     uow: TransactionFactory[CatalogUnitOfWork]
     clock: Clock
     ids: IdGenerator
@@ -91,24 +90,3 @@ class CatalogDeps:
             await self.deny(actor, course, "only the course's instructors may change it")
         course.begin_edit(user_id, self.clock.now(), self.ids.new_id())
         return user_id, course
-
-    def audit(
-        self,
-        uow: CatalogUnitOfWork,
-        actor: Actor,
-        action: AuditAction,
-        *,
-        target_type: str | None = None,
-        target_id: UUID | None = None,
-        **details: Any,
-    ) -> None:
-        record_audit(
-            uow,
-            self.clock,
-            self.ids,
-            actor,
-            action,
-            target_type=target_type,
-            target_id=target_id,
-            **details,
-        )

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
-from uuid import UUID
 
-from elearn.application.actor import Actor
-from elearn.application.audit import record_audit
+from elearn.application.audit import Audits
 from elearn.application.authorization import Authorizer
 from elearn.application.files import FileStorage
 from elearn.application.identity.ports import (
@@ -29,11 +26,10 @@ from elearn.application.ports import (
     TransactionFactory,
 )
 from elearn.application.reference import ReferenceData
-from elearn.domain.shared.audit import AuditAction
 
 
 @dataclass(frozen=True, kw_only=True)
-class IdentityDeps:
+class IdentityDeps(Audits):
     uow: TransactionFactory[IdentityUnitOfWork]
     clock: Clock
     ids: IdGenerator
@@ -53,27 +49,3 @@ class IdentityDeps:
     @property
     def one_time_token_ttl(self) -> timedelta:
         return timedelta(minutes=self.policy.one_time_token_minutes)
-
-    def audit(
-        self,
-        uow: IdentityUnitOfWork,
-        actor: Actor,
-        action: AuditAction,
-        *,
-        target_type: str | None = None,
-        target_id: UUID | None = None,
-        actor_id: UUID | None = None,
-        **details: Any,
-    ) -> None:
-        """Appends an audit entry to the use case's transaction."""
-        record_audit(
-            uow,
-            self.clock,
-            self.ids,
-            actor,
-            action,
-            target_type=target_type,
-            target_id=target_id,
-            actor_id=actor_id,
-            **details,
-        )

@@ -9,12 +9,11 @@ is told the lesson does not exist; whoever can see it but is not enrolled is tol
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
-from elearn.application.audit import record_audit
+from elearn.application.audit import Audits
 from elearn.application.authorization import Authorizer, Permission
 from elearn.application.catalog.api import (
     CatalogApi,
@@ -38,7 +37,6 @@ from elearn.application.learning.ports import (
 from elearn.application.ports import Clock, IdGenerator, TransactionFactory
 from elearn.domain.learning.enrollment import Enrollment, NotEnrolled
 from elearn.domain.learning.progress import LessonRequirement
-from elearn.domain.shared.audit import AuditAction
 from elearn.domain.shared.errors import RuleViolation
 
 
@@ -91,7 +89,7 @@ def requirements(outline: list[OutlineEntry]) -> list[LessonRequirement]:
 
 
 @dataclass(frozen=True, kw_only=True)
-class LearningDeps:
+class LearningDeps(Audits):
     uow: TransactionFactory[LearningUnitOfWork]
     clock: Clock
     ids: IdGenerator
@@ -171,24 +169,3 @@ class LearningDeps:
             self.authorizer.authorize(actor, beyond_own)
             return course
         await self.catalog.deny(actor, course, "only the course's instructors may do this")
-
-    def audit(
-        self,
-        uow: LearningUnitOfWork,
-        actor: Actor,
-        action: AuditAction,
-        *,
-        target_type: str | None = None,
-        target_id: UUID | None = None,
-        **details: Any,
-    ) -> None:
-        record_audit(
-            uow,
-            self.clock,
-            self.ids,
-            actor,
-            action,
-            target_type=target_type,
-            target_id=target_id,
-            **details,
-        )

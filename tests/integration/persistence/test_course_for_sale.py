@@ -11,9 +11,9 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy import event
 from tests.conftest import make_settings
 from tests.support.identity import seed_accounts
+from tests.support.statements import Statements
 
 from elearn.adapters.jobs.broker import build_broker
 from elearn.application.catalog.api import CatalogApi, CourseForSale
@@ -60,24 +60,6 @@ def course(container: Container, owner_id: UUID, slug: str, **fields: Any) -> Co
     )
 
 
-class Statements:
-    """Counts what is sent to the database while it is open."""
-
-    def __init__(self, container: Container) -> None:
-        self._engine = container.engine.sync_engine
-        self.sent: list[str] = []
-
-    def __enter__(self) -> Statements:
-        event.listen(self._engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        event.remove(self._engine, "before_cursor_execute", self._count)
-
-    def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        self.sent.append(statement)
-
-
 async def test_a_course_for_sale_is_read_in_one_statement_by_id_or_any_slug(
     container: Container, tutors: list[UUID]
 ) -> None:
@@ -114,7 +96,7 @@ async def test_a_course_for_sale_is_read_in_one_statement_by_id_or_any_slug(
 
     for key in (priced.id, str(priced.id), "priced-again", "priced"):
         async with container.uow(read_only=True) as uow:
-            with Statements(container) as statements:
+            with Statements(container.engine) as statements:
                 found = await api.course_for_sale(uow, key)
         assert found == expected, key
         assert len(statements.sent) == 1, statements.sent
@@ -138,7 +120,7 @@ async def test_a_course_this_transaction_holds_is_answered_as_it_holds_it(
     async with container.uow() as uow:
         await uow.courses.add(draft)
         draft.set_price(Money(1500, "USD"))
-        with Statements(container) as statements:
+        with Statements(container.engine) as statements:
             found = await api.course_for_sale(uow, "draft")
     assert statements.sent == []
     assert found is not None

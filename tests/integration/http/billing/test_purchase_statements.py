@@ -5,16 +5,12 @@ enrollment count (on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import event
 from tests.support.apps import app_for
 from tests.support.billing import paid_course, pay_by_sandbox_card
 from tests.support.catalog import headers_of, seed_people
+from tests.support.statements import Statements
 
 from elearn.entrypoints.settings import Settings
-
-_TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 # The actor's account (authentication); the course for sale (one catalog query, its slug resolved
 # inside it); the enrollment checked before and after the wallet's lock; the ledger's accounts,
@@ -49,23 +45,14 @@ async def test_buying_a_course_with_credits_reads_the_catalog_by_narrow_queries(
         )
         assert topup["status"] == "succeeded", topup
 
-        engine = client.app.state.container.engine.sync_engine
-        statements: list[str] = []
-
-        def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-            if not statement.lstrip().upper().startswith(_TRANSACTION_CONTROL):
-                statements.append(" ".join(statement.split()))
-
         await client.get("/api/v1/me/wallet", headers=student)  # warm up the connection
-        event.listen(engine, "before_cursor_execute", record)
-        try:
+        with Statements(client.app.state.container.engine) as recorded:
             response = await client.post(
                 f"/api/v1/courses/{course['slug']}/purchase-with-credits", headers=student
             )
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
         assert response.status_code == 201, response.text
 
+    statements = recorded.sent
     print(f"{len(statements)} statements for a credit purchase")
     assert len(statements) <= MOST_STATEMENTS, statements
     for table in _AGGREGATE_ONLY:

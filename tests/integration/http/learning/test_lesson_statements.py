@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
 from tests.integration.http.learning.helpers import LESSONS, enroll, learning_course
 from tests.support.apps import app_for
 from tests.support.catalog import add_lesson, headers_of, seed_people
+from tests.support.statements import Statements
 
 from elearn.entrypoints.settings import Settings
-
-_TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 # What each request reads and writes, counted: the actor's account (authentication), the lesson
 # in its course (one catalog query), the enrollment, and learning's own rows; recording progress
@@ -38,18 +36,13 @@ async def test_opening_a_lesson_reads_the_catalog_by_one_query_whatever_the_outl
         await enroll(client, student, course.id)
         section_id = course.course["sections"][0]["id"]
 
-        engine = client.app.state.container.engine.sync_engine
-        statements: list[str] = []
-
-        def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-            if not statement.lstrip().upper().startswith(_TRANSACTION_CONTROL):
-                statements.append(statement)
+        statements = Statements(client.app.state.container.engine)
 
         async def count(method: str, url: str, **kwargs: Any) -> tuple[int, Any]:
-            statements.clear()
+            statements.sent.clear()
             response = await client.request(method, url, headers=student, **kwargs)
             assert response.status_code == 200, response.text
-            return len(statements), response
+            return len(statements.sent), response
 
         async def counts() -> dict[str, int]:
             found: dict[str, int] = {}
@@ -64,18 +57,13 @@ async def test_opening_a_lesson_reads_the_catalog_by_one_query_whatever_the_outl
             )
             return found
 
-        event.listen(engine, "before_cursor_execute", record)
-        try:
+        with statements:
             await count("GET", f"{LESSONS}/{course.text['id']}")  # warm up the connection
             small = await counts()
-            event.remove(engine, "before_cursor_execute", record)
-            for n in range(20):
-                await add_lesson(client, tutor, section_id, title=f"Extra {n}")
-            event.listen(engine, "before_cursor_execute", record)
+        for n in range(20):
+            await add_lesson(client, tutor, section_id, title=f"Extra {n}")
+        with statements:
             big = await counts()
-        finally:
-            if event.contains(engine, "before_cursor_execute", record):
-                event.remove(engine, "before_cursor_execute", record)
 
     print(f"statements per request, 5 lessons: {small}; 25 lessons: {big}")
     assert small == big

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from tests.integration.usecases.world import WORKING_HOURS, World
 
-from elearn.application.errors import NotFound, PermissionDenied
+from elearn.application.errors import InvalidInput, NotFound, PermissionDenied
 from elearn.domain.billing.order import OrderStatus
 from elearn.domain.shared.errors import Conflict, IllegalTransition
 from elearn.domain.tutoring.booking import BookingStatus
@@ -54,7 +54,7 @@ async def test_a_time_another_student_holds_is_refused(world: World) -> None:
 
     with pytest.raises(Conflict) as refused:
         await world.hold(world.classmate, world.days_ahead_at(3, 10) + timedelta(minutes=30))
-    assert refused.value.code == "slot-unavailable"
+    assert refused.value.code == "slot-taken"
 
 
 async def test_a_student_cannot_book_two_tutors_at_once(world: World) -> None:
@@ -64,15 +64,53 @@ async def test_a_student_cannot_book_two_tutors_at_once(world: World) -> None:
 
     with pytest.raises(Conflict) as refused:
         await world.hold(world.student, world.days_ahead_at(3, 10), tutor=world.cotutor)
-    assert refused.value.code == "slot-unavailable"
+    assert refused.value.code == "slot-taken"
 
 
 async def test_a_time_outside_the_tutors_hours_is_refused(world: World) -> None:
     await world.offer_lessons()
 
-    with pytest.raises(Conflict) as refused:
+    with pytest.raises(InvalidInput) as refused:
         await world.hold(world.student, world.days_ahead_at(3, 17))
-    assert refused.value.code == "slot-unavailable"
+    assert refused.value.code == "outside-availability"
+    assert [e.field for e in refused.value.errors] == ["starts_at"]
+
+
+async def test_a_length_the_tutor_does_not_offer_is_refused_by_name(world: World) -> None:
+    await world.offer_lessons()
+
+    with pytest.raises(InvalidInput) as refused:
+        await world.hold(world.student, world.days_ahead_at(3, 10), minutes=45)
+    assert refused.value.code == "duration-not-offered"
+    assert [e.field for e in refused.value.errors] == ["duration_minutes"]
+
+
+async def test_a_start_off_the_quarter_hour_is_refused_by_name(world: World) -> None:
+    await world.offer_lessons()
+
+    with pytest.raises(InvalidInput) as refused:
+        await world.hold(world.student, world.days_ahead_at(3, 10) + timedelta(minutes=10))
+    assert refused.value.code == "start-not-on-grid"
+    assert [e.field for e in refused.value.errors] == ["starts_at"]
+
+
+async def test_a_move_into_a_taken_hour_is_a_conflict_and_a_move_off_the_grid_a_rule(
+    world: World,
+) -> None:
+    await world.offer_lessons()
+    lesson = await world.confirmed_with_credits(world.student, world.days_ahead_at(3, 10))
+    await world.hold(world.classmate, world.days_ahead_at(3, 12))
+    tutoring = world.container.tutoring
+
+    with pytest.raises(Conflict) as taken:
+        await tutoring.reschedule(world.student, lesson.id, world.days_ahead_at(3, 12))
+    assert taken.value.code == "slot-taken"
+    with pytest.raises(InvalidInput) as off_grid:
+        await tutoring.reschedule(
+            world.student, lesson.id, world.days_ahead_at(3, 14) + timedelta(minutes=5)
+        )
+    assert off_grid.value.code == "start-not-on-grid"
+    assert (await tutoring.get_booking(world.student, lesson.id)).starts_at == lesson.starts_at
 
 
 async def test_paying_a_hold_with_credits_confirms_it_and_credits_the_tutor_pending(

@@ -22,9 +22,11 @@ from elearn.application.errors import FieldError, InvalidInput, PermissionDenied
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.application.tutoring.deps import (
     BookingNotFound,
+    LessonRefused,
     TutoringDeps,
     aware,
     booking_of,
+    outside_availability,
     view_of,
 )
 from elearn.application.tutoring.ports import BookingFilters, BookingView, TutoringUnitOfWork
@@ -35,7 +37,7 @@ from elearn.domain.tutoring.booking import (
     Booking,
     BookingStatus,
     InvalidBooking,
-    SlotUnavailable,
+    SlotTaken,
     lesson_price,
     refund_amount,
 )
@@ -105,7 +107,7 @@ class HoldBooking:
                     )
                 availability = await uow.tutoring.availability.get(tutor_id, for_update=True)
                 if availability is None:
-                    raise SlotUnavailable("this tutor has no available times yet")
+                    raise outside_availability()
                 lesson = Interval(starts_at, starts_at + timedelta(minutes=duration_minutes))
                 await deps.check_free(
                     uow,
@@ -220,7 +222,7 @@ async def _still_free(deps: TutoringDeps, uow: TutoringUnitOfWork, booking: Book
             now=booking.created_at,
             moving=booking,
         )
-    except SlotUnavailable:
+    except (SlotTaken, LessonRefused):
         return False
     return True
 
@@ -293,7 +295,7 @@ class RescheduleBooking:
             if actor.user_id != booking.student_id:
                 raise PermissionDenied("the student moves their lesson; a tutor cancels it")
             if availability is None:
-                raise SlotUnavailable("this tutor has no available times")
+                raise outside_availability()
             lesson = Interval(starts_at, starts_at + (booking.ends_at - booking.starts_at))
             await deps.check_free(
                 uow,

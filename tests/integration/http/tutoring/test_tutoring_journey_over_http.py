@@ -159,7 +159,7 @@ async def _find_book_move_and_cancel(
         json={"tutor_id": tutor_id, "starts_at": iso(nine), "duration_minutes": 60},
         headers=student,
     )
-    problem(response, 409, "slot-unavailable")
+    problem(response, 409, "slot-taken")
 
     # Paid by card: confirmed with the tutor's own room, both told by email with the link.
     lesson = await pay_by_card(client, student, held["id"])

@@ -295,7 +295,9 @@ class BookingsController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> BookingView:
         """Holds a free slot for 15 minutes at the tutor's hourly rate; pay it to confirm. A
-        time that is not free answers 409 `slot-unavailable`."""
+        time another lesson has answers 409 `slot-taken`; a length not offered, a start off the
+        quarter hour or a time outside the tutor's hours answer 422 `duration-not-offered`,
+        `start-not-on-grid` or `outside-availability`."""
         return await tutoring.hold(
             actor,
             tutor_id=data.tutor_id,

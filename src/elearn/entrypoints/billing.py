@@ -165,4 +165,16 @@ def billing_policy(settings: Settings) -> BillingPolicy:
         max_topup_major=settings.maximum_topup,
         public_url=settings.public_url,
         default_currency=settings.default_currency,
+        return_origins=checkout_return_origins(settings),
     )
+
+
+def checkout_return_origins(settings: Settings) -> tuple[str, ...]:
+    """The origins a checkout may return to, normalised (``HTTPS://Shop.example:443`` is
+    ``https://shop.example``); what is not an http(s) origin is left out."""
+    given = settings.checkout_return_origins or [
+        settings.public_url,
+        *settings.cors_allowed_origins,
+    ]
+    origins = (checkout.origin_of(value) for value in given)
+    return tuple(dict.fromkeys(origin for origin in origins if origin is not None))

@@ -17,7 +17,7 @@ from uuid import UUID
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.authorization import Permission
-from elearn.application.billing.api import NotFulfilled, PaidOrder
+from elearn.application.billing.api import NotFulfilled, PaidOrder, ReturnUrls
 from elearn.application.errors import FieldError, InvalidInput, PermissionDenied
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.application.tutoring.deps import (
@@ -31,7 +31,6 @@ from elearn.application.tutoring.deps import (
 )
 from elearn.application.tutoring.ports import BookingFilters, BookingView, TutoringUnitOfWork
 from elearn.domain.shared.errors import Conflict, IllegalTransition
-from elearn.domain.shared.money import Money
 from elearn.domain.tutoring.availability import Interval
 from elearn.domain.tutoring.booking import (
     Booking,
@@ -97,11 +96,7 @@ class HoldBooking:
             if held is None:
                 await deps.bookable_tutor(uow, tutor_id)
                 profile = await deps.identity.tutor_terms(uow, tutor_id)
-                if (
-                    profile is None
-                    or profile.hourly_rate_amount is None
-                    or not profile.hourly_rate_currency
-                ):
+                if profile is None or profile.hourly_rate is None:
                     raise InvalidBooking(
                         "this tutor has not set an hourly rate yet", code="no-rate"
                     )
@@ -123,10 +118,7 @@ class HoldBooking:
                     student_id=student_id,
                     starts_at=starts_at,
                     duration_minutes=duration_minutes,
-                    price=lesson_price(
-                        Money(profile.hourly_rate_amount, profile.hourly_rate_currency),
-                        duration_minutes,
-                    ),
+                    price=lesson_price(profile.hourly_rate, duration_minutes),
                     policy=deps.policy.cancellation,
                     buffer_minutes=availability.buffer_minutes,
                     now=now,
@@ -147,7 +139,11 @@ class PayBooking:
         self._deps = deps
 
     async def __call__(
-        self, actor: Actor, booking_id: UUID, method: Literal["card", "credits"]
+        self,
+        actor: Actor,
+        booking_id: UUID,
+        method: Literal["card", "credits"],
+        return_to: ReturnUrls | None = None,
     ) -> BookingPayment:
         deps = self._deps
         student_id = require_signed_in(actor)
@@ -171,6 +167,7 @@ class PayBooking:
                 price=booking.price,
                 method=method,
                 order_id=booking.order_id,
+                return_to=return_to,
             )
             order_id = booking.order_id
             await uow.commit()

@@ -748,8 +748,9 @@ async def _available(shop: Shop) -> int:
     response = await shop.client.get("/api/v1/me/earnings", headers=shop.tutor)
     assert response.status_code == 200, response.text
     (balance,) = response.json()["balances"]
-    assert balance["on_hold"] == 0, balance
-    return int(balance["available"])
+    assert balance["on_hold"] == usd(0), balance
+    assert balance["available"]["currency"] == "USD", balance
+    return int(balance["available"]["amount"])
 
 
 async def _withdraw(shop: Shop, amount: int) -> dict[str, Any]:

@@ -15,6 +15,10 @@ from elearn.domain.shared.errors import Conflict, IllegalTransition
 from elearn.domain.shared.money import Money
 from elearn.domain.tutoring.booking import BookingStatus
 
+def usd(amount: int) -> Money:
+    return Money(amount, "USD")
+
+
 RATE = 4000  # 40.00 USD an hour
 TUTOR_SHARE = 3400  # after the default 15 % platform fee
 
@@ -125,7 +129,7 @@ async def test_paying_a_hold_with_credits_confirms_it_and_credits_the_tutor_pend
     assert booking.meeting_url
     assert await world.wallet_balance(world.student) == 0
     (earned,) = (await world.container.billing.earnings(world.tutor)).balances
-    assert (earned.pending, earned.available) == (TUTOR_SHARE, 0)
+    assert (earned.pending, earned.available) == (usd(TUTOR_SHARE), usd(0))
     await world.books_balance()
 
 
@@ -221,7 +225,7 @@ async def test_a_student_cancelling_inside_24_hours_gets_nothing_back_and_the_tu
 
     assert await world.wallet_balance(world.student) == 0
     (earned,) = (await world.container.billing.earnings(world.tutor)).balances
-    assert (earned.pending, earned.available) == (0, TUTOR_SHARE)
+    assert (earned.pending, earned.available) == (usd(0), usd(TUTOR_SHARE))
     await world.books_balance()
 
 
@@ -268,7 +272,7 @@ async def test_a_completed_lesson_makes_the_tutors_share_available(world: World)
 
     assert completed.status is BookingStatus.COMPLETED
     (earned,) = (await world.container.billing.earnings(world.tutor)).balances
-    assert (earned.pending, earned.available) == (0, TUTOR_SHARE)
+    assert (earned.pending, earned.available) == (usd(0), usd(TUTOR_SHARE))
 
 
 async def test_the_student_cannot_mark_a_lesson_completed(world: World) -> None:

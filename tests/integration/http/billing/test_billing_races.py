@@ -156,7 +156,7 @@ def no_negative_balances(trial: dict[str, Any]) -> None:
         account
         for account in trial["accounts"]
         if (account["kind"] == "student_wallet" or account["kind"].startswith("tutor_"))
-        and account["balance"] < 0
+        and account["balance"]["amount"] < 0
     ]
     assert negative == []
 

@@ -15,6 +15,7 @@ from elearn.domain.shared.errors import Conflict, IllegalTransition
 from elearn.domain.shared.money import Money
 from elearn.domain.tutoring.booking import BookingStatus
 
+
 def usd(amount: int) -> Money:
     return Money(amount, "USD")
 

@@ -27,6 +27,7 @@ from elearn.application.identity import (
 )
 from elearn.application.identity.deps import IdentityDeps
 from elearn.application.identity.ports import IdentityPolicy
+from elearn.entrypoints.catalog import image_url
 from elearn.entrypoints.settings import Settings
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ def build_identity_deps(container: Container, redis: Redis | None) -> IdentityDe
         reference=BabelReferenceData(),
         common_passwords=load_common_passwords(),
         storage=container.storage,
+        image_url=image_url,
         queries=SqlaIdentityQueries(container.sessions),
         policy=identity_policy(settings),
         authorizer=container.authorizer,

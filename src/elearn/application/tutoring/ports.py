@@ -158,8 +158,11 @@ class BookingFilters:
 
 @dataclass(frozen=True, slots=True)
 class TutorCard:
+    """A tutor in the list; the tutor's own page (``GET /tutors/{id}``) has these fields under
+    the same names."""
+
     id: UUID
-    name: str
+    full_name: str
     headline: str
     subjects: list[str]
     languages: list[str]

@@ -124,6 +124,12 @@ async def _find_book_move_and_cancel(
     assert await found("chemistry", morning) == []
     response = await client.get(TUTORS, params={"subject": "MATHS"})
     (card,) = response.json()["items"]
+    # The tutor's own page has every field of the card, under the same names and values; the
+    # meeting room is for the tutor's students only.
+    page = await client.get(f"{TUTORS}/{tutor_id}")
+    assert page.status_code == 200, page.text
+    assert {name: page.json()[name] for name in card} == card
+    assert "full_name" in card and "meeting_url" not in page.json()
     assert (card["id"], card["time_zone"], card["hourly_rate_amount"]) == (
         tutor_id,
         "Europe/Berlin",

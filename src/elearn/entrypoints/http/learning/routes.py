@@ -384,8 +384,9 @@ class MyLearningController(Controller):
         return await learning.my_enrollments(actor, status, limit=limit, cursor=cursor)
 
     @get("/certificates", operation_id="list_my_certificates", summary="Your certificates")
-    async def certificates(self, actor: CurrentActor, learning: Learning) -> list[CertificateCard]:
-        return await learning.my_certificates(actor)
+    async def certificates(self, actor: CurrentActor, learning: Learning) -> Page[CertificateCard]:
+        """Every certificate you hold, newest first, on one page (`next_cursor` is always null)."""
+        return Page(await learning.my_certificates(actor), next_cursor=None)
 
     @get("/streak", operation_id="get_my_streak", summary="Your study streak")
     async def streak(self, actor: CurrentActor, learning: Learning) -> StreakView:

@@ -260,7 +260,7 @@ async def quiz_summary(
         attempts_left=None
         if quiz.max_attempts is None
         else max(0, quiz.max_attempts - len(attempts)),
-        best_percent=max(percents) if percents else None,
+        best_percent=float(max(percents)) if percents else None,
         passed=any(a.passed for a in submitted),
         open_attempt_id=open_attempt.id if open_attempt else None,
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
@@ -337,7 +336,7 @@ class QuizSummary:
 
     attempts_used: int
     attempts_left: int | None
-    best_percent: Decimal | None
+    best_percent: float | None
     passed: bool
     open_attempt_id: UUID | None
 

@@ -53,6 +53,49 @@ class NotAQuizLesson(RuleViolation):
     code = "not-a-quiz-lesson"
 
 
+# An answer as the API shows it: a choice id or a text, the chosen ids (sorted), true/false,
+# or a number. Four JSON types, so a schema can tell them apart.
+AnswerView = str | list[str] | bool | float
+
+
+def answer_view(answer: NormalizedAnswer | list[str]) -> AnswerView:
+    if isinstance(answer, bool | str):
+        return answer
+    if isinstance(answer, Decimal):
+        return float(answer)
+    return sorted(answer)
+
+
+def number(value: Decimal) -> float:
+    """A score, points or a percentage (two places at most) as a JSON number: the API shows
+    no number as a string."""
+    return float(value)
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionFeedbackView:
+    question_id: str
+    correct: bool
+    points_awarded: float
+    points_possible: int
+    # FULL feedback only (see the domain's QuestionFeedback).
+    correct_answer: AnswerView | None
+    explanation: str | None
+
+
+def feedback_view(feedback: QuestionFeedback) -> QuestionFeedbackView:
+    return QuestionFeedbackView(
+        question_id=feedback.question_id,
+        correct=feedback.correct,
+        points_awarded=number(feedback.points_awarded),
+        points_possible=feedback.points_possible,
+        correct_answer=None
+        if feedback.correct_answer is None
+        else answer_view(feedback.correct_answer),
+        explanation=feedback.explanation,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class AttemptView:
     id: UUID
@@ -63,13 +106,13 @@ class AttemptView:
     deadline: datetime | None
     submitted_at: datetime | None
     questions: tuple[PaperQuestion, ...]
-    answers: dict[str, NormalizedAnswer] | None
-    score: Decimal | None
+    answers: dict[str, AnswerView] | None
+    score: float | None
     max_score: int
-    percent: Decimal | None
+    percent: float | None
     passed: bool | None
     pass_mark_percent: int
-    feedback: tuple[QuestionFeedback, ...] | None
+    feedback: list[QuestionFeedbackView] | None
 
 
 def attempt_view(quiz: Quiz, attempt: QuizAttempt) -> AttemptView:
@@ -89,13 +132,15 @@ def attempt_view(quiz: Quiz, attempt: QuizAttempt) -> AttemptView:
         deadline=attempt.deadline,
         submitted_at=attempt.submitted_at,
         questions=quiz_paper(quiz, attempt.seed),
-        answers=dict(attempt.answers) if submitted else None,
-        score=attempt.score_display,
+        answers={question: answer_view(answer) for question, answer in attempt.answers.items()}
+        if submitted
+        else None,
+        score=None if attempt.score_display is None else number(attempt.score_display),
         max_score=attempt.max_score or quiz.max_score,
-        percent=attempt.percent,
+        percent=None if attempt.percent is None else number(attempt.percent),
         passed=attempt.passed,
         pass_mark_percent=quiz.pass_mark_percent,
-        feedback=feedback_for(quiz, result) if result else None,
+        feedback=[feedback_view(each) for each in feedback_for(quiz, result)] if result else None,
     )
 
 

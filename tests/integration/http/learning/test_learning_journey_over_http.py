@@ -86,7 +86,7 @@ async def test_a_student_completes_a_course_and_verifies_the_certificate(
     assert submitted.status_code == 200, submitted.text
     result = submitted.json()
     assert result["passed"] is True
-    assert result["percent"] == "100.00"
+    assert result["percent"] == 100
     assert {f["question_id"] for f in result["feedback"]} == set(RIGHT_ANSWERS)
 
     # The assignment: handed in, graded, emailed.

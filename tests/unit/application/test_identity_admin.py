@@ -479,13 +479,21 @@ async def test_anyone_sees_an_approved_tutors_public_profile(
     deps: IdentityDeps, seeded: FakeUnitOfWork
 ) -> None:
     seeded.seed(
-        TutorProfile(user_id=TUTOR.id, headline="Physics", rating_average=4.8, rating_count=12)
+        TutorProfile(
+            user_id=TUTOR.id,
+            headline="Physics",
+            rating_average=4.8,
+            rating_count=12,
+            meeting_url="https://meet.example/private-room",
+        )
     )
 
     tutor = await GetPublicTutor(deps)(Actor.anonymous(), PublicTutorQuery(TUTOR.id))
 
     assert (tutor.id, tutor.full_name) == (TUTOR.id, "Tia Tutor")
-    assert tutor.profile.headline == "Physics" and tutor.profile.rating_count == 12
+    assert tutor.headline == "Physics" and tutor.rating_count == 12
+    # The room is for the tutor's students, not for anyone reading the page.
+    assert "private-room" not in repr(tutor)
 
 
 async def test_who_is_not_an_approved_active_tutor_has_no_public_profile(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from uuid import UUID
 
 from elearn.application.access import require_signed_in
@@ -21,12 +20,19 @@ from elearn.application.errors import NotFound
 from elearn.application.learning.deps import LearningDeps
 from elearn.application.learning.lessons import advance, lesson_progress
 from elearn.application.learning.ports import AnswersMap, LearningUnitOfWork
+from elearn.application.learning.quiz_views import (
+    AnswerView,
+    QuestionFeedbackView,
+    QuizDefinition,
+    answer_view,
+    feedback_view,
+    number,
+    quiz_definition,
+)
 from elearn.domain.learning.quiz import (
     AttemptStatus,
     InvalidAnswers,
-    NormalizedAnswer,
     PaperQuestion,
-    QuestionFeedback,
     Quiz,
     QuizAttempt,
     feedback_for,
@@ -51,49 +57,6 @@ class QuizNotSet(NotFound):
 
 class NotAQuizLesson(RuleViolation):
     code = "not-a-quiz-lesson"
-
-
-# An answer as the API shows it: a choice id or a text, the chosen ids (sorted), true/false,
-# or a number. Four JSON types, so a schema can tell them apart.
-AnswerView = str | list[str] | bool | float
-
-
-def answer_view(answer: NormalizedAnswer | list[str]) -> AnswerView:
-    if isinstance(answer, bool | str):
-        return answer
-    if isinstance(answer, Decimal):
-        return float(answer)
-    return sorted(answer)
-
-
-def number(value: Decimal) -> float:
-    """A score, points or a percentage (two places at most) as a JSON number: the API shows
-    no number as a string."""
-    return float(value)
-
-
-@dataclass(frozen=True, slots=True)
-class QuestionFeedbackView:
-    question_id: str
-    correct: bool
-    points_awarded: float
-    points_possible: int
-    # FULL feedback only (see the domain's QuestionFeedback).
-    correct_answer: AnswerView | None
-    explanation: str | None
-
-
-def feedback_view(feedback: QuestionFeedback) -> QuestionFeedbackView:
-    return QuestionFeedbackView(
-        question_id=feedback.question_id,
-        correct=feedback.correct,
-        points_awarded=number(feedback.points_awarded),
-        points_possible=feedback.points_possible,
-        correct_answer=None
-        if feedback.correct_answer is None
-        else answer_view(feedback.correct_answer),
-        explanation=feedback.explanation,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +121,7 @@ class SetQuiz:
     def __init__(self, deps: LearningDeps) -> None:
         self._deps = deps
 
-    async def __call__(self, actor: Actor, lesson_id: UUID, quiz: Quiz) -> Quiz:
+    async def __call__(self, actor: Actor, lesson_id: UUID, quiz: Quiz) -> QuizDefinition:
         deps = self._deps
         async with deps.uow() as uow:
             course = await deps.lesson_to_edit(
@@ -170,7 +133,7 @@ class SetQuiz:
             )
             await uow.learning.quizzes.put(lesson_id, course.id, quiz, deps.clock.now())
             await uow.commit()
-        return quiz
+        return quiz_definition(quiz)
 
 
 class StartAttempt:

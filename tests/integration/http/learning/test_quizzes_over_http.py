@@ -153,6 +153,11 @@ async def test_only_the_course_instructors_set_a_valid_quiz(
     await enroll(client, student, course["id"])
     original = await definition_of(client, tutor, lesson_id)
     assert [q["id"] for q in original["questions"]] == ["capital", "even", "sky", "lang", "pi"]
+    # The key of a numeric question comes back as the number it was set to, not a string.
+    assert (original["questions"][4]["numeric_answer"], original["questions"][4]["tolerance"]) == (
+        3.14,
+        0.005,
+    )
 
     # Who may: the course's instructors, nobody else.
     smaller = quiz(questions=QUIZ["questions"][:2], pass_mark_percent=50)
@@ -196,6 +201,8 @@ async def test_only_the_course_instructors_set_a_valid_quiz(
         quiz(max_attempts=0),
         quiz(feedback="loud"),
         [quiz()],
+        # Numbers are JSON numbers, not decimal strings.
+        quiz(questions=[{**QUIZ["questions"][-1], "numeric_answer": "3.14"}]),
     ]
     for body in malformed:
         problem(await set_quiz(client, tutor, lesson_id, body), 400)

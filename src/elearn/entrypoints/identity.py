@@ -47,6 +47,7 @@ def identity_policy(settings: Settings) -> IdentityPolicy:
         email_window_seconds=3600,
         public_url=settings.public_url,
         app_name=settings.app_name,
+        links=settings.front_end,
     )
 
 

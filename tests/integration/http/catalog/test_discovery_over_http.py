@@ -940,7 +940,7 @@ async def test_tags_and_categories_count_published_courses(client: Any, settings
         ("python-lang", 1),
         ("django", 1),
     ]
-    by_slug = {c["slug"]: c for c in categories.json()}
+    by_slug = {c["slug"]: c for c in categories.json()["items"]}
     assert by_slug["django"]["parent_id"] == shop.categories["python-lang"]["id"]
     assert by_slug["python-lang"]["parent_id"] == shop.categories["programming"]["id"]
     assert by_slug["programming"]["parent_id"] is None

@@ -378,7 +378,9 @@ async def test_reminders_go_out_once_per_lead_and_start_and_the_feed_follows(
         for name in ("student", "tutor"):
             mails = await mails_to(settings, f"{name}@tut.test", count=2, timeout=5)
             when = spoken(t0 + 3 * DAY, ZoneInfo("UTC"))  # both keep their clocks on UTC
-            assert sorted(m["Subject"].partition(" starts ")[2] for m in mails) == [
+            assert sorted(
+                m["Subject"].replace("\n", "").partition(" starts ")[2] for m in mails
+            ) == [
                 f"in 1 hour, {when}",
                 f"tomorrow, {when}",
             ]

@@ -18,7 +18,11 @@ from elearn.application.mail import (
 BASE = {"app_name": "Elearn"}
 
 SHIPPED = {
-    "welcome": {"full_name": "Ada Lovelace", "login_url": "https://elearn.test/login"},
+    "welcome": {
+        "full_name": "Ada Lovelace",
+        "role": "student",
+        "login_url": "https://elearn.test/login",
+    },
     "verify_email": {
         "full_name": "Ada Lovelace",
         "verify_url": "https://elearn.test/verify?token=abc",
@@ -94,6 +98,7 @@ def test_context_values_are_escaped_in_html_but_not_in_text(
     context = {
         "full_name": '<script>alert("x")</script> & Co',
         "login_url": "https://elearn.test/login?a=1&b=2",
+        "role": "student",
     }
 
     message = templates.render("welcome", context, to=["a@example.com"])
@@ -276,3 +281,15 @@ def test_a_booking_email_names_the_other_person_and_its_own_event(name: str, rol
         assert ("https://meet.example/room" in body) is (name != "booking_cancelled")
         assert ("Join the lesson" in body) is (name != "booking_cancelled")
     assert "Other Person" in message.subject
+
+
+def test_the_welcome_speaks_to_a_tutor_waiting_for_approval_as_such(
+    templates: JinjaEmailTemplates,
+) -> None:
+    student = templates.render("welcome", SHIPPED["welcome"], to=["a@x.test"])
+    tutor = templates.render("welcome", {**SHIPPED["welcome"], "role": "tutor"}, to=["a@x.test"])
+
+    assert "book lessons with tutors" in student.text_body
+    assert "book lessons with tutors" not in tutor.text_body
+    assert "approve your application" in tutor.text_body
+    assert tutor.html_body is not None and "approve your application" in tutor.html_body

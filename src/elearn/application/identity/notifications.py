@@ -31,6 +31,7 @@ class SendWelcomeEmail:
         assert isinstance(event, UserRegistered)
         context = {
             "full_name": event.full_name,
+            "role": event.role.value,
             "app_name": self._app_name,
             "login_url": self._login_url,
         }

@@ -18,7 +18,16 @@ from elearn.application.ports import Transaction
 from elearn.domain.identity.roles import Role
 from elearn.domain.identity.user import AccountStatus, TutorApproval, User
 
-__all__ = ["AccountStatus", "IdentityApi", "Role", "TutorApproval", "TutorTerms", "UserFacts"]
+__all__ = [
+    "AccountStatus",
+    "IdentityApi",
+    "Recipient",
+    "Role",
+    "TutorApproval",
+    "TutorTerms",
+    "UserFacts",
+    "recipient_of",
+]
 
 
 def _identity(uow: Transaction) -> IdentityUnitOfWork:

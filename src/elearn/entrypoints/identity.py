@@ -45,7 +45,6 @@ def identity_policy(settings: Settings) -> IdentityPolicy:
         login_window_seconds=settings.login_window_seconds,
         emails_per_account=settings.emails_per_account_per_hour,
         email_window_seconds=3600,
-        public_url=settings.public_url,
         app_name=settings.app_name,
         links=settings.front_end,
     )

@@ -264,7 +264,6 @@ class IdentityPolicy:
     login_window_seconds: int = 900
     emails_per_account: int = 5
     email_window_seconds: int = 3600
-    public_url: str = "http://127.0.0.1:8000"
     app_name: str = "elearn"
     links: FrontEndLinks = field(default_factory=FrontEndLinks)
 

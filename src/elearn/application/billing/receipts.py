@@ -4,7 +4,7 @@ with the amount written in its currency."""
 from __future__ import annotations
 
 from elearn.application.billing.deps import BillingDeps
-from elearn.application.mail import EmailTemplates, Mailer
+from elearn.application.mail import EmailTemplates, Mailer, in_zone
 from elearn.domain.billing.order import ItemKind, OrderPaid, PaymentMethod
 from elearn.domain.shared.events import DomainEvent
 
@@ -12,8 +12,8 @@ _PAID_WITH = {PaymentMethod.CARD: "card", PaymentMethod.CREDITS: "wallet credits
 
 
 class SendReceipt:
-    """Mails the buyer what they paid, for what, how and when; delivered at least once from
-    the outbox, like every mail."""
+    """Mails the buyer what they paid, for what, how and when (on their own clocks, in their
+    language where the template has it); delivered at least once from the outbox."""
 
     def __init__(self, deps: BillingDeps, mailer: Mailer, templates: EmailTemplates) -> None:
         self._deps = deps
@@ -24,7 +24,7 @@ class SendReceipt:
         assert isinstance(event, OrderPaid)
         deps = self._deps
         async with deps.uow(read_only=True) as uow:
-            buyer = await deps.identity.user(uow, event.buyer_id)
+            buyer = await deps.identity.recipient(uow, event.buyer_id)
             order = await uow.billing.orders.get(event.order_id)
             course = (
                 await deps.catalog.course_for_sale(uow, order.course_id)
@@ -45,9 +45,10 @@ class SendReceipt:
             "is_topup": order.kind is ItemKind.WALLET_TOPUP,
             "amount": deps.currency(order.amount.currency).format(order.amount),
             "paid_with": _PAID_WITH[order.method],
-            "paid_on": order.paid_at.strftime("%Y-%m-%d"),
+            "paid_at": in_zone(order.paid_at, buyer.time_zone),
             "order_id": str(order.id),
-            "order_url": f"{deps.policy.public_url.rstrip('/')}/api/v1/me/orders/{order.id}",
         }
-        message = self._templates.render("receipt", context, to=[buyer.email])
+        message = self._templates.render(
+            "receipt", context, to=[buyer.email], language=buyer.language
+        )
         await self._mailer.send(message)

@@ -133,10 +133,16 @@ def test_return_origins_default_to_the_public_url_and_the_front_ends(tmp_path: P
         tmp_path,
         "sqlite+aiosqlite://",
         public_url="https://API.example:443/base",
-        cors_allowed_origins=["https://app.example", "http://localhost:5173"],
+        frontend_url="https://www.example/app",
+        cors_allowed_origins=[
+            "https://app.example",
+            "http://localhost:5173",
+            "https://www.example",
+        ],
     )
     assert checkout_return_origins(settings) == (
         "https://api.example",
+        "https://www.example",
         "https://app.example",
         "http://localhost:5173",
     )

@@ -322,8 +322,27 @@ async def _checkout_and_bad_deliveries(shop: Shop) -> None:
     assert request.params["payment_intent_data"] == {"metadata": {"order_id": order_id}}
     assert request.params["client_reference_id"] == order_id
     assert request.params["customer_email"] == "student@catalog.test"
+    # Without return URLs, Checkout leads back to the order in the API.
+    own_order = f"{shop.container.settings.public_url.rstrip('/')}/api/v1/me/orders/{order_id}"
+    assert (request.params["success_url"], request.params["cancel_url"]) == (own_order, own_order)
     assert (await shop.order(order_id))["status"] == "pending"
     before = await shop.ledger()
+
+    # The shop's own return pages (on an allowed origin) go to Stripe with the session.
+    base = shop.container.settings.public_url.rstrip("/")
+    returning = await shop.course("Bought from the shop")
+    response = await client.post(
+        CHECKOUT,
+        json={
+            "item": {"kind": "course", "course_id": returning},
+            "success_url": f"{base}/shop/thanks",
+            "cancel_url": f"{base}/shop/cart",
+        },
+        headers=shop.student,
+    )
+    assert response.status_code == 201, response.text
+    sent = fake.requests_to("POST", "/v1/checkout/sessions")[-1].params
+    assert (sent["success_url"], sent["cancel_url"]) == (f"{base}/shop/thanks", f"{base}/shop/cart")
 
     # Deliveries that cannot be trusted answer 400 and store nothing, not even the event's id:
     # the same event, delivered properly afterwards, still takes effect.

@@ -23,11 +23,13 @@ from elearn.application.catalog.ports import (
     CourseDetail,
     CourseFilter,
     CourseSort,
+    InvitationView,
     OwnCourseCard,
     TagCount,
     TransitionView,
 )
 from elearn.application.paging import Page
+from elearn.domain.catalog.co_instructors import InvitationStatus
 from elearn.domain.catalog.course import CourseStatus
 
 T = TypeVar("T")
@@ -110,3 +112,19 @@ class CachedCatalogQueries:
 
     async def course_history(self, course_id: UUID) -> list[TransitionView]:
         return await self._queries.course_history(course_id)
+
+    async def invitation(self, invitation_id: UUID) -> InvitationView | None:
+        return await self._queries.invitation(invitation_id)
+
+    async def invitations(
+        self,
+        *,
+        course_id: UUID | None = None,
+        invitee_id: UUID | None = None,
+        status: InvitationStatus | None = None,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[InvitationView]:
+        return await self._queries.invitations(
+            course_id=course_id, invitee_id=invitee_id, status=status, limit=limit, cursor=cursor
+        )

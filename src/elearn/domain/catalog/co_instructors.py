@@ -95,7 +95,7 @@ class CoInstructorInvitation(RecordsEvents):
     def issue(
         cls,
         *,
-        id: UUID,  # noqa: A002 - the aggregate's field
+        id: UUID,
         course_id: UUID,
         invitee_id: UUID,
         invited_by: UUID,

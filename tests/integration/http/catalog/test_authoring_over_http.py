@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.support.catalog import (
     COURSES,
+    add_co_instructor,
     add_lesson,
     add_section,
     create_course,
@@ -55,11 +56,12 @@ def outline_of(body: dict[str, Any]) -> list[tuple[str, list[str]]]:
     ]
 
 
-async def with_co_instructor(client: Any, tutor: dict[str, str], cotutor_id: str) -> dict[str, Any]:
+async def with_co_instructor(
+    client: Any, tutor: dict[str, str], cotutor: dict[str, str]
+) -> dict[str, Any]:
     course = await create_course(client, tutor)
-    response = await patch(client, tutor, course["id"], {"co_instructor_ids": [cotutor_id]})
-    assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
+    await add_co_instructor(client, tutor, course["id"], cotutor)
+    return await detail(client, tutor, course["id"])
 
 
 def upload(name: str, content: bytes, media_type: str) -> dict[str, Any]:
@@ -191,7 +193,7 @@ async def test_the_owner_adds_a_co_instructor_who_edits_details_and_outline(
     cotutor = await headers_of(client, "cotutor")
     tutor_id, cotutor_id = await user_id(client, tutor), await user_id(client, cotutor)
 
-    course = await with_co_instructor(client, tutor, cotutor_id)
+    course = await with_co_instructor(client, tutor, cotutor)
     assert [person["id"] for person in course["instructors"]] == [tutor_id, cotutor_id]
 
     # The co-instructor sees the draft, changes its details and builds its outline.
@@ -211,8 +213,11 @@ async def test_the_owner_adds_a_co_instructor_who_edits_details_and_outline(
     assert outline_of(body) == [("Co's section", ["Renamed by co"])]
 
     # Removing the co-instructor takes the draft out of their sight.
-    cleared = await patch(client, tutor, course["id"], {"co_instructor_ids": []})
-    assert cleared.status_code == 200 and len(cleared.json()["instructors"]) == 1
+    cleared = await client.delete(
+        f"{COURSES}/{course['id']}/co-instructors/{cotutor_id}", headers=tutor
+    )
+    assert cleared.status_code == 204, cleared.text
+    assert len((await detail(client, tutor, course["id"]))["instructors"]) == 1
     problem(await client.get(f"{COURSES}/{course['id']}", headers=cotutor), 404)
 
 
@@ -222,13 +227,18 @@ async def test_a_co_instructor_cannot_change_co_instructors_or_delete(
     await seed_people(settings)
     tutor = await headers_of(client, "tutor")
     cotutor = await headers_of(client, "cotutor")
-    cotutor_id = await user_id(client, cotutor)
-    course = await with_co_instructor(client, tutor, cotutor_id)
+    course = await with_co_instructor(client, tutor, cotutor)
     before = await detail(client, tutor, course["id"])
 
-    for ids in ([], [cotutor_id], [await user_id(client, tutor)]):
-        response = await patch(client, cotutor, course["id"], {"co_instructor_ids": ids})
-        problem(response, 403)
+    student_id = await user_id(client, await headers_of(client, "student"))
+    invite = await client.post(
+        f"{COURSES}/{course['id']}/invitations", json={"user_id": student_id}, headers=cotutor
+    )
+    problem(invite, 403)
+    owner_removed = await client.delete(
+        f"{COURSES}/{course['id']}/co-instructors/{await user_id(client, tutor)}", headers=cotutor
+    )
+    problem(owner_removed, 403)
     problem(await client.delete(f"{COURSES}/{course['id']}", headers=cotutor), 403)
 
     assert await detail(client, tutor, course["id"]) == before
@@ -240,18 +250,18 @@ async def test_co_instructors_must_be_approved_tutors(client: Any, settings: Set
     course = await create_course(client, tutor)
     before = await detail(client, tutor, course["id"])
 
+    async def invite(user: Any) -> Any:
+        return await client.post(
+            f"{COURSES}/{course['id']}/invitations", json={"user_id": user}, headers=tutor
+        )
+
     for name in ("pending", "student", "manager"):
         other_id = await user_id(client, await headers_of(client, name))
-        response = await patch(client, tutor, course["id"], {"co_instructor_ids": [other_id]})
-        body = problem(response, 422)
-        assert other_id in body["detail"]
-    unknown = await patch(client, tutor, course["id"], {"co_instructor_ids": [str(uuid.uuid4())]})
-    problem(unknown, 422)
-    itself = await patch(
-        client, tutor, course["id"], {"co_instructor_ids": [await user_id(client, tutor)]}
-    )
-    problem(itself, 422)
-    problem(await patch(client, tutor, course["id"], {"co_instructor_ids": ["nope"]}), 400)
+        body = problem(await invite(other_id), 422)
+        assert body["errors"][0]["field"] == "user_id"
+    problem(await invite(str(uuid.uuid4())), 422)
+    problem(await invite(await user_id(client, tutor)), 422, "cannot-invite-owner")
+    problem(await invite("nope"), 400)
 
     assert await detail(client, tutor, course["id"]) == before
 
@@ -1179,7 +1189,7 @@ async def test_only_the_owner_deletes(client: Any, settings: Settings) -> None:
     await seed_people(settings)
     tutor = await headers_of(client, "tutor")
     cotutor = await headers_of(client, "cotutor")
-    course = await with_co_instructor(client, tutor, await user_id(client, cotutor))
+    course = await with_co_instructor(client, tutor, cotutor)
 
     problem(await client.delete(f"{COURSES}/{course['id']}", headers=cotutor), 403)
     for name in ("manager", "admin"):

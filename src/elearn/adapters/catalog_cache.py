@@ -25,12 +25,14 @@ from elearn.application.catalog.ports import (
     CourseSort,
     InvitationView,
     OwnCourseCard,
+    RevisionCard,
     TagCount,
     TransitionView,
 )
 from elearn.application.paging import Page
 from elearn.domain.catalog.co_instructors import InvitationStatus
 from elearn.domain.catalog.course import CourseStatus
+from elearn.domain.catalog.revision import RevisionStatus
 
 T = TypeVar("T")
 
@@ -128,3 +130,8 @@ class CachedCatalogQueries:
         return await self._queries.invitations(
             course_id=course_id, invitee_id=invitee_id, status=status, limit=limit, cursor=cursor
         )
+
+    async def revisions(
+        self, status: RevisionStatus | None, *, limit: int, cursor: str | None
+    ) -> Page[RevisionCard]:
+        return await self._queries.revisions(status, limit=limit, cursor=cursor)

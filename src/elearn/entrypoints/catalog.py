@@ -192,6 +192,10 @@ class CatalogUseCases:
     def discard_revision(self) -> review.DiscardRevision:
         return review.DiscardRevision(self.deps)
 
+    @cached_property
+    def list_revisions(self) -> review.ListRevisions:
+        return review.ListRevisions(self.deps)
+
     # ---- co-instructors ---------------------------------------------------------------------
     @cached_property
     def invite_co_instructor(self) -> co_instructors.InviteCoInstructor:

@@ -38,6 +38,7 @@ def _routes() -> Sequence[ControllerRouterHandler]:
         InvitationsController,
         LessonsController,
         MyCoursesController,
+        RevisionsController,
         SectionsController,
         TagsController,
     )
@@ -50,6 +51,7 @@ def _routes() -> Sequence[ControllerRouterHandler]:
         LessonsController,
         MyCoursesController,
         InvitationsController,
+        RevisionsController,
         ImagesController,
     )
 

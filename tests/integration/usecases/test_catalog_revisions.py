@@ -175,3 +175,17 @@ async def test_only_the_owner_invites_and_only_the_invitee_accepts_or_leaves(
         await catalog.get_course(world.cotutor, str(course.id))
     mine = await catalog.list_my_invitations(world.cotutor, status=None)
     assert [(i.id, i.status) for i in mine.items] == [(invitation.id, InvitationStatus.ACCEPTED)]
+
+
+async def test_unpublishing_drops_the_staged_changes(world: World) -> None:
+    catalog = world.container.catalog
+    course, _ = await world.published_course()
+    await catalog.update_course(world.tutor, course.id, CourseChanges(subtitle="Staged"))
+
+    await catalog.unpublish_course(world.manager, course.id)
+    await catalog.update_course(world.tutor, course.id, CourseChanges(subtitle="In place"))
+
+    with pytest.raises(NotFound) as gone:
+        await catalog.get_revision(world.tutor, course.id)
+    assert gone.value.code == "revision-not-found"
+    assert (await catalog.get_course(world.tutor, str(course.id))).subtitle == "In place"

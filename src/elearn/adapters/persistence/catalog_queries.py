@@ -43,6 +43,7 @@ from elearn.adapters.persistence.models.catalog import (
     CoInstructorInvitationRow,
     CourseInstructorRow,
     CoursePrerequisiteRow,
+    CourseRevisionRow,
     CourseRow,
     CourseSlugRow,
     CourseTagRow,
@@ -71,12 +72,14 @@ from elearn.application.catalog.ports import (
     OutlineSectionView,
     OwnCourseCard,
     Person,
+    RevisionCard,
     TagCount,
     TransitionView,
 )
 from elearn.application.paging import InvalidCursor, Page
 from elearn.domain.catalog.co_instructors import InvitationStatus
 from elearn.domain.catalog.course import CourseStatus, LessonKind, Level
+from elearn.domain.catalog.revision import RevisionStatus
 from elearn.domain.shared.money import Money
 
 _MAX_CURSOR_LENGTH = 300
@@ -455,6 +458,38 @@ class SqlaCatalogQueries:
         )
         return await fetch_page(
             self._sessions, stmt, limit, _invitation_view, lambda row: (row.created_at, row.id)
+        )
+
+    async def revisions(
+        self, status: RevisionStatus | None, *, limit: int, cursor: str | None
+    ) -> Page[RevisionCard]:
+        stmt = select(
+            CourseRevisionRow.course_id,
+            CourseRevisionRow.status,
+            CourseRevisionRow.submitted_at,
+            CourseRevisionRow.updated_at,
+            CourseRow.slug,
+            CourseRow.title,
+            CourseRow.status.label("course_status"),
+        ).join(CourseRow, CourseRow.id == CourseRevisionRow.course_id)
+        if status is not None:
+            stmt = stmt.where(CourseRevisionRow.status == status.value)
+        stmt = newest_first_after(
+            stmt, cursor, CourseRevisionRow.updated_at, CourseRevisionRow.course_id
+        )
+        return await fetch_page(
+            self._sessions,
+            stmt,
+            limit,
+            lambda row: RevisionCard(
+                course=CourseRef(
+                    row.course_id, row.slug, row.title, CourseStatus(row.course_status)
+                ),
+                status=RevisionStatus(row.status),
+                submitted_at=row.submitted_at,
+                updated_at=row.updated_at,
+            ),
+            lambda row: (row.updated_at, row.course_id),
         )
 
     # ---- categories and tags ----------------------------------------------------------------

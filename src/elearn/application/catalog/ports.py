@@ -378,6 +378,16 @@ class RevisionDetail:
 
 
 @dataclass(frozen=True, slots=True)
+class RevisionCard:
+    """A revision in the reviewers' queue."""
+
+    course: CourseRef
+    status: RevisionStatus
+    submitted_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class InvitationView:
     id: UUID
     course: CourseRef
@@ -427,6 +437,12 @@ class CatalogQueries(Protocol):
     async def tags(self, *, prefix: str | None, limit: int) -> list[TagCount]: ...
 
     async def invitation(self, invitation_id: UUID) -> InvitationView | None: ...
+
+    async def revisions(
+        self, status: RevisionStatus | None, *, limit: int, cursor: str | None
+    ) -> Page[RevisionCard]:
+        """Most recently changed first."""
+        ...
 
     async def invitations(
         self,

@@ -23,10 +23,21 @@ from elearn.application.catalog.deps import (
     file_keys,
 )
 from elearn.application.catalog.discovery import course_detail_for, revision_detail_for
-from elearn.application.catalog.ports import CatalogUnitOfWork, CourseDetail, RevisionDetail
+from elearn.application.catalog.ports import (
+    CatalogUnitOfWork,
+    CourseDetail,
+    RevisionCard,
+    RevisionDetail,
+)
+from elearn.application.paging import Page, check_limit, page_of
 from elearn.domain.catalog.course import Course
 from elearn.domain.catalog.prerequisites import check_prerequisites
-from elearn.domain.catalog.revision import CourseRevision, RevisionOutdated, changed_fields
+from elearn.domain.catalog.revision import (
+    CourseRevision,
+    RevisionOutdated,
+    RevisionStatus,
+    changed_fields,
+)
 from elearn.domain.shared.audit import AuditAction
 
 
@@ -35,6 +46,17 @@ async def _course(uow: CatalogUnitOfWork, course_id: UUID) -> Course:
     if course is None:
         raise CourseNotFound()
     return course
+
+
+async def _drop_revision(uow: CatalogUnitOfWork, course_id: UUID) -> set[str]:
+    """A course leaving the published state drops its staged changes: a draft is edited in
+    place, and an old copy applied after a later publication would undo those edits. Answers
+    the files the revision named."""
+    revision = await uow.revisions.get(course_id, for_update=True)
+    if revision is None:
+        return set()
+    await uow.revisions.remove(revision)
+    return file_keys(revision.content)
 
 
 class _StaffMove:
@@ -149,7 +171,9 @@ class UnpublishCourse(_StaffMove):
             course = await self._staff_course(uow, actor, course_id, Permission.PUBLISH_COURSE)
             course.unpublish(require_signed_in(actor), deps.clock.now(), deps.ids.new_id(), reason)
             self._audit(uow, actor, AuditAction.COURSE_UNPUBLISHED, course)
+            staged_files = await _drop_revision(uow, course_id)
             await uow.commit()
+        await deps.delete_unused_files(course_id, *staged_files)
         return await course_detail_for(deps, actor, course_id)
 
 
@@ -171,7 +195,9 @@ class ArchiveCourse(_StaffMove):
                 deps.authorizer.authorize(actor, Permission.ARCHIVE_ANY_COURSE)
             course.archive(user_id, deps.clock.now(), deps.ids.new_id(), reason)
             self._audit(uow, actor, AuditAction.COURSE_ARCHIVED, course)
+            staged_files = await _drop_revision(uow, course_id)
             await uow.commit()
+        await deps.delete_unused_files(course_id, *staged_files)
         return await course_detail_for(deps, actor, course_id)
 
 
@@ -307,3 +333,19 @@ class DiscardRevision:
             )
             await uow.commit()
         await deps.delete_unused_files(course_id, *staged_files)
+
+
+class ListRevisions(_StaffMove):
+    """Managers and admins list revisions (the pending ones are their queue)."""
+
+    async def __call__(
+        self,
+        actor: Actor,
+        *,
+        status: RevisionStatus | None = RevisionStatus.PENDING,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> Page[RevisionCard]:
+        check_limit(limit)
+        self._deps.authorizer.authorize(actor, Permission.APPROVE_COURSE)
+        return await page_of(self._deps.queries.revisions(status, limit=limit, cursor=cursor))

@@ -238,6 +238,10 @@ async def test_a_published_course_changes_only_when_staff_approve_its_revision(
 
     submitted = await client.post(f"{COURSES}/{course['id']}/revision/submit", headers=tutor)
     assert submitted.json()["status"] == "pending", submitted.text
+    queue = await client.get("/api/v1/course-revisions", headers=manager)
+    assert [item["course"]["id"] for item in queue.json()["items"]] == [course["id"]], queue.text
+    assert queue.json()["next_cursor"] is None
+    problem(await client.get("/api/v1/course-revisions", headers=tutor), 403)
     locked = await client.patch(f"{COURSES}/{course['id']}", json={"title": "X"}, headers=tutor)
     problem(locked, 409, "revision-locked")
     problem(await client.post(f"{COURSES}/{course['id']}/revision/approve", headers=tutor), 403)
@@ -245,6 +249,8 @@ async def test_a_published_course_changes_only_when_staff_approve_its_revision(
 
     approved = await client.post(f"{COURSES}/{course['id']}/revision/approve", headers=manager)
     assert approved.status_code == 200, approved.text
+    emptied = await client.get("/api/v1/course-revisions", headers=manager)
+    assert emptied.json()["items"] == []
     after = await public(client, course["id"])
     assert (after["status"], after["is_free"], after["price"]) == ("published", True, None)
     assert [s["title"] for s in after["sections"]] == ["Basics", "Bonus"]

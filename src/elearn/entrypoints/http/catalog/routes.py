@@ -37,6 +37,7 @@ from elearn.application.catalog.ports import (
     OutlineLesson,
     OutlineSectionView,
     OwnCourseCard,
+    RevisionCard,
     RevisionDetail,
     TagCount,
 )
@@ -60,6 +61,7 @@ from elearn.domain.catalog.course import (
     Level,
     OutlineSection,
 )
+from elearn.domain.catalog.revision import RevisionStatus
 from elearn.domain.shared.money import Money
 from elearn.entrypoints.catalog import Catalog
 from elearn.entrypoints.http.auth import CurrentActor, signed_in
@@ -672,6 +674,25 @@ class CoursesController(Controller):
     ) -> None:
         """The owner removes anyone; a co-instructor removes themselves."""
         await catalog.remove_co_instructor(actor, course_key, user_id)
+
+
+class RevisionsController(Controller):
+    path = "/course-revisions"
+    tags = ["catalog"]
+    guards = [signed_in]
+
+    @get("", operation_id="list_course_revisions", summary="Staged changes to review")
+    async def list_revisions(
+        self,
+        actor: CurrentActor,
+        catalog: Catalog,
+        status: RevisionStatus | None = RevisionStatus.PENDING,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> Page[RevisionCard]:
+        """Managers and admins: pending ones unless `status` says otherwise, most recently
+        changed first."""
+        return await catalog.list_revisions(actor, status=status, limit=limit, cursor=cursor)
 
 
 class InvitationsController(Controller):

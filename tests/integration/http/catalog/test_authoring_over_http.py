@@ -552,6 +552,10 @@ async def test_a_published_slug_is_frozen_and_old_slugs_keep_resolving(
     assert explicit.status_code == 200, explicit.text
     assert explicit.json()["slug"] == "a-better-title"
 
+    # Staged until staff approve the revision; then the new slug is the course's.
+    assert (await detail(client, None, "original-title"))["title"] == "Original Title"
+    for headers, action in ((tutor, "revision/submit"), (manager, "revision/approve")):
+        assert (await move(client, headers, course["id"], action)).status_code == 200
     for slug in ("original-title", "a-better-title"):
         seen = await detail(client, None, slug)  # anonymous
         assert seen["id"] == course["id"] and seen["slug"] == "a-better-title"
@@ -1222,6 +1226,10 @@ async def test_a_course_requires_published_courses(client: Any, settings: Settin
     assert response.status_code == 200, response.text
     expected = [{"id": basics["id"], "slug": "basics", "title": "Basics", "status": "published"}]
     assert response.json()["prerequisites"] == expected
+    # Live once staff approve the revision.
+    assert (await detail(client, None, "advanced"))["prerequisites"] == []
+    for headers, action in ((tutor, "revision/submit"), (manager, "revision/approve")):
+        assert (await move(client, headers, course["id"], action)).status_code == 200
     assert (await detail(client, None, "advanced"))["prerequisites"] == expected
     # Duplicates collapse; an empty list clears them.
     twice = await patch(

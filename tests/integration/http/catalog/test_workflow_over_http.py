@@ -405,8 +405,7 @@ async def test_a_published_course_stays_live_while_edited(client: Any, settings:
     )
     assert patched.status_code == 200 and patched.json()["status"] == "published"
     section = await add_section(client, tutor, course["id"], "Bonus")
-    await add_lesson(client, tutor, section["id"], kind="pdf", title="Sheet", text=None)
-    lesson = (await detail(client, tutor, course["id"]))["sections"][1]["lessons"][0]
+    lesson = await add_lesson(client, tutor, section["id"], kind="pdf", title="Sheet", text=None)
     uploaded = await client.put(
         f"/api/v1/lessons/{lesson['id']}/file",
         files={"file": ("sheet.pdf", PDF, "application/pdf")},
@@ -414,6 +413,14 @@ async def test_a_published_course_stays_live_while_edited(client: Any, settings:
     )
     assert uploaded.status_code == 200, uploaded.text
 
+    # Live and unchanged while the changes wait for review...
+    public = await detail(client, None, course["id"])
+    assert public["status"] == "published" and public["subtitle"] == ""
+    assert public["lesson_count"] == 1
+    assert await catalog_ids(client) == [course["id"]]
+    # ...and changed at once when staff approve them, still live.
+    await moved(client, tutor, course["id"], "revision/submit")
+    await moved(client, manager, course["id"], "revision/approve")
     public = await detail(client, None, course["id"])
     assert public["status"] == "published" and public["subtitle"] == "Typo fixed"
     assert public["lesson_count"] == 2

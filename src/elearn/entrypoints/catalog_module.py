@@ -60,7 +60,7 @@ def _subscriptions(c: Container) -> dict[str, Subscription]:
     return {
         "catalog.send_invitation_email": Subscription(
             CoInstructorInvited.event_type,
-            SendInvitationEmail(c.catalog.deps, c.mailer, c.templates, c.settings.public_url),
+            SendInvitationEmail(c.catalog.deps, c.mailer, c.templates, c.settings.front_end),
         ),
     }
 

@@ -16,6 +16,7 @@ from elearn.application.authorization import Permission
 from elearn.application.catalog.deps import CatalogDeps, CourseNotFound
 from elearn.application.catalog.ports import CatalogUnitOfWork, InvitationView
 from elearn.application.errors import FieldError, InvalidInput, NotFound, PermissionDenied
+from elearn.application.links import FrontEndLinks
 from elearn.application.mail import EmailTemplates, Mailer
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.domain.catalog.co_instructors import (
@@ -255,18 +256,18 @@ class SendInvitationEmail:
     """Tells the invitee they were invited (an outbox handler)."""
 
     def __init__(
-        self, deps: CatalogDeps, mailer: Mailer, templates: EmailTemplates, public_url: str
+        self, deps: CatalogDeps, mailer: Mailer, templates: EmailTemplates, links: FrontEndLinks
     ) -> None:
         self._deps = deps
         self._mailer = mailer
         self._templates = templates
-        self._public_url = public_url.rstrip("/")
+        self._links = links
 
     async def __call__(self, event: DomainEvent) -> None:
         assert isinstance(event, CoInstructorInvited)
         deps = self._deps
         async with deps.uow(read_only=True) as uow:
-            invitee = await deps.identity.user(uow, event.invitee_id)
+            invitee = await deps.identity.recipient(uow, event.invitee_id)
             owner = await deps.identity.user(uow, event.invited_by)
             invitation = await uow.invitations.get(event.invitation_id)
             course = await uow.courses.course_facts(event.course_id)
@@ -276,7 +277,9 @@ class SendInvitationEmail:
             "full_name": invitee.full_name,
             "owner_name": owner.full_name if owner else "The course's owner",
             "course_title": course.title,
-            "invitations_url": f"{self._public_url}/teach/invitations",
+            "invitations_url": self._links.course_invitations(),
         }
-        message = self._templates.render("co_instructor_invited", context, to=[invitee.email])
+        message = self._templates.render(
+            "co_instructor_invited", context, to=[invitee.email], language=invitee.language
+        )
         await self._mailer.send(message)

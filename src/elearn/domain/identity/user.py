@@ -77,6 +77,15 @@ class PasswordResetRequested(DomainEvent):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class RegistrationOfTakenAddressAttempted(DomainEvent):
+    """Someone signed up with the address of an existing account: the answer was the same as
+    for a new one, and the owner is told by email instead."""
+
+    event_type = "identity.registration_of_taken_address_attempted"
+    user_id: UUID
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class TutorApplicationDecided(DomainEvent):
     event_type = "identity.tutor_application_decided"
     user_id: UUID

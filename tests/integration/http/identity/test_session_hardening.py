@@ -10,9 +10,13 @@ from tests.support.identity import (
     PASSWORD,
     bearer,
     login,
+    mail_with_subject,
+    mails_to,
     problem,
     register_student,
 )
+
+from elearn.entrypoints.settings import Settings
 
 ME = "/api/v1/me"
 CHANGE = "/api/v1/auth/password/change"
@@ -124,3 +128,70 @@ async def test_logout_without_an_access_token_needs_the_sessions_current_refresh
         401,
         "invalid-refresh-token",
     )
+
+
+# ---- finding 12: registration does not tell who has an account ---------------------------------
+REGISTER_STUDENT = "/api/v1/auth/register/student"
+
+
+async def test_registering_a_taken_address_answers_as_a_new_one_and_tells_its_owner(
+    client: Any, settings: Settings
+) -> None:
+    new = await client.post(
+        REGISTER_STUDENT,
+        json={"email": "owner@example.com", "password": PASSWORD, "full_name": "Owner"},
+    )
+    taken = await client.post(
+        REGISTER_STUDENT,
+        json={
+            "email": "OWNER@example.com",
+            "password": "somebody else's long secret",
+            "full_name": "Somebody Else",
+        },
+    )
+    assert new.status_code == taken.status_code == 202, taken.text
+    assert new.json() == taken.json() == {"status": "accepted"}
+
+    warning = await mail_with_subject(settings, "owner@example.com", "tried to register")
+    text = warning.as_string()
+    assert "Owner" in text and f"{settings.public_url}/login" in text
+    assert f"{settings.public_url}/forgot-password" in text
+    assert "Somebody Else" not in text
+    # The account is the owner's as before: their password signs in, the newcomer's does not.
+    await login(client, "owner@example.com")
+    wrong = await client.post(
+        "/api/v1/auth/login",
+        json={"email": "owner@example.com", "password": "somebody else's long secret"},
+    )
+    problem(wrong, 401, "invalid-credentials")
+
+
+async def test_invalid_registrations_are_refused_alike_for_taken_and_new_addresses(
+    client: Any,
+) -> None:
+    await register_student(client, "held@example.com")
+    for address in ("held@example.com", "free@example.com"):
+        weak = await client.post(
+            REGISTER_STUDENT,
+            json={"email": address, "password": "password1234", "full_name": "W"},
+        )
+        problem(weak, 422, "weak-password")
+    login_free = await client.post(
+        "/api/v1/auth/login", json={"email": "free@example.com", "password": "password1234"}
+    )
+    problem(login_free, 401)  # nothing was created for the refused one
+
+
+async def test_repeated_registrations_of_a_taken_address_do_not_flood_its_inbox(
+    client: Any, settings: Settings
+) -> None:
+    await register_student(client, "flooded@example.com")
+    body = {"email": "flooded@example.com", "password": PASSWORD, "full_name": "F"}
+    statuses = {(await client.post(REGISTER_STUDENT, json=body)).status_code for _ in range(8)}
+    assert statuses == {202}
+    warnings = [
+        m
+        for m in await mails_to(settings, "flooded@example.com", count=2 + 5)
+        if "tried to register" in m["Subject"]
+    ]
+    assert len(warnings) == 5  # ELEARN_EMAILS_PER_ACCOUNT_PER_HOUR

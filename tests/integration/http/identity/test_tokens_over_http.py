@@ -29,6 +29,7 @@ from tests.support.identity import (
     login,
     register_student,
     seed_accounts,
+    user_id_of,
 )
 
 from elearn.adapters.security.jwt_tokens import key_id
@@ -92,7 +93,8 @@ def rsa_public_pem() -> bytes:
 
 
 async def test_tampered_access_tokens_are_refused(client: Any, settings: Settings) -> None:
-    user_id = uuid.UUID((await register_student(client, "tamper@example.com"))["user_id"])
+    await register_student(client, "tamper@example.com")
+    user_id = uuid.UUID(await user_id_of(client, "tamper@example.com"))
     secret = settings.jwt_secret.encode()
     good_header = {"alg": "HS256", "typ": "JWT", "kid": key_id(settings.jwt_secret)}
 
@@ -168,7 +170,8 @@ async def test_tampered_access_tokens_are_refused(client: Any, settings: Setting
 
 async def test_a_signed_role_claim_grants_nothing(client: Any, settings: Settings) -> None:
     """Role is read from the account: a validly signed token claiming admin is a student's."""
-    user_id = uuid.UUID((await register_student(client, "climber@example.com"))["user_id"])
+    await register_student(client, "climber@example.com")
+    user_id = uuid.UUID(await user_id_of(client, "climber@example.com"))
     token = hs256(
         {"alg": "HS256", "typ": "JWT", "kid": key_id(settings.jwt_secret)},
         claims(settings, user_id, role="admin"),
@@ -211,7 +214,8 @@ async def test_suspension_and_role_change_end_access_tokens(
     admin = await login(client, "boss@example.com")
     ids = {}
     for name in ("suspended", "promoted"):
-        ids[name] = (await register_student(client, f"{name}@example.com"))["user_id"]
+        await register_student(client, f"{name}@example.com")
+        ids[name] = await user_id_of(client, f"{name}@example.com")
     suspended = await login(client, "suspended@example.com")
     promoted = await login(client, "promoted@example.com")
 

@@ -119,8 +119,9 @@ async def test_a_user_round_trips_with_every_field(container: Container) -> None
         assert_same(again, loaded)
         assert again.status is AccountStatus.SUSPENDED
         assert again.recovery_code_hashes == ("h1", "h3")
-        # Sessions end at millisecond precision, like access tokens are issued.
-        assert again.sessions_valid_after == (T0 + timedelta(hours=2)).replace(microsecond=123000)
+        # Sessions end at the next whole second, as access tokens are dated in whole seconds.
+        cut = (T0 + timedelta(hours=2)).replace(microsecond=0) + timedelta(seconds=1)
+        assert again.sessions_valid_after == cut
         again.reactivate()
         again.disable_totp()
         await uow.commit()

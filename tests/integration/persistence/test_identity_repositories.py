@@ -695,7 +695,8 @@ async def test_session_account_reads_what_a_request_needs(container: Container) 
         AccountStatus.SUSPENDED,
     )
     assert (account.email_verified, account.two_factor_enabled) == (True, True)
-    assert account.sessions_valid_after == (T0 + timedelta(minutes=5)).replace(microsecond=123000)
+    cut = (T0 + timedelta(minutes=5)).replace(microsecond=0) + timedelta(seconds=1)
+    assert account.sessions_valid_after == cut
     assert not account.accepts_sessions_issued_at(T0 + timedelta(hours=1))
     assert await queries.session_account(uuid4()) is None
 

@@ -253,7 +253,7 @@ async def test_other_contexts_transactions_never_build_its_store(
             "full_name": "Ada",
         },
     )
-    assert registered.status_code == 201, registered.text
+    assert registered.status_code == 202, registered.text
     assert (await app_client.get("/api/v1/courses")).status_code == 200
     assert (await app_client.get("/api/v1/categories")).status_code == 200
 

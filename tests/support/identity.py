@@ -52,6 +52,16 @@ async def mails_to(
         await asyncio.sleep(0.05)
 
 
+async def mail_with_subject(settings: Settings, address: str, subject: str) -> Message:
+    """The first email to ``address`` whose subject contains ``subject`` (any case)."""
+    for _ in range(300):
+        for message in await mails_to(settings, address):
+            if subject.lower() in message["Subject"].lower():
+                return message
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no email '{subject}' to {address}")
+
+
 async def token_from_mail(
     settings: Settings, address: str, subject_contains: str, *, nth: int = 1
 ) -> str:
@@ -73,15 +83,21 @@ async def token_from_mail(
     return unquote(parse_qs(urlparse(link.group(0)).query)["token"][0])
 
 
-async def register_student(
-    client: Any, address: str, *, password: str = PASSWORD
-) -> dict[str, Any]:
+async def register_student(client: Any, address: str, *, password: str = PASSWORD) -> None:
     response = await client.post(
         "/api/v1/auth/register/student",
         json={"email": address, "password": password, "full_name": "Stu Dent"},
     )
-    assert response.status_code == 201, response.text
-    return response.json()
+    assert response.status_code == 202, response.text
+
+
+async def user_id_of(client: Any, address: str, *, password: str = PASSWORD) -> str:
+    """The id of the account at ``address`` (registration does not say it), as its owner sees."""
+    session = await login(client, address, password=password)
+    me = await client.get("/api/v1/me", headers=bearer(session))
+    assert me.status_code == 200, me.text
+    user_id: str = me.json()["id"]
+    return user_id
 
 
 async def login(

@@ -19,7 +19,7 @@ class Actor:
     email_verified: bool = False
     ip: str | None = None
     user_agent: str | None = None
-    session_token_id: str | None = None
+    session_id: UUID | None = None  # the sign-in (refresh family) the access token is of
     two_factor_enabled: bool = False
 
     @classmethod

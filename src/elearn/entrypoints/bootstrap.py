@@ -39,7 +39,7 @@ from elearn.application.mail import EmailTemplates, Mailer
 from elearn.application.ports import Clock, IdGenerator, PasswordHasher
 from elearn.entrypoints.module import Module, Subscription
 from elearn.entrypoints.modules import MODULES
-from elearn.entrypoints.settings import Settings
+from elearn.entrypoints.settings import Settings, with_local_secrets
 
 __all__ = ["Container", "Subscription", "bootstrap", "build_broker_from", "build_mailer"]
 
@@ -165,6 +165,7 @@ def bootstrap(
 ) -> Container:
     """Builds the adapters from settings, then each module in order (a module may use the
     use cases of those listed before it)."""
+    settings = with_local_secrets(settings)
     options = dict(overrides or {})
     engine = options.pop("engine", None) or create_engine(
         settings.effective_database_url,

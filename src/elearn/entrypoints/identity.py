@@ -63,6 +63,7 @@ def build_identity_deps(container: Container, redis: Redis | None) -> IdentityDe
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             ttl_seconds=settings.jwt_access_ttl_seconds,
+            previous_secrets=settings.jwt_previous_secrets,
         ),
         revoked_tokens=RedisRevokedAccessTokens(redis, clock=container.clock)
         if redis

@@ -16,6 +16,7 @@ from elearn.adapters.persistence.repositories import (
 )
 from elearn.adapters.persistence.unit_of_work import StoreDeclaration
 from elearn.application.identity.notifications import (
+    SendAccountExistsEmail,
     SendOneTimeLink,
     SendTutorDecisionEmail,
     SendWelcomeEmail,
@@ -24,6 +25,7 @@ from elearn.domain.identity.tokens import TokenPurpose
 from elearn.domain.identity.user import (
     EmailVerificationRequested,
     PasswordResetRequested,
+    RegistrationOfTakenAddressAttempted,
     TutorApplicationDecided,
     UserRegistered,
 )
@@ -65,6 +67,10 @@ def _subscriptions(c: Container) -> dict[str, Subscription]:
         "identity.send_password_reset_email": Subscription(
             PasswordResetRequested.event_type,
             SendOneTimeLink(deps, c.mailer, c.templates, TokenPurpose.RESET_PASSWORD),
+        ),
+        "identity.send_account_exists_email": Subscription(
+            RegistrationOfTakenAddressAttempted.event_type,
+            SendAccountExistsEmail(deps, c.mailer, c.templates),
         ),
         "identity.send_tutor_decision_email": Subscription(
             TutorApplicationDecided.event_type,

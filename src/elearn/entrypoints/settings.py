@@ -10,6 +10,8 @@ import difflib
 import ipaddress
 import os
 import re
+import secrets
+import stat
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,11 +26,16 @@ from elearn.application.links import LESSON_ID, FrontEndLinks
 PREFIX = "ELEARN_"
 # Variables read by the test suite, not by the application.
 _IGNORED_PREFIXES = ("ELEARN_TEST_",)
-DEFAULT_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0000"  # noqa: S105
+# The development default of earlier versions: public, so refused everywhere.
+PUBLISHED_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0000"  # noqa: S105
+# Left unset outside production, these are generated once and kept under var/secrets/.
+GENERATED_SECRETS = ("jwt_secret", "media_signing_key")
+_MIN_SECRET_CHARS = 32
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 SECRET_FIELDS = frozenset(
     {
         "jwt_secret",
+        "jwt_previous_secrets",
         "smtp_password",
         "stripe_secret_key",
         "stripe_webhook_secret",
@@ -69,7 +76,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     migrations_dir: str = ""
     redis_url: str = ""
 
-    jwt_secret: Annotated[str, msgspec.Meta(min_length=32)] = DEFAULT_JWT_SECRET
+    # Empty: generated into var/secrets/ outside production (see with_local_secrets).
+    jwt_secret: Annotated[str, msgspec.Meta(min_length=32)] = ""
+    # Keys that still verify access tokens (never sign): the secrets replaced within the last
+    # access-token lifetime, so a rotation signs nobody out.
+    jwt_previous_secrets: list[str] = msgspec.field(default_factory=list)
     jwt_access_ttl_seconds: Annotated[int, msgspec.Meta(ge=60, le=86_400)] = 900
     jwt_refresh_ttl_seconds: Annotated[int, msgspec.Meta(ge=3_600)] = 30 * 86_400
     media_signing_key: str = ""
@@ -255,7 +266,12 @@ def load_settings(
             close = difflib.get_close_matches(name, fields, n=1)
             hint = f"did you mean {PREFIX}{close[0].upper()}?" if close else "see README.md"
             raise SettingsError(f"{key}: not a known setting ({hint})")
-        if name in ("cors_allowed_origins", "trusted_proxies", "checkout_return_origins"):
+        if name in (
+            "cors_allowed_origins",
+            "trusted_proxies",
+            "checkout_return_origins",
+            "jwt_previous_secrets",
+        ):
             raw[name] = [item.strip() for item in value.split(",") if item.strip()]
         else:
             raw[name] = value
@@ -382,9 +398,18 @@ def _check_coherence(settings: Settings) -> None:
         raise SettingsError(
             "ELEARN_DATABASE_URL: expected sqlite+aiosqlite:///path or postgresql+asyncpg://..."
         )
+    if PUBLISHED_JWT_SECRET in (settings.jwt_secret, *settings.jwt_previous_secrets):
+        raise SettingsError(
+            "ELEARN_JWT_SECRET: this is the public example value of earlier versions; "
+            "set a secret of your own (32+ characters) or leave it unset outside production"
+        )
+    if any(len(previous) < _MIN_SECRET_CHARS for previous in settings.jwt_previous_secrets):
+        raise SettingsError(
+            "ELEARN_JWT_PREVIOUS_SECRETS: expected comma-separated secrets of 32+ characters"
+        )
     if not settings.is_production:
         return
-    if settings.jwt_secret == DEFAULT_JWT_SECRET:
+    if not settings.jwt_secret:
         raise SettingsError(
             "ELEARN_JWT_SECRET: set a secret of your own (32+ characters) in production"
         )
@@ -410,3 +435,45 @@ def _check_coherence(settings: Settings) -> None:
         raise SettingsError(
             "ELEARN_MEDIA_SIGNING_KEY: set a key of your own (32+ characters) in production"
         )
+
+
+def with_local_secrets(settings: Settings) -> Settings:
+    """The settings with every secret of ``GENERATED_SECRETS`` left unset replaced by one
+    generated on first start and kept in ``var/secrets/`` (mode 0600), so the embedded default
+    runs with keys nobody else knows and sessions survive a restart. Production never gets
+    here without its own (``load_settings`` refuses)."""
+    generated = {
+        name: local_secret(settings.var_path / "secrets" / name)
+        for name in GENERATED_SECRETS
+        if not getattr(settings, name)
+    }
+    return msgspec.structs.replace(settings, **generated) if generated else settings
+
+
+def local_secret(path: Path) -> str:
+    """The secret kept at ``path``, created (256 random bits) if there is none yet. Processes
+    starting together agree: the file appears whole or not at all (a hard link of a finished
+    temporary file), and whoever comes second reads the first one's."""
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w", encoding="ascii") as file:
+                file.write(secrets.token_urlsafe(32) + "\n")
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass
+        finally:
+            draft.unlink(missing_ok=True)
+    try:
+        mode = path.stat().st_mode
+        value = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise SettingsError(f"{path}: cannot be read ({type(error).__name__})") from None
+    if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise SettingsError(f"{path}: others may read this secret; chmod 600 it")
+    if len(value) < _MIN_SECRET_CHARS:
+        raise SettingsError(f"{path}: expected a secret of 32+ characters; delete it to renew")
+    return value

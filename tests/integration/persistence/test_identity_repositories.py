@@ -120,8 +120,9 @@ async def test_a_user_round_trips_with_every_field(container: Container) -> None
         assert_same(again, loaded)
         assert again.status is AccountStatus.SUSPENDED
         assert again.recovery_code_hashes == ("h1", "h3")
-        # Sessions end at millisecond precision, like access tokens are issued.
-        assert again.sessions_valid_after == (T0 + timedelta(hours=2)).replace(microsecond=123000)
+        # Sessions end at the next whole second, as access tokens are dated in whole seconds.
+        cut = (T0 + timedelta(hours=2)).replace(microsecond=0) + timedelta(seconds=1)
+        assert again.sessions_valid_after == cut
         again.reactivate()
         again.disable_totp()
         await uow.commit()
@@ -693,7 +694,8 @@ async def test_session_account_reads_what_a_request_needs(container: Container) 
         AccountStatus.SUSPENDED,
     )
     assert (account.email_verified, account.two_factor_enabled) == (True, True)
-    assert account.sessions_valid_after == (T0 + timedelta(minutes=5)).replace(microsecond=123000)
+    cut = (T0 + timedelta(minutes=5)).replace(microsecond=0) + timedelta(seconds=1)
+    assert account.sessions_valid_after == cut
     assert not account.accepts_sessions_issued_at(T0 + timedelta(hours=1))
     assert await queries.session_account(uuid4()) is None
 

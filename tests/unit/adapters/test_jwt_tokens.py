@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from elearn.adapters.security.jwt_tokens import JwtAccessTokens
+from elearn.adapters.security.jwt_tokens import JwtAccessTokens, key_id
 from elearn.application.identity.ports import InvalidAccessToken
 from elearn.domain.identity.roles import Role
 
@@ -41,6 +41,8 @@ TTL = 900
 NOW = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
 EPOCH_NOW = int(NOW.timestamp())
 USER = uuid.UUID("8d1c4f0e-3b7a-4c55-9d8e-2f6a1b0c9e77")
+SESSION = uuid.UUID("0b5e7a8c-1d2f-4e3a-9b8c-7d6e5f4a3b2c")
+KID = key_id(SECRET)
 
 
 def make_tokens(**overrides: Any) -> JwtAccessTokens:
@@ -50,13 +52,14 @@ def make_tokens(**overrides: Any) -> JwtAccessTokens:
 
 
 TOKENS = make_tokens()
-VALID = TOKENS.issue(USER, Role.TUTOR, NOW).token
+VALID = TOKENS.issue(USER, Role.TUTOR, NOW, session_id=SESSION).token
 
 
 def claims(**overrides: Any) -> dict[str, Any]:
     """A valid access-token payload; an override of None removes the claim."""
     payload: dict[str, Any] = {
         "sub": str(USER),
+        "sid": str(SESSION),
         "role": "student",
         "iat": EPOCH_NOW,
         "exp": EPOCH_NOW + TTL,
@@ -89,7 +92,7 @@ def hs256(header: dict[str, Any], payload: dict[str, Any], key: bytes = SECRET.e
 
 
 def signed(payload: dict[str, Any], **headers: Any) -> str:
-    return jwt.encode(payload, SECRET, algorithm="HS256", headers=headers or None)
+    return jwt.encode(payload, SECRET, algorithm="HS256", headers={"kid": KID, **headers})
 
 
 def refused(token: str, now: datetime = NOW, tokens: JwtAccessTokens = TOKENS) -> bool:
@@ -101,11 +104,12 @@ def refused(token: str, now: datetime = NOW, tokens: JwtAccessTokens = TOKENS) -
 
 # ---- issuing and verifying ------------------------------------------------------------------
 def test_an_issued_token_verifies_to_its_claims() -> None:
-    issued = TOKENS.issue(USER, Role.TUTOR, NOW)
+    issued = TOKENS.issue(USER, Role.TUTOR, NOW, session_id=SESSION)
 
     verified = TOKENS.verify(issued.token, NOW)
 
     assert verified.user_id == USER
+    assert verified.session_id == SESSION
     assert verified.role is Role.TUTOR
     assert verified.token_id == issued.token_id
     assert verified.issued_at == NOW
@@ -114,14 +118,15 @@ def test_an_issued_token_verifies_to_its_claims() -> None:
 
 
 def test_an_issued_token_carries_the_registered_claims() -> None:
-    issued = TOKENS.issue(USER, Role.ADMIN, NOW)
+    issued = TOKENS.issue(USER, Role.ADMIN, NOW, session_id=SESSION)
 
     header = jwt.get_unverified_header(issued.token)
     payload = jwt.decode(issued.token, options={"verify_signature": False})
 
-    assert header == {"alg": "HS256", "typ": "JWT"}
+    assert header == {"alg": "HS256", "typ": "JWT", "kid": KID}
     assert payload == {
         "sub": str(USER),
+        "sid": str(SESSION),
         "role": "admin",
         "iat": EPOCH_NOW,
         "exp": EPOCH_NOW + TTL,
@@ -133,7 +138,7 @@ def test_an_issued_token_carries_the_registered_claims() -> None:
 
 
 def test_token_ids_are_random_and_at_least_128_bits() -> None:
-    ids = {TOKENS.issue(USER, Role.STUDENT, NOW).token_id for _ in range(200)}
+    ids = {TOKENS.issue(USER, Role.STUDENT, NOW, session_id=SESSION).token_id for _ in range(200)}
 
     assert len(ids) == 200
     for token_id in ids:
@@ -144,8 +149,11 @@ def test_token_ids_are_random_and_at_least_128_bits() -> None:
 def test_token_ids_come_from_the_given_generator() -> None:
     tokens = make_tokens(ids=lambda: "jti-1")
 
-    assert tokens.issue(USER, Role.STUDENT, NOW).token_id == "jti-1"
-    assert tokens.verify(tokens.issue(USER, Role.STUDENT, NOW).token, NOW).token_id == "jti-1"
+    assert tokens.issue(USER, Role.STUDENT, NOW, session_id=SESSION).token_id == "jti-1"
+    assert (
+        tokens.verify(tokens.issue(USER, Role.STUDENT, NOW, session_id=SESSION).token, NOW).token_id
+        == "jti-1"
+    )
 
 
 def test_a_token_verifies_until_the_second_before_it_expires() -> None:
@@ -164,7 +172,7 @@ def test_a_token_is_expired_after_exp() -> None:
 
 def test_verification_uses_the_given_now_not_the_real_clock() -> None:
     long_ago = datetime(2001, 1, 1, tzinfo=UTC)
-    old = TOKENS.issue(USER, Role.STUDENT, long_ago)
+    old = TOKENS.issue(USER, Role.STUDENT, long_ago, session_id=SESSION)
 
     assert TOKENS.verify(old.token, long_ago + timedelta(minutes=1)).user_id == USER
 
@@ -173,7 +181,56 @@ def test_a_naive_now_is_a_programming_error() -> None:
     with pytest.raises(TypeError):
         TOKENS.verify(VALID, NOW.replace(tzinfo=None))
     with pytest.raises(TypeError):
-        TOKENS.issue(USER, Role.STUDENT, NOW.replace(tzinfo=None))
+        TOKENS.issue(USER, Role.STUDENT, NOW.replace(tzinfo=None), session_id=SESSION)
+
+
+# ---- lifetime and keys (issue 15, finding 1) --------------------------------------------------
+def test_a_token_signed_with_our_key_but_living_longer_than_we_issue_is_refused() -> None:
+    ten_years = claims(exp=EPOCH_NOW + 10 * 365 * 86_400)
+
+    assert refused(signed(ten_years))
+    assert refused(signed(claims(exp=EPOCH_NOW + TTL + 1)))
+    assert TOKENS.verify(signed(claims(exp=EPOCH_NOW + TTL)), NOW).user_id == USER
+
+
+def test_issued_times_are_whole_seconds() -> None:
+    issued = TOKENS.issue(USER, Role.STUDENT, NOW + timedelta(milliseconds=700), session_id=SESSION)
+    payload = jwt.decode(issued.token, options={"verify_signature": False})
+
+    assert payload["iat"] == EPOCH_NOW and isinstance(payload["iat"], int)
+    assert payload["exp"] == EPOCH_NOW + TTL and isinstance(payload["exp"], int)
+
+
+def test_a_token_without_a_known_key_id_is_refused() -> None:
+    assert refused(hs256({"alg": "HS256", "typ": "JWT"}, claims()))
+    assert refused(signed(claims(), kid="another-key"))
+    assert refused(hs256({"alg": "HS256", "typ": "JWT", "kid": 7}, claims()))
+
+
+def test_tokens_of_a_replaced_key_verify_until_they_expire_and_new_ones_use_the_new_key() -> None:
+    old_tokens = make_tokens(secret=OTHER_SECRET)
+    before_rotation = old_tokens.issue(USER, Role.STUDENT, NOW, session_id=SESSION).token
+    rotated = make_tokens(secret=SECRET, previous_secrets=[OTHER_SECRET])
+
+    assert rotated.verify(before_rotation, NOW).user_id == USER
+    assert refused(before_rotation, now=NOW + timedelta(seconds=TTL), tokens=rotated)
+    assert refused(before_rotation)  # once the old key is dropped, its tokens are gone
+    after_rotation = rotated.issue(USER, Role.STUDENT, NOW, session_id=SESSION).token
+    assert jwt.get_unverified_header(after_rotation)["kid"] == KID != key_id(OTHER_SECRET)
+    assert TOKENS.verify(after_rotation, NOW).user_id == USER
+
+
+def test_a_token_naming_the_previous_key_but_signed_with_the_current_one_is_refused() -> None:
+    rotated = make_tokens(secret=SECRET, previous_secrets=[OTHER_SECRET])
+    token = jwt.encode(claims(), SECRET, algorithm="HS256", headers={"kid": key_id(OTHER_SECRET)})
+
+    assert refused(token, tokens=rotated)
+
+
+def test_key_ids_differ_per_key_and_do_not_contain_it() -> None:
+    assert key_id(SECRET) != key_id(OTHER_SECRET)
+    assert key_id(SECRET) == key_id(SECRET)
+    assert SECRET[:8] not in key_id(SECRET)
 
 
 # ---- configuration --------------------------------------------------------------------------
@@ -185,7 +242,10 @@ def test_a_short_secret_is_refused() -> None:
 def test_a_32_byte_secret_is_enough() -> None:
     tokens = make_tokens(secret="x" * 32)
 
-    assert tokens.verify(tokens.issue(USER, Role.STUDENT, NOW).token, NOW).user_id == USER
+    assert (
+        tokens.verify(tokens.issue(USER, Role.STUDENT, NOW, session_id=SESSION).token, NOW).user_id
+        == USER
+    )
 
 
 @pytest.mark.parametrize("algorithm", ["none", "None", "HS1", ""])
@@ -245,7 +305,7 @@ def test_an_hs256_token_keyed_with_the_rsa_public_key_is_refused_by_an_rs256_ver
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     tokens = make_tokens(secret=private_pem, algorithm="RS256")
-    genuine = tokens.issue(USER, Role.STUDENT, NOW)
+    genuine = tokens.issue(USER, Role.STUDENT, NOW, session_id=SESSION)
     forged = hs256({"alg": "HS256", "typ": "JWT"}, claims(role="admin"), key=public_pem)
 
     assert tokens.verify(genuine.token, NOW).user_id == USER
@@ -264,13 +324,13 @@ def test_a_wrong_issuer_is_refused() -> None:
     assert refused(signed(claims(iss="https://evil.test")))
 
 
-@pytest.mark.parametrize("claim", ["exp", "iat", "sub", "aud", "iss", "jti", "typ", "role"])
+@pytest.mark.parametrize("claim", ["exp", "iat", "sub", "aud", "iss", "jti", "typ", "role", "sid"])
 def test_a_token_missing_a_required_claim_is_refused(claim: str) -> None:
     assert refused(signed(claims(**{claim: None})))
 
 
 def test_a_validly_signed_token_without_sub_is_refused() -> None:
-    token = hs256({"alg": "HS256", "typ": "JWT"}, claims(sub=None))
+    token = hs256({"alg": "HS256", "typ": "JWT", "kid": KID}, claims(sub=None))
 
     assert refused(token)
 
@@ -288,11 +348,14 @@ def test_a_validly_signed_token_without_sub_is_refused() -> None:
         {"iat": float("inf")},
         {"exp": 10**30},
         {"iat": -1},
+        {"sid": "not-a-uuid"},
+        {"iat": EPOCH_NOW + 0.5},
+        {"exp": EPOCH_NOW + TTL - 0.5},
     ],
     ids=repr,
 )
 def test_malformed_claims_are_refused(overrides: dict[str, Any]) -> None:
-    assert refused(hs256({"alg": "HS256", "typ": "JWT"}, claims(**overrides)))
+    assert refused(hs256({"alg": "HS256", "typ": "JWT", "kid": KID}, claims(**overrides)))
 
 
 def test_iat_up_to_30_seconds_ahead_is_tolerated() -> None:

@@ -33,6 +33,10 @@ SHIPPED = {
         "reset_url": "https://elearn.test/reset?token=abc",
         "expires_minutes": 10,
     },
+    "account_exists": {
+        "full_name": "Ada Lovelace",
+        "login_url": "https://elearn.test/login",
+    },
 }
 
 

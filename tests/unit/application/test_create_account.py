@@ -352,7 +352,8 @@ async def test_an_existing_student_is_promoted_verified_and_signed_out_keeping_t
     assert stored.email_verified_at == now
     assert stored.password_hash == OLD_HASH
     assert stored.full_name == "Sam Student"
-    assert stored.sessions_valid_after == now  # access tokens issued before now are refused
+    # The next whole second: every access token issued until now (dated in seconds) is refused.
+    assert stored.sessions_valid_after == now.replace(microsecond=0) + timedelta(seconds=1)
     assert hasher.hashed == 0
     families = {f.id.int - 900: f for f in uow.stored_families()}
     assert families[1].revoked_at == now and families[1].revoked_reason == "role_changed"

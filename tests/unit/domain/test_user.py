@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from elearn.domain.identity.email import EmailAddress
 from elearn.domain.identity.roles import Role
@@ -120,6 +122,45 @@ def test_users_are_equal_by_identity() -> None:
     assert one == same_id
     assert hash(one) == hash(same_id)
     assert one != other
+
+
+# ---- ending sessions with access tokens dated in whole seconds (issue 15, finding 1) -----------
+def _dated(moment: datetime) -> datetime:
+    """The issue time an access token carries: whole seconds."""
+    return moment.replace(microsecond=0)
+
+
+@given(
+    cut=st.datetimes(
+        min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
+    ),
+    before=st.timedeltas(min_value=timedelta(microseconds=1), max_value=timedelta(minutes=20)),
+    after=st.timedeltas(min_value=timedelta(0), max_value=timedelta(minutes=20)),
+)
+def test_a_cut_refuses_every_token_issued_before_it_and_accepts_every_one_after(
+    cut: datetime, before: timedelta, after: timedelta
+) -> None:
+    user = register()
+    issued_before = _dated(user.session_issue_time(cut - before))
+    user.end_sessions(cut)
+
+    assert not user.accepts_sessions_issued_at(issued_before)
+    issued_after = _dated(user.session_issue_time(cut + after))
+    assert user.accepts_sessions_issued_at(issued_after)
+    # Dated at most a second ahead of the real time, well within the verifier's skew allowance.
+    assert issued_after - (cut + after) <= timedelta(seconds=1)
+
+
+def test_without_a_cut_tokens_are_dated_now() -> None:
+    assert register().session_issue_time(NOW) == NOW
+
+
+def test_a_cut_stored_with_milliseconds_is_rounded_up_for_new_tokens() -> None:
+    user = register()
+    user.sessions_valid_after = NOW.replace(microsecond=500_000)
+
+    assert user.session_issue_time(NOW) == NOW + timedelta(seconds=1)
+    assert user.accepts_sessions_issued_at(user.session_issue_time(NOW))
 
 
 def _refusal(user: User) -> str | None:

@@ -13,10 +13,11 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from elearn.entrypoints.settings import (
-    DEFAULT_JWT_SECRET,
+    PUBLISHED_JWT_SECRET,
     Settings,
     SettingsError,
     load_settings,
+    with_local_secrets,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
@@ -356,7 +357,7 @@ def test_a_complete_production_configuration_loads() -> None:
     ("change", "variable"),
     [
         ({"ELEARN_JWT_SECRET": None}, "ELEARN_JWT_SECRET"),
-        ({"ELEARN_JWT_SECRET": DEFAULT_JWT_SECRET}, "ELEARN_JWT_SECRET"),
+        ({"ELEARN_JWT_SECRET": PUBLISHED_JWT_SECRET}, "ELEARN_JWT_SECRET"),
         ({"ELEARN_DATABASE_URL": None}, "ELEARN_DATABASE_URL"),
         ({"ELEARN_DATABASE_URL": "sqlite+aiosqlite:///var/elearn.db"}, "ELEARN_DATABASE_URL"),
         ({"ELEARN_MAIL_BACKEND": "file"}, "ELEARN_MAIL_BACKEND"),
@@ -390,8 +391,79 @@ def test_production_refuses_an_unsafe_configuration(
 def test_the_development_defaults_are_fine_outside_production() -> None:
     settings = load({"ELEARN_ENV": "test"})
 
-    assert settings.jwt_secret == DEFAULT_JWT_SECRET
+    assert settings.jwt_secret == ""  # generated into the var directory on start
     assert not settings.is_production
+
+
+# ---- secrets of the embedded default (issue 15, finding 1) -------------------------------------
+def test_the_published_secret_of_earlier_versions_is_refused_everywhere() -> None:
+    for environ in (
+        {"ELEARN_JWT_SECRET": PUBLISHED_JWT_SECRET},
+        {"ELEARN_ENV": "test", "ELEARN_JWT_SECRET": PUBLISHED_JWT_SECRET},
+        {"ELEARN_JWT_PREVIOUS_SECRETS": PUBLISHED_JWT_SECRET},
+    ):
+        message = error_for(environ)
+        assert_one_line(message)
+        assert message.startswith("ELEARN_JWT_SECRET: ") and PUBLISHED_JWT_SECRET not in message
+
+
+def test_unset_secrets_are_generated_once_private_and_kept(tmp_path: Path) -> None:
+    settings = load({"ELEARN_VAR_DIR": str(tmp_path / "var")})
+
+    started = with_local_secrets(settings)
+
+    assert len(started.jwt_secret) >= 32 and len(started.media_signing_key) >= 32
+    assert started.jwt_secret != started.media_signing_key
+    assert PUBLISHED_JWT_SECRET not in (started.jwt_secret, started.media_signing_key)
+    kept = tmp_path / "var" / "secrets" / "jwt_secret"
+    assert kept.read_text().strip() == started.jwt_secret
+    assert (kept.stat().st_mode & 0o777) == 0o600
+    assert (kept.parent.stat().st_mode & 0o077) == 0
+    # A restart reuses them, so sessions survive it; another installation has its own.
+    assert with_local_secrets(settings) == started
+    elsewhere = with_local_secrets(load({"ELEARN_VAR_DIR": str(tmp_path / "other")}))
+    assert elsewhere.jwt_secret != started.jwt_secret
+    assert sorted(p.name for p in kept.parent.iterdir()) == ["jwt_secret", "media_signing_key"]
+
+
+def test_secrets_given_in_the_environment_are_used_and_nothing_is_written(tmp_path: Path) -> None:
+    settings = load(
+        {
+            "ELEARN_VAR_DIR": str(tmp_path / "var"),
+            "ELEARN_JWT_SECRET": JWT_SECRET,
+            "ELEARN_MEDIA_SIGNING_KEY": MEDIA_SIGNING_KEY,
+        }
+    )
+
+    assert with_local_secrets(settings) == settings
+    assert not (tmp_path / "var" / "secrets").exists()
+
+
+def test_a_kept_secret_others_may_read_or_too_short_is_refused(tmp_path: Path) -> None:
+    settings = load({"ELEARN_VAR_DIR": str(tmp_path)})
+    with_local_secrets(settings)
+    kept = tmp_path / "secrets" / "jwt_secret"
+    kept.chmod(0o644)
+    with pytest.raises(SettingsError, match="chmod 600") as caught:
+        with_local_secrets(settings)
+    assert_one_line(str(caught.value))
+    kept.write_text("short")
+    kept.chmod(0o600)
+    with pytest.raises(SettingsError, match="32\\+ characters") as caught:
+        with_local_secrets(settings)
+    assert "short" not in str(caught.value).replace("too short", "")
+
+
+def test_previous_jwt_secrets_are_a_comma_separated_list_of_long_secrets() -> None:
+    other = "previous-JWT-secret-value-0123456789-xyz"
+    settings = load({"ELEARN_JWT_PREVIOUS_SECRETS": f"{JWT_SECRET}, {other}"})
+    assert settings.jwt_previous_secrets == [JWT_SECRET, other]
+    assert settings.redacted()["jwt_previous_secrets"] == "***"
+    assert JWT_SECRET not in repr(settings)
+
+    message = error_for({"ELEARN_JWT_PREVIOUS_SECRETS": f"{JWT_SECRET},short-one"})
+    assert message.startswith("ELEARN_JWT_PREVIOUS_SECRETS: ")
+    assert "short-one" not in message and JWT_SECRET not in message
 
 
 # ---- properties ------------------------------------------------------------------------------

@@ -58,6 +58,7 @@ from elearn.adapters.persistence.paging import (
     fetch_page,
     newest_first_after,
 )
+from elearn.application.authorization import STAFF_ROLES
 from elearn.application.catalog.ports import (
     CategoryRef,
     CategoryView,
@@ -413,7 +414,8 @@ class SqlaCatalogQueries:
 
     async def course_history(self, course_id: UUID) -> list[TransitionView]:
         stmt = (
-            select(CourseTransitionRow)
+            select(CourseTransitionRow, users.c.role)
+            .outerjoin(users, users.c.id == CourseTransitionRow.actor_id)
             .where(CourseTransitionRow.course_id == course_id)
             .order_by(CourseTransitionRow.at, CourseTransitionRow.created_at)
         )
@@ -422,12 +424,13 @@ class SqlaCatalogQueries:
                 TransitionView(
                     at=row.at,
                     actor_id=row.actor_id,
+                    actor_role=_transition_actor_role(row.actor_id, role),
                     action=row.action,
                     from_status=CourseStatus(row.from_status),
                     to_status=CourseStatus(row.to_status),
                     reason=row.reason,
                 )
-                for row in await session.scalars(stmt)
+                for row, role in (await session.execute(stmt)).tuples()
             ]
 
     # ---- co-instructor invitations --------------------------------------------------------
@@ -763,3 +766,13 @@ def _invitation_view(row: Any) -> InvitationView:
         created_at=row.created_at,
         responded_at=row.responded_at,
     )
+
+
+_STAFF_ROLE_VALUES = frozenset(role.value for role in STAFF_ROLES)
+
+
+def _transition_actor_role(actor_id: UUID | None, role: str | None) -> str:
+    if actor_id is None:
+        return "system"
+    # The account's role now: a member of staff who moved a course stays hidden as staff.
+    return "staff" if role in _STAFF_ROLE_VALUES else "instructor"

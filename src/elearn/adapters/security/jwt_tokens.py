@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -23,7 +24,7 @@ _HMAC_MIN_KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
 # Headers we ever write. Anything else is refused rather than interpreted: jku/x5u/jwk/x5c would
 # let the token name its own key, crit/b64 would change how it is parsed.
 _ALLOWED_HEADERS = frozenset({"alg", "typ", "kid"})
-_REQUIRED_CLAIMS = ["exp", "iat", "sub", "aud", "iss", "jti", "typ", "role"]
+_REQUIRED_CLAIMS = ["exp", "iat", "sub", "aud", "iss", "jti", "typ", "role", "sid"]
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
 _MAX_TOKEN_CHARS = 4096
 _MAX_IAT_SKEW = timedelta(seconds=30)
@@ -35,9 +36,19 @@ def _random_token_id() -> str:
     return secrets.token_urlsafe(16)  # 128 bits
 
 
+def key_id(secret: str) -> str:
+    """The ``kid`` of a key: a digest of it, so operators name nothing and a key's id is the
+    same in every process. 64 bits of a SHA-256 say nothing usable about a 32+ byte key."""
+    return hashlib.sha256(b"elearn-jwt-kid\0" + secret.encode()).hexdigest()[:16]
+
+
 class JwtAccessTokens:
     """Short-lived access tokens. ``secret`` is the HMAC key for ``HS*`` algorithms or the
-    PEM private key for asymmetric ones (which need the ``cryptography`` package)."""
+    PEM private key for asymmetric ones (which need the ``cryptography`` package).
+
+    Every token names its key in the ``kid`` header. ``previous_secrets`` still verify (never
+    sign), so a key can be replaced without signing everyone out: tokens of the old key keep
+    working until they expire, one access-token lifetime at most."""
 
     def __init__(
         self,
@@ -47,6 +58,7 @@ class JwtAccessTokens:
         audience: str,
         ttl_seconds: int,
         algorithm: str = "HS256",
+        previous_secrets: Sequence[str] = (),
         ids: Callable[[], str] | None = None,
     ) -> None:
         algorithms = get_default_algorithms()
@@ -56,37 +68,46 @@ class JwtAccessTokens:
             raise ValueError("ttl_seconds must be positive")
         if not issuer or not audience:
             raise ValueError("issuer and audience must not be empty")
-        self._signing_key: Any
-        self._verification_key: Any
-        if algorithm in _HMAC_MIN_KEY_BYTES:
-            if len(secret.encode()) < _HMAC_MIN_KEY_BYTES[algorithm]:
-                raise ValueError(
-                    f"{algorithm} needs a secret of at least {_HMAC_MIN_KEY_BYTES[algorithm]} bytes"
-                )
-            self._signing_key = self._verification_key = secret
-        else:
-            # The private key signs; only its public half may verify, so an HS* token "signed"
-            # with the public key can never pass (and `algorithms` is pinned anyway).
-            private_key = algorithms[algorithm].prepare_key(secret)
-            if not hasattr(private_key, "public_key"):
-                raise ValueError(f"{algorithm} needs a PEM private key as its secret")
-            self._signing_key = private_key
-            self._verification_key = private_key.public_key()
         self._algorithm = algorithm
+        self._signing_key, current_verification_key = self._keys_of(secret)
+        self._key_id = key_id(secret)
+        self._verification_keys: dict[str, Any] = {
+            key_id(previous): self._keys_of(previous)[1] for previous in previous_secrets
+        }
+        self._verification_keys[self._key_id] = current_verification_key
         self._issuer = issuer
         self._audience = audience
         self._ttl = ttl_seconds
         self._ids = ids or _random_token_id
         self._jwt = jwt.PyJWT()
 
-    def issue(self, user_id: UUID, role: Role, now: datetime) -> IssuedAccessToken:
-        # Milliseconds (RFC 7519 allows a fractional NumericDate): a session ended at 12:00:00.500
-        # must refuse a token from 12:00:00.200 and accept one from 12:00:00.700.
-        issued_at = math.floor(_aware(now).timestamp() * 1000) / 1000
-        expires_at = math.floor(issued_at) + self._ttl
+    def _keys_of(self, secret: str) -> tuple[Any, Any]:
+        """The signing key and the verification key of a secret."""
+        algorithm = self._algorithm
+        if algorithm in _HMAC_MIN_KEY_BYTES:
+            if len(secret.encode()) < _HMAC_MIN_KEY_BYTES[algorithm]:
+                raise ValueError(
+                    f"{algorithm} needs a secret of at least {_HMAC_MIN_KEY_BYTES[algorithm]} bytes"
+                )
+            return secret, secret
+        # The private key signs; only its public half may verify, so an HS* token "signed" with
+        # the public key can never pass (and `algorithms` is pinned anyway).
+        private_key = get_default_algorithms()[algorithm].prepare_key(secret)
+        if not hasattr(private_key, "public_key"):
+            raise ValueError(f"{algorithm} needs a PEM private key as its secret")
+        return private_key, private_key.public_key()
+
+    def issue(
+        self, user_id: UUID, role: Role, now: datetime, *, session_id: UUID
+    ) -> IssuedAccessToken:
+        # Whole seconds, as most JWT libraries expect; the same-second gap this leaves against
+        # ``sessions_valid_after`` is closed by deny-listing the ended sessions (``sid``).
+        issued_at = math.floor(_aware(now).timestamp())
+        expires_at = issued_at + self._ttl
         token_id = self._ids()
         payload = {
             "sub": str(user_id),
+            "sid": str(session_id),
             "role": role.value,
             "iat": issued_at,
             "exp": expires_at,
@@ -96,7 +117,10 @@ class JwtAccessTokens:
             "typ": ACCESS,
         }
         token = self._jwt.encode(
-            payload, self._signing_key, algorithm=self._algorithm, headers={"typ": "JWT"}
+            payload,
+            self._signing_key,
+            algorithm=self._algorithm,
+            headers={"typ": "JWT", "kid": self._key_id},
         )
         return IssuedAccessToken(
             token=token,
@@ -116,9 +140,12 @@ class JwtAccessTokens:
         if not isinstance(token, str) or len(token) > _MAX_TOKEN_CHARS:
             raise ValueError("not a token")
         _require_canonical_segments(token)
+        kid = jwt.get_unverified_header(token).get("kid")
+        if not isinstance(kid, str) or kid not in self._verification_keys:
+            raise ValueError("unknown key")
         decoded = self._jwt.decode_complete(
             token,
-            self._verification_key,
+            self._verification_keys[kid],
             # Pinned here, never taken from the token's own header.
             algorithms=[self._algorithm],
             audience=self._audience,
@@ -152,6 +179,9 @@ class JwtAccessTokens:
             raise ValueError("issued in the future")
         if expires_at <= issued_at:
             raise ValueError("expires before it was issued")
+        # Signed by us, yet living longer than we ever issue: refused, not trusted.
+        if payload["exp"] - payload["iat"] > self._ttl:
+            raise ValueError("lives longer than an access token may")
         if "nbf" in payload and _numeric_date(payload["nbf"]) > now:
             raise ValueError("not yet valid")
 
@@ -160,6 +190,7 @@ class JwtAccessTokens:
             raise ValueError("empty jti")
         return AccessClaims(
             user_id=UUID(payload["sub"]),
+            session_id=UUID(payload["sid"]),
             role=Role(payload["role"]),
             token_id=token_id,
             issued_at=issued_at,
@@ -187,8 +218,9 @@ def _require_canonical_segments(token: str) -> None:
 
 
 def _numeric_date(value: object) -> datetime:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("not a NumericDate")
+    # Whole seconds only: that is all we issue.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("not a NumericDate in whole seconds")
     if not 0 <= value <= _LATEST_NUMERIC_DATE:
         raise ValueError("NumericDate out of range")
     return datetime.fromtimestamp(value, UTC)

@@ -111,8 +111,15 @@ async def course_detail_for(deps: CatalogDeps, actor: Actor, key: UUID | str) ->
         detail.status, is_instructor=is_instructor, is_staff=views_any, is_enrolled=enrolled
     ):
         raise CourseNotFound()
-    if is_instructor or views_any:
+    if views_any:
         return dataclasses.replace(detail, history=await deps.queries.course_history(detail.id))
+    if is_instructor:
+        # Which member of staff reviewed a course is staff's business, not the tutor's.
+        history = [
+            dataclasses.replace(move, actor_id=None) if move.actor_role == "staff" else move
+            for move in await deps.queries.course_history(detail.id)
+        ]
+        return dataclasses.replace(detail, history=history)
     return dataclasses.replace(
         detail,
         sections=[

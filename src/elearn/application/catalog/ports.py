@@ -309,7 +309,9 @@ class CourseRef:
 @dataclass(frozen=True, slots=True)
 class TransitionView:
     at: datetime
-    actor_id: UUID | None
+    actor_id: UUID | None  # None for the system, and for staff when an instructor is reading
+    # "instructor" (a tutor), "staff" (a manager or admin) or "system" (no person).
+    actor_role: str
     action: str
     from_status: CourseStatus
     to_status: CourseStatus

@@ -13,7 +13,13 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from elearn.application.actor import Actor
-from elearn.application.errors import FieldError, InvalidInput, NotAuthenticated, PermissionDenied
+from elearn.application.errors import (
+    FieldError,
+    InvalidInput,
+    NotAuthenticated,
+    PermissionDenied,
+    RateLimited,
+)
 from elearn.application.files import (
     StoredFile,
     Upload,
@@ -60,6 +66,21 @@ async def current_user(uow: IdentityUnitOfWork, actor: Actor, *, for_update: boo
     if user is None:
         raise NotAuthenticated("sign in first")
     return user
+
+
+async def limit_password_checks(deps: IdentityDeps, what: str, user_id: UUID) -> str:
+    """Counts one check of the account's password by a signed-in session (2FA disable, password
+    change), refusing past the per-account sign-in limit: a stolen access token must not be a
+    way to guess the password. Returns the counter's key, to reset after a success."""
+    key = f"{what}:account:{user_id}"
+    retry_after = await deps.rate_limiter.hit(
+        key,
+        limit=deps.policy.login_attempts_per_account,
+        window_seconds=deps.policy.login_window_seconds,
+    )
+    if retry_after is not None:
+        raise RateLimited("too many attempts; try again later", retry_after_seconds=retry_after)
+    return key
 
 
 def has_tutor_profile(user: User) -> bool:

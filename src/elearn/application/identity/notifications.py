@@ -10,6 +10,7 @@ from elearn.domain.identity.tokens import OneTimeToken, TokenPurpose
 from elearn.domain.identity.user import (
     EmailVerificationRequested,
     PasswordResetRequested,
+    RegistrationOfTakenAddressAttempted,
     TutorApplicationDecided,
     UserRegistered,
 )
@@ -123,4 +124,33 @@ class SendTutorDecisionEmail:
             template = "tutor_rejected"
         await self._mailer.send(
             self._templates.render(template, context, to=[event.email], language=language)
+        )
+
+
+class SendAccountExistsEmail:
+    """The owner of an address someone tried to register again hears of it, with where to sign
+    in (or ask for a new password); the one who tried learns nothing."""
+
+    def __init__(self, deps: IdentityDeps, mailer: Mailer, templates: EmailTemplates) -> None:
+        self._deps = deps
+        self._mailer = mailer
+        self._templates = templates
+
+    async def __call__(self, event: DomainEvent) -> None:
+        assert isinstance(event, RegistrationOfTakenAddressAttempted)
+        deps = self._deps
+        async with deps.uow(read_only=True) as uow:
+            user = await uow.users.get(event.user_id)
+            if user is None or not user.is_active:
+                return
+            language = (await recipient_of(uow, user)).language
+        context = {
+            "full_name": user.full_name,
+            "app_name": deps.policy.app_name,
+            "login_url": deps.policy.links.login(),
+        }
+        await self._mailer.send(
+            self._templates.render(
+                "account_exists", context, to=[user.email.value], language=language
+            )
         )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from elearn.application.actor import Actor
 from elearn.application.errors import FieldError, InvalidInput, NotAuthenticated
+from elearn.application.identity.account import limit_password_checks
 from elearn.application.identity.deps import IdentityDeps
 from elearn.application.identity.registration import limit_emails_to, redeem_one_time_token
 from elearn.application.identity.sessions import Session, end_all_sessions, open_session
@@ -87,7 +88,7 @@ class ChangePasswordCommand:
 
 class ChangePassword:
     """The signed-in user, knowing the current password, sets a new one; every other session
-    ends and a fresh one is returned."""
+    ends and a fresh one is returned. Attempts are limited per account like sign-in."""
 
     def __init__(self, deps: IdentityDeps) -> None:
         self._deps = deps
@@ -96,6 +97,7 @@ class ChangePassword:
         deps = self._deps
         if actor.user_id is None:
             raise NotAuthenticated("sign in first")
+        limit_key = await limit_password_checks(deps, "password-change", actor.user_id)
         now = deps.clock.now()
         async with deps.uow() as uow:
             user = await uow.users.get(actor.user_id, for_update=True)
@@ -116,4 +118,5 @@ class ChangePassword:
                 uow, actor, AuditAction.PASSWORD_CHANGED, target_type="user", target_id=user.id
             )
             await uow.commit()
+        await deps.rate_limiter.reset(limit_key)
         return session

@@ -187,6 +187,7 @@ class IdentityQueries(Protocol):
 @dataclass(frozen=True, slots=True)
 class AccessClaims:
     user_id: UUID
+    session_id: UUID  # the refresh family (sign-in) the token was issued for
     role: Role
     token_id: str  # jti
     issued_at: datetime
@@ -206,7 +207,9 @@ class InvalidAccessToken(Exception):
 
 
 class AccessTokens(Protocol):
-    def issue(self, user_id: UUID, role: Role, now: datetime) -> IssuedAccessToken: ...
+    def issue(
+        self, user_id: UUID, role: Role, now: datetime, *, session_id: UUID
+    ) -> IssuedAccessToken: ...
 
     def verify(self, token: str, now: datetime) -> AccessClaims:
         """Raises InvalidAccessToken."""
@@ -214,7 +217,8 @@ class AccessTokens(Protocol):
 
 
 class RevokedAccessTokens(Protocol):
-    """Deny-list of access-token ids (jti) until they would have expired anyway."""
+    """Deny-list of ended sessions (refresh families, by id) whose access tokens are refused
+    until the last of them would have expired anyway."""
 
     async def revoke(self, token_id: str, until: datetime) -> None: ...
 

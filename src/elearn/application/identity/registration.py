@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID
 
 from elearn.application.actor import Actor
 from elearn.application.errors import RateLimited
@@ -21,7 +20,12 @@ from elearn.domain.identity.email import EmailAddress, InvalidEmail
 from elearn.domain.identity.passwords import check_password
 from elearn.domain.identity.roles import Role
 from elearn.domain.identity.tokens import InvalidOneTimeToken, TokenPurpose
-from elearn.domain.identity.user import EmailTaken, EmailVerificationRequested, User
+from elearn.domain.identity.user import (
+    EmailTaken,
+    EmailVerificationRequested,
+    RegistrationOfTakenAddressAttempted,
+    User,
+)
 from elearn.domain.shared.audit import AuditAction
 
 REGISTRATIONS_PER_IP_PER_HOUR = 20
@@ -32,14 +36,6 @@ class RegisterStudentCommand:
     email: str
     password: str
     full_name: str
-
-
-@dataclass(frozen=True, slots=True)
-class RegisteredAccount:
-    user_id: UUID
-    email: str
-    role: Role
-    tutor_approval: str | None
 
 
 async def limit_per_ip(
@@ -105,6 +101,25 @@ async def redeem_one_time_token(
     return user
 
 
+async def tell_the_owner(deps: IdentityDeps, uow: IdentityUnitOfWork, owner: User) -> None:
+    """Someone signed up with ``owner``'s address: the answer is the one a new address gets, and
+    the owner is emailed instead, at most ``emails_per_account`` times an hour (past that,
+    silently nothing, so the answer still says nothing and the inbox is not flooded)."""
+    retry_after = await deps.rate_limiter.hit(
+        f"account-exists:account:{owner.email.value}",
+        limit=deps.policy.emails_per_account,
+        window_seconds=deps.policy.email_window_seconds,
+    )
+    if retry_after is not None:
+        return
+    uow.publish(
+        RegistrationOfTakenAddressAttempted(
+            event_id=deps.ids.new_id(), occurred_at=deps.clock.now(), user_id=owner.id
+        )
+    )
+    await uow.commit()
+
+
 def request_verification(deps: IdentityDeps, user: User) -> EmailVerificationRequested:
     return EmailVerificationRequested(
         event_id=deps.ids.new_id(), occurred_at=deps.clock.now(), user_id=user.id
@@ -113,27 +128,33 @@ def request_verification(deps: IdentityDeps, user: User) -> EmailVerificationReq
 
 class RegisterStudent:
     """Anyone may open a student account with an unused email address; it can be used at once,
-    and a verification link is emailed."""
+    and a verification link is emailed. A taken address answers the same (nothing is created,
+    its owner is emailed), so registration does not tell who has an account."""
 
     def __init__(self, deps: IdentityDeps) -> None:
         self._deps = deps
 
-    async def __call__(self, actor: Actor, command: RegisterStudentCommand) -> RegisteredAccount:
+    async def __call__(self, actor: Actor, command: RegisterStudentCommand) -> None:
         deps = self._deps
         await limit_per_ip(deps, actor, "register", REGISTRATIONS_PER_IP_PER_HOUR, 3600)
+        # Validated and hashed whether or not the address is taken: the same checks, the same time.
         user = await create_user(
             deps, actor, email=command.email, password=command.password,
             full_name=command.full_name, role=Role.STUDENT,
         )  # fmt: skip
-        async with deps.uow() as uow:
-            if await uow.users.get_by_email(user.email) is not None:
-                raise EmailTaken(f"{user.email} already has an account")
-            await uow.users.add(user)
-            uow.publish(request_verification(deps, user))
-            deps.audit(uow, actor, AuditAction.USER_REGISTERED, actor_id=user.id,
-                       target_type="user", target_id=user.id, role=user.role.value)  # fmt: skip
-            await uow.commit()
-        return RegisteredAccount(user.id, user.email.value, user.role, None)
+        try:
+            async with deps.uow() as uow:
+                owner = await uow.users.get_by_email(user.email)
+                if owner is not None:
+                    await tell_the_owner(deps, uow, owner)
+                    return
+                await uow.users.add(user)
+                uow.publish(request_verification(deps, user))
+                deps.audit(uow, actor, AuditAction.USER_REGISTERED, actor_id=user.id,
+                           target_type="user", target_id=user.id, role=user.role.value)  # fmt: skip
+                await uow.commit()
+        except EmailTaken:
+            return  # a registration of the same address committed first: it is theirs
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +226,7 @@ class RegisterTutor:
     def __init__(self, deps: IdentityDeps) -> None:
         self._deps = deps
 
-    async def __call__(self, actor: Actor, command: RegisterTutorCommand) -> RegisteredAccount:
+    async def __call__(self, actor: Actor, command: RegisterTutorCommand) -> None:
         deps = self._deps
         await limit_per_ip(deps, actor, "register", REGISTRATIONS_PER_IP_PER_HOUR, 3600)
         tutor_application_details(command.headline, command.subjects)
@@ -213,9 +234,18 @@ class RegisterTutor:
             deps, actor, email=command.email, password=command.password,
             full_name=command.full_name, role=Role.TUTOR,
         )  # fmt: skip
-        async with deps.uow() as uow:  # refuse a taken address before taking the uploads
-            if await uow.users.get_by_email(user.email) is not None:
-                raise EmailTaken(f"{user.email} already has an account")
+        async with deps.uow() as uow:  # a taken address: its owner is told, no upload is kept
+            owner = await uow.users.get_by_email(user.email)
+            if owner is not None:
+                await tell_the_owner(deps, uow, owner)
+                return
+        try:
+            await self._register(actor, command, user)
+        except EmailTaken:
+            return  # a registration of the same address committed first: it is theirs
+
+    async def _register(self, actor: Actor, command: RegisterTutorCommand, user: User) -> None:
+        deps = self._deps
         cv, certificate = await store_tutor_documents(deps, command.cv, command.certificate)
         try:
             async with deps.uow() as uow:
@@ -236,7 +266,3 @@ class RegisterTutor:
             await delete_quietly(deps.storage, cv.key)
             await delete_quietly(deps.storage, certificate.key)
             raise
-        return RegisteredAccount(
-            user.id, user.email.value, user.role,
-            user.tutor_approval.value if user.tutor_approval else None,
-        )  # fmt: skip

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
 from elearn.application.actor import Actor
-from elearn.application.errors import NotAuthenticated, RateLimited
+from elearn.application.errors import NotAuthenticated, PermissionDenied, RateLimited
 from elearn.application.identity.deps import IdentityDeps
 from elearn.application.identity.ports import IdentityUnitOfWork, InvalidAccessToken
 from elearn.application.identity.two_factor import verify_second_factor
@@ -33,6 +34,13 @@ class SessionEnded(NotAuthenticated):
 
     def __init__(self) -> None:
         super().__init__("this session has ended; sign in again")
+
+
+class NotYourSession(PermissionDenied):
+    code = "not-your-session"
+
+    def __init__(self) -> None:
+        super().__init__("this refresh token is not of a session of yours")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +85,9 @@ async def open_session(deps: IdentityDeps, uow: IdentityUnitOfWork, user: User) 
         idle_lifetime=timedelta(days=deps.policy.refresh_idle_days),
     )
     await uow.refresh_families.add(family)
-    access = deps.access_tokens.issue(user.id, user.role, now)
+    access = deps.access_tokens.issue(
+        user.id, user.role, user.session_issue_time(now), session_id=family.id
+    )
     return Session(access.token, _refresh_token(family.id, secret), access.expires_in_seconds)
 
 
@@ -89,6 +99,16 @@ async def end_all_sessions(
     now = deps.clock.now()
     for family in await uow.refresh_families.active_for_user(user.id):
         family.revoke(now, reason)
+
+
+async def refuse_access_tokens_of(deps: IdentityDeps, session_ids: Iterable[UUID]) -> None:
+    """Access tokens of ended sessions are refused from now on, not when they expire: the
+    deny-list keeps each session for one access-token lifetime, the most any of its tokens has
+    left. Called after the commit that ended them (a rolled-back end refuses nothing). Ending
+    all of a user's sessions needs no entry: ``sessions_valid_after`` does that."""
+    until = deps.clock.now() + timedelta(seconds=deps.policy.access_token_seconds)
+    for session_id in session_ids:
+        await deps.revoked_tokens.revoke(session_id.hex, until)
 
 
 class Login:
@@ -217,8 +237,13 @@ class RefreshSession:
                     deps.audit(uow, actor, AuditAction.REFRESH_REUSE_DETECTED, actor_id=user.id,
                                target_type="session", target_id=family.id)  # fmt: skip
                 await uow.commit()
+                if outcome is RotationOutcome.REUSE_DETECTED:
+                    # Whoever holds the newest access token may be the thief: it stops too.
+                    await refuse_access_tokens_of(deps, [family.id])
                 raise SessionEnded()
-            access = deps.access_tokens.issue(user.id, user.role, now)
+            access = deps.access_tokens.issue(
+                user.id, user.role, user.session_issue_time(now), session_id=family.id
+            )
             await uow.commit()
         return Session(
             access.token, _refresh_token(family.id, new_secret), access.expires_in_seconds
@@ -231,40 +256,41 @@ class LogoutCommand:
 
 
 class Logout:
-    """Ends the session the refresh token belongs to, and the access token used to ask."""
+    """Ends the session a refresh token belongs to, with every access token of it. Signed in,
+    the session must be one of your own; anonymously, the token must be the session's current
+    one (holding it is holding the session). Anything else is refused and nothing ends."""
 
     def __init__(self, deps: IdentityDeps) -> None:
         self._deps = deps
 
     async def __call__(self, actor: Actor, command: LogoutCommand) -> None:
         deps = self._deps
-        now = deps.clock.now()
-        if actor.session_token_id is not None:
-            until = now + timedelta(seconds=deps.policy.access_token_seconds)
-            await deps.revoked_tokens.revoke(actor.session_token_id, until)
         parsed = _parse_refresh_token(command.refresh_token)
         if parsed is None:
-            return
+            raise SessionEnded()
         family_id, secret = parsed
         async with deps.uow() as uow:
             family = await uow.refresh_families.get(family_id, for_update=True)
             if family is None:
-                return
-            # Holding the current token proves the session is yours; so does being signed in as
-            # its owner.
-            if family.current_hash != deps.secrets.hash(secret) and family.user_id != actor.user_id:
-                return
+                raise SessionEnded()
+            if actor.is_authenticated:
+                if family.user_id != actor.user_id:
+                    raise NotYourSession()
+            elif family.current_hash != deps.secrets.hash(secret):
+                raise SessionEnded()
             if not family.is_revoked:
-                family.revoke(now, "logout")
+                family.revoke(deps.clock.now(), "logout")
                 deps.audit(uow, actor, AuditAction.LOGOUT, actor_id=family.user_id,
                            target_type="session", target_id=family.id)  # fmt: skip
             await uow.commit()
+        await refuse_access_tokens_of(deps, [family.id])
 
 
 class Authenticate:
-    """Turns a bearer token into the actor of a request: the token must verify, not be revoked,
-    and belong to an active account whose sessions it did not outlive; role and verification
-    are read from the account, not the token."""
+    """Turns a bearer token into the actor of a request: the token must verify, its session
+    must not have ended, and it must belong to an active account whose sessions it did not
+    outlive; role and verification are read from the account, not the token. One deny-list
+    lookup (by session) and one account read per request."""
 
     def __init__(self, deps: IdentityDeps) -> None:
         self._deps = deps
@@ -277,7 +303,7 @@ class Authenticate:
             raise NotAuthenticated(
                 "the access token is invalid or expired", code="invalid-token"
             ) from None
-        if await deps.revoked_tokens.is_revoked(claims.token_id):
+        if await deps.revoked_tokens.is_revoked(claims.session_id.hex):
             raise NotAuthenticated("this session has ended; sign in again", code="invalid-token")
         account = await deps.queries.session_account(claims.user_id)
         if account is None or not account.accepts_sessions_issued_at(claims.issued_at):
@@ -288,6 +314,6 @@ class Authenticate:
             email_verified=account.email_verified,
             ip=ip,
             user_agent=user_agent,
-            session_token_id=claims.token_id,
+            session_id=claims.session_id,
             two_factor_enabled=account.two_factor_enabled,
         )

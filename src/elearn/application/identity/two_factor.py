@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Literal
 
 from elearn.application.actor import Actor
-from elearn.application.errors import FieldError, InvalidInput, NotAuthenticated, RateLimited
-from elearn.application.identity.account import current_user
+from elearn.application.errors import FieldError, InvalidInput, NotAuthenticated
+from elearn.application.identity.account import current_user, limit_password_checks
 from elearn.application.identity.deps import IdentityDeps
 from elearn.domain.identity.user import TwoFactorCodeRejected, User
 from elearn.domain.shared.audit import AuditAction
@@ -156,15 +156,7 @@ class DisableTwoFactor:
         deps = self._deps
         if actor.user_id is None:
             raise NotAuthenticated("sign in first")
-        # A stolen session must not be a way to guess the password.
-        limit_key = f"2fa-disable:account:{actor.user_id}"
-        retry_after = await deps.rate_limiter.hit(
-            limit_key,
-            limit=deps.policy.login_attempts_per_account,
-            window_seconds=deps.policy.login_window_seconds,
-        )
-        if retry_after is not None:
-            raise RateLimited("too many attempts; try again later", retry_after_seconds=retry_after)
+        limit_key = await limit_password_checks(deps, "2fa-disable", actor.user_id)
         async with deps.uow() as uow:
             user = await current_user(uow, actor, for_update=True)
             if not user.totp_enabled:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import unicodedata
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
@@ -95,6 +95,15 @@ class EmailVerificationRequested(DomainEvent):
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class PasswordResetRequested(DomainEvent):
     event_type = "identity.password_reset_requested"
+    user_id: UUID
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RegistrationOfTakenAddressAttempted(DomainEvent):
+    """Someone signed up with the address of an existing account: the answer was the same as
+    for a new one, and the owner is told by email instead."""
+
+    event_type = "identity.registration_of_taken_address_attempted"
     user_id: UUID
 
 
@@ -226,8 +235,21 @@ class User(RecordsEvents):
         self.password_hash = new_hash
 
     def end_sessions(self, now: datetime) -> None:
-        # Millisecond precision, like the issue time of access tokens.
-        self.sessions_valid_after = now.replace(microsecond=now.microsecond // 1000 * 1000)
+        # Access tokens carry their issue time in whole seconds: the cut is the next whole
+        # second, after every token issued so far, and tokens issued from now on are dated no
+        # earlier than it (``session_issue_time``).
+        self.sessions_valid_after = _next_whole_second(now)
+
+    def session_issue_time(self, now: datetime) -> datetime:
+        """The issue time to put in an access token issued ``now``: never before the last cut,
+        so a session opened in the same second as a password change works (the token is then
+        dated up to a second ahead)."""
+        if self.sessions_valid_after is None:
+            return now
+        cut = self.sessions_valid_after
+        # Rounded up: cuts stored before whole seconds were used carry milliseconds.
+        whole_cut = cut if cut.microsecond == 0 else _next_whole_second(cut)
+        return max(now, whole_cut)
 
     # ---- administration --------------------------------------------------------------------
     def suspend(self, now: datetime) -> None:
@@ -323,6 +345,10 @@ def sessions_accepted(
     return status is AccountStatus.ACTIVE and (
         sessions_valid_after is None or issued_at >= sessions_valid_after
     )
+
+
+def _next_whole_second(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0) + timedelta(seconds=1)
 
 
 def _valid_full_name(full_name: str) -> str:

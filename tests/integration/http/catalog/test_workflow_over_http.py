@@ -156,15 +156,23 @@ async def test_a_course_goes_from_draft_to_the_public_catalog(
     student_view = await detail(client, await headers_of(client, "student"), course["id"])
     assert student_view["sections"] == public["sections"]
 
-    # Its instructor still sees everything, with the history of who moved it.
+    # Its instructor still sees everything, with the history of what moved it: staff moves
+    # say "staff", never which member of staff (issue 15, finding 1).
     own = await detail(client, tutor, course["id"])
     own_lessons = [lesson for section in own["sections"] for lesson in section["lessons"]]
     assert all(lesson["content_hidden"] is False for lesson in own_lessons)
     assert own_lessons[2]["video_url"] == "https://videos.example/v/secret"
-    assert [(h["action"], h["actor_id"]) for h in own["history"]] == [
-        ("submit", tutor_id),
-        ("approve", manager_id),
-        ("publish", manager_id),
+    assert [(h["action"], h["actor_id"], h["actor_role"]) for h in own["history"]] == [
+        ("submit", tutor_id, "instructor"),
+        ("approve", None, "staff"),
+        ("publish", None, "staff"),
+    ]
+    assert manager_id not in str(own)
+    staff_view = await detail(client, await headers_of(client, "admin"), course["id"])
+    assert [(h["actor_id"], h["actor_role"]) for h in staff_view["history"]] == [
+        (tutor_id, "instructor"),
+        (manager_id, "staff"),
+        (manager_id, "staff"),
     ]
 
 
@@ -310,7 +318,10 @@ async def test_a_rejection_reason_is_for_the_instructors_only(
         assert seen["rejection_reason"] == "Needs more examples."
         assert seen["history"][-1]["action"] == "reject"
         assert seen["history"][-1]["reason"] == "Needs more examples."
-        assert seen["history"][-1]["actor_id"] == await user_id(client, manager)
+        assert seen["history"][-1]["actor_id"] is None
+        assert seen["history"][-1]["actor_role"] == "staff"
+    staff_seen = await detail(client, manager, key)
+    assert staff_seen["history"][-1]["actor_id"] == await user_id(client, manager)
     [card] = (await client.get(MINE, headers=tutor)).json()["items"]
     assert card["status"] == "rejected" and card["rejection_reason"] == "Needs more examples."
     problem(await client.get(f"{COURSES}/{key}"), 404)
@@ -526,7 +537,7 @@ async def test_the_history_records_actor_time_and_reason(client: Any, settings: 
     await moved(client, manager, key, "publish")
     await moved(client, admin, key, "unpublish", reason="Licence question.")
 
-    history = (await detail(client, tutor, key))["history"]
+    history = (await detail(client, manager, key))["history"]
     assert [
         (h["action"], h["actor_id"], h["from_status"], h["to_status"], h["reason"]) for h in history
     ] == [
@@ -540,7 +551,10 @@ async def test_the_history_records_actor_time_and_reason(client: Any, settings: 
     ]
     instants = [h["at"] for h in history]
     assert instants == sorted(instants)
-    assert (await detail(client, manager, key))["history"] == history
+    # The instructor sees the same history with every staff member's id left out.
+    staff_ids = {ids["manager"], ids["admin"]}
+    anonymised = [{**h, "actor_id": None} if h["actor_id"] in staff_ids else h for h in history]
+    assert (await detail(client, tutor, key))["history"] == anonymised
 
 
 async def test_staff_moves_are_in_the_audit_log(client: Any, settings: Settings) -> None:

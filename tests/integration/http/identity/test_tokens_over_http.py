@@ -29,8 +29,10 @@ from tests.support.identity import (
     login,
     register_student,
     seed_accounts,
+    user_id_of,
 )
 
+from elearn.adapters.security.jwt_tokens import key_id
 from elearn.domain.identity.roles import Role
 from elearn.entrypoints.http.auth import client_ip, trusted_networks
 from elearn.entrypoints.settings import Settings
@@ -66,8 +68,9 @@ def claims(settings: Settings, user_id: uuid.UUID, **changes: Any) -> dict[str, 
     now = time.time()
     payload: dict[str, Any] = {
         "sub": str(user_id),
+        "sid": str(uuid.uuid4()),
         "role": "student",
-        "iat": round(now, 3),
+        "iat": int(now),
         "exp": int(now) + 600,
         "jti": uuid.uuid4().hex,
         "iss": settings.jwt_issuer,
@@ -90,9 +93,10 @@ def rsa_public_pem() -> bytes:
 
 
 async def test_tampered_access_tokens_are_refused(client: Any, settings: Settings) -> None:
-    user_id = uuid.UUID((await register_student(client, "tamper@example.com"))["user_id"])
+    await register_student(client, "tamper@example.com")
+    user_id = uuid.UUID(await user_id_of(client, "tamper@example.com"))
     secret = settings.jwt_secret.encode()
-    good_header = {"alg": "HS256", "typ": "JWT"}
+    good_header = {"alg": "HS256", "typ": "JWT", "kid": key_id(settings.jwt_secret)}
 
     # The control: a token crafted here the way the app signs is accepted.
     control = hs256(good_header, claims(settings, user_id), secret)
@@ -110,8 +114,16 @@ async def test_tampered_access_tokens_are_refused(client: Any, settings: Setting
             good_header, claims(settings, user_id), rsa_public_pem()
         ),
         "HS512 with the right key": jwt.encode(
-            claims(settings, user_id), settings.jwt_secret, algorithm="HS512"
+            claims(settings, user_id),
+            settings.jwt_secret,
+            algorithm="HS512",
+            headers={"kid": key_id(settings.jwt_secret)},
         ),
+        "no key id": hs256({"alg": "HS256", "typ": "JWT"}, claims(settings, user_id), secret),
+        "exp ten years after iat": hs256(
+            good_header, claims(settings, user_id, iat=now, exp=now + 10 * 365 * 86_400), secret
+        ),
+        "fractional iat": hs256(good_header, claims(settings, user_id, iat=now + 0.25), secret),
         "wrong aud": hs256(good_header, claims(settings, user_id, aud="other-api"), secret),
         "aud list": hs256(
             good_header, claims(settings, user_id, aud=[settings.jwt_audience, "x"]), secret
@@ -158,9 +170,10 @@ async def test_tampered_access_tokens_are_refused(client: Any, settings: Setting
 
 async def test_a_signed_role_claim_grants_nothing(client: Any, settings: Settings) -> None:
     """Role is read from the account: a validly signed token claiming admin is a student's."""
-    user_id = uuid.UUID((await register_student(client, "climber@example.com"))["user_id"])
+    await register_student(client, "climber@example.com")
+    user_id = uuid.UUID(await user_id_of(client, "climber@example.com"))
     token = hs256(
-        {"alg": "HS256", "typ": "JWT"},
+        {"alg": "HS256", "typ": "JWT", "kid": key_id(settings.jwt_secret)},
         claims(settings, user_id, role="admin"),
         settings.jwt_secret.encode(),
     )
@@ -169,7 +182,7 @@ async def test_a_signed_role_claim_grants_nothing(client: Any, settings: Setting
     assert response.headers["content-type"].startswith(PROBLEM)
 
 
-async def test_a_deny_listed_jti_is_refused_whatever_the_token(
+async def test_an_ended_session_is_refused_whatever_the_token(
     client: Any, settings: Settings
 ) -> None:
     await register_student(client, "denied@example.com")
@@ -182,10 +195,10 @@ async def test_a_deny_listed_jti_is_refused_whatever_the_token(
     )
     assert out.status_code == 204
     assert_unauthenticated(await client.get(ME, headers=bearer(session)))
-    # Freshly issued, correctly signed, but carrying the logged-out token's id.
+    # Freshly issued, correctly signed, but of the logged-out session.
     reissued = hs256(
-        {"alg": "HS256", "typ": "JWT"},
-        claims(settings, uuid.UUID(original["sub"]), jti=original["jti"]),
+        {"alg": "HS256", "typ": "JWT", "kid": key_id(settings.jwt_secret)},
+        claims(settings, uuid.UUID(original["sub"]), sid=original["sid"]),
         settings.jwt_secret.encode(),
     )
     assert_unauthenticated(await client.get(ME, headers={"Authorization": f"Bearer {reissued}"}))
@@ -201,7 +214,8 @@ async def test_suspension_and_role_change_end_access_tokens(
     admin = await login(client, "boss@example.com")
     ids = {}
     for name in ("suspended", "promoted"):
-        ids[name] = (await register_student(client, f"{name}@example.com"))["user_id"]
+        await register_student(client, f"{name}@example.com")
+        ids[name] = await user_id_of(client, f"{name}@example.com")
     suspended = await login(client, "suspended@example.com")
     promoted = await login(client, "promoted@example.com")
 

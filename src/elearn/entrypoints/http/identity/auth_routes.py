@@ -17,7 +17,6 @@ from elearn.application.identity.passwords import (
     ResetPasswordCommand,
 )
 from elearn.application.identity.registration import (
-    RegisteredAccount,
     RegisterStudentCommand,
     RegisterTutorCommand,
     ResendVerificationCommand,
@@ -46,19 +45,6 @@ class RegisterStudentBody(RequestBody):
     email: Email
     password: Password
     full_name: FullName
-
-
-class RegisteredOut(msgspec.Struct):
-    user_id: str
-    email: str
-    role: str
-    tutor_approval: str | None
-
-
-def _registered(account: RegisteredAccount) -> RegisteredOut:
-    return RegisteredOut(
-        str(account.user_id), account.email, account.role.value, account.tutor_approval
-    )
 
 
 class RegisterTutorForm(msgspec.Struct, kw_only=True):
@@ -136,32 +122,42 @@ class AuthController(Controller):
     path = "/auth"
     tags = ["identity"]
 
-    @post("/register/student", operation_id="register_student", summary="Open a student account")
+    @post(
+        "/register/student",
+        operation_id="register_student",
+        summary="Open a student account",
+        status_code=202,
+    )
     async def register_student(
         self,
         data: JSONBody[RegisterStudentBody],
         actor: CurrentActor,
         identity: Identity,
-    ) -> RegisteredOut:
+    ) -> Accepted:
         """Anyone may open a student account with an unused email address; it can be used at
-        once, and a verification link is emailed. A taken address answers 409."""
+        once, and a verification link is emailed. Always 202 with the same body: a taken
+        address creates nothing and its owner is emailed instead, so the answer does not tell
+        who has an account."""
         command = RegisterStudentCommand(data.email, data.password, data.full_name)
-        return _registered(await identity.register_student(actor, command))
+        await identity.register_student(actor, command)
+        return Accepted()
 
     @post(
         "/register/tutor",
         operation_id="register_tutor",
         summary="Open a tutor account (pending approval)",
         request_max_body_size=32 * 1024 * 1024,
+        status_code=202,
     )
     async def register_tutor(
         self,
         data: Annotated[RegisterTutorForm, Body(media_type=RequestEncodingType.MULTI_PART)],
         actor: CurrentActor,
         identity: Identity,
-    ) -> RegisteredOut:
+    ) -> Accepted:
         """A tutor signs up with a CV and a certificate (PDF or image); the account can sign in
-        at once but teaches only after staff approve it."""
+        at once but teaches only after staff approve it. Always 202 with the same body, like
+        student registration: a taken address keeps no upload and its owner is emailed."""
         command = RegisterTutorCommand(
             email=data.email,
             password=data.password,
@@ -171,7 +167,8 @@ class AuthController(Controller):
             cv=upload_of(data.cv),
             certificate=upload_of(data.certificate),
         )
-        return _registered(await identity.register_tutor(actor, command))
+        await identity.register_tutor(actor, command)
+        return Accepted()
 
     @post(
         "/verify-email",

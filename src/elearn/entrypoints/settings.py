@@ -112,6 +112,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     refund_percent_before_cutoff: Annotated[int, msgspec.Meta(ge=0, le=100)] = 100
     refund_percent_after_cutoff: Annotated[int, msgspec.Meta(ge=0, le=100)] = 0
     lesson_auto_complete_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] = 24
+    # Unpaid holds one student may keep at once, overall and with one tutor.
+    unpaid_holds_per_student: Annotated[int, msgspec.Meta(ge=1, le=100)] = 3
+    unpaid_holds_per_tutor: Annotated[int, msgspec.Meta(ge=1, le=100)] = 2
     video_room_base: str = "https://meet.jit.si/elearn"
 
     storage_dir: str = ""

@@ -35,7 +35,7 @@ async def test_a_student_holds_two_hours_of_one_tutor_and_the_third_is_refused(
         await world.hold(world.student, world.days_ahead_at(3, 14))
 
     assert refused.value.code == "too-many-holds-with-tutor"
-    assert "2" in refused.value.message
+    assert "(2)" in refused.value.message
     assert await held_by(world) == [BookingStatus.HELD] * PER_TUTOR
 
 

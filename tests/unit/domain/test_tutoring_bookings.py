@@ -27,7 +27,9 @@ from elearn.domain.tutoring.booking import (
     BookingRescheduled,
     BookingStatus,
     CancellationPolicy,
+    HoldLimits,
     InvalidBooking,
+    TooManyHolds,
     lesson_price,
     refund_amount,
 )
@@ -518,3 +520,38 @@ def test_conflicts_match_a_model_of_minutes(
 
     assert a.conflicts_with(b) == expected
     assert b.conflicts_with(a) == expected
+
+
+# ---- limits of unpaid holds -----------------------------------------------------------------
+TUTORS = [UUID(int=n) for n in range(1, 5)]
+
+
+@PROPERTY
+@given(
+    per_student=st.integers(1, 6),
+    per_tutor=st.integers(1, 6),
+    asked=st.lists(st.sampled_from(TUTORS), max_size=20),
+)
+def test_holds_granted_one_by_one_never_pass_either_limit_and_only_a_limit_refuses(
+    per_student: int, per_tutor: int, asked: list[UUID]
+) -> None:
+    limits = HoldLimits(per_student=per_student, per_tutor=per_tutor)
+    held: list[UUID] = []
+    for tutor in asked:
+        with_tutor = held.count(tutor)
+        try:
+            limits.check(held, tutor)
+        except TooManyHolds as refused:
+            assert with_tutor >= per_tutor or len(held) >= per_student
+            expected = "too-many-holds-with-tutor" if with_tutor >= per_tutor else "too-many-holds"
+            assert refused.code == expected
+            continue
+        held.append(tutor)
+        assert held.count(tutor) <= per_tutor
+        assert len(held) <= per_student
+
+
+@pytest.mark.parametrize("limits", [{"per_student": 0}, {"per_tutor": 0}, {"per_tutor": True}])
+def test_a_limit_of_unpaid_holds_is_at_least_one(limits: dict[str, int]) -> None:
+    with pytest.raises(InvalidBooking):
+        HoldLimits(**limits)

@@ -61,7 +61,7 @@ class _Held:
 
 class HoldBooking:
     """A student holds a free slot of an approved tutor for 15 minutes, at the tutor's hourly
-    rate; an Idempotency-Key answers the same hold again."""
+    rate, within the limits of unpaid holds; an Idempotency-Key answers the same hold again."""
 
     def __init__(self, deps: TutoringDeps) -> None:
         self._deps = deps
@@ -106,6 +106,10 @@ class HoldBooking:
                 availability = await uow.tutoring.availability.get(tutor_id, for_update=True)
                 if availability is None:
                     raise SlotUnavailable("this tutor has no available times yet")
+                await uow.tutoring.bookings.lock_holds_of(student_id)
+                deps.policy.hold_limits.check(
+                    await uow.tutoring.bookings.unpaid_holds_of(student_id, now), tutor_id
+                )
                 lesson = Interval(starts_at, starts_at + timedelta(minutes=duration_minutes))
                 await deps.check_free(
                     uow,

@@ -11,7 +11,12 @@ from uuid import UUID
 from elearn.application.paging import Page
 from elearn.application.ports import Transaction
 from elearn.domain.tutoring.availability import Availability
-from elearn.domain.tutoring.booking import Booking, BookingStatus, CancellationPolicy
+from elearn.domain.tutoring.booking import (
+    Booking,
+    BookingStatus,
+    CancellationPolicy,
+    HoldLimits,
+)
 
 
 # ---- write side ------------------------------------------------------------------------------
@@ -45,6 +50,16 @@ class BookingRepository(Protocol):
     ) -> int:
         """Marks holds past their time expired at once (of the tutor or the student, or all),
         so that they no longer block the database's no-overlap guard."""
+        ...
+
+    async def lock_holds_of(self, student_id: UUID) -> None:
+        """Until the transaction ends, the student's holds are made one at a time (the limit
+        on unpaid holds counts them across tutors, whose schedules are locked apart)."""
+        ...
+
+    async def unpaid_holds_of(self, student_id: UUID, now: datetime) -> list[UUID]:
+        """The tutor of each hold of the student that is unpaid and has not run out at
+        ``now``."""
         ...
 
     async def due_for_completion(self, ended_before: datetime, *, limit: int) -> list[Booking]:
@@ -218,6 +233,7 @@ class TutoringQueries(Protocol):
 @dataclass(frozen=True, slots=True)
 class TutoringPolicy:
     cancellation: CancellationPolicy = field(default_factory=CancellationPolicy)
+    hold_limits: HoldLimits = field(default_factory=HoldLimits)
     # A confirmed lesson nobody marked is completed this long after its end.
     auto_complete_hours: int = 24
     video_room_base: str = "https://meet.jit.si/elearn"

@@ -13,6 +13,7 @@ of policy never rewrites a promise already made.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -41,6 +42,13 @@ class InvalidBooking(RuleViolation):
     code = "invalid-booking"
 
 
+class TooManyHolds(Conflict):
+    """The student already holds as many unpaid lessons as allowed (overall, or with this
+    tutor): paying or cancelling one, or letting it run out, frees a place."""
+
+    code = "too-many-holds"
+
+
 class BookingStatus(StrEnum):
     HELD = "held"
     CONFIRMED = "confirmed"
@@ -53,6 +61,36 @@ class BookingStatus(StrEnum):
 
 
 ACTIVE = frozenset({BookingStatus.HELD, BookingStatus.CONFIRMED})
+
+
+@dataclass(frozen=True, slots=True)
+class HoldLimits:
+    """How many unpaid holds one student may keep at once: overall, and with one tutor. Without
+    them one student could keep any number of a tutor's hours off the calendar unpaid, holding
+    each again as it runs out."""
+
+    per_student: int = 3
+    per_tutor: int = 2
+
+    def __post_init__(self) -> None:
+        for limit in (self.per_student, self.per_tutor):
+            if isinstance(limit, bool) or limit < 1:
+                raise InvalidBooking("a limit of unpaid holds is at least 1")
+
+    def check(self, held_with: Sequence[UUID], tutor_id: UUID) -> None:
+        """``held_with`` names the tutor of each unpaid hold the student keeps now; one more
+        with ``tutor_id`` must stay within both limits."""
+        if sum(1 for held in held_with if held == tutor_id) >= self.per_tutor:
+            raise TooManyHolds(
+                "you already hold as many unpaid lessons with this tutor as allowed "
+                f"({self.per_tutor}); pay for one or cancel it first",
+                code="too-many-holds-with-tutor",
+            )
+        if len(held_with) >= self.per_student:
+            raise TooManyHolds(
+                f"you already hold as many unpaid lessons as allowed ({self.per_student}); "
+                "pay for one or cancel it first"
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -295,7 +295,11 @@ class BookingsController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> BookingView:
         """Holds a free slot for 15 minutes at the tutor's hourly rate; pay it to confirm. A
-        time that is not free answers 409 `slot-unavailable`."""
+        time that is not free answers 409 `slot-unavailable`.
+
+        A student keeps only so many unpaid holds (3 by default, 2 with one tutor): one more
+        answers 409 `too-many-holds` or `too-many-holds-with-tutor` until one is paid,
+        cancelled or runs out."""
         return await tutoring.hold(
             actor,
             tutor_id=data.tutor_id,

@@ -45,6 +45,7 @@ from elearn.application.identity.ports import (
     IssuedAccessToken,
     LoginCredentials,
     PublicTutor,
+    PublicTutorProfile,
     SessionAccount,
     UserFilter,
     UserSummary,
@@ -548,7 +549,7 @@ class FakeIdentityQueries:
             id=user.id,
             full_name=user.full_name,
             avatar_key=user.avatar_key,
-            profile=copy.deepcopy(profile),
+            profile=PublicTutorProfile.of(profile),
         )
 
     async def login_credentials(self, email: EmailAddress) -> LoginCredentials | None:

@@ -115,6 +115,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Unpaid holds one student may keep at once, overall and with one tutor.
     unpaid_holds_per_student: Annotated[int, msgspec.Meta(ge=1, le=100)] = 3
     unpaid_holds_per_tutor: Annotated[int, msgspec.Meta(ge=1, le=100)] = 2
+    # How long before a lesson its two people see the meeting link (until the lesson ends).
+    meeting_link_lead_minutes: Annotated[int, msgspec.Meta(ge=0, le=1440)] = 15
     video_room_base: str = "https://meet.jit.si/elearn"
 
     storage_dir: str = ""

@@ -29,6 +29,7 @@ from elearn.domain.tutoring.booking import (
     CancellationPolicy,
     HoldLimits,
     InvalidBooking,
+    MeetingLinkWindow,
     TooManyHolds,
     lesson_price,
     refund_amount,
@@ -555,3 +556,30 @@ def test_holds_granted_one_by_one_never_pass_either_limit_and_only_a_limit_refus
 def test_a_limit_of_unpaid_holds_is_at_least_one(limits: dict[str, int]) -> None:
     with pytest.raises(InvalidBooking):
         HoldLimits(**limits)
+
+
+# ---- when the meeting link is shown ---------------------------------------------------------
+@pytest.mark.parametrize(
+    ("status", "now", "shown"),
+    [
+        (S.CONFIRMED, START - timedelta(minutes=15) - SECOND, False),
+        (S.CONFIRMED, START - timedelta(minutes=15), True),
+        (S.CONFIRMED, END - SECOND, True),
+        (S.CONFIRMED, END, False),
+        (S.HELD, START, False),
+        (S.CANCELLED_BY_TUTOR, START, False),
+        (S.COMPLETED, START, False),
+    ],
+)
+def test_the_meeting_link_is_shown_for_a_paid_lesson_from_the_lead_until_its_end(
+    status: BookingStatus, now: datetime, shown: bool
+) -> None:
+    window = MeetingLinkWindow(lead_minutes=15)
+
+    assert window.is_open(status=status, starts_at=START, ends_at=END, now=now) is shown
+
+
+@pytest.mark.parametrize("lead", [-1, 1441, True])
+def test_the_lead_of_a_meeting_link_is_0_to_1440_minutes(lead: int) -> None:
+    with pytest.raises(InvalidBooking):
+        MeetingLinkWindow(lead_minutes=lead)

@@ -3,7 +3,7 @@ rate limits and reference data."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -128,11 +128,33 @@ class AuditFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class PublicTutorProfile:
+    """What anyone may read of a tutor's profile: an allow-list, so a field added to the
+    profile stays private until it is added here. The meeting room is not on it: only the two
+    people of a lesson see it, near the lesson's time (tutoring shows it on the booking)."""
+
+    user_id: UUID
+    bio: str
+    headline: str
+    subjects: tuple[str, ...]
+    languages: tuple[str, ...]
+    hourly_rate_amount: int | None
+    hourly_rate_currency: str | None
+    time_zone: str
+    rating_average: float | None
+    rating_count: int
+
+    @classmethod
+    def of(cls, profile: TutorProfile) -> PublicTutorProfile:
+        return cls(**{field.name: getattr(profile, field.name) for field in fields(cls)})
+
+
+@dataclass(frozen=True, slots=True)
 class PublicTutor:
     id: UUID
     full_name: str
     avatar_key: str | None
-    profile: TutorProfile
+    profile: PublicTutorProfile
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ checkout, credits at once; refunds by the policy copied onto the booking.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from elearn.application.paging import Page, check_limit, page_of
 from elearn.application.tutoring.deps import (
     BookingNotFound,
     TutoringDeps,
+    as_seen_by,
     aware,
     booking_of,
     view_of,
@@ -138,7 +140,7 @@ class HoldBooking:
                 held = _Held(booking.id)
                 await deps.billing.remember(uow, claim, held)
                 await uow.commit()
-        return await view_of(deps, held.booking_id)
+        return await view_of(deps, held.booking_id, student_id)
 
 
 class PayBooking:
@@ -179,7 +181,7 @@ class PayBooking:
         url = None
         if method == "card":
             url = await deps.billing.checkout_url(order_id)
-        return BookingPayment(await view_of(deps, booking_id), order_id, url)
+        return BookingPayment(await view_of(deps, booking_id, student_id), order_id, url)
 
 
 async def fulfil_booking(
@@ -273,7 +275,7 @@ class CancelBooking:
             await uow.commit()
         if refund_id is not None:
             await deps.billing.settle_card_refund(refund_id)
-        return await view_of(deps, booking_id)
+        return await view_of(deps, booking_id, actor.user_id)
 
 
 class RescheduleBooking:
@@ -310,7 +312,7 @@ class RescheduleBooking:
             )
             booking.reschedule(starts_at, now=now, event_id=deps.ids.new_id())
             await uow.commit()
-        return await view_of(deps, booking_id)
+        return await view_of(deps, booking_id, actor.user_id)
 
 
 class FinishBooking:
@@ -332,7 +334,7 @@ class FinishBooking:
                 )
             await complete(deps, uow, booking)
             await uow.commit()
-        return await view_of(deps, booking_id)
+        return await view_of(deps, booking_id, actor.user_id)
 
     async def no_show(
         self, actor: Actor, booking_id: UUID, who: Literal["student", "tutor"]
@@ -357,7 +359,7 @@ class FinishBooking:
             await uow.commit()
         if refund_id is not None:
             await deps.billing.settle_card_refund(refund_id)
-        return await view_of(deps, booking_id)
+        return await view_of(deps, booking_id, actor.user_id)
 
 
 async def complete(deps: TutoringDeps, uow: TutoringUnitOfWork, booking: Booking) -> None:
@@ -377,8 +379,11 @@ class ListMyBookings:
         check_limit(limit)
         if filters.starts_from and filters.starts_to and filters.starts_to <= filters.starts_from:
             raise InvalidInput("the range is empty", errors=[FieldError("to", "is after from")])
-        return await page_of(
+        page = await page_of(
             self._deps.queries.bookings(user_id, filters, limit=limit, cursor=cursor)
+        )
+        return dataclasses.replace(
+            page, items=[as_seen_by(self._deps, view, user_id) for view in page.items]
         )
 
 
@@ -389,7 +394,7 @@ class GetBooking:
     async def __call__(self, actor: Actor, booking_id: UUID) -> BookingView:
         async with self._deps.uow(read_only=True) as uow:
             await booking_of(self._deps, uow, actor, booking_id, for_update=False)
-        return await view_of(self._deps, booking_id)
+        return await view_of(self._deps, booking_id, actor.user_id)
 
 
 # ---- periodic jobs ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from elearn.domain.tutoring.booking import (
     BookingStatus,
     CancellationPolicy,
     HoldLimits,
+    MeetingLinkWindow,
 )
 
 
@@ -126,7 +127,8 @@ class TutoringStore(Protocol):
 
 class MeetingRooms(Protocol):
     def room_for(self, booking: Booking, tutor_meeting_url: str | None) -> str:
-        """The tutor's own meeting URL when set, else a unique room of this booking."""
+        """The tutor's own meeting URL when set, else a new room of this booking whose name
+        nobody can guess (nor derive from anything else they know of the booking)."""
         ...
 
 
@@ -234,6 +236,7 @@ class TutoringQueries(Protocol):
 class TutoringPolicy:
     cancellation: CancellationPolicy = field(default_factory=CancellationPolicy)
     hold_limits: HoldLimits = field(default_factory=HoldLimits)
+    meeting_link: MeetingLinkWindow = field(default_factory=MeetingLinkWindow)
     # A confirmed lesson nobody marked is completed this long after its end.
     auto_complete_hours: int = 24
     video_room_base: str = "https://meet.jit.si/elearn"

@@ -94,6 +94,26 @@ class HoldLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class MeetingLinkWindow:
+    """When a lesson's room is shown, to its student and tutor only: once the lesson is paid
+    for, from ``lead_minutes`` before the start until the end. A tutor's own room serves every
+    lesson of theirs, so a link shown days ahead (or after) would let anyone who once had it
+    walk into other lessons."""
+
+    lead_minutes: int = 15
+
+    def __post_init__(self) -> None:
+        if isinstance(self.lead_minutes, bool) or not 0 <= self.lead_minutes <= 24 * 60:
+            raise InvalidBooking("a meeting link is shown 0 to 1440 minutes before a lesson")
+
+    def is_open(
+        self, *, status: BookingStatus, starts_at: datetime, ends_at: datetime, now: datetime
+    ) -> bool:
+        opens = starts_at - timedelta(minutes=self.lead_minutes)
+        return status is BookingStatus.CONFIRMED and opens <= now < ends_at
+
+
+@dataclass(frozen=True, slots=True)
 class CancellationPolicy:
     """A student cancelling at least ``cutoff_hours`` before the start gets
     ``refund_percent_before`` back (100 by default); later, ``refund_percent_after`` (0 by

@@ -313,6 +313,9 @@ class BookingsController(Controller):
     async def get_one(
         self, booking_id: FromPath[UUID], actor: CurrentActor, tutoring: Tutoring
     ) -> BookingView:
+        """For its student, its tutor and staff. `meeting_url` is shown to the student and the
+        tutor only, once paid, from 15 minutes (`ELEARN_MEETING_LINK_LEAD_MINUTES`) before the
+        start until the end; otherwise it is null."""
         return await tutoring.get_booking(actor, booking_id)
 
     @post("/{booking_id:uuid}/pay", operation_id="pay_booking", summary="Pay", status_code=200)

@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, post
-from litestar.datastructures import UploadFile
+from litestar import Controller, Response, post
+from litestar.datastructures import Cookie, UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, JSONBody
+from litestar.params import Body, JSONBody, Parameter
 
 from elearn.application.identity.passwords import (
     ChangePasswordCommand,
     ForgotPasswordCommand,
     ResetPasswordCommand,
 )
+from elearn.application.identity.ports import IdentityPolicy
 from elearn.application.identity.registration import (
     RegisteredAccount,
     RegisterStudentCommand,
@@ -80,10 +81,21 @@ class EmailBody(RequestBody):
     email: Email
 
 
+DEVICE_COOKIE = "elearn_device"
+DeviceToken = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=200,
+        description="the device token a sign-in on this device answered (or its cookie)",
+    ),
+]
+
+
 class LoginBody(RequestBody):
     email: Email
     password: Password
     otp: OneTimeCode | None = None
+    device_token: DeviceToken | None = None
 
 
 class RefreshBody(RequestBody):
@@ -100,16 +112,36 @@ class ChangePasswordBody(RequestBody):
     new_password: Password
 
 
-class SessionOut(msgspec.Struct):
+class SessionOut(msgspec.Struct, omit_defaults=True):
     access_token: str
     refresh_token: str
     token_type: str
     expires_in: int
+    # Only a sign-in answers it: keep it (or its cookie) and send it when signing in again.
+    device_token: str | None = None
 
 
 def _session(session: Session) -> SessionOut:
     return SessionOut(
-        session.access_token, session.refresh_token, session.token_type, session.expires_in
+        session.access_token,
+        session.refresh_token,
+        session.token_type,
+        session.expires_in,
+        session.device_token,
+    )
+
+
+def _device_cookie(token: str, policy: IdentityPolicy) -> Cookie:
+    """HttpOnly (no script reads it), SameSite=Strict and sent back to the sign-in route only;
+    Secure when the API is served over https."""
+    return Cookie(
+        key=DEVICE_COOKIE,
+        value=token,
+        max_age=policy.login_device_days * 86_400,
+        path="/api/v1/auth/login",
+        httponly=True,
+        samesite="strict",
+        secure=policy.public_url.startswith("https://"),
     )
 
 
@@ -200,12 +232,24 @@ class AuthController(Controller):
         data: JSONBody[LoginBody],
         actor: CurrentActor,
         identity: Identity,
-    ) -> SessionOut:
-        """Email and password (and `otp` when two-factor sign-in is on) give an access token
-        and a refresh token. Every failure answers the same 401."""
-        return _session(
-            await identity.login(actor, LoginCommand(data.email, data.password, data.otp))
+        device_cookie: Annotated[
+            str | None,
+            Parameter(cookie=DEVICE_COOKIE, max_length=200, description="the device token"),
+        ] = None,
+    ) -> Response[SessionOut]:
+        """Email and password (and `otp` when two-factor sign-in is on) give an access token,
+        a refresh token and a device token (also set as the HttpOnly cookie `elearn_device`).
+        Send the device token back on later sign-ins (the cookie does it in a browser): wrong
+        passwords from devices without one are limited per account, so strangers cannot lock
+        a known device out. Every failure answers the same 401; too many answer 429."""
+        command = LoginCommand(
+            data.email, data.password, data.otp, data.device_token or device_cookie
         )
+        session = await identity.login(actor, command)
+        cookies = []
+        if session.device_token:
+            cookies.append(_device_cookie(session.device_token, identity.deps.policy))
+        return Response(_session(session), cookies=cookies)
 
     @post(
         "/refresh",

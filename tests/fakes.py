@@ -940,7 +940,9 @@ def make_identity_deps(**overrides: Any) -> IdentityDeps:
         "access_tokens": FakeAccessTokens(),
         "revoked_tokens": FakeRevokedAccessTokens(),
         "rate_limiter": FakeRateLimiter(clock),
-        "device_tokens": HmacDeviceTokens("fake-device-token-secret", lifetime=timedelta(days=90)),
+        "device_tokens": HmacDeviceTokens(
+            "fake-device-token-secret-of-32-chars", lifetime=timedelta(days=90)
+        ),
         "totp": FakeTotp(clock),
         "reference": FakeReferenceData(),
         "common_passwords": FakeCommonPasswords(),

@@ -65,3 +65,9 @@ def test_a_changed_token_does_not_verify(change: object) -> None:
 @given(st.text(max_size=250))
 def test_no_text_at_all_passes_for_a_token(text: str) -> None:
     assert TOKENS.verify(text, NOW) is None
+
+
+@pytest.mark.parametrize("secret", ["", "short"])
+def test_an_empty_or_short_secret_is_refused(secret: str) -> None:
+    with pytest.raises(ValueError, match="32"):
+        HmacDeviceTokens(secret, lifetime=LIFETIME)

@@ -17,6 +17,7 @@ from elearn.application.identity.ports import DeviceClaims
 _VERSION = "d1"
 _KEY_LABEL = b"elearn device tokens v1"
 _MAX_LENGTH = 200
+_MIN_SECRET_CHARS = 32
 # A token issued by a server whose clock runs a little ahead is still good.
 _CLOCK_SKEW = timedelta(minutes=5)
 
@@ -28,6 +29,9 @@ def _mac(key: bytes, message: str) -> str:
 
 class HmacDeviceTokens:
     def __init__(self, secret: str, *, lifetime: timedelta) -> None:
+        if len(secret) < _MIN_SECRET_CHARS:
+            # An empty or short secret would make every device token forgeable.
+            raise ValueError("device tokens need a secret of 32+ characters")
         self._key = hmac.new(secret.encode(), _KEY_LABEL, hashlib.sha256).digest()
         self._lifetime = lifetime
 

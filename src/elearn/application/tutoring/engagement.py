@@ -145,8 +145,9 @@ class CalendarFeed:
 
 
 class SendBookingEmails:
-    """Tells both sides of a lesson what happened to it: confirmed (with the meeting link),
-    moved, or cancelled; and reminds them before it starts."""
+    """Tells both sides of a lesson what happened to it: confirmed, moved, or cancelled; and
+    reminds them before it starts. The meeting link goes only into mail sent while it is shown
+    (from shortly before the lesson)."""
 
     def __init__(self, deps: TutoringDeps, mailer: Mailer, templates: EmailTemplates) -> None:
         self._deps = deps

@@ -1,10 +1,10 @@
 """The tutoring journey over HTTP, on SQLite and PostgreSQL, with the in-process worker sending
 mail and a clock the test moves: a tutor in Berlin sets weekly hours; a student in New York
-finds them by subject and free time, books, pays by card, gets the meeting link by email and in
-the calendar feed, moves the lesson and cancels it in time for a full refund; then lessons paid
-with credits and by card end every way they can (completed and rated, cancelled late by the
-student, cancelled by the tutor, a no-show of either side), and the books balance at every
-step."""
+finds them by subject and free time, books, pays by card, is told by email and sees the lesson
+in the calendar feed (the room only near its time), moves the lesson and cancels it in time for
+a full refund; then lessons paid with credits and by card end every way they can (completed
+and rated, cancelled late by the student, cancelled by the tutor, a no-show of either side),
+and the books balance at every step."""
 
 from __future__ import annotations
 

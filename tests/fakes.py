@@ -46,7 +46,6 @@ from elearn.application.identity.ports import (
     IssuedAccessToken,
     LoginCredentials,
     PublicTutor,
-    PublicTutorProfile,
     SessionAccount,
     UserFilter,
     UserSummary,
@@ -550,7 +549,7 @@ class FakeIdentityQueries:
             id=user.id,
             full_name=user.full_name,
             avatar_key=user.avatar_key,
-            profile=PublicTutorProfile.of(profile),
+            profile=copy.deepcopy(profile),
         )
 
     async def login_credentials(self, email: EmailAddress) -> LoginCredentials | None:
@@ -947,6 +946,7 @@ def make_identity_deps(**overrides: Any) -> IdentityDeps:
         "reference": FakeReferenceData(),
         "common_passwords": FakeCommonPasswords(),
         "storage": FakeStorage(),
+        "image_url": lambda key: f"/images/{key}",
         "queries": FakeIdentityQueries(uow) if isinstance(uow, FakeUnitOfWork) else None,
         "policy": IdentityPolicy(),
         "authorizer": Authorizer(staff_two_factor_required=False),

@@ -27,7 +27,6 @@ from elearn.application.identity.ports import (
     AuditFilter,
     LoginCredentials,
     PublicTutor,
-    PublicTutorProfile,
     SessionAccount,
     UserFilter,
     UserSummary,
@@ -151,10 +150,7 @@ class SqlaIdentityQueries:
             else TutorProfile(user_id=row.id)
         )
         return PublicTutor(
-            id=row.id,
-            full_name=row.full_name,
-            avatar_key=row.avatar_key,
-            profile=PublicTutorProfile.of(profile),
+            id=row.id, full_name=row.full_name, avatar_key=row.avatar_key, profile=profile
         )
 
     async def session_account(self, user_id: UUID) -> SessionAccount | None:

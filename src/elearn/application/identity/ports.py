@@ -3,11 +3,12 @@ rate limits and reference data."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from elearn.application.links import FrontEndLinks
 from elearn.application.paging import Page
 from elearn.application.ports import Transaction
 from elearn.domain.identity.email import EmailAddress
@@ -128,33 +129,11 @@ class AuditFilter:
 
 
 @dataclass(frozen=True, slots=True)
-class PublicTutorProfile:
-    """What anyone may read of a tutor's profile: an allow-list, so a field added to the
-    profile stays private until it is added here. The meeting room is not on it: only the two
-    people of a lesson see it, near the lesson's time (tutoring shows it on the booking)."""
-
-    user_id: UUID
-    bio: str
-    headline: str
-    subjects: tuple[str, ...]
-    languages: tuple[str, ...]
-    hourly_rate_amount: int | None
-    hourly_rate_currency: str | None
-    time_zone: str
-    rating_average: float | None
-    rating_count: int
-
-    @classmethod
-    def of(cls, profile: TutorProfile) -> PublicTutorProfile:
-        return cls(**{field.name: getattr(profile, field.name) for field in fields(cls)})
-
-
-@dataclass(frozen=True, slots=True)
 class PublicTutor:
     id: UUID
     full_name: str
     avatar_key: str | None
-    profile: PublicTutorProfile
+    profile: TutorProfile
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,11 +293,13 @@ class IdentityPolicy:
     login_attempts_per_account: int = 10
     login_attempts_per_device: int = 10
     login_device_days: int = 90
+    # The device cookie is sent over https only when the API is served over https.
+    login_device_cookie_secure: bool = False
     login_window_seconds: int = 900
     emails_per_account: int = 5
     email_window_seconds: int = 3600
-    public_url: str = "http://127.0.0.1:8000"
     app_name: str = "elearn"
+    links: FrontEndLinks = field(default_factory=FrontEndLinks)
 
 
 class IdentityUnitOfWork(Transaction, Protocol):

@@ -10,6 +10,7 @@ from litestar.datastructures import Cookie, UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, Parameter
 
+from elearn.application.identity.account import AccountView
 from elearn.application.identity.passwords import (
     ChangePasswordCommand,
     ForgotPasswordCommand,
@@ -112,22 +113,16 @@ class ChangePasswordBody(RequestBody):
     new_password: Password
 
 
-class SessionOut(msgspec.Struct, omit_defaults=True):
+class SessionOut(msgspec.Struct):
     access_token: str
     refresh_token: str
     token_type: str
     expires_in: int
-    # Only a sign-in answers it: keep it (or its cookie) and send it when signing in again.
-    device_token: str | None = None
 
 
 def _session(session: Session) -> SessionOut:
     return SessionOut(
-        session.access_token,
-        session.refresh_token,
-        session.token_type,
-        session.expires_in,
-        session.device_token,
+        session.access_token, session.refresh_token, session.token_type, session.expires_in
     )
 
 
@@ -141,8 +136,20 @@ def _device_cookie(token: str, policy: IdentityPolicy) -> Cookie:
         path="/api/v1/auth/login",
         httponly=True,
         samesite="strict",
-        secure=policy.public_url.startswith("https://"),
+        secure=policy.login_device_cookie_secure,
     )
+
+
+class SignedInOut(msgspec.Struct):
+    """A new session and the account it belongs to, as `GET /me` shows it."""
+
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+    user: AccountView
+    # Keep it (or its cookie) and send it when signing in again (see the login route).
+    device_token: str | None = None
 
 
 class Accepted(msgspec.Struct):
@@ -236,20 +243,32 @@ class AuthController(Controller):
             str | None,
             Parameter(cookie=DEVICE_COOKIE, max_length=200, description="the device token"),
         ] = None,
-    ) -> Response[SessionOut]:
+    ) -> Response[SignedInOut]:
         """Email and password (and `otp` when two-factor sign-in is on) give an access token,
-        a refresh token and a device token (also set as the HttpOnly cookie `elearn_device`).
-        Send the device token back on later sign-ins (the cookie does it in a browser): wrong
-        passwords from devices without one are limited per account, so strangers cannot lock
-        a known device out. Every failure answers the same 401; too many answer 429."""
+        a refresh token, your account (`user`, as `GET /me` answers it) and a device token
+        (also set as the HttpOnly cookie `elearn_device`). Send the device token back on later
+        sign-ins (the cookie does it in a browser): wrong passwords from devices without one
+        are limited per account, so strangers cannot lock a known device out. Every failure
+        answers the same 401; too many answer 429."""
         command = LoginCommand(
             data.email, data.password, data.otp, data.device_token or device_cookie
         )
         session = await identity.login(actor, command)
+        signed_in_actor = await identity.authenticate(
+            session.access_token, ip=actor.ip, user_agent=actor.user_agent
+        )
+        answer = SignedInOut(
+            session.access_token,
+            session.refresh_token,
+            session.token_type,
+            session.expires_in,
+            user=await identity.get_account(signed_in_actor),
+            device_token=session.device_token,
+        )
         cookies = []
         if session.device_token:
             cookies.append(_device_cookie(session.device_token, identity.deps.policy))
-        return Response(_session(session), cookies=cookies)
+        return Response(answer, cookies=cookies)
 
     @post(
         "/refresh",

@@ -64,7 +64,7 @@ async def test_staff_who_may_see_any_booking_do_not_see_its_link(world: World) -
 async def test_an_unpaid_hold_shows_no_link(world: World) -> None:
     await offer_with_room(world)
     held = await world.hold(world.student, world.days_ahead_at(3, 10))
-    await world.top_up(world.student, held.amount)
+    await world.top_up(world.student, held.price.amount)
     world.clock.set(held.starts_at)
 
     assert await seen_by(world, world.student, held) is None

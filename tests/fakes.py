@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 from urllib.parse import quote
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from elearn.adapters.security.device_tokens import HmacDeviceTokens
 from elearn.application.authorization import Authorizer
 from elearn.application.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
 from elearn.application.files import (
@@ -773,6 +774,15 @@ class FakeRateLimiter:
             return window_seconds
         return max(1, math.ceil(window_seconds - (now - start).total_seconds()))
 
+    async def over_limit(self, key: str, *, limit: int) -> int | None:
+        if self.counts.get(key, 0) < limit:
+            return None
+        return 1
+
+    async def forgive(self, key: str) -> None:
+        if self.counts.get(key, 0) > 0:
+            self.counts[key] -= 1
+
     async def reset(self, key: str) -> None:
         self.counts.pop(key, None)
         self._window_start.pop(key, None)
@@ -929,6 +939,9 @@ def make_identity_deps(**overrides: Any) -> IdentityDeps:
         "access_tokens": FakeAccessTokens(),
         "revoked_tokens": FakeRevokedAccessTokens(),
         "rate_limiter": FakeRateLimiter(clock),
+        "device_tokens": HmacDeviceTokens(
+            "fake-device-token-secret-of-32-chars", lifetime=timedelta(days=90)
+        ),
         "totp": FakeTotp(clock),
         "reference": FakeReferenceData(),
         "common_passwords": FakeCommonPasswords(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -11,6 +12,7 @@ from redis.asyncio import Redis
 from elearn.adapters.persistence.queries import SqlaIdentityQueries
 from elearn.adapters.security.common_passwords import load_common_passwords
 from elearn.adapters.security.deny_list import InMemoryRevokedAccessTokens, RedisRevokedAccessTokens
+from elearn.adapters.security.device_tokens import HmacDeviceTokens
 from elearn.adapters.security.jwt_tokens import JwtAccessTokens
 from elearn.adapters.security.rate_limits import InMemoryRateLimiter, RedisRateLimiter
 from elearn.adapters.security.reference_data import BabelReferenceData
@@ -42,6 +44,9 @@ def identity_policy(settings: Settings) -> IdentityPolicy:
         refresh_idle_days=settings.refresh_idle_days,
         login_attempts_per_ip=settings.login_attempts_per_ip,
         login_attempts_per_account=settings.login_attempts_per_account,
+        login_attempts_per_device=settings.login_attempts_per_device,
+        login_device_days=settings.login_device_days,
+        login_device_cookie_secure=settings.public_url.startswith("https://"),
         login_window_seconds=settings.login_window_seconds,
         emails_per_account=settings.emails_per_account_per_hour,
         email_window_seconds=3600,
@@ -69,6 +74,9 @@ def build_identity_deps(container: Container, redis: Redis | None) -> IdentityDe
         if redis
         else InMemoryRevokedAccessTokens(container.clock),
         rate_limiter=RedisRateLimiter(redis) if redis else InMemoryRateLimiter(),
+        device_tokens=HmacDeviceTokens(
+            settings.jwt_secret, lifetime=timedelta(days=settings.login_device_days)
+        ),
         totp=PyotpTotpService(),
         reference=BabelReferenceData(),
         common_passwords=load_common_passwords(),

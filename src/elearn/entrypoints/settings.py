@@ -88,8 +88,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     jwt_audience: str = "elearn-api"
     one_time_token_minutes: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 10
     refresh_idle_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 7
+    # Failed sign-ins per client address (IPv6: per /64), per account from unknown devices,
+    # and per known device; a known device's token lasts login_device_days.
     login_attempts_per_ip: Annotated[int, msgspec.Meta(ge=1)] = 20
     login_attempts_per_account: Annotated[int, msgspec.Meta(ge=1)] = 10
+    login_attempts_per_device: Annotated[int, msgspec.Meta(ge=1)] = 10
+    login_device_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 90
     login_window_seconds: Annotated[int, msgspec.Meta(ge=1)] = 900
     emails_per_account_per_hour: Annotated[int, msgspec.Meta(ge=1)] = 5
     require_2fa_for_staff: bool = False
@@ -141,6 +145,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     refund_percent_before_cutoff: Annotated[int, msgspec.Meta(ge=0, le=100)] = 100
     refund_percent_after_cutoff: Annotated[int, msgspec.Meta(ge=0, le=100)] = 0
     lesson_auto_complete_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] = 24
+    # Unpaid holds one student may keep at once, overall and with one tutor.
+    unpaid_holds_per_student: Annotated[int, msgspec.Meta(ge=1, le=100)] = 3
+    unpaid_holds_per_tutor: Annotated[int, msgspec.Meta(ge=1, le=100)] = 2
+    # How long before a lesson its two people see the meeting link (until the lesson ends).
+    meeting_link_lead_minutes: Annotated[int, msgspec.Meta(ge=0, le=1440)] = 15
     video_room_base: str = "https://meet.jit.si/elearn"
 
     storage_dir: str = ""

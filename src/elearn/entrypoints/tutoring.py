@@ -18,7 +18,7 @@ from elearn.application.tutoring import availability, bookings, engagement
 from elearn.application.tutoring.api import TutoringApi
 from elearn.application.tutoring.deps import TutoringDeps
 from elearn.application.tutoring.ports import TutoringPolicy
-from elearn.domain.tutoring.booking import CancellationPolicy
+from elearn.domain.tutoring.booking import CancellationPolicy, HoldLimits, MeetingLinkWindow
 from elearn.entrypoints.catalog import image_url
 
 if TYPE_CHECKING:
@@ -137,6 +137,11 @@ def tutoring_policy(settings: Settings) -> TutoringPolicy:
             refund_percent_before=settings.refund_percent_before_cutoff,
             refund_percent_after=settings.refund_percent_after_cutoff,
         ),
+        hold_limits=HoldLimits(
+            per_student=settings.unpaid_holds_per_student,
+            per_tutor=settings.unpaid_holds_per_tutor,
+        ),
+        meeting_link=MeetingLinkWindow(lead_minutes=settings.meeting_link_lead_minutes),
         auto_complete_hours=settings.lesson_auto_complete_hours,
         video_room_base=settings.video_room_base,
         public_url=settings.public_url,

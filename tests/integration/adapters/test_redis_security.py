@@ -181,3 +181,24 @@ async def test_the_default_clock_is_the_real_one(redis_client: Redis, prefix: st
     await revoked.revoke("jti-1", until=datetime.now(UTC) + timedelta(seconds=30))
 
     assert await revoked.is_revoked("jti-1")
+
+
+async def test_over_limit_and_forgive_share_the_window_of_hit(
+    redis_client: Redis, prefix: str
+) -> None:
+    limiter = RedisRateLimiter(redis_client, prefix=prefix)
+    assert await limiter.over_limit("ip", limit=2) is None
+    await limiter.forgive("ip")  # nothing to take back, and no key made
+    assert await redis_client.exists(prefix + "ip") == 0
+
+    for _ in range(2):
+        await limiter.hit("ip", limit=2, window_seconds=60)
+    assert await limiter.over_limit("ip", limit=2) == 60
+    assert await limiter.over_limit("ip", limit=3) is None
+
+    await limiter.forgive("ip")
+    assert await limiter.over_limit("ip", limit=2) is None
+    assert 59_000 < await redis_client.pttl(prefix + "ip") <= 60_000  # the expiry stays
+    for _ in range(3):
+        await limiter.forgive("ip")
+    assert int(await redis_client.get(prefix + "ip")) == 0

@@ -120,3 +120,35 @@ async def test_sweeping_keeps_the_counts_of_live_windows(
         clock.now += 1 / 64  # exact in binary: 78.125 s in all
 
     assert await limiter.hit("ana", limit=1, window_seconds=600) == 522  # 521.875 s left
+
+
+async def test_over_limit_counts_nothing_and_refuses_once_the_window_holds_the_limit(
+    limiter: InMemoryRateLimiter, clock: FakeClock
+) -> None:
+    assert await limiter.over_limit("ip", limit=2) is None
+    await limiter.hit("ip", limit=2, window_seconds=60)
+    assert await limiter.over_limit("ip", limit=2) is None
+    await limiter.hit("ip", limit=2, window_seconds=60)
+    clock.now += 20.5
+
+    assert await limiter.over_limit("ip", limit=2) == 40
+    assert await limiter.over_limit("ip", limit=3) is None  # the peeks counted nothing
+    clock.now += 39.5
+    assert await limiter.over_limit("ip", limit=2) is None
+
+
+async def test_forgive_takes_one_hit_back_and_never_goes_below_zero(
+    limiter: InMemoryRateLimiter,
+) -> None:
+    await limiter.forgive("k")  # nothing to take back
+    for _ in range(2):
+        await limiter.hit("k", limit=2, window_seconds=60)
+    await limiter.forgive("k")
+    await limiter.forgive("k")
+    await limiter.forgive("k")
+
+    assert [await limiter.hit("k", limit=2, window_seconds=60) for _ in range(3)] == [
+        None,
+        None,
+        60,
+    ]

@@ -27,7 +27,10 @@ from elearn.domain.tutoring.booking import (
     BookingRescheduled,
     BookingStatus,
     CancellationPolicy,
+    HoldLimits,
     InvalidBooking,
+    MeetingLinkWindow,
+    TooManyHolds,
     lesson_price,
     refund_amount,
 )
@@ -518,3 +521,65 @@ def test_conflicts_match_a_model_of_minutes(
 
     assert a.conflicts_with(b) == expected
     assert b.conflicts_with(a) == expected
+
+
+# ---- limits of unpaid holds -----------------------------------------------------------------
+TUTORS = [UUID(int=n) for n in range(1, 5)]
+
+
+@PROPERTY
+@given(
+    per_student=st.integers(1, 6),
+    per_tutor=st.integers(1, 6),
+    asked=st.lists(st.sampled_from(TUTORS), max_size=20),
+)
+def test_holds_granted_one_by_one_never_pass_either_limit_and_only_a_limit_refuses(
+    per_student: int, per_tutor: int, asked: list[UUID]
+) -> None:
+    limits = HoldLimits(per_student=per_student, per_tutor=per_tutor)
+    held: list[UUID] = []
+    for tutor in asked:
+        with_tutor = held.count(tutor)
+        try:
+            limits.check(held, tutor)
+        except TooManyHolds as refused:
+            assert with_tutor >= per_tutor or len(held) >= per_student
+            expected = "too-many-holds-with-tutor" if with_tutor >= per_tutor else "too-many-holds"
+            assert refused.code == expected
+            continue
+        held.append(tutor)
+        assert held.count(tutor) <= per_tutor
+        assert len(held) <= per_student
+
+
+@pytest.mark.parametrize("limits", [{"per_student": 0}, {"per_tutor": 0}, {"per_tutor": True}])
+def test_a_limit_of_unpaid_holds_is_at_least_one(limits: dict[str, int]) -> None:
+    with pytest.raises(InvalidBooking):
+        HoldLimits(**limits)
+
+
+# ---- when the meeting link is shown ---------------------------------------------------------
+@pytest.mark.parametrize(
+    ("status", "now", "shown"),
+    [
+        (S.CONFIRMED, START - timedelta(minutes=15) - SECOND, False),
+        (S.CONFIRMED, START - timedelta(minutes=15), True),
+        (S.CONFIRMED, END - SECOND, True),
+        (S.CONFIRMED, END, False),
+        (S.HELD, START, False),
+        (S.CANCELLED_BY_TUTOR, START, False),
+        (S.COMPLETED, START, False),
+    ],
+)
+def test_the_meeting_link_is_shown_for_a_paid_lesson_from_the_lead_until_its_end(
+    status: BookingStatus, now: datetime, shown: bool
+) -> None:
+    window = MeetingLinkWindow(lead_minutes=15)
+
+    assert window.is_open(status=status, starts_at=START, ends_at=END, now=now) is shown
+
+
+@pytest.mark.parametrize("lead", [-1, 1441, True])
+def test_the_lead_of_a_meeting_link_is_0_to_1440_minutes(lead: int) -> None:
+    with pytest.raises(InvalidBooking):
+        MeetingLinkWindow(lead_minutes=lead)

@@ -34,6 +34,16 @@ from elearn.domain.tutoring.availability import (
 from elearn.domain.tutoring.booking import ACTIVE, Booking, BookingStatus, CancellationPolicy
 
 _ACTIVE = [status.value for status in ACTIVE]
+# The class of PostgreSQL advisory locks that serialise one student's holds (the key pairs
+# (class, student) do not meet single-key advisory locks such as the catalog's).
+_HOLDS_LOCK = 0x484F4C44  # "HOLD"
+
+
+def _lock_key(student_id: UUID) -> int:
+    """A student's id folded into a signed 32-bit key (a collision only queues two students)."""
+    return int.from_bytes(student_id.bytes[:4], "big", signed=True)
+
+
 _LOCAL = "%Y-%m-%dT%H:%M"
 
 
@@ -166,6 +176,29 @@ class SqlaBookingRepository(SqlaRepository[Booking, BookingRow]):
                 booking.expire(now)
                 row.status = booking.status.value
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def lock_holds_of(self, student_id: UUID) -> None:
+        # SQLite: the write transaction already holds the database's only write lock.
+        if self.session.bind.dialect.name == "postgresql":
+            await self.session.execute(
+                select(func.pg_advisory_xact_lock(_HOLDS_LOCK, _lock_key(student_id)))
+            )
+
+    async def unpaid_holds_of(self, student_id: UUID, now: datetime) -> list[UUID]:
+        stmt = select(BookingRow).where(
+            BookingRow.student_id == student_id,
+            BookingRow.status == BookingStatus.HELD.value,
+            BookingRow.held_until > now,
+        )
+
+        def unpaid(booking: Booking) -> bool:
+            return (
+                booking.student_id == student_id
+                and booking.status is BookingStatus.HELD
+                and not booking.hold_expired(now)
+            )
+
+        return [booking.tutor_id for booking in await self._load_many(stmt, unpaid)]
 
     async def due_for_completion(self, ended_before: datetime, *, limit: int) -> list[Booking]:
         stmt = (

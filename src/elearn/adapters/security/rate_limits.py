@@ -54,6 +54,18 @@ class InMemoryRateLimiter:
             return _retry_after(window.ends_at - now)
         return None
 
+    async def over_limit(self, key: str, *, limit: int) -> int | None:
+        now = self._clock()
+        window = self._windows.get(key)
+        if window is None or now >= window.ends_at or window.count < limit:
+            return None
+        return _retry_after(window.ends_at - now)
+
+    async def forgive(self, key: str) -> None:
+        window = self._windows.get(key)
+        if window is not None and window.count > 0:
+            window.count -= 1
+
     async def reset(self, key: str) -> None:
         self._windows.pop(key, None)
 
@@ -85,11 +97,41 @@ return -1
 """
 
 
+# The window's count and the milliseconds it has left, read together.
+_PEEK = """
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count < tonumber(ARGV[1]) then
+  return -1
+end
+return redis.call('PTTL', KEYS[1])
+"""
+# One hit taken back, never below zero and never leaving a key without its expiry.
+_FORGIVE = """
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 then
+  redis.call('DECR', KEYS[1])
+end
+return count
+"""
+
+
 class RedisRateLimiter:
     def __init__(self, client: Redis, *, prefix: str = "elearn:rl:") -> None:
         self._client = client
         self._prefix = prefix
         self._hit = client.register_script(_HIT)
+        self._peek = client.register_script(_PEEK)
+        self._forgive = client.register_script(_FORGIVE)
+
+    async def over_limit(self, key: str, *, limit: int) -> int | None:
+        _check(limit, 1)
+        left_ms = int(await self._peek(keys=[self._prefix + key], args=[limit]))
+        if left_ms < 0:  # under the limit, or (-2) the window just ended
+            return None
+        return _retry_after(left_ms / 1000)
+
+    async def forgive(self, key: str) -> None:
+        await self._forgive(keys=[self._prefix + key])
 
     async def hit(self, key: str, *, limit: int, window_seconds: int) -> int | None:
         _check(limit, window_seconds)

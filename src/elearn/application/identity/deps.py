@@ -12,6 +12,7 @@ from elearn.application.files import FileStorage
 from elearn.application.identity.ports import (
     AccessTokens,
     CommonPasswords,
+    DeviceTokens,
     IdentityPolicy,
     IdentityQueries,
     IdentityUnitOfWork,
@@ -39,6 +40,7 @@ class IdentityDeps(Audits):
     access_tokens: AccessTokens
     revoked_tokens: RevokedAccessTokens
     rate_limiter: RateLimiter
+    device_tokens: DeviceTokens
     totp: TotpService
     reference: ReferenceData
     common_passwords: CommonPasswords

@@ -248,7 +248,35 @@ class RateLimiter(Protocol):
         """Counts one attempt; returns the seconds to wait when over ``limit`` in the window."""
         ...
 
+    async def over_limit(self, key: str, *, limit: int) -> int | None:
+        """Counts nothing; the seconds to wait when the window already holds ``limit`` hits."""
+        ...
+
+    async def forgive(self, key: str) -> None:
+        """Takes one hit back from the current window (an attempt that turned out not to be
+        one to count); a window with none left is left alone."""
+        ...
+
     async def reset(self, key: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceClaims:
+    """What a device token vouches for: this device signed in to this account before."""
+
+    user_id: UUID
+    device_id: str
+    issued_at: datetime
+
+
+class DeviceTokens(Protocol):
+    """Signed tokens a client keeps after signing in (OWASP's device cookie)."""
+
+    def issue(self, user_id: UUID, now: datetime) -> str: ...
+
+    def verify(self, token: str, now: datetime) -> DeviceClaims | None:
+        """None for anything forged, malformed, from the future or past its lifetime."""
+        ...
 
 
 class CommonPasswords(Protocol):
@@ -263,8 +291,14 @@ class IdentityPolicy:
     access_token_seconds: int = 900
     refresh_absolute_days: int = 30
     refresh_idle_days: int = 7
+    # Failed sign-ins counted per client address (an IPv6 /64), per account from devices
+    # without its device token, and per device token; the window they are counted in.
     login_attempts_per_ip: int = 20
     login_attempts_per_account: int = 10
+    login_attempts_per_device: int = 10
+    login_device_days: int = 90
+    # The device cookie is sent over https only when the API is served over https.
+    login_device_cookie_secure: bool = False
     login_window_seconds: int = 900
     emails_per_account: int = 5
     email_window_seconds: int = 3600

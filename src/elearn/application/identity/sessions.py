@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
 from elearn.application.actor import Actor
-from elearn.application.errors import NotAuthenticated, PermissionDenied, RateLimited
+from elearn.application.errors import NotAuthenticated, PermissionDenied
 from elearn.application.identity.deps import IdentityDeps
-from elearn.application.identity.ports import IdentityUnitOfWork, InvalidAccessToken
+from elearn.application.identity.ports import (
+    DeviceClaims,
+    IdentityUnitOfWork,
+    InvalidAccessToken,
+    LoginCredentials,
+)
+from elearn.application.identity.throttling import SignInThrottle
 from elearn.application.identity.two_factor import verify_second_factor
 from elearn.domain.identity.email import EmailAddress, InvalidEmail
 from elearn.domain.identity.tokens import RefreshFamily, RotationOutcome
@@ -49,6 +56,9 @@ class Session:
     refresh_token: str
     expires_in: int
     token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
+    # Given by a sign-in with the password: the client presents it on later sign-ins so that
+    # strangers' wrong guesses do not hold it back (see throttling.py).
+    device_token: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +66,7 @@ class LoginCommand:
     email: str
     password: str
     otp: str | None = None
+    device_token: str | None = None
 
 
 def _refresh_token(family_id: UUID, secret: str) -> str:
@@ -112,38 +123,53 @@ async def refuse_access_tokens_of(deps: IdentityDeps, session_ids: Iterable[UUID
 
 
 class Login:
-    """Email and password (and a one-time code when two-factor sign-in is on) open a session.
-    Every failure answers the same, in about the same time; attempts are limited per address
-    and per account."""
+    """Email and password (and a one-time code when two-factor sign-in is on) open a session
+    and give the client a device token. Every failure answers the same, in about the same time;
+    attempts are throttled so that strangers cannot lock out the owner's known devices
+    (``SignInThrottle``)."""
 
     def __init__(self, deps: IdentityDeps) -> None:
         self._deps = deps
+        self._throttle = SignInThrottle(deps.rate_limiter, deps.policy)
 
     async def __call__(self, actor: Actor, command: LoginCommand) -> Session:
         deps = self._deps
-        policy = deps.policy
         try:
             email: EmailAddress | None = EmailAddress(command.email)
         except InvalidEmail:
             email = None
-        account_key = f"login:account:{email.value if email else command.email[:254].lower()}"
-        for key, limit in (
-            (f"login:ip:{actor.ip}", policy.login_attempts_per_ip),
-            (account_key, policy.login_attempts_per_account),
-        ):
-            if key.startswith("login:ip:") and actor.ip is None:
-                continue
-            retry_after = await deps.rate_limiter.hit(
-                key, limit=limit, window_seconds=policy.login_window_seconds
-            )
-            if retry_after is not None:
-                raise RateLimited(
-                    "too many sign-in attempts; try again later", retry_after_seconds=retry_after
-                )
+        credentials = await deps.queries.login_credentials(email) if email else None
+        admission = await self._throttle.admit(
+            account=email.value if email else command.email[:254].lower(),
+            ip=actor.ip,
+            device=self._known_device(command.device_token, credentials),
+        )
+        try:
+            session = await self._sign_in(actor, command, credentials)
+        except InvalidCredentials:
+            await self._throttle.failed(admission)
+            raise
+        except Exception:
+            await self._throttle.not_a_guess(admission)
+            raise
+        await self._throttle.not_a_guess(admission)
+        return session
 
+    def _known_device(
+        self, token: str | None, credentials: LoginCredentials | None
+    ) -> DeviceClaims | None:
+        """The device token's claims when it verifies and was given for this very account."""
+        if not token or credentials is None:
+            return None
+        claims = self._deps.device_tokens.verify(token, self._deps.clock.now())
+        return claims if claims is not None and claims.user_id == credentials.user_id else None
+
+    async def _sign_in(
+        self, actor: Actor, command: LoginCommand, credentials: LoginCredentials | None
+    ) -> Session:
+        deps = self._deps
         # The password is checked before the write transaction: hashing takes tens of
         # milliseconds, and on SQLite every write would queue behind it.
-        credentials = await deps.queries.login_credentials(email) if email else None
         if credentials is None:
             await deps.hasher.verify_dummy(command.password)
             password_ok = False
@@ -181,8 +207,9 @@ class Login:
             deps.audit(uow, actor, AuditAction.LOGIN_SUCCEEDED, actor_id=user.id,
                        target_type="user", target_id=user.id)  # fmt: skip
             await uow.commit()
-        await deps.rate_limiter.reset(account_key)
-        return session
+        return dataclasses.replace(
+            session, device_token=deps.device_tokens.issue(user.id, deps.clock.now())
+        )
 
     async def _fail(
         self, uow: IdentityUnitOfWork, actor: Actor, user: User | None, reason: str

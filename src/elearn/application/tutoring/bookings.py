@@ -8,6 +8,7 @@ checkout, credits at once; refunds by the policy copied onto the booking.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from elearn.application.tutoring.deps import (
     BookingNotFound,
     LessonRefused,
     TutoringDeps,
+    as_seen_by,
     aware,
     booking_of,
     outside_availability,
@@ -62,7 +64,7 @@ class _Held:
 
 class HoldBooking:
     """A student holds a free slot of an approved tutor for 15 minutes, at the tutor's hourly
-    rate; an Idempotency-Key answers the same hold again."""
+    rate, within the limits of unpaid holds; an Idempotency-Key answers the same hold again."""
 
     def __init__(self, deps: TutoringDeps) -> None:
         self._deps = deps
@@ -103,6 +105,10 @@ class HoldBooking:
                 availability = await uow.tutoring.availability.get(tutor_id, for_update=True)
                 if availability is None:
                     raise outside_availability()
+                await uow.tutoring.bookings.lock_holds_of(student_id)
+                deps.policy.hold_limits.check(
+                    await uow.tutoring.bookings.unpaid_holds_of(student_id, now), tutor_id
+                )
                 lesson = Interval(starts_at, starts_at + timedelta(minutes=duration_minutes))
                 await deps.check_free(
                     uow,
@@ -128,7 +134,7 @@ class HoldBooking:
                 held = _Held(booking.id)
                 await deps.billing.remember(uow, claim, held)
                 await uow.commit()
-        return await view_of(deps, held.booking_id)
+        return await view_of(deps, held.booking_id, student_id)
 
 
 class PayBooking:
@@ -174,7 +180,7 @@ class PayBooking:
         url = None
         if method == "card":
             url = await deps.billing.checkout_url(order_id)
-        return BookingPayment(await view_of(deps, booking_id), order_id, url)
+        return BookingPayment(await view_of(deps, booking_id, student_id), order_id, url)
 
 
 async def fulfil_booking(
@@ -268,7 +274,7 @@ class CancelBooking:
             await uow.commit()
         if refund_id is not None:
             await deps.billing.settle_card_refund(refund_id)
-        return await view_of(deps, booking_id)
+        return await view_of(deps, booking_id, actor.user_id)
 
 
 class RescheduleBooking:
@@ -305,7 +311,7 @@ class RescheduleBooking:
             )
             booking.reschedule(starts_at, now=now, event_id=deps.ids.new_id())
             await uow.commit()
-        return await view_of(deps, booking_id)
+        return await view_of(deps, booking_id, actor.user_id)
 
 
 class FinishBooking:
@@ -327,7 +333,7 @@ class FinishBooking:
                 )
             await complete(deps, uow, booking)
             await uow.commit()
-        return await view_of(deps, booking_id)
+        return await view_of(deps, booking_id, actor.user_id)
 
     async def no_show(
         self, actor: Actor, booking_id: UUID, who: Literal["student", "tutor"]
@@ -352,7 +358,7 @@ class FinishBooking:
             await uow.commit()
         if refund_id is not None:
             await deps.billing.settle_card_refund(refund_id)
-        return await view_of(deps, booking_id)
+        return await view_of(deps, booking_id, actor.user_id)
 
 
 async def complete(deps: TutoringDeps, uow: TutoringUnitOfWork, booking: Booking) -> None:
@@ -372,8 +378,11 @@ class ListMyBookings:
         check_limit(limit)
         if filters.starts_from and filters.starts_to and filters.starts_to <= filters.starts_from:
             raise InvalidInput("the range is empty", errors=[FieldError("to", "is after from")])
-        return await page_of(
+        page = await page_of(
             self._deps.queries.bookings(user_id, filters, limit=limit, cursor=cursor)
+        )
+        return dataclasses.replace(
+            page, items=[as_seen_by(self._deps, view, user_id) for view in page.items]
         )
 
 
@@ -384,7 +393,7 @@ class GetBooking:
     async def __call__(self, actor: Actor, booking_id: UUID) -> BookingView:
         async with self._deps.uow(read_only=True) as uow:
             await booking_of(self._deps, uow, actor, booking_id, for_update=False)
-        return await view_of(self._deps, booking_id)
+        return await view_of(self._deps, booking_id, actor.user_id)
 
 
 # ---- periodic jobs ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@ inside tutoring's own transaction."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -158,8 +159,25 @@ async def booking_of(
     return booking
 
 
-async def view_of(deps: TutoringDeps, booking_id: UUID) -> BookingView:
+def as_seen_by(deps: TutoringDeps, view: BookingView, viewer_id: UUID | None) -> BookingView:
+    """The booking as ``viewer_id`` may see it: the meeting link only for its student and tutor,
+    and only while the policy's window is open (staff who may see any booking see no link)."""
+    if view.meeting_url is None:
+        return view
+    shown = viewer_id in (view.student_id, view.tutor_id) and deps.policy.meeting_link.is_open(
+        status=view.status, starts_at=view.starts_at, ends_at=view.ends_at, now=deps.clock.now()
+    )
+    return view if shown else dataclasses.replace(view, meeting_url=None)
+
+
+async def unmasked_view_of(deps: TutoringDeps, booking_id: UUID) -> BookingView:
+    """The booking with its meeting link whoever may see it: pass it through ``as_seen_by``
+    before it leaves for someone."""
     view = await deps.queries.booking(booking_id)
     if view is None:
         raise BookingNotFound()
     return view
+
+
+async def view_of(deps: TutoringDeps, booking_id: UUID, viewer_id: UUID | None) -> BookingView:
+    return as_seen_by(deps, await unmasked_view_of(deps, booking_id), viewer_id)

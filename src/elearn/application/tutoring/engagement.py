@@ -14,7 +14,12 @@ from elearn.application.actor import Actor
 from elearn.application.errors import FieldError, InvalidInput, NotFound, PermissionDenied
 from elearn.application.mail import EmailTemplates, Mailer, in_zone
 from elearn.application.paging import Page, check_limit, page_of
-from elearn.application.tutoring.deps import TutoringDeps, booking_of, view_of
+from elearn.application.tutoring.deps import (
+    TutoringDeps,
+    as_seen_by,
+    booking_of,
+    unmasked_view_of,
+)
 from elearn.application.tutoring.ports import TestimonialView
 from elearn.domain.shared.errors import Conflict, IllegalTransition
 from elearn.domain.shared.events import DomainEvent
@@ -133,13 +138,17 @@ class CalendarFeed:
         if user is None:
             raise NotFound("there is no such calendar", code="calendar-not-found")
         since = deps.clock.now() - CALENDAR_HISTORY
-        return deps.calendar.render(user.full_name, await deps.queries.calendar(user.id, since))
+        lessons = [
+            as_seen_by(deps, view, user.id) for view in await deps.queries.calendar(user.id, since)
+        ]
+        return deps.calendar.render(user.full_name, lessons)
 
 
 class SendBookingEmails:
-    """Tells both sides of a lesson what happened to it: confirmed (with the meeting link),
-    moved, or cancelled; and reminds them before it starts. Each reads their own email: the
-    other person named, times in their own zone and language."""
+    """Tells both sides of a lesson what happened to it: confirmed, moved, or cancelled; and
+    reminds them before it starts. Each reads their own email: the other person named, times in
+    their own zone and language. The meeting link goes only into mail sent while it is shown
+    (from shortly before the lesson)."""
 
     def __init__(self, deps: TutoringDeps, mailer: Mailer, templates: EmailTemplates) -> None:
         self._deps = deps
@@ -154,7 +163,7 @@ class SendBookingEmails:
             BookingReminderDue: "booking_reminder",
         }[type(event)]
         booking_id: UUID = event.booking_id  # type: ignore[attr-defined]
-        view = await view_of(self._deps, booking_id)
+        view = await unmasked_view_of(self._deps, booking_id)
         if isinstance(event, BookingReminderDue) and (
             view.status is not BookingStatus.CONFIRMED or view.starts_at != event.starts_at
         ):
@@ -182,7 +191,8 @@ class SendBookingEmails:
                 if previous_start
                 else None,
                 "duration_minutes": view.duration_minutes,
-                "meeting_url": view.meeting_url or "",
+                # Mail is read at any time later: the link only when it is shown right now.
+                "meeting_url": as_seen_by(self._deps, view, person.id).meeting_url or "",
                 "cancelled_by": cancelled_by,
                 "lead": _lead_text(event),
                 "bookings_url": self._deps.policy.links.bookings(),

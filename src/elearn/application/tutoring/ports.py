@@ -13,7 +13,13 @@ from elearn.application.paging import Page
 from elearn.application.ports import Transaction
 from elearn.domain.shared.money import Money
 from elearn.domain.tutoring.availability import Availability
-from elearn.domain.tutoring.booking import Booking, BookingStatus, CancellationPolicy
+from elearn.domain.tutoring.booking import (
+    Booking,
+    BookingStatus,
+    CancellationPolicy,
+    HoldLimits,
+    MeetingLinkWindow,
+)
 
 
 # ---- write side ------------------------------------------------------------------------------
@@ -47,6 +53,16 @@ class BookingRepository(Protocol):
     ) -> int:
         """Marks holds past their time expired at once (of the tutor or the student, or all),
         so that they no longer block the database's no-overlap guard."""
+        ...
+
+    async def lock_holds_of(self, student_id: UUID) -> None:
+        """Until the transaction ends, the student's holds are made one at a time (the limit
+        on unpaid holds counts them across tutors, whose schedules are locked apart)."""
+        ...
+
+    async def unpaid_holds_of(self, student_id: UUID, now: datetime) -> list[UUID]:
+        """The tutor of each hold of the student that is unpaid and has not run out at
+        ``now``."""
         ...
 
     async def due_for_completion(self, ended_before: datetime, *, limit: int) -> list[Booking]:
@@ -113,7 +129,8 @@ class TutoringStore(Protocol):
 
 class MeetingRooms(Protocol):
     def room_for(self, booking: Booking, tutor_meeting_url: str | None) -> str:
-        """The tutor's own meeting URL when set, else a unique room of this booking."""
+        """The tutor's own meeting URL when set, else a new room of this booking whose name
+        nobody can guess (nor derive from anything else they know of the booking)."""
         ...
 
 
@@ -221,6 +238,8 @@ class TutoringQueries(Protocol):
 @dataclass(frozen=True, slots=True)
 class TutoringPolicy:
     cancellation: CancellationPolicy = field(default_factory=CancellationPolicy)
+    hold_limits: HoldLimits = field(default_factory=HoldLimits)
+    meeting_link: MeetingLinkWindow = field(default_factory=MeetingLinkWindow)
     # A confirmed lesson nobody marked is completed this long after its end.
     auto_complete_hours: int = 24
     video_room_base: str = "https://meet.jit.si/elearn"

@@ -13,6 +13,7 @@ of policy never rewrites a promise already made.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -40,6 +41,13 @@ class InvalidBooking(RuleViolation):
     code = "invalid-booking"
 
 
+class TooManyHolds(Conflict):
+    """The student already holds as many unpaid lessons as allowed (overall, or with this
+    tutor): paying or cancelling one, or letting it run out, frees a place."""
+
+    code = "too-many-holds"
+
+
 class BookingStatus(StrEnum):
     HELD = "held"
     CONFIRMED = "confirmed"
@@ -52,6 +60,56 @@ class BookingStatus(StrEnum):
 
 
 ACTIVE = frozenset({BookingStatus.HELD, BookingStatus.CONFIRMED})
+
+
+@dataclass(frozen=True, slots=True)
+class HoldLimits:
+    """How many unpaid holds one student may keep at once: overall, and with one tutor. Without
+    them one student could keep any number of a tutor's hours off the calendar unpaid, holding
+    each again as it runs out."""
+
+    per_student: int = 3
+    per_tutor: int = 2
+
+    def __post_init__(self) -> None:
+        for limit in (self.per_student, self.per_tutor):
+            if isinstance(limit, bool) or limit < 1:
+                raise InvalidBooking("a limit of unpaid holds is at least 1")
+
+    def check(self, held_with: Sequence[UUID], tutor_id: UUID) -> None:
+        """``held_with`` names the tutor of each unpaid hold the student keeps now; one more
+        with ``tutor_id`` must stay within both limits."""
+        if sum(1 for held in held_with if held == tutor_id) >= self.per_tutor:
+            raise TooManyHolds(
+                "you already hold as many unpaid lessons with this tutor as allowed "
+                f"({self.per_tutor}); pay for one or cancel it first",
+                code="too-many-holds-with-tutor",
+            )
+        if len(held_with) >= self.per_student:
+            raise TooManyHolds(
+                f"you already hold as many unpaid lessons as allowed ({self.per_student}); "
+                "pay for one or cancel it first"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingLinkWindow:
+    """When a lesson's room is shown, to its student and tutor only: once the lesson is paid
+    for, from ``lead_minutes`` before the start until the end. A tutor's own room serves every
+    lesson of theirs, so a link shown days ahead (or after) would let anyone who once had it
+    walk into other lessons."""
+
+    lead_minutes: int = 15
+
+    def __post_init__(self) -> None:
+        if isinstance(self.lead_minutes, bool) or not 0 <= self.lead_minutes <= 24 * 60:
+            raise InvalidBooking("a meeting link is shown 0 to 1440 minutes before a lesson")
+
+    def is_open(
+        self, *, status: BookingStatus, starts_at: datetime, ends_at: datetime, now: datetime
+    ) -> bool:
+        opens = starts_at - timedelta(minutes=self.lead_minutes)
+        return status is BookingStatus.CONFIRMED and opens <= now < ends_at
 
 
 @dataclass(frozen=True, slots=True)

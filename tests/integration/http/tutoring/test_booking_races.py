@@ -63,10 +63,15 @@ HOUR_SHARE = 3400  # of RATE, after the 15% platform fee
 def pg_settings(tmp_path: Path) -> Settings:
     """PostgreSQL only, with a pool wide enough for real contention (15 connections and as many
     again in overflow) yet well inside the server's connection limit, which other test runs
-    share: the rest of a crowd waits for a connection."""
+    share: the rest of a crowd waits for a connection. A rival leaves several holds of one
+    tutor unpaid here: the limits of unpaid holds have their own tests."""
     url = postgres_url()
     asyncio.run(empty_all_tables(url))
-    return tutoring_settings(make_settings(tmp_path, url, database_pool_size=15))
+    return tutoring_settings(
+        make_settings(tmp_path, url, database_pool_size=15),
+        unpaid_holds_per_student=10,
+        unpaid_holds_per_tutor=10,
+    )
 
 
 async def warm_up(client: httpx.AsyncClient, headers: dict[str, str]) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, post
-from litestar.datastructures import UploadFile
+from litestar import Controller, Response, post
+from litestar.datastructures import Cookie, UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, JSONBody
+from litestar.params import Body, JSONBody, Parameter
 
 from elearn.application.identity.account import AccountView
 from elearn.application.identity.passwords import (
@@ -16,6 +16,7 @@ from elearn.application.identity.passwords import (
     ForgotPasswordCommand,
     ResetPasswordCommand,
 )
+from elearn.application.identity.ports import IdentityPolicy
 from elearn.application.identity.registration import (
     RegisterStudentCommand,
     RegisterTutorCommand,
@@ -67,10 +68,21 @@ class EmailBody(RequestBody):
     email: Email
 
 
+DEVICE_COOKIE = "elearn_device"
+DeviceToken = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=200,
+        description="the device token a sign-in on this device answered (or its cookie)",
+    ),
+]
+
+
 class LoginBody(RequestBody):
     email: Email
     password: Password
     otp: OneTimeCode | None = None
+    device_token: DeviceToken | None = None
 
 
 class RefreshBody(RequestBody):
@@ -100,6 +112,20 @@ def _session(session: Session) -> SessionOut:
     )
 
 
+def _device_cookie(token: str, policy: IdentityPolicy) -> Cookie:
+    """HttpOnly (no script reads it), SameSite=Strict and sent back to the sign-in route only;
+    Secure when the API is served over https."""
+    return Cookie(
+        key=DEVICE_COOKIE,
+        value=token,
+        max_age=policy.login_device_days * 86_400,
+        path="/api/v1/auth/login",
+        httponly=True,
+        samesite="strict",
+        secure=policy.login_device_cookie_secure,
+    )
+
+
 class SignedInOut(msgspec.Struct):
     """A new session and the account it belongs to, as `GET /me` shows it."""
 
@@ -108,6 +134,8 @@ class SignedInOut(msgspec.Struct):
     token_type: str
     expires_in: int
     user: AccountView
+    # Keep it (or its cookie) and send it when signing in again (see the login route).
+    device_token: str | None = None
 
 
 class Accepted(msgspec.Struct):
@@ -208,21 +236,36 @@ class AuthController(Controller):
         data: JSONBody[LoginBody],
         actor: CurrentActor,
         identity: Identity,
-    ) -> SignedInOut:
+        device_cookie: Annotated[
+            str | None,
+            Parameter(cookie=DEVICE_COOKIE, max_length=200, description="the device token"),
+        ] = None,
+    ) -> Response[SignedInOut]:
         """Email and password (and `otp` when two-factor sign-in is on) give an access token,
-        a refresh token and your account (`user`, as `GET /me` answers it). Every failure
-        answers the same 401."""
-        session = await identity.login(actor, LoginCommand(data.email, data.password, data.otp))
+        a refresh token, your account (`user`, as `GET /me` answers it) and a device token
+        (also set as the HttpOnly cookie `elearn_device`). Send the device token back on later
+        sign-ins (the cookie does it in a browser): wrong passwords from devices without one
+        are limited per account, so strangers cannot lock a known device out. Every failure
+        answers the same 401; too many answer 429."""
+        command = LoginCommand(
+            data.email, data.password, data.otp, data.device_token or device_cookie
+        )
+        session = await identity.login(actor, command)
         signed_in_actor = await identity.authenticate(
             session.access_token, ip=actor.ip, user_agent=actor.user_agent
         )
-        return SignedInOut(
+        answer = SignedInOut(
             session.access_token,
             session.refresh_token,
             session.token_type,
             session.expires_in,
             user=await identity.get_account(signed_in_actor),
+            device_token=session.device_token,
         )
+        cookies = []
+        if session.device_token:
+            cookies.append(_device_cookie(session.device_token, identity.deps.policy))
+        return Response(answer, cookies=cookies)
 
     @post(
         "/refresh",

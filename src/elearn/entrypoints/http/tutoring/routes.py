@@ -301,7 +301,11 @@ class BookingsController(Controller):
         """Holds a free slot for 15 minutes at the tutor's hourly rate; pay it to confirm. A
         time another lesson has answers 409 `slot-taken`; a length not offered, a start off the
         quarter hour or a time outside the tutor's hours answer 422 `duration-not-offered`,
-        `start-not-on-grid` or `outside-availability`."""
+        `start-not-on-grid` or `outside-availability`.
+
+        A student keeps only so many unpaid holds (3 by default, 2 with one tutor): one more
+        answers 409 `too-many-holds` or `too-many-holds-with-tutor` until one is paid,
+        cancelled or runs out."""
         return await tutoring.hold(
             actor,
             tutor_id=data.tutor_id,
@@ -315,6 +319,9 @@ class BookingsController(Controller):
     async def get_one(
         self, booking_id: FromPath[UUID], actor: CurrentActor, tutoring: Tutoring
     ) -> BookingView:
+        """For its student, its tutor and staff. `meeting_url` is shown to the student and the
+        tutor only, once paid, from 15 minutes (`ELEARN_MEETING_LINK_LEAD_MINUTES`) before the
+        start until the end; otherwise it is null."""
         return await tutoring.get_booking(actor, booking_id)
 
     @post("/{booking_id:uuid}/pay", operation_id="pay_booking", summary="Pay", status_code=200)

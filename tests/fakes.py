@@ -672,12 +672,15 @@ class FakeAccessTokens:
         self._counter = itertools.count(1)
         self.issued: dict[str, AccessClaims] = {}
 
-    def issue(self, user_id: UUID, role: Role, now: datetime) -> IssuedAccessToken:
+    def issue(
+        self, user_id: UUID, role: Role, now: datetime, *, session_id: UUID
+    ) -> IssuedAccessToken:
         number = next(self._counter)
         expires_at = now + timedelta(seconds=self._lifetime)
         token = f"access-{number}"
         self.issued[token] = AccessClaims(
             user_id=user_id,
+            session_id=session_id,
             role=role,
             token_id=f"jti-{number}",
             issued_at=now,

@@ -2,9 +2,10 @@
 
 Layout: `{root}/{purpose}/{yyyy}/{mm}/{32 hex digits}{.ext}`, the key being the path below the
 root. An upload is first buffered in memory up to `SNIFF_BYTES` to decide its media type, then
-streamed (an image scanned for embedded markup on the way, to its last byte) into a hidden temporary file in the root itself (`.upload-*.part`, same file system,
-so the final `os.replace` is atomic), hashed as it goes, and moved under its key only when
-complete. Temporary files orphaned by a killed process match no key and can be removed by age.
+streamed (an image scanned for embedded markup on the way, to its last byte) into a hidden
+temporary file in the root itself (`.upload-*.part`, same file system, so the final
+`os.replace` is atomic), hashed as it goes, and moved under its key only when complete.
+Temporary files orphaned by a killed process match no key and can be removed by age.
 
 Blocking calls run in worker threads. A cancelled upload or read lets the file operation in
 flight finish before it cleans up, so no descriptor is closed under a running thread.

@@ -6,6 +6,10 @@ checks the signature and the expiry, that it is the caller's own token, and that
 still open the lesson (an enrollment revoked since counts). Storage that can presign URLs (S3)
 serves the bytes itself.
 
+A lesson's media link is a bearer URL (a video element cannot send a header); a submitted file
+is private work, so its link also needs its holder's own authorization: a leaked link alone
+serves nothing.
+
 Progress is the student's: each report updates the lesson, recomputes the course's progress and
 completes the enrollment when the last required lesson is done and the required quizzes are
 passed. Each report also marks the day, in the student's time zone, for the streak.
@@ -21,7 +25,7 @@ from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.authorization import Permission
 from elearn.application.catalog.api import FILE_KINDS, CourseFacts, LessonKind
-from elearn.application.errors import NotFound, PermissionDenied
+from elearn.application.errors import NotAuthenticated, NotFound, PermissionDenied
 from elearn.application.learning.deps import LearningDeps, LessonAccess, requirements
 from elearn.application.learning.ports import (
     LearningUnitOfWork,
@@ -365,6 +369,8 @@ class OpenMedia:
     async def __call__(self, actor: Actor, token: str) -> MediaFile:
         deps = self._deps
         grant = deps.tokens.read(token, deps.clock.now())
+        if grant.subject is MediaSubject.SUBMISSION and actor.user_id is None:
+            raise NotAuthenticated("a submitted file is served to its holder signed in")
         if grant.user_id is not None and actor.user_id not in (None, grant.user_id):
             raise InvalidMediaToken()
         async with deps.uow(read_only=True) as uow:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.integration.http.learning.helpers import LESSONS, QUIZ, enroll, learning_course
+from tests.integration.http.learning.helpers import LESSONS, enroll, learning_course
 from tests.support.catalog import headers_of, seed_people
 from tests.support.identity import PDF, problem, seed_accounts
 
@@ -17,9 +17,7 @@ from elearn.entrypoints.settings import Settings
 ESSAY = PDF + b"% my private essay\n"
 
 
-async def hand_in_a_file(
-    client: Any, student: dict[str, str], lesson_id: str
-) -> dict[str, Any]:
+async def hand_in_a_file(client: Any, student: dict[str, str], lesson_id: str) -> dict[str, Any]:
     response = await client.post(
         f"{LESSONS}/{lesson_id}/submissions",
         files=[("files", ("essay.pdf", ESSAY, "application/pdf"))],
@@ -59,9 +57,7 @@ async def test_a_leaked_submission_link_serves_nothing_without_the_holders_autho
     assert mine.status_code == 200, mine.text
     assert mine.content == ESSAY
     # The tutor's own link (from the submissions list) needs the tutor's authorization too.
-    listed = await client.get(
-        f"{LESSONS}/{course.assignment['id']}/submissions", headers=tutor
-    )
+    listed = await client.get(f"{LESSONS}/{course.assignment['id']}/submissions", headers=tutor)
     (tutors_link,) = [f["url"] for s in listed.json()["items"] for f in s["files"]]
     problem(await client.get(tutors_link), 401, "not-authenticated")
     assert (await client.get(tutors_link, headers=tutor)).content == ESSAY

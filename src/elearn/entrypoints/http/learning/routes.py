@@ -62,8 +62,8 @@ from elearn.domain.learning.quiz import (
 from elearn.domain.learning.review import MAX_HIDE_REASON, MAX_REPLY_TEXT, MAX_REVIEW_TEXT
 from elearn.entrypoints.http.auth import CurrentActor, signed_in
 from elearn.entrypoints.http.bodies import RequestBody, upload_of
-from elearn.entrypoints.http.problems import problem_responses
 from elearn.entrypoints.http.catalog.routes import Cursor, Limit
+from elearn.entrypoints.http.problems import problem_responses
 from elearn.entrypoints.learning import Learning, LearningUseCases
 
 Unset = msgspec.UnsetType

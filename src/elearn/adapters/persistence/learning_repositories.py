@@ -154,6 +154,7 @@ def quiz_to_json(quiz: Quiz) -> dict[str, Any]:
         "shuffle_choices": quiz.shuffle_choices,
         "feedback": quiz.feedback.value,
         "required": quiz.required,
+        "reveal_answers": quiz.reveal_answers.value,
         "questions": [
             {
                 "id": q.id,

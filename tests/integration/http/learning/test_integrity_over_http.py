@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.integration.http.learning.helpers import LESSONS, enroll, learning_course
+from tests.integration.http.learning.helpers import LESSONS, QUIZ, enroll, learning_course
 from tests.support.catalog import headers_of, seed_people
 from tests.support.identity import PDF, problem, seed_accounts
 
@@ -85,3 +85,94 @@ async def test_lesson_media_links_stay_bearer_urls_and_the_route_says_so(
     assert "bearer url" in description
     assert "submission" in description and "authorization" in description
     assert "401" in operation["responses"]
+
+
+# ---- finding 10: full feedback ---------------------------------------------------------------
+WRONG = {"capital": "lyon", "even": ["two", "three"], "sky": False, "lang": "Java", "pi": 3}
+RIGHT = {"capital": "paris", "even": ["four", "two"], "sky": True, "lang": "Python", "pi": 3.14}
+
+
+async def attempt(client: Any, student: dict[str, str], lesson_id: str, answers: Any) -> Any:
+    started = await client.post(f"{LESSONS}/{lesson_id}/attempts", headers=student)
+    assert started.status_code == 201, started.text
+    submitted = await client.post(
+        f"/api/v1/attempts/{started.json()['id']}/submit",
+        json={"answers": answers},
+        headers=student,
+    )
+    assert submitted.status_code == 200, submitted.text
+    return submitted.json()
+
+
+def key_shown(view: dict[str, Any]) -> bool:
+    shown = {f["correct_answer"] is not None for f in view["feedback"]}
+    assert len(shown) == 1, view["feedback"]
+    return shown.pop()
+
+
+async def test_full_feedback_keeps_the_key_back_while_another_attempt_could_use_it(
+    client: Any, settings: Settings
+) -> None:
+    await seed_people(settings)
+    tutor, manager, student = [
+        await headers_of(client, name) for name in ("tutor", "manager", "student")
+    ]
+    explained = {
+        **QUIZ,
+        "max_attempts": 3,
+        "questions": [{**q, "explanation": "THE-KEY"} for q in QUIZ["questions"]],
+    }
+    course = await learning_course(client, tutor, manager, title="Fair Quiz", quiz=explained)
+    await enroll(client, student, course.id)
+    lesson_id = course.quiz["id"]
+
+    # A failed first attempt, two left: right or wrong per question, never the answer.
+    failed = await attempt(client, student, lesson_id, WRONG)
+    assert failed["passed"] is False
+    assert [f["correct"] for f in failed["feedback"]] == [False] * 5
+    assert not key_shown(failed)
+    assert "THE-KEY" not in str(failed) and "paris" not in str(failed["feedback"])
+    read = await client.get(f"/api/v1/attempts/{failed['id']}", headers=student)
+    assert not key_shown(read.json())
+    # The course's tutor reading the same attempt sees the key (they wrote it).
+    assert key_shown((await client.get(f"/api/v1/attempts/{failed['id']}", headers=tutor)).json())
+
+    # Passing (with answers the student found on their own) shows the key, on every attempt.
+    passed = await attempt(client, student, lesson_id, RIGHT)
+    assert passed["passed"] is True and key_shown(passed)
+    assert key_shown((await client.get(f"/api/v1/attempts/{failed['id']}", headers=student)).json())
+
+
+async def test_a_quiz_can_keep_the_key_back_until_the_last_attempt(
+    client: Any, settings: Settings
+) -> None:
+    await seed_people(settings)
+    tutor, manager, student = [
+        await headers_of(client, name) for name in ("tutor", "manager", "student")
+    ]
+    strict = {**QUIZ, "max_attempts": 2, "reveal_answers": "after_last_attempt"}
+    course = await learning_course(client, tutor, manager, title="Strict Quiz", quiz=strict)
+    await enroll(client, student, course.id)
+    lesson_id = course.quiz["id"]
+    definition = (await client.get(f"{LESSONS}/{lesson_id}", headers=tutor)).json()["quiz"]
+    assert definition["definition"]["reveal_answers"] == "after_last_attempt"
+
+    first = await attempt(client, student, lesson_id, WRONG)
+    assert not key_shown(first)
+    # An attempt started but not handed in: the key must not show on the first one meanwhile.
+    started = await client.post(f"{LESSONS}/{lesson_id}/attempts", headers=student)
+    assert started.status_code == 201, started.text
+    meanwhile = await client.get(f"/api/v1/attempts/{first['id']}", headers=student)
+    assert not key_shown(meanwhile.json())
+    last = await client.post(
+        f"/api/v1/attempts/{started.json()['id']}/submit",
+        json={"answers": WRONG},
+        headers=student,
+    )
+    assert last.status_code == 200, last.text
+    assert key_shown(last.json())  # no attempt left: nothing more to gain from hiding it
+
+    bad = await client.put(
+        f"{LESSONS}/{lesson_id}/quiz", json={**strict, "reveal_answers": "always"}, headers=tutor
+    )
+    problem(bad, 400)

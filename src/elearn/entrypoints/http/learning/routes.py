@@ -53,6 +53,7 @@ from elearn.domain.learning.quiz import (
     MAX_CHOICES,
     MAX_PROMPT,
     MAX_QUESTIONS,
+    AnswerReveal,
     Choice,
     FeedbackMode,
     Question,
@@ -111,6 +112,8 @@ class QuizBody(RequestBody):
     shuffle_choices: bool = False
     feedback: FeedbackMode = FeedbackMode.CORRECTNESS
     required: bool = False
+    # With `feedback: full`: when a student is shown the correct answers and explanations.
+    reveal_answers: AnswerReveal = AnswerReveal.AFTER_PASSING
 
     def to_quiz(self) -> Quiz:
         return Quiz(
@@ -137,6 +140,7 @@ class QuizBody(RequestBody):
             shuffle_choices=self.shuffle_choices,
             feedback=self.feedback,
             required=self.required,
+            reveal_answers=self.reveal_answers,
         )
 
 

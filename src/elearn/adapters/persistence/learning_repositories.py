@@ -140,6 +140,15 @@ class SqlaProgressRepository(TrackingRepository[LessonProgress, LessonProgressRo
                     stored.discard(progress.lesson_id)
         return stored
 
+    async def last_activity(self, user_id: UUID) -> datetime | None:
+        stored = await self.session.scalar(
+            select(func.max(LessonProgressRow.updated_at)).where(
+                LessonProgressRow.user_id == user_id
+            )
+        )
+        seen = [p.updated_at for p in self.seen if p.user_id == user_id and p.updated_at]
+        return max([*seen, *([stored] if stored is not None else [])], default=None)
+
     def _key_of_row(self, row: LessonProgressRow) -> Any:
         return (row.user_id, row.lesson_id)
 

@@ -36,7 +36,7 @@ from elearn.application.learning.ports import (
 )
 from elearn.domain.learning.assignment import Assignment, Submission
 from elearn.domain.learning.enrollment import Enrollment, EnrollmentStatus
-from elearn.domain.learning.progress import LessonProgress, course_progress
+from elearn.domain.learning.progress import CompletedBy, LessonProgress, course_progress
 from elearn.domain.learning.quiz import AttemptStatus, Quiz
 from elearn.domain.learning.streak import Streak, activity_day, streak
 
@@ -425,8 +425,17 @@ class ProgressReport:
     seconds_spent: int | None = None
 
 
+# Lessons the student's own report cannot complete, and what completes them instead.
+COMPLETED_BY = {
+    LessonKind.QUIZ: CompletedBy.PASSING_THE_QUIZ,
+    LessonKind.ASSIGNMENT: CompletedBy.HANDING_IN_THE_ASSIGNMENT,
+}
+
+
 class RecordProgress:
-    """An enrolled student reports what they did in a lesson."""
+    """An enrolled student reports what they did in a lesson: its position, the time spent
+    (credited up to the time the server saw pass since their previous activity) and, for the
+    lessons the student's word completes, whether it is done."""
 
     def __init__(self, deps: LearningDeps) -> None:
         self._deps = deps
@@ -438,6 +447,8 @@ class RecordProgress:
             access = await deps.lesson_access(uow, actor, lesson_id, lock_enrollment=True)
             enrollment = access.require_student()
             lesson = access.lesson
+            # Read before this report touches a progress row: it is the previous activity.
+            last_seen = await uow.learning.progress.last_activity(user_id)
             progress = await lesson_progress(
                 uow, user_id, access.course.id, lesson.id, deps.clock.now()
             )
@@ -448,6 +459,8 @@ class RecordProgress:
                 completed=report.completed,
                 position_seconds=report.position_seconds,
                 seconds_spent=report.seconds_spent,
+                active_since=max(filter(None, (last_seen, enrollment.enrolled_at))),
+                completes_by=COMPLETED_BY.get(lesson.kind),
             )
             await advance(deps, uow, access.course, enrollment, progress)
             await uow.commit()

@@ -176,3 +176,48 @@ async def test_a_quiz_can_keep_the_key_back_until_the_last_attempt(
         f"{LESSONS}/{lesson_id}/quiz", json={**strict, "reveal_answers": "always"}, headers=tutor
     )
     problem(bad, 400)
+
+
+# ---- finding 11: completion and study time ---------------------------------------------------
+async def test_quiz_and_assignment_lessons_refuse_being_marked_done(
+    client: Any, settings: Settings
+) -> None:
+    await seed_people(settings)
+    tutor, manager, student = [
+        await headers_of(client, name) for name in ("tutor", "manager", "student")
+    ]
+    course = await learning_course(client, tutor, manager, title="Earned Progress")
+    await enroll(client, student, course.id)
+
+    for lesson, how in ((course.quiz, "passing the quiz"), (course.assignment, "handing in")):
+        url = f"{LESSONS}/{lesson['id']}/progress"
+        for completed in (True, False):
+            refused = await client.put(url, json={"completed": completed}, headers=student)
+            assert how in problem(refused, 422, "completion-not-reportable")["detail"]
+        seen = (await client.get(f"{LESSONS}/{lesson['id']}", headers=student)).json()
+        assert seen["progress"]["completed"] is False
+        assert seen["progress"]["course_progress_percent"] == 0
+    # A text lesson is still completed by the student's word.
+    done = await client.put(
+        f"{LESSONS}/{course.text['id']}/progress", json={"completed": True}, headers=student
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["completed"] is True
+
+
+async def test_claimed_study_time_is_capped_by_the_time_the_server_saw_pass(
+    client: Any, settings: Settings
+) -> None:
+    await seed_people(settings)
+    tutor, manager, student = [
+        await headers_of(client, name) for name in ("tutor", "manager", "student")
+    ]
+    course = await learning_course(client, tutor, manager, title="Honest Hours")
+    await enroll(client, student, course.id)
+    url = f"{LESSONS}/{course.text['id']}/progress"
+
+    first = await client.put(url, json={"seconds_spent": 3600}, headers=student)
+    second = await client.put(url, json={"seconds_spent": 3600}, headers=student)
+    assert first.status_code == second.status_code == 200, (first.text, second.text)
+    # The test runs in far less than a minute: two claimed hours are seconds at most.
+    assert second.json()["seconds_spent"] < 60

@@ -98,7 +98,7 @@ async def test_paying_a_hold_by_card_confirms_it_once_the_payment_is_captured(
 
     payment = await tutoring.pay(world.student, held.id, "card")
     assert payment.booking.status is BookingStatus.HELD
-    await world.container.billing.sandbox_checkout(payment.order_id, "succeed")
+    await world.container.billing.sandbox_checkout(world.student, payment.order_id, "succeed")
 
     booking = await tutoring.get_booking(world.student, held.id)
     assert (booking.status, booking.order_id) == (BookingStatus.CONFIRMED, payment.order_id)

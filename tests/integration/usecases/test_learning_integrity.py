@@ -4,18 +4,34 @@ passing and handing in, never by a progress report."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from uuid import UUID
 
 import pytest
-from tests.integration.usecases.world import World
+from tests.conftest import make_settings
+from tests.fakes import FixedClock
+from tests.integration.usecases.world import (
+    APPROVED_TUTORS,
+    PEOPLE,
+    World,
+    actor_for,
+    email_of,
+)
+from tests.support.catalog import approve_tutors
+from tests.support.identity import PDF, seed_accounts
 
+from elearn.adapters.jobs.broker import build_broker
+from elearn.adapters.storage.local import LocalFileStorage
 from elearn.application.catalog.authoring import NewLesson
+from elearn.application.files import Upload
 from elearn.application.learning.lessons import ProgressReport
 from elearn.domain.catalog.course import LessonKind
-from elearn.domain.learning.assignment import Assignment
+from elearn.domain.learning.assignment import Assignment, FileKind
 from elearn.domain.learning.quiz import Question, QuestionKind, Quiz
 from elearn.domain.shared.errors import RuleViolation
+from elearn.entrypoints.bootstrap import bootstrap
 
 HOUR = 3600
 ONE_QUESTION = Quiz(
@@ -99,3 +115,55 @@ async def test_quiz_and_assignment_lessons_cannot_be_marked_done(world: World) -
         world.student, text_lesson, ProgressReport(completed=True)
     )
     assert done.completed and done.course_progress_percent == 33
+
+
+# ---- finding 9 with object storage: a presigned URL is a bearer URL -------------------------
+class PresigningStorage(LocalFileStorage):
+    """Local storage that, like S3, hands out presigned URLs anyone holding them can fetch."""
+
+    async def presigned_url(self, key: str, *, expires_in_seconds: int) -> str | None:
+        return f"https://bucket.example/{key}?X-Amz-Expires={expires_in_seconds}"
+
+
+@pytest.fixture
+async def presigning_world(sqlite_url: str, tmp_path: Path) -> AsyncIterator[World]:
+    settings = make_settings(tmp_path, sqlite_url)
+    ids = await seed_accounts(settings, *((email_of(name), role) for name, role in PEOPLE))
+    await approve_tutors(settings, *(email_of(name) for name in APPROVED_TUTORS))
+    clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
+    storage = PresigningStorage(tmp_path / "files")
+    container = bootstrap(
+        settings, broker=build_broker(None), overrides={"clock": clock, "storage": storage}
+    )
+    actors = {
+        name: actor_for(user_id, role) for (name, role), user_id in zip(PEOPLE, ids, strict=True)
+    }
+    try:
+        yield World(container=container, clock=clock, **actors)
+    finally:
+        await container.dispose()
+
+
+async def test_a_submitted_file_is_never_a_presigned_bearer_url(presigning_world: World) -> None:
+    world = presigning_world
+    learning = world.container.learning
+    course, _ = await world.draft_course()
+    homework = await add_lesson(world, course.id, LessonKind.ASSIGNMENT, "Homework")
+    await learning.set_assignment(
+        world.tutor,
+        homework,
+        Assignment(instructions="Write.", allowed_file_kinds=frozenset({FileKind.PDF})),
+    )
+    await world.publish(course.id)
+    await learning.enroll(world.student, course.id)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield PDF
+
+    work = await learning.submit_work(
+        world.student, homework, None, [Upload(chunks(), "essay.pdf")]
+    )
+
+    (file,) = work.files
+    assert file.url.startswith("/api/v1/media/"), file.url  # served by the app, which checks
+    assert "bucket.example" not in file.url

@@ -144,7 +144,13 @@ async def media_link(
 ) -> MediaLink:
     expires_in = deps.policy.media_token_seconds
     expires_at = deps.clock.now() + timedelta(seconds=expires_in)
-    presigned = await deps.storage.presigned_url(key, expires_in_seconds=expires_in)
+    # A storage's presigned URL is a bearer URL: fine for a lesson's media, never for a
+    # submitted file, which is served only to its holder signed in (OpenMedia).
+    presigned = (
+        await deps.storage.presigned_url(key, expires_in_seconds=expires_in)
+        if subject is MediaSubject.LESSON
+        else None
+    )
     if presigned is None:
         token = deps.tokens.issue(MediaGrant(user_id, subject, subject_id, key, expires_at))
         presigned = f"{MEDIA_PATH}/{token}"

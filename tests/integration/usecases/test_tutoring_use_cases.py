@@ -168,7 +168,7 @@ async def test_a_lesson_paid_by_card_returns_the_buyer_to_an_allowed_page_only(
     back = ReturnUrls(success_url=f"{public}/lessons/booked", cancel_url=f"{public}/lessons")
     payment = await tutoring.pay(world.student, held.id, "card", back)
 
-    order = await world.container.billing.sandbox_checkout.order(payment.order_id)
+    order = await world.container.billing.sandbox_checkout.order(world.student, payment.order_id)
     assert (order.booking_id, order.success_url, order.cancel_url) == (
         held.id,
         back.success_url,

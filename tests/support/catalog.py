@@ -97,3 +97,22 @@ async def published_course(
         assert response.status_code == 200, response.text
     response = await client.get(f"{COURSES}/{course['id']}", headers=tutor)
     return response.json()  # type: ignore[no-any-return]
+
+
+async def add_co_instructor(
+    client: Any, owner: dict[str, str], course_id: str, invitee: dict[str, str]
+) -> str:
+    """Invites ``invitee`` to co-teach the course and accepts as them (the only way anyone
+    becomes a co-instructor); answers their user id."""
+    me = await client.get("/api/v1/me", headers=invitee)
+    assert me.status_code == 200, me.text
+    invitee_id = str(me.json()["id"])
+    invited = await client.post(
+        f"{COURSES}/{course_id}/invitations", json={"user_id": invitee_id}, headers=owner
+    )
+    assert invited.status_code == 201, invited.text
+    accepted = await client.post(
+        f"/api/v1/course-invitations/{invited.json()['id']}/accept", headers=invitee
+    )
+    assert accepted.status_code == 200, accepted.text
+    return invitee_id

@@ -23,12 +23,16 @@ from elearn.application.catalog.ports import (
     CourseDetail,
     CourseFilter,
     CourseSort,
+    InvitationView,
     OwnCourseCard,
+    RevisionCard,
     TagCount,
     TransitionView,
 )
 from elearn.application.paging import Page
+from elearn.domain.catalog.co_instructors import InvitationStatus
 from elearn.domain.catalog.course import CourseStatus
+from elearn.domain.catalog.revision import RevisionStatus
 
 T = TypeVar("T")
 
@@ -110,3 +114,24 @@ class CachedCatalogQueries:
 
     async def course_history(self, course_id: UUID) -> list[TransitionView]:
         return await self._queries.course_history(course_id)
+
+    async def invitation(self, invitation_id: UUID) -> InvitationView | None:
+        return await self._queries.invitation(invitation_id)
+
+    async def invitations(
+        self,
+        *,
+        course_id: UUID | None = None,
+        invitee_id: UUID | None = None,
+        status: InvitationStatus | None = None,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[InvitationView]:
+        return await self._queries.invitations(
+            course_id=course_id, invitee_id=invitee_id, status=status, limit=limit, cursor=cursor
+        )
+
+    async def revisions(
+        self, status: RevisionStatus | None, *, limit: int, cursor: str | None
+    ) -> Page[RevisionCard]:
+        return await self._queries.revisions(status, limit=limit, cursor=cursor)

@@ -25,6 +25,7 @@ class FrontEndLinks:
     bookings_path: str = "/bookings"
     lesson_path: str = f"/learn/lessons/{LESSON_ID}"
     earnings_path: str = "/earnings"
+    course_invitations_path: str = "/teach/invitations"
 
     def login(self) -> str:
         return self._url(self.login_path)
@@ -43,6 +44,9 @@ class FrontEndLinks:
 
     def earnings(self) -> str:
         return self._url(self.earnings_path)
+
+    def course_invitations(self) -> str:
+        return self._url(self.course_invitations_path)
 
     def _url(self, path: str, **query: str) -> str:
         url = self.base_url.rstrip("/") + path

@@ -11,7 +11,13 @@ from elearn.adapters.catalog_cache import CachedCatalogQueries
 from elearn.adapters.persistence.catalog_queries import SqlaCatalogQueries
 from elearn.adapters.persistence.learning_queries import SqlaLearningQueries
 from elearn.adapters.security.reference_data import BabelReferenceData
-from elearn.application.catalog import authoring, categories, discovery, review
+from elearn.application.catalog import (
+    authoring,
+    categories,
+    co_instructors,
+    discovery,
+    review,
+)
 from elearn.application.catalog.deps import CatalogDeps
 from elearn.application.catalog.ports import CatalogPolicy, CatalogQueries
 from elearn.application.identity.api import IdentityApi
@@ -47,6 +53,7 @@ def build_catalog_deps(container: Container) -> CatalogDeps:
         authorizer=container.authorizer,
         identity=IdentityApi(container.identity.deps),
         policy=catalog_policy(settings),
+        image_url=image_url,
     )
 
 
@@ -163,6 +170,60 @@ class CatalogUseCases:
     @cached_property
     def unpublish_course(self) -> review.UnpublishCourse:
         return review.UnpublishCourse(self.deps)
+
+    # ---- revisions of published courses -----------------------------------------------------
+    @cached_property
+    def get_revision(self) -> discovery.GetRevision:
+        return discovery.GetRevision(self.deps)
+
+    @cached_property
+    def submit_revision(self) -> review.SubmitRevision:
+        return review.SubmitRevision(self.deps)
+
+    @cached_property
+    def approve_revision(self) -> review.ApproveRevision:
+        return review.ApproveRevision(self.deps)
+
+    @cached_property
+    def reject_revision(self) -> review.RejectRevision:
+        return review.RejectRevision(self.deps)
+
+    @cached_property
+    def discard_revision(self) -> review.DiscardRevision:
+        return review.DiscardRevision(self.deps)
+
+    @cached_property
+    def list_revisions(self) -> review.ListRevisions:
+        return review.ListRevisions(self.deps)
+
+    # ---- co-instructors ---------------------------------------------------------------------
+    @cached_property
+    def invite_co_instructor(self) -> co_instructors.InviteCoInstructor:
+        return co_instructors.InviteCoInstructor(self.deps)
+
+    @cached_property
+    def accept_invitation(self) -> co_instructors.AnswerInvitation:
+        return co_instructors.AnswerInvitation(self.deps, accept=True)
+
+    @cached_property
+    def decline_invitation(self) -> co_instructors.AnswerInvitation:
+        return co_instructors.AnswerInvitation(self.deps, accept=False)
+
+    @cached_property
+    def withdraw_invitation(self) -> co_instructors.WithdrawInvitation:
+        return co_instructors.WithdrawInvitation(self.deps)
+
+    @cached_property
+    def remove_co_instructor(self) -> co_instructors.RemoveCoInstructor:
+        return co_instructors.RemoveCoInstructor(self.deps)
+
+    @cached_property
+    def list_course_invitations(self) -> co_instructors.ListCourseInvitations:
+        return co_instructors.ListCourseInvitations(self.deps)
+
+    @cached_property
+    def list_my_invitations(self) -> co_instructors.ListMyInvitations:
+        return co_instructors.ListMyInvitations(self.deps)
 
 
 # The catalog's use cases, as a route parameter: ``catalog: Catalog``.

@@ -6,14 +6,19 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from elearn.adapters.catalog_cache import CachedCatalogQueries
+from elearn.adapters.mail.rendering import DEFAULT_TEMPLATES_DIR
 from elearn.adapters.persistence.catalog_repositories import (
     SqlaCategoryRepository,
     SqlaCourseRepository,
+    SqlaCourseRevisionRepository,
+    SqlaInvitationRepository,
 )
 from elearn.adapters.persistence.models import catalog as catalog_tables
 from elearn.adapters.persistence.unit_of_work import AfterCommit, StoreDeclaration
+from elearn.application.catalog.co_instructors import SendInvitationEmail
+from elearn.domain.catalog.co_instructors import CoInstructorInvited
 from elearn.entrypoints.catalog import CatalogUseCases, build_catalog_deps, catalog_policy
-from elearn.entrypoints.module import Module
+from elearn.entrypoints.module import Module, Subscription
 
 if TYPE_CHECKING:
     from litestar.types import ControllerRouterHandler
@@ -30,8 +35,10 @@ def _routes() -> Sequence[ControllerRouterHandler]:
         CategoriesController,
         CoursesController,
         ImagesController,
+        InvitationsController,
         LessonsController,
         MyCoursesController,
+        RevisionsController,
         SectionsController,
         TagsController,
     )
@@ -43,8 +50,19 @@ def _routes() -> Sequence[ControllerRouterHandler]:
         SectionsController,
         LessonsController,
         MyCoursesController,
+        InvitationsController,
+        RevisionsController,
         ImagesController,
     )
+
+
+def _subscriptions(c: Container) -> dict[str, Subscription]:
+    return {
+        "catalog.send_invitation_email": Subscription(
+            CoInstructorInvited.event_type,
+            SendInvitationEmail(c.catalog.deps, c.mailer, c.templates, c.settings.front_end),
+        ),
+    }
 
 
 def catalog_cache_of(container: Container) -> CachedCatalogQueries | None:
@@ -74,12 +92,16 @@ MODULE = Module(
     use_cases=_use_cases,
     policy=catalog_policy,
     routes=_routes,
+    subscriptions=_subscriptions,
     stores=(
         StoreDeclaration("categories", SqlaCategoryRepository),
+        StoreDeclaration("invitations", SqlaInvitationRepository),
+        StoreDeclaration("revisions", SqlaCourseRevisionRepository),
         # Flushes the whole session in table order: every other store writes back before it.
         StoreDeclaration("courses", SqlaCourseRepository, flush_last=True),
     ),
     after_commit=_clear_cache_after_catalog_changes,
     constraint_errors=catalog_tables.CONSTRAINT_ERRORS,
     tables=catalog_tables,
+    mail_templates=DEFAULT_TEMPLATES_DIR / "catalog",
 )

@@ -58,6 +58,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     frontend_bookings_path: str = "/bookings"
     frontend_lesson_path: str = "/learn/lessons/{lesson_id}"
     frontend_earnings_path: str = "/earnings"
+    frontend_course_invitations_path: str = "/teach/invitations"
     var_dir: Annotated[str, msgspec.Meta(min_length=1)] = "var"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
@@ -168,6 +169,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             bookings_path=self.frontend_bookings_path,
             lesson_path=self.frontend_lesson_path,
             earnings_path=self.frontend_earnings_path,
+            course_invitations_path=self.frontend_course_invitations_path,
         )
 
     @property

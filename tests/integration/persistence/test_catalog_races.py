@@ -71,9 +71,19 @@ async def test_two_courses_made_to_require_each_other_at_once_leave_no_cycle(
     first = await published(container, one, manager, "First")
     second = await published(container, two, manager, "Second")
 
+    # Published courses stage the change; the cycle is refused when staff apply them at once.
+    await container.catalog.update_course(
+        one, first, CourseChanges(prerequisite_ids=[UUID(second)])
+    )
+    await container.catalog.update_course(
+        two, second, CourseChanges(prerequisite_ids=[UUID(first)])
+    )
+    await container.catalog.submit_revision(one, first)
+    await container.catalog.submit_revision(two, second)
+
     outcomes = await asyncio.gather(
-        container.catalog.update_course(one, first, CourseChanges(prerequisite_ids=[UUID(second)])),
-        container.catalog.update_course(two, second, CourseChanges(prerequisite_ids=[UUID(first)])),
+        container.catalog.approve_revision(manager, first),
+        container.catalog.approve_revision(manager, second),
         return_exceptions=True,
     )
 

@@ -95,8 +95,8 @@ async def test_a_student_who_can_see_a_published_course_is_refused_its_edit(
 
 async def test_a_co_instructor_may_edit_the_course(world: World) -> None:
     catalog = world.container.catalog
-    assert world.cotutor.user_id is not None
-    draft, _ = await world.draft_course(co_instructor_ids=[world.cotutor.user_id])
+    draft, _ = await world.draft_course()
+    await world.co_teach(draft.id, world.cotutor)
 
     section = await catalog.add_section(world.cotutor, draft.id, "Advanced")
 

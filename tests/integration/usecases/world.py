@@ -79,6 +79,15 @@ class World:
         )
         return await catalog.get_course(owner, str(course.id)), added.id
 
+    async def co_teach(self, course_id: UUID, invitee: Actor, owner: Actor | None = None) -> None:
+        """``invitee`` invited by the owner and accepting: a co-instructor of the course."""
+        catalog = self.container.catalog
+        assert invitee.user_id is not None
+        invitation = await catalog.invite_co_instructor(
+            owner or self.tutor, course_id, invitee.user_id
+        )
+        await catalog.accept_invitation(invitee, invitation.id)
+
     async def publish(self, course_id: UUID, owner: Actor | None = None) -> CourseDetail:
         catalog = self.container.catalog
         await catalog.submit_course(owner or self.tutor, course_id)

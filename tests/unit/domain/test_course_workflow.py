@@ -27,6 +27,7 @@ from elearn.domain.catalog.course import (
     CoursePublished,
     CourseRejected,
     CourseRevised,
+    CourseRevisionApplied,
     CourseStatus,
     CourseStatusChanged,
     CourseSubmitted,
@@ -58,6 +59,7 @@ DIAGRAM = {
     (S.PUBLISHED, A.ARCHIVE): S.ARCHIVED,
     (S.PUBLISHED, A.UNPUBLISH): S.DRAFT,
     (S.REJECTED, A.REVISE): S.DRAFT,
+    (S.PUBLISHED, A.APPLY_REVISION): S.PUBLISHED,
 }
 
 EVENT_CLASSES: dict[CourseAction, type[CourseStatusChanged]] = {
@@ -68,6 +70,7 @@ EVENT_CLASSES: dict[CourseAction, type[CourseStatusChanged]] = {
     A.ARCHIVE: CourseArchived,
     A.UNPUBLISH: CourseUnpublished,
     A.REVISE: CourseRevised,
+    A.APPLY_REVISION: CourseRevisionApplied,
 }
 
 EVENT_TYPES = {
@@ -78,6 +81,7 @@ EVENT_TYPES = {
     A.ARCHIVE: "catalog.course_archived",
     A.UNPUBLISH: "catalog.course_unpublished",
     A.REVISE: "catalog.course_revised",
+    A.APPLY_REVISION: "catalog.course_revision_applied",
 }
 
 # The actions a caller invokes directly; REVISE only happens through begin_edit.

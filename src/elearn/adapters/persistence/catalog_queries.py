@@ -40,8 +40,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from elearn.adapters.persistence.catalog_repositories import escape_like
 from elearn.adapters.persistence.models.catalog import (
     CategoryRow,
+    CoInstructorInvitationRow,
     CourseInstructorRow,
     CoursePrerequisiteRow,
+    CourseRevisionRow,
     CourseRow,
     CourseSlugRow,
     CourseTagRow,
@@ -50,7 +52,12 @@ from elearn.adapters.persistence.models.catalog import (
     SectionRow,
 )
 from elearn.adapters.persistence.models.identity import UserRow
-from elearn.adapters.persistence.paging import decode_cursor, encode_cursor
+from elearn.adapters.persistence.paging import (
+    decode_cursor,
+    encode_cursor,
+    fetch_page,
+    newest_first_after,
+)
 from elearn.application.catalog.ports import (
     CategoryRef,
     CategoryView,
@@ -59,16 +66,20 @@ from elearn.application.catalog.ports import (
     CourseFilter,
     CourseRef,
     CourseSort,
+    InvitationView,
     LessonFileView,
     OutlineLesson,
     OutlineSectionView,
     OwnCourseCard,
     Person,
+    RevisionCard,
     TagCount,
     TransitionView,
 )
 from elearn.application.paging import InvalidCursor, Page
+from elearn.domain.catalog.co_instructors import InvitationStatus
 from elearn.domain.catalog.course import CourseStatus, LessonKind, Level
+from elearn.domain.catalog.revision import RevisionStatus
 from elearn.domain.shared.money import Money
 
 _MAX_CURSOR_LENGTH = 300
@@ -419,6 +430,68 @@ class SqlaCatalogQueries:
                 for row in await session.scalars(stmt)
             ]
 
+    # ---- co-instructor invitations --------------------------------------------------------
+    async def invitation(self, invitation_id: UUID) -> InvitationView | None:
+        stmt = _INVITATIONS.where(CoInstructorInvitationRow.id == invitation_id)
+        async with self._sessions() as session:
+            row = (await session.execute(stmt)).first()
+        return None if row is None else _invitation_view(row)
+
+    async def invitations(
+        self,
+        *,
+        course_id: UUID | None = None,
+        invitee_id: UUID | None = None,
+        status: InvitationStatus | None = None,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[InvitationView]:
+        stmt = _INVITATIONS
+        if course_id is not None:
+            stmt = stmt.where(CoInstructorInvitationRow.course_id == course_id)
+        if invitee_id is not None:
+            stmt = stmt.where(CoInstructorInvitationRow.invitee_id == invitee_id)
+        if status is not None:
+            stmt = stmt.where(CoInstructorInvitationRow.status == status.value)
+        stmt = newest_first_after(
+            stmt, cursor, CoInstructorInvitationRow.created_at, CoInstructorInvitationRow.id
+        )
+        return await fetch_page(
+            self._sessions, stmt, limit, _invitation_view, lambda row: (row.created_at, row.id)
+        )
+
+    async def revisions(
+        self, status: RevisionStatus | None, *, limit: int, cursor: str | None
+    ) -> Page[RevisionCard]:
+        stmt = select(
+            CourseRevisionRow.course_id,
+            CourseRevisionRow.status,
+            CourseRevisionRow.submitted_at,
+            CourseRevisionRow.updated_at,
+            CourseRow.slug,
+            CourseRow.title,
+            CourseRow.status.label("course_status"),
+        ).join(CourseRow, CourseRow.id == CourseRevisionRow.course_id)
+        if status is not None:
+            stmt = stmt.where(CourseRevisionRow.status == status.value)
+        stmt = newest_first_after(
+            stmt, cursor, CourseRevisionRow.updated_at, CourseRevisionRow.course_id
+        )
+        return await fetch_page(
+            self._sessions,
+            stmt,
+            limit,
+            lambda row: RevisionCard(
+                course=CourseRef(
+                    row.course_id, row.slug, row.title, CourseStatus(row.course_status)
+                ),
+                status=RevisionStatus(row.status),
+                submitted_at=row.submitted_at,
+                updated_at=row.updated_at,
+            ),
+            lambda row: (row.updated_at, row.course_id),
+        )
+
     # ---- categories and tags ----------------------------------------------------------------
     async def categories(self) -> list[CategoryView]:
         published_count = (
@@ -659,3 +732,34 @@ def _parents_first(views: Sequence[CategoryView]) -> list[CategoryView]:
         ordered.append(view)
         stack.extend(reversed(children.get(view.id, [])))
     return ordered
+
+
+_INVITATIONS = (
+    select(
+        CoInstructorInvitationRow.id,
+        CoInstructorInvitationRow.status,
+        CoInstructorInvitationRow.created_at,
+        CoInstructorInvitationRow.responded_at,
+        CoInstructorInvitationRow.invitee_id,
+        users.c.full_name.label("invitee_name"),
+        CourseRow.id.label("course_id"),
+        CourseRow.slug.label("course_slug"),
+        CourseRow.title.label("course_title"),
+        CourseRow.status.label("course_status"),
+    )
+    .join(users, users.c.id == CoInstructorInvitationRow.invitee_id)
+    .join(CourseRow, CourseRow.id == CoInstructorInvitationRow.course_id)
+)
+
+
+def _invitation_view(row: Any) -> InvitationView:
+    return InvitationView(
+        id=row.id,
+        course=CourseRef(
+            row.course_id, row.course_slug, row.course_title, CourseStatus(row.course_status)
+        ),
+        invitee=Person(row.invitee_id, row.invitee_name),
+        status=InvitationStatus(row.status),
+        created_at=row.created_at,
+        responded_at=row.responded_at,
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -30,8 +31,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from elearn.adapters.persistence.models.catalog import (
     CategoryRow,
+    CoInstructorInvitationRow,
     CourseInstructorRow,
     CoursePrerequisiteRow,
+    CourseRevisionItemRow,
+    CourseRevisionRow,
     CourseRow,
     CourseSlugRow,
     CourseTagRow,
@@ -52,6 +56,7 @@ from elearn.application.catalog.ports import (
     OutlineEntry,
 )
 from elearn.domain.catalog.category import Category
+from elearn.domain.catalog.co_instructors import CoInstructorInvitation, InvitationStatus
 from elearn.domain.catalog.course import (
     Course,
     CourseAction,
@@ -63,6 +68,7 @@ from elearn.domain.catalog.course import (
     Level,
     Section,
 )
+from elearn.domain.catalog.revision import CourseRevision, RevisionStatus
 from elearn.domain.shared.money import Money
 
 # Any constant: every transaction that changes prerequisites takes this one lock.
@@ -658,3 +664,253 @@ class SqlaCategoryRepository(SqlaRepository[Category, CategoryRow]):
         self._removed_any = True
         _, row = self._tracked.pop(category.id)
         await self.session.delete(row)
+
+
+# ---- co-instructor invitations ---------------------------------------------------------------
+class SqlaInvitationRepository(SqlaRepository[CoInstructorInvitation, CoInstructorInvitationRow]):
+    mapper = FieldMap(
+        CoInstructorInvitation,
+        CoInstructorInvitationRow,
+        fields={"status": enum(InvitationStatus)},
+        fixed=("id", "created_at"),
+    )
+
+    async def pending_invitee_ids(self, course_id: UUID) -> set[UUID]:
+        stored = await self.session.scalars(
+            select(CoInstructorInvitationRow.invitee_id).where(
+                CoInstructorInvitationRow.course_id == course_id,
+                CoInstructorInvitationRow.status == InvitationStatus.PENDING.value,
+            )
+        )
+        seen = {i.invitee_id: i.is_pending for i in self.seen if i.course_id == course_id}
+        return {i for i in stored if seen.get(i, True)} | {i for i, p in seen.items() if p}
+
+
+# ---- revisions -------------------------------------------------------------------------------
+class SqlaCourseRevisionRepository(TrackingRepository[CourseRevision, CourseRevisionRow]):
+    """A revision is one row with its working copy as JSON, plus the ids of the copy's sections
+    and lessons (``course_revision_items``) so an edit by item id finds its course."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._items: dict[UUID, set[UUID]] = {}  # course id → item ids as stored
+        self._new: set[UUID] = set()
+        self._removed: list[tuple[UUID, CourseRevisionRow]] = []
+
+    async def add(self, revision: CourseRevision) -> None:
+        row = CourseRevisionRow(course_id=revision.course_id)
+        self._items[revision.course_id] = set()
+        self._new.add(revision.course_id)
+        self._track(revision.course_id, revision, row)
+
+    async def get(self, course_id: UUID, *, for_update: bool = False) -> CourseRevision | None:
+        if course_id in self._tracked:
+            return self._tracked[course_id][0]
+        stmt = select(CourseRevisionRow).where(CourseRevisionRow.course_id == course_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = await self.session.scalar(stmt)
+        if row is None:
+            return None
+        self._items[course_id] = set(
+            await self.session.scalars(
+                select(CourseRevisionItemRow.item_id).where(
+                    CourseRevisionItemRow.course_id == course_id
+                )
+            )
+        )
+        revision = CourseRevision(
+            course_id=row.course_id,
+            content=_content_from_json(row.course_id, row.content),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            status=RevisionStatus(row.status),
+            submitted_at=row.submitted_at,
+            rejection_reason=row.rejection_reason,
+        )
+        return self._track(course_id, revision, row)
+
+    async def course_of_item(self, item_id: UUID) -> UUID | None:
+        for revision in self.seen:
+            if item_id in _item_ids(revision.content):
+                return revision.course_id
+        found: UUID | None = await self.session.scalar(
+            select(CourseRevisionItemRow.course_id).where(CourseRevisionItemRow.item_id == item_id)
+        )
+        return found
+
+    async def remove(self, revision: CourseRevision) -> None:
+        _, row = self._tracked.pop(revision.course_id)
+        if revision.course_id in self._new:
+            self._new.discard(revision.course_id)
+        else:
+            self._removed.append((revision.course_id, row))
+
+    @property
+    def touched(self) -> bool:
+        return bool(self._tracked) or bool(self._removed)
+
+    async def flush_changes(self) -> None:
+        for revision, row in self._tracked.values():
+            row.status = revision.status.value
+            row.content = _content_to_json(revision.content)
+            row.created_at = revision.created_at
+            row.updated_at = revision.updated_at
+            row.submitted_at = revision.submitted_at
+            row.rejection_reason = revision.rejection_reason
+            if revision.course_id in self._new:
+                self.session.add(row)
+        await self.session.flush()
+        self._new.clear()
+        for revision, _ in self._tracked.values():
+            stored = self._items.setdefault(revision.course_id, set())
+            wanted = _item_ids(revision.content)
+            if stored - wanted:
+                await self.session.execute(
+                    delete(CourseRevisionItemRow).where(
+                        CourseRevisionItemRow.item_id.in_(stored - wanted)
+                    )
+                )
+            self.session.add_all(
+                CourseRevisionItemRow(item_id=item_id, course_id=revision.course_id)
+                for item_id in wanted - stored
+            )
+            self._items[revision.course_id] = wanted
+        for course_id, row in self._removed:
+            await self.session.execute(
+                delete(CourseRevisionItemRow).where(CourseRevisionItemRow.course_id == course_id)
+            )
+            await self.session.delete(row)
+            self._items.pop(course_id, None)
+        self._removed = []
+        await self.session.flush()
+
+
+def _item_ids(course: Course) -> set[UUID]:
+    return {section.id for section in course.sections} | {lesson.id for lesson in course.lessons}
+
+
+def _content_to_json(course: Course) -> dict[str, Any]:
+    """The working copy's content; what is not content (status, counters, history) comes from
+    the live course when needed."""
+    return {
+        "owner_id": str(course.owner_id),
+        "title": course.title,
+        "slug": course.slug,
+        "subtitle": course.subtitle,
+        "description": course.description,
+        "language": course.language,
+        "level": course.level.value,
+        "price": None
+        if course.price is None
+        else {"amount": course.price.amount, "currency": course.price.currency},
+        "is_free": course.is_free,
+        "category_id": None if course.category_id is None else str(course.category_id),
+        "tags": list(course.tags),
+        "learning_outcomes": list(course.learning_outcomes),
+        "requirements": list(course.requirements),
+        "prerequisite_ids": [str(i) for i in course.prerequisite_ids],
+        "thumbnail_key": course.thumbnail_key,
+        "preview_lesson_id": None
+        if course.preview_lesson_id is None
+        else str(course.preview_lesson_id),
+        "created_at": course.created_at.isoformat(),
+        "updated_at": course.updated_at.isoformat(),
+        "first_published_at": None
+        if course.first_published_at is None
+        else course.first_published_at.isoformat(),
+        "sections": [
+            {
+                "id": str(section.id),
+                "title": section.title,
+                "lessons": [_lesson_to_json(lesson) for lesson in section.lessons],
+            }
+            for section in course.sections
+        ],
+    }
+
+
+def _lesson_to_json(lesson: Lesson) -> dict[str, Any]:
+    file = lesson.file
+    return {
+        "id": str(lesson.id),
+        "kind": lesson.kind.value,
+        "title": lesson.title,
+        "duration_seconds": lesson.duration_seconds,
+        "is_free_preview": lesson.is_free_preview,
+        "is_required": lesson.is_required,
+        "text": lesson.text,
+        "video_url": lesson.video_url,
+        "file": None
+        if file is None
+        else {
+            "key": file.key,
+            "filename": file.filename,
+            "content_type": file.content_type,
+            "size": file.size,
+        },
+    }
+
+
+def _uuid_or_none(value: str | None) -> UUID | None:
+    return None if value is None else UUID(value)
+
+
+def _content_from_json(course_id: UUID, data: Mapping[str, Any]) -> Course:
+    price = data["price"]
+    first_published = data["first_published_at"]
+    return Course(
+        id=course_id,
+        owner_id=UUID(data["owner_id"]),
+        title=data["title"],
+        slug=data["slug"],
+        created_at=datetime.fromisoformat(data["created_at"]),
+        updated_at=datetime.fromisoformat(data["updated_at"]),
+        subtitle=data["subtitle"],
+        description=data["description"],
+        language=data["language"],
+        level=Level(data["level"]),
+        price=None if price is None else Money(price["amount"], price["currency"]),
+        is_free=data["is_free"],
+        category_id=_uuid_or_none(data["category_id"]),
+        tags=tuple(data["tags"]),
+        learning_outcomes=tuple(data["learning_outcomes"]),
+        requirements=tuple(data["requirements"]),
+        prerequisite_ids=tuple(UUID(i) for i in data["prerequisite_ids"]),
+        thumbnail_key=data["thumbnail_key"],
+        preview_lesson_id=_uuid_or_none(data["preview_lesson_id"]),
+        status=CourseStatus.PUBLISHED,
+        first_published_at=None
+        if first_published is None
+        else datetime.fromisoformat(first_published),
+        sections=[
+            Section(
+                id=UUID(section["id"]),
+                title=section["title"],
+                lessons=[_lesson_from_json(lesson) for lesson in section["lessons"]],
+            )
+            for section in data["sections"]
+        ],
+    )
+
+
+def _lesson_from_json(data: Mapping[str, Any]) -> Lesson:
+    file = data["file"]
+    return Lesson(
+        id=UUID(data["id"]),
+        kind=LessonKind(data["kind"]),
+        title=data["title"],
+        duration_seconds=data["duration_seconds"],
+        is_free_preview=data["is_free_preview"],
+        is_required=data["is_required"],
+        text=data["text"],
+        video_url=data["video_url"],
+        file=None
+        if file is None
+        else LessonFile(
+            key=file["key"],
+            filename=file["filename"],
+            content_type=file["content_type"],
+            size=file["size"],
+        ),
+    )

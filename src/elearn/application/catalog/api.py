@@ -71,7 +71,8 @@ class CatalogApi:
         course = await catalog.courses.get_by_lesson(lesson_id, for_update=True)
         if course is None:
             return None
-        await self._deps.course_to_edit(catalog, actor, course)
+        # What learning keeps of a lesson (its quiz, its assignment) has no revision of its own.
+        await self._deps.course_to_edit(catalog, actor, course, staged=False)
         return LessonInCourse.of(course, lesson_id)
 
     async def deny(self, actor: Actor, course: CourseFacts, message: str) -> NoReturn:

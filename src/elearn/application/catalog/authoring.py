@@ -2,8 +2,10 @@
 and lesson files, and delete a draft that was never published.
 
 Any instructor of a course (its owner and co-instructors) may change its content; only the owner
-chooses the co-instructors and deletes it. Changes are refused while the course is under review
-or archived; changing a rejected course makes it a draft again.
+deletes it (co-instructors join by invitation, ``co_instructors.py``). Changes are refused while
+the course is under review or archived; changing a rejected course makes it a draft again.
+Changes to a published course are staged in its revision (``review.py`` takes it through
+review), except a new positive price of a paid course, which applies at once and is audited.
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ from uuid import UUID
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.catalog.deps import CatalogDeps, CourseNotFound
-from elearn.application.catalog.discovery import course_detail_for, lesson_view, section_view
+from elearn.application.catalog.discovery import (
+    course_detail_for,
+    edited_course_detail,
+    lesson_view,
+    section_view,
+)
 from elearn.application.catalog.ports import (
     CatalogUnitOfWork,
     CourseDetail,
@@ -55,6 +62,7 @@ from elearn.domain.catalog.course import (
     course_title,
 )
 from elearn.domain.catalog.prerequisites import check_prerequisites
+from elearn.domain.catalog.revision import price_takes_effect_at_once
 from elearn.domain.catalog.slugs import first_free_slug, slugify, valid_slug
 from elearn.domain.shared.audit import AuditAction
 from elearn.domain.shared.money import Money
@@ -102,7 +110,6 @@ class CourseChanges:
     learning_outcomes: Sequence[str] | Keep = KEEP
     requirements: Sequence[str] | Keep = KEEP
     prerequisite_ids: Sequence[UUID] | Keep = KEEP
-    co_instructor_ids: Sequence[UUID] | Keep = KEEP
     preview_lesson_id: UUID | Keep | None = KEEP
 
 
@@ -183,13 +190,6 @@ async def _apply(
         course.set_learning_outcomes(changes.learning_outcomes)
     if not isinstance(changes.requirements, Keep):
         course.set_requirements(changes.requirements)
-    if not isinstance(changes.co_instructor_ids, Keep):
-        course.require_owner(actor_id)
-        for user_id in changes.co_instructor_ids:
-            user = await deps.identity.user(uow, user_id)
-            if user is None or not user.is_approved_tutor or not user.is_active:
-                raise _invalid("co_instructor_ids", f"{user_id} is not an approved tutor")
-        course.set_co_instructors(changes.co_instructor_ids)
     if not isinstance(changes.prerequisite_ids, Keep):
         await _set_prerequisites(deps, uow, actor_id, course, tuple(changes.prerequisite_ids))
     if not isinstance(changes.preview_lesson_id, Keep):
@@ -312,11 +312,52 @@ class UpdateCourse:
                 # Before the course's row: holding the row while waiting for the graph lock
                 # deadlocks with a change that holds the graph and references this course.
                 await uow.courses.lock_prerequisite_graph()
-            course = await uow.courses.get(course_id, for_update=True)
-            user_id, course = await deps.course_to_edit(uow, actor, course)
+            live = await uow.courses.get(course_id, for_update=True)
+            user_id, course = await deps.course_to_edit(uow, actor, live)
             await _apply(deps, uow, user_id, course, changes)
+            staged = course is not live
+            assert live is not None
+            if staged and not (isinstance(changes.price, Keep) and isinstance(changes.free, Keep)):
+                _price_at_once(deps, uow, actor, live, course)
             await uow.commit()
-        return await course_detail_for(deps, actor, course_id)
+        return await edited_course_detail(deps, actor, course_id, staged=staged)
+
+
+def _price_at_once(
+    deps: CatalogDeps, uow: CatalogUnitOfWork, actor: Actor, live: Course, staged: Course
+) -> None:
+    """A paid course's new price goes live now, audited; an open order keeps its own price."""
+    if not price_takes_effect_at_once(live=live, staged=staged) or staged.price == live.price:
+        return
+    assert staged.price is not None
+    before = live.price
+    live.set_price(staged.price)
+    live.updated_at = deps.clock.now()
+    audit_price_change(deps, uow, actor, live.id, before, live.price)
+
+
+def audit_price_change(
+    deps: CatalogDeps,
+    uow: CatalogUnitOfWork,
+    actor: Actor,
+    course_id: UUID,
+    before: Money | None,
+    after: Money | None,
+) -> None:
+    deps.audit(
+        uow,
+        actor,
+        AuditAction.COURSE_PRICE_CHANGED,
+        target_type="course",
+        target_id=course_id,
+        from_price=_money_json(before),
+        to_price=_money_json(after),
+    )
+
+
+def _money_json(money: Money | None) -> dict[str, object] | None:
+    """None is free."""
+    return None if money is None else {"amount": money.amount, "currency": money.currency}
 
 
 class DeleteCourse:
@@ -367,12 +408,12 @@ class SetThumbnail:
         stored = await deps.storage.save(
             upload.chunks, purpose=UploadPurpose.COURSE_THUMBNAIL, original_name=upload.filename
         )
-        previous = await _store_in_course(
+        previous, staged = await _store_in_course(
             deps, actor, stored, lambda uow: uow.courses.get(course_id, for_update=True), _thumbnail
         )
         if previous != stored.key:
-            await delete_quietly(deps.storage, previous)
-        return await course_detail_for(deps, actor, course_id)
+            await deps.delete_unused_files(course_id, previous)
+        return await edited_course_detail(deps, actor, course_id, staged=staged)
 
 
 def _thumbnail(course: Course, stored: StoredFile) -> str | None:
@@ -387,16 +428,18 @@ async def _store_in_course(
     stored: StoredFile,
     load: Callable[[CatalogUnitOfWork], Awaitable[Course | None]],
     attach: Callable[[Course, StoredFile], str | None],
-) -> str | None:
-    """Attaches a file stored before the transaction; if the transaction fails, the file goes."""
+) -> tuple[str | None, bool]:
+    """Attaches a file stored before the transaction; if the transaction fails, the file goes.
+    Answers the file it replaced, and whether the change was staged in a revision."""
     committed = False
     try:
         async with deps.uow() as uow:
-            _, course = await deps.course_to_edit(uow, actor, await load(uow))
+            live = await load(uow)
+            _, course = await deps.course_to_edit(uow, actor, live)
             previous = attach(course, stored)
             await uow.commit()
             committed = True
-            return previous
+            return previous, course is not live
     finally:
         if not committed:
             await delete_quietly(deps.storage, stored.key)
@@ -454,8 +497,8 @@ class DeleteSection:
             _, course = await deps.course_to_edit(uow, actor, course)
             section = course.remove_section(section_id)
             await uow.commit()
-        await delete_quietly(
-            deps.storage, *(lesson.file.key for lesson in section.lessons if lesson.file)
+        await deps.delete_unused_files(
+            course.id, *(lesson.file.key for lesson in section.lessons if lesson.file)
         )
 
 
@@ -517,7 +560,7 @@ class UpdateLesson:
             _replace_lesson(course, lesson)
             await uow.commit()
         if before.file is not None and lesson.file is None:
-            await delete_quietly(deps.storage, before.file.key)
+            await deps.delete_unused_files(course.id, before.file.key)
         return lesson_view(lesson, content_visible=True)
 
 
@@ -535,7 +578,7 @@ class DeleteLesson:
             lesson = course.remove_lesson(lesson_id)
             await uow.commit()
         if lesson.file is not None:
-            await delete_quietly(deps.storage, lesson.file.key)
+            await deps.delete_unused_files(course.id, lesson.file.key)
 
 
 class SetLessonFile:
@@ -563,8 +606,10 @@ class SetLessonFile:
                 f"a {kind} lesson takes {', '.join(sorted(accepted))}, not {stored.media_type}"
             )
         attached: list[Lesson] = []
+        course_id_of: list[UUID] = []
 
         def attach(course: Course, stored: StoredFile) -> str | None:
+            course_id_of.append(course.id)
             before = course.lesson(lesson_id)
             file = LessonFile(
                 key=stored.key,
@@ -577,11 +622,11 @@ class SetLessonFile:
             attached.append(lesson)
             return before.file.key if before.file else None
 
-        previous = await _store_in_course(
+        previous, _ = await _store_in_course(
             deps, actor, stored, lambda uow: _course_of_lesson(uow, lesson_id), attach
         )
         if previous is not None and previous != stored.key:
-            await delete_quietly(deps.storage, previous)
+            await deps.delete_unused_files(course_id_of[0], previous)
         return lesson_view(attached[0], content_visible=True)
 
 
@@ -603,16 +648,17 @@ class ReorderOutline:
         deps = self._deps
         course_id = await deps.course_id(course_key)
         async with deps.uow() as uow:
-            _, course = await deps.course_to_edit(
-                uow, actor, await uow.courses.get(course_id, for_update=True)
-            )
+            live = await uow.courses.get(course_id, for_update=True)
+            _, course = await deps.course_to_edit(uow, actor, live)
             course.reorder(order)
             await uow.commit()
-        return await course_detail_for(deps, actor, course_id)
+        return await edited_course_detail(deps, actor, course_id, staged=course is not live)
 
 
 async def _course_of_section(uow: CatalogUnitOfWork, section_id: UUID) -> Course:
     course = await uow.courses.get_by_section(section_id, for_update=True)
+    if course is None:
+        course = await _course_of_staged_item(uow, section_id, for_update=True)
     if course is None:
         raise NotFound("there is no such section", code="section-not-found")
     return course
@@ -623,5 +669,15 @@ async def _course_of_lesson(
 ) -> Course:
     course = await uow.courses.get_by_lesson(lesson_id, for_update=for_update)
     if course is None:
+        course = await _course_of_staged_item(uow, lesson_id, for_update=for_update)
+    if course is None:
         raise NotFound("there is no such lesson", code="lesson-not-found")
     return course
+
+
+async def _course_of_staged_item(
+    uow: CatalogUnitOfWork, item_id: UUID, *, for_update: bool
+) -> Course | None:
+    """The course of a section or lesson added in its revision (not live yet)."""
+    course_id = await uow.revisions.course_of_item(item_id)
+    return None if course_id is None else await uow.courses.get(course_id, for_update=for_update)

@@ -15,17 +15,21 @@ from uuid import UUID
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.authorization import Permission
-from elearn.application.catalog.deps import CatalogDeps, CourseNotFound
+from elearn.application.catalog.deps import CatalogDeps, CourseNotFound, RevisionNotFound
 from elearn.application.catalog.ports import (
+    CategoryRef,
     CategoryView,
     CourseCard,
     CourseDetail,
     CourseFilter,
+    CourseRef,
     CourseSort,
     LessonFileView,
     OutlineLesson,
     OutlineSectionView,
     OwnCourseCard,
+    RevisionDetail,
+    RevisionSummary,
     TagCount,
 )
 from elearn.application.errors import FieldError, InvalidParameter
@@ -37,6 +41,7 @@ from elearn.domain.catalog.course import (
     Section,
     course_visible,
 )
+from elearn.domain.catalog.revision import changed_fields
 
 MAX_QUERY_LENGTH = 200
 MAX_RATING = 5.0
@@ -243,3 +248,94 @@ class ListTags:
         if prefix is not None and len(prefix) > MAX_TAG:
             raise _bad("prefix", f"is at most {MAX_TAG} characters")
         return await self._deps.queries.tags(prefix=prefix or None, limit=limit)
+
+
+# ---- staged changes --------------------------------------------------------------------------
+async def revision_detail_for(deps: CatalogDeps, actor: Actor, key: UUID | str) -> RevisionDetail:
+    """A published course's staged changes, for its instructors and staff: the live detail
+    with the revision's content in place of the live content."""
+    course_id = await deps.course_id(key)
+    user_id = require_signed_in(actor)
+    async with deps.uow(read_only=True) as uow:
+        live = await uow.courses.get(course_id)
+        if live is None:
+            raise CourseNotFound()
+        if not live.is_instructor(user_id) and not deps.authorizer.allows(
+            actor, Permission.VIEW_ANY_COURSE
+        ):
+            await deps.deny(actor, live, "only the course's instructors and staff see its changes")
+        revision = await uow.revisions.get(course_id)
+        if revision is None:
+            raise RevisionNotFound()
+        staged = revision.content
+        category = None
+        if staged.category_id is not None:
+            found = await uow.categories.get(staged.category_id)
+            category = CategoryRef(found.id, found.slug, found.name) if found else None
+        prerequisites = []
+        for prerequisite_id in staged.prerequisite_ids:
+            other = await uow.courses.get(prerequisite_id)
+            if other is not None:
+                prerequisites.append(CourseRef(other.id, other.slug, other.title, other.status))
+        changed = changed_fields(live, staged)
+    detail = await course_detail_for(deps, actor, course_id)
+    summary = RevisionSummary(
+        status=revision.status,
+        changed_fields=changed,
+        submitted_at=revision.submitted_at,
+        rejection_reason=revision.rejection_reason,
+        created_at=revision.created_at,
+        updated_at=revision.updated_at,
+    )
+    course = dataclasses.replace(
+        detail,
+        slug=staged.slug,
+        title=staged.title,
+        subtitle=staged.subtitle,
+        description=staged.description,
+        language=staged.language,
+        level=staged.level,
+        price=staged.price,
+        is_free=staged.is_free,
+        category=category,
+        tags=list(staged.tags),
+        learning_outcomes=list(staged.learning_outcomes),
+        requirements=list(staged.requirements),
+        prerequisites=prerequisites,
+        preview_lesson_id=staged.preview_lesson_id,
+        thumbnail_url=deps.image_url(staged.thumbnail_key) if staged.thumbnail_key else None,
+        lesson_count=staged.lesson_count,
+        duration_seconds=staged.duration_seconds,
+        updated_at=revision.updated_at,
+        sections=[section_view(section, content_visible=True) for section in staged.sections],
+        revision=summary,
+    )
+    return RevisionDetail(
+        status=summary.status,
+        changed_fields=summary.changed_fields,
+        submitted_at=summary.submitted_at,
+        rejection_reason=summary.rejection_reason,
+        created_at=summary.created_at,
+        updated_at=summary.updated_at,
+        course=course,
+    )
+
+
+async def edited_course_detail(
+    deps: CatalogDeps, actor: Actor, course_id: UUID, *, staged: bool
+) -> CourseDetail:
+    """The answer to an edit: the course, or (for a published course, whose edits are staged)
+    the course as its revision makes it, with where the revision stands."""
+    if staged:
+        return (await revision_detail_for(deps, actor, course_id)).course
+    return await course_detail_for(deps, actor, course_id)
+
+
+class GetRevision:
+    """A course's instructors and staff read its staged changes."""
+
+    def __init__(self, deps: CatalogDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, actor: Actor, course_key: UUID | str) -> RevisionDetail:
+        return await revision_detail_for(self._deps, actor, course_key)

@@ -13,6 +13,7 @@ from uuid import UUID
 from elearn.application.paging import Page
 from elearn.application.ports import Transaction
 from elearn.domain.catalog.category import Category
+from elearn.domain.catalog.co_instructors import CoInstructorInvitation, InvitationStatus
 from elearn.domain.catalog.course import (
     Course,
     CourseStatus,
@@ -21,6 +22,7 @@ from elearn.domain.catalog.course import (
     Level,
     course_visible,
 )
+from elearn.domain.catalog.revision import CourseRevision, RevisionStatus
 from elearn.domain.shared.money import Money
 
 
@@ -137,6 +139,30 @@ class CourseRepository(Protocol):
     async def outline(self, course_id: UUID) -> list[OutlineEntry]:
         """The course's lessons in order, with whether each counts towards progress."""
         ...
+
+
+class InvitationRepository(Protocol):
+    async def add(self, invitation: CoInstructorInvitation) -> None: ...
+
+    async def get(
+        self, invitation_id: UUID, *, for_update: bool = False
+    ) -> CoInstructorInvitation | None: ...
+
+    async def pending_invitee_ids(self, course_id: UUID) -> set[UUID]: ...
+
+
+class RevisionRepository(Protocol):
+    """At most one revision per course, keyed by the course's id."""
+
+    async def add(self, revision: CourseRevision) -> None: ...
+
+    async def get(self, course_id: UUID, *, for_update: bool = False) -> CourseRevision | None: ...
+
+    async def course_of_item(self, item_id: UUID) -> UUID | None:
+        """The course whose revision holds a section or lesson of this id."""
+        ...
+
+    async def remove(self, revision: CourseRevision) -> None: ...
 
 
 class CategoryRepository(Protocol):
@@ -291,6 +317,18 @@ class TransitionView:
 
 
 @dataclass(frozen=True, slots=True)
+class RevisionSummary:
+    """Where a published course's staged changes stand (instructors and staff only)."""
+
+    status: RevisionStatus
+    changed_fields: list[str]
+    submitted_at: datetime | None
+    rejection_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class CourseDetail:
     id: UUID
     slug: str
@@ -321,6 +359,42 @@ class CourseDetail:
     sections: list[OutlineSectionView]
     rejection_reason: str | None = None  # instructors and staff only
     history: list[TransitionView] | None = None  # instructors and staff only
+    # In the answer to an edit of a published course: the edit went to this revision, and the
+    # fields above show the revision's content, not the live course.
+    revision: RevisionSummary | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionDetail:
+    """A published course's staged changes: where they stand and the course as they make it."""
+
+    status: RevisionStatus
+    changed_fields: list[str]
+    submitted_at: datetime | None
+    rejection_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    course: CourseDetail
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionCard:
+    """A revision in the reviewers' queue."""
+
+    course: CourseRef
+    status: RevisionStatus
+    submitted_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationView:
+    id: UUID
+    course: CourseRef
+    invitee: Person
+    status: InvitationStatus
+    created_at: datetime
+    responded_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +436,26 @@ class CatalogQueries(Protocol):
 
     async def tags(self, *, prefix: str | None, limit: int) -> list[TagCount]: ...
 
+    async def invitation(self, invitation_id: UUID) -> InvitationView | None: ...
+
+    async def revisions(
+        self, status: RevisionStatus | None, *, limit: int, cursor: str | None
+    ) -> Page[RevisionCard]:
+        """Most recently changed first."""
+        ...
+
+    async def invitations(
+        self,
+        *,
+        course_id: UUID | None = None,
+        invitee_id: UUID | None = None,
+        status: InvitationStatus | None = None,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[InvitationView]:
+        """Newest first, of one course or of one invitee."""
+        ...
+
 
 class Enrollments(Protocol):
     """What the catalog asks of learning: whether a student is enrolled in a course (archived
@@ -397,3 +491,5 @@ class CatalogUnitOfWork(Transaction, Protocol):
 
     courses: CourseRepository
     categories: CategoryRepository
+    invitations: InvitationRepository
+    revisions: RevisionRepository

@@ -12,6 +12,10 @@ Review workflow::
       │                  ▼                                          │
       └──(any edit)── REJECTED                      DRAFT ◀─────────┘
 
+A published course stays live while its instructors change it: their changes wait in a
+revision (``revision.py``) that staff review like a course, and approving it applies it here in
+one move (``apply_revision``, published → published).
+
 Every move is a method that refuses what the diagram does not show, records who made it, when
 and why in the course's history, and records a domain event.
 """
@@ -107,6 +111,7 @@ class CourseAction(StrEnum):
     ARCHIVE = "archive"
     UNPUBLISH = "unpublish"
     REVISE = "revise"  # the implicit move of a rejected course back to draft when edited
+    APPLY_REVISION = "apply_revision"  # a reviewed revision replaces the published content
 
 
 # The whole state machine: (state, action) → the state it leads to. Nothing else is legal.
@@ -118,11 +123,13 @@ TRANSITIONS: dict[tuple[CourseStatus, CourseAction], CourseStatus] = {
     (CourseStatus.PUBLISHED, CourseAction.ARCHIVE): CourseStatus.ARCHIVED,
     (CourseStatus.PUBLISHED, CourseAction.UNPUBLISH): CourseStatus.DRAFT,
     (CourseStatus.REJECTED, CourseAction.REVISE): CourseStatus.DRAFT,
+    (CourseStatus.PUBLISHED, CourseAction.APPLY_REVISION): CourseStatus.PUBLISHED,
 }
 
 # Instructors change content in these states; a rejected course becomes a draft again by it.
-# A published course stays live while its instructors fix typos and add lessons; under review
-# the reviewer must see what they approve, and an archived course is closed.
+# A published course stays live while its instructors change it, through a revision (see
+# ``changes_need_review``); under review the reviewer must see what they approve, and an
+# archived course is closed.
 EDITABLE_STATES = frozenset({CourseStatus.DRAFT, CourseStatus.REJECTED, CourseStatus.PUBLISHED})
 
 
@@ -216,6 +223,11 @@ class CourseRevised(CourseStatusChanged):
     event_type = "catalog.course_revised"
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CourseRevisionApplied(CourseStatusChanged):
+    event_type = "catalog.course_revision_applied"
+
+
 _EVENTS: dict[CourseAction, type[CourseStatusChanged]] = {
     CourseAction.SUBMIT: CourseSubmitted,
     CourseAction.APPROVE: CourseApproved,
@@ -224,7 +236,28 @@ _EVENTS: dict[CourseAction, type[CourseStatusChanged]] = {
     CourseAction.ARCHIVE: CourseArchived,
     CourseAction.UNPUBLISH: CourseUnpublished,
     CourseAction.REVISE: CourseRevised,
+    CourseAction.APPLY_REVISION: CourseRevisionApplied,
 }
+
+# What a revision may change: the content students see. Who teaches (invitations), the review
+# state, the counters and the history are not content.
+CONTENT_FIELDS = (
+    "title",
+    "slug",
+    "subtitle",
+    "description",
+    "language",
+    "level",
+    "price",
+    "is_free",
+    "category_id",
+    "tags",
+    "learning_outcomes",
+    "requirements",
+    "prerequisite_ids",
+    "thumbnail_key",
+    "preview_lesson_id",
+)
 
 
 # ---- field rules -----------------------------------------------------------------------------
@@ -435,6 +468,12 @@ class Course(RecordsEvents):
         return self.first_published_at is not None
 
     @property
+    def changes_need_review(self) -> bool:
+        """Students are buying and learning from a published course: its content changes
+        through a reviewed revision, never in place."""
+        return self.status is CourseStatus.PUBLISHED
+
+    @property
     def is_deletable(self) -> bool:
         return self.status is CourseStatus.DRAFT and self.first_published_at is None
 
@@ -516,6 +555,17 @@ class Course(RecordsEvents):
         if len(ids) > MAX_CO_INSTRUCTORS:
             raise InvalidCourse(f"a course has at most {MAX_CO_INSTRUCTORS} co-instructors")
         self.co_instructor_ids = ids
+
+    def add_co_instructor(self, user_id: UUID) -> None:
+        """An invited tutor who accepted joins; the invitation checked the room for them."""
+        self.set_co_instructors((*self.co_instructor_ids, user_id))
+
+    def remove_co_instructor(self, user_id: UUID) -> bool:
+        """Whether ``user_id`` was a co-instructor (they left, or the owner removed them)."""
+        if user_id not in self.co_instructor_ids:
+            return False
+        self.co_instructor_ids = tuple(i for i in self.co_instructor_ids if i != user_id)
+        return True
 
     def set_preview_lesson(self, lesson_id: UUID | None) -> None:
         """The lesson a course page plays first; it becomes a free preview. Free previews are a
@@ -617,6 +667,17 @@ class Course(RecordsEvents):
         self._move(CourseAction.UNPUBLISH, actor_id, now, event_id, _optional_reason(reason))
         self.published_at = None
 
+    def apply_revision(self, staged: Course, actor_id: UUID, now: datetime, event_id: UUID) -> None:
+        """Replaces the content with the reviewed ``staged`` copy in one move; the course
+        stays published throughout."""
+        self._require_legal(CourseAction.APPLY_REVISION)
+        if staged.id != self.id:
+            raise InvalidCourse("a revision applies to its own course only")
+        for name in CONTENT_FIELDS:
+            setattr(self, name, getattr(staged, name))
+        self.sections = copied_sections(staged.sections)
+        self._move(CourseAction.APPLY_REVISION, actor_id, now, event_id)
+
     def _require_legal(self, action: CourseAction) -> CourseStatus:
         target = TRANSITIONS.get((self.status, action))
         if target is None:
@@ -650,6 +711,18 @@ class Course(RecordsEvents):
 
 
 _UNDER_REVIEW = frozenset({CourseStatus.PENDING, CourseStatus.APPROVED})
+
+
+def copied_sections(sections: Sequence[Section]) -> list[Section]:
+    """Sections and lessons that share nothing mutable with ``sections``."""
+    return [
+        Section(
+            id=section.id,
+            title=section.title,
+            lessons=[dataclasses.replace(lesson) for lesson in section.lessons],
+        )
+        for section in sections
+    ]
 
 
 def _position(position: int | None, length: int) -> int:

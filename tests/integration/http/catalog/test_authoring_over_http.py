@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.support.catalog import (
     COURSES,
+    add_co_instructor,
     add_lesson,
     add_section,
     create_course,
@@ -55,11 +56,12 @@ def outline_of(body: dict[str, Any]) -> list[tuple[str, list[str]]]:
     ]
 
 
-async def with_co_instructor(client: Any, tutor: dict[str, str], cotutor_id: str) -> dict[str, Any]:
+async def with_co_instructor(
+    client: Any, tutor: dict[str, str], cotutor: dict[str, str]
+) -> dict[str, Any]:
     course = await create_course(client, tutor)
-    response = await patch(client, tutor, course["id"], {"co_instructor_ids": [cotutor_id]})
-    assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
+    await add_co_instructor(client, tutor, course["id"], cotutor)
+    return await detail(client, tutor, course["id"])
 
 
 def upload(name: str, content: bytes, media_type: str) -> dict[str, Any]:
@@ -193,7 +195,7 @@ async def test_the_owner_adds_a_co_instructor_who_edits_details_and_outline(
     cotutor = await headers_of(client, "cotutor")
     tutor_id, cotutor_id = await user_id(client, tutor), await user_id(client, cotutor)
 
-    course = await with_co_instructor(client, tutor, cotutor_id)
+    course = await with_co_instructor(client, tutor, cotutor)
     assert [person["id"] for person in course["instructors"]] == [tutor_id, cotutor_id]
 
     # The co-instructor sees the draft, changes its details and builds its outline.
@@ -213,8 +215,11 @@ async def test_the_owner_adds_a_co_instructor_who_edits_details_and_outline(
     assert outline_of(body) == [("Co's section", ["Renamed by co"])]
 
     # Removing the co-instructor takes the draft out of their sight.
-    cleared = await patch(client, tutor, course["id"], {"co_instructor_ids": []})
-    assert cleared.status_code == 200 and len(cleared.json()["instructors"]) == 1
+    cleared = await client.delete(
+        f"{COURSES}/{course['id']}/co-instructors/{cotutor_id}", headers=tutor
+    )
+    assert cleared.status_code == 204, cleared.text
+    assert len((await detail(client, tutor, course["id"]))["instructors"]) == 1
     problem(await client.get(f"{COURSES}/{course['id']}", headers=cotutor), 404)
 
 
@@ -224,13 +229,18 @@ async def test_a_co_instructor_cannot_change_co_instructors_or_delete(
     await seed_people(settings)
     tutor = await headers_of(client, "tutor")
     cotutor = await headers_of(client, "cotutor")
-    cotutor_id = await user_id(client, cotutor)
-    course = await with_co_instructor(client, tutor, cotutor_id)
+    course = await with_co_instructor(client, tutor, cotutor)
     before = await detail(client, tutor, course["id"])
 
-    for ids in ([], [cotutor_id], [await user_id(client, tutor)]):
-        response = await patch(client, cotutor, course["id"], {"co_instructor_ids": ids})
-        problem(response, 403)
+    student_id = await user_id(client, await headers_of(client, "student"))
+    invite = await client.post(
+        f"{COURSES}/{course['id']}/invitations", json={"user_id": student_id}, headers=cotutor
+    )
+    problem(invite, 403)
+    owner_removed = await client.delete(
+        f"{COURSES}/{course['id']}/co-instructors/{await user_id(client, tutor)}", headers=cotutor
+    )
+    problem(owner_removed, 403)
     problem(await client.delete(f"{COURSES}/{course['id']}", headers=cotutor), 403)
 
     assert await detail(client, tutor, course["id"]) == before
@@ -242,18 +252,18 @@ async def test_co_instructors_must_be_approved_tutors(client: Any, settings: Set
     course = await create_course(client, tutor)
     before = await detail(client, tutor, course["id"])
 
+    async def invite(user: Any) -> Any:
+        return await client.post(
+            f"{COURSES}/{course['id']}/invitations", json={"user_id": user}, headers=tutor
+        )
+
     for name in ("pending", "student", "manager"):
         other_id = await user_id(client, await headers_of(client, name))
-        response = await patch(client, tutor, course["id"], {"co_instructor_ids": [other_id]})
-        body = problem(response, 422)
-        assert other_id in body["detail"]
-    unknown = await patch(client, tutor, course["id"], {"co_instructor_ids": [str(uuid.uuid4())]})
-    problem(unknown, 422)
-    itself = await patch(
-        client, tutor, course["id"], {"co_instructor_ids": [await user_id(client, tutor)]}
-    )
-    problem(itself, 422)
-    problem(await patch(client, tutor, course["id"], {"co_instructor_ids": ["nope"]}), 400)
+        body = problem(await invite(other_id), 422)
+        assert body["errors"][0]["field"] == "user_id"
+    problem(await invite(str(uuid.uuid4())), 422)
+    problem(await invite(await user_id(client, tutor)), 422, "cannot-invite-owner")
+    problem(await invite("nope"), 400)
 
     assert await detail(client, tutor, course["id"]) == before
 
@@ -544,6 +554,10 @@ async def test_a_published_slug_is_frozen_and_old_slugs_keep_resolving(
     assert explicit.status_code == 200, explicit.text
     assert explicit.json()["slug"] == "a-better-title"
 
+    # Staged until staff approve the revision; then the new slug is the course's.
+    assert (await detail(client, None, "original-title"))["title"] == "Original Title"
+    for headers, action in ((tutor, "revision/submit"), (manager, "revision/approve")):
+        assert (await move(client, headers, course["id"], action)).status_code == 200
     for slug in ("original-title", "a-better-title"):
         seen = await detail(client, None, slug)  # anonymous
         assert seen["id"] == course["id"] and seen["slug"] == "a-better-title"
@@ -1181,7 +1195,7 @@ async def test_only_the_owner_deletes(client: Any, settings: Settings) -> None:
     await seed_people(settings)
     tutor = await headers_of(client, "tutor")
     cotutor = await headers_of(client, "cotutor")
-    course = await with_co_instructor(client, tutor, await user_id(client, cotutor))
+    course = await with_co_instructor(client, tutor, cotutor)
 
     problem(await client.delete(f"{COURSES}/{course['id']}", headers=cotutor), 403)
     for name in ("manager", "admin"):
@@ -1214,6 +1228,10 @@ async def test_a_course_requires_published_courses(client: Any, settings: Settin
     assert response.status_code == 200, response.text
     expected = [{"id": basics["id"], "slug": "basics", "title": "Basics", "status": "published"}]
     assert response.json()["prerequisites"] == expected
+    # Live once staff approve the revision.
+    assert (await detail(client, None, "advanced"))["prerequisites"] == []
+    for headers, action in ((tutor, "revision/submit"), (manager, "revision/approve")):
+        assert (await move(client, headers, course["id"], action)).status_code == 200
     assert (await detail(client, None, "advanced"))["prerequisites"] == expected
     # Duplicates collapse; an empty list clears them.
     twice = await patch(

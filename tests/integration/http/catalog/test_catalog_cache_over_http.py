@@ -14,6 +14,7 @@ from tests.support.catalog import (
     COURSES,
     create_course,
     headers_of,
+    move,
     published_course,
     seed_people,
 )
@@ -62,6 +63,9 @@ async def test_the_cache_serves_pages_and_forgets_them_on_this_process_changes(
             f"{COURSES}/{course['id']}", json={"subtitle": "now"}, headers=tutor
         )
         assert response.status_code == 200
+        # A published course's change goes live when staff approve it.
+        for headers, action in ((tutor, "revision/submit"), (manager, "revision/approve")):
+            assert (await move(client, headers, course["id"], action)).status_code == 200
         detail = await client.get(f"{COURSES}/{slug}", headers=student)
         assert detail.json()["subtitle"] == "now"
 
@@ -81,6 +85,8 @@ async def test_anonymous_answers_are_replayed_but_signed_in_ones_never_are(
             f"{COURSES}/{course['id']}", json={"subtitle": "changed"}, headers=tutor
         )
         assert response.status_code == 200
+        for headers, action in ((tutor, "revision/submit"), (manager, "revision/approve")):
+            assert (await move(client, headers, course["id"], action)).status_code == 200
         again = await client.get(f"{COURSES}/{course['slug']}")
         assert again.json() == first.json()
         assert again.headers["x-request-id"] != first.headers["x-request-id"]

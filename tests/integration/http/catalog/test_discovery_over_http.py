@@ -20,6 +20,7 @@ from sqlalchemy import event, update
 from tests.support.apps import app_for
 from tests.support.catalog import (
     COURSES,
+    add_co_instructor,
     add_lesson,
     add_section,
     create_course,
@@ -269,7 +270,6 @@ async def build_shop(client: Any, settings: Settings) -> Shop:
                 "language": "en",
                 "free": False,
                 "price": {"amount": 4999, "currency": "USD"},
-                "co_instructor_ids": [cotutor_id],
             },
             (50, 5, 4.2),
         ),
@@ -323,6 +323,11 @@ async def build_shop(client: Any, settings: Settings) -> Shop:
             settings, course["id"], enrollments=enrollments, ratings=ratings, average=average
         )
         by_title[course["title"]] = course
+    django_course = by_title["Advanced Django"]["id"]
+    await add_co_instructor(client, tutor, django_course, cotutor)
+    by_title["Advanced Django"] = (
+        await client.get(f"{COURSES}/{django_course}", headers=tutor)
+    ).json()
     categories = {c["slug"]: c for c in (programming, python, django, design)}
     return Shop(by_title, categories, tutor_id, cotutor_id)
 

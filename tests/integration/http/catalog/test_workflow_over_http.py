@@ -13,6 +13,7 @@ from tests.conftest import make_settings
 from tests.support.apps import app_for
 from tests.support.catalog import (
     COURSES,
+    add_co_instructor,
     add_lesson,
     add_section,
     approve_tutors,
@@ -210,12 +211,7 @@ async def test_only_the_courses_instructors_submit_it(client: Any, settings: Set
     assert await status_of(client, tutor, course["id"]) == "draft"
 
     # Once a co-instructor, they may.
-    shared = await client.patch(
-        f"{COURSES}/{other['id']}",
-        json={"co_instructor_ids": [await user_id(client, tutor)]},
-        headers=cotutor,
-    )
-    assert shared.status_code == 200, shared.text
+    await add_co_instructor(client, cotutor, other["id"], tutor)
     assert (await moved(client, tutor, other["id"], "submit"))["status"] == "pending"
 
 
@@ -257,12 +253,7 @@ async def test_staff_moves_on_a_published_course_are_refused_to_others(
     manager = await headers_of(client, "manager")
     course = await published_course(client, tutor, manager)
     key = course["id"]
-    shared = await client.patch(
-        f"{COURSES}/{key}",
-        json={"co_instructor_ids": [await user_id(client, cotutor)]},
-        headers=tutor,
-    )
-    assert shared.status_code == 200
+    await add_co_instructor(client, tutor, key, cotutor)
 
     # Everybody sees a published course, so everybody not allowed is told 403.
     for headers in (tutor, cotutor, await headers_of(client, "student")):
@@ -307,11 +298,7 @@ async def test_a_rejection_reason_is_for_the_instructors_only(
     manager = await headers_of(client, "manager")
     course = await complete_draft(client, tutor)
     key = course["id"]
-    await client.patch(
-        f"{COURSES}/{key}",
-        json={"co_instructor_ids": [await user_id(client, cotutor)]},
-        headers=tutor,
-    )
+    await add_co_instructor(client, tutor, key, cotutor)
     await moved(client, tutor, key, "submit")
 
     rejected = await moved(client, manager, key, "reject", reason="  Needs more examples.  ")
@@ -418,8 +405,7 @@ async def test_a_published_course_stays_live_while_edited(client: Any, settings:
     )
     assert patched.status_code == 200 and patched.json()["status"] == "published"
     section = await add_section(client, tutor, course["id"], "Bonus")
-    await add_lesson(client, tutor, section["id"], kind="pdf", title="Sheet", text=None)
-    lesson = (await detail(client, tutor, course["id"]))["sections"][1]["lessons"][0]
+    lesson = await add_lesson(client, tutor, section["id"], kind="pdf", title="Sheet", text=None)
     uploaded = await client.put(
         f"/api/v1/lessons/{lesson['id']}/file",
         files={"file": ("sheet.pdf", PDF, "application/pdf")},
@@ -427,6 +413,14 @@ async def test_a_published_course_stays_live_while_edited(client: Any, settings:
     )
     assert uploaded.status_code == 200, uploaded.text
 
+    # Live and unchanged while the changes wait for review...
+    public = await detail(client, None, course["id"])
+    assert public["status"] == "published" and public["subtitle"] == ""
+    assert public["lesson_count"] == 1
+    assert await catalog_ids(client) == [course["id"]]
+    # ...and changed at once when staff approve them, still live.
+    await moved(client, tutor, course["id"], "revision/submit")
+    await moved(client, manager, course["id"], "revision/approve")
     public = await detail(client, None, course["id"])
     assert public["status"] == "published" and public["subtitle"] == "Typo fixed"
     assert public["lesson_count"] == 2
@@ -612,13 +606,12 @@ async def test_who_sees_a_course_in_each_state(client: Any, settings: Settings) 
         "manager": manager,
         "admin": await headers_of(client, "admin"),
     }
-    cotutor_id = await user_id(client, cotutor)
     courses = {
-        state: await course_in_state(
-            client, tutor, manager, state, title=f"In {state}", co_instructor_ids=[cotutor_id]
-        )
+        state: await course_in_state(client, tutor, manager, state, title=f"In {state}")
         for state in STATES
     }
+    for course in courses.values():
+        await add_co_instructor(client, tutor, course["id"], cotutor)
 
     seen: dict[tuple[str, str, str], int] = {}
     for state, course in courses.items():
@@ -712,13 +705,11 @@ async def test_a_tutor_lists_owned_and_co_taught_courses_in_every_state(
     tutor = await headers_of(client, "tutor")
     cotutor = await headers_of(client, "cotutor")
     manager = await headers_of(client, "manager")
-    tutor_id = await user_id(client, tutor)
     states = {}
     for state in STATES:
         states[state] = (await course_in_state(client, tutor, manager, state, title=state))["id"]
-    co_taught = await create_course(
-        client, cotutor, title="Co-taught", co_instructor_ids=[tutor_id]
-    )
+    co_taught = await create_course(client, cotutor, title="Co-taught")
+    await add_co_instructor(client, cotutor, co_taught["id"], tutor)
     theirs = await create_course(client, cotutor, title="Theirs")
 
     listed = await client.get(MINE, params={"limit": 100}, headers=tutor)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from tests.integration.http.learning.helpers import LESSONS, enroll, learning_course
 from tests.support.catalog import (
-    COURSES,
+    add_co_instructor,
     approve_tutors,
     headers_of,
     seed_people,
@@ -156,11 +156,7 @@ async def test_instructors_set_assignments_and_students_hand_in_work(
     assert seen["my_submission"] is None
 
     # A co-instructor may set it too.
-    cotutor_id = await user_id(client, cotutor)
-    response = await client.patch(
-        f"{COURSES}/{course.id}", json={"co_instructor_ids": [cotutor_id]}, headers=tutor
-    )
-    assert response.status_code == 200, response.text
+    await add_co_instructor(client, tutor, str(course.id), cotutor)
     due = (datetime.now(UTC) + timedelta(days=7)).replace(microsecond=0)
     response = await client.put(
         setting, json={**ASSIGNMENT, "due_at": due.isoformat()}, headers=cotutor
@@ -418,11 +414,7 @@ async def test_instructors_list_and_grade_work_and_the_student_is_emailed(
         assert response.json()["points"] == points
 
     # A co-instructor corrects the grade; the student hears of it too.
-    cotutor_id = await user_id(client, cotutor)
-    response = await client.patch(
-        f"{COURSES}/{course.id}", json={"co_instructor_ids": [cotutor_id]}, headers=tutor
-    )
-    assert response.status_code == 200, response.text
+    await add_co_instructor(client, tutor, str(course.id), cotutor)
     regraded = await client.post(
         grading, json={"points": 9, "feedback": "Better."}, headers=cotutor
     )

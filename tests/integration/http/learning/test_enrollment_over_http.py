@@ -16,6 +16,7 @@ from tests.integration.http.learning.helpers import LESSONS, enroll
 from tests.support.apps import app_for
 from tests.support.catalog import (
     COURSES,
+    add_co_instructor,
     add_lesson,
     add_section,
     create_course,
@@ -118,13 +119,9 @@ async def test_who_may_enroll_in_which_course(client: Any, settings: Settings) -
     cotutor = await headers_of(client, "cotutor")
     manager = await headers_of(client, "manager")
     student = await headers_of(client, "student")
-    cotutor_id = await user_id(client, cotutor)
 
     free, _ = await open_course(client, tutor, manager, lessons=1, title="Free Course")
-    response = await client.patch(
-        f"{COURSES}/{free['id']}", json={"co_instructor_ids": [cotutor_id]}, headers=tutor
-    )
-    assert response.status_code == 200, response.text
+    await add_co_instructor(client, tutor, str(free["id"]), cotutor)
 
     # Anonymous callers and unknown courses.
     problem(await client.post(enroll_url(free["id"])), 401)
@@ -405,15 +402,11 @@ async def test_my_enrollments_and_the_course_students(client: Any, settings: Set
     admin = await headers_of(client, "admin")
     student = await headers_of(client, "student")
     student_id = await user_id(client, student)
-    cotutor_id = await user_id(client, cotutor)
 
     first, first_lessons = await open_course(client, tutor, manager, title="First")
     second, second_lessons = await open_course(client, tutor, manager, title="Second")
     third, _ = await open_course(client, tutor, manager, title="Third")
-    response = await client.patch(
-        f"{COURSES}/{first['id']}", json={"co_instructor_ids": [cotutor_id]}, headers=tutor
-    )
-    assert response.status_code == 200, response.text
+    await add_co_instructor(client, tutor, str(first["id"]), cotutor)
     for course in (first, second, third):
         await enroll(client, student, course["id"])
     # First: half done. Second: completed (a certificate follows). Third: untouched.

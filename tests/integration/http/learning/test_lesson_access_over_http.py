@@ -14,6 +14,7 @@ from sqlalchemy import text
 from tests.integration.http.learning.helpers import LESSONS, QUIZ, VIDEO, enroll, upload_video
 from tests.support.catalog import (
     COURSES,
+    add_co_instructor,
     add_lesson,
     add_section,
     create_course,
@@ -56,16 +57,17 @@ async def user_id(client: Any, headers: dict[str, str]) -> str:
 
 
 async def access_course(
-    client: Any, tutor: dict[str, str], manager: dict[str, str], *, cotutor_id: str | None = None
+    client: Any,
+    tutor: dict[str, str],
+    manager: dict[str, str],
+    *,
+    cotutor: dict[str, str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """A free, published course: a members' video (with its file), a free-preview video (with
     its file), a members' text lesson and a quiz. Returns the course and its lessons by name."""
     course = await create_course(client, tutor, title="Access Rules")
-    if cotutor_id is not None:
-        response = await client.patch(
-            f"{COURSES}/{course['id']}", json={"co_instructor_ids": [cotutor_id]}, headers=tutor
-        )
-        assert response.status_code == 200, response.text
+    if cotutor is not None:
+        await add_co_instructor(client, tutor, course["id"], cotutor)
     section = await add_section(client, tutor, course["id"])
     video = await add_lesson(
         client, tutor, section["id"], kind="video", title="Members", text=None, duration_seconds=100
@@ -114,7 +116,7 @@ async def test_every_role_opens_exactly_the_lessons_it_may(client: Any, settings
     actors = await people(client, settings)
     ids = {name: await user_id(client, h) for name, h in actors.items() if h}
     lessons = await access_course(
-        client, actors["tutor"], actors["manager"], cotutor_id=ids["cotutor"]
+        client, actors["tutor"], actors["manager"], cotutor=actors["cotutor"]
     )
     video, preview, reading, quiz = (
         lessons[name] for name in ("video", "preview", "reading", "quiz")

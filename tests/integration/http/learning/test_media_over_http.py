@@ -213,7 +213,8 @@ async def test_a_media_link_serves_its_holder_only_while_they_may_open_that_file
     ):
         refused(await client.get(grant_url), key, token_of(grant_url))
 
-    # A new upload retires the old links: the key no longer matches.
+    # A new upload retires the old links once it is live (staff approve the published
+    # course's revision): the key no longer matches.
     tutor_url = (await media_of(client, tutor, video["id"]))["url"]
     replaced = await client.put(
         f"{LESSONS}/{video['id']}/file",
@@ -221,6 +222,11 @@ async def test_a_media_link_serves_its_holder_only_while_they_may_open_that_file
         headers=tutor,
     )
     assert replaced.status_code == 200, replaced.text
+    still = await client.get(url, headers=student)
+    assert (still.status_code, still.content) == (200, VIDEO)
+    for headers, action in ((tutor, "revision/submit"), (manager, "revision/approve")):
+        response = await move(client, headers, course["id"], action)
+        assert response.status_code == 200, response.text
     for old, headers in ((url, student), (tutor_url, tutor)):
         refused(await client.get(old, headers=headers), key, token_of(old))
     media = await media_of(client, student, video["id"])

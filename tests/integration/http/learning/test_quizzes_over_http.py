@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from tests.integration.http.learning.helpers import LESSONS, QUIZ, RIGHT_ANSWERS, enroll
 from tests.support.apps import app_for
 from tests.support.catalog import (
-    COURSES,
+    add_co_instructor,
     add_lesson,
     add_section,
     create_course,
@@ -145,11 +145,7 @@ async def test_only_the_course_instructors_set_a_valid_quiz(
     stranger = await headers_of(client, "pending")
     course, text_id, lessons = await quiz_course(client, tutor, manager, {"check": quiz()})
     lesson_id = lessons["check"]
-    me = (await client.get("/api/v1/me", headers=cotutor)).json()
-    response = await client.patch(
-        f"{COURSES}/{course['id']}", json={"co_instructor_ids": [me["id"]]}, headers=tutor
-    )
-    assert response.status_code == 200, response.text
+    await add_co_instructor(client, tutor, course["id"], cotutor)
     await enroll(client, student, course["id"])
     original = await definition_of(client, tutor, lesson_id)
     assert [q["id"] for q in original["questions"]] == ["capital", "even", "sky", "lang", "pi"]

@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 from tests.integration.http.learning.helpers import enroll
 from tests.support.catalog import (
     COURSES,
+    add_co_instructor,
     approve_tutors,
     headers_of,
     published_course,
@@ -198,11 +199,7 @@ async def test_reviews_from_writing_to_hiding_keep_the_rating_exact(
         409,
         "already-replied",
     )
-    cotutor_id = (await client.get("/api/v1/me", headers=cotutor)).json()["id"]
-    response = await client.patch(
-        f"{COURSES}/{course}", json={"co_instructor_ids": [cotutor_id]}, headers=tutor
-    )
-    assert response.status_code == 200, response.text
+    await add_co_instructor(client, tutor, str(course), cotutor)
     replied = await client.post(f"{ann_review}/reply", json={"text": "Noted."}, headers=cotutor)
     assert replied.status_code == 200, replied.text
     problem(

@@ -1,5 +1,6 @@
 """Catalog tables: categories, courses with their slugs, instructors, tags, prerequisites,
-sections, lessons and review history.
+sections, lessons and review history; invitations of co-instructors; revisions of published
+courses.
 
 The course row carries what the catalog list shows, so a page is one indexed scan: derived
 outline figures (lesson count, duration) written with the outline, and the counters the learning
@@ -10,6 +11,7 @@ need no special case. Each list order has a partial index over published courses
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.base import DefaultBase
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from elearn.adapters.persistence.integrity import ConstraintErrors
 from elearn.adapters.persistence.models.base import Base
 from elearn.domain.catalog.category import CategoryTaken
+from elearn.domain.catalog.co_instructors import AlreadyInvited
 from elearn.domain.catalog.course import SlugTaken
 
 _PUBLISHED = text("status = 'published'")
@@ -180,10 +183,69 @@ class CourseTransitionRow(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
 
+_INVITATION_PENDING = text("status = 'pending'")
+
+
+class CoInstructorInvitationRow(Base):
+    """An invitation to co-teach a course; at most one pending per course and invitee."""
+
+    __tablename__ = "co_instructor_invitations"
+    __table_args__ = (
+        Index(
+            "uq_co_instructor_invitations_course_id",
+            "course_id",
+            "invitee_id",
+            unique=True,
+            postgresql_where=_INVITATION_PENDING,
+            sqlite_where=_INVITATION_PENDING,
+        ),
+        Index("ix_co_instructor_invitations_course_id_created_at", "course_id", "created_at"),
+        Index("ix_co_instructor_invitations_invitee_id_created_at", "invitee_id", "created_at"),
+    )
+
+    course_id: Mapped[UUID] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    invitee_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    invited_by: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    responded_at: Mapped[datetime | None]
+
+
+class CourseRevisionRow(DefaultBase):
+    """The staged changes of a published course: a working copy of its content as JSON, read
+    by its instructors and reviewers only; the catalog's public reads never touch it."""
+
+    __tablename__ = "course_revisions"
+
+    course_id: Mapped[UUID] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    content: Mapped[dict[str, Any]] = mapped_column(JsonB)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class CourseRevisionItemRow(DefaultBase):
+    """The sections and lessons of revisions, so an edit by a section's or a lesson's id finds
+    its course also when the item exists only in the revision."""
+
+    __tablename__ = "course_revision_items"
+
+    item_id: Mapped[UUID] = mapped_column(primary_key=True)
+    course_id: Mapped[UUID] = mapped_column(
+        ForeignKey("course_revisions.course_id", ondelete="CASCADE"), index=True
+    )
+
+
 # The constraints above that stand for a domain conflict (see `integrity`).
 CONSTRAINT_ERRORS: ConstraintErrors = {
     "uq_courses_slug": lambda: SlugTaken("that slug is taken; try again"),
     "pk_course_slugs": lambda: SlugTaken("that slug is taken; try again"),
     "uq_course_slugs_slug": lambda: SlugTaken("that slug is taken; try again"),
     "uq_categories_slug": lambda: CategoryTaken("that category slug is taken"),
+    "uq_co_instructor_invitations_course_id": lambda: AlreadyInvited(
+        "that tutor already has a pending invitation to the course"
+    ),
 }

@@ -33,16 +33,19 @@ from elearn.application.catalog.ports import (
     CourseDetail,
     CourseFilter,
     CourseSort,
+    InvitationView,
     OutlineLesson,
     OutlineSectionView,
     OwnCourseCard,
+    RevisionCard,
+    RevisionDetail,
     TagCount,
 )
 from elearn.application.errors import NotFound
 from elearn.application.files import EXTENSION_FOR_MEDIA_TYPE, UploadPurpose
 from elearn.application.paging import Page
+from elearn.domain.catalog.co_instructors import InvitationStatus
 from elearn.domain.catalog.course import (
-    MAX_CO_INSTRUCTORS,
     MAX_DESCRIPTION,
     MAX_LIST_ITEM,
     MAX_LIST_ITEMS,
@@ -58,6 +61,7 @@ from elearn.domain.catalog.course import (
     Level,
     OutlineSection,
 )
+from elearn.domain.catalog.revision import RevisionStatus
 from elearn.entrypoints.catalog import Catalog
 from elearn.entrypoints.http.auth import CurrentActor, signed_in
 from elearn.entrypoints.http.bodies import MoneyBody, RequestBody, upload_of
@@ -103,9 +107,6 @@ class CourseFields(RequestBody):
     prerequisite_ids: Annotated[list[UUID], msgspec.Meta(max_length=MAX_PREREQUISITES)] | Unset = (
         UNSET
     )
-    co_instructor_ids: (
-        Annotated[list[UUID], msgspec.Meta(max_length=MAX_CO_INSTRUCTORS)] | Unset
-    ) = UNSET
     preview_lesson_id: UUID | Unset | None = UNSET
 
 
@@ -119,6 +120,10 @@ class CourseUpdateBody(CourseFields, kw_only=True):
 
 class RejectBody(RequestBody):
     reason: Reason
+
+
+class InvitationBody(RequestBody):
+    user_id: UUID  # an approved tutor
 
 
 class OptionalReasonBody(RequestBody):
@@ -213,7 +218,6 @@ def _course_changes(body: CourseFields, title: str | msgspec.UnsetType = UNSET) 
         learning_outcomes=listed(body.learning_outcomes),
         requirements=listed(body.requirements),
         prerequisite_ids=listed(body.prerequisite_ids),
-        co_instructor_ids=listed(body.co_instructor_ids),
         preview_lesson_id=_given(body.preview_lesson_id),
     )
 
@@ -379,8 +383,11 @@ class CoursesController(Controller):
         actor: CurrentActor,
         catalog: Catalog,
     ) -> CourseDetail:
-        """Its instructors change what they send; only the owner changes co-instructors.
-        Refused (409) while under review or archived; a rejected course becomes a draft."""
+        """Its instructors change what they send. Refused (409) while under review or
+        archived; a rejected course becomes a draft. A published course stays as it is: the
+        changes go to its revision (the answer shows the course as the revision makes it, with
+        `revision`), except a new positive price of a paid course, which applies to new orders
+        at once (audited)."""
         return await catalog.update_course(actor, course_key, _course_changes(data, data.title))
 
     @delete(
@@ -537,6 +544,198 @@ class CoursesController(Controller):
     ) -> CourseDetail:
         """Managers and admins take a published course back to draft."""
         return await catalog.unpublish_course(actor, course_key, data.reason if data else None)
+
+    # ---- staged changes of a published course -----------------------------------------------
+    @get(
+        "/{course_key:str}/revision",
+        operation_id="get_course_revision",
+        summary="A published course's staged changes",
+        guards=[signed_in],
+    )
+    async def revision(
+        self, course_key: FromPath[str], actor: CurrentActor, catalog: Catalog
+    ) -> RevisionDetail:
+        """Instructors and staff: what changed, where the review stands, and the course as the
+        changes make it. 404 `revision-not-found` when nothing is staged."""
+        return await catalog.get_revision(actor, course_key)
+
+    @post(
+        "/{course_key:str}/revision/submit",
+        operation_id="submit_course_revision",
+        summary="Submit staged changes for review",
+        guards=[signed_in],
+        status_code=200,
+    )
+    async def submit_revision(
+        self, course_key: FromPath[str], actor: CurrentActor, catalog: Catalog
+    ) -> RevisionDetail:
+        """An instructor; the changes are locked (409 `revision-locked`) until staff decide."""
+        return await catalog.submit_revision(actor, course_key)
+
+    @post(
+        "/{course_key:str}/revision/approve",
+        operation_id="approve_course_revision",
+        summary="Approve staged changes",
+        guards=[signed_in],
+        status_code=200,
+    )
+    async def approve_revision(
+        self, course_key: FromPath[str], actor: CurrentActor, catalog: Catalog
+    ) -> CourseDetail:
+        """Managers and admins; the changes replace the live content at once and the course
+        stays published."""
+        return await catalog.approve_revision(actor, course_key)
+
+    @post(
+        "/{course_key:str}/revision/reject",
+        operation_id="reject_course_revision",
+        summary="Reject staged changes",
+        guards=[signed_in],
+        status_code=200,
+    )
+    async def reject_revision(
+        self,
+        course_key: FromPath[str],
+        data: JSONBody[RejectBody],
+        actor: CurrentActor,
+        catalog: Catalog,
+    ) -> RevisionDetail:
+        """Managers and admins; the instructors read the reason, fix and resubmit."""
+        return await catalog.reject_revision(actor, course_key, data.reason)
+
+    @delete(
+        "/{course_key:str}/revision",
+        operation_id="discard_course_revision",
+        summary="Discard staged changes",
+        guards=[signed_in],
+    )
+    async def discard_revision(
+        self, course_key: FromPath[str], actor: CurrentActor, catalog: Catalog
+    ) -> None:
+        """An instructor throws the staged changes away, also while they are under review."""
+        await catalog.discard_revision(actor, course_key)
+
+    # ---- co-instructors -----------------------------------------------------------------------
+    @post(
+        "/{course_key:str}/invitations",
+        operation_id="invite_co_instructor",
+        summary="Invite a co-instructor",
+        guards=[signed_in],
+    )
+    async def invite(
+        self,
+        course_key: FromPath[str],
+        data: JSONBody[InvitationBody],
+        actor: CurrentActor,
+        catalog: Catalog,
+    ) -> InvitationView:
+        """The owner invites an approved tutor, who is emailed and becomes a co-instructor
+        only by accepting."""
+        return await catalog.invite_co_instructor(actor, course_key, data.user_id)
+
+    @get(
+        "/{course_key:str}/invitations",
+        operation_id="list_course_invitations",
+        summary="A course's invitations",
+        guards=[signed_in],
+    )
+    async def invitations(
+        self,
+        course_key: FromPath[str],
+        actor: CurrentActor,
+        catalog: Catalog,
+        status: InvitationStatus | None = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> Page[InvitationView]:
+        """Its instructors and staff; newest first."""
+        return await catalog.list_course_invitations(
+            actor, course_key, status=status, limit=limit, cursor=cursor
+        )
+
+    @delete(
+        "/{course_key:str}/co-instructors/{user_id:uuid}",
+        operation_id="remove_co_instructor",
+        summary="Remove a co-instructor, or leave",
+        guards=[signed_in],
+    )
+    async def remove_co_instructor(
+        self,
+        course_key: FromPath[str],
+        user_id: FromPath[UUID],
+        actor: CurrentActor,
+        catalog: Catalog,
+    ) -> None:
+        """The owner removes anyone; a co-instructor removes themselves."""
+        await catalog.remove_co_instructor(actor, course_key, user_id)
+
+
+class RevisionsController(Controller):
+    path = "/course-revisions"
+    tags = ["catalog"]
+    guards = [signed_in]
+
+    @get("", operation_id="list_course_revisions", summary="Staged changes to review")
+    async def list_revisions(
+        self,
+        actor: CurrentActor,
+        catalog: Catalog,
+        status: RevisionStatus | None = RevisionStatus.PENDING,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> Page[RevisionCard]:
+        """Managers and admins: pending ones unless `status` says otherwise, most recently
+        changed first."""
+        return await catalog.list_revisions(actor, status=status, limit=limit, cursor=cursor)
+
+
+class InvitationsController(Controller):
+    path = "/course-invitations"
+    tags = ["catalog"]
+    guards = [signed_in]
+
+    @post(
+        "/{invitation_id:uuid}/accept",
+        operation_id="accept_invitation",
+        summary="Accept an invitation to co-teach",
+        status_code=200,
+    )
+    async def accept(
+        self, invitation_id: FromPath[UUID], actor: CurrentActor, catalog: Catalog
+    ) -> InvitationView:
+        """The invitee only; 409 `invitation-not-pending` once answered or withdrawn."""
+        return await catalog.accept_invitation(actor, invitation_id)
+
+    @post(
+        "/{invitation_id:uuid}/decline",
+        operation_id="decline_invitation",
+        summary="Decline an invitation to co-teach",
+        status_code=200,
+    )
+    async def decline(
+        self, invitation_id: FromPath[UUID], actor: CurrentActor, catalog: Catalog
+    ) -> InvitationView:
+        """The invitee only."""
+        return await catalog.decline_invitation(actor, invitation_id)
+
+    @delete("/{invitation_id:uuid}", operation_id="withdraw_invitation", summary="Withdraw")
+    async def withdraw(
+        self, invitation_id: FromPath[UUID], actor: CurrentActor, catalog: Catalog
+    ) -> None:
+        """The course's owner withdraws a pending invitation."""
+        await catalog.withdraw_invitation(actor, invitation_id)
+
+    @get("/received", operation_id="list_my_invitations", summary="Invitations you received")
+    async def received(
+        self,
+        actor: CurrentActor,
+        catalog: Catalog,
+        status: InvitationStatus | None = InvitationStatus.PENDING,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> Page[InvitationView]:
+        """Pending ones unless `status` says otherwise; newest first."""
+        return await catalog.list_my_invitations(actor, status=status, limit=limit, cursor=cursor)
 
 
 # ---- sections and lessons --------------------------------------------------------------------

@@ -4,6 +4,7 @@ books checked to balance."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from tests.support.catalog import published_course
 
@@ -31,14 +32,28 @@ async def pay_by_sandbox_card(
     response = await client.post(CHECKOUT, json={"item": item}, headers=headers)
     assert response.status_code == 201, response.text
     started = response.json()
-    assert started["checkout_url"].endswith(f"/sandbox/checkout/{started['order_id']}")
-    page = await client.get(f"/sandbox/checkout/{started['order_id']}")
+    page = await client.get(sandbox_page(started))
     assert page.status_code == 200 and "Sandbox checkout" in page.text
-    pressed = await client.post(f"/sandbox/checkout/{started['order_id']}/{outcome}")
+    pressed = await client.post(sandbox_button(started, outcome))
     assert pressed.status_code == 200, pressed.text
     response = await client.get(f"/api/v1/me/orders/{started['order_id']}", headers=headers)
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
+
+
+def sandbox_page(started: dict[str, Any]) -> str:
+    """The path and query of the sandbox checkout link an answer (a checkout, a booking's card
+    payment) handed out: its signed token is what lets the page act without signing in."""
+    link = urlsplit(started["checkout_url"])
+    assert link.path == f"/sandbox/checkout/{started['order_id']}", link
+    assert link.query.startswith("token="), link
+    return f"{link.path}?{link.query}"
+
+
+def sandbox_button(started: dict[str, Any], outcome: str = "succeed") -> str:
+    """The sandbox page's Pay (``succeed``) or Decline (``fail``) button, with the link's token."""
+    path, _, query = sandbox_page(started).partition("?")
+    return f"{path}/{outcome}?{query}"
 
 
 async def books_balance(client: Any, admin: dict[str, str]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from litestar.di import NamedDependency
 
-from elearn.adapters.payments.sandbox import SandboxPaymentGateway
+from elearn.adapters.payments.sandbox import HmacSandboxCheckoutLinks, SandboxPaymentGateway
 from elearn.adapters.payments.stripe_gateway import StripePaymentGateway
 from elearn.adapters.payments.stripe_webhooks import StripeWebhookVerifier
 from elearn.adapters.persistence.billing_queries import SqlaBillingQueries
@@ -16,22 +16,33 @@ from elearn.adapters.security.reference_data import BabelReferenceData
 from elearn.application.billing import admin, checkout, earnings, refunds, withdrawals
 from elearn.application.billing import wallet as credit_wallet
 from elearn.application.billing.deps import BillingDeps
-from elearn.application.billing.ports import BillingPolicy, PaymentGateway, WebhookVerifier
+from elearn.application.billing.ports import (
+    BillingPolicy,
+    PaymentGateway,
+    SandboxCheckoutLinks,
+    WebhookVerifier,
+)
 from elearn.application.catalog.api import CatalogApi
 from elearn.application.identity.api import IdentityApi
 from elearn.application.learning.api import LearningApi
+from elearn.application.ports import Clock
 from elearn.entrypoints.settings import Settings
 
 if TYPE_CHECKING:
     from elearn.entrypoints.bootstrap import Container
 
 
-def build_gateway(settings: Settings) -> PaymentGateway:
+def sandbox_links(settings: Settings, clock: Clock) -> SandboxCheckoutLinks:
+    """The signer of the sandbox checkout's links (the same key in every process)."""
+    return HmacSandboxCheckoutLinks(settings.media_signing_key or settings.jwt_secret, clock)
+
+
+def build_gateway(settings: Settings, clock: Clock) -> PaymentGateway:
     if settings.payments_backend == "stripe":
         return StripePaymentGateway(
             settings.stripe_secret_key, api_base=settings.stripe_api_base or None
         )
-    return SandboxPaymentGateway(settings.public_url)
+    return SandboxPaymentGateway(settings.public_url, sandbox_links(settings, clock))
 
 
 def build_billing_deps(container: Container, gateway: PaymentGateway | None = None) -> BillingDeps:
@@ -40,7 +51,7 @@ def build_billing_deps(container: Container, gateway: PaymentGateway | None = No
         uow=container.uow,
         clock=container.clock,
         ids=container.ids,
-        gateway=gateway or build_gateway(settings),
+        gateway=gateway or build_gateway(settings, container.clock),
         queries=SqlaBillingQueries(container.sessions),
         currencies=BabelReferenceData(),
         catalog=CatalogApi(container.catalog.deps),
@@ -54,10 +65,17 @@ def build_billing_deps(container: Container, gateway: PaymentGateway | None = No
 class BillingUseCases:
     """Every billing use case, built on first use from one set of dependencies."""
 
-    def __init__(self, deps: BillingDeps, verifier: WebhookVerifier | None) -> None:
+    def __init__(
+        self,
+        deps: BillingDeps,
+        verifier: WebhookVerifier | None,
+        links: SandboxCheckoutLinks | None = None,
+    ) -> None:
         self.deps = deps
         # None on the sandbox: no Stripe webhooks are taken there.
         self.webhooks = verifier
+        # None with Stripe: there is no sandbox checkout page to open.
+        self.sandbox_links = links
 
     @cached_property
     def start_checkout(self) -> checkout.StartCheckout:
@@ -69,7 +87,9 @@ class BillingUseCases:
 
     @cached_property
     def sandbox_checkout(self) -> checkout.CompleteSandboxCheckout:
-        return checkout.CompleteSandboxCheckout(self.deps, self.handle_provider_event)
+        return checkout.CompleteSandboxCheckout(
+            self.deps, self.handle_provider_event, self.sandbox_links
+        )
 
     @cached_property
     def wallet(self) -> credit_wallet.GetWallet:
@@ -149,7 +169,10 @@ def build_billing(container: Container, gateway: PaymentGateway | None = None) -
         if settings.payments_backend == "stripe"
         else None
     )
-    return BillingUseCases(build_billing_deps(container, gateway), verifier)
+    links = (
+        sandbox_links(settings, container.clock) if settings.payments_backend == "sandbox" else None
+    )
+    return BillingUseCases(build_billing_deps(container, gateway), verifier, links)
 
 
 # The billing use cases, as a route parameter: ``billing: Billing``.

@@ -42,7 +42,7 @@ async def test_a_declined_top_up_credits_nothing(world: World) -> None:
         world.student, CheckoutItem(kind="wallet_topup", amount=5000, currency="USD")
     )
 
-    failed = await billing.sandbox_checkout(started.order_id, "fail")
+    failed = await billing.sandbox_checkout(world.student, started.order_id, "fail")
 
     assert failed.status is OrderStatus.FAILED
     assert await world.wallet_balance(world.student) == 0
@@ -76,7 +76,7 @@ async def test_a_course_paid_by_card_enrolls_the_buyer_and_credits_the_tutor_pen
     course = await world.paid_course(PRICE)
 
     started = await billing.start_checkout(world.student, CheckoutItem("course", course.id))
-    await billing.sandbox_checkout(started.order_id, "succeed")
+    await billing.sandbox_checkout(world.student, started.order_id, "succeed")
 
     (enrollment,) = (await world.container.learning.my_enrollments(world.student)).items
     assert (enrollment.course.id, enrollment.status) == (course.id, EnrollmentStatus.ACTIVE)

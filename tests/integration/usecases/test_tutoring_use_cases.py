@@ -144,7 +144,7 @@ async def test_paying_a_hold_by_card_confirms_it_once_the_payment_is_captured(
 
     payment = await tutoring.pay(world.student, held.id, "card")
     assert payment.booking.status is BookingStatus.HELD
-    await world.container.billing.sandbox_checkout(payment.order_id, "succeed")
+    await world.container.billing.sandbox_checkout(world.student, payment.order_id, "succeed")
 
     booking = await tutoring.get_booking(world.student, held.id)
     assert (booking.status, booking.order_id) == (BookingStatus.CONFIRMED, payment.order_id)
@@ -169,7 +169,7 @@ async def test_a_lesson_paid_by_card_returns_the_buyer_to_an_allowed_page_only(
     back = ReturnUrls(success_url=f"{public}/lessons/booked", cancel_url=f"{public}/lessons")
     payment = await tutoring.pay(world.student, held.id, "card", back)
 
-    order = await world.container.billing.sandbox_checkout.order(payment.order_id)
+    order = await world.container.billing.sandbox_checkout.order(world.student, payment.order_id)
     assert (order.booking_id, order.success_url, order.cancel_url) == (
         held.id,
         back.success_url,

@@ -116,7 +116,7 @@ class World:
         started = await billing.start_checkout(
             buyer, CheckoutItem(kind="wallet_topup", amount=amount, currency=currency)
         )
-        await billing.sandbox_checkout(started.order_id, "succeed")
+        await billing.sandbox_checkout(buyer, started.order_id, "succeed")
         return started.order_id
 
     async def wallet_balance(self, owner: Actor, currency: str = "USD") -> int:

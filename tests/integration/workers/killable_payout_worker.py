@@ -20,7 +20,9 @@ import dramatiq
 
 from elearn.adapters.jobs.broker import build_broker
 from elearn.adapters.payments.sandbox import SandboxPaymentGateway
+from elearn.adapters.system import SystemClock
 from elearn.domain.shared.money import Money
+from elearn.entrypoints.billing import sandbox_links
 from elearn.entrypoints.settings import load_settings
 from elearn.entrypoints.workers.actors import WorkerRuntime, register_actors
 
@@ -71,5 +73,13 @@ broker.maintenance_chance = 1_000_000  # type: ignore[attr-defined]
 dramatiq.set_broker(broker)
 register_actors(
     broker,
-    WorkerRuntime(settings, broker, overrides={"gateway": ForgetfulProvider(settings.public_url)}),
+    WorkerRuntime(
+        settings,
+        broker,
+        overrides={
+            "gateway": ForgetfulProvider(
+                settings.public_url, sandbox_links(settings, SystemClock())
+            )
+        },
+    ),
 )

@@ -56,9 +56,11 @@ def storage(tmp_path: Path) -> LocalFileStorage:
     return LocalFileStorage(tmp_path / "files", clock=lambda: FIXED_NOW)
 
 
-async def store(storage: LocalFileStorage, data: bytes = PNG, **kwargs: object) -> StoredFile:
+async def store(
+    storage: LocalFileStorage, data: bytes = PNG, *, chunk_size: int = 100, **kwargs: object
+) -> StoredFile:
     kwargs.setdefault("purpose", UploadPurpose.ATTACHMENT)
-    return await storage.save(stream(data), **kwargs)  # type: ignore[arg-type]
+    return await storage.save(stream(data, chunk_size), **kwargs)  # type: ignore[arg-type]
 
 
 def test_the_local_adapter_is_a_file_storage(storage: LocalFileStorage) -> None:
@@ -508,3 +510,55 @@ def test_content_disposition_is_one_ascii_header_line(name: str, inline: bool) -
     assert all(char == " " or char.isprintable() for char in value)
     fallback = re.fullmatch(r'(inline|attachment)(; filename="([^"]*)"; filename\*=\S+)?', value)
     assert fallback is not None
+
+
+# --- active content anywhere in an image (issue 15, finding 14) ---------------------------------
+GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04"
+IMAGE_MARKERS = (b"<script>", b"<SCRIPT src=x>", b"<svg onload=alert(1)>", b"<html>", b"<iframe/")
+
+
+async def test_a_gif_with_a_script_after_filler_is_refused(storage: LocalFileStorage) -> None:
+    polyglot = GIF + b"\x00" * (64 * 1024) + b"<script>alert(document.cookie)</script>"
+
+    with pytest.raises(UnsupportedMediaType, match="active content"):
+        await store(storage, polyglot, purpose=UploadPurpose.AVATAR, chunk_size=4096)
+
+    assert files_under(storage.root) == []
+
+
+@given(
+    offset=st.integers(min_value=0, max_value=3 * 64 * 1024),
+    marker=st.sampled_from(IMAGE_MARKERS),
+    chunk_size=st.integers(min_value=256, max_value=70 * 1024),
+)
+@example(offset=512 - len(GIF) - 3, marker=b"<script>", chunk_size=512)  # across the old window
+@example(offset=2 * 1024 * 1024, marker=b"<html>", chunk_size=64 * 1024)  # past the write buffer
+async def test_markup_anywhere_in_an_image_is_refused_however_it_is_chunked(
+    tmp_path_factory: pytest.TempPathFactory, offset: int, marker: bytes, chunk_size: int
+) -> None:
+    storage = LocalFileStorage(tmp_path_factory.mktemp("files"), clock=lambda: FIXED_NOW)
+    polyglot = GIF + b"\x00" * offset + marker + b"alert(1)"
+
+    with pytest.raises(UnsupportedMediaType, match="active content"):
+        await store(storage, polyglot, purpose=UploadPurpose.AVATAR, chunk_size=chunk_size)
+
+    assert files_under(storage.root) == []
+
+
+async def test_an_image_whose_bytes_only_resemble_a_tag_is_kept(storage: LocalFileStorage) -> None:
+    # `<scripts`, `<svgx` are no tags to an HTML parser; compressed pixel data is full of `<`.
+    data = GIF + b"\x00" * 4096 + b"<scripts<svgx<html5<" + bytes(range(256)) * 64
+
+    stored = await store(storage, data, purpose=UploadPurpose.AVATAR, chunk_size=1000)
+
+    assert stored.media_type == "image/gif"
+    assert (storage.root / stored.key).read_bytes() == data
+
+
+async def test_markup_deep_in_a_text_file_or_a_pdf_is_not_an_image_concern(
+    storage: LocalFileStorage,
+) -> None:
+    # Served as text/plain or application/pdf with nosniff: a browser never runs it as HTML.
+    essay = b"My essay on XSS.\n" + b"filler " * 200 + b"<script>alert(1)</script>\n"
+    stored = await store(storage, essay, purpose=UploadPurpose.ATTACHMENT)
+    assert stored.media_type == "text/plain"

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from elearn.adapters.storage.sniffing import (
     SNIFF_BYTES,
+    EmbeddedMarkupScan,
     contains_active_content,
     sniff_media_type,
 )
@@ -171,3 +172,35 @@ def test_sniffing_names_only_known_types_and_never_an_image_for_markup(head: byt
 @given(st.binary(max_size=SNIFF_BYTES - 1))
 def test_anything_starting_with_markup_has_no_type(tail: bytes) -> None:
     assert sniff_media_type(b"\xef\xbb\xbf \n<" + tail) is None
+
+
+# ---- the whole stream, not its head (issue 15, finding 14) ------------------------------------
+def scanned(data: bytes, chunk_size: int) -> bool:
+    scan = EmbeddedMarkupScan()
+    for offset in range(0, len(data), chunk_size):
+        scan.feed(data[offset : offset + chunk_size])
+    return scan.found
+
+
+@given(
+    filler=st.binary(max_size=2048).filter(lambda b: b"<" not in b),
+    marker=st.sampled_from([b"<script>", b"<SVG ", b"<!DOCTYPE html>", b"<iframe/", b"<style\n"]),
+    chunk_size=st.integers(min_value=1, max_value=64),
+)
+def test_markup_is_found_wherever_it_sits_and_however_the_stream_is_cut(
+    filler: bytes, marker: bytes, chunk_size: int
+) -> None:
+    assert scanned(b"GIF89a" + filler + marker + b"alert(1)", chunk_size)
+
+
+@given(
+    data=st.binary(max_size=4096),
+    chunk_size=st.integers(min_value=1, max_value=4097),
+)
+def test_cutting_the_stream_never_changes_the_answer(data: bytes, chunk_size: int) -> None:
+    assert scanned(data, chunk_size) == scanned(data, len(data) or 1)
+
+
+def test_a_tag_name_must_end_for_it_to_be_a_tag() -> None:
+    assert not scanned(b"GIF89a<scripts<svgx<html5<titles", 3)
+    assert scanned(b"GIF89a<title>", 3)

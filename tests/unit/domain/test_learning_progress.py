@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from elearn.domain.learning.progress import (
     MAX_SECONDS_SPENT_PER_UPDATE,
     VIDEO_COMPLETION_PERCENT,
+    CompletedBy,
+    CompletionNotReportable,
     InvalidProgress,
     LessonProgress,
     LessonRequirement,
@@ -39,7 +41,8 @@ def optional(*ids: UUID) -> list[LessonRequirement]:
 
 
 def progress(**values: Any) -> LessonProgress:
-    return LessonProgress(user_id=UUID(int=100), lesson_id=A, course_id=UUID(int=200), **values)
+    values.setdefault("lesson_id", A)
+    return LessonProgress(user_id=UUID(int=100), course_id=UUID(int=200), **values)
 
 
 def snapshot(lesson: LessonProgress) -> dict[str, Any]:
@@ -177,7 +180,12 @@ def test_seconds_spent_add_up_and_the_position_is_replaced() -> None:
     lesson = progress()
 
     lesson.record(
-        now=T0, is_video=True, duration_seconds=600, position_seconds=300, seconds_spent=60
+        now=T0,
+        is_video=True,
+        duration_seconds=600,
+        position_seconds=300,
+        seconds_spent=60,
+        active_since=T0 - timedelta(minutes=5),
     )
     lesson.record(
         now=T0 + timedelta(minutes=1),
@@ -185,6 +193,7 @@ def test_seconds_spent_add_up_and_the_position_is_replaced() -> None:
         duration_seconds=600,
         position_seconds=100,  # sought backwards
         seconds_spent=45,
+        active_since=T0,
     )
 
     assert lesson.position_seconds == 100
@@ -301,6 +310,7 @@ def test_the_limits_themselves_are_accepted() -> None:
         duration_seconds=600,
         position_seconds=600,
         seconds_spent=MAX_SECONDS_SPENT_PER_UPDATE,
+        active_since=T0 - timedelta(days=1),
     )
     lesson.record(now=T0, is_video=False, duration_seconds=0, position_seconds=DAY, seconds_spent=0)
 
@@ -341,11 +351,12 @@ def test_reports_follow_the_rules(reports: list[dict[str, Any]]) -> None:
 
         if not valid:
             with pytest.raises(InvalidProgress):
-                lesson.record(now=now, **report)
+                lesson.record(now=now, active_since=T0 - timedelta(days=1), **report)
             assert snapshot(lesson) == before
             continue
 
-        newly = lesson.record(now=now, **report)
+        # Active long enough before each report for all it claims to count.
+        newly = lesson.record(now=now, active_since=now - timedelta(hours=2), **report)
 
         was_complete = completed_at is not None
         position = position if new_position is None else new_position
@@ -366,3 +377,109 @@ def test_reports_follow_the_rules(reports: list[dict[str, Any]]) -> None:
         assert lesson.completed == (completed_at is not None)
         assert lesson.updated_at == now
         assert newly == (not was_complete and completed_at is not None)
+
+
+# ---- study time the server observed (issue 15, finding 11) -----------------------------------
+def test_an_hour_claimed_twice_a_second_apart_counts_one_second() -> None:
+    lesson = progress()
+
+    lesson.record(now=T0, is_video=False, duration_seconds=0, seconds_spent=3600, active_since=T0)
+    lesson.record(
+        now=T0 + timedelta(seconds=1),
+        is_video=False,
+        duration_seconds=0,
+        seconds_spent=3600,
+        active_since=T0,
+    )
+
+    assert lesson.seconds_spent == 1
+
+
+def test_without_earlier_activity_nothing_is_credited() -> None:
+    lesson = progress()
+    lesson.record(now=T0, is_video=False, duration_seconds=0, seconds_spent=600)
+    assert lesson.seconds_spent == 0
+    assert lesson.updated_at == T0
+
+
+def test_activity_reported_later_than_now_credits_nothing() -> None:
+    # Another report's clock may be ahead by a hair; never a negative credit.
+    lesson = progress(seconds_spent=7)
+    lesson.record(
+        now=T0,
+        is_video=False,
+        duration_seconds=0,
+        seconds_spent=30,
+        active_since=T0 + timedelta(seconds=3),
+    )
+    assert lesson.seconds_spent == 7
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=2 * MAX_SECONDS_SPENT_PER_UPDATE),  # gap, s
+            st.integers(min_value=0, max_value=MAX_SECONDS_SPENT_PER_UPDATE),  # claimed
+            st.sampled_from([A, B, C]),  # which lesson: the bound is per student
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    st.integers(min_value=0, max_value=DAY),  # since enrolling, before the first report
+)
+@settings(deadline=None, max_examples=300)
+def test_credited_study_time_never_exceeds_the_wall_clock_time_between_reports(
+    reports: list[tuple[int, int, UUID]], before_first: int
+) -> None:
+    lessons = {lesson_id: progress(lesson_id=lesson_id) for lesson_id in (A, B, C)}
+    last_activity = T0 - timedelta(seconds=before_first)  # enrolled then
+    now = T0
+    first_report = None
+    for gap, claimed, lesson_id in reports:
+        now += timedelta(seconds=gap)
+        first_report = first_report or now
+        lessons[lesson_id].record(
+            now=now,
+            is_video=False,
+            duration_seconds=0,
+            seconds_spent=claimed,
+            active_since=last_activity,
+        )
+        last_activity = now
+
+    total = sum(lesson.seconds_spent for lesson in lessons.values())
+    elapsed = (now - first_report).total_seconds() if first_report else 0
+    assert total <= elapsed + MAX_SECONDS_SPENT_PER_UPDATE
+    assert total <= sum(claimed for _, claimed, _ in reports)
+
+
+@pytest.mark.parametrize("completes_by", list(CompletedBy))
+@pytest.mark.parametrize("completed", [True, False])
+def test_a_lesson_completed_by_what_the_student_does_refuses_being_marked(
+    completes_by: CompletedBy, completed: bool
+) -> None:
+    lesson = progress()
+    before = snapshot(lesson)
+
+    with pytest.raises(CompletionNotReportable) as refused:
+        lesson.record(
+            now=T0,
+            is_video=False,
+            duration_seconds=0,
+            completed=completed,
+            completes_by=completes_by,
+        )
+
+    assert snapshot(lesson) == before
+    assert completes_by.value in str(refused.value)
+    assert refused.value.code == "completion-not-reportable"
+    # Time and position are still recorded for such lessons.
+    lesson.record(
+        now=T0,
+        is_video=False,
+        duration_seconds=0,
+        seconds_spent=5,
+        active_since=T0 - timedelta(seconds=5),
+        completes_by=completes_by,
+    )
+    assert lesson.seconds_spent == 5 and not lesson.completed

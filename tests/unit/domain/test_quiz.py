@@ -13,6 +13,8 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from elearn.domain.learning.quiz import (
     GRACE,
@@ -21,6 +23,7 @@ from elearn.domain.learning.quiz import (
     MAX_POINTS,
     MAX_PROMPT,
     MAX_QUESTIONS,
+    AnswerReveal,
     AttemptClosed,
     AttemptLimitReached,
     AttemptStatus,
@@ -38,6 +41,7 @@ from elearn.domain.learning.quiz import (
     QuizAttempt,
     QuizResult,
     QuizSubmitted,
+    answers_revealed,
     feedback_for,
     normalized_answers,
     quiz_paper,
@@ -799,7 +803,7 @@ def _result(target: Quiz) -> QuizResult:
 
 def test_feedback_none_shows_only_the_total() -> None:
     target = secretive_quiz(feedback=FeedbackMode.NONE)
-    assert feedback_for(target, _result(target)) == ()
+    assert feedback_for(target, _result(target), answers=True) == ()
 
 
 def test_feedback_correctness_shows_points_but_no_answers() -> None:
@@ -810,7 +814,7 @@ def test_feedback_correctness_shows_points_but_no_answers() -> None:
         short_text(),
         numeric(),
     )
-    feedback = feedback_for(target, _result(target))
+    feedback = feedback_for(target, _result(target), answers=True)
     assert feedback == (
         QuestionFeedback("q1", correct=False, points_awarded=Decimal("0.00"), points_possible=1),
         QuestionFeedback("q2", correct=False, points_awarded=Decimal("2.00"), points_possible=3),
@@ -823,7 +827,7 @@ def test_feedback_correctness_shows_points_but_no_answers() -> None:
 
 def test_feedback_points_are_rounded_to_two_places() -> None:
     target = quiz(multiple(partial_credit=True))
-    (feedback,) = feedback_for(target, score_quiz(target, {"q2": ["c0", "c1"]}))
+    (feedback,) = feedback_for(target, score_quiz(target, {"q2": ["c0", "c1"]}), answers=True)
     assert feedback.points_awarded == Decimal("0.67")
     assert str(feedback.points_awarded) == "0.67"
 
@@ -838,7 +842,7 @@ def test_feedback_full_shows_answers_and_explanations() -> None:
         feedback=FeedbackMode.FULL,
     )
     answers = {"q1": "c0", "q2": ["a", "z"], "q3": False, "q4": " paris "}
-    feedback = feedback_for(target, score_quiz(target, answers))
+    feedback = feedback_for(target, score_quiz(target, answers), answers=True)
     assert [f.correct_answer for f in feedback] == [
         "c1",
         ["a", "z"],
@@ -996,4 +1000,89 @@ def test_the_result_is_available_only_after_submission() -> None:
         target, {"q1": "c1", "q2": ("c1", "c3"), "q5": 3.14}, now=T0, event_id=EVENT_ID
     )
     assert started.result(target) == submitted
-    assert feedback_for(target, started.result(target))[2].correct_answer == Decimal("3.14")
+    assert feedback_for(target, started.result(target), answers=True)[2].correct_answer == Decimal(
+        "3.14"
+    )
+
+
+# ---- when full feedback shows the answers (issue 15, finding 10) -----------------------------
+@pytest.mark.parametrize(
+    ("reveal", "max_attempts", "attempts_left", "passed", "attempt_open", "shown"),
+    [
+        # Attempts remain and the student has not passed: the key would pass the next one.
+        (AnswerReveal.AFTER_PASSING, 3, 2, False, False, False),
+        (AnswerReveal.AFTER_PASSING, None, None, False, False, False),
+        (AnswerReveal.AFTER_LAST_ATTEMPT, None, None, False, False, False),
+        # Passed: shown when the quiz says so.
+        (AnswerReveal.AFTER_PASSING, 3, 2, True, False, True),
+        (AnswerReveal.AFTER_PASSING, None, None, True, False, True),
+        (AnswerReveal.AFTER_LAST_ATTEMPT, 3, 2, True, False, False),
+        # No attempt left: shown either way, unless the last one is still being taken.
+        (AnswerReveal.AFTER_LAST_ATTEMPT, 3, 0, False, False, True),
+        (AnswerReveal.AFTER_PASSING, 1, 0, False, False, True),
+        (AnswerReveal.AFTER_LAST_ATTEMPT, 3, 0, False, True, False),
+        (AnswerReveal.AFTER_PASSING, 3, 0, True, True, False),
+    ],
+)
+def test_full_feedback_shows_the_answers_only_when_they_can_no_longer_pass_an_attempt(
+    reveal: AnswerReveal,
+    max_attempts: int | None,
+    attempts_left: int | None,
+    passed: bool,
+    attempt_open: bool,
+    shown: bool,
+) -> None:
+    target = quiz(
+        single(explanation="Because."),
+        feedback=FeedbackMode.FULL,
+        max_attempts=max_attempts,
+        reveal_answers=reveal,
+    )
+    revealed = answers_revealed(
+        target, passed=passed, attempts_left=attempts_left, attempt_open=attempt_open
+    )
+    assert revealed is shown
+    (feedback,) = feedback_for(target, score_quiz(target, {"q1": "c0"}), answers=revealed)
+    assert feedback.correct is False  # right or wrong is always said
+    assert (feedback.correct_answer, feedback.explanation) == (
+        ("c1", "Because.") if shown else (None, None)
+    )
+
+
+@given(
+    reveal=st.sampled_from(AnswerReveal),
+    mode=st.sampled_from(FeedbackMode),
+    max_attempts=st.none() | st.integers(min_value=1, max_value=5),
+    used=st.integers(min_value=0, max_value=6),
+    passed=st.booleans(),
+    attempt_open=st.booleans(),
+)
+def test_answers_never_show_while_an_unpassed_attempt_can_still_be_taken(
+    reveal: AnswerReveal,
+    mode: FeedbackMode,
+    max_attempts: int | None,
+    used: int,
+    passed: bool,
+    attempt_open: bool,
+) -> None:
+    target = quiz(single(), feedback=mode, max_attempts=max_attempts, reveal_answers=reveal)
+    left = None if max_attempts is None else max(0, max_attempts - used)
+    revealed = answers_revealed(
+        target, passed=passed, attempts_left=left, attempt_open=attempt_open
+    )
+    another_attempt_possible = attempt_open or left is None or left > 0
+    if revealed:
+        assert mode is FeedbackMode.FULL
+        assert not attempt_open
+        assert passed or not another_attempt_possible
+        if another_attempt_possible:
+            assert reveal is AnswerReveal.AFTER_PASSING
+
+
+def test_a_stored_quiz_without_the_setting_reveals_after_passing() -> None:
+    assert quiz(single()).reveal_answers is AnswerReveal.AFTER_PASSING
+    assert Quiz(questions=(single(),), reveal_answers="after_last_attempt").reveal_answers is (  # type: ignore[arg-type]
+        AnswerReveal.AFTER_LAST_ATTEMPT
+    )
+    with pytest.raises(InvalidQuiz, match="reveal_answers"):
+        Quiz(questions=(single(),), reveal_answers="always")  # type: ignore[arg-type]

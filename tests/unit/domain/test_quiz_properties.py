@@ -229,11 +229,13 @@ def test_stored_answers_score_the_same_again(case: tuple[Quiz, dict[str, object]
 
 
 @PROPERTY
-@given(quizzes_and_answers())
-def test_feedback_agrees_with_the_score(case: tuple[Quiz, dict[str, object]]) -> None:
+@given(quizzes_and_answers(), st.booleans())
+def test_feedback_agrees_with_the_score(
+    case: tuple[Quiz, dict[str, object]], answers_shown: bool
+) -> None:
     quiz, answers = case
     result = score_quiz(quiz, answers)
-    feedback = feedback_for(quiz, result)
+    feedback = feedback_for(quiz, result, answers=answers_shown)
     if quiz.feedback is FeedbackMode.NONE:
         assert feedback == ()
         return
@@ -241,7 +243,9 @@ def test_feedback_agrees_with_the_score(case: tuple[Quiz, dict[str, object]]) ->
     for item, scored in zip(feedback, result.questions, strict=True):
         assert item.correct == scored.correct
         assert abs(Fraction(item.points_awarded) - scored.points_awarded) <= Fraction(1, 200)
-        assert (item.correct_answer is not None) == (quiz.feedback is FeedbackMode.FULL)
+        assert (item.correct_answer is not None) == (
+            quiz.feedback is FeedbackMode.FULL and answers_shown
+        )
 
 
 # ---- partial credit --------------------------------------------------------------------------

@@ -140,6 +140,15 @@ class SqlaProgressRepository(TrackingRepository[LessonProgress, LessonProgressRo
                     stored.discard(progress.lesson_id)
         return stored
 
+    async def last_activity(self, user_id: UUID) -> datetime | None:
+        stored = await self.session.scalar(
+            select(func.max(LessonProgressRow.updated_at)).where(
+                LessonProgressRow.user_id == user_id
+            )
+        )
+        seen = [p.updated_at for p in self.seen if p.user_id == user_id and p.updated_at]
+        return max([*seen, *([stored] if stored is not None else [])], default=None)
+
     def _key_of_row(self, row: LessonProgressRow) -> Any:
         return (row.user_id, row.lesson_id)
 
@@ -154,6 +163,7 @@ def quiz_to_json(quiz: Quiz) -> dict[str, Any]:
         "shuffle_choices": quiz.shuffle_choices,
         "feedback": quiz.feedback.value,
         "required": quiz.required,
+        "reveal_answers": quiz.reveal_answers.value,
         "questions": [
             {
                 "id": q.id,

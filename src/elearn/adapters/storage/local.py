@@ -2,9 +2,10 @@
 
 Layout: `{root}/{purpose}/{yyyy}/{mm}/{32 hex digits}{.ext}`, the key being the path below the
 root. An upload is first buffered in memory up to `SNIFF_BYTES` to decide its media type, then
-streamed into a hidden temporary file in the root itself (`.upload-*.part`, same file system,
-so the final `os.replace` is atomic), hashed as it goes, and moved under its key only when
-complete. Temporary files orphaned by a killed process match no key and can be removed by age.
+streamed (an image scanned for embedded markup on the way, to its last byte) into a hidden
+temporary file in the root itself (`.upload-*.part`, same file system, so the final
+`os.replace` is atomic), hashed as it goes, and moved under its key only when complete.
+Temporary files orphaned by a killed process match no key and can be removed by age.
 
 Blocking calls run in worker threads. A cancelled upload or read lets the file operation in
 flight finish before it cleans up, so no descriptor is closed under a running thread.
@@ -24,7 +25,13 @@ from pathlib import Path
 from typing import BinaryIO, ParamSpec, TypeVar
 from uuid import uuid4
 
-from elearn.adapters.storage.sniffing import SNIFF_BYTES, contains_active_content, sniff_media_type
+from elearn.adapters.storage.sniffing import (
+    MARKUP_SCANNED_TYPES,
+    SNIFF_BYTES,
+    EmbeddedMarkupScan,
+    contains_active_content,
+    sniff_media_type,
+)
 from elearn.application.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
 from elearn.application.files import (
     DEFAULT_UPLOAD_POLICIES,
@@ -179,12 +186,17 @@ class LocalFileStorage:
         now = self._clock()
         extension = EXTENSION_FOR_MEDIA_TYPE[media_type]
         key = f"{purpose.value}/{now:%Y}/{now:%m}/{uuid4().hex}{extension}"
+        markup = EmbeddedMarkupScan() if media_type in MARKUP_SCANNED_TYPES else None
+        if markup is not None and markup.feed(head):
+            raise UnsupportedMediaType(_ACTIVE_CONTENT_REFUSED)
         upload = await _blocking(_TemporaryUpload, self._root)
         try:
             pending = head
             async for chunk in stream:
                 size += len(chunk)
                 _check_size(size, policy, purpose)
+                if markup is not None and markup.feed(chunk):
+                    raise UnsupportedMediaType(_ACTIVE_CONTENT_REFUSED)
                 pending += chunk
                 if len(pending) >= _WRITE_BUFFER_BYTES:
                     data, pending = pending, bytearray()
@@ -304,6 +316,10 @@ class LocalFileStorage:
             file.close()
 
 
+_ACTIVE_CONTENT = "Files with active content (SVG, HTML, XML, scripts) are not accepted"
+_ACTIVE_CONTENT_REFUSED = f"{_ACTIVE_CONTENT}."
+
+
 def _check_size(size: int, policy: UploadPolicy, purpose: UploadPurpose) -> None:
     if size > policy.max_bytes:
         raise PayloadTooLarge(
@@ -317,7 +333,7 @@ def _accepted_media_type(head: bytes, policy: UploadPolicy, purpose: UploadPurpo
         return media_type
     allowed = ", ".join(sorted(policy.allowed_media_types))
     if media_type is None and contains_active_content(head):
-        reason = "Files with active content (SVG, HTML, XML, scripts) are not accepted"
+        reason = _ACTIVE_CONTENT
     elif media_type is None:
         reason = "The file's type is not recognised"
     else:

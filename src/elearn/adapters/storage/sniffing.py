@@ -18,7 +18,8 @@ the first `SNIFF_BYTES` bytes of a file and names one of the types storage accep
    - MP3: an `ID3v2` tag, or an MPEG-1/2/2.5 Layer III frame header;
    - ZIP: a local file header `PK 03 04` or the end record of an empty archive `PK 05 06`.
    An image whose first bytes also hold HTML or SVG tags (a polyglot aimed at browsers that
-   sniff content) is refused.
+   sniff content) is refused; storage then scans the rest of an image's stream for the same
+   tags (`EmbeddedMarkupScan`), so filler cannot push a tag out of sight.
 3. Plain text, last: valid UTF-8 (an optional BOM, a multi-byte character cut at the end of
    the sniffed bytes allowed) with no control characters other than tab, CR, LF and FF.
 
@@ -35,11 +36,14 @@ SNIFF_BYTES = 512
 
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"\xff\xfe", b"\xfe\xff")
 _MARKUP_PADDING = b" \t\r\n\f\v\x00"
-# Tags that make browsers that sniff content treat a file as HTML or SVG.
+# Tags that make browsers that sniff content treat a file as HTML or SVG. A tag name ends at
+# whitespace, `/` or `>` (as an HTML tokenizer reads it): `<svgx` in compressed pixels is no tag.
 _EMBEDDED_MARKUP = re.compile(
-    rb"<(?:!doctype|html|head|body|script|svg|iframe|object|embed|style|title)",
+    rb"<(?:!doctype|html|head|body|script|svg|iframe|object|embed|style|title)(?=[\s/>])",
     re.IGNORECASE,
 )
+# Longer than the longest tag with its delimiter, so a tag cut by a chunk boundary is seen whole.
+_SCAN_OVERLAP = 16
 
 _MP4_AUDIO_BRANDS = frozenset({b"M4A ", b"M4B "})
 _MP4_VIDEO_BRANDS = frozenset(
@@ -63,6 +67,9 @@ _MP4_VIDEO_BRANDS = frozenset(
     }
 )
 _IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+# Types whose whole content is scanned for markup: what browsers that sniff may render as HTML.
+# Text and PDFs are served as what they are with nosniff; an essay may quote `<script>`.
+MARKUP_SCANNED_TYPES = _IMAGE_TYPES
 _TEXT_CONTROLS_ALLOWED = frozenset("\t\n\r\f")
 
 
@@ -78,6 +85,23 @@ def starts_with_markup(head: bytes) -> bool:
 def contains_active_content(head: bytes) -> bool:
     """Whether the bytes are, or hide near their start, markup a browser could execute."""
     return starts_with_markup(head) or _EMBEDDED_MARKUP.search(head[:SNIFF_BYTES]) is not None
+
+
+class EmbeddedMarkupScan:
+    """Looks for markup tags across a whole stream, chunk by chunk, keeping only the last few
+    bytes of the previous chunk: memory stays bounded by the chunk size, whatever the file's."""
+
+    def __init__(self) -> None:
+        self._tail = b""
+        self.found = False
+
+    def feed(self, chunk: bytes | bytearray) -> bool:
+        """Scan the next chunk; True once a tag has been seen anywhere so far."""
+        if not self.found and chunk:
+            window = self._tail + bytes(chunk)
+            self.found = _EMBEDDED_MARKUP.search(window) is not None
+            self._tail = window[-_SCAN_OVERLAP:]
+        return self.found
 
 
 def _sniff_iso_media(head: bytes) -> str | None:

@@ -31,6 +31,7 @@ from elearn.application.billing.ports import (
     GatewayError,
     PaidOrder,
     ProviderEvent,
+    SandboxCheckoutLinks,
 )
 from elearn.application.billing.refunds import apply_refund, complete_refund, start_refund
 from elearn.application.errors import FieldError, InvalidInput, PermissionDenied
@@ -366,21 +367,43 @@ _HANDLED = _CAPTURES | {CHECKOUT_EXPIRED, CHECKOUT_ASYNC_FAILED, PAYMENT_FAILED,
 
 class CompleteSandboxCheckout:
     """The sandbox's checkout page: its buttons become the same events a Stripe webhook sends,
-    through the same path, so the whole flow works with no keys."""
+    through the same path, so the whole flow works with no keys.
 
-    def __init__(self, deps: BillingDeps, handle: HandleProviderEvent) -> None:
+    The page acts for the order's buyer only: signed in as them, or holding the signed link
+    that checkout handed out for that order (``SandboxCheckoutLinks``), until it expires. An
+    order id alone finds nothing (404), so nobody pays or declines someone else's order."""
+
+    def __init__(
+        self,
+        deps: BillingDeps,
+        handle: HandleProviderEvent,
+        links: SandboxCheckoutLinks | None,
+    ) -> None:
         self._deps = deps
         self._handle = handle
+        self._links = links
 
-    async def order(self, order_id: UUID) -> Order:
+    async def order(self, actor: Actor, order_id: UUID, *, link_token: str | None = None) -> Order:
         async with self._deps.uow(read_only=True) as uow:
             order = await uow.billing.orders.get(order_id)
         if order is None or order.method is not PaymentMethod.CARD:
             raise OrderNotFound()
+        by_link = self._links is not None and self._links.verify(
+            order.id, link_token, order_created_at=order.created_at
+        )
+        if not by_link and actor.user_id != order.buyer_id:
+            raise OrderNotFound()
         return order
 
-    async def __call__(self, order_id: UUID, outcome: Literal["succeed", "fail"]) -> Order:
-        order = await self.order(order_id)
+    async def __call__(
+        self,
+        actor: Actor,
+        order_id: UUID,
+        outcome: Literal["succeed", "fail"],
+        *,
+        link_token: str | None = None,
+    ) -> Order:
+        order = await self.order(actor, order_id, link_token=link_token)
         payment_id = f"sandbox_pi_{order.id.hex}"
         await self._handle(
             ProviderEvent(
@@ -393,4 +416,4 @@ class CompleteSandboxCheckout:
                 failure=None if outcome == "succeed" else "declined in the sandbox",
             )
         )
-        return await self.order(order_id)
+        return await self.order(actor, order_id, link_token=link_token)

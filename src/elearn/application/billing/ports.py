@@ -62,6 +62,20 @@ class ProviderRefund:
     status: str  # "succeeded", "pending" (the provider finishes it later) or "failed"
 
 
+class SandboxCheckoutLinks(Protocol):
+    """The sandbox's stand-in for a provider's unguessable checkout address: a signed link bound
+    to one order, that expires some time after the order was made. The same order always gets
+    the same token, so a checkout replayed under its Idempotency-Key answers the same link."""
+
+    def link_token(self, order_id: UUID) -> str:
+        """The token of the order's checkout page."""
+        ...
+
+    def verify(self, order_id: UUID, token: str | None, *, order_created_at: datetime) -> bool:
+        """Whether ``token`` is this very order's and the link has not expired."""
+        ...
+
+
 class PaymentGateway(Protocol):
     """One-time payments by a hosted checkout, refunds, and payouts to tutors' connected
     accounts. Every call that creates something takes an idempotency key built from our own ids,

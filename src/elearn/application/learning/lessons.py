@@ -6,6 +6,10 @@ checks the signature and the expiry, that it is the caller's own token, and that
 still open the lesson (an enrollment revoked since counts). Storage that can presign URLs (S3)
 serves the bytes itself.
 
+A lesson's media link is a bearer URL (a video element cannot send a header); a submitted file
+is private work, so its link also needs its holder's own authorization: a leaked link alone
+serves nothing.
+
 Progress is the student's: each report updates the lesson, recomputes the course's progress and
 completes the enrollment when the last required lesson is done and the required quizzes are
 passed. Each report also marks the day, in the student's time zone, for the streak.
@@ -21,7 +25,7 @@ from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.authorization import Permission
 from elearn.application.catalog.api import FILE_KINDS, CourseFacts, LessonKind
-from elearn.application.errors import NotFound, PermissionDenied
+from elearn.application.errors import NotAuthenticated, NotFound, PermissionDenied
 from elearn.application.learning.deps import LearningDeps, LessonAccess, requirements
 from elearn.application.learning.ports import (
     LearningUnitOfWork,
@@ -33,7 +37,7 @@ from elearn.application.learning.ports import (
 from elearn.application.learning.quiz_views import QuizDefinition, number, quiz_definition
 from elearn.domain.learning.assignment import Assignment, Submission
 from elearn.domain.learning.enrollment import Enrollment, EnrollmentStatus
-from elearn.domain.learning.progress import LessonProgress, course_progress
+from elearn.domain.learning.progress import CompletedBy, LessonProgress, course_progress
 from elearn.domain.learning.quiz import AttemptStatus, Quiz
 from elearn.domain.learning.streak import Streak, activity_day, streak
 
@@ -141,7 +145,13 @@ async def media_link(
 ) -> MediaLink:
     expires_in = deps.policy.media_token_seconds
     expires_at = deps.clock.now() + timedelta(seconds=expires_in)
-    presigned = await deps.storage.presigned_url(key, expires_in_seconds=expires_in)
+    # A storage's presigned URL is a bearer URL: fine for a lesson's media, never for a
+    # submitted file, which is served only to its holder signed in (OpenMedia).
+    presigned = (
+        await deps.storage.presigned_url(key, expires_in_seconds=expires_in)
+        if subject is MediaSubject.LESSON
+        else None
+    )
     if presigned is None:
         token = deps.tokens.issue(MediaGrant(user_id, subject, subject_id, key, expires_at))
         presigned = f"{MEDIA_PATH}/{token}"
@@ -368,6 +378,8 @@ class OpenMedia:
     async def __call__(self, actor: Actor, token: str) -> MediaFile:
         deps = self._deps
         grant = deps.tokens.read(token, deps.clock.now())
+        if grant.subject is MediaSubject.SUBMISSION and actor.user_id is None:
+            raise NotAuthenticated("a submitted file is served to its holder signed in")
         if grant.user_id is not None and actor.user_id not in (None, grant.user_id):
             raise InvalidMediaToken()
         async with deps.uow(read_only=True) as uow:
@@ -422,8 +434,17 @@ class ProgressReport:
     seconds_spent: int | None = None
 
 
+# Lessons the student's own report cannot complete, and what completes them instead.
+COMPLETED_BY = {
+    LessonKind.QUIZ: CompletedBy.PASSING_THE_QUIZ,
+    LessonKind.ASSIGNMENT: CompletedBy.HANDING_IN_THE_ASSIGNMENT,
+}
+
+
 class RecordProgress:
-    """An enrolled student reports what they did in a lesson."""
+    """An enrolled student reports what they did in a lesson: its position, the time spent
+    (credited up to the time the server saw pass since their previous activity) and, for the
+    lessons the student's word completes, whether it is done."""
 
     def __init__(self, deps: LearningDeps) -> None:
         self._deps = deps
@@ -435,6 +456,8 @@ class RecordProgress:
             access = await deps.lesson_access(uow, actor, lesson_id, lock_enrollment=True)
             enrollment = access.require_student()
             lesson = access.lesson
+            # Read before this report touches a progress row: it is the previous activity.
+            last_seen = await uow.learning.progress.last_activity(user_id)
             progress = await lesson_progress(
                 uow, user_id, access.course.id, lesson.id, deps.clock.now()
             )
@@ -445,6 +468,8 @@ class RecordProgress:
                 completed=report.completed,
                 position_seconds=report.position_seconds,
                 seconds_spent=report.seconds_spent,
+                active_since=max(filter(None, (last_seen, enrollment.enrolled_at))),
+                completes_by=COMPLETED_BY.get(lesson.kind),
             )
             await advance(deps, uow, access.course, enrollment, progress)
             await uow.commit()

@@ -48,6 +48,11 @@ class ProgressRepository(Protocol):
         """Lessons of the course the student has completed, as this transaction sees them."""
         ...
 
+    async def last_activity(self, user_id: UUID) -> datetime | None:
+        """When the student's progress in any lesson last changed, as this transaction sees it:
+        the last activity of theirs the server observed."""
+        ...
+
 
 class QuizRepository(Protocol):
     async def get(self, lesson_id: UUID) -> Quiz | None: ...

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from elearn.domain.learning.quiz import (
+    AnswerReveal,
     Choice,
     FeedbackMode,
     NormalizedAnswer,
@@ -88,6 +89,7 @@ class QuizDefinition:
     shuffle_choices: bool
     feedback: FeedbackMode
     required: bool
+    reveal_answers: AnswerReveal
 
 
 def _question_definition(question: Question) -> QuestionDefinition:
@@ -116,4 +118,5 @@ def quiz_definition(quiz: Quiz) -> QuizDefinition:
         shuffle_choices=quiz.shuffle_choices,
         feedback=quiz.feedback,
         required=quiz.required,
+        reveal_answers=quiz.reveal_answers,
     )

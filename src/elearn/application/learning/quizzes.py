@@ -2,8 +2,9 @@
 
 An attempt is started by the student and timed by the server from that moment; its paper has no
 answers in it. Submitting scores it with the domain's pure scoring and returns as much feedback
-as the instructor chose. A passed quiz completes its lesson. Attempts beyond the limit and
-submissions past the time limit (plus a short grace) are refused with 422.
+as the instructor chose; full feedback shows the student the answers only once no attempt can
+gain from them (``answers_revealed``). A passed quiz completes its lesson. Attempts beyond the
+limit and submissions past the time limit (plus a short grace) are refused with 422.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from elearn.application.authorization import Permission
 from elearn.application.catalog.api import LessonKind
 from elearn.application.errors import NotFound
 from elearn.application.learning.deps import LearningDeps
-from elearn.application.learning.lessons import advance, lesson_progress
+from elearn.application.learning.lessons import advance, lesson_progress, quiz_summary
 from elearn.application.learning.ports import AnswersMap, LearningUnitOfWork
 from elearn.application.learning.quiz_views import (
     AnswerView,
@@ -35,6 +36,7 @@ from elearn.domain.learning.quiz import (
     PaperQuestion,
     Quiz,
     QuizAttempt,
+    answers_revealed,
     feedback_for,
     quiz_paper,
 )
@@ -78,7 +80,8 @@ class AttemptView:
     feedback: list[QuestionFeedbackView] | None
 
 
-def attempt_view(quiz: Quiz, attempt: QuizAttempt) -> AttemptView:
+def attempt_view(quiz: Quiz, attempt: QuizAttempt, *, answers: bool = False) -> AttemptView:
+    """The attempt as a reader sees it; the correct answers only with ``answers``."""
     submitted = attempt.status is AttemptStatus.SUBMITTED
     result = None
     if submitted:
@@ -103,7 +106,25 @@ def attempt_view(quiz: Quiz, attempt: QuizAttempt) -> AttemptView:
         percent=None if attempt.percent is None else number(attempt.percent),
         passed=attempt.passed,
         pass_mark_percent=quiz.pass_mark_percent,
-        feedback=[feedback_view(each) for each in feedback_for(quiz, result)] if result else None,
+        feedback=[feedback_view(each) for each in feedback_for(quiz, result, answers=answers)]
+        if result
+        else None,
+    )
+
+
+async def _answers_shown(
+    uow: LearningUnitOfWork, quiz: Quiz, attempt: QuizAttempt, reader_id: UUID, now: datetime
+) -> bool:
+    """Whether the reader of an attempt sees the correct answers: its instructors and staff
+    always (they hold the key), its student as the quiz's reveal rule says."""
+    if reader_id != attempt.user_id:
+        return True
+    standing = await quiz_summary(uow, quiz, attempt.user_id, attempt.lesson_id, now)
+    return answers_revealed(
+        quiz,
+        passed=standing.passed,
+        attempts_left=standing.attempts_left,
+        attempt_open=standing.open_attempt_id is not None,
     )
 
 
@@ -199,8 +220,9 @@ class SubmitAttempt:
                     completed=True,
                 )
             await advance(deps, uow, access.course, enrollment, progress)
+            key_shown = await _answers_shown(uow, quiz, attempt, user_id, deps.clock.now())
             await uow.commit()
-        return attempt_view(quiz, attempt)
+        return attempt_view(quiz, attempt, answers=key_shown)
 
 
 class GetAttempt:
@@ -223,4 +245,5 @@ class GetAttempt:
                         actor, Permission.VIEW_ANY_QUIZ_ATTEMPT, otherwise=AttemptNotFound()
                     )
             quiz = await _quiz(uow, attempt.lesson_id)
-        return attempt_view(quiz, attempt)
+            key_shown = await _answers_shown(uow, quiz, attempt, user_id, deps.clock.now())
+        return attempt_view(quiz, attempt, answers=key_shown)

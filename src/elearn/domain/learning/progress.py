@@ -10,16 +10,21 @@ Rules:
   seconds people skip should not keep a lesson open. A video without a known duration never
   completes by position, only when marked complete.
 - Clients report progress periodically. A report replaces the playback position (players seek
-  backwards too) and adds the study time since the previous report, which cannot exceed an hour;
-  a report that breaks a rule is refused whole.
-- Marking a lesson complete keeps the first completion time; un-marking it clears it.
+  backwards too) and adds the study time it claims (at most an hour), but never more than the
+  wall-clock time since the student's previous activity the server observed (their previous
+  report on any lesson, or enrolling): a client cannot make time up. A report that breaks a rule
+  is refused whole.
+- Marking a lesson complete keeps the first completion time; un-marking it clears it. A quiz
+  lesson is completed by passing the quiz and an assignment lesson by handing it in, never by
+  the student saying so: marking (or un-marking) them is refused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from uuid import UUID
 
 from elearn.domain.shared.errors import RuleViolation
@@ -33,6 +38,28 @@ _MAX_POSITION_WITHOUT_DURATION = 24 * 3600
 
 class InvalidProgress(RuleViolation):
     code = "invalid-progress"
+
+
+class CompletedBy(StrEnum):
+    """What completes a lesson whose completion the student cannot report."""
+
+    PASSING_THE_QUIZ = "passing the quiz"
+    HANDING_IN_THE_ASSIGNMENT = "handing in the assignment"
+
+
+class CompletionNotReportable(RuleViolation):
+    code = "completion-not-reportable"
+
+    def __init__(self, completes_by: CompletedBy) -> None:
+        super().__init__(f"this lesson is completed by {completes_by.value}, not by a report")
+
+
+def credited_seconds(claimed: int, *, now: datetime, active_since: datetime | None) -> int:
+    """The study time a report adds: what it claims, at most the whole seconds since the
+    student's previous observed activity; nothing without one (nothing was observed)."""
+    if active_since is None or now <= active_since:
+        return 0
+    return min(claimed, (now - active_since) // timedelta(seconds=1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +113,19 @@ class LessonProgress:
         completed: bool | None = None,
         position_seconds: int | None = None,
         seconds_spent: int | None = None,
+        active_since: datetime | None = None,
+        completes_by: CompletedBy | None = None,
     ) -> bool:
         """Apply one progress report. Returns True when it made the lesson newly complete.
 
-        Raises InvalidProgress, changing nothing, when a value is out of range.
+        ``active_since`` is the student's previous activity the server observed, which caps the
+        study time credited (``credited_seconds``); ``completes_by`` names what completes the
+        lesson when the student may not report it. Raises InvalidProgress when a value is out
+        of range, CompletionNotReportable for a completion the student may not report; either
+        changes nothing.
         """
+        if completed is not None and completes_by is not None:
+            raise CompletionNotReportable(completes_by)
         max_position = duration_seconds if duration_seconds > 0 else _MAX_POSITION_WITHOUT_DURATION
         if position_seconds is not None and not 0 <= position_seconds <= max_position:
             raise InvalidProgress(f"position_seconds must be between 0 and {max_position}")
@@ -103,7 +138,9 @@ class LessonProgress:
         if position_seconds is not None:
             self.position_seconds = position_seconds
         if seconds_spent is not None:
-            self.seconds_spent += seconds_spent
+            self.seconds_spent += credited_seconds(
+                seconds_spent, now=now, active_since=active_since
+            )
 
         # An explicit "not complete" wins over the position in the same report: the student
         # un-marked the lesson on purpose.

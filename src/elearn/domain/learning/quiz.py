@@ -117,7 +117,15 @@ CHOICE_KINDS = frozenset({QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOI
 class FeedbackMode(StrEnum):
     NONE = "none"  # only the total score and pass/fail
     CORRECTNESS = "correctness"  # + per question: correct or not, points awarded
-    FULL = "full"  # + the correct answer and the explanation
+    FULL = "full"  # + the correct answer and the explanation (see AnswerReveal)
+
+
+class AnswerReveal(StrEnum):
+    """When FULL feedback shows a student the correct answers and explanations. Until then it
+    says right or wrong only: the key shown after a failed attempt would pass the next one."""
+
+    AFTER_PASSING = "after_passing"  # once passed, or once no attempt remains
+    AFTER_LAST_ATTEMPT = "after_last_attempt"  # only once no attempt remains
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -193,6 +201,7 @@ class Quiz:
     shuffle_choices: bool = False
     feedback: FeedbackMode = FeedbackMode.CORRECTNESS
     required: bool = False  # must be passed for the course to complete
+    reveal_answers: AnswerReveal = AnswerReveal.AFTER_PASSING  # FULL feedback only
 
     def __post_init__(self) -> None:
         if isinstance(self.questions, list):
@@ -203,6 +212,13 @@ class Quiz:
             except ValueError:
                 raise InvalidQuiz(
                     "feedback is one of " + ", ".join(mode.value for mode in FeedbackMode)
+                ) from None
+        if not isinstance(self.reveal_answers, AnswerReveal):
+            try:
+                object.__setattr__(self, "reveal_answers", AnswerReveal(self.reveal_answers))
+            except ValueError:
+                raise InvalidQuiz(
+                    "reveal_answers is one of " + ", ".join(when.value for when in AnswerReveal)
                 ) from None
         _check_quiz(self)
 
@@ -578,11 +594,23 @@ class QuestionFeedback:
     explanation: str | None = None  # FULL only, None when the question has none (or blank)
 
 
-def feedback_for(quiz: Quiz, result: QuizResult) -> tuple[QuestionFeedback, ...]:
-    """Per-question feedback after submission, as much as the quiz's feedback mode shows."""
+def answers_revealed(
+    quiz: Quiz, *, passed: bool, attempts_left: int | None, attempt_open: bool
+) -> bool:
+    """Whether a student's feedback may show the correct answers: FULL feedback, no attempt
+    being taken, and either none left (``attempts_left`` 0; None is unlimited) or the quiz
+    passed when the quiz reveals after passing."""
+    if quiz.feedback is not FeedbackMode.FULL or attempt_open:
+        return False
+    return attempts_left == 0 or (passed and quiz.reveal_answers is AnswerReveal.AFTER_PASSING)
+
+
+def feedback_for(quiz: Quiz, result: QuizResult, *, answers: bool) -> tuple[QuestionFeedback, ...]:
+    """Per-question feedback after submission, as much as the quiz's feedback mode shows; the
+    correct answers and explanations only with ``answers`` (see ``answers_revealed``)."""
     if quiz.feedback is FeedbackMode.NONE:
         return ()
-    full = quiz.feedback is FeedbackMode.FULL
+    full = quiz.feedback is FeedbackMode.FULL and answers
     feedback = []
     for scored in result.questions:
         question = quiz.question(scored.question_id)

@@ -42,9 +42,11 @@ from elearn.adapters.persistence.models.billing import (
     LedgerAccountRow,
 )
 from elearn.adapters.persistence.models.jobs import OutboxMessageRow
+from elearn.adapters.system import SystemClock
 from elearn.domain.billing.withdrawal import WithdrawalApproved
 from elearn.domain.catalog.course import Course, CourseStatus, Lesson, LessonKind, Section
 from elearn.domain.shared.money import Money
+from elearn.entrypoints.billing import sandbox_links
 from elearn.entrypoints.bootstrap import Container, bootstrap
 from elearn.entrypoints.settings import Settings
 
@@ -286,8 +288,8 @@ class CountingGateway(SandboxPaymentGateway):
     """The sandbox, counting its transfers. A transfer waits (a little) for a second one to
     start, so two workers that both get this far are inside the provider call together."""
 
-    def __init__(self, public_url: str) -> None:
-        super().__init__(public_url)
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings.public_url, sandbox_links(settings, SystemClock()))
         self.transfer_keys: list[str] = []
         self._second_arrived = asyncio.Event()
 
@@ -421,7 +423,7 @@ async def test_doubled_requests_and_doubled_payout_messages_move_money_once(
         )
         assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
         event = await approved_message(container, withdrawal_id)
-        gateway = CountingGateway(pg_settings.public_url)
+        gateway = CountingGateway(pg_settings)
         workers = [
             bootstrap(pg_settings, broker=build_broker(None), overrides={"gateway": gateway})
             for _ in range(2)

@@ -13,7 +13,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 from tests.conftest import make_settings
 from tests.support.apps import app_for
-from tests.support.billing import CHECKOUT
+from tests.support.billing import CHECKOUT, sandbox_button, sandbox_page
 from tests.support.catalog import headers_of, seed_people
 from tests.support.identity import problem
 
@@ -58,26 +58,24 @@ async def test_the_sandbox_page_sends_the_buyer_back_to_the_shop(
     started = await checkout(shop_client, student, success_url=paid_page, cancel_url=cart)
     assert started.status_code == 201, started.text
     order_id = started.json()["order_id"]
-    page = await shop_client.get(f"/sandbox/checkout/{order_id}")
+    page = await shop_client.get(sandbox_page(started.json()))
     assert page.status_code == 200
     # The redirect after a button goes to the shop: the page's CSP lets its forms lead there.
     policy = page.headers["content-security-policy"]
     assert "form-action 'self' https://shop.example" in policy, policy
-    pressed = await shop_client.post(
-        f"/sandbox/checkout/{order_id}/succeed", follow_redirects=False
-    )
+    pressed = await shop_client.post(sandbox_button(started.json()), follow_redirects=False)
     assert (pressed.status_code, pressed.headers["location"]) == (303, paid_page)
     (order,) = await my_orders(shop_client, student)
     assert (order["id"], order["status"]) == (order_id, "succeeded")
     # Coming back to the page later offers the way back too.
     assert f'href="{SHOP}/orders/thanks?from=checkout"' in (
-        await shop_client.get(f"/sandbox/checkout/{order_id}")
+        await shop_client.get(sandbox_page(started.json()))
     ).text.replace("&amp;", "&")
 
     declined = await checkout(shop_client, student, success_url=paid_page, cancel_url=cart)
     declined_id = declined.json()["order_id"]
     pressed = await shop_client.post(
-        f"/sandbox/checkout/{declined_id}/fail", follow_redirects=False
+        sandbox_button(declined.json(), "fail"), follow_redirects=False
     )
     assert (pressed.status_code, pressed.headers["location"]) == (303, cart)
     statuses = {o["id"]: o["status"] for o in await my_orders(shop_client, student)}
@@ -88,8 +86,8 @@ async def test_the_sandbox_page_sends_the_buyer_back_to_the_shop(
         shop_client, student, success_url=f"{shop_settings.public_url}/api/v1/me/orders"
     )
     assert own.status_code == 201, own.text
-    plain = (await checkout(shop_client, student)).json()["order_id"]
-    pressed = await shop_client.post(f"/sandbox/checkout/{plain}/succeed", follow_redirects=False)
+    plain = (await checkout(shop_client, student)).json()
+    pressed = await shop_client.post(sandbox_button(plain), follow_redirects=False)
     assert pressed.status_code == 200 and "Sandbox checkout" in pressed.text
 
 

@@ -17,7 +17,7 @@ import msgspec
 from icalendar import Calendar
 from tests.fakes import FixedClock
 from tests.support.apps import app_for
-from tests.support.billing import pay_by_sandbox_card
+from tests.support.billing import pay_by_sandbox_card, sandbox_button
 from tests.support.identity import mails_to
 
 from elearn.adapters.jobs.broker import build_broker
@@ -180,8 +180,7 @@ async def pay_by_card(client: Any, headers: dict[str, str], booking_id: str) -> 
     )
     assert response.status_code == 200, response.text
     payment = response.json()
-    assert payment["checkout_url"].endswith(f"/sandbox/checkout/{payment['order_id']}")
-    pressed = await client.post(f"/sandbox/checkout/{payment['order_id']}/succeed")
+    pressed = await client.post(sandbox_button(payment))
     assert pressed.status_code == 200, pressed.text
     booking = await get_booking(client, headers, booking_id)
     assert booking["status"] == "confirmed", booking

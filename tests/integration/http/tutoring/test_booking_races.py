@@ -46,7 +46,7 @@ from tests.integration.http.tutoring.helpers import (
     wallet,
     weekly,
 )
-from tests.support.billing import balance_of, books_balance
+from tests.support.billing import balance_of, books_balance, sandbox_button
 from tests.support.catalog import headers_of, seed_people
 from tests.support.identity import problem, seed_accounts
 
@@ -334,9 +334,9 @@ async def test_payments_at_once_twice_or_too_late_move_money_once(
             f"{BOOKINGS}/{twice['id']}/pay", json={"method": "card"}, headers=student
         )
         assert response.status_code == 200, response.text
-        card_order = response.json()["order_id"]
+        card_payment = response.json()
         paid = await pay_with_credits(client, student, twice["id"])
-        assert (await client.post(f"/sandbox/checkout/{card_order}/succeed")).status_code == 200
+        assert (await client.post(sandbox_button(card_payment))).status_code == 200
         lesson = await get_booking(client, student, twice["id"])
         assert (lesson["status"], lesson["order_id"]) == ("confirmed", paid["order_id"])
 
@@ -344,10 +344,10 @@ async def test_payments_at_once_twice_or_too_late_move_money_once(
         response = await client.post(
             f"{BOOKINGS}/{late['id']}/pay", json={"method": "card"}, headers=student
         )
-        late_order = response.json()["order_id"]
+        late_payment = response.json()
         clock.advance(timedelta(minutes=16))
         await book(client, await headers_of(client, "cotutor"), tutor_id, at(day, "14:00"))
-        assert (await client.post(f"/sandbox/checkout/{late_order}/succeed")).status_code == 200
+        assert (await client.post(sandbox_button(late_payment))).status_code == 200
         assert (await get_booking(client, student, late["id"]))["status"] == "expired"
 
         trial = await books_balance(client, admin)
@@ -356,7 +356,7 @@ async def test_payments_at_once_twice_or_too_late_move_money_once(
         # The card refunds are asked of the provider by the job that retries them.
         clock.advance(timedelta(minutes=6))
         assert await container.billing.retry_stale_refunds() == 2
-        for order_id in (card_order, late_order):
+        for order_id in (card_payment["order_id"], late_payment["order_id"]):
             order = await order_of(client, student, order_id)
             assert (order["status"], order["refunded"]["amount"]) == ("refunded", RATE), order
         await books_balance(client, admin)

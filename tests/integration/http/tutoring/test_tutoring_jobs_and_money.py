@@ -29,7 +29,7 @@ from sqlalchemy import select
 from tests.conftest import make_settings
 from tests.integration.http.tutoring.helpers import spoken
 from tests.support.apps import app_for
-from tests.support.billing import balance_of, books_balance, pay_by_sandbox_card
+from tests.support.billing import balance_of, books_balance, pay_by_sandbox_card, sandbox_button
 from tests.support.catalog import approve_tutors
 from tests.support.identity import bearer, login, mails_to, seed_accounts
 
@@ -121,7 +121,7 @@ class Desk:
             "POST", f"/api/v1/bookings/{booking['id']}/pay", "student", json={"method": pay}
         )
         if pay == "card":
-            await self.call("POST", f"/sandbox/checkout/{paid['order_id']}/succeed")
+            await self.call("POST", sandbox_button(paid))
         booking = await self.booking(booking["id"])
         assert booking["status"] == "confirmed", booking
         return booking

@@ -54,6 +54,7 @@ from elearn.domain.learning.quiz import (
     MAX_CHOICES,
     MAX_PROMPT,
     MAX_QUESTIONS,
+    AnswerReveal,
     Choice,
     FeedbackMode,
     Question,
@@ -64,6 +65,7 @@ from elearn.domain.learning.review import MAX_HIDE_REASON, MAX_REPLY_TEXT, MAX_R
 from elearn.entrypoints.http.auth import CurrentActor, signed_in
 from elearn.entrypoints.http.bodies import RequestBody, upload_of
 from elearn.entrypoints.http.catalog.routes import Cursor, Limit
+from elearn.entrypoints.http.problems import problem_responses
 from elearn.entrypoints.learning import Learning, LearningUseCases
 
 Unset = msgspec.UnsetType
@@ -117,6 +119,8 @@ class QuizBody(RequestBody):
     shuffle_choices: bool = False
     feedback: FeedbackMode = FeedbackMode.CORRECTNESS
     required: bool = False
+    # With `feedback: full`: when a student is shown the correct answers and explanations.
+    reveal_answers: AnswerReveal = AnswerReveal.AFTER_PASSING
 
     def to_quiz(self) -> Quiz:
         return Quiz(
@@ -143,6 +147,7 @@ class QuizBody(RequestBody):
             shuffle_choices=self.shuffle_choices,
             feedback=self.feedback,
             required=self.required,
+            reveal_answers=self.reveal_answers,
         )
 
 
@@ -642,7 +647,12 @@ class MediaController(Controller):
     path = "/media"
     tags = ["learning"]
 
-    @get("/{token:str}", operation_id="get_media", summary="Stream a lesson's file")
+    @get(
+        "/{token:str}",
+        operation_id="get_media",
+        summary="Stream a lesson's file or a submitted file",
+        responses=problem_responses(401, 403, 416),
+    )
     async def media(
         self,
         token: FromPath[Annotated[str, msgspec.Meta(max_length=2048)]],
@@ -650,8 +660,14 @@ class MediaController(Controller):
         actor: CurrentActor,
         learning: Learning,
     ) -> Stream:
-        """With the token from a lesson's `media.url`. Honours `Range` (206, or 416 past the
-        end). Expired, forged or someone else's tokens answer 403."""
+        """With the token from a lesson's `media.url` or a submitted file's `url`. Honours
+        `Range` (206, or 416 past the end). Expired, forged or someone else's tokens answer 403.
+
+        A lesson's media link is a **bearer URL**: signed for its viewer, short-lived (minutes),
+        and it works without an `Authorization` header, because a video or audio element cannot
+        send one; whoever holds it until it expires can play that one file, so do not share it.
+        A submission's file is private work: its link also needs the `Authorization` header of
+        the user it was issued to (401 without one, 403 with anyone else's)."""
         file = await learning.open_media(actor, token)
         return stream_file(request, learning, file, cache="private, max-age=300")
 

@@ -116,6 +116,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     storage_dir: str = ""
 
+    # Privacy: days between asking to be erased and the erasure; days an export archive is kept.
+    erasure_grace_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 14
+    data_export_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 7
+
     jobs_max_retries: Annotated[int, msgspec.Meta(ge=0, le=100)] = 8
     jobs_min_backoff_ms: PositiveInt = 1_000
     jobs_max_backoff_ms: PositiveInt = 15 * 60_000

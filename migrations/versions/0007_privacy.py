@@ -59,7 +59,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("cancelled_at", DateTimeUTC(timezone=True), nullable=True),
         sa.Column("erased_at", DateTimeUTC(timezone=True), nullable=True),
-        sa.Column("summary", JsonB(), nullable=False),
+        sa.Column("summary", JsonB, nullable=False),
         sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
         sa.Column("created_at", DateTimeUTC(timezone=True), nullable=False),
         sa.Column("updated_at", DateTimeUTC(timezone=True), nullable=False),

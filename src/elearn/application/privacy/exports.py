@@ -90,8 +90,8 @@ class ArchiveFile:
 
 
 class RequestDataExport:
-    """The person asks for their own data, or staff for someone's (audited). One export at a
-    time per person: asking again while one is being built answers that one."""
+    """The person asks for their own data (``user_id`` left out), or an admin for someone's.
+    One export at a time per person: asking again while one is being built answers that one."""
 
     def __init__(self, deps: PrivacyDeps) -> None:
         self._deps = deps
@@ -99,9 +99,9 @@ class RequestDataExport:
     async def __call__(self, actor: Actor, user_id: UUID | None = None) -> ExportView:
         deps = self._deps
         requester = require_signed_in(actor)
-        subject = user_id or requester
-        if subject != requester:
+        if user_id is not None:  # staff, for someone (themselves included: it is audited)
             deps.authorizer.authorize(actor, Permission.EXPORT_PERSONAL_DATA)
+        subject = user_id or requester
         now = deps.clock.now()
         async with deps.uow() as uow:
             person = await deps.identity.user(uow, subject)

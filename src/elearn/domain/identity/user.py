@@ -215,6 +215,8 @@ class User(RecordsEvents):
         self.status = AccountStatus.ACTIVE
 
     def change_role(self, role: Role, now: datetime) -> None:
+        if self.status is AccountStatus.ERASED:
+            raise IllegalTransition("account", self.status.value, "change the role of")
         if role is self.role:
             return
         self.role = role

@@ -27,7 +27,7 @@ from elearn.application.identity.admin import AuditLogQuery
 from elearn.application.identity.ports import AuditFilter
 from elearn.application.identity.sessions import InvalidCredentials, LoginCommand
 from elearn.application.privacy.erasure import AlreadyErased, EraseMeCommand, ErasureNotFound
-from elearn.application.privacy.exports import ExportNotReady
+from elearn.application.privacy.exports import ExportFailed, ExportNotReady
 from elearn.domain.catalog.course import LessonKind
 from elearn.domain.learning.assignment import Assignment, FileKind
 from elearn.domain.shared.money import Money
@@ -335,3 +335,18 @@ async def test_an_admin_erases_a_person_at_once_on_request(world: World) -> None
     )
     actions = {entry.action.value for entry in log.items if entry.target_id == done.user_id}
     assert {"privacy.erasure_scheduled", "privacy.user_erased"} <= actions
+
+
+async def test_an_export_whose_job_died_does_not_block_the_next_one(world: World) -> None:
+    privacy = world.container.privacy
+    stuck = await privacy.request_export(world.student)
+    world.clock.advance(timedelta(days=1, seconds=1))
+
+    fresh = await privacy.request_export(world.student)
+
+    assert fresh.id != stuck.id
+    with pytest.raises(ExportFailed):
+        await privacy.export_archive(world.student, stuck.id)
+    await privacy.build_export.build(stuck.id)  # a late delivery builds nothing
+    statuses = {e.id: e.status.value for e in (await privacy.my_exports(world.student)).items}
+    assert statuses == {stuck.id: "failed", fresh.id: "pending"}

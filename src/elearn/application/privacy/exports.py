@@ -10,7 +10,7 @@ import tempfile
 import zipfile
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import IO, Any
 from uuid import UUID
 
@@ -36,6 +36,8 @@ from elearn.domain.shared.events import DomainEvent
 ARCHIVE_MEDIA_TYPE = "application/zip"
 _SPOOL_BYTES = 8 * 1024 * 1024
 _CHUNK = 64 * 1024
+# An export still pending this long after it was asked for is taken as failed.
+_STUCK_AFTER = timedelta(days=1)
 
 
 class ExportNotFound(NotFound):
@@ -50,6 +52,13 @@ class ExportExpired(Gone):
 
     def __init__(self) -> None:
         super().__init__("this export has expired; ask for a new one")
+
+
+class ExportFailed(Gone):
+    code = "export-failed"
+
+    def __init__(self) -> None:
+        super().__init__("this export could not be built; ask for a new one")
 
 
 class ExportNotReady(Conflict):
@@ -108,6 +117,9 @@ class RequestDataExport:
             if person is None:
                 raise UserNotFound()
             export = await uow.privacy.exports.pending_for(subject)
+            if export is not None and now - export.requested_at > _STUCK_AFTER:
+                export.fail()  # its job died for good: it must not block every later request
+                export = None
             if export is None:
                 export = DataExport.request(
                     export_id=deps.ids.new_id(),
@@ -160,7 +172,7 @@ class GetExportArchive:
         if export.status is ExportStatus.PENDING:
             raise ExportNotReady("the archive is still being built; you will get an email")
         if export.status is ExportStatus.FAILED:
-            raise ExportExpired()
+            raise ExportFailed()
         if not export.is_downloadable(deps.clock.now()) or export.file_key is None:
             raise ExportExpired()
         size = await deps.storage.size(export.file_key)

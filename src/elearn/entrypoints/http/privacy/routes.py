@@ -68,7 +68,7 @@ class MyDataController(Controller):
         privacy: Privacy,
     ) -> Stream:
         """Signed in as the person (or an admin); 409 `export-not-ready` while it is built,
-        410 `export-expired` once it has expired."""
+        410 `export-expired` once it has expired (`export-failed` if it could not be built)."""
         archive = await privacy.export_archive(actor, export_id)
         return Stream(
             privacy.deps.storage.read(archive.key),
@@ -99,7 +99,8 @@ class MyDataController(Controller):
 
     @get("/erasure", operation_id="get_my_erasure", summary="Your scheduled erasure")
     async def my_erasure(self, actor: CurrentActor, privacy: Privacy) -> ErasureView:
-        """404 `erasure-not-found` when none is scheduled."""
+        """404 `erasure-not-found` when none is scheduled. A sign-in after asking cancels the
+        erasure when it falls due (it shows as scheduled until then)."""
         return await privacy.my_erasure(actor)
 
     @post(

@@ -324,7 +324,14 @@ async def test_an_admin_erases_a_person_at_once_on_request(world: World) -> None
     with pytest.raises(PermissionDenied):
         await privacy.erase_user(world.manager, _id(world.classmate), immediately=True)
 
+    pending = await privacy.request_export(world.classmate)
+
     done = await privacy.erase_user(world.admin, _id(world.classmate), immediately=True)
+
+    # No archive is built for someone erased meanwhile.
+    await privacy.build_export.build(pending.id)
+    (failed,) = (await privacy.my_exports(world.classmate)).items
+    assert (failed.id, failed.status.value) == (pending.id, "failed")
 
     assert done.status == "done" and done.erased_at is not None
     assert email_of("classmate") not in await database_text(world)

@@ -25,7 +25,7 @@ from elearn.application.personal_data import Pseudonym
 from elearn.application.privacy.deps import PrivacyDeps
 from elearn.application.privacy.exports import UserNotFound
 from elearn.application.privacy.ports import ErasureView, PrivacyUnitOfWork
-from elearn.domain.privacy.requests import Erasure
+from elearn.domain.privacy.requests import Erasure, ExportStatus
 from elearn.domain.shared.audit import AuditAction
 from elearn.domain.shared.errors import Conflict
 
@@ -162,12 +162,12 @@ async def _carry_out(deps: PrivacyDeps, uow: PrivacyUnitOfWork, erasure: Erasure
         erased = await provider.erase(uow, erasure.user_id, pseudonym)
         summary[name] = dict(erased.counts)
         file_keys.extend(erased.file_keys)
-    # Privacy's own part: the person's archives are their data too.
-    archives = [
-        key
-        for export in await uow.privacy.exports.of_user(erasure.user_id)
-        if (key := export.forget_file()) is not None
-    ]
+    # Privacy's own part: the person's archives are their data too, and none is built after.
+    exports = await uow.privacy.exports.of_user(erasure.user_id)
+    for export in exports:
+        if export.status is ExportStatus.PENDING:
+            export.fail()
+    archives = [key for export in exports if (key := export.forget_file()) is not None]
     file_keys.extend(archives)
     summary["privacy"] = {"export_archives": len(archives)}
     erasure.complete(deps.clock.now(), summary)

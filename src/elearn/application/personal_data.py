@@ -24,11 +24,18 @@ class Pseudonym:
 
     name: str
     email: str
+    # The name it replaces, for copies of it kept elsewhere (an instructor's name printed on
+    # other people's certificates). Never stored.
+    former_name: str = ""
 
     @classmethod
-    def new(cls) -> Pseudonym:
+    def new(cls, *, former_name: str = "") -> Pseudonym:
         tag = secrets.token_hex(8)
-        return cls(name=f"Erased user {tag[:8]}", email=f"erased-{tag}@{PSEUDONYM_EMAIL_DOMAIN}")
+        return cls(
+            name=f"Erased user {tag[:8]}",
+            email=f"erased-{tag}@{PSEUDONYM_EMAIL_DOMAIN}",
+            former_name=former_name,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from elearn.application.identity.account import SetAvatar, UpdateAccount
 from elearn.application.identity.admin import AuditLogQuery
 from elearn.application.identity.ports import AuditFilter
 from elearn.application.identity.sessions import InvalidCredentials, LoginCommand
+from elearn.application.learning.lessons import ProgressReport
 from elearn.application.privacy.erasure import AlreadyErased, EraseMeCommand, ErasureNotFound
 from elearn.application.privacy.exports import ExportFailed, ExportNotReady
 from elearn.domain.catalog.course import LessonKind
@@ -357,3 +358,25 @@ async def test_an_export_whose_job_died_does_not_block_the_next_one(world: World
     await privacy.build_export.build(stuck.id)  # a late delivery builds nothing
     statuses = {e.id: e.status.value for e in (await privacy.my_exports(world.student)).items}
     assert statuses == {stuck.id: "failed", fresh.id: "pending"}
+
+
+async def test_an_erased_tutors_name_leaves_their_courses_and_their_students_certificates(
+    world: World,
+) -> None:
+    c = world.container
+    tutor_name = "Quentin Tarrow-Privacy"
+    await c.identity.update_account(world.tutor, UpdateAccount(full_name=tutor_name))
+    course, lesson_id = await world.published_course()
+    enrollment = await c.learning.enroll(world.student, course.id)
+    await c.learning.record_progress(world.student, lesson_id, ProgressReport(completed=True))
+    certificate = await c.learning.issue_certificate.issue(enrollment.id)
+    assert certificate is not None and certificate.instructor_names == (tutor_name,)
+    assert tutor_name.lower() in await database_text(world)
+
+    await c.privacy.erase_user(world.admin, _id(world.tutor), immediately=True)
+
+    everything = await database_text(world)
+    assert tutor_name.lower() not in everything
+    assert f"'{email_of('tutor')}'" not in everything  # quoted: cotutor@ is someone else
+    shown = await c.catalog.get_course(world.student, str(course.id))
+    assert tutor_name not in repr(shown)

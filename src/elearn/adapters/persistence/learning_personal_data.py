@@ -4,10 +4,11 @@ uploaded and the name on their certificates; scores, progress and ratings stay, 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import String, cast, select, update
 
 from elearn.adapters.persistence.models.learning import (
     CertificateRow,
@@ -113,6 +114,32 @@ class LearningPersonalData:
             .where(CertificateRow.user_id == user_id)
             .values(student_name=pseudonym.name, pdf_key=None),
         )
+        # Other students' certificates print the person's name among their instructors'.
+        taught = 0
+        if pseudonym.former_name:
+            for certificate_id, names in (
+                await session.execute(
+                    select(CertificateRow.id, CertificateRow.instructor_names).where(
+                        cast(CertificateRow.instructor_names, String).contains(
+                            json.dumps(pseudonym.former_name)[1:-1], autoescape=True
+                        )
+                    )
+                )
+            ).all():
+                renamed = [pseudonym.name if n == pseudonym.former_name else n for n in names]
+                if renamed != list(names):
+                    taught += await write(
+                        session,
+                        update(CertificateRow)
+                        .where(CertificateRow.id == certificate_id)
+                        .values(instructor_names=renamed),
+                    )
+        replies = await write(
+            session,
+            update(CourseReviewRow)
+            .where(CourseReviewRow.replied_by == user_id, CourseReviewRow.reply.is_not(None))
+            .values(reply=None),
+        )
         reviews = await write(
             session,
             update(CourseReviewRow)
@@ -124,6 +151,8 @@ class LearningPersonalData:
                 "submissions": submissions,
                 "certificates": certificates,
                 "review_texts": reviews,
+                "review_replies": replies,
+                "certificates_naming_them_as_instructor": taught,
                 "files": len(file_keys),
             },
             file_keys=file_keys,

@@ -152,10 +152,11 @@ async def _schedule(
     return erasure
 
 
-async def _carry_out(deps: PrivacyDeps, uow: PrivacyUnitOfWork, erasure: Erasure) -> list[str]:
+async def _carry_out(
+    deps: PrivacyDeps, uow: PrivacyUnitOfWork, erasure: Erasure, pseudonym: Pseudonym
+) -> list[str]:
     """Every context erases its part in the caller's transaction; answers the files to delete
     after it commits (a rolled-back erasure must find its files still there)."""
-    pseudonym = Pseudonym.new()
     summary: dict[str, dict[str, int]] = {}
     file_keys: list[str] = []
     for name, provider in deps.personal_data.items():
@@ -242,6 +243,11 @@ async def carry_out(
     erasure done, or None when it was not due (or the person signed in again, which cancels
     it, when ``cancel_on_sign_in``)."""
     now = deps.clock.now()
+    # Read apart from the erasing transaction, which must not hold the account it rewrites.
+    async with deps.uow(read_only=True) as read:
+        erasure = await read.privacy.erasures.get(erasure_id)
+        person = None if erasure is None else await deps.identity.user(read, erasure.user_id)
+    pseudonym = Pseudonym.new(former_name=person.full_name if person else "")
     async with deps.uow() as uow:
         erasure = await uow.privacy.erasures.get(erasure_id, for_update=True)
         if erasure is None or not erasure.is_due(now):
@@ -257,7 +263,7 @@ async def carry_out(
             )  # fmt: skip
             await uow.commit()
             return None
-        file_keys = await _carry_out(deps, uow, erasure)
+        file_keys = await _carry_out(deps, uow, erasure, pseudonym)
         await uow.commit()
     await delete_quietly(deps.storage, *file_keys)
     return erasure

@@ -23,7 +23,7 @@ def privacy_policy(settings: Settings) -> PrivacyPolicy:
     return PrivacyPolicy(
         erasure_grace_days=settings.erasure_grace_days,
         export_keep_days=settings.data_export_days,
-        public_url=settings.public_url,
+        links=settings.front_end,
     )
 
 

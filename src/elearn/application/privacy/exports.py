@@ -19,6 +19,7 @@ from elearn.application.actor import Actor
 from elearn.application.authorization import Permission
 from elearn.application.errors import Gone, NotFound
 from elearn.application.files import UploadPurpose, delete_quietly, sanitize_filename
+from elearn.application.mail import in_zone
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.application.personal_data import PersonalData
 from elearn.application.privacy.deps import PrivacyDeps
@@ -276,18 +277,20 @@ class SendExportReadyEmail:
         assert isinstance(event, DataExportReady)
         deps = self._deps
         async with deps.uow(read_only=True) as uow:
-            person = await deps.identity.user(uow, event.user_id)
+            facts = await deps.identity.user(uow, event.user_id)
+            person = await deps.identity.recipient(uow, event.user_id)
             export = await uow.privacy.exports.get(event.export_id)
-        if person is None or export is None or not person.is_active:
+        if facts is None or person is None or export is None or not facts.is_active:
             return
         context: dict[str, object] = {
             "full_name": person.full_name,
-            "download_url": deps.policy.public_url.rstrip("/") + download_path(export.id),
-            "expires_at": export.expires_at.strftime("%Y-%m-%d %H:%M UTC")
-            if export.expires_at
-            else "",
+            # The front end's page of exports: an API URL needs a token a mail client lacks.
+            "exports_url": deps.policy.links.data_exports(),
+            "expires_at": in_zone(export.expires_at or export.requested_at, person.time_zone),
         }
-        message = deps.templates.render("data_export_ready", context, to=[person.email])
+        message = deps.templates.render(
+            "data_export_ready", context, to=[person.email], language=person.language
+        )
         await deps.mailer.send(message)
 
 

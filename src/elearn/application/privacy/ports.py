@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from elearn.application.links import FrontEndLinks
 from elearn.application.paging import Page
 from elearn.application.ports import Transaction
 from elearn.domain.privacy.requests import DataExport, Erasure, ExportStatus
@@ -85,4 +86,4 @@ class PrivacyPolicy:
     export_keep_days: int = 7
     # A sign-in this recent stands in for the password when a person asks to be erased.
     recent_sign_in_minutes: int = 10
-    public_url: str = "http://127.0.0.1:8000"
+    links: FrontEndLinks = field(default_factory=FrontEndLinks)

@@ -1,10 +1,14 @@
 """A context is a module: a tiny context declared in this test joins the application through the
-module list alone, with its own table, store, route, outbox subscription and periodic job."""
+module list alone, with its own table, store, route, outbox subscription, periodic job and
+personal data (exported and erased with everything else, no privacy code touched)."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import io
+import json
+import zipfile
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,15 +20,31 @@ import pytest
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.testing import AsyncTestClient
-from sqlalchemy import Column, MetaData, String, Table, UniqueConstraint, Uuid, func, insert, select
+from sqlalchemy import (
+    Column,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    Uuid,
+    delete,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from tests.conftest import make_settings
+from tests.support.identity import seed_accounts
 
 from elearn.adapters.jobs.broker import build_broker
 from elearn.adapters.jobs.scheduler import PeriodicJob
 from elearn.adapters.persistence.database import create_engine
-from elearn.adapters.persistence.unit_of_work import StoreDeclaration
+from elearn.adapters.persistence.unit_of_work import StoreDeclaration, session_of
+from elearn.application.actor import Actor
+from elearn.application.personal_data import ErasedData, PersonalData, Pseudonym
+from elearn.application.ports import Transaction
 from elearn.domain.identity.email import EmailAddress
+from elearn.domain.identity.roles import Role
 from elearn.domain.shared.errors import Conflict
 from elearn.domain.shared.events import DomainEvent
 from elearn.entrypoints.bootstrap import Container, bootstrap
@@ -141,6 +161,22 @@ class NotesProbe:
         self.handled.append(event)
 
 
+class NotesPersonalData:
+    """What the tiny context holds about a person: the notes that name them."""
+
+    async def export(self, uow: Transaction, user_id: UUID) -> PersonalData:
+        bodies = await session_of(uow).scalars(
+            select(notes_table.c.body).where(notes_table.c.body.contains(str(user_id)))
+        )
+        return PersonalData(records={"notes": list(bodies)})
+
+    async def erase(self, uow: Transaction, user_id: UUID, pseudonym: Pseudonym) -> ErasedData:
+        deleted = await session_of(uow).execute(
+            delete(notes_table).where(notes_table.c.body.contains(str(user_id)))
+        )
+        return ErasedData(counts={"notes": deleted.rowcount})
+
+
 def notes_module(probe: NotesProbe) -> Module:
     def subscriptions(container: Container) -> Mapping[str, Subscription]:
         return {"test_notes.remember": Subscription(NoteWritten.event_type, probe.handle)}
@@ -158,6 +194,7 @@ def notes_module(probe: NotesProbe) -> Module:
         constraint_errors={
             "uq_test_module_notes_body": lambda: Conflict("that note exists", code="note-exists")
         },
+        personal_data=lambda container: NotesPersonalData(),
     )
 
 
@@ -292,3 +329,32 @@ def test_each_modules_settings_section_is_the_policy_its_use_cases_follow(
             assert container.policies[module.name] == getattr(container, module.name).deps.policy
     finally:
         asyncio.run(container.dispose())
+
+
+async def test_a_modules_personal_data_joins_exports_and_erasures(
+    notes: NotesProbe, notes_settings: Settings
+) -> None:
+    person, admin = await seed_accounts(
+        notes_settings, ("ada@example.com", Role.STUDENT), ("root@example.com", Role.ADMIN)
+    )
+    container = bootstrap(
+        notes_settings, broker=build_broker(None), modules=(*MODULES, notes_module(notes))
+    )
+    try:
+        await container.notes.write(f"a note about {person}")
+        await container.notes.write("a note about nobody")
+        ada = Actor(user_id=person, role=Role.STUDENT, email_verified=True)
+        requested = await container.privacy.request_export(ada)
+        await container.privacy.build_export.build(requested.id)
+        archive = await container.privacy.export_archive(ada, requested.id)
+        data = b"".join([chunk async for chunk in container.storage.read(archive.key)])
+        section = json.loads(zipfile.ZipFile(io.BytesIO(data)).read("notes.json"))
+        assert section == {"notes": [f"a note about {person}"]}
+
+        root = Actor(user_id=admin, role=Role.ADMIN, email_verified=True)
+        erased = await container.privacy.erase_user(root, person, immediately=True)
+
+        assert erased.summary["notes"] == {"notes": 1}
+        assert await container.notes.count() == 1
+    finally:
+        await container.dispose()

@@ -29,6 +29,9 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
     CREATE_ACCOUNTS = "create_accounts"
     VIEW_AUDIT_LOG = "view_audit_log"
+    # privacy
+    EXPORT_PERSONAL_DATA = "export_personal_data"
+    ERASE_PERSONAL_DATA = "erase_personal_data"
     # catalog
     APPROVE_COURSE = "approve_course"
     PUBLISH_COURSE = "publish_course"
@@ -87,6 +90,8 @@ _ADMIN_ONLY = frozenset(
     {
         _P.MANAGE_USERS,
         _P.CREATE_ACCOUNTS,
+        _P.EXPORT_PERSONAL_DATA,
+        _P.ERASE_PERSONAL_DATA,
         _P.MANAGE_CATEGORIES,
         _P.VIEW_ANY_ORDER,
         _P.VIEW_REFUNDS,
@@ -114,6 +119,8 @@ REFUSALS: Mapping[Permission, str] = {
     _P.MANAGE_USERS: "only an admin changes roles or suspends accounts",
     _P.CREATE_ACCOUNTS: "only an admin creates accounts for others",
     _P.VIEW_AUDIT_LOG: _ONLY_STAFF,
+    _P.EXPORT_PERSONAL_DATA: "only an admin exports someone else's data",
+    _P.ERASE_PERSONAL_DATA: "only an admin erases someone else's data",
     _P.APPROVE_COURSE: "only managers and admins review courses",
     _P.PUBLISH_COURSE: "only managers and admins review courses",
     _P.ARCHIVE_ANY_COURSE: "only the course's owner or staff archive it",

@@ -66,6 +66,12 @@ class InvalidParameter(InvalidInput):
     code = "invalid-parameter"
 
 
+class Gone(ApplicationError):
+    """The thing existed but is no longer available, and will not be again (HTTP 410)."""
+
+    code = "gone"
+
+
 class PayloadTooLarge(ApplicationError):
     code = "payload-too-large"
 

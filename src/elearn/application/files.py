@@ -43,6 +43,7 @@ class UploadPurpose(StrEnum):
     LESSON_MEDIA = "lesson_media"  # video, audio, PDFs and images of a lesson
     ATTACHMENT = "attachment"  # assignment submissions, message and ticket attachments
     CERTIFICATE = "certificate"  # the PDFs the platform issues
+    DATA_EXPORT = "data_export"  # a person's archive of their own data (privacy)
 
 
 # Every media type storage can recognise from a file's bytes, with the extension its keys use.
@@ -104,6 +105,7 @@ DEFAULT_UPLOAD_POLICIES: Mapping[UploadPurpose, UploadPolicy] = MappingProxyType
             DOCUMENT_MEDIA_TYPES | IMAGE_MEDIA_TYPES | frozenset({"application/zip", "text/plain"}),
         ),
         UploadPurpose.CERTIFICATE: UploadPolicy(10 * MiB, DOCUMENT_MEDIA_TYPES),
+        UploadPurpose.DATA_EXPORT: UploadPolicy(8 * GiB, frozenset({"application/zip"})),
     }
 )
 

@@ -26,6 +26,7 @@ class FrontEndLinks:
     lesson_path: str = f"/learn/lessons/{LESSON_ID}"
     earnings_path: str = "/earnings"
     course_invitations_path: str = "/teach/invitations"
+    data_exports_path: str = "/account/data"
 
     def login(self) -> str:
         return self._url(self.login_path)
@@ -47,6 +48,9 @@ class FrontEndLinks:
 
     def course_invitations(self) -> str:
         return self._url(self.course_invitations_path)
+
+    def data_exports(self) -> str:
+        return self._url(self.data_exports_path)
 
     def _url(self, path: str, **query: str) -> str:
         url = self.base_url.rstrip("/") + path

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from elearn.adapters.mail.rendering import DEFAULT_TEMPLATES_DIR
+from elearn.adapters.persistence.identity_personal_data import IdentityPersonalData
 from elearn.adapters.persistence.models import identity as identity_tables
 from elearn.adapters.persistence.repositories import (
     SqlaOneTimeTokenRepository,
@@ -93,6 +94,7 @@ MODULE = Module(
         StoreDeclaration("profiles", SqlaProfileRepository, trackers=lambda store: ()),
     ),
     constraint_errors=identity_tables.CONSTRAINT_ERRORS,
+    personal_data=lambda c: IdentityPersonalData(c.clock),
     tables=identity_tables,
     mail_templates=DEFAULT_TEMPLATES_DIR / "identity",
 )

@@ -5,7 +5,7 @@ modules and know no context by name. A context's declaration says how to build i
 from the container, which routes serve them and under which route parameter, which handlers
 react to which events (through the outbox), which jobs run periodically, its settings section,
 the stores its transactions hold, the constraints that stand for its domain conflicts, its
-tables and its mail templates.
+tables, its mail templates and what it holds about a person.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from elearn.adapters.jobs.deliveries import EventHandler
 from elearn.adapters.jobs.scheduler import PeriodicJob
 from elearn.adapters.persistence.integrity import ConstraintErrors
 from elearn.adapters.persistence.unit_of_work import AfterCommit, StoreDeclaration
+from elearn.application.personal_data import PersonalDataProvider
 
 if TYPE_CHECKING:
     from litestar.types import ControllerRouterHandler
@@ -84,5 +85,8 @@ class Module:
     tables: ModuleType | None = None
     # A directory of `<name>/subject.txt, body.txt[, body.html]` email templates.
     mail_templates: Path | None = None
+    # What the context holds about a person, to export and to erase (privacy): its section of
+    # a person's archive is named after the module.
+    personal_data: Callable[[Container], PersonalDataProvider] | None = None
     # Releases what the use cases hold open (HTTP clients, ...) when the container closes.
     close: Callable[[Any], Awaitable[None]] | None = None

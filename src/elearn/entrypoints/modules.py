@@ -13,6 +13,7 @@ from elearn.entrypoints import (
     catalog_module,
     identity_module,
     learning_module,
+    privacy_module,
     tutoring_module,
 )
 from elearn.entrypoints.module import Module
@@ -23,6 +24,8 @@ MODULES: tuple[Module, ...] = (
     learning_module.MODULE,
     billing_module.MODULE,
     tutoring_module.MODULE,
+    # Last: it reaches every module's personal data, each built by then.
+    privacy_module.MODULE,
 )
 
 

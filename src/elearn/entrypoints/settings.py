@@ -66,6 +66,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     frontend_lesson_path: str = "/learn/lessons/{lesson_id}"
     frontend_earnings_path: str = "/earnings"
     frontend_course_invitations_path: str = "/teach/invitations"
+    frontend_data_exports_path: str = "/account/data"
     var_dir: Annotated[str, msgspec.Meta(min_length=1)] = "var"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
@@ -154,6 +155,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     storage_dir: str = ""
 
+    # Privacy: days between asking to be erased and the erasure; days an export archive is kept.
+    erasure_grace_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 14
+    data_export_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 7
+
     jobs_max_retries: Annotated[int, msgspec.Meta(ge=0, le=100)] = 8
     jobs_min_backoff_ms: PositiveInt = 1_000
     jobs_max_backoff_ms: PositiveInt = 15 * 60_000
@@ -190,6 +195,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             lesson_path=self.frontend_lesson_path,
             earnings_path=self.frontend_earnings_path,
             course_invitations_path=self.frontend_course_invitations_path,
+            data_exports_path=self.frontend_data_exports_path,
         )
 
     @property

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from elearn.adapters.jobs.scheduler import PeriodicJob
 from elearn.adapters.mail.rendering import DEFAULT_TEMPLATES_DIR
 from elearn.adapters.persistence.models import tutoring as tutoring_tables
+from elearn.adapters.persistence.tutoring_personal_data import TutoringPersonalData
 from elearn.adapters.persistence.tutoring_repositories import SqlaTutoringStore
 from elearn.adapters.persistence.unit_of_work import StoreDeclaration
 from elearn.application.tutoring.engagement import SendBookingEmails
@@ -72,6 +73,7 @@ MODULE = Module(
     periodic_jobs=_periodic_jobs,
     stores=(StoreDeclaration("tutoring", SqlaTutoringStore, trackers=lambda s: s.tracking),),
     constraint_errors=tutoring_tables.CONSTRAINT_ERRORS,
+    personal_data=lambda c: TutoringPersonalData(),
     tables=tutoring_tables,
     mail_templates=DEFAULT_TEMPLATES_DIR / "tutoring",
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -237,6 +238,14 @@ class SqlaRefreshFamilyRepository(SqlaRepository[RefreshFamily, RefreshFamilyRow
             .order_by(RefreshFamilyRow.created_at, RefreshFamilyRow.id)
         )
         return await self._load_many(stmt, lambda f: f.user_id == user_id and f.revoked_at is None)
+
+    async def started_since(self, user_id: UUID, since: datetime) -> bool:
+        if any(f.user_id == user_id and f.created_at > since for f in self.seen):
+            return True
+        stmt = select(RefreshFamilyRow.id).where(
+            RefreshFamilyRow.user_id == user_id, RefreshFamilyRow.created_at > since
+        )
+        return await self.session.scalar(stmt.limit(1)) is not None
 
 
 # ---- audit log ---------------------------------------------------------------------------------

@@ -209,3 +209,11 @@ class SqlaUnitOfWork:
             for handler in self._subscriptions.get(event.event_type, ())
         ]
         self.session.add(message)
+
+
+def session_of(uow: object) -> AsyncSession:
+    """The session behind a use case's transaction, for adapters that work inside it on a
+    context's own tables (each context's personal data)."""
+    if not isinstance(uow, SqlaUnitOfWork):
+        raise TypeError(f"not a SQLAlchemy unit of work: {type(uow).__name__}")
+    return uow.session

@@ -7,10 +7,11 @@ cross-context step commits or rolls back with the caller's use case.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from elearn.application.actor import Actor
-from elearn.application.errors import NotFound
+from elearn.application.errors import NotFound, RateLimited
 from elearn.application.identity.account import has_tutor_profile
 from elearn.application.identity.deps import IdentityDeps
 from elearn.application.identity.ports import IdentityUnitOfWork
@@ -176,3 +177,32 @@ class IdentityApi:
         self, uow: Transaction, tutor_id: UUID, *, count: int, average: float | None
     ) -> None:
         await _identity(uow).profiles.set_tutor_rating(tutor_id, count=count, average=average)
+
+    # ---- for privacy: proving it is the person, and whether they came back -------------------
+    async def password_matches(self, uow: Transaction, user_id: UUID, password: str) -> bool:
+        """Whether ``password`` is the account's; guesses are limited per account like sign-in
+        attempts (a stolen access token must not become a password oracle)."""
+        deps = self._deps
+        policy = deps.policy
+        key = f"password-check:{user_id}"
+        retry_after = await deps.rate_limiter.hit(
+            key,
+            limit=policy.login_attempts_per_account,
+            window_seconds=policy.login_window_seconds,
+        )
+        if retry_after is not None:
+            raise RateLimited(
+                "too many password attempts; try again later", retry_after_seconds=retry_after
+            )
+        user = await _identity(uow).users.get(user_id)
+        if user is None:
+            await deps.hasher.verify_dummy(password)
+            return False
+        matches = await deps.hasher.verify(user.password_hash, password)
+        if matches:
+            await deps.rate_limiter.reset(key)
+        return matches
+
+    async def signed_in_since(self, uow: Transaction, user_id: UUID, since: datetime) -> bool:
+        """Whether the person signed in after ``since`` (a session begun, ended since or not)."""
+        return await _identity(uow).refresh_families.started_since(user_id, since)

@@ -78,6 +78,10 @@ class RefreshFamilyRepository(Protocol):
 
     async def active_for_user(self, user_id: UUID) -> list[RefreshFamily]: ...
 
+    async def started_since(self, user_id: UUID, since: datetime) -> bool:
+        """Whether the user signed in (a family began) after ``since``, revoked since or not."""
+        ...
+
 
 # ---- read side -------------------------------------------------------------------------------
 

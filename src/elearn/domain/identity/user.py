@@ -30,6 +30,8 @@ class UserRegistered(DomainEvent):
 class AccountStatus(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
+    # Personal data erased (privacy): nobody signs in again, nobody brings it back.
+    ERASED = "erased"
 
 
 class TutorApproval(StrEnum):
@@ -253,17 +255,19 @@ class User(RecordsEvents):
 
     # ---- administration --------------------------------------------------------------------
     def suspend(self, now: datetime) -> None:
-        if self.status is AccountStatus.SUSPENDED:
+        if self.status is not AccountStatus.ACTIVE:
             raise IllegalTransition("account", self.status.value, "suspend")
         self.status = AccountStatus.SUSPENDED
         self.end_sessions(now)
 
     def reactivate(self) -> None:
-        if self.status is AccountStatus.ACTIVE:
+        if self.status is not AccountStatus.SUSPENDED:
             raise IllegalTransition("account", self.status.value, "reactivate")
         self.status = AccountStatus.ACTIVE
 
     def change_role(self, role: Role, now: datetime) -> None:
+        if self.status is AccountStatus.ERASED:
+            raise IllegalTransition("account", self.status.value, "change the role of")
         if role is self.role:
             return
         self.role = role

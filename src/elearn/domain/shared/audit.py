@@ -53,6 +53,10 @@ class AuditAction(StrEnum):
     PAYMENT_REFUNDED = "payment.refunded"
     WITHDRAWAL_APPROVED = "withdrawal.approved"
     WITHDRAWAL_REJECTED = "withdrawal.rejected"
+    DATA_EXPORT_REQUESTED = "privacy.export_requested"
+    ERASURE_SCHEDULED = "privacy.erasure_scheduled"
+    ERASURE_CANCELLED = "privacy.erasure_cancelled"
+    USER_ERASED = "privacy.user_erased"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

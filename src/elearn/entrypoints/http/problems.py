@@ -16,6 +16,7 @@ from litestar.openapi.datastructures import ResponseSpec
 
 from elearn.application.errors import (
     ApplicationError,
+    Gone,
     InvalidInput,
     InvalidParameter,
     NotAuthenticated,
@@ -160,6 +161,7 @@ _APPLICATION_STATUS: list[tuple[type[ApplicationError], int]] = [
     (NotFound, 404),
     (NotAuthenticated, 401),
     (PermissionDenied, 403),
+    (Gone, 410),
     (InvalidParameter, 400),
     (InvalidInput, 422),
     (RateLimited, 429),
@@ -346,6 +348,7 @@ _RESPONSE_DESCRIPTIONS = {
     403: "Authenticated, but not allowed to do this.",
     404: "No such resource, or not visible to the caller.",
     409: "Conflicts with the current state: a duplicate, a double booking, an illegal move.",
+    410: "It existed, but is no longer available (an expired download).",
     413: "The request body is larger than the endpoint accepts.",
     415: "The request body was sent with the wrong Content-Type.",
     422: "Well-formed, but rejected by a business rule.",

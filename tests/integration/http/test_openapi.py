@@ -16,7 +16,7 @@ from tests.conftest import make_settings
 from tests.support.apps import app_for
 
 from elearn.entrypoints.http.docs import TAGS
-from elearn.entrypoints.http.problems import problem_responses
+from elearn.entrypoints.http.problem_codes import problems
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
 PROBLEM_REF = "#/components/schemas/Problem"
@@ -204,7 +204,8 @@ class LessonController(Controller):
     path = "/api/v1/_test/courses/{course_id:uuid}/lessons"
     tags = ["catalog"]
 
-    @post(summary="Add a lesson", responses=problem_responses(404, 409))
+    @problems("course-not-found", "slug-taken")
+    @post(summary="Add a lesson")
     async def add(self, course_id: FromPath[Any], data: JSONBody[Lesson]) -> Lesson:
         """Adds a lesson at the end of the course."""
         return data

@@ -39,7 +39,7 @@ from elearn.application.catalog.ports import (
     TagCount,
 )
 from elearn.application.errors import NotFound
-from elearn.application.files import EXTENSION_FOR_MEDIA_TYPE, UploadPurpose
+from elearn.application.files import EXTENSION_FOR_MEDIA_TYPE, IMAGE_MEDIA_TYPES, UploadPurpose
 from elearn.application.paging import Page
 from elearn.domain.catalog.course import (
     MAX_CO_INSTRUCTORS,
@@ -62,6 +62,7 @@ from elearn.domain.shared.money import Money
 from elearn.entrypoints.catalog import Catalog
 from elearn.entrypoints.http.auth import CurrentActor, signed_in
 from elearn.entrypoints.http.bodies import RequestBody, upload_of
+from elearn.entrypoints.http.docs import binary
 
 T = TypeVar("T")
 
@@ -670,6 +671,7 @@ class ImagesController(Controller):
     path = "/images"
     tags = ["catalog"]
 
+    @binary(*sorted(IMAGE_MEDIA_TYPES))
     @get("/{key:path}", operation_id="get_image", summary="A course thumbnail")
     async def image(self, key: FromPath[str], catalog: Catalog) -> Stream:
         """Keys are unguessable and never reused, so the answer is cacheable for good."""

@@ -22,7 +22,12 @@ from litestar.params import Body, FromPath, JSONBody
 from litestar.response import Stream
 
 from elearn.application.errors import FieldError, InvalidInput
-from elearn.application.files import RangeNotSatisfiable, content_disposition
+from elearn.application.files import (
+    DEFAULT_UPLOAD_POLICIES,
+    RangeNotSatisfiable,
+    UploadPurpose,
+    content_disposition,
+)
 from elearn.application.learning.certificates import CertificateNotFound, Verification
 from elearn.application.learning.lessons import (
     LessonView,
@@ -63,6 +68,7 @@ from elearn.domain.learning.review import MAX_HIDE_REASON, MAX_REPLY_TEXT, MAX_R
 from elearn.entrypoints.http.auth import CurrentActor, signed_in
 from elearn.entrypoints.http.bodies import RequestBody, upload_of
 from elearn.entrypoints.http.catalog.routes import Cursor, Limit
+from elearn.entrypoints.http.docs import binary, form_body
 from elearn.entrypoints.learning import Learning, LearningUseCases
 
 Unset = msgspec.UnsetType
@@ -255,6 +261,21 @@ def stream_file(
         headers=headers,
         status_code=206,
     )
+
+
+SUBMISSION_FORM = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "text": {"type": "string", "description": "Your answer as text."},
+        "files": {
+            "type": "array",
+            "maxItems": MAX_FILES,
+            "items": {"type": "string", "format": "binary"},
+            "description": f"Up to {MAX_FILES} files, each a `files` part.",
+        },
+    },
+}
 
 
 async def _uploads(form: Mapping[str, Any]) -> tuple[str | None, list[UploadFile]]:
@@ -478,6 +499,7 @@ class LessonLearningController(Controller):
         )
         return await learning.set_assignment(actor, lesson_id, assignment)
 
+    @form_body(SUBMISSION_FORM)
     @post(
         "/{lesson_id:uuid}/submissions",
         operation_id="submit_work",
@@ -630,10 +652,17 @@ class ReviewsController(Controller):
 
 
 # ---- media and certificates ------------------------------------------------------------------
+LESSON_MEDIA_TYPES = sorted(DEFAULT_UPLOAD_POLICIES[UploadPurpose.LESSON_MEDIA].allowed_media_types)
+
+
 class MediaController(Controller):
     path = "/media"
     tags = ["learning"]
 
+    @binary(
+        *sorted(DEFAULT_UPLOAD_POLICIES[UploadPurpose.LESSON_MEDIA].allowed_media_types),
+        ranges=True,
+    )
     @get("/{token:str}", operation_id="get_media", summary="Stream a lesson's file")
     async def media(
         self,
@@ -659,6 +688,7 @@ class CertificatesController(Controller):
         """Public: validity, the student's name, the course and the date, nothing more."""
         return await learning.verify_certificate(code)
 
+    @binary("application/pdf", ranges=True)
     @get(
         "/{certificate_file:str}",
         operation_id="get_certificate_pdf",

@@ -41,6 +41,7 @@ from elearn.entrypoints.http.auth import CurrentActor, signed_in
 from elearn.entrypoints.http.billing.routes import IdempotencyKey
 from elearn.entrypoints.http.bodies import RequestBody
 from elearn.entrypoints.http.catalog.routes import Cursor, Limit
+from elearn.entrypoints.http.docs import binary
 from elearn.entrypoints.tutoring import Tutoring
 
 ClockTime = Annotated[
@@ -446,6 +447,7 @@ class MyBookingsController(Controller):
     async def revoke_calendar_link(self, actor: CurrentActor, tutoring: Tutoring) -> None:
         await tutoring.calendar.revoke(actor)
 
+    @binary("text/calendar")
     @get("/calendar.ics", operation_id="get_calendar_feed", summary="The calendar feed")
     async def calendar(
         self, tutoring: Tutoring, token: Annotated[str, Parameter(min_length=1, max_length=100)]
@@ -453,7 +455,7 @@ class MyBookingsController(Controller):
         """Read by calendar apps: the token in the URL is the key (no Authorization)."""
         return Response(
             await tutoring.calendar.render(token),
-            media_type="text/calendar; charset=utf-8",
+            media_type="text/calendar",  # Litestar adds the charset of text types
             headers={"Cache-Control": "private, no-store"},
         )
 

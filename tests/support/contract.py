@@ -129,6 +129,13 @@ async def _checked_call(self: Litestar, scope: Scope, receive: Receive, send: Se
     await _original_call(self, scope, receive, checked(self, scope, receive, send))
 
 
+def take_findings() -> list[str]:
+    """The findings so far, taken: for a test that provokes them on purpose."""
+    found = sorted(set(_received))
+    _received.clear()
+    return found
+
+
 def pytest_configure(config: pytest.Config) -> None:
     Litestar.__call__ = _checked_call  # type: ignore[method-assign]
 

@@ -100,10 +100,10 @@ class ProblemResponsesPlugin(ReceiveRoutePlugin):
     Derived from the route: 500 always; 400 ``invalid-request`` for every route (a bad
     parameter, a NUL in the URL) and ``invalid-parameter`` where it pages with a cursor; for a
     body also ``malformed-body``/``empty-body``, 413 and 415; 401 (``not-authenticated``,
-    ``invalid-token``) and 403 ``permission-denied`` where it reads the caller; 404
-    ``not-found`` where its path has a parameter. Declared: the codes of
-    ``@problems(...)`` (``problem_codes.py``), under their statuses. A route's own
-    ``responses`` win over these for their statuses.
+    ``invalid-token``) and 403 (``permission-denied``, ``two-factor-required``) where it
+    reads the caller; 404 ``not-found`` where its path has a parameter. Declared: the codes of
+    ``@problems(...)`` (``problem_codes.py``), under their statuses, and 416 for files served
+    with ``@binary(..., ranges=True)``. A route's own ``responses`` win for their statuses.
 
     Security: routes guarded by ``signed_in``/``staff_only`` need the bearer; routes that
     read the caller without a guard take it optionally; others are anonymous (``[]``).
@@ -127,15 +127,18 @@ class ProblemResponsesPlugin(ReceiveRoutePlugin):
                 codes[416].add("range-not-satisfiable")
             body = handler.parsed_fn_signature.parameters.get("data")
             optional_body = body is not None and (body.is_optional or body.has_default)
-            form = handler.opt.get(FORM_OPT)
-            if answer is not None or optional_body or form is not None:
-                handler.operation_class = type(
-                    "ContractOperation",
-                    (ContractOperation,),
-                    {"answer": answer, "optional_body": optional_body, "form": form},
-                )
+            handler.operation_class = type(
+                "ContractOperation",
+                (ContractOperation,),
+                {
+                    "answer": answer,
+                    "optional_body": optional_body,
+                    "form": handler.opt.get(FORM_OPT),
+                    "anonymous": not reads_actor(handler),
+                },
+            )
             handler.responses = {**problem_responses(codes), **(handler.responses or {})}
-            if handler.security is None:
+            if handler.security is None and reads_actor(handler):
                 handler.security = security_of(handler)
 
 
@@ -181,9 +184,13 @@ class ContractOperation(Operation):
     answer: ClassVar[BinaryAnswer | None] = None
     optional_body: ClassVar[bool] = False
     form: ClassVar[dict[str, Any] | None] = None
+    # Litestar leaves out an empty ``security``, which would mean the document's default.
+    anonymous: ClassVar[bool] = False
 
     def to_schema(self) -> dict[str, Any]:
         schema = super().to_schema()
+        if self.anonymous:
+            schema["security"] = []
         if self.form is not None:
             schema["requestBody"]["content"] = {"multipart/form-data": {"schema": self.form}}
         if self.optional_body and "requestBody" in schema:
@@ -257,7 +264,8 @@ def derived_problem_codes(handler: HTTPRouteHandler, kwargs_model: Any) -> dict[
         codes[415].add("unsupported-media-type")
     if reads_actor(handler):
         codes[401].update(_AUTHENTICATION_CODES)
-        codes[403].add("permission-denied")
+        # Staff who must sign in with a second factor are refused wherever they act.
+        codes[403].update(("permission-denied", "two-factor-required"))
     if kwargs_model.expected_path_params:
         codes[404].add("not-found")
     return codes

@@ -193,9 +193,8 @@ def problems(*codes: str) -> Callable[[_Handler], _Handler]:
         statuses_of(code)
 
     def declare(handler: _Handler) -> _Handler:
-        opt: dict[str, object] = handler.opt  # type: ignore[attr-defined]
-        declared = tuple(opt.get(PROBLEMS_OPT, ()))  # type: ignore[arg-type]
-        opt[PROBLEMS_OPT] = (*declared, *codes)
+        opt: dict[str, tuple[str, ...]] = handler.opt  # type: ignore[attr-defined]
+        opt[PROBLEMS_OPT] = (*opt.get(PROBLEMS_OPT, ()), *codes)
         return handler
 
     return declare

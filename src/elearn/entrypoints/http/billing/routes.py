@@ -42,6 +42,7 @@ from elearn.entrypoints.billing import Billing
 from elearn.entrypoints.http.auth import CurrentActor, signed_in
 from elearn.entrypoints.http.bodies import RequestBody
 from elearn.entrypoints.http.catalog.routes import Cursor, Limit
+from elearn.entrypoints.http.problem_codes import problems
 
 IdempotencyKey = Annotated[
     str | None,
@@ -94,6 +95,16 @@ class CheckoutController(Controller):
     path = "/checkout"
     tags = ["billing"]
 
+    @problems(
+        "already-owned",
+        "course-not-found",
+        "email-not-verified",
+        "idempotency-key-reused",
+        "invalid-input",
+        "invalid-parameter",
+        "own-course",
+        "payment-provider-unavailable",
+    )
     @post(
         "",
         operation_id="start_checkout",
@@ -122,6 +133,7 @@ class WebhooksController(Controller):
     path = "/webhooks"
     tags = ["billing"]
 
+    @problems("invalid-webhook")
     @post("/stripe", operation_id="stripe_webhook", summary="Stripe's events", status_code=200)
     async def stripe(self, request: Request, billing: Billing) -> WebhookAck:
         """Signed by Stripe (`Stripe-Signature`); a bad or missing signature, or a timestamp
@@ -162,6 +174,7 @@ class MyBillingController(Controller):
     ) -> Page[OrderView]:
         return await billing.my_orders(actor, limit=limit, cursor=cursor)
 
+    @problems("order-not-found", "two-factor-required")
     @get_route("/orders/{order_id:uuid}", operation_id="get_my_order", summary="An order")
     async def order(
         self, order_id: FromPath[UUID], actor: CurrentActor, billing: Billing
@@ -178,6 +191,7 @@ class MyBillingController(Controller):
         first."""
         return await billing.earnings(actor, limit=limit, cursor=cursor)
 
+    @problems("not-a-tutor")
     @post(
         "/payout-account",
         operation_id="set_up_payout_account",
@@ -189,6 +203,15 @@ class MyBillingController(Controller):
         you finish setting it up."""
         return await billing.set_up_payout_account(actor)
 
+    @problems(
+        "idempotency-key-reused",
+        "insufficient-funds",
+        "invalid-input",
+        "invalid-parameter",
+        "not-a-tutor",
+        "payout-account-missing",
+        "withdrawal-open",
+    )
     @post(
         "/withdrawals",
         operation_id="request_withdrawal",
@@ -224,6 +247,15 @@ class CoursePurchaseController(Controller):
     path = "/courses"
     tags = ["billing"]
 
+    @problems(
+        "already-owned",
+        "course-not-found",
+        "email-not-verified",
+        "insufficient-funds",
+        "invalid-input",
+        "invalid-parameter",
+        "own-course",
+    )
     @post(
         "/{course_key:str}/purchase-with-credits",
         operation_id="purchase_with_credits",
@@ -292,6 +324,13 @@ class BillingAdminController(Controller):
         )
         return await billing.list_orders(actor, filters, limit=limit, cursor=cursor)
 
+    @problems(
+        "illegal-transition",
+        "invalid-input",
+        "invalid-refund",
+        "order-not-found",
+        "two-factor-required",
+    )
     @post(
         "/payments/{order_id:uuid}/refund",
         operation_id="refund_payment",
@@ -337,6 +376,7 @@ class BillingAdminController(Controller):
             actor, status, tutor_id=tutor_id, limit=limit, cursor=cursor
         )
 
+    @problems("illegal-transition", "withdrawal-not-found")
     @post(
         "/withdrawals/{withdrawal_id:uuid}/approve",
         operation_id="approve_withdrawal",
@@ -349,6 +389,7 @@ class BillingAdminController(Controller):
         """Admins; the payout worker then sends the money; audited."""
         return await billing.decide_withdrawal.approve(actor, withdrawal_id)
 
+    @problems("illegal-transition", "invalid-input", "withdrawal-not-found")
     @post(
         "/withdrawals/{withdrawal_id:uuid}/reject",
         operation_id="reject_withdrawal",

@@ -38,6 +38,7 @@ from elearn.entrypoints.http.bodies import (
     RequestBody,
     upload_of,
 )
+from elearn.entrypoints.http.problem_codes import problems
 from elearn.entrypoints.identity import Identity
 
 
@@ -125,6 +126,7 @@ class AuthController(Controller):
     path = "/auth"
     tags = ["identity"]
 
+    @problems("email-taken", "weak-password")
     @post("/register/student", operation_id="register_student", summary="Open a student account")
     async def register_student(
         self,
@@ -137,6 +139,7 @@ class AuthController(Controller):
         command = RegisterStudentCommand(data.email, data.password, data.full_name)
         return _registered(await identity.register_student(actor, command))
 
+    @problems("email-taken", "empty-file", "invalid-input")
     @post(
         "/register/tutor",
         operation_id="register_tutor",
@@ -162,6 +165,7 @@ class AuthController(Controller):
         )
         return _registered(await identity.register_tutor(actor, command))
 
+    @problems("invalid-token")
     @post(
         "/verify-email",
         operation_id="verify_email",
@@ -178,6 +182,7 @@ class AuthController(Controller):
         (configurable), and only the newest link sent works."""
         await identity.verify_email(actor, VerifyEmailCommand(data.token))
 
+    @problems("rate-limited")
     @post(
         "/verify-email/resend",
         operation_id="resend_verification",
@@ -194,6 +199,7 @@ class AuthController(Controller):
         await identity.resend_verification(actor, ResendVerificationCommand(data.email))
         return Accepted()
 
+    @problems("invalid-credentials", "otp-required", "rate-limited")
     @post("/login", operation_id="login", summary="Sign in", status_code=200)
     async def login(
         self,
@@ -207,6 +213,7 @@ class AuthController(Controller):
             await identity.login(actor, LoginCommand(data.email, data.password, data.otp))
         )
 
+    @problems("invalid-refresh-token")
     @post(
         "/refresh",
         operation_id="refresh_session",
@@ -232,6 +239,7 @@ class AuthController(Controller):
         """Ends the refresh token's session and refuses the access token used to ask."""
         await identity.logout(actor, LogoutCommand(data.refresh_token))
 
+    @problems("rate-limited")
     @post(
         "/password/forgot",
         operation_id="forgot_password",
@@ -248,6 +256,7 @@ class AuthController(Controller):
         await identity.forgot_password(actor, ForgotPasswordCommand(data.email))
         return Accepted()
 
+    @problems("invalid-token")
     @post(
         "/password/reset",
         operation_id="reset_password",
@@ -263,6 +272,7 @@ class AuthController(Controller):
         """A valid reset token sets the new password and ends every session of the account."""
         await identity.reset_password(actor, ResetPasswordCommand(data.token, data.new_password))
 
+    @problems("invalid-input")
     @post(
         "/password/change",
         operation_id="change_password",

@@ -19,6 +19,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post, pu
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Stream
 
 from elearn.application.errors import FieldError, InvalidInput
@@ -69,6 +70,7 @@ from elearn.entrypoints.http.auth import CurrentActor, signed_in
 from elearn.entrypoints.http.bodies import RequestBody, upload_of
 from elearn.entrypoints.http.catalog.routes import Cursor, Limit
 from elearn.entrypoints.http.docs import binary, form_body
+from elearn.entrypoints.http.problem_codes import problems
 from elearn.entrypoints.learning import Learning, LearningUseCases
 
 Unset = msgspec.UnsetType
@@ -312,6 +314,15 @@ class CourseLearningController(Controller):
     path = "/courses"
     tags = ["learning"]
 
+    @problems(
+        "already-enrolled",
+        "course-not-found",
+        "course-not-open",
+        "email-not-verified",
+        "instructor-cannot-enroll",
+        "payment-required",
+        "prerequisites-missing",
+    )
     @post(
         "/{course_key:str}/enroll",
         operation_id="enroll",
@@ -327,6 +338,7 @@ class CourseLearningController(Controller):
         buy it in `checkout`; enrolling twice answers 409."""
         return await learning.enroll(actor, course_key)
 
+    @problems("cannot-leave", "enrollment-not-found")
     @delete(
         "/{course_key:str}/enroll",
         operation_id="leave_course",
@@ -340,6 +352,7 @@ class CourseLearningController(Controller):
         kept for if you come back."""
         await learning.leave_course(actor, course_key)
 
+    @problems("course-not-found")
     @get(
         "/{course_key:str}/students",
         operation_id="list_course_students",
@@ -422,6 +435,7 @@ class LessonLearningController(Controller):
     path = "/lessons"
     tags = ["learning"]
 
+    @problems("lesson-not-found", "not-enrolled")
     @get("/{lesson_id:uuid}", operation_id="get_lesson", summary="Open a lesson")
     async def lesson(
         self, lesson_id: FromPath[UUID], actor: CurrentActor, learning: Learning
@@ -430,6 +444,7 @@ class LessonLearningController(Controller):
         A file comes as `media.url`, signed for you and valid for a few minutes."""
         return await learning.get_lesson(actor, lesson_id)
 
+    @problems("lesson-not-found", "not-enrolled")
     @put(
         "/{lesson_id:uuid}/progress",
         operation_id="record_progress",
@@ -464,11 +479,14 @@ class LessonLearningController(Controller):
         """The course's instructors; replaces the whole quiz."""
         return await learning.set_quiz(actor, lesson_id, data.to_quiz())
 
+    @problems("lesson-not-found", "not-enrolled")
     @post(
         "/{lesson_id:uuid}/attempts",
         operation_id="start_attempt",
         summary="Start a quiz attempt",
         guards=[signed_in],
+        status_code=201,
+        responses={200: ResponseSpec(AttemptView, description="The attempt still open.")},
     )
     async def start_attempt(
         self, lesson_id: FromPath[UUID], actor: CurrentActor, learning: Learning
@@ -478,6 +496,7 @@ class LessonLearningController(Controller):
         attempt, started = await learning.start_attempt(actor, lesson_id)
         return Response(attempt, status_code=201 if started else 200)
 
+    @problems("invalid-assignment", "lesson-not-found", "not-an-assignment-lesson")
     @put(
         "/{lesson_id:uuid}/assignment",
         operation_id="set_assignment",
@@ -499,6 +518,13 @@ class LessonLearningController(Controller):
         )
         return await learning.set_assignment(actor, lesson_id, assignment)
 
+    @problems(
+        "assignment-not-found",
+        "invalid-input",
+        "invalid-submission",
+        "not-enrolled",
+        "submission-graded",
+    )
     @form_body(SUBMISSION_FORM)
     @post(
         "/{lesson_id:uuid}/submissions",
@@ -572,6 +598,7 @@ class SubmissionsController(Controller):
     tags = ["learning"]
     guards = [signed_in]
 
+    @problems("invalid-grade", "submission-not-found")
     @post(
         "/{submission_id:uuid}/grade",
         operation_id="grade_submission",
@@ -659,6 +686,7 @@ class MediaController(Controller):
     path = "/media"
     tags = ["learning"]
 
+    @problems("media-token-invalid")
     @binary(
         *sorted(DEFAULT_UPLOAD_POLICIES[UploadPurpose.LESSON_MEDIA].allowed_media_types),
         ranges=True,
@@ -681,6 +709,7 @@ class CertificatesController(Controller):
     path = "/certificates"
     tags = ["learning"]
 
+    @problems("certificate-not-found")
     @get("/verify/{code:str}", operation_id="verify_certificate", summary="Verify a certificate")
     async def verify(
         self, code: FromPath[Annotated[str, msgspec.Meta(max_length=64)]], learning: Learning
@@ -688,6 +717,7 @@ class CertificatesController(Controller):
         """Public: validity, the student's name, the course and the date, nothing more."""
         return await learning.verify_certificate(code)
 
+    @problems("certificate-not-found")
     @binary("application/pdf", ranges=True)
     @get(
         "/{certificate_file:str}",
@@ -720,6 +750,13 @@ class EnrollmentAdminController(Controller):
     tags = ["learning"]
     guards = [signed_in]
 
+    @problems(
+        "already-enrolled",
+        "course-not-found",
+        "course-not-open",
+        "instructor-cannot-enroll",
+        "user-not-found",
+    )
     @post("", operation_id="grant_enrollment", summary="Grant a course", status_code=201)
     async def grant(
         self, data: JSONBody[GrantBody], actor: CurrentActor, learning: Learning
@@ -727,6 +764,7 @@ class EnrollmentAdminController(Controller):
         """Staff put a student in a published course (no payment); audited."""
         return await learning.grant_enrollment(actor, data.user_id, data.course_id)
 
+    @problems("enrollment-not-found", "illegal-transition")
     @post(
         "/{enrollment_id:uuid}/revoke",
         operation_id="revoke_enrollment",

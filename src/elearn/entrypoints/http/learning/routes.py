@@ -18,8 +18,8 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, JSONBody
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Body, FromPath, JSONBody
 from litestar.response import Stream
 
 from elearn.application.errors import FieldError, InvalidInput

@@ -294,7 +294,7 @@ def handle_validation_error(
 
 
 _HTTP_CODES = {
-    400: "bad-request",
+    400: "invalid-request",
     401: "not-authenticated",
     403: "permission-denied",
     404: "not-found",

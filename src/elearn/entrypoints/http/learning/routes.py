@@ -382,6 +382,7 @@ class CourseLearningController(Controller):
         """Newest first; the course's instructors and staff also see hidden reviews."""
         return await learning.list_reviews(actor, course_key, limit=limit, cursor=cursor)
 
+    @problems("already-reviewed", "course-not-found", "not-enrolled")
     @post(
         "/{course_key:str}/reviews",
         operation_id="write_review",
@@ -463,6 +464,7 @@ class LessonLearningController(Controller):
         report = ProgressReport(data.completed, data.position_seconds, data.seconds_spent)
         return await learning.record_progress(actor, lesson_id, report)
 
+    @problems("course-not-found", "invalid-quiz", "lesson-not-found", "not-a-quiz-lesson")
     @put(
         "/{lesson_id:uuid}/quiz",
         operation_id="set_quiz",
@@ -479,7 +481,7 @@ class LessonLearningController(Controller):
         """The course's instructors; replaces the whole quiz."""
         return await learning.set_quiz(actor, lesson_id, data.to_quiz())
 
-    @problems("lesson-not-found", "not-enrolled")
+    @problems("attempt-limit-reached", "lesson-not-found", "not-enrolled", "quiz-not-found")
     @post(
         "/{lesson_id:uuid}/attempts",
         operation_id="start_attempt",
@@ -569,6 +571,7 @@ class AttemptsController(Controller):
     tags = ["learning"]
     guards = [signed_in]
 
+    @problems("attempt-closed", "attempt-not-found", "attempt-time-over", "invalid-answers")
     @post(
         "/{attempt_id:uuid}/submit",
         operation_id="submit_attempt",
@@ -586,6 +589,7 @@ class AttemptsController(Controller):
         time limit (plus a short grace)."""
         return await learning.submit_attempt(actor, attempt_id, data.answers)
 
+    @problems("attempt-not-found")
     @get("/{attempt_id:uuid}", operation_id="get_attempt", summary="An attempt")
     async def attempt(
         self, attempt_id: FromPath[UUID], actor: CurrentActor, learning: Learning
@@ -622,6 +626,7 @@ class ReviewsController(Controller):
     tags = ["learning"]
     guards = [signed_in]
 
+    @problems("review-not-found")
     @patch("/{review_id:uuid}", operation_id="edit_review", summary="Edit your review")
     async def edit(
         self,
@@ -638,6 +643,7 @@ class ReviewsController(Controller):
             clear_text=data.text is None,
         )
 
+    @problems("review-not-found")
     @delete("/{review_id:uuid}", operation_id="delete_review", summary="Delete a review")
     async def remove(
         self, review_id: FromPath[UUID], actor: CurrentActor, learning: Learning
@@ -645,6 +651,7 @@ class ReviewsController(Controller):
         """Its author, or staff."""
         await learning.delete_review(actor, review_id)
 
+    @problems("already-replied", "invalid-review")
     @post(
         "/{review_id:uuid}/reply",
         operation_id="reply_to_review",

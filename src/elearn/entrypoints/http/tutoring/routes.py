@@ -412,7 +412,7 @@ class BookingsController(Controller):
         absent tutor (a full refund)."""
         return await tutoring.finish.no_show(actor, booking_id, data.who)
 
-    @problems("booking-not-found", "illegal-transition", "invalid-input")
+    @problems("already-reviewed", "booking-not-found", "illegal-transition", "invalid-input")
     @post(
         "/{booking_id:uuid}/testimonial",
         operation_id="write_testimonial",

@@ -22,8 +22,9 @@ from typing import Any
 
 import pytest
 from litestar import Litestar
+from litestar.enums import ScopeType
 from litestar.handlers import HTTPRouteHandler
-from litestar.types import Message, Receive, Scope, Send
+from litestar.types import HTTPScope, Message, Send
 
 from elearn.entrypoints.http.problems import PROBLEM_MEDIA_TYPE
 
@@ -63,7 +64,7 @@ def enumerated_codes(schema: dict[str, Any]) -> Iterator[str]:
         yield from part.get("properties", {}).get("code", {}).get("enum", ())
 
 
-def violation(app: Litestar, scope: Scope, status: int, body: bytes, media: str) -> str | None:
+def violation(app: Litestar, scope: HTTPScope, status: int, body: bytes, media: str) -> str | None:
     handler = scope.get("route_handler")
     path = scope.get("path_template")
     if not isinstance(handler, HTTPRouteHandler) or not path:
@@ -91,8 +92,8 @@ def violation(app: Litestar, scope: Scope, status: int, body: bytes, media: str)
     return None
 
 
-def checked(app: Litestar, scope: Scope, receive: Receive, send: Send) -> Any:
-    """``app(scope, receive, send)``, with its answer checked against the document."""
+def checked(app: Litestar, scope: HTTPScope, send: Send) -> Send:
+    """``send``, checking the answer of ``app`` to ``scope`` against the document."""
     status = 0
     media = ""
     body = bytearray()
@@ -122,11 +123,11 @@ def checked(app: Litestar, scope: Scope, receive: Receive, send: Send) -> Any:
 _original_call = Litestar.__call__
 
 
-async def _checked_call(self: Litestar, scope: Scope, receive: Receive, send: Send) -> None:
-    if scope["type"] != "http":
+async def _checked_call(self: Litestar, scope: Any, receive: Any, send: Any) -> None:
+    if scope["type"] != ScopeType.HTTP:
         await _original_call(self, scope, receive, send)
         return
-    await _original_call(self, scope, receive, checked(self, scope, receive, send))
+    await _original_call(self, scope, receive, checked(self, scope, send))
 
 
 def take_findings() -> list[str]:

@@ -2,8 +2,8 @@
 
 A pytest plugin (``pytest_plugins`` in ``tests/conftest.py``). Each response the app sends to
 any test client is checked against the app's own OpenAPI document: its status must be
-documented for the operation that answered, and a problem+json answer's ``code`` must be
-enumerated under that status. The test that received an undocumented answer fails, naming
+documented for the operation that answered, its media type among those documented for that
+status, and a problem+json answer's ``code`` enumerated under that status. The test that received an undocumented answer fails, naming
 it; the fix is a ``@problems(...)`` declaration on the route (``problem_codes.py``) or a
 documented response, not a change to the test.
 
@@ -34,9 +34,11 @@ _received: list[str] = []
 
 @dataclass(frozen=True, slots=True)
 class Documented:
-    """What an operation documents: its statuses, and the codes of each problem status."""
+    """What an operation documents: its statuses, the media types of each, and the codes of
+    each problem status."""
 
     statuses: frozenset[str]
+    media_types: dict[str, frozenset[str]]
     codes: dict[str, frozenset[str]]
 
 
@@ -56,7 +58,10 @@ def documented(app: Litestar, path: str, method: str) -> Documented | None:
     for status, response in responses.items():
         schema = response.get("content", {}).get(PROBLEM_MEDIA_TYPE, {}).get("schema", {})
         codes[status] = frozenset(enumerated_codes(schema))
-    return Documented(frozenset(responses), codes)
+    media_types = {
+        status: frozenset(response.get("content", {})) for status, response in responses.items()
+    }
+    return Documented(frozenset(responses), media_types, codes)
 
 
 def enumerated_codes(schema: dict[str, Any]) -> Iterator[str]:
@@ -89,6 +94,10 @@ def violation(app: Litestar, scope: HTTPScope, status: int, body: bytes, media: 
         )
     if code is not None and code not in expected.codes.get(str(status), frozenset()):
         return f"{method} {path} answered {status} {code!r}, not enumerated for that status"
+    media_type = media.split(";")[0].strip()
+    documented_types = expected.media_types.get(str(status), frozenset())
+    if media_type and documented_types and media_type not in documented_types:
+        return f"{method} {path} answered {status} as {media_type}, not documented for it"
     return None
 
 

@@ -12,7 +12,7 @@ import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from litestar import Controller, Litestar, get, post
+from litestar import Controller, Litestar, Response, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.testing import AsyncTestClient
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
@@ -495,21 +495,29 @@ async def undeclared_refusal() -> None:
     raise PermissionDenied("no", code="two-factor-required")
 
 
+@get("/api/v1/_test/mislabelled", operation_id="mislabelled", summary="Says JSON, sends text")
+async def mislabelled() -> Response[str]:
+    return Response("plain", media_type="text/plain")
+
+
 async def test_the_truth_check_catches_an_undocumented_answer(
     tmp_path: Path, sqlite_url: str
 ) -> None:
     app = app_for(
         make_settings(tmp_path, sqlite_url),
         run_background=False,
-        extra_handlers=[undeclared_refusal],
+        extra_handlers=[undeclared_refusal, mislabelled],
     )
     async with AsyncTestClient(app=app) as client:
         response = await client.get("/api/v1/_test/undeclared")
+        text = await client.get("/api/v1/_test/mislabelled")
         documented_answer = await client.get("/api/v1/_test/nothing-here")
     assert response.status_code == 403
     assert documented_answer.status_code == 404  # no route: no operation to hold it to
     found = contract.take_findings()  # taken: this test expects them
+    assert text.status_code == 200
     assert found == [
+        "GET /api/v1/_test/mislabelled answered 200 as text/plain, not documented for it",
         "GET /api/v1/_test/undeclared answered 403 'two-factor-required', "
-        "a status its operation does not document"
+        "a status its operation does not document",
     ]

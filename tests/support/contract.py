@@ -3,9 +3,9 @@
 A pytest plugin (``pytest_plugins`` in ``tests/conftest.py``). Each response the app sends to
 any test client is checked against the app's own OpenAPI document: its status must be
 documented for the operation that answered, its media type among those documented for that
-status, and a problem+json answer's ``code`` enumerated under that status. The test that received an undocumented answer fails, naming
-it; the fix is a ``@problems(...)`` declaration on the route (``problem_codes.py``) or a
-documented response, not a change to the test.
+status, and a problem+json answer's ``code`` enumerated under that status. The test that
+received an undocumented answer fails, naming it; the fix is a ``@problems(...)`` declaration
+on the route (``problem_codes.py``) or a documented response, not a change to the test.
 
 Only routed requests that the document covers are checked: a path no route matches (404),
 a method the path has not (405), the documentation pages and ``include_in_schema=False``

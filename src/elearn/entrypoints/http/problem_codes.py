@@ -40,6 +40,7 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "two-factor-required": (403,),
     "email-not-verified": (403,),
     "tutor-not-approved": (403,),
+    "tutor-application-rejected": (403,),
     "not-a-tutor": (403,),
     "not-an-instructor": (403,),
     "not-enrolled": (403,),

@@ -244,9 +244,10 @@ class CategoriesController(Controller):
     tags = ["catalog"]
 
     @get("", operation_id="list_categories", summary="Categories", cache=True)
-    async def list_categories(self, catalog: Catalog) -> list[CategoryView]:
-        """Every category, each right after its parent, with its number of published courses."""
-        return await catalog.list_categories()
+    async def list_categories(self, catalog: Catalog) -> Page[CategoryView]:
+        """Every category, each right after its parent, with its number of published courses:
+        the whole tree on one page (`next_cursor` is always null)."""
+        return Page(await catalog.list_categories(), next_cursor=None)
 
     @problems("category-taken", "category-too-deep", "invalid-slug")
     @post("", operation_id="create_category", summary="Create a category", guards=[signed_in])
@@ -297,9 +298,10 @@ class TagsController(Controller):
         catalog: Catalog,
         prefix: Annotated[str | None, QueryParameter(max_length=MAX_TAG)] = None,
         limit: Limit = 50,
-    ) -> list[TagCount]:
-        """Tags of published courses, most used first; `prefix` narrows them for autocompletion."""
-        return await catalog.list_tags(prefix, limit)
+    ) -> Page[TagCount]:
+        """Tags of published courses, most used first; `prefix` narrows them for autocompletion.
+        The `limit` most used are the answer (`next_cursor` is always null)."""
+        return Page(await catalog.list_tags(prefix, limit), next_cursor=None)
 
 
 # ---- courses ---------------------------------------------------------------------------------
@@ -354,7 +356,13 @@ class CoursesController(Controller):
         query = BrowseQuery(filters=filters, sort=sort, limit=limit, cursor=cursor)
         return await catalog.browse_courses(query)
 
-    @problems("invalid-course", "slug-taken", "tutor-not-approved")
+    @problems(
+        "invalid-course",
+        "not-a-tutor",
+        "slug-taken",
+        "tutor-application-rejected",
+        "tutor-not-approved",
+    )
     @post("", operation_id="create_course", summary="Create a course", guards=[signed_in])
     async def create(
         self, data: JSONBody[NewCourseBody], actor: CurrentActor, catalog: Catalog
@@ -475,7 +483,14 @@ class CoursesController(Controller):
         return await catalog.reorder_outline(actor, course_key, order)
 
     # ---- the review workflow ----------------------------------------------------------------
-    @problems("course-incomplete", "course-not-found", "illegal-transition")
+    @problems(
+        "course-incomplete",
+        "course-not-found",
+        "illegal-transition",
+        "not-a-tutor",
+        "tutor-application-rejected",
+        "tutor-not-approved",
+    )
     @post(
         "/{course_key:str}/submit",
         operation_id="submit_course",
@@ -705,7 +720,10 @@ class MyCoursesController(Controller):
 
 
 # ---- public images ---------------------------------------------------------------------------
-_PUBLIC_IMAGE_PREFIX = f"{UploadPurpose.COURSE_THUMBNAIL.value}/"
+# Course thumbnails and avatars are shown to anyone who sees the course or the person.
+_PUBLIC_IMAGE_PREFIXES = tuple(
+    f"{purpose.value}/" for purpose in (UploadPurpose.COURSE_THUMBNAIL, UploadPurpose.AVATAR)
+)
 _MEDIA_TYPE_FOR_EXTENSION = {ext: media for media, ext in EXTENSION_FOR_MEDIA_TYPE.items()}
 
 
@@ -714,13 +732,13 @@ class ImagesController(Controller):
     tags = ["catalog"]
 
     @binary(*sorted(IMAGE_MEDIA_TYPES))
-    @get("/{key:path}", operation_id="get_image", summary="A course thumbnail")
+    @get("/{key:path}", operation_id="get_image", summary="A course thumbnail or an avatar")
     async def image(self, key: FromPath[str], catalog: Catalog) -> Stream:
         """Keys are unguessable and never reused, so the answer is cacheable for good."""
         key = key.lstrip("/")
         extension = key[key.rfind(".") :] if "." in key else ""
         media_type = _MEDIA_TYPE_FOR_EXTENSION.get(extension, "")
-        if not key.startswith(_PUBLIC_IMAGE_PREFIX) or not media_type.startswith("image/"):
+        if not key.startswith(_PUBLIC_IMAGE_PREFIXES) or not media_type.startswith("image/"):
             raise NotFound("there is no such image")
         storage = catalog.deps.storage
         size = await storage.size(key)

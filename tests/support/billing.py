@@ -47,7 +47,7 @@ async def books_balance(client: Any, admin: dict[str, str]) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     balance = response.json()
     assert balance["balanced"], balance
-    assert all(total["total"] == 0 for total in balance["totals"]), balance
+    assert all(total["total"]["amount"] == 0 for total in balance["totals"]), balance
     return balance  # type: ignore[no-any-return]
 
 
@@ -58,7 +58,7 @@ def balance_of(
         if (
             account["kind"] == kind
             and account["owner_id"] == owner_id
-            and account["currency"] == currency
+            and account["balance"]["currency"] == currency
         ):
-            return int(account["balance"])
+            return int(account["balance"]["amount"])
     return 0

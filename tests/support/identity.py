@@ -24,7 +24,7 @@ from elearn.entrypoints.settings import Settings
 PASSWORD = "a long and unusual secret"
 
 
-def _text_part(message: Message) -> str:
+def text_of(message: Message) -> str:
     for part in message.walk():
         if part.get_content_type() == "text/plain":
             payload = part.get_payload(decode=True)
@@ -67,7 +67,7 @@ async def token_from_mail(
             break
         assert asyncio.get_running_loop().time() < deadline, f"no email '{subject_contains}' #{nth}"
         await asyncio.sleep(0.05)
-    text = _text_part(messages[nth - 1])
+    text = text_of(messages[nth - 1])
     link = re.search(r"https?://\S+token=\S+", text)
     assert link, text
     return unquote(parse_qs(urlparse(link.group(0)).query)["token"][0])

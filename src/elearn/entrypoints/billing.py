@@ -166,4 +166,18 @@ def billing_policy(settings: Settings) -> BillingPolicy:
         public_url=settings.public_url,
         default_currency=settings.default_currency,
         links=settings.front_end,
+        return_origins=checkout_return_origins(settings),
     )
+
+
+def checkout_return_origins(settings: Settings) -> tuple[str, ...]:
+    """The origins a checkout may return to, normalised (``HTTPS://Shop.example:443`` is
+    ``https://shop.example``); what is not an http(s) origin is left out. By default the
+    public URL's, the front end's and the CORS origins."""
+    given = settings.checkout_return_origins or [
+        settings.public_url,
+        settings.front_end.base_url,
+        *settings.cors_allowed_origins,
+    ]
+    origins = (checkout.origin_of(value) for value in given)
+    return tuple(dict.fromkeys(origin for origin in origins if origin is not None))

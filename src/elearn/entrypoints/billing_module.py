@@ -11,7 +11,9 @@ from elearn.adapters.mail.rendering import DEFAULT_TEMPLATES_DIR
 from elearn.adapters.persistence.billing_repositories import SqlaBillingStore
 from elearn.adapters.persistence.models import billing as billing_tables
 from elearn.adapters.persistence.unit_of_work import StoreDeclaration
+from elearn.application.billing.receipts import SendReceipt
 from elearn.application.billing.withdrawals import SendPayoutFailedEmail
+from elearn.domain.billing.order import OrderPaid
 from elearn.domain.billing.withdrawal import WithdrawalApproved, WithdrawalFailed
 from elearn.entrypoints.billing import BillingUseCases, billing_policy, build_billing
 from elearn.entrypoints.module import Module, Subscription
@@ -50,6 +52,9 @@ def _subscriptions(c: Container) -> dict[str, Subscription]:
         "billing.send_payout_failed_email": Subscription(
             WithdrawalFailed.event_type,
             SendPayoutFailedEmail(c.billing.deps, c.mailer, c.templates),
+        ),
+        "billing.send_receipt": Subscription(
+            OrderPaid.event_type, SendReceipt(c.billing.deps, c.mailer, c.templates)
         ),
     }
 

@@ -38,8 +38,7 @@ def demo_tutor_profile(user: User) -> TutorProfile:
         headline="Mathematics and physics, from school algebra to first-year university",
         subjects=("Mathematics", "Physics", "Statistics"),
         languages=("en", "de"),
-        hourly_rate_amount=3000,
-        hourly_rate_currency="USD",
+        hourly_rate=Money(3000, "USD"),
         time_zone="Europe/Berlin",
         bio=(
             "I have taught mathematics and physics for ten years, at a Berlin Gymnasium and "

@@ -14,6 +14,7 @@ import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import msgspec
 from dotenv import dotenv_values
@@ -97,6 +98,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
 
     cors_allowed_origins: list[str] = msgspec.field(default_factory=list)
+    # Where a checkout may send the buyer back (origins); none given: the public URL's and the
+    # CORS origins (the front ends).
+    checkout_return_origins: list[str] = msgspec.field(default_factory=list)
     max_request_body_bytes: PositiveInt = 1024 * 1024
 
     mail_backend: Literal["file", "smtp"] = "file"
@@ -249,7 +253,7 @@ def load_settings(
             close = difflib.get_close_matches(name, fields, n=1)
             hint = f"did you mean {PREFIX}{close[0].upper()}?" if close else "see README.md"
             raise SettingsError(f"{key}: not a known setting ({hint})")
-        if name in ("cors_allowed_origins", "trusted_proxies"):
+        if name in ("cors_allowed_origins", "trusted_proxies", "checkout_return_origins"):
             raw[name] = [item.strip() for item in value.split(",") if item.strip()]
         else:
             raw[name] = value
@@ -321,6 +325,20 @@ def _check_coherence(settings: Settings) -> None:
             raise SettingsError(
                 f"ELEARN_TRUSTED_PROXIES: expected IP addresses or networks, got {proxy[:40]!r}"
             ) from None
+    for origin in settings.checkout_return_origins:
+        parts = urlsplit(origin)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or "@" in parts.netloc
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+        ):
+            raise SettingsError(
+                "ELEARN_CHECKOUT_RETURN_ORIGINS: expected origins like https://shop.example, "
+                f"got {origin[:40]!r}"
+            )
     if settings.mail_backend == "smtp" and not settings.smtp_host:
         raise SettingsError("ELEARN_SMTP_HOST: required when ELEARN_MAIL_BACKEND=smtp")
     if settings.payments_backend == "stripe" and not (

@@ -56,6 +56,12 @@ SECRET_KEY = "sk_test_elearn_flow_0123456789abcdef"
 WEBHOOK_SECRET = "whsec_elearn_flow_test_secret"
 WEBHOOK = "/api/v1/webhooks/stripe"
 PRICE, PLATFORM_FEE, TUTOR_SHARE = 4900, 735, 4165
+
+
+def usd(amount: int) -> dict[str, Any]:
+    return {"amount": amount, "currency": "USD"}
+
+
 TUTOR_EMAIL = "tutor@catalog.test"
 
 T = TypeVar("T")
@@ -200,9 +206,9 @@ class Shop:
         """Every account's balance, accounts at zero left out."""
         trial = await self.trial()
         return {
-            (a["kind"], a["owner_id"], a["currency"]): a["balance"]
+            (a["kind"], a["owner_id"], a["balance"]["currency"]): a["balance"]["amount"]
             for a in trial["accounts"]
-            if a["balance"]
+            if a["balance"]["amount"]
         }
 
     async def journal_entries_of(self, order_id: str) -> int:
@@ -316,8 +322,27 @@ async def _checkout_and_bad_deliveries(shop: Shop) -> None:
     assert request.params["payment_intent_data"] == {"metadata": {"order_id": order_id}}
     assert request.params["client_reference_id"] == order_id
     assert request.params["customer_email"] == "student@catalog.test"
+    # Without return URLs, Checkout leads back to the order in the API.
+    own_order = f"{shop.container.settings.public_url.rstrip('/')}/api/v1/me/orders/{order_id}"
+    assert (request.params["success_url"], request.params["cancel_url"]) == (own_order, own_order)
     assert (await shop.order(order_id))["status"] == "pending"
     before = await shop.ledger()
+
+    # The shop's own return pages (on an allowed origin) go to Stripe with the session.
+    base = shop.container.settings.public_url.rstrip("/")
+    returning = await shop.course("Bought from the shop")
+    response = await client.post(
+        CHECKOUT,
+        json={
+            "item": {"kind": "course", "course_id": returning},
+            "success_url": f"{base}/shop/thanks",
+            "cancel_url": f"{base}/shop/cart",
+        },
+        headers=shop.student,
+    )
+    assert response.status_code == 201, response.text
+    sent = fake.requests_to("POST", "/v1/checkout/sessions")[-1].params
+    assert (sent["success_url"], sent["cancel_url"]) == (f"{base}/shop/thanks", f"{base}/shop/cart")
 
     # Deliveries that cannot be trusted answer 400 and store nothing, not even the event's id:
     # the same event, delivered properly afterwards, still takes effect.
@@ -347,7 +372,15 @@ async def _checkout_and_bad_deliveries(shop: Shop) -> None:
         assert response.status_code == 200, response.text
     order = await shop.order(order_id)
     assert (order["status"], order["provider_payment_id"]) == ("succeeded", "pi_physics")
-    assert (order["platform_fee"], order["tutor_share"]) == (PLATFORM_FEE, TUTOR_SHARE)
+    assert not {"platform_fee", "tutor_share", "payee_id"} & order.keys(), order  # the buyer's
+    response = await shop.client.get(
+        "/api/v1/admin/orders", params={"buyer_id": shop.student_id}, headers=shop.admin
+    )
+    (staff_view,) = [o for o in response.json()["items"] if o["id"] == order_id]
+    assert (staff_view["platform_fee"], staff_view["tutor_share"]) == (
+        usd(PLATFORM_FEE),
+        usd(TUTOR_SHARE),
+    )
     assert await shop.enrollment_status(physics) == "active"
     trial = await shop.trial()
     assert balance_of(trial, "tutor_pending", shop.tutor_id) == TUTOR_SHARE  # 85%
@@ -440,8 +473,8 @@ async def test_one_webhook_delivered_many_times_at_once_takes_effect_once(
         answers = await asyncio.gather(*(shop.deliver(e) for e in events * 3))
         assert [a.status_code for a in answers] == [200] * 9, [a.text for a in answers]
         order = await shop.order(order_id)
-        assert (order["status"], order["refunded"]) == ("refunded", PRICE)
-        assert [r["amount"] for r in await shop.refunds(order_id)] == [PRICE]
+        assert (order["status"], order["refunded"]) == ("refunded", usd(PRICE))
+        assert [r["amount"]["amount"] for r in await shop.refunds(order_id)] == [PRICE]
         assert await shop.journal_entries_of(order_id) == 2  # the capture and the refund
         assert await shop.enrollment_status(chemistry) == "revoked"
         trial = await shop.trial()
@@ -487,10 +520,19 @@ async def _every_order_of_a_refunded_payments_events(shop: Shop) -> None:
         trial = await shop.trial()
         outcomes.append(
             {
-                "order": (order["status"], order["refunded"], order["provider_payment_id"]),
+                "order": (
+                    order["status"],
+                    order["refunded"]["amount"],
+                    order["provider_payment_id"],
+                ),
                 "enrollment": await shop.enrollment_status(course_id),
                 "refunds": [
-                    (r["amount"], r["status"], r["requested_by"], r["platform_covered"])
+                    (
+                        r["amount"]["amount"],
+                        r["status"],
+                        r["requested_by"],
+                        r["platform_covered"]["amount"],
+                    )
                     for r in refunds
                 ],
                 "entries": await shop.journal_entries_of(order_id),
@@ -504,7 +546,7 @@ async def _every_order_of_a_refunded_payments_events(shop: Shop) -> None:
     assert first["enrollment"] == "revoked"
     assert first["refunds"] == [(PRICE, "succeeded", None, 0)]
     assert first["entries"] == 2
-    assert all(a["balance"] == 0 for a in first["accounts"]), first["accounts"]
+    assert all(a["balance"]["amount"] == 0 for a in first["accounts"]), first["accounts"]
     for permutation, outcome in zip(itertools.permutations(names), outcomes, strict=True):
         assert outcome == first, permutation
 
@@ -520,14 +562,14 @@ async def _partial_refunds_at_stripe(shop: Shop) -> dict[tuple[str, str | None, 
 
     await shop.accepted(refunded_so_far("evt_partial_1", 1000))
     order = await shop.order(order_id)
-    assert (order["status"], order["refunded"]) == ("partially_refunded", 1000)
+    assert (order["status"], order["refunded"]) == ("partially_refunded", usd(1000))
     assert await shop.enrollment_status(course_id) == "active"
     await shop.accepted(refunded_so_far("evt_partial_2", 3000))
     # A late event reporting less than is known (Stripe's order is not ours) changes nothing.
     await shop.accepted(refunded_so_far("evt_partial_late", 1000))
     order = await shop.order(order_id)
-    assert (order["status"], order["refunded"]) == ("partially_refunded", 3000)
-    assert [r["amount"] for r in await shop.refunds(order_id)] == [1000, 2000]
+    assert (order["status"], order["refunded"]) == ("partially_refunded", usd(3000))
+    assert [r["amount"]["amount"] for r in await shop.refunds(order_id)] == [1000, 2000]
     assert await shop.enrollment_status(course_id) == "active"
     books = await shop.ledger()
     # The tutor gives back 85% of what was refunded (2550 of 3000), the platform the rest.
@@ -563,8 +605,8 @@ async def _refunds_through_the_gateway(
     refund = response.json()
     assert (refund["status"], refund["amount"], refund["platform_covered"]) == (
         "succeeded",
-        1500,
-        0,
+        usd(1500),
+        usd(0),
     )
     (stripe_refund,) = fake.created("refund")
     (request,) = fake.requests_to("POST", "/v1/refunds")
@@ -579,9 +621,9 @@ async def _refunds_through_the_gateway(
     await shop.accepted(
         charge_refunded_event("evt_admin_1_again", order_id, "pi_admin", PRICE, 1500, "USD")
     )
-    assert [r["amount"] for r in await shop.refunds(order_id)] == [1500]
+    assert [r["amount"]["amount"] for r in await shop.refunds(order_id)] == [1500]
     order = await shop.order(order_id)
-    assert (order["status"], order["refunded"]) == ("partially_refunded", 1500)
+    assert (order["status"], order["refunded"]) == ("partially_refunded", usd(1500))
 
     # Stripe refuses the rest: the refund fails and the books are back where they were.
     before = await shop.trial()
@@ -589,11 +631,11 @@ async def _refunds_through_the_gateway(
     response = await client.post(refund_url, json={"reason": "the rest"}, headers=shop.admin)
     assert response.status_code == 201, response.text
     refused = response.json()
-    assert (refused["status"], refused["amount"]) == ("failed", PRICE - 1500)
+    assert (refused["status"], refused["amount"]) == ("failed", usd(PRICE - 1500))
     assert "charge_disputed" in refused["failure_reason"]
     assert (await shop.trial())["accounts"] == before["accounts"]
     order = await shop.order(order_id)
-    assert (order["status"], order["refunded"]) == ("partially_refunded", 1500)
+    assert (order["status"], order["refunded"]) == ("partially_refunded", usd(1500))
     assert await shop.enrollment_status(course_id) == "active"
 
     # Asked again, the rest goes back: the course is taken back; Stripe's report of the full
@@ -605,9 +647,9 @@ async def _refunds_through_the_gateway(
         charge_refunded_event("evt_admin_all", order_id, "pi_admin", PRICE, PRICE, "USD")
     )
     order = await shop.order(order_id)
-    assert (order["status"], order["refunded"]) == ("refunded", PRICE)
+    assert (order["status"], order["refunded"]) == ("refunded", usd(PRICE))
     assert await shop.enrollment_status(course_id) == "revoked"
-    assert [(r["amount"], r["status"]) for r in await shop.refunds(order_id)] == [
+    assert [(r["amount"]["amount"], r["status"]) for r in await shop.refunds(order_id)] == [
         (1500, "succeeded"),
         (PRICE - 1500, "failed"),
         (PRICE - 1500, "succeeded"),
@@ -725,8 +767,9 @@ async def _available(shop: Shop) -> int:
     response = await shop.client.get("/api/v1/me/earnings", headers=shop.tutor)
     assert response.status_code == 200, response.text
     (balance,) = response.json()["balances"]
-    assert balance["on_hold"] == 0, balance
-    return int(balance["available"])
+    assert balance["on_hold"] == usd(0), balance
+    assert balance["available"]["currency"] == "USD", balance
+    return int(balance["available"]["amount"])
 
 
 async def _withdraw(shop: Shop, amount: int) -> dict[str, Any]:
@@ -842,7 +885,7 @@ async def test_a_top_up_refunded_at_stripe_after_its_credits_were_spent_is_recor
         )
         assert response.status_code == 200, response.text
         order = await shop.order(topup)
-        assert (order["status"], order["refunded"]) == ("refunded", 3000)
-        assert [r["amount"] for r in await shop.refunds(topup)] == [3000]
+        assert (order["status"], order["refunded"]) == ("refunded", usd(3000))
+        assert [r["amount"]["amount"] for r in await shop.refunds(topup)] == [3000]
         trial = await shop.trial()
         assert balance_of(trial, "provider_clearing", None) == 0  # all 30.00 went back

@@ -36,6 +36,7 @@ from elearn.domain.identity.user import (
 )
 from elearn.domain.shared.audit import AuditAction, AuditEntry
 from elearn.domain.shared.errors import Conflict
+from elearn.domain.shared.money import Money
 from elearn.entrypoints.bootstrap import Container, bootstrap
 
 # Microseconds and a non-UTC offset: what comes back must be the same instant, tz-aware.
@@ -200,8 +201,7 @@ async def test_profiles_round_trip_and_saving_twice_updates(container: Container
         headline="Calculus, patiently",
         subjects=("maths", "physics"),
         languages=("en", "de"),
-        hourly_rate_amount=4999,
-        hourly_rate_currency="EUR",
+        hourly_rate=Money(4999, "EUR"),
         time_zone="Europe/Berlin",
         meeting_url="https://meet.example.com/tim",
     )
@@ -220,8 +220,7 @@ async def test_profiles_round_trip_and_saving_twice_updates(container: Container
         assert_same(loaded_tutor, tutor_profile)
         assert await uow.profiles.get_tutor(student.id) is None
         loaded_tutor.subjects = ("chemistry",)
-        loaded_tutor.hourly_rate_amount = None
-        loaded_tutor.hourly_rate_currency = None
+        loaded_tutor.hourly_rate = None
         loaded_student.onboarding = {}
         await uow.profiles.save_tutor(loaded_tutor)
         await uow.profiles.save_student(loaded_student)

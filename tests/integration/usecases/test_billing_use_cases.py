@@ -7,13 +7,20 @@ import pytest
 from tests.integration.usecases.world import World
 
 from elearn.application.billing.checkout import CheckoutItem
+from elearn.application.billing.ports import OrderFilters
 from elearn.application.errors import InvalidInput, NotFound, PermissionDenied
+from elearn.domain.billing.fees import FeeSplit
 from elearn.domain.billing.order import OrderStatus, RefundStatus
 from elearn.domain.learning.enrollment import EnrollmentStatus
 from elearn.domain.shared.errors import Conflict, RuleViolation
+from elearn.domain.shared.money import Money
 
 PRICE = 2000  # 20.00 USD
 TUTOR_SHARE = 1700  # after the default 15 % platform fee
+
+
+def usd(amount: int) -> Money:
+    return Money(amount, "USD")
 
 
 async def test_a_top_up_captured_by_the_sandbox_credits_the_wallet(world: World) -> None:
@@ -23,7 +30,7 @@ async def test_a_top_up_captured_by_the_sandbox_credits_the_wallet(world: World)
     order = await world.container.billing.get_order(world.student, order_id)
     assert (order.status, order.amount, order.paid_at) == (
         OrderStatus.SUCCEEDED,
-        5000,
+        usd(5000),
         world.clock.now(),
     )
     await world.books_balance()
@@ -74,7 +81,8 @@ async def test_a_course_paid_by_card_enrolls_the_buyer_and_credits_the_tutor_pen
     (enrollment,) = (await world.container.learning.my_enrollments(world.student)).items
     assert (enrollment.course.id, enrollment.status) == (course.id, EnrollmentStatus.ACTIVE)
     (earned,) = (await billing.earnings(world.tutor)).balances
-    assert (earned.pending, earned.available) == (TUTOR_SHARE, 0)
+    assert (earned.pending, earned.available) == (usd(TUTOR_SHARE), usd(0))
+    assert earned.total_earned == usd(TUTOR_SHARE)
     await world.books_balance()
 
 
@@ -85,7 +93,7 @@ async def test_credits_buy_a_course_at_once(world: World) -> None:
 
     purchase = await billing.purchase_with_credits(world.student, course.id)
 
-    assert (purchase.status, purchase.amount) == (OrderStatus.SUCCEEDED.value, PRICE)
+    assert (purchase.status, purchase.amount) == (OrderStatus.SUCCEEDED.value, usd(PRICE))
     assert await world.wallet_balance(world.student) == 5000 - PRICE
     enrolled = await world.container.learning.my_enrollments(world.student)
     assert [e.course.id for e in enrolled.items] == [course.id]
@@ -133,12 +141,13 @@ async def test_refunding_a_credit_purchase_puts_the_credits_back(world: World) -
         world.admin, purchase.order_id, amount=None, reason="changed their mind"
     )
 
-    assert (refund.status, refund.amount) == (RefundStatus.SUCCEEDED, PRICE)
+    assert (refund.status, refund.amount) == (RefundStatus.SUCCEEDED, usd(PRICE))
     assert await world.wallet_balance(world.student) == 5000
     order = await billing.get_order(world.student, purchase.order_id)
-    assert (order.status, order.refunded) == (OrderStatus.REFUNDED, PRICE)
+    assert (order.status, order.refunded) == (OrderStatus.REFUNDED, usd(PRICE))
     (earned,) = (await billing.earnings(world.tutor)).balances
-    assert earned.pending == 0
+    # A sale refunded in full earned the tutor nothing.
+    assert (earned.pending, earned.total_earned) == (usd(0), usd(0))
     await world.books_balance()
 
 
@@ -148,9 +157,9 @@ async def test_a_partial_card_refund_leaves_the_rest_refundable(world: World) ->
 
     refund = await billing.refund_payment(world.admin, order_id, amount=1000, reason="partly")
 
-    assert (refund.status, refund.amount) == (RefundStatus.SUCCEEDED, 1000)
+    assert (refund.status, refund.amount) == (RefundStatus.SUCCEEDED, usd(1000))
     order = await billing.get_order(world.admin, order_id)
-    assert (order.status, order.refunded) == (OrderStatus.PARTIALLY_REFUNDED, 1000)
+    assert (order.status, order.refunded) == (OrderStatus.PARTIALLY_REFUNDED, usd(1000))
     assert await world.wallet_balance(world.student) == 4000
     await world.books_balance()
 
@@ -188,3 +197,50 @@ async def test_an_order_is_hidden_from_other_buyers(world: World) -> None:
     with pytest.raises(NotFound) as refused:
         await world.container.billing.get_order(world.classmate, order_id)
     assert refused.value.code == "order-not-found"
+
+
+async def test_total_earned_is_the_tutors_share_of_sales_less_what_refunds_took_back(
+    world: World,
+) -> None:
+    billing = world.container.billing
+    first, second = await world.paid_course(PRICE), await world.paid_course(999)
+    await world.top_up(world.student, 5000)
+    kept = await billing.purchase_with_credits(world.student, first.id)
+    partly = await billing.purchase_with_credits(world.student, second.id)
+
+    await billing.refund_payment(world.admin, partly.order_id, amount=333, reason="partly")
+
+    (earned,) = (await billing.earnings(world.tutor)).balances
+    # What the ledger holds for the tutor is what they earned net: nothing was paid out or
+    # covered by the platform, so the books are the oracle.
+    held = earned.pending.amount + earned.available.amount + earned.on_hold.amount
+    assert earned.total_earned == usd(held)
+    fees = FeeSplit(1500)
+    assert earned.total_earned == (
+        fees.tutor_share(usd(PRICE)) + fees.tutor_share(usd(999)) - fees.tutor_share(usd(333))
+    )
+    await billing.refund_payment(world.admin, kept.order_id, amount=None, reason="all of it")
+    (earned,) = (await billing.earnings(world.tutor)).balances
+    assert earned.total_earned == fees.tutor_share(usd(999)) - fees.tutor_share(usd(333))
+
+
+async def test_buyers_see_what_they_paid_and_staff_see_the_real_split_of_each_kind(
+    world: World,
+) -> None:
+    billing = world.container.billing
+    course = await world.paid_course(PRICE)
+    topup_id = await world.top_up(world.student, 5000)
+    purchase = await billing.purchase_with_credits(world.student, course.id)
+
+    mine = await billing.my_orders(world.student)
+    assert {order.id for order in mine.items} == {topup_id, purchase.order_id}
+    for order in mine.items:
+        assert not hasattr(order, "platform_fee") and not hasattr(order, "tutor_share")
+        assert not hasattr(order, "payee_id")
+
+    staff = {o.id: o for o in (await billing.list_orders(world.admin, OrderFilters())).items}
+    topup, sale = staff[topup_id], staff[purchase.order_id]
+    # A top-up is the buyer's own credit: no fee, and no tutor's share.
+    assert (topup.platform_fee, topup.tutor_share, topup.payee_id) == (usd(0), None, None)
+    assert (sale.platform_fee, sale.tutor_share) == (usd(PRICE - TUTOR_SHARE), usd(TUTOR_SHARE))
+    assert sale.payee_id == world.tutor.user_id

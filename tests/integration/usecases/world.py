@@ -112,13 +112,14 @@ class World:
 
     async def wallet_balance(self, owner: Actor, currency: str = "USD") -> int:
         balances = await self.container.billing.wallet(owner)
-        return sum(b.amount for b in balances if b.currency == currency)
+        assert balances.next_cursor is None  # every currency on one page
+        return sum(b.amount for b in balances.items if b.currency == currency)
 
     async def books_balance(self) -> TrialBalance:
         """The trial balance, checked to sum to zero in every currency."""
         trial = await self.container.billing.trial_balance(self.admin)
         assert trial.balanced, trial
-        assert all(total.total == 0 for total in trial.totals), trial
+        assert all(total.total.amount == 0 for total in trial.totals), trial
         return trial
 
     # ---- tutoring -----------------------------------------------------------------------------
@@ -129,9 +130,7 @@ class World:
         await self.container.identity.update_account(
             tutor,
             UpdateAccount(
-                tutor=TutorProfileChanges(
-                    hourly_rate_amount=rate, hourly_rate_currency="USD", time_zone="UTC"
-                )
+                tutor=TutorProfileChanges(hourly_rate=Money(rate, "USD"), time_zone="UTC")
             ),
         )
         await self.container.tutoring.set_availability(tutor, WORKING_HOURS)
@@ -149,7 +148,7 @@ class World:
     async def confirmed_with_credits(self, student: Actor, starts_at: datetime) -> BookingView:
         """A 60-minute lesson held and paid from a wallet topped up with exactly its price."""
         held = await self.hold(student, starts_at)
-        await self.top_up(student, held.amount)
+        await self.top_up(student, held.price.amount)
         paid = await self.container.tutoring.pay(student, held.id, "credits")
         assert paid.booking.status is BookingStatus.CONFIRMED, paid
         return paid.booking

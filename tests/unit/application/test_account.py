@@ -48,6 +48,7 @@ from elearn.domain.identity.tutor_application import ApplicationStatus, TutorApp
 from elearn.domain.identity.user import EmailNotVerified, TutorApproval, User
 from elearn.domain.shared.audit import AuditAction
 from elearn.domain.shared.errors import IllegalTransition
+from elearn.domain.shared.money import Money
 
 
 @pytest.fixture
@@ -238,8 +239,7 @@ async def test_a_tutor_updates_the_tutor_profile_but_never_rating_or_approval(
             headline=" Calculus tutor ",
             subjects=["Calculus", " calculus ", "Algebra"],
             languages=["en", "fr", "en"],
-            hourly_rate_amount=4500,
-            hourly_rate_currency="usd",
+            hourly_rate=Money(4500, "USD"),
             time_zone="America/New_York",
             meeting_url="https://meet.example.com/room/42",
         )
@@ -252,7 +252,7 @@ async def test_a_tutor_updates_the_tutor_profile_but_never_rating_or_approval(
     assert stored.headline == "Calculus tutor"
     assert stored.subjects == ("Calculus", "Algebra")
     assert stored.languages == ("en", "fr")
-    assert (stored.hourly_rate_amount, stored.hourly_rate_currency) == (4500, "USD")
+    assert stored.hourly_rate == Money(4500, "USD")
     assert stored.time_zone == "America/New_York"
     assert stored.meeting_url == "https://meet.example.com/room/42"
     assert (stored.rating_average, stored.rating_count) == (4.5, 10)
@@ -271,8 +271,7 @@ async def test_every_invalid_tutor_field_is_reported_at_once(
             headline="h" * (MAX_HEADLINE_LENGTH + 1),
             subjects=["ok", "s" * 61, ""],
             languages=["en", "xx"],
-            hourly_rate_amount=-1,
-            hourly_rate_currency="ABC",
+            hourly_rate=Money(-1, "ABC"),
             time_zone="Nowhere/Land",
             meeting_url="http://meet.example.com",
         )
@@ -287,8 +286,8 @@ async def test_every_invalid_tutor_field_is_reported_at_once(
         "tutor.subjects[1]",
         "tutor.subjects[2]",
         "tutor.languages[1]",
-        "tutor.hourly_rate_amount",
-        "tutor.hourly_rate_currency",
+        "tutor.hourly_rate.amount",
+        "tutor.hourly_rate.currency",
         "tutor.time_zone",
         "tutor.meeting_url",
     }
@@ -306,22 +305,6 @@ async def test_too_many_subjects_are_refused(deps: IdentityDeps, uow: FakeUnitOf
         )
 
     assert fields_of(caught.value) == {"tutor.subjects"}
-
-
-@pytest.mark.parametrize(
-    ("amount", "currency"), [(1000, None), (None, "USD")], ids=["amount-only", "currency-only"]
-)
-async def test_an_hourly_rate_needs_amount_and_currency_together(
-    amount: int | None, currency: str | None, deps: IdentityDeps, uow: FakeUnitOfWork
-) -> None:
-    user = tutor()
-    uow.seed(user)
-    changes = TutorProfileChanges(hourly_rate_amount=amount, hourly_rate_currency=currency)
-
-    with pytest.raises(InvalidInput) as caught:
-        await UpdateMyAccount(deps)(actor_of(user), UpdateAccount(tutor=changes))
-
-    assert fields_of(caught.value) == {"tutor.hourly_rate"}
 
 
 @pytest.mark.parametrize(
@@ -356,15 +339,12 @@ async def test_a_free_lesson_rate_of_zero_is_allowed(
 ) -> None:
     user = tutor()
     uow.seed(user)
-    changes = TutorProfileChanges(hourly_rate_amount=0, hourly_rate_currency="JPY")
+    changes = TutorProfileChanges(hourly_rate=Money(0, "JPY"))
 
     await UpdateMyAccount(deps)(actor_of(user), UpdateAccount(tutor=changes))
 
     stored = uow.stored_tutor_profile(user.id)
-    assert stored is not None and (stored.hourly_rate_amount, stored.hourly_rate_currency) == (
-        0,
-        "JPY",
-    )
+    assert stored is not None and stored.hourly_rate == Money(0, "JPY")
 
 
 async def test_a_student_cannot_set_tutor_fields(deps: IdentityDeps, uow: FakeUnitOfWork) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime
 from functools import cache
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -174,7 +174,7 @@ class BillingSimulation(RuleBasedStateMachine):
     @rule(student=students, currency=currencies, amount=amounts)
     def top_up_by_card(self, student: UUID, currency: str, amount: int) -> None:
         order = self.new_order(student, currency, amount, method=PaymentMethod.CARD, topup=True)
-        order.succeed(NOW, payment_id=f"pi_{order.id}")
+        order.succeed(NOW, payment_id=f"pi_{order.id}", event_id=uuid4())
         self.post(
             EntryKind.WALLET_TOPUP,
             f"order:{order.id}:capture",
@@ -190,7 +190,7 @@ class BillingSimulation(RuleBasedStateMachine):
         order = self.new_order(
             student, currency, amount, method=PaymentMethod.CARD, payee=payee, bps=bps
         )
-        order.succeed(NOW, payment_id=f"pi_{order.id}")
+        order.succeed(NOW, payment_id=f"pi_{order.id}", event_id=uuid4())
         self.post(
             EntryKind.CARD_PAYMENT,
             f"order:{order.id}:capture",
@@ -230,7 +230,7 @@ class BillingSimulation(RuleBasedStateMachine):
         )
         assert posted == (amount <= wallet)
         if posted:
-            order.succeed(NOW, payment_id=None)
+            order.succeed(NOW, payment_id=None, event_id=uuid4())
         else:
             order.fail(NOW, "not enough credits")
         self.orders.append(order)
@@ -564,7 +564,7 @@ def test_a_refund_after_the_tutor_was_paid_out_is_borne_by_platform_revenue() ->
             course_id=COURSE,
             payee_id=tutor,
         )
-        order.succeed(NOW, payment_id=None)
+        order.succeed(NOW, payment_id=None, event_id=uuid4())
         post(EntryKind.CARD_PAYMENT, postings.sale(postings.clearing(usd), order.split, tutor))
         return order
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from hypothesis import given, settings
@@ -18,6 +18,7 @@ from elearn.domain.billing.order import (
     InvalidRefund,
     ItemKind,
     Order,
+    OrderPaid,
     OrderStatus,
     PaymentMethod,
 )
@@ -57,15 +58,15 @@ def order_in(status: OrderStatus) -> Order:
     order = course_order()
     paths: dict[OrderStatus, list[Callable[[Order], None]]] = {
         S.PENDING: [],
-        S.SUCCEEDED: [lambda o: o.succeed(NOW, payment_id="pi_1")],
+        S.SUCCEEDED: [lambda o: o.succeed(NOW, payment_id="pi_1", event_id=uuid4())],
         S.FAILED: [lambda o: o.fail(NOW, "card declined")],
         S.EXPIRED: [lambda o: o.expire(NOW)],
         S.PARTIALLY_REFUNDED: [
-            lambda o: o.succeed(NOW, payment_id="pi_1"),
+            lambda o: o.succeed(NOW, payment_id="pi_1", event_id=uuid4()),
             lambda o: o.record_refund(Money(2_500, "USD")),
         ],
         S.REFUNDED: [
-            lambda o: o.succeed(NOW, payment_id="pi_1"),
+            lambda o: o.succeed(NOW, payment_id="pi_1", event_id=uuid4()),
             lambda o: o.record_refund(Money(10_000, "USD")),
         ],
     }
@@ -76,7 +77,7 @@ def order_in(status: OrderStatus) -> Order:
 
 
 ORDER_ACTIONS: dict[str, Callable[[Order], None]] = {
-    "succeed": lambda o: o.succeed(LATER, payment_id="pi_2"),
+    "succeed": lambda o: o.succeed(LATER, payment_id="pi_2", event_id=uuid4()),
     "fail": lambda o: o.fail(LATER, "declined"),
     "expire": lambda o: o.expire(LATER),
     "refund part": lambda o: o.record_refund(Money(1_000, "USD")),
@@ -145,8 +146,19 @@ def test_moves_stamp_the_order() -> None:
     failed = order_in(S.FAILED)
     assert (failed.closed_at, failed.failure_reason) == (NOW, "card declined")
 
-    failed.succeed(LATER, payment_id="pi_2")
+    failed.pull_events()
+    paid_event = uuid4()
+    failed.succeed(LATER, payment_id="pi_2", event_id=paid_event)
     assert failed.paid_at == LATER
+    # Paid: one event, for the buyer's receipt.
+    (paid,) = failed.pull_events()
+    assert isinstance(paid, OrderPaid)
+    assert (paid.event_id, paid.order_id, paid.buyer_id, paid.occurred_at) == (
+        paid_event,
+        failed.id,
+        failed.buyer_id,
+        LATER,
+    )
     assert failed.closed_at is None and failed.failure_reason is None
     assert failed.provider_payment_id == "pi_2"
 
@@ -253,7 +265,7 @@ def test_partial_refunds_adding_up_to_the_gross_give_back_exactly_the_sales_spli
 ) -> None:
     gross, parts = gross_and_parts
     order = course_order(gross, bps=bps, currency="JPY")
-    order.succeed(NOW, payment_id="pi_1")
+    order.succeed(NOW, payment_id="pi_1", event_id=uuid4())
     platform_back = tutor_back = 0
     # Refunds still in flight at the provider are not recorded on the order yet: the
     # application splits each one after those with ``already``, and must get the same parts.

@@ -33,8 +33,10 @@ from elearn.domain.tutoring.availability import (
     ExceptionKind,
     Interval,
     InvalidAvailability,
+    Refusal,
     WeeklyWindow,
     blocking,
+    booking_refusal,
     is_bookable,
     merge,
     slots,
@@ -334,9 +336,15 @@ def test_open_time_slots_and_bookability_match_the_minute_models(
         ), lesson
     for start in expected_starts[:3]:
         off_grid = Interval(at(start + 5), at(start + 5 + duration))
-        assert not is_bookable(availability, now=now, lesson=off_grid, taken=taken_intervals)
+        assert (
+            booking_refusal(availability, now=now, lesson=off_grid, taken=taken_intervals)
+            is Refusal.START_NOT_ON_GRID
+        )
         odd_length = Interval(at(start), at(start + duration - 1))
-        assert not is_bookable(availability, now=now, lesson=odd_length, taken=taken_intervals)
+        assert (
+            booking_refusal(availability, now=now, lesson=odd_length, taken=taken_intervals)
+            is Refusal.DURATION_NOT_OFFERED
+        )
 
 
 minute_stretches = st.tuples(st.integers(0, 200), st.integers(1, 60)).map(
@@ -380,11 +388,12 @@ def test_is_bookable_refuses_exactly_the_lessons_sharing_a_minute_with_a_taken_o
     start = start_quarter * QUARTER
     lesson = Interval(at(start), at(start + duration))
 
-    bookable = is_bookable(
+    refusal = booking_refusal(
         always_open, now=at(0), lesson=lesson, taken=[Interval(at(s), at(e)) for s, e in taken]
     )
 
-    assert bookable == (not clashes(start, duration, taken, buffer))
+    # Always open, on the grid and offered: a clash is the only reason left, and it is named.
+    assert refusal is (Refusal.TAKEN if clashes(start, duration, taken, buffer) else None)
 
 
 @settings(max_examples=100, deadline=None)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Row, Select, case, func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from elearn.adapters.persistence.models.billing import (
@@ -22,7 +22,6 @@ from elearn.adapters.persistence.models.billing import (
 from elearn.adapters.persistence.paging import fetch_page, newest_first_after
 from elearn.application.billing.ports import (
     AccountBalance,
-    Balance,
     CurrencyTotal,
     EarningsView,
     LedgerLineView,
@@ -33,21 +32,31 @@ from elearn.application.billing.ports import (
     WithdrawalView,
 )
 from elearn.application.paging import Page
-from elearn.domain.billing.fees import FeeSplit
+from elearn.domain.billing.fees import BASIS_POINTS, FeeSplit
 from elearn.domain.billing.ledger import AccountKind, EntryKind
 from elearn.domain.billing.order import OrderStatus, RefundStatus
 from elearn.domain.billing.withdrawal import WithdrawalStatus
 from elearn.domain.shared.money import Money
 
 T = TypeVar("T")
-_SALES = (EntryKind.CARD_PAYMENT.value, EntryKind.CREDIT_PURCHASE.value)
+_TUTOR_BALANCES = (
+    AccountKind.TUTOR_PENDING.value,
+    AccountKind.TUTOR_AVAILABLE.value,
+    AccountKind.TUTOR_HOLD.value,
+)
+
+
+def _tutor_share(amount: Any) -> Any:
+    """FeeSplit.tutor_share in SQL, for the non-negative amounts of orders: the platform's fee
+    rounded down (integer division), the rest the tutor's."""
+    return amount - amount * OrderRow.platform_bps // BASIS_POINTS
 
 
 class SqlaBillingQueries:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = session_factory
 
-    async def wallet(self, user_id: UUID) -> list[Balance]:
+    async def wallet(self, user_id: UUID) -> list[Money]:
         async with self._sessions() as session:
             rows = await session.execute(
                 select(LedgerAccountRow.currency, LedgerAccountRow.balance)
@@ -57,7 +66,7 @@ class SqlaBillingQueries:
                 )
                 .order_by(LedgerAccountRow.currency)
             )
-            return [Balance(amount=balance, currency=currency) for currency, balance in rows]
+            return [Money(balance, currency) for currency, balance in rows]
 
     async def account_lines(
         self, accounts_of: UUID, kinds: tuple[str, ...], *, limit: int, cursor: str | None
@@ -90,59 +99,47 @@ class SqlaBillingQueries:
                     LedgerAccountRow.kind, LedgerAccountRow.currency, LedgerAccountRow.balance
                 ).where(LedgerAccountRow.owner_id == tutor_id)
             )
-            earned = await session.execute(
-                select(
-                    LedgerAccountRow.currency,
-                    func.sum(
-                        case(
-                            (
-                                (LedgerAccountRow.kind == AccountKind.TUTOR_PENDING.value)
-                                & JournalEntryRow.kind.in_(_SALES),
-                                JournalLineRow.amount,
-                            ),
-                            else_=0,
-                        )
-                    ),
-                    func.sum(
-                        case(
-                            (
-                                JournalEntryRow.kind == EntryKind.PAYOUT.value,
-                                -JournalLineRow.amount,
-                            ),
-                            else_=0,
-                        )
-                    ),
-                )
+            paid_out = await session.execute(
+                select(LedgerAccountRow.currency, func.sum(-JournalLineRow.amount))
                 .join(LedgerAccountRow, LedgerAccountRow.id == JournalLineRow.account_id)
                 .join(JournalEntryRow, JournalEntryRow.id == JournalLineRow.entry_id)
-                .where(LedgerAccountRow.owner_id == tutor_id)
+                .where(
+                    LedgerAccountRow.owner_id == tutor_id,
+                    JournalEntryRow.kind == EntryKind.PAYOUT.value,
+                )
                 .group_by(LedgerAccountRow.currency)
+            )
+            # The tutor's share of each sale less their share of what was refunded of it
+            # (FeeSplit's rule, the platform's fee rounded down per amount), summed per currency:
+            # a sale refunded in full counts nothing.
+            earned = await session.execute(
+                select(
+                    OrderRow.currency,
+                    func.sum(
+                        _tutor_share(OrderRow.amount) - _tutor_share(OrderRow.refunded_amount)
+                    ),
+                )
+                .where(OrderRow.payee_id == tutor_id, OrderRow.paid_at.is_not(None))
+                .group_by(OrderRow.currency)
             )
         by_currency: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for kind, currency, balance in balances:
-            by_currency[currency][kind] = balance
-        for currency, total_earned, paid_out in earned:
-            by_currency[currency]["earned"] = int(total_earned or 0)
-            by_currency[currency]["paid_out"] = int(paid_out or 0)
+            if kind in _TUTOR_BALANCES:  # not the wallet a tutor may hold as a buyer
+                by_currency[currency][kind] = balance
+        for currency, total in paid_out:
+            by_currency[currency]["paid_out"] = int(total or 0)
+        for currency, total in earned:
+            by_currency[currency]["earned"] = int(total or 0)
         return [
             EarningsView(
-                currency=currency,
-                pending=values[AccountKind.TUTOR_PENDING.value],
-                available=values[AccountKind.TUTOR_AVAILABLE.value],
-                on_hold=values[AccountKind.TUTOR_HOLD.value],
-                total_earned=values["earned"],
-                paid_out=values["paid_out"],
+                pending=Money(values[AccountKind.TUTOR_PENDING.value], currency),
+                available=Money(values[AccountKind.TUTOR_AVAILABLE.value], currency),
+                on_hold=Money(values[AccountKind.TUTOR_HOLD.value], currency),
+                total_earned=Money(values["earned"], currency),
+                paid_out=Money(values["paid_out"], currency),
             )
+            # Every currency the tutor has earned in, even once all of it was refunded.
             for currency, values in sorted(by_currency.items())
-            if any(
-                values[k.value]
-                for k in (
-                    AccountKind.TUTOR_PENDING,
-                    AccountKind.TUTOR_AVAILABLE,
-                    AccountKind.TUTOR_HOLD,
-                )
-            )
-            or values["earned"]
         ]
 
     async def order(self, order_id: UUID) -> OrderView | None:
@@ -245,14 +242,14 @@ class SqlaBillingQueries:
                 .order_by(LedgerAccountRow.currency, LedgerAccountRow.kind)
             )
             accounts = [
-                AccountBalance(kind=kind, owner_id=owner_id, currency=currency, balance=int(total))
+                AccountBalance(kind=kind, owner_id=owner_id, balance=Money(int(total), currency))
                 for kind, owner_id, currency, total in rows
             ]
         totals: dict[str, int] = defaultdict(int)
         for account in accounts:
-            totals[account.currency] += account.balance
+            totals[account.balance.currency] += account.balance.amount
         currency_totals = [
-            CurrencyTotal(currency=currency, total=total, balanced=total == 0)
+            CurrencyTotal(total=Money(total, currency), balanced=total == 0)
             for currency, total in sorted(totals.items())
         ]
         return TrialBalance(
@@ -267,8 +264,7 @@ def _line_view(row: Row[Any]) -> LedgerLineView:
         entry_id=row.entry_id,
         kind=row.kind,
         account=row.account,
-        amount=row.amount,
-        currency=row.currency,
+        amount=Money(row.amount, row.currency),
         posted_at=row.posted_at,
         memo=row.memo,
         reference_id=row.reference_id,
@@ -277,20 +273,24 @@ def _line_view(row: Row[Any]) -> LedgerLineView:
 
 def _order_view(row: OrderRow) -> OrderView:
     amount = Money(row.amount, row.currency)
-    platform = FeeSplit(row.platform_bps).platform_share(amount) if row.payee_id else amount
+    if row.payee_id is None:  # a top-up: the buyer's own credit, no fee and nobody's share
+        platform_fee, tutor_share = Money(0, row.currency), None
+    else:
+        split = FeeSplit(row.platform_bps).split(amount)
+        platform_fee, tutor_share = split.platform, split.tutor
     return OrderView(
         id=row.id,
         buyer_id=row.buyer_id,
         kind=row.kind,
         method=row.method,
         status=OrderStatus(row.status),
-        amount=row.amount,
-        currency=row.currency,
-        refunded=row.refunded_amount,
+        amount=amount,
+        refunded=Money(row.refunded_amount, row.currency),
         course_id=row.course_id,
+        booking_id=row.booking_id,
         payee_id=row.payee_id,
-        platform_fee=platform.amount,
-        tutor_share=row.amount - platform.amount,
+        platform_fee=platform_fee,
+        tutor_share=tutor_share,
         created_at=row.created_at,
         paid_at=row.paid_at,
         provider_payment_id=row.provider_payment_id,
@@ -302,12 +302,11 @@ def _refund_view(row: RefundRow) -> RefundView:
     return RefundView(
         id=row.id,
         order_id=row.order_id,
-        amount=row.amount,
-        currency=row.currency,
+        amount=Money(row.amount, row.currency),
         status=RefundStatus(row.status),
         reason=row.reason,
         requested_by=row.requested_by,
-        platform_covered=row.platform_covered,
+        platform_covered=Money(row.platform_covered, row.currency),
         created_at=row.created_at,
         completed_at=row.completed_at,
         failure_reason=row.failure_reason,
@@ -318,8 +317,7 @@ def _withdrawal_view(row: WithdrawalRow) -> WithdrawalView:
     return WithdrawalView(
         id=row.id,
         tutor_id=row.tutor_id,
-        amount=row.amount,
-        currency=row.currency,
+        amount=Money(row.amount, row.currency),
         status=WithdrawalStatus(row.status),
         requested_at=row.requested_at,
         decided_at=row.decided_at,

@@ -21,6 +21,7 @@ from elearn.adapters.persistence.models.identity import (
 from elearn.adapters.persistence.repository_base import (
     LIST,
     Column,
+    Embedded,
     FieldMap,
     SqlaRepository,
     enum,
@@ -36,6 +37,7 @@ from elearn.domain.identity.tokens import OneTimeToken, RefreshFamily, TokenPurp
 from elearn.domain.identity.tutor_application import ApplicationStatus, TutorApplication
 from elearn.domain.identity.user import AccountStatus, TutorApproval, User
 from elearn.domain.shared.audit import AuditAction, AuditEntry
+from elearn.domain.shared.money import Money
 
 # ---- users ------------------------------------------------------------------------------------
 USER_FIELDS = FieldMap(
@@ -78,7 +80,11 @@ STUDENT_PROFILE_FIELDS = FieldMap(
 TUTOR_PROFILE_FIELDS = FieldMap(
     TutorProfile,
     TutorProfileRow,
-    fields={"subjects": LIST, "languages": LIST},
+    fields={
+        "subjects": LIST,
+        "languages": LIST,
+        "hourly_rate": Embedded(Money, prefix="hourly_rate_", optional=True),
+    },
     fixed=("user_id",),
     # The rating is maintained by the testimonials that produce it.
     read_only=("rating_average", "rating_count"),

@@ -66,19 +66,22 @@ class Column:
 @dataclasses.dataclass(frozen=True)
 class Embedded:
     """A value object spread over columns named like its own fields, after ``prefix``
-    (``Money`` as ``price_amount`` and ``price_currency``)."""
+    (``Money`` as ``price_amount`` and ``price_currency``). An ``optional`` one is None when
+    every column is NULL."""
 
     value_type: type[Any]
     prefix: str = ""
+    optional: bool = False
 
     def read(self, row: Any, field: str) -> Any:
-        return self.value_type(
-            **{name: getattr(row, self.prefix + name) for name in _field_names(self.value_type)}
-        )
+        values = {name: getattr(row, self.prefix + name) for name in _field_names(self.value_type)}
+        if self.optional and all(value is None for value in values.values()):
+            return None
+        return self.value_type(**values)
 
     def write(self, row: Any, field: str, value: Any) -> None:
         for name in _field_names(self.value_type):
-            setattr(row, self.prefix + name, getattr(value, name))
+            setattr(row, self.prefix + name, None if value is None else getattr(value, name))
 
     def columns(self, field: str) -> tuple[str, ...]:
         return tuple(self.prefix + name for name in _field_names(self.value_type))

@@ -30,6 +30,7 @@ from elearn.application.tutoring.ports import (
     TutorCard,
     TutorFilters,
 )
+from elearn.domain.shared.money import Money
 from elearn.domain.tutoring.booking import BookingStatus
 
 Student = aliased(UserRow)
@@ -76,8 +77,7 @@ def _booking_view(row: Row[Any]) -> BookingView:
         ends_at=booking.ends_at,
         duration_minutes=int((booking.ends_at - booking.starts_at).total_seconds() // 60),
         status=BookingStatus(booking.status),
-        amount=booking.price_amount,
-        currency=booking.price_currency,
+        price=Money(booking.price_amount, booking.price_currency),
         tutor_time_zone=row.tutor_time_zone,
         held_until=booking.held_until if booking.status == BookingStatus.HELD.value else None,
         meeting_url=booking.meeting_url,
@@ -221,8 +221,11 @@ class SqlaTutoringQueries:
             headline=profile.headline,
             subjects=list(profile.subjects or []),
             languages=list(profile.languages or []),
-            hourly_rate_amount=profile.hourly_rate_amount,
-            hourly_rate_currency=profile.hourly_rate_currency,
+            hourly_rate=(
+                Money(profile.hourly_rate_amount, profile.hourly_rate_currency)
+                if profile.hourly_rate_amount is not None and profile.hourly_rate_currency
+                else None
+            ),
             rating_average=round(profile.rating_average, 2) if profile.rating_average else None,
             rating_count=profile.rating_count,
             time_zone=profile.time_zone,

@@ -9,6 +9,7 @@ from elearn.application.actor import Actor
 from elearn.application.authorization import Permission
 from elearn.application.billing.deps import BillingDeps, OrderNotFound
 from elearn.application.billing.ports import (
+    MyOrderView,
     OrderFilters,
     OrderView,
     RefundView,
@@ -31,12 +32,13 @@ class ListOrders:
 
 
 class GetOrder:
-    """An order: its buyer sees their own, admins every one."""
+    """An order as its buyer sees it: the buyer their own, staff who may see any order every
+    one (the split and the payee are in the staff's lists)."""
 
     def __init__(self, deps: BillingDeps) -> None:
         self._deps = deps
 
-    async def __call__(self, actor: Actor, order_id: UUID) -> OrderView:
+    async def __call__(self, actor: Actor, order_id: UUID) -> MyOrderView:
         view = await self._deps.queries.order(order_id)
         if view is None:
             raise OrderNotFound()
@@ -44,7 +46,7 @@ class GetOrder:
             self._deps.authorizer.authorize(
                 actor, Permission.VIEW_ANY_ORDER, otherwise=OrderNotFound()
             )
-        return view
+        return view.for_buyer()
 
 
 class ListMyOrders:
@@ -53,12 +55,13 @@ class ListMyOrders:
 
     async def __call__(
         self, actor: Actor, *, limit: int = 20, cursor: str | None = None
-    ) -> Page[OrderView]:
+    ) -> Page[MyOrderView]:
         buyer_id = require_signed_in(actor)
         check_limit(limit)
-        return await page_of(
+        page = await page_of(
             self._deps.queries.orders(OrderFilters(buyer_id=buyer_id), limit=limit, cursor=cursor)
         )
+        return Page([view.for_buyer() for view in page.items], page.next_cursor)
 
 
 class ListRefunds:

@@ -12,7 +12,12 @@ from typing import Literal, TypeVar
 from uuid import UUID
 
 from elearn.application.billing import deps as billing
-from elearn.application.billing.checkout import capture, checkout_page
+from elearn.application.billing.checkout import (
+    ReturnUrls,
+    capture,
+    check_return_urls,
+    checkout_page,
+)
 from elearn.application.billing.deps import BillingDeps
 from elearn.application.billing.earnings import release_order_earnings
 from elearn.application.billing.ports import (
@@ -34,6 +39,7 @@ __all__ = [
     "ItemKind",
     "NotFulfilled",
     "PaidOrder",
+    "ReturnUrls",
 ]
 
 T = TypeVar("T")
@@ -82,12 +88,15 @@ class BillingApi:
         price: Money,
         method: Literal["card", "credits"],
         order_id: UUID | None,
+        return_to: ReturnUrls | None = None,
     ) -> UUID:
         """The order paying for a held booking: ``order_id`` (the booking's last one) again while
         it waits for a payment by the same method, else a new one. Credits are taken at once,
         so the booking's fulfilment runs inside this call; a card order waits for its checkout
-        (``checkout_url``, after commit)."""
+        (``checkout_url``, after commit), whose page sends the buyer back to ``return_to`` (on
+        an allowed origin, else 422; an order reused keeps the URLs it was opened with)."""
         deps = self._deps
+        return_to = check_return_urls(return_to, deps.policy.return_origins)
         uow = _billing(transaction)
         order = await uow.billing.orders.get(order_id) if order_id else None
         if (
@@ -106,6 +115,8 @@ class BillingApi:
             platform_bps=deps.policy.platform_bps,
             booking_id=booking_id,
             payee_id=tutor_id,
+            success_url=return_to.success_url,
+            cancel_url=return_to.cancel_url,
         )
         await uow.billing.orders.add(order)
         if order.method is PaymentMethod.CREDITS:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from elearn.application.access import require_signed_in
@@ -50,6 +51,58 @@ class CheckoutItem:
 
 
 @dataclass(frozen=True, slots=True)
+class ReturnUrls:
+    """Where the payment page sends the buyer back: after paying, and after giving up. Each
+    must be on an origin the platform allows (its public URL and its front ends by default)."""
+
+    success_url: str | None = None
+    cancel_url: str | None = None
+
+
+class ReturnUrlNotAllowed(InvalidInput):
+    code = "return-url-not-allowed"
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> str | None:
+    """``scheme://host[:port]`` of an absolute http(s) URL (the port only when it is not the
+    scheme's own), or None for anything else: no credentials, spaces or control characters."""
+    if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname or parts.username or parts.password:
+        return None
+    shown_port = f":{port}" if port is not None and port != _DEFAULT_PORTS[scheme] else ""
+    return f"{scheme}://{parts.hostname.lower()}{shown_port}"
+
+
+def check_return_urls(urls: ReturnUrls | None, allowed_origins: tuple[str, ...]) -> ReturnUrls:
+    """The URLs (none given: none), or 422 naming each field whose URL is not an absolute
+    http(s) URL on an allowed origin: the payment page must not send people anywhere."""
+    urls = urls or ReturnUrls()
+    errors = []
+    for field, url in (("success_url", urls.success_url), ("cancel_url", urls.cancel_url)):
+        if url is None:
+            continue
+        origin = origin_of(url)
+        if origin is None:
+            errors.append(FieldError(field, "is an absolute http or https URL"))
+        elif origin not in allowed_origins:
+            allowed = ", ".join(allowed_origins) or "none"
+            errors.append(FieldError(field, f"is not on an allowed origin ({allowed})"))
+    if errors:
+        raise ReturnUrlNotAllowed("the payment page cannot send you back there", errors=errors)
+    return urls
+
+
+@dataclass(frozen=True, slots=True)
 class CheckoutStarted:
     order_id: UUID
     checkout_url: str
@@ -68,15 +121,24 @@ class StartCheckout:
         self._deps = deps
 
     async def __call__(
-        self, actor: Actor, item: CheckoutItem, *, idempotency_key: str | None = None
+        self,
+        actor: Actor,
+        item: CheckoutItem,
+        *,
+        return_to: ReturnUrls | None = None,
+        idempotency_key: str | None = None,
     ) -> CheckoutStarted:
         deps = self._deps
         buyer_id = require_signed_in(actor)
-        claim = billing.idempotency_claim(buyer_id, "checkout", idempotency_key, repr(item))
+        return_to = check_return_urls(return_to, deps.policy.return_origins)
+        claim = billing.idempotency_claim(
+            buyer_id, "checkout", idempotency_key, repr((item, return_to))
+        )
         async with deps.uow() as uow:
             taken = await billing.replay(uow, claim, _OrderTaken, deps.clock.now())
             if taken is None:
                 order = await self._new_order(uow, actor, buyer_id, item)
+                order.success_url, order.cancel_url = return_to.success_url, return_to.cancel_url
                 await uow.billing.orders.add(order)
                 taken = _OrderTaken(order.id)
                 await billing.remember(uow, claim, taken)
@@ -147,7 +209,7 @@ async def checkout_page(deps: BillingDeps, order_id: UUID) -> CheckoutStarted:
         buyer = await deps.identity.user(uow, order.buyer_id)
         email = buyer.email if buyer is not None else ""
     description = await _description(deps, order)
-    base = deps.policy.public_url.rstrip("/")
+    own_page = f"{deps.policy.public_url.rstrip('/')}/api/v1/me/orders/{order.id}"
     try:
         session = await deps.gateway.create_checkout(
             CheckoutRequest(
@@ -155,8 +217,8 @@ async def checkout_page(deps: BillingDeps, order_id: UUID) -> CheckoutStarted:
                 amount=order.amount,
                 description=description,
                 buyer_email=email,
-                success_url=f"{base}/api/v1/me/orders/{order.id}",
-                cancel_url=f"{base}/api/v1/me/orders/{order.id}",
+                success_url=order.success_url or own_page,
+                cancel_url=order.cancel_url or own_page,
             )
         )
     except GatewayError as error:
@@ -192,7 +254,7 @@ async def capture(
         if payment_id and not order.provider_payment_id:
             order.provider_payment_id = payment_id
         return
-    order.succeed(deps.clock.now(), payment_id=payment_id)
+    order.succeed(deps.clock.now(), payment_id=payment_id, event_id=deps.ids.new_id())
     source = (
         postings.clearing(order.amount.currency)
         if order.method is PaymentMethod.CARD

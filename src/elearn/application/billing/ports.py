@@ -260,19 +260,13 @@ class BillingStore(Protocol):
 
 
 # ---- read side -------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Balance:
-    amount: int
-    currency: str
-
-
+# Every amount is Money, the API's one shape for money: ``{"amount": 4999, "currency": "USD"}``.
 @dataclass(frozen=True, slots=True)
 class LedgerLineView:
     entry_id: UUID
     kind: str  # what the entry was: card_payment, refund, payout, ...
     account: str  # which of the owner's accounts the line moved
-    amount: int
-    currency: str
+    amount: Money  # signed: + in, - out
     posted_at: datetime
     memo: str
     reference_id: UUID | None
@@ -280,44 +274,82 @@ class LedgerLineView:
 
 @dataclass(frozen=True, slots=True)
 class EarningsView:
-    currency: str
-    pending: int
-    available: int
-    on_hold: int
-    total_earned: int  # every credit to pending, before refunds took any back
-    paid_out: int
+    """A tutor's earnings in one currency (every amount is in it)."""
+
+    pending: Money
+    available: Money
+    on_hold: Money
+    total_earned: Money  # their share of every sale, less what refunds took back of it
+    paid_out: Money
+
+
+@dataclass(frozen=True, slots=True)
+class MyOrderView:
+    """An order as its buyer sees it: what they paid and got back, not how it was shared."""
+
+    id: UUID
+    kind: str
+    method: str
+    status: OrderStatus
+    amount: Money
+    refunded: Money
+    course_id: UUID | None
+    booking_id: UUID | None
+    created_at: datetime
+    paid_at: datetime | None
+    provider_payment_id: str | None  # the payment's reference at the provider (card statements)
+    failure_reason: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class OrderView:
+    """An order as staff see it: with the split of the sale and whom it pays."""
+
     id: UUID
     buyer_id: UUID
     kind: str
     method: str
     status: OrderStatus
-    amount: int
-    currency: str
-    refunded: int
+    amount: Money
+    refunded: Money
     course_id: UUID | None
+    booking_id: UUID | None
     payee_id: UUID | None
-    platform_fee: int
-    tutor_share: int
+    # The sale's split when paid: the platform's fee and the tutor's share. A wallet top-up has
+    # no fee (the credit is the buyer's) and no tutor: 0 and null.
+    platform_fee: Money
+    tutor_share: Money | None
     created_at: datetime
     paid_at: datetime | None
     provider_payment_id: str | None
     failure_reason: str | None
+
+    def for_buyer(self) -> MyOrderView:
+        return MyOrderView(
+            id=self.id,
+            kind=self.kind,
+            method=self.method,
+            status=self.status,
+            amount=self.amount,
+            refunded=self.refunded,
+            course_id=self.course_id,
+            booking_id=self.booking_id,
+            created_at=self.created_at,
+            paid_at=self.paid_at,
+            provider_payment_id=self.provider_payment_id,
+            failure_reason=self.failure_reason,
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class RefundView:
     id: UUID
     order_id: UUID
-    amount: int
-    currency: str
+    amount: Money
     status: RefundStatus
     reason: str
     requested_by: UUID | None
-    platform_covered: int
+    platform_covered: Money
     created_at: datetime
     completed_at: datetime | None
     failure_reason: str | None
@@ -327,8 +359,7 @@ class RefundView:
 class WithdrawalView:
     id: UUID
     tutor_id: UUID
-    amount: int
-    currency: str
+    amount: Money
     status: WithdrawalStatus
     requested_at: datetime
     decided_at: datetime | None
@@ -342,14 +373,12 @@ class WithdrawalView:
 class AccountBalance:
     kind: str
     owner_id: UUID | None
-    currency: str
-    balance: int
+    balance: Money
 
 
 @dataclass(frozen=True, slots=True)
 class CurrencyTotal:
-    currency: str
-    total: int
+    total: Money
     balanced: bool
 
 
@@ -379,10 +408,12 @@ class BillingPolicy:
     public_url: str = "http://127.0.0.1:8000"
     default_currency: str = "USD"
     links: FrontEndLinks = field(default_factory=FrontEndLinks)
+    # Origins (scheme://host[:port]) a checkout may send the buyer back to.
+    return_origins: tuple[str, ...] = ()
 
 
 class BillingQueries(Protocol):
-    async def wallet(self, user_id: UUID) -> list[Balance]: ...
+    async def wallet(self, user_id: UUID) -> list[Money]: ...
 
     async def account_lines(
         self, accounts_of: UUID, kinds: tuple[str, ...], *, limit: int, cursor: str | None

@@ -10,19 +10,19 @@ from elearn.application.actor import Actor
 from elearn.application.billing import deps as billing
 from elearn.application.billing.checkout import capture
 from elearn.application.billing.deps import BillingDeps
-from elearn.application.billing.ports import Balance, LedgerLineView
+from elearn.application.billing.ports import LedgerLineView
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.domain.billing import postings
 from elearn.domain.billing.ledger import AccountKind
 from elearn.domain.billing.order import ItemKind, Order, PaymentMethod
+from elearn.domain.shared.money import Money
 
 
 @dataclass(frozen=True, slots=True)
 class CreditPurchase:
     order_id: UUID
     course_id: UUID
-    amount: int
-    currency: str
+    amount: Money
     status: str
 
 
@@ -30,8 +30,10 @@ class GetWallet:
     def __init__(self, deps: BillingDeps) -> None:
         self._deps = deps
 
-    async def __call__(self, actor: Actor) -> list[Balance]:
-        return await self._deps.queries.wallet(require_signed_in(actor))
+    async def __call__(self, actor: Actor) -> Page[Money]:
+        """One balance per currency the wallet holds credits in: a page, as every list is,
+        that always holds them all (a handful of currencies at most)."""
+        return Page(await self._deps.queries.wallet(require_signed_in(actor)), next_cursor=None)
 
 
 class ListWalletTransactions:
@@ -94,8 +96,7 @@ class PurchaseWithCredits:
             result = CreditPurchase(
                 order_id=order.id,
                 course_id=course.id,
-                amount=order.amount.amount,
-                currency=order.amount.currency,
+                amount=order.amount,
                 status=order.status.value,
             )
             await billing.remember(uow, claim, result)

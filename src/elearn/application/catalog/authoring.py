@@ -165,6 +165,8 @@ async def _apply(
         elif isinstance(changes.price, Keep) and course.is_free:
             raise _invalid("price", "is needed when a course stops being free")
     if not isinstance(changes.price, Keep):
+        if changes.price.amount <= 0:
+            raise _invalid("price", "is more than 0 (a free course is marked free)")
         if not deps.reference.is_currency(changes.price.currency):
             raise _invalid("price", "has a currency that is not in circulation")
         course.set_price(changes.price)

@@ -34,6 +34,7 @@ from elearn.domain.identity.tutor_application import ApplicationStatus, TutorApp
 from elearn.domain.identity.user import AccountStatus, TutorApproval, User
 from elearn.domain.shared.audit import AuditAction
 from elearn.domain.shared.errors import IllegalTransition, RuleViolation
+from elearn.domain.shared.money import Money
 
 MAX_BIO_LENGTH = 2000
 MAX_HEADLINE_LENGTH = 120
@@ -137,15 +138,14 @@ class StudentProfileChanges:
 @dataclass(frozen=True, slots=True)
 class TutorProfileChanges:
     """None leaves a field as it is; an empty string clears ``meeting_url``. The hourly rate is
-    an amount in minor units and a currency, given together. Rating and approval are not here:
+    money (minor units and a currency; 0 for free lessons). Rating and approval are not here:
     nobody sets them by hand."""
 
     bio: str | None = None
     headline: str | None = None
     subjects: Sequence[str] | None = None
     languages: Sequence[str] | None = None
-    hourly_rate_amount: int | None = None
-    hourly_rate_currency: str | None = None
+    hourly_rate: Money | None = None
     time_zone: str | None = None
     meeting_url: str | None = None
 
@@ -355,29 +355,19 @@ def _apply_tutor_changes(
             problems.add("tutor.languages", f"has at most {MAX_LANGUAGES} entries")
         elif None not in languages:
             profile.languages = known
-    if (changes.hourly_rate_amount is None) != (changes.hourly_rate_currency is None):
-        problems.add("tutor.hourly_rate", "give the amount and the currency together")
-    elif changes.hourly_rate_amount is not None and changes.hourly_rate_currency is not None:
-        amount = changes.hourly_rate_amount
-        amount_ok = False
-        if isinstance(amount, bool) or not isinstance(amount, int):
-            problems.add("tutor.hourly_rate_amount", "is a whole number of minor units")
-        elif not 0 <= amount <= MAX_HOURLY_RATE_AMOUNT:
+    if changes.hourly_rate is not None:
+        rate = changes.hourly_rate
+        amount_ok = 0 <= rate.amount <= MAX_HOURLY_RATE_AMOUNT
+        if not amount_ok:
             problems.add(
-                "tutor.hourly_rate_amount", f"is between 0 and {MAX_HOURLY_RATE_AMOUNT} minor units"
+                "tutor.hourly_rate.amount",
+                f"is between 0 and {MAX_HOURLY_RATE_AMOUNT} minor units",
             )
-        else:
-            amount_ok = True
         currency = problems.code(
-            "tutor.hourly_rate_currency",
-            changes.hourly_rate_currency,
-            reference.is_currency,
-            "currency",
-            upper=True,
+            "tutor.hourly_rate.currency", rate.currency, reference.is_currency, "currency"
         )
         if amount_ok and currency is not None:
-            profile.hourly_rate_amount = amount
-            profile.hourly_rate_currency = currency
+            profile.hourly_rate = rate
     if changes.time_zone is not None:
         profile.time_zone = problems.time_zone("tutor.time_zone", changes.time_zone) or "UTC"
     if changes.meeting_url is not None:

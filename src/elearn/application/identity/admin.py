@@ -41,6 +41,7 @@ from elearn.domain.identity.tutor_application import (
 )
 from elearn.domain.identity.user import TutorApplicationDecided, User
 from elearn.domain.shared.audit import AuditAction, AuditEntry
+from elearn.domain.shared.money import Money
 
 T = TypeVar("T")
 
@@ -360,8 +361,7 @@ class PublicTutorView:
     bio: str
     subjects: list[str]
     languages: list[str]
-    hourly_rate_amount: int | None
-    hourly_rate_currency: str | None
+    hourly_rate: Money | None
     rating_average: float | None
     rating_count: int
     time_zone: str
@@ -390,8 +390,7 @@ def _public_view(tutor: PublicTutor, image_url: Callable[[str], str]) -> PublicT
         bio=profile.bio,
         subjects=list(profile.subjects),
         languages=list(profile.languages),
-        hourly_rate_amount=profile.hourly_rate_amount,
-        hourly_rate_currency=profile.hourly_rate_currency,
+        hourly_rate=profile.hourly_rate,
         rating_average=profile.rating_average,
         rating_count=profile.rating_count,
         time_zone=profile.time_zone,

@@ -17,6 +17,7 @@ from elearn.application.identity.ports import IdentityUnitOfWork
 from elearn.application.ports import Transaction
 from elearn.domain.identity.roles import Role
 from elearn.domain.identity.user import AccountStatus, TutorApproval, User
+from elearn.domain.shared.money import Money
 
 __all__ = [
     "AccountStatus",
@@ -90,8 +91,7 @@ class UserFacts:
 class TutorTerms:
     """What a tutor's profile says about taking lessons with them."""
 
-    hourly_rate_amount: int | None
-    hourly_rate_currency: str | None
+    hourly_rate: Money | None
     time_zone: str
     meeting_url: str | None
 
@@ -162,8 +162,7 @@ class IdentityApi:
         if profile is None:
             return None
         return TutorTerms(
-            hourly_rate_amount=profile.hourly_rate_amount,
-            hourly_rate_currency=profile.hourly_rate_currency,
+            hourly_rate=profile.hourly_rate,
             time_zone=profile.time_zone,
             meeting_url=profile.meeting_url,
         )

@@ -17,25 +17,26 @@ from uuid import UUID
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.authorization import Permission
-from elearn.application.billing.api import NotFulfilled, PaidOrder
+from elearn.application.billing.api import NotFulfilled, PaidOrder, ReturnUrls
 from elearn.application.errors import FieldError, InvalidInput, PermissionDenied
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.application.tutoring.deps import (
     BookingNotFound,
+    LessonRefused,
     TutoringDeps,
     aware,
     booking_of,
+    outside_availability,
     view_of,
 )
 from elearn.application.tutoring.ports import BookingFilters, BookingView, TutoringUnitOfWork
 from elearn.domain.shared.errors import Conflict, IllegalTransition
-from elearn.domain.shared.money import Money
 from elearn.domain.tutoring.availability import Interval
 from elearn.domain.tutoring.booking import (
     Booking,
     BookingStatus,
     InvalidBooking,
-    SlotUnavailable,
+    SlotTaken,
     lesson_price,
     refund_amount,
 )
@@ -95,17 +96,13 @@ class HoldBooking:
             if held is None:
                 await deps.bookable_tutor(uow, tutor_id)
                 profile = await deps.identity.tutor_terms(uow, tutor_id)
-                if (
-                    profile is None
-                    or profile.hourly_rate_amount is None
-                    or not profile.hourly_rate_currency
-                ):
+                if profile is None or profile.hourly_rate is None:
                     raise InvalidBooking(
                         "this tutor has not set an hourly rate yet", code="no-rate"
                     )
                 availability = await uow.tutoring.availability.get(tutor_id, for_update=True)
                 if availability is None:
-                    raise SlotUnavailable("this tutor has no available times yet")
+                    raise outside_availability()
                 lesson = Interval(starts_at, starts_at + timedelta(minutes=duration_minutes))
                 await deps.check_free(
                     uow,
@@ -121,10 +118,7 @@ class HoldBooking:
                     student_id=student_id,
                     starts_at=starts_at,
                     duration_minutes=duration_minutes,
-                    price=lesson_price(
-                        Money(profile.hourly_rate_amount, profile.hourly_rate_currency),
-                        duration_minutes,
-                    ),
+                    price=lesson_price(profile.hourly_rate, duration_minutes),
                     policy=deps.policy.cancellation,
                     buffer_minutes=availability.buffer_minutes,
                     now=now,
@@ -145,7 +139,11 @@ class PayBooking:
         self._deps = deps
 
     async def __call__(
-        self, actor: Actor, booking_id: UUID, method: Literal["card", "credits"]
+        self,
+        actor: Actor,
+        booking_id: UUID,
+        method: Literal["card", "credits"],
+        return_to: ReturnUrls | None = None,
     ) -> BookingPayment:
         deps = self._deps
         student_id = require_signed_in(actor)
@@ -169,6 +167,7 @@ class PayBooking:
                 price=booking.price,
                 method=method,
                 order_id=booking.order_id,
+                return_to=return_to,
             )
             order_id = booking.order_id
             await uow.commit()
@@ -220,7 +219,7 @@ async def _still_free(deps: TutoringDeps, uow: TutoringUnitOfWork, booking: Book
             now=booking.created_at,
             moving=booking,
         )
-    except SlotUnavailable:
+    except (SlotTaken, LessonRefused):
         return False
     return True
 
@@ -293,7 +292,7 @@ class RescheduleBooking:
             if actor.user_id != booking.student_id:
                 raise PermissionDenied("the student moves their lesson; a tutor cancels it")
             if availability is None:
-                raise SlotUnavailable("this tutor has no available times")
+                raise outside_availability()
             lesson = Interval(starts_at, starts_at + (booking.ends_at - booking.starts_at))
             await deps.check_free(
                 uow,

@@ -24,8 +24,8 @@ from elearn.application.tutoring.ports import (
     TutoringQueries,
     TutoringUnitOfWork,
 )
-from elearn.domain.tutoring.availability import Availability, Interval, is_bookable
-from elearn.domain.tutoring.booking import Booking, SlotUnavailable
+from elearn.domain.tutoring.availability import Availability, Interval, Refusal, booking_refusal
+from elearn.domain.tutoring.booking import Booking, SlotTaken
 
 # Other bookings that may touch a lesson lie within this much of it (buffers are at most 2 h).
 NEIGHBOURHOOD = timedelta(days=1)
@@ -36,6 +36,33 @@ class TutorNotFound(NotFound):
 
     def __init__(self) -> None:
         super().__init__("there is no such tutor")
+
+
+class LessonRefused(InvalidInput):
+    """A lesson the tutor's rules do not allow (422): a length not offered, a start off the
+    quarter-hour grid, or a time outside their bookable hours. ``code`` names which."""
+
+    def __init__(self, refusal: Refusal, message: str, field: str) -> None:
+        super().__init__(message, errors=[FieldError(field, message)])
+        self.code = refusal.value
+
+
+_REFUSALS = {
+    Refusal.DURATION_NOT_OFFERED: (
+        "duration_minutes",
+        "this tutor does not offer lessons of that length",
+    ),
+    Refusal.START_NOT_ON_GRID: ("starts_at", "lessons start on the quarter hour (:00, :15, …)"),
+    Refusal.OUTSIDE_AVAILABILITY: (
+        "starts_at",
+        "that time is outside this tutor's bookable hours (their windows, notice and horizon)",
+    ),
+}
+
+
+def outside_availability() -> LessonRefused:
+    field, message = _REFUSALS[Refusal.OUTSIDE_AVAILABILITY]
+    return LessonRefused(Refusal.OUTSIDE_AVAILABILITY, message, field)
 
 
 class BookingNotFound(NotFound):
@@ -75,21 +102,25 @@ class TutoringDeps:
         now: datetime,
         moving: Booking | None = None,
     ) -> None:
-        """Refuses a lesson outside the tutor's bookable time, or touching another active
-        booking of the tutor (with the buffer) or of the student. Holds past their time are
-        released first, so they block nothing."""
+        """Refuses a lesson the tutor's rules do not allow (422, ``LessonRefused``), or one
+        touching another active booking of the tutor (with the buffer) or of the student (409,
+        ``SlotTaken``). Holds past their time are released first, so they block nothing."""
         bookings = uow.tutoring.bookings
         await bookings.release_expired_holds(tutor_id=tutor_id, student_id=student_id, now=now)
         around = (lesson.start - NEIGHBOURHOOD, lesson.end + NEIGHBOURHOOD)
         theirs = await bookings.active_between(tutor_id=tutor_id, start=around[0], end=around[1])
         taken = [b.interval for b in theirs if moving is None or b.id != moving.id]
-        if not is_bookable(availability, now=now, lesson=lesson, taken=taken):
-            raise SlotUnavailable("that time is not free with this tutor; pick another slot")
+        refusal = booking_refusal(availability, now=now, lesson=lesson, taken=taken)
+        if refusal is Refusal.TAKEN:
+            raise SlotTaken("that time is not free with this tutor; pick another slot")
+        if refusal is not None:
+            field, message = _REFUSALS[refusal]
+            raise LessonRefused(refusal, message, field)
         mine = await bookings.active_between(
             student_id=student_id, start=lesson.start, end=lesson.end
         )
         if any(b.interval.overlaps(lesson) for b in mine if moving is None or b.id != moving.id):
-            raise SlotUnavailable("you already have a lesson at that time")
+            raise SlotTaken("you already have a lesson at that time")
 
 
 # Lessons are booked in this era; times outside it are mistakes (and near years 1 and 9999

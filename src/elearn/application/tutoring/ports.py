@@ -11,6 +11,7 @@ from uuid import UUID
 from elearn.application.links import FrontEndLinks
 from elearn.application.paging import Page
 from elearn.application.ports import Transaction
+from elearn.domain.shared.money import Money
 from elearn.domain.tutoring.availability import Availability
 from elearn.domain.tutoring.booking import Booking, BookingStatus, CancellationPolicy
 
@@ -134,8 +135,7 @@ class BookingView:
     ends_at: datetime
     duration_minutes: int
     status: BookingStatus
-    amount: int
-    currency: str
+    price: Money
     tutor_time_zone: str
     held_until: datetime | None
     meeting_url: str | None
@@ -167,8 +167,7 @@ class TutorCard:
     headline: str
     subjects: list[str]
     languages: list[str]
-    hourly_rate_amount: int | None
-    hourly_rate_currency: str | None
+    hourly_rate: Money | None
     rating_average: float | None
     rating_count: int
     time_zone: str

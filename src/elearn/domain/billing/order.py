@@ -9,13 +9,16 @@ another card in the same session), so ``failed → succeeded`` is allowed; nothi
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import ClassVar
 from uuid import UUID
 
 from elearn.domain.billing.fees import FeeSplit, Split
 from elearn.domain.shared.errors import IllegalTransition, RuleViolation
+from elearn.domain.shared.events import DomainEvent, RecordsEvents
 from elearn.domain.shared.money import Money
 
 MAX_REASON = 500
@@ -64,8 +67,17 @@ _MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
 PAID = frozenset({OrderStatus.SUCCEEDED, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED})
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OrderPaid(DomainEvent):
+    """The money for an order is in (by card or from the wallet): the buyer gets a receipt."""
+
+    event_type: ClassVar[str] = "billing.order_paid"
+    order_id: UUID
+    buyer_id: UUID
+
+
 @dataclass(kw_only=True, eq=False)
-class Order:
+class Order(RecordsEvents):
     id: UUID
     buyer_id: UUID
     kind: ItemKind
@@ -86,6 +98,9 @@ class Order:
     failure_reason: str | None = None
     refunded_amount: int = 0
     earnings_released_at: datetime | None = None
+    # Where the payment page sends the buyer back (the shop's own pages); None: the API's order.
+    success_url: str | None = None
+    cancel_url: str | None = None
 
     def __post_init__(self) -> None:
         if not self.amount.is_positive:
@@ -143,13 +158,16 @@ class Order:
         self.provider_session_id = session_id
         self.checkout_url = url
 
-    def succeed(self, now: datetime, *, payment_id: str | None) -> None:
+    def succeed(self, now: datetime, *, payment_id: str | None, event_id: UUID) -> None:
         self._move(OrderStatus.SUCCEEDED, "complete")
         self.paid_at = now
         self.closed_at = None
         self.failure_reason = None
         if payment_id:
             self.provider_payment_id = payment_id
+        self.record(
+            OrderPaid(event_id=event_id, occurred_at=now, order_id=self.id, buyer_id=self.buyer_id)
+        )
 
     def fail(self, now: datetime, reason: str) -> None:
         self._move(OrderStatus.FAILED, "fail")

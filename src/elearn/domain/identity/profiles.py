@@ -8,6 +8,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from elearn.domain.shared.errors import RuleViolation
+from elearn.domain.shared.money import Money
 
 
 class InvalidTimeZone(RuleViolation):
@@ -44,8 +45,7 @@ class TutorProfile:
     headline: str = ""
     subjects: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
-    hourly_rate_amount: int | None = None
-    hourly_rate_currency: str | None = None
+    hourly_rate: Money | None = None
     time_zone: str = "UTC"
     meeting_url: str | None = None
     rating_average: float | None = None

@@ -272,6 +272,40 @@ def _first_on_grid(instant: datetime) -> datetime:
     return datetime.fromtimestamp(-(-seconds // step) * step, tz=UTC)
 
 
+class Refusal(StrEnum):
+    """Why a lesson cannot be booked, in the order the rules are checked: the first that fails
+    is the one a student is told."""
+
+    DURATION_NOT_OFFERED = "duration-not-offered"
+    START_NOT_ON_GRID = "start-not-on-grid"
+    OUTSIDE_AVAILABILITY = "outside-availability"  # windows, exceptions, notice or horizon
+    TAKEN = "slot-taken"  # another active booking of the tutor, with the buffer
+
+
+def booking_refusal(
+    availability: Availability,
+    *,
+    now: datetime,
+    lesson: Interval,
+    taken: Iterable[Interval] = (),
+) -> Refusal | None:
+    """None when a lesson can be booked: a duration offered, on the slot grid, inside bookable
+    time, and clear of the tutor's other active bookings with the buffer; else the first rule
+    it breaks."""
+    duration = int(lesson.length.total_seconds() // 60)
+    if lesson.length != timedelta(minutes=duration) or duration not in availability.durations:
+        return Refusal.DURATION_NOT_OFFERED
+    if _first_on_grid(lesson.start) != lesson.start:
+        return Refusal.START_NOT_ON_GRID
+    bookable = availability.bookable_between(now, lesson.start, lesson.end)
+    if not any(stretch.contains(lesson) for stretch in bookable):
+        return Refusal.OUTSIDE_AVAILABILITY
+    buffer = availability.buffer
+    if any(blocking(lesson, buffer).overlaps(blocking(t, buffer)) for t in taken):
+        return Refusal.TAKEN
+    return None
+
+
 def is_bookable(
     availability: Availability,
     *,
@@ -279,15 +313,4 @@ def is_bookable(
     lesson: Interval,
     taken: Iterable[Interval] = (),
 ) -> bool:
-    """Whether a lesson can be booked: a duration offered, on the slot grid, inside bookable
-    time, and clear of the tutor's other active bookings with the buffer."""
-    duration = int(lesson.length.total_seconds() // 60)
-    if lesson.length != timedelta(minutes=duration) or duration not in availability.durations:
-        return False
-    if _first_on_grid(lesson.start) != lesson.start:
-        return False
-    bookable = availability.bookable_between(now, lesson.start, lesson.end)
-    if not any(stretch.contains(lesson) for stretch in bookable):
-        return False
-    buffer = availability.buffer
-    return not any(blocking(lesson, buffer).overlaps(blocking(t, buffer)) for t in taken)
+    return booking_refusal(availability, now=now, lesson=lesson, taken=taken) is None

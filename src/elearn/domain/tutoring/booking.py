@@ -30,11 +30,10 @@ MAX_REASON = 500
 PERCENT = 100
 
 
-class SlotUnavailable(Conflict):
-    """The time asked for is not free (another booking took it, or it is outside the tutor's
-    availability)."""
+class SlotTaken(Conflict):
+    """Another active booking of the tutor (with the buffer), or of the student, has the time."""
 
-    code = "slot-unavailable"
+    code = "slot-taken"
 
 
 class InvalidBooking(RuleViolation):

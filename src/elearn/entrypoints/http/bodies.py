@@ -9,10 +9,29 @@ import msgspec
 from litestar.datastructures import UploadFile
 
 from elearn.application.files import Upload
+from elearn.domain.catalog.course import MAX_PRICE_MINOR_UNITS
+from elearn.domain.shared.money import Money
 
 
 class RequestBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Base of every JSON request body: no unknown fields, so no mass assignment."""
+
+
+CurrencyCode = Annotated[
+    str, msgspec.Meta(pattern="^[A-Z]{3}$", description="ISO 4217", examples=["USD"])
+]
+
+
+class MoneyBody(RequestBody):
+    """Money as every request takes it, the shape every answer gives it in: an amount in minor
+    units (cents for USD, yen for JPY) and an ISO 4217 code. Whether the amount suits its use
+    (a price is more than 0, a rate may be 0) is the use case's rule (422)."""
+
+    amount: Annotated[int, msgspec.Meta(ge=0, le=MAX_PRICE_MINOR_UNITS, examples=[4999])]
+    currency: CurrencyCode
+
+    def to_money(self) -> Money:
+        return Money(self.amount, self.currency)
 
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254, examples=["ada@example.com"])]

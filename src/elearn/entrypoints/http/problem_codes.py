@@ -89,6 +89,7 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "idempotency-key-in-use": (409,),
     "idempotency-key-reused": (409,),
     "slot-unavailable": (409,),
+    "slot-taken": (409,),
     "slug-taken": (409,),
     "submission-graded": (409,),
     "withdrawal-open": (409,),
@@ -142,6 +143,10 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "reschedule-too-late": (422,),
     "unknown-outline-item": (422,),
     "weak-password": (422,),
+    "return-url-not-allowed": (422,),
+    "duration-not-offered": (422,),
+    "start-not-on-grid": (422,),
+    "outside-availability": (422,),
     # 429
     "rate-limited": (429,),
     # 5xx

@@ -270,7 +270,10 @@ async def test_bad_checkouts_and_credit_purchases_are_refused_and_change_nothing
 
     assert await items(client, ADMIN_ORDERS, admin) == []
     assert await trial_balance(client, admin) == before
-    assert (await client.get("/api/v1/me/wallet", headers=student)).json() == []
+    assert (await client.get("/api/v1/me/wallet", headers=student)).json() == {
+        "items": [],
+        "next_cursor": None,
+    }
     assert await items(client, "/api/v1/me/enrollments", student) == []
 
 

@@ -18,7 +18,7 @@ from tests.support.billing import (
     pay_by_sandbox_card,
 )
 from tests.support.catalog import headers_of, seed_people
-from tests.support.identity import problem
+from tests.support.identity import mails_to, problem, text_of
 
 from elearn.entrypoints.bootstrap import bootstrap
 from elearn.entrypoints.settings import Settings
@@ -30,6 +30,24 @@ class MovableClock:
 
     def now(self) -> datetime:
         return self.current
+
+
+def usd(amount: int) -> dict[str, Any]:
+    return {"amount": amount, "currency": "USD"}
+
+
+async def receipts(settings: Settings, address: str, count: int) -> dict[str, str]:
+    """The receipts mailed to ``address`` once there are ``count``: subject to text."""
+    for _ in range(300):
+        found = {
+            message["Subject"]: text_of(message)
+            for message in await mails_to(settings, address, count=0)
+            if message["Subject"].startswith("Your receipt")
+        }
+        if len(found) >= count:
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{len(found)} receipts to {address}, expected {count}")
 
 
 async def user_id(client: Any, headers: dict[str, str]) -> str:
@@ -77,8 +95,12 @@ async def _journey(client: Any, container: Any, clock: MovableClock) -> None:
     order = await pay_by_sandbox_card(
         client, student, {"kind": "course", "course_id": physics["id"]}
     )
-    assert order["status"] == "succeeded"
-    assert (order["platform_fee"], order["tutor_share"]) == (735, 4165)
+    assert (order["status"], order["amount"], order["refunded"]) == ("succeeded", usd(4900), usd(0))
+    assert order["course_id"] == physics["id"] and order["booking_id"] is None
+    # The buyer sees what they paid, not how it was shared nor with whom.
+    assert not {"platform_fee", "tutor_share", "payee_id"} & order.keys(), order
+    mine = (await client.get("/api/v1/me/orders", headers=student)).json()
+    assert mine == {"items": [order], "next_cursor": None}
     enrollments = (await client.get("/api/v1/me/enrollments", headers=student)).json()["items"]
     assert [(e["course"]["id"], e["source"]) for e in enrollments] == [(physics["id"], "purchase")]
     trial = await books_balance(client, admin)
@@ -95,21 +117,48 @@ async def _journey(client: Any, container: Any, clock: MovableClock) -> None:
     topup = await pay_by_sandbox_card(client, student, {"kind": "wallet_topup", "amount": 3000})
     assert topup["status"] == "succeeded"
     wallet = (await client.get("/api/v1/me/wallet", headers=student)).json()
-    assert wallet == [{"amount": 3000, "currency": "USD"}]
+    assert wallet == {"items": [usd(3000)], "next_cursor": None}
+    # Staff see the real split of each kind: a sale's fee and share, a top-up's no fee at all.
+    response = await client.get("/api/v1/admin/payments", headers=admin)
+    assert response.status_code == 200, response.text
+    payments = {p["id"]: p for p in response.json()["items"]}
+    assert (payments[order["id"]]["platform_fee"], payments[order["id"]]["tutor_share"]) == (
+        usd(735),
+        usd(4165),
+    )
+    assert payments[order["id"]]["payee_id"] == tutor_id
+    assert (payments[topup["id"]]["platform_fee"], payments[topup["id"]]["tutor_share"]) == (
+        usd(0),
+        None,
+    )
+    assert payments[topup["id"]]["payee_id"] is None
     clock.current += timedelta(seconds=1)  # histories are newest first
     response = await client.post(
         f"/api/v1/courses/{chemistry['id']}/purchase-with-credits", headers=student
     )
     assert response.status_code == 201, response.text
     credit_order = response.json()
-    assert (await client.get("/api/v1/me/wallet", headers=student)).json()[0]["amount"] == 1000
+    assert credit_order["amount"] == usd(2000)
+    wallet = (await client.get("/api/v1/me/wallet", headers=student)).json()
+    assert wallet["items"] == [usd(1000)]
     history = (await client.get("/api/v1/me/wallet/transactions", headers=student)).json()
     assert [(line["kind"], line["amount"]) for line in history["items"]] == [
-        ("credit_purchase", -2000),
-        ("wallet_topup", 3000),
+        ("credit_purchase", usd(-2000)),
+        ("wallet_topup", usd(3000)),
     ]
     trial = await books_balance(client, admin)
     assert balance_of(trial, "tutor_pending", tutor_id) == 4165 + 1700
+    # Each payment brought the buyer a receipt, the amount written in its currency.
+    sent = await receipts(container.settings, "student@catalog.test", 3)
+    assert sorted(sent) == [
+        "Your receipt: Course: Chemistry, 20.00 USD",
+        "Your receipt: Course: Physics, 49.00 USD",
+        "Your receipt: Wallet credits, 30.00 USD",
+    ], sent
+    assert "Paid with: card" in sent["Your receipt: Course: Physics, 49.00 USD"]
+    assert f"Order: {order['id']}" in sent["Your receipt: Course: Physics, 49.00 USD"]
+    assert "Paid with: wallet credits" in sent["Your receipt: Course: Chemistry, 20.00 USD"]
+    assert "in your wallet" in sent["Your receipt: Wallet credits, 30.00 USD"]
 
     # 3. The clearing job moves shares paid 7+ days ago to available.
     clock.current += timedelta(days=7, minutes=1)
@@ -120,14 +169,17 @@ async def _journey(client: Any, container: Any, clock: MovableClock) -> None:
     earnings = response.json()
     assert earnings["balances"] == [
         {
-            "currency": "USD",
-            "pending": 0,
-            "available": 5865,
-            "on_hold": 0,
-            "total_earned": 5865,
-            "paid_out": 0,
+            "pending": usd(0),
+            "available": usd(5865),
+            "on_hold": usd(0),
+            "total_earned": usd(5865),
+            "paid_out": usd(0),
         }
     ]
+    released = [
+        e["amount"] for e in earnings["entries"]["items"] if e["kind"] == "earnings_release"
+    ]
+    assert sorted(m["amount"] for m in released) == [-4165, -1700, 1700, 4165], released
     await books_balance(client, admin)
 
     # 4. Withdraw 50.00: payout account first, then the request, approval and the worker.
@@ -138,7 +190,7 @@ async def _journey(client: Any, container: Any, clock: MovableClock) -> None:
     response = await client.post("/api/v1/me/withdrawals", json={"amount": 5000}, headers=tutor)
     assert response.status_code == 201, response.text
     withdrawal = response.json()
-    assert withdrawal["status"] == "requested"
+    assert (withdrawal["status"], withdrawal["amount"]) == ("requested", usd(5000))
     response = await client.post(
         f"/api/v1/admin/withdrawals/{withdrawal['id']}/approve", headers=admin
     )
@@ -165,9 +217,20 @@ async def _journey(client: Any, container: Any, clock: MovableClock) -> None:
     refund = response.json()
     assert (refund["status"], refund["amount"], refund["platform_covered"]) == (
         "succeeded",
-        4900,
-        4165 - 865,
+        usd(4900),
+        usd(4165 - 865),
     )
+    # A sale refunded in full earned the tutor nothing: only chemistry's share counts.
+    earnings = (await client.get("/api/v1/me/earnings", headers=tutor)).json()["balances"]
+    assert earnings == [
+        {
+            "pending": usd(0),
+            "available": usd(0),
+            "on_hold": usd(0),
+            "total_earned": usd(1700),
+            "paid_out": usd(5000),
+        }
+    ]
     enrollments = (await client.get("/api/v1/me/enrollments", headers=student)).json()["items"]
     by_course = {e["course"]["id"]: e["status"] for e in enrollments}
     assert by_course[physics["id"]] == "revoked"

@@ -420,7 +420,7 @@ async def test_price_and_free_rules(client: Any, settings: Settings) -> None:
         ({"price": {"amount": 500, "currency": "XXX"}}, 422),  # not in circulation
         ({"price": {"amount": 500, "currency": "DEM"}}, 422),  # withdrawn
         ({"price": {"amount": 500, "currency": "usd"}}, 400),
-        ({"price": {"amount": 0, "currency": "USD"}}, 400),
+        ({"price": {"amount": 0, "currency": "USD"}}, 422),  # a rule: free courses say free
         ({"price": {"amount": -5, "currency": "USD"}}, 400),
         ({"price": {"amount": 100_000_001, "currency": "USD"}}, 400),
         ({"price": {"amount": 9.99, "currency": "USD"}}, 400),

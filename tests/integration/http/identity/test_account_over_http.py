@@ -134,8 +134,7 @@ async def test_tutor_profile_changes(client: Any, settings: Settings) -> None:
                 "headline": "Physics",
                 "subjects": ["mechanics", "Mechanics ", "optics"],
                 "languages": ["en", "de-AT"],
-                "hourly_rate_amount": 4500,
-                "hourly_rate_currency": "usd",
+                "hourly_rate": {"amount": 4500, "currency": "USD"},
                 "time_zone": "America/New_York",
                 "meeting_url": "https://meet.example.com/room",
             }
@@ -145,14 +144,11 @@ async def test_tutor_profile_changes(client: Any, settings: Settings) -> None:
     assert changed.status_code == 200, changed.text
     profile = changed.json()["tutor_profile"]
     assert profile["subjects"] == ["mechanics", "optics"]
-    assert (profile["hourly_rate_amount"], profile["hourly_rate_currency"]) == (4500, "USD")
+    assert profile["hourly_rate"] == {"amount": 4500, "currency": "USD"}
 
     for tutor, fields in [
-        ({"hourly_rate_amount": 100}, ["tutor.hourly_rate"]),
-        (
-            {"hourly_rate_amount": 10**12, "hourly_rate_currency": "USD"},
-            ["tutor.hourly_rate_amount"],
-        ),
+        ({"hourly_rate": {"amount": 100, "currency": "XXX"}}, ["tutor.hourly_rate.currency"]),
+        ({"hourly_rate": {"amount": 100, "currency": "ZZZ"}}, ["tutor.hourly_rate.currency"]),
         ({"meeting_url": "http://meet.example.com"}, ["tutor.meeting_url"]),
         ({"meeting_url": "https://user:pw@meet.example.com"}, ["tutor.meeting_url"]),
         ({"meeting_url": "javascript:alert(1)"}, ["tutor.meeting_url"]),
@@ -164,10 +160,24 @@ async def test_tutor_profile_changes(client: Any, settings: Settings) -> None:
     problem(
         await client.patch(ME, json={"student": {"country": "DE"}}, headers=bearer(session)), 422
     )
+    # The shape of money is checked before any rule: 400 naming the field.
+    for rate in (
+        {"amount": -1, "currency": "USD"},
+        {"amount": 10**12, "currency": "USD"},
+        {"amount": 4500, "currency": "usd"},
+        {"amount": 4500},
+        4500,
+    ):
+        body = problem(
+            await client.patch(ME, json={"tutor": {"hourly_rate": rate}}, headers=bearer(session)),
+            400,
+        )
+        assert body["errors"][0]["field"].startswith("tutor.hourly_rate"), body
+    # The flat pair of fields the API took before is gone.
     problem(
         await client.patch(
             ME,
-            json={"tutor": {"hourly_rate_amount": -1, "hourly_rate_currency": "USD"}},
+            json={"tutor": {"hourly_rate_amount": 4500, "hourly_rate_currency": "USD"}},
             headers=bearer(session),
         ),
         400,

@@ -115,8 +115,7 @@ async def make_tutor(
     """Sets the tutor's profile (rate, subjects, languages, zone, meeting link) and weekly
     hours; answers the availability as stored."""
     profile: dict[str, Any] = {
-        "hourly_rate_amount": rate,
-        "hourly_rate_currency": currency,
+        "hourly_rate": {"amount": rate, "currency": currency},
         "subjects": list(subjects),
         "languages": list(languages),
         "time_zone": time_zone,
@@ -224,7 +223,12 @@ async def top_up(client: Any, headers: dict[str, str], amount: int) -> None:
 async def wallet(client: Any, headers: dict[str, str], currency: str = "USD") -> int:
     response = await client.get("/api/v1/me/wallet", headers=headers)
     assert response.status_code == 200, response.text
-    return sum(b["amount"] for b in response.json() if b["currency"] == currency)
+    return sum(b["amount"] for b in response.json()["items"] if b["currency"] == currency)
+
+
+def usd(amount: int) -> dict[str, Any]:
+    """Money as the API writes it."""
+    return {"amount": amount, "currency": "USD"}
 
 
 async def order_of(client: Any, headers: dict[str, str], order_id: str) -> dict[str, Any]:
@@ -234,11 +238,14 @@ async def order_of(client: Any, headers: dict[str, str], order_id: str) -> dict[
 
 
 async def earnings(client: Any, headers: dict[str, str], currency: str = "USD") -> dict[str, int]:
+    """The tutor's earnings in ``currency``, as minor units by name (each checked to be money
+    in that currency)."""
     response = await client.get("/api/v1/me/earnings", headers=headers)
     assert response.status_code == 200, response.text
     for balance in response.json()["balances"]:
-        if balance["currency"] == currency:
-            return balance  # type: ignore[no-any-return]
+        if balance["pending"]["currency"] == currency:
+            assert {money["currency"] for money in balance.values()} == {currency}, balance
+            return {name: money["amount"] for name, money in balance.items()}
     return {"pending": 0, "available": 0, "on_hold": 0, "total_earned": 0, "paid_out": 0}
 
 

@@ -174,8 +174,7 @@ async def tutoring_desk(settings: Settings) -> AsyncIterator[Desk]:
     clock = MovableClock(next_quarter_hour(datetime.now(UTC)))
     async with served(settings, clock) as desk:
         profile = {
-            "hourly_rate_amount": RATE,
-            "hourly_rate_currency": "USD",
+            "hourly_rate": {"amount": RATE, "currency": "USD"},
             "subjects": ["Maths"],
             "time_zone": "UTC",
         }
@@ -575,7 +574,13 @@ async def test_every_ending_moves_the_money_as_promised(tmp_path: Path, database
             return trial
 
         async def order_of(booking: dict[str, Any]) -> Any:
-            return await desk.ok("GET", f"/api/v1/me/orders/{booking['order_id']}", "student")
+            """The booking's order as its buyer sees it, amounts in minor units of USD."""
+            order = await desk.ok("GET", f"/api/v1/me/orders/{booking['order_id']}", "student")
+            assert order["booking_id"] == booking["id"], order
+            for name in ("amount", "refunded"):
+                assert order[name]["currency"] == "USD", order
+                order[name] = order[name]["amount"]
+            return order
 
         await desk.top_up(20_000)
         expected.wallet = 20_000
@@ -589,12 +594,14 @@ async def test_every_ending_moves_the_money_as_promised(tmp_path: Path, database
             await desk.book(start, minutes=45, pay=method)
             for start, method in zip(starts, methods, strict=True)
         ]
-        assert cancel_in_time["amount"] == price
+        assert cancel_in_time["price"] == {"amount": price, "currency": "USD"}
         order = await order_of(cancel_in_time)
-        assert (order["amount"], order["tutor_share"], order["status"]) == (
-            price,
-            share,
-            "succeeded",
+        assert (order["amount"], order["status"]) == (price, "succeeded")
+        staff = await desk.ok("GET", "/api/v1/admin/orders", "admin", params={"limit": 100})
+        (seen_by_staff,) = [o for o in staff["items"] if o["id"] == order["id"]]
+        assert (seen_by_staff["tutor_share"], seen_by_staff["booking_id"]) == (
+            {"amount": share, "currency": "USD"},
+            cancel_in_time["id"],
         )
         expected.wallet -= 5 * price
         expected.pending += 7 * share

@@ -40,6 +40,7 @@ from tests.integration.http.tutoring.helpers import (
     text_of,
     top_up,
     tutoring_settings,
+    usd,
     user_id,
     wallet,
     weekly,
@@ -133,10 +134,10 @@ async def _find_book_move_and_cancel(
     assert page.status_code == 200, page.text
     assert {name: page.json()[name] for name in card} == card
     assert "full_name" in card and "meeting_url" not in page.json()
-    assert (card["id"], card["time_zone"], card["hourly_rate_amount"]) == (
+    assert (card["id"], card["time_zone"], card["hourly_rate"]) == (
         tutor_id,
         "Europe/Berlin",
-        RATE,
+        usd(RATE),
     )
 
     # The free starts are the quarter hours where the tutor's window and the asked range meet.
@@ -156,7 +157,7 @@ async def _find_book_move_and_cancel(
 
     # Hold nine o'clock: the price is the hourly rate; the hour and its buffer leave the list.
     held = await book(client, student, tutor_id, nine)
-    assert (held["amount"], held["currency"], held["duration_minutes"]) == (RATE, "USD", 60)
+    assert (held["price"], held["duration_minutes"]) == (usd(RATE), 60)
     assert parse_time(held["starts_at"]) == nine
     assert held["tutor_time_zone"] == "Europe/Berlin"
     assert held["meeting_url"] is None
@@ -168,15 +169,24 @@ async def _find_book_move_and_cancel(
         json={"tutor_id": tutor_id, "starts_at": iso(nine), "duration_minutes": 60},
         headers=student,
     )
-    problem(response, 409, "slot-unavailable")
+    problem(response, 409, "slot-taken")
 
     # Paid by card: confirmed with the tutor's own room, both told by email with the link.
     lesson = await pay_by_card(client, student, held["id"])
     assert lesson["meeting_url"] == TUTOR_ROOM
     assert lesson["held_until"] is None
     order = await order_of(client, student, lesson["order_id"])
-    assert (order["kind"], order["status"], order["amount"]) == ("booking", "succeeded", RATE)
-    assert (order["platform_fee"], order["tutor_share"]) == (HOUR_FEE, HOUR_SHARE)
+    assert (order["kind"], order["status"], order["amount"]) == ("booking", "succeeded", usd(RATE))
+    # The order names the booking it paid for; the buyer does not see how it was shared.
+    assert (order["booking_id"], order["course_id"]) == (lesson["id"], None)
+    assert not {"platform_fee", "tutor_share", "payee_id"} & order.keys(), order
+    response = await client.get("/api/v1/admin/payments", params={"limit": 100}, headers=admin)
+    (paid,) = [p for p in response.json()["items"] if p["id"] == order["id"]]
+    assert (paid["platform_fee"], paid["tutor_share"], paid["booking_id"]) == (
+        usd(HOUR_FEE),
+        usd(HOUR_SHARE),
+        lesson["id"],
+    )
     trial = await books_balance(client, admin)
     assert balance_of(trial, "tutor_pending", tutor_id) == HOUR_SHARE
     # Each reads the time on their own clocks, and about the other person only.
@@ -247,7 +257,7 @@ async def _find_book_move_and_cancel(
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "cancelled_by_student"
     order = await order_of(client, student, lesson["order_id"])
-    assert (order["status"], order["refunded"]) == ("refunded", RATE)
+    assert (order["status"], order["refunded"]) == ("refunded", usd(RATE))
     trial = await books_balance(client, admin)
     assert balance_of(trial, "tutor_pending", tutor_id) == 0
     assert balance_of(trial, "platform_revenue", None) == 0
@@ -289,7 +299,7 @@ async def _every_other_ending(
     )
     assert await wallet(client, student) == 20_000 - HOUR_PRICE
     late = await book_and_pay(client, student, tutor_id, at(monday, "11:30"), 30)
-    assert late["amount"] == HALF_PRICE
+    assert late["price"] == usd(HALF_PRICE)
     by_tutor = await book_and_pay(client, student, tutor_id, at(tuesday, "09:00"))
     tutor_absent = await book_and_pay(
         client, student, tutor_id, at(wednesday, "09:00"), method="credits"
@@ -305,7 +315,7 @@ async def _every_other_ending(
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "cancelled_by_tutor"
     order = await order_of(client, student, by_tutor["order_id"])
-    assert (order["status"], order["refunded"]) == ("refunded", HOUR_PRICE)
+    assert (order["status"], order["refunded"]) == ("refunded", usd(HOUR_PRICE))
     trial = await books_balance(client, admin)
     assert balance_of(trial, "tutor_pending", tutor_id) == 3 * HOUR_SHARE + HALF_SHARE
 
@@ -318,7 +328,7 @@ async def _every_other_ending(
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "cancelled_by_student"
     order = await order_of(client, student, late["order_id"])
-    assert (order["status"], order["refunded"]) == ("succeeded", 0)
+    assert (order["status"], order["refunded"]) == ("succeeded", usd(0))
     assert (await earnings(client, tutor))["available"] == HALF_SHARE
     trial = await books_balance(client, admin)
     assert balance_of(trial, "tutor_pending", tutor_id) == 3 * HOUR_SHARE
@@ -372,7 +382,7 @@ async def _every_other_ending(
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "no_show_student"
     order = await order_of(client, student, student_absent["order_id"])
-    assert (order["status"], order["refunded"]) == ("succeeded", 0)
+    assert (order["status"], order["refunded"]) == ("succeeded", usd(0))
 
     mine = await earnings(client, tutor)
     assert (mine["pending"], mine["available"]) == (0, HALF_SHARE + 2 * HOUR_SHARE)

@@ -111,6 +111,8 @@ class OrderRow(Base):
     failure_reason: Mapped[str | None] = mapped_column(String(500))
     refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     earnings_released_at: Mapped[datetime | None]
+    success_url: Mapped[str | None] = mapped_column(Text)
+    cancel_url: Mapped[str | None] = mapped_column(Text)
 
 
 class RefundRow(Base):

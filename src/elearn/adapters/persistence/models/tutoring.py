@@ -31,7 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from elearn.adapters.persistence.integrity import ConstraintErrors
 from elearn.adapters.persistence.models.base import Base
 from elearn.domain.shared.errors import Conflict
-from elearn.domain.tutoring.booking import SlotUnavailable
+from elearn.domain.tutoring.booking import SlotTaken
 
 
 class TutorAvailabilityRow(DefaultBase):
@@ -123,10 +123,10 @@ class CalendarFeedRow(DefaultBase):
 
 # The constraints above that stand for a domain conflict (see `integrity`).
 CONSTRAINT_ERRORS: ConstraintErrors = {
-    "ex_bookings_tutor": lambda: SlotUnavailable(
+    "ex_bookings_tutor": lambda: SlotTaken(
         "that time was just taken with this tutor; pick another slot"
     ),
-    "ex_bookings_student": lambda: SlotUnavailable("you already have a lesson at that time"),
+    "ex_bookings_student": lambda: SlotTaken("you already have a lesson at that time"),
     "uq_testimonials_booking_id": lambda: Conflict(
         "you have already rated this lesson", code="already-reviewed"
     ),

@@ -15,12 +15,12 @@ from litestar import Controller, Request, post
 from litestar import get as get_route
 from litestar.params import FromPath, JSONBody, Parameter
 
-from elearn.application.billing.checkout import CheckoutItem, CheckoutStarted
+from elearn.application.billing.checkout import CheckoutItem, CheckoutStarted, ReturnUrls
 from elearn.application.billing.earnings import EarningsReport
 from elearn.application.billing.ports import (
-    Balance,
     InvalidWebhook,
     LedgerLineView,
+    MyOrderView,
     OrderFilters,
     OrderView,
     RefundView,
@@ -38,9 +38,10 @@ from elearn.domain.billing.order import (
     RefundStatus,
 )
 from elearn.domain.billing.withdrawal import WithdrawalStatus
+from elearn.domain.shared.money import Money
 from elearn.entrypoints.billing import Billing
 from elearn.entrypoints.http.auth import CurrentActor, signed_in
-from elearn.entrypoints.http.bodies import RequestBody
+from elearn.entrypoints.http.bodies import CurrencyCode, RequestBody
 from elearn.entrypoints.http.catalog.routes import Cursor, Limit
 from elearn.entrypoints.http.problem_codes import problems
 
@@ -54,7 +55,6 @@ IdempotencyKey = Annotated[
     ),
 ]
 Amount = Annotated[int, msgspec.Meta(ge=1, le=10**12, description="minor units (4999 = 49.99 USD)")]
-CurrencyCode = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$", examples=["USD"])]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_REASON)]
 
 
@@ -68,8 +68,22 @@ class TopUpItem(RequestBody, tag_field="kind", tag="wallet_topup"):
     currency: CurrencyCode | None = None
 
 
+ReturnUrl = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=2048,
+        description="An absolute URL on an allowed origin (ELEARN_CHECKOUT_RETURN_ORIGINS)",
+        examples=["https://shop.example/orders/thanks"],
+    ),
+]
+
+
 class CheckoutBody(RequestBody):
     item: CourseItem | TopUpItem
+    # Where the payment page sends the buyer back; left out, to this order in the API.
+    success_url: ReturnUrl | None = None
+    cancel_url: ReturnUrl | None = None
 
 
 class RefundBody(RequestBody):
@@ -104,6 +118,7 @@ class CheckoutController(Controller):
         "invalid-parameter",
         "own-course",
         "payment-provider-unavailable",
+        "return-url-not-allowed",
     )
     @post(
         "",
@@ -120,13 +135,20 @@ class CheckoutController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> CheckoutStarted:
         """A course (published, priced, not yours, not owned: 409) or wallet credits; answers
-        the order and the payment page to send the buyer to. Needs a verified email."""
+        the order and the payment page to send the buyer to. Needs a verified email. The page
+        sends the buyer back to `success_url` once paid and to `cancel_url` if they give up;
+        a URL on an origin not allowed answers 422 `return-url-not-allowed`."""
         item = data.item
         if isinstance(item, CourseItem):
             command = CheckoutItem(kind="course", course_id=item.course_id)
         else:
             command = CheckoutItem(kind="wallet_topup", amount=item.amount, currency=item.currency)
-        return await billing.start_checkout(actor, command, idempotency_key=idempotency_key)
+        return await billing.start_checkout(
+            actor,
+            command,
+            return_to=ReturnUrls(success_url=data.success_url, cancel_url=data.cancel_url),
+            idempotency_key=idempotency_key,
+        )
 
 
 class WebhooksController(Controller):
@@ -155,8 +177,8 @@ class MyBillingController(Controller):
     guards = [signed_in]
 
     @get_route("/wallet", operation_id="get_my_wallet", summary="Your credit balances")
-    async def wallet(self, actor: CurrentActor, billing: Billing) -> list[Balance]:
-        """One balance per currency you hold credits in."""
+    async def wallet(self, actor: CurrentActor, billing: Billing) -> Page[Money]:
+        """One balance per currency you hold credits in, all on one page."""
         return await billing.wallet(actor)
 
     @get_route(
@@ -171,14 +193,16 @@ class MyBillingController(Controller):
     @get_route("/orders", operation_id="list_my_orders", summary="Your orders")
     async def orders(
         self, actor: CurrentActor, billing: Billing, limit: Limit = 20, cursor: Cursor = None
-    ) -> Page[OrderView]:
+    ) -> Page[MyOrderView]:
+        """What you paid and what came back, newest first; `booking_id` or `course_id` says
+        what each was for."""
         return await billing.my_orders(actor, limit=limit, cursor=cursor)
 
     @problems("order-not-found", "two-factor-required")
     @get_route("/orders/{order_id:uuid}", operation_id="get_my_order", summary="An order")
     async def order(
         self, order_id: FromPath[UUID], actor: CurrentActor, billing: Billing
-    ) -> OrderView:
+    ) -> MyOrderView:
         """Where the payment page sends the buyer back: `status` says whether it was paid."""
         return await billing.get_order(actor, order_id)
 

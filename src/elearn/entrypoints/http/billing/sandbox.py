@@ -14,7 +14,9 @@ from uuid import UUID
 
 from litestar import Controller, MediaType, Response, get, post
 from litestar.params import FromPath
+from litestar.response import Redirect
 
+from elearn.application.billing.checkout import origin_of
 from elearn.application.billing.deps import OrderNotFound
 from elearn.domain.billing.order import Order, OrderStatus
 from elearn.domain.shared.money import Currency
@@ -28,7 +30,7 @@ form{{display:inline}}button{{font-size:1rem;padding:.6rem 1.2rem}}</style></hea
 <p>No money moves here: this page stands in for the payment provider.</p>
 <p>Order <code>{order_id}</code>: <strong>{amount}</strong> ({kind}).</p>
 <p>Status: <strong>{status}</strong></p>
-{buttons}
+{buttons}{back}
 </body></html>"""
 
 _BUTTONS = """<form method="post" action="/sandbox/checkout/{order_id}/succeed">
@@ -40,20 +42,43 @@ _BUTTONS = """<form method="post" action="/sandbox/checkout/{order_id}/succeed">
 _POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
 
 
+def _policy(order: Order) -> str:
+    """The page's CSP: its forms post to itself, and the redirect that follows may go to the
+    shop's return pages (browsers check form-action on redirects too)."""
+    origins = dict.fromkeys(
+        origin
+        for origin in (origin_of(url) for url in (order.success_url, order.cancel_url) if url)
+        if origin is not None
+    )
+    return " ".join((_POLICY, *origins))
+
+
 def _page(order: Order, exponent: int) -> Response[str]:
     buttons = _BUTTONS.format(order_id=order.id) if order.status is OrderStatus.PENDING else ""
+    back_to = order.success_url if order.is_paid else order.cancel_url
     html = _PAGE.format(
         order_id=order.id,
         amount=escape(Currency(order.amount.currency, exponent).format(order.amount)),
         kind=escape(order.kind.value.replace("_", " ")),
         status=escape(order.status.value),
         buttons=buttons,
+        back=f'<p><a href="{escape(back_to)}">Back to the shop</a></p>' if back_to else "",
     )
     return Response(
         html,
         media_type=MediaType.HTML,
-        headers={"Cache-Control": "no-store", "Content-Security-Policy": _POLICY},
+        headers={"Cache-Control": "no-store", "Content-Security-Policy": _policy(order)},
     )
+
+
+def _back(order: Order, exponent: int) -> Response[str]:
+    """After a button, as the provider's page does: back to the shop's success URL once paid,
+    to its cancel URL otherwise (both checked against the allowed origins when the checkout
+    was opened); this page again when the checkout named none."""
+    back_to = order.success_url if order.is_paid else order.cancel_url
+    if back_to is None:
+        return _page(order, exponent)
+    return Redirect(back_to, status_code=303, headers={"Cache-Control": "no-store"})
 
 
 class SandboxCheckoutController(Controller):
@@ -73,4 +98,4 @@ class SandboxCheckoutController(Controller):
             raise OrderNotFound()
         chosen: Literal["succeed", "fail"] = "succeed" if outcome == "succeed" else "fail"
         order = await billing.sandbox_checkout(order_id, chosen)
-        return _page(order, billing.deps.currency(order.amount.currency).exponent)
+        return _back(order, billing.deps.currency(order.amount.currency).exponent)

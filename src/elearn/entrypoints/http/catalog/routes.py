@@ -58,10 +58,9 @@ from elearn.domain.catalog.course import (
     Level,
     OutlineSection,
 )
-from elearn.domain.shared.money import Money
 from elearn.entrypoints.catalog import Catalog
 from elearn.entrypoints.http.auth import CurrentActor, signed_in
-from elearn.entrypoints.http.bodies import RequestBody, upload_of
+from elearn.entrypoints.http.bodies import MoneyBody, RequestBody, upload_of
 from elearn.entrypoints.http.docs import binary
 from elearn.entrypoints.http.problem_codes import problems
 
@@ -75,13 +74,6 @@ Slug = Annotated[str, msgspec.Meta(min_length=1, max_length=80, examples=["pytho
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_REASON)]
 SectionTitle = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Position = Annotated[int, msgspec.Meta(ge=0, le=1000)]
-
-
-class MoneyBody(RequestBody):
-    """An amount in minor units (cents for USD, yen for JPY) and an ISO 4217 code."""
-
-    amount: Annotated[int, msgspec.Meta(ge=1, le=MAX_PRICE_MINOR_UNITS, examples=[4999])]
-    currency: Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$", examples=["USD"])]
 
 
 Unset = msgspec.UnsetType
@@ -216,7 +208,7 @@ def _course_changes(body: CourseFields, title: str | msgspec.UnsetType = UNSET) 
         description=_given(body.description),
         language=_given(body.language),
         level=_given(body.level),
-        price=KEEP if isinstance(price, msgspec.UnsetType) else Money(price.amount, price.currency),
+        price=KEEP if isinstance(price, msgspec.UnsetType) else price.to_money(),
         free=_given(body.free),
         category_id=_given(body.category_id),
         tags=listed(body.tags),

@@ -32,6 +32,7 @@ from elearn.application.identity.two_factor import (
 from elearn.entrypoints.http.auth import CurrentActor, signed_in
 from elearn.entrypoints.http.bodies import (
     FullName,
+    MoneyBody,
     OneTimeCode,
     Password,
     RequestBody,
@@ -63,8 +64,7 @@ class TutorProfileBody(RequestBody):
     headline: ShortText | None = None
     subjects: Items | None = None
     languages: Items | None = None
-    hourly_rate_amount: Annotated[int, msgspec.Meta(ge=0)] | None = None
-    hourly_rate_currency: Code | None = None
+    hourly_rate: MoneyBody | None = None
     time_zone: Code | None = None
     meeting_url: Annotated[str, msgspec.Meta(max_length=500)] | None = None
 
@@ -100,7 +100,15 @@ class DisableTwoFactorBody(RequestBody):
 
 
 def _changes(body: msgspec.Struct | None, kind: type[Any]) -> Any:
-    return None if body is None else kind(**msgspec.structs.asdict(body))
+    if body is None:
+        return None
+    fields = msgspec.structs.asdict(body)
+    return kind(
+        **{
+            name: value.to_money() if isinstance(value, MoneyBody) else value
+            for name, value in fields.items()
+        }
+    )
 
 
 class MeController(Controller):

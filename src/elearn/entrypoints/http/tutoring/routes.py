@@ -16,6 +16,7 @@ import msgspec
 from litestar import Controller, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody, Parameter
 
+from elearn.application.billing.api import ReturnUrls
 from elearn.application.errors import FieldError, InvalidInput
 from elearn.application.paging import Page
 from elearn.application.tutoring.availability import SlotsView
@@ -38,7 +39,7 @@ from elearn.domain.tutoring.availability import (
 )
 from elearn.domain.tutoring.booking import MAX_NOTE, MAX_REASON, BookingStatus
 from elearn.entrypoints.http.auth import CurrentActor, signed_in
-from elearn.entrypoints.http.billing.routes import IdempotencyKey
+from elearn.entrypoints.http.billing.routes import IdempotencyKey, ReturnUrl
 from elearn.entrypoints.http.bodies import RequestBody
 from elearn.entrypoints.http.catalog.routes import Cursor, Limit
 from elearn.entrypoints.http.docs import binary
@@ -99,6 +100,9 @@ class BookingBody(RequestBody):
 
 class PayBody(RequestBody):
     method: Literal["card", "credits"]
+    # A card payment's page sends the buyer back here (allowed origins only; see checkout).
+    success_url: ReturnUrl | None = None
+    cancel_url: ReturnUrl | None = None
 
 
 class CancelBody(RequestBody):
@@ -299,6 +303,10 @@ class BookingsController(Controller):
         "invalid-input",
         "no-rate",
         "slot-unavailable",
+        "slot-taken",
+        "duration-not-offered",
+        "start-not-on-grid",
+        "outside-availability",
         "tutor-not-found",
     )
     @post("", operation_id="book_lesson", summary="Hold a lesson", status_code=201)
@@ -310,7 +318,9 @@ class BookingsController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> BookingView:
         """Holds a free slot for 15 minutes at the tutor's hourly rate; pay it to confirm. A
-        time that is not free answers 409 `slot-unavailable`."""
+        time another lesson has answers 409 `slot-taken`; a length not offered, a start off the
+        quarter hour or a time outside the tutor's hours answer 422 `duration-not-offered`,
+        `start-not-on-grid` or `outside-availability`."""
         return await tutoring.hold(
             actor,
             tutor_id=data.tutor_id,
@@ -337,8 +347,14 @@ class BookingsController(Controller):
         tutoring: Tutoring,
     ) -> BookingPayment:
         """`card` answers the payment page (the booking is confirmed when the payment comes
-        in); `credits` pays from your wallet and confirms at once."""
-        return await tutoring.pay(actor, booking_id, data.method)
+        in), which sends you back to `success_url` or `cancel_url`; `credits` pays from your
+        wallet and confirms at once."""
+        return await tutoring.pay(
+            actor,
+            booking_id,
+            data.method,
+            ReturnUrls(success_url=data.success_url, cancel_url=data.cancel_url),
+        )
 
     @problems("booking-not-found", "illegal-transition")
     @post(
@@ -364,6 +380,10 @@ class BookingsController(Controller):
         "invalid-input",
         "reschedule-too-late",
         "slot-unavailable",
+        "slot-taken",
+        "duration-not-offered",
+        "start-not-on-grid",
+        "outside-availability",
     )
     @post(
         "/{booking_id:uuid}/reschedule",

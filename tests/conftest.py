@@ -20,6 +20,9 @@ from elearn.entrypoints.modules import table_metadata
 from elearn.entrypoints.settings import Settings
 from tests.support.apps import app_for, return_lent_apps
 
+# Every HTTP answer a test receives is checked against the OpenAPI document.
+pytest_plugins = ["tests.support.contract"]
+
 # Every table: the shared ones and each registered context's.
 metadata = table_metadata()
 

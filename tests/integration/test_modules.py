@@ -49,6 +49,7 @@ from elearn.domain.shared.errors import Conflict
 from elearn.domain.shared.events import DomainEvent
 from elearn.entrypoints.bootstrap import Container, bootstrap
 from elearn.entrypoints.http.app import create_app
+from elearn.entrypoints.http.problems import problem_responses
 from elearn.entrypoints.module import Module, Subscription
 from elearn.entrypoints.modules import MODULES
 from elearn.entrypoints.settings import Settings
@@ -134,7 +135,14 @@ class NotesController(Controller):
     path = "/test-notes"
     tags = ["test"]
 
-    @post("/", operation_id="test_write_note", summary="Write a note", status_code=201)
+    # A code of the module's own, documented by the route itself (not in PROBLEM_CODES).
+    @post(
+        "/",
+        operation_id="test_write_note",
+        summary="Write a note",
+        status_code=201,
+        responses=problem_responses({409: ["note-exists"]}),
+    )
     async def write(self, notes: NamedDependency[NotesUseCases], data: NoteBody) -> NoteCreated:
         """Writes one note."""
         return NoteCreated(id=await notes.write(data.body))

@@ -19,7 +19,7 @@ from elearn.adapters.health import DatabaseProbe, RedisProbe
 from elearn.adapters.jobs.scheduler import PeriodicScheduler
 from elearn.entrypoints.bootstrap import Container, bootstrap
 from elearn.entrypoints.http.auth import provide_actor, trusted_networks
-from elearn.entrypoints.http.docs import ProblemResponsesPlugin, openapi_config, openapi_document
+from elearn.entrypoints.http.docs import OPENAPI_PLUGINS, openapi_config, openapi_document
 from elearn.entrypoints.http.health import HealthController
 from elearn.entrypoints.http.middleware import (
     RequestContextMiddleware,
@@ -152,7 +152,7 @@ def create_app(
         before_request=require_declared_media_type,
         middleware=[RequestContextMiddleware],
         before_send=[ResponsePlumbing(hsts=settings.is_production)],
-        plugins=[ProblemResponsesPlugin()],
+        plugins=list(OPENAPI_PLUGINS),
         cors_config=CORSConfig(
             allow_origins=settings.cors_allowed_origins,
             allow_credentials=False,

@@ -12,7 +12,8 @@ import logging
 import re
 import time
 import uuid
-from typing import Any
+from datetime import datetime
+from typing import Any, get_args
 from urllib.parse import parse_qsl
 
 import msgspec
@@ -24,6 +25,7 @@ from litestar.exceptions import (
     SerializationException,
     ValidationException,
 )
+from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("elearn.access")
@@ -116,6 +118,7 @@ class ResponsePlumbing:
 
     def __init__(self, *, hsts: bool) -> None:
         self._headers = security_headers(hsts=hsts)
+        self._allow: dict[tuple[int, str], bytes] = {}
 
     async def __call__(self, message: Message, scope: Scope) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -124,11 +127,30 @@ class ResponsePlumbing:
             request_id = ensure_request_id(scope)
             _state(scope)[_STATUS] = message["status"]
             headers = _with_request_id(message.get("headers", []), request_id)
+            if scope.get("method") == "OPTIONS":
+                headers = self._with_allow_of_path(headers, scope)
             present = {name.lower() for name, _ in headers}
             headers.extend(h for h in self._headers if h[0] not in present)
             message["headers"] = headers
         elif message["type"] == "http.response.body" and not message.get("more_body", False):
             _log_access(scope, _state(scope).get(_STATUS, 500))
+
+    def _with_allow_of_path(self, headers: Any, scope: Scope) -> list[tuple[bytes, bytes]]:
+        """Litestar's own OPTIONS answer names the methods of the first handler registered for
+        a path only; ``Allow`` names those of every handler of the path."""
+        if not any(name.lower() == b"allow" for name, _ in headers):
+            return list(headers)
+        key = (id(scope["app"]), scope.get("path_template", ""))
+        allow = self._allow.get(key)
+        if allow is None:
+            methods = {
+                method
+                for route in scope["app"].routes
+                if isinstance(route, HTTPRoute) and route.path_format == key[1]
+                for method in route.methods
+            }
+            allow = self._allow[key] = ", ".join(sorted(methods)).encode()
+        return [(n, v) for n, v in headers if n.lower() != b"allow"] + [(b"allow", allow)]
 
 
 def _with_request_id(headers: Any, request_id: str) -> list[tuple[bytes, bytes]]:
@@ -185,6 +207,7 @@ class NulInUrl(ClientException):
 
     def __init__(self, fields: list[str]) -> None:
         super().__init__("the URL has a NUL (%00) character, which no parameter may contain")
+        self.problem_code = "invalid-request"
         self.field_errors = [(field, "contains a NUL character") for field in fields]
 
 
@@ -193,6 +216,43 @@ def _nul_in_url(request: Request[Any, Any, Any]) -> NulInUrl:
     fields = {name for name, value in query if "\x00" in name + value}
     fields |= {name for name, value in request.path_params.items() if "\x00" in str(value)}
     return NulInUrl(sorted(fields or {"path"}))
+
+
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _refuse_numeric_times(request: Request[Any, Any, Any]) -> None:
+    """A date-time query parameter is RFC 3339 text: Litestar would read a number as a Unix
+    timestamp, which the document (``format: date-time``) does not allow."""
+    wrong = []
+    for name, parameter in request.route_handler.parsed_fn_signature.parameters.items():
+        if not _is_datetime(parameter.annotation):
+            continue
+        kwarg = parameter.kwarg_definition
+        key = getattr(kwarg, "query", None) or name
+        if name in request.path_params:
+            continue
+        if any(_NUMBER.fullmatch(value) for value in request.query_params.getall(key, [])):
+            wrong.append(key)
+    if wrong:
+        raise ValidationException(
+            detail="a date-time parameter is a number",
+            extra=[
+                {
+                    "key": key,
+                    "message": "expected an RFC 3339 date-time with an offset "
+                    "(2026-12-07T09:00:00Z), not a number",
+                    "source": "query",
+                }
+                for key in wrong
+            ],
+        )
+
+
+def _is_datetime(annotation: Any) -> bool:
+    if annotation is datetime:
+        return True
+    return any(arg is datetime for arg in get_args(annotation))
 
 
 async def require_declared_media_type(request: Request[Any, Any, Any]) -> None:
@@ -205,6 +265,7 @@ async def require_declared_media_type(request: Request[Any, Any, Any]) -> None:
     """
     if "\x00" in request.scope["path"] or _NUL_IN_QUERY.search(request.scope["query_string"]):
         raise _nul_in_url(request)
+    _refuse_numeric_times(request)
     if request.method not in ("POST", "PUT", "PATCH"):
         return
     parameter = request.route_handler.parsed_fn_signature.parameters.get("data")

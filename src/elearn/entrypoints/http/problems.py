@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -246,12 +246,45 @@ def _field_problem(item: Mapping[str, Any]) -> FieldProblem:
     return FieldProblem(key or source or "body", message.replace("`", ""))
 
 
+_MISSING_PARAMETER = re.compile(
+    r"Missing required (?P<kind>query|header|cookie|path) parameter '(?P<name>[^']+)'"
+)
+
+
+def public_parameter_names(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """The route's parameters by their Python name (``from_``) -> the name a client sends
+    (``from``), where the two differ."""
+    handler = request.scope.get("route_handler")
+    if not isinstance(handler, HTTPRouteHandler):
+        return {}
+    names = {}
+    for name, parameter in handler.parsed_fn_signature.parameters.items():
+        kwarg = parameter.kwarg_definition
+        alias = getattr(kwarg, "query", None) or getattr(kwarg, "header", None)
+        if alias and alias != name:
+            names[name] = alias
+    return names
+
+
+def _public(problem: FieldProblem, names: Mapping[str, str]) -> FieldProblem:
+    head, dot, rest = problem.field.partition(".")
+    if head not in names:
+        return problem
+    return FieldProblem(names[head] + dot + rest, problem.message)
+
+
 def handle_validation_error(
     request: Request[Any, Any, Any], error: ValidationException
 ) -> Response[Problem]:
     """Wrong types, unknown or missing fields, values out of range, bad parameters: 400."""
     items = error.extra if isinstance(error.extra, list) else []
-    field_errors = [_field_problem(item) for item in items if isinstance(item, Mapping)]
+    public = public_parameter_names(request)
+    field_errors = [
+        _public(_field_problem(item), public) for item in items if isinstance(item, Mapping)
+    ]
+    if not field_errors and (missing := _MISSING_PARAMETER.search(error.detail or "")):
+        name = public.get(missing.group("name"), missing.group("name"))
+        field_errors = [FieldProblem(name, f"the {missing.group('kind')} parameter is required")]
     if field_errors:
         first = field_errors[0]
         detail = f"{first.field}: {first.message}"
@@ -263,7 +296,7 @@ def handle_validation_error(
 
 
 _HTTP_CODES = {
-    400: "bad-request",
+    400: "invalid-request",
     401: "not-authenticated",
     403: "permission-denied",
     404: "not-found",
@@ -345,12 +378,14 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
 _RESPONSE_DESCRIPTIONS = {
     400: "Malformed request: not JSON, wrong types, unknown or missing fields, bad parameters.",
     401: "Not authenticated: no valid access token (see WWW-Authenticate).",
+    402: "The thing is sold: `checkout` says what to buy and where.",
     403: "Authenticated, but not allowed to do this.",
     404: "No such resource, or not visible to the caller.",
     409: "Conflicts with the current state: a duplicate, a double booking, an illegal move.",
     410: "It existed, but is no longer available (an expired download).",
     413: "The request body is larger than the endpoint accepts.",
     415: "The request body was sent with the wrong Content-Type.",
+    416: "The Range asked for lies outside the file (see Content-Range).",
     422: "Well-formed, but rejected by a business rule.",
     429: "Too many requests; retry after Retry-After seconds.",
     500: "An unexpected error; the problem carries the request id to quote.",
@@ -358,27 +393,32 @@ _RESPONSE_DESCRIPTIONS = {
 }
 
 
-def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
-    """OpenAPI entries for the error statuses a route can answer."""
-    return {
-        status: ResponseSpec(
-            data_container=Problem,
+class EnumeratedProblem:
+    """A problem+json answer whose ``code`` is one of ``codes``: the data container of one
+    documented error status (``problem_responses``), drawn by ``EnumeratedProblemSchema``
+    as the Problem component narrowed to those codes."""
+
+    codes: tuple[str, ...] = ()
+
+
+def problem_responses(codes_by_status: Mapping[int, Iterable[str]]) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the error statuses a route can answer, each naming its codes."""
+    responses = {}
+    for status, codes in sorted(codes_by_status.items()):
+        enumerated = tuple(sorted(set(codes)))
+        container = type(f"Problem{status}", (EnumeratedProblem,), {"codes": enumerated})
+        responses[status] = ResponseSpec(
+            data_container=container,
             description=_RESPONSE_DESCRIPTIONS.get(status) or _description(status),
             media_type=PROBLEM_MEDIA_TYPE,
             generate_examples=False,
         )
-        for status in statuses
-    }
+    return responses
 
 
-DEFAULT_ERROR_RESPONSES = (500,)
-PARAMETER_ERROR_RESPONSES = (400, 500)
-JSON_BODY_ERROR_RESPONSES = (400, 413, 415, 500)
 __all__ = [
-    "DEFAULT_ERROR_RESPONSES",
     "EXCEPTION_HANDLERS",
-    "JSON_BODY_ERROR_RESPONSES",
-    "PARAMETER_ERROR_RESPONSES",
+    "EnumeratedProblem",
     "FieldProblem",
     "Problem",
     "problem_response",

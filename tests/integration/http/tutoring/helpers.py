@@ -270,7 +270,7 @@ async def calendar_events(client: Any, url: str) -> dict[str, Any]:
     """The feed's events by booking id (read from their UIDs)."""
     response = await client.get(url)
     assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/calendar")
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
     events = {}
     for event in Calendar.from_ical(response.content).walk("VEVENT"):
         uid = str(event["UID"])

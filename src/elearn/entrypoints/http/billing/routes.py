@@ -43,6 +43,7 @@ from elearn.entrypoints.billing import Billing
 from elearn.entrypoints.http.auth import CurrentActor, signed_in
 from elearn.entrypoints.http.bodies import CurrencyCode, RequestBody
 from elearn.entrypoints.http.catalog.routes import Cursor, Limit
+from elearn.entrypoints.http.problem_codes import problems
 
 IdempotencyKey = Annotated[
     str | None,
@@ -108,6 +109,17 @@ class CheckoutController(Controller):
     path = "/checkout"
     tags = ["billing"]
 
+    @problems(
+        "already-owned",
+        "course-not-found",
+        "email-not-verified",
+        "idempotency-key-reused",
+        "invalid-input",
+        "invalid-parameter",
+        "own-course",
+        "payment-provider-unavailable",
+        "return-url-not-allowed",
+    )
     @post(
         "",
         operation_id="start_checkout",
@@ -143,6 +155,7 @@ class WebhooksController(Controller):
     path = "/webhooks"
     tags = ["billing"]
 
+    @problems("invalid-webhook")
     @post("/stripe", operation_id="stripe_webhook", summary="Stripe's events", status_code=200)
     async def stripe(self, request: Request, billing: Billing) -> WebhookAck:
         """Signed by Stripe (`Stripe-Signature`); a bad or missing signature, or a timestamp
@@ -185,6 +198,7 @@ class MyBillingController(Controller):
         what each was for."""
         return await billing.my_orders(actor, limit=limit, cursor=cursor)
 
+    @problems("order-not-found", "two-factor-required")
     @get_route("/orders/{order_id:uuid}", operation_id="get_my_order", summary="An order")
     async def order(
         self, order_id: FromPath[UUID], actor: CurrentActor, billing: Billing
@@ -201,6 +215,7 @@ class MyBillingController(Controller):
         first."""
         return await billing.earnings(actor, limit=limit, cursor=cursor)
 
+    @problems("not-a-tutor")
     @post(
         "/payout-account",
         operation_id="set_up_payout_account",
@@ -212,6 +227,15 @@ class MyBillingController(Controller):
         you finish setting it up."""
         return await billing.set_up_payout_account(actor)
 
+    @problems(
+        "idempotency-key-reused",
+        "insufficient-funds",
+        "invalid-input",
+        "invalid-parameter",
+        "not-a-tutor",
+        "payout-account-missing",
+        "withdrawal-open",
+    )
     @post(
         "/withdrawals",
         operation_id="request_withdrawal",
@@ -247,6 +271,15 @@ class CoursePurchaseController(Controller):
     path = "/courses"
     tags = ["billing"]
 
+    @problems(
+        "already-owned",
+        "course-not-found",
+        "email-not-verified",
+        "insufficient-funds",
+        "invalid-input",
+        "invalid-parameter",
+        "own-course",
+    )
     @post(
         "/{course_key:str}/purchase-with-credits",
         operation_id="purchase_with_credits",
@@ -315,6 +348,13 @@ class BillingAdminController(Controller):
         )
         return await billing.list_orders(actor, filters, limit=limit, cursor=cursor)
 
+    @problems(
+        "illegal-transition",
+        "invalid-input",
+        "invalid-refund",
+        "order-not-found",
+        "two-factor-required",
+    )
     @post(
         "/payments/{order_id:uuid}/refund",
         operation_id="refund_payment",
@@ -360,6 +400,7 @@ class BillingAdminController(Controller):
             actor, status, tutor_id=tutor_id, limit=limit, cursor=cursor
         )
 
+    @problems("illegal-transition", "withdrawal-not-found")
     @post(
         "/withdrawals/{withdrawal_id:uuid}/approve",
         operation_id="approve_withdrawal",
@@ -372,6 +413,7 @@ class BillingAdminController(Controller):
         """Admins; the payout worker then sends the money; audited."""
         return await billing.decide_withdrawal.approve(actor, withdrawal_id)
 
+    @problems("illegal-transition", "invalid-input", "withdrawal-not-found")
     @post(
         "/withdrawals/{withdrawal_id:uuid}/reject",
         operation_id="reject_withdrawal",

@@ -42,7 +42,7 @@ from elearn.application.catalog.ports import (
     TagCount,
 )
 from elearn.application.errors import NotFound
-from elearn.application.files import EXTENSION_FOR_MEDIA_TYPE, UploadPurpose
+from elearn.application.files import EXTENSION_FOR_MEDIA_TYPE, IMAGE_MEDIA_TYPES, UploadPurpose
 from elearn.application.paging import Page
 from elearn.domain.catalog.co_instructors import InvitationStatus
 from elearn.domain.catalog.course import (
@@ -65,6 +65,8 @@ from elearn.domain.catalog.revision import RevisionStatus
 from elearn.entrypoints.catalog import Catalog
 from elearn.entrypoints.http.auth import CurrentActor, signed_in
 from elearn.entrypoints.http.bodies import MoneyBody, RequestBody, upload_of
+from elearn.entrypoints.http.docs import binary
+from elearn.entrypoints.http.problem_codes import problems
 
 T = TypeVar("T")
 
@@ -243,6 +245,7 @@ class CategoriesController(Controller):
         the whole tree on one page (`next_cursor` is always null)."""
         return Page(await catalog.list_categories(), next_cursor=None)
 
+    @problems("category-taken", "category-too-deep", "invalid-slug")
     @post("", operation_id="create_category", summary="Create a category", guards=[signed_in])
     async def create_category(
         self, data: JSONBody[NewCategoryBody], actor: CurrentActor, catalog: Catalog
@@ -250,6 +253,7 @@ class CategoriesController(Controller):
         """Admins only. The slug comes from the name unless given."""
         return await catalog.create_category(actor, data.name, _category_changes(data))
 
+    @problems("category-cycle", "category-not-found", "category-taken", "invalid-input")
     @patch(
         "/{category_id:uuid}",
         operation_id="update_category",
@@ -266,6 +270,7 @@ class CategoriesController(Controller):
         """Admins only. A category cannot move into its own subtree."""
         return await catalog.update_category(actor, category_id, _category_changes(data))
 
+    @problems("category-in-use", "category-not-found")
     @delete(
         "/{category_id:uuid}",
         operation_id="delete_category",
@@ -347,6 +352,13 @@ class CoursesController(Controller):
         query = BrowseQuery(filters=filters, sort=sort, limit=limit, cursor=cursor)
         return await catalog.browse_courses(query)
 
+    @problems(
+        "invalid-course",
+        "not-a-tutor",
+        "slug-taken",
+        "tutor-application-rejected",
+        "tutor-not-approved",
+    )
     @post("", operation_id="create_course", summary="Create a course", guards=[signed_in])
     async def create(
         self, data: JSONBody[NewCourseBody], actor: CurrentActor, catalog: Catalog
@@ -357,6 +369,7 @@ class CoursesController(Controller):
             actor, NewCourse(title=data.title, details=_course_changes(data))
         )
 
+    @problems("course-not-found")
     @get(
         "/{course_key:str}",
         operation_id="get_course",
@@ -370,6 +383,17 @@ class CoursesController(Controller):
         previews, except to the course's instructors and staff."""
         return await catalog.get_course(actor, course_key)
 
+    @problems(
+        "course-locked",
+        "course-not-found",
+        "invalid-course",
+        "invalid-input",
+        "invalid-slug",
+        "not-an-instructor",
+        "prerequisite-cycle",
+        "slug-taken",
+        "unknown-outline-item",
+    )
     @patch(
         "/{course_key:str}",
         operation_id="update_course",
@@ -390,6 +414,7 @@ class CoursesController(Controller):
         at once (audited)."""
         return await catalog.update_course(actor, course_key, _course_changes(data, data.title))
 
+    @problems("course-not-deletable", "course-not-found")
     @delete(
         "/{course_key:str}",
         operation_id="delete_course",
@@ -402,6 +427,7 @@ class CoursesController(Controller):
         """The owner deletes a draft that was never published; anything else answers 409."""
         await catalog.delete_course(actor, course_key)
 
+    @problems("course-locked", "course-not-found")
     @put(
         "/{course_key:str}/thumbnail",
         operation_id="set_course_thumbnail",
@@ -419,6 +445,7 @@ class CoursesController(Controller):
         """A JPEG, PNG, GIF or WebP image of at most 5 MiB in the `file` field."""
         return await catalog.set_thumbnail(actor, course_key, upload_of(data.file))
 
+    @problems("course-locked", "course-not-found", "invalid-course", "invalid-outline")
     @post(
         "/{course_key:str}/sections",
         operation_id="add_section",
@@ -435,6 +462,7 @@ class CoursesController(Controller):
         """At the end, or at `position` (0 is first)."""
         return await catalog.add_section(actor, course_key, data.title, data.position)
 
+    @problems("course-locked", "course-not-found", "invalid-outline", "unknown-outline-item")
     @put(
         "/{course_key:str}/outline",
         operation_id="reorder_outline",
@@ -454,6 +482,14 @@ class CoursesController(Controller):
         return await catalog.reorder_outline(actor, course_key, order)
 
     # ---- the review workflow ----------------------------------------------------------------
+    @problems(
+        "course-incomplete",
+        "course-not-found",
+        "illegal-transition",
+        "not-a-tutor",
+        "tutor-application-rejected",
+        "tutor-not-approved",
+    )
     @post(
         "/{course_key:str}/submit",
         operation_id="submit_course",
@@ -467,6 +503,7 @@ class CoursesController(Controller):
         """A draft with a title, description, price (or free) and a lesson goes to review."""
         return await catalog.submit_course(actor, course_key)
 
+    @problems("course-not-found", "illegal-transition")
     @post(
         "/{course_key:str}/approve",
         operation_id="approve_course",
@@ -481,6 +518,7 @@ class CoursesController(Controller):
         platform publishes on approval)."""
         return await catalog.approve_course(actor, course_key)
 
+    @problems("course-not-found", "illegal-transition", "invalid-course")
     @post(
         "/{course_key:str}/reject",
         operation_id="reject_course",
@@ -498,6 +536,7 @@ class CoursesController(Controller):
         """Managers and admins; the reason is shown to the instructors."""
         return await catalog.reject_course(actor, course_key, data.reason)
 
+    @problems("course-not-found", "illegal-transition")
     @post(
         "/{course_key:str}/publish",
         operation_id="publish_course",
@@ -511,6 +550,7 @@ class CoursesController(Controller):
         """Managers and admins; an approved course enters the catalog."""
         return await catalog.publish_course(actor, course_key)
 
+    @problems("illegal-transition")
     @post(
         "/{course_key:str}/archive",
         operation_id="archive_course",
@@ -528,6 +568,7 @@ class CoursesController(Controller):
         """The owner or staff; no new enrollments, enrolled students keep access."""
         return await catalog.archive_course(actor, course_key, data.reason if data else None)
 
+    @problems("illegal-transition")
     @post(
         "/{course_key:str}/unpublish",
         operation_id="unpublish_course",
@@ -744,6 +785,7 @@ class SectionsController(Controller):
     tags = ["catalog"]
     guards = [signed_in]
 
+    @problems("course-locked", "course-not-found", "section-not-found")
     @patch("/{section_id:uuid}", operation_id="update_section", summary="Rename a section")
     async def update(
         self,
@@ -755,6 +797,7 @@ class SectionsController(Controller):
         """The course's instructors."""
         return await catalog.update_section(actor, section_id, data.title)
 
+    @problems("course-locked", "course-not-found", "section-not-found")
     @delete("/{section_id:uuid}", operation_id="delete_section", summary="Remove a section")
     async def remove(
         self, section_id: FromPath[UUID], actor: CurrentActor, catalog: Catalog
@@ -762,6 +805,14 @@ class SectionsController(Controller):
         """The section and its lessons go."""
         await catalog.delete_section(actor, section_id)
 
+    @problems(
+        "course-locked",
+        "course-not-found",
+        "invalid-course",
+        "invalid-input",
+        "invalid-outline",
+        "section-not-found",
+    )
     @post("/{section_id:uuid}/lessons", operation_id="add_lesson", summary="Add a lesson")
     async def add_lesson(
         self,
@@ -790,6 +841,9 @@ class LessonsController(Controller):
     tags = ["catalog"]
     guards = [signed_in]
 
+    @problems(
+        "course-locked", "course-not-found", "invalid-course", "invalid-input", "lesson-not-found"
+    )
     @patch("/{lesson_id:uuid}", operation_id="update_lesson", summary="Change a lesson")
     async def update(
         self,
@@ -810,6 +864,7 @@ class LessonsController(Controller):
         )
         return await catalog.update_lesson(actor, lesson_id, changes)
 
+    @problems("course-locked", "course-not-found", "lesson-not-found")
     @delete("/{lesson_id:uuid}", operation_id="delete_lesson", summary="Remove a lesson")
     async def remove(
         self, lesson_id: FromPath[UUID], actor: CurrentActor, catalog: Catalog
@@ -817,6 +872,7 @@ class LessonsController(Controller):
         """The course's instructors."""
         await catalog.delete_lesson(actor, lesson_id)
 
+    @problems("course-not-found", "invalid-input", "lesson-not-found")
     @put(
         "/{lesson_id:uuid}/file",
         operation_id="set_lesson_file",
@@ -866,6 +922,7 @@ class ImagesController(Controller):
     path = "/images"
     tags = ["catalog"]
 
+    @binary(*sorted(IMAGE_MEDIA_TYPES))
     @get("/{key:path}", operation_id="get_image", summary="A course thumbnail or an avatar")
     async def image(self, key: FromPath[str], catalog: Catalog) -> Stream:
         """Keys are unguessable and never reused, so the answer is cacheable for good."""

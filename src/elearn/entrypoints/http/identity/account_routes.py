@@ -40,6 +40,7 @@ from elearn.entrypoints.http.bodies import (
     upload_of,
 )
 from elearn.entrypoints.http.identity.auth_routes import subjects_of
+from elearn.entrypoints.http.problem_codes import problems
 from elearn.entrypoints.identity import Identity
 
 ShortText = Annotated[str, msgspec.Meta(max_length=200)]
@@ -121,6 +122,7 @@ class MeController(Controller):
         applicants, the student profile otherwise."""
         return await identity.get_account(actor)
 
+    @problems("invalid-input")
     @patch(operation_id="update_me", summary="Change your name or profile")
     async def update_me(
         self,
@@ -136,6 +138,7 @@ class MeController(Controller):
         )
         return await identity.update_account(actor, command)
 
+    @problems("empty-file")
     @put(
         "/avatar",
         operation_id="set_avatar",
@@ -154,6 +157,7 @@ class MeController(Controller):
             actor, SetAvatar(upload_chunks(data.file), data.file.filename)
         )
 
+    @problems("email-not-verified", "illegal-transition")
     @post(
         "/tutor-application",
         operation_id="apply_as_tutor",
@@ -183,6 +187,7 @@ class MeController(Controller):
         """A new authenticator secret and its `otpauth://` URI; it takes effect once confirmed."""
         return await identity.set_up_two_factor(actor)
 
+    @problems("illegal-transition", "invalid-otp")
     @post(
         "/2fa/confirm",
         operation_id="confirm_2fa",
@@ -199,6 +204,7 @@ class MeController(Controller):
         shown this once."""
         return await identity.confirm_two_factor(actor, ConfirmTwoFactorCommand(data.code))
 
+    @problems("illegal-transition", "invalid-input", "invalid-otp")
     @post(
         "/2fa/disable",
         operation_id="disable_2fa",

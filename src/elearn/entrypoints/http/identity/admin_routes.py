@@ -33,6 +33,7 @@ from elearn.domain.identity.user import AccountStatus
 from elearn.domain.shared.audit import AuditAction, AuditEntry
 from elearn.entrypoints.http.auth import CurrentActor, staff_only
 from elearn.entrypoints.http.bodies import RequestBody
+from elearn.entrypoints.http.problem_codes import problems
 from elearn.entrypoints.identity import Identity
 
 Limit = Annotated[int, QueryParameter(ge=1, le=100, description="page size")]
@@ -68,6 +69,7 @@ class AdminController(Controller):
         query = ListTutorApplicationsQuery(status=status, limit=limit, cursor=cursor)
         return await identity.list_tutor_applications(actor, query)
 
+    @problems("illegal-transition")
     @post(
         "/tutor-applications/{application_id:uuid}/approve",
         operation_id="approve_tutor",
@@ -83,6 +85,7 @@ class AdminController(Controller):
         """A pending application becomes approved; the tutor can teach and is told by email."""
         return await identity.approve_tutor(actor, ApproveTutorCommand(application_id))
 
+    @problems("illegal-transition", "invalid-input")
     @post(
         "/tutor-applications/{application_id:uuid}/reject",
         operation_id="reject_tutor",
@@ -115,6 +118,7 @@ class AdminController(Controller):
         filters = UserFilter(role=role, status=status, search=search, email_verified=email_verified)
         return await identity.list_users(actor, ListUsersQuery(filters, limit, cursor))
 
+    @problems("illegal-transition")
     @patch("/users/{user_id:uuid}", operation_id="update_user", summary="Change a role or suspend")
     async def update_user(
         self,
@@ -129,6 +133,7 @@ class AdminController(Controller):
             actor, UpdateUserCommand(user_id, data.role, data.suspended)
         )
 
+    @problems("invalid-input")
     @get("/audit-log", operation_id="read_audit_log", summary="The audit log")
     async def audit_log(
         self,

@@ -39,6 +39,7 @@ from elearn.entrypoints.http.bodies import (
     RequestBody,
     upload_of,
 )
+from elearn.entrypoints.http.problem_codes import problems
 from elearn.entrypoints.identity import Identity
 
 
@@ -150,6 +151,7 @@ class AuthController(Controller):
     path = "/auth"
     tags = ["identity"]
 
+    @problems("weak-password")
     @post(
         "/register/student",
         operation_id="register_student",
@@ -170,6 +172,7 @@ class AuthController(Controller):
         await identity.register_student(actor, command)
         return Accepted()
 
+    @problems("empty-file", "invalid-input")
     @post(
         "/register/tutor",
         operation_id="register_tutor",
@@ -198,6 +201,7 @@ class AuthController(Controller):
         await identity.register_tutor(actor, command)
         return Accepted()
 
+    @problems("invalid-token")
     @post(
         "/verify-email",
         operation_id="verify_email",
@@ -214,6 +218,7 @@ class AuthController(Controller):
         (configurable), and only the newest link sent works."""
         await identity.verify_email(actor, VerifyEmailCommand(data.token))
 
+    @problems("rate-limited")
     @post(
         "/verify-email/resend",
         operation_id="resend_verification",
@@ -230,6 +235,7 @@ class AuthController(Controller):
         await identity.resend_verification(actor, ResendVerificationCommand(data.email))
         return Accepted()
 
+    @problems("invalid-credentials", "otp-required", "rate-limited")
     @post("/login", operation_id="login", summary="Sign in", status_code=200)
     async def login(
         self,
@@ -267,6 +273,7 @@ class AuthController(Controller):
             cookies.append(_device_cookie(session.device_token, identity.deps.policy))
         return Response(answer, cookies=cookies)
 
+    @problems("invalid-refresh-token")
     @post(
         "/refresh",
         operation_id="refresh_session",
@@ -292,6 +299,7 @@ class AuthController(Controller):
         """Ends the refresh token's session and refuses the access token used to ask."""
         await identity.logout(actor, LogoutCommand(data.refresh_token))
 
+    @problems("rate-limited")
     @post(
         "/password/forgot",
         operation_id="forgot_password",
@@ -308,6 +316,7 @@ class AuthController(Controller):
         await identity.forgot_password(actor, ForgotPasswordCommand(data.email))
         return Accepted()
 
+    @problems("invalid-token")
     @post(
         "/password/reset",
         operation_id="reset_password",
@@ -323,6 +332,7 @@ class AuthController(Controller):
         """A valid reset token sets the new password and ends every session of the account."""
         await identity.reset_password(actor, ResetPasswordCommand(data.token, data.new_password))
 
+    @problems("invalid-input")
     @post(
         "/password/change",
         operation_id="change_password",

@@ -18,11 +18,17 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath, JSONBody
 from litestar.response import Stream
 
 from elearn.application.errors import FieldError, InvalidInput
-from elearn.application.files import RangeNotSatisfiable, content_disposition
+from elearn.application.files import (
+    DEFAULT_UPLOAD_POLICIES,
+    RangeNotSatisfiable,
+    UploadPurpose,
+    content_disposition,
+)
 from elearn.application.learning.certificates import CertificateNotFound, Verification
 from elearn.application.learning.lessons import (
     LessonView,
@@ -65,7 +71,8 @@ from elearn.domain.learning.review import MAX_HIDE_REASON, MAX_REPLY_TEXT, MAX_R
 from elearn.entrypoints.http.auth import CurrentActor, signed_in
 from elearn.entrypoints.http.bodies import RequestBody, upload_of
 from elearn.entrypoints.http.catalog.routes import Cursor, Limit
-from elearn.entrypoints.http.problems import problem_responses
+from elearn.entrypoints.http.docs import binary, form_body
+from elearn.entrypoints.http.problem_codes import problems
 from elearn.entrypoints.learning import Learning, LearningUseCases
 
 Unset = msgspec.UnsetType
@@ -269,6 +276,21 @@ def stream_file(
     )
 
 
+SUBMISSION_FORM = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "text": {"type": "string", "description": "Your answer as text."},
+        "files": {
+            "type": "array",
+            "maxItems": MAX_FILES,
+            "items": {"type": "string", "format": "binary"},
+            "description": f"Up to {MAX_FILES} files, each a `files` part.",
+        },
+    },
+}
+
+
 async def _uploads(form: Mapping[str, Any]) -> tuple[str | None, list[UploadFile]]:
     text: str | None = None
     files: list[UploadFile] = []
@@ -303,6 +325,15 @@ class CourseLearningController(Controller):
     path = "/courses"
     tags = ["learning"]
 
+    @problems(
+        "already-enrolled",
+        "course-not-found",
+        "course-not-open",
+        "email-not-verified",
+        "instructor-cannot-enroll",
+        "payment-required",
+        "prerequisites-missing",
+    )
     @post(
         "/{course_key:str}/enroll",
         operation_id="enroll",
@@ -318,6 +349,7 @@ class CourseLearningController(Controller):
         buy it in `checkout`; enrolling twice answers 409."""
         return await learning.enroll(actor, course_key)
 
+    @problems("cannot-leave", "enrollment-not-found")
     @delete(
         "/{course_key:str}/enroll",
         operation_id="leave_course",
@@ -331,6 +363,7 @@ class CourseLearningController(Controller):
         kept for if you come back."""
         await learning.leave_course(actor, course_key)
 
+    @problems("course-not-found")
     @get(
         "/{course_key:str}/students",
         operation_id="list_course_students",
@@ -360,6 +393,7 @@ class CourseLearningController(Controller):
         """Newest first; the course's instructors and staff also see hidden reviews."""
         return await learning.list_reviews(actor, course_key, limit=limit, cursor=cursor)
 
+    @problems("already-reviewed", "course-not-found", "not-enrolled")
     @post(
         "/{course_key:str}/reviews",
         operation_id="write_review",
@@ -414,6 +448,7 @@ class LessonLearningController(Controller):
     path = "/lessons"
     tags = ["learning"]
 
+    @problems("lesson-not-found", "not-enrolled")
     @get("/{lesson_id:uuid}", operation_id="get_lesson", summary="Open a lesson")
     async def lesson(
         self, lesson_id: FromPath[UUID], actor: CurrentActor, learning: Learning
@@ -422,6 +457,7 @@ class LessonLearningController(Controller):
         A file comes as `media.url`, signed for you and valid for a few minutes."""
         return await learning.get_lesson(actor, lesson_id)
 
+    @problems("lesson-not-found", "not-enrolled")
     @put(
         "/{lesson_id:uuid}/progress",
         operation_id="record_progress",
@@ -440,6 +476,7 @@ class LessonLearningController(Controller):
         report = ProgressReport(data.completed, data.position_seconds, data.seconds_spent)
         return await learning.record_progress(actor, lesson_id, report)
 
+    @problems("course-not-found", "invalid-quiz", "lesson-not-found", "not-a-quiz-lesson")
     @put(
         "/{lesson_id:uuid}/quiz",
         operation_id="set_quiz",
@@ -456,11 +493,14 @@ class LessonLearningController(Controller):
         """The course's instructors; replaces the whole quiz."""
         return await learning.set_quiz(actor, lesson_id, data.to_quiz())
 
+    @problems("attempt-limit-reached", "lesson-not-found", "not-enrolled", "quiz-not-found")
     @post(
         "/{lesson_id:uuid}/attempts",
         operation_id="start_attempt",
         summary="Start a quiz attempt",
         guards=[signed_in],
+        status_code=201,
+        responses={200: ResponseSpec(AttemptView, description="The attempt still open.")},
     )
     async def start_attempt(
         self, lesson_id: FromPath[UUID], actor: CurrentActor, learning: Learning
@@ -470,6 +510,7 @@ class LessonLearningController(Controller):
         attempt, started = await learning.start_attempt(actor, lesson_id)
         return Response(attempt, status_code=201 if started else 200)
 
+    @problems("invalid-assignment", "lesson-not-found", "not-an-assignment-lesson")
     @put(
         "/{lesson_id:uuid}/assignment",
         operation_id="set_assignment",
@@ -491,6 +532,14 @@ class LessonLearningController(Controller):
         )
         return await learning.set_assignment(actor, lesson_id, assignment)
 
+    @problems(
+        "assignment-not-found",
+        "invalid-input",
+        "invalid-submission",
+        "not-enrolled",
+        "submission-graded",
+    )
+    @form_body(SUBMISSION_FORM)
     @post(
         "/{lesson_id:uuid}/submissions",
         operation_id="submit_work",
@@ -534,6 +583,7 @@ class AttemptsController(Controller):
     tags = ["learning"]
     guards = [signed_in]
 
+    @problems("attempt-closed", "attempt-not-found", "attempt-time-over", "invalid-answers")
     @post(
         "/{attempt_id:uuid}/submit",
         operation_id="submit_attempt",
@@ -551,6 +601,7 @@ class AttemptsController(Controller):
         time limit (plus a short grace)."""
         return await learning.submit_attempt(actor, attempt_id, data.answers)
 
+    @problems("attempt-not-found")
     @get("/{attempt_id:uuid}", operation_id="get_attempt", summary="An attempt")
     async def attempt(
         self, attempt_id: FromPath[UUID], actor: CurrentActor, learning: Learning
@@ -563,6 +614,7 @@ class SubmissionsController(Controller):
     tags = ["learning"]
     guards = [signed_in]
 
+    @problems("invalid-grade", "submission-not-found")
     @post(
         "/{submission_id:uuid}/grade",
         operation_id="grade_submission",
@@ -586,6 +638,7 @@ class ReviewsController(Controller):
     tags = ["learning"]
     guards = [signed_in]
 
+    @problems("review-not-found")
     @patch("/{review_id:uuid}", operation_id="edit_review", summary="Edit your review")
     async def edit(
         self,
@@ -602,6 +655,7 @@ class ReviewsController(Controller):
             clear_text=data.text is None,
         )
 
+    @problems("review-not-found")
     @delete("/{review_id:uuid}", operation_id="delete_review", summary="Delete a review")
     async def remove(
         self, review_id: FromPath[UUID], actor: CurrentActor, learning: Learning
@@ -609,6 +663,7 @@ class ReviewsController(Controller):
         """Its author, or staff."""
         await learning.delete_review(actor, review_id)
 
+    @problems("already-replied", "invalid-review")
     @post(
         "/{review_id:uuid}/reply",
         operation_id="reply_to_review",
@@ -643,15 +698,22 @@ class ReviewsController(Controller):
 
 
 # ---- media and certificates ------------------------------------------------------------------
+LESSON_MEDIA_TYPES = sorted(DEFAULT_UPLOAD_POLICIES[UploadPurpose.LESSON_MEDIA].allowed_media_types)
+
+
 class MediaController(Controller):
     path = "/media"
     tags = ["learning"]
 
+    @problems("media-token-invalid")
+    @binary(
+        *sorted(DEFAULT_UPLOAD_POLICIES[UploadPurpose.LESSON_MEDIA].allowed_media_types),
+        ranges=True,
+    )
     @get(
         "/{token:str}",
         operation_id="get_media",
         summary="Stream a lesson's file or a submitted file",
-        responses=problem_responses(401, 403, 416),
     )
     async def media(
         self,
@@ -676,6 +738,7 @@ class CertificatesController(Controller):
     path = "/certificates"
     tags = ["learning"]
 
+    @problems("certificate-not-found")
     @get("/verify/{code:str}", operation_id="verify_certificate", summary="Verify a certificate")
     async def verify(
         self, code: FromPath[Annotated[str, msgspec.Meta(max_length=64)]], learning: Learning
@@ -683,6 +746,8 @@ class CertificatesController(Controller):
         """Public: validity, the student's name, the course and the date, nothing more."""
         return await learning.verify_certificate(code)
 
+    @problems("certificate-not-found")
+    @binary("application/pdf", ranges=True)
     @get(
         "/{certificate_file:str}",
         operation_id="get_certificate_pdf",
@@ -714,6 +779,13 @@ class EnrollmentAdminController(Controller):
     tags = ["learning"]
     guards = [signed_in]
 
+    @problems(
+        "already-enrolled",
+        "course-not-found",
+        "course-not-open",
+        "instructor-cannot-enroll",
+        "user-not-found",
+    )
     @post("", operation_id="grant_enrollment", summary="Grant a course", status_code=201)
     async def grant(
         self, data: JSONBody[GrantBody], actor: CurrentActor, learning: Learning
@@ -721,6 +793,7 @@ class EnrollmentAdminController(Controller):
         """Staff put a student in a published course (no payment); audited."""
         return await learning.grant_enrollment(actor, data.user_id, data.course_id)
 
+    @problems("enrollment-not-found", "illegal-transition")
     @post(
         "/{enrollment_id:uuid}/revoke",
         operation_id="revoke_enrollment",

@@ -42,6 +42,8 @@ from elearn.entrypoints.http.auth import CurrentActor, signed_in
 from elearn.entrypoints.http.billing.routes import IdempotencyKey, ReturnUrl
 from elearn.entrypoints.http.bodies import RequestBody
 from elearn.entrypoints.http.catalog.routes import Cursor, Limit
+from elearn.entrypoints.http.docs import binary
+from elearn.entrypoints.http.problem_codes import problems
 from elearn.entrypoints.tutoring import Tutoring
 
 ClockTime = Annotated[
@@ -188,6 +190,7 @@ class MyAvailabilityController(Controller):
         between lessons, the notice you need and how far ahead students may book."""
         return _availability_view(await tutoring.my_availability(actor))
 
+    @problems("invalid-input", "not-a-tutor")
     @put("", operation_id="set_my_availability", summary="Set your weekly hours")
     async def put(
         self, data: JSONBody[AvailabilityBody], actor: CurrentActor, tutoring: Tutoring
@@ -196,6 +199,7 @@ class MyAvailabilityController(Controller):
         starts when they resume. Exceptions are kept; bookings already made are not touched."""
         return _availability_view(await tutoring.set_availability(actor, _availability(data)))
 
+    @problems("invalid-availability", "invalid-input")
     @post(
         "/exceptions",
         operation_id="add_availability_exception",
@@ -210,6 +214,7 @@ class MyAvailabilityController(Controller):
             await tutoring.exceptions.add(actor, data.kind, data.start, data.end)
         )
 
+    @problems("exception-not-found")
     @delete(
         "/exceptions/{exception_id:uuid}",
         operation_id="remove_availability_exception",
@@ -226,6 +231,7 @@ class FindTutorsController(Controller):
     path = "/tutors"
     tags = ["tutoring"]
 
+    @problems("invalid-input")
     @get("", operation_id="find_tutors", summary="Find a tutor")
     async def find(
         self,
@@ -260,6 +266,7 @@ class FindTutorsController(Controller):
             cursor=cursor,
         )
 
+    @problems("invalid-input", "tutor-not-found")
     @get("/{tutor_id:uuid}/slots", operation_id="list_tutor_slots", summary="Free start times")
     async def slots(
         self,
@@ -290,6 +297,18 @@ class BookingsController(Controller):
     tags = ["tutoring"]
     guards = [signed_in]
 
+    @problems(
+        "email-not-verified",
+        "invalid-booking",
+        "invalid-input",
+        "no-rate",
+        "slot-unavailable",
+        "slot-taken",
+        "duration-not-offered",
+        "start-not-on-grid",
+        "outside-availability",
+        "tutor-not-found",
+    )
     @post("", operation_id="book_lesson", summary="Hold a lesson", status_code=201)
     async def book(
         self,
@@ -315,6 +334,7 @@ class BookingsController(Controller):
             idempotency_key=idempotency_key,
         )
 
+    @problems("booking-not-found", "two-factor-required")
     @get("/{booking_id:uuid}", operation_id="get_booking", summary="A booking")
     async def get_one(
         self, booking_id: FromPath[UUID], actor: CurrentActor, tutoring: Tutoring
@@ -324,6 +344,7 @@ class BookingsController(Controller):
         start until the end; otherwise it is null."""
         return await tutoring.get_booking(actor, booking_id)
 
+    @problems("booking-not-found", "illegal-transition")
     @post("/{booking_id:uuid}/pay", operation_id="pay_booking", summary="Pay", status_code=200)
     async def pay(
         self,
@@ -342,6 +363,7 @@ class BookingsController(Controller):
             ReturnUrls(success_url=data.success_url, cancel_url=data.cancel_url),
         )
 
+    @problems("booking-not-found", "illegal-transition")
     @post(
         "/{booking_id:uuid}/cancel",
         operation_id="cancel_booking",
@@ -359,6 +381,17 @@ class BookingsController(Controller):
         booking's after-cutoff share later. By the tutor: always a full refund."""
         return await tutoring.cancel(actor, booking_id, data.reason if data else None)
 
+    @problems(
+        "booking-not-found",
+        "illegal-transition",
+        "invalid-input",
+        "reschedule-too-late",
+        "slot-unavailable",
+        "slot-taken",
+        "duration-not-offered",
+        "start-not-on-grid",
+        "outside-availability",
+    )
     @post(
         "/{booking_id:uuid}/reschedule",
         operation_id="reschedule_booking",
@@ -375,6 +408,7 @@ class BookingsController(Controller):
         """The student, until the cutoff, to another free slot of the same tutor and length."""
         return await tutoring.reschedule(actor, booking_id, data.starts_at)
 
+    @problems("booking-not-found", "illegal-transition", "not-started", "two-factor-required")
     @post(
         "/{booking_id:uuid}/complete",
         operation_id="complete_booking",
@@ -387,6 +421,7 @@ class BookingsController(Controller):
         """The tutor, once the lesson has started; the earnings become available."""
         return await tutoring.finish.complete(actor, booking_id)
 
+    @problems("illegal-transition", "not-started", "two-factor-required")
     @post(
         "/{booking_id:uuid}/no-show",
         operation_id="report_no_show",
@@ -404,6 +439,7 @@ class BookingsController(Controller):
         absent tutor (a full refund)."""
         return await tutoring.finish.no_show(actor, booking_id, data.who)
 
+    @problems("already-reviewed", "booking-not-found", "illegal-transition", "invalid-input")
     @post(
         "/{booking_id:uuid}/testimonial",
         operation_id="write_testimonial",
@@ -465,6 +501,8 @@ class MyBookingsController(Controller):
     async def revoke_calendar_link(self, actor: CurrentActor, tutoring: Tutoring) -> None:
         await tutoring.calendar.revoke(actor)
 
+    @problems("calendar-not-found")
+    @binary("text/calendar")
     @get("/calendar.ics", operation_id="get_calendar_feed", summary="The calendar feed")
     async def calendar(
         self, tutoring: Tutoring, token: Annotated[str, Parameter(min_length=1, max_length=100)]
@@ -472,7 +510,7 @@ class MyBookingsController(Controller):
         """Read by calendar apps: the token in the URL is the key (no Authorization)."""
         return Response(
             await tutoring.calendar.render(token),
-            media_type="text/calendar; charset=utf-8",
+            media_type="text/calendar",  # Litestar adds the charset of text types
             headers={"Cache-Control": "private, no-store"},
         )
 

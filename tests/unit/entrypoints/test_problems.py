@@ -38,6 +38,7 @@ from elearn.domain.shared.errors import (
 )
 from elearn.entrypoints.http.problems import (
     PROBLEM_MEDIA_TYPE,
+    EnumeratedProblem,
     FieldProblem,
     Problem,
     handle_application_error,
@@ -282,9 +283,12 @@ def test_a_request_without_an_id_gets_one() -> None:
 
 
 def test_problem_responses_document_problem_json() -> None:
-    specs = problem_responses(400, 404, 500)
+    specs = problem_responses(
+        {400: ["invalid-request"], 404: ["not-found"], 500: ["internal-error"]}
+    )
     assert set(specs) == {400, 404, 500}
+    assert specs[404].data_container.codes == ("not-found",)  # type: ignore[attr-defined]
     for spec in specs.values():
-        assert spec.data_container is Problem
+        assert issubclass(spec.data_container, EnumeratedProblem)
         assert spec.media_type == PROBLEM_MEDIA_TYPE
         assert spec.description

@@ -394,6 +394,7 @@ class CoursesController(Controller):
         "slug-taken",
         "unknown-outline-item",
     )
+    @problems("revision-locked")
     @patch(
         "/{course_key:str}",
         operation_id="update_course",
@@ -427,7 +428,7 @@ class CoursesController(Controller):
         """The owner deletes a draft that was never published; anything else answers 409."""
         await catalog.delete_course(actor, course_key)
 
-    @problems("course-locked", "course-not-found")
+    @problems("course-locked", "revision-locked", "course-not-found")
     @put(
         "/{course_key:str}/thumbnail",
         operation_id="set_course_thumbnail",
@@ -445,7 +446,9 @@ class CoursesController(Controller):
         """A JPEG, PNG, GIF or WebP image of at most 5 MiB in the `file` field."""
         return await catalog.set_thumbnail(actor, course_key, upload_of(data.file))
 
-    @problems("course-locked", "course-not-found", "invalid-course", "invalid-outline")
+    @problems(
+        "course-locked", "revision-locked", "course-not-found", "invalid-course", "invalid-outline"
+    )
     @post(
         "/{course_key:str}/sections",
         operation_id="add_section",
@@ -462,7 +465,13 @@ class CoursesController(Controller):
         """At the end, or at `position` (0 is first)."""
         return await catalog.add_section(actor, course_key, data.title, data.position)
 
-    @problems("course-locked", "course-not-found", "invalid-outline", "unknown-outline-item")
+    @problems(
+        "course-locked",
+        "revision-locked",
+        "course-not-found",
+        "invalid-outline",
+        "unknown-outline-item",
+    )
     @put(
         "/{course_key:str}/outline",
         operation_id="reorder_outline",
@@ -587,6 +596,7 @@ class CoursesController(Controller):
         return await catalog.unpublish_course(actor, course_key, data.reason if data else None)
 
     # ---- staged changes of a published course -----------------------------------------------
+    @problems("revision-not-found")
     @get(
         "/{course_key:str}/revision",
         operation_id="get_course_revision",
@@ -600,6 +610,7 @@ class CoursesController(Controller):
         changes make it. 404 `revision-not-found` when nothing is staged."""
         return await catalog.get_revision(actor, course_key)
 
+    @problems("revision-not-found", "revision-empty", "revision-locked")
     @post(
         "/{course_key:str}/revision/submit",
         operation_id="submit_course_revision",
@@ -613,6 +624,14 @@ class CoursesController(Controller):
         """An instructor; the changes are locked (409 `revision-locked`) until staff decide."""
         return await catalog.submit_revision(actor, course_key)
 
+    @problems(
+        "revision-not-found",
+        "revision-locked",
+        "revision-outdated",
+        "invalid-course",
+        "category-not-found",
+        "prerequisite-cycle",
+    )
     @post(
         "/{course_key:str}/revision/approve",
         operation_id="approve_course_revision",
@@ -627,6 +646,7 @@ class CoursesController(Controller):
         stays published."""
         return await catalog.approve_revision(actor, course_key)
 
+    @problems("revision-not-found", "revision-locked")
     @post(
         "/{course_key:str}/revision/reject",
         operation_id="reject_course_revision",
@@ -644,6 +664,7 @@ class CoursesController(Controller):
         """Managers and admins; the instructors read the reason, fix and resubmit."""
         return await catalog.reject_revision(actor, course_key, data.reason)
 
+    @problems("revision-not-found", "revision-locked")
     @delete(
         "/{course_key:str}/revision",
         operation_id="discard_course_revision",
@@ -657,6 +678,14 @@ class CoursesController(Controller):
         await catalog.discard_revision(actor, course_key)
 
     # ---- co-instructors -----------------------------------------------------------------------
+    @problems(
+        "invalid-input",
+        "cannot-invite-owner",
+        "co-instructor-already-invited",
+        "already-an-instructor",
+        "too-many-co-instructors",
+        "tutor-not-found",
+    )
     @post(
         "/{course_key:str}/invitations",
         operation_id="invite_co_instructor",
@@ -694,6 +723,7 @@ class CoursesController(Controller):
             actor, course_key, status=status, limit=limit, cursor=cursor
         )
 
+    @problems("co-instructor-not-found")
     @delete(
         "/{course_key:str}/co-instructors/{user_id:uuid}",
         operation_id="remove_co_instructor",
@@ -735,6 +765,7 @@ class InvitationsController(Controller):
     tags = ["catalog"]
     guards = [signed_in]
 
+    @problems("invitation-not-found", "invitation-not-pending", "too-many-co-instructors")
     @post(
         "/{invitation_id:uuid}/accept",
         operation_id="accept_invitation",
@@ -747,6 +778,7 @@ class InvitationsController(Controller):
         """The invitee only; 409 `invitation-not-pending` once answered or withdrawn."""
         return await catalog.accept_invitation(actor, invitation_id)
 
+    @problems("invitation-not-found", "invitation-not-pending")
     @post(
         "/{invitation_id:uuid}/decline",
         operation_id="decline_invitation",
@@ -759,6 +791,7 @@ class InvitationsController(Controller):
         """The invitee only."""
         return await catalog.decline_invitation(actor, invitation_id)
 
+    @problems("invitation-not-found", "invitation-not-pending")
     @delete("/{invitation_id:uuid}", operation_id="withdraw_invitation", summary="Withdraw")
     async def withdraw(
         self, invitation_id: FromPath[UUID], actor: CurrentActor, catalog: Catalog
@@ -785,7 +818,7 @@ class SectionsController(Controller):
     tags = ["catalog"]
     guards = [signed_in]
 
-    @problems("course-locked", "course-not-found", "section-not-found")
+    @problems("course-locked", "revision-locked", "course-not-found", "section-not-found")
     @patch("/{section_id:uuid}", operation_id="update_section", summary="Rename a section")
     async def update(
         self,
@@ -797,7 +830,7 @@ class SectionsController(Controller):
         """The course's instructors."""
         return await catalog.update_section(actor, section_id, data.title)
 
-    @problems("course-locked", "course-not-found", "section-not-found")
+    @problems("course-locked", "revision-locked", "course-not-found", "section-not-found")
     @delete("/{section_id:uuid}", operation_id="delete_section", summary="Remove a section")
     async def remove(
         self, section_id: FromPath[UUID], actor: CurrentActor, catalog: Catalog
@@ -864,7 +897,7 @@ class LessonsController(Controller):
         )
         return await catalog.update_lesson(actor, lesson_id, changes)
 
-    @problems("course-locked", "course-not-found", "lesson-not-found")
+    @problems("course-locked", "revision-locked", "course-not-found", "lesson-not-found")
     @delete("/{lesson_id:uuid}", operation_id="delete_lesson", summary="Remove a lesson")
     async def remove(
         self, lesson_id: FromPath[UUID], actor: CurrentActor, catalog: Catalog

@@ -289,6 +289,7 @@ class AuthController(Controller):
         """A refresh token buys a new pair once; reusing an old one ends the whole session."""
         return _session(await identity.refresh(actor, RefreshCommand(data.refresh_token)))
 
+    @problems("not-your-session", "invalid-refresh-token")
     @post("/logout", operation_id="logout", summary="Sign out", status_code=204)
     async def logout(
         self,
@@ -332,7 +333,7 @@ class AuthController(Controller):
         """A valid reset token sets the new password and ends every session of the account."""
         await identity.reset_password(actor, ResetPasswordCommand(data.token, data.new_password))
 
-    @problems("invalid-input")
+    @problems("invalid-input", "rate-limited")
     @post(
         "/password/change",
         operation_id="change_password",

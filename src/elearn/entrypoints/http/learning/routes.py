@@ -457,7 +457,7 @@ class LessonLearningController(Controller):
         A file comes as `media.url`, signed for you and valid for a few minutes."""
         return await learning.get_lesson(actor, lesson_id)
 
-    @problems("lesson-not-found", "not-enrolled")
+    @problems("lesson-not-found", "not-enrolled", "completion-not-reportable")
     @put(
         "/{lesson_id:uuid}/progress",
         operation_id="record_progress",

@@ -16,7 +16,9 @@ from elearn.application.privacy.erasure import EraseMeCommand
 from elearn.application.privacy.ports import ErasureView, ExportView
 from elearn.entrypoints.http.auth import CurrentActor, signed_in
 from elearn.entrypoints.http.bodies import Password, RequestBody
+from elearn.entrypoints.http.docs import binary
 from elearn.entrypoints.http.identity.admin_routes import Cursor, Limit
+from elearn.entrypoints.http.problem_codes import problems
 from elearn.entrypoints.privacy import Privacy
 
 
@@ -55,6 +57,8 @@ class MyDataController(Controller):
         """Newest first, with `download_url` while the archive can be downloaded."""
         return await privacy.my_exports(actor, limit=limit, cursor=cursor)
 
+    @problems("export-not-found", "export-not-ready", "export-expired", "export-failed")
+    @binary("application/zip")
     @get(
         "/exports/{export_id:uuid}/archive",
         operation_id="download_my_data_export",
@@ -81,6 +85,7 @@ class MyDataController(Controller):
             },
         )
 
+    @problems("invalid-input", "erasure-scheduled", "rate-limited")
     @delete(
         "/",
         operation_id="erase_me",
@@ -97,12 +102,14 @@ class MyDataController(Controller):
         password = data.password if data is not None else None
         return await privacy.erase_me(actor, EraseMeCommand(password=password))
 
+    @problems("erasure-not-found")
     @get("/erasure", operation_id="get_my_erasure", summary="Your scheduled erasure")
     async def my_erasure(self, actor: CurrentActor, privacy: Privacy) -> ErasureView:
         """404 `erasure-not-found` when none is scheduled. A sign-in after asking cancels the
         erasure when it falls due (it shows as scheduled until then)."""
         return await privacy.my_erasure(actor)
 
+    @problems("erasure-not-found")
     @post(
         "/erasure/cancel",
         operation_id="cancel_my_erasure",
@@ -119,6 +126,7 @@ class UserDataAdminController(Controller):
     tags = ["privacy"]
     guards = [signed_in]
 
+    @problems("user-not-found", "already-erased")
     @post(
         "/{user_id:uuid}/export",
         operation_id="request_user_data_export",
@@ -131,6 +139,7 @@ class UserDataAdminController(Controller):
         """Admins, on the person's request; audited. The archive is emailed to the person."""
         return await privacy.request_export(actor, user_id)
 
+    @problems("user-not-found", "already-erased", "erasure-scheduled")
     @post(
         "/{user_id:uuid}/erasure",
         operation_id="erase_user",

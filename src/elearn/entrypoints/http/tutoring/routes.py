@@ -309,6 +309,7 @@ class BookingsController(Controller):
         "outside-availability",
         "tutor-not-found",
     )
+    @problems("too-many-holds", "too-many-holds-with-tutor")
     @post("", operation_id="book_lesson", summary="Hold a lesson", status_code=201)
     async def book(
         self,

@@ -116,6 +116,7 @@ async def _objects(world: World) -> dict[str, str]:
     await world.offer_lessons()
     booking = await world.confirmed_with_credits(world.student, world.days_ahead_at(3, 10))
     orders = await container.billing.my_orders(world.student)
+    withdrawal_id = await _withdrawal(world)
     # A student applying to teach, with the decision pending.
     applicant_id = await identity.create_account(
         Actor.system(), CreateAccount(email_of("applicant"), PASSWORD, "applicant", Role.STUDENT)
@@ -145,8 +146,29 @@ async def _objects(world: World) -> dict[str, str]:
         "review_id": str(review.id),
         "booking_id": str(booking.id),
         "order_id": str(orders.items[0].id),
+        "withdrawal_id": str(withdrawal_id),
     }
     return values
+
+
+async def _withdrawal(world: World) -> UUID:
+    """The tutor's earnings from a course sale, cleared a week later and asked for."""
+    billing = world.container.billing
+    sold = await world.paid_course(10_000)
+    await world.top_up(world.classmate, 10_000)
+    await billing.purchase_with_credits(world.classmate, sold.id)
+    later = bootstrap(
+        world.container.settings,
+        broker=build_broker(None),
+        overrides={"clock": FixedClock(datetime.now(UTC) + timedelta(days=8))},
+    )
+    try:
+        await later.billing.release_cleared_earnings()
+    finally:
+        await later.dispose()
+    await billing.set_up_payout_account(world.tutor)
+    withdrawal = await billing.request_withdrawal(world.tutor, 5_000, "USD")
+    return withdrawal.id
 
 
 def _pdf_upload() -> Upload:

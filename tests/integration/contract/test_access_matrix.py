@@ -186,11 +186,9 @@ MATRIX: dict[tuple[str, str], Access | NotChecked] = {
     ("POST", "/api/v1/admin/payments/{order_id}/refund"): Access(
         ADMIN, json=lambda v: {"reason": "Asked for it."}
     ),
-    ("POST", "/api/v1/admin/withdrawals/{withdrawal_id}/approve"): NotChecked(
-        "no withdrawal in the seeded platform yet: billing's withdrawal tests cover deciders"
-    ),
-    ("POST", "/api/v1/admin/withdrawals/{withdrawal_id}/reject"): NotChecked(
-        "no withdrawal in the seeded platform yet: billing's withdrawal tests cover deciders"
+    ("POST", "/api/v1/admin/withdrawals/{withdrawal_id}/approve"): Access(ADMIN),
+    ("POST", "/api/v1/admin/withdrawals/{withdrawal_id}/reject"): Access(
+        ADMIN, json=lambda v: {"reason": "Payout details do not match."}
     ),
     # ---- tutoring ---------------------------------------------------------------------------
     ("DELETE", "/api/v1/me/availability/exceptions/{exception_id}"): Access(TUTOR),

@@ -933,6 +933,7 @@ def make_identity_deps(**overrides: Any) -> IdentityDeps:
         "reference": FakeReferenceData(),
         "common_passwords": FakeCommonPasswords(),
         "storage": FakeStorage(),
+        "image_url": lambda key: f"/images/{key}",
         "queries": FakeIdentityQueries(uow) if isinstance(uow, FakeUnitOfWork) else None,
         "policy": IdentityPolicy(),
         "authorizer": Authorizer(staff_two_factor_required=False),

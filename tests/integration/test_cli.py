@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
 import re
@@ -13,6 +15,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -201,6 +204,26 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _calendar_link(port: int) -> str:
+    """The demo student's calendar feed link, as the server gives it out."""
+
+    def post(path: str, body: dict[str, str] | None, token: str | None = None) -> Any:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1{path}",
+            data=json.dumps(body).encode() if body is not None else b"",
+            headers={"content-type": "application/json"}
+            | ({"authorization": f"Bearer {token}"} if token else {}),
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    session = post(
+        "/auth/login", {"email": "student@demo.elearn.test", "password": "demo-password-2026"}
+    )
+    return str(post("/me/calendar-token", None, session["access_token"])["url"])
+
+
 def test_serve_migrates_seeds_and_answers_ready_with_docs(
     env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -231,6 +254,14 @@ def test_serve_migrates_seeds_and_answers_ready_with_docs(
         while len(list(outbox.glob("*.eml"))) < 4:
             assert time.monotonic() < deadline, "welcome emails not written"
             time.sleep(0.1)
+        # Without ELEARN_PUBLIC_URL, links point where the server listens, not at :8000.
+        for eml in outbox.glob("*.eml"):
+            message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+            body = message.get_body(("plain",))
+            assert body is not None
+            assert f"http://127.0.0.1:{port}/login" in body.get_content()
+        calendar_link = _calendar_link(port)
+        assert calendar_link.startswith(f"http://127.0.0.1:{port}/api/v1/me/calendar.ics?token=")
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from elearn.application.errors import ApplicationError
 
@@ -22,6 +24,7 @@ __all__ = [
     "MailDeliveryError",
     "Mailer",
     "UnknownEmailTemplate",
+    "in_zone",
 ]
 
 
@@ -136,6 +139,14 @@ class Mailer(Protocol):
     async def send(self, message: EmailMessage) -> None: ...
 
 
+def in_zone(moment: datetime, zone: str) -> datetime:
+    """``moment`` on the clocks of the recipient's zone; UTC when the name is not a zone."""
+    try:
+        return moment.astimezone(ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return moment.astimezone(UTC)
+
+
 class EmailTemplates(Protocol):
     """Renders a named template into a message.
 
@@ -144,5 +155,13 @@ class EmailTemplates(Protocol):
     """
 
     def render(
-        self, template: str, context: Mapping[str, object], *, to: Sequence[str]
-    ) -> EmailMessage: ...
+        self,
+        template: str,
+        context: Mapping[str, object],
+        *,
+        to: Sequence[str],
+        language: str | None = None,
+    ) -> EmailMessage:
+        """``language`` is the recipient's (a BCP 47 tag such as ``de`` or ``pt-BR``): the
+        message is in it when the template has a translation, in English otherwise."""
+        ...

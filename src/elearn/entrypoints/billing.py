@@ -165,4 +165,5 @@ def billing_policy(settings: Settings) -> BillingPolicy:
         max_topup_major=settings.maximum_topup,
         public_url=settings.public_url,
         default_currency=settings.default_currency,
+        links=settings.front_end,
     )

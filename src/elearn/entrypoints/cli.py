@@ -17,7 +17,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        settings = load_settings()
+        # A server's links point where it listens, unless ELEARN_PUBLIC_URL says otherwise.
+        listen = (args.host, args.port) if args.run is _serve else None
+        settings = load_settings(listen=listen)
     except SettingsError as error:
         print(f"elearn: configuration error: {error}", file=sys.stderr)
         return 2

@@ -27,6 +27,7 @@ from elearn.application.identity import (
 )
 from elearn.application.identity.deps import IdentityDeps
 from elearn.application.identity.ports import IdentityPolicy
+from elearn.entrypoints.catalog import image_url
 from elearn.entrypoints.settings import Settings
 
 if TYPE_CHECKING:
@@ -44,8 +45,8 @@ def identity_policy(settings: Settings) -> IdentityPolicy:
         login_window_seconds=settings.login_window_seconds,
         emails_per_account=settings.emails_per_account_per_hour,
         email_window_seconds=3600,
-        public_url=settings.public_url,
         app_name=settings.app_name,
+        links=settings.front_end,
     )
 
 
@@ -71,6 +72,7 @@ def build_identity_deps(container: Container, redis: Redis | None) -> IdentityDe
         reference=BabelReferenceData(),
         common_passwords=load_common_passwords(),
         storage=container.storage,
+        image_url=image_url,
         queries=SqlaIdentityQueries(container.sessions),
         policy=identity_policy(settings),
         authorizer=container.authorizer,

@@ -55,7 +55,7 @@ def _subscriptions(c: Container) -> dict[str, Subscription]:
         "identity.send_welcome_email": Subscription(
             UserRegistered.event_type,
             SendWelcomeEmail(
-                c.mailer, c.templates, app_name=settings.app_name, public_url=settings.public_url
+                c.mailer, c.templates, app_name=settings.app_name, links=settings.front_end
             ),
         ),
         "identity.send_verification_email": Subscription(

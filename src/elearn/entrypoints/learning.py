@@ -183,5 +183,7 @@ Learning: TypeAlias = NamedDependency[LearningUseCases]
 def learning_policy(settings: Settings) -> LearningPolicy:
     """The learning context's section of the settings."""
     return LearningPolicy(
-        media_token_seconds=settings.media_url_seconds, public_url=settings.public_url
+        media_token_seconds=settings.media_url_seconds,
+        public_url=settings.public_url,
+        links=settings.front_end,
     )

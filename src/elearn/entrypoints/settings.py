@@ -18,10 +18,13 @@ from typing import Annotated, Any, Literal
 import msgspec
 from dotenv import dotenv_values
 
+from elearn.application.links import LESSON_ID, FrontEndLinks
+
 PREFIX = "ELEARN_"
 # Variables read by the test suite, not by the application.
 _IGNORED_PREFIXES = ("ELEARN_TEST_",)
 DEFAULT_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0000"  # noqa: S105
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 SECRET_FIELDS = frozenset(
     {
         "jwt_secret",
@@ -43,7 +46,17 @@ class SettingsError(Exception):
 class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     env: Literal["development", "test", "production"] = "development"
     app_name: str = "elearn"
-    public_url: str = "http://127.0.0.1:8000"
+    # Base of the API's own links (checkout, calendar feed, payouts' return). Unset, it is the
+    # address `elearn serve` listens on (`load_settings(listen=...)`), else DEFAULT_PUBLIC_URL.
+    public_url: str = DEFAULT_PUBLIC_URL
+    # The front end people open from emails (unset: the public URL) and its pages.
+    frontend_url: str = ""
+    frontend_login_path: str = "/login"
+    frontend_verify_email_path: str = "/verify-email"
+    frontend_reset_password_path: str = "/reset-password"  # noqa: S105 - a page
+    frontend_bookings_path: str = "/bookings"
+    frontend_lesson_path: str = "/learn/lessons/{lesson_id}"
+    frontend_earnings_path: str = "/earnings"
     var_dir: Annotated[str, msgspec.Meta(min_length=1)] = "var"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
@@ -141,6 +154,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return Path(self.mail_outbox_dir) if self.mail_outbox_dir else self.var_path / "outbox"
 
     @property
+    def front_end(self) -> FrontEndLinks:
+        """Where emails send people: pages of the front end, never an API URL."""
+        return FrontEndLinks(
+            base_url=self.frontend_url or self.public_url,
+            login_path=self.frontend_login_path,
+            verify_email_path=self.frontend_verify_email_path,
+            reset_password_path=self.frontend_reset_password_path,
+            bookings_path=self.frontend_bookings_path,
+            lesson_path=self.frontend_lesson_path,
+            earnings_path=self.frontend_earnings_path,
+        )
+
+    @property
     def effective_storage_dir(self) -> Path:
         return Path(self.storage_dir) if self.storage_dir else self.var_path / "files"
 
@@ -165,6 +191,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return values
 
 
+# Scheme, host (a name, an IPv4 address or a bracketed IPv6 one), optional port and path.
+_WEB_URL = re.compile(r"https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?(?:/[^\s?#]*)?")
 _QUERY_PASSWORD = re.compile(r"(?i)([?&](?:password|passwd|pwd)=)[^&#]*")
 
 
@@ -183,10 +211,25 @@ def _mask_url_password(url: str) -> str:
     return _QUERY_PASSWORD.sub(r"\1***", url)
 
 
+def listen_url(host: str, port: int) -> str:
+    """The URL of a server listening on ``host:port``; a wildcard address is reached on this
+    machine's loopback (set ELEARN_PUBLIC_URL when others reach it by another name)."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - naming the wildcard, not binding it
+        host = "127.0.0.1" if host != "::" else "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def load_settings(
-    environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
+    environ: Mapping[str, str] | None = None,
+    *,
+    env_file: Path | None = Path(".env"),
+    listen: tuple[str, int] | None = None,
 ) -> Settings:
-    """Reads ``ELEARN_*`` variables (the environment wins over ``env_file``) and validates them."""
+    """Reads ``ELEARN_*`` variables (the environment wins over ``env_file``) and validates them.
+    ``listen`` is the address a server of this process listens on: the public URL unless
+    ELEARN_PUBLIC_URL says otherwise."""
     source: dict[str, str] = {}
     if env_file is not None and env_file.is_file():
         try:
@@ -211,6 +254,8 @@ def load_settings(
         else:
             raw[name] = value
 
+    if listen is not None and not raw.get("public_url"):
+        raw["public_url"] = listen_url(*listen)
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as error:
@@ -284,6 +329,26 @@ def _check_coherence(settings: Settings) -> None:
         raise SettingsError(
             "ELEARN_STRIPE_SECRET_KEY and ELEARN_STRIPE_WEBHOOK_SECRET: required when "
             "ELEARN_PAYMENTS_BACKEND=stripe"
+        )
+    for url_name in ("public_url", "frontend_url"):
+        url = getattr(settings, url_name)
+        if url and not _WEB_URL.fullmatch(url):
+            raise SettingsError(
+                f"{PREFIX}{url_name.upper()}: expected an http(s) URL like "
+                f"https://elearn.example.com, got {_shown(url)}"
+            )
+    for field in msgspec.structs.fields(Settings):
+        if field.name.startswith("frontend_") and field.name.endswith("_path"):
+            path = getattr(settings, field.name)
+            if not path.startswith("/") or any(char.isspace() for char in path):
+                raise SettingsError(
+                    f"{PREFIX}{field.name.upper()}: expected a path starting with /, "
+                    f"got {_shown(path)}"
+                )
+    if LESSON_ID not in settings.frontend_lesson_path:
+        raise SettingsError(
+            f"ELEARN_FRONTEND_LESSON_PATH: expected a path with {LESSON_ID} in it, "
+            f"got {_shown(settings.frontend_lesson_path)}"
         )
     for url_name in ("database_url", "redis_url"):
         url = getattr(settings, url_name)

@@ -140,4 +140,5 @@ def tutoring_policy(settings: Settings) -> TutoringPolicy:
         auto_complete_hours=settings.lesson_auto_complete_hours,
         video_room_base=settings.video_room_base,
         public_url=settings.public_url,
+        links=settings.front_end,
     )

@@ -33,7 +33,7 @@ async def test_an_approved_tutor_creates_a_draft_they_own(world: World) -> None:
 async def test_only_approved_tutors_create_courses(world: World) -> None:
     with pytest.raises(Forbidden) as refused:
         await world.container.catalog.create_course(world.student, NewCourse("Mine"))
-    assert refused.value.code == "tutor-not-approved"
+    assert refused.value.code == "not-a-tutor"
 
 
 async def test_a_course_goes_from_draft_through_review_to_the_public_catalog(

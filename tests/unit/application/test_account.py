@@ -423,18 +423,23 @@ async def test_a_new_avatar_is_stored_and_replaces_the_old_one(
     user = student()
     uow.seed(user)
     set_avatar = SetMyAvatar(deps)
-    first = await set_avatar(actor_of(user), SetAvatar(chunks_of(PNG_BYTES), "me.png"))
+    await set_avatar(actor_of(user), SetAvatar(chunks_of(PNG_BYTES), "me.png"))
+    first_key = uow.stored_user(user.id).avatar_key
+    assert first_key is not None
 
     second = await set_avatar(
         actor_of(user), SetAvatar(chunks_of(PNG_BYTES[:10], PNG_BYTES[10:]), "new.png")
     )
 
+    second_key = uow.stored_user(user.id).avatar_key
+    assert second_key is not None and second_key != first_key
     assert second.media_type == "image/png" and second.size == len(PNG_BYTES)
-    assert uow.stored_user(user.id).avatar_key == second.avatar_key
-    assert storage.stored[second.avatar_key].purpose is UploadPurpose.AVATAR
-    assert storage.stored[second.avatar_key].original_name == "new.png"
-    assert first.avatar_key not in storage.files
-    assert storage.deleted == [first.avatar_key]
+    # The answer names where the image is served, never the storage key alone.
+    assert second.avatar_url == f"/images/{second_key}"
+    assert storage.stored[second_key].purpose is UploadPurpose.AVATAR
+    assert storage.stored[second_key].original_name == "new.png"
+    assert first_key not in storage.files
+    assert storage.deleted == [first_key]
 
 
 async def test_a_file_that_is_not_an_image_is_refused_and_nothing_changes(
@@ -481,7 +486,7 @@ async def test_failing_to_delete_the_old_avatar_does_not_fail_the_change(
 
     result = await SetMyAvatar(deps)(actor_of(user), SetAvatar(chunks_of(PNG_BYTES)))
 
-    assert uow.stored_user(user.id).avatar_key == result.avatar_key
+    assert result.avatar_url == f"/images/{uow.stored_user(user.id).avatar_key}"
 
 
 # ---- ApplyAsTutor ----------------------------------------------------------------------------

@@ -27,9 +27,10 @@ from elearn.application.identity.admin import (
     UpdateUser,
     UpdateUserCommand,
 )
+from elearn.application.identity.api import IdentityApi, Recipient
 from elearn.application.identity.deps import IdentityDeps
 from elearn.application.identity.ports import AuditFilter, UserFilter
-from elearn.domain.identity.profiles import TutorProfile
+from elearn.domain.identity.profiles import StudentProfile, TutorProfile
 from elearn.domain.identity.roles import Role
 from elearn.domain.identity.tokens import RefreshFamily
 from elearn.domain.identity.tutor_application import ApplicationStatus, TutorApplication
@@ -479,13 +480,21 @@ async def test_anyone_sees_an_approved_tutors_public_profile(
     deps: IdentityDeps, seeded: FakeUnitOfWork
 ) -> None:
     seeded.seed(
-        TutorProfile(user_id=TUTOR.id, headline="Physics", rating_average=4.8, rating_count=12)
+        TutorProfile(
+            user_id=TUTOR.id,
+            headline="Physics",
+            rating_average=4.8,
+            rating_count=12,
+            meeting_url="https://meet.example/private-room",
+        )
     )
 
     tutor = await GetPublicTutor(deps)(Actor.anonymous(), PublicTutorQuery(TUTOR.id))
 
     assert (tutor.id, tutor.full_name) == (TUTOR.id, "Tia Tutor")
-    assert tutor.profile.headline == "Physics" and tutor.profile.rating_count == 12
+    assert tutor.headline == "Physics" and tutor.rating_count == 12
+    # The room is for the tutor's students, not for anyone reading the page.
+    assert "private-room" not in repr(tutor)
 
 
 async def test_who_is_not_an_approved_active_tutor_has_no_public_profile(
@@ -523,3 +532,33 @@ async def test_staff_without_two_factor_are_refused_when_the_policy_requires_it(
             actor_of(MANAGER), ListUsersQuery()
         )
     ).items
+
+
+# ---- email recipients ------------------------------------------------------------------------
+async def test_an_email_reads_the_zone_and_language_of_the_profile_presented(
+    deps: IdentityDeps, seeded: FakeUnitOfWork
+) -> None:
+    seeded.seed(
+        StudentProfile(user_id=STUDENT.id, time_zone="America/New_York", language="pt-BR"),
+        TutorProfile(user_id=TUTOR.id, time_zone="Europe/Berlin", languages=("de", "en")),
+        # An applicant presents the tutor profile, whatever their student profile says.
+        StudentProfile(user_id=APPLICANT.id, time_zone="Asia/Tokyo", language="ja"),
+        TutorProfile(user_id=APPLICANT.id, time_zone="Europe/Paris", languages=("fr",)),
+    )
+    api = IdentityApi(deps)
+
+    async with deps.uow(read_only=True) as uow:
+        student = await api.recipient(uow, STUDENT.id)
+        tutor = await api.recipient(uow, TUTOR.id)
+        applicant = await api.recipient(uow, APPLICANT.id)
+        silent = await api.recipient(uow, MANAGER.id)  # no profile: UTC, no preference
+        gone = await api.recipient(uow, UUID(int=404))
+
+    assert student == Recipient(
+        STUDENT.id, "sam@example.com", "Sam Student", "America/New_York", "pt-BR"
+    )
+    assert tutor is not None and (tutor.time_zone, tutor.language) == ("Europe/Berlin", "de")
+    assert applicant is not None
+    assert (applicant.time_zone, applicant.language) == ("Europe/Paris", "fr")
+    assert silent is not None and (silent.time_zone, silent.language) == ("UTC", None)
+    assert gone is None

@@ -10,7 +10,7 @@ import pytest
 from elearn.domain.identity.email import EmailAddress
 from elearn.domain.identity.roles import Role
 from elearn.domain.identity.user import MAX_FULL_NAME_LENGTH, User, UserRegistered
-from elearn.domain.shared.errors import RuleViolation
+from elearn.domain.shared.errors import Forbidden, RuleViolation
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 USER_ID = UUID(int=1)
@@ -120,3 +120,33 @@ def test_users_are_equal_by_identity() -> None:
     assert one == same_id
     assert hash(one) == hash(same_id)
     assert one != other
+
+
+def _refusal(user: User) -> str | None:
+    try:
+        user.require_approved_tutor()
+    except Forbidden as refused:
+        return refused.code
+    return None
+
+
+def test_each_way_of_not_being_an_approved_tutor_has_its_own_code() -> None:
+    tutor = register()  # a tutor signs up pending approval
+    assert _refusal(tutor) == "tutor-not-approved"
+    tutor.reject_as_tutor()
+    assert _refusal(tutor) == "tutor-application-rejected"
+    tutor.apply_as_tutor()
+    assert _refusal(tutor) == "tutor-not-approved"
+    tutor.approve_as_tutor(NOW)
+    assert _refusal(tutor) is None
+
+    for role in (Role.STUDENT, Role.MANAGER, Role.ADMIN):
+        assert _refusal(register(role=role)) == "not-a-tutor", role
+    applicant = register(role=Role.STUDENT)
+    applicant.apply_as_tutor()
+    assert _refusal(applicant) == "tutor-not-approved"
+    applicant.approve_as_tutor(NOW)
+    assert applicant.role is Role.TUTOR and _refusal(applicant) is None
+    # Staff taking the role away leaves an account that is no tutor, whatever it once was.
+    applicant.change_role(Role.STUDENT, NOW)
+    assert _refusal(applicant) == "not-a-tutor"

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from hypothesis import assume, given
@@ -471,3 +472,71 @@ def test_the_cli_prints_one_line_and_exits_2_on_a_bad_setting(tmp_path: Path) ->
     assert "'abc'" in lines[0]
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "var").exists()  # stopped before touching anything
+
+
+# ---- links -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("host", "port", "expected"),
+    [
+        ("127.0.0.1", 8710, "http://127.0.0.1:8710"),
+        ("0.0.0.0", 8710, "http://127.0.0.1:8710"),
+        ("::", 9000, "http://[::1]:9000"),
+        ("::1", 9000, "http://[::1]:9000"),
+        ("api.local", 80, "http://api.local:80"),
+    ],
+)
+def test_the_public_url_is_where_the_server_listens_unless_set(
+    host: str, port: int, expected: str
+) -> None:
+    assert load_settings({}, env_file=None, listen=(host, port)).public_url == expected
+    given = {"ELEARN_PUBLIC_URL": "https://elearn.example.com"}
+    assert (
+        load_settings(given, env_file=None, listen=(host, port)).public_url
+        == given["ELEARN_PUBLIC_URL"]
+    )
+    # A process that serves nothing (a worker, the CLI) uses the documented default.
+    assert load({}).public_url == "http://127.0.0.1:8000"
+
+
+def test_email_links_go_to_the_front_end_pages_configured() -> None:
+    links = load(
+        {
+            "ELEARN_PUBLIC_URL": "https://api.example.com",
+            "ELEARN_FRONTEND_URL": "https://app.example.com/",
+            "ELEARN_FRONTEND_VERIFY_EMAIL_PATH": "/account/verify?from=mail",
+            "ELEARN_FRONTEND_LESSON_PATH": "/courses/lesson/{lesson_id}/view",
+            "ELEARN_FRONTEND_BOOKINGS_PATH": "/me/lessons",
+        }
+    ).front_end
+    lesson = UUID(int=7)
+
+    assert links.login() == "https://app.example.com/login"
+    assert links.verify_email("a+b/c") == (
+        "https://app.example.com/account/verify?from=mail&token=a%2Bb%2Fc"
+    )
+    assert links.reset_password("t") == "https://app.example.com/reset-password?token=t"
+    assert links.bookings() == "https://app.example.com/me/lessons"
+    assert links.lesson(lesson) == f"https://app.example.com/courses/lesson/{lesson}/view"
+    assert links.earnings() == "https://app.example.com/earnings"
+    # Without a front-end address, the pages are under the public URL.
+    assert load({"ELEARN_PUBLIC_URL": "https://x.test"}).front_end.login() == "https://x.test/login"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("ELEARN_PUBLIC_URL", "elearn.example.com"),
+        ("ELEARN_PUBLIC_URL", "ftp://elearn.example.com"),
+        ("ELEARN_PUBLIC_URL", "https://elearn.example.com/?next=1"),
+        ("ELEARN_FRONTEND_URL", "javascript:alert(1)"),
+        ("ELEARN_FRONTEND_URL", "https://app example.com"),
+        ("ELEARN_FRONTEND_LOGIN_PATH", "login"),
+        ("ELEARN_FRONTEND_BOOKINGS_PATH", "/my bookings"),
+        ("ELEARN_FRONTEND_LESSON_PATH", "/lessons"),
+    ],
+)
+def test_a_link_setting_that_cannot_make_a_link_is_refused(variable: str, value: str) -> None:
+    message = error_for({variable: value})
+
+    assert_one_line(message)
+    assert message.startswith(f"{variable}: expected ")

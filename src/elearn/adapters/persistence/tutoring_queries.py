@@ -217,7 +217,7 @@ class SqlaTutoringQueries:
         profile: TutorProfileRow = row[3]
         return TutorCard(
             id=row.id,
-            name=row.full_name,
+            full_name=row.full_name,
             headline=profile.headline,
             subjects=list(profile.subjects or []),
             languages=list(profile.languages or []),

@@ -4,12 +4,13 @@ write side and the read-side queries shaped like the API's answers."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, TypeVar
 from uuid import UUID
 
 from elearn.application.errors import ApplicationError
+from elearn.application.links import FrontEndLinks
 from elearn.application.paging import Page
 from elearn.application.ports import Transaction
 from elearn.domain.billing.ledger import Account, JournalEntry
@@ -377,6 +378,7 @@ class BillingPolicy:
     max_topup_major: int = 1000
     public_url: str = "http://127.0.0.1:8000"
     default_currency: str = "USD"
+    links: FrontEndLinks = field(default_factory=FrontEndLinks)
 
 
 class BillingQueries(Protocol):

@@ -356,7 +356,7 @@ class SendPayoutFailedEmail:
         assert isinstance(event, WithdrawalFailed)
         deps = self._deps
         async with deps.uow(read_only=True) as uow:
-            tutor = await deps.identity.user(uow, event.tutor_id)
+            tutor = await deps.identity.recipient(uow, event.tutor_id)
             withdrawal = await uow.billing.withdrawals.get(event.withdrawal_id)
         if tutor is None or withdrawal is None:
             return
@@ -365,9 +365,11 @@ class SendPayoutFailedEmail:
             "full_name": tutor.full_name,
             "amount": currency.format(withdrawal.amount),
             "reason": withdrawal.failure_reason or "",
-            "earnings_url": f"{deps.policy.public_url.rstrip('/')}/api/v1/me/earnings",
+            "earnings_url": deps.policy.links.earnings(),
         }
-        message = self._templates.render("payout_failed", context, to=[tutor.email])
+        message = self._templates.render(
+            "payout_failed", context, to=[tutor.email], language=tutor.language
+        )
         await self._mailer.send(message)
 
 

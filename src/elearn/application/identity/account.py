@@ -78,13 +78,13 @@ class AccountView:
     email_verified: bool
     tutor_approval: TutorApproval | None
     two_factor_enabled: bool
-    avatar_key: str | None
+    avatar_url: str | None
     created_at: datetime
     student_profile: StudentProfile | None
     tutor_profile: TutorProfile | None
 
 
-async def _account_view(uow: IdentityUnitOfWork, user: User) -> AccountView:
+async def _account_view(deps: IdentityDeps, uow: IdentityUnitOfWork, user: User) -> AccountView:
     student: StudentProfile | None = None
     tutor: TutorProfile | None = None
     if has_tutor_profile(user):
@@ -100,7 +100,7 @@ async def _account_view(uow: IdentityUnitOfWork, user: User) -> AccountView:
         email_verified=user.is_email_verified,
         tutor_approval=user.tutor_approval,
         two_factor_enabled=user.totp_enabled,
-        avatar_key=user.avatar_key,
+        avatar_url=deps.image_url(user.avatar_key) if user.avatar_key else None,
         created_at=user.created_at,
         student_profile=student,
         tutor_profile=tutor,
@@ -117,7 +117,7 @@ class GetMyAccount:
     async def __call__(self, actor: Actor) -> AccountView:
         async with self._deps.uow() as uow:
             user = await current_user(uow, actor)
-            return await _account_view(uow, user)
+            return await _account_view(self._deps, uow, user)
 
 
 # ---- updating the account --------------------------------------------------------------------
@@ -425,7 +425,7 @@ class UpdateMyAccount:
                     _apply_tutor_changes(tutor, command.tutor, deps.reference, problems)
                     await uow.profiles.save_tutor(tutor)
             problems.raise_if_any()
-            view = await _account_view(uow, user)
+            view = await _account_view(deps, uow, user)
             await uow.commit()
         return view
 
@@ -439,7 +439,7 @@ class SetAvatar:
 
 @dataclass(frozen=True, slots=True)
 class AvatarResult:
-    avatar_key: str
+    avatar_url: str
     media_type: str
     size: int
 
@@ -473,7 +473,7 @@ class SetMyAvatar:
                 await delete_quietly(deps.storage, stored.key)
         if previous is not None and previous != stored.key:
             await delete_quietly(deps.storage, previous)
-        return AvatarResult(stored.key, stored.media_type, stored.size)
+        return AvatarResult(deps.image_url(stored.key), stored.media_type, stored.size)
 
 
 # ---- applying to teach -----------------------------------------------------------------------

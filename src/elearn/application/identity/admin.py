@@ -7,6 +7,7 @@ only admins change roles or suspend and reactivate accounts, and never their own
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -347,14 +348,51 @@ class PublicTutorQuery:
     user_id: UUID
 
 
+@dataclass(frozen=True, slots=True)
+class PublicTutorView:
+    """A tutor's public page: every field of the tutor list's card, under the same names, and
+    the bio. What only the tutor and their students may know (the meeting room) is not here."""
+
+    id: UUID
+    full_name: str
+    avatar_url: str | None
+    headline: str
+    bio: str
+    subjects: list[str]
+    languages: list[str]
+    hourly_rate_amount: int | None
+    hourly_rate_currency: str | None
+    rating_average: float | None
+    rating_count: int
+    time_zone: str
+
+
 class GetPublicTutor:
     """Anyone, signed in or not, sees the public profile of an approved, active tutor."""
 
     def __init__(self, deps: IdentityDeps) -> None:
         self._deps = deps
 
-    async def __call__(self, actor: Actor, command: PublicTutorQuery) -> PublicTutor:
+    async def __call__(self, actor: Actor, command: PublicTutorQuery) -> PublicTutorView:
         tutor = await self._deps.queries.approved_tutor(command.user_id)
         if tutor is None:
             raise NotFound("there is no such tutor")
-        return tutor
+        return _public_view(tutor, self._deps.image_url)
+
+
+def _public_view(tutor: PublicTutor, image_url: Callable[[str], str]) -> PublicTutorView:
+    profile = tutor.profile
+    return PublicTutorView(
+        id=tutor.id,
+        full_name=tutor.full_name,
+        avatar_url=image_url(tutor.avatar_key) if tutor.avatar_key else None,
+        headline=profile.headline,
+        bio=profile.bio,
+        subjects=list(profile.subjects),
+        languages=list(profile.languages),
+        hourly_rate_amount=profile.hourly_rate_amount,
+        hourly_rate_currency=profile.hourly_rate_currency,
+        rating_average=profile.rating_average,
+        rating_count=profile.rating_count,
+        time_zone=profile.time_zone,
+    )

@@ -11,13 +11,23 @@ from uuid import UUID
 
 from elearn.application.actor import Actor
 from elearn.application.errors import NotFound
+from elearn.application.identity.account import has_tutor_profile
 from elearn.application.identity.deps import IdentityDeps
 from elearn.application.identity.ports import IdentityUnitOfWork
 from elearn.application.ports import Transaction
 from elearn.domain.identity.roles import Role
 from elearn.domain.identity.user import AccountStatus, TutorApproval, User
 
-__all__ = ["AccountStatus", "IdentityApi", "Role", "TutorApproval", "TutorTerms", "UserFacts"]
+__all__ = [
+    "AccountStatus",
+    "IdentityApi",
+    "Recipient",
+    "Role",
+    "TutorApproval",
+    "TutorTerms",
+    "UserFacts",
+    "recipient_of",
+]
 
 
 def _identity(uow: Transaction) -> IdentityUnitOfWork:
@@ -86,6 +96,39 @@ class TutorTerms:
     meeting_url: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Whom an email goes to, and how they read it: the time zone and language of the profile
+    they present (UTC and no preference when they have not said)."""
+
+    id: UUID
+    email: str
+    full_name: str
+    time_zone: str
+    language: str | None
+
+
+async def recipient_of(identity: IdentityUnitOfWork, user: User) -> Recipient:
+    """The zone and language of the profile the account presents (see `has_tutor_profile`)."""
+    zone, language = "UTC", None
+    if has_tutor_profile(user):
+        tutor = await identity.profiles.get_tutor(user.id)
+        if tutor is not None:
+            # The first language a tutor teaches in is the one they read best.
+            zone, language = tutor.time_zone, next(iter(tutor.languages), None)
+    else:
+        student = await identity.profiles.get_student(user.id)
+        if student is not None:
+            zone, language = student.time_zone, student.language
+    return Recipient(
+        id=user.id,
+        email=user.email.value,
+        full_name=user.full_name,
+        time_zone=zone,
+        language=language,
+    )
+
+
 class IdentityApi:
     """Identity as other contexts see it, built by the composition root from its deps."""
 
@@ -106,6 +149,12 @@ class IdentityApi:
         user.require_verified_email()
         user.require_approved_tutor()
         return UserFacts.of(user)
+
+    async def recipient(self, uow: Transaction, user_id: UUID) -> Recipient | None:
+        """An account as an email addresses it; None when it is gone."""
+        identity = _identity(uow)
+        user = await identity.users.get(user_id)
+        return None if user is None else await recipient_of(identity, user)
 
     # ---- for tutoring: a tutor's terms and rating ---------------------------------------------
     async def tutor_terms(self, uow: Transaction, tutor_id: UUID) -> TutorTerms | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -42,6 +43,8 @@ class IdentityDeps(Audits):
     reference: ReferenceData
     common_passwords: CommonPasswords
     storage: FileStorage
+    # Where a stored image (an avatar) is served: answers carry this URL, never the key.
+    image_url: Callable[[str], str]
     queries: IdentityQueries
     policy: IdentityPolicy
     authorizer: Authorizer

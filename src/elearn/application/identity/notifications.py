@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
+from elearn.application.identity.api import recipient_of
 from elearn.application.identity.deps import IdentityDeps
+from elearn.application.links import FrontEndLinks
 from elearn.application.mail import EmailTemplates, Mailer
 from elearn.domain.identity.tokens import OneTimeToken, TokenPurpose
 from elearn.domain.identity.user import (
@@ -20,17 +20,18 @@ class SendWelcomeEmail:
     """A newly registered user gets a welcome email with a link to sign in."""
 
     def __init__(
-        self, mailer: Mailer, templates: EmailTemplates, *, app_name: str, public_url: str
+        self, mailer: Mailer, templates: EmailTemplates, *, app_name: str, links: FrontEndLinks
     ):
         self._mailer = mailer
         self._templates = templates
         self._app_name = app_name
-        self._login_url = public_url.rstrip("/") + "/login"
+        self._login_url = links.login()
 
     async def __call__(self, event: DomainEvent) -> None:
         assert isinstance(event, UserRegistered)
         context = {
             "full_name": event.full_name,
+            "role": event.role.value,
             "app_name": self._app_name,
             "login_url": self._login_url,
         }
@@ -45,10 +46,6 @@ class SendOneTimeLink:
     _TEMPLATE = {
         TokenPurpose.VERIFY_EMAIL: "verify_email",
         TokenPurpose.RESET_PASSWORD: "password_reset",
-    }
-    _PATH = {
-        TokenPurpose.VERIFY_EMAIL: "/verify-email",
-        TokenPurpose.RESET_PASSWORD: "/reset-password",
     }
     _URL_NAME = {TokenPurpose.VERIFY_EMAIL: "verify_url", TokenPurpose.RESET_PASSWORD: "reset_url"}
 
@@ -73,6 +70,7 @@ class SendOneTimeLink:
                 return
             for older in await uow.one_time_tokens.open_for(user.id, self._purpose):
                 older.supersede(now)
+            language = (await recipient_of(uow, user)).language
             await uow.one_time_tokens.add(
                 OneTimeToken.issue(
                     token_id=deps.ids.new_id(),
@@ -84,8 +82,11 @@ class SendOneTimeLink:
                 )
             )
             await uow.commit()
+        links = deps.policy.links
         link = (
-            f"{deps.policy.public_url.rstrip('/')}{self._PATH[self._purpose]}?token={quote(secret)}"
+            links.verify_email(secret)
+            if self._purpose is TokenPurpose.VERIFY_EMAIL
+            else links.reset_password(secret)
         )
         context = {
             "full_name": user.full_name,
@@ -94,7 +95,7 @@ class SendOneTimeLink:
             "expires_minutes": deps.policy.one_time_token_minutes,
         }
         message = self._templates.render(
-            self._TEMPLATE[self._purpose], context, to=[user.email.value]
+            self._TEMPLATE[self._purpose], context, to=[user.email.value], language=language
         )
         await self._mailer.send(message)
 
@@ -110,11 +111,16 @@ class SendTutorDecisionEmail:
     async def __call__(self, event: DomainEvent) -> None:
         assert isinstance(event, TutorApplicationDecided)
         policy = self._deps.policy
+        async with self._deps.uow(read_only=True) as uow:
+            user = await uow.users.get(event.user_id)
+            language = (await recipient_of(uow, user)).language if user else None
         context: dict[str, object] = {"full_name": event.full_name, "app_name": policy.app_name}
         if event.approved:
-            context["login_url"] = policy.public_url.rstrip("/") + "/login"
+            context["login_url"] = policy.links.login()
             template = "tutor_approved"
         else:
             context["reason"] = event.reason or ""
             template = "tutor_rejected"
-        await self._mailer.send(self._templates.render(template, context, to=[event.email]))
+        await self._mailer.send(
+            self._templates.render(template, context, to=[event.email], language=language)
+        )

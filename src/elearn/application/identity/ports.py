@@ -3,11 +3,12 @@ rate limits and reference data."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from elearn.application.links import FrontEndLinks
 from elearn.application.paging import Page
 from elearn.application.ports import Transaction
 from elearn.domain.identity.email import EmailAddress
@@ -263,8 +264,8 @@ class IdentityPolicy:
     login_window_seconds: int = 900
     emails_per_account: int = 5
     email_window_seconds: int = 3600
-    public_url: str = "http://127.0.0.1:8000"
     app_name: str = "elearn"
+    links: FrontEndLinks = field(default_factory=FrontEndLinks)
 
 
 class IdentityUnitOfWork(Transaction, Protocol):

@@ -231,14 +231,13 @@ class SendGradeEmail:
     async def __call__(self, event: DomainEvent) -> None:
         assert isinstance(event, AssignmentGraded)
         async with self._deps.uow(read_only=True) as uow:
-            student = await self._deps.identity.user(uow, event.user_id)
+            student = await self._deps.identity.recipient(uow, event.user_id)
             course = await self._deps.catalog.course_facts(uow, event.course_id)
             place = await self._deps.catalog.lesson_in_course(uow, event.lesson_id)
             submission = await uow.learning.submissions.get(event.submission_id)
         if student is None or course is None or submission is None:
             return  # gone since: nobody to tell
         lesson = place.lesson if place is not None and place.course.id == course.id else None
-        public_url = self._deps.policy.public_url.rstrip("/")
         context: dict[str, object] = {
             "full_name": student.full_name,
             "course_title": course.title,
@@ -247,7 +246,9 @@ class SendGradeEmail:
             "points": event.points,
             "max_points": event.max_points,
             "feedback": event.feedback or "",
-            "lesson_url": f"{public_url}/learn/lessons/{event.lesson_id}",
+            "lesson_url": self._deps.policy.links.lesson(event.lesson_id),
         }
-        message = self._templates.render("assignment_graded", context, to=[student.email])
+        message = self._templates.render(
+            "assignment_graded", context, to=[student.email], language=student.language
+        )
         await self._mailer.send(message)

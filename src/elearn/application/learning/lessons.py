@@ -30,6 +30,7 @@ from elearn.application.learning.ports import (
     MediaSubject,
     QuizSummary,
 )
+from elearn.application.learning.quiz_views import QuizDefinition, number, quiz_definition
 from elearn.domain.learning.assignment import Assignment, Submission
 from elearn.domain.learning.enrollment import Enrollment, EnrollmentStatus
 from elearn.domain.learning.progress import LessonProgress, course_progress
@@ -104,7 +105,7 @@ class QuizInfo:
     question_count: int
     max_score: int
     mine: QuizSummary | None  # the student's standing
-    definition: Quiz | None  # instructors and staff only: with the answers
+    definition: QuizDefinition | None  # instructors and staff only: with the answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +261,7 @@ async def quiz_summary(
         attempts_left=None
         if quiz.max_attempts is None
         else max(0, quiz.max_attempts - len(attempts)),
-        best_percent=max(percents) if percents else None,
+        best_percent=number(max(percents)) if percents else None,
         passed=any(a.passed for a in submitted),
         open_attempt_id=open_attempt.id if open_attempt else None,
     )
@@ -324,7 +325,9 @@ class GetLesson:
                     question_count=len(quiz.questions),
                     max_score=quiz.max_score,
                     mine=mine,
-                    definition=quiz if access.is_instructor or access.views_any_course else None,
+                    definition=quiz_definition(quiz)
+                    if access.is_instructor or access.views_any_course
+                    else None,
                 )
         assignment = None
         my_submission = None

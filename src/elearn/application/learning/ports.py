@@ -4,13 +4,13 @@ the API's answers, signed media tokens and the certificate renderer."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
+from elearn.application.links import FrontEndLinks
 from elearn.application.paging import Page
 from elearn.application.ports import Transaction
 from elearn.domain.learning.assignment import Assignment, Submission
@@ -329,6 +329,7 @@ class CertificateRenderer(Protocol):
 class LearningPolicy:
     media_token_seconds: int = 300
     public_url: str = "http://localhost:8000"
+    links: FrontEndLinks = field(default_factory=FrontEndLinks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,7 +338,7 @@ class QuizSummary:
 
     attempts_used: int
     attempts_left: int | None
-    best_percent: Decimal | None
+    best_percent: float | None
     passed: bool
     open_attempt_id: UUID | None
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from uuid import UUID
 
 from elearn.application.access import require_signed_in
@@ -21,12 +20,19 @@ from elearn.application.errors import NotFound
 from elearn.application.learning.deps import LearningDeps
 from elearn.application.learning.lessons import advance, lesson_progress
 from elearn.application.learning.ports import AnswersMap, LearningUnitOfWork
+from elearn.application.learning.quiz_views import (
+    AnswerView,
+    QuestionFeedbackView,
+    QuizDefinition,
+    answer_view,
+    feedback_view,
+    number,
+    quiz_definition,
+)
 from elearn.domain.learning.quiz import (
     AttemptStatus,
     InvalidAnswers,
-    NormalizedAnswer,
     PaperQuestion,
-    QuestionFeedback,
     Quiz,
     QuizAttempt,
     feedback_for,
@@ -63,13 +69,13 @@ class AttemptView:
     deadline: datetime | None
     submitted_at: datetime | None
     questions: tuple[PaperQuestion, ...]
-    answers: dict[str, NormalizedAnswer] | None
-    score: Decimal | None
+    answers: dict[str, AnswerView] | None
+    score: float | None
     max_score: int
-    percent: Decimal | None
+    percent: float | None
     passed: bool | None
     pass_mark_percent: int
-    feedback: tuple[QuestionFeedback, ...] | None
+    feedback: list[QuestionFeedbackView] | None
 
 
 def attempt_view(quiz: Quiz, attempt: QuizAttempt) -> AttemptView:
@@ -89,13 +95,15 @@ def attempt_view(quiz: Quiz, attempt: QuizAttempt) -> AttemptView:
         deadline=attempt.deadline,
         submitted_at=attempt.submitted_at,
         questions=quiz_paper(quiz, attempt.seed),
-        answers=dict(attempt.answers) if submitted else None,
-        score=attempt.score_display,
+        answers={question: answer_view(answer) for question, answer in attempt.answers.items()}
+        if submitted
+        else None,
+        score=None if attempt.score_display is None else number(attempt.score_display),
         max_score=attempt.max_score or quiz.max_score,
-        percent=attempt.percent,
+        percent=None if attempt.percent is None else number(attempt.percent),
         passed=attempt.passed,
         pass_mark_percent=quiz.pass_mark_percent,
-        feedback=feedback_for(quiz, result) if result else None,
+        feedback=[feedback_view(each) for each in feedback_for(quiz, result)] if result else None,
     )
 
 
@@ -113,7 +121,7 @@ class SetQuiz:
     def __init__(self, deps: LearningDeps) -> None:
         self._deps = deps
 
-    async def __call__(self, actor: Actor, lesson_id: UUID, quiz: Quiz) -> Quiz:
+    async def __call__(self, actor: Actor, lesson_id: UUID, quiz: Quiz) -> QuizDefinition:
         deps = self._deps
         async with deps.uow() as uow:
             course = await deps.lesson_to_edit(
@@ -125,7 +133,7 @@ class SetQuiz:
             )
             await uow.learning.quizzes.put(lesson_id, course.id, quiz, deps.clock.now())
             await uow.commit()
-        return quiz
+        return quiz_definition(quiz)
 
 
 class StartAttempt:

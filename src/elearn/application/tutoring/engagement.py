@@ -12,7 +12,7 @@ from uuid import UUID
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.errors import FieldError, InvalidInput, NotFound, PermissionDenied
-from elearn.application.mail import EmailTemplates, Mailer
+from elearn.application.mail import EmailTemplates, Mailer, in_zone
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.application.tutoring.deps import TutoringDeps, booking_of, view_of
 from elearn.application.tutoring.ports import TestimonialView
@@ -138,7 +138,8 @@ class CalendarFeed:
 
 class SendBookingEmails:
     """Tells both sides of a lesson what happened to it: confirmed (with the meeting link),
-    moved, or cancelled; and reminds them before it starts."""
+    moved, or cancelled; and reminds them before it starts. Each reads their own email: the
+    other person named, times in their own zone and language."""
 
     def __init__(self, deps: TutoringDeps, mailer: Mailer, templates: EmailTemplates) -> None:
         self._deps = deps
@@ -159,27 +160,36 @@ class SendBookingEmails:
         ):
             return  # cancelled or moved since: its own emails said so
         async with self._deps.uow(read_only=True) as uow:
-            people = [
-                await self._deps.identity.user(uow, view.student_id),
-                await self._deps.identity.user(uow, view.tutor_id),
-            ]
-        for person in people:
+            student = await self._deps.identity.recipient(uow, view.student_id)
+            tutor = await self._deps.identity.recipient(uow, view.tutor_id)
+        cancelled_by = {
+            BookingStatus.CANCELLED_BY_STUDENT: "student",
+            BookingStatus.CANCELLED_BY_TUTOR: "tutor",
+        }.get(view.status, "")
+        previous_start = event.previous_start if isinstance(event, BookingRescheduled) else None
+        for role, person, other_name in (
+            ("student", student, view.tutor_name),
+            ("tutor", tutor, view.student_name),
+        ):
             if person is None:
                 continue
-            profile_zone = view.tutor_time_zone
             context: dict[str, object] = {
                 "full_name": person.full_name,
-                "tutor_name": view.tutor_name,
-                "student_name": view.student_name,
-                "starts_at": view.starts_at.strftime("%Y-%m-%d %H:%M UTC"),
+                "role": role,
+                "other_name": other_name,
+                "starts_at": in_zone(view.starts_at, person.time_zone),
+                "previous_start": in_zone(previous_start, person.time_zone)
+                if previous_start
+                else None,
                 "duration_minutes": view.duration_minutes,
-                "tutor_time_zone": profile_zone,
                 "meeting_url": view.meeting_url or "",
-                "status": view.status.value.replace("_", " "),
+                "cancelled_by": cancelled_by,
                 "lead": _lead_text(event),
-                "bookings_url": f"{self._deps.policy.public_url.rstrip('/')}/api/v1/me/bookings",
+                "bookings_url": self._deps.policy.links.bookings(),
             }
-            message = self._templates.render(template, context, to=[person.email])
+            message = self._templates.render(
+                template, context, to=[person.email], language=person.language
+            )
             await self._mailer.send(message)
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from elearn.application.links import FrontEndLinks
 from elearn.application.paging import Page
 from elearn.application.ports import Transaction
 from elearn.domain.tutoring.availability import Availability
@@ -158,8 +159,11 @@ class BookingFilters:
 
 @dataclass(frozen=True, slots=True)
 class TutorCard:
+    """A tutor in the list; the tutor's own page (``GET /tutors/{id}``) has these fields under
+    the same names."""
+
     id: UUID
-    name: str
+    full_name: str
     headline: str
     subjects: list[str]
     languages: list[str]
@@ -222,6 +226,7 @@ class TutoringPolicy:
     auto_complete_hours: int = 24
     video_room_base: str = "https://meet.jit.si/elearn"
     public_url: str = "http://127.0.0.1:8000"
+    links: FrontEndLinks = field(default_factory=FrontEndLinks)
     reminder_leads_minutes: tuple[int, ...] = (24 * 60, 60)
 
 

@@ -45,11 +45,33 @@ class EmailNotVerified(Forbidden):
         super().__init__("verify your email address first; we can send the link again")
 
 
+class NotATutor(Forbidden):
+    """Teaching needs a tutor account; this one never applied (a student, or staff)."""
+
+    code = "not-a-tutor"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "only approved tutors teach; apply to teach from your account "
+            "(POST /api/v1/me/tutor-application)"
+        )
+
+
 class TutorNotApproved(Forbidden):
     code = "tutor-not-approved"
 
     def __init__(self) -> None:
-        super().__init__("your tutor account is waiting for approval")
+        super().__init__("your tutor application is waiting for approval by our staff")
+
+
+class TutorApplicationRejected(Forbidden):
+    code = "tutor-application-rejected"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "your tutor application was not approved; you may apply again "
+            "(POST /api/v1/me/tutor-application)"
+        )
 
 
 class TwoFactorCodeRejected(RuleViolation):
@@ -168,8 +190,15 @@ class User(RecordsEvents):
             raise EmailNotVerified()
 
     def require_approved_tutor(self) -> None:
-        if not self.is_approved_tutor:
+        """Each way of not being an approved tutor has its own error: the answer says what to
+        do next."""
+        if self.is_approved_tutor:
+            return
+        if self.tutor_approval is TutorApproval.PENDING:
             raise TutorNotApproved()
+        if self.tutor_approval is TutorApproval.REJECTED:
+            raise TutorApplicationRejected()
+        raise NotATutor()
 
     # ---- profile ---------------------------------------------------------------------------
     def rename(self, full_name: str) -> None:

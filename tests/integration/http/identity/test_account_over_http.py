@@ -184,9 +184,14 @@ async def test_avatars_are_judged_by_their_bytes(client: Any, settings: Settings
 
     first = await client.put(AVATAR, **upload("me.png", png()))
     assert first.status_code == 200, first.text
-    key = first.json()["avatar_key"]
-    assert key.startswith("avatar/") and first.json()["media_type"] == "image/png"
-    assert (await client.get(ME, headers=bearer(session))).json()["avatar_key"] == key
+    url = first.json()["avatar_url"]
+    assert url.startswith("/api/v1/images/avatar/") and first.json()["media_type"] == "image/png"
+    key = url.removeprefix("/api/v1/images/")
+    assert (await client.get(ME, headers=bearer(session))).json()["avatar_url"] == url
+    # The URL serves the image itself, to anyone (a tutor's face is on their public page).
+    served = await client.get(url)
+    assert served.status_code == 200 and served.headers["content-type"] == "image/png"
+    assert served.content == png()
     assert len(stored_files(settings)) == 1
 
     for name, data in [
@@ -209,14 +214,14 @@ async def test_avatars_are_judged_by_their_bytes(client: Any, settings: Settings
         400,
     )
     problem(await client.put(AVATAR, files={"file": ("me.png", png(), "image/png")}), 401)
-    assert (await client.get(ME, headers=bearer(session))).json()["avatar_key"] == key
+    assert (await client.get(ME, headers=bearer(session))).json()["avatar_url"] == url
     assert [
         p.relative_to(settings.effective_storage_dir).as_posix() for p in stored_files(settings)
     ] == [key]
 
     second = await client.put(AVATAR, **upload("again.png", png()))
     assert second.status_code == 200
-    new_key = second.json()["avatar_key"]
+    new_key = second.json()["avatar_url"].removeprefix("/api/v1/images/")
     assert new_key != key
     # The previous image is gone; only the new one is kept.
     assert [

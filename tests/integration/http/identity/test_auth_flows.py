@@ -32,6 +32,11 @@ async def test_register_verify_login_refresh_logout(client: Any, settings: Setti
 
     session = await login(client, "ADA@example.com")
     assert session["token_type"] == "bearer" and session["expires_in"] == 900
+    # The answer carries the account, exactly as /me shows it to the new session.
+    me = await client.get(ME, headers=bearer(session))
+    assert me.status_code == 200
+    assert session["user"] == me.json()
+    assert session["user"]["email"] == "ada@example.com" and session["user"]["email_verified"]
     rotated = await client.post(
         "/api/v1/auth/refresh", json={"refresh_token": session["refresh_token"]}
     )

@@ -150,7 +150,8 @@ async def test_tutor_registration_and_approval(client: Any, settings: Settings) 
 
     public = await client.get(f"/api/v1/tutors/{tutor_id}")
     assert public.status_code == 200, public.text
-    assert public.json()["profile"]["headline"] == "Maths for everyone"
+    assert public.json()["headline"] == "Maths for everyone"
+    assert public.json()["full_name"] == "Tu Tor"
     me = (await client.get("/api/v1/me", headers=bearer(tutor))).json()
     assert me["tutor_approval"] == "approved"
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from jsonschema import Draft202012Validator
 from tests.integration.http.learning.helpers import LESSONS, QUIZ, RIGHT_ANSWERS, enroll
 from tests.support.apps import app_for
 from tests.support.catalog import (
@@ -152,6 +153,11 @@ async def test_only_the_course_instructors_set_a_valid_quiz(
     await enroll(client, student, course["id"])
     original = await definition_of(client, tutor, lesson_id)
     assert [q["id"] for q in original["questions"]] == ["capital", "even", "sky", "lang", "pi"]
+    # The key of a numeric question comes back as the number it was set to, not a string.
+    assert (original["questions"][4]["numeric_answer"], original["questions"][4]["tolerance"]) == (
+        3.14,
+        0.005,
+    )
 
     # Who may: the course's instructors, nobody else.
     smaller = quiz(questions=QUIZ["questions"][:2], pass_mark_percent=50)
@@ -195,6 +201,8 @@ async def test_only_the_course_instructors_set_a_valid_quiz(
         quiz(max_attempts=0),
         quiz(feedback="loud"),
         [quiz()],
+        # Numbers are JSON numbers, not decimal strings.
+        quiz(questions=[{**QUIZ["questions"][-1], "numeric_answer": "3.14"}]),
     ]
     for body in malformed:
         problem(await set_quiz(client, tutor, lesson_id, body), 400)
@@ -371,16 +379,16 @@ async def test_scoring_feedback_limits_and_who_reads_an_attempt(
     assert wrong.status_code == 200, wrong.text
     result = wrong.json()
     assert result["status"] == "submitted" and result["submitted_at"] is not None
-    assert (result["score"], result["percent"], result["passed"]) == ("0.00", "0.00", False)
+    assert (result["score"], result["percent"], result["passed"]) == (0, 0, False)
     assert result["max_score"] == 6
     feedback = {f["question_id"]: f for f in result["feedback"]}
     assert [f["question_id"] for f in result["feedback"]] == list(RIGHT_ANSWERS)
-    assert all(f["correct"] is False and f["points_awarded"] == "0.00" for f in feedback.values())
+    assert all(f["correct"] is False and f["points_awarded"] == 0 for f in feedback.values())
     assert feedback["capital"]["correct_answer"] == "paris"
     assert feedback["even"]["correct_answer"] == ["four", "two"]
     assert feedback["sky"]["correct_answer"] is True
     assert feedback["lang"]["correct_answer"] == ["Python"]
-    assert feedback["pi"]["correct_answer"] == "3.14"
+    assert feedback["pi"]["correct_answer"] == 3.14
     assert feedback["capital"]["explanation"] == "Because of capital."
     assert feedback["capital"]["points_possible"] == 2
     assert sorted(result["answers"]["even"]) == ["three", "two"]
@@ -407,7 +415,7 @@ async def test_scoring_feedback_limits_and_who_reads_an_attempt(
     second = await start(client, student, lessons["full"])
     assert second["number"] == 2
     passed = (await submit(client, student, second["id"], RIGHT_ANSWERS)).json()
-    assert (passed["score"], passed["percent"], passed["passed"]) == ("6.00", "100.00", True)
+    assert (passed["score"], passed["percent"], passed["passed"]) == (6, 100, True)
     lesson = (await client.get(f"{LESSONS}/{lessons['full']}", headers=student)).json()
     assert lesson["progress"]["completed"] is True
     assert lesson["quiz"]["mine"]["passed"] is True
@@ -418,32 +426,32 @@ async def test_scoring_feedback_limits_and_who_reads_an_attempt(
     response = await submit(client, student, paper["id"], partial)
     assert response.status_code == 200, response.text
     result = response.json()
-    assert (result["score"], result["percent"], result["passed"]) == ("3.50", "58.33", False)
+    assert (result["score"], result["percent"], result["passed"]) == (3.5, 58.33, False)
     feedback = {f["question_id"]: f for f in result["feedback"]}
     assert {k: (f["correct"], f["points_awarded"]) for k, f in feedback.items()} == {
-        "capital": (True, "2.00"),
-        "even": (False, "0.50"),
-        "sky": (True, "1.00"),
-        "lang": (False, "0.00"),
-        "pi": (False, "0.00"),
+        "capital": (True, 2),
+        "even": (False, 0.5),
+        "sky": (True, 1),
+        "lang": (False, 0),
+        "pi": (False, 0),
     }
     assert all(f["correct_answer"] is None and f["explanation"] is None for f in feedback.values())
     assert "Because of" not in response.text and "Python" not in response.text
     assert "lang" not in result["answers"]
     read = (await client.get(f"{ATTEMPTS}/{paper['id']}", headers=tutor)).json()
-    assert read["score"] == "3.50" and read["feedback"] == result["feedback"]
+    assert read["score"] == 3.5 and read["feedback"] == result["feedback"]
 
     # No feedback: the score and the verdict only.
     paper = await start(client, student, lessons["none"])
     result = (await submit(client, student, paper["id"], RIGHT_ANSWERS)).json()
-    assert (result["percent"], result["passed"], result["feedback"]) == ("100.00", True, [])
+    assert (result["percent"], result["passed"], result["feedback"]) == (100, True, [])
     read = await client.get(f"{ATTEMPTS}/{paper['id']}", headers=student)
     assert read.json()["feedback"] == [] and "paris" not in str(read.json()["feedback"])
 
     # The attempt limit counts every attempt started.
     for _ in range(2):
         paper = await start(client, student, lessons["twice"])
-        assert (await submit(client, student, paper["id"], {})).json()["percent"] == "0.00"
+        assert (await submit(client, student, paper["id"], {})).json()["percent"] == 0
     problem(
         await client.post(f"{LESSONS}/{lessons['twice']}/attempts", headers=student),
         422,
@@ -571,7 +579,7 @@ async def test_replacing_a_quiz_keeps_submitted_scores(client: Any, settings: Se
     await enroll(client, student, course["id"])
     paper = await start(client, student, exam)
     result = (await submit(client, student, paper["id"], RIGHT_ANSWERS)).json()
-    assert (result["score"], result["passed"]) == ("6.00", True)
+    assert (result["score"], result["passed"]) == (6, True)
 
     # The instructor changes the key of one question: the score stands, the feedback shows
     # the quiz as it is now.
@@ -584,8 +592,8 @@ async def test_replacing_a_quiz_keeps_submitted_scores(client: Any, settings: Se
     read = await client.get(f"{ATTEMPTS}/{paper['id']}", headers=student)
     assert read.status_code == 200, read.text
     assert (read.json()["score"], read.json()["percent"], read.json()["passed"]) == (
-        "6.00",
-        "100.00",
+        6,
+        100,
         True,
     )
     assert read.json()["feedback"][0]["correct_answer"] == "lyon"
@@ -596,14 +604,14 @@ async def test_replacing_a_quiz_keeps_submitted_scores(client: Any, settings: Se
     read = await client.get(f"{ATTEMPTS}/{paper['id']}", headers=student)
     assert read.status_code == 200, read.text
     assert (read.json()["score"], read.json()["passed"], read.json()["feedback"]) == (
-        "6.00",
+        6,
         True,
         None,
     )
     lesson = await client.get(f"{LESSONS}/{exam}", headers=student)
     assert lesson.status_code == 200, lesson.text
     mine = lesson.json()["quiz"]["mine"]
-    assert (mine["passed"], mine["best_percent"]) == (True, "100.00")
+    assert (mine["passed"], mine["best_percent"]) == (True, 100)
     mine_enrollment = (await client.get("/api/v1/me/enrollments", headers=student)).json()
     assert mine_enrollment["items"][0]["status"] == "active"  # the text lesson is not done
 
@@ -623,3 +631,54 @@ async def test_a_first_attempt_failed_before_any_progress_is_scored(
     assert response.json()["passed"] is False
     read = (await client.get(f"{ATTEMPTS}/{paper['id']}", headers=student)).json()
     assert read["status"] == "submitted"
+
+
+def answer_schema_of(document: dict[str, Any], operation_id: str) -> Draft202012Validator:
+    """A validator of the 2xx JSON answer of one operation, as the OpenAPI document states it."""
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and operation.get("operationId") == operation_id:
+                (answer,) = (
+                    response
+                    for status, response in operation["responses"].items()
+                    if status.startswith("2")
+                )
+                schema = answer["content"]["application/json"]["schema"]
+                return Draft202012Validator({**schema, "components": document["components"]})
+    raise AssertionError(f"no operation {operation_id}")
+
+
+async def test_every_submitted_attempt_is_what_the_document_says(
+    client: Any, settings: Settings
+) -> None:
+    """Answers of every kind, feedback with every kind of correct answer: each JSON type once,
+    so `oneOf` can tell them apart; scores, points and percentages are numbers like max_score."""
+    await seed_people(settings)
+    tutor = await headers_of(client, "tutor")
+    manager = await headers_of(client, "manager")
+    student = await headers_of(client, "student")
+    course, _, lessons = await quiz_course(
+        client, tutor, manager, {"full": quiz(feedback="full"), "partly": quiz()}
+    )
+    await enroll(client, student, course["id"])
+    document = (await client.get("/schema/openapi.json")).json()
+    submitted = answer_schema_of(document, "submit_attempt")
+    read = answer_schema_of(document, "get_attempt")
+    lesson_schema = answer_schema_of(document, "get_lesson")
+
+    partial = {"capital": "paris", "even": ["two"], "sky": True, "pi": 3.15}
+    for name, answers in (("full", WRONG_ANSWERS), ("full", RIGHT_ANSWERS), ("partly", partial)):
+        paper = await start(client, student, lessons[name])
+        answer = await submit(client, student, paper["id"], answers)
+        assert answer.status_code == 200, answer.text
+        assert list(submitted.iter_errors(answer.json())) == []
+        again = await client.get(f"{ATTEMPTS}/{paper['id']}", headers=tutor)
+        assert list(read.iter_errors(again.json())) == []
+        body = answer.json()
+        for number in (body["score"], body["percent"], body["max_score"]):
+            assert isinstance(number, int | float) and not isinstance(number, bool)
+        assert all(isinstance(f["points_awarded"], int | float) for f in body["feedback"])
+        assert body["answers"]["pi"] == answers["pi"]  # a number, as it was sent
+    lesson = await client.get(f"{LESSONS}/{lessons['full']}", headers=student)
+    assert list(lesson_schema.iter_errors(lesson.json())) == []
+    assert lesson.json()["quiz"]["mine"]["best_percent"] == 100

@@ -273,6 +273,14 @@ async def calendar_events(client: Any, url: str) -> dict[str, Any]:
     return events
 
 
+def spoken(moment: datetime, zone: ZoneInfo) -> str:
+    """How an English email writes ``moment`` to a reader in ``zone``."""
+    local = moment.astimezone(zone)
+    hour = local.hour % 12 or 12
+    noon = "AM" if local.hour < 12 else "PM"
+    return f"{local:%A, %B} {local.day}, {local.year}, {hour}:{local:%M} {noon} ({zone.key})"
+
+
 async def mail_with(
     settings: Settings, address: str, subject: str, text: str, *, timeout: float = 15
 ) -> email.message.Message:
@@ -281,14 +289,14 @@ async def mail_with(
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         for message in await mails_to(settings, address, count=0):
-            if subject.lower() in (message["Subject"] or "").lower() and text in _text(message):
+            if subject.lower() in (message["Subject"] or "").lower() and text in text_of(message):
                 return message
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"no email to {address} about {subject!r} with {text!r}")
         await asyncio.sleep(0.05)
 
 
-def _text(message: email.message.Message) -> str:
+def text_of(message: email.message.Message) -> str:
     parts = []
     for part in message.walk():
         if part.get_content_type() == "text/plain":

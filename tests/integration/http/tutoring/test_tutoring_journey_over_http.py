@@ -36,6 +36,8 @@ from tests.integration.http.tutoring.helpers import (
     parse_time,
     pay_by_card,
     served,
+    spoken,
+    text_of,
     top_up,
     tutoring_settings,
     user_id,
@@ -54,6 +56,7 @@ HOUR_PRICE, HOUR_SHARE, HOUR_FEE = RATE, 3400, 600  # 15% platform fee
 HALF_PRICE, HALF_SHARE, HALF_FEE = RATE // 2, 1700, 300
 HOUR = timedelta(hours=1)
 STUDENT_MAIL, TUTOR_MAIL = "student@catalog.test", "tutor@catalog.test"
+FRONT_END = "https://app.elearn.test"
 
 
 class Party:
@@ -71,7 +74,7 @@ class Party:
 
 
 async def test_a_student_in_new_york_books_a_tutor_in_berlin(settings: Settings) -> None:
-    settings = tutoring_settings(settings)
+    settings = tutoring_settings(settings, frontend_url=FRONT_END)
     await seed_people(settings)
     clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
     async with served(settings, clock) as (client, _container):
@@ -124,6 +127,12 @@ async def _find_book_move_and_cancel(
     assert await found("chemistry", morning) == []
     response = await client.get(TUTORS, params={"subject": "MATHS"})
     (card,) = response.json()["items"]
+    # The tutor's own page has every field of the card, under the same names and values; the
+    # meeting room is for the tutor's students only.
+    page = await client.get(f"{TUTORS}/{tutor_id}")
+    assert page.status_code == 200, page.text
+    assert {name: page.json()[name] for name in card} == card
+    assert "full_name" in card and "meeting_url" not in page.json()
     assert (card["id"], card["time_zone"], card["hourly_rate_amount"]) == (
         tutor_id,
         "Europe/Berlin",
@@ -170,8 +179,23 @@ async def _find_book_move_and_cancel(
     assert (order["platform_fee"], order["tutor_share"]) == (HOUR_FEE, HOUR_SHARE)
     trial = await books_balance(client, admin)
     assert balance_of(trial, "tutor_pending", tutor_id) == HOUR_SHARE
-    for address in (STUDENT_MAIL, TUTOR_MAIL):
-        await mail_with(settings, address, "confirmed", TUTOR_ROOM)
+    # Each reads the time on their own clocks, and about the other person only.
+    names = {
+        address: (await client.get("/api/v1/me", headers=headers)).json()["full_name"]
+        for address, headers in ((STUDENT_MAIL, student), (TUTOR_MAIL, tutor))
+    }
+    for address, zone, other in (
+        (STUDENT_MAIL, NEW_YORK, names[TUTOR_MAIL]),
+        (TUTOR_MAIL, BERLIN, names[STUDENT_MAIL]),
+    ):
+        confirmed = await mail_with(settings, address, "confirmed", TUTOR_ROOM)
+        text = text_of(confirmed)
+        subject = confirmed["Subject"].replace("\r", "").replace("\n", "")  # unfolded
+        assert spoken(nine, zone) in text and spoken(nine, zone) in subject
+        assert "UTC" not in text
+        assert f"lesson with {other} is confirmed" in text
+        assert f"with {names[address]}" not in text  # only the other person is named
+        assert f"Your bookings: {FRONT_END}/bookings\n" in text and "/api/" not in text
 
     # The calendar feeds of both carry the event at its UTC start, with the room as location.
     student_feed = await calendar_url(client, student)
@@ -211,7 +235,10 @@ async def _find_book_move_and_cancel(
     assert event.decoded("DTSTART") == tuesday_ten
     assert int(event["SEQUENCE"]) == 2
     assert nine in await free_slots(client, tutor_id, *day)
-    await mail_with(settings, STUDENT_MAIL, "moved", TUTOR_ROOM)
+    moved_mail = text_of(await mail_with(settings, STUDENT_MAIL, "moved", TUTOR_ROOM))
+    assert f"from {spoken(nine, NEW_YORK)} to {spoken(tuesday_ten, NEW_YORK)}" in moved_mail
+    told = text_of(await mail_with(settings, TUTOR_MAIL, "moved", TUTOR_ROOM))
+    assert f"moved their 60-minute lesson with you from {spoken(nine, BERLIN)}" in told
 
     # Cancelled days ahead: refunded in full, the tutor's pending share goes back.
     response = await client.post(
@@ -228,7 +255,16 @@ async def _find_book_move_and_cancel(
     event = (await calendar_events(client, student_feed))[lesson["id"]]
     assert (str(event["STATUS"]), int(event["SEQUENCE"])) == ("CANCELLED", 3)
     assert str(event["UID"]) == uid
-    await mail_with(settings, TUTOR_MAIL, "cancelled", "")
+    # The cancellation tells each side what happened to them, with no way into the lesson.
+    for address, says in (
+        (TUTOR_MAIL, f"{names[STUDENT_MAIL]} cancelled your 60-minute lesson"),
+        (STUDENT_MAIL, "As you asked, your 60-minute lesson"),
+    ):
+        cancelled = await mail_with(settings, address, "cancelled", says)
+        text = text_of(cancelled)
+        assert "Join" not in text and TUTOR_ROOM not in text
+        assert TUTOR_ROOM not in cancelled.as_string()
+        assert ("refund" in text) is (address == STUDENT_MAIL)
     assert tuesday_ten in await free_slots(client, tutor_id, tuesday_ten, tuesday_ten + 2 * HOUR)
 
 

@@ -242,9 +242,10 @@ class CategoriesController(Controller):
     tags = ["catalog"]
 
     @get("", operation_id="list_categories", summary="Categories", cache=True)
-    async def list_categories(self, catalog: Catalog) -> list[CategoryView]:
-        """Every category, each right after its parent, with its number of published courses."""
-        return await catalog.list_categories()
+    async def list_categories(self, catalog: Catalog) -> Page[CategoryView]:
+        """Every category, each right after its parent, with its number of published courses:
+        the whole tree on one page (`next_cursor` is always null)."""
+        return Page(await catalog.list_categories(), next_cursor=None)
 
     @post("", operation_id="create_category", summary="Create a category", guards=[signed_in])
     async def create_category(
@@ -292,9 +293,10 @@ class TagsController(Controller):
         catalog: Catalog,
         prefix: Annotated[str | None, QueryParameter(max_length=MAX_TAG)] = None,
         limit: Limit = 50,
-    ) -> list[TagCount]:
-        """Tags of published courses, most used first; `prefix` narrows them for autocompletion."""
-        return await catalog.list_tags(prefix, limit)
+    ) -> Page[TagCount]:
+        """Tags of published courses, most used first; `prefix` narrows them for autocompletion.
+        The `limit` most used are the answer (`next_cursor` is always null)."""
+        return Page(await catalog.list_tags(prefix, limit), next_cursor=None)
 
 
 # ---- courses ---------------------------------------------------------------------------------
@@ -662,7 +664,10 @@ class MyCoursesController(Controller):
 
 
 # ---- public images ---------------------------------------------------------------------------
-_PUBLIC_IMAGE_PREFIX = f"{UploadPurpose.COURSE_THUMBNAIL.value}/"
+# Course thumbnails and avatars are shown to anyone who sees the course or the person.
+_PUBLIC_IMAGE_PREFIXES = tuple(
+    f"{purpose.value}/" for purpose in (UploadPurpose.COURSE_THUMBNAIL, UploadPurpose.AVATAR)
+)
 _MEDIA_TYPE_FOR_EXTENSION = {ext: media for media, ext in EXTENSION_FOR_MEDIA_TYPE.items()}
 
 
@@ -670,13 +675,13 @@ class ImagesController(Controller):
     path = "/images"
     tags = ["catalog"]
 
-    @get("/{key:path}", operation_id="get_image", summary="A course thumbnail")
+    @get("/{key:path}", operation_id="get_image", summary="A course thumbnail or an avatar")
     async def image(self, key: FromPath[str], catalog: Catalog) -> Stream:
         """Keys are unguessable and never reused, so the answer is cacheable for good."""
         key = key.lstrip("/")
         extension = key[key.rfind(".") :] if "." in key else ""
         media_type = _MEDIA_TYPE_FOR_EXTENSION.get(extension, "")
-        if not key.startswith(_PUBLIC_IMAGE_PREFIX) or not media_type.startswith("image/"):
+        if not key.startswith(_PUBLIC_IMAGE_PREFIXES) or not media_type.startswith("image/"):
             raise NotFound("there is no such image")
         storage = catalog.deps.storage
         size = await storage.size(key)

@@ -22,8 +22,7 @@ from elearn.application.identity.account import (
     TutorProfileChanges,
     UpdateAccount,
 )
-from elearn.application.identity.admin import PublicTutorQuery
-from elearn.application.identity.ports import PublicTutor
+from elearn.application.identity.admin import PublicTutorQuery, PublicTutorView
 from elearn.application.identity.two_factor import (
     ConfirmTwoFactorCommand,
     DisableTwoFactorCommand,
@@ -218,6 +217,7 @@ class TutorsController(Controller):
         tutor_id: FromPath[UUID],
         actor: CurrentActor,
         identity: Identity,
-    ) -> PublicTutor:
-        """Approved, active tutors only; anyone else answers 404."""
+    ) -> PublicTutorView:
+        """Approved, active tutors only; anyone else answers 404. The fields of a card in the
+        tutor list, under the same names, and the bio."""
         return await identity.public_tutor(actor, PublicTutorQuery(tutor_id))

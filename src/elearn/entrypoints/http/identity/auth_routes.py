@@ -10,6 +10,7 @@ from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody
 
+from elearn.application.identity.account import AccountView
 from elearn.application.identity.passwords import (
     ChangePasswordCommand,
     ForgotPasswordCommand,
@@ -113,6 +114,16 @@ def _session(session: Session) -> SessionOut:
     )
 
 
+class SignedInOut(msgspec.Struct):
+    """A new session and the account it belongs to, as `GET /me` shows it."""
+
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+    user: AccountView
+
+
 class Accepted(msgspec.Struct):
     status: str = "accepted"
 
@@ -200,11 +211,20 @@ class AuthController(Controller):
         data: JSONBody[LoginBody],
         actor: CurrentActor,
         identity: Identity,
-    ) -> SessionOut:
-        """Email and password (and `otp` when two-factor sign-in is on) give an access token
-        and a refresh token. Every failure answers the same 401."""
-        return _session(
-            await identity.login(actor, LoginCommand(data.email, data.password, data.otp))
+    ) -> SignedInOut:
+        """Email and password (and `otp` when two-factor sign-in is on) give an access token,
+        a refresh token and your account (`user`, as `GET /me` answers it). Every failure
+        answers the same 401."""
+        session = await identity.login(actor, LoginCommand(data.email, data.password, data.otp))
+        signed_in_actor = await identity.authenticate(
+            session.access_token, ip=actor.ip, user_agent=actor.user_agent
+        )
+        return SignedInOut(
+            session.access_token,
+            session.refresh_token,
+            session.token_type,
+            session.expires_in,
+            user=await identity.get_account(signed_in_actor),
         )
 
     @post(

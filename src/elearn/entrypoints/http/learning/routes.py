@@ -37,6 +37,7 @@ from elearn.application.learning.ports import (
     ReviewView,
     StudentView,
 )
+from elearn.application.learning.quiz_views import QuizDefinition
 from elearn.application.learning.quizzes import AttemptView
 from elearn.application.paging import Page
 from elearn.domain.learning.assignment import (
@@ -94,9 +95,15 @@ class QuestionBody(RequestBody):
     accepted_answers: Annotated[
         list[Annotated[str, msgspec.Meta(max_length=MAX_ANSWER_TEXT)]], msgspec.Meta(max_length=50)
     ] = []
-    numeric_answer: Decimal | None = None
-    tolerance: Decimal = Decimal(0)
+    # JSON numbers, as every number of the API (read exactly as written: 0.1 is 0.1).
+    numeric_answer: float | None = None
+    tolerance: float = 0
     explanation: Annotated[str, msgspec.Meta(max_length=MAX_PROMPT)] = ""
+
+
+def _exact(number: float) -> Decimal:
+    # The shortest text that reads back as this float is what the client wrote: no binary noise.
+    return Decimal(repr(number))
 
 
 class QuizBody(RequestBody):
@@ -123,8 +130,8 @@ class QuizBody(RequestBody):
                     partial_credit=q.partial_credit,
                     correct_boolean=q.correct_boolean,
                     accepted_answers=tuple(q.accepted_answers),
-                    numeric_answer=q.numeric_answer,
-                    tolerance=q.tolerance,
+                    numeric_answer=None if q.numeric_answer is None else _exact(q.numeric_answer),
+                    tolerance=_exact(q.tolerance),
                     explanation=q.explanation,
                 )
                 for q in self.questions
@@ -384,8 +391,9 @@ class MyLearningController(Controller):
         return await learning.my_enrollments(actor, status, limit=limit, cursor=cursor)
 
     @get("/certificates", operation_id="list_my_certificates", summary="Your certificates")
-    async def certificates(self, actor: CurrentActor, learning: Learning) -> list[CertificateCard]:
-        return await learning.my_certificates(actor)
+    async def certificates(self, actor: CurrentActor, learning: Learning) -> Page[CertificateCard]:
+        """Every certificate you hold, newest first, on one page (`next_cursor` is always null)."""
+        return Page(await learning.my_certificates(actor), next_cursor=None)
 
     @get("/streak", operation_id="get_my_streak", summary="Your study streak")
     async def streak(self, actor: CurrentActor, learning: Learning) -> StreakView:
@@ -439,7 +447,7 @@ class LessonLearningController(Controller):
         data: JSONBody[QuizBody],
         actor: CurrentActor,
         learning: Learning,
-    ) -> Quiz:
+    ) -> QuizDefinition:
         """The course's instructors; replaces the whole quiz."""
         return await learning.set_quiz(actor, lesson_id, data.to_quiz())
 

@@ -1,0 +1,280 @@
+"""Who may act on whose objects: every operation of the OpenAPI document with an id in its path,
+called on a real object of a seeded platform by its owner, by another person of the owner's role,
+by every other role, and anonymously. One table says who is let through; a new route without a
+row fails ``test_every_operation_with_an_id_has_a_row``.
+
+Refused means 401, 403 or 404 (or 402 where access is sold); let through means anything else
+(a 409 or 422 from a rule still means the caller was allowed to ask). Callers that must be
+refused share one copy of the seeded database, as a refusal changes nothing; each caller that is
+let through gets a fresh copy, so one caller's change (a deleted course) never hides another's
+access."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+from tests.conftest import make_settings
+from tests.integration.contract.conftest import SeededPlatform
+from tests.support.apps import app_for
+from tests.support.identity import PDF, png
+
+from elearn.entrypoints.http.app import create_app
+
+CALLERS = ("anonymous", "student", "classmate", "tutor", "cotutor", "manager", "admin")
+EVERYONE = frozenset(CALLERS)
+SIGNED_IN = EVERYONE - {"anonymous"}
+STAFF = frozenset({"manager", "admin"})
+ADMIN = frozenset({"admin"})
+# The seeded objects belong to ``student`` (enrolled, booked, reviewed, attempted, submitted)
+# and ``tutor`` (the course's instructor, the booked tutor); classmate and cotutor own nothing.
+STUDENT = frozenset({"student"})
+TUTOR = frozenset({"tutor"})
+REFUSED = {401, 402, 403, 404}
+
+Values = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Access:
+    allowed: frozenset[str]
+    # Path parameters taken from another seeded object than the one named like them.
+    use: Mapping[str, str] = field(default_factory=dict)
+    json: Callable[[Values], Any] | None = None
+    # Multipart parts: (filename, bytes, media type), or (None, bytes) for a plain field.
+    files: Mapping[str, tuple[Any, ...]] | None = None
+    query: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class NotChecked:
+    """An operation whose path parameter is not an object's id; why is the reason."""
+
+    why: str
+
+
+def _in_days(days: int) -> str:
+    at = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=days)
+    return at.replace(hour=11).isoformat()
+
+
+QUIZ_LESSON = {"lesson_id": "quiz_lesson_id"}
+ASSIGNMENT_LESSON = {"lesson_id": "assignment_lesson_id"}
+
+MATRIX: dict[tuple[str, str], Access | NotChecked] = {
+    # ---- identity ---------------------------------------------------------------------------
+    ("GET", "/api/v1/tutors/{tutor_id}"): Access(EVERYONE),
+    ("POST", "/api/v1/admin/tutor-applications/{application_id}/approve"): Access(STAFF),
+    ("POST", "/api/v1/admin/tutor-applications/{application_id}/reject"): Access(
+        STAFF, json=lambda v: {"reason": "Please add a diploma."}
+    ),
+    ("PATCH", "/api/v1/admin/users/{user_id}"): Access(ADMIN, json=lambda v: {"suspended": False}),
+    # ---- catalog ----------------------------------------------------------------------------
+    ("DELETE", "/api/v1/categories/{category_id}"): Access(ADMIN),
+    ("PATCH", "/api/v1/categories/{category_id}"): Access(
+        ADMIN, json=lambda v: {"description": "Code."}
+    ),
+    ("GET", "/api/v1/courses/{course_key}"): Access(EVERYONE),
+    ("PATCH", "/api/v1/courses/{course_key}"): Access(TUTOR, json=lambda v: {"subtitle": "New"}),
+    ("DELETE", "/api/v1/courses/{course_key}"): Access(TUTOR),
+    ("POST", "/api/v1/courses/{course_key}/sections"): Access(
+        TUTOR, json=lambda v: {"title": "More"}
+    ),
+    ("PUT", "/api/v1/courses/{course_key}/outline"): Access(
+        TUTOR,
+        json=lambda v: {
+            "sections": [
+                {
+                    "section_id": v["section_id"],
+                    "lesson_ids": [
+                        v["lesson_id"],
+                        v["quiz_lesson_id"],
+                        v["assignment_lesson_id"],
+                    ],
+                }
+            ]
+        },
+    ),
+    ("PUT", "/api/v1/courses/{course_key}/thumbnail"): Access(
+        TUTOR, files={"file": ("cover.png", png(), "image/png")}
+    ),
+    ("POST", "/api/v1/courses/{course_key}/submit"): Access(TUTOR),
+    ("POST", "/api/v1/courses/{course_key}/approve"): Access(STAFF),
+    ("POST", "/api/v1/courses/{course_key}/reject"): Access(
+        STAFF, json=lambda v: {"reason": "Too short."}
+    ),
+    ("POST", "/api/v1/courses/{course_key}/publish"): Access(STAFF),
+    ("POST", "/api/v1/courses/{course_key}/unpublish"): Access(STAFF),
+    ("POST", "/api/v1/courses/{course_key}/archive"): Access(TUTOR | STAFF),
+    ("POST", "/api/v1/sections/{section_id}/lessons"): Access(
+        TUTOR, json=lambda v: {"kind": "text", "title": "More", "text": "More."}
+    ),
+    ("PATCH", "/api/v1/sections/{section_id}"): Access(TUTOR, json=lambda v: {"title": "Renamed"}),
+    ("DELETE", "/api/v1/sections/{section_id}"): Access(TUTOR),
+    ("GET", "/api/v1/lessons/{lesson_id}"): Access(STUDENT | TUTOR | STAFF),
+    ("PATCH", "/api/v1/lessons/{lesson_id}"): Access(TUTOR, json=lambda v: {"title": "Renamed"}),
+    ("DELETE", "/api/v1/lessons/{lesson_id}"): Access(TUTOR),
+    ("PUT", "/api/v1/lessons/{lesson_id}/file"): Access(
+        TUTOR, files={"file": ("notes.pdf", PDF, "application/pdf")}
+    ),
+    ("GET", "/api/v1/images/{key}"): NotChecked(
+        "a content-addressed key of a public image, not an object someone owns"
+    ),
+    # ---- learning ---------------------------------------------------------------------------
+    ("POST", "/api/v1/courses/{course_key}/enroll"): Access(SIGNED_IN),
+    ("DELETE", "/api/v1/courses/{course_key}/enroll"): Access(STUDENT),
+    ("GET", "/api/v1/courses/{course_key}/reviews"): Access(EVERYONE),
+    ("POST", "/api/v1/courses/{course_key}/reviews"): Access(
+        STUDENT, json=lambda v: {"rating": 4, "text": "Good."}
+    ),
+    ("GET", "/api/v1/courses/{course_key}/students"): Access(TUTOR | STAFF),
+    ("PUT", "/api/v1/lessons/{lesson_id}/progress"): Access(
+        STUDENT, json=lambda v: {"position_seconds": 1}
+    ),
+    ("PUT", "/api/v1/lessons/{lesson_id}/assignment"): Access(
+        TUTOR, use=ASSIGNMENT_LESSON, json=lambda v: {"instructions": "Two pages."}
+    ),
+    ("PUT", "/api/v1/lessons/{lesson_id}/quiz"): Access(
+        TUTOR,
+        use=QUIZ_LESSON,
+        json=lambda v: {
+            "questions": [
+                {"id": "q1", "kind": "true_false", "prompt": "Sure?", "correct_boolean": True}
+            ]
+        },
+    ),
+    ("POST", "/api/v1/lessons/{lesson_id}/attempts"): Access(STUDENT, use=QUIZ_LESSON),
+    ("GET", "/api/v1/lessons/{lesson_id}/submissions"): Access(
+        TUTOR | STAFF, use=ASSIGNMENT_LESSON
+    ),
+    ("POST", "/api/v1/lessons/{lesson_id}/submissions"): Access(
+        STUDENT, use=ASSIGNMENT_LESSON, files={"text": (None, b"Another page.")}
+    ),
+    ("GET", "/api/v1/attempts/{attempt_id}"): Access(STUDENT | TUTOR | STAFF),
+    ("POST", "/api/v1/attempts/{attempt_id}/submit"): Access(
+        STUDENT, json=lambda v: {"answers": {"q1": True}}
+    ),
+    ("POST", "/api/v1/submissions/{submission_id}/grade"): Access(
+        TUTOR, json=lambda v: {"points": 80}
+    ),
+    ("PATCH", "/api/v1/reviews/{review_id}"): Access(STUDENT, json=lambda v: {"text": "Edited."}),
+    ("DELETE", "/api/v1/reviews/{review_id}"): Access(STUDENT | STAFF),
+    ("POST", "/api/v1/reviews/{review_id}/hide"): Access(STAFF, json=lambda v: {"hidden": True}),
+    ("POST", "/api/v1/reviews/{review_id}/reply"): Access(
+        TUTOR, json=lambda v: {"text": "Thanks!"}
+    ),
+    ("GET", "/api/v1/media/{token}"): NotChecked(
+        "the signed token is the credential (learning's media tests cover who gets one)"
+    ),
+    ("GET", "/api/v1/certificates/{certificate_file}"): NotChecked(
+        "no certificate in the seeded platform yet: learning's certificate tests cover owners"
+    ),
+    ("GET", "/api/v1/certificates/verify/{code}"): NotChecked(
+        "a public verification code printed on the certificate, not an object id"
+    ),
+    ("POST", "/api/v1/admin/enrollments/{enrollment_id}/revoke"): Access(
+        STAFF, json=lambda v: {"reason": "Chargeback."}
+    ),
+    # ---- billing ----------------------------------------------------------------------------
+    # Admins read any order (support), at the buyer's own address too.
+    ("GET", "/api/v1/me/orders/{order_id}"): Access(STUDENT | ADMIN),
+    ("POST", "/api/v1/courses/{course_key}/purchase-with-credits"): Access(SIGNED_IN - TUTOR),
+    ("POST", "/api/v1/admin/payments/{order_id}/refund"): Access(
+        ADMIN, json=lambda v: {"reason": "Asked for it."}
+    ),
+    ("POST", "/api/v1/admin/withdrawals/{withdrawal_id}/approve"): Access(ADMIN),
+    ("POST", "/api/v1/admin/withdrawals/{withdrawal_id}/reject"): Access(
+        ADMIN, json=lambda v: {"reason": "Payout details do not match."}
+    ),
+    # ---- tutoring ---------------------------------------------------------------------------
+    ("DELETE", "/api/v1/me/availability/exceptions/{exception_id}"): Access(TUTOR),
+    ("GET", "/api/v1/tutors/{tutor_id}/slots"): Access(
+        EVERYONE, query={"from": _in_days(2), "to": _in_days(4), "duration": "60"}
+    ),
+    ("GET", "/api/v1/tutors/{tutor_id}/testimonials"): Access(EVERYONE),
+    ("GET", "/api/v1/bookings/{booking_id}"): Access(STUDENT | TUTOR | STAFF),
+    ("POST", "/api/v1/bookings/{booking_id}/pay"): Access(
+        STUDENT, json=lambda v: {"method": "credits"}
+    ),
+    ("POST", "/api/v1/bookings/{booking_id}/cancel"): Access(STUDENT | TUTOR),
+    ("POST", "/api/v1/bookings/{booking_id}/reschedule"): Access(
+        STUDENT, json=lambda v: {"starts_at": _in_days(4)}
+    ),
+    ("POST", "/api/v1/bookings/{booking_id}/complete"): Access(TUTOR | STAFF),
+    ("POST", "/api/v1/bookings/{booking_id}/no-show"): Access(
+        TUTOR | STAFF, json=lambda v: {"who": "student"}
+    ),
+    ("POST", "/api/v1/bookings/{booking_id}/testimonial"): Access(
+        STUDENT, json=lambda v: {"rating": 5, "text": "Patient and clear."}
+    ),
+}
+
+
+def _operations_with_an_id() -> set[tuple[str, str]]:
+    settings = make_settings(
+        __import__("pathlib").Path("/nonexistent"), "sqlite+aiosqlite:///:memory:"
+    )
+    document = create_app(settings, configure_logs=False).openapi_schema.to_schema()
+    return {
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        if "{" in path
+        for method in operations
+        if method in ("get", "put", "post", "patch", "delete")
+    }
+
+
+def test_every_operation_with_an_id_has_a_row() -> None:
+    operations = _operations_with_an_id()
+    assert sorted(operations - MATRIX.keys()) == [], "add these operations to MATRIX"
+    assert sorted(MATRIX.keys() - operations) == [], "these rows name no operation any more"
+
+
+CHECKED = sorted(key for key, row in MATRIX.items() if isinstance(row, Access))
+
+
+@pytest.mark.parametrize(("method", "path"), CHECKED, ids=[f"{m} {p}" for m, p in CHECKED])
+async def test_only_the_allowed_callers_are_let_through(
+    method: str, path: str, seeded_platform: SeededPlatform
+) -> None:
+    row = MATRIX[(method, path)]
+    assert isinstance(row, Access)
+    world = seeded_platform.world
+    values = world.path_values
+    url = path.format(**{name: values[row.use.get(name, name)] for name in _parameters(path)})
+    wrong: list[str] = []
+
+    async def call_as(caller: str, copy_name: str, callers: list[str]) -> None:
+        var_dir, database_url = seeded_platform.copy(copy_name)
+        settings = make_settings(var_dir, database_url)
+        async with AsyncTestClient(
+            app=app_for(settings, run_background=False), base_url="http://testserver.local"
+        ) as client:
+            for who in callers:
+                headers = {} if who == "anonymous" else world.bearer(who)
+                response = await client.request(
+                    method,
+                    url,
+                    headers=headers,
+                    json=row.json(values) if row.json else None,
+                    files=row.files,
+                    params=row.query,
+                )
+                refused = response.status_code in REFUSED
+                if refused == (who in row.allowed):
+                    verdict = "refused" if refused else "let through"
+                    wrong.append(f"{who}: {verdict} with {response.status_code} {response.text}")
+
+    refused_callers = [caller for caller in CALLERS if caller not in row.allowed]
+    await call_as("refused", "refused", refused_callers)
+    for caller in sorted(row.allowed):
+        await call_as(caller, f"allowed-{caller}", [caller])
+    assert wrong == [], f"{method} {path}:\n" + "\n".join(wrong)
+
+
+def _parameters(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{")]

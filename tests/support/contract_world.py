@@ -1,0 +1,178 @@
+"""A small platform with one of everything, for the tests that walk the whole OpenAPI document
+(schemathesis, the access matrix): accounts of every role signed in, and a real object behind
+every kind of id a path can name. Built through the use cases on the test's own database, before
+the app under test starts on it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+from elearn.adapters.jobs.broker import build_broker
+from elearn.application.actor import Actor
+from elearn.application.catalog.authoring import NewLesson
+from elearn.application.catalog.categories import CategoryChanges
+from elearn.application.files import Upload
+from elearn.application.identity.account import TutorApplicationCommand
+from elearn.application.identity.accounts import CreateAccount
+from elearn.application.identity.sessions import LoginCommand
+from elearn.domain.catalog.course import LessonKind
+from elearn.domain.identity.roles import Role
+from elearn.domain.learning.assignment import Assignment
+from elearn.domain.learning.quiz import Question, QuestionKind, Quiz
+from elearn.domain.tutoring.availability import ExceptionKind
+from elearn.entrypoints.bootstrap import bootstrap
+from elearn.entrypoints.settings import Settings
+from tests.conftest import make_settings
+from tests.fakes import FixedClock
+from tests.integration.usecases.world import APPROVED_TUTORS, PEOPLE, World, actor_for, email_of
+from tests.support.catalog import approve_tutors
+from tests.support.identity import PASSWORD, PDF, seed_accounts
+
+QUIZ = Quiz(
+    questions=(
+        Question(
+            id="q1", kind=QuestionKind.TRUE_FALSE, prompt="Python is a snake?", correct_boolean=True
+        ),
+    ),
+    pass_mark_percent=100,
+    max_attempts=3,
+)
+
+
+@dataclass
+class ContractWorld:
+    settings: Settings
+    # The people of ``tests.integration.usecases.world.PEOPLE``, by name.
+    user_ids: dict[str, UUID]
+    access_tokens: dict[str, str]
+    # A real value for each path parameter name the API uses.
+    path_values: dict[str, str] = field(default_factory=dict)
+
+    def bearer(self, name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_tokens[name]}"}
+
+
+async def build_contract_world(tmp_path: Path, database_url: str) -> ContractWorld:
+    settings = make_settings(tmp_path, database_url)
+    ids = await seed_accounts(settings, *((email_of(name), role) for name, role in PEOPLE))
+    await approve_tutors(settings, *(email_of(name) for name in APPROVED_TUTORS))
+    container = bootstrap(settings, broker=build_broker(None))
+    try:
+        actors = {
+            name: actor_for(user_id, role)
+            for (name, role), user_id in zip(PEOPLE, ids, strict=True)
+        }
+        world = World(
+            container=container,
+            clock=FixedClock(datetime.now(UTC).replace(minute=0, second=0, microsecond=0)),
+            **actors,
+        )
+        values = await _objects(world)
+        tokens = {}
+        for name, _ in PEOPLE:
+            session = await container.identity.login(
+                Actor.anonymous(ip="127.0.0.1"), LoginCommand(email_of(name), PASSWORD)
+            )
+            tokens[name] = session.access_token
+    finally:
+        await container.dispose()
+    return ContractWorld(
+        settings=settings,
+        user_ids={name: user_id for (name, _), user_id in zip(PEOPLE, ids, strict=True)},
+        access_tokens=tokens,
+        path_values=values,
+    )
+
+
+async def _objects(world: World) -> dict[str, str]:
+    """One object of each kind, owned by ``student`` and ``tutor`` where it has an owner."""
+    container = world.container
+    catalog, learning, identity = container.catalog, container.learning, container.identity
+    category = await catalog.create_category(world.admin, "Programming", CategoryChanges())
+    course, text_lesson = await world.draft_course()
+    section_id = course.sections[0].id
+    quiz_lesson = (
+        await catalog.add_lesson(
+            world.tutor, section_id, NewLesson(kind=LessonKind.QUIZ, title="Check yourself")
+        )
+    ).id
+    await learning.set_quiz(world.tutor, quiz_lesson, QUIZ)
+    assignment_lesson = (
+        await catalog.add_lesson(
+            world.tutor, section_id, NewLesson(kind=LessonKind.ASSIGNMENT, title="Write it up")
+        )
+    ).id
+    await learning.set_assignment(world.tutor, assignment_lesson, Assignment("One page, please."))
+    await world.publish(course.id)
+    enrollment = await learning.enroll(world.student, course.id)
+    attempt, _ = await learning.start_attempt(world.student, quiz_lesson)
+    submission = await learning.submit_work(world.student, assignment_lesson, "My page.", [])
+    review = await learning.write_review(world.student, course.id, 5, "Clear and kind.")
+
+    await world.offer_lessons()
+    booking = await world.confirmed_with_credits(world.student, world.days_ahead_at(3, 10))
+    orders = await container.billing.my_orders(world.student)
+    withdrawal_id = await _withdrawal(world)
+    # A student applying to teach, with the decision pending.
+    applicant_id = await identity.create_account(
+        Actor.system(), CreateAccount(email_of("applicant"), PASSWORD, "applicant", Role.STUDENT)
+    )
+    application = await identity.apply_as_tutor(
+        actor_for(applicant_id, Role.STUDENT),
+        TutorApplicationCommand("Maths", ["Mathematics"], _pdf_upload(), _pdf_upload()),
+    )
+    local = world.days_ahead_at(20, 9).replace(tzinfo=None)
+    exception = await container.tutoring.exceptions.add(
+        world.tutor, ExceptionKind.BLOCKED, local, local + timedelta(hours=2)
+    )
+    values = {
+        "tutor_id": str(world.tutor.user_id),
+        "user_id": str(world.student.user_id),
+        "application_id": str(application.application_id),
+        "exception_id": str(exception.id),
+        "assignment_lesson_id": str(assignment_lesson),
+        "submission_id": str(submission.id),
+        "enrollment_id": str(enrollment.id),
+        "category_id": str(category.id),
+        "course_key": str(course.id),
+        "section_id": str(section_id),
+        "lesson_id": str(text_lesson),
+        "quiz_lesson_id": str(quiz_lesson),
+        "attempt_id": str(attempt.id),
+        "review_id": str(review.id),
+        "booking_id": str(booking.id),
+        "order_id": str(orders.items[0].id),
+        "withdrawal_id": str(withdrawal_id),
+    }
+    return values
+
+
+async def _withdrawal(world: World) -> UUID:
+    """The tutor's earnings from a course sale, cleared a week later and asked for."""
+    billing = world.container.billing
+    sold = await world.paid_course(10_000)
+    await world.top_up(world.classmate, 10_000)
+    await billing.purchase_with_credits(world.classmate, sold.id)
+    later = bootstrap(
+        world.container.settings,
+        broker=build_broker(None),
+        overrides={"clock": FixedClock(datetime.now(UTC) + timedelta(days=8))},
+    )
+    try:
+        await later.billing.release_cleared_earnings()
+    finally:
+        await later.dispose()
+    await billing.set_up_payout_account(world.tutor)
+    withdrawal = await billing.request_withdrawal(world.tutor, 5_000, "USD")
+    return withdrawal.id
+
+
+def _pdf_upload() -> Upload:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield PDF
+
+    return Upload(chunks(), "document.pdf")

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from elearn.adapters.jobs.broker import build_broker
 from elearn.application.actor import Actor
-from elearn.application.catalog.authoring import NewLesson
+from elearn.application.catalog.authoring import CourseChanges, NewLesson
 from elearn.application.catalog.categories import CategoryChanges
 from elearn.application.files import Upload
 from elearn.application.identity.account import TutorApplicationCommand
@@ -117,6 +117,15 @@ async def _objects(world: World) -> dict[str, str]:
     booking = await world.confirmed_with_credits(world.student, world.days_ahead_at(3, 10))
     orders = await container.billing.my_orders(world.student)
     withdrawal_id = await _withdrawal(world)
+    # A second course the tutor teaches with cotutor, who accepted the invitation to.
+    team_course, _ = await world.published_course(title="Taught by two")
+    invitation = await catalog.invite_co_instructor(
+        world.tutor, team_course.id, world.cotutor.user_id
+    )
+    await catalog.accept_invitation(world.cotutor, invitation.id)
+    # A change to the published course, staged for review.
+    await catalog.update_course(world.tutor, course.id, CourseChanges(subtitle="Staged"))
+    export = await container.privacy.request_export(world.student)
     # A student applying to teach, with the decision pending.
     applicant_id = await identity.create_account(
         Actor.system(), CreateAccount(email_of("applicant"), PASSWORD, "applicant", Role.STUDENT)
@@ -147,6 +156,10 @@ async def _objects(world: World) -> dict[str, str]:
         "booking_id": str(booking.id),
         "order_id": str(orders.items[0].id),
         "withdrawal_id": str(withdrawal_id),
+        "team_course_key": str(team_course.id),
+        "invitation_id": str(invitation.id),
+        "co_instructor_id": str(world.cotutor.user_id),
+        "export_id": str(export.id),
     }
     return values
 

@@ -63,6 +63,8 @@ def _in_days(days: int) -> str:
 
 
 QUIZ_LESSON = {"lesson_id": "quiz_lesson_id"}
+# The course tutor teaches with cotutor (an accepted invitation), and cotutor as its co-instructor.
+TEAM_COURSE = {"course_key": "team_course_key", "user_id": "co_instructor_id"}
 ASSIGNMENT_LESSON = {"lesson_id": "assignment_lesson_id"}
 
 MATRIX: dict[tuple[str, str], Access | NotChecked] = {
@@ -120,6 +122,27 @@ MATRIX: dict[tuple[str, str], Access | NotChecked] = {
     ("DELETE", "/api/v1/lessons/{lesson_id}"): Access(TUTOR),
     ("PUT", "/api/v1/lessons/{lesson_id}/file"): Access(
         TUTOR, files={"file": ("notes.pdf", PDF, "application/pdf")}
+    ),
+    # The course's staged revision (a changed subtitle) and its review.
+    ("GET", "/api/v1/courses/{course_key}/revision"): Access(TUTOR | STAFF),
+    ("DELETE", "/api/v1/courses/{course_key}/revision"): Access(TUTOR),
+    ("POST", "/api/v1/courses/{course_key}/revision/submit"): Access(TUTOR),
+    ("POST", "/api/v1/courses/{course_key}/revision/approve"): Access(STAFF),
+    ("POST", "/api/v1/courses/{course_key}/revision/reject"): Access(
+        STAFF, json=lambda v: {"reason": "Keep the old subtitle."}
+    ),
+    # Co-instructors: invited by the owner, answering their own invitation, leaving or removed.
+    ("POST", "/api/v1/courses/{course_key}/invitations"): Access(
+        TUTOR, json=lambda v: {"user_id": v["co_instructor_id"]}
+    ),
+    ("GET", "/api/v1/courses/{course_key}/invitations"): Access(
+        TUTOR | {"cotutor"} | STAFF, use=TEAM_COURSE
+    ),
+    ("POST", "/api/v1/course-invitations/{invitation_id}/accept"): Access(frozenset({"cotutor"})),
+    ("POST", "/api/v1/course-invitations/{invitation_id}/decline"): Access(frozenset({"cotutor"})),
+    ("DELETE", "/api/v1/course-invitations/{invitation_id}"): Access(TUTOR),
+    ("DELETE", "/api/v1/courses/{course_key}/co-instructors/{user_id}"): Access(
+        TUTOR | {"cotutor"}, use=TEAM_COURSE
     ),
     ("GET", "/api/v1/images/{key}"): NotChecked(
         "a content-addressed key of a public image, not an object someone owns"
@@ -179,6 +202,10 @@ MATRIX: dict[tuple[str, str], Access | NotChecked] = {
     ("POST", "/api/v1/admin/enrollments/{enrollment_id}/revoke"): Access(
         STAFF, json=lambda v: {"reason": "Chargeback."}
     ),
+    # ---- privacy ----------------------------------------------------------------------------
+    ("GET", "/api/v1/me/exports/{export_id}/archive"): Access(STUDENT | ADMIN),
+    ("POST", "/api/v1/admin/users/{user_id}/export"): Access(ADMIN),
+    ("POST", "/api/v1/admin/users/{user_id}/erasure"): Access(ADMIN, json=lambda v: {}),
     # ---- billing ----------------------------------------------------------------------------
     # Admins read any order (support), at the buyer's own address too.
     ("GET", "/api/v1/me/orders/{order_id}"): Access(STUDENT | ADMIN),

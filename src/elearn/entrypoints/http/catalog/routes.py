@@ -632,6 +632,7 @@ class CoursesController(Controller):
         "category-not-found",
         "prerequisite-cycle",
     )
+    @problems("illegal-transition")
     @post(
         "/{course_key:str}/revision/approve",
         operation_id="approve_course_revision",
@@ -646,7 +647,7 @@ class CoursesController(Controller):
         stays published."""
         return await catalog.approve_revision(actor, course_key)
 
-    @problems("revision-not-found", "revision-locked")
+    @problems("revision-not-found", "revision-locked", "illegal-transition")
     @post(
         "/{course_key:str}/revision/reject",
         operation_id="reject_course_revision",

@@ -184,6 +184,7 @@ class MyAvailabilityController(Controller):
     tags = ["tutoring"]
     guards = [signed_in]
 
+    @problems("not-a-tutor")
     @get("", operation_id="get_my_availability", summary="Your weekly hours")
     async def get(self, actor: CurrentActor, tutoring: Tutoring) -> AvailabilityView:
         """Tutors: weekly windows in your time zone, the lesson lengths you offer, the buffer
@@ -199,7 +200,7 @@ class MyAvailabilityController(Controller):
         starts when they resume. Exceptions are kept; bookings already made are not touched."""
         return _availability_view(await tutoring.set_availability(actor, _availability(data)))
 
-    @problems("invalid-availability", "invalid-input")
+    @problems("invalid-availability", "invalid-input", "not-a-tutor")
     @post(
         "/exceptions",
         operation_id="add_availability_exception",
@@ -214,7 +215,7 @@ class MyAvailabilityController(Controller):
             await tutoring.exceptions.add(actor, data.kind, data.start, data.end)
         )
 
-    @problems("exception-not-found")
+    @problems("exception-not-found", "not-a-tutor")
     @delete(
         "/exceptions/{exception_id:uuid}",
         operation_id="remove_availability_exception",
@@ -422,7 +423,7 @@ class BookingsController(Controller):
         """The tutor, once the lesson has started; the earnings become available."""
         return await tutoring.finish.complete(actor, booking_id)
 
-    @problems("illegal-transition", "not-started", "two-factor-required")
+    @problems("illegal-transition", "not-started", "two-factor-required", "booking-not-found")
     @post(
         "/{booking_id:uuid}/no-show",
         operation_id="report_no_show",

@@ -48,6 +48,18 @@ async def _course(uow: CatalogUnitOfWork, course_id: UUID) -> Course:
     return course
 
 
+async def _course_its_instructor_submits(
+    deps: CatalogDeps, uow: CatalogUnitOfWork, actor: Actor, course_id: UUID, user_id: UUID
+) -> Course:
+    """The course, locked, when the actor is one of its instructors and an approved tutor: who
+    may submit a draft, or a published course's staged changes, for review."""
+    course = await _course(uow, course_id)
+    if not course.is_instructor(user_id):
+        await deps.deny(actor, course, "only the course's instructors may submit it")
+    await deps.identity.require_approved_tutor(uow, user_id)
+    return course
+
+
 async def _drop_revision(uow: CatalogUnitOfWork, course_id: UUID) -> set[str]:
     """A course leaving the published state drops its staged changes: a draft is edited in
     place, and an old copy applied after a later publication would undo those edits. Answers
@@ -100,10 +112,7 @@ class SubmitCourse:
         course_id = await deps.course_id(course_key)
         user_id = require_signed_in(actor)
         async with deps.uow() as uow:
-            course = await _course(uow, course_id)
-            if not course.is_instructor(user_id):
-                await deps.deny(actor, course, "only the course's instructors may submit it")
-            await deps.identity.require_approved_tutor(uow, user_id)
+            course = await _course_its_instructor_submits(deps, uow, actor, course_id, user_id)
             course.submit(user_id, deps.clock.now(), deps.ids.new_id())
             deps.audit(
                 uow, actor, AuditAction.COURSE_SUBMITTED, target_type="course", target_id=course.id
@@ -221,10 +230,7 @@ class SubmitRevision:
         course_id = await deps.course_id(course_key)
         user_id = require_signed_in(actor)
         async with deps.uow() as uow:
-            course = await _course(uow, course_id)
-            if not course.is_instructor(user_id):
-                await deps.deny(actor, course, "only the course's instructors may submit it")
-            await deps.identity.require_approved_tutor(uow, user_id)
+            course = await _course_its_instructor_submits(deps, uow, actor, course_id, user_id)
             revision = await _revision(uow, course_id)
             revision.submit(course, deps.clock.now())
             deps.audit(

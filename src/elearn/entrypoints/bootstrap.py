@@ -31,12 +31,14 @@ from elearn.adapters.passwords import Argon2PasswordHasher
 from elearn.adapters.persistence.database import create_engine, create_session_factory
 from elearn.adapters.persistence.events import EventCodec
 from elearn.adapters.persistence.unit_of_work import SqlaUnitOfWork, StoreRegistry
+from elearn.adapters.realtime.local import LocalRealtimeHub
 from elearn.adapters.storage.local import LocalFileStorage
 from elearn.adapters.system import SystemClock, UuidGenerator
 from elearn.application.authorization import Authorizer
 from elearn.application.files import FileStorage
 from elearn.application.mail import EmailTemplates, Mailer
 from elearn.application.ports import Clock, IdGenerator, PasswordHasher
+from elearn.application.realtime import RealtimePublisher
 from elearn.entrypoints.module import Module, Subscription
 from elearn.entrypoints.modules import MODULES
 from elearn.entrypoints.settings import Settings, with_local_secrets
@@ -67,6 +69,7 @@ class Container:
     relay: OutboxRelay
     dead_jobs: SqlaDeadJobStore
     authorizer: Authorizer
+    realtime: RealtimePublisher
     redis: Redis | None = None
     modules: tuple[Module, ...] = ()
     # Bootstrap options that are no adapter of the container's own, for the modules' builders.
@@ -151,7 +154,7 @@ def build_broker_from(settings: Settings) -> dramatiq.Broker:
 
 # What bootstrap's ``overrides`` may replace on the container itself; any other key is a
 # module's use cases (by the module's name) or an option for the modules' builders.
-_ADAPTERS = ("ids", "hasher", "templates", "storage", "codec", "mailer")
+_ADAPTERS = ("ids", "hasher", "templates", "storage", "codec", "mailer", "realtime")
 
 
 def bootstrap(
@@ -188,6 +191,7 @@ def bootstrap(
         "storage": LocalFileStorage(settings.effective_storage_dir),
         # Every event class the modules import is known to the codec.
         "codec": EventCodec.for_all_events(),
+        "realtime": LocalRealtimeHub(),
     }
     if "mailer" not in options:
         adapters["mailer"] = build_mailer(settings)

@@ -22,3 +22,8 @@ class RealtimePublisher(Protocol):
         """Sends ``{type: event_type, ...payload}`` to every live socket of each person in
         ``audience`` (the people it is for; the publisher adds no one)."""
         ...
+
+    async def connected(self, people: Collection[UUID]) -> set[UUID]:
+        """Those of ``people`` who hold at least one live socket now (to hold back an email
+        about what they are reading live)."""
+        ...

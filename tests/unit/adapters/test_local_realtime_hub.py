@@ -3,7 +3,6 @@ bound for one that does not read."""
 
 from __future__ import annotations
 
-import asyncio
 from uuid import uuid4
 
 from elearn.adapters.realtime.local import LocalRealtimeHub
@@ -23,6 +22,7 @@ async def test_an_event_reaches_each_subscriber_of_its_audience_and_no_one_else(
         assert alice_phone.get_nowait() == expected
         assert alice_laptop.get_nowait() == expected
         assert carols.empty()
+        assert await hub.connected([alice, bob, carol]) == {alice, carol}
 
 
 async def test_a_subscriber_that_does_not_read_loses_events_beyond_its_queue() -> None:
@@ -41,4 +41,4 @@ async def test_leaving_unsubscribes() -> None:
         pass
     await hub.publish([person], "tick", {})
     assert queue.empty()
-    await asyncio.sleep(0)
+    assert await hub.connected([person]) == set()

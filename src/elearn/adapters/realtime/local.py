@@ -34,6 +34,9 @@ class LocalRealtimeHub(RealtimePublisher):
                     continue
                 queue.put_nowait(event)
 
+    async def connected(self, people: Collection[UUID]) -> set[UUID]:
+        return {person for person in people if person in self._subscribers}
+
     @asynccontextmanager
     async def subscribe(self, person: UUID) -> AsyncIterator[asyncio.Queue[dict[str, object]]]:
         queue: asyncio.Queue[dict[str, object]] = asyncio.Queue(self._queue_size)

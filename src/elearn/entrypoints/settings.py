@@ -159,6 +159,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     erasure_grace_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 14
     data_export_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 7
 
+    # Community: threads, replies and lesson comments one person may post per window.
+    forum_posts_per_window: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 30
+    forum_post_window_seconds: Annotated[int, msgspec.Meta(ge=1, le=86_400)] = 600
+
     jobs_max_retries: Annotated[int, msgspec.Meta(ge=0, le=100)] = 8
     jobs_min_backoff_ms: PositiveInt = 1_000
     jobs_max_backoff_ms: PositiveInt = 15 * 60_000

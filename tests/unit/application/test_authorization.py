@@ -52,6 +52,7 @@ EXPECTED_HOLDERS: dict[str, str] = {
     "view_any_booking": STAFF,
     "complete_lesson_for_others": STAFF,
     "report_no_show_for_others": STAFF,
+    "moderate_forums": STAFF,
 }
 
 PERSON = UUID(int=42)

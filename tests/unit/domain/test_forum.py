@@ -75,7 +75,7 @@ def test_a_reply_tree_holds_every_reply_once_at_its_depth(parents: list[int]) ->
         replies.append(_reply(thread, parent))
     by_id = {reply.id: reply for reply in replies}
     assert len(by_id) == len(replies)
-    for reply, choice in zip(replies, parents, strict=True):
+    for reply in replies:
         assert 1 <= reply.depth <= MAX_REPLY_DEPTH
         if reply.parent_id is None:
             assert reply.depth == 1

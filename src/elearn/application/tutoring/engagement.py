@@ -195,6 +195,8 @@ class SendBookingEmails:
                 "meeting_url": as_seen_by(self._deps, view, person.id).meeting_url or "",
                 "cancelled_by": cancelled_by,
                 "lead": _lead_text(event),
+                # An earlier reminder says when the one with the link to join will come.
+                "link_reminder_lead": _link_reminder_lead(self._deps, event),
                 "bookings_url": self._deps.policy.links.bookings(),
             }
             message = self._templates.render(
@@ -212,6 +214,13 @@ def _lead_text(event: DomainEvent) -> str:
     if minutes % 60 == 0:
         return "in 1 hour" if minutes == 60 else f"in {minutes // 60} hours"
     return "in 1 minute" if minutes == 1 else f"in {minutes} minutes"
+
+
+def _link_reminder_lead(deps: TutoringDeps, event: DomainEvent) -> str:
+    link_lead = deps.policy.meeting_link.lead_minutes
+    if not isinstance(event, BookingReminderDue) or not 0 < link_lead < event.lead_minutes:
+        return ""
+    return "1 minute" if link_lead == 1 else f"{link_lead} minutes"
 
 
 async def send_due_reminders(deps: TutoringDeps, *, batch: int = 200) -> int:

@@ -461,6 +461,8 @@ async def test_the_reminder_sent_when_the_meeting_link_opens_carries_it(
             [hour] = [m for subject, m in subjects.items() if " starts in 1 hour, " in subject]
             [join] = [m for subject, m in subjects.items() if " starts in 15 minutes, " in subject]
             assert room not in hour.as_string()
+            assert "one more reminder, 15 minutes before the start" in text_of(hour)
+            assert "one more reminder" not in text_of(join)
             assert f"Join the lesson: {room}" in text_of(join)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from elearn.adapters.persistence.community_personal_data import CommunityPersonalData
 from elearn.adapters.persistence.community_repositories import SqlaForumStore
 from elearn.adapters.persistence.models import community as community_tables
 from elearn.adapters.persistence.unit_of_work import StoreDeclaration
@@ -44,4 +45,5 @@ MODULE = Module(
     stores=(StoreDeclaration("forum", SqlaForumStore, trackers=lambda s: s.tracking),),
     constraint_errors=community_tables.CONSTRAINT_ERRORS,
     tables=community_tables,
+    personal_data=lambda c: CommunityPersonalData(),
 )

@@ -297,3 +297,43 @@ async def test_lesson_comments_and_the_posting_limit(world: World) -> None:
     with pytest.raises(RateLimited):
         for n in range(limit):
             await community.post_reply(world.student, comment.id, f"spam {n}")
+
+
+async def test_a_person_s_posts_are_exported_and_erased_but_the_threads_stay(
+    world: World,
+) -> None:
+    from elearn.adapters.persistence.community_personal_data import (
+        ERASED_TEXT,
+        CommunityPersonalData,
+    )
+    from elearn.application.personal_data import Pseudonym
+
+    community = world.container.community
+    course_id, _ = await _forum(world)
+    thread = await community.start_thread(
+        world.student, course_id, NewThread(ThreadKind.QUESTION, "My secret", "My body")
+    )
+    await community.edit_thread(world.student, thread.id, ThreadChanges(body="Second body"))
+    answer = await community.post_reply(world.tutor, thread.id, "An answer")
+    mine = await community.post_reply(world.student, thread.id, "Thanks a lot", answer.id)
+    await community.vote(world.student, VoteTarget.REPLY, answer.id, up=True)
+    data = CommunityPersonalData()
+    async with world.container.uow() as uow:
+        exported = await data.export(uow, _id(world.student))
+    records = exported.records
+    assert [t["title"] for t in records["threads"]] == ["My secret"]
+    assert [r["body"] for r in records["replies"]] == ["Thanks a lot"]
+    assert [e["previous_source"] for e in records["edits"]] == ["My body"]
+    assert [v["target_id"] for v in records["votes"]] == [str(answer.id)]
+    assert [f["thread_id"] for f in records["following"]] == [str(thread.id)]
+
+    async with world.container.uow() as uow:
+        erased = await data.erase(uow, _id(world.student), Pseudonym.new())
+        await uow.commit()
+    assert erased.counts["threads"] == 1 and erased.counts["replies"] == 1
+    detail = await community.get_thread(world.tutor, thread.id)
+    assert (detail.thread.title, detail.thread.body) == (ERASED_TEXT, ERASED_TEXT)
+    bodies = {r.id: r.body for r in detail.replies.items}
+    assert bodies == {answer.id: "An answer", mine.id: ERASED_TEXT}
+    assert (await community.list_edits(world.tutor, thread.id)).items == []
+    assert detail.replies.items[0].vote_count == 1

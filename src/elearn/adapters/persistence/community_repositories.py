@@ -27,9 +27,7 @@ from sqlalchemy import (
     case,
     delete,
     false,
-    func,
     literal,
-    literal_column,
     or_,
     select,
     tuple_,
@@ -55,6 +53,7 @@ from elearn.adapters.persistence.repository_base import (
     enum,
     insert_ignoring_duplicates,
 )
+from elearn.adapters.persistence.text_search import text_matches
 from elearn.application.community.ports import (
     EditView,
     ReplyView,
@@ -371,32 +370,13 @@ _REPLY_KEYS: tuple[ColumnElement[Any], ...] = (replies.c.created_at, replies.c.d
 _REPLY_KEY_TYPES: tuple[type[Any], ...] = (datetime, int, UUID)
 
 
-def _words(q: str) -> list[str]:
-    return [word for word in q.casefold().split() if word.strip("\"'-")][:10]
-
-
-def _like(word: str) -> str:
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _search(q: str, dialect: str) -> ColumnElement[bool]:
     """PostgreSQL: full-text search of title and body; SQLite: every word in one of them."""
-    if dialect == "postgresql":
-        return literal_column("forum_threads.search_document").op("@@")(
-            func.plainto_tsquery(literal_column("'simple'"), q)
-        )
-    words = _words(q)
-    if not words:
-        return false()
-    return and_(
-        *(
-            or_(
-                func.casefold(threads.c.title).like(_like(word), escape="\\"),
-                func.casefold(threads.c.body_source).like(_like(word), escape="\\"),
-            )
-            for word in words
-        )
+    return text_matches(
+        q,
+        dialect,
+        document="forum_threads.search_document",
+        columns=(threads.c.title, threads.c.body_source),
     )
 
 

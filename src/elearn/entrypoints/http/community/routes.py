@@ -51,9 +51,12 @@ from elearn.entrypoints.http.bodies import RequestBody
 from elearn.entrypoints.http.identity.admin_routes import Cursor, Limit
 from elearn.entrypoints.http.problem_codes import problems
 
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TITLE)]
+# PostgreSQL text cannot hold NUL: the schema says so, rather than the body check alone.
+_NO_NUL = "^[^\\x00]*$"
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TITLE, pattern=_NO_NUL)]
 Markdown = Annotated[
-    str, msgspec.Meta(min_length=1, max_length=MAX_BODY, description="Markdown source")
+    str,
+    msgspec.Meta(min_length=1, max_length=MAX_BODY, pattern=_NO_NUL, description="Markdown source"),
 ]
 
 
@@ -96,7 +99,7 @@ class CommentBody(RequestBody):
 class ReportBody(RequestBody):
     target_type: ReportTarget
     target_id: UUID
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=_NO_NUL)]
 
 
 class ResolveReportBody(RequestBody):

@@ -14,7 +14,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 
 from elearn.application.community.forums import (
@@ -126,11 +126,11 @@ class DiscussionsController(Controller):
         course_key: FromPath[str],
         actor: CurrentActor,
         community: Community,
-        kind: DiscussionKind | None = None,
-        status: ThreadStatus | None = None,
-        lesson_id: UUID | None = None,
+        kind: FromQuery[DiscussionKind | None] = None,
+        status: FromQuery[ThreadStatus | None] = None,
+        lesson_id: FromQuery[UUID | None] = None,
         q: Annotated[str | None, QueryParameter(max_length=200, description="search words")] = None,
-        sort: ThreadSort = ThreadSort.ACTIVITY,
+        sort: FromQuery[ThreadSort] = ThreadSort.ACTIVITY,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> Page[ThreadView]:
@@ -430,7 +430,7 @@ class ContentReportsAdminController(Controller):
         self,
         actor: CurrentActor,
         community: Community,
-        status: ReportStatus | None = ReportStatus.OPEN,
+        status: FromQuery[ReportStatus | None] = ReportStatus.OPEN,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> Page[ReportView]:

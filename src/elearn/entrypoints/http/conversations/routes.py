@@ -1,0 +1,298 @@
+"""/api/v1/conversations: two people who may talk write to each other; and
+/api/v1/admin/conversation-reports: what people reported, for staff."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, delete, get, patch, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from elearn.application.communication.conversation_ports import (
+    ConversationView,
+    MessageView,
+    ReportView,
+)
+from elearn.application.communication.conversations import MAX_REPORT_REASON, StartConversation
+from elearn.application.paging import Page
+from elearn.domain.communication.conversations import MAX_BODY_LENGTH
+from elearn.entrypoints.conversations import Conversations
+from elearn.entrypoints.http.auth import CurrentActor, signed_in
+from elearn.entrypoints.http.billing.routes import IdempotencyKey
+from elearn.entrypoints.http.bodies import RequestBody
+from elearn.entrypoints.http.identity.admin_routes import Cursor, Limit
+from elearn.entrypoints.http.problem_codes import problems
+
+MessageText = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=MAX_BODY_LENGTH,
+        description="Plain text, shown as text (never rendered as HTML).",
+        examples=["Hello! Could we go over chapter 3 next time?"],
+    ),
+]
+MessageAnchor = Annotated[
+    UUID | None,
+    QueryParameter(description="a message of the conversation to page from"),
+]
+
+_SENDING = (
+    "may-not-converse",
+    "conversation-blocked",
+    "invalid-message",
+    "rate-limited",
+    "user-not-found",
+)
+
+
+class StartConversationBody(RequestBody):
+    participant_id: UUID
+    body: MessageText
+
+
+class MessageBody(RequestBody):
+    body: MessageText
+
+
+class ReadBody(RequestBody):
+    up_to_message_id: UUID
+
+
+class ReportBody(RequestBody):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_REPORT_REASON)]
+
+
+class ConversationsController(Controller):
+    path = "/conversations"
+    tags = ["conversations"]
+    guards = [signed_in]
+
+    @get("", operation_id="list_my_conversations", summary="Your conversations")
+    async def list_mine(
+        self,
+        actor: CurrentActor,
+        conversations: Conversations,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> Page[ConversationView]:
+        """Newest activity first, each with the other person, its last message, how many you
+        have not read, and how far each side has read."""
+        return await conversations.my_conversations(actor, limit=limit, cursor=cursor)
+
+    @problems(*_SENDING, "conversation-started-meanwhile")
+    @post("", operation_id="start_conversation", summary="Write to someone", status_code=201)
+    async def start(
+        self,
+        data: JSONBody[StartConversationBody],
+        actor: CurrentActor,
+        conversations: Conversations,
+    ) -> ConversationView:
+        """Opens a conversation with a first message, or adds the message to the one you
+        already have with that person. A student may write to a tutor they booked (in any state
+        but expired) or whose course they take, and that tutor to them; staff to anyone, and
+        anyone back to staff. Anyone else answers 403 `may-not-converse`."""
+        view, _ = await conversations.start(
+            actor, StartConversation(participant_id=data.participant_id, body=data.body)
+        )
+        return view
+
+    @problems("conversation-not-found")
+    @get("/{conversation_id:uuid}", operation_id="get_conversation", summary="A conversation")
+    async def get_one(
+        self, conversation_id: FromPath[UUID], actor: CurrentActor, conversations: Conversations
+    ) -> ConversationView:
+        """For its two people; 404 for anyone else."""
+        return await conversations.conversation(actor, conversation_id)
+
+    @problems("conversation-not-found", "message-not-found")
+    @get(
+        "/{conversation_id:uuid}/messages",
+        operation_id="list_messages",
+        summary="A conversation's messages",
+    )
+    async def list_messages(
+        self,
+        conversation_id: FromPath[UUID],
+        actor: CurrentActor,
+        conversations: Conversations,
+        before: MessageAnchor = None,
+        after: MessageAnchor = None,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> Page[MessageView]:
+        """Newest first, going back (from `before` a message, if given); or oldest first from
+        `after` a message, going on. `next_cursor` continues the same way. A deleted message
+        stays in its place as a tombstone (`deleted`, empty `body`)."""
+        return await conversations.messages(
+            actor, conversation_id, before=before, after=after, limit=limit, cursor=cursor
+        )
+
+    @problems(
+        "conversation-not-found",
+        *_SENDING,
+        "idempotency-key-in-use",
+        "idempotency-key-reused",
+    )
+    @post(
+        "/{conversation_id:uuid}/messages",
+        operation_id="send_message",
+        summary="Send a message",
+        status_code=201,
+    )
+    async def send(
+        self,
+        conversation_id: FromPath[UUID],
+        data: JSONBody[MessageBody],
+        actor: CurrentActor,
+        conversations: Conversations,
+        idempotency_key: IdempotencyKey = None,
+    ) -> MessageView:
+        """Plain text, up to 5,000 characters. A blocked conversation answers 403
+        `conversation-blocked` and stores nothing; sending too fast 429 `rate-limited`. The
+        same `Idempotency-Key` again answers the first message and sends nothing new."""
+        return await conversations.send(
+            actor, conversation_id, data.body, idempotency_key=idempotency_key
+        )
+
+    @problems(
+        "conversation-not-found",
+        "message-not-found",
+        "not-your-message",
+        "message-deleted",
+        "edit-window-closed",
+        "invalid-message",
+    )
+    @patch(
+        "/{conversation_id:uuid}/messages/{message_id:uuid}",
+        operation_id="edit_message",
+        summary="Edit a message you sent",
+    )
+    async def edit(
+        self,
+        conversation_id: FromPath[UUID],
+        message_id: FromPath[UUID],
+        data: JSONBody[MessageBody],
+        actor: CurrentActor,
+        conversations: Conversations,
+    ) -> MessageView:
+        """By its sender, within 15 minutes of sending (409 `edit-window-closed` after)."""
+        return await conversations.edit(actor, conversation_id, message_id, data.body)
+
+    @problems(
+        "conversation-not-found",
+        "message-not-found",
+        "not-your-message",
+        "message-deleted",
+        "edit-window-closed",
+    )
+    @delete(
+        "/{conversation_id:uuid}/messages/{message_id:uuid}",
+        operation_id="delete_message",
+        summary="Delete a message you sent",
+        status_code=200,
+    )
+    async def remove(
+        self,
+        conversation_id: FromPath[UUID],
+        message_id: FromPath[UUID],
+        actor: CurrentActor,
+        conversations: Conversations,
+    ) -> MessageView:
+        """By its sender, within 15 minutes of sending. Answers the tombstone that keeps its
+        place: no words, no files."""
+        return await conversations.delete(actor, conversation_id, message_id)
+
+    @problems("conversation-not-found", "message-not-found")
+    @post(
+        "/{conversation_id:uuid}/read",
+        operation_id="mark_conversation_read",
+        summary="Say how far you have read",
+        status_code=200,
+    )
+    async def read(
+        self,
+        conversation_id: FromPath[UUID],
+        data: JSONBody[ReadBody],
+        actor: CurrentActor,
+        conversations: Conversations,
+    ) -> ConversationView:
+        """Your read mark moves to the message if it is further on (never back); the other
+        person gets the receipt live."""
+        return await conversations.read(actor, conversation_id, data.up_to_message_id)
+
+    @problems("conversation-not-found")
+    @post(
+        "/{conversation_id:uuid}/block",
+        operation_id="block_conversation",
+        summary="Block the other person",
+        status_code=200,
+    )
+    async def block(
+        self, conversation_id: FromPath[UUID], actor: CurrentActor, conversations: Conversations
+    ) -> ConversationView:
+        """No new message either way from now on, until you unblock."""
+        return await conversations.block(actor, conversation_id)
+
+    @problems("conversation-not-found")
+    @post(
+        "/{conversation_id:uuid}/unblock",
+        operation_id="unblock_conversation",
+        summary="Lift your block",
+        status_code=200,
+    )
+    async def unblock(
+        self, conversation_id: FromPath[UUID], actor: CurrentActor, conversations: Conversations
+    ) -> ConversationView:
+        """Lifts your own block; one by the other person stays."""
+        return await conversations.unblock(actor, conversation_id)
+
+    @problems("conversation-not-found", "invalid-report")
+    @post(
+        "/{conversation_id:uuid}/report",
+        operation_id="report_conversation",
+        summary="Report the other person to staff",
+        status_code=201,
+    )
+    async def report(
+        self,
+        conversation_id: FromPath[UUID],
+        data: JSONBody[ReportBody],
+        actor: CurrentActor,
+        conversations: Conversations,
+    ) -> ReportView:
+        """Staff get the report with the last 20 messages as they are now."""
+        return await conversations.report(actor, conversation_id, data.reason)
+
+
+class ConversationReportsController(Controller):
+    path = "/admin/conversation-reports"
+    tags = ["conversations"]
+    guards = [signed_in]
+
+    @get("", operation_id="list_conversation_reports", summary="Reported conversations")
+    async def list_reports(
+        self,
+        actor: CurrentActor,
+        conversations: Conversations,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> Page[ReportView]:
+        """Managers and admins; newest first, each with the messages it was reported with."""
+        return await conversations.reports(actor, limit=limit, cursor=cursor)
+
+    @problems("report-not-found")
+    @get(
+        "/{report_id:uuid}",
+        operation_id="get_conversation_report",
+        summary="A reported conversation",
+    )
+    async def get_report(
+        self, report_id: FromPath[UUID], actor: CurrentActor, conversations: Conversations
+    ) -> ReportView:
+        """Managers and admins."""
+        return await conversations.get_report(actor, report_id)
+
+
+CONVERSATION_CONTROLLERS = [ConversationsController, ConversationReportsController]

@@ -206,6 +206,27 @@ MATRIX: dict[tuple[str, str], Access | NotChecked] = {
     ("GET", "/api/v1/me/exports/{export_id}/archive"): Access(STUDENT | ADMIN),
     ("POST", "/api/v1/admin/users/{user_id}/export"): Access(ADMIN),
     ("POST", "/api/v1/admin/users/{user_id}/erasure"): Access(ADMIN, json=lambda v: {}),
+    # ---- conversations ----------------------------------------------------------------------
+    # Between student and tutor (a booking ties them); staff read them only through reports.
+    ("GET", "/api/v1/conversations/{conversation_id}"): Access(STUDENT | TUTOR),
+    ("GET", "/api/v1/conversations/{conversation_id}/messages"): Access(STUDENT | TUTOR),
+    ("POST", "/api/v1/conversations/{conversation_id}/messages"): Access(
+        STUDENT | TUTOR, json=lambda v: {"body": "Still on for Thursday?"}
+    ),
+    # The student sent the message: only they change it (the tutor gets 403 not-your-message).
+    ("PATCH", "/api/v1/conversations/{conversation_id}/messages/{message_id}"): Access(
+        STUDENT, json=lambda v: {"body": "Hello again!"}
+    ),
+    ("DELETE", "/api/v1/conversations/{conversation_id}/messages/{message_id}"): Access(STUDENT),
+    ("POST", "/api/v1/conversations/{conversation_id}/read"): Access(
+        STUDENT | TUTOR, json=lambda v: {"up_to_message_id": v["message_id"]}
+    ),
+    ("POST", "/api/v1/conversations/{conversation_id}/block"): Access(STUDENT | TUTOR),
+    ("POST", "/api/v1/conversations/{conversation_id}/unblock"): Access(STUDENT | TUTOR),
+    ("POST", "/api/v1/conversations/{conversation_id}/report"): Access(
+        STUDENT | TUTOR, json=lambda v: {"reason": "Spam."}
+    ),
+    ("GET", "/api/v1/admin/conversation-reports/{report_id}"): Access(STAFF),
     # ---- billing ----------------------------------------------------------------------------
     # Admins read any order (support), at the buyer's own address too.
     ("GET", "/api/v1/me/orders/{order_id}"): Access(STUDENT | ADMIN),

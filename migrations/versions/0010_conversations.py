@@ -1,5 +1,5 @@
 """conversations: one per pair of people (each side's read, emailed and block marks), their
-messages in (server time, id) order, and reports to staff
+messages in (server time, id) order, files uploaded to them, and reports to staff
 
 Revision ID: 0010
 Revises: 0009
@@ -94,6 +94,29 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "conversation_attachments",
+        _id("id"),
+        _id("conversation_id"),
+        _id("uploader_id"),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("media_type", sa.String(length=100), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=True),
+        _moment("uploaded_at", nullable=False),
+        _id("message_id", nullable=True),
+        *_audit_columns(),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_conversation_attachments_conversation_id_conversations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_conversation_attachments")),
+    )
+    with op.batch_alter_table("conversation_attachments", schema=None) as batch_op:
+        batch_op.create_index("ix_conversation_attachments_conversation_id", ["conversation_id"])
+
+    op.create_table(
         "conversation_reports",
         _id("id"),
         _id("conversation_id"),
@@ -112,5 +135,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("conversation_reports")
+    op.drop_table("conversation_attachments")
     op.drop_table("conversation_messages")
     op.drop_table("conversations")

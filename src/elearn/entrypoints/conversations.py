@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, TypeAlias
 from litestar.di import NamedDependency
 
 from elearn.adapters.persistence.conversation_repositories import SqlaConversationQueries
+from elearn.adapters.security.attachment_links import HmacAttachmentLinks
 from elearn.application.billing.api import BillingApi
 from elearn.application.catalog.api import CatalogApi
 from elearn.application.communication import conversation_delivery, conversations
@@ -49,6 +50,10 @@ def build_conversation_deps(container: Container) -> ConversationDeps:
         realtime=container.realtime,
         mailer=container.mailer,
         templates=container.templates,
+        storage=container.storage,
+        links=HmacAttachmentLinks(
+            container.settings.media_signing_key or container.settings.jwt_secret
+        ),
         policy=conversation_policy(container.settings),
     )
 
@@ -116,6 +121,14 @@ class ConversationUseCases:
     @cached_property
     def read(self) -> sending.MarkRead:
         return sending.MarkRead(self.deps)
+
+    @cached_property
+    def upload(self) -> sending.UploadAttachment:
+        return sending.UploadAttachment(self.deps)
+
+    @cached_property
+    def open_attachment(self) -> sending.OpenAttachment:
+        return sending.OpenAttachment(self.deps)
 
     # ---- after commit --------------------------------------------------------------------------
     @cached_property

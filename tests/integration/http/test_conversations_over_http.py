@@ -8,7 +8,7 @@ import asyncio
 import uuid
 from typing import Any
 
-from tests.support.identity import bearer, login, problem, seed_accounts
+from tests.support.identity import PDF, bearer, login, problem, seed_accounts
 
 from elearn.domain.identity.roles import Role
 from elearn.entrypoints.settings import Settings
@@ -181,3 +181,57 @@ async def test_who_may_not_talk_and_bad_input_answer_problems(
     problem(read_foreign, 404, "message-not-found")
     blank_report = await client.post(f"{url}/report", json={"reason": " "}, headers=student["h"])
     problem(blank_report, 422, "invalid-report")
+
+
+async def test_a_file_is_sent_and_downloaded_by_signed_links_bound_to_each_person(
+    client: Any, settings: Settings
+) -> None:
+    p = await _people(client, settings)
+    url = f"{CONVERSATIONS}/{(await _start(client, p['manager'], p['student']))['id']}"
+    uploaded = await client.post(
+        f"{url}/attachments",
+        files={"file": ("notes.pdf", PDF, "application/octet-stream")},
+        headers=p["manager"]["h"],
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    assert uploaded.json()["content_type"] == "application/pdf"  # sniffed, not as claimed
+    html = await client.post(
+        f"{url}/attachments",
+        files={"file": ("page.pdf", b"<html><script>x</script></html>", "application/pdf")},
+        headers=p["manager"]["h"],
+    )
+    problem(html, 415)
+    # Someone else's upload, or one already sent, cannot be attached.
+    foreign = await client.post(
+        f"{url}/messages",
+        json={"attachment_ids": [uploaded.json()["id"]]},
+        headers=p["student"]["h"],
+    )
+    problem(foreign, 422, "invalid-attachment")
+    sent = await client.post(
+        f"{url}/messages",
+        json={"attachment_ids": [uploaded.json()["id"]]},
+        headers=p["manager"]["h"],
+    )
+    assert sent.status_code == 201, sent.text
+    again = await client.post(
+        f"{url}/messages",
+        json={"attachment_ids": [uploaded.json()["id"]]},
+        headers=p["manager"]["h"],
+    )
+    problem(again, 422, "invalid-attachment")
+
+    listed = (await client.get(f"{url}/messages", headers=p["student"]["h"])).json()["items"]
+    link = listed[0]["attachments"][0]["url"]
+    download = await client.get(link, headers=p["student"]["h"])
+    assert download.status_code == 200 and download.content == PDF
+    assert download.headers["content-type"] == "application/pdf"
+    assert download.headers["content-disposition"].startswith("attachment;")
+    problem(await client.get(link), 401)
+    problem(await client.get(link, headers=p["manager"]["h"]), 403, "attachment-link-invalid")
+    forged = link.replace("signature=", "signature=x")
+    problem(await client.get(forged, headers=p["student"]["h"]), 403, "attachment-link-invalid")
+
+    deleted = await client.delete(f"{url}/messages/{sent.json()['id']}", headers=p["manager"]["h"])
+    assert deleted.json()["attachments"] == []
+    problem(await client.get(link, headers=p["student"]["h"]), 404, "attachment-not-found")

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from elearn.adapters.persistence.models.conversations import (
+    ConversationAttachmentRow,
     ConversationMessageRow,
     ConversationReportRow,
     ConversationRow,
@@ -40,6 +41,7 @@ from elearn.application.communication.conversation_ports import (
 from elearn.application.paging import Page
 from elearn.domain.communication.conversations import (
     Attachment,
+    AttachmentUpload,
     Conversation,
     ConversationReport,
     Mark,
@@ -234,15 +236,24 @@ class SqlaReportRepository(SqlaRepository[ConversationReport, ConversationReport
     mapper = _REPORTS
 
 
+class SqlaAttachmentRepository(SqlaRepository[AttachmentUpload, ConversationAttachmentRow]):
+    mapper = FieldMap(
+        AttachmentUpload,
+        ConversationAttachmentRow,
+        fixed=("id", "conversation_id", "uploader_id", "key", "uploaded_at"),
+    )
+
+
 class SqlaConversationStore:
     def __init__(self, session: AsyncSession) -> None:
         self.conversations = SqlaConversationRepository(session)
         self.messages = SqlaMessageRepository(session)
         self.reports = SqlaReportRepository(session)
+        self.attachments = SqlaAttachmentRepository(session)
 
     @property
     def tracking(self) -> list[TrackingRepository[Any, Any]]:
-        return [self.conversations, self.messages, self.reports]
+        return [self.conversations, self.messages, self.reports, self.attachments]
 
 
 # ---- read side -----------------------------------------------------------------------------------

@@ -3,8 +3,10 @@ steps they share: who may talk, a conversation as its participant may see it, an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlencode
 from uuid import UUID
 
 from elearn.application.actor import Actor
@@ -12,6 +14,8 @@ from elearn.application.authorization import Authorizer, Permission
 from elearn.application.billing.api import BillingApi
 from elearn.application.catalog.api import CatalogApi
 from elearn.application.communication.conversation_ports import (
+    AttachmentGrant,
+    AttachmentLinks,
     AttachmentView,
     ConversationPolicy,
     ConversationQueries,
@@ -22,6 +26,7 @@ from elearn.application.communication.conversation_ports import (
     SendRateLimiter,
 )
 from elearn.application.errors import NotFound
+from elearn.application.files import FileStorage
 from elearn.application.identity.api import IdentityApi, UserFacts
 from elearn.application.learning.api import LearningApi
 from elearn.application.mail import EmailTemplates, Mailer
@@ -29,6 +34,7 @@ from elearn.application.ports import Clock, IdGenerator, TransactionFactory
 from elearn.application.realtime import RealtimePublisher
 from elearn.application.tutoring.api import TutoringApi
 from elearn.domain.communication.conversations import (
+    Attachment,
     Conversation,
     Message,
     Party,
@@ -75,11 +81,31 @@ class ConversationDeps:
     realtime: RealtimePublisher
     mailer: Mailer
     templates: EmailTemplates
+    storage: FileStorage
+    links: AttachmentLinks
     policy: ConversationPolicy
 
     @property
     def digest_delay(self) -> timedelta:
         return timedelta(minutes=self.policy.digest_delay_minutes)
+
+    def message_view(self, message: Message, viewer: UUID) -> MessageView:
+        """The message with download links signed for ``viewer``."""
+        return message_view(
+            message, lambda attachment: self.attachment_url(message, attachment, viewer)
+        )
+
+    def attachment_url(self, message: Message, attachment: Attachment, viewer: UUID) -> str:
+        expires_at = self.clock.now().replace(microsecond=0) + timedelta(
+            seconds=self.policy.attachment_link_seconds
+        )
+        grant = AttachmentGrant(viewer, message.conversation_id, attachment.id, expires_at)
+        query = urlencode(
+            {"expires": int(expires_at.timestamp()), "signature": self.links.sign(grant)}
+        )
+        return (
+            f"/api/v1/conversations/{message.conversation_id}/attachments/{attachment.id}?{query}"
+        )
 
     # ---- who may talk ---------------------------------------------------------------------------
     def party(self, person: UserFacts) -> Party:
@@ -143,7 +169,9 @@ class ConversationDeps:
         return message
 
 
-def message_view(message: Message) -> MessageView:
+def message_view(
+    message: Message, url: Callable[[Attachment], str | None] = lambda attachment: None
+) -> MessageView:
     return MessageView(
         id=message.id,
         conversation_id=message.conversation_id,
@@ -153,7 +181,8 @@ def message_view(message: Message) -> MessageView:
         edited_at=message.edited_at,
         deleted=message.is_deleted,
         attachments=[
-            AttachmentView(a.id, a.filename, a.media_type, a.size) for a in message.attachments
+            AttachmentView(a.id, a.filename, a.media_type, a.size, url(a))
+            for a in message.attachments
         ],
     )
 

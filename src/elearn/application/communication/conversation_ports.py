@@ -14,6 +14,7 @@ from elearn.application.links import FrontEndLinks
 from elearn.application.paging import Page
 from elearn.application.ports import Transaction
 from elearn.domain.communication.conversations import (
+    AttachmentUpload,
     Conversation,
     ConversationReport,
     Mark,
@@ -59,6 +60,14 @@ class ReportRepository(Protocol):
     async def get(self, report_id: UUID) -> ConversationReport | None: ...
 
 
+class AttachmentRepository(Protocol):
+    async def add(self, upload: AttachmentUpload) -> None: ...
+
+    async def get(
+        self, upload_id: UUID, *, for_update: bool = False
+    ) -> AttachmentUpload | None: ...
+
+
 class ConversationStore(Protocol):
     @property
     def conversations(self) -> ConversationRepository: ...
@@ -68,6 +77,9 @@ class ConversationStore(Protocol):
 
     @property
     def reports(self) -> ReportRepository: ...
+
+    @property
+    def attachments(self) -> AttachmentRepository: ...
 
 
 class ConversationsUnitOfWork(Transaction, Protocol):
@@ -84,6 +96,25 @@ class SendRateLimiter(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class AttachmentGrant:
+    """What a signed attachment link allows: one person, one file of one conversation, until
+    ``expires_at``."""
+
+    viewer_id: UUID
+    conversation_id: UUID
+    attachment_id: UUID
+    expires_at: datetime
+
+
+class AttachmentLinks(Protocol):
+    def sign(self, grant: AttachmentGrant) -> str:
+        """The signature a download link carries for the grant."""
+        ...
+
+    def verifies(self, grant: AttachmentGrant, signature: str) -> bool: ...
+
+
 # ---- views -------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class PersonView:
@@ -97,6 +128,9 @@ class AttachmentView:
     filename: str | None
     content_type: str
     size: int
+    # A download link signed for the person it was given to, for a few minutes (null on the
+    # socket: each person's link differs; the messages list gives it).
+    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,4 +231,5 @@ class ConversationPolicy:
     digest_delay_minutes: int = 15
     # The digest looks at conversations active this recently (a bound on what each run reads).
     digest_horizon_days: int = 7
+    attachment_link_seconds: int = 300
     links: FrontEndLinks = field(default_factory=FrontEndLinks)

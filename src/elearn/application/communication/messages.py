@@ -3,7 +3,9 @@ paged both ways, edited or deleted by their sender within 15 minutes, and read (
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import UUID
 
 from elearn.application.access import require_signed_in
@@ -11,19 +13,32 @@ from elearn.application.actor import Actor
 from elearn.application.communication.conversation_deps import (
     ConversationDeps,
     conversation_view,
-    message_view,
 )
 from elearn.application.communication.conversation_ports import (
+    AttachmentGrant,
+    AttachmentView,
     ConversationsUnitOfWork,
     ConversationView,
     MessageDirection,
     MessageView,
 )
-from elearn.application.errors import FieldError, InvalidParameter, RateLimited
+from elearn.application.errors import (
+    FieldError,
+    InvalidParameter,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+)
+from elearn.application.files import Upload, UploadPurpose, delete_quietly
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.domain.communication.conversations import (
+    MAX_ATTACHMENTS,
     Attachment,
+    AttachmentUpload,
     Conversation,
+    ConversationBlocked,
+    InvalidAttachment,
     MayNotConverse,
     Message,
 )
@@ -36,6 +51,8 @@ async def post_message(
     conversation: Conversation,
     body: str,
     attachments: tuple[Attachment, ...],
+    *,
+    message_id: UUID | None = None,
 ) -> Message:
     """One new message in the caller's transaction: the sender still may talk with the other
     person, the conversation is not blocked, and the sender is within their rate."""
@@ -52,7 +69,7 @@ async def post_message(
     if not await deps.may_converse(uow, sender, recipient):
         raise MayNotConverse()
     message = conversation.post(
-        message_id=deps.ids.new_id(),
+        message_id=message_id or deps.ids.new_id(),
         sender=sender_id,
         body=body,
         now=deps.clock.now(),
@@ -82,12 +99,18 @@ class SendMessage:
         conversation_id: UUID,
         body: str,
         *,
+        attachment_ids: Sequence[UUID] = (),
         idempotency_key: str | None = None,
     ) -> MessageView:
         deps = self._deps
         sender_id = require_signed_in(actor)
+        if len(attachment_ids) > MAX_ATTACHMENTS or len(set(attachment_ids)) != len(attachment_ids):
+            raise InvalidAttachment(f"at most {MAX_ATTACHMENTS} different files a message")
         claim = deps.billing.idempotency_claim(
-            sender_id, "conversation-message", idempotency_key, f"{conversation_id} {body}"
+            sender_id,
+            "conversation-message",
+            idempotency_key,
+            f"{conversation_id} {body} {sorted(map(str, attachment_ids))}",
         )
         async with deps.uow() as uow:
             sent = await deps.billing.replay(uow, claim, _Sent, deps.clock.now())
@@ -95,13 +118,29 @@ class SendMessage:
                 conversation = await deps.conversation_for(
                     uow, actor, conversation_id, for_update=True
                 )
-                message = await post_message(deps, uow, actor, conversation, body, ())
+                message_id = deps.ids.new_id()
+                attachments = []
+                for attachment_id in attachment_ids:
+                    upload = await uow.conversations.attachments.get(attachment_id, for_update=True)
+                    if upload is None:
+                        raise InvalidAttachment("there is no such uploaded file")
+                    attachments.append(
+                        upload.attach(
+                            sender=sender_id,
+                            conversation_id=conversation.id,
+                            message_id=message_id,
+                        )
+                    )
+                message = await post_message(
+                    deps, uow, actor, conversation, body, tuple(attachments), message_id=message_id
+                )
                 sent = _Sent(message.id)
                 await deps.billing.remember(uow, claim, sent)
                 await uow.commit()
         async with deps.uow(read_only=True) as uow:
             conversation = await deps.conversation_for(uow, actor, conversation_id)
-            return message_view(await deps.message_in(uow, conversation, sent.message_id))
+            message = await deps.message_in(uow, conversation, sent.message_id)
+        return deps.message_view(message, sender_id)
 
 
 class ListMessages:
@@ -146,7 +185,10 @@ class ListMessages:
                 cursor=cursor,
             )
         )
-        return Page([message_view(message) for message in page.items], page.next_cursor)
+        viewer = require_signed_in(actor)
+        return Page(
+            [deps.message_view(message, viewer) for message in page.items], page.next_cursor
+        )
 
 
 class EditMessage:
@@ -172,7 +214,7 @@ class EditMessage:
                 participants=conversation.participants,
             )
             await uow.commit()
-        return message_view(message)
+        return deps.message_view(message, user_id)
 
 
 class DeleteMessage:
@@ -188,14 +230,15 @@ class DeleteMessage:
         async with deps.uow() as uow:
             conversation = await deps.conversation_for(uow, actor, conversation_id)
             message = await deps.message_in(uow, conversation, message_id, for_update=True)
-            message.delete(
+            keys = message.delete(
                 user_id,
                 now=deps.clock.now(),
                 event_id=deps.ids.new_id(),
                 participants=conversation.participants,
             )
             await uow.commit()
-        return message_view(message)
+        await delete_quietly(deps.storage, *keys)
+        return deps.message_view(message, user_id)
 
 
 class MarkRead:
@@ -220,3 +263,110 @@ class MarkRead:
         row = await deps.queries.conversation_of(user_id, conversation_id)
         assert row is not None  # a participant's, read a moment ago
         return conversation_view(row, user_id)
+
+
+class AttachmentNotFound(NotFound):
+    code = "attachment-not-found"
+
+    def __init__(self) -> None:
+        super().__init__("there is no such file in this conversation")
+
+
+class InvalidAttachmentLink(PermissionDenied):
+    """Forged, expired or someone else's: the caller is not told which."""
+
+    code = "attachment-link-invalid"
+
+    def __init__(self) -> None:
+        super().__init__("this download link is not valid; list the messages for a new one")
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentFile:
+    key: str
+    content_type: str
+    filename: str | None
+    size: int
+
+
+class UploadAttachment:
+    """A participant uploads a file to send with their next message: a PDF, an image, a zip or
+    plain text of at most 25 MiB, its type read from its bytes (storage's checks for
+    attachments). Not in a blocked conversation."""
+
+    def __init__(self, deps: ConversationDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, actor: Actor, conversation_id: UUID, upload: Upload) -> AttachmentView:
+        deps = self._deps
+        uploader_id = require_signed_in(actor)
+        async with deps.uow(read_only=True) as uow:
+            conversation = await deps.conversation_for(uow, actor, conversation_id)
+        if conversation.is_blocked:
+            raise ConversationBlocked()
+        stored = await deps.storage.save(
+            upload.chunks, purpose=UploadPurpose.ATTACHMENT, original_name=upload.filename
+        )
+        attachment = AttachmentUpload(
+            id=deps.ids.new_id(),
+            conversation_id=conversation.id,
+            uploader_id=uploader_id,
+            key=stored.key,
+            media_type=stored.media_type,
+            size=stored.size,
+            filename=stored.original_name,
+            uploaded_at=deps.clock.now(),
+        )
+        try:
+            async with deps.uow() as uow:
+                await uow.conversations.attachments.add(attachment)
+                await uow.commit()
+        except BaseException:
+            await delete_quietly(deps.storage, stored.key)
+            raise
+        return AttachmentView(
+            attachment.id, attachment.filename, attachment.media_type, attachment.size
+        )
+
+
+class OpenAttachment:
+    """A file of a message, for the person its link was signed for, signed in as them, while
+    they are in the conversation and the message still carries it: a leaked link alone serves
+    nothing."""
+
+    def __init__(self, deps: ConversationDeps) -> None:
+        self._deps = deps
+
+    async def __call__(
+        self,
+        actor: Actor,
+        conversation_id: UUID,
+        attachment_id: UUID,
+        *,
+        expires: int,
+        signature: str,
+    ) -> AttachmentFile:
+        deps = self._deps
+        if actor.user_id is None:
+            raise NotAuthenticated("a message's file is served to its reader signed in")
+        try:
+            expires_at = datetime.fromtimestamp(expires, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise InvalidAttachmentLink() from None
+        grant = AttachmentGrant(actor.user_id, conversation_id, attachment_id, expires_at)
+        if deps.clock.now() >= expires_at or not deps.links.verifies(grant, signature):
+            raise InvalidAttachmentLink()
+        async with deps.uow(read_only=True) as uow:
+            conversation = await deps.conversation_for(uow, actor, conversation_id)
+            upload = await uow.conversations.attachments.get(attachment_id)
+            if upload is None or upload.conversation_id != conversation.id:
+                raise AttachmentNotFound()
+            message = (
+                None
+                if upload.message_id is None
+                else await uow.conversations.messages.get(upload.message_id)
+            )
+        carried = message is not None and any(a.id == upload.id for a in message.attachments)
+        if not carried:
+            raise AttachmentNotFound()
+        return AttachmentFile(upload.key, upload.media_type, upload.filename, upload.size)

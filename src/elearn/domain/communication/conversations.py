@@ -23,6 +23,7 @@ MAX_BODY_LENGTH = 5_000
 PREVIEW_LENGTH = 140
 EDIT_WINDOW = timedelta(minutes=15)
 REPORTED_MESSAGES = 20
+MAX_ATTACHMENTS = 10
 # Characters a database cannot store in text (PostgreSQL refuses NUL) and that no person types.
 _FORBIDDEN_CHARACTERS = frozenset(chr(code) for code in range(32)) - set("\n\r\t")
 
@@ -179,6 +180,38 @@ class Attachment:
     media_type: str
     size: int
     filename: str | None
+
+
+class InvalidAttachment(RuleViolation):
+    code = "invalid-attachment"
+
+
+@dataclass(kw_only=True, eq=False)
+class AttachmentUpload:
+    """A file a participant uploaded to a conversation, waiting to be sent with one of their
+    messages (then it belongs to that message, and to no other)."""
+
+    id: UUID
+    conversation_id: UUID
+    uploader_id: UUID
+    key: str
+    media_type: str
+    size: int
+    filename: str | None
+    uploaded_at: datetime
+    message_id: UUID | None = None
+
+    def attach(self, *, sender: UUID, conversation_id: UUID, message_id: UUID) -> Attachment:
+        if (
+            self.uploader_id != sender
+            or self.conversation_id != conversation_id
+            or self.message_id is not None
+        ):
+            raise InvalidAttachment(
+                "attach files you uploaded to this conversation and have not sent yet"
+            )
+        self.message_id = message_id
+        return Attachment(self.id, self.key, self.media_type, self.size, self.filename)
 
 
 @dataclass(kw_only=True, eq=False)

@@ -52,6 +52,7 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "conversation-blocked": (403,),
     "not-a-participant": (403,),
     "not-your-message": (403,),
+    "attachment-link-invalid": (403,),
     # 404
     "not-found": (404,),
     "assignment-not-found": (404,),
@@ -81,6 +82,7 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "conversation-not-found": (404,),
     "message-not-found": (404,),
     "report-not-found": (404,),
+    "attachment-not-found": (404,),
     # 405
     "method-not-allowed": (405,),
     # 409
@@ -135,6 +137,7 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "revision-empty": (422,),
     "invalid-message": (422,),
     "invalid-report": (422,),
+    "invalid-attachment": (422,),
     "rule-violation": (422,),
     "attempt-limit-reached": (422,),
     "attempt-time-over": (422,),

@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.types import JsonB
-from sqlalchemy import ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from elearn.adapters.persistence.integrity import ConstraintErrors
@@ -81,6 +81,24 @@ class ConversationReportRow(Base):
     reported_at: Mapped[datetime]
     # The last messages as they were when reported: kept even if they change or go since.
     messages: Mapped[list[dict[str, Any]]] = mapped_column(JsonB, default=list)
+
+
+class ConversationAttachmentRow(Base):
+    """A file uploaded to a conversation; ``message_id`` once a message carries it."""
+
+    __tablename__ = "conversation_attachments"
+    __table_args__ = (Index("ix_conversation_attachments_conversation_id", "conversation_id"),)
+
+    conversation_id: Mapped[UUID] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    uploader_id: Mapped[UUID]
+    key: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    filename: Mapped[str | None] = mapped_column(String(255))
+    uploaded_at: Mapped[datetime]
+    message_id: Mapped[UUID | None]
 
 
 CONSTRAINT_ERRORS: ConstraintErrors = {

@@ -8,20 +8,26 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, JSONBody, QueryParameter
+from litestar.response import Stream
 
 from elearn.application.communication.conversation_ports import (
+    AttachmentView,
     ConversationView,
     MessageView,
     ReportView,
 )
 from elearn.application.communication.conversations import MAX_REPORT_REASON, StartConversation
+from elearn.application.files import DEFAULT_UPLOAD_POLICIES, UploadPurpose, content_disposition
 from elearn.application.paging import Page
-from elearn.domain.communication.conversations import MAX_BODY_LENGTH
+from elearn.domain.communication.conversations import MAX_ATTACHMENTS, MAX_BODY_LENGTH
 from elearn.entrypoints.conversations import Conversations
 from elearn.entrypoints.http.auth import CurrentActor, signed_in
 from elearn.entrypoints.http.billing.routes import IdempotencyKey
-from elearn.entrypoints.http.bodies import RequestBody
+from elearn.entrypoints.http.bodies import RequestBody, upload_of
+from elearn.entrypoints.http.catalog.routes import FileForm
+from elearn.entrypoints.http.docs import binary
 from elearn.entrypoints.http.identity.admin_routes import Cursor, Limit
 from elearn.entrypoints.http.problem_codes import problems
 
@@ -53,6 +59,12 @@ class StartConversationBody(RequestBody):
 
 
 class MessageBody(RequestBody):
+    body: MessageText = ""
+    # Files uploaded to the conversation first (POST …/attachments), sent with this message.
+    attachment_ids: Annotated[list[UUID], msgspec.Meta(max_length=MAX_ATTACHMENTS)] = []
+
+
+class EditBody(RequestBody):
     body: MessageText
 
 
@@ -132,6 +144,7 @@ class ConversationsController(Controller):
     @problems(
         "conversation-not-found",
         *_SENDING,
+        "invalid-attachment",
         "idempotency-key-in-use",
         "idempotency-key-reused",
     )
@@ -149,11 +162,69 @@ class ConversationsController(Controller):
         conversations: Conversations,
         idempotency_key: IdempotencyKey = None,
     ) -> MessageView:
-        """Plain text, up to 5,000 characters. A blocked conversation answers 403
+        """Plain text, up to 5,000 characters, with files uploaded first (`attachment_ids`;
+        the text may be empty then). A blocked conversation answers 403
         `conversation-blocked` and stores nothing; sending too fast 429 `rate-limited`. The
         same `Idempotency-Key` again answers the first message and sends nothing new."""
         return await conversations.send(
-            actor, conversation_id, data.body, idempotency_key=idempotency_key
+            actor,
+            conversation_id,
+            data.body,
+            attachment_ids=data.attachment_ids,
+            idempotency_key=idempotency_key,
+        )
+
+    @problems("conversation-not-found", "conversation-blocked")
+    @post(
+        "/{conversation_id:uuid}/attachments",
+        operation_id="upload_message_attachment",
+        summary="Upload a file to send",
+        status_code=201,
+        request_max_body_size=26 * 1024 * 1024,
+    )
+    async def upload(
+        self,
+        conversation_id: FromPath[UUID],
+        data: Annotated[FileForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+        actor: CurrentActor,
+        conversations: Conversations,
+    ) -> AttachmentView:
+        """A PDF, an image (JPEG, PNG, GIF, WebP), a zip or plain text of at most 25 MiB in
+        the `file` field, its type read from its bytes (415 otherwise). Send it with your next
+        message in `attachment_ids`."""
+        return await conversations.upload(actor, conversation_id, upload_of(data.file))
+
+    @problems("conversation-not-found", "attachment-not-found", "attachment-link-invalid")
+    @binary(*sorted(DEFAULT_UPLOAD_POLICIES[UploadPurpose.ATTACHMENT].allowed_media_types))
+    @get(
+        "/{conversation_id:uuid}/attachments/{attachment_id:uuid}",
+        operation_id="download_message_attachment",
+        summary="Download a message's file",
+    )
+    async def download(
+        self,
+        conversation_id: FromPath[UUID],
+        attachment_id: FromPath[UUID],
+        actor: CurrentActor,
+        conversations: Conversations,
+        expires: Annotated[int, QueryParameter(ge=0, le=253_402_300_799)],
+        signature: Annotated[str, QueryParameter(min_length=1, max_length=64)],
+    ) -> Stream:
+        """With a message's `attachments[].url`: signed for the person it was listed for, for
+        a few minutes, and served only to them signed in while they are in the conversation
+        (403 `attachment-link-invalid` for an expired, forged or someone else's link)."""
+        file = await conversations.open_attachment(
+            actor, conversation_id, attachment_id, expires=expires, signature=signature
+        )
+        return Stream(
+            conversations.deps.storage.read(file.key),
+            media_type=file.content_type,
+            headers={
+                "Content-Length": str(file.size),
+                "Cache-Control": "private, no-store",
+                "X-Content-Type-Options": "nosniff",
+                "Content-Disposition": content_disposition(file.filename, inline=False),
+            },
         )
 
     @problems(
@@ -173,7 +244,7 @@ class ConversationsController(Controller):
         self,
         conversation_id: FromPath[UUID],
         message_id: FromPath[UUID],
-        data: JSONBody[MessageBody],
+        data: JSONBody[EditBody],
         actor: CurrentActor,
         conversations: Conversations,
     ) -> MessageView:

@@ -369,4 +369,10 @@ class OpenAttachment:
         carried = message is not None and any(a.id == upload.id for a in message.attachments)
         if not carried:
             raise AttachmentNotFound()
-        return AttachmentFile(upload.key, upload.media_type, upload.filename, upload.size)
+        try:
+            # Asked before the answer starts: a file gone from storage is a 404, not a broken
+            # stream.
+            size = await deps.storage.size(upload.key)
+        except NotFound:
+            raise AttachmentNotFound() from None
+        return AttachmentFile(upload.key, upload.media_type, upload.filename, size)

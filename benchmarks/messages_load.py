@@ -11,7 +11,7 @@ read) takes the ``message.created`` event. The outbox is drained by a loop in th
    ``--database postgresql+asyncpg://...``, which it empties first) with cheap password hashes
    and no rate limit worth the name;
 2. seeds ``--pairs`` pairs: a student and a manager each (staff may message anyone: the
-   cheapest who-may-talk answer; a student–tutor pair asks tutoring, learning and catalog one
+   cheapest who-may-talk answer; a student-tutor pair asks tutoring, learning and catalog one
    to three more reads per message), signs every one in through ``POST /auth/login``, and
    opens each pair's conversation;
 3. sends for ``--duration`` seconds from ``--concurrency`` clients over the in-process ASGI
@@ -52,7 +52,7 @@ from elearn.entrypoints.bootstrap import Container, bootstrap
 from elearn.entrypoints.http.app import create_app
 from elearn.entrypoints.settings import Settings
 
-PASSWORD = "benchmark-password-1"  # noqa: S105 - a throwaway account's
+PASSWORD = "benchmark-password-1"
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -175,7 +175,7 @@ async def run(args: argparse.Namespace) -> None:
         async def sender() -> None:
             nonlocal counter
             while time.perf_counter() < deadline:
-                conversation_id, student, manager = random.choice(conversations)  # noqa: S311
+                conversation_id, _, manager = random.choice(conversations)
                 counter += 1
                 body = f"m{counter}"
                 start = time.perf_counter()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from elearn.adapters.jobs.scheduler import PeriodicJob
 from elearn.adapters.mail.rendering import DEFAULT_TEMPLATES_DIR
+from elearn.adapters.persistence.conversation_personal_data import ConversationPersonalData
 from elearn.adapters.persistence.conversation_repositories import SqlaConversationStore
 from elearn.adapters.persistence.models import conversations as conversation_tables
 from elearn.adapters.persistence.unit_of_work import StoreDeclaration
@@ -78,6 +79,7 @@ MODULE = Module(
         StoreDeclaration("conversations", SqlaConversationStore, trackers=lambda s: s.tracking),
     ),
     constraint_errors=conversation_tables.CONSTRAINT_ERRORS,
+    personal_data=lambda c: ConversationPersonalData(),
     tables=conversation_tables,
     mail_templates=DEFAULT_TEMPLATES_DIR / "conversations",
 )

@@ -315,3 +315,29 @@ async def test_unread_messages_are_emailed_once_in_one_digest_unless_read_or_con
     world.clock.advance(timedelta(minutes=15))
     assert await digest() == 1  # only the new one
     await asyncio.sleep(0)
+
+
+async def test_a_persons_messages_are_exported_and_erased_as_tombstones(world: World) -> None:
+    from elearn.application.personal_data import Pseudonym
+
+    conversations = world.container.conversations
+    view = await start(world, world.manager, world.student, "from staff")
+    await conversations.send(world.student, view.id, "my words")
+    await conversations.report(world.manager, view.id, "check this")
+    provider = next(
+        m.personal_data(world.container)
+        for m in world.container.modules
+        if m.name == "conversations" and m.personal_data is not None
+    )
+    async with world.container.uow() as uow:
+        exported = await provider.export(uow, _id(world.student))
+        assert [m["body"] for m in exported.records["messages_sent"]] == ["my words"]
+        assert exported.records["conversations"][0]["with"] == str(_id(world.manager))
+        erased = await provider.erase(uow, _id(world.student), Pseudonym.new())
+        await uow.commit()
+    assert erased.counts == {"messages": 1, "report_reasons": 0, "reported_messages": 1}
+    listed = (await conversations.messages(world.manager, view.id)).items
+    assert [m.body for m in listed] == ["", "from staff"]
+    (report,) = (await conversations.reports(world.admin)).items
+    assert [m.body for m in report.messages] == ["from staff", ""]
+    assert report.reason == "check this"

@@ -5,7 +5,7 @@ The realtime socket is not part of this branch: the run measures send → stored
 through the outbox → published by the conversations' handler to the ``RealtimePublisher``,
 where a subscriber per recipient (the in-process ``LocalRealtimeHub``, what a socket would
 read) takes the ``message.created`` event. The outbox is drained by a loop in this process
-(what the relay and a worker do), polling every ``--poll-ms``.
+(what the relay and workers do) by ``--drainers`` tasks, polling every ``--poll-ms``.
 
 1. bootstraps the app on the database ``--database`` (SQLite file by default; PostgreSQL with
    ``--database postgresql+asyncpg://...``, which it empties first) with cheap password hashes
@@ -23,7 +23,7 @@ Reported: messages/s stored, p50/p99 send latency, p50/p99 delivery latency, mes
 delivered by the end. Usage (from the project root):
 
     .venv/bin/python benchmarks/messages_load.py [--pairs 500] [--duration 20]
-        [--concurrency 64] [--database URL] [--poll-ms 5]
+        [--concurrency 64] [--database URL] [--poll-ms 5] [--drainers 4]
 """
 
 from __future__ import annotations
@@ -75,7 +75,24 @@ async def _seed(container: Container, pairs: int) -> list[tuple[str, str]]:
     return emails
 
 
-async def _drain_outbox(container: Container, stop: asyncio.Event, poll: float) -> None:
+async def _pending(container: Container) -> int:
+    async with container.sessions() as session:
+        return len(
+            (
+                await session.scalars(
+                    select(OutboxDeliveryRow.id).where(
+                        OutboxDeliveryRow.status == "pending",
+                        OutboxDeliveryRow.handler == "conversations.publish_message_posted",
+                    )
+                )
+            ).all()
+        )
+
+
+async def _drain_outbox(
+    container: Container, stop: asyncio.Event, poll: float, share: int, shares: int
+) -> None:
+    """One of ``shares`` workers: the pending deliveries whose id falls in its share."""
     executor = container.deliveries()
     while not stop.is_set():
         async with container.sessions() as session:
@@ -89,9 +106,10 @@ async def _drain_outbox(container: Container, stop: asyncio.Event, poll: float) 
                     .limit(500)
                 )
             ).all()
-        for delivery_id in ids:
+        mine = [delivery_id for delivery_id in ids if delivery_id.int % shares == share]
+        for delivery_id in mine:
             await executor.deliver(delivery_id)
-        if not ids:
+        if not mine:
             await asyncio.sleep(poll)
 
 
@@ -111,7 +129,7 @@ async def run(args: argparse.Namespace) -> None:
         env="test",
         var_dir=str(workdir / "var"),
         database_url=url,
-        database_pool_size=args.concurrency,
+        database_pool_size=args.concurrency * 3,
         jwt_secret="benchmark-only-jwt-secret-" + "0" * 24,
         password_hash_time_cost=1,
         password_hash_memory_kib=64,
@@ -154,8 +172,16 @@ async def run(args: argparse.Namespace) -> None:
             conversations.append((started.json()["id"], student, manager))
 
         stop = asyncio.Event()
-        drainer = asyncio.create_task(_drain_outbox(container, stop, args.poll_ms / 1000))
-        await asyncio.sleep(0.2)  # the opening messages' deliveries
+        drainers = [
+            asyncio.create_task(
+                _drain_outbox(container, stop, args.poll_ms / 1000, share, args.drainers)
+            )
+            for share in range(args.drainers)
+        ]
+        for _ in range(3000):  # the opening messages' deliveries, up to 5 minutes
+            if not await _pending(container):
+                break
+            await asyncio.sleep(0.1)
 
         async def listen(person: UUID) -> None:
             async with hub.subscribe(person) as queue:
@@ -192,9 +218,12 @@ async def run(args: argparse.Namespace) -> None:
         began = time.perf_counter()
         await asyncio.gather(*(sender() for _ in range(args.concurrency)))
         elapsed = time.perf_counter() - began
-        await asyncio.sleep(2)  # the last deliveries
+        for _ in range(300):  # the last deliveries, up to 30 seconds
+            if not sent_at:
+                break
+            await asyncio.sleep(0.1)
         stop.set()
-        await drainer
+        await asyncio.gather(*drainers)
         for listener in listeners:
             listener.cancel()
     await container.dispose()
@@ -220,6 +249,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--database", default="")
     parser.add_argument("--poll-ms", type=float, default=5)
+    parser.add_argument("--drainers", type=int, default=4)
     args: Any = parser.parse_args()
     asyncio.run(run(args))
 

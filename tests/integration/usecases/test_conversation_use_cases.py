@@ -173,6 +173,11 @@ async def test_messages_page_both_ways_in_one_total_order(world: World) -> None:
         world.student, view.id, after=first.id, cursor=on.next_cursor
     )
     assert [m.body for m in more.items] == ["m4", "m5", "m6"]
+    last = back.items[0]
+    between = await conversations.messages(
+        world.student, view.id, after=first.id, before=last.id, limit=10
+    )
+    assert [m.body for m in between.items] == ["m1", "m2", "m3", "m4", "m5"]
     marks = [(m.sent_at, m.id) for m in reversed(back.items + rest.items)]
     assert marks == sorted(set(marks))
 

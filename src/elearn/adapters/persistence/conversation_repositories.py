@@ -346,9 +346,17 @@ class SqlaConversationQueries:
         anchor: Mark | None,
         limit: int,
         cursor: str | None,
+        until: Mark | None = None,
     ) -> Page[Message]:
         m = ConversationMessageRow
         stmt = select(m).where(m.conversation_id == conversation_id)
+        if until is not None:
+            stmt = stmt.where(
+                or_(
+                    m.sent_at < until.at,
+                    and_(m.sent_at == until.at, m.id < until.message_id),
+                )
+            )
         if cursor is None and anchor is not None:
             cursor = encode_cursor(anchor.at, anchor.message_id)
         if direction is MessageDirection.NEWER:

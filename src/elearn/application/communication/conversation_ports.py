@@ -216,8 +216,10 @@ class ConversationQueries(Protocol):
         anchor: Mark | None,
         limit: int,
         cursor: str | None,
+        until: Mark | None = None,
     ) -> Page[Message]:
-        """Messages strictly before (older) or after (newer) ``anchor`` or the cursor."""
+        """Messages strictly before (older) or after (newer) ``anchor`` or the cursor; going
+        newer, strictly before ``until`` when given."""
         ...
 
     async def reports(self, *, limit: int, cursor: str | None) -> Page[ConversationReport]: ...

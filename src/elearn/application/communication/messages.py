@@ -23,8 +23,6 @@ from elearn.application.communication.conversation_ports import (
     MessageView,
 )
 from elearn.application.errors import (
-    FieldError,
-    InvalidParameter,
     NotAuthenticated,
     NotFound,
     PermissionDenied,
@@ -163,24 +161,21 @@ class ListMessages:
         deps = self._deps
         require_signed_in(actor)
         check_limit(limit)
-        if before is not None and after is not None:
-            raise InvalidParameter(
-                "page back from a message or on from one, not both",
-                errors=[FieldError("after", "cannot be given with before")],
-            )
-        anchor_id = after or before
         async with deps.uow(read_only=True) as uow:
             conversation = await deps.conversation_for(uow, actor, conversation_id)
-            anchor = (
-                None
-                if anchor_id is None
-                else (await deps.message_in(uow, conversation, anchor_id)).mark
-            )
+            marks = {
+                name: None
+                if ident is None
+                else (await deps.message_in(uow, conversation, ident)).mark
+                for name, ident in (("before", before), ("after", after))
+            }
+        # Both: the messages between the two, oldest first (what a client missed in a gap).
         page = await page_of(
             deps.queries.messages(
                 conversation.id,
                 direction=MessageDirection.NEWER if after else MessageDirection.OLDER,
-                anchor=anchor,
+                anchor=marks["after"] or marks["before"],
+                until=marks["before"] if after else None,
                 limit=limit,
                 cursor=cursor,
             )

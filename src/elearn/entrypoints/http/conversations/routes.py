@@ -31,10 +31,13 @@ from elearn.entrypoints.http.docs import binary
 from elearn.entrypoints.http.identity.admin_routes import Cursor, Limit
 from elearn.entrypoints.http.problem_codes import problems
 
+# PostgreSQL text cannot hold NUL (the API refuses it in any body): the schema says so.
+NO_NUL = r"^[^\x00]*$"
 MessageText = Annotated[
     str,
     msgspec.Meta(
         max_length=MAX_BODY_LENGTH,
+        pattern=NO_NUL,
         description="Plain text, shown as text (never rendered as HTML).",
         examples=["Hello! Could we go over chapter 3 next time?"],
     ),
@@ -73,7 +76,7 @@ class ReadBody(RequestBody):
 
 
 class ReportBody(RequestBody):
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_REPORT_REASON)]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_REPORT_REASON, pattern=NO_NUL)]
 
 
 class ConversationsController(Controller):
@@ -135,8 +138,9 @@ class ConversationsController(Controller):
         cursor: Cursor = None,
     ) -> Page[MessageView]:
         """Newest first, going back (from `before` a message, if given); or oldest first from
-        `after` a message, going on. `next_cursor` continues the same way. A deleted message
-        stays in its place as a tombstone (`deleted`, empty `body`)."""
+        `after` a message, going on (up to `before`, when both are given). `next_cursor`
+        continues the same way. A deleted message stays in its place as a tombstone
+        (`deleted`, empty `body`)."""
         return await conversations.messages(
             actor, conversation_id, before=before, after=after, limit=limit, cursor=cursor
         )
@@ -145,6 +149,7 @@ class ConversationsController(Controller):
         "conversation-not-found",
         *_SENDING,
         "invalid-attachment",
+        "invalid-parameter",
         "idempotency-key-in-use",
         "idempotency-key-reused",
     )

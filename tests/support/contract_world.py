@@ -17,6 +17,8 @@ from elearn.application.catalog.authoring import CourseChanges, NewLesson
 from elearn.application.catalog.categories import CategoryChanges
 from elearn.application.community.forums import NewThread
 from elearn.application.community.moderation import NewReport
+from elearn.application.communication.conversation_ports import AttachmentGrant
+from elearn.application.communication.conversations import StartConversation
 from elearn.application.files import Upload
 from elearn.application.identity.account import TutorApplicationCommand
 from elearn.application.identity.accounts import CreateAccount
@@ -136,7 +138,7 @@ async def _objects(world: World) -> dict[str, str]:
         world.student, course.id, NewThread(ThreadKind.QUESTION, "Why loops?", "Please explain.")
     )
     answer = await community.post_reply(world.tutor, question.id, "Because **repetition**.")
-    report = await community.report(
+    content_report = await community.report(
         world.student, NewReport(ReportTarget.REPLY, answer.id, "Checking the queue")
     )
     # A student applying to teach, with the decision pending.
@@ -146,6 +148,21 @@ async def _objects(world: World) -> dict[str, str]:
     application = await identity.apply_as_tutor(
         actor_for(applicant_id, Role.STUDENT),
         TutorApplicationCommand("Maths", ["Mathematics"], _pdf_upload(), _pdf_upload()),
+    )
+    # The student writes to the tutor they booked, and reports them.
+    conversation, _ = await container.conversations.start(
+        world.student, StartConversation(participant_id=world.tutor.user_id, body="Hello!")
+    )
+    assert conversation.last_message is not None
+    report = await container.conversations.report(world.student, conversation.id, "Rude.")
+    attached = await container.conversations.upload(world.student, conversation.id, _pdf_upload())
+    await container.conversations.send(
+        world.student, conversation.id, "The notes.", attachment_ids=[attached.id]
+    )
+    # A link signed for the student, valid past the run (the world's clock stands still).
+    link_expires = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    link_signature = container.conversations.deps.links.sign(
+        AttachmentGrant(world.student.user_id, conversation.id, attached.id, link_expires)
     )
     local = world.days_ahead_at(20, 9).replace(tzinfo=None)
     exception = await container.tutoring.exceptions.add(
@@ -175,7 +192,13 @@ async def _objects(world: World) -> dict[str, str]:
         "export_id": str(export.id),
         "discussion_id": str(question.id),
         "reply_id": str(answer.id),
+        "content_report_id": str(content_report.id),
+        "conversation_id": str(conversation.id),
+        "message_id": str(conversation.last_message.id),
         "report_id": str(report.id),
+        "attachment_id": str(attached.id),
+        "attachment_expires": str(int(link_expires.timestamp())),
+        "attachment_signature": link_signature,
     }
     return values
 

@@ -12,6 +12,7 @@ from elearn.entrypoints import (
     billing_module,
     catalog_module,
     community_module,
+    conversations_module,
     identity_module,
     learning_module,
     privacy_module,
@@ -26,6 +27,7 @@ MODULES: tuple[Module, ...] = (
     billing_module.MODULE,
     tutoring_module.MODULE,
     community_module.MODULE,
+    conversations_module.MODULE,
     # Last: it reaches every module's personal data, each built by then.
     privacy_module.MODULE,
 )

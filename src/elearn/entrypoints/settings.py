@@ -67,6 +67,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     frontend_earnings_path: str = "/earnings"
     frontend_course_invitations_path: str = "/teach/invitations"
     frontend_data_exports_path: str = "/account/data"
+    frontend_messages_path: str = "/messages"
     var_dir: Annotated[str, msgspec.Meta(min_length=1)] = "var"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
@@ -164,6 +165,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Community: threads, replies and lesson comments one person may post per window.
     forum_posts_per_window: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 30
     forum_post_window_seconds: Annotated[int, msgspec.Meta(ge=1, le=86_400)] = 600
+    # Conversations: messages one person may send a minute; minutes a message stays unread
+    # before it is emailed in a digest.
+    messages_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 30
+    message_digest_delay_minutes: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 15
 
     jobs_max_retries: Annotated[int, msgspec.Meta(ge=0, le=100)] = 8
     jobs_min_backoff_ms: PositiveInt = 1_000
@@ -202,6 +207,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             earnings_path=self.frontend_earnings_path,
             course_invitations_path=self.frontend_course_invitations_path,
             data_exports_path=self.frontend_data_exports_path,
+            messages_path=self.frontend_messages_path,
         )
 
     @property

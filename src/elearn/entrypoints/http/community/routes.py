@@ -439,21 +439,21 @@ class ContentReportsAdminController(Controller):
 
     @problems("report-not-found", "illegal-transition")
     @post(
-        "/{report_id:uuid}/resolve",
+        "/{content_report_id:uuid}/resolve",
         operation_id="resolve_content_report",
         summary="Hide the post or dismiss the report",
         status_code=200,
     )
     async def resolve(
         self,
-        report_id: FromPath[UUID],
+        content_report_id: FromPath[UUID],
         actor: CurrentActor,
         community: Community,
         data: JSONBody[ResolveReportBody],
     ) -> ReportView:
         """Staff: `hide` makes the post vanish for everyone but the course's instructors and
         staff; `dismiss` leaves it. A report is resolved once (409)."""
-        return await community.resolve_report(actor, report_id, data.action)
+        return await community.resolve_report(actor, content_report_id, data.action)
 
 
 def _moderation_route(action: ModerationAction, summary: str, effect: str) -> HTTPRouteHandler:

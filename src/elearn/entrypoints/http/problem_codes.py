@@ -69,7 +69,6 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "lesson-not-found": (404,),
     "order-not-found": (404,),
     "reply-not-found": (404,),
-    "report-not-found": (404,),
     "quiz-not-found": (404,),
     "refund-not-found": (404,),
     "review-not-found": (404,),

@@ -57,7 +57,7 @@ from elearn.adapters.persistence.text_search import text_matches
 from elearn.application.community.ports import (
     EditView,
     ReplyView,
-    ReportView,
+    ContentReportView,
     ThreadFilter,
     ThreadSort,
     ThreadView,
@@ -551,7 +551,7 @@ class SqlaForumQueries:
 
     async def reports(
         self, status: ReportStatus | None, *, limit: int, cursor: str | None
-    ) -> Page[ReportView]:
+    ) -> Page[ContentReportView]:
         select_reports = select(ContentReportRow)
         if status is not None:
             select_reports = select_reports.where(ContentReportRow.status == status.value)
@@ -562,7 +562,7 @@ class SqlaForumQueries:
             self._sessions,
             stmt,
             limit,
-            lambda row: ReportView.of(_REPORTS.load(row[0])),
+            lambda row: ContentReportView.of(_REPORTS.load(row[0])),
             lambda row: (row[0].created_at, row[0].id),
         )
 

@@ -9,7 +9,7 @@ from uuid import UUID
 from elearn.application.actor import Actor
 from elearn.application.authorization import Permission
 from elearn.application.community.deps import CommunityDeps
-from elearn.application.community.ports import ReportView
+from elearn.application.community.ports import ContentReportView
 from elearn.application.errors import NotFound
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.domain.community.forum import (
@@ -46,7 +46,7 @@ class ReportContent:
     def __init__(self, deps: CommunityDeps) -> None:
         self._deps = deps
 
-    async def __call__(self, actor: Actor, new: NewReport) -> ReportView:
+    async def __call__(self, actor: Actor, new: NewReport) -> ContentReportView:
         deps = self._deps
         async with deps.uow() as uow:
             if new.target_type is ReportTarget.REPLY:
@@ -69,7 +69,7 @@ class ReportContent:
             )
             await reports.add(report)
             await uow.commit()
-        return ReportView.of(report)
+        return ContentReportView.of(report)
 
 
 class ListReports:
@@ -85,7 +85,7 @@ class ListReports:
         *,
         limit: int = 20,
         cursor: str | None = None,
-    ) -> Page[ReportView]:
+    ) -> Page[ContentReportView]:
         self._deps.authorizer.authorize(actor, Permission.MODERATE_FORUMS)
         check_limit(limit)
         return await page_of(self._deps.queries.reports(status, limit=limit, cursor=cursor))
@@ -97,7 +97,9 @@ class ResolveReport:
     def __init__(self, deps: CommunityDeps) -> None:
         self._deps = deps
 
-    async def __call__(self, actor: Actor, report_id: UUID, action: ReportAction) -> ReportView:
+    async def __call__(
+        self, actor: Actor, report_id: UUID, action: ReportAction
+    ) -> ContentReportView:
         deps = self._deps
         staff_id = deps.authorizer.require(actor, Permission.MODERATE_FORUMS)
         async with deps.uow() as uow:
@@ -114,4 +116,4 @@ class ResolveReport:
                 if target is not None:
                     target.hidden = True
             await uow.commit()
-        return ReportView.of(report)
+        return ContentReportView.of(report)

@@ -197,7 +197,7 @@ class EditView:
 
 
 @dataclass(frozen=True, slots=True)
-class ReportView:
+class ContentReportView:
     id: UUID
     course_id: UUID
     thread_id: UUID
@@ -211,7 +211,7 @@ class ReportView:
     resolved_at: datetime | None
 
     @classmethod
-    def of(cls, report: ContentReport) -> ReportView:
+    def of(cls, report: ContentReport) -> ContentReportView:
         return cls(
             id=report.id,
             course_id=report.course_id,
@@ -250,7 +250,7 @@ class ForumQueries(Protocol):
 
     async def reports(
         self, status: ReportStatus | None, *, limit: int, cursor: str | None
-    ) -> Page[ReportView]: ...
+    ) -> Page[ContentReportView]: ...
 
 
 @dataclass(frozen=True, slots=True)

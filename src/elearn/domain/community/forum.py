@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
-from elearn.domain.shared.errors import Conflict, Forbidden, IllegalTransition, RuleViolation
+from elearn.domain.shared.errors import Conflict, IllegalTransition, RuleViolation
 from elearn.domain.shared.events import DomainEvent, RecordsEvents
 
 MAX_REPLY_DEPTH = 5
@@ -51,7 +51,7 @@ class ThreadLocked(Conflict):
         super().__init__("this thread is locked: it takes no new replies")
 
 
-class EditWindowClosed(Forbidden):
+class EditWindowClosed(Conflict):
     code = "edit-window-closed"
 
     def __init__(self) -> None:

@@ -48,7 +48,6 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "media-token-invalid": (403,),
     "forbidden": (403,),
     "not-your-session": (403,),
-    "edit-window-closed": (403,),
     "may-not-converse": (403,),
     "conversation-blocked": (403,),
     "not-a-participant": (403,),

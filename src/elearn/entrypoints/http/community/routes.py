@@ -29,7 +29,7 @@ from elearn.application.community.moderation import NewReport
 from elearn.application.community.ports import (
     EditView,
     ReplyView,
-    ReportView,
+    ContentReportView,
     ThreadDetail,
     ThreadSort,
     ThreadView,
@@ -192,7 +192,7 @@ class DiscussionsController(Controller):
         community: Community,
         data: JSONBody[DiscussionChangesBody],
     ) -> ThreadView:
-        """Its author within 30 minutes of posting (then 403 `edit-window-closed`), the
+        """Its author within 30 minutes of posting (then 409 `edit-window-closed`), the
         course's instructors and staff at any time. What it said before is in `…/edits`."""
         changes = ThreadChanges(title=data.title, body=data.body)
         return await community.edit_thread(actor, discussion_id, changes)
@@ -377,7 +377,7 @@ class DiscussionsController(Controller):
     )
     async def report(
         self, actor: CurrentActor, community: Community, data: JSONBody[ReportBody]
-    ) -> ReportView:
+    ) -> ContentReportView:
         """A discussion or reply you can read, once while the report is open (409
         `already-reported`); staff decide."""
         return await community.report(
@@ -433,7 +433,7 @@ class ContentReportsAdminController(Controller):
         status: FromQuery[ReportStatus | None] = ReportStatus.OPEN,
         limit: Limit = 20,
         cursor: Cursor = None,
-    ) -> Page[ReportView]:
+    ) -> Page[ContentReportView]:
         """Staff; newest first, open ones unless `status` says otherwise."""
         return await community.list_reports(actor, status, limit=limit, cursor=cursor)
 
@@ -450,7 +450,7 @@ class ContentReportsAdminController(Controller):
         actor: CurrentActor,
         community: Community,
         data: JSONBody[ResolveReportBody],
-    ) -> ReportView:
+    ) -> ContentReportView:
         """Staff: `hide` makes the post vanish for everyone but the course's instructors and
         staff; `dismiss` leaves it. A report is resolved once (409)."""
         return await community.resolve_report(actor, content_report_id, data.action)

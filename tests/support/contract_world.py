@@ -15,10 +15,10 @@ from elearn.adapters.jobs.broker import build_broker
 from elearn.application.actor import Actor
 from elearn.application.catalog.authoring import CourseChanges, NewLesson
 from elearn.application.catalog.categories import CategoryChanges
-from elearn.application.community.forums import NewThread
-from elearn.application.community.moderation import NewReport
 from elearn.application.communication.conversation_ports import AttachmentGrant
 from elearn.application.communication.conversations import StartConversation
+from elearn.application.community.forums import NewThread
+from elearn.application.community.moderation import NewReport
 from elearn.application.files import Upload
 from elearn.application.identity.account import TutorApplicationCommand
 from elearn.application.identity.accounts import CreateAccount

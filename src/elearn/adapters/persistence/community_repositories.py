@@ -55,9 +55,9 @@ from elearn.adapters.persistence.repository_base import (
 )
 from elearn.adapters.persistence.text_search import text_matches
 from elearn.application.community.ports import (
+    ContentReportView,
     EditView,
     ReplyView,
-    ContentReportView,
     ThreadFilter,
     ThreadSort,
     ThreadView,

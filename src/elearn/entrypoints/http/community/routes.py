@@ -27,9 +27,9 @@ from elearn.application.community.forums import (
 )
 from elearn.application.community.moderation import NewReport
 from elearn.application.community.ports import (
+    ContentReportView,
     EditView,
     ReplyView,
-    ContentReportView,
     ThreadDetail,
     ThreadSort,
     ThreadView,

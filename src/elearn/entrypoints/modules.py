@@ -14,6 +14,7 @@ from elearn.entrypoints import (
     identity_module,
     learning_module,
     privacy_module,
+    support_module,
     tutoring_module,
 )
 from elearn.entrypoints.module import Module
@@ -24,6 +25,7 @@ MODULES: tuple[Module, ...] = (
     learning_module.MODULE,
     billing_module.MODULE,
     tutoring_module.MODULE,
+    support_module.MODULE,
     # Last: it reaches every module's personal data, each built by then.
     privacy_module.MODULE,
 )

@@ -278,18 +278,15 @@ class SqlaAgentLoads(SqlaAgentRepository):
         self._tickets.write_back()
         self.write_back()
         await self.session.flush()
-        active = dict(
-            (
-                await self.session.execute(
-                    select(SupportTicketRow.assignee_id, func.count())
-                    .where(
-                        SupportTicketRow.status.in_(_ACTIVE),
-                        SupportTicketRow.assignee_id.is_not(None),
-                    )
-                    .group_by(SupportTicketRow.assignee_id)
-                )
-            ).tuples()
+        counted = await self.session.execute(
+            select(SupportTicketRow.assignee_id, func.count())
+            .where(
+                SupportTicketRow.status.in_(_ACTIVE),
+                SupportTicketRow.assignee_id.is_not(None),
+            )
+            .group_by(SupportTicketRow.assignee_id)
         )
+        active: dict[UUID, int] = {agent_id: count for agent_id, count in counted.tuples()}
         agents = [self._load(row) for row in await self.session.scalars(select(SupportAgentRow))]
         return [
             AgentLoad(

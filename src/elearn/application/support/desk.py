@@ -3,9 +3,9 @@ customer warned and then closed, resolved tickets closed once they can no longer
 
 from __future__ import annotations
 
+from elearn.application.identity.api import Role
 from elearn.application.support.deps import SupportDeps
 from elearn.application.support.routing import Router
-from elearn.application.identity.api import Role
 
 _BATCH = 200
 

@@ -5,6 +5,7 @@ once, and the auto-close job warning then closing."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,8 @@ import pytest
 from sqlalchemy import select
 from tests.integration.usecases.world import World, actor_for
 
-from elearn.adapters.persistence.models.jobs import OutboxMessageRow
+from elearn.adapters.persistence.models.jobs import OutboxDeliveryRow, OutboxMessageRow
+from elearn.adapters.realtime.local import LocalRealtimeHub
 from elearn.application.actor import Actor
 from elearn.application.errors import NotFound, PermissionDenied
 from elearn.application.identity.accounts import CreateAccount
@@ -239,3 +241,62 @@ async def test_only_staff_are_agents(world: World) -> None:
             await support.queue(outsider)
     settings = await support.my_agent_settings(world.admin)
     assert (settings.presence, settings.categories, settings.capacity) == (Presence.OFFLINE, [], 5)
+
+
+async def deliver_live_events(world: World) -> None:
+    """What the relay would hand the workers: every pending delivery of the desk's live
+    handlers, through the real outbox executor."""
+    async with world.container.sessions() as session:
+        pending = await session.scalars(
+            select(OutboxDeliveryRow.id)
+            .where(
+                OutboxDeliveryRow.status != "done",
+                OutboxDeliveryRow.handler.like("support.publish_%"),
+            )
+            .order_by(OutboxDeliveryRow.created_at)
+        )
+        ids = list(pending)
+    deliveries = world.container.deliveries()
+    for delivery_id in ids:
+        await deliveries.deliver(delivery_id)
+
+
+def drain(queue: asyncio.Queue[dict[str, object]]) -> list[dict[str, object]]:
+    seen = []
+    while not queue.empty():
+        seen.append(queue.get_nowait())
+    return seen
+
+
+async def test_live_events_reach_the_customer_and_the_agent_and_never_carry_a_note(
+    world: World,
+) -> None:
+    support = world.container.support
+    hub = world.container.realtime
+    assert isinstance(hub, LocalRealtimeHub)
+    ana = await agent(world, "ana")
+    assert ana.user_id is not None and world.student.user_id is not None
+    async with (
+        hub.subscribe(world.student.user_id) as customer_live,
+        hub.subscribe(ana.user_id) as agent_live,
+        hub.subscribe(world.classmate.user_id) as stranger_live,
+    ):
+        ticket = await open_ticket(world, world.student, Priority.URGENT)
+        await support.post_message(world.student, ticket.id, "Still charged twice")
+        world.clock.advance(timedelta(seconds=1))
+        await support.add_internal_note(ana, ticket.id, "Secret: refund pending approval")
+        world.clock.advance(timedelta(seconds=1))
+        await support.post_message(ana, ticket.id, "Refunded")
+        await deliver_live_events(world)
+        to_customer, to_agent = drain(customer_live), drain(agent_live)
+        assert drain(stranger_live) == []
+
+    for received in (to_customer, to_agent):
+        kinds = [event["type"] for event in received]
+        assert kinds.count("ticket.assigned") == 1
+        assert {"type": "ticket.status", "status": "assigned"}.items() <= next(
+            e for e in received if e["type"] == "ticket.status"
+        ).items()
+        messages = [e["body"] for e in received if e["type"] == "ticket.message"]
+        assert messages == ["Still charged twice", "Refunded"]
+        assert all("Secret" not in str(event) for event in received)

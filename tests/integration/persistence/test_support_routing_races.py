@@ -36,7 +36,7 @@ TICKETS = 200
 
 @pytest.fixture
 def pg_settings(tmp_path: Path) -> Settings:
-    """PostgreSQL only; four pools of 6 (and as many overflow) stay within a shared server's connections."""
+    """PostgreSQL only; four pools of 6 (and as many overflow) fit a shared server."""
     url = postgres_url()
     asyncio.run(empty_all_tables(url))
     return make_settings(tmp_path, url, database_pool_size=6)

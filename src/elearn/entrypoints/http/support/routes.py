@@ -35,8 +35,10 @@ from elearn.entrypoints.http.identity.admin_routes import Cursor, Limit
 from elearn.entrypoints.http.problem_codes import problems
 from elearn.entrypoints.support import Support
 
-Subject = Annotated[str, msgspec.Meta(min_length=1, max_length=SUBJECT_MAX)]
-MessageBody = Annotated[str, msgspec.Meta(min_length=1, max_length=BODY_MAX)]
+# Text the database can hold: PostgreSQL refuses NUL, so the schema says so.
+_NO_NUL = "^[^\\x00]*$"
+Subject = Annotated[str, msgspec.Meta(min_length=1, max_length=SUBJECT_MAX, pattern=_NO_NUL)]
+MessageBody = Annotated[str, msgspec.Meta(min_length=1, max_length=BODY_MAX, pattern=_NO_NUL)]
 
 
 class OpenTicketBody(RequestBody):
@@ -64,7 +66,7 @@ class PriorityBody(RequestBody):
 
 class RatingBody(RequestBody):
     score: Annotated[int, msgspec.Meta(ge=1, le=5)]
-    comment: Annotated[str, msgspec.Meta(max_length=COMMENT_MAX)] | None = None
+    comment: Annotated[str, msgspec.Meta(max_length=COMMENT_MAX, pattern=_NO_NUL)] | None = None
 
 
 class AgentSettingsBody(RequestBody):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from elearn.adapters.jobs.scheduler import PeriodicJob
 from elearn.adapters.persistence.models import support as support_tables
+from elearn.adapters.persistence.support_personal_data import SupportPersonalData
 from elearn.adapters.persistence.support_repositories import SqlaSupportStore
 from elearn.adapters.persistence.unit_of_work import StoreDeclaration
 from elearn.domain.support.tickets import TicketAssigned, TicketMessagePosted, TicketStatusChanged
@@ -64,4 +65,5 @@ MODULE = Module(
     stores=(StoreDeclaration("support", SqlaSupportStore, trackers=lambda s: s.tracking),),
     constraint_errors=support_tables.CONSTRAINT_ERRORS,
     tables=support_tables,
+    personal_data=lambda c: SupportPersonalData(),
 )

@@ -14,10 +14,12 @@ from sqlalchemy import select
 from tests.integration.usecases.world import World, actor_for
 
 from elearn.adapters.persistence.models.jobs import OutboxDeliveryRow, OutboxMessageRow
+from elearn.adapters.persistence.support_personal_data import SupportPersonalData
 from elearn.adapters.realtime.local import LocalRealtimeHub
 from elearn.application.actor import Actor
 from elearn.application.errors import NotFound, PermissionDenied
 from elearn.application.identity.accounts import CreateAccount
+from elearn.application.personal_data import Pseudonym
 from elearn.application.support.agents import AgentSettings
 from elearn.application.support.tickets import AgentAtCapacity, OpenTicketCommand
 from elearn.domain.identity.roles import Role
@@ -300,3 +302,37 @@ async def test_live_events_reach_the_customer_and_the_agent_and_never_carry_a_no
         messages = [e["body"] for e in received if e["type"] == "ticket.message"]
         assert messages == ["Still charged twice", "Refunded"]
         assert all("Secret" not in str(event) for event in received)
+
+
+async def test_a_persons_tickets_are_exported_without_notes_and_erased_to_bare_records(
+    world: World,
+) -> None:
+    support = world.container.support
+    ana = await agent(world, "ana")
+    ticket = await open_ticket(world, world.student)
+    world.clock.advance(timedelta(seconds=1))
+    await support.add_internal_note(ana, ticket.id, "Customer sounds upset")
+    world.clock.advance(timedelta(seconds=1))
+    await support.post_message(ana, ticket.id, "Refunded, Sam")
+    provider = SupportPersonalData()
+    assert world.student.user_id is not None and ana.user_id is not None
+
+    async with world.container.uow(read_only=True) as uow:
+        mine = await provider.export(uow, world.student.user_id)
+        theirs = await provider.export(uow, ana.user_id)
+    (exported,) = mine.records["tickets"]
+    assert [m["body"] for m in exported["messages"]] == ["My payment failed", "Refunded, Sam"]
+    assert "upset" not in str(mine.records)
+    assert [m["internal"] for m in theirs.records["written_as_agent"]] == [True, False]
+    assert theirs.records["agent_settings"]["categories"] == ["payment"]
+
+    async with world.container.uow() as uow:
+        erased = await provider.erase(uow, world.student.user_id, Pseudonym.new())
+        await uow.commit()
+    assert erased.counts["tickets"] == 1
+    async with world.container.uow() as uow:
+        again = await provider.erase(uow, world.student.user_id, Pseudonym.new())
+        await uow.commit()
+    assert again.counts["ticket_messages"] == 0
+    left = await support.get_ticket(ana, ticket.id)
+    assert (left.subject, left.messages) == ("(erased)", [])

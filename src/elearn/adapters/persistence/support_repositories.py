@@ -286,7 +286,7 @@ class SqlaAgentLoads(SqlaAgentRepository):
             )
             .group_by(SupportTicketRow.assignee_id)
         )
-        active: dict[UUID, int] = {agent_id: count for agent_id, count in counted.tuples()}
+        active = {agent_id: count for agent_id, count in counted.tuples() if agent_id is not None}
         agents = [self._load(row) for row in await self.session.scalars(select(SupportAgentRow))]
         return [
             AgentLoad(

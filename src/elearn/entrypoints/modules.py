@@ -16,6 +16,7 @@ from elearn.entrypoints import (
     identity_module,
     learning_module,
     privacy_module,
+    support_module,
     tutoring_module,
 )
 from elearn.entrypoints.module import Module
@@ -28,6 +29,7 @@ MODULES: tuple[Module, ...] = (
     tutoring_module.MODULE,
     community_module.MODULE,
     conversations_module.MODULE,
+    support_module.MODULE,
     # Last: it reaches every module's personal data, each built by then.
     privacy_module.MODULE,
 )

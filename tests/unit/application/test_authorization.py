@@ -53,6 +53,8 @@ EXPECTED_HOLDERS: dict[str, str] = {
     "complete_lesson_for_others": STAFF,
     "report_no_show_for_others": STAFF,
     "moderate_forums": STAFF,
+    "message_anyone": STAFF,
+    "review_conversation_reports": STAFF,
     "work_support_tickets": STAFF,
 }
 # Refused with a code of their own, so a client can tell what the caller is not.

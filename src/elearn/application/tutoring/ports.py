@@ -35,6 +35,10 @@ class AvailabilityRepository(Protocol):
 class BookingRepository(Protocol):
     async def add(self, booking: Booking) -> None: ...
 
+    async def any_between(self, *, student_id: UUID, tutor_id: UUID) -> bool:
+        """Whether the student has booked the tutor, in any state but expired."""
+        ...
+
     async def get(self, booking_id: UUID, *, for_update: bool = False) -> Booking | None: ...
 
     async def active_between(
@@ -246,6 +250,13 @@ class TutoringPolicy:
     public_url: str = "http://127.0.0.1:8000"
     links: FrontEndLinks = field(default_factory=FrontEndLinks)
     reminder_leads_minutes: tuple[int, ...] = (24 * 60, 60)
+
+    def reminder_leads(self) -> list[int]:
+        """When reminders go out (minutes before the start), shortest first: the configured
+        leads and the moment the meeting link is shown, so that one reminder carries the link
+        (mail read days ahead must not) and nobody has to watch the booking page for it."""
+        leads = {*self.reminder_leads_minutes, self.meeting_link.lead_minutes}
+        return sorted(lead for lead in leads if lead > 0)
 
 
 class TutoringUnitOfWork(Transaction, Protocol):

@@ -12,9 +12,10 @@ from elearn.application.learning.deps import LearningDeps
 from elearn.application.learning.enrollments import grant_enrollment, revoke_enrollment
 from elearn.application.learning.ports import LearningUnitOfWork
 from elearn.application.ports import Transaction
-from elearn.domain.learning.enrollment import EnrollmentSource
+from elearn.domain.learning.assignment import AssignmentGraded
+from elearn.domain.learning.enrollment import EnrollmentSource, EnrollmentStarted
 
-__all__ = ["LearningApi"]
+__all__ = ["AssignmentGraded", "EnrollmentStarted", "LearningApi"]
 
 
 def _learning(uow: Transaction) -> LearningUnitOfWork:

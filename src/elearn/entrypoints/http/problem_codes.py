@@ -74,6 +74,7 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "revision-not-found": (404,),
     "erasure-not-found": (404,),
     "export-not-found": (404,),
+    "notification-not-found": (404,),
     # 405
     "method-not-allowed": (405,),
     # 409
@@ -145,6 +146,7 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "invalid-fee-rate": (422,),
     "invalid-full-name": (422,),
     "invalid-grade": (422,),
+    "invalid-preferences": (422,),
     "invalid-money": (422,),
     "invalid-otp": (422,),
     "invalid-outline": (422,),

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, get, post, put
-from litestar.params import Parameter
+from litestar.params import JSONBody, QueryParameter
 
 from elearn.application.communication.notification_ports import NotificationView
 from elearn.application.communication.notifications import MAX_IDS, MarkRead
@@ -72,8 +72,10 @@ class NotificationsController(Controller):
         self,
         actor: CurrentActor,
         notifications: Notifications,
-        unread: Annotated[bool | None, Parameter(description="only unread (or only read)")] = None,
-        category: Category | None = None,
+        unread: Annotated[
+            bool | None, QueryParameter(description="true: only unread; false: only read")
+        ] = None,
+        category: Annotated[Category | None, QueryParameter(description="only this one")] = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> Page[NotificationView]:
@@ -99,7 +101,7 @@ class NotificationsController(Controller):
         status_code=200,
     )
     async def mark_read(
-        self, actor: CurrentActor, notifications: Notifications, data: MarkReadBody
+        self, actor: CurrentActor, notifications: Notifications, data: JSONBody[MarkReadBody]
     ) -> MarkedRead:
         """`{ids: [...]}` or `{all: true}`; 404 `notification-not-found` (nothing marked) when
         an id is not one of yours. Your other open sockets hear `notification.read`."""
@@ -125,7 +127,7 @@ class NotificationsController(Controller):
         summary="Set your notification preferences",
     )
     async def set_preferences(
-        self, actor: CurrentActor, notifications: Notifications, data: PreferencesBody
+        self, actor: CurrentActor, notifications: Notifications, data: JSONBody[PreferencesBody]
     ) -> PreferencesView:
         """Email and push per category; `email_digest` (`off`, `hourly`, `daily` at 08:00 your
         time) batches notification emails; during `quiet_hours` (wall-clock times of

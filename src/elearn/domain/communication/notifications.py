@@ -161,10 +161,12 @@ class QuietHours:
         ]
         later = sorted(c.astimezone(UTC) for c in candidates if c.astimezone(UTC) > moment)
         bound = next(c for c in later if not self.holds(c))
-        # Between ``moment`` (quiet) and ``bound`` (not) quiet hours end once: find that second.
+        # Between ``moment`` (quiet) and ``bound`` (not) quiet hours end once (at a wall-clock
+        # end or a clock jump): found to the microsecond.
         low, high = moment.astimezone(UTC), bound
-        while high - low > timedelta(seconds=1):
-            middle = low + (high - low) / 2
+        step = timedelta(microseconds=1)
+        while high - low > step:
+            middle = low + step * ((high - low) // step // 2)
             if self.holds(middle):
                 low = middle
             else:

@@ -1,5 +1,5 @@
 """notifications: the notification center (one per recipient and source), each person's
-notification preferences, and the emails their preferences hold back
+notification preferences, the emails their preferences hold back, and courses' announcements
 
 Revision ID: 0010
 Revises: 0009
@@ -109,8 +109,32 @@ def upgrade() -> None:
             postgresql_where=_WAITING,
         )
 
+    op.create_table(
+        "announcements",
+        sa.Column("id", GUID(length=16), nullable=False),
+        sa.Column("course_id", GUID(length=16), nullable=False),
+        sa.Column("author_id", GUID(length=16), nullable=False),
+        sa.Column("title", sa.String(length=150), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("posted_at", DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("fanned_out_to", GUID(length=16), nullable=True),
+        sa.Column("fanned_out_at", DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("recipients", sa.Integer(), nullable=False),
+        *_audit_columns(),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_announcements")),
+    )
+    with op.batch_alter_table("announcements", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_announcements_course_id_posted_at",
+            ["course_id", "posted_at", "id"],
+            unique=False,
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("announcements", schema=None) as batch_op:
+        batch_op.drop_index("ix_announcements_course_id_posted_at")
+    op.drop_table("announcements")
     with op.batch_alter_table("queued_emails", schema=None) as batch_op:
         batch_op.drop_index(
             "ix_queued_emails_waiting_due_at", sqlite_where=_WAITING, postgresql_where=_WAITING

@@ -59,6 +59,8 @@ class Permission(StrEnum):
     VIEW_ANY_BOOKING = "view_any_booking"
     COMPLETE_LESSON_FOR_OTHERS = "complete_lesson_for_others"
     REPORT_NO_SHOW_FOR_OTHERS = "report_no_show_for_others"
+    # communication
+    ANNOUNCE_TO_ANY_COURSE = "announce_to_any_course"
 
 
 STAFF_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
@@ -83,6 +85,7 @@ _MANAGER = frozenset(
         _P.VIEW_ANY_BOOKING,
         _P.COMPLETE_LESSON_FOR_OTHERS,
         _P.REPORT_NO_SHOW_FOR_OTHERS,
+        _P.ANNOUNCE_TO_ANY_COURSE,
     }
 )
 # Accounts, categories and money by hand are an admin's alone.
@@ -146,6 +149,7 @@ REFUSALS: Mapping[Permission, str] = {
     _P.REPORT_NO_SHOW_FOR_OTHERS: (
         "the tutor reports a student who did not come, the student a tutor"
     ),
+    _P.ANNOUNCE_TO_ANY_COURSE: "only the course's instructors and staff announce to it",
 }
 # Role powers refused with their own code, so a client can tell "become a tutor" apart.
 _REFUSAL_CODES: Mapping[Permission, str] = {

@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 
 from elearn.adapters.persistence.notifications_repositories import SqlaNotificationQueries
 from elearn.application.catalog.api import CatalogApi
-from elearn.application.communication import notifications, preferences
+from elearn.application.communication import announcements, notifications, preferences
 from elearn.application.communication.notification_deps import NotificationsDeps
 from elearn.application.communication.notification_ports import NotificationsPolicy
 from elearn.application.identity.api import IdentityApi
@@ -40,6 +40,7 @@ def build_notifications_deps(container: Container) -> NotificationsDeps:
         templates=container.templates,
         realtime=container.realtime,
         policy=notifications_policy(container.settings),
+        authorizer=container.authorizer,
     )
 
 
@@ -86,6 +87,18 @@ class NotificationsUseCases:
     @cached_property
     def preferred_mail(self) -> preferences.PreferredMail:
         return preferences.PreferredMail(self.deps)
+
+    @cached_property
+    def announce(self) -> announcements.PostAnnouncement:
+        return announcements.PostAnnouncement(self.deps)
+
+    @cached_property
+    def course_announcements(self) -> announcements.ListCourseAnnouncements:
+        return announcements.ListCourseAnnouncements(self.deps)
+
+    @cached_property
+    def fan_out_announcement(self) -> announcements.FanOutAnnouncement:
+        return announcements.FanOutAnnouncement(self.deps)
 
     @cached_property
     def send_due_emails(self) -> preferences.SendDueEmails:

@@ -14,6 +14,7 @@ from elearn.adapters.persistence.notifications_repositories import SqlaNotificat
 from elearn.adapters.persistence.unit_of_work import StoreDeclaration
 from elearn.application.communication.notification_sources import SOURCES, NotifyOfEvent
 from elearn.application.mail import PersonalMailer
+from elearn.domain.communication.announcements import AnnouncementPosted
 from elearn.domain.communication.notifications import NotificationCreated, NotificationsRead
 from elearn.entrypoints.module import Module, Subscription
 from elearn.entrypoints.notifications import (
@@ -33,9 +34,12 @@ def _use_cases(container: Container, options: Mapping[str, Any]) -> Notification
 
 
 def _routes() -> Sequence[ControllerRouterHandler]:
+    from elearn.entrypoints.http.notifications.announcement_routes import (
+        ANNOUNCEMENT_CONTROLLERS,
+    )
     from elearn.entrypoints.http.notifications.routes import NOTIFICATION_CONTROLLERS
 
-    return NOTIFICATION_CONTROLLERS
+    return [*NOTIFICATION_CONTROLLERS, *ANNOUNCEMENT_CONTROLLERS]
 
 
 def _subscriptions(c: Container) -> dict[str, Subscription]:
@@ -54,6 +58,9 @@ def _subscriptions(c: Container) -> dict[str, Subscription]:
         ),
         "notifications.publish_read": Subscription(
             NotificationsRead.event_type, c.notifications.publish_read
+        ),
+        "notifications.fan_out_announcement": Subscription(
+            AnnouncementPosted.event_type, c.notifications.fan_out_announcement
         ),
     }
 

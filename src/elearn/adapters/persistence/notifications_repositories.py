@@ -3,7 +3,7 @@ side."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime, time
 from typing import Any
 from uuid import UUID
@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from elearn.adapters.persistence.models.notifications import (
+    AnnouncementRow,
     NotificationPreferencesRow,
     NotificationRow,
     QueuedEmailRow,
@@ -27,6 +28,7 @@ from elearn.adapters.persistence.repository_base import (
 )
 from elearn.application.mail import EmailMessage
 from elearn.application.paging import Page
+from elearn.domain.communication.announcements import Announcement
 from elearn.domain.communication.notifications import (
     Category,
     Channel,
@@ -38,6 +40,24 @@ from elearn.domain.communication.notifications import (
     QueuedEmail,
     QuietHours,
 )
+
+
+def _row_values(notification: Notification) -> dict[str, Any]:
+    link = notification.link
+    return {
+        "id": notification.id,
+        "recipient_id": notification.recipient_id,
+        "category": notification.category.value,
+        "title": notification.title,
+        "body": notification.body,
+        "link_type": None if link is None else link.type,
+        "link_id": None if link is None else link.id,
+        "details": dict(notification.metadata),
+        "source_key": notification.source_key,
+        "read_at": None,
+        "created_at": notification.created_at,
+        "updated_at": notification.created_at,
+    }
 
 
 def _notification(row: NotificationRow) -> Notification:
@@ -64,28 +84,16 @@ class SqlaNotificationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add_once(self, notification: Notification) -> bool:
-        link = notification.link
+    async def add_once(self, notifications: Sequence[Notification]) -> set[UUID]:
+        if not notifications:
+            return set()
         stmt = (
             insert_ignoring_duplicates(self.session, NotificationRow)
-            .values(
-                id=notification.id,
-                recipient_id=notification.recipient_id,
-                category=notification.category.value,
-                title=notification.title,
-                body=notification.body,
-                link_type=None if link is None else link.type,
-                link_id=None if link is None else link.id,
-                details=dict(notification.metadata),
-                source_key=notification.source_key,
-                read_at=None,
-                created_at=notification.created_at,
-                updated_at=notification.created_at,
-            )
+            .values([_row_values(notification) for notification in notifications])
             .on_conflict_do_nothing(index_elements=["recipient_id", "source_key"])
             .returning(NotificationRow.id)
         )
-        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+        return set((await self.session.execute(stmt)).scalars())
 
     async def get(self, notification_id: UUID) -> Notification | None:
         row = await self.session.get(NotificationRow, notification_id)
@@ -259,15 +267,27 @@ class SqlaQueuedEmailRepository(SqlaRepository[QueuedEmail, QueuedEmailRow]):
         )
 
 
+_ANNOUNCEMENTS = FieldMap(
+    Announcement,
+    AnnouncementRow,
+    fixed=("id", "course_id", "author_id", "title", "body", "posted_at"),
+)
+
+
+class SqlaAnnouncementRepository(SqlaRepository[Announcement, AnnouncementRow]):
+    mapper = _ANNOUNCEMENTS
+
+
 class SqlaNotificationsStore:
     def __init__(self, session: AsyncSession) -> None:
         self.notifications = SqlaNotificationRepository(session)
         self.preferences = SqlaPreferencesRepository(session)
         self.emails = SqlaQueuedEmailRepository(session)
+        self.announcements = SqlaAnnouncementRepository(session)
 
     @property
     def tracking(self) -> list[TrackingRepository[Any, Any]]:
-        return [self.preferences, self.emails]
+        return [self.preferences, self.emails, self.announcements]
 
 
 class SqlaNotificationQueries:
@@ -309,3 +329,20 @@ class SqlaNotificationQueries:
                 )
             )
         return int(count or 0)
+
+    async def announcements_of(
+        self, course_id: UUID, *, limit: int, cursor: str | None
+    ) -> Page[Announcement]:
+        stmt = newest_first_after(
+            select(AnnouncementRow).where(AnnouncementRow.course_id == course_id),
+            cursor,
+            AnnouncementRow.posted_at,
+            AnnouncementRow.id,
+        )
+        return await fetch_page(
+            self._sessions,
+            stmt,
+            limit,
+            lambda row: _ANNOUNCEMENTS.load(row[0]),
+            lambda row: (row[0].posted_at, row[0].id),
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from elearn.application.authorization import Authorizer
 from elearn.application.catalog.api import CatalogApi
 from elearn.application.communication.notification_ports import (
     NotificationQueries,
@@ -32,3 +33,4 @@ class NotificationsDeps:
     templates: EmailTemplates
     realtime: RealtimePublisher
     policy: NotificationsPolicy
+    authorizer: Authorizer

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -12,6 +12,7 @@ from elearn.application.links import FrontEndLinks
 from elearn.application.mail import EmailMessage
 from elearn.application.paging import Page
 from elearn.application.ports import Transaction
+from elearn.domain.communication.announcements import Announcement
 from elearn.domain.communication.notifications import (
     Category,
     LinkTarget,
@@ -22,8 +23,8 @@ from elearn.domain.communication.notifications import (
 
 
 class NotificationRepository(Protocol):
-    async def add_once(self, notification: Notification) -> bool:
-        """Stores it unless its recipient already has one with its source key: True if stored."""
+    async def add_once(self, notifications: Sequence[Notification]) -> set[UUID]:
+        """Stores those whose recipient has none with their source key yet: the ids stored."""
         ...
 
     async def get(self, notification_id: UUID) -> Notification | None: ...
@@ -69,10 +70,19 @@ class QueuedEmailRepository(Protocol):
         ...
 
 
+class AnnouncementRepository(Protocol):
+    async def add(self, announcement: Announcement) -> None: ...
+
+    async def get(
+        self, announcement_id: UUID, *, for_update: bool = False
+    ) -> Announcement | None: ...
+
+
 class NotificationsStore(Protocol):
     notifications: NotificationRepository
     preferences: PreferencesRepository
     emails: QueuedEmailRepository
+    announcements: AnnouncementRepository
 
 
 class NotificationsUnitOfWork(Transaction, Protocol):
@@ -119,9 +129,15 @@ class NotificationQueries(Protocol):
 
     async def unread_count(self, recipient_id: UUID) -> int: ...
 
+    async def announcements_of(
+        self, course_id: UUID, *, limit: int, cursor: str | None
+    ) -> Page[Announcement]: ...
+
 
 @dataclass(frozen=True, slots=True)
 class NotificationsPolicy:
     links: FrontEndLinks = field(default_factory=FrontEndLinks)
     # Due emails handed over per run of the sending job.
     email_batch: int = 200
+    # Students told per transaction of an announcement's fan-out.
+    announcement_batch: int = 500

@@ -78,36 +78,49 @@ class Notify:
     async def __call__(self, drafts: Sequence[NotificationDraft]) -> int:
         if not drafts:
             return 0
-        deps = self._deps
-        made = 0
-        async with deps.uow() as uow:
-            now = deps.clock.now()
-            for draft in drafts:
-                notification = Notification(
-                    id=deps.ids.new_id(),
-                    recipient_id=draft.recipient_id,
-                    category=draft.category,
-                    title=draft.title,
-                    body=draft.body,
-                    link=draft.link,
-                    metadata=dict(draft.metadata),
-                    source_key=draft.source_key,
-                    created_at=now,
-                )
-                if await uow.notifications.notifications.add_once(notification):
-                    made += 1
-                    uow.publish(
-                        NotificationCreated(
-                            event_id=deps.ids.new_id(),
-                            occurred_at=now,
-                            notification_id=notification.id,
-                            recipient_id=notification.recipient_id,
-                            category=notification.category.value,
-                            email=not draft.emailed_by_source,
-                        )
-                    )
+        async with self._deps.uow() as uow:
+            made = await store_notifications(self._deps, uow, drafts)
             await uow.commit()
         return made
+
+
+async def store_notifications(
+    deps: NotificationsDeps, uow: NotificationsUnitOfWork, drafts: Sequence[NotificationDraft]
+) -> int:
+    """Stores the drafts not stored before (by source key and recipient) in the caller's
+    transaction, each with its ``NotificationCreated``: how many were new."""
+    now = deps.clock.now()
+    made = [
+        (
+            Notification(
+                id=deps.ids.new_id(),
+                recipient_id=draft.recipient_id,
+                category=draft.category,
+                title=draft.title,
+                body=draft.body,
+                link=draft.link,
+                metadata=dict(draft.metadata),
+                source_key=draft.source_key,
+                created_at=now,
+            ),
+            draft,
+        )
+        for draft in drafts
+    ]
+    stored = await uow.notifications.notifications.add_once([n for n, _ in made])
+    for notification, draft in made:
+        if notification.id in stored:
+            uow.publish(
+                NotificationCreated(
+                    event_id=deps.ids.new_id(),
+                    occurred_at=now,
+                    notification_id=notification.id,
+                    recipient_id=notification.recipient_id,
+                    category=notification.category.value,
+                    email=not draft.emailed_by_source,
+                )
+            )
+    return len(stored)
 
 
 class ListMyNotifications:

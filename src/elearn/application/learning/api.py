@@ -55,3 +55,12 @@ class LearningApi:
         await revoke_enrollment(
             self._deps, _learning(transaction), user_id=user_id, course_id=course_id, reason=reason
         )
+
+    # ---- communication: announcements reach a course's students -----------------------------
+    async def learners_after(
+        self, transaction: Transaction, course_id: UUID, after: UUID | None, limit: int
+    ) -> list[UUID]:
+        """A batch of the course's students who may learn in it now, in user id order."""
+        return await _learning(transaction).learning.enrollments.learners_after(
+            course_id, after, limit
+        )

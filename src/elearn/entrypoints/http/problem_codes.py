@@ -137,6 +137,7 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "instructor-cannot-enroll": (422,),
     "insufficient-funds": (422,),
     "invalid-answers": (422,),
+    "invalid-announcement": (422,),
     "invalid-assignment": (422,),
     "invalid-availability": (422,),
     "invalid-booking": (422,),

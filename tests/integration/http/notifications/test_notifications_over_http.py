@@ -24,7 +24,7 @@ from tests.integration.http.tutoring.helpers import (
     user_id,
     weekly,
 )
-from tests.support.catalog import headers_of, seed_people
+from tests.support.catalog import headers_of, published_course, seed_people
 from tests.support.identity import mails_to, problem
 
 from elearn.adapters.jobs.broker import build_broker
@@ -227,3 +227,62 @@ async def test_the_center_pages_and_refuses_bad_input(client: Any, settings: Set
     assert saved.json()["quiet_hours"] == {"start": "22:30", "end": "06:45"}
     assert saved.json()["time_zone"] == "Asia/Kolkata"
     assert (await client.get(PREFERENCES, headers=student)).json() == saved.json()
+
+
+async def test_an_instructors_announcement_reaches_the_students_center_and_inbox(
+    settings: Settings,
+) -> None:
+    await seed_people(settings)
+    async with served(settings, FixedClock(datetime.now(UTC).replace(microsecond=0))) as (
+        client,
+        _container,
+    ):
+        tutor, manager = await headers_of(client, "tutor"), await headers_of(client, "manager")
+        student, cotutor = await headers_of(client, "student"), await headers_of(client, "cotutor")
+        course = await published_course(client, tutor, manager, title="Astronomy")
+        enrolled = await client.post(f"/api/v1/courses/{course['id']}/enroll", headers=student)
+        assert enrolled.status_code in (200, 201), enrolled.text
+        announcements = f"/api/v1/courses/{course['id']}/announcements"
+
+        posted = await client.post(
+            announcements, json={"title": "Week 2", "body": "Bring a telescope."}, headers=tutor
+        )
+        assert posted.status_code == 201, posted.text
+        (note,) = await wait_for(client, student, 1, category="announcement")
+        assert note["title"] == "Astronomy: Week 2" and note["body"] == "Bring a telescope."
+        assert note["link"] == {"type": "announcement", "id": posted.json()["id"]}
+        mail = await mail_with(settings, STUDENT_MAIL, "Astronomy: Week 2", "Bring a telescope.")
+        assert mail["To"] == STUDENT_MAIL
+        listed = await client.get(announcements, headers=student)
+        assert [a["id"] for a in listed.json()["items"]] == [posted.json()["id"]]
+        by_slug = await client.get(
+            f"/api/v1/courses/{course['slug']}/announcements", headers=manager
+        )
+        assert by_slug.json() == listed.json()
+
+        # Not an instructor, not a student of it, nobody, nothing that exists, bad bodies.
+        problem(
+            await client.post(announcements, json={"title": "x", "body": "y"}, headers=student), 403
+        )
+        problem(
+            await client.post(announcements, json={"title": "x", "body": "y"}, headers=cotutor), 403
+        )
+        problem(await client.get(announcements, headers=cotutor), 403)
+        problem(await client.get(announcements), 401)
+        problem(
+            await client.get(f"/api/v1/courses/{uuid.uuid4()}/announcements", headers=tutor),
+            404,
+            "course-not-found",
+        )
+        for body in (
+            {"title": "", "body": "y"},
+            {"title": "x"},
+            {"title": "x", "body": "y", "z": 1},
+        ):
+            problem(await client.post(announcements, json=body, headers=tutor), 400)
+        problem(
+            await client.post(announcements, json={"title": "   ", "body": "y"}, headers=tutor),
+            422,
+            "invalid-announcement",
+        )
+        assert len((await client.get(announcements, headers=tutor)).json()["items"]) == 1

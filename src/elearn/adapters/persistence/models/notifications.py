@@ -1,5 +1,5 @@
-"""Notification tables: the notification center, each person's preferences and the emails
-their preferences hold back.
+"""Notification tables: the notification center, each person's preferences, the emails their
+preferences hold back, and courses' announcements with where their fan-out stands.
 
 One notification per recipient and source key, one queued email per recipient and source key:
 the unique indexes make a redelivered event create nothing. No foreign keys to users: the
@@ -86,6 +86,23 @@ class QueuedEmailRow(Base):
     settled_at: Mapped[datetime | None]
     # The rendered email: {"to": [...], "subject", "text", "html"}.
     message: Mapped[dict[str, Any]] = mapped_column(JsonB)
+
+
+class AnnouncementRow(Base):
+    __tablename__ = "announcements"
+    __table_args__ = (
+        # A course's announcements, newest first.
+        Index("ix_announcements_course_id_posted_at", "course_id", "posted_at", "id"),
+    )
+
+    course_id: Mapped[UUID]
+    author_id: Mapped[UUID]
+    title: Mapped[str] = mapped_column(String(150))
+    body: Mapped[str] = mapped_column(Text)
+    posted_at: Mapped[datetime]
+    fanned_out_to: Mapped[UUID | None]
+    fanned_out_at: Mapped[datetime | None]
+    recipients: Mapped[int] = mapped_column(default=0)
 
 
 CONSTRAINT_ERRORS: ConstraintErrors = {}

@@ -53,9 +53,43 @@ class QuietHoursBody(RequestBody):
     end: WallClock
 
 
+class ChannelChoices(RequestBody):
+    """On or off per channel; a channel left out keeps its setting. `in_app` cannot be off."""
+
+    in_app: bool | None = None
+    email: bool | None = None
+    push: bool | None = None
+
+    def chosen(self) -> dict[Channel, bool]:
+        return {
+            Channel(name): on for name, on in msgspec.structs.asdict(self).items() if on is not None
+        }
+
+
+class CategoryChannels(RequestBody):
+    """One field per notification category (``Category``); a category left out keeps its
+    channels."""
+
+    account: ChannelChoices | None = None
+    course: ChannelChoices | None = None
+    learning: ChannelChoices | None = None
+    booking: ChannelChoices | None = None
+    payment: ChannelChoices | None = None
+    payout: ChannelChoices | None = None
+    message: ChannelChoices | None = None
+    announcement: ChannelChoices | None = None
+    support: ChannelChoices | None = None
+
+    def chosen(self) -> dict[Category, dict[Channel, bool]]:
+        return {
+            Category(name): choices.chosen()
+            for name, choices in msgspec.structs.asdict(self).items()
+            if choices is not None
+        }
+
+
 class PreferencesBody(RequestBody):
-    # Categories and channels left out keep their setting; in_app cannot be turned off.
-    channels: dict[Category, dict[Channel, bool]] = msgspec.field(default_factory=dict)
+    channels: CategoryChannels = msgspec.field(default_factory=CategoryChannels)
     email_digest: DigestFrequency = DigestFrequency.OFF
     quiet_hours: QuietHoursBody | None = None
     # Your profile's zone when left out.
@@ -136,7 +170,7 @@ class NotificationsController(Controller):
         that start when they end."""
         quiet = data.quiet_hours
         command = ChangePreferences(
-            channels=data.channels,
+            channels=data.channels.chosen(),
             email_digest=data.email_digest,
             quiet_hours=None if quiet is None else QuietHoursView(quiet.start, quiet.end),
             time_zone=data.time_zone,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from elearn.adapters.jobs.scheduler import PeriodicJob
 from elearn.adapters.mail.rendering import DEFAULT_TEMPLATES_DIR
 from elearn.adapters.persistence.models import notifications as notification_tables
+from elearn.adapters.persistence.notifications_personal_data import NotificationsPersonalData
 from elearn.adapters.persistence.notifications_repositories import SqlaNotificationsStore
 from elearn.adapters.persistence.unit_of_work import StoreDeclaration
 from elearn.application.communication.notification_sources import SOURCES, NotifyOfEvent
@@ -93,4 +94,5 @@ MODULE = Module(
     tables=notification_tables,
     mail_templates=DEFAULT_TEMPLATES_DIR / "notifications",
     mail_preferences=_mail_preferences,
+    personal_data=lambda c: NotificationsPersonalData(),
 )

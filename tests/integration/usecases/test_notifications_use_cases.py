@@ -25,6 +25,7 @@ from elearn.application.communication.preferences import ChangePreferences, Quie
 from elearn.application.errors import InvalidInput, NotAuthenticated
 from elearn.application.learning.api import EnrollmentStarted
 from elearn.application.mail import EmailMessage, MailAbout
+from elearn.application.personal_data import Pseudonym
 from elearn.domain.communication.notifications import (
     Category,
     Channel,
@@ -134,11 +135,8 @@ async def test_an_event_delivered_again_or_at_once_makes_one_notification_per_re
     assert (only.category, only.title) == (Category.LEARNING, "You are enrolled")
     assert only.link is not None and only.link.type == "course"
     assert await container.notifications.unread_count(setting.bob) == 0
-    # One notification, one NotificationCreated in the outbox: one live copy, one email.
-    async with setting.hub.subscribe(setting.ada.user_id) as live:
-        await setting.run_published()
-        assert live.get_nowait()["type"] == "notification.created"
-        assert live.empty()
+    # One notification, one NotificationCreated in the outbox: one email (to someone away).
+    await setting.run_published()
     assert [m.subject for m in setting.mailer.sent] == ["You are enrolled"]
 
 
@@ -317,3 +315,38 @@ async def test_quiet_hours_wait_out_with_a_time_only_ending(setting: Setting) ->
     clock.advance(timedelta(minutes=50))
     assert await container.notifications.send_due_emails() == 1
     assert [m.subject for m in setting.mailer.sent] == ["Receipt"]
+
+
+async def test_a_person_connected_when_it_arrives_reads_it_live_and_gets_no_email(
+    setting: Setting,
+) -> None:
+    container, ada = setting.container, setting.ada
+    assert ada.user_id is not None
+    async with setting.hub.subscribe(ada.user_id) as live:
+        await container.notifications.notify([draft(ada, "while-connected")])
+        await setting.run_published()
+        assert live.get_nowait()["title"] == "About while-connected"
+    await container.notifications.notify([draft(ada, "while-away")])
+    await setting.run_published()
+    assert [m.subject for m in setting.mailer.sent] == ["About while-away"]
+
+
+async def test_a_persons_notifications_are_exported_and_erased(setting: Setting) -> None:
+    container, ada, bob = setting.container, setting.ada, setting.bob
+    await container.notifications.notify([draft(ada, "mine"), draft(bob, "theirs")])
+    await container.notifications.change_preferences(
+        ada,
+        ChangePreferences(channels={}, email_digest=DigestFrequency.DAILY, quiet_hours=None),
+    )
+    provider = next(m for m in container.modules if m.name == "notifications").personal_data
+    assert provider is not None
+    assert ada.user_id is not None
+    async with container.uow() as uow:
+        exported = await provider(container).export(uow, ada.user_id)
+        assert [n["title"] for n in exported.records["notifications"]] == ["About mine"]
+        assert exported.records["preferences"][0]["digest"] == "daily"
+        erased = await provider(container).erase(uow, ada.user_id, Pseudonym.new())
+        await uow.commit()
+    assert erased.counts["notifications"] == 1 and erased.counts["preferences"] == 1
+    assert await container.notifications.unread_count(ada) == 0
+    assert await container.notifications.unread_count(bob) == 1

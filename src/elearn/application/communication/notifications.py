@@ -224,7 +224,8 @@ def live_payload(notification: Notification) -> dict[str, object]:
 class DeliverNotification:
     """The outbox handler of a new notification: publishes it live to the recipient's sockets,
     then emails it by their preference (at once, or queued for after quiet hours or for their
-    digest), unless its source sends its own email."""
+    digest), unless its source sends its own email or the person is connected and so was shown
+    it live."""
 
     def __init__(self, deps: NotificationsDeps) -> None:
         self._deps = deps
@@ -246,6 +247,8 @@ class DeliverNotification:
             or person is None
             or notification.is_read
             or not preferences.wants(notification.category, Channel.EMAIL)
+            # Connected now, they have just been shown it live: no email about it.
+            or await deps.realtime.connected([notification.recipient_id])
         ):
             return
         message = deps.templates.render(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
 from uuid import UUID
 
 from elearn.application.access import require_signed_in
@@ -158,7 +158,7 @@ class SendDueEmails:
             now = deps.clock.now()
             due = await uow.notifications.emails.due(now, limit=deps.policy.email_batch)
             messages = {email.id: message for email, message in due}
-            read_at: dict[UUID, object] = {}
+            read_at: dict[UUID, datetime | None] = {}
             by_person: dict[UUID, list[QueuedEmail]] = {}
             for email, _ in due:
                 by_person.setdefault(email.recipient_id, []).append(email)
@@ -167,7 +167,7 @@ class SendDueEmails:
                     person_id, [e.source_key for e in emails]
                 )
                 read_at.update({e.id: read.get(e.source_key) for e in emails})
-            to_send = settle_due([email for email, _ in due], now, read_at)  # type: ignore[arg-type]
+            to_send = settle_due([email for email, _ in due], now, read_at)
             people = {
                 person_id: await deps.identity.recipient(uow, person_id) for person_id in to_send
             }

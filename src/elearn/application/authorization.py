@@ -61,6 +61,9 @@ class Permission(StrEnum):
     REPORT_NO_SHOW_FOR_OTHERS = "report_no_show_for_others"
     # communication
     ANNOUNCE_TO_ANY_COURSE = "announce_to_any_course"
+    # communication: conversations
+    MESSAGE_ANYONE = "message_anyone"
+    REVIEW_CONVERSATION_REPORTS = "review_conversation_reports"
 
 
 STAFF_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
@@ -86,6 +89,8 @@ _MANAGER = frozenset(
         _P.COMPLETE_LESSON_FOR_OTHERS,
         _P.REPORT_NO_SHOW_FOR_OTHERS,
         _P.ANNOUNCE_TO_ANY_COURSE,
+        _P.MESSAGE_ANYONE,
+        _P.REVIEW_CONVERSATION_REPORTS,
     }
 )
 # Accounts, categories and money by hand are an admin's alone.
@@ -150,6 +155,10 @@ REFUSALS: Mapping[Permission, str] = {
         "the tutor reports a student who did not come, the student a tutor"
     ),
     _P.ANNOUNCE_TO_ANY_COURSE: "only the course's instructors and staff announce to it",
+    _P.MESSAGE_ANYONE: (
+        "you may message a tutor you booked or whose course you take, your students, or staff"
+    ),
+    _P.REVIEW_CONVERSATION_REPORTS: "only managers and admins review reported conversations",
 }
 # Role powers refused with their own code, so a client can tell "become a tutor" apart.
 _REFUSAL_CODES: Mapping[Permission, str] = {

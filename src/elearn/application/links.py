@@ -28,6 +28,7 @@ class FrontEndLinks:
     course_invitations_path: str = "/teach/invitations"
     data_exports_path: str = "/account/data"
     notifications_path: str = "/notifications"
+    messages_path: str = "/messages"
 
     def login(self) -> str:
         return self._url(self.login_path)
@@ -55,6 +56,9 @@ class FrontEndLinks:
 
     def notifications(self) -> str:
         return self._url(self.notifications_path)
+
+    def messages(self) -> str:
+        return self._url(self.messages_path)
 
     def _url(self, path: str, **query: str) -> str:
         url = self.base_url.rstrip("/") + path

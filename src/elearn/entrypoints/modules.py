@@ -11,6 +11,7 @@ from elearn.adapters.persistence.models.base import metadata
 from elearn.entrypoints import (
     billing_module,
     catalog_module,
+    conversations_module,
     identity_module,
     learning_module,
     notifications_module,
@@ -26,6 +27,7 @@ MODULES: tuple[Module, ...] = (
     billing_module.MODULE,
     tutoring_module.MODULE,
     notifications_module.MODULE,
+    conversations_module.MODULE,
     # Last: it reaches every module's personal data, each built by then.
     privacy_module.MODULE,
 )

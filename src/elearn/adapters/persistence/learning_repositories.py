@@ -69,6 +69,13 @@ class SqlaEnrollmentRepository(SqlaRepository[Enrollment, EnrollmentRow]):
     relock_tracked = False
     counters_changed = False  # the course's enrollment count moved (catalog caches are stale)
 
+    async def courses_learned_by(self, user_id: UUID) -> set[UUID]:
+        stmt = select(EnrollmentRow.course_id).where(
+            EnrollmentRow.user_id == user_id,
+            EnrollmentRow.status.in_([status.value for status in LEARNING_STATUSES]),
+        )
+        return set(await self.session.scalars(stmt))
+
     async def find(
         self, user_id: UUID, course_id: UUID, *, for_update: bool = False
     ) -> Enrollment | None:

@@ -76,3 +76,12 @@ class TutoringApi:
             tutor_name=view.tutor_name,
             starts_at=view.starts_at,
         )
+
+    # ---- communication: who may talk ------------------------------------------------------------
+    async def shares_booking(
+        self, transaction: Transaction, *, student_id: UUID, tutor_id: UUID
+    ) -> bool:
+        """Whether the student has booked the tutor, in any state but expired."""
+        return await _tutoring(transaction).tutoring.bookings.any_between(
+            student_id=student_id, tutor_id=tutor_id
+        )

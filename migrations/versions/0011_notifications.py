@@ -1,8 +1,8 @@
 """notifications: the notification center (one per recipient and source), each person's
 notification preferences, the emails their preferences hold back, and courses' announcements
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-06 21:45:00.000000
 """
 
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

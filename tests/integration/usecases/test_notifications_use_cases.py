@@ -26,6 +26,7 @@ from elearn.application.errors import InvalidInput, NotAuthenticated
 from elearn.application.learning.api import EnrollmentStarted
 from elearn.application.mail import EmailMessage, MailAbout
 from elearn.application.personal_data import Pseudonym
+from elearn.domain.communication.conversations import MessagePosted
 from elearn.domain.communication.notifications import (
     Category,
     Channel,
@@ -350,3 +351,34 @@ async def test_a_persons_notifications_are_exported_and_erased(setting: Setting)
     assert erased.counts["notifications"] == 1 and erased.counts["preferences"] == 1
     assert await container.notifications.unread_count(ada) == 0
     assert await container.notifications.unread_count(bob) == 1
+
+
+async def test_a_new_message_notifies_its_recipients_once_without_an_email_of_its_own(
+    setting: Setting,
+) -> None:
+    container, ada, bob = setting.container, setting.ada, setting.bob
+    assert ada.user_id is not None and bob.user_id is not None
+    conversation = uuid.uuid4()
+    event = MessagePosted(
+        event_id=uuid.uuid4(),
+        occurred_at=setting.clock.now(),
+        conversation_id=conversation,
+        message_id=uuid.uuid4(),
+        sender_id=bob.user_id,
+        recipient_ids=(ada.user_id,),
+        preview="See you on Monday",
+        sent_at=setting.clock.now(),
+    )
+    handler = container.subscriptions["notifications.of_message_posted"].handler
+    await handler(event)
+    await handler(event)
+    (note,) = (await container.notifications.my_notifications(ada)).items
+    assert (note.category, note.title, note.body) == (
+        Category.MESSAGE,
+        "New message from bob",
+        "See you on Monday",
+    )
+    assert note.link is not None and note.link.id == conversation
+    assert await container.notifications.unread_count(bob) == 0
+    await setting.run_published()
+    assert setting.mailer.sent == []  # the conversations digest is the email of a message

@@ -24,6 +24,7 @@ from elearn.application.tutoring.api import (
     BookingReminderDue,
     BookingRescheduled,
 )
+from elearn.domain.communication.conversations import MessagePosted
 from elearn.domain.communication.notifications import Category, LinkTarget
 from elearn.domain.shared.events import DomainEvent
 
@@ -170,6 +171,22 @@ async def withdrawal_moved(deps: NotificationsDeps, event: DomainEvent) -> list[
     )  # fmt: skip
 
 
+async def message_posted(deps: NotificationsDeps, event: DomainEvent) -> list[NotificationDraft]:
+    """The conversations module emails unread messages itself (its digest): no email here."""
+    assert isinstance(event, MessagePosted)
+    async with deps.uow(read_only=True) as uow:
+        sender = await deps.identity.user(uow, event.sender_id)
+    parameters: dict[str, object] = {
+        "sender": sender.full_name if sender else "",
+        "preview": event.preview,
+    }
+    return await _drafts(
+        deps, event, [(recipient, parameters) for recipient in event.recipient_ids],
+        kind="message", category=Category.MESSAGE,
+        link=LinkTarget("conversation", event.conversation_id), emailed_by_source=True,
+    )  # fmt: skip
+
+
 # Event class → how it becomes notifications (the module subscribes each).
 SOURCES: dict[type[DomainEvent], DraftsOf] = {
     TutorApplicationDecided: tutor_decided,
@@ -182,4 +199,5 @@ SOURCES: dict[type[DomainEvent], DraftsOf] = {
     OrderPaid: order_paid,
     WithdrawalApproved: withdrawal_moved,
     WithdrawalFailed: withdrawal_moved,
+    MessagePosted: message_posted,
 }

@@ -23,6 +23,7 @@ _ENGLISH: Mapping[str, tuple[str, str]] = {
     "withdrawal_approved": ("Withdrawal approved", "Your withdrawal is on its way."),
     "withdrawal_failed": ("Payout failed", "Your payout could not be made; the money is back."),
     "announcement": ("{course}: {title}", "{body}"),
+    "message": ("New message from {sender}", "{preview}"),
 }
 
 _TRANSLATIONS: Mapping[str, Mapping[str, tuple[str, str]]] = {

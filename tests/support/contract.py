@@ -24,11 +24,17 @@ import pytest
 from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.handlers import HTTPRouteHandler
+from litestar.routes import HTTPRoute
 from litestar.types import HTTPScope, Message, Send
 
 from elearn.entrypoints.http.problems import PROBLEM_MEDIA_TYPE
 
-_documents: dict[int, dict[str, Any]] = {}
+# Apps built from the same route handlers under the same title document the same operations:
+# the tests build dozens of apps that differ only in settings read at start-up, and each
+# document costs about a second of CPU. Keyed by the handler functions themselves; the caches
+# keep them and the apps alive, so no id is ever reused for another.
+_documents: dict[tuple[Any, ...], dict[str, Any]] = {}
+_document_keys: dict[int, tuple[Litestar, tuple[Any, ...]]] = {}
 _received: list[str] = []
 
 
@@ -42,10 +48,32 @@ class Documented:
     codes: dict[str, frozenset[str]]
 
 
+def _document_key(app: Litestar) -> tuple[Any, ...]:
+    known = _document_keys.get(id(app))
+    if known is not None:
+        return known[1]
+    operations = sorted(
+        (
+            # A controller's method is bound to the app's own instance of the controller.
+            (route.path, method, getattr(handler.fn, "__func__", handler.fn))
+            for route in app.routes
+            if isinstance(route, HTTPRoute)
+            for handler in route.route_handlers
+            if handler.resolve_include_in_schema()
+            for method in handler.http_methods
+        ),
+        key=lambda operation: (operation[0], operation[1], id(operation[2])),
+    )
+    key = (app.openapi_config.title if app.openapi_config else None, *operations)
+    _document_keys[id(app)] = (app, key)
+    return key
+
+
 def document_of(app: Litestar) -> dict[str, Any]:
-    document = _documents.get(id(app))
+    key = _document_key(app)
+    document = _documents.get(key)
     if document is None:
-        document = _documents[id(app)] = app.openapi_schema.to_schema()
+        document = _documents[key] = app.openapi_schema.to_schema()
     return document
 
 

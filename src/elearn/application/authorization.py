@@ -61,6 +61,8 @@ class Permission(StrEnum):
     REPORT_NO_SHOW_FOR_OTHERS = "report_no_show_for_others"
     # community
     MODERATE_FORUMS = "moderate_forums"
+    # communication
+    ANNOUNCE_TO_ANY_COURSE = "announce_to_any_course"
     # communication: conversations
     MESSAGE_ANYONE = "message_anyone"
     REVIEW_CONVERSATION_REPORTS = "review_conversation_reports"
@@ -91,6 +93,7 @@ _MANAGER = frozenset(
         _P.COMPLETE_LESSON_FOR_OTHERS,
         _P.REPORT_NO_SHOW_FOR_OTHERS,
         _P.MODERATE_FORUMS,
+        _P.ANNOUNCE_TO_ANY_COURSE,
         _P.MESSAGE_ANYONE,
         _P.REVIEW_CONVERSATION_REPORTS,
         # Support agents are staff: they read every ticket and its internal notes.
@@ -159,6 +162,7 @@ REFUSALS: Mapping[Permission, str] = {
         "the tutor reports a student who did not come, the student a tutor"
     ),
     _P.MODERATE_FORUMS: "only the course's instructors and staff moderate its forum",
+    _P.ANNOUNCE_TO_ANY_COURSE: "only the course's instructors and staff announce to it",
     _P.MESSAGE_ANYONE: (
         "you may message a tutor you booked or whose course you take, your students, or staff"
     ),

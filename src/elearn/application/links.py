@@ -27,6 +27,7 @@ class FrontEndLinks:
     earnings_path: str = "/earnings"
     course_invitations_path: str = "/teach/invitations"
     data_exports_path: str = "/account/data"
+    notifications_path: str = "/notifications"
     messages_path: str = "/messages"
 
     def login(self) -> str:
@@ -52,6 +53,9 @@ class FrontEndLinks:
 
     def data_exports(self) -> str:
         return self._url(self.data_exports_path)
+
+    def notifications(self) -> str:
+        return self._url(self.notifications_path)
 
     def messages(self) -> str:
         return self._url(self.messages_path)

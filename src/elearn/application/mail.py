@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Protocol
+from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from elearn.application.errors import ApplicationError
@@ -21,8 +22,11 @@ __all__ = [
     "EmailTemplateError",
     "EmailTemplates",
     "InvalidEmailMessage",
+    "MailAbout",
     "MailDeliveryError",
     "Mailer",
+    "PersonalMailer",
+    "SendRegardless",
     "UnknownEmailTemplate",
     "in_zone",
 ]
@@ -137,6 +141,35 @@ class Mailer(Protocol):
     """Hands a message to the mail system. Raises `MailDeliveryError` when it cannot."""
 
     async def send(self, message: EmailMessage) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MailAbout:
+    """Whom an email is for and what it tells them, so that their notification preferences
+    decide whether and when it goes: ``category`` is a notification category (``booking``,
+    ``payment``...), ``source_key`` names what it is about (the event's id), one email per key
+    and person."""
+
+    person_id: UUID
+    category: str
+    source_key: str
+
+
+class PersonalMailer(Protocol):
+    """Sends an email a person may have turned off, or wants later (quiet hours, a digest).
+    Emails every person must get whatever they chose (account security) go to a `Mailer`."""
+
+    async def send(self, message: EmailMessage, about: MailAbout) -> None: ...
+
+
+class SendRegardless:
+    """A `PersonalMailer` for an application without notification preferences: sends at once."""
+
+    def __init__(self, mailer: Mailer) -> None:
+        self._mailer = mailer
+
+    async def send(self, message: EmailMessage, about: MailAbout) -> None:
+        await self._mailer.send(message)
 
 
 def in_zone(moment: datetime, zone: str) -> datetime:

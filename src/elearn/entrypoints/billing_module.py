@@ -52,10 +52,10 @@ def _subscriptions(c: Container) -> dict[str, Subscription]:
         ),
         "billing.send_payout_failed_email": Subscription(
             WithdrawalFailed.event_type,
-            SendPayoutFailedEmail(c.billing.deps, c.mailer, c.templates),
+            SendPayoutFailedEmail(c.billing.deps, c.personal_mailer(), c.templates),
         ),
         "billing.send_receipt": Subscription(
-            OrderPaid.event_type, SendReceipt(c.billing.deps, c.mailer, c.templates)
+            OrderPaid.event_type, SendReceipt(c.billing.deps, c.personal_mailer(), c.templates)
         ),
     }
 

@@ -36,7 +36,7 @@ from elearn.adapters.storage.local import LocalFileStorage
 from elearn.adapters.system import SystemClock, UuidGenerator
 from elearn.application.authorization import Authorizer
 from elearn.application.files import FileStorage
-from elearn.application.mail import EmailTemplates, Mailer
+from elearn.application.mail import EmailTemplates, Mailer, PersonalMailer, SendRegardless
 from elearn.application.ports import Clock, IdGenerator, PasswordHasher
 from elearn.application.realtime import RealtimePublisher
 from elearn.entrypoints.module import Module, Subscription
@@ -87,6 +87,14 @@ class Container:
         if name in use_cases:
             return use_cases[name]
         raise AttributeError(f"no module named {name!r} is registered in this container")
+
+    def personal_mailer(self) -> PersonalMailer:
+        """Where the emails a person may turn off go (a module's subscriptions take it): the
+        preferences of the module that keeps them, else straight to the mailer."""
+        for module in self.modules:
+            if module.mail_preferences is not None and module.name in self.use_cases:
+                return module.mail_preferences(self)
+        return SendRegardless(self.mailer)
 
     # ---- unit of work -----------------------------------------------------------------------
     def uow(self, *, read_only: bool = False) -> SqlaUnitOfWork:

@@ -75,7 +75,7 @@ def _subscriptions(c: Container) -> dict[str, Subscription]:
         ),
         "identity.send_tutor_decision_email": Subscription(
             TutorApplicationDecided.event_type,
-            SendTutorDecisionEmail(deps, c.mailer, c.templates),
+            SendTutorDecisionEmail(deps, c.personal_mailer(), c.templates),
         ),
     }
 

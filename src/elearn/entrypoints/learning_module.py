@@ -39,7 +39,8 @@ def _subscriptions(c: Container) -> dict[str, Subscription]:
             EnrollmentCompleted.event_type, c.learning.issue_certificate
         ),
         "learning.send_grade_email": Subscription(
-            AssignmentGraded.event_type, SendGradeEmail(c.learning.deps, c.mailer, c.templates)
+            AssignmentGraded.event_type,
+            SendGradeEmail(c.learning.deps, c.personal_mailer(), c.templates),
         ),
     }
 

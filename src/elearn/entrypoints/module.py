@@ -20,6 +20,7 @@ from elearn.adapters.jobs.deliveries import EventHandler
 from elearn.adapters.jobs.scheduler import PeriodicJob
 from elearn.adapters.persistence.integrity import ConstraintErrors
 from elearn.adapters.persistence.unit_of_work import AfterCommit, StoreDeclaration
+from elearn.application.mail import PersonalMailer
 from elearn.application.personal_data import PersonalDataProvider
 
 if TYPE_CHECKING:
@@ -88,5 +89,8 @@ class Module:
     # What the context holds about a person, to export and to erase (privacy): its section of
     # a person's archive is named after the module.
     personal_data: Callable[[Container], PersonalDataProvider] | None = None
+    # The gate of the emails people may turn off or want later (their notification
+    # preferences): the module that keeps preferences declares it; without one they go at once.
+    mail_preferences: Callable[[Container], PersonalMailer] | None = None
     # Releases what the use cases hold open (HTTP clients, ...) when the container closes.
     close: Callable[[Any], Awaitable[None]] | None = None

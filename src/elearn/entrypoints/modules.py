@@ -15,6 +15,7 @@ from elearn.entrypoints import (
     conversations_module,
     identity_module,
     learning_module,
+    notifications_module,
     privacy_module,
     support_module,
     tutoring_module,
@@ -28,6 +29,7 @@ MODULES: tuple[Module, ...] = (
     billing_module.MODULE,
     tutoring_module.MODULE,
     community_module.MODULE,
+    notifications_module.MODULE,
     conversations_module.MODULE,
     support_module.MODULE,
     # Last: it reaches every module's personal data, each built by then.

@@ -69,6 +69,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     frontend_earnings_path: str = "/earnings"
     frontend_course_invitations_path: str = "/teach/invitations"
     frontend_data_exports_path: str = "/account/data"
+    frontend_notifications_path: str = "/notifications"
     frontend_messages_path: str = "/messages"
     var_dir: Annotated[str, msgspec.Meta(min_length=1)] = "var"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -224,6 +225,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             earnings_path=self.frontend_earnings_path,
             course_invitations_path=self.frontend_course_invitations_path,
             data_exports_path=self.frontend_data_exports_path,
+            notifications_path=self.frontend_notifications_path,
             messages_path=self.frontend_messages_path,
         )
 

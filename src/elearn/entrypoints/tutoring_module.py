@@ -41,7 +41,7 @@ def _routes() -> Sequence[ControllerRouterHandler]:
 def _subscriptions(c: Container) -> dict[str, Subscription]:
     return {
         f"tutoring.email_{event.event_type.rsplit('.', 1)[1]}": Subscription(
-            event.event_type, SendBookingEmails(c.tutoring.deps, c.mailer, c.templates)
+            event.event_type, SendBookingEmails(c.tutoring.deps, c.personal_mailer(), c.templates)
         )
         for event in (BookingConfirmed, BookingRescheduled, BookingCancelled, BookingReminderDue)
     }

@@ -107,6 +107,11 @@ MATRIX: dict[tuple[str, str], Access | NotChecked] = {
         TUTOR, files={"file": ("cover.png", png(), "image/png")}
     ),
     ("POST", "/api/v1/courses/{course_key}/submit"): Access(TUTOR),
+    # ---- communication ------------------------------------------------------------------
+    ("POST", "/api/v1/courses/{course_key}/announcements"): Access(
+        TUTOR | STAFF, json=lambda v: {"title": "Week 2", "body": "The quiz opens on Monday."}
+    ),
+    ("GET", "/api/v1/courses/{course_key}/announcements"): Access(STUDENT | TUTOR | STAFF),
     ("POST", "/api/v1/courses/{course_key}/approve"): Access(STAFF),
     ("POST", "/api/v1/courses/{course_key}/reject"): Access(
         STAFF, json=lambda v: {"reason": "Too short."}

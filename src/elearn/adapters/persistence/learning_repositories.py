@@ -90,6 +90,20 @@ class SqlaEnrollmentRepository(SqlaRepository[Enrollment, EnrollmentRow]):
         )
         return self._load(row) if row is not None else None
 
+    async def learners_after(self, course_id: UUID, after: UUID | None, limit: int) -> list[UUID]:
+        stmt = (
+            select(EnrollmentRow.user_id)
+            .where(
+                EnrollmentRow.course_id == course_id,
+                EnrollmentRow.status.in_([status.value for status in LEARNING_STATUSES]),
+            )
+            .order_by(EnrollmentRow.user_id)
+            .limit(limit)
+        )
+        if after is not None:
+            stmt = stmt.where(EnrollmentRow.user_id > after)
+        return list(await self.session.scalars(stmt))
+
     async def remove(self, enrollment: Enrollment) -> None:
         _, row = self._tracked.pop(enrollment.id)
         await self.session.delete(row)

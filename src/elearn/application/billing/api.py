@@ -29,7 +29,15 @@ from elearn.application.billing.ports import (
 )
 from elearn.application.billing.refunds import SettleCardRefund, start_refund
 from elearn.application.ports import Transaction
-from elearn.domain.billing.order import ItemKind, Order, OrderStatus, PaymentMethod, RefundStatus
+from elearn.domain.billing.order import (
+    ItemKind,
+    Order,
+    OrderPaid,
+    OrderStatus,
+    PaymentMethod,
+    RefundStatus,
+)
+from elearn.domain.billing.withdrawal import WithdrawalApproved, WithdrawalFailed
 from elearn.domain.shared.money import Money
 
 __all__ = [
@@ -38,8 +46,11 @@ __all__ = [
     "IdempotencyClaim",
     "ItemKind",
     "NotFulfilled",
+    "OrderPaid",
     "PaidOrder",
     "ReturnUrls",
+    "WithdrawalApproved",
+    "WithdrawalFailed",
 ]
 
 T = TypeVar("T")

@@ -4,7 +4,7 @@ with the amount written in its currency."""
 from __future__ import annotations
 
 from elearn.application.billing.deps import BillingDeps
-from elearn.application.mail import EmailTemplates, Mailer, in_zone
+from elearn.application.mail import EmailTemplates, MailAbout, PersonalMailer, in_zone
 from elearn.domain.billing.order import ItemKind, OrderPaid, PaymentMethod
 from elearn.domain.shared.events import DomainEvent
 
@@ -15,7 +15,9 @@ class SendReceipt:
     """Mails the buyer what they paid, for what, how and when (on their own clocks, in their
     language where the template has it); delivered at least once from the outbox."""
 
-    def __init__(self, deps: BillingDeps, mailer: Mailer, templates: EmailTemplates) -> None:
+    def __init__(
+        self, deps: BillingDeps, mailer: PersonalMailer, templates: EmailTemplates
+    ) -> None:
         self._deps = deps
         self._mailer = mailer
         self._templates = templates
@@ -51,4 +53,4 @@ class SendReceipt:
         message = self._templates.render(
             "receipt", context, to=[buyer.email], language=buyer.language
         )
-        await self._mailer.send(message)
+        await self._mailer.send(message, MailAbout(event.buyer_id, "payment", str(event.event_id)))

@@ -28,7 +28,7 @@ from elearn.application.billing.ports import (
     WithdrawalView,
 )
 from elearn.application.errors import FieldError, InvalidInput, NotFound
-from elearn.application.mail import EmailTemplates, Mailer
+from elearn.application.mail import EmailTemplates, MailAbout, PersonalMailer
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.domain.billing import postings
 from elearn.domain.billing.ledger import AccountKind, EntryKind
@@ -347,7 +347,9 @@ class PayOutWithdrawal:
 class SendPayoutFailedEmail:
     """Tells the tutor their payout failed and the money is available again."""
 
-    def __init__(self, deps: BillingDeps, mailer: Mailer, templates: EmailTemplates) -> None:
+    def __init__(
+        self, deps: BillingDeps, mailer: PersonalMailer, templates: EmailTemplates
+    ) -> None:
         self._deps = deps
         self._mailer = mailer
         self._templates = templates
@@ -370,7 +372,7 @@ class SendPayoutFailedEmail:
         message = self._templates.render(
             "payout_failed", context, to=[tutor.email], language=tutor.language
         )
-        await self._mailer.send(message)
+        await self._mailer.send(message, MailAbout(event.tutor_id, "payout", str(event.event_id)))
 
 
 async def _view(deps: BillingDeps, withdrawal_id: UUID) -> WithdrawalView:

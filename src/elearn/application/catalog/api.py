@@ -20,14 +20,24 @@ from elearn.application.catalog.ports import (
     OutlineEntry,
 )
 from elearn.application.ports import Transaction
-from elearn.domain.catalog.course import FILE_KINDS, Lesson, LessonKind
+from elearn.domain.catalog.course import (
+    FILE_KINDS,
+    CourseApproved,
+    CoursePublished,
+    CourseRejected,
+    Lesson,
+    LessonKind,
+)
 
 __all__ = [
     "FILE_KINDS",
     "CatalogApi",
+    "CourseApproved",
     "CourseFacts",
     "CourseForSale",
     "CourseNotFound",
+    "CoursePublished",
+    "CourseRejected",
     "Lesson",
     "LessonInCourse",
     "LessonKind",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from elearn.application.identity.api import recipient_of
 from elearn.application.identity.deps import IdentityDeps
 from elearn.application.links import FrontEndLinks
-from elearn.application.mail import EmailTemplates, Mailer
+from elearn.application.mail import EmailTemplates, MailAbout, Mailer, PersonalMailer
 from elearn.domain.identity.tokens import OneTimeToken, TokenPurpose
 from elearn.domain.identity.user import (
     EmailVerificationRequested,
@@ -102,9 +102,12 @@ class SendOneTimeLink:
 
 
 class SendTutorDecisionEmail:
-    """The applicant hears the staff decision either way, with the reason when rejected."""
+    """The applicant hears the staff decision either way, with the reason when rejected (by
+    email as their preferences for account news say)."""
 
-    def __init__(self, deps: IdentityDeps, mailer: Mailer, templates: EmailTemplates) -> None:
+    def __init__(
+        self, deps: IdentityDeps, mailer: PersonalMailer, templates: EmailTemplates
+    ) -> None:
         self._deps = deps
         self._mailer = mailer
         self._templates = templates
@@ -123,7 +126,8 @@ class SendTutorDecisionEmail:
             context["reason"] = event.reason or ""
             template = "tutor_rejected"
         await self._mailer.send(
-            self._templates.render(template, context, to=[event.email], language=language)
+            self._templates.render(template, context, to=[event.email], language=language),
+            MailAbout(event.user_id, "account", str(event.event_id)),
         )
 
 

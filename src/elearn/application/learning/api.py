@@ -12,9 +12,10 @@ from elearn.application.learning.deps import LearningDeps
 from elearn.application.learning.enrollments import grant_enrollment, revoke_enrollment
 from elearn.application.learning.ports import LearningUnitOfWork
 from elearn.application.ports import Transaction
-from elearn.domain.learning.enrollment import EnrollmentSource
+from elearn.domain.learning.assignment import AssignmentGraded
+from elearn.domain.learning.enrollment import EnrollmentSource, EnrollmentStarted
 
-__all__ = ["LearningApi"]
+__all__ = ["AssignmentGraded", "EnrollmentStarted", "LearningApi"]
 
 
 def _learning(uow: Transaction) -> LearningUnitOfWork:
@@ -58,4 +59,13 @@ class LearningApi:
         """Takes a course back (it was refunded); the certificate stops being valid."""
         await revoke_enrollment(
             self._deps, _learning(transaction), user_id=user_id, course_id=course_id, reason=reason
+        )
+
+    # ---- communication: announcements reach a course's students -----------------------------
+    async def learners_after(
+        self, transaction: Transaction, course_id: UUID, after: UUID | None, limit: int
+    ) -> list[UUID]:
+        """A batch of the course's students who may learn in it now, in user id order."""
+        return await _learning(transaction).learning.enrollments.learners_after(
+            course_id, after, limit
         )

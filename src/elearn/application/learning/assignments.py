@@ -25,7 +25,7 @@ from elearn.application.learning.lessons import (
     submission_view,
 )
 from elearn.application.learning.ports import LearningUnitOfWork
-from elearn.application.mail import EmailTemplates, Mailer
+from elearn.application.mail import EmailTemplates, MailAbout, PersonalMailer
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.domain.learning.assignment import (
     MAX_FILES,
@@ -223,7 +223,9 @@ class GradeSubmission:
 class SendGradeEmail:
     """Tells the student their work was graded (an outbox handler)."""
 
-    def __init__(self, deps: LearningDeps, mailer: Mailer, templates: EmailTemplates) -> None:
+    def __init__(
+        self, deps: LearningDeps, mailer: PersonalMailer, templates: EmailTemplates
+    ) -> None:
         self._deps = deps
         self._mailer = mailer
         self._templates = templates
@@ -251,4 +253,4 @@ class SendGradeEmail:
         message = self._templates.render(
             "assignment_graded", context, to=[student.email], language=student.language
         )
-        await self._mailer.send(message)
+        await self._mailer.send(message, MailAbout(event.user_id, "learning", str(event.event_id)))

@@ -37,6 +37,10 @@ class EnrollmentRepository(Protocol):
 
     async def remove(self, enrollment: Enrollment) -> None: ...
 
+    async def learners_after(self, course_id: UUID, after: UUID | None, limit: int) -> list[UUID]:
+        """Students who may learn in the course now, by user id, those after ``after``."""
+        ...
+
     async def change_course_count(self, course_id: UUID, delta: int) -> None:
         """Moves the course's enrollment count by ``delta`` atomically (a relative update, so
         concurrent enrollments all count)."""

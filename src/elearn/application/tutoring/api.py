@@ -6,6 +6,8 @@ cross-context step commits or rolls back with the caller's use case.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from elearn.application.billing.api import NotFulfilled, PaidOrder
@@ -13,8 +15,33 @@ from elearn.application.ports import Transaction
 from elearn.application.tutoring import bookings
 from elearn.application.tutoring.deps import TutoringDeps
 from elearn.application.tutoring.ports import TutoringUnitOfWork
+from elearn.domain.tutoring.booking import (
+    BookingCancelled,
+    BookingConfirmed,
+    BookingReminderDue,
+    BookingRescheduled,
+)
 
-__all__ = ["TutoringApi"]
+__all__ = [
+    "BookingCancelled",
+    "BookingConfirmed",
+    "BookingParties",
+    "BookingReminderDue",
+    "BookingRescheduled",
+    "TutoringApi",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class BookingParties:
+    """Who a lesson is between, and when it starts."""
+
+    booking_id: UUID
+    student_id: UUID
+    student_name: str
+    tutor_id: UUID
+    tutor_name: str
+    starts_at: datetime
 
 
 def _tutoring(uow: Transaction) -> TutoringUnitOfWork:
@@ -35,6 +62,20 @@ class TutoringApi:
     ) -> NotFulfilled | None:
         """Confirms the booking a paid order is for, in the capturing transaction."""
         return await bookings.fulfil_booking(self._deps, _tutoring(transaction), order)
+
+    # ---- communication: who hears of a lesson -------------------------------------------------
+    async def booking_parties(self, booking_id: UUID) -> BookingParties | None:
+        view = await self._deps.queries.booking(booking_id)
+        if view is None:
+            return None
+        return BookingParties(
+            booking_id=view.id,
+            student_id=view.student_id,
+            student_name=view.student_name,
+            tutor_id=view.tutor_id,
+            tutor_name=view.tutor_name,
+            starts_at=view.starts_at,
+        )
 
     # ---- communication: who may talk ------------------------------------------------------------
     async def shares_booking(

@@ -12,7 +12,7 @@ from uuid import UUID
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.errors import FieldError, InvalidInput, NotFound, PermissionDenied
-from elearn.application.mail import EmailTemplates, Mailer, in_zone
+from elearn.application.mail import EmailTemplates, MailAbout, PersonalMailer, in_zone
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.application.tutoring.deps import (
     TutoringDeps,
@@ -150,7 +150,9 @@ class SendBookingEmails:
     their own zone and language. The meeting link goes only into mail sent while it is shown
     (from shortly before the lesson)."""
 
-    def __init__(self, deps: TutoringDeps, mailer: Mailer, templates: EmailTemplates) -> None:
+    def __init__(
+        self, deps: TutoringDeps, mailer: PersonalMailer, templates: EmailTemplates
+    ) -> None:
         self._deps = deps
         self._mailer = mailer
         self._templates = templates
@@ -202,7 +204,7 @@ class SendBookingEmails:
             message = self._templates.render(
                 template, context, to=[person.email], language=person.language
             )
-            await self._mailer.send(message)
+            await self._mailer.send(message, MailAbout(person.id, "booking", str(event.event_id)))
 
 
 def _lead_text(event: DomainEvent) -> str:

@@ -472,7 +472,9 @@ async def test_a_grade_email_delivered_late_keeps_that_grade_s_feedback(
             ).scalars()
             events = [container.codec.decode(row.event_type, row.payload) for row in rows]
         (first,) = [e for e in events if isinstance(e, AssignmentGraded) and e.points == 7]
-        await SendGradeEmail(container.learning.deps, container.mailer, container.templates)(first)
+        await SendGradeEmail(
+            container.learning.deps, container.personal_mailer(), container.templates
+        )(first)
     finally:
         await container.dispose()
     late = (await grade_mails(settings, "student@catalog.test", 3))[2]

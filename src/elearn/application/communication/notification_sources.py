@@ -1,0 +1,203 @@
+"""What the other contexts' events tell people: each event its notifications, one per recipient
+(keyed on the event's id, so a redelivered event makes none), in each recipient's language.
+
+Where the event's context already emails people about it (bookings, grades, receipts, payout
+failures, tutor decisions), that email is the one they get, through their preferences
+(``PreferredMail``): the notification sends none of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from uuid import UUID
+
+from elearn.application.billing.api import OrderPaid, WithdrawalApproved, WithdrawalFailed
+from elearn.application.catalog.api import CourseApproved, CoursePublished, CourseRejected
+from elearn.application.communication.notification_deps import NotificationsDeps
+from elearn.application.communication.notification_texts import words
+from elearn.application.communication.notifications import NotificationDraft, Notify
+from elearn.application.identity.api import TutorApplicationDecided
+from elearn.application.learning.api import AssignmentGraded, EnrollmentStarted
+from elearn.application.tutoring.api import (
+    BookingCancelled,
+    BookingConfirmed,
+    BookingReminderDue,
+    BookingRescheduled,
+)
+from elearn.domain.communication.conversations import MessagePosted
+from elearn.domain.communication.notifications import Category, LinkTarget
+from elearn.domain.shared.events import DomainEvent
+
+DraftsOf = Callable[[NotificationsDeps, DomainEvent], Awaitable[list[NotificationDraft]]]
+
+
+class NotifyOfEvent:
+    """The outbox handler of one kind of event: its drafts, made into notifications once."""
+
+    def __init__(self, deps: NotificationsDeps, drafts_of: DraftsOf) -> None:
+        self._deps = deps
+        self._drafts_of = drafts_of
+        self._notify = Notify(deps)
+
+    async def __call__(self, event: DomainEvent) -> None:
+        await self._notify(await self._drafts_of(self._deps, event))
+
+
+async def _drafts(
+    deps: NotificationsDeps,
+    event: DomainEvent,
+    recipients: Sequence[tuple[UUID, dict[str, object]]],
+    *,
+    kind: str,
+    category: Category,
+    link: LinkTarget | None,
+    emailed_by_source: bool = False,
+) -> list[NotificationDraft]:
+    """One draft per recipient (with the words' parameters each reads), in their language."""
+    drafts: list[NotificationDraft] = []
+    async with deps.uow(read_only=True) as uow:
+        for person_id, parameters in recipients:
+            person = await deps.identity.recipient(uow, person_id)
+            if person is None:
+                continue
+            title, body = words(kind, person.language, **parameters)
+            drafts.append(
+                NotificationDraft(
+                    recipient_id=person_id,
+                    category=category,
+                    title=title,
+                    body=body,
+                    link=link,
+                    metadata={"event_type": event.event_type},
+                    source_key=str(event.event_id),
+                    emailed_by_source=emailed_by_source,
+                )
+            )
+    return drafts
+
+
+async def tutor_decided(deps: NotificationsDeps, event: DomainEvent) -> list[NotificationDraft]:
+    assert isinstance(event, TutorApplicationDecided)
+    kind = "tutor_approved" if event.approved else "tutor_rejected"
+    return await _drafts(
+        deps, event, [(event.user_id, {"reason": event.reason or ""})],
+        kind=kind, category=Category.ACCOUNT, link=LinkTarget("user", event.user_id),
+        emailed_by_source=True,
+    )  # fmt: skip
+
+
+async def course_moved(deps: NotificationsDeps, event: DomainEvent) -> list[NotificationDraft]:
+    assert isinstance(event, CourseApproved | CourseRejected | CoursePublished)
+    kind = {
+        CourseApproved: "course_approved",
+        CourseRejected: "course_rejected",
+        CoursePublished: "course_published",
+    }[type(event)]
+    async with deps.uow(read_only=True) as uow:
+        course = await deps.catalog.course_facts(uow, event.course_id)
+    if course is None:
+        return []
+    parameters: dict[str, object] = {"course": course.title, "reason": event.reason or ""}
+    return await _drafts(
+        deps, event, [(instructor, parameters) for instructor in course.instructor_ids],
+        kind=kind, category=Category.COURSE, link=LinkTarget("course", course.id),
+    )  # fmt: skip
+
+
+async def enrolled(deps: NotificationsDeps, event: DomainEvent) -> list[NotificationDraft]:
+    assert isinstance(event, EnrollmentStarted)
+    async with deps.uow(read_only=True) as uow:
+        course = await deps.catalog.course_facts(uow, event.course_id)
+    title = course.title if course is not None else ""
+    return await _drafts(
+        deps, event, [(event.user_id, {"course": title})],
+        kind="enrolled", category=Category.LEARNING, link=LinkTarget("course", event.course_id),
+    )  # fmt: skip
+
+
+async def graded(deps: NotificationsDeps, event: DomainEvent) -> list[NotificationDraft]:
+    assert isinstance(event, AssignmentGraded)
+    parameters: dict[str, object] = {"points": event.points, "max_points": event.max_points}
+    return await _drafts(
+        deps, event, [(event.user_id, parameters)],
+        kind="assignment_graded", category=Category.LEARNING,
+        link=LinkTarget("lesson", event.lesson_id), emailed_by_source=True,
+    )  # fmt: skip
+
+
+_BOOKING_KINDS: dict[type[DomainEvent], str] = {
+    BookingConfirmed: "booking_confirmed",
+    BookingRescheduled: "booking_rescheduled",
+    BookingCancelled: "booking_cancelled",
+    BookingReminderDue: "booking_reminder",
+}
+BOOKING_EVENTS = tuple(_BOOKING_KINDS)
+
+
+async def booking_changed(deps: NotificationsDeps, event: DomainEvent) -> list[NotificationDraft]:
+    booking_id: UUID = event.booking_id  # type: ignore[attr-defined]
+    parties = await deps.tutoring.booking_parties(booking_id)
+    if parties is None:
+        return []
+    if isinstance(event, BookingReminderDue) and parties.starts_at != event.starts_at:
+        return []  # moved since: its own notification said so
+    return await _drafts(
+        deps, event,
+        [
+            (parties.student_id, {"other": parties.tutor_name}),
+            (parties.tutor_id, {"other": parties.student_name}),
+        ],
+        kind=_BOOKING_KINDS[type(event)], category=Category.BOOKING,
+        link=LinkTarget("booking", booking_id), emailed_by_source=True,
+    )  # fmt: skip
+
+
+async def order_paid(deps: NotificationsDeps, event: DomainEvent) -> list[NotificationDraft]:
+    assert isinstance(event, OrderPaid)
+    return await _drafts(
+        deps, event, [(event.buyer_id, {})],
+        kind="payment_succeeded", category=Category.PAYMENT,
+        link=LinkTarget("order", event.order_id), emailed_by_source=True,
+    )  # fmt: skip
+
+
+async def withdrawal_moved(deps: NotificationsDeps, event: DomainEvent) -> list[NotificationDraft]:
+    assert isinstance(event, WithdrawalApproved | WithdrawalFailed)
+    failed = isinstance(event, WithdrawalFailed)
+    return await _drafts(
+        deps, event, [(event.tutor_id, {})],
+        kind="withdrawal_failed" if failed else "withdrawal_approved", category=Category.PAYOUT,
+        link=LinkTarget("withdrawal", event.withdrawal_id), emailed_by_source=failed,
+    )  # fmt: skip
+
+
+async def message_posted(deps: NotificationsDeps, event: DomainEvent) -> list[NotificationDraft]:
+    """The conversations module emails unread messages itself (its digest): no email here."""
+    assert isinstance(event, MessagePosted)
+    async with deps.uow(read_only=True) as uow:
+        sender = await deps.identity.user(uow, event.sender_id)
+    parameters: dict[str, object] = {
+        "sender": sender.full_name if sender else "",
+        "preview": event.preview,
+    }
+    return await _drafts(
+        deps, event, [(recipient, parameters) for recipient in event.recipient_ids],
+        kind="message", category=Category.MESSAGE,
+        link=LinkTarget("conversation", event.conversation_id), emailed_by_source=True,
+    )  # fmt: skip
+
+
+# Event class → how it becomes notifications (the module subscribes each).
+SOURCES: dict[type[DomainEvent], DraftsOf] = {
+    TutorApplicationDecided: tutor_decided,
+    CourseApproved: course_moved,
+    CourseRejected: course_moved,
+    CoursePublished: course_moved,
+    EnrollmentStarted: enrolled,
+    AssignmentGraded: graded,
+    **dict.fromkeys(BOOKING_EVENTS, booking_changed),
+    OrderPaid: order_paid,
+    WithdrawalApproved: withdrawal_moved,
+    WithdrawalFailed: withdrawal_moved,
+    MessagePosted: message_posted,
+}

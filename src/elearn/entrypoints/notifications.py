@@ -1,0 +1,109 @@
+"""The notifications module's part of the composition root: its policy from settings and its
+use cases."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, TypeAlias
+
+from litestar.di import NamedDependency
+
+from elearn.adapters.persistence.notifications_repositories import SqlaNotificationQueries
+from elearn.application.catalog.api import CatalogApi
+from elearn.application.communication import announcements, notifications, preferences
+from elearn.application.communication.notification_deps import NotificationsDeps
+from elearn.application.communication.notification_ports import NotificationsPolicy
+from elearn.application.identity.api import IdentityApi
+from elearn.application.learning.api import LearningApi
+from elearn.application.tutoring.api import TutoringApi
+from elearn.entrypoints.settings import Settings
+
+if TYPE_CHECKING:
+    from elearn.entrypoints.bootstrap import Container
+
+
+def notifications_policy(settings: Settings) -> NotificationsPolicy:
+    return NotificationsPolicy(links=settings.front_end)
+
+
+def build_notifications_deps(container: Container) -> NotificationsDeps:
+    return NotificationsDeps(
+        uow=container.uow,
+        clock=container.clock,
+        ids=container.ids,
+        queries=SqlaNotificationQueries(container.sessions),
+        identity=IdentityApi(container.identity.deps),
+        catalog=CatalogApi(container.catalog.deps),
+        learning=LearningApi(container.learning.deps),
+        tutoring=TutoringApi(container.tutoring.deps),
+        mailer=container.mailer,
+        templates=container.templates,
+        realtime=container.realtime,
+        policy=notifications_policy(container.settings),
+        authorizer=container.authorizer,
+    )
+
+
+class NotificationsUseCases:
+    def __init__(self, deps: NotificationsDeps) -> None:
+        self.deps = deps
+
+    @cached_property
+    def notify(self) -> notifications.Notify:
+        return notifications.Notify(self.deps)
+
+    @cached_property
+    def my_notifications(self) -> notifications.ListMyNotifications:
+        return notifications.ListMyNotifications(self.deps)
+
+    @cached_property
+    def unread_count(self) -> notifications.CountMyUnread:
+        return notifications.CountMyUnread(self.deps)
+
+    @cached_property
+    def mark_read(self) -> notifications.MarkMyNotificationsRead:
+        return notifications.MarkMyNotificationsRead(self.deps)
+
+    @cached_property
+    def deliver(self) -> notifications.DeliverNotification:
+        return notifications.DeliverNotification(self.deps)
+
+    @cached_property
+    def publish_read(self) -> notifications.PublishNotificationsRead:
+        return notifications.PublishNotificationsRead(self.deps)
+
+    @cached_property
+    def purge_old(self) -> notifications.PurgeOldNotifications:
+        return notifications.PurgeOldNotifications(self.deps)
+
+    @cached_property
+    def my_preferences(self) -> preferences.GetMyPreferences:
+        return preferences.GetMyPreferences(self.deps)
+
+    @cached_property
+    def change_preferences(self) -> preferences.UpdateMyPreferences:
+        return preferences.UpdateMyPreferences(self.deps)
+
+    @cached_property
+    def preferred_mail(self) -> preferences.PreferredMail:
+        return preferences.PreferredMail(self.deps)
+
+    @cached_property
+    def announce(self) -> announcements.PostAnnouncement:
+        return announcements.PostAnnouncement(self.deps)
+
+    @cached_property
+    def course_announcements(self) -> announcements.ListCourseAnnouncements:
+        return announcements.ListCourseAnnouncements(self.deps)
+
+    @cached_property
+    def fan_out_announcement(self) -> announcements.FanOutAnnouncement:
+        return announcements.FanOutAnnouncement(self.deps)
+
+    @cached_property
+    def send_due_emails(self) -> preferences.SendDueEmails:
+        return preferences.SendDueEmails(self.deps)
+
+
+# The notifications module's use cases, as a route parameter: ``notifications: Notifications``.
+Notifications: TypeAlias = NamedDependency[NotificationsUseCases]

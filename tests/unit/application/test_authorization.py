@@ -53,6 +53,7 @@ EXPECTED_HOLDERS: dict[str, str] = {
     "complete_lesson_for_others": STAFF,
     "report_no_show_for_others": STAFF,
     "moderate_forums": STAFF,
+    "announce_to_any_course": STAFF,
     "message_anyone": STAFF,
     "review_conversation_reports": STAFF,
     "work_support_tickets": STAFF,

@@ -32,18 +32,26 @@ from elearn.adapters.persistence.database import create_engine, create_session_f
 from elearn.adapters.persistence.events import EventCodec
 from elearn.adapters.persistence.unit_of_work import SqlaUnitOfWork, StoreRegistry
 from elearn.adapters.realtime.local import LocalRealtimeHub
+from elearn.adapters.realtime.redis import RedisRealtimeHub
 from elearn.adapters.storage.local import LocalFileStorage
 from elearn.adapters.system import SystemClock, UuidGenerator
 from elearn.application.authorization import Authorizer
 from elearn.application.files import FileStorage
 from elearn.application.mail import EmailTemplates, Mailer
 from elearn.application.ports import Clock, IdGenerator, PasswordHasher
-from elearn.application.realtime import RealtimePublisher
+from elearn.application.realtime import RealtimePublisher, SocketMessageHandler
 from elearn.entrypoints.module import Module, Subscription
 from elearn.entrypoints.modules import MODULES
 from elearn.entrypoints.settings import Settings, with_local_secrets
 
-__all__ = ["Container", "Subscription", "bootstrap", "build_broker_from", "build_mailer"]
+__all__ = [
+    "Container",
+    "Subscription",
+    "bootstrap",
+    "build_broker_from",
+    "build_mailer",
+    "build_realtime",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +87,8 @@ class Container:
     stores: StoreRegistry = field(default_factory=lambda: StoreRegistry.of(()))
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     periodic_jobs: dict[str, PeriodicJob] = field(default_factory=dict)
+    # Client→server messages of the realtime socket, by type (``Module.socket_messages``).
+    socket_messages: dict[str, SocketMessageHandler] = field(default_factory=dict)
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     def __getattr__(self, name: str) -> Any:
@@ -141,6 +151,21 @@ def build_mailer(settings: Settings) -> Mailer:
     return FileOutboxMailer(settings.effective_mail_outbox_dir, sender=settings.mail_sender)
 
 
+def build_realtime(settings: Settings, redis: Redis | None) -> RealtimePublisher:
+    """Redis when configured (sockets held by any API process, publishers anywhere), else the
+    process's own hub."""
+    if redis is not None:
+        return RedisRealtimeHub(
+            redis,
+            history=settings.realtime_history_per_person,
+            history_seconds=settings.realtime_history_seconds,
+            backlog=settings.realtime_socket_backlog,
+        )
+    return LocalRealtimeHub(
+        history=settings.realtime_history_per_person, backlog=settings.realtime_socket_backlog
+    )
+
+
 def build_broker_from(settings: Settings) -> dramatiq.Broker:
     return build_broker(
         settings.redis_url or None,
@@ -191,8 +216,10 @@ def bootstrap(
         "storage": LocalFileStorage(settings.effective_storage_dir),
         # Every event class the modules import is known to the codec.
         "codec": EventCodec.for_all_events(),
-        "realtime": LocalRealtimeHub(),
     }
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    if "realtime" not in options:
+        adapters["realtime"] = build_realtime(settings, redis)
     if "mailer" not in options:
         adapters["mailer"] = build_mailer(settings)
     adapters.update({name: options.pop(name) for name in _ADAPTERS if name in options})
@@ -206,7 +233,7 @@ def bootstrap(
         relay=OutboxRelay(sessions, broker, clock),
         dead_jobs=SqlaDeadJobStore(sessions, clock),
         authorizer=Authorizer(staff_two_factor_required=settings.require_2fa_for_staff),
-        redis=Redis.from_url(settings.redis_url) if settings.redis_url else None,
+        redis=redis,
         modules=tuple(modules),
         options=options,
         **adapters,
@@ -229,6 +256,8 @@ def bootstrap(
     for module in modules:
         _register(container.subscriptions, module.subscriptions(container), "subscription")
     container.subscriptions.update(extra_subscriptions or {})
+    for module in modules:
+        _register(container.socket_messages, module.socket_messages(container), "socket message")
     _register(container.periodic_jobs, _housekeeping_jobs(container), "periodic job")
     for module in modules:
         jobs = {job.name: job for job in module.periodic_jobs(container)}

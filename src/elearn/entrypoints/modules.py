@@ -13,6 +13,7 @@ from elearn.entrypoints import (
     catalog_module,
     identity_module,
     learning_module,
+    live_module,
     privacy_module,
     tutoring_module,
 )
@@ -24,6 +25,8 @@ MODULES: tuple[Module, ...] = (
     learning_module.MODULE,
     billing_module.MODULE,
     tutoring_module.MODULE,
+    # The realtime socket: it routes client messages to every module's handlers.
+    live_module.MODULE,
     # Last: it reaches every module's personal data, each built by then.
     privacy_module.MODULE,
 )

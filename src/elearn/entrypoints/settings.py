@@ -159,6 +159,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     erasure_grace_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 14
     data_export_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 7
 
+    # The realtime socket: a ticket's lifetime; the heartbeat the server sends (a socket's
+    # presence lapses after two missed ones); sockets one person may hold at once; events kept
+    # per person for a socket that resumes, and for how long; frames a socket may have waiting
+    # to be sent before it is dropped as too slow; client messages a socket may send a minute.
+    realtime_ticket_seconds: Annotated[int, msgspec.Meta(ge=5, le=300)] = 30
+    realtime_heartbeat_seconds: Annotated[float, msgspec.Meta(ge=0.05, le=300)] = 25.0
+    realtime_sockets_per_person: Annotated[int, msgspec.Meta(ge=1, le=100)] = 5
+    realtime_history_per_person: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 100
+    realtime_history_seconds: Annotated[int, msgspec.Meta(ge=60, le=30 * 86_400)] = 86_400
+    realtime_socket_backlog: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 256
+    realtime_client_messages_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 120
+
     jobs_max_retries: Annotated[int, msgspec.Meta(ge=0, le=100)] = 8
     jobs_min_backoff_ms: PositiveInt = 1_000
     jobs_max_backoff_ms: PositiveInt = 15 * 60_000

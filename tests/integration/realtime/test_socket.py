@@ -1,0 +1,215 @@
+"""The realtime socket over a real WebSocket, served by uvicorn on loopback (the embedded
+default's hub, on SQLite and PostgreSQL): a ticket opens one socket once; live events arrive
+with their ids; a resume replays what was missed exactly once; the limits hold; client messages
+are routed and answered."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from tests.conftest import make_settings
+from tests.support.apps import app_for
+from tests.support.identity import bearer, login, problem, seed_accounts
+from tests.support.realtime import TICKET, Socket, open_socket, served, ticket_for
+
+from elearn.domain.identity.roles import Role
+from elearn.entrypoints.settings import Settings
+
+ALICE = "alice@realtime.test"
+BOB = "bob@realtime.test"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url, realtime_heartbeat_seconds=0.3)
+
+
+@pytest.fixture
+async def server(settings: Settings) -> AsyncIterator[tuple[Litestar, str]]:
+    app = app_for(settings)
+    async with served(app) as base:
+        yield app, base
+
+
+@pytest.fixture
+async def http(server: tuple[Litestar, str]) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server[1]) as client:
+        yield client
+
+
+@pytest.fixture
+async def people(settings: Settings) -> dict[str, uuid.UUID]:
+    alice, bob = await seed_accounts(settings, (ALICE, Role.STUDENT), (BOB, Role.TUTOR))
+    return {"alice": alice, "bob": bob}
+
+
+async def publish(app: Litestar, audience: list[uuid.UUID], kind: str, **data: Any) -> None:
+    await app.state.container.realtime.publish(audience, kind, data)
+
+
+async def go_live(socket: Socket) -> None:
+    """Sends a first message, so live delivery starts without waiting."""
+    await socket.send({"type": "ping"})
+    assert (await socket.frame())["type"] == "pong"
+
+
+async def test_a_ticket_is_issued_to_a_signed_in_person_only(
+    http: httpx.AsyncClient, people: Mapping[str, uuid.UUID]
+) -> None:
+    problem(await http.post(TICKET), 401, "not-authenticated")
+    session = await login(http, ALICE)
+    issued = await http.post(TICKET, headers=bearer(session))
+    assert issued.status_code == 201, issued.text
+    body = issued.json()
+    assert set(body) == {"ticket", "expires_at"}
+    assert len(body["ticket"]) >= 40
+
+
+async def test_an_event_published_for_a_person_reaches_each_of_their_sockets_with_its_id(
+    server: tuple[Litestar, str], http: httpx.AsyncClient, people: Mapping[str, uuid.UUID]
+) -> None:
+    app, base = server
+    alice_session, bob_session = await login(http, ALICE), await login(http, BOB)
+    async with (
+        open_socket(base, await ticket_for(http, alice_session)) as phone,
+        open_socket(base, await ticket_for(http, alice_session)) as laptop,
+        open_socket(base, await ticket_for(http, bob_session)) as bobs,
+    ):
+        for socket in (phone, laptop, bobs):
+            await go_live(socket)
+        await publish(app, [people["alice"]], "notification.created", title="Hello")
+        for socket in (phone, laptop):
+            frame = await socket.frame()
+            assert frame["type"] == "notification.created"
+            assert frame["data"] == {"title": "Hello"}
+            assert isinstance(frame["id"], str)
+        await bobs.nothing_within(0.3)
+        connected = await app.state.container.realtime.connected(list(people.values()))
+        assert connected == {people["alice"], people["bob"]}
+
+
+async def test_a_ticket_opens_one_socket_once(
+    server: tuple[Litestar, str], http: httpx.AsyncClient, people: Mapping[str, uuid.UUID]
+) -> None:
+    _, base = server
+    ticket = await ticket_for(http, await login(http, ALICE))
+    async with open_socket(base, ticket):
+        pass
+    async with open_socket(base, ticket, welcome=False) as again:
+        assert await again.closed_with() == (4401, "invalid-ticket")
+    async with open_socket(base, "made-up", welcome=False) as unknown:
+        assert await unknown.closed_with() == (4401, "invalid-ticket")
+
+
+async def test_a_ticket_of_a_session_ended_since_is_refused(
+    server: tuple[Litestar, str], http: httpx.AsyncClient, people: Mapping[str, uuid.UUID]
+) -> None:
+    _, base = server
+    session = await login(http, ALICE)
+    ticket = await ticket_for(http, session)
+    ended = await http.post(
+        "/api/v1/auth/logout",
+        json={"refresh_token": session["refresh_token"]},
+        headers=bearer(session),
+    )
+    assert ended.status_code == 204, ended.text
+    async with open_socket(base, ticket, welcome=False) as refused:
+        assert await refused.closed_with() == (4401, "invalid-token")
+
+
+async def test_a_sixth_socket_of_one_person_is_refused_and_a_place_frees_when_one_closes(
+    server: tuple[Litestar, str], http: httpx.AsyncClient, people: Mapping[str, uuid.UUID]
+) -> None:
+    _, base = server
+    session = await login(http, ALICE)
+    tickets = [await ticket_for(http, session) for _ in range(7)]
+    sockets = [open_socket(base, ticket) for ticket in tickets[:5]]
+    opened = [await socket.__aenter__() for socket in sockets]
+    try:
+        async with open_socket(base, tickets[5], welcome=False) as sixth:
+            assert await sixth.closed_with() == (4429, "too-many-sockets")
+        await sockets[0].__aexit__(None, None, None)
+        await asyncio.sleep(0.2)  # the server sees the close
+        async with open_socket(base, tickets[6]) as another:
+            await go_live(another)
+    finally:
+        for socket in sockets[1:]:
+            await socket.__aexit__(None, None, None)
+    assert len(opened) == 5
+
+
+async def test_resuming_replays_exactly_what_was_missed_then_goes_on_live(
+    server: tuple[Litestar, str], http: httpx.AsyncClient, people: Mapping[str, uuid.UUID]
+) -> None:
+    app, base = server
+    alice = people["alice"]
+    session = await login(http, ALICE)
+    async with open_socket(base, await ticket_for(http, session)) as first:
+        await go_live(first)
+        await publish(app, [alice], "message.created", n=1)
+        seen = await first.frame()
+        assert seen["data"] == {"n": 1}
+    for n in (2, 3):  # published while no socket is open
+        await publish(app, [alice], "message.created", n=n)
+    async with open_socket(base, await ticket_for(http, session)) as second:
+        await second.send({"resume_from": seen["id"]})
+        replayed = [await second.frame(), await second.frame()]
+        assert [f["data"]["n"] for f in replayed] == [2, 3]
+        assert await second.frame() == {"type": "resumed", "replayed": 2, "complete": True}
+        await publish(app, [alice], "message.created", n=4)
+        assert (await second.frame())["data"] == {"n": 4}
+        await second.nothing_within(0.3)
+        await second.send({"resume_from": seen["id"]})
+        assert (await second.frame())["code"] == "resume-too-late"
+
+
+async def test_a_resume_id_never_given_is_answered_with_an_error_frame(
+    server: tuple[Litestar, str], http: httpx.AsyncClient, people: Mapping[str, uuid.UUID]
+) -> None:
+    _, base = server
+    session = await login(http, ALICE)
+    for bad in ("999999999", "not-an-id", 12):
+        async with open_socket(base, await ticket_for(http, session)) as socket:
+            await socket.send({"resume_from": bad})
+            frame = await socket.frame()
+            assert frame["type"] == "error"
+            assert frame["code"] == "invalid-resume-id"
+
+
+async def test_client_messages_are_answered_and_bad_ones_get_error_frames(
+    server: tuple[Litestar, str], http: httpx.AsyncClient, people: Mapping[str, uuid.UUID]
+) -> None:
+    _, base = server
+    async with open_socket(base, await ticket_for(http, await login(http, ALICE))) as socket:
+        await socket.send({"type": "ping", "ref": 7})
+        assert await socket.frame() == {"type": "pong", "ref": 7}
+        await socket.send({"type": "no-such-thing", "ref": "a"})
+        frame = await socket.frame()
+        assert (frame["type"], frame["code"], frame["ref"]) == ("error", "unknown-message-type", "a")
+        await socket.connection.send("not json")
+        assert (await socket.frame())["code"] == "invalid-message"
+        await socket.connection.send("[1, 2]")
+        assert (await socket.frame())["code"] == "invalid-message"
+        await socket.connection.send("x" * 9000)
+        assert (await socket.frame())["code"] == "message-too-large"
+        # Still open and answering.
+        await socket.send({"type": "ping"})
+        assert (await socket.frame())["type"] == "pong"
+
+
+async def test_heartbeats_arrive_at_the_configured_interval(
+    server: tuple[Litestar, str], http: httpx.AsyncClient, people: Mapping[str, uuid.UUID]
+) -> None:
+    _, base = server
+    async with open_socket(base, await ticket_for(http, await login(http, ALICE))) as socket:
+        assert (await socket.frame(heartbeats=True, timeout=2))["type"] == "heartbeat"
+        assert (await socket.frame(heartbeats=True, timeout=2))["type"] == "heartbeat"
+

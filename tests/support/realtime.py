@@ -54,42 +54,49 @@ async def served(app: Litestar) -> AsyncIterator[str]:
 
 
 @contextlib.contextmanager
-def api_process(env: Mapping[str, str]) -> Iterator[str]:
-    """``elearn``'s API as a separate uvicorn process on loopback; its base URL."""
-    sock = loopback_socket()
-    port = sock.getsockname()[1]
-    sock.close()
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [
-            sys.executable, "-m", "uvicorn", "--factory", "elearn.entrypoints.http.app:create_app",
-            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-            "--ws-ping-interval", "0", "--lifespan", "on",
-        ],  # fmt: skip
-        env={**os.environ, **env},
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    base = f"http://127.0.0.1:{port}"
+def api_processes(env: Mapping[str, str], count: int = 1) -> Iterator[list[str]]:
+    """``count`` of elearn's API as separate uvicorn processes on loopback, started together;
+    their base URLs."""
+    ports = []
+    for _ in range(count):
+        sock = loopback_socket()
+        ports.append(sock.getsockname()[1])
+        sock.close()
+    command = [sys.executable, "-m", "uvicorn", "--factory", "--lifespan", "on"]
+    command += ["--host", "127.0.0.1", "--log-level", "warning", "--ws-ping-interval", "0"]
+    command += ["elearn.entrypoints.http.app:create_app"]
+    root = Path(__file__).resolve().parents[2]
+    processes = [
+        subprocess.Popen([*command, "--port", str(port)], env={**os.environ, **env}, cwd=root)
+        for port in ports
+    ]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the API process exited with {process.returncode}")
-            try:
-                if httpx.get(base + "/health/live", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the API process did not start within 60 s")
-            time.sleep(0.2)
-        yield base
+        deadline = time.monotonic() + 120
+        for process, base in zip(processes, bases, strict=True):
+            while not _answers(base):
+                if process.poll() is not None:
+                    raise RuntimeError(f"an API process exited with {process.returncode}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the API processes did not start within 120 s")
+                time.sleep(0.2)
+        yield bases
     finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _answers(base: str) -> bool:
+    try:
+        return httpx.get(base + "/health/live", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 async def ticket_for(http: httpx.AsyncClient, session: dict[str, Any]) -> str:

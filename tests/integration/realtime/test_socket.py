@@ -14,13 +14,17 @@ from typing import Any
 import httpx
 import pytest
 from litestar import Litestar
-
 from tests.conftest import make_settings
 from tests.support.apps import app_for
 from tests.support.identity import bearer, login, problem, seed_accounts
 from tests.support.realtime import TICKET, Socket, open_socket, served, ticket_for
 
+from elearn.application.actor import Actor
+from elearn.application.errors import PermissionDenied
 from elearn.domain.identity.roles import Role
+from elearn.entrypoints.bootstrap import bootstrap
+from elearn.entrypoints.module import Module
+from elearn.entrypoints.modules import MODULES
 from elearn.entrypoints.settings import Settings
 
 ALICE = "alice@realtime.test"
@@ -193,7 +197,11 @@ async def test_client_messages_are_answered_and_bad_ones_get_error_frames(
         assert await socket.frame() == {"type": "pong", "ref": 7}
         await socket.send({"type": "no-such-thing", "ref": "a"})
         frame = await socket.frame()
-        assert (frame["type"], frame["code"], frame["ref"]) == ("error", "unknown-message-type", "a")
+        assert (frame["type"], frame["code"], frame["ref"]) == (
+            "error",
+            "unknown-message-type",
+            "a",
+        )
         await socket.connection.send("not json")
         assert (await socket.frame())["code"] == "invalid-message"
         await socket.connection.send("[1, 2]")
@@ -213,3 +221,54 @@ async def test_heartbeats_arrive_at_the_configured_interval(
         assert (await socket.frame(heartbeats=True, timeout=2))["type"] == "heartbeat"
         assert (await socket.frame(heartbeats=True, timeout=2))["type"] == "heartbeat"
 
+
+async def echo(actor: Actor, message: Mapping[str, object]) -> Mapping[str, object]:
+    text = message["text"]
+    if not isinstance(text, str):
+        raise TypeError("text is a string")
+    if text == "forbidden":
+        raise PermissionDenied("not this one")
+    return {"type": "echoed", "by": str(actor.user_id), "text": text}
+
+
+ECHO = Module(name="echo", use_cases=lambda c, o: None, socket_messages=lambda c: {"echo": echo})
+
+
+async def test_a_client_message_reaches_the_handler_a_module_registered_with_the_caller(
+    settings: Settings, people: Mapping[str, uuid.UUID]
+) -> None:
+    container = bootstrap(settings, modules=(*MODULES, ECHO))
+    try:
+        async with (
+            served(app_for(settings, container=container)) as base,
+            httpx.AsyncClient(base_url=base) as http,
+            open_socket(base, await ticket_for(http, await login(http, ALICE))) as socket,
+        ):
+            await socket.send({"type": "echo", "text": "hi", "ref": 1})
+            assert await socket.frame() == {
+                "type": "echoed",
+                "by": str(people["alice"]),
+                "text": "hi",
+                "ref": 1,
+            }
+            await socket.send({"type": "echo", "text": "forbidden", "ref": 2})
+            assert await socket.frame() == {
+                "type": "error",
+                "code": "permission-denied",
+                "detail": "not this one",
+                "ref": 2,
+            }
+            for unreadable in ({"type": "echo"}, {"type": "echo", "text": 5}):
+                await socket.send(unreadable)
+                frame = await socket.frame()
+                assert (frame["type"], frame["code"]) == ("error", "invalid-message")
+    finally:
+        await container.dispose()
+
+
+def test_two_modules_may_not_register_one_socket_message_type(settings: Settings) -> None:
+    twin = Module(
+        name="twin", use_cases=lambda c, o: None, socket_messages=lambda c: {"echo": echo}
+    )
+    with pytest.raises(ValueError, match="socket message 'echo'"):
+        bootstrap(settings, modules=(*MODULES, ECHO, twin))

@@ -170,9 +170,12 @@ class RedisRealtimeHub(SocketHub):
         last = _text(info["last-generated-id"])
         if _id_key(after) > _id_key(last):
             raise InvalidEventId(after)
-        deleted = _text(info.get("max-deleted-entry-id", "0-0"))
         frames = [frame_of(_text(event_id), fields[b"t"]) for event_id, fields in entries]
-        return Replay(frames, complete=_id_key(after) >= _id_key(deleted))
+        # Trimming drops the oldest: what follows ``after`` is all there when ``after`` is no
+        # older than the first entry kept, or nothing was ever trimmed.
+        trimmed = int(info["entries-added"]) > int(info["length"])
+        first_kept = _text(info["recorded-first-entry-id"])
+        return Replay(frames, complete=not trimmed or _id_key(after) >= _id_key(first_kept))
 
     async def join(self, person: UUID, socket_id: str, *, limit: int, ttl_seconds: float) -> bool:
         admitted = await self._join(

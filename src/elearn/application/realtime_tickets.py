@@ -23,6 +23,8 @@ from elearn.application.ports import Clock
 
 __all__ = [
     "IssueRealtimeTicket",
+    "RealtimeDeps",
+    "RealtimePolicy",
     "RealtimeTicket",
     "RealtimeTickets",
     "RedeemRealtimeTicket",
@@ -57,6 +59,30 @@ class RealtimeTickets(Protocol):
 SessionCheck = Callable[[UUID, UUID], Awaitable[Actor | None]]
 
 
+@dataclass(frozen=True, slots=True)
+class RealtimePolicy:
+    """The rules of the realtime socket (docs/realtime.md), from settings."""
+
+    ticket_seconds: int = 30
+    heartbeat_seconds: float = 25.0
+    sockets_per_person: int = 5
+    client_messages_per_minute: int = 120
+
+    @property
+    def presence_seconds(self) -> float:
+        """How long a socket counts as held without a heartbeat renewing it: two heartbeats
+        and a margin, so one late renewal does not make a person look gone."""
+        return self.heartbeat_seconds * 2 + 5
+
+
+@dataclass(frozen=True, slots=True)
+class RealtimeDeps:
+    tickets: RealtimeTickets
+    clock: Clock
+    session_check: SessionCheck
+    policy: RealtimePolicy
+
+
 class TicketRefused(NotAuthenticated):
     code = "invalid-ticket"
 
@@ -78,37 +104,35 @@ def _key(ticket: str) -> str:
 class IssueRealtimeTicket:
     """A signed-in person gets a ticket that opens one socket, once, within its lifetime."""
 
-    def __init__(self, tickets: RealtimeTickets, clock: Clock, *, seconds: int) -> None:
-        self._tickets = tickets
-        self._clock = clock
-        self._seconds = seconds
+    def __init__(self, deps: RealtimeDeps) -> None:
+        self._deps = deps
 
     async def __call__(self, actor: Actor) -> RealtimeTicket:
         if actor.user_id is None or actor.session_id is None:
             raise NotAuthenticated("sign in first")
+        deps = self._deps
+        seconds = deps.policy.ticket_seconds
         ticket = secrets.token_urlsafe(32)
-        await self._tickets.keep(
-            _key(ticket), TicketGrant(actor.user_id, actor.session_id), seconds=self._seconds
-        )
-        return RealtimeTicket(ticket, self._clock.now() + timedelta(seconds=self._seconds))
+        grant = TicketGrant(actor.user_id, actor.session_id)
+        await deps.tickets.keep(_key(ticket), grant, seconds=seconds)
+        return RealtimeTicket(ticket, deps.clock.now() + timedelta(seconds=seconds))
 
 
 class RedeemRealtimeTicket:
     """The actor a ticket opens a socket for: the ticket must be one that was issued and never
     used, within its lifetime, and its sign-in must still be open."""
 
-    def __init__(self, tickets: RealtimeTickets, session_check: SessionCheck) -> None:
-        self._tickets = tickets
-        self._session_check = session_check
+    def __init__(self, deps: RealtimeDeps) -> None:
+        self._deps = deps
 
     async def __call__(self, ticket: str, *, ip: str | None, user_agent: str | None) -> Actor:
         # Longer than any ticket issued: not worth hashing, let alone looking up.
         if not ticket or len(ticket) > 128:
             raise TicketRefused()
-        grant = await self._tickets.take(_key(ticket))
+        grant = await self._deps.tickets.take(_key(ticket))
         if grant is None:
             raise TicketRefused()
-        actor = await self._session_check(grant.user_id, grant.session_id)
+        actor = await self._deps.session_check(grant.user_id, grant.session_id)
         if actor is None:
             raise NotAuthenticated("this session has ended; sign in again", code="invalid-token")
         return Actor(

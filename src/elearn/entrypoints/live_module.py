@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from elearn.entrypoints.live import LiveUseCases
+from elearn.entrypoints.live import LiveUseCases, build_live_deps, realtime_policy
 from elearn.entrypoints.module import Module
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def _use_cases(container: Container, options: Mapping[str, Any]) -> LiveUseCases:
-    return LiveUseCases(container)
+    return LiveUseCases(build_live_deps(container))
 
 
 def _routes() -> Sequence[ControllerRouterHandler]:
@@ -26,4 +26,4 @@ def _routes() -> Sequence[ControllerRouterHandler]:
     return REALTIME_ROUTES
 
 
-MODULE = Module(name="live", use_cases=_use_cases, routes=_routes)
+MODULE = Module(name="live", use_cases=_use_cases, policy=realtime_policy, routes=_routes)

@@ -16,6 +16,8 @@ from elearn.application.actor import Actor
 from elearn.application.errors import NotAuthenticated
 from elearn.application.realtime_tickets import (
     IssueRealtimeTicket,
+    RealtimeDeps,
+    RealtimePolicy,
     RedeemRealtimeTicket,
     TicketRefused,
 )
@@ -48,11 +50,8 @@ def parts(
             return None
         return Actor(user_id=user_id, role=Role.STUDENT, session_id=session_id)
 
-    return (
-        seconds,
-        IssueRealtimeTicket(store, FixedClock(), seconds=30),
-        RedeemRealtimeTicket(store, session_check),
-    )
+    deps = RealtimeDeps(store, FixedClock(), session_check, RealtimePolicy(ticket_seconds=30))
+    return seconds, IssueRealtimeTicket(deps), RedeemRealtimeTicket(deps)
 
 
 @given(attempts=st.integers(min_value=1, max_value=20))

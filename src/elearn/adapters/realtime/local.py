@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Collection, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -28,11 +29,12 @@ from elearn.adapters.realtime.hub import (
 
 __all__ = ["LocalRealtimeHub"]
 
-_EVENT_ID = re.compile(r"[0-9]{1,18}")
+_EVENT_ID = re.compile(r"([0-9]{1,15})-([0-9]{1,18})")
 
 
 class LocalRealtimeHub(SocketHub):
-    """Numbers each event (one counter for the process, so ids grow in publishing order), keeps
+    """Numbers each event (``<start>-<n>``: when the hub started, in ms, and one counter for the
+    process, so ids grow in publishing order and survive no restart unnoticed), keeps
     the last ``history`` of each person's events for a socket that resumes, and fans events out
     through Litestar channels on the in-memory backend to the sockets, and to in-process
     subscribers (``subscribe``). A subscriber that does not keep up loses events beyond
@@ -47,6 +49,7 @@ class LocalRealtimeHub(SocketHub):
         self._plugin: ChannelsPlugin = channels_plugin(MemoryChannelsBackend(), backlog=backlog)
         self._started = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._epoch = time.time_ns() // 1_000_000
         self._last_id = 0
         self._history: dict[UUID, deque[tuple[int, bytes]]] = {}
         # The newest id each person's history no longer holds (0: nothing was trimmed).
@@ -77,7 +80,7 @@ class LocalRealtimeHub(SocketHub):
     def _deliver(self, people: list[UUID], event: dict[str, object], tail: bytes) -> None:
         for person in people:
             self._last_id += 1
-            frame = frame_of(str(self._last_id), tail)
+            frame = frame_of(f"{self._epoch}-{self._last_id}", tail)
             kept = self._history.get(person)
             if kept is None:
                 kept = self._history[person] = deque(maxlen=self._history_size)
@@ -123,10 +126,19 @@ class LocalRealtimeHub(SocketHub):
         return live_subscription(self._plugin, person)
 
     async def missed(self, person: UUID, after: str) -> Replay:
-        if not _EVENT_ID.fullmatch(after) or int(after) > self._last_id:
+        parsed = _EVENT_ID.fullmatch(after)
+        if parsed is None:
             raise InvalidEventId(after)
-        seen = int(after)
-        frames = [frame for event_id, frame in self._history.get(person, ()) if event_id > seen]
+        epoch, seen = int(parsed[1]), int(parsed[2])
+        kept = self._history.get(person, ())
+        if (epoch, seen) == (0, 0):
+            epoch = self._epoch  # "0-0": everything kept, as with Redis
+        if epoch < self._epoch:
+            # Given before this process started: whatever followed it then is lost.
+            return Replay([frame for _, frame in kept], complete=False)
+        if epoch > self._epoch or seen > self._last_id:
+            raise InvalidEventId(after)
+        frames = [frame for event_id, frame in kept if event_id > seen]
         return Replay(frames, complete=seen >= self._trimmed.get(person, 0))
 
     async def join(self, person: UUID, socket_id: str, *, limit: int, ttl_seconds: float) -> bool:

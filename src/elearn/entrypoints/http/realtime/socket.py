@@ -26,10 +26,10 @@ from elearn.adapters.realtime.hub import BoundedSubscriber, InvalidEventId, Sock
 from elearn.application.actor import Actor
 from elearn.application.errors import ApplicationError, NotAuthenticated
 from elearn.application.realtime import SocketMessageHandler
+from elearn.application.realtime_tickets import RealtimePolicy
 from elearn.domain.shared.errors import DomainError
 from elearn.entrypoints.http.auth import client_ip
 from elearn.entrypoints.live import LiveUseCases
-from elearn.entrypoints.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -94,20 +94,20 @@ class Connection:
         actor: Actor,
         hub: SocketHub,
         handlers: Mapping[str, SocketMessageHandler],
-        settings: Settings,
+        policy: RealtimePolicy,
     ) -> None:
         self.socket = socket
         self.actor = actor
         self.person = actor.user_id
         self.hub = hub
         self.handlers = handlers
-        self.settings = settings
+        self.policy = policy
         self.id = uuid.uuid4().hex
         self._send_lock = asyncio.Lock()
         self._live = asyncio.Event()
         self._first_message_seen = False
         self._replayed_up_to: tuple[int, ...] | None = None
-        self._window = _Window(settings.realtime_client_messages_per_minute)
+        self._window = _Window(policy.client_messages_per_minute)
 
     async def send(self, frame: bytes) -> None:
         async with self._send_lock:
@@ -120,7 +120,7 @@ class Connection:
             _frame(
                 "welcome",
                 socket_id=self.id,
-                heartbeat_seconds=self.settings.realtime_heartbeat_seconds,
+                heartbeat_seconds=self.policy.heartbeat_seconds,
             )
         )
         tasks = {
@@ -168,12 +168,12 @@ class Connection:
             await self.send(frame)
 
     async def _heartbeat(self) -> None:
-        interval = self.settings.realtime_heartbeat_seconds
+        interval = self.policy.heartbeat_seconds
         assert self.person is not None
         while True:
             await asyncio.sleep(interval)
             await self.send(_frame("heartbeat"))
-            await self.hub.renew(self.person, self.id, ttl_seconds=presence_ttl(self.settings))
+            await self.hub.renew(self.person, self.id, ttl_seconds=self.policy.presence_seconds)
 
     async def _receive(self) -> None:
         while True:
@@ -252,11 +252,6 @@ class Connection:
             await self.send(_encode({**reply, **({"ref": ref} if ref is not None else {})}))
 
 
-def presence_ttl(settings: Settings) -> float:
-    # Two heartbeats and a margin: one late renewal does not make a person look gone.
-    return settings.realtime_heartbeat_seconds * 2 + 5
-
-
 async def close(socket: WebSocket[Any, Any, Any], code: int, reason: str) -> None:
     with contextlib.suppress(Exception):
         await asyncio.wait_for(socket.close(code=code, reason=reason), CLOSE_TIMEOUT_SECONDS)
@@ -266,7 +261,7 @@ async def serve(socket: WebSocket[Any, Any, Any], live: LiveUseCases) -> None:
     """Everything a socket goes through, from the handshake to the close."""
     state = socket.app.state
     container = state.container
-    settings: Settings = container.settings
+    policy = live.deps.policy
     hub = container.realtime
     await socket.accept()
     if not isinstance(hub, SocketHub):
@@ -282,10 +277,10 @@ async def serve(socket: WebSocket[Any, Any, Any], live: LiveUseCases) -> None:
         await close(socket, REFUSED_TICKET, refused.code)
         return
     assert actor.user_id is not None
-    connection = Connection(socket, actor, hub, container.socket_messages, settings)
-    limit = settings.realtime_sockets_per_person
+    connection = Connection(socket, actor, hub, container.socket_messages, policy)
+    limit = policy.sockets_per_person
     if not await hub.join(
-        actor.user_id, connection.id, limit=limit, ttl_seconds=presence_ttl(settings)
+        actor.user_id, connection.id, limit=limit, ttl_seconds=policy.presence_seconds
     ):
         await close(socket, TOO_MANY_SOCKETS, "too-many-sockets")
         return

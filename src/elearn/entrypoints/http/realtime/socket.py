@@ -158,7 +158,9 @@ class Connection:
 
     async def _go_live_soon(self) -> None:
         await asyncio.sleep(FIRST_MESSAGE_WAIT_SECONDS)
-        self._live.set()
+        # A first message being answered (a resume replaying) sets it when done.
+        if not self._first_message_seen:
+            self._live.set()
 
     async def _forward(self, subscriber: BoundedSubscriber) -> None:
         await self._live.wait()

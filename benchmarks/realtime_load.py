@@ -109,7 +109,9 @@ async def _seed(settings: Settings, people: int) -> list[str]:
 
 
 async def _tickets(base: str, tokens: list[str], count: int) -> list[str]:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+    # Keep-alive connections, a few at a time: the server is measured on sockets, not on this.
+    limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
 
         async def one(n: int) -> str:
             token = tokens[n % len(tokens)]
@@ -217,7 +219,9 @@ def _serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     command = ["taskset", "-c", "0"] if shutil.which("taskset") else []
     command += [sys.executable, "-m", "uvicorn", "--factory", "--lifespan", "on"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    command += ["--ws-ping-interval", "0", "--no-access-log"]
+    # Keep-alive outlasting the client's queueing: a connection the server closed while a
+    # request waited for it would fail that request.
+    command += ["--ws-ping-interval", "0", "--no-access-log", "--timeout-keep-alive", "300"]
     command += ["elearn.entrypoints.http.app:create_app"]
     # taskset execs the interpreter in place: the pid is the server's.
     server = subprocess.Popen(command, env={**os.environ, **env})

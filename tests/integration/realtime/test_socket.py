@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +16,15 @@ import pytest
 from litestar import Litestar
 from tests.conftest import make_settings
 from tests.support.apps import app_for
-from tests.support.identity import bearer, login, problem, seed_accounts
+from tests.support.identity import bearer, login, problem, register_student, seed_accounts
 from tests.support.realtime import TICKET, Socket, open_socket, served, ticket_for
 
 from elearn.application.actor import Actor
 from elearn.application.errors import PermissionDenied
 from elearn.domain.identity.roles import Role
-from elearn.entrypoints.bootstrap import bootstrap
+from elearn.domain.identity.user import UserRegistered
+from elearn.domain.shared.events import DomainEvent
+from elearn.entrypoints.bootstrap import Container, Subscription, bootstrap
 from elearn.entrypoints.module import Module
 from elearn.entrypoints.modules import MODULES
 from elearn.entrypoints.settings import Settings
@@ -272,3 +274,46 @@ def test_two_modules_may_not_register_one_socket_message_type(settings: Settings
     )
     with pytest.raises(ValueError, match="socket message 'echo'"):
         bootstrap(settings, modules=(*MODULES, ECHO, twin))
+
+
+# Who the handler below tells, set by the test that registers it.
+_WATCHERS: list[uuid.UUID] = []
+
+
+def _tell_watchers(c: Container) -> Callable[[DomainEvent], Awaitable[None]]:
+    async def handler(event: DomainEvent) -> None:
+        assert isinstance(event, UserRegistered)
+        await c.realtime.publish(_WATCHERS, "notification.created", {"email": event.email})
+
+    return handler
+
+
+WATCH = Module(
+    name="watch",
+    use_cases=lambda c, o: None,
+    subscriptions=lambda c: {
+        "watch.tell_watchers": Subscription(UserRegistered.event_type, _tell_watchers(c))
+    },
+)
+
+
+async def test_an_outbox_handler_run_by_the_in_process_worker_reaches_the_apis_sockets(
+    settings: Settings, people: Mapping[str, uuid.UUID]
+) -> None:
+    _WATCHERS[:] = [people["alice"]]
+    container = bootstrap(settings, modules=(*MODULES, WATCH))
+    try:
+        async with (
+            served(app_for(settings, container=container)) as base,
+            httpx.AsyncClient(base_url=base) as http,
+            open_socket(base, await ticket_for(http, await login(http, ALICE))) as socket,
+        ):
+            await go_live(socket)
+            await register_student(http, "newcomer@realtime.test")
+            frame = await socket.frame(timeout=20)
+            assert (frame["type"], frame["data"]) == (
+                "notification.created",
+                {"email": "newcomer@realtime.test"},
+            )
+    finally:
+        await container.dispose()

@@ -8,9 +8,9 @@ and how long one published event takes to reach 1,000 connected subscribers.
 2. serves the app with uvicorn, one process, pinned to CPU 0, with Redis (``--redis-url``, a
    database of its own: the keys it leaves are under ``elearn:rt:``) so that this process can
    publish as an ``elearn worker`` does;
-3. **idle sockets**: buys ``--sockets`` tickets over HTTP (``POST /api/v1/realtime/ticket``, five
-   sockets per person at most) and opens that many sockets from this process (pinned to CPU 1),
-   ``--concurrency`` handshakes at a time, reads each welcome frame, waits ``--idle-seconds``,
+3. **idle sockets**: opens ``--sockets`` sockets from this process (pinned to CPU 1), five per
+   person at most, ``--concurrency`` at a time, each with a ticket bought over HTTP just before
+   (``POST /api/v1/realtime/ticket``), reads each welcome frame, waits ``--idle-seconds``,
    checks with a ``ping`` on a sample that they still answer, and reports the server's resident
    memory (``VmRSS``) before and after, and per socket;
 4. **fan-out latency**: keeps one socket for each of ``--subscribers`` distinct people, publishes
@@ -108,49 +108,40 @@ async def _seed(settings: Settings, people: int) -> list[str]:
     return tokens
 
 
-async def _tickets(base: str, tokens: list[str], count: int) -> list[str]:
-    # Keep-alive connections, a few at a time: the server is measured on sockets, not on this.
+async def _open(
+    base: str, tokens: list[str], count: int, concurrency: int
+) -> list[ClientConnection]:
+    """``count`` sockets, socket ``n`` of person ``n % len(tokens)``: each buys its ticket over
+    HTTP just before it opens (a ticket lives 30 s), ``concurrency`` at a time."""
+    url = base.replace("http://", "ws://") + "/api/v1/realtime?ticket="
+    gate = asyncio.Semaphore(concurrency)
+    # Keep-alive connections, a few: the server is measured on sockets, not on this.
     limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
 
-        async def one(n: int) -> str:
-            token = tokens[n % len(tokens)]
-            response = await http.post(
-                "/api/v1/realtime/ticket", headers={"Authorization": f"Bearer {token}"}
-            )
-            response.raise_for_status()
-            ticket: str = response.json()["ticket"]
-            return ticket
+        async def one(n: int) -> ClientConnection:
+            async with gate:
+                bought = await http.post(
+                    "/api/v1/realtime/ticket",
+                    headers={"Authorization": f"Bearer {tokens[n % len(tokens)]}"},
+                )
+                bought.raise_for_status()
+                connection = await connect(
+                    url + bought.json()["ticket"], ping_interval=None, open_timeout=60
+                )
+                welcome = json.loads(await connection.recv())
+                assert welcome["type"] == "welcome", welcome
+                await connection.send('{"type":"ping"}')
+                assert json.loads(await connection.recv())["type"] == "pong"
+                return connection
 
-        tickets: list[str] = []
-        for start in range(0, count, 200):
-            tickets += await asyncio.gather(
-                *(one(n) for n in range(start, min(count, start + 200)))
-            )
-        return tickets
-
-
-async def _open(base: str, tickets: list[str], concurrency: int) -> list[ClientConnection]:
-    url = base.replace("http://", "ws://") + "/api/v1/realtime?ticket="
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(ticket: str) -> ClientConnection:
-        async with gate:
-            connection = await connect(url + ticket, ping_interval=None, open_timeout=60)
-            welcome = json.loads(await connection.recv())
-            assert welcome["type"] == "welcome", welcome
-            await connection.send('{"type":"ping"}')
-            assert json.loads(await connection.recv())["type"] == "pong"
-            return connection
-
-    return list(await asyncio.gather(*(one(t) for t in tickets)))
+        return list(await asyncio.gather(*(one(n) for n in range(count))))
 
 
 async def _idle(base: str, pid: int, tokens: list[str], args: argparse.Namespace) -> None:
     before = _rss_kib(pid)
-    tickets = await _tickets(base, tokens, args.sockets)
     started = time.perf_counter()
-    sockets = await _open(base, tickets, args.concurrency)
+    sockets = await _open(base, tokens, args.sockets, args.concurrency)
     opened_in = time.perf_counter() - started
     await asyncio.sleep(args.idle_seconds)
     sample = sockets[:: max(1, len(sockets) // 50)]
@@ -170,8 +161,7 @@ async def _idle(base: str, pid: int, tokens: list[str], args: argparse.Namespace
 
 async def _fan_out(base: str, tokens: list[str], args: argparse.Namespace) -> None:
     people = tokens[: args.subscribers]
-    tickets = await _tickets(base, people, len(people))
-    sockets = await _open(base, tickets, args.concurrency)
+    sockets = await _open(base, people, len(people), args.concurrency)
     latencies: list[float] = []
 
     async def read(connection: ClientConnection) -> None:

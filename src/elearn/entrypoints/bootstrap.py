@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 import dramatiq
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from elearn.adapters.jobs.broker import RetryPolicy, build_broker
@@ -217,7 +217,17 @@ def bootstrap(
         # Every event class the modules import is known to the codec.
         "codec": EventCodec.for_all_events(),
     }
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    # Calls wait for a free connection rather than fail when the pool is busy (every socket
+    # renews its presence at each heartbeat; a burst of connections redeems tickets at once).
+    redis = (
+        Redis(
+            connection_pool=BlockingConnectionPool.from_url(
+                settings.redis_url, max_connections=settings.redis_max_connections, timeout=20
+            )
+        )
+        if settings.redis_url
+        else None
+    )
     if "realtime" not in options:
         adapters["realtime"] = build_realtime(settings, redis)
     if "mailer" not in options:

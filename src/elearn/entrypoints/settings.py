@@ -76,6 +76,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     database_echo: bool = False
     migrations_dir: str = ""
     redis_url: str = ""
+    # Connections one process opens to Redis at most; more calls at once wait for one.
+    redis_max_connections: Annotated[int, msgspec.Meta(ge=2, le=10_000)] = 100
 
     # Empty: generated into var/secrets/ outside production (see with_local_secrets).
     jwt_secret: Annotated[str, msgspec.Meta(min_length=32)] = ""

@@ -123,7 +123,7 @@ class Connection:
                 heartbeat_seconds=self.policy.heartbeat_seconds,
             )
         )
-        tasks = {
+        tasks = started = {
             asyncio.create_task(self._receive(), name="receive"),
             asyncio.create_task(self._forward(subscriber), name="forward"),
             asyncio.create_task(self._heartbeat(), name="heartbeat"),
@@ -136,7 +136,8 @@ class Connection:
                 ended = [task for task in done if task.get_name() != "first-message-wait"]
                 if ended:
                     break
-            task = ended[0]
+            # Of tasks that ended together, the cause: a slow client, else the client leaving.
+            task = min(ended, key=lambda t: {"overflow": 0, "receive": 1}.get(t.get_name(), 2))
             name = task.get_name()
             if name == "overflow":
                 return TOO_SLOW
@@ -150,11 +151,13 @@ class Connection:
             # The live stream ended: this process is stopping.
             return GOING_AWAY if error is None else None
         finally:
-            for pending in tasks:
-                pending.cancel()
-            for pending in tasks:
+            # Every task awaited, those that ended together with the first too (a heartbeat
+            # failing as the client leaves): none is left with an error nobody read.
+            for task in started:
+                task.cancel()
+            for task in started:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await pending
+                    await task
 
     async def _go_live_soon(self) -> None:
         await asyncio.sleep(FIRST_MESSAGE_WAIT_SECONDS)

@@ -11,6 +11,7 @@ from elearn.adapters.persistence.models.base import metadata
 from elearn.entrypoints import (
     billing_module,
     catalog_module,
+    conversations_module,
     identity_module,
     learning_module,
     live_module,
@@ -25,6 +26,7 @@ MODULES: tuple[Module, ...] = (
     learning_module.MODULE,
     billing_module.MODULE,
     tutoring_module.MODULE,
+    conversations_module.MODULE,
     # The realtime socket: it routes client messages to every module's handlers.
     live_module.MODULE,
     # Last: it reaches every module's personal data, each built by then.

@@ -317,3 +317,37 @@ async def test_an_outbox_handler_run_by_the_in_process_worker_reaches_the_apis_s
             )
     finally:
         await container.dispose()
+
+
+async def test_a_new_message_and_typing_reach_the_other_persons_socket_live(
+    server: tuple[Litestar, str], http: httpx.AsyncClient, settings: Settings,
+    people: Mapping[str, uuid.UUID],
+) -> None:  # fmt: skip
+    _, base = server
+    (manager,) = await seed_accounts(settings, ("manager@realtime.test", Role.MANAGER))
+    manager_session = await login(http, "manager@realtime.test")
+    async with (
+        open_socket(base, await ticket_for(http, manager_session)) as managers,
+        open_socket(base, await ticket_for(http, await login(http, ALICE))) as alices,
+    ):
+        for socket in (managers, alices):
+            await go_live(socket)
+        started = await http.post(
+            "/api/v1/conversations",
+            json={"participant_id": str(people["alice"]), "body": "Hello"},
+            headers=bearer(manager_session),
+        )
+        assert started.status_code == 201, started.text
+        conversation = started.json()["id"]
+        # Delivered by the outbox handler, run by the app's in-process worker.
+        created = await alices.frame(timeout=20)
+        assert created["type"] == "message.created"
+        await managers.send({"type": "typing", "conversation_id": conversation})
+        typing = await alices.frame()
+        assert typing["type"] == "typing"
+        await managers.send({"type": "typing", "conversation_id": "not-an-id", "ref": 1})
+        refused = await managers.frame()
+        while refused["type"] != "error":  # the sender's own copy of the message comes first
+            refused = await managers.frame()
+        assert (refused["type"], refused["code"], refused["ref"]) == ("error", "invalid-message", 1)
+    assert isinstance(manager, uuid.UUID)

@@ -21,10 +21,14 @@ from elearn.application.files import Upload
 from elearn.application.identity.account import TutorApplicationCommand
 from elearn.application.identity.accounts import CreateAccount
 from elearn.application.identity.sessions import LoginCommand
+from elearn.application.support.agents import AgentSettings
+from elearn.application.support.tickets import OpenTicketCommand
 from elearn.domain.catalog.course import LessonKind
 from elearn.domain.identity.roles import Role
 from elearn.domain.learning.assignment import Assignment
 from elearn.domain.learning.quiz import Question, QuestionKind, Quiz
+from elearn.domain.support.agents import Presence
+from elearn.domain.support.tickets import Category
 from elearn.domain.tutoring.availability import ExceptionKind
 from elearn.entrypoints.bootstrap import bootstrap
 from elearn.entrypoints.settings import Settings
@@ -128,6 +132,16 @@ async def _objects(world: World) -> dict[str, str]:
     # A change to the published course, staged for review.
     await catalog.update_course(world.tutor, course.id, CourseChanges(subtitle="Staged"))
     export = await container.privacy.request_export(world.student)
+    # A support ticket of the student's, on the manager's desk (an agent online for payments).
+    await container.support.update_my_agent_settings(
+        world.manager,
+        AgentSettings(
+            presence=Presence.ONLINE, categories=frozenset({Category.PAYMENT}), capacity=5
+        ),
+    )
+    ticket = await container.support.open_ticket(
+        world.student, OpenTicketCommand("Charged twice", Category.PAYMENT, "Two charges.")
+    )
     # A student applying to teach, with the decision pending.
     applicant_id = await identity.create_account(
         Actor.system(), CreateAccount(email_of("applicant"), PASSWORD, "applicant", Role.STUDENT)
@@ -183,6 +197,8 @@ async def _objects(world: World) -> dict[str, str]:
         "attachment_id": str(attached.id),
         "attachment_expires": str(int(link_expires.timestamp())),
         "attachment_signature": link_signature,
+        "ticket_id": str(ticket.id),
+        "agent_id": str(world.manager.user_id),
     }
     return values
 

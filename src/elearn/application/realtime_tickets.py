@@ -84,7 +84,7 @@ class RealtimeDeps:
 
 
 class TicketRefused(NotAuthenticated):
-    code = "invalid-ticket"
+    code = "invalid-realtime-ticket"
 
     def __init__(self) -> None:
         super().__init__("the ticket is unknown, used or expired; ask for a new one")

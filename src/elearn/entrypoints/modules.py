@@ -16,6 +16,7 @@ from elearn.entrypoints import (
     learning_module,
     live_module,
     privacy_module,
+    support_module,
     tutoring_module,
 )
 from elearn.entrypoints.module import Module
@@ -27,6 +28,7 @@ MODULES: tuple[Module, ...] = (
     billing_module.MODULE,
     tutoring_module.MODULE,
     conversations_module.MODULE,
+    support_module.MODULE,
     # The realtime socket: it routes client messages to every module's handlers.
     live_module.MODULE,
     # Last: it reaches every module's personal data, each built by then.

@@ -45,6 +45,8 @@ SECRET_FIELDS = frozenset(
 
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
 PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
+# A support deadline: a minute to 90 days.
+SupportMinutes = Annotated[int, msgspec.Meta(ge=1, le=90 * 24 * 60)]
 
 
 class SettingsError(Exception):
@@ -180,6 +182,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # before it is emailed in a digest.
     messages_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 30
     message_digest_delay_minutes: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 15
+    # Support desk: per priority, minutes until the first answer and until the resolution are
+    # due; days a resolved ticket may be reopened; days a ticket waits on its customer before it
+    # is closed, and the hours before that the customer is warned; a new agent's capacity.
+    support_first_response_minutes_urgent: SupportMinutes = 60
+    support_first_response_minutes_high: SupportMinutes = 4 * 60
+    support_first_response_minutes_medium: SupportMinutes = 8 * 60
+    support_first_response_minutes_low: SupportMinutes = 24 * 60
+    support_resolution_minutes_urgent: SupportMinutes = 4 * 60
+    support_resolution_minutes_high: SupportMinutes = 24 * 60
+    support_resolution_minutes_medium: SupportMinutes = 3 * 24 * 60
+    support_resolution_minutes_low: SupportMinutes = 5 * 24 * 60
+    support_reopen_days: Annotated[int, msgspec.Meta(ge=0, le=90)] = 7
+    support_auto_close_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 7
+    support_auto_close_warning_hours: Annotated[int, msgspec.Meta(ge=0, le=24 * 90)] = 24
+    support_agent_capacity: Annotated[int, msgspec.Meta(ge=0, le=50)] = 5
 
     jobs_max_retries: Annotated[int, msgspec.Meta(ge=0, le=100)] = 8
     jobs_min_backoff_ms: PositiveInt = 1_000
@@ -374,6 +391,11 @@ def _expected(name: str) -> str:
 
 
 def _check_coherence(settings: Settings) -> None:
+    if settings.support_auto_close_warning_hours >= settings.support_auto_close_days * 24:
+        raise SettingsError(
+            "ELEARN_SUPPORT_AUTO_CLOSE_WARNING_HOURS: the warning comes before the closing (less "
+            f"than {settings.support_auto_close_days * 24} hours, ELEARN_SUPPORT_AUTO_CLOSE_DAYS)"
+        )
     for proxy in settings.trusted_proxies:
         try:
             ipaddress.ip_network(proxy, strict=False)

@@ -242,6 +242,28 @@ MATRIX: dict[tuple[str, str], Access | NotChecked] = {
             "signature": v["attachment_signature"],
         },
     ),
+    # ---- support ----------------------------------------------------------------------------
+    # The ticket is the student's; agents are staff. A move the ticket's state refuses (409)
+    # still lets the caller through.
+    ("GET", "/api/v1/support/tickets/{ticket_id}"): Access(STUDENT | STAFF),
+    ("POST", "/api/v1/support/tickets/{ticket_id}/messages"): Access(
+        STUDENT | STAFF, json=lambda v: {"body": "Any news?"}
+    ),
+    ("POST", "/api/v1/support/tickets/{ticket_id}/internal-notes"): Access(
+        STAFF, json=lambda v: {"body": "Checked the ledger."}
+    ),
+    ("POST", "/api/v1/support/tickets/{ticket_id}/assign"): Access(
+        STAFF, json=lambda v: {"agent_id": v["agent_id"]}
+    ),
+    ("POST", "/api/v1/support/tickets/{ticket_id}/status"): Access(
+        STUDENT | STAFF, json=lambda v: {"status": "closed"}
+    ),
+    ("POST", "/api/v1/support/tickets/{ticket_id}/priority"): Access(
+        STAFF, json=lambda v: {"priority": "high"}
+    ),
+    ("POST", "/api/v1/support/tickets/{ticket_id}/rating"): Access(
+        STUDENT, json=lambda v: {"score": 5}
+    ),
     # ---- billing ----------------------------------------------------------------------------
     # Admins read any order (support), at the buyer's own address too.
     ("GET", "/api/v1/me/orders/{order_id}"): Access(STUDENT | ADMIN),

@@ -110,9 +110,9 @@ async def test_a_ticket_opens_one_socket_once(
     async with open_socket(base, ticket):
         pass
     async with open_socket(base, ticket, welcome=False) as again:
-        assert await again.closed_with() == (4401, "invalid-ticket")
+        assert await again.closed_with() == (4401, "invalid-realtime-ticket")
     async with open_socket(base, "made-up", welcome=False) as unknown:
-        assert await unknown.closed_with() == (4401, "invalid-ticket")
+        assert await unknown.closed_with() == (4401, "invalid-realtime-ticket")
 
 
 async def test_a_ticket_of_a_session_ended_since_is_refused(

@@ -34,7 +34,7 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "invalid-credentials": (401,),
     "otp-required": (401,),
     # Not an HTTP answer: the realtime socket's close reason for a ticket it refused.
-    "invalid-ticket": (401,),
+    "invalid-realtime-ticket": (401,),
     # 402
     "payment-required": (402,),
     # 403
@@ -44,6 +44,7 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "tutor-not-approved": (403,),
     "tutor-application-rejected": (403,),
     "not-a-tutor": (403,),
+    "not-an-agent": (403,),
     "not-an-instructor": (403,),
     "not-enrolled": (403,),
     "own-course": (403,),
@@ -85,11 +86,16 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "message-not-found": (404,),
     "report-not-found": (404,),
     "attachment-not-found": (404,),
+    "ticket-not-found": (404,),
+    "agent-not-found": (404,),
     # 405
     "method-not-allowed": (405,),
     # 409
     "conflict": (409,),
     "illegal-transition": (409,),
+    "agent-at-capacity": (409,),
+    "ticket-already-rated": (409,),
+    "reopen-window-over": (409,),
     "already-enrolled": (409,),
     "already-owned": (409,),
     "already-recorded": (409,),
@@ -170,6 +176,8 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "invalid-quiz": (422,),
     "invalid-refund": (422,),
     "invalid-review": (422,),
+    "invalid-ticket": (422,),
+    "invalid-agent": (422,),
     "invalid-slug": (422,),
     "invalid-submission": (422,),
     "invalid-time-zone": (422,),

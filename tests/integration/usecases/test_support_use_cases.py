@@ -371,3 +371,21 @@ async def test_people_are_notified_of_their_tickets_moves_and_the_other_sides_me
         "Your ticket is being handled",
     ]
     assert await titles(world.classmate) == []
+
+
+async def test_a_chat_message_sent_over_the_socket_follows_the_rules_of_http(world: World) -> None:
+    send = world.container.socket_messages["ticket.message"]
+    ana = await agent(world, "ana")
+    ticket = await open_ticket(world, world.student)
+    world.clock.advance(timedelta(seconds=1))
+
+    assert await send(world.student, {"ticket_id": str(ticket.id), "body": "Any news?"}) is None
+    with pytest.raises(NotFound):
+        await send(world.classmate, {"ticket_id": str(ticket.id), "body": "Let me in"})
+    with pytest.raises(ValueError):
+        await send(world.student, {"ticket_id": "not-an-id", "body": "Hi"})
+    with pytest.raises(TypeError):
+        await send(world.student, {"ticket_id": str(ticket.id), "body": 42})
+
+    seen = await world.container.support.get_ticket(ana, ticket.id)
+    assert [m.body for m in seen.messages] == ["My payment failed", "Any news?"]

@@ -15,6 +15,8 @@ from elearn.adapters.jobs.broker import build_broker
 from elearn.application.actor import Actor
 from elearn.application.catalog.authoring import CourseChanges, NewLesson
 from elearn.application.catalog.categories import CategoryChanges
+from elearn.application.communication.conversation_ports import AttachmentGrant
+from elearn.application.communication.conversations import StartConversation
 from elearn.application.files import Upload
 from elearn.application.identity.account import TutorApplicationCommand
 from elearn.application.identity.accounts import CreateAccount
@@ -134,6 +136,21 @@ async def _objects(world: World) -> dict[str, str]:
         actor_for(applicant_id, Role.STUDENT),
         TutorApplicationCommand("Maths", ["Mathematics"], _pdf_upload(), _pdf_upload()),
     )
+    # The student writes to the tutor they booked, and reports them.
+    conversation, _ = await container.conversations.start(
+        world.student, StartConversation(participant_id=world.tutor.user_id, body="Hello!")
+    )
+    assert conversation.last_message is not None
+    report = await container.conversations.report(world.student, conversation.id, "Rude.")
+    attached = await container.conversations.upload(world.student, conversation.id, _pdf_upload())
+    await container.conversations.send(
+        world.student, conversation.id, "The notes.", attachment_ids=[attached.id]
+    )
+    # A link signed for the student, valid past the run (the world's clock stands still).
+    link_expires = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    link_signature = container.conversations.deps.links.sign(
+        AttachmentGrant(world.student.user_id, conversation.id, attached.id, link_expires)
+    )
     local = world.days_ahead_at(20, 9).replace(tzinfo=None)
     exception = await container.tutoring.exceptions.add(
         world.tutor, ExceptionKind.BLOCKED, local, local + timedelta(hours=2)
@@ -160,6 +177,12 @@ async def _objects(world: World) -> dict[str, str]:
         "invitation_id": str(invitation.id),
         "co_instructor_id": str(world.cotutor.user_id),
         "export_id": str(export.id),
+        "conversation_id": str(conversation.id),
+        "message_id": str(conversation.last_message.id),
+        "report_id": str(report.id),
+        "attachment_id": str(attached.id),
+        "attachment_expires": str(int(link_expires.timestamp())),
+        "attachment_signature": link_signature,
     }
     return values
 

@@ -59,6 +59,9 @@ class Permission(StrEnum):
     VIEW_ANY_BOOKING = "view_any_booking"
     COMPLETE_LESSON_FOR_OTHERS = "complete_lesson_for_others"
     REPORT_NO_SHOW_FOR_OTHERS = "report_no_show_for_others"
+    # communication: conversations
+    MESSAGE_ANYONE = "message_anyone"
+    REVIEW_CONVERSATION_REPORTS = "review_conversation_reports"
 
 
 STAFF_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
@@ -83,6 +86,8 @@ _MANAGER = frozenset(
         _P.VIEW_ANY_BOOKING,
         _P.COMPLETE_LESSON_FOR_OTHERS,
         _P.REPORT_NO_SHOW_FOR_OTHERS,
+        _P.MESSAGE_ANYONE,
+        _P.REVIEW_CONVERSATION_REPORTS,
     }
 )
 # Accounts, categories and money by hand are an admin's alone.
@@ -146,6 +151,10 @@ REFUSALS: Mapping[Permission, str] = {
     _P.REPORT_NO_SHOW_FOR_OTHERS: (
         "the tutor reports a student who did not come, the student a tutor"
     ),
+    _P.MESSAGE_ANYONE: (
+        "you may message a tutor you booked or whose course you take, your students, or staff"
+    ),
+    _P.REVIEW_CONVERSATION_REPORTS: "only managers and admins review reported conversations",
 }
 # Role powers refused with their own code, so a client can tell "become a tutor" apart.
 _REFUSAL_CODES: Mapping[Permission, str] = {

@@ -11,6 +11,7 @@ from elearn.adapters.persistence.models.base import metadata
 from elearn.entrypoints import (
     billing_module,
     catalog_module,
+    conversations_module,
     identity_module,
     learning_module,
     privacy_module,
@@ -24,6 +25,7 @@ MODULES: tuple[Module, ...] = (
     learning_module.MODULE,
     billing_module.MODULE,
     tutoring_module.MODULE,
+    conversations_module.MODULE,
     # Last: it reaches every module's personal data, each built by then.
     privacy_module.MODULE,
 )

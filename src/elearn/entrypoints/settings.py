@@ -67,6 +67,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     frontend_earnings_path: str = "/earnings"
     frontend_course_invitations_path: str = "/teach/invitations"
     frontend_data_exports_path: str = "/account/data"
+    frontend_messages_path: str = "/messages"
     var_dir: Annotated[str, msgspec.Meta(min_length=1)] = "var"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
@@ -161,6 +162,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     erasure_grace_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 14
     data_export_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 7
 
+    # Conversations: messages one person may send a minute; minutes a message stays unread
+    # before it is emailed in a digest.
+    messages_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 30
+    message_digest_delay_minutes: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 15
+
     jobs_max_retries: Annotated[int, msgspec.Meta(ge=0, le=100)] = 8
     jobs_min_backoff_ms: PositiveInt = 1_000
     jobs_max_backoff_ms: PositiveInt = 15 * 60_000
@@ -198,6 +204,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             earnings_path=self.frontend_earnings_path,
             course_invitations_path=self.frontend_course_invitations_path,
             data_exports_path=self.frontend_data_exports_path,
+            messages_path=self.frontend_messages_path,
         )
 
     @property

@@ -48,6 +48,11 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "media-token-invalid": (403,),
     "forbidden": (403,),
     "not-your-session": (403,),
+    "may-not-converse": (403,),
+    "conversation-blocked": (403,),
+    "not-a-participant": (403,),
+    "not-your-message": (403,),
+    "attachment-link-invalid": (403,),
     # 404
     "not-found": (404,),
     "assignment-not-found": (404,),
@@ -74,6 +79,10 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "revision-not-found": (404,),
     "erasure-not-found": (404,),
     "export-not-found": (404,),
+    "conversation-not-found": (404,),
+    "message-not-found": (404,),
+    "report-not-found": (404,),
+    "attachment-not-found": (404,),
     # 405
     "method-not-allowed": (405,),
     # 409
@@ -109,6 +118,9 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "revision-outdated": (409,),
     "too-many-holds": (409,),
     "too-many-holds-with-tutor": (409,),
+    "conversation-started-meanwhile": (409,),
+    "message-deleted": (409,),
+    "edit-window-closed": (409,),
     # 410
     "gone": (410,),
     "export-expired": (410,),
@@ -124,6 +136,9 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "too-many-co-instructors": (422,),
     "cannot-invite-owner": (422,),
     "revision-empty": (422,),
+    "invalid-message": (422,),
+    "invalid-report": (422,),
+    "invalid-attachment": (422,),
     "rule-violation": (422,),
     "attempt-limit-reached": (422,),
     "attempt-time-over": (422,),

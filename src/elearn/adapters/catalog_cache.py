@@ -23,9 +23,11 @@ from elearn.application.catalog.ports import (
     CourseDetail,
     CourseFilter,
     CourseSort,
+    CourseStatusCounts,
     InvitationView,
     OwnCourseCard,
     RevisionCard,
+    StaffCourseCard,
     TagCount,
     TransitionView,
 )
@@ -114,6 +116,19 @@ class CachedCatalogQueries:
 
     async def course_history(self, course_id: UUID) -> list[TransitionView]:
         return await self._queries.course_history(course_id)
+
+    async def staff_courses(
+        self,
+        status: CourseStatus | None,
+        instructor_id: UUID | None,
+        *,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[StaffCourseCard]:
+        return await self._queries.staff_courses(status, instructor_id, limit=limit, cursor=cursor)
+
+    async def course_status_counts(self) -> CourseStatusCounts:
+        return await self._queries.course_status_counts()
 
     async def invitation(self, invitation_id: UUID) -> InvitationView | None:
         return await self._queries.invitation(invitation_id)

@@ -8,22 +8,37 @@ a socket that reconnects resumes from the last event id it saw).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from typing import Protocol, TypeAlias
 from uuid import UUID
 
-__all__ = ["RealtimePublisher"]
+from elearn.application.actor import Actor
+
+__all__ = ["RealtimePublisher", "SocketMessageHandler", "SocketReply"]
 
 
 class RealtimePublisher(Protocol):
     async def publish(
         self, audience: Collection[UUID], event_type: str, payload: Mapping[str, object]
     ) -> None:
-        """Sends ``{type: event_type, ...payload}`` to every live socket of each person in
-        ``audience`` (the people it is for; the publisher adds no one)."""
+        """Sends the event (``event_type`` with ``payload``) to every live socket of each
+        person in ``audience`` (the people it is for; the publisher adds no one), and keeps it
+        in each person's bounded history for a socket that resumes."""
         ...
 
     async def connected(self, people: Collection[UUID]) -> set[UUID]:
         """Those of ``people`` who hold at least one live socket now (to hold back an email
         about what they are reading live)."""
         ...
+
+
+# What a handler answers the socket that sent it a message: a frame for that socket only
+# (``{"type": ..., ...}``), or None. Anything for other people goes through the publisher.
+SocketReply: TypeAlias = Mapping[str, object] | None
+
+# A client→server socket message of one type, registered by a module under that type
+# (``Module.socket_messages``): called with the socket's authenticated caller and the message
+# as sent (``type`` included). It raises the application's and domain's errors like any use
+# case (the socket answers them as error frames), and ``ValueError``/``KeyError``/``TypeError``
+# for a message it cannot read.
+SocketMessageHandler: TypeAlias = Callable[[Actor, Mapping[str, object]], Awaitable[SocketReply]]

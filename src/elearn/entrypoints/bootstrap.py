@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 import dramatiq
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from elearn.adapters.jobs.broker import RetryPolicy, build_broker
@@ -32,18 +32,26 @@ from elearn.adapters.persistence.database import create_engine, create_session_f
 from elearn.adapters.persistence.events import EventCodec
 from elearn.adapters.persistence.unit_of_work import SqlaUnitOfWork, StoreRegistry
 from elearn.adapters.realtime.local import LocalRealtimeHub
+from elearn.adapters.realtime.redis import RedisRealtimeHub
 from elearn.adapters.storage.local import LocalFileStorage
 from elearn.adapters.system import SystemClock, UuidGenerator
 from elearn.application.authorization import Authorizer
 from elearn.application.files import FileStorage
 from elearn.application.mail import EmailTemplates, Mailer, PersonalMailer, SendRegardless
 from elearn.application.ports import Clock, IdGenerator, PasswordHasher
-from elearn.application.realtime import RealtimePublisher
+from elearn.application.realtime import RealtimePublisher, SocketMessageHandler
 from elearn.entrypoints.module import Module, Subscription
 from elearn.entrypoints.modules import MODULES
 from elearn.entrypoints.settings import Settings, with_local_secrets
 
-__all__ = ["Container", "Subscription", "bootstrap", "build_broker_from", "build_mailer"]
+__all__ = [
+    "Container",
+    "Subscription",
+    "bootstrap",
+    "build_broker_from",
+    "build_mailer",
+    "build_realtime",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +87,8 @@ class Container:
     stores: StoreRegistry = field(default_factory=lambda: StoreRegistry.of(()))
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     periodic_jobs: dict[str, PeriodicJob] = field(default_factory=dict)
+    # Client→server messages of the realtime socket, by type (``Module.socket_messages``).
+    socket_messages: dict[str, SocketMessageHandler] = field(default_factory=dict)
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     def __getattr__(self, name: str) -> Any:
@@ -149,6 +159,21 @@ def build_mailer(settings: Settings) -> Mailer:
     return FileOutboxMailer(settings.effective_mail_outbox_dir, sender=settings.mail_sender)
 
 
+def build_realtime(settings: Settings, redis: Redis | None) -> RealtimePublisher:
+    """Redis when configured (sockets held by any API process, publishers anywhere), else the
+    process's own hub."""
+    if redis is not None:
+        return RedisRealtimeHub(
+            redis,
+            history=settings.realtime_history_per_person,
+            history_seconds=settings.realtime_history_seconds,
+            backlog=settings.realtime_socket_backlog,
+        )
+    return LocalRealtimeHub(
+        history=settings.realtime_history_per_person, backlog=settings.realtime_socket_backlog
+    )
+
+
 def build_broker_from(settings: Settings) -> dramatiq.Broker:
     return build_broker(
         settings.redis_url or None,
@@ -199,8 +224,20 @@ def bootstrap(
         "storage": LocalFileStorage(settings.effective_storage_dir),
         # Every event class the modules import is known to the codec.
         "codec": EventCodec.for_all_events(),
-        "realtime": LocalRealtimeHub(),
     }
+    # Calls wait for a free connection rather than fail when the pool is busy (every socket
+    # renews its presence at each heartbeat; a burst of connections redeems tickets at once).
+    redis = (
+        Redis(
+            connection_pool=BlockingConnectionPool.from_url(
+                settings.redis_url, max_connections=settings.redis_max_connections, timeout=20
+            )
+        )
+        if settings.redis_url
+        else None
+    )
+    if "realtime" not in options:
+        adapters["realtime"] = build_realtime(settings, redis)
     if "mailer" not in options:
         adapters["mailer"] = build_mailer(settings)
     adapters.update({name: options.pop(name) for name in _ADAPTERS if name in options})
@@ -214,7 +251,7 @@ def bootstrap(
         relay=OutboxRelay(sessions, broker, clock),
         dead_jobs=SqlaDeadJobStore(sessions, clock),
         authorizer=Authorizer(staff_two_factor_required=settings.require_2fa_for_staff),
-        redis=Redis.from_url(settings.redis_url) if settings.redis_url else None,
+        redis=redis,
         modules=tuple(modules),
         options=options,
         **adapters,
@@ -237,6 +274,8 @@ def bootstrap(
     for module in modules:
         _register(container.subscriptions, module.subscriptions(container), "subscription")
     container.subscriptions.update(extra_subscriptions or {})
+    for module in modules:
+        _register(container.socket_messages, module.socket_messages(container), "socket message")
     _register(container.periodic_jobs, _housekeeping_jobs(container), "periodic job")
     for module in modules:
         jobs = {job.name: job for job in module.periodic_jobs(container)}

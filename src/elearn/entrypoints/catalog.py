@@ -196,6 +196,14 @@ class CatalogUseCases:
     def list_revisions(self) -> review.ListRevisions:
         return review.ListRevisions(self.deps)
 
+    @cached_property
+    def list_courses_for_staff(self) -> review.ListCoursesForStaff:
+        return review.ListCoursesForStaff(self.deps)
+
+    @cached_property
+    def count_courses_by_status(self) -> review.CountCoursesByStatus:
+        return review.CountCoursesByStatus(self.deps)
+
     # ---- co-instructors ---------------------------------------------------------------------
     @cached_property
     def invite_co_instructor(self) -> co_instructors.InviteCoInstructor:

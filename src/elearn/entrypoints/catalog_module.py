@@ -34,6 +34,7 @@ def _use_cases(container: Container, options: Mapping[str, Any]) -> CatalogUseCa
 def _routes() -> Sequence[ControllerRouterHandler]:
     from elearn.entrypoints.http.catalog.routes import (
         CategoriesController,
+        CourseAdminController,
         CoursesController,
         ImagesController,
         InvitationsController,
@@ -53,6 +54,7 @@ def _routes() -> Sequence[ControllerRouterHandler]:
         MyCoursesController,
         InvitationsController,
         RevisionsController,
+        CourseAdminController,
         ImagesController,
     )
 

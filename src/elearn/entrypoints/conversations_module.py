@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from elearn.adapters.jobs.scheduler import PeriodicJob
 from elearn.adapters.mail.rendering import DEFAULT_TEMPLATES_DIR
@@ -13,7 +14,9 @@ from elearn.adapters.persistence.conversation_personal_data import ConversationP
 from elearn.adapters.persistence.conversation_repositories import SqlaConversationStore
 from elearn.adapters.persistence.models import conversations as conversation_tables
 from elearn.adapters.persistence.unit_of_work import StoreDeclaration
+from elearn.application.actor import Actor
 from elearn.application.communication.conversation_delivery import UnreadMessagesDigestDue
+from elearn.application.realtime import SocketMessageHandler, SocketReply
 from elearn.domain.communication.conversations import (
     ConversationRead,
     MessageDeleted,
@@ -68,12 +71,22 @@ def _periodic_jobs(c: Container) -> Iterable[PeriodicJob]:
     )
 
 
+def _socket_messages(c: Container) -> dict[str, SocketMessageHandler]:
+    async def typing(actor: Actor, message: Mapping[str, object]) -> SocketReply:
+        # A malformed id is a ValueError: the socket answers it with an invalid-message frame.
+        await c.conversations.typing(actor, UUID(str(message["conversation_id"])))
+        return None
+
+    return {"typing": typing}
+
+
 MODULE = Module(
     name="conversations",
     use_cases=_use_cases,
     policy=conversation_policy,
     routes=_routes,
     subscriptions=_subscriptions,
+    socket_messages=_socket_messages,
     periodic_jobs=_periodic_jobs,
     stores=(
         StoreDeclaration("conversations", SqlaConversationStore, trackers=lambda s: s.tracking),

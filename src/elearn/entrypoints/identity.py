@@ -99,6 +99,10 @@ class IdentityUseCases:
         return sessions.Authenticate(self.deps)
 
     @cached_property
+    def actor_of_session(self) -> sessions.ActorOfSession:
+        return sessions.ActorOfSession(self.deps)
+
+    @cached_property
     def register_student(self) -> registration.RegisterStudent:
         return registration.RegisterStudent(self.deps)
 

@@ -82,6 +82,10 @@ class LearningUseCases:
         return enrollments.RevokeEnrollment(self.deps)
 
     @cached_property
+    def all_enrollments(self) -> enrollments.ListAllEnrollments:
+        return enrollments.ListAllEnrollments(self.deps)
+
+    @cached_property
     def my_enrollments(self) -> enrollments.ListMyEnrollments:
         return enrollments.ListMyEnrollments(self.deps)
 
@@ -165,6 +169,10 @@ class LearningUseCases:
     @cached_property
     def list_reviews(self) -> reviews.ListReviews:
         return reviews.ListReviews(self.deps)
+
+    @cached_property
+    def all_reviews(self) -> reviews.ListAllReviews:
+        return reviews.ListAllReviews(self.deps)
 
     @cached_property
     def write_review(self) -> reviews.WriteReview:

@@ -3,9 +3,10 @@
 The composition root (`bootstrap`) and the app factory (`create_app`) loop over a list of
 modules and know no context by name. A context's declaration says how to build its use cases
 from the container, which routes serve them and under which route parameter, which handlers
-react to which events (through the outbox), which jobs run periodically, its settings section,
-the stores its transactions hold, the constraints that stand for its domain conflicts, its
-tables, its mail templates and what it holds about a person.
+react to which events (through the outbox), which realtime socket messages it answers, which
+jobs run periodically, its settings section, the stores its transactions hold, the constraints
+that stand for its domain conflicts, its tables, its mail templates and what it holds about a
+person.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from elearn.adapters.persistence.integrity import ConstraintErrors
 from elearn.adapters.persistence.unit_of_work import AfterCommit, StoreDeclaration
 from elearn.application.mail import PersonalMailer
 from elearn.application.personal_data import PersonalDataProvider
+from elearn.application.realtime import SocketMessageHandler
 
 if TYPE_CHECKING:
     from litestar.types import ControllerRouterHandler
@@ -45,6 +47,10 @@ def _no_root_routes(settings: Settings) -> Sequence[ControllerRouterHandler]:
 
 
 def _no_subscriptions(container: Container) -> Mapping[str, Subscription]:
+    return {}
+
+
+def _no_socket_messages(container: Container) -> Mapping[str, SocketMessageHandler]:
     return {}
 
 
@@ -77,6 +83,9 @@ class Module:
     # Controllers outside the API prefix, as the settings call for them.
     root_routes: Callable[[Settings], Sequence[ControllerRouterHandler]] = _no_root_routes
     subscriptions: Callable[[Container], Mapping[str, Subscription]] = _no_subscriptions
+    # Client→server messages of the realtime socket it answers, by message type (unique
+    # across modules; ``ping`` and ``resume_from`` are the socket's own).
+    socket_messages: Callable[[Container], Mapping[str, SocketMessageHandler]] = _no_socket_messages
     periodic_jobs: Callable[[Container], Iterable[PeriodicJob]] = _no_periodic_jobs
     stores: Sequence[StoreDeclaration] = ()
     # What runs after every commit (given the stores that transaction used), if anything.

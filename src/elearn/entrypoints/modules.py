@@ -15,6 +15,7 @@ from elearn.entrypoints import (
     conversations_module,
     identity_module,
     learning_module,
+    live_module,
     notifications_module,
     privacy_module,
     support_module,
@@ -32,6 +33,8 @@ MODULES: tuple[Module, ...] = (
     notifications_module.MODULE,
     conversations_module.MODULE,
     support_module.MODULE,
+    # The realtime socket: it routes client messages to every module's handlers.
+    live_module.MODULE,
     # Last: it reaches every module's personal data, each built by then.
     privacy_module.MODULE,
 )

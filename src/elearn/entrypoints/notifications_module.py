@@ -46,8 +46,9 @@ def _routes() -> Sequence[ControllerRouterHandler]:
 def _subscriptions(c: Container) -> dict[str, Subscription]:
     deps = c.notifications.deps
     made_from_events = {
-        # "notifications.of_booking_confirmed", ...: one handler per event type.
-        f"notifications.of_{event.event_type.split('.', 1)[1]}": Subscription(
+        # "notifications.of_tutoring.booking_confirmed", ...: one handler per event type, named
+        # by the whole type (two contexts may name an event alike: message_posted).
+        f"notifications.of_{event.event_type}": Subscription(
             event.event_type, NotifyOfEvent(deps, drafts_of)
         )
         for event, drafts_of in SOURCES.items()

@@ -80,6 +80,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     database_echo: bool = False
     migrations_dir: str = ""
     redis_url: str = ""
+    # Connections one process opens to Redis at most; more calls at once wait for one.
+    redis_max_connections: Annotated[int, msgspec.Meta(ge=2, le=10_000)] = 100
 
     # Empty: generated into var/secrets/ outside production (see with_local_secrets).
     jwt_secret: Annotated[str, msgspec.Meta(min_length=32)] = ""
@@ -168,6 +170,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Community: threads, replies and lesson comments one person may post per window.
     forum_posts_per_window: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 30
     forum_post_window_seconds: Annotated[int, msgspec.Meta(ge=1, le=86_400)] = 600
+    # The realtime socket: a ticket's lifetime; the heartbeat the server sends (a socket's
+    # presence lapses after two missed ones); sockets one person may hold at once; events kept
+    # per person for a socket that resumes, and for how long; frames a socket may have waiting
+    # to be sent before it is dropped as too slow; client messages a socket may send a minute.
+    realtime_ticket_seconds: Annotated[int, msgspec.Meta(ge=5, le=300)] = 30
+    realtime_heartbeat_seconds: Annotated[float, msgspec.Meta(ge=0.05, le=300)] = 25.0
+    realtime_sockets_per_person: Annotated[int, msgspec.Meta(ge=1, le=100)] = 5
+    realtime_history_per_person: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 100
+    realtime_history_seconds: Annotated[int, msgspec.Meta(ge=60, le=30 * 86_400)] = 86_400
+    realtime_socket_backlog: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 256
+    realtime_client_messages_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 120
+
     # Conversations: messages one person may send a minute; minutes a message stays unread
     # before it is emailed in a digest.
     messages_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 30

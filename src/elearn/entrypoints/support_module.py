@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from elearn.adapters.jobs.scheduler import PeriodicJob
 from elearn.adapters.persistence.models import support as support_tables
 from elearn.adapters.persistence.support_personal_data import SupportPersonalData
 from elearn.adapters.persistence.support_repositories import SqlaSupportStore
 from elearn.adapters.persistence.unit_of_work import StoreDeclaration
+from elearn.application.actor import Actor
+from elearn.application.realtime import SocketMessageHandler, SocketReply
 from elearn.domain.support.tickets import TicketAssigned, TicketMessagePosted, TicketStatusChanged
 from elearn.entrypoints.module import Module, Subscription
 from elearn.entrypoints.support import SupportUseCases, build_support_deps, support_policy
@@ -55,12 +58,27 @@ def _periodic_jobs(c: Container) -> Iterable[PeriodicJob]:
     )
 
 
+def _socket_messages(c: Container) -> dict[str, SocketMessageHandler]:
+    async def ticket_message(actor: Actor, message: Mapping[str, object]) -> SocketReply:
+        """Live chat: ``{type: "ticket.message", ticket_id, body}``, the same rules as HTTP; the
+        message reaches both sides (the sender's other sockets too) as a ``ticket.message``."""
+        body = message["body"]
+        if not isinstance(body, str):
+            raise TypeError("body must be a string")
+        # A malformed id is a ValueError: the socket answers it with an invalid-message frame.
+        await c.support.post_message_from_socket(actor, UUID(str(message["ticket_id"])), body)
+        return None
+
+    return {"ticket.message": ticket_message}
+
+
 MODULE = Module(
     name="support",
     use_cases=_use_cases,
     policy=support_policy,
     routes=_routes,
     subscriptions=_subscriptions,
+    socket_messages=_socket_messages,
     periodic_jobs=_periodic_jobs,
     stores=(StoreDeclaration("support", SqlaSupportStore, trackers=lambda s: s.tracking),),
     constraint_errors=support_tables.CONSTRAINT_ERRORS,

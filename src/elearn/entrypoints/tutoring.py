@@ -98,6 +98,10 @@ class TutoringUseCases:
         return bookings.ListMyBookings(self.deps)
 
     @cached_property
+    def all_bookings(self) -> bookings.ListAllBookings:
+        return bookings.ListAllBookings(self.deps)
+
+    @cached_property
     def get_booking(self) -> bookings.GetBooking:
         return bookings.GetBooking(self.deps)
 

@@ -126,7 +126,7 @@ async def test_an_event_delivered_again_or_at_once_makes_one_notification_per_re
         user_id=setting.ada.user_id,
         source=EnrollmentSource.SELF,
     )
-    handler = container.subscriptions["notifications.of_enrollment_started"].handler
+    handler = container.subscriptions["notifications.of_learning.enrollment_started"].handler
     await handler(event)
     await handler(event)  # redelivered
     await asyncio.gather(*(handler(event) for _ in range(5)))  # and at once, by several workers
@@ -369,7 +369,7 @@ async def test_a_new_message_notifies_its_recipients_once_without_an_email_of_it
         preview="See you on Monday",
         sent_at=setting.clock.now(),
     )
-    handler = container.subscriptions["notifications.of_message_posted"].handler
+    handler = container.subscriptions["notifications.of_conversations.message_posted"].handler
     await handler(event)
     await handler(event)
     (note,) = (await container.notifications.my_notifications(ada)).items

@@ -245,15 +245,15 @@ async def test_only_staff_are_agents(world: World) -> None:
     assert (settings.presence, settings.categories, settings.capacity) == (Presence.OFFLINE, [], 5)
 
 
-async def deliver_live_events(world: World) -> None:
-    """What the relay would hand the workers: every pending delivery of the desk's live
-    handlers, through the real outbox executor."""
+async def deliver_live_events(world: World, handlers: str = "support.publish_%") -> None:
+    """What the relay would hand the workers: every pending delivery of the named handlers (the
+    desk's live ones unless told), through the real outbox executor."""
     async with world.container.sessions() as session:
         pending = await session.scalars(
             select(OutboxDeliveryRow.id)
             .where(
                 OutboxDeliveryRow.status != "done",
-                OutboxDeliveryRow.handler.like("support.publish_%"),
+                OutboxDeliveryRow.handler.like(handlers),
             )
             .order_by(OutboxDeliveryRow.created_at)
         )
@@ -336,3 +336,56 @@ async def test_a_persons_tickets_are_exported_without_notes_and_erased_to_bare_r
     assert again.counts["ticket_messages"] == 0
     left = await support.get_ticket(ana, ticket.id)
     assert (left.subject, left.messages) == ("(erased)", [])
+
+
+async def test_people_are_notified_of_their_tickets_moves_and_the_other_sides_messages(
+    world: World,
+) -> None:
+    support = world.container.support
+    ana = await agent(world, "ana")
+    ticket = await open_ticket(world, world.student)
+    await support.post_message(world.student, ticket.id, "Still charged twice")
+    world.clock.advance(timedelta(seconds=1))
+    await support.add_internal_note(ana, ticket.id, "Secret: refund pending approval")
+    world.clock.advance(timedelta(seconds=1))
+    await support.post_message(ana, ticket.id, "Refunded")
+    await deliver_live_events(world, handlers="notifications.of_%")
+    # Redelivered events make no second notification.
+    async with world.container.sessions() as session:
+        await session.execute(
+            OutboxDeliveryRow.__table__.update()
+            .where(OutboxDeliveryRow.handler.like("notifications.of_%"))
+            .values(status="pending")
+        )
+        await session.commit()
+    await deliver_live_events(world, handlers="notifications.of_%")
+
+    async def titles(actor: Actor) -> list[str]:
+        page = await world.container.notifications.my_notifications(actor)
+        assert all(n.link is not None and n.link.id == ticket.id for n in page.items)
+        return sorted(n.title for n in page.items)
+
+    assert await titles(ana) == ["A support ticket is yours", "New reply on a support ticket"]
+    assert await titles(world.student) == [
+        "New reply on a support ticket",
+        "Your ticket is being handled",
+    ]
+    assert await titles(world.classmate) == []
+
+
+async def test_a_chat_message_sent_over_the_socket_follows_the_rules_of_http(world: World) -> None:
+    send = world.container.socket_messages["ticket.message"]
+    ana = await agent(world, "ana")
+    ticket = await open_ticket(world, world.student)
+    world.clock.advance(timedelta(seconds=1))
+
+    assert await send(world.student, {"ticket_id": str(ticket.id), "body": "Any news?"}) is None
+    with pytest.raises(NotFound):
+        await send(world.classmate, {"ticket_id": str(ticket.id), "body": "Let me in"})
+    with pytest.raises(ValueError):
+        await send(world.student, {"ticket_id": "not-an-id", "body": "Hi"})
+    with pytest.raises(TypeError):
+        await send(world.student, {"ticket_id": str(ticket.id), "body": 42})
+
+    seen = await world.container.support.get_ticket(ana, ticket.id)
+    assert [m.body for m in seen.messages] == ["My payment failed", "Any news?"]

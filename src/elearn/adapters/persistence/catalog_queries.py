@@ -54,6 +54,7 @@ from elearn.adapters.persistence.paging import (
     encode_cursor,
     fetch_page,
     newest_first_after,
+    oldest_first_after,
 )
 from elearn.adapters.persistence.text_search import (
     contains_word,
@@ -71,6 +72,7 @@ from elearn.application.catalog.ports import (
     CourseFilter,
     CourseRef,
     CourseSort,
+    CourseStatusCounts,
     InvitationView,
     LessonFileView,
     OutlineLesson,
@@ -78,6 +80,7 @@ from elearn.application.catalog.ports import (
     OwnCourseCard,
     Person,
     RevisionCard,
+    StaffCourseCard,
     TagCount,
     TransitionView,
 )
@@ -351,6 +354,87 @@ class SqlaCatalogQueries:
             last = rows[limit - 1]
             next_cursor = encode_cursor(last.updated_at, last.id)
         return Page(items=items, next_cursor=next_cursor)
+
+    # ---- the staff's lists ------------------------------------------------------------------
+    async def staff_courses(
+        self,
+        status: CourseStatus | None,
+        instructor_id: UUID | None,
+        *,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[StaffCourseCard]:
+        stmt = select(
+            CourseRow.id,
+            CourseRow.slug,
+            CourseRow.title,
+            CourseRow.status,
+            CourseRow.owner_id,
+            users.c.full_name.label("owner_name"),
+            CourseRow.category_id,
+            categories.c.slug.label("category_slug"),
+            categories.c.name.label("category_name"),
+            CourseRow.price_amount,
+            CourseRow.price_currency,
+            CourseRow.lesson_count,
+            CourseRow.enrollment_count,
+            CourseRow.rejection_reason,
+            CourseRow.submitted_at,
+            CourseRow.published_at,
+            CourseRow.created_at,
+            CourseRow.updated_at,
+        ).select_from(_CARD_FROM)
+        if status is not None:
+            stmt = stmt.where(CourseRow.status == status.value)
+        if instructor_id is not None:
+            teaches = select(CourseInstructorRow.course_id).where(
+                CourseInstructorRow.course_id == CourseRow.id,
+                CourseInstructorRow.user_id == instructor_id,
+            )
+            stmt = stmt.where(exists(teaches))
+        # Submitting stamps submitted_at, so every pending course has one.
+        queue = status is CourseStatus.PENDING
+        if queue:
+            stmt = oldest_first_after(stmt, cursor, CourseRow.submitted_at, CourseRow.id)
+        else:
+            stmt = newest_first_after(stmt, cursor, CourseRow.updated_at, CourseRow.id)
+        return await fetch_page(
+            self._sessions,
+            stmt,
+            limit,
+            self._staff_card,
+            lambda row: (row.submitted_at if queue else row.updated_at, row.id),
+        )
+
+    def _staff_card(self, row: Any) -> StaffCourseCard:
+        category = (
+            CategoryRef(row.category_id, row.category_slug, row.category_name)
+            if row.category_id is not None
+            else None
+        )
+        return StaffCourseCard(
+            id=row.id,
+            slug=row.slug,
+            title=row.title,
+            status=CourseStatus(row.status),
+            instructor=Person(row.owner_id, row.owner_name),
+            category=category,
+            price=_price(row.price_amount, row.price_currency),
+            is_free=row.price_amount == 0,
+            lesson_count=row.lesson_count,
+            enrollment_count=row.enrollment_count,
+            rejection_reason=row.rejection_reason,
+            submitted_at=row.submitted_at,
+            published_at=row.published_at,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    async def course_status_counts(self) -> CourseStatusCounts:
+        stmt = select(courses.c.status, func.count()).group_by(courses.c.status)
+        async with self._engine.connect() as connection:
+            counted = dict((await connection.execute(stmt)).tuples().all())
+        return CourseStatusCounts(**{state: counted.get(state.value, 0) for state in CourseStatus})
 
     # ---- one course -------------------------------------------------------------------------
     async def course_detail(self, key: UUID | str) -> CourseDetail | None:

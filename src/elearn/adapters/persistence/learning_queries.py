@@ -27,13 +27,20 @@ from elearn.application.learning.ports import (
     EnrolledCourse,
     EnrollmentView,
     ReviewView,
+    StaffEnrollmentFilters,
+    StaffEnrollmentView,
+    StaffReviewFilters,
     StudentView,
 )
 from elearn.application.learning.ports import (
     SubmissionRow as SubmissionListItem,
 )
 from elearn.application.paging import Page
-from elearn.domain.learning.enrollment import LEARNING_STATUSES, EnrollmentStatus
+from elearn.domain.learning.enrollment import (
+    LEARNING_STATUSES,
+    EnrollmentSource,
+    EnrollmentStatus,
+)
 
 
 class SqlaLearningQueries:
@@ -107,6 +114,55 @@ class SqlaLearningQueries:
             ).first()
         return self._enrollment_view(row) if row is not None else None
 
+    async def all_enrollments(
+        self, filters: StaffEnrollmentFilters, *, limit: int, cursor: str | None
+    ) -> Page[StaffEnrollmentView]:
+        stmt = (
+            select(
+                EnrollmentRow,
+                UserRow.full_name,
+                UserRow.email,
+                CourseRow.slug,
+                CourseRow.title,
+                CourseRow.thumbnail_key,
+            )
+            .join(UserRow, UserRow.id == EnrollmentRow.user_id)
+            .join(CourseRow, CourseRow.id == EnrollmentRow.course_id)
+        )
+        if filters.course_id is not None:
+            stmt = stmt.where(EnrollmentRow.course_id == filters.course_id)
+        if filters.student_id is not None:
+            stmt = stmt.where(EnrollmentRow.user_id == filters.student_id)
+        if filters.status is not None:
+            stmt = stmt.where(EnrollmentRow.status == filters.status.value)
+        if filters.source is not None:
+            stmt = stmt.where(EnrollmentRow.source == filters.source.value)
+        stmt = newest_first_after(stmt, cursor, EnrollmentRow.enrolled_at, EnrollmentRow.id)
+
+        def view(row: Row[Any]) -> StaffEnrollmentView:
+            enrollment: EnrollmentRow = row[0]
+            return StaffEnrollmentView(
+                id=enrollment.id,
+                student_id=enrollment.user_id,
+                student_name=row.full_name,
+                student_email=row.email,
+                course=EnrolledCourse(
+                    id=enrollment.course_id,
+                    slug=row.slug,
+                    title=row.title,
+                    thumbnail_url=self._image_url(row.thumbnail_key) if row.thumbnail_key else None,
+                ),
+                status=EnrollmentStatus(enrollment.status),
+                source=EnrollmentSource(enrollment.source),
+                progress_percent=enrollment.progress_percent,
+                enrolled_at=enrollment.enrolled_at,
+                completed_at=enrollment.completed_at,
+            )
+
+        return await fetch_page(
+            self._sessions, stmt, limit, view, lambda row: (row[0].enrolled_at, row[0].id)
+        )
+
     async def course_students(
         self, course_id: UUID, *, with_email: bool, limit: int, cursor: str | None
     ) -> Page[StudentView]:
@@ -144,6 +200,19 @@ class SqlaLearningQueries:
             )
         return status is not None and EnrollmentStatus(status) in LEARNING_STATUSES
 
+    async def progress_of(self, user_id: UUID, course_id: UUID) -> int | None:
+        async with self._sessions() as session:
+            row = (
+                await session.execute(
+                    select(EnrollmentRow.status, EnrollmentRow.progress_percent).where(
+                        EnrollmentRow.user_id == user_id, EnrollmentRow.course_id == course_id
+                    )
+                )
+            ).first()
+        if row is None or EnrollmentStatus(row.status) not in LEARNING_STATUSES:
+            return None
+        return int(row.progress_percent)
+
     # ---- reviews -------------------------------------------------------------------------------
     @staticmethod
     def _reviews() -> Any:
@@ -174,6 +243,27 @@ class SqlaLearningQueries:
         stmt = self._reviews().where(CourseReviewRow.course_id == course_id)
         if not include_hidden:
             stmt = stmt.where(CourseReviewRow.hidden.is_(False))
+        stmt = newest_first_after(stmt, cursor, CourseReviewRow.written_at, CourseReviewRow.id)
+        return await fetch_page(
+            self._sessions,
+            stmt,
+            limit,
+            self._review_view,
+            lambda row: (row[0].written_at, row[0].id),
+        )
+
+    async def all_reviews(
+        self, filters: StaffReviewFilters, *, limit: int, cursor: str | None
+    ) -> Page[ReviewView]:
+        stmt = self._reviews()
+        if filters.course_id is not None:
+            stmt = stmt.where(CourseReviewRow.course_id == filters.course_id)
+        if filters.author_id is not None:
+            stmt = stmt.where(CourseReviewRow.user_id == filters.author_id)
+        if filters.hidden is not None:
+            stmt = stmt.where(CourseReviewRow.hidden.is_(filters.hidden))
+        if filters.rating_max is not None:
+            stmt = stmt.where(CourseReviewRow.rating <= filters.rating_max)
         stmt = newest_first_after(stmt, cursor, CourseReviewRow.written_at, CourseReviewRow.id)
         return await fetch_page(
             self._sessions,

@@ -2,7 +2,8 @@
 
 A cursor is the urlsafe base64 of ``[sort instant (ISO 8601), id]`` of the last item of a page;
 pages run newest first (instant DESC, id DESC), so the next page holds what sorts strictly after
-that pair. Rows inserted meanwhile never shift a page, unlike offsets.
+that pair (``oldest_first_after`` runs the other way, for queues). Rows inserted meanwhile never
+shift a page, unlike offsets.
 """
 
 from __future__ import annotations
@@ -60,6 +61,21 @@ def newest_first_after(
     return stmt.where(or_(at_column < at, and_(at_column == at, id_column < item_id)))
 
 
+def oldest_first_after(
+    stmt: Select[Any],
+    cursor: str | None,
+    at_column: InstrumentedAttribute[datetime] | InstrumentedAttribute[datetime | None],
+    id_column: InstrumentedAttribute[UUID],
+) -> Select[Any]:
+    """A queue's order: the longest waiting first. ``at_column`` must not be NULL in the rows
+    the statement selects."""
+    stmt = stmt.order_by(at_column.asc(), id_column.asc())
+    if cursor is None:
+        return stmt
+    at, item_id = decode_cursor(cursor)
+    return stmt.where(or_(at_column > at, and_(at_column == at, id_column > item_id)))
+
+
 async def fetch_page(
     sessions: async_sessionmaker[AsyncSession],
     stmt: Select[Any],
@@ -67,8 +83,8 @@ async def fetch_page(
     to_item: Callable[[Row[Any]], T],
     cursor_of: Callable[[Row[Any]], tuple[datetime, UUID]],
 ) -> Page[T]:
-    """One page of a statement ordered by ``newest_first_after``: a row more than asked tells
-    whether another page follows."""
+    """One page of a statement ordered by ``newest_first_after`` or ``oldest_first_after``: a
+    row more than asked tells whether another page follows."""
     if limit < 1:
         raise ValueError("a page holds at least one item")
     async with sessions() as session:

@@ -10,7 +10,19 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Row, Text, and_, case, cast, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    Text,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -26,6 +38,7 @@ from elearn.application.paging import InvalidCursor, Page
 from elearn.application.tutoring.ports import (
     BookingFilters,
     BookingView,
+    StaffBookingFilters,
     TestimonialView,
     TutorCard,
     TutorFilters,
@@ -128,14 +141,26 @@ class SqlaTutoringQueries:
         self, user_id: UUID, filters: BookingFilters, *, limit: int, cursor: str | None
     ) -> Page[BookingView]:
         stmt = _booking_select().where(
-            (BookingRow.tutor_id if filters.as_tutor else BookingRow.student_id) == user_id
+            (BookingRow.tutor_id if filters.as_tutor else BookingRow.student_id) == user_id,
+            *_starting(filters.status, filters.starts_from, filters.starts_to),
         )
-        if filters.status is not None:
-            stmt = stmt.where(BookingRow.status == filters.status.value)
-        if filters.starts_from is not None:
-            stmt = stmt.where(BookingRow.starts_at >= filters.starts_from)
-        if filters.starts_to is not None:
-            stmt = stmt.where(BookingRow.starts_at < filters.starts_to)
+        return await self._latest_start_first(stmt, limit=limit, cursor=cursor)
+
+    async def all_bookings(
+        self, filters: StaffBookingFilters, *, limit: int, cursor: str | None
+    ) -> Page[BookingView]:
+        stmt = _booking_select().where(
+            *_starting(filters.status, filters.starts_from, filters.starts_to)
+        )
+        if filters.tutor_id is not None:
+            stmt = stmt.where(BookingRow.tutor_id == filters.tutor_id)
+        if filters.student_id is not None:
+            stmt = stmt.where(BookingRow.student_id == filters.student_id)
+        return await self._latest_start_first(stmt, limit=limit, cursor=cursor)
+
+    async def _latest_start_first(
+        self, stmt: Select[Any], *, limit: int, cursor: str | None
+    ) -> Page[BookingView]:
         stmt = newest_first_after(stmt, cursor, BookingRow.starts_at, BookingRow.id)
         return await fetch_page(
             self._sessions, stmt, limit, _booking_view, lambda row: (row[0].starts_at, row[0].id)
@@ -277,3 +302,17 @@ def _json_contains(column: Any, value: str) -> Any:
     is matched as text with its quotes)."""
     needle = json.dumps(value.lower())
     return func.lower(cast(column, Text)).contains(needle, autoescape=True)
+
+
+def _starting(
+    status: BookingStatus | None, starts_from: datetime | None, starts_to: datetime | None
+) -> list[ColumnElement[bool]]:
+    """A booking list's filters on state and start (``starts_to`` exclusive)."""
+    conditions: list[ColumnElement[bool]] = []
+    if status is not None:
+        conditions.append(BookingRow.status == status.value)
+    if starts_from is not None:
+        conditions.append(BookingRow.starts_at >= starts_from)
+    if starts_to is not None:
+        conditions.append(BookingRow.starts_at < starts_to)
+    return conditions

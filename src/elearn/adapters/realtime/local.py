@@ -1,44 +1,103 @@
-"""Live delivery inside one process: the embedded default, where the API is one process."""
+"""Live delivery inside one process: the embedded default, where the API is one process (its
+Dramatiq worker runs in threads of that process, with event loops of their own)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+import re
+import time
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Collection, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from uuid import UUID
 
-from elearn.application.realtime import RealtimePublisher
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.memory import MemoryChannelsBackend
+
+from elearn.adapters.realtime.hub import (
+    BoundedSubscriber,
+    InvalidEventId,
+    Replay,
+    SocketHub,
+    channel_of,
+    channels_plugin,
+    distinct,
+    event_tail,
+    frame_of,
+    live_subscription,
+)
 
 __all__ = ["LocalRealtimeHub"]
 
+_EVENT_ID = re.compile(r"([0-9]{1,15})-([0-9]{1,18})")
 
-class LocalRealtimeHub(RealtimePublisher):
-    """Fans each published event out to the queues of the audience's subscribers in this
-    process. A subscriber that does not keep up loses events beyond ``queue_size`` rather than
-    growing memory without bound (the socket on top decides what to do about it)."""
 
-    def __init__(self, *, queue_size: int = 256) -> None:
+class LocalRealtimeHub(SocketHub):
+    """Numbers each event (``<start>-<n>``: when the hub started, in ms, and one counter for the
+    process, so ids grow in publishing order and survive no restart unnoticed), keeps
+    the last ``history`` of each person's events for a socket that resumes, and fans events out
+    through Litestar channels on the in-memory backend to the sockets, and to in-process
+    subscribers (``subscribe``). A subscriber that does not keep up loses events beyond
+    ``queue_size`` rather than growing memory without bound.
+
+    Publishing from another thread's event loop (the in-process worker's) is handed to the loop
+    the sockets live on, so numbering and delivery stay on one loop."""
+
+    def __init__(self, *, history: int = 100, backlog: int = 256, queue_size: int = 256) -> None:
+        self._history_size = history
         self._queue_size = queue_size
+        self._plugin: ChannelsPlugin = channels_plugin(MemoryChannelsBackend(), backlog=backlog)
+        self._started = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._epoch = time.time_ns() // 1_000_000
+        self._last_id = 0
+        self._history: dict[UUID, deque[tuple[int, bytes]]] = {}
+        # The newest id each person's history no longer holds (0: nothing was trimmed).
+        self._trimmed: dict[UUID, int] = {}
+        self._sockets: defaultdict[UUID, set[str]] = defaultdict(set)
         self._subscribers: defaultdict[UUID, set[asyncio.Queue[dict[str, object]]]] = defaultdict(
             set
         )
 
+    # ---- the publisher port -------------------------------------------------------------------
     async def publish(
         self, audience: Collection[UUID], event_type: str, payload: Mapping[str, object]
     ) -> None:
         event = {"type": event_type, **payload}
-        for person in audience:
-            for queue in self._subscribers.get(person, ()):
-                if queue.full():
-                    continue
-                queue.put_nowait(event)
+        tail = event_tail(event_type, payload)
+        people = distinct(audience)
+        home = self._loop
+        if home is not None and home is not asyncio.get_running_loop() and not home.is_closed():
+            home.call_soon_threadsafe(self._deliver, people, event, tail)
+        else:
+            self._deliver(people, event, tail)
 
     async def connected(self, people: Collection[UUID]) -> set[UUID]:
-        return {person for person in people if person in self._subscribers}
+        return {
+            person for person in people if person in self._sockets or person in self._subscribers
+        }
 
+    def _deliver(self, people: list[UUID], event: dict[str, object], tail: bytes) -> None:
+        for person in people:
+            self._last_id += 1
+            frame = frame_of(f"{self._epoch}-{self._last_id}", tail)
+            kept = self._history.get(person)
+            if kept is None:
+                kept = self._history[person] = deque(maxlen=self._history_size)
+            if len(kept) == self._history_size:
+                self._trimmed[person] = kept[0][0]
+            kept.append((self._last_id, frame))
+            if self._started:
+                self._plugin.publish(frame, channel_of(person))
+            for queue in self._subscribers.get(person, ()):
+                if not queue.full():
+                    queue.put_nowait(event)
+
+    # ---- in-process subscribers ---------------------------------------------------------------
     @asynccontextmanager
     async def subscribe(self, person: UUID) -> AsyncIterator[asyncio.Queue[dict[str, object]]]:
+        """The person's events as published (``{type, **payload}``), for code in this process
+        (tests, tools) rather than a socket."""
         queue: asyncio.Queue[dict[str, object]] = asyncio.Queue(self._queue_size)
         self._subscribers[person].add(queue)
         try:
@@ -47,3 +106,58 @@ class LocalRealtimeHub(RealtimePublisher):
             self._subscribers[person].discard(queue)
             if not self._subscribers[person]:
                 del self._subscribers[person]
+
+    # ---- the socket side ----------------------------------------------------------------------
+    async def start(self) -> None:
+        if self._started:
+            return
+        await self._plugin.__aenter__()
+        self._loop = asyncio.get_running_loop()
+        self._started = True
+
+    async def stop(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        self._loop = None
+        await self._plugin.__aexit__(None, None, None)
+
+    def live(self, person: UUID) -> AbstractAsyncContextManager[BoundedSubscriber]:
+        return live_subscription(self._plugin, person)
+
+    async def missed(self, person: UUID, after: str) -> Replay:
+        parsed = _EVENT_ID.fullmatch(after)
+        if parsed is None:
+            raise InvalidEventId(after)
+        epoch, seen = int(parsed[1]), int(parsed[2])
+        kept = self._history.get(person, ())
+        if (epoch, seen) == (0, 0):
+            epoch = self._epoch  # "0-0": everything kept, as with Redis
+        if epoch < self._epoch:
+            # Given before this process started: whatever followed it then is lost.
+            return Replay([frame for _, frame in kept], complete=False)
+        if epoch > self._epoch or seen > self._last_id:
+            raise InvalidEventId(after)
+        frames = [frame for event_id, frame in kept if event_id > seen]
+        return Replay(frames, complete=seen >= self._trimmed.get(person, 0))
+
+    async def join(self, person: UUID, socket_id: str, *, limit: int, ttl_seconds: float) -> bool:
+        # One process holds every socket: none outlives it, so nothing needs to expire.
+        sockets = self._sockets[person]
+        if len(sockets) >= limit:
+            if not sockets:
+                del self._sockets[person]
+            return False
+        sockets.add(socket_id)
+        return True
+
+    async def renew(self, person: UUID, socket_id: str, *, ttl_seconds: float) -> None:
+        return None
+
+    async def leave(self, person: UUID, socket_id: str) -> None:
+        sockets = self._sockets.get(person)
+        if sockets is None:
+            return
+        sockets.discard(socket_id)
+        if not sockets:
+            del self._sockets[person]

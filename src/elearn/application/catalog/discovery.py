@@ -24,6 +24,7 @@ from elearn.application.catalog.ports import (
     CourseFilter,
     CourseRef,
     CourseSort,
+    CourseViewer,
     LessonFileView,
     OutlineLesson,
     OutlineSectionView,
@@ -35,6 +36,7 @@ from elearn.application.catalog.ports import (
 from elearn.application.errors import FieldError, InvalidParameter
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.domain.catalog.course import (
+    EDITABLE_STATES,
     MAX_TAG,
     CourseStatus,
     Lesson,
@@ -193,7 +195,8 @@ class BrowseCourses:
 
 class GetCourse:
     """A course with its outline, by id or by any slug it has had; lesson content shows only
-    for free previews unless the viewer teaches the course or is staff."""
+    for free previews unless the viewer teaches the course or is staff. A signed-in viewer is
+    told whether they are enrolled, how far they are, and whether they may edit it."""
 
     def __init__(self, deps: CatalogDeps) -> None:
         self._deps = deps
@@ -204,7 +207,17 @@ class GetCourse:
             key = UUID(id_or_slug)
         except ValueError:
             key = id_or_slug
-        return await course_detail_for(self._deps, actor, key)
+        detail = await course_detail_for(self._deps, actor, key)
+        if actor.user_id is None:
+            return detail
+        progress = await self._deps.enrollments.progress_of(actor.user_id, detail.id)
+        teaches = any(person.id == actor.user_id for person in detail.instructors)
+        viewer = CourseViewer(
+            enrolled=progress is not None,
+            progress=progress,
+            can_edit=teaches and detail.status in EDITABLE_STATES,
+        )
+        return dataclasses.replace(detail, viewer=viewer)
 
 
 @dataclass(frozen=True, slots=True)

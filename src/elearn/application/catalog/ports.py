@@ -274,6 +274,39 @@ class OwnCourseCard:
 
 
 @dataclass(frozen=True, slots=True)
+class StaffCourseCard:
+    """A course in the staff's list, in any state: who teaches it and where review stands."""
+
+    id: UUID
+    slug: str
+    title: str
+    status: CourseStatus
+    instructor: Person
+    category: CategoryRef | None
+    price: Money | None
+    is_free: bool
+    lesson_count: int
+    enrollment_count: int
+    rejection_reason: str | None
+    submitted_at: datetime | None
+    published_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CourseStatusCounts:
+    """How many courses are in each state of the review workflow (zeros included)."""
+
+    draft: int
+    pending: int
+    approved: int
+    rejected: int
+    published: int
+    archived: int
+
+
+@dataclass(frozen=True, slots=True)
 class LessonFileView:
     filename: str
     content_type: str
@@ -335,6 +368,15 @@ class RevisionSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class CourseViewer:
+    """What a course page says about the signed-in person reading it."""
+
+    enrolled: bool
+    progress: int | None  # percent of the required lessons done; None when not enrolled
+    can_edit: bool  # one of its instructors, and the course is in a state that takes edits
+
+
+@dataclass(frozen=True, slots=True)
 class CourseDetail:
     id: UUID
     slug: str
@@ -368,6 +410,8 @@ class CourseDetail:
     # In the answer to an edit of a published course: the edit went to this revision, and the
     # fields above show the revision's content, not the live course.
     revision: RevisionSummary | None = None
+    # Signed-in requests only: anonymous answers (which are cached and shared) leave it out.
+    viewer: CourseViewer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,6 +473,20 @@ class CatalogQueries(Protocol):
         self, user_id: UUID, status: CourseStatus | None, *, limit: int, cursor: str | None
     ) -> Page[OwnCourseCard]: ...
 
+    async def staff_courses(
+        self,
+        status: CourseStatus | None,
+        instructor_id: UUID | None,
+        *,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[StaffCourseCard]:
+        """Pending courses oldest submitted first (the review queue); any other list most
+        recently changed first."""
+        ...
+
+    async def course_status_counts(self) -> CourseStatusCounts: ...
+
     async def course_detail(self, key: UUID | str) -> CourseDetail | None:
         """The course with its outline, content included, by id or by any slug it has had;
         the use case hides what the viewer may not see."""
@@ -468,6 +526,10 @@ class Enrollments(Protocol):
     courses stay visible to them)."""
 
     async def is_enrolled(self, user_id: UUID, course_id: UUID) -> bool: ...
+
+    async def progress_of(self, user_id: UUID, course_id: UUID) -> int | None:
+        """The student's progress in percent while enrolled (completed included), else None."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

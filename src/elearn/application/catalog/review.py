@@ -26,11 +26,13 @@ from elearn.application.catalog.discovery import course_detail_for, revision_det
 from elearn.application.catalog.ports import (
     CatalogUnitOfWork,
     CourseDetail,
+    CourseStatusCounts,
     RevisionCard,
     RevisionDetail,
+    StaffCourseCard,
 )
 from elearn.application.paging import Page, check_limit, page_of
-from elearn.domain.catalog.course import Course
+from elearn.domain.catalog.course import Course, CourseStatus
 from elearn.domain.catalog.prerequisites import check_prerequisites
 from elearn.domain.catalog.revision import (
     CourseRevision,
@@ -355,3 +357,37 @@ class ListRevisions(_StaffMove):
         check_limit(limit)
         self._deps.authorizer.authorize(actor, Permission.APPROVE_COURSE)
         return await page_of(self._deps.queries.revisions(status, limit=limit, cursor=cursor))
+
+
+class ListCoursesForStaff:
+    """Managers and admins list courses in any state: the pending ones are the review queue,
+    the longest waiting first; any other list is most recently changed first."""
+
+    def __init__(self, deps: CatalogDeps) -> None:
+        self._deps = deps
+
+    async def __call__(
+        self,
+        actor: Actor,
+        *,
+        status: CourseStatus | None = None,
+        instructor_id: UUID | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> Page[StaffCourseCard]:
+        self._deps.authorizer.authorize(actor, Permission.VIEW_ANY_COURSE)
+        check_limit(limit)
+        return await page_of(
+            self._deps.queries.staff_courses(status, instructor_id, limit=limit, cursor=cursor)
+        )
+
+
+class CountCoursesByStatus:
+    """Managers and admins see how many courses are in each state (how long the queue is)."""
+
+    def __init__(self, deps: CatalogDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, actor: Actor) -> CourseStatusCounts:
+        self._deps.authorizer.authorize(actor, Permission.VIEW_ANY_COURSE)
+        return await self._deps.queries.course_status_counts()

@@ -18,6 +18,13 @@ from elearn.application.communication.notification_texts import words
 from elearn.application.communication.notifications import NotificationDraft, Notify
 from elearn.application.identity.api import TutorApplicationDecided
 from elearn.application.learning.api import AssignmentGraded, EnrollmentStarted
+from elearn.application.support.api import (
+    AutoCloseWarned,
+    SlaBreached,
+    TicketAssigned,
+    TicketMessagePosted,
+    TicketStatusChanged,
+)
 from elearn.application.tutoring.api import (
     BookingCancelled,
     BookingConfirmed,
@@ -187,6 +194,62 @@ async def message_posted(deps: NotificationsDeps, event: DomainEvent) -> list[No
     )  # fmt: skip
 
 
+def _ticket(ticket_id: UUID) -> LinkTarget:
+    return LinkTarget("support_ticket", ticket_id)
+
+
+async def ticket_assigned(deps: NotificationsDeps, event: DomainEvent) -> list[NotificationDraft]:
+    assert isinstance(event, TicketAssigned)
+    return [
+        *await _drafts(
+            deps, event, [(event.agent_id, {})],
+            kind="ticket_assigned", category=Category.SUPPORT, link=_ticket(event.ticket_id),
+        ),
+        *await _drafts(
+            deps, event, [(event.customer_id, {})],
+            kind="ticket_taken", category=Category.SUPPORT, link=_ticket(event.ticket_id),
+        ),
+    ]  # fmt: skip
+
+
+async def ticket_message(deps: NotificationsDeps, event: DomainEvent) -> list[NotificationDraft]:
+    assert isinstance(event, TicketMessagePosted)
+    return await _drafts(
+        deps, event, [(recipient, {}) for recipient in event.recipient_ids],
+        kind="ticket_message", category=Category.SUPPORT, link=_ticket(event.ticket_id),
+    )  # fmt: skip
+
+
+async def ticket_resolved(deps: NotificationsDeps, event: DomainEvent) -> list[NotificationDraft]:
+    assert isinstance(event, TicketStatusChanged)
+    if event.status != "resolved":
+        return []
+    return await _drafts(
+        deps, event, [(event.customer_id, {})],
+        kind="ticket_resolved", category=Category.SUPPORT, link=_ticket(event.ticket_id),
+    )  # fmt: skip
+
+
+async def ticket_closing(deps: NotificationsDeps, event: DomainEvent) -> list[NotificationDraft]:
+    assert isinstance(event, AutoCloseWarned)
+    return await _drafts(
+        deps, event, [(event.customer_id, {})],
+        kind="ticket_closing", category=Category.SUPPORT, link=_ticket(event.ticket_id),
+    )  # fmt: skip
+
+
+async def sla_breached(deps: NotificationsDeps, event: DomainEvent) -> list[NotificationDraft]:
+    assert isinstance(event, SlaBreached)
+    parameters: dict[str, object] = {
+        "priority": event.priority,
+        "deadline": event.kind.replace("_", " "),
+    }
+    return await _drafts(
+        deps, event, [(recipient, parameters) for recipient in event.recipient_ids],
+        kind="sla_breached", category=Category.SUPPORT, link=_ticket(event.ticket_id),
+    )  # fmt: skip
+
+
 # Event class → how it becomes notifications (the module subscribes each).
 SOURCES: dict[type[DomainEvent], DraftsOf] = {
     TutorApplicationDecided: tutor_decided,
@@ -200,4 +263,9 @@ SOURCES: dict[type[DomainEvent], DraftsOf] = {
     WithdrawalApproved: withdrawal_moved,
     WithdrawalFailed: withdrawal_moved,
     MessagePosted: message_posted,
+    TicketAssigned: ticket_assigned,
+    TicketMessagePosted: ticket_message,
+    TicketStatusChanged: ticket_resolved,
+    AutoCloseWarned: ticket_closing,
+    SlaBreached: sla_breached,
 }

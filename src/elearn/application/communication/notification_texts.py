@@ -24,6 +24,18 @@ _ENGLISH: Mapping[str, tuple[str, str]] = {
     "withdrawal_failed": ("Payout failed", "Your payout could not be made; the money is back."),
     "announcement": ("{course}: {title}", "{body}"),
     "message": ("New message from {sender}", "{preview}"),
+    "ticket_assigned": ("A support ticket is yours", "A ticket was assigned to you."),
+    "ticket_taken": ("Your ticket is being handled", "An agent is looking at your ticket."),
+    "ticket_message": ("New reply on a support ticket", "There is a new message on the ticket."),
+    "ticket_resolved": ("Your ticket was resolved", "Tell us how we did: rate the answer."),
+    "ticket_closing": (
+        "Your ticket closes soon",
+        "Answer within a day or the ticket will be closed.",
+    ),
+    "sla_breached": (
+        "Support deadline missed",
+        "A {priority} ticket missed its {deadline} deadline.",
+    ),
 }
 
 _TRANSLATIONS: Mapping[str, Mapping[str, tuple[str, str]]] = {

@@ -21,7 +21,7 @@ from elearn.application.identity.throttling import SignInThrottle
 from elearn.application.identity.two_factor import verify_second_factor
 from elearn.domain.identity.email import EmailAddress, InvalidEmail
 from elearn.domain.identity.tokens import RefreshFamily, RotationOutcome
-from elearn.domain.identity.user import TwoFactorCodeRejected, User
+from elearn.domain.identity.user import AccountStatus, TwoFactorCodeRejected, User
 from elearn.domain.shared.audit import AuditAction
 
 
@@ -348,5 +348,41 @@ class Authenticate:
             ip=ip,
             user_agent=user_agent,
             session_id=claims.session_id,
+            two_factor_enabled=account.two_factor_enabled,
+        )
+
+
+class ActorOfSession:
+    """The actor of a sign-in that is still open, read afresh (for a connection that outlives
+    one request, such as the realtime socket): None when the session was ended (signed out,
+    revoked, expired, every session ended by a password change) or the account may no longer
+    sign in."""
+
+    def __init__(self, deps: IdentityDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, user_id: UUID, session_id: UUID) -> Actor | None:
+        deps = self._deps
+        if await deps.revoked_tokens.is_revoked(session_id.hex):
+            return None
+        async with deps.uow(read_only=True) as uow:
+            family = await uow.refresh_families.get(session_id)
+        if (
+            family is None
+            or family.user_id != user_id
+            or family.is_revoked
+            or family.is_expired(deps.clock.now())
+        ):
+            return None
+        account = await deps.queries.session_account(user_id)
+        # Ending every session (password change, suspension) revokes the families or the
+        # account; a role change only re-dates access tokens, and the role is read afresh here.
+        if account is None or account.status is not AccountStatus.ACTIVE:
+            return None
+        return Actor(
+            user_id=account.id,
+            role=account.role,
+            email_verified=account.email_verified,
+            session_id=session_id,
             two_factor_enabled=account.two_factor_enabled,
         )

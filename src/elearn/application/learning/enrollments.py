@@ -16,7 +16,13 @@ from elearn.application.authorization import Permission
 from elearn.application.catalog.api import CourseNotFound
 from elearn.application.errors import NotFound, PaymentRequired
 from elearn.application.learning.deps import LearningDeps, requirements
-from elearn.application.learning.ports import EnrollmentView, LearningUnitOfWork, StudentView
+from elearn.application.learning.ports import (
+    EnrollmentView,
+    LearningUnitOfWork,
+    StaffEnrollmentFilters,
+    StaffEnrollmentView,
+    StudentView,
+)
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.domain.learning.enrollment import (
     AlreadyEnrolled,
@@ -295,4 +301,26 @@ class ListCourseStudents:
             deps.queries.course_students(
                 course_id, with_email=with_email, limit=limit, cursor=cursor
             )
+        )
+
+
+class ListAllEnrollments:
+    """Managers and admins list everyone's enrollments, newest first, by course, student,
+    state and how they came (bought, granted, free)."""
+
+    def __init__(self, deps: LearningDeps) -> None:
+        self._deps = deps
+
+    async def __call__(
+        self,
+        actor: Actor,
+        filters: StaffEnrollmentFilters,
+        *,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> Page[StaffEnrollmentView]:
+        self._deps.authorizer.authorize(actor, Permission.VIEW_ANY_COURSE_STUDENTS)
+        check_limit(limit)
+        return await page_of(
+            self._deps.queries.all_enrollments(filters, limit=limit, cursor=cursor)
         )

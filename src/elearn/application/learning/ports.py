@@ -15,7 +15,7 @@ from elearn.application.paging import Page
 from elearn.application.ports import Transaction
 from elearn.domain.learning.assignment import Assignment, Submission
 from elearn.domain.learning.certificate import Certificate
-from elearn.domain.learning.enrollment import Enrollment, EnrollmentStatus
+from elearn.domain.learning.enrollment import Enrollment, EnrollmentSource, EnrollmentStatus
 from elearn.domain.learning.progress import LessonProgress
 from elearn.domain.learning.quiz import Quiz, QuizAttempt
 from elearn.domain.learning.review import Review
@@ -211,6 +211,40 @@ class EnrollmentView:
 
 
 @dataclass(frozen=True, slots=True)
+class StaffEnrollmentView:
+    """An enrollment in the staff's list: whose, in which course, how it came and how far."""
+
+    id: UUID
+    student_id: UUID
+    student_name: str
+    student_email: str
+    course: EnrolledCourse
+    status: EnrollmentStatus
+    source: EnrollmentSource
+    progress_percent: int
+    enrolled_at: datetime
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StaffEnrollmentFilters:
+    course_id: UUID | None = None
+    student_id: UUID | None = None
+    status: EnrollmentStatus | None = None
+    source: EnrollmentSource | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StaffReviewFilters:
+    """The moderators' filters; ``rating_max`` finds the low ratings worth a look."""
+
+    course_id: UUID | None = None
+    author_id: UUID | None = None
+    hidden: bool | None = None
+    rating_max: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StudentView:
     user_id: UUID
     name: str
@@ -273,6 +307,12 @@ class LearningQueries(Protocol):
 
     async def enrollment(self, enrollment_id: UUID) -> EnrollmentView | None: ...
 
+    async def all_enrollments(
+        self, filters: StaffEnrollmentFilters, *, limit: int, cursor: str | None
+    ) -> Page[StaffEnrollmentView]:
+        """Everyone's enrollments, newest first."""
+        ...
+
     async def course_students(
         self, course_id: UUID, *, with_email: bool, limit: int, cursor: str | None
     ) -> Page[StudentView]: ...
@@ -282,6 +322,12 @@ class LearningQueries(Protocol):
     ) -> Page[ReviewView]: ...
 
     async def review(self, review_id: UUID) -> ReviewView | None: ...
+
+    async def all_reviews(
+        self, filters: StaffReviewFilters, *, limit: int, cursor: str | None
+    ) -> Page[ReviewView]:
+        """Every course's reviews, hidden ones too, newest first."""
+        ...
 
     async def submissions(
         self, lesson_id: UUID, *, limit: int, cursor: str | None

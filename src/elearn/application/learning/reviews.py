@@ -15,7 +15,7 @@ from elearn.application.authorization import Permission
 from elearn.application.catalog.api import CourseFacts, CourseNotFound
 from elearn.application.errors import NotFound, PermissionDenied
 from elearn.application.learning.deps import LearningDeps
-from elearn.application.learning.ports import LearningUnitOfWork, ReviewView
+from elearn.application.learning.ports import LearningUnitOfWork, ReviewView, StaffReviewFilters
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.domain.learning.enrollment import NotEnrolled
 from elearn.domain.learning.review import AlreadyReviewed, Review
@@ -232,3 +232,23 @@ class HideReview:
             )
             await uow.commit()
         return await _view(deps, review_id)
+
+
+class ListAllReviews:
+    """Moderators list every course's reviews, hidden ones too, newest first, by course,
+    author, visibility and rating."""
+
+    def __init__(self, deps: LearningDeps) -> None:
+        self._deps = deps
+
+    async def __call__(
+        self,
+        actor: Actor,
+        filters: StaffReviewFilters,
+        *,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> Page[ReviewView]:
+        self._deps.authorizer.authorize(actor, Permission.MODERATE_REVIEWS)
+        check_limit(limit)
+        return await page_of(self._deps.queries.all_reviews(filters, limit=limit, cursor=cursor))

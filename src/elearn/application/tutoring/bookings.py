@@ -31,7 +31,12 @@ from elearn.application.tutoring.deps import (
     outside_availability,
     view_of,
 )
-from elearn.application.tutoring.ports import BookingFilters, BookingView, TutoringUnitOfWork
+from elearn.application.tutoring.ports import (
+    BookingFilters,
+    BookingView,
+    StaffBookingFilters,
+    TutoringUnitOfWork,
+)
 from elearn.domain.shared.errors import Conflict, IllegalTransition
 from elearn.domain.tutoring.availability import Interval
 from elearn.domain.tutoring.booking import (
@@ -376,14 +381,42 @@ class ListMyBookings:
     ) -> Page[BookingView]:
         user_id = require_signed_in(actor)
         check_limit(limit)
-        if filters.starts_from and filters.starts_to and filters.starts_to <= filters.starts_from:
-            raise InvalidInput("the range is empty", errors=[FieldError("to", "is after from")])
+        _check_range(filters.starts_from, filters.starts_to)
         page = await page_of(
             self._deps.queries.bookings(user_id, filters, limit=limit, cursor=cursor)
         )
         return dataclasses.replace(
             page, items=[as_seen_by(self._deps, view, user_id) for view in page.items]
         )
+
+
+class ListAllBookings:
+    """Staff who may read any booking list everyone's, latest start first, by tutor, student,
+    state and start; they see no meeting link."""
+
+    def __init__(self, deps: TutoringDeps) -> None:
+        self._deps = deps
+
+    async def __call__(
+        self,
+        actor: Actor,
+        filters: StaffBookingFilters,
+        *,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> Page[BookingView]:
+        self._deps.authorizer.authorize(actor, Permission.VIEW_ANY_BOOKING)
+        check_limit(limit)
+        _check_range(filters.starts_from, filters.starts_to)
+        page = await page_of(self._deps.queries.all_bookings(filters, limit=limit, cursor=cursor))
+        return dataclasses.replace(
+            page, items=[as_seen_by(self._deps, view, actor.user_id) for view in page.items]
+        )
+
+
+def _check_range(starts_from: datetime | None, starts_to: datetime | None) -> None:
+    if starts_from and starts_to and starts_to <= starts_from:
+        raise InvalidInput("the range is empty", errors=[FieldError("to", "is after from")])
 
 
 class GetBooking:

@@ -179,6 +179,17 @@ class BookingFilters:
 
 
 @dataclass(frozen=True, slots=True)
+class StaffBookingFilters:
+    """The staff's filters over everyone's bookings; every one given must hold."""
+
+    tutor_id: UUID | None = None
+    student_id: UUID | None = None
+    status: BookingStatus | None = None
+    starts_from: datetime | None = None
+    starts_to: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TutorCard:
     """A tutor in the list; the tutor's own page (``GET /tutors/{id}``) has these fields under
     the same names."""
@@ -222,6 +233,12 @@ class TutoringQueries(Protocol):
     async def bookings(
         self, user_id: UUID, filters: BookingFilters, *, limit: int, cursor: str | None
     ) -> Page[BookingView]: ...
+
+    async def all_bookings(
+        self, filters: StaffBookingFilters, *, limit: int, cursor: str | None
+    ) -> Page[BookingView]:
+        """Everyone's bookings, latest start first."""
+        ...
 
     async def calendar(self, user_id: UUID, since: datetime) -> list[BookingView]:
         """The user's bookings (as student and as tutor) that a calendar shows: confirmed,

@@ -17,6 +17,7 @@ from litestar.di import Provide
 
 from elearn.adapters.health import DatabaseProbe, RedisProbe
 from elearn.adapters.jobs.scheduler import PeriodicScheduler
+from elearn.adapters.realtime.hub import SocketHub
 from elearn.entrypoints.bootstrap import Container, bootstrap
 from elearn.entrypoints.http.auth import provide_actor, trusted_networks
 from elearn.entrypoints.http.docs import OPENAPI_PLUGINS, openapi_config, openapi_document
@@ -85,10 +86,17 @@ def create_app(
             gc.freeze()
         worker: dramatiq.Worker | None = None
         runtime: WorkerRuntime | None = None
+        hub = c.realtime if isinstance(c.realtime, SocketHub) else None
         try:
+            if hub is not None:
+                await hub.start()
             if app.state.start_background:
                 if not settings.redis_url:
-                    runtime = WorkerRuntime(settings, c.broker, modules=c.modules)
+                    # The in-process worker publishes through this process's hub, where the
+                    # sockets are (a hub of its own would reach no one).
+                    runtime = WorkerRuntime(
+                        settings, c.broker, modules=c.modules, overrides={"realtime": c.realtime}
+                    )
                     register_actors(c.broker, runtime)
                     # The poll interval bounds how late a delayed retry starts and how long
                     # stopping waits (one poll for the workers, one for the consumers); a
@@ -115,6 +123,8 @@ def create_app(
                 # deadlocked on PostgreSQL; cancelling the relay first can leave SQLite's write
                 # lock held by the abandoned connection. The relay stops afterwards.
                 await asyncio.to_thread(worker.stop)
+            if hub is not None:
+                await hub.stop()
             for probe in probes:
                 if isinstance(probe, RedisProbe):
                     await probe.close()

@@ -33,6 +33,8 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "invalid-refresh-token": (401, 422),
     "invalid-credentials": (401,),
     "otp-required": (401,),
+    # Not an HTTP answer: the realtime socket's close reason for a ticket it refused.
+    "invalid-realtime-ticket": (401,),
     # 402
     "payment-required": (402,),
     # 403

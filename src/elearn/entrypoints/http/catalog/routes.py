@@ -14,7 +14,7 @@ import msgspec
 from litestar import Controller, delete, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, JSONBody, QueryParameter
+from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from elearn.application.catalog.authoring import (
@@ -33,12 +33,14 @@ from elearn.application.catalog.ports import (
     CourseDetail,
     CourseFilter,
     CourseSort,
+    CourseStatusCounts,
     InvitationView,
     OutlineLesson,
     OutlineSectionView,
     OwnCourseCard,
     RevisionCard,
     RevisionDetail,
+    StaffCourseCard,
     TagCount,
 )
 from elearn.application.errors import NotFound
@@ -759,6 +761,35 @@ class RevisionsController(Controller):
         """Managers and admins: pending ones unless `status` says otherwise, most recently
         changed first."""
         return await catalog.list_revisions(actor, status=status, limit=limit, cursor=cursor)
+
+
+class CourseAdminController(Controller):
+    path = "/admin/courses"
+    tags = ["catalog"]
+    guards = [signed_in]
+
+    @get("", operation_id="list_courses_for_staff", summary="Courses in any state")
+    async def list_courses(
+        self,
+        actor: CurrentActor,
+        catalog: Catalog,
+        status: FromQuery[CourseStatus | None] = None,
+        instructor_id: FromQuery[UUID | None] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> Page[StaffCourseCard]:
+        """Managers and admins. `status=pending` is the review queue, the longest waiting
+        first (by `submitted_at`); every other list is most recently changed first.
+        `instructor_id` keeps the courses that person teaches. How many courses each state holds
+        is at `/admin/courses/counts`."""
+        return await catalog.list_courses_for_staff(
+            actor, status=status, instructor_id=instructor_id, limit=limit, cursor=cursor
+        )
+
+    @get("/counts", operation_id="count_courses_by_status", summary="Courses per state")
+    async def counts(self, actor: CurrentActor, catalog: Catalog) -> CourseStatusCounts:
+        """Managers and admins: the number of courses in each state, zeros included."""
+        return await catalog.count_courses_by_status(actor)
 
 
 class InvitationsController(Controller):

@@ -19,7 +19,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post, pu
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Body, FromPath, JSONBody
+from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from elearn.application.errors import FieldError, InvalidInput
@@ -42,6 +42,9 @@ from elearn.application.learning.ports import (
     EnrollmentView,
     MediaFile,
     ReviewView,
+    StaffEnrollmentFilters,
+    StaffEnrollmentView,
+    StaffReviewFilters,
     StudentView,
 )
 from elearn.application.learning.quiz_views import QuizDefinition
@@ -55,7 +58,7 @@ from elearn.domain.learning.assignment import (
     Assignment,
     FileKind,
 )
-from elearn.domain.learning.enrollment import EnrollmentStatus
+from elearn.domain.learning.enrollment import EnrollmentSource, EnrollmentStatus
 from elearn.domain.learning.quiz import (
     MAX_ANSWER_TEXT,
     MAX_CHOICES,
@@ -807,6 +810,25 @@ class EnrollmentAdminController(Controller):
     tags = ["learning"]
     guards = [signed_in]
 
+    @get("", operation_id="list_all_enrollments", summary="Everyone's enrollments")
+    async def list_all(
+        self,
+        actor: CurrentActor,
+        learning: Learning,
+        course_id: FromQuery[UUID | None] = None,
+        student_id: FromQuery[UUID | None] = None,
+        status: FromQuery[EnrollmentStatus | None] = None,
+        source: FromQuery[EnrollmentSource | None] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> Page[StaffEnrollmentView]:
+        """Managers and admins, newest first; `source` is how the enrollment came (`self` for
+        a free course, `purchase`, `grant`)."""
+        filters = StaffEnrollmentFilters(
+            course_id=course_id, student_id=student_id, status=status, source=source
+        )
+        return await learning.all_enrollments(actor, filters, limit=limit, cursor=cursor)
+
     @problems(
         "already-enrolled",
         "course-not-found",
@@ -839,6 +861,31 @@ class EnrollmentAdminController(Controller):
         return await learning.revoke_enrollment(actor, enrollment_id, data.reason)
 
 
+class ReviewAdminController(Controller):
+    path = "/admin/reviews"
+    tags = ["learning"]
+    guards = [signed_in]
+
+    @get("", operation_id="list_all_reviews", summary="Every course's reviews")
+    async def list_all(
+        self,
+        actor: CurrentActor,
+        learning: Learning,
+        course_id: FromQuery[UUID | None] = None,
+        author_id: FromQuery[UUID | None] = None,
+        hidden: FromQuery[bool | None] = None,
+        rating_max: Annotated[int | None, QueryParameter(ge=1, le=5)] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> Page[ReviewView]:
+        """Managers and admins, newest first, hidden ones too; `rating_max` keeps the ratings
+        at or below it."""
+        filters = StaffReviewFilters(
+            course_id=course_id, author_id=author_id, hidden=hidden, rating_max=rating_max
+        )
+        return await learning.all_reviews(actor, filters, limit=limit, cursor=cursor)
+
+
 LEARNING_CONTROLLERS = [
     CourseLearningController,
     MyLearningController,
@@ -849,4 +896,5 @@ LEARNING_CONTROLLERS = [
     MediaController,
     CertificatesController,
     EnrollmentAdminController,
+    ReviewAdminController,
 ]

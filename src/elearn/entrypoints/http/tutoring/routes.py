@@ -14,7 +14,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Response, delete, get, post, put
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 
 from elearn.application.billing.api import ReturnUrls
 from elearn.application.errors import FieldError, InvalidInput
@@ -25,6 +25,7 @@ from elearn.application.tutoring.engagement import MAX_TESTIMONIAL, CalendarLink
 from elearn.application.tutoring.ports import (
     BookingFilters,
     BookingView,
+    StaffBookingFilters,
     TestimonialView,
     TutorCard,
     TutorFilters,
@@ -459,6 +460,33 @@ class BookingsController(Controller):
         return await tutoring.write_testimonial(actor, booking_id, data.rating, data.text)
 
 
+class BookingAdminController(Controller):
+    path = "/admin/bookings"
+    tags = ["tutoring"]
+    guards = [signed_in]
+
+    @problems("invalid-input")
+    @get("", operation_id="list_all_bookings", summary="Everyone's lessons")
+    async def bookings(
+        self,
+        actor: CurrentActor,
+        tutoring: Tutoring,
+        tutor_id: FromQuery[UUID | None] = None,
+        student_id: FromQuery[UUID | None] = None,
+        status: FromQuery[BookingStatus | None] = None,
+        from_: Annotated[datetime | None, QueryParameter(query="from")] = None,
+        to: FromQuery[datetime | None] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> Page[BookingView]:
+        """Managers and admins, latest start first; `from` and `to` bound the start (`to`
+        exclusive). Staff see no meeting link."""
+        filters = StaffBookingFilters(
+            tutor_id=tutor_id, student_id=student_id, status=status, starts_from=from_, starts_to=to
+        )
+        return await tutoring.all_bookings(actor, filters, limit=limit, cursor=cursor)
+
+
 class MyBookingsController(Controller):
     path = "/me"
     tags = ["tutoring"]
@@ -522,4 +550,5 @@ TUTORING_CONTROLLERS = [
     FindTutorsController,
     BookingsController,
     MyBookingsController,
+    BookingAdminController,
 ]

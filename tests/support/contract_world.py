@@ -17,6 +17,8 @@ from elearn.application.catalog.authoring import CourseChanges, NewLesson
 from elearn.application.catalog.categories import CategoryChanges
 from elearn.application.communication.conversation_ports import AttachmentGrant
 from elearn.application.communication.conversations import StartConversation
+from elearn.application.community.forums import NewThread
+from elearn.application.community.moderation import NewReport
 from elearn.application.files import Upload
 from elearn.application.identity.account import TutorApplicationCommand
 from elearn.application.identity.accounts import CreateAccount
@@ -24,6 +26,7 @@ from elearn.application.identity.sessions import LoginCommand
 from elearn.application.support.agents import AgentSettings
 from elearn.application.support.tickets import OpenTicketCommand
 from elearn.domain.catalog.course import LessonKind
+from elearn.domain.community.forum import ReportTarget, ThreadKind
 from elearn.domain.identity.roles import Role
 from elearn.domain.learning.assignment import Assignment
 from elearn.domain.learning.quiz import Question, QuestionKind, Quiz
@@ -132,6 +135,16 @@ async def _objects(world: World) -> dict[str, str]:
     # A change to the published course, staged for review.
     await catalog.update_course(world.tutor, course.id, CourseChanges(subtitle="Staged"))
     export = await container.privacy.request_export(world.student)
+    # The course's forum: the student's question with the tutor's reply, reported by the
+    # student (a report staff decide).
+    community = container.community
+    question = await community.start_thread(
+        world.student, course.id, NewThread(ThreadKind.QUESTION, "Why loops?", "Please explain.")
+    )
+    answer = await community.post_reply(world.tutor, question.id, "Because **repetition**.")
+    content_report = await community.report(
+        world.student, NewReport(ReportTarget.REPLY, answer.id, "Checking the queue")
+    )
     # A support ticket of the student's, on the manager's desk (an agent online for payments).
     await container.support.update_my_agent_settings(
         world.manager,
@@ -191,6 +204,9 @@ async def _objects(world: World) -> dict[str, str]:
         "invitation_id": str(invitation.id),
         "co_instructor_id": str(world.cotutor.user_id),
         "export_id": str(export.id),
+        "discussion_id": str(question.id),
+        "reply_id": str(answer.id),
+        "content_report_id": str(content_report.id),
         "conversation_id": str(conversation.id),
         "message_id": str(conversation.last_message.id),
         "report_id": str(report.id),

@@ -59,6 +59,8 @@ class Permission(StrEnum):
     VIEW_ANY_BOOKING = "view_any_booking"
     COMPLETE_LESSON_FOR_OTHERS = "complete_lesson_for_others"
     REPORT_NO_SHOW_FOR_OTHERS = "report_no_show_for_others"
+    # community
+    MODERATE_FORUMS = "moderate_forums"
     # communication
     ANNOUNCE_TO_ANY_COURSE = "announce_to_any_course"
     # communication: conversations
@@ -90,6 +92,7 @@ _MANAGER = frozenset(
         _P.VIEW_ANY_BOOKING,
         _P.COMPLETE_LESSON_FOR_OTHERS,
         _P.REPORT_NO_SHOW_FOR_OTHERS,
+        _P.MODERATE_FORUMS,
         _P.ANNOUNCE_TO_ANY_COURSE,
         _P.MESSAGE_ANYONE,
         _P.REVIEW_CONVERSATION_REPORTS,
@@ -158,6 +161,7 @@ REFUSALS: Mapping[Permission, str] = {
     _P.REPORT_NO_SHOW_FOR_OTHERS: (
         "the tutor reports a student who did not come, the student a tutor"
     ),
+    _P.MODERATE_FORUMS: "only the course's instructors and staff moderate its forum",
     _P.ANNOUNCE_TO_ANY_COURSE: "only the course's instructors and staff announce to it",
     _P.MESSAGE_ANYONE: (
         "you may message a tutor you booked or whose course you take, your students, or staff"

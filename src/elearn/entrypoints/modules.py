@@ -11,6 +11,7 @@ from elearn.adapters.persistence.models.base import metadata
 from elearn.entrypoints import (
     billing_module,
     catalog_module,
+    community_module,
     conversations_module,
     identity_module,
     learning_module,
@@ -28,6 +29,7 @@ MODULES: tuple[Module, ...] = (
     learning_module.MODULE,
     billing_module.MODULE,
     tutoring_module.MODULE,
+    community_module.MODULE,
     notifications_module.MODULE,
     conversations_module.MODULE,
     support_module.MODULE,

@@ -167,6 +167,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     erasure_grace_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 14
     data_export_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 7
 
+    # Community: threads, replies and lesson comments one person may post per window.
+    forum_posts_per_window: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 30
+    forum_post_window_seconds: Annotated[int, msgspec.Meta(ge=1, le=86_400)] = 600
     # The realtime socket: a ticket's lifetime; the heartbeat the server sends (a socket's
     # presence lapses after two missed ones); sockets one person may hold at once; events kept
     # per person for a socket that resumes, and for how long; frames a socket may have waiting

@@ -35,6 +35,8 @@ ADMIN = frozenset({"admin"})
 STUDENT = frozenset({"student"})
 TUTOR = frozenset({"tutor"})
 REFUSED = {401, 402, 403, 404}
+# Who uses the seeded course's forum: its enrolled student, its instructor and staff.
+FORUM = STUDENT | TUTOR | STAFF
 
 Values = Mapping[str, str]
 
@@ -210,6 +212,45 @@ MATRIX: dict[tuple[str, str], Access | NotChecked] = {
     ),
     ("POST", "/api/v1/admin/enrollments/{enrollment_id}/revoke"): Access(
         STAFF, json=lambda v: {"reason": "Chargeback."}
+    ),
+    # ---- community --------------------------------------------------------------------------
+    # The course's forum: its enrolled student, its instructor and staff (classmate is enrolled
+    # in another course, cotutor teaches another). The question is the student's, the reply
+    # the tutor's; moderating is the instructor's and staff's.
+    ("GET", "/api/v1/courses/{course_key}/discussions"): Access(FORUM),
+    ("POST", "/api/v1/courses/{course_key}/discussions"): Access(
+        FORUM, json=lambda v: {"title": "Another", "body": "Question?"}
+    ),
+    ("GET", "/api/v1/discussions/{discussion_id}"): Access(FORUM),
+    ("PATCH", "/api/v1/discussions/{discussion_id}"): Access(
+        STUDENT | TUTOR | STAFF, json=lambda v: {"body": "Edited."}
+    ),
+    ("DELETE", "/api/v1/discussions/{discussion_id}"): Access(STUDENT | TUTOR | STAFF),
+    ("GET", "/api/v1/discussions/{discussion_id}/edits"): Access(FORUM),
+    ("GET", "/api/v1/discussions/{discussion_id}/replies"): Access(FORUM),
+    ("POST", "/api/v1/discussions/{discussion_id}/replies"): Access(
+        FORUM, json=lambda v: {"body": "Me too."}
+    ),
+    ("POST", "/api/v1/discussions/{discussion_id}/vote"): Access(FORUM),
+    ("DELETE", "/api/v1/discussions/{discussion_id}/vote"): Access(FORUM),
+    ("POST", "/api/v1/discussions/{discussion_id}/accept"): Access(
+        STUDENT | TUTOR | STAFF, json=lambda v: {"reply_id": v["reply_id"]}
+    ),
+    ("POST", "/api/v1/discussions/{discussion_id}/subscribe"): Access(FORUM),
+    ("POST", "/api/v1/discussions/{discussion_id}/unsubscribe"): Access(FORUM),
+    **{
+        ("POST", f"/api/v1/discussions/{{discussion_id}}/{action}"): Access(TUTOR | STAFF)
+        for action in ("pin", "unpin", "lock", "unlock", "resolve", "reopen")
+    },
+    ("PATCH", "/api/v1/replies/{reply_id}"): Access(TUTOR | STAFF, json=lambda v: {"body": "Fix."}),
+    ("POST", "/api/v1/replies/{reply_id}/vote"): Access(FORUM),
+    ("DELETE", "/api/v1/replies/{reply_id}/vote"): Access(FORUM),
+    ("GET", "/api/v1/lessons/{lesson_id}/comments"): Access(FORUM),
+    ("POST", "/api/v1/lessons/{lesson_id}/comments"): Access(
+        FORUM, json=lambda v: {"body": "Nice lesson."}
+    ),
+    ("POST", "/api/v1/admin/content-reports/{content_report_id}/resolve"): Access(
+        STAFF, json=lambda v: {"action": "dismiss"}
     ),
     # ---- privacy ----------------------------------------------------------------------------
     ("GET", "/api/v1/me/exports/{export_id}/archive"): Access(STUDENT | ADMIN),

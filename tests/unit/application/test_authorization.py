@@ -52,6 +52,10 @@ EXPECTED_HOLDERS: dict[str, str] = {
     "view_any_booking": STAFF,
     "complete_lesson_for_others": STAFF,
     "report_no_show_for_others": STAFF,
+    "moderate_forums": STAFF,
+    "announce_to_any_course": STAFF,
+    "message_anyone": STAFF,
+    "review_conversation_reports": STAFF,
     "work_support_tickets": STAFF,
 }
 # Refused with a code of their own, so a client can tell what the caller is not.

@@ -22,11 +22,9 @@ from uuid import UUID
 from sqlalchemy import (
     ColumnElement,
     Select,
-    and_,
     bindparam,
     case,
     exists,
-    false,
     func,
     literal,
     literal_column,
@@ -37,7 +35,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from elearn.adapters.persistence.catalog_repositories import escape_like
 from elearn.adapters.persistence.models.catalog import (
     CategoryRow,
     CoInstructorInvitationRow,
@@ -58,6 +55,13 @@ from elearn.adapters.persistence.paging import (
     fetch_page,
     newest_first_after,
     oldest_first_after,
+)
+from elearn.adapters.persistence.text_search import (
+    contains_word,
+    document_query,
+    escape_like,
+    search_words,
+    text_matches,
 )
 from elearn.application.authorization import STAFF_ROLES
 from elearn.application.catalog.ports import (
@@ -622,44 +626,24 @@ class SqlaCatalogQueries:
 # ---- statement parts -------------------------------------------------------------------------
 def _rank(q: str, dialect: str) -> ColumnElement[Any]:
     if dialect == "postgresql":
-        return func.ts_rank(
-            literal_column("courses.search_document"),
-            func.plainto_tsquery(literal_column("'simple'"), q),
-        )
+        return func.ts_rank(literal_column("courses.search_document"), document_query(q))
     score: ColumnElement[Any] = literal(0)
-    for word in _words(q):
-        pattern = f"%{escape_like(word)}%"
+    for word in search_words(q):
         score = (
             score
-            + case((func.casefold(courses.c.title).like(pattern, escape="\\"), 3), else_=0)
-            + case((func.casefold(courses.c.subtitle).like(pattern, escape="\\"), 2), else_=0)
-            + case((func.casefold(courses.c.description).like(pattern, escape="\\"), 1), else_=0)
+            + case((contains_word(courses.c.title, word), 3), else_=0)
+            + case((contains_word(courses.c.subtitle, word), 2), else_=0)
+            + case((contains_word(courses.c.description, word), 1), else_=0)
         )
     return score
 
 
-def _words(q: str) -> list[str]:
-    return [word for word in q.casefold().split() if word.strip("\"'-")][:10]
-
-
 def _search(q: str, dialect: str) -> ColumnElement[bool]:
-    if dialect == "postgresql":
-        return literal_column("courses.search_document").op("@@")(
-            func.plainto_tsquery(literal_column("'simple'"), q)
-        )
-    words = _words(q)
-    if not words:
-        return false()
-    return and_(
-        *(
-            or_(
-                *(
-                    func.casefold(column).like(f"%{escape_like(word)}%", escape="\\")
-                    for column in (courses.c.title, courses.c.subtitle, courses.c.description)
-                )
-            )
-            for word in words
-        )
+    return text_matches(
+        q,
+        dialect,
+        document="courses.search_document",
+        columns=(courses.c.title, courses.c.subtitle, courses.c.description),
     )
 
 

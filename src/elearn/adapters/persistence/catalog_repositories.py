@@ -50,6 +50,7 @@ from elearn.adapters.persistence.repository_base import (
     TrackingRepository,
     enum,
 )
+from elearn.adapters.persistence.text_search import escape_like
 from elearn.application.catalog.ports import (
     CourseFacts,
     CourseForSale,
@@ -74,11 +75,6 @@ from elearn.domain.shared.money import Money
 
 # Any constant: every transaction that changes prerequisites takes this one lock.
 _PREREQUISITE_LOCK = zlib.crc32(b"elearn.catalog.prerequisites")
-
-
-def escape_like(text: str) -> str:
-    """``text`` matched literally inside a LIKE pattern with ``escape="\\"``."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _slug_family(column: Any, base: str) -> ColumnElement[bool]:

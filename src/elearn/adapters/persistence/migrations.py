@@ -43,10 +43,14 @@ async def downgrade(database_url: str, migrations_dir: Path, revision: str) -> N
 
 
 # What migrations create on PostgreSQL alone, beside the models (which cannot express it for
-# both databases): the full-text search document of courses and its index. Schema comparison
-# leaves these out.
+# both databases): the full-text search documents of courses and forum threads and their
+# indexes. Schema comparison leaves these out.
 POSTGRES_ONLY_OBJECTS = frozenset(
-    {("column", "search_document"), ("index", "ix_courses_search_document")}
+    {
+        ("column", "search_document"),
+        ("index", "ix_courses_search_document"),
+        ("index", "ix_forum_threads_search_document"),
+    }
 )
 
 

@@ -1,0 +1,1 @@
+"""Community: course forums and lesson comments."""

@@ -1,0 +1,1 @@
+"""Course forums: threads, replies, votes, subscriptions and reports."""

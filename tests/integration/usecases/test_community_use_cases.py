@@ -257,6 +257,33 @@ async def test_mentions_and_subscribers_are_told_at_most_hourly_and_pushed_live(
     assert payload["discussion_id"] == str(thread.id)
 
 
+async def test_the_mentioned_and_followers_due_one_get_a_notification_once(world: World) -> None:
+    community = world.container.community
+    course_id, _ = await _forum(world)
+    thread = await community.start_thread(
+        world.student, course_id, NewThread(ThreadKind.DISCUSSION, "Help", "Anyone?")
+    )
+    await community.follow(world.manager, thread.id, follow=True)
+    await community.post_reply(world.admin, thread.id, f"Ask @{_id(world.tutor)}")
+    (event,) = [
+        world.container.codec.decode("community.reply_posted", payload)
+        for payload in await _events(world, "community.reply_posted")
+    ]
+    notify = world.container.subscriptions["notifications.of_community.reply_posted"].handler
+    await notify(event)
+    await notify(event)  # redelivered: nothing more
+
+    async def titles(actor: Actor) -> list[str]:
+        page = await world.container.notifications.my_notifications(actor)
+        assert all(n.link is not None and n.link.id == thread.id for n in page.items)
+        return [n.title for n in page.items]
+
+    assert await titles(world.tutor) == ["You were mentioned"]
+    assert await titles(world.student) == ["New reply"]
+    assert await titles(world.manager) == ["New reply"]
+    assert await titles(world.admin) == []
+
+
 async def test_reports_hide_posts_from_all_but_moderators(world: World) -> None:
     community = world.container.community
     course_id, _ = await _forum(world)

@@ -16,6 +16,7 @@ from elearn.application.catalog.api import CourseApproved, CoursePublished, Cour
 from elearn.application.communication.notification_deps import NotificationsDeps
 from elearn.application.communication.notification_texts import words
 from elearn.application.communication.notifications import NotificationDraft, Notify
+from elearn.application.community.api import AnswerAccepted, ReplyPosted, ThreadStarted
 from elearn.application.identity.api import TutorApplicationDecided
 from elearn.application.learning.api import AssignmentGraded, EnrollmentStarted
 from elearn.application.support.api import (
@@ -250,6 +251,51 @@ async def sla_breached(deps: NotificationsDeps, event: DomainEvent) -> list[Noti
     )  # fmt: skip
 
 
+def _discussion(thread_id: UUID) -> LinkTarget:
+    return LinkTarget("discussion", thread_id)
+
+
+async def thread_started(deps: NotificationsDeps, event: DomainEvent) -> list[NotificationDraft]:
+    assert isinstance(event, ThreadStarted)
+    return await _drafts(
+        deps, event, [(person, {}) for person in event.mentioned_ids],
+        kind="forum_mention", category=Category.COURSE, link=_discussion(event.thread_id),
+    )  # fmt: skip
+
+
+async def reply_posted(deps: NotificationsDeps, event: DomainEvent) -> list[NotificationDraft]:
+    """The mentioned, and the thread's followers the community found due one (it keeps the
+    at-most-one-an-hour rule and leaves out the mentioned and the author)."""
+    assert isinstance(event, ReplyPosted)
+    parameters: dict[str, object] = {"thread": event.title}
+    return [
+        *await _drafts(
+            deps, event, [(person, parameters) for person in event.mentioned_ids],
+            kind="forum_mention", category=Category.COURSE, link=_discussion(event.thread_id),
+        ),
+        *await _drafts(
+            deps, event, [(person, parameters) for person in event.notify_ids],
+            kind="forum_reply", category=Category.COURSE, link=_discussion(event.thread_id),
+        ),
+    ]  # fmt: skip
+
+
+async def answer_accepted(deps: NotificationsDeps, event: DomainEvent) -> list[NotificationDraft]:
+    assert isinstance(event, AnswerAccepted)
+    told: list[tuple[UUID, str]] = []
+    if event.answerer_id != event.accepted_by:
+        told.append((event.answerer_id, "forum_answer_accepted"))
+    if event.asker_id not in (event.accepted_by, event.answerer_id):
+        told.append((event.asker_id, "forum_question_answered"))
+    drafts: list[NotificationDraft] = []
+    for person, kind in told:
+        drafts += await _drafts(
+            deps, event, [(person, {})],
+            kind=kind, category=Category.COURSE, link=_discussion(event.thread_id),
+        )  # fmt: skip
+    return drafts
+
+
 # Event class → how it becomes notifications (the module subscribes each).
 SOURCES: dict[type[DomainEvent], DraftsOf] = {
     TutorApplicationDecided: tutor_decided,
@@ -268,4 +314,7 @@ SOURCES: dict[type[DomainEvent], DraftsOf] = {
     TicketStatusChanged: ticket_resolved,
     AutoCloseWarned: ticket_closing,
     SlaBreached: sla_breached,
+    ThreadStarted: thread_started,
+    ReplyPosted: reply_posted,
+    AnswerAccepted: answer_accepted,
 }

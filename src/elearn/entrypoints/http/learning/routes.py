@@ -349,7 +349,7 @@ class CourseLearningController(Controller):
         buy it in `checkout`; enrolling twice answers 409."""
         return await learning.enroll(actor, course_key)
 
-    @problems("cannot-leave", "enrollment-not-found")
+    @problems("cannot-leave", "enrollment-not-found", "course-not-found")
     @delete(
         "/{course_key:str}/enroll",
         operation_id="leave_course",
@@ -381,6 +381,7 @@ class CourseLearningController(Controller):
         """For the course's instructors and staff (who also see emails), newest first."""
         return await learning.course_students(actor, course_key, limit=limit, cursor=cursor)
 
+    @problems("course-not-found")
     @get("/{course_key:str}/reviews", operation_id="list_reviews", summary="A course's reviews")
     async def reviews(
         self,
@@ -538,6 +539,7 @@ class LessonLearningController(Controller):
         "invalid-submission",
         "not-enrolled",
         "submission-graded",
+        "lesson-not-found",
     )
     @form_body(SUBMISSION_FORM)
     @post(
@@ -560,6 +562,7 @@ class LessonLearningController(Controller):
         text, files = await _uploads(data)
         return await learning.submit_work(actor, lesson_id, text, [upload_of(f) for f in files])
 
+    @problems("lesson-not-found")
     @get(
         "/{lesson_id:uuid}/submissions",
         operation_id="list_submissions",
@@ -663,7 +666,7 @@ class ReviewsController(Controller):
         """Its author, or staff."""
         await learning.delete_review(actor, review_id)
 
-    @problems("already-replied", "invalid-review")
+    @problems("already-replied", "invalid-review", "review-not-found")
     @post(
         "/{review_id:uuid}/reply",
         operation_id="reply_to_review",
@@ -680,6 +683,7 @@ class ReviewsController(Controller):
         """One of the course's instructors, once."""
         return await learning.reply_to_review(actor, review_id, data.text)
 
+    @problems("review-not-found")
     @post(
         "/{review_id:uuid}/hide",
         operation_id="hide_review",

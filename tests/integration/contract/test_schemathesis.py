@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import hypothesis
 import pytest
@@ -34,7 +35,13 @@ EXAMPLES = int(os.environ.get("ELEARN_SCHEMATHESIS_EXAMPLES", "8"))
 # What a check cannot know, each with the reason it is not a fault of the API.
 CONFIG = SchemathesisConfig.from_str(
     """
+# A shared CI machine can be slow; a hang would still fail, after a minute.
+request-timeout = 60
+
 [generation]
+# The bearer is the caller's (anonymous, student, tutor, admin), never generated: a missing or
+# wrong one is the anonymous run's, ignored_auth's and the access matrix's.
+with-security-parameters = false
 # Text never holds NUL (PostgreSQL cannot store it): every body and parameter refuses it with a
 # documented 400, a rule of the whole API (docs/api-conventions.md) rather than a pattern
 # repeated on every string of the document.
@@ -48,6 +55,14 @@ allow-extra-parameters = false
 # in the past, a quiz already passed, a course without lessons: 422, or 402 for what is sold), or
 # send a file whose bytes are not of the type it claims (415: contents are sniffed, not trusted).
 expected-statuses = ["2xx", "3xx", "401", "402", "403", "404", "409", "415", "422", "429"]
+
+[[operations]]
+# Their optional bodies are `oneOf: [<Body>, null]`; schemathesis' coverage phase sends `null`
+# (the branch it generates as positive) yet reports it as schema-violating data accepted.
+include-operation-id = [
+    "erase_me", "archive_course", "unpublish_course", "cancel_booking", "erase_user"
+]
+checks.negative_data_rejection.enabled = false
 
 [[operations]]
 # Only Stripe can sign a webhook; every generated one is rightly refused.
@@ -92,10 +107,28 @@ def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any] | None
     """Half of the cases name real objects of the platform instead of random ids."""
     if not path_parameters:
         return st.just(path_parameters)
-    real = {name: _path_values.get(name, value) for name, value in path_parameters.items()}
+    real = {
+        name: _path_values[name] if _may_name_a_real_object(name, value) else value
+        for name, value in path_parameters.items()
+    }
     if real == path_parameters:
         return st.just(path_parameters)
     return st.sampled_from([path_parameters, real])
+
+
+def _may_name_a_real_object(name: str, generated: Any) -> bool:
+    """A generated value that is not even an id (a negative case's) stays: a real id would turn
+    a request that must be refused into one that is allowed. A ``*_key`` is an id or a slug, so
+    any text is one."""
+    if name not in _path_values:
+        return False
+    if name.endswith("_key"):
+        return True
+    try:
+        UUID(str(generated))
+    except ValueError:
+        return False
+    return True
 
 
 def _call_as(caller: str, case: Any, platform: Platform) -> None:

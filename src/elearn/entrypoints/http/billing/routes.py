@@ -52,6 +52,7 @@ IdempotencyKey = Annotated[
         header="Idempotency-Key",
         required=False,
         max_length=255,
+        pattern="^[!-~]{1,255}$",  # printable ASCII, as Stripe's keys
         description="The same key again (a retry) answers the first result, with no new effect.",
     ),
 ]

@@ -362,6 +362,7 @@ class CoursesController(Controller):
         "tutor-application-rejected",
         "tutor-not-approved",
         "invalid-input",
+        "unknown-outline-item",
     )
     @post("", operation_id="create_course", summary="Create a course", guards=[signed_in])
     async def create(
@@ -931,7 +932,13 @@ class LessonsController(Controller):
         """The course's instructors."""
         await catalog.delete_lesson(actor, lesson_id)
 
-    @problems("course-not-found", "invalid-input", "lesson-not-found", "unknown-outline-item")
+    @problems(
+        "course-not-found",
+        "invalid-input",
+        "lesson-not-found",
+        "unknown-outline-item",
+        "course-locked",
+    )
     @put(
         "/{lesson_id:uuid}/file",
         operation_id="set_lesson_file",

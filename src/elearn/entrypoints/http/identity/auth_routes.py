@@ -152,7 +152,12 @@ class AuthController(Controller):
     path = "/auth"
     tags = ["identity"]
 
-    @problems("weak-password", "invalid-email", "invalid-full-name")
+    @problems(
+        "weak-password",
+        "invalid-email",
+        "invalid-full-name",
+        "rate-limited",
+    )
     @request_examples(
         ada=RequestExample(
             "A new student",
@@ -183,7 +188,14 @@ class AuthController(Controller):
         await identity.register_student(actor, command)
         return Accepted()
 
-    @problems("empty-file", "invalid-input", "weak-password", "invalid-email", "invalid-full-name")
+    @problems(
+        "empty-file",
+        "invalid-input",
+        "weak-password",
+        "invalid-email",
+        "invalid-full-name",
+        "rate-limited",
+    )
     @post(
         "/register/tutor",
         operation_id="register_tutor",

@@ -511,7 +511,7 @@ class LessonLearningController(Controller):
         attempt, started = await learning.start_attempt(actor, lesson_id)
         return Response(attempt, status_code=201 if started else 200)
 
-    @problems("invalid-assignment", "lesson-not-found", "not-an-assignment-lesson")
+    @problems("invalid-assignment", "lesson-not-found", "not-an-assignment-lesson", "course-locked")
     @put(
         "/{lesson_id:uuid}/assignment",
         operation_id="set_assignment",
@@ -562,7 +562,7 @@ class LessonLearningController(Controller):
         text, files = await _uploads(data)
         return await learning.submit_work(actor, lesson_id, text, [upload_of(f) for f in files])
 
-    @problems("lesson-not-found")
+    @problems("lesson-not-found", "assignment-not-found")
     @get(
         "/{lesson_id:uuid}/submissions",
         operation_id="list_submissions",
@@ -586,7 +586,13 @@ class AttemptsController(Controller):
     tags = ["learning"]
     guards = [signed_in]
 
-    @problems("attempt-closed", "attempt-not-found", "attempt-time-over", "invalid-answers")
+    @problems(
+        "attempt-closed",
+        "attempt-not-found",
+        "attempt-time-over",
+        "invalid-answers",
+        "not-enrolled",
+    )
     @post(
         "/{attempt_id:uuid}/submit",
         operation_id="submit_attempt",

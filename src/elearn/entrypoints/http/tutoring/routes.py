@@ -310,6 +310,7 @@ class BookingsController(Controller):
         "start-not-on-grid",
         "outside-availability",
         "tutor-not-found",
+        "invalid-parameter",
     )
     @problems("too-many-holds", "too-many-holds-with-tutor")
     @request_examples(

@@ -556,7 +556,7 @@ class FakeIdentityQueries:
         self.calls += 1
         for user in self._uow.committed_users.values():
             if user.email == email:
-                return LoginCredentials(user.id, user.password_hash)
+                return LoginCredentials(user.id, user.password_hash, user.sessions_valid_after)
         return None
 
     async def session_account(self, user_id: UUID) -> SessionAccount | None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from elearn.adapters.catalog_cache import CachedCatalogQueries
 from elearn.adapters.mail.rendering import DEFAULT_TEMPLATES_DIR
+from elearn.adapters.persistence.catalog_personal_data import CatalogPersonalData
 from elearn.adapters.persistence.catalog_repositories import (
     SqlaCategoryRepository,
     SqlaCourseRepository,
@@ -102,6 +103,7 @@ MODULE = Module(
     ),
     after_commit=_clear_cache_after_catalog_changes,
     constraint_errors=catalog_tables.CONSTRAINT_ERRORS,
+    personal_data=lambda c: CatalogPersonalData(c.clock),
     tables=catalog_tables,
     mail_templates=DEFAULT_TEMPLATES_DIR / "catalog",
 )

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 
 from elearn.adapters.certificates.pdf import FpdfCertificateRenderer
 from elearn.adapters.persistence.learning_queries import SqlaLearningQueries
+from elearn.adapters.security.deny_list import InMemoryRevokedAccessTokens, RedisRevokedAccessTokens
 from elearn.adapters.security.media_tokens import HmacMediaTokens
 from elearn.application.catalog.api import CatalogApi
 from elearn.application.identity.api import IdentityApi
@@ -44,6 +45,12 @@ def build_learning_deps(container: Container) -> LearningDeps:
         authorizer=container.authorizer,
         # Outside production the JWT secret signs media too (the adapter derives its own key).
         tokens=HmacMediaTokens(settings.media_signing_key or settings.jwt_secret),
+        # Several API processes must agree on which one-time links are spent: Redis when set.
+        spent_links=RedisRevokedAccessTokens(
+            container.redis, prefix="elearn:media-link:", clock=container.clock
+        )
+        if container.redis
+        else InMemoryRevokedAccessTokens(container.clock),
         renderer=FpdfCertificateRenderer(
             Path(settings.certificate_font) if settings.certificate_font else None
         ),
@@ -90,6 +97,10 @@ class LearningUseCases:
     @cached_property
     def open_media(self) -> lessons.OpenMedia:
         return lessons.OpenMedia(self.deps)
+
+    @cached_property
+    def one_time_media_link(self) -> lessons.IssueOneTimeMediaLink:
+        return lessons.IssueOneTimeMediaLink(self.deps, self.open_media)
 
     @cached_property
     def record_progress(self) -> lessons.RecordProgress:
@@ -184,6 +195,7 @@ def learning_policy(settings: Settings) -> LearningPolicy:
     """The learning context's section of the settings."""
     return LearningPolicy(
         media_token_seconds=settings.media_url_seconds,
+        one_time_link_seconds=settings.media_one_time_link_seconds,
         public_url=settings.public_url,
         links=settings.front_end,
     )

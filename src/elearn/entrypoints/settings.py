@@ -111,6 +111,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     certificate_font: str = ""
     # How long a signed lesson-media URL stays valid.
     media_url_seconds: Annotated[int, msgspec.Meta(ge=30, le=3600)] = 300
+    # How long a one-time link to a private file (a submitted file) may wait for its one use.
+    media_one_time_link_seconds: Annotated[int, msgspec.Meta(ge=10, le=600)] = 60
     # Proxies whose X-Forwarded-For is believed (IPs or CIDR networks); nobody else's is.
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
 

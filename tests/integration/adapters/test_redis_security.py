@@ -175,6 +175,20 @@ async def test_a_token_already_expired_is_not_stored(redis_client: Redis, prefix
     assert await redis_client.exists(prefix + "jti-1", prefix + "jti-2") == 0
 
 
+async def test_a_one_time_link_is_spent_once_across_racing_uses(
+    redis_client: Redis, prefix: str
+) -> None:
+    clock = FixedClock()
+    links = RedisRevokedAccessTokens(redis_client, prefix=prefix, clock=clock)
+    until = clock.now() + timedelta(minutes=1)
+
+    firsts = await asyncio.gather(*(links.spend("link-1", until) for _ in range(20)))
+
+    assert firsts.count(True) == 1
+    assert 59_000 < await redis_client.pttl(prefix + "link-1") <= 60_000
+    assert not await links.spend("link-2", clock.now())
+
+
 async def test_the_default_clock_is_the_real_one(redis_client: Redis, prefix: str) -> None:
     revoked = RedisRevokedAccessTokens(redis_client, prefix=prefix)
 

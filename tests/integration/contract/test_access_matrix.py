@@ -193,6 +193,10 @@ MATRIX: dict[tuple[str, str], Access | NotChecked] = {
     ("GET", "/api/v1/media/{token}"): NotChecked(
         "the signed token is the credential (learning's media tests cover who gets one)"
     ),
+    ("POST", "/api/v1/media/{token}/one-time-link"): NotChecked(
+        "the signed token is bound to its holder (learning's integrity tests: only the holder,"
+        " signed in, exchanges it)"
+    ),
     ("GET", "/api/v1/certificates/{certificate_file}"): NotChecked(
         "no certificate in the seeded platform yet: learning's certificate tests cover owners"
     ),

@@ -51,3 +51,16 @@ async def test_expired_entries_are_swept_so_memory_stays_bounded() -> None:
 
     assert most_held <= 2 * 1001 + 1
     assert await revoked.is_revoked("jti-19999")
+
+
+async def test_a_one_time_link_is_spent_by_its_first_use_only() -> None:
+    clock = FixedClock()
+    links = InMemoryRevokedAccessTokens(clock)
+    until = clock.now() + timedelta(minutes=1)
+
+    assert await links.spend("link-1", until)
+    assert not await links.spend("link-1", until)
+    assert await links.spend("link-2", until)
+    clock.advance(timedelta(minutes=1))
+    # Past its expiry the link is refused by its signature; it is never spendable again here.
+    assert not await links.spend("link-3", until)

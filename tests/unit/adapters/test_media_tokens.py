@@ -4,6 +4,7 @@ however crafted, is refused with InvalidMediaToken and nothing but that."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import logging
@@ -227,6 +228,36 @@ def test_nothing_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     assert caplog.records == []
 
 
+# ---- one-time links --------------------------------------------------------------------------
+LINK = uuid.UUID("5e0c2b9a-1d3f-4a6b-8c7d-9e0f1a2b3c4d")
+ONE_TIME = MediaGrant(USER, MediaSubject.SUBMISSION, LESSON, KEY, EXPIRES, link_id=LINK)
+
+
+def test_a_one_time_link_carries_its_id() -> None:
+    token = TOKENS.issue(ONE_TIME)
+    assert TOKENS.read(token, NOW) == ONE_TIME
+    assert token != TOKENS.issue(dataclasses.replace(ONE_TIME, link_id=None))
+
+
+def test_a_one_time_link_is_issued_to_a_user_only() -> None:
+    with pytest.raises(ValueError, match="user"):
+        TOKENS.issue(dataclasses.replace(ONE_TIME, user_id=None))
+
+
+def test_a_one_time_link_made_a_plain_link_is_refused() -> None:
+    payload, signature = TOKENS.issue(ONE_TIME).split(".")
+    data = bytearray(unb64(payload))
+    data[2] = 1  # holder: a user's plain link
+    assert refused(f"{b64(bytes(data))}.{signature}")
+
+
+def test_a_one_time_holder_without_room_for_its_id_is_refused() -> None:
+    header = struct.Struct(">BBB16s16sQ")
+    data = header.pack(1, 2, 2, USER.bytes, LESSON.bytes, int(EXPIRES.timestamp())) + LINK.bytes
+    payload = b64(data)  # a link id and no key
+    assert refused(f"{payload}.{TOKENS._sign(payload)}")
+
+
 # ---- properties ------------------------------------------------------------------------------
 grants = st.builds(
     MediaGrant,
@@ -255,6 +286,14 @@ def test_every_grant_round_trips_to_the_second(grant: MediaGrant) -> None:
         grant.key,
         grant.expires_at.replace(microsecond=0),
     )
+
+
+@settings(max_examples=100, deadline=None)
+@given(grants, st.uuids())
+def test_every_one_time_link_round_trips_with_its_id(grant: MediaGrant, link: uuid.UUID) -> None:
+    one_time = dataclasses.replace(grant, user_id=grant.user_id or USER, link_id=link)
+    read = TOKENS.read(TOKENS.issue(one_time), datetime(1999, 1, 1, tzinfo=UTC))
+    assert read == dataclasses.replace(one_time, expires_at=grant.expires_at.replace(microsecond=0))
 
 
 @settings(max_examples=300, deadline=None)

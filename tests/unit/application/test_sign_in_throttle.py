@@ -208,3 +208,44 @@ def test_a_device_token_expires_after_its_lifetime() -> None:
 )
 def test_addresses_are_counted_as_themselves_or_by_their_64(ip: str, key: str) -> None:
     assert address_key(ip) == key
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    before=st.integers(0, 2_500_000).map(lambda n: timedelta(microseconds=n)),
+    after=st.integers(0, 2_500_000).map(lambda n: timedelta(microseconds=n)),
+)
+def test_a_password_change_forgets_exactly_the_devices_known_before_it(
+    before: timedelta, after: timedelta
+) -> None:
+    """Whenever the sign-ins and the change fall, within one second or across seconds: a device
+    token given before the change is a stranger's afterwards, one given after it is known."""
+
+    async def body() -> None:
+        uow = FakeUnitOfWork()
+        owner = make_user(email=OWNER)
+        uow.seed(owner)
+        clock = FixedClock()
+        login = Login(
+            make_identity_deps(uow=uow, clock=clock, rate_limiter=in_memory(clock), policy=POLICY)
+        )
+
+        async def sign_in(device_token: str | None = None) -> Any:
+            command = LoginCommand(OWNER, DEFAULT_PASSWORD, device_token=device_token)
+            return await login(Actor.anonymous(ip=OWNERS_ADDRESS), command)
+
+        earlier = await sign_in()
+        clock.advance(before)
+        stored = uow.committed_users[owner.id]
+        stored.change_password(stored.password_hash, clock.now())
+        clock.advance(after)
+        later = await sign_in()
+        for n in range(POLICY.login_attempts_per_account):
+            with pytest.raises(InvalidCredentials):
+                await login(Actor.anonymous(ip=f"198.51.100.{n + 1}"), LoginCommand(OWNER, WRONG))
+
+        with pytest.raises(RateLimited):
+            await sign_in(earlier.device_token)
+        assert (await sign_in(later.device_token)).access_token
+
+    run(body)

@@ -176,10 +176,14 @@ class SqlaIdentityQueries:
         )
 
     async def login_credentials(self, email: EmailAddress) -> LoginCredentials | None:
-        stmt = select(UserRow.id, UserRow.password_hash).where(UserRow.email == email.value)
+        stmt = select(UserRow.id, UserRow.password_hash, UserRow.sessions_valid_after).where(
+            UserRow.email == email.value
+        )
         async with self._sessions() as session:
             row = (await session.execute(stmt)).first()
-        return None if row is None else LoginCredentials(row.id, row.password_hash)
+        if row is None:
+            return None
+        return LoginCredentials(row.id, row.password_hash, row.sessions_valid_after)
 
     async def _page(
         self,

@@ -1,5 +1,6 @@
 """The deny-list of revoked access tokens (by jti), kept only until each token would have
-expired anyway: in process memory, or in Redis for several API processes."""
+expired anyway: in process memory, or in Redis for several API processes. The same lists
+remember spent one-time links (``spend``: the first use wins, atomically)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,17 @@ class InMemoryRevokedAccessTokens:
         until = self._until.get(token_id)
         return until is not None and self._clock.now() < until
 
+    async def spend(self, token_id: str, until: datetime) -> bool:
+        # Nothing suspends between the check and the entry: of two uses, the first wins.
+        now = self._clock.now()
+        spent_until = self._until.get(token_id)
+        if until <= now or (spent_until is not None and now < spent_until):
+            return False
+        self._until[token_id] = until
+        if len(self._until) >= self._sweep_at:
+            self._sweep(now)
+        return True
+
     def __len__(self) -> int:
         return len(self._until)
 
@@ -58,3 +70,10 @@ class RedisRevokedAccessTokens:
 
     async def is_revoked(self, token_id: str) -> bool:
         return bool(await self._client.exists(self._prefix + token_id))
+
+    async def spend(self, token_id: str, until: datetime) -> bool:
+        left_ms = math.ceil((until - self._clock.now()).total_seconds() * 1000)
+        if left_ms <= 0:
+            return False
+        # SET NX: of two uses at once, in any number of processes, one sets the key.
+        return bool(await self._client.set(self._prefix + token_id, b"1", px=left_ms, nx=True))

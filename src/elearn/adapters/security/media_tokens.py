@@ -9,11 +9,13 @@ A token is two base64url segments (RFC 4648 §5, no padding) joined by one dot::
     offset  size  field
     0       1     version (1)
     1       1     subject (1 = lesson, 2 = submission)
-    2       1     holder (0 = anonymous free preview, 1 = a user)
+    2       1     holder (0 = anonymous free preview, 1 = a user, 2 = a user's one-time link)
     3       16    user id (all zero bytes when anonymous)
     19      16    subject id (lesson or submission)
     35      8     expiry, unsigned big-endian unix seconds
     43      ...   storage key, UTF-8, 1 to 1024 bytes
+
+A one-time link (holder 2) puts its 16-byte link id between the header and the storage key.
 
 ``signature`` is HMAC-SHA256 over the *text* of the payload segment, keyed with a key derived
 from the application secret for this purpose only (``HMAC(secret, "elearn media token v1")``),
@@ -51,7 +53,8 @@ _PURPOSE = b"elearn media token v1"
 _HEADER = struct.Struct(">BBB16s16sQ")
 _SUBJECT_CODES: dict[MediaSubject, int] = {MediaSubject.LESSON: 1, MediaSubject.SUBMISSION: 2}
 _SUBJECTS_BY_CODE = {code: subject for subject, code in _SUBJECT_CODES.items()}
-_ANONYMOUS, _USER = 0, 1
+_ANONYMOUS, _USER, _ONE_TIME = 0, 1, 2
+_LINK_ID_BYTES = 16
 _NO_USER = bytes(16)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # The last second `datetime` can hold (9999-12-31T23:59:59Z).
@@ -76,15 +79,22 @@ class HmacMediaTokens:
         expires = _seconds(grant.expires_at)
         if not 0 <= expires <= _LATEST_SECONDS:
             raise ValueError("expires_at is out of range")
+        if grant.user_id is None:
+            if grant.link_id is not None:
+                raise ValueError("a one-time link is issued to a user")
+            holder = _ANONYMOUS
+        else:
+            holder = _USER if grant.link_id is None else _ONE_TIME
         header = _HEADER.pack(
             VERSION,
             _SUBJECT_CODES[MediaSubject(grant.subject)],
-            _ANONYMOUS if grant.user_id is None else _USER,
+            holder,
             _NO_USER if grant.user_id is None else grant.user_id.bytes,
             grant.subject_id.bytes,
             expires,
         )
-        payload = _encode(header + key)
+        link_id = b"" if grant.link_id is None else grant.link_id.bytes
+        payload = _encode(header + link_id + key)
         return f"{payload}.{self._sign(payload)}"
 
     def read(self, token: str, now: datetime) -> MediaGrant:
@@ -114,13 +124,19 @@ class HmacMediaTokens:
         subject = _SUBJECTS_BY_CODE.get(subject_code)
         if version != VERSION or subject is None or expires > _LATEST_SECONDS:
             return None
+        rest = data[_HEADER.size :]
+        link_id = None
         if holder == _ANONYMOUS and user == _NO_USER:
             user_id = None
         elif holder == _USER:
             user_id = UUID(bytes=user)
+        elif holder == _ONE_TIME and len(rest) > _LINK_ID_BYTES:
+            user_id = UUID(bytes=user)
+            link_id = UUID(bytes=rest[:_LINK_ID_BYTES])
+            rest = rest[_LINK_ID_BYTES:]
         else:
             return None
-        raw_key = data[_HEADER.size :]
+        raw_key = rest
         if len(raw_key) > MAX_KEY_BYTES:
             return None
         try:
@@ -133,6 +149,7 @@ class HmacMediaTokens:
             subject_id=UUID(bytes=subject_id),
             key=key,
             expires_at=_EPOCH + timedelta(seconds=expires),
+            link_id=link_id,
         )
 
     def _sign(self, payload: str) -> str:

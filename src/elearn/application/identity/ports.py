@@ -161,6 +161,9 @@ class SessionAccount:
 class LoginCredentials:
     user_id: UUID
     password_hash: str
+    # The last event that ended all sessions (a password reset or change, ...): device tokens
+    # issued before it are no longer known devices.
+    sessions_valid_after: datetime | None = None
 
 
 class IdentityQueries(Protocol):

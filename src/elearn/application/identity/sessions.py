@@ -158,11 +158,16 @@ class Login:
     def _known_device(
         self, token: str | None, credentials: LoginCredentials | None
     ) -> DeviceClaims | None:
-        """The device token's claims when it verifies and was given for this very account."""
+        """The device token's claims when it verifies, was given for this very account and
+        since its sessions last all ended: a password reset or change forgets every device, so
+        one a thief signed in from (or kept the token of) is a stranger again."""
         if not token or credentials is None:
             return None
         claims = self._deps.device_tokens.verify(token, self._deps.clock.now())
-        return claims if claims is not None and claims.user_id == credentials.user_id else None
+        if claims is None or claims.user_id != credentials.user_id:
+            return None
+        cut = credentials.sessions_valid_after
+        return claims if cut is None or claims.issued_at >= cut else None
 
     async def _sign_in(
         self, actor: Actor, command: LoginCommand, credentials: LoginCredentials | None
@@ -207,9 +212,10 @@ class Login:
             deps.audit(uow, actor, AuditAction.LOGIN_SUCCEEDED, actor_id=user.id,
                        target_type="user", target_id=user.id)  # fmt: skip
             await uow.commit()
-        return dataclasses.replace(
-            session, device_token=deps.device_tokens.issue(user.id, deps.clock.now())
-        )
+        # Dated like the session's tokens, never before the last cut, so a device signed in
+        # within the second of a password change is known afterwards.
+        issued = user.session_issue_time(deps.clock.now())
+        return dataclasses.replace(session, device_token=deps.device_tokens.issue(user.id, issued))
 
     async def _fail(
         self, uow: IdentityUnitOfWork, actor: Actor, user: User | None, reason: str

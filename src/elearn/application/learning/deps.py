@@ -33,6 +33,7 @@ from elearn.application.learning.ports import (
     LearningQueries,
     LearningUnitOfWork,
     MediaTokens,
+    SpentLinks,
 )
 from elearn.application.ports import Clock, IdGenerator, TransactionFactory
 from elearn.domain.learning.enrollment import Enrollment, NotEnrolled
@@ -98,6 +99,7 @@ class LearningDeps(Audits):
     catalog: CatalogApi
     identity: IdentityApi
     tokens: MediaTokens
+    spent_links: SpentLinks
     renderer: CertificateRenderer
     policy: LearningPolicy
     authorizer: Authorizer

@@ -8,7 +8,9 @@ serves the bytes itself.
 
 A lesson's media link is a bearer URL (a video element cannot send a header); a submitted file
 is private work, so its link also needs its holder's own authorization: a leaked link alone
-serves nothing.
+serves nothing. Where no header can be sent (a new tab, a download), the holder, signed in,
+exchanges their link for a one-time link: bound to them and the file, valid for a minute, and
+spent by its first use, so a copy replayed later serves nothing either.
 
 Progress is the student's: each report updates the lesson, recomputes the course's progress and
 completes the enrollment when the last required lesson is done and the required quizzes are
@@ -25,7 +27,7 @@ from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.authorization import Permission
 from elearn.application.catalog.api import FILE_KINDS, CourseFacts, LessonKind
-from elearn.application.errors import NotAuthenticated, NotFound, PermissionDenied
+from elearn.application.errors import Gone, NotAuthenticated, NotFound, PermissionDenied
 from elearn.application.learning.deps import LearningDeps, LessonAccess, requirements
 from elearn.application.learning.ports import (
     LearningUnitOfWork,
@@ -52,6 +54,13 @@ class InvalidMediaToken(PermissionDenied):
 
     def __init__(self) -> None:
         super().__init__("this media link is not valid; open the lesson again for a new one")
+
+
+class MediaLinkUsed(Gone):
+    code = "media-link-used"
+
+    def __init__(self) -> None:
+        super().__init__("this one-time link was used already; ask for a new one")
 
 
 # ---- views -----------------------------------------------------------------------------------
@@ -378,11 +387,23 @@ class OpenMedia:
     async def __call__(self, actor: Actor, token: str) -> MediaFile:
         deps = self._deps
         grant = deps.tokens.read(token, deps.clock.now())
-        if grant.subject is MediaSubject.SUBMISSION and actor.user_id is None:
+        one_time = grant.link_id is not None
+        if grant.subject is MediaSubject.SUBMISSION and actor.user_id is None and not one_time:
             raise NotAuthenticated("a submitted file is served to its holder signed in")
+        file = await self.granted_file(actor, grant)
+        # Spent only once everything else held: a refused attempt leaves the link to its owner.
+        if grant.link_id is not None and not await deps.spent_links.spend(
+            grant.link_id.hex, grant.expires_at
+        ):
+            raise MediaLinkUsed()
+        return file
+
+    async def granted_file(self, actor: Actor, grant: MediaGrant) -> MediaFile:
+        """The file a grant names, when the caller (if signed in) is its holder and the holder
+        may still reach it."""
         if grant.user_id is not None and actor.user_id not in (None, grant.user_id):
             raise InvalidMediaToken()
-        async with deps.uow(read_only=True) as uow:
+        async with self._deps.uow(read_only=True) as uow:
             holder = await self._holder(uow, grant.user_id)
             if grant.subject is MediaSubject.LESSON:
                 return await self._lesson_file(uow, holder, grant)
@@ -425,6 +446,37 @@ class OpenMedia:
         if not allowed or file is None:
             raise InvalidMediaToken()
         return MediaFile(file.key, file.content_type, file.filename, file.size)
+
+
+class IssueOneTimeMediaLink:
+    """A signed-in holder exchanges their own media link for a one-time link to the same file:
+    bound to them and the file, short-lived, and served once (without the Authorization
+    header); a second use is refused. Only a link issued to a person can be exchanged, by
+    that person, while they may still reach the file."""
+
+    def __init__(self, deps: LearningDeps, open_media: OpenMedia) -> None:
+        self._deps = deps
+        self._open_media = open_media
+
+    async def __call__(self, actor: Actor, token: str) -> MediaLink:
+        deps = self._deps
+        user_id = require_signed_in(actor)
+        now = deps.clock.now()
+        grant = deps.tokens.read(token, now)
+        if grant.user_id != user_id or grant.link_id is not None:
+            raise InvalidMediaToken()
+        file = await self._open_media.granted_file(actor, grant)
+        expires_at = now + timedelta(seconds=deps.policy.one_time_link_seconds)
+        once = MediaGrant(
+            user_id,
+            grant.subject,
+            grant.subject_id,
+            grant.key,
+            expires_at,
+            link_id=deps.ids.new_id(),
+        )
+        url = f"{MEDIA_PATH}/{deps.tokens.issue(once)}"
+        return MediaLink(url, expires_at, file.content_type, file.filename or "file", file.size)
 
 
 @dataclass(frozen=True, slots=True)

@@ -297,13 +297,17 @@ class MediaSubject(StrEnum):
 @dataclass(frozen=True, slots=True)
 class MediaGrant:
     """What a media token allows: one stored file, for one user (None: a free preview anyone
-    may watch), reached through one lesson or submission, until ``expires_at``."""
+    may watch), reached through one lesson or submission, until ``expires_at``.
+
+    A one-time link's grant carries its ``link_id``: it opens the file once, also without the
+    Authorization header (a new tab, a download manager), and is refused from then on."""
 
     user_id: UUID | None
     subject: MediaSubject
     subject_id: UUID
     key: str
     expires_at: datetime
+    link_id: UUID | None = None
 
 
 class MediaTokens(Protocol):
@@ -312,6 +316,15 @@ class MediaTokens(Protocol):
     def read(self, token: str, now: datetime) -> MediaGrant:
         """The grant a token carries; raises `InvalidMediaToken` when it is forged, malformed
         or expired (without saying which)."""
+        ...
+
+
+class SpentLinks(Protocol):
+    """The one-time links already used, remembered until they would have expired anyway."""
+
+    async def spend(self, link_id: str, until: datetime) -> bool:
+        """Marks the link used: True the first time, False for every later use (a replay),
+        also when two uses arrive at once."""
         ...
 
 
@@ -333,6 +346,7 @@ class CertificateRenderer(Protocol):
 @dataclass(frozen=True, slots=True)
 class LearningPolicy:
     media_token_seconds: int = 300
+    one_time_link_seconds: int = 60
     public_url: str = "http://localhost:8000"
     links: FrontEndLinks = field(default_factory=FrontEndLinks)
 

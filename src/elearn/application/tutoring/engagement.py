@@ -195,6 +195,8 @@ class SendBookingEmails:
                 "meeting_url": as_seen_by(self._deps, view, person.id).meeting_url or "",
                 "cancelled_by": cancelled_by,
                 "lead": _lead_text(event),
+                # An earlier reminder says when the one with the link to join will come.
+                "link_reminder_lead": _link_reminder_lead(self._deps, event),
                 "bookings_url": self._deps.policy.links.bookings(),
             }
             message = self._templates.render(
@@ -206,17 +208,29 @@ class SendBookingEmails:
 def _lead_text(event: DomainEvent) -> str:
     if not isinstance(event, BookingReminderDue):
         return ""
-    lead = timedelta(minutes=event.lead_minutes)
-    return "in 1 hour" if lead <= timedelta(hours=1) else "tomorrow"
+    minutes = event.lead_minutes
+    if minutes == 24 * 60:
+        return "tomorrow"
+    if minutes % 60 == 0:
+        return "in 1 hour" if minutes == 60 else f"in {minutes // 60} hours"
+    return "in 1 minute" if minutes == 1 else f"in {minutes} minutes"
+
+
+def _link_reminder_lead(deps: TutoringDeps, event: DomainEvent) -> str:
+    link_lead = deps.policy.meeting_link.lead_minutes
+    if not isinstance(event, BookingReminderDue) or not 0 < link_lead < event.lead_minutes:
+        return ""
+    return "1 minute" if link_lead == 1 else f"{link_lead} minutes"
 
 
 async def send_due_reminders(deps: TutoringDeps, *, batch: int = 200) -> int:
-    """The periodic job: for each lead (24 h and 1 h), confirmed lessons now within it whose
-    reminder for their current start has not gone out get one, exactly once: the mark and the
-    outbox message commit together, rows locked so schedulers at once skip each other's, and a
-    rescheduled lesson is due again for its new start."""
+    """The periodic job: for each lead (24 h, 1 h, and the moment the meeting link is shown,
+    whose reminder carries it), confirmed lessons now within it whose reminder for their
+    current start has not gone out get one, exactly once: the mark and the outbox message
+    commit together, rows locked so schedulers at once skip each other's, and a rescheduled
+    lesson is due again for its new start."""
     sent = 0
-    leads = sorted(deps.policy.reminder_leads_minutes)
+    leads = deps.policy.reminder_leads()
     for index, lead in enumerate(leads):
         shorter = leads[index - 1] if index else 0
         async with deps.uow() as uow:

@@ -247,6 +247,13 @@ class TutoringPolicy:
     links: FrontEndLinks = field(default_factory=FrontEndLinks)
     reminder_leads_minutes: tuple[int, ...] = (24 * 60, 60)
 
+    def reminder_leads(self) -> list[int]:
+        """When reminders go out (minutes before the start), shortest first: the configured
+        leads and the moment the meeting link is shown, so that one reminder carries the link
+        (mail read days ahead must not) and nobody has to watch the booking page for it."""
+        leads = {*self.reminder_leads_minutes, self.meeting_link.lead_minutes}
+        return sorted(lead for lead in leads if lead > 0)
+
 
 class TutoringUnitOfWork(Transaction, Protocol):
     """The tutoring context's unit of work: its own stores and nothing else."""

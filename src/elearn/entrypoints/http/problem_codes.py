@@ -113,6 +113,7 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "gone": (410,),
     "export-expired": (410,),
     "export-failed": (410,),
+    "media-link-used": (410,),
     # 413, 415, 416
     "payload-too-large": (413,),
     "unsupported-media-type": (415,),

@@ -20,7 +20,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 from tests.conftest import make_settings
 from tests.support.apps import app_for
-from tests.support.identity import PASSWORD, problem, seed_accounts
+from tests.support.identity import PASSWORD, bearer, problem, seed_accounts, token_from_mail
 
 from elearn.domain.identity.roles import Role
 from elearn.entrypoints.settings import Settings
@@ -185,3 +185,58 @@ async def test_ipv6_addresses_are_counted_per_64(settings: Settings) -> None:
         problem(await attempt(client, "ann@throttle.test", PASSWORD, "2001:db8:1:2:ffff::9"), 429)
         # The next /64 is another network.
         assert (await attempt(client, "ann@throttle.test", PASSWORD, "2001:db8:1:3::1")).is_success
+
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+async def test_a_password_reset_forgets_every_known_device(settings: Settings) -> None:
+    """A thief who signed in (or copied the device cookie) keeps no trusted device once the
+    owner resets the password; a device signed in afterwards is known again."""
+    await seed_accounts(settings, (OWNER, Role.STUDENT))
+    async with signing_in(settings) as client:
+        thiefs = await known_device(client, address="203.0.113.66")
+        asked = await client.post(
+            "/api/v1/auth/password/forgot",
+            json={"email": OWNER},
+            headers={"X-Forwarded-For": "192.0.2.10"},
+        )
+        assert asked.status_code == 202, asked.text
+        token = await token_from_mail(settings, OWNER, "reset")
+        reset = await client.post(
+            "/api/v1/auth/password/reset",
+            json={"token": token, "new_password": NEW_PASSWORD},
+            headers={"X-Forwarded-For": "192.0.2.10"},
+        )
+        assert reset.status_code == 204, reset.text
+        owners = (await attempt(client, OWNER, NEW_PASSWORD, "192.0.2.11")).json()["device_token"]
+        await strangers_fail(client, 6)
+
+        # The old device is a stranger now, even with the new password...
+        problem(
+            await attempt(client, OWNER, NEW_PASSWORD, "203.0.113.67", cookie=thiefs),
+            429,
+            "rate-limited",
+        )
+        # ...while the device that signed in after the reset is known.
+        after = await attempt(client, OWNER, NEW_PASSWORD, "192.0.2.12", cookie=owners)
+        assert after.status_code == 200, after.text
+
+
+async def test_a_password_change_forgets_every_known_device(settings: Settings) -> None:
+    await seed_accounts(settings, (OWNER, Role.STUDENT))
+    async with signing_in(settings) as client:
+        signed_in = await attempt(client, OWNER, PASSWORD, "192.0.2.10")
+        old_device = signed_in.json()["device_token"]
+        changed = await client.post(
+            "/api/v1/auth/password/change",
+            json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+            headers={**bearer(signed_in.json()), "X-Forwarded-For": "192.0.2.10"},
+        )
+        assert changed.status_code == 200, changed.text
+        await strangers_fail(client, 6)
+        problem(
+            await attempt(client, OWNER, NEW_PASSWORD, "192.0.2.13", cookie=old_device),
+            429,
+            "rate-limited",
+        )

@@ -5,9 +5,12 @@ by what the student does in them, never by saying so."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tests.fakes import FixedClock
 from tests.integration.http.learning.helpers import LESSONS, QUIZ, enroll, learning_course
+from tests.integration.http.tutoring.helpers import served
 from tests.support.catalog import headers_of, seed_people
 from tests.support.identity import PDF, problem, seed_accounts
 
@@ -85,6 +88,73 @@ async def test_lesson_media_links_stay_bearer_urls_and_the_route_says_so(
     assert "bearer url" in description
     assert "submission" in description and "authorization" in description
     assert "401" in operation["responses"]
+
+
+async def one_time_link(client: Any, url: str, headers: dict[str, str]) -> Any:
+    return await client.post(f"{url}/one-time-link", headers=headers)
+
+
+async def test_a_one_time_link_opens_a_submitted_file_once_for_its_holder_only(
+    client: Any, settings: Settings
+) -> None:
+    """For a new tab or a download, where no header can be sent: the holder exchanges their
+    link for one that works once, without the header; a replay and other people are refused."""
+    await seed_people(settings)
+    await seed_accounts(settings, ("other@catalog.test", Role.STUDENT))
+    tutor, manager, student, other = [
+        await headers_of(client, name) for name in ("tutor", "manager", "student", "other")
+    ]
+    course = await learning_course(client, tutor, manager, title="One-time Essays")
+    await enroll(client, student, course.id)
+    await enroll(client, other, course.id)
+    file = await hand_in_a_file(client, student, course.assignment["id"])
+
+    problem(await client.post(f"{file['url']}/one-time-link"), 401, "not-authenticated")
+    # Another person cannot exchange the student's link, even knowing it.
+    for stranger in (other, tutor):
+        problem(await one_time_link(client, file["url"], stranger), 403, "media-token-invalid")
+    problem(await one_time_link(client, "/api/v1/media/forged.token", student), 403)
+
+    issued = await one_time_link(client, file["url"], student)
+    assert issued.status_code == 201, issued.text
+    link = issued.json()
+    assert link["url"].startswith("/api/v1/media/") and link["url"] != file["url"]
+    assert (link["content_type"], link["filename"]) == ("application/pdf", "essay.pdf")
+    # A one-time link is not exchanged for another.
+    problem(await one_time_link(client, link["url"], student), 403, "media-token-invalid")
+
+    # Someone else signed in is refused, and that does not spend it.
+    problem(await client.get(link["url"], headers=other), 403, "media-token-invalid")
+    opened = await client.get(link["url"])
+    assert opened.status_code == 200, opened.text
+    assert opened.content == ESSAY
+    replayed = await client.get(link["url"])
+    assert "my private essay" not in replayed.text
+    problem(replayed, 410, "media-link-used")
+    problem(await client.get(link["url"], headers=student), 410, "media-link-used")
+    # The holder's own link still needs their header, as before.
+    problem(await client.get(file["url"]), 401, "not-authenticated")
+
+
+async def test_a_one_time_link_expires_unused(settings: Settings) -> None:
+    await seed_people(settings)
+    clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
+    async with served(settings, clock, run_background=False) as (client, _container):
+        tutor, manager, student = [
+            await headers_of(client, name) for name in ("tutor", "manager", "student")
+        ]
+        course = await learning_course(client, tutor, manager, title="Late Essays")
+        await enroll(client, student, course.id)
+        file = await hand_in_a_file(client, student, course.assignment["id"])
+        link = (await one_time_link(client, file["url"], student)).json()
+        expires_at = datetime.fromisoformat(link["expires_at"].replace("Z", "+00:00"))
+        assert expires_at == clock.now() + timedelta(seconds=60)
+
+        clock.advance(timedelta(seconds=60))
+        problem(await client.get(link["url"]), 403, "media-token-invalid")
+        # Its holder asks again and gets a fresh one.
+        fresh = (await one_time_link(client, file["url"], student)).json()
+        assert (await client.get(fresh["url"])).content == ESSAY
 
 
 # ---- finding 10: full feedback ---------------------------------------------------------------

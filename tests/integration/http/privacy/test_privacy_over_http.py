@@ -11,7 +11,23 @@ import zipfile
 from email.message import Message
 from typing import Any
 
-from tests.support.identity import PASSWORD, bearer, login, mails_to, problem, seed_accounts
+from tests.support.catalog import (
+    COURSES,
+    add_co_instructor,
+    create_course,
+    headers_of,
+    published_course,
+    seed_people,
+)
+from tests.support.identity import (
+    PASSWORD,
+    bearer,
+    login,
+    mail_with_subject,
+    mails_to,
+    problem,
+    seed_accounts,
+)
 
 from elearn.domain.identity.roles import Role
 from elearn.entrypoints.settings import Settings
@@ -172,3 +188,93 @@ async def test_an_admin_erases_a_person_at_once_who_then_cannot_sign_in(
     users = (await client.get(USERS, params={"status": "erased"}, headers=admin)).json()
     assert [u["id"] for u in users["items"]] == [str(people["student"])]
     assert STUDENT not in json.dumps(users)
+
+
+async def _archive(client: Any, settings: Settings, address: str, export_id: str) -> Any:
+    """The archive of a finished export (its email says it is ready), as an admin fetches it."""
+    await mail_with_subject(settings, address, "ready")
+    admin = bearer(await login(client, "admin@catalog.test"))
+    download = await client.get(f"{EXPORTS}/{export_id}/archive", headers=admin)
+    assert download.status_code == 200, download.text
+    return zipfile.ZipFile(io.BytesIO(download.content))
+
+
+async def test_what_the_catalog_holds_about_a_tutor_is_exported_and_erased(
+    client: Any, settings: Settings
+) -> None:
+    """Courses taught (owned or co-taught) and their revisions, invitations sent and received,
+    and the moves of the review workflow (a tutor's submission, a reviewer's decisions)."""
+    await seed_people(settings)
+    tutor, cotutor = await headers_of(client, "tutor"), await headers_of(client, "cotutor")
+    manager = await headers_of(client, "manager")
+    admin = await headers_of(client, "admin")
+    tutor_id = (await client.get(ME, headers=tutor)).json()["id"]
+    cotutor_id = (await client.get(ME, headers=cotutor)).json()["id"]
+    manager_id = (await client.get(ME, headers=manager)).json()["id"]
+    owned = await published_course(client, tutor, manager, title="Owned by the tutor")
+    co_taught = await create_course(client, cotutor, title="Co-taught")
+    await add_co_instructor(client, cotutor, co_taught["id"], tutor)
+    invited_to = await create_course(client, cotutor, title="Invited to")
+    received = await client.post(
+        f"{COURSES}/{invited_to['id']}/invitations", json={"user_id": tutor_id}, headers=cotutor
+    )
+    sent = await client.post(
+        f"{COURSES}/{owned['id']}/invitations", json={"user_id": cotutor_id}, headers=tutor
+    )
+    assert received.status_code == sent.status_code == 201, (received.text, sent.text)
+
+    tutors_export = (await client.post(EXPORT, headers=tutor)).json()
+    catalog = json.loads(
+        (await _archive(client, settings, "tutor@catalog.test", tutors_export["id"])).read(
+            "catalog.json"
+        )
+    )
+    assert {(c["title"], c["role"]) for c in catalog["courses"]} == {
+        ("Owned by the tutor", "owner"),
+        ("Co-taught", "co_instructor"),
+    }
+    invitations = {i["id"]: i for i in catalog["co_instructor_invitations"]}
+    assert invitations[sent.json()["id"]]["sent_by_you"] is True
+    assert invitations[received.json()["id"]]["received_by_you"] is True
+    assert len(invitations) == 3  # and the accepted one to co-teach
+    assert [m["action"] for m in catalog["course_workflow_moves"]] == ["submit"]
+
+    by_admin = await client.post(f"{USERS}/{manager_id}/export", headers=admin)
+    assert by_admin.status_code == 202, by_admin.text
+    managers = json.loads(
+        (await _archive(client, settings, "manager@catalog.test", by_admin.json()["id"])).read(
+            "catalog.json"
+        )
+    )
+    assert [(m["course_id"], m["action"]) for m in managers["course_workflow_moves"]] == [
+        (owned["id"], "approve"),
+        (owned["id"], "publish"),
+    ]
+    assert managers["courses"] == []
+
+    erased = await client.post(
+        f"{USERS}/{tutor_id}/erasure", json={"immediately": True}, headers=admin
+    )
+
+    assert erased.status_code == 202, erased.text
+    assert erased.json()["summary"]["catalog"] == {
+        "invitations_withdrawn": 1,
+        "invitations_declined": 1,
+        "co_instructor_places_left": 1,
+    }
+    # The course students bought stays, under the pseudonym; the co-taught one lost them.
+    still = await client.get(f"{COURSES}/{owned['id']}")
+    assert still.status_code == 200, still.text
+    (owner,) = still.json()["instructors"]
+    assert owner["id"] == tutor_id and owner["name"].startswith("Erased user"), owner
+    left = await client.get(f"{COURSES}/{co_taught['id']}", headers=cotutor)
+    assert [p["id"] for p in left.json()["instructors"]] == [cotutor_id]
+    mine = (await client.get("/api/v1/course-invitations/received", headers=cotutor)).json()
+    assert mine["items"] == []  # only pending invitations are listed: it was withdrawn
+    problem(
+        await client.post(
+            f"/api/v1/course-invitations/{sent.json()['id']}/accept", headers=cotutor
+        ),
+        409,
+        "invitation-not-pending",
+    )

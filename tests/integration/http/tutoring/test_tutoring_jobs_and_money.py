@@ -31,7 +31,7 @@ from tests.integration.http.tutoring.helpers import spoken
 from tests.support.apps import app_for
 from tests.support.billing import balance_of, books_balance, pay_by_sandbox_card, sandbox_button
 from tests.support.catalog import approve_tutors
-from tests.support.identity import bearer, login, mails_to, seed_accounts
+from tests.support.identity import bearer, login, mails_to, seed_accounts, text_of
 
 from elearn.adapters.persistence.models.identity import TutorProfileRow
 from elearn.adapters.persistence.models.jobs import OutboxDeliveryRow, OutboxMessageRow
@@ -422,6 +422,48 @@ async def test_a_lesson_booked_two_hours_ahead_gets_only_the_hour_reminder(
         second_run = await desk.container.tutoring.send_due_reminders()
         assert (first_run, second_run) == (0, 1)
         assert await reminders_published(desk.container) == {(lesson["id"], HOUR_LEAD): 1}
+
+
+LINK_LEAD = 15  # the meeting link is shown from 15 minutes before (the default)
+
+
+async def test_the_reminder_sent_when_the_meeting_link_opens_carries_it(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """Reminders a day and an hour ahead cannot carry the room (it is shown only from 15
+    minutes before); one more reminder goes out at that moment, with the link in it."""
+    settings = tut_settings(tmp_path, sqlite_url)
+    async with tutoring_desk(settings) as desk:
+        await desk.top_up(5000)
+        start = desk.now + 3 * DAY
+        lesson = await desk.book(start)
+        room = (await desk.container.tutoring.deps.queries.booking(UUID(lesson["id"]))).meeting_url
+        assert room
+        jobs = desk.container.tutoring
+
+        desk.move_to(start - 59 * timedelta(minutes=1))
+        assert await jobs.send_due_reminders() == 1
+        await deliver_reminder(desk.container, lesson["id"], HOUR_LEAD)
+        desk.move_to(start - timedelta(minutes=LINK_LEAD + 1))
+        assert await jobs.send_due_reminders() == 0
+
+        desk.move_to(start - timedelta(minutes=LINK_LEAD))
+        assert await jobs.send_due_reminders() == 1
+        assert await jobs.send_due_reminders() == 0
+        assert await reminders_published(desk.container) == {
+            (lesson["id"], HOUR_LEAD): 1,
+            (lesson["id"], LINK_LEAD): 1,
+        }
+        await deliver_reminder(desk.container, lesson["id"], LINK_LEAD)
+        for name in ("student", "tutor"):
+            mails = await mails_to(settings, f"{name}@tut.test", count=2, timeout=5)
+            subjects = {m["Subject"].replace("\n", ""): m for m in mails}
+            [hour] = [m for subject, m in subjects.items() if " starts in 1 hour, " in subject]
+            [join] = [m for subject, m in subjects.items() if " starts in 15 minutes, " in subject]
+            assert room not in hour.as_string()
+            assert "one more reminder, 15 minutes before the start" in text_of(hour)
+            assert "one more reminder" not in text_of(join)
+            assert f"Join the lesson: {room}" in text_of(join)
 
 
 async def test_a_reminder_delivered_after_a_cancellation_sends_nothing(

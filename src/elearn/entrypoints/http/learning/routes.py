@@ -32,6 +32,7 @@ from elearn.application.files import (
 from elearn.application.learning.certificates import CertificateNotFound, Verification
 from elearn.application.learning.lessons import (
     LessonView,
+    MediaLink,
     ProgressReport,
     ProgressView,
     SubmissionView,
@@ -715,7 +716,7 @@ class MediaController(Controller):
     path = "/media"
     tags = ["learning"]
 
-    @problems("media-token-invalid")
+    @problems("media-token-invalid", "media-link-used")
     @binary(
         *sorted(DEFAULT_UPLOAD_POLICIES[UploadPurpose.LESSON_MEDIA].allowed_media_types),
         ranges=True,
@@ -739,9 +740,36 @@ class MediaController(Controller):
         and it works without an `Authorization` header, because a video or audio element cannot
         send one; whoever holds it until it expires can play that one file, so do not share it.
         A submission's file is private work: its link also needs the `Authorization` header of
-        the user it was issued to (401 without one, 403 with anyone else's)."""
+        the user it was issued to (401 without one, 403 with anyone else's), or it is a
+        **one-time link** (`POST /media/{token}/one-time-link`): that works without the header,
+        once, within a minute, for the person it was issued to (403 with anyone else's header);
+        a second use answers 410 `media-link-used`."""
         file = await learning.open_media(actor, token)
         return stream_file(request, learning, file, cache="private, max-age=300")
+
+    @problems("media-token-invalid")
+    @post(
+        "/{token:str}/one-time-link",
+        operation_id="create_one_time_media_link",
+        summary="Exchange your media link for a one-time link",
+        guards=[signed_in],
+        status_code=201,
+    )
+    async def one_time_link(
+        self,
+        token: FromPath[Annotated[str, msgspec.Meta(max_length=2048)]],
+        actor: CurrentActor,
+        learning: Learning,
+    ) -> MediaLink:
+        """For a page that cannot send the `Authorization` header (a new tab, a download): with
+        a media `url`'s token issued to you (a submitted file's, or a lesson's), signed in as
+        you, answers a `url` to the same file that works **once**, without the header, until
+        `expires_at` (`ELEARN_MEDIA_ONE_TIME_LINK_SECONDS`, a minute by default), and only for
+        you: someone else's `Authorization` header is refused (403), and every use after the
+        first answers 410 `media-link-used`. Ask for a new one to download again (a `Range`
+        request spends it too). 403 `media-token-invalid` for a token that is expired, forged,
+        someone else's, a free preview's or itself a one-time link."""
+        return await learning.one_time_media_link(actor, token)
 
 
 class CertificatesController(Controller):

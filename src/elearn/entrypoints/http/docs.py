@@ -368,7 +368,28 @@ class StrictStructSchema(StructSchemaPlugin):
             item_type = _list_item_type(field.type)
             if isinstance(prop, Schema) and item_type is not None:
                 _constrain(prop, item_type)
+            if isinstance(prop, Schema) and isinstance(field.type, msgspec.inspect.DictType):
+                _constrain_mapping(prop, field.type)
         return schema
+
+
+def _constrain_mapping(prop: Schema, mapping: msgspec.inspect.DictType) -> None:
+    """The bounds of a mapping's size and of its keys, which Litestar leaves out."""
+    if mapping.min_length is not None and prop.min_properties is None:
+        prop.min_properties = mapping.min_length
+    if mapping.max_length is not None and prop.max_properties is None:
+        prop.max_properties = mapping.max_length
+    key = mapping.key_type
+    constrained = isinstance(key, msgspec.inspect.StrType) and (
+        key.min_length is not None or key.max_length is not None or key.pattern is not None
+    )
+    if isinstance(key, msgspec.inspect.StrType) and constrained and prop.property_names is None:
+        prop.property_names = Schema(
+            type=OpenAPIType.STRING,
+            min_length=key.min_length,
+            max_length=key.max_length,
+            pattern=key.pattern,
+        )
 
 
 def _list_item_type(info: msgspec.inspect.Type) -> msgspec.inspect.Type | None:

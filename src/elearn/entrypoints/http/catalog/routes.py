@@ -363,6 +363,7 @@ class CoursesController(Controller):
         "tutor-not-approved",
         "invalid-input",
         "unknown-outline-item",
+        "invalid-slug",
     )
     @post("", operation_id="create_course", summary="Create a course", guards=[signed_in])
     async def create(

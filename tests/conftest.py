@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 from elearn.adapters.persistence.database import create_engine
@@ -22,6 +23,11 @@ from tests.support.apps import app_for, return_lent_apps
 
 # Every HTTP answer a test receives is checked against the OpenAPI document.
 pytest_plugins = ["tests.support.contract"]
+
+# No deadline per example: a deadline is a timing assertion, and on a loaded two-core machine it
+# fails examples that are only slow (how fast things are is measured by benchmarks instead).
+hypothesis_settings.register_profile("elearn", deadline=None)
+hypothesis_settings.load_profile("elearn")
 
 # Every table: the shared ones and each registered context's.
 metadata = table_metadata()

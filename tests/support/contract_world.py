@@ -15,14 +15,20 @@ from elearn.adapters.jobs.broker import build_broker
 from elearn.application.actor import Actor
 from elearn.application.catalog.authoring import CourseChanges, NewLesson
 from elearn.application.catalog.categories import CategoryChanges
+from elearn.application.communication.conversation_ports import AttachmentGrant
+from elearn.application.communication.conversations import StartConversation
 from elearn.application.files import Upload
 from elearn.application.identity.account import TutorApplicationCommand
 from elearn.application.identity.accounts import CreateAccount
 from elearn.application.identity.sessions import LoginCommand
+from elearn.application.support.agents import AgentSettings
+from elearn.application.support.tickets import OpenTicketCommand
 from elearn.domain.catalog.course import LessonKind
 from elearn.domain.identity.roles import Role
 from elearn.domain.learning.assignment import Assignment
 from elearn.domain.learning.quiz import Question, QuestionKind, Quiz
+from elearn.domain.support.agents import Presence
+from elearn.domain.support.tickets import Category
 from elearn.domain.tutoring.availability import ExceptionKind
 from elearn.entrypoints.bootstrap import bootstrap
 from elearn.entrypoints.settings import Settings
@@ -126,6 +132,16 @@ async def _objects(world: World) -> dict[str, str]:
     # A change to the published course, staged for review.
     await catalog.update_course(world.tutor, course.id, CourseChanges(subtitle="Staged"))
     export = await container.privacy.request_export(world.student)
+    # A support ticket of the student's, on the manager's desk (an agent online for payments).
+    await container.support.update_my_agent_settings(
+        world.manager,
+        AgentSettings(
+            presence=Presence.ONLINE, categories=frozenset({Category.PAYMENT}), capacity=5
+        ),
+    )
+    ticket = await container.support.open_ticket(
+        world.student, OpenTicketCommand("Charged twice", Category.PAYMENT, "Two charges.")
+    )
     # A student applying to teach, with the decision pending.
     applicant_id = await identity.create_account(
         Actor.system(), CreateAccount(email_of("applicant"), PASSWORD, "applicant", Role.STUDENT)
@@ -133,6 +149,21 @@ async def _objects(world: World) -> dict[str, str]:
     application = await identity.apply_as_tutor(
         actor_for(applicant_id, Role.STUDENT),
         TutorApplicationCommand("Maths", ["Mathematics"], _pdf_upload(), _pdf_upload()),
+    )
+    # The student writes to the tutor they booked, and reports them.
+    conversation, _ = await container.conversations.start(
+        world.student, StartConversation(participant_id=world.tutor.user_id, body="Hello!")
+    )
+    assert conversation.last_message is not None
+    report = await container.conversations.report(world.student, conversation.id, "Rude.")
+    attached = await container.conversations.upload(world.student, conversation.id, _pdf_upload())
+    await container.conversations.send(
+        world.student, conversation.id, "The notes.", attachment_ids=[attached.id]
+    )
+    # A link signed for the student, valid past the run (the world's clock stands still).
+    link_expires = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    link_signature = container.conversations.deps.links.sign(
+        AttachmentGrant(world.student.user_id, conversation.id, attached.id, link_expires)
     )
     local = world.days_ahead_at(20, 9).replace(tzinfo=None)
     exception = await container.tutoring.exceptions.add(
@@ -160,6 +191,14 @@ async def _objects(world: World) -> dict[str, str]:
         "invitation_id": str(invitation.id),
         "co_instructor_id": str(world.cotutor.user_id),
         "export_id": str(export.id),
+        "conversation_id": str(conversation.id),
+        "message_id": str(conversation.last_message.id),
+        "report_id": str(report.id),
+        "attachment_id": str(attached.id),
+        "attachment_expires": str(int(link_expires.timestamp())),
+        "attachment_signature": link_signature,
+        "ticket_id": str(ticket.id),
+        "agent_id": str(world.manager.user_id),
         # A priced course on sale that student has not bought.
         "paid_course_key": str(sold_course),
     }

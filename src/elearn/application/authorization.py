@@ -59,6 +59,11 @@ class Permission(StrEnum):
     VIEW_ANY_BOOKING = "view_any_booking"
     COMPLETE_LESSON_FOR_OTHERS = "complete_lesson_for_others"
     REPORT_NO_SHOW_FOR_OTHERS = "report_no_show_for_others"
+    # communication: conversations
+    MESSAGE_ANYONE = "message_anyone"
+    REVIEW_CONVERSATION_REPORTS = "review_conversation_reports"
+    # support
+    WORK_SUPPORT_TICKETS = "work_support_tickets"
 
 
 STAFF_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
@@ -83,6 +88,10 @@ _MANAGER = frozenset(
         _P.VIEW_ANY_BOOKING,
         _P.COMPLETE_LESSON_FOR_OTHERS,
         _P.REPORT_NO_SHOW_FOR_OTHERS,
+        _P.MESSAGE_ANYONE,
+        _P.REVIEW_CONVERSATION_REPORTS,
+        # Support agents are staff: they read every ticket and its internal notes.
+        _P.WORK_SUPPORT_TICKETS,
     }
 )
 # Accounts, categories and money by hand are an admin's alone.
@@ -146,11 +155,17 @@ REFUSALS: Mapping[Permission, str] = {
     _P.REPORT_NO_SHOW_FOR_OTHERS: (
         "the tutor reports a student who did not come, the student a tutor"
     ),
+    _P.MESSAGE_ANYONE: (
+        "you may message a tutor you booked or whose course you take, your students, or staff"
+    ),
+    _P.REVIEW_CONVERSATION_REPORTS: "only managers and admins review reported conversations",
+    _P.WORK_SUPPORT_TICKETS: "only support agents (managers and admins) may do this",
 }
 # Role powers refused with their own code, so a client can tell "become a tutor" apart.
 _REFUSAL_CODES: Mapping[Permission, str] = {
     _P.WITHDRAW_EARNINGS: "not-a-tutor",
     _P.OFFER_LESSONS: "not-a-tutor",
+    _P.WORK_SUPPORT_TICKETS: "not-an-agent",
 }
 
 

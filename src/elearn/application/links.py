@@ -27,6 +27,7 @@ class FrontEndLinks:
     earnings_path: str = "/earnings"
     course_invitations_path: str = "/teach/invitations"
     data_exports_path: str = "/account/data"
+    messages_path: str = "/messages"
 
     def login(self) -> str:
         return self._url(self.login_path)
@@ -51,6 +52,9 @@ class FrontEndLinks:
 
     def data_exports(self) -> str:
         return self._url(self.data_exports_path)
+
+    def messages(self) -> str:
+        return self._url(self.messages_path)
 
     def _url(self, path: str, **query: str) -> str:
         url = self.base_url.rstrip("/") + path

@@ -11,9 +11,11 @@ from elearn.adapters.persistence.models.base import metadata
 from elearn.entrypoints import (
     billing_module,
     catalog_module,
+    conversations_module,
     identity_module,
     learning_module,
     privacy_module,
+    support_module,
     tutoring_module,
 )
 from elearn.entrypoints.module import Module
@@ -24,6 +26,8 @@ MODULES: tuple[Module, ...] = (
     learning_module.MODULE,
     billing_module.MODULE,
     tutoring_module.MODULE,
+    conversations_module.MODULE,
+    support_module.MODULE,
     # Last: it reaches every module's personal data, each built by then.
     privacy_module.MODULE,
 )

@@ -45,6 +45,8 @@ SECRET_FIELDS = frozenset(
 
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
 PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
+# A support deadline: a minute to 90 days.
+SupportMinutes = Annotated[int, msgspec.Meta(ge=1, le=90 * 24 * 60)]
 
 
 class SettingsError(Exception):
@@ -67,6 +69,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     frontend_earnings_path: str = "/earnings"
     frontend_course_invitations_path: str = "/teach/invitations"
     frontend_data_exports_path: str = "/account/data"
+    frontend_messages_path: str = "/messages"
     var_dir: Annotated[str, msgspec.Meta(min_length=1)] = "var"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
@@ -161,6 +164,26 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     erasure_grace_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 14
     data_export_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 7
 
+    # Conversations: messages one person may send a minute; minutes a message stays unread
+    # before it is emailed in a digest.
+    messages_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 30
+    message_digest_delay_minutes: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 15
+    # Support desk: per priority, minutes until the first answer and until the resolution are
+    # due; days a resolved ticket may be reopened; days a ticket waits on its customer before it
+    # is closed, and the hours before that the customer is warned; a new agent's capacity.
+    support_first_response_minutes_urgent: SupportMinutes = 60
+    support_first_response_minutes_high: SupportMinutes = 4 * 60
+    support_first_response_minutes_medium: SupportMinutes = 8 * 60
+    support_first_response_minutes_low: SupportMinutes = 24 * 60
+    support_resolution_minutes_urgent: SupportMinutes = 4 * 60
+    support_resolution_minutes_high: SupportMinutes = 24 * 60
+    support_resolution_minutes_medium: SupportMinutes = 3 * 24 * 60
+    support_resolution_minutes_low: SupportMinutes = 5 * 24 * 60
+    support_reopen_days: Annotated[int, msgspec.Meta(ge=0, le=90)] = 7
+    support_auto_close_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 7
+    support_auto_close_warning_hours: Annotated[int, msgspec.Meta(ge=0, le=24 * 90)] = 24
+    support_agent_capacity: Annotated[int, msgspec.Meta(ge=0, le=50)] = 5
+
     jobs_max_retries: Annotated[int, msgspec.Meta(ge=0, le=100)] = 8
     jobs_min_backoff_ms: PositiveInt = 1_000
     jobs_max_backoff_ms: PositiveInt = 15 * 60_000
@@ -198,6 +221,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             earnings_path=self.frontend_earnings_path,
             course_invitations_path=self.frontend_course_invitations_path,
             data_exports_path=self.frontend_data_exports_path,
+            messages_path=self.frontend_messages_path,
         )
 
     @property
@@ -353,6 +377,11 @@ def _expected(name: str) -> str:
 
 
 def _check_coherence(settings: Settings) -> None:
+    if settings.support_auto_close_warning_hours >= settings.support_auto_close_days * 24:
+        raise SettingsError(
+            "ELEARN_SUPPORT_AUTO_CLOSE_WARNING_HOURS: the warning comes before the closing (less "
+            f"than {settings.support_auto_close_days * 24} hours, ELEARN_SUPPORT_AUTO_CLOSE_DAYS)"
+        )
     for proxy in settings.trusted_proxies:
         try:
             ipaddress.ip_network(proxy, strict=False)

@@ -19,9 +19,13 @@ class SeededPlatform:
     directory: Path
 
     def copy(self, name: str) -> tuple[Path, str]:
-        """A fresh copy of the seeded database, and a var directory beside it."""
+        """A fresh copy of the seeded database, and a var directory beside it holding a copy of
+        the files the seeding stored (what the seeded rows name)."""
         target = self.directory / f"{name}.db"
         shutil.copyfile(self.database, target)
+        files = self.directory / "var" / "files"
+        if files.is_dir():
+            shutil.copytree(files, self.directory / name / "var" / "files", dirs_exist_ok=True)
         return self.directory / name, f"sqlite+aiosqlite:///{target}"
 
 

@@ -47,7 +47,7 @@ class Access:
     json: Callable[[Values], Any] | None = None
     # Multipart parts: (filename, bytes, media type), or (None, bytes) for a plain field.
     files: Mapping[str, tuple[Any, ...]] | None = None
-    query: Mapping[str, str] | None = None
+    query: Mapping[str, str] | Callable[[Values], Mapping[str, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -210,6 +210,60 @@ MATRIX: dict[tuple[str, str], Access | NotChecked] = {
     ("GET", "/api/v1/me/exports/{export_id}/archive"): Access(STUDENT | ADMIN),
     ("POST", "/api/v1/admin/users/{user_id}/export"): Access(ADMIN),
     ("POST", "/api/v1/admin/users/{user_id}/erasure"): Access(ADMIN, json=lambda v: {}),
+    # ---- conversations ----------------------------------------------------------------------
+    # Between student and tutor (a booking ties them); staff read them only through reports.
+    ("GET", "/api/v1/conversations/{conversation_id}"): Access(STUDENT | TUTOR),
+    ("GET", "/api/v1/conversations/{conversation_id}/messages"): Access(STUDENT | TUTOR),
+    ("POST", "/api/v1/conversations/{conversation_id}/messages"): Access(
+        STUDENT | TUTOR, json=lambda v: {"body": "Still on for Thursday?"}
+    ),
+    # The student sent the message: only they change it (the tutor gets 403 not-your-message).
+    ("PATCH", "/api/v1/conversations/{conversation_id}/messages/{message_id}"): Access(
+        STUDENT, json=lambda v: {"body": "Hello again!"}
+    ),
+    ("DELETE", "/api/v1/conversations/{conversation_id}/messages/{message_id}"): Access(STUDENT),
+    ("POST", "/api/v1/conversations/{conversation_id}/read"): Access(
+        STUDENT | TUTOR, json=lambda v: {"up_to_message_id": v["message_id"]}
+    ),
+    ("POST", "/api/v1/conversations/{conversation_id}/block"): Access(STUDENT | TUTOR),
+    ("POST", "/api/v1/conversations/{conversation_id}/unblock"): Access(STUDENT | TUTOR),
+    ("POST", "/api/v1/conversations/{conversation_id}/report"): Access(
+        STUDENT | TUTOR, json=lambda v: {"reason": "Spam."}
+    ),
+    ("GET", "/api/v1/admin/conversation-reports/{report_id}"): Access(STAFF),
+    ("POST", "/api/v1/conversations/{conversation_id}/attachments"): Access(
+        STUDENT | TUTOR, files={"file": ("notes.pdf", PDF, "application/pdf")}
+    ),
+    # The link was signed for the student: anyone else holding it is refused.
+    ("GET", "/api/v1/conversations/{conversation_id}/attachments/{attachment_id}"): Access(
+        STUDENT,
+        query=lambda v: {
+            "expires": v["attachment_expires"],
+            "signature": v["attachment_signature"],
+        },
+    ),
+    # ---- support ----------------------------------------------------------------------------
+    # The ticket is the student's; agents are staff. A move the ticket's state refuses (409)
+    # still lets the caller through.
+    ("GET", "/api/v1/support/tickets/{ticket_id}"): Access(STUDENT | STAFF),
+    ("POST", "/api/v1/support/tickets/{ticket_id}/messages"): Access(
+        STUDENT | STAFF, json=lambda v: {"body": "Any news?"}
+    ),
+    ("POST", "/api/v1/support/tickets/{ticket_id}/internal-notes"): Access(
+        STAFF, json=lambda v: {"body": "Checked the ledger."}
+    ),
+    ("POST", "/api/v1/support/tickets/{ticket_id}/assign"): Access(
+        STAFF, json=lambda v: {"agent_id": v["agent_id"]}
+    ),
+    ("POST", "/api/v1/support/tickets/{ticket_id}/status"): Access(
+        STUDENT | STAFF, json=lambda v: {"status": "closed"}
+    ),
+    ("POST", "/api/v1/support/tickets/{ticket_id}/priority"): Access(
+        STAFF, json=lambda v: {"priority": "high"}
+    ),
+    ("POST", "/api/v1/support/tickets/{ticket_id}/rating"): Access(
+        STUDENT, json=lambda v: {"score": 5}
+    ),
     # ---- billing ----------------------------------------------------------------------------
     # Admins read any order (support), at the buyer's own address too.
     ("GET", "/api/v1/me/orders/{order_id}"): Access(STUDENT | ADMIN),
@@ -293,7 +347,7 @@ async def test_only_the_allowed_callers_are_let_through(
                     headers=headers,
                     json=row.json(values) if row.json else None,
                     files=row.files,
-                    params=row.query,
+                    params=row.query(values) if callable(row.query) else row.query,
                 )
                 refused = response.status_code in REFUSED
                 if refused == (who in row.allowed):

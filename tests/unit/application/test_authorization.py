@@ -52,7 +52,10 @@ EXPECTED_HOLDERS: dict[str, str] = {
     "view_any_booking": STAFF,
     "complete_lesson_for_others": STAFF,
     "report_no_show_for_others": STAFF,
+    "work_support_tickets": STAFF,
 }
+# Refused with a code of their own, so a client can tell what the caller is not.
+OWN_REFUSAL_CODES = {"work_support_tickets": "not-an-agent"}
 
 PERSON = UUID(int=42)
 ACTORS: dict[str, Actor] = {
@@ -80,7 +83,9 @@ def expected_outcome(
     if actor == "anonymous":
         return "not-authenticated"
     if not held:
-        return "not-a-tutor" if holders == TUTOR else "permission-denied"
+        if holders == TUTOR:
+            return "not-a-tutor"
+        return OWN_REFUSAL_CODES.get(permission, "permission-denied")
     if holders != TUTOR and staff_second_factor_required and not second_factor:
         if actor != "system":  # an operator at the command line has no second factor to show
             return "two-factor-required"

@@ -8,7 +8,7 @@ removals, so a lesson moved out of a section is saved before that section is del
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +20,7 @@ from sqlalchemy import (
     Row,
     Select,
     delete,
+    exists,
     func,
     literal_column,
     or_,
@@ -252,6 +253,17 @@ class SqlaCourseRepository(TrackingRepository[Course, CourseRows]):
             )
         ).all()
         return _course_facts(rows) if rows else None
+
+    async def teaches_any(self, user_id: UUID, course_ids: Collection[UUID]) -> bool:
+        if not course_ids:
+            return False
+        stmt = select(
+            exists().where(
+                CourseInstructorRow.user_id == user_id,
+                CourseInstructorRow.course_id.in_(list(course_ids)),
+            )
+        )
+        return bool(await self.session.scalar(stmt))
 
     async def lesson_in_course(self, lesson_id: UUID) -> LessonInCourse | None:
         for course in self.seen:

@@ -40,7 +40,12 @@ from elearn.adapters.persistence.repository_base import (
 )
 from elearn.domain.learning.assignment import Assignment, FileKind, Submission, SubmittedFile
 from elearn.domain.learning.certificate import Certificate
-from elearn.domain.learning.enrollment import Enrollment, EnrollmentSource, EnrollmentStatus
+from elearn.domain.learning.enrollment import (
+    LEARNING_STATUSES,
+    Enrollment,
+    EnrollmentSource,
+    EnrollmentStatus,
+)
 from elearn.domain.learning.progress import LessonProgress
 from elearn.domain.learning.quiz import (
     AttemptStatus,
@@ -63,6 +68,13 @@ class SqlaEnrollmentRepository(SqlaRepository[Enrollment, EnrollmentRow]):
     )
     relock_tracked = False
     counters_changed = False  # the course's enrollment count moved (catalog caches are stale)
+
+    async def courses_learned_by(self, user_id: UUID) -> set[UUID]:
+        stmt = select(EnrollmentRow.course_id).where(
+            EnrollmentRow.user_id == user_id,
+            EnrollmentRow.status.in_([status.value for status in LEARNING_STATUSES]),
+        )
+        return set(await self.session.scalars(stmt))
 
     async def find(
         self, user_id: UUID, course_id: UUID, *, for_update: bool = False

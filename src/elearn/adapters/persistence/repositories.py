@@ -68,6 +68,14 @@ class SqlaUserRepository(SqlaRepository[User, UserRow]):
             return self._load(row)
         return known[0] if known else None
 
+    async def active_ids_with_role(self, role: Role) -> list[UUID]:
+        stmt = (
+            select(UserRow.id)
+            .where(UserRow.role == role.value, UserRow.status == AccountStatus.ACTIVE.value)
+            .order_by(UserRow.id)
+        )
+        return list(await self.session.scalars(stmt))
+
 
 # ---- profiles -----------------------------------------------------------------------------------
 ProfileRowT = TypeVar("ProfileRowT", StudentProfileRow, TutorProfileRow)

@@ -124,6 +124,16 @@ class SqlaBookingRepository(SqlaRepository[Booking, BookingRow]):
         },
     )
 
+    async def any_between(self, *, student_id: UUID, tutor_id: UUID) -> bool:
+        stmt = select(
+            exists().where(
+                BookingRow.student_id == student_id,
+                BookingRow.tutor_id == tutor_id,
+                BookingRow.status != BookingStatus.EXPIRED.value,
+            )
+        )
+        return bool(await self.session.scalar(stmt))
+
     async def active_between(
         self,
         *,

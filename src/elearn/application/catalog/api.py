@@ -6,6 +6,7 @@ cross-context step commits or rolls back with the caller's use case.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import NoReturn
 from uuid import UUID
 
@@ -53,6 +54,13 @@ class CatalogApi:
 
     async def course_facts(self, uow: Transaction, course_id: UUID) -> CourseFacts | None:
         return await _catalog(uow).courses.course_facts(course_id)
+
+    async def teaches_any(
+        self, uow: Transaction, user_id: UUID, course_ids: Collection[UUID]
+    ) -> bool:
+        """Whether the user is an instructor of any of the courses (communication: who may
+        talk)."""
+        return await _catalog(uow).courses.teaches_any(user_id, course_ids)
 
     async def lesson_in_course(self, uow: Transaction, lesson_id: UUID) -> LessonInCourse | None:
         return await _catalog(uow).courses.lesson_in_course(lesson_id)

@@ -3,7 +3,7 @@ the API's answers, and the settings that shape the workflow."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -133,6 +133,10 @@ class CourseRepository(Protocol):
     # Narrow reads for other contexts (through ``catalog/api.py``): one query each, never the
     # whole aggregate; a course this transaction already holds is answered from memory.
     async def course_facts(self, course_id: UUID) -> CourseFacts | None: ...
+
+    async def teaches_any(self, user_id: UUID, course_ids: Collection[UUID]) -> bool:
+        """Whether the user is an instructor (owner or co-instructor) of any of the courses."""
+        ...
 
     async def lesson_in_course(self, lesson_id: UUID) -> LessonInCourse | None: ...
 

@@ -151,6 +151,10 @@ class IdentityApi:
         user.require_approved_tutor()
         return UserFacts.of(user)
 
+    async def active_ids_with_role(self, uow: Transaction, role: Role) -> list[UUID]:
+        """Everyone who holds ``role`` on an active account (the support desk's team leads)."""
+        return await _identity(uow).users.active_ids_with_role(role)
+
     async def recipient(self, uow: Transaction, user_id: UUID) -> Recipient | None:
         """An account as an email addresses it; None when it is gone."""
         identity = _identity(uow)

@@ -35,6 +35,11 @@ class LearningApi:
         enrollment = await _learning(transaction).learning.enrollments.find(user_id, course_id)
         return enrollment is not None and enrollment.gives_access
 
+    # ---- communication: who may talk ------------------------------------------------------------
+    async def courses_learned_by(self, transaction: Transaction, user_id: UUID) -> set[UUID]:
+        """The courses the user is in now (enrolled or completed, not revoked)."""
+        return await _learning(transaction).learning.enrollments.courses_learned_by(user_id)
+
     async def grant_enrollment(
         self, transaction: Transaction, user_id: UUID, course_id: UUID
     ) -> None:

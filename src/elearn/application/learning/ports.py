@@ -25,6 +25,10 @@ from elearn.domain.learning.review import Review
 class EnrollmentRepository(Protocol):
     async def add(self, enrollment: Enrollment) -> None: ...
 
+    async def courses_learned_by(self, user_id: UUID) -> set[UUID]:
+        """The courses the user is in now (enrolled or completed, not revoked)."""
+        ...
+
     async def find(
         self, user_id: UUID, course_id: UUID, *, for_update: bool = False
     ) -> Enrollment | None: ...

@@ -6,6 +6,8 @@ cross-context step commits or rolls back with the caller's use case.
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from elearn.application.billing.api import NotFulfilled, PaidOrder
 from elearn.application.ports import Transaction
 from elearn.application.tutoring import bookings
@@ -33,3 +35,12 @@ class TutoringApi:
     ) -> NotFulfilled | None:
         """Confirms the booking a paid order is for, in the capturing transaction."""
         return await bookings.fulfil_booking(self._deps, _tutoring(transaction), order)
+
+    # ---- communication: who may talk ------------------------------------------------------------
+    async def shares_booking(
+        self, transaction: Transaction, *, student_id: UUID, tutor_id: UUID
+    ) -> bool:
+        """Whether the student has booked the tutor, in any state but expired."""
+        return await _tutoring(transaction).tutoring.bookings.any_between(
+            student_id=student_id, tutor_id=tutor_id
+        )

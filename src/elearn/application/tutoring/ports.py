@@ -35,6 +35,10 @@ class AvailabilityRepository(Protocol):
 class BookingRepository(Protocol):
     async def add(self, booking: Booking) -> None: ...
 
+    async def any_between(self, *, student_id: UUID, tutor_id: UUID) -> bool:
+        """Whether the student has booked the tutor, in any state but expired."""
+        ...
+
     async def get(self, booking_id: UUID, *, for_update: bool = False) -> Booking | None: ...
 
     async def active_between(

@@ -43,6 +43,7 @@ TAGS = [
     Tag(name="tutoring", description="Availability, bookings, reschedules, testimonials."),
     Tag(name="billing", description="Checkout, wallet, ledger, earnings, withdrawals, payouts."),
     Tag(name="communication", description="Messages, notifications, forums, support."),
+    Tag(name="support", description="Support tickets routed to agents, their queue, SLAs."),
     Tag(name="analytics", description="Dashboards, audit log, exports."),
     Tag(name="privacy", description="Your data: an archive of it, and erasing it."),
     Tag(name="operations", description="Health and readiness of the service."),

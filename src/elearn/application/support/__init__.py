@@ -1,0 +1,1 @@
+"""Support desk use cases: tickets, their conversation, agents, routing and the desk's jobs."""

@@ -1,0 +1,296 @@
+"""A customer's tickets and their conversation, and what agents do with them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from elearn.application.access import require_signed_in
+from elearn.application.actor import Actor
+from elearn.application.errors import NotFound, PermissionDenied
+from elearn.application.paging import Page, check_limit, page_of
+from elearn.application.support.deps import SupportDeps, TicketAccess
+from elearn.application.support.ports import (
+    MessageView,
+    TicketMessage,
+    TicketSummary,
+    TicketView,
+)
+from elearn.application.support.routing import Router
+from elearn.domain.shared.errors import Conflict
+from elearn.domain.support.tickets import (
+    BODY_MAX,
+    Category,
+    Priority,
+    Ticket,
+    TicketMessagePosted,
+    TicketStatus,
+    clean_text,
+)
+
+
+class AgentNotFound(NotFound):
+    code = "agent-not-found"
+
+    def __init__(self) -> None:
+        super().__init__("there is no such support agent")
+
+
+class AgentAtCapacity(Conflict):
+    code = "agent-at-capacity"
+
+
+def message_view(message: TicketMessage) -> MessageView:
+    return MessageView(
+        id=message.id,
+        author_id=message.author_id,
+        author_role="agent" if message.from_agent else "customer",
+        internal=message.internal,
+        body=message.body,
+        created_at=message.created_at,
+    )
+
+
+def ticket_view(ticket: Ticket, messages: list[MessageView]) -> TicketView:
+    return TicketView(
+        id=ticket.id,
+        customer_id=ticket.customer_id,
+        subject=ticket.subject,
+        category=ticket.category,
+        priority=ticket.priority,
+        status=ticket.status,
+        assignee_id=ticket.assignee_id,
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+        first_response_due=ticket.first_response_due,
+        resolution_due=ticket.resolution_due,
+        first_responded_at=ticket.first_responded_at,
+        resolved_at=ticket.resolved_at,
+        closed_at=ticket.closed_at,
+        rating_score=ticket.rating_score,
+        rating_comment=ticket.rating_comment,
+        messages=messages,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTicketCommand:
+    subject: str
+    category: Category
+    body: str
+    priority: Priority = Priority.MEDIUM
+
+
+class _UseCase:
+    def __init__(self, deps: SupportDeps, router: Router) -> None:
+        self._deps = deps
+        self._router = router
+
+    async def _view(self, access: TicketAccess) -> TicketView:
+        messages = await self._deps.queries.messages_of(access.ticket.id, internal=access.as_agent)
+        return ticket_view(access.ticket, messages)
+
+    def _message(
+        self, ticket: Ticket, author_id: UUID, body: str, *, from_agent: bool, internal: bool
+    ) -> TicketMessage:
+        return TicketMessage(
+            id=self._deps.ids.new_id(),
+            ticket_id=ticket.id,
+            author_id=author_id,
+            from_agent=from_agent,
+            internal=internal,
+            body=clean_text(body, field="body", max_length=BODY_MAX),
+            created_at=self._deps.clock.now(),
+        )
+
+
+class OpenTicket(_UseCase):
+    """Anyone signed in opens a ticket; it goes at once to the online agent with the skill and
+    the most room, or waits in the queue."""
+
+    async def __call__(self, actor: Actor, command: OpenTicketCommand) -> TicketView:
+        deps = self._deps
+        customer_id = require_signed_in(actor)
+        now = deps.clock.now()
+        ticket = Ticket.open(
+            ticket_id=deps.ids.new_id(),
+            customer_id=customer_id,
+            subject=command.subject,
+            category=command.category,
+            priority=command.priority,
+            now=now,
+            sla=deps.policy.sla,
+            new_id=deps.ids.new_id,
+        )
+        first = self._message(ticket, customer_id, command.body, from_agent=False, internal=False)
+        async with deps.uow() as uow:
+            await uow.support.tickets.add(ticket)
+            await uow.support.messages.add(first)
+            await self._router.route(uow, ticket)
+            await uow.commit()
+        return ticket_view(ticket, [message_view(first)])
+
+
+class ListMyTickets(_UseCase):
+    async def __call__(
+        self, actor: Actor, *, limit: int = 20, cursor: str | None = None
+    ) -> Page[TicketSummary]:
+        customer_id = require_signed_in(actor)
+        check_limit(limit)
+        return await page_of(self._deps.queries.tickets_of(customer_id, limit=limit, cursor=cursor))
+
+
+class GetTicket(_UseCase):
+    """The ticket and its conversation: with the internal notes for agents, without for the
+    customer."""
+
+    async def __call__(self, actor: Actor, ticket_id: UUID) -> TicketView:
+        async with self._deps.uow(read_only=True) as uow:
+            access = await self._deps.ticket_for(uow, actor, ticket_id)
+        return await self._view(access)
+
+
+class PostMessage(_UseCase):
+    """A message of the conversation, from the customer or an agent (over HTTP or the socket).
+    The customer's answer brings a ticket waiting on them back to its agent; an agent's first
+    message is the first response its deadline counts."""
+
+    async def __call__(self, actor: Actor, ticket_id: UUID, body: str) -> MessageView:
+        deps = self._deps
+        async with deps.uow() as uow:
+            access = await deps.ticket_for(uow, actor, ticket_id, for_update=True)
+            ticket = access.ticket
+            from_agent = access.as_agent and not access.is_customer
+            message = self._message(
+                ticket, access.user_id, body, from_agent=from_agent, internal=False
+            )
+            ticket.require_open_conversation()
+            if from_agent:
+                ticket.note_agent_reply(message.created_at)
+            else:
+                ticket.note_customer_reply(now=message.created_at, new_id=deps.ids.new_id)
+            await uow.support.messages.add(message)
+            other_side = ticket.assignee_id if not from_agent else ticket.customer_id
+            uow.publish(
+                TicketMessagePosted(
+                    event_id=deps.ids.new_id(),
+                    occurred_at=message.created_at,
+                    ticket_id=ticket.id,
+                    message_id=message.id,
+                    author_id=message.author_id,
+                    customer_id=ticket.customer_id,
+                    agent_id=ticket.assignee_id,
+                    recipient_ids=() if other_side is None else (other_side,),
+                )
+            )
+            await uow.commit()
+        return message_view(message)
+
+
+class AddInternalNote(_UseCase):
+    """A note for agents only: the customer never sees it, nor hears of it."""
+
+    async def __call__(self, actor: Actor, ticket_id: UUID, body: str) -> MessageView:
+        deps = self._deps
+        deps.require_agent(actor)
+        async with deps.uow() as uow:
+            access = await deps.ticket_for(uow, actor, ticket_id)
+            message = self._message(
+                access.ticket, access.user_id, body, from_agent=True, internal=True
+            )
+            await uow.support.messages.add(message)
+            await uow.commit()
+        return message_view(message)
+
+
+class AssignTicket(_UseCase):
+    """An agent hands a ticket to an agent (themselves included) who has room for it."""
+
+    async def __call__(self, actor: Actor, ticket_id: UUID, agent_id: UUID) -> TicketView:
+        deps = self._deps
+        deps.require_agent(actor)
+        async with deps.uow() as uow:
+            # The routing lock first, as every routing step takes it: no deadlock between them.
+            await uow.support.lock_routing()
+            access = await deps.ticket_for(uow, actor, ticket_id, for_update=True)
+            loads = {load.agent_id: load for load in await uow.support.agents.loads()}
+            target = loads.get(agent_id)
+            if target is None:
+                raise AgentNotFound()
+            if not target.has_room and access.ticket.assignee_id != agent_id:
+                raise AgentAtCapacity(
+                    f"that agent already has {target.active} of their {target.capacity} tickets"
+                )
+            was_active = access.ticket.is_active
+            await self._router.assign(uow, access.ticket, agent_id)
+            if was_active:  # the previous agent has room now
+                await self._router.pull_queue(uow)
+            await uow.commit()
+        return await self._view(access)
+
+
+class ChangeTicketStatus(_UseCase):
+    """Agents ask the customer (``waiting_on_customer``), take it back up (``assigned``),
+    ``resolved`` and ``closed``; the customer closes a resolved ticket or reopens it
+    (``open``) within the reopen window."""
+
+    async def __call__(self, actor: Actor, ticket_id: UUID, status: TicketStatus) -> TicketView:
+        deps = self._deps
+        async with deps.uow() as uow:
+            await uow.support.lock_routing()
+            access = await deps.ticket_for(uow, actor, ticket_id, for_update=True)
+            ticket = access.ticket
+            now = deps.clock.now()
+            new_id = deps.ids.new_id
+            was_active = ticket.is_active
+            if status is TicketStatus.OPEN:
+                if not access.is_customer:
+                    raise PermissionDenied("only the customer reopens their ticket")
+                ticket.reopen(now=now, window=deps.policy.reopen_window, new_id=new_id)
+            elif status is TicketStatus.CLOSED and access.is_customer:
+                ticket.close(now=now, new_id=new_id)
+            else:
+                if not access.as_agent:
+                    raise PermissionDenied("only support agents move a ticket this way")
+                moves = {
+                    TicketStatus.WAITING_ON_CUSTOMER: ticket.wait_on_customer,
+                    TicketStatus.ASSIGNED: ticket.resume,
+                    TicketStatus.RESOLVED: ticket.resolve,
+                    TicketStatus.CLOSED: ticket.close,
+                }
+                moves[status](now=now, new_id=new_id)
+            if ticket.is_queued:
+                await self._router.route(uow, ticket)
+            if was_active and not ticket.is_active:
+                await self._router.pull_queue(uow)
+            await uow.commit()
+        return await self._view(access)
+
+
+class ChangeTicketPriority(_UseCase):
+    """Agents only; the deadlines follow, counted from the opening."""
+
+    async def __call__(self, actor: Actor, ticket_id: UUID, priority: Priority) -> TicketView:
+        deps = self._deps
+        deps.require_agent(actor)
+        async with deps.uow() as uow:
+            access = await deps.ticket_for(uow, actor, ticket_id, for_update=True)
+            access.ticket.change_priority(priority, now=deps.clock.now(), sla=deps.policy.sla)
+            await uow.commit()
+        return await self._view(access)
+
+
+class RateTicket(_UseCase):
+    """The customer rates the help they got, once, after the ticket was resolved."""
+
+    async def __call__(
+        self, actor: Actor, ticket_id: UUID, score: int, comment: str | None
+    ) -> TicketView:
+        deps = self._deps
+        async with deps.uow() as uow:
+            access = await deps.ticket_for(uow, actor, ticket_id, for_update=True)
+            if not access.is_customer:
+                raise PermissionDenied("only the customer rates their ticket")
+            access.ticket.rate(score, comment, now=deps.clock.now(), new_id=deps.ids.new_id)
+            await uow.commit()
+        return await self._view(access)

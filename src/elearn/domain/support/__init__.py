@@ -1,0 +1,1 @@
+"""Support desk: tickets, their conversation, agents and the routing of tickets to agents."""

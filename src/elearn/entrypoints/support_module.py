@@ -1,0 +1,69 @@
+"""The support desk as a module: tickets routed to agents by skill and load, their conversation
+and internal notes, SLAs and the jobs that keep them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from elearn.adapters.jobs.scheduler import PeriodicJob
+from elearn.adapters.persistence.models import support as support_tables
+from elearn.adapters.persistence.support_personal_data import SupportPersonalData
+from elearn.adapters.persistence.support_repositories import SqlaSupportStore
+from elearn.adapters.persistence.unit_of_work import StoreDeclaration
+from elearn.domain.support.tickets import TicketAssigned, TicketMessagePosted, TicketStatusChanged
+from elearn.entrypoints.module import Module, Subscription
+from elearn.entrypoints.support import SupportUseCases, build_support_deps, support_policy
+
+if TYPE_CHECKING:
+    from litestar.types import ControllerRouterHandler
+
+    from elearn.entrypoints.bootstrap import Container
+
+
+def _use_cases(container: Container, options: Mapping[str, Any]) -> SupportUseCases:
+    return SupportUseCases(build_support_deps(container), container.realtime)
+
+
+def _routes() -> Sequence[ControllerRouterHandler]:
+    from elearn.entrypoints.http.support.routes import SUPPORT_CONTROLLERS
+
+    return SUPPORT_CONTROLLERS
+
+
+def _subscriptions(c: Container) -> dict[str, Subscription]:
+    return {
+        "support.publish_message_live": Subscription(
+            TicketMessagePosted.event_type, c.support.publish_message
+        ),
+        "support.publish_assignment_live": Subscription(
+            TicketAssigned.event_type, c.support.publish_assignment
+        ),
+        "support.publish_status_live": Subscription(
+            TicketStatusChanged.event_type, c.support.publish_status
+        ),
+    }
+
+
+def _periodic_jobs(c: Container) -> Iterable[PeriodicJob]:
+    return (
+        PeriodicJob("support.flag_sla_breaches", timedelta(minutes=1), c.support.flag_sla_breaches),
+        PeriodicJob(
+            "support.close_idle_tickets", timedelta(minutes=15), c.support.close_idle_tickets
+        ),
+    )
+
+
+MODULE = Module(
+    name="support",
+    use_cases=_use_cases,
+    policy=support_policy,
+    routes=_routes,
+    subscriptions=_subscriptions,
+    periodic_jobs=_periodic_jobs,
+    stores=(StoreDeclaration("support", SqlaSupportStore, trackers=lambda s: s.tracking),),
+    constraint_errors=support_tables.CONSTRAINT_ERRORS,
+    tables=support_tables,
+    personal_data=lambda c: SupportPersonalData(),
+)

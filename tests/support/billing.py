@@ -12,6 +12,11 @@ CHECKOUT = "/api/v1/checkout"
 TRIAL_BALANCE = "/api/v1/admin/ledger/trial-balance"
 
 
+def usd(amount: float) -> dict[str, Any]:
+    """Money as the API writes it (a float only to send what must be refused)."""
+    return {"amount": amount, "currency": "USD"}
+
+
 async def paid_course(
     client: Any, tutor: dict[str, str], manager: dict[str, str], amount: int, **fields: Any
 ) -> dict[str, Any]:

@@ -125,7 +125,7 @@ async def _objects(world: World) -> dict[str, str]:
     await world.offer_lessons()
     booking = await world.confirmed_with_credits(world.student, world.days_ahead_at(3, 10))
     orders = await container.billing.my_orders(world.student)
-    withdrawal_id = await _withdrawal(world)
+    withdrawal_id, sold_course = await _withdrawal(world)
     # A second course the tutor teaches with cotutor, who accepted the invitation to.
     team_course, _ = await world.published_course(title="Taught by two")
     invitation = await catalog.invite_co_instructor(
@@ -215,12 +215,15 @@ async def _objects(world: World) -> dict[str, str]:
         "attachment_signature": link_signature,
         "ticket_id": str(ticket.id),
         "agent_id": str(world.manager.user_id),
+        # A priced course on sale that student has not bought.
+        "paid_course_key": str(sold_course),
     }
     return values
 
 
-async def _withdrawal(world: World) -> UUID:
-    """The tutor's earnings from a course sale, cleared a week later and asked for."""
+async def _withdrawal(world: World) -> tuple[UUID, UUID]:
+    """The tutor's earnings from a course sale, cleared a week later and asked for; and the
+    course sold."""
     billing = world.container.billing
     sold = await world.paid_course(10_000)
     await world.top_up(world.classmate, 10_000)
@@ -236,7 +239,7 @@ async def _withdrawal(world: World) -> UUID:
         await later.dispose()
     await billing.set_up_payout_account(world.tutor)
     withdrawal = await billing.request_withdrawal(world.tutor, 5_000, "USD")
-    return withdrawal.id
+    return withdrawal.id, sold.id
 
 
 def _pdf_upload() -> Upload:

@@ -594,7 +594,11 @@ async def _refunds_through_the_gateway(
     # answer reaches us: the webhook finds it pending and records nothing of its own.
     fake.hang_next(0.6)
     asked = asyncio.ensure_future(
-        client.post(refund_url, json={"reason": "asked nicely", "amount": 1500}, headers=shop.admin)
+        client.post(
+            refund_url,
+            json={"reason": "asked nicely", "amount": {"amount": 1500, "currency": "USD"}},
+            headers=shop.admin,
+        )
     )
     await eventually(lambda: fake.created("refund"), lambda made: len(made) == 1)
     await shop.accepted(

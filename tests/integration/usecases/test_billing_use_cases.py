@@ -155,7 +155,7 @@ async def test_a_partial_card_refund_leaves_the_rest_refundable(world: World) ->
     billing = world.container.billing
     order_id = await world.top_up(world.student, 5000)
 
-    refund = await billing.refund_payment(world.admin, order_id, amount=1000, reason="partly")
+    refund = await billing.refund_payment(world.admin, order_id, amount=usd(1000), reason="partly")
 
     assert (refund.status, refund.amount) == (RefundStatus.SUCCEEDED, usd(1000))
     order = await billing.get_order(world.admin, order_id)
@@ -169,9 +169,24 @@ async def test_no_more_is_refunded_than_was_paid(world: World) -> None:
     order_id = await world.top_up(world.student, 5000)
 
     with pytest.raises(RuleViolation) as refused:
-        await billing.refund_payment(world.admin, order_id, amount=5001, reason="too much")
+        await billing.refund_payment(world.admin, order_id, amount=usd(5001), reason="too much")
     assert refused.value.code == "invalid-refund"
     assert await world.wallet_balance(world.student) == 5000
+
+
+async def test_a_refund_is_asked_for_in_the_payments_currency(world: World) -> None:
+    billing = world.container.billing
+    order_id = await world.top_up(world.student, 5000)
+
+    with pytest.raises(InvalidInput) as refused:
+        await billing.refund_payment(
+            world.admin, order_id, amount=Money(1000, "EUR"), reason="wrong currency"
+        )
+    assert refused.value.code == "currency-mismatch"
+    assert [error.field for error in refused.value.errors] == ["amount.currency"]
+    assert await world.wallet_balance(world.student) == 5000
+    order = await billing.get_order(world.admin, order_id)
+    assert (order.status, order.refunded) == (OrderStatus.SUCCEEDED, usd(0))
 
 
 async def test_only_admins_refund_payments(world: World) -> None:
@@ -208,7 +223,7 @@ async def test_total_earned_is_the_tutors_share_of_sales_less_what_refunds_took_
     kept = await billing.purchase_with_credits(world.student, first.id)
     partly = await billing.purchase_with_credits(world.student, second.id)
 
-    await billing.refund_payment(world.admin, partly.order_id, amount=333, reason="partly")
+    await billing.refund_payment(world.admin, partly.order_id, amount=usd(333), reason="partly")
 
     (earned,) = (await billing.earnings(world.tutor)).balances
     # What the ledger holds for the tutor is what they earned net: nothing was paid out or

@@ -54,6 +54,19 @@ class RefundNotFound(NotFound):
         super().__init__("there is no such refund")
 
 
+class RefundCurrencyMismatch(InvalidInput):
+    """A refund asked for in a currency other than the payment's: money goes back in the
+    currency it came in."""
+
+    code = "currency-mismatch"
+
+    def __init__(self, paid_in: str) -> None:
+        super().__init__(
+            f"the payment was made in {paid_in}, so it is refunded in {paid_in}",
+            errors=[FieldError("amount.currency", f"is {paid_in}, the payment's currency")],
+        )
+
+
 async def apply_refund(
     deps: BillingDeps,
     uow: BillingUnitOfWork,
@@ -184,13 +197,14 @@ async def start_refund(
 
 
 class RefundPayment:
-    """An admin gives money back on a payment: all that is left of it, or ``amount``."""
+    """An admin gives money back on a payment: all that is left of it, or ``amount``, which is
+    in the payment's currency."""
 
     def __init__(self, deps: BillingDeps) -> None:
         self._deps = deps
 
     async def __call__(
-        self, actor: Actor, order_id: UUID, *, amount: int | None, reason: str
+        self, actor: Actor, order_id: UUID, *, amount: Money | None, reason: str
     ) -> RefundView:
         deps = self._deps
         admin_id = deps.authorizer.require(actor, Permission.REFUND_PAYMENT)
@@ -208,8 +222,10 @@ class RefundPayment:
             if amount is None:
                 pending = await uow.billing.refunds.pending_amount(order.id)
                 wanted = order.refundable - Money(pending, currency)
+            elif amount.currency != currency:
+                raise RefundCurrencyMismatch(currency)
             else:
-                wanted = Money(amount, currency)
+                wanted = amount
             refund = await start_refund(
                 deps, uow, order, wanted, reason=reason, requested_by=admin_id
             )

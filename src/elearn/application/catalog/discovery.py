@@ -33,7 +33,7 @@ from elearn.application.catalog.ports import (
     RevisionSummary,
     TagCount,
 )
-from elearn.application.errors import FieldError, InvalidParameter
+from elearn.application.errors import FieldError, InvalidInput, InvalidParameter
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.domain.catalog.course import (
     EDITABLE_STATES,
@@ -56,6 +56,12 @@ def _tag_form(text: str) -> str:
 
 def _bad(parameter: str, message: str) -> InvalidParameter:
     return InvalidParameter(f"{parameter} {message}", errors=[FieldError(parameter, message)])
+
+
+def _refused(parameter: str, message: str) -> InvalidInput:
+    """A parameter of the documented shape that names nothing known or contradicts another:
+    a matter of meaning (422), not of shape."""
+    return InvalidInput(f"{parameter} {message}", errors=[FieldError(parameter, message)])
 
 
 # ---- views of the outline --------------------------------------------------------------------
@@ -168,9 +174,9 @@ class BrowseCourses:
         q = " ".join((filters.q or "").split()) or None
         if q is not None and len(q) > MAX_QUERY_LENGTH:
             raise _bad("q", f"is at most {MAX_QUERY_LENGTH} characters")
-        tag = _tag_form(filters.tag) if filters.tag else None
-        if tag is not None and not 0 < len(tag) <= MAX_TAG:
-            raise _bad("tag", f"is 1 to {MAX_TAG} characters")
+        tag = (_tag_form(filters.tag) if filters.tag else None) or None
+        if tag is not None and len(tag) > MAX_TAG:
+            raise _refused("tag", f"is at most {MAX_TAG} characters in lower case")
         for name in ("price_min", "price_max"):
             value = getattr(filters, name)
             if value is not None and value < 0:
@@ -180,16 +186,16 @@ class BrowseCourses:
             and filters.price_max is not None
             and filters.price_min > filters.price_max
         ):
-            raise _bad("price_max", "is at least price_min")
+            raise _refused("price_max", "is at least price_min")
         if filters.rating_min is not None and not 0 <= filters.rating_min <= MAX_RATING:
             raise _bad("rating_min", f"is from 0 to {MAX_RATING:g}")
         currency = filters.currency
         if currency is not None and not self._deps.reference.is_currency(currency):
-            raise _bad("currency", "is not a currency in circulation")
+            raise _refused("currency", "is not a currency in circulation")
         if currency is None and (filters.price_min is not None or filters.price_max is not None):
             currency = self._deps.policy.default_currency
         if filters.language is not None and not self._deps.reference.is_language(filters.language):
-            raise _bad("language", "is not a known language code")
+            raise _refused("language", "is not a known language code")
         return dataclasses.replace(filters, q=q, tag=tag, currency=currency)
 
 

@@ -137,6 +137,7 @@ class ProblemResponsesPlugin(ReceiveRoutePlugin):
                     "answer": answer,
                     "optional_body": optional_body,
                     "form": handler.opt.get(FORM_OPT),
+                    "examples": handler.opt.get(EXAMPLES_OPT, {}),
                     "anonymous": not reads_actor(handler),
                 },
             )
@@ -179,6 +180,27 @@ def form_body(schema: dict[str, Any]) -> Callable[[_Handler], _Handler]:
     return declare
 
 
+EXAMPLES_OPT = "request_examples"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestExample:
+    summary: str
+    value: Any
+
+
+def request_examples(**examples: RequestExample) -> Callable[[_Handler], _Handler]:
+    """Declares, above its route decorator, ready-to-send bodies of a route, by name: `/docs`
+    fills "Try it out" with them. Each must be valid and succeed as sent by the caller the
+    route documents (``tests/integration/contract/test_examples.py`` sends every one)."""
+
+    def declare(handler: _Handler) -> _Handler:
+        handler.opt[EXAMPLES_OPT] = examples  # type: ignore[attr-defined]
+        return handler
+
+    return declare
+
+
 class ContractOperation(Operation):
     """An operation finished with what the route declares beyond Litestar's reach: a body the
     route does not need is not ``required``; a file answer has its real media types, and with
@@ -187,6 +209,7 @@ class ContractOperation(Operation):
     answer: ClassVar[BinaryAnswer | None] = None
     optional_body: ClassVar[bool] = False
     form: ClassVar[dict[str, Any] | None] = None
+    examples: ClassVar[dict[str, RequestExample]] = {}
     # Litestar leaves out an empty ``security``, which would mean the document's default.
     anonymous: ClassVar[bool] = False
 
@@ -198,6 +221,12 @@ class ContractOperation(Operation):
             schema["requestBody"]["content"] = {"multipart/form-data": {"schema": self.form}}
         if self.optional_body and "requestBody" in schema:
             schema["requestBody"]["required"] = False
+        if self.examples:
+            for media_type in schema["requestBody"]["content"].values():
+                media_type["examples"] = {
+                    name: {"summary": example.summary, "value": example.value}
+                    for name, example in self.examples.items()
+                }
         if self.answer is not None:
             _document_file_answer(schema, self.answer)
         return schema
@@ -274,6 +303,31 @@ def derived_problem_codes(handler: HTTPRouteHandler, kwargs_model: Any) -> dict[
     return codes
 
 
+# Litestar copies a constraint to the schema only when it is truthy, so every bound of 0
+# (``ge=0``: a count, an amount, a minimum rating) went missing from the document while the
+# server enforced it. Applied after Litestar's own copy, for the bounds only.
+_ZERO_BOUNDS = {
+    "ge": "minimum",
+    "gt": "exclusive_minimum",
+    "le": "maximum",
+    "lt": "exclusive_maximum",
+}
+_copy_constraints = SchemaCreator._apply_kwarg_definition_metadata
+
+
+def _copy_constraints_with_zero_bounds(
+    self: SchemaCreator, field: FieldDefinition, schema: Schema
+) -> None:
+    _copy_constraints(self, field, schema)
+    for source, target in _ZERO_BOUNDS.items():
+        bound = getattr(field.kwarg_definition, source, None)
+        if type(bound) in (int, float) and bound == 0 and getattr(schema, target) is None:
+            setattr(schema, target, bound)
+
+
+SchemaCreator._apply_kwarg_definition_metadata = _copy_constraints_with_zero_bounds  # type: ignore[method-assign]
+
+
 class EnumeratedProblemSchema(OpenAPISchemaPlugin):
     """Draws an ``EnumeratedProblem`` as the Problem component with ``code`` narrowed to the
     codes of that status, so that a schema checker verifies them."""
@@ -316,7 +370,28 @@ class StrictStructSchema(StructSchemaPlugin):
             item_type = _list_item_type(field.type)
             if isinstance(prop, Schema) and item_type is not None:
                 _constrain(prop, item_type)
+            if isinstance(prop, Schema) and isinstance(field.type, msgspec.inspect.DictType):
+                _constrain_mapping(prop, field.type)
         return schema
+
+
+def _constrain_mapping(prop: Schema, mapping: msgspec.inspect.DictType) -> None:
+    """The bounds of a mapping's size and of its keys, which Litestar leaves out."""
+    if mapping.min_length is not None and prop.min_properties is None:
+        prop.min_properties = mapping.min_length
+    if mapping.max_length is not None and prop.max_properties is None:
+        prop.max_properties = mapping.max_length
+    key = mapping.key_type
+    constrained = isinstance(key, msgspec.inspect.StrType) and (
+        key.min_length is not None or key.max_length is not None or key.pattern is not None
+    )
+    if isinstance(key, msgspec.inspect.StrType) and constrained and prop.property_names is None:
+        prop.property_names = Schema(
+            type=OpenAPIType.STRING,
+            min_length=key.min_length,
+            max_length=key.max_length,
+            pattern=key.pattern,
+        )
 
 
 def _list_item_type(info: msgspec.inspect.Type) -> msgspec.inspect.Type | None:

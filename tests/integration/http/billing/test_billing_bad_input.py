@@ -22,6 +22,7 @@ from tests.support.billing import (
     books_balance,
     paid_course,
     pay_by_sandbox_card,
+    usd,
 )
 from tests.support.catalog import (
     create_course,
@@ -333,11 +334,26 @@ async def test_bad_refunds_withdrawals_and_decisions_are_refused_and_change_noth
         refund("reason too long", {"reason": TOO_LONG_REASON}, 400, field="reason"),
         refund("reason a number", {"reason": 5}, 400, field="reason"),
         refund("unknown field", {**fine, "notify": True}, 400, field="notify"),
-        refund("zero", {**fine, "amount": 0}, 400, field="amount"),
-        refund("negative", {**fine, "amount": -1}, 400, field="amount"),
-        refund("as a fraction", {**fine, "amount": 1.5}, 400, field="amount"),
-        refund("beyond any sum", {**fine, "amount": 10**13}, 400, field="amount"),
-        refund("more than was paid", {**fine, "amount": 10_001}, 422, "invalid-refund"),
+        refund("a bare integer", {**fine, "amount": 100}, 400, field="amount"),
+        refund("no currency", {**fine, "amount": {"amount": 100}}, 400, field="amount.currency"),
+        refund("zero", {**fine, "amount": usd(0)}, 422, "invalid-refund"),
+        refund("negative", {**fine, "amount": usd(-1)}, 400, field="amount.amount"),
+        refund("as a fraction", {**fine, "amount": usd(1.5)}, 400, field="amount.amount"),
+        refund("beyond any sum", {**fine, "amount": usd(10**13)}, 400, field="amount.amount"),
+        refund("more than was paid", {**fine, "amount": usd(10_001)}, 422, "invalid-refund"),
+        refund(
+            "in another currency",
+            {**fine, "amount": {"amount": 100, "currency": "EUR"}},
+            422,
+            "currency-mismatch",
+            field="amount.currency",
+        ),
+        refund(
+            "in lower case",
+            {**fine, "amount": {"amount": 100, "currency": "usd"}},
+            400,
+            field="amount.currency",
+        ),
         # Which payment, and who asks.
         refund("an unpaid order", fine, 409, url=f"/api/v1/admin/payments/{unpaid}/refund"),
         refund(
@@ -608,8 +624,8 @@ async def test_amounts_sent_as_strings_or_floats_are_refused(
                 "POST",
                 refund_url,
                 400,
-                field="amount",
-                json={"reason": "asked", "amount": amount},
+                field="amount.amount",
+                json={"reason": "asked", "amount": {"amount": amount, "currency": "USD"}},
                 headers=admin,
             )
             for amount in small_not_integers

@@ -231,7 +231,7 @@ async def test_fifty_purchases_at_once_spend_the_credits_for_ten_and_no_more(
             *(
                 client.post(
                     f"/api/v1/admin/payments/{order['id']}/refund",
-                    json={"reason": "asked twice", "amount": 400},
+                    json={"reason": "asked twice", "amount": {"amount": 400, "currency": "USD"}},
                     headers=admin,
                 )
                 for _ in range(5)

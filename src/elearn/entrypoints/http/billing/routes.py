@@ -41,8 +41,9 @@ from elearn.domain.billing.withdrawal import WithdrawalStatus
 from elearn.domain.shared.money import Money
 from elearn.entrypoints.billing import Billing
 from elearn.entrypoints.http.auth import CurrentActor, signed_in
-from elearn.entrypoints.http.bodies import CurrencyCode, RequestBody
+from elearn.entrypoints.http.bodies import CurrencyCode, MoneyBody, RequestBody
 from elearn.entrypoints.http.catalog.routes import Cursor, Limit
+from elearn.entrypoints.http.docs import RequestExample, request_examples
 from elearn.entrypoints.http.problem_codes import problems
 
 IdempotencyKey = Annotated[
@@ -51,6 +52,7 @@ IdempotencyKey = Annotated[
         header="Idempotency-Key",
         required=False,
         max_length=255,
+        pattern="^[!-~]{1,255}$",  # printable ASCII, as Stripe's keys
         description="The same key again (a retry) answers the first result, with no new effect.",
     ),
 ]
@@ -88,7 +90,8 @@ class CheckoutBody(RequestBody):
 
 class RefundBody(RequestBody):
     reason: Reason
-    amount: Amount | None = None
+    # Left out: all that is left of the payment. In the payment's currency (else 422).
+    amount: MoneyBody | None = None
 
 
 class WithdrawalBody(RequestBody):
@@ -119,6 +122,20 @@ class CheckoutController(Controller):
         "own-course",
         "payment-provider-unavailable",
         "return-url-not-allowed",
+    )
+    @request_examples(
+        course=RequestExample(
+            "A course, by its id or slug",
+            {
+                "item": {"kind": "course", "course_id": "python-for-beginners"},
+                "success_url": "https://shop.example/orders/thanks",
+                "cancel_url": "https://shop.example/basket",
+            },
+        ),
+        credits=RequestExample(
+            "Wallet credits (20.00 USD)",
+            {"item": {"kind": "wallet_topup", "amount": 2000, "currency": "USD"}},
+        ),
     )
     @post(
         "",
@@ -349,11 +366,19 @@ class BillingAdminController(Controller):
         return await billing.list_orders(actor, filters, limit=limit, cursor=cursor)
 
     @problems(
+        "currency-mismatch",
         "illegal-transition",
         "invalid-input",
         "invalid-refund",
         "order-not-found",
         "two-factor-required",
+    )
+    @request_examples(
+        part=RequestExample(
+            "Part of it (10.00 USD of a payment in USD)",
+            {"reason": "one lesson missed", "amount": {"amount": 1000, "currency": "USD"}},
+        ),
+        rest=RequestExample("All that is left", {"reason": "asked within the guarantee"}),
     )
     @post(
         "/payments/{order_id:uuid}/refund",
@@ -368,9 +393,11 @@ class BillingAdminController(Controller):
         actor: CurrentActor,
         billing: Billing,
     ) -> RefundView:
-        """Admins: all that is left of the payment, or `amount`; card payments go back to the
-        card, credit payments to the wallet; a full refund takes the course back."""
-        return await billing.refund_payment(actor, order_id, amount=data.amount, reason=data.reason)
+        """Admins: all that is left of the payment, or `amount` (in the payment's currency, else
+        422 `currency-mismatch`); card payments go back to the card, credit payments to the
+        wallet; a full refund takes the course back."""
+        amount = data.amount.to_money() if data.amount is not None else None
+        return await billing.refund_payment(actor, order_id, amount=amount, reason=data.reason)
 
     @get_route("/refunds", operation_id="list_refunds", summary="Refunds")
     async def refunds(

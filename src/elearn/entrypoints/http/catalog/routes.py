@@ -247,7 +247,7 @@ class CategoriesController(Controller):
         the whole tree on one page (`next_cursor` is always null)."""
         return Page(await catalog.list_categories(), next_cursor=None)
 
-    @problems("category-taken", "category-too-deep", "invalid-slug")
+    @problems("category-taken", "category-too-deep", "invalid-slug", "invalid-input")
     @post("", operation_id="create_category", summary="Create a category", guards=[signed_in])
     async def create_category(
         self, data: JSONBody[NewCategoryBody], actor: CurrentActor, catalog: Catalog
@@ -307,6 +307,7 @@ class CoursesController(Controller):
     path = "/courses"
     tags = ["catalog"]
 
+    @problems("invalid-input")
     @get("", operation_id="browse_courses", summary="Browse the catalog", cache=True)
     async def browse(
         self,
@@ -337,7 +338,9 @@ class CoursesController(Controller):
         cursor: Cursor = None,
     ) -> Page[CourseCard]:
         """Published courses. Sorted by relevance when searching, else newest first; keyset
-        pages: pass `next_cursor` back as `cursor` with the same filters and sort."""
+        pages: pass `next_cursor` back as `cursor` with the same filters and sort. A `currency`
+        not in circulation, an unknown `language` or `price_max` below `price_min` answer 422
+        `invalid-input`."""
         filters = CourseFilter(
             q=q,
             category=category,
@@ -360,6 +363,9 @@ class CoursesController(Controller):
         "slug-taken",
         "tutor-application-rejected",
         "tutor-not-approved",
+        "invalid-input",
+        "unknown-outline-item",
+        "invalid-slug",
     )
     @post("", operation_id="create_course", summary="Create a course", guards=[signed_in])
     async def create(
@@ -561,7 +567,7 @@ class CoursesController(Controller):
         """Managers and admins; an approved course enters the catalog."""
         return await catalog.publish_course(actor, course_key)
 
-    @problems("illegal-transition")
+    @problems("illegal-transition", "course-not-found")
     @post(
         "/{course_key:str}/archive",
         operation_id="archive_course",
@@ -579,7 +585,7 @@ class CoursesController(Controller):
         """The owner or staff; no new enrollments, enrolled students keep access."""
         return await catalog.archive_course(actor, course_key, data.reason if data else None)
 
-    @problems("illegal-transition")
+    @problems("illegal-transition", "course-not-found")
     @post(
         "/{course_key:str}/unpublish",
         operation_id="unpublish_course",
@@ -598,7 +604,7 @@ class CoursesController(Controller):
         return await catalog.unpublish_course(actor, course_key, data.reason if data else None)
 
     # ---- staged changes of a published course -----------------------------------------------
-    @problems("revision-not-found")
+    @problems("revision-not-found", "course-not-found")
     @get(
         "/{course_key:str}/revision",
         operation_id="get_course_revision",
@@ -612,7 +618,7 @@ class CoursesController(Controller):
         changes make it. 404 `revision-not-found` when nothing is staged."""
         return await catalog.get_revision(actor, course_key)
 
-    @problems("revision-not-found", "revision-empty", "revision-locked")
+    @problems("revision-not-found", "revision-empty", "revision-locked", "course-not-found")
     @post(
         "/{course_key:str}/revision/submit",
         operation_id="submit_course_revision",
@@ -633,6 +639,7 @@ class CoursesController(Controller):
         "invalid-course",
         "category-not-found",
         "prerequisite-cycle",
+        "course-not-found",
     )
     @problems("illegal-transition")
     @post(
@@ -649,7 +656,7 @@ class CoursesController(Controller):
         stays published."""
         return await catalog.approve_revision(actor, course_key)
 
-    @problems("revision-not-found", "revision-locked", "illegal-transition")
+    @problems("revision-not-found", "revision-locked", "illegal-transition", "course-not-found")
     @post(
         "/{course_key:str}/revision/reject",
         operation_id="reject_course_revision",
@@ -667,7 +674,7 @@ class CoursesController(Controller):
         """Managers and admins; the instructors read the reason, fix and resubmit."""
         return await catalog.reject_revision(actor, course_key, data.reason)
 
-    @problems("revision-not-found", "revision-locked")
+    @problems("revision-not-found", "revision-locked", "course-not-found")
     @delete(
         "/{course_key:str}/revision",
         operation_id="discard_course_revision",
@@ -688,6 +695,7 @@ class CoursesController(Controller):
         "already-an-instructor",
         "too-many-co-instructors",
         "tutor-not-found",
+        "course-not-found",
     )
     @post(
         "/{course_key:str}/invitations",
@@ -706,6 +714,7 @@ class CoursesController(Controller):
         only by accepting."""
         return await catalog.invite_co_instructor(actor, course_key, data.user_id)
 
+    @problems("course-not-found")
     @get(
         "/{course_key:str}/invitations",
         operation_id="list_course_invitations",
@@ -726,7 +735,7 @@ class CoursesController(Controller):
             actor, course_key, status=status, limit=limit, cursor=cursor
         )
 
-    @problems("co-instructor-not-found")
+    @problems("co-instructor-not-found", "course-not-found")
     @delete(
         "/{course_key:str}/co-instructors/{user_id:uuid}",
         operation_id="remove_co_instructor",
@@ -850,7 +859,13 @@ class SectionsController(Controller):
     tags = ["catalog"]
     guards = [signed_in]
 
-    @problems("course-locked", "revision-locked", "course-not-found", "section-not-found")
+    @problems(
+        "course-locked",
+        "revision-locked",
+        "course-not-found",
+        "section-not-found",
+        "unknown-outline-item",
+    )
     @patch("/{section_id:uuid}", operation_id="update_section", summary="Rename a section")
     async def update(
         self,
@@ -862,7 +877,13 @@ class SectionsController(Controller):
         """The course's instructors."""
         return await catalog.update_section(actor, section_id, data.title)
 
-    @problems("course-locked", "revision-locked", "course-not-found", "section-not-found")
+    @problems(
+        "course-locked",
+        "revision-locked",
+        "course-not-found",
+        "section-not-found",
+        "unknown-outline-item",
+    )
     @delete("/{section_id:uuid}", operation_id="delete_section", summary="Remove a section")
     async def remove(
         self, section_id: FromPath[UUID], actor: CurrentActor, catalog: Catalog
@@ -929,7 +950,13 @@ class LessonsController(Controller):
         )
         return await catalog.update_lesson(actor, lesson_id, changes)
 
-    @problems("course-locked", "revision-locked", "course-not-found", "lesson-not-found")
+    @problems(
+        "course-locked",
+        "revision-locked",
+        "course-not-found",
+        "lesson-not-found",
+        "unknown-outline-item",
+    )
     @delete("/{lesson_id:uuid}", operation_id="delete_lesson", summary="Remove a lesson")
     async def remove(
         self, lesson_id: FromPath[UUID], actor: CurrentActor, catalog: Catalog
@@ -937,7 +964,13 @@ class LessonsController(Controller):
         """The course's instructors."""
         await catalog.delete_lesson(actor, lesson_id)
 
-    @problems("course-not-found", "invalid-input", "lesson-not-found")
+    @problems(
+        "course-not-found",
+        "invalid-input",
+        "lesson-not-found",
+        "unknown-outline-item",
+        "course-locked",
+    )
     @put(
         "/{lesson_id:uuid}/file",
         operation_id="set_lesson_file",

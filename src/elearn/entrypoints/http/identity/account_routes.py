@@ -157,7 +157,7 @@ class MeController(Controller):
             actor, SetAvatar(upload_chunks(data.file), data.file.filename)
         )
 
-    @problems("email-not-verified", "illegal-transition")
+    @problems("email-not-verified", "illegal-transition", "invalid-input")
     @post(
         "/tutor-application",
         operation_id="apply_as_tutor",
@@ -204,7 +204,7 @@ class MeController(Controller):
         shown this once."""
         return await identity.confirm_two_factor(actor, ConfirmTwoFactorCommand(data.code))
 
-    @problems("illegal-transition", "invalid-input", "invalid-otp")
+    @problems("illegal-transition", "invalid-input", "invalid-otp", "rate-limited")
     @post(
         "/2fa/disable",
         operation_id="disable_2fa",

@@ -39,6 +39,7 @@ from elearn.entrypoints.http.bodies import (
     RequestBody,
     upload_of,
 )
+from elearn.entrypoints.http.docs import RequestExample, request_examples
 from elearn.entrypoints.http.problem_codes import problems
 from elearn.entrypoints.identity import Identity
 
@@ -151,7 +152,22 @@ class AuthController(Controller):
     path = "/auth"
     tags = ["identity"]
 
-    @problems("weak-password")
+    @problems(
+        "weak-password",
+        "invalid-email",
+        "invalid-full-name",
+        "rate-limited",
+    )
+    @request_examples(
+        ada=RequestExample(
+            "A new student",
+            {
+                "email": "ada@example.com",
+                "password": "violet-harbour-teapot-42",
+                "full_name": "Ada Lovelace",
+            },
+        )
+    )
     @post(
         "/register/student",
         operation_id="register_student",
@@ -172,7 +188,14 @@ class AuthController(Controller):
         await identity.register_student(actor, command)
         return Accepted()
 
-    @problems("empty-file", "invalid-input")
+    @problems(
+        "empty-file",
+        "invalid-input",
+        "weak-password",
+        "invalid-email",
+        "invalid-full-name",
+        "rate-limited",
+    )
     @post(
         "/register/tutor",
         operation_id="register_tutor",
@@ -236,6 +259,12 @@ class AuthController(Controller):
         return Accepted()
 
     @problems("invalid-credentials", "otp-required", "rate-limited")
+    @request_examples(
+        ada=RequestExample(
+            "Email and password",
+            {"email": "ada@example.com", "password": "violet-harbour-teapot-42"},
+        )
+    )
     @post("/login", operation_id="login", summary="Sign in", status_code=200)
     async def login(
         self,

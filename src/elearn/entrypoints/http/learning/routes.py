@@ -353,7 +353,7 @@ class CourseLearningController(Controller):
         buy it in `checkout`; enrolling twice answers 409."""
         return await learning.enroll(actor, course_key)
 
-    @problems("cannot-leave", "enrollment-not-found")
+    @problems("cannot-leave", "enrollment-not-found", "course-not-found")
     @delete(
         "/{course_key:str}/enroll",
         operation_id="leave_course",
@@ -385,6 +385,7 @@ class CourseLearningController(Controller):
         """For the course's instructors and staff (who also see emails), newest first."""
         return await learning.course_students(actor, course_key, limit=limit, cursor=cursor)
 
+    @problems("course-not-found")
     @get("/{course_key:str}/reviews", operation_id="list_reviews", summary="A course's reviews")
     async def reviews(
         self,
@@ -514,7 +515,7 @@ class LessonLearningController(Controller):
         attempt, started = await learning.start_attempt(actor, lesson_id)
         return Response(attempt, status_code=201 if started else 200)
 
-    @problems("invalid-assignment", "lesson-not-found", "not-an-assignment-lesson")
+    @problems("invalid-assignment", "lesson-not-found", "not-an-assignment-lesson", "course-locked")
     @put(
         "/{lesson_id:uuid}/assignment",
         operation_id="set_assignment",
@@ -542,6 +543,7 @@ class LessonLearningController(Controller):
         "invalid-submission",
         "not-enrolled",
         "submission-graded",
+        "lesson-not-found",
     )
     @form_body(SUBMISSION_FORM)
     @post(
@@ -564,6 +566,7 @@ class LessonLearningController(Controller):
         text, files = await _uploads(data)
         return await learning.submit_work(actor, lesson_id, text, [upload_of(f) for f in files])
 
+    @problems("lesson-not-found", "assignment-not-found")
     @get(
         "/{lesson_id:uuid}/submissions",
         operation_id="list_submissions",
@@ -587,7 +590,13 @@ class AttemptsController(Controller):
     tags = ["learning"]
     guards = [signed_in]
 
-    @problems("attempt-closed", "attempt-not-found", "attempt-time-over", "invalid-answers")
+    @problems(
+        "attempt-closed",
+        "attempt-not-found",
+        "attempt-time-over",
+        "invalid-answers",
+        "not-enrolled",
+    )
     @post(
         "/{attempt_id:uuid}/submit",
         operation_id="submit_attempt",
@@ -667,7 +676,7 @@ class ReviewsController(Controller):
         """Its author, or staff."""
         await learning.delete_review(actor, review_id)
 
-    @problems("already-replied", "invalid-review")
+    @problems("already-replied", "invalid-review", "review-not-found")
     @post(
         "/{review_id:uuid}/reply",
         operation_id="reply_to_review",
@@ -684,6 +693,7 @@ class ReviewsController(Controller):
         """One of the course's instructors, once."""
         return await learning.reply_to_review(actor, review_id, data.text)
 
+    @problems("review-not-found")
     @post(
         "/{review_id:uuid}/hide",
         operation_id="hide_review",

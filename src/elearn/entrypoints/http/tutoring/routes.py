@@ -43,7 +43,7 @@ from elearn.entrypoints.http.auth import CurrentActor, signed_in
 from elearn.entrypoints.http.billing.routes import IdempotencyKey, ReturnUrl
 from elearn.entrypoints.http.bodies import RequestBody
 from elearn.entrypoints.http.catalog.routes import Cursor, Limit
-from elearn.entrypoints.http.docs import binary
+from elearn.entrypoints.http.docs import RequestExample, binary, request_examples
 from elearn.entrypoints.http.problem_codes import problems
 from elearn.entrypoints.tutoring import Tutoring
 
@@ -282,6 +282,7 @@ class FindTutorsController(Controller):
         `to` (at most 31 days); the tutor's time zone is named."""
         return await tutoring.slots(tutor_id, from_, to, duration)
 
+    @problems("tutor-not-found")
     @get(
         "/{tutor_id:uuid}/testimonials",
         operation_id="list_tutor_testimonials",
@@ -310,8 +311,20 @@ class BookingsController(Controller):
         "start-not-on-grid",
         "outside-availability",
         "tutor-not-found",
+        "invalid-parameter",
     )
     @problems("too-many-holds", "too-many-holds-with-tutor")
+    @request_examples(
+        hour=RequestExample(
+            "An hour on a free slot (`GET /tutors/{tutor_id}/slots` lists them)",
+            {
+                "tutor_id": "0b9f6a52-3c55-4a8e-9d3e-5f2f0f1c2a10",
+                "starts_at": "2027-01-11T09:00:00Z",
+                "duration_minutes": 60,
+                "note": "I would like to go over recursion.",
+            },
+        )
+    )
     @post("", operation_id="book_lesson", summary="Hold a lesson", status_code=201)
     async def book(
         self,
@@ -491,6 +504,7 @@ class MyBookingsController(Controller):
     path = "/me"
     tags = ["tutoring"]
 
+    @problems("invalid-input")
     @get("/bookings", operation_id="list_my_bookings", summary="Your lessons", guards=[signed_in])
     async def bookings(
         self,

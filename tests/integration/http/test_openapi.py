@@ -103,7 +103,11 @@ async def test_the_document_has_a_title_a_description_and_tags_per_context(
         "learning",
         "tutoring",
         "billing",
-        "communication",
+        "conversations",
+        "notifications",
+        "realtime",
+        "community",
+        "support",
         "analytics",
         "operations",
     ):

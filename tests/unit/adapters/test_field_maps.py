@@ -178,11 +178,18 @@ def test_every_column_of_a_mapped_table_is_written_by_its_map_or_left_to_the_dat
     """A column no field maps would silently keep its default: each one is named here."""
     # Audit instants and advanced-alchemy's insert sentinel.
     left_to_the_database = {"created_at", "updated_at", "sa_orm_sentinel"}
+    # Columns a repository writes itself, beside its map: a held email's rendered message is no
+    # field of the queued email (``add_once`` stores it with it).
+    written_beside_the_map = {"SqlaQueuedEmailRepository": {"message"}}
     repositories = every_mapped_repository()
     assert {"SqlaUserRepository", "SqlaBookingRepository"} <= {r.__name__ for r in repositories}
     for repository in repositories:
         mapper = repository.mapper
         table_columns = {column.key for column in mapper.row_type.__table__.columns}
         assert isinstance(mapper, FieldMap)
-        mapped = mapper.columns() | left_to_the_database
+        mapped = (
+            mapper.columns()
+            | left_to_the_database
+            | written_beside_the_map.get(repository.__name__, set())
+        )
         assert table_columns - mapped == set(), repository.__name__

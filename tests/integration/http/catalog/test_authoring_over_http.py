@@ -45,8 +45,9 @@ async def patch(client: Any, headers: dict[str, str] | None, key: str, body: Any
 
 
 def without_times(body: dict[str, Any]) -> dict[str, Any]:
-    """A course detail without the fields every accepted change touches."""
-    return {k: v for k, v in body.items() if k not in ("updated_at", "history")}
+    """A course detail without the fields every accepted change touches, nor what the viewer
+    is to the course (the page says it; an edit's answer does not)."""
+    return {k: v for k, v in body.items() if k not in ("updated_at", "history", "viewer")}
 
 
 def outline_of(body: dict[str, Any]) -> list[tuple[str, list[str]]]:

@@ -179,6 +179,17 @@ SERVER_ENV_FILE = {
 }
 
 
+async def connect(dsn: str) -> asyncpg.Connection:
+    """A connection, waiting a little while PostgreSQL has none free (the machine's PostgreSQL
+    may be shared with other work that holds many)."""
+    for _ in range(60):
+        try:
+            return await asyncpg.connect(dsn)
+        except asyncpg.TooManyConnectionsError:
+            await asyncio.sleep(0.5)
+    return await asyncpg.connect(dsn)
+
+
 # ---- the seed --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SeedSpec:
@@ -232,7 +243,7 @@ async def ensure_template(server: str, spec: SeedSpec, *, reseed: bool) -> float
         shutil.rmtree(VAR_DIR)
     VAR_DIR.mkdir(parents=True)
     await seed(seed_settings(url), server, spec)
-    connection = await asyncpg.connect(f"{server}/{TEMPLATE}")
+    connection = await connect(f"{server}/{TEMPLATE}")
     try:
         await connection.execute("VACUUM ANALYZE")
         marker = spec.marker().replace("'", "''")
@@ -244,7 +255,7 @@ async def ensure_template(server: str, spec: SeedSpec, *, reseed: bool) -> float
 
 async def _recreate(server: str, database: str, template: str | None = None) -> None:
     assert "bench" in database
-    admin = await asyncpg.connect(f"{server}/postgres")
+    admin = await connect(f"{server}/postgres")
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         copy = f' TEMPLATE "{template}"' if template else ""
@@ -272,7 +283,7 @@ async def seed(settings: Settings, server: str, spec: SeedSpec) -> None:
         print(f"  {len(courses)} paid courses published")
     finally:
         await container.dispose()
-    connection = await asyncpg.connect(f"{server}/{TEMPLATE}")
+    connection = await connect(f"{server}/{TEMPLATE}")
     try:
         accounts, entries = await _ledger(connection, spec, people, courses)
         print(f"  ledger: {entries:,} journal entries over {accounts:,} accounts")
@@ -572,7 +583,7 @@ class Cast:
 
 
 async def read_cast(server: str) -> Cast:
-    connection = await asyncpg.connect(f"{server}/{DATABASE}")
+    connection = await connect(f"{server}/{DATABASE}")
     try:
         users = {
             row["email"]: row["id"]
@@ -893,7 +904,7 @@ def trial_problems(trial: dict[str, Any], running: dict[tuple[str, str | None], 
 
 
 async def running_balances(server: str) -> dict[tuple[str, str | None], int]:
-    connection = await asyncpg.connect(f"{server}/{DATABASE}")
+    connection = await connect(f"{server}/{DATABASE}")
     try:
         # The sum of each account's lines: what the trial balance must show for every account,
         # the platform's (whose balance is derived, not stored) as much as the people's.
@@ -948,7 +959,7 @@ class WaitSampler:
         self._thread.join(timeout=10)
 
     async def _poll(self) -> None:
-        connection = await asyncpg.connect(f"{self.server}/postgres")
+        connection = await connect(f"{self.server}/postgres")
         try:
             while not self._stop.is_set():
                 rows = await connection.fetch(
@@ -1000,7 +1011,7 @@ def run_wrk(
 
 
 async def _busy_backends(server: str) -> int:
-    connection = await asyncpg.connect(f"{server}/postgres")
+    connection = await connect(f"{server}/postgres")
     try:
         busy: int = await connection.fetchval(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state <> 'idle'",
@@ -1134,7 +1145,7 @@ def reconcile(
     ]
 
     async def counts() -> dict[str, int]:
-        connection = await asyncpg.connect(f"{server}/{DATABASE}")
+        connection = await connect(f"{server}/{DATABASE}")
         try:
             queries = {
                 "credit orders": "SELECT count(*) FROM orders WHERE method = 'credits' "

@@ -27,9 +27,13 @@ money, each write request a distinct real purchase or capture.
 2. waits until the machine is quiet: while the 1-minute load average (``/proc/loadavg``) is
    above ``--quiet-load`` (1.0), sleeps 20 s; after ``--quiet-wait`` seconds (25 minutes) it
    measures anyway and says so;
-3. serves the app like `catalog_load.py` does (uvicorn, one worker, pinned to CPU 0, pool of 64
-   connections; sandbox payments), with a ``.env`` in ``<tmp>/elearn-bench-billing`` giving a
-   JWT secret and a one-day access token lifetime; access tokens are minted with that secret
+3. serves the app like `catalog_load.py` does, as ``--processes`` API processes (2 by default:
+   ``uvicorn --workers 2``, whose supervisor opens the port once and both processes accept on
+   that one socket), pinned to ``--server-cpus`` (``--server-cpu``, CPU 0, when not given),
+   each with a pool of ``--pool-size`` (32) connections; sandbox payments; with a ``.env`` in
+   ``<tmp>/elearn-bench-billing`` giving a JWT secret, the key the sandbox's checkout links are
+   signed with (the seed signs the pending orders' links with it), and a one-day access token
+   lifetime; access tokens are minted with that secret
    (``JwtAccessTokens``, as login would) rather than by logging in several hundred students;
 4. checks each scenario once (exact status and body shape), then loads it with ``wrk`` pinned
    to CPU 1 (2 threads, 64 connections, keep-alive, loopback; a Lua script builds each request
@@ -39,19 +43,21 @@ money, each write request a distinct real purchase or capture.
    - ``wallet``: ``GET /api/v1/me/wallet`` as the reader (200, ``[{"amount", "currency"}]``);
    - ``trial balance``: ``GET /api/v1/admin/ledger/trial-balance`` as the admin (200; checked
      before the load: ``balanced`` is true, every total is 0, one row per ledger account, each
-     balance equal to the account's running balance);
+     balance equal to the sum of the account's lines);
    - ``topup checkout``: ``POST /api/v1/checkout`` ``{"item": {"kind": "wallet_topup",
      "amount": 1000}}`` as the topup student (201 ``{order_id, checkout_url}``; an order per
      request, the sandbox checkout opened);
    - ``credit purchase``: ``POST /api/v1/courses/{id}/purchase-with-credits`` (201 ``{order_id,
-     course_id, amount, currency, status: "succeeded"}``); request ``n`` is buyer ``n % buyers``
+     course_id, amount: {amount, currency}, status: "succeeded"}``); request ``n`` is buyer
+     ``n % buyers``
      buying course ``n % courses`` (the two counts are coprime, so the ``buyers x courses``
      pairs are all distinct and consecutive requests differ in both): every request a real
      purchase (ledger entry and enrollment), until the pairs run out;
-   - ``webhook capture``: the sandbox's ``POST /sandbox/checkout/{order_id}/succeed`` (200, the
-     page saying ``succeeded``; no credentials, as a webhook) over the pending orders in turn:
-     each request captures a different order (provider event stored, ledger entry, then the
-     enrollment or the wallet credit, in one transaction), the path a Stripe webhook takes.
+   - ``webhook capture``: the sandbox's ``POST /sandbox/checkout/{order_id}/succeed?token=…``
+     (200, the page saying ``succeeded``; no credentials but the signed link, as a webhook)
+     over the pending orders in turn: each request captures a different order (provider
+     event stored, ledger entry, then the enrollment or the wallet credit, in one
+     transaction), the path a Stripe webhook takes.
 
    Pairs and orders are used up across warm-ups, runs and rounds, never twice. When they run
    out the script asks for an order or course that does not exist (404, counted as errors and
@@ -70,11 +76,21 @@ the expected status and with any other, socket errors, requests sent after the p
 ran out, the CPU used meanwhile by the server, PostgreSQL, wrk and everything else (in CPUs,
 `catalog_load.py`'s meter), and the commonest waits of the app's PostgreSQL sessions. The exit
 status is 1 when any response was an error, a socket failed, the pairs or orders ran out, a
-check failed or the books did not balance. Usage (from the project root):
+check failed or the books did not balance. The books, after the load: the trial balance shows
+every account at the sum of its lines and sums to zero; every stored balance of a person's
+account (wallets, tutor balances) equals the sum of its lines (the platform's accounts keep none:
+theirs is derived). Usage (from the project root):
 
     .venv/bin/python benchmarks/billing_load.py [--duration 10] [--rounds 1] [--warmup 2]
         [--connections 64] [--buyers 300] [--courses 61] [--card-buyers 200] [--entries 20000]
         [--orders 15000] [--quiet-load 1.0] [--quiet-wait 1500] [--reseed] [--server-log PATH]
+        [--processes 2] [--server-cpus LIST] [--pool-size 32] [--scenarios a,b]
+
+Issue 19's sales figures (purchases and captures, 64 connections, two API processes), on a quiet
+machine; the API processes may use both cores, as PostgreSQL and wrk do:
+
+    .venv/bin/python benchmarks/billing_load.py --scenarios "credit purchase,webhook capture" \
+        --processes 2 --server-cpus 0,1 --duration 15 --rounds 3
 
 Loopback only; stops the server by itself. Needs wrk and taskset, and a PostgreSQL server at
 ``--server`` (default postgresql://postgres@127.0.0.1:5432) where it may create databases.

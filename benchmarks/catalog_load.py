@@ -112,7 +112,11 @@ def start_server(
     var_dir: Path,
     log: Path,
     cache_seconds: float,
+    workers: int = 1,
+    cpus: str | None = None,
 ) -> Server:
+    """``workers`` API processes (uvicorn's own supervisor: they share one listening socket)
+    pinned to ``cpus`` (``"0"``, ``"0,1"``; ``cpu`` when not given)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ELEARN_")}
     env |= {
@@ -123,16 +127,17 @@ def start_server(
         "ELEARN_CATALOG_CACHE_SECONDS": str(cache_seconds),
     }
     args = [
-        "taskset", "-c", str(cpu), str(BIN / "uvicorn"), "--factory",
+        "taskset", "-c", cpus or str(cpu), str(BIN / "uvicorn"), "--factory",
         "elearn.entrypoints.http.app:create_app", "--host", "127.0.0.1", "--port", str(port),
-        "--workers", "1", "--no-access-log", "--no-server-header", "--log-level", "warning",
+        "--workers", str(workers), "--no-access-log", "--no-server-header",
+        "--log-level", "warning",
         *uvicorn_fast_path(),
     ]  # fmt: skip
     # Run from the scratch directory: no developer's .env file is read.
     with log.open("wb") as out:
         process = subprocess.Popen(args, env=env, cwd=var_dir, stdout=out, stderr=subprocess.STDOUT)
     server = Server(process, f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 60 * workers  # a loaded machine starts several slowly
     while True:
         try:
             if httpx.get(server.base_url + LIVE, timeout=1).status_code == 200:
@@ -143,7 +148,9 @@ def start_server(
             raise RuntimeError(f"the server exited before answering:\n{server.log_excerpt()}")
         if time.monotonic() > deadline:
             server.stop()
-            raise RuntimeError(f"the server did not answer within 60 s:\n{server.log_excerpt()}")
+            raise RuntimeError(
+                f"the server did not answer within {60 * workers} s:\n{server.log_excerpt()}"
+            )
         time.sleep(0.05)
 
 
@@ -255,6 +262,17 @@ def parse_wrk(output: str) -> tuple[float, float, float, int, int, int]:
     )
 
 
+def _with_children(pid: int) -> list[int]:
+    """The process and its children (the API processes under uvicorn's supervisor)."""
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            pids += [int(child) for child in task.read_text().split()]
+        except OSError:
+            continue
+    return pids
+
+
 def _cpu_seconds(pids: list[int]) -> float:
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
@@ -304,7 +322,7 @@ class CpuMeter:
     def _sample(self) -> tuple[float, float, float, float, float]:
         return (
             time.perf_counter(),
-            _cpu_seconds([self.server_pid]),
+            _cpu_seconds(_with_children(self.server_pid)),
             _cpu_seconds(self.postgres),
             _children_cpu_seconds(),
             _machine_busy_seconds(),

@@ -1,8 +1,9 @@
 """Billing repositories: data mappers between the billing tables and the domain.
 
 Orders, refunds and withdrawals are tracked aggregates, written back at commit like every
-repository here. The ledger writes at once: its balances are locked and moved by relative
-updates inside the posting transaction, so concurrent postings see each other.
+repository here. The ledger writes at once: people's balances are locked and moved by relative
+updates inside the posting transaction, so concurrent postings see each other; the platform's
+accounts are never locked nor updated (see ``SqlaLedger``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -165,9 +166,18 @@ class SqlaWithdrawalRepository(SqlaRepository[Withdrawal, WithdrawalRow]):
 
 # ---- the ledger -------------------------------------------------------------------------------
 class SqlaLedger:
+    """People's accounts (those with a floor) keep their balance on their row: it is locked, in
+    key order, checked and moved by one relative update per posting. The platform's own accounts
+    (clearing, revenue, payouts: they may go negative) are neither locked nor updated: every sale
+    would queue on them. Their balance is the sum of their lines, derived when read
+    (``platform_balance`` and the trial balance)."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._ids: dict[str, UUID] = {}
+        # Balances of people's accounts locked in this transaction, as its postings left them:
+        # nobody else can move them until it ends, so they are not read twice.
+        self._locked: dict[str, int] = {}
 
     async def find(self, key: str) -> JournalEntry | None:
         entry = await self.session.scalar(select(JournalEntryRow).where(JournalEntryRow.key == key))
@@ -200,25 +210,70 @@ class SqlaLedger:
         self, accounts: Iterable[Account], *, for_update: bool = False
     ) -> dict[Account, int]:
         by_key = {account_key(account): account for account in accounts}
-        if for_update:
-            await self._create_missing(by_key)
-        stmt = (
-            select(LedgerAccountRow.key, LedgerAccountRow.id, LedgerAccountRow.balance)
-            .where(LedgerAccountRow.key.in_(sorted(by_key)))
-            .order_by(LedgerAccountRow.key)
-        )
-        if for_update:
-            stmt = stmt.with_for_update()
+        held = {key: account for key, account in by_key.items() if account.kind.never_negative}
         found = {account: 0 for account in by_key.values()}
-        for key, account_id, balance in await self.session.execute(stmt):
-            self._ids[key] = account_id
-            found[by_key[key]] = balance
+        if for_update:
+            await self._lock(held)
+            found |= {account: self._locked[key] for key, account in held.items()}
+        elif held:
+            stmt = select(LedgerAccountRow.key, LedgerAccountRow.balance).where(
+                LedgerAccountRow.key.in_(sorted(held))
+            )
+            for key, balance in await self.session.execute(stmt):
+                found[held[key]] = self._locked.get(key, balance)
+        for key, account in by_key.items():
+            if key not in held:
+                found[account] = await self.platform_balance(account)
         return found
 
-    async def _create_missing(self, by_key: dict[str, Account]) -> None:
-        missing = [key for key in by_key if key not in self._ids]
-        if not missing:
+    async def platform_balance(self, account: Account) -> int:
+        """An account without a floor: the sum of its lines (nothing stores it)."""
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(JournalLineRow.amount), 0))
+            .join(LedgerAccountRow, LedgerAccountRow.id == JournalLineRow.account_id)
+            .where(LedgerAccountRow.key == account_key(account))
+        )
+        return int(total or 0)
+
+    async def _lock(self, held: dict[str, Account]) -> None:
+        """Locks the people's accounts not locked yet, in key order (every posting takes them in
+        that one order, so none deadlocks), creating those that do not exist."""
+        wanted = sorted(key for key in held if key not in self._locked)
+        if not wanted:
             return
+        await self._select_locked(wanted)
+        missing = [key for key in wanted if key not in self._locked]
+        if missing:
+            await self._create({key: held[key] for key in missing})
+            await self._select_locked(missing)
+
+    async def _select_locked(self, keys: list[str]) -> None:
+        stmt = (
+            select(LedgerAccountRow.key, LedgerAccountRow.id, LedgerAccountRow.balance)
+            .where(LedgerAccountRow.key.in_(keys))
+            .order_by(LedgerAccountRow.key)
+            .with_for_update()
+        )
+        for key, account_id, balance in await self.session.execute(stmt):
+            self._ids[key] = account_id
+            self._locked[key] = balance
+
+    async def _platform_ids(self, accounts: dict[str, Account]) -> None:
+        """The ids of platform accounts, read without a lock (made once, never changed)."""
+        wanted = sorted(key for key in accounts if key not in self._ids)
+        for attempt in range(2):
+            if not wanted:
+                return
+            stmt = select(LedgerAccountRow.key, LedgerAccountRow.id).where(
+                LedgerAccountRow.key.in_(wanted)
+            )
+            for key, account_id in await self.session.execute(stmt):
+                self._ids[key] = account_id
+            wanted = [key for key in wanted if key not in self._ids]
+            if wanted and attempt == 0:
+                await self._create({key: accounts[key] for key in wanted})
+
+    async def _create(self, by_key: dict[str, Account]) -> None:
         now = datetime.now(UTC)
         rows = [
             {
@@ -231,15 +286,15 @@ class SqlaLedger:
                 "created_at": now,
                 "updated_at": now,
             }
-            for key in sorted(missing)
+            for key in sorted(by_key)
         ]
         stmt = insert_ignoring_duplicates(self.session, LedgerAccountRow).values(rows)
         await self.session.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
 
     async def append(self, entry: JournalEntry) -> None:
-        keys = {account_key(line.account) for line in entry.lines}
-        if not keys <= self._ids.keys():
-            await self.balances([line.account for line in entry.lines], for_update=True)
+        by_key = {account_key(line.account): line.account for line in entry.lines}
+        await self._lock({k: a for k, a in by_key.items() if a.kind.never_negative})
+        await self._platform_ids({k: a for k, a in by_key.items() if not a.kind.never_negative})
         try:
             await self.session.execute(
                 insert(JournalEntryRow).values(
@@ -271,11 +326,25 @@ class SqlaLedger:
                 ]
             )
         )
+        moves: dict[UUID, int] = {}
         for line in entry.lines:
+            key = account_key(line.account)
+            if line.account.kind.never_negative:
+                moves[self._ids[key]] = moves.get(self._ids[key], 0) + line.amount
+                self._locked[key] += line.amount
+        if moves:
+            # One statement for every person's account of the entry, whatever their number.
             await self.session.execute(
                 update(LedgerAccountRow)
-                .where(LedgerAccountRow.id == self._ids[account_key(line.account)])
-                .values(balance=LedgerAccountRow.balance + line.amount)
+                .where(LedgerAccountRow.id.in_(list(moves)))
+                .values(
+                    balance=LedgerAccountRow.balance
+                    + case(
+                        # Compared with the column, so each id is bound as the column's type.
+                        *[(LedgerAccountRow.id == id_, amount) for id_, amount in moves.items()],
+                        else_=0,
+                    )
+                )
             )
 
 

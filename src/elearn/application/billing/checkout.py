@@ -284,12 +284,10 @@ async def capture(
                 deps, uow, order, order.amount, reason=refused.reason, requested_by=None
             )
     elif order.course_id is not None:
-        if await deps.learning.has_access(uow, order.buyer_id, order.course_id):
+        if not await deps.learning.grant_purchase(uow, order.buyer_id, order.course_id):
             # Paid twice by card for one course (two checkouts open at once): the money is in,
             # so it is recorded and stays refundable by an admin; there is nothing to grant.
             logger.warning("order %s paid for a course the buyer already has", order.id)
-            return
-        await deps.learning.grant_enrollment(uow, order.buyer_id, order.course_id)
 
 
 class HandleProviderEvent:

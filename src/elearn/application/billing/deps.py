@@ -108,8 +108,10 @@ class BillingDeps(Audits):
         reference_id: UUID | None = None,
     ) -> JournalEntry:
         """Posts an entry once: a key already in the ledger answers the first entry and changes
-        nothing. The accounts' balances are locked first, so concurrent postings see each other
-        and none takes a balance below zero."""
+        nothing. The balances of people's accounts are locked first (in one global order), so
+        concurrent postings see each other and none takes a balance below zero. The platform's
+        own accounts have no floor to check: they are not locked, or every sale would wait for
+        the one before it."""
         first = await uow.billing.ledger.find(key)
         if first is not None:
             return first
@@ -122,15 +124,22 @@ class BillingDeps(Audits):
             memo=memo,
             reference_id=reference_id,
         )
-        balances = await uow.billing.ledger.balances(entry.accounts, for_update=True)
+        held = [account for account in entry.accounts if account.kind.never_negative]
+        balances = await uow.billing.ledger.balances(held, for_update=True)
         balances_after(entry, balances)
         await uow.billing.ledger.append(entry)
         return entry
 
     async def course_to_buy(
-        self, uow: BillingUnitOfWork, actor: Actor, course_key: UUID | str
+        self,
+        uow: BillingUnitOfWork,
+        actor: Actor,
+        course_key: UUID | str,
+        *,
+        check_owned: bool = True,
     ) -> CourseForSale:
-        """A published, priced course the actor may buy: not one they teach, not one they own."""
+        """A published, priced course the actor may buy: not one they teach, not one they own
+        (unless ``check_owned`` is off: the caller checks that itself, under a lock)."""
         buyer_id = require_signed_in(actor)
         if not actor.email_verified:
             raise PermissionDenied(
@@ -146,7 +155,8 @@ class BillingDeps(Audits):
                 "this course is free: enroll in it instead",
                 errors=[FieldError("item.course_id", "names a free course")],
             )
-        await self.require_not_owned(uow, buyer_id, course.id)
+        if check_owned:
+            await self.require_not_owned(uow, buyer_id, course.id)
         return course
 
     async def require_not_owned(

@@ -200,12 +200,15 @@ class LedgerRepository(Protocol):
     async def balances(
         self, accounts: Iterable[Account], *, for_update: bool = False
     ) -> dict[Account, int]:
-        """Current balances (0 for an account never posted to); ``for_update`` locks them until
-        the transaction ends, in one global order so that postings never deadlock."""
+        """Current balances (0 for an account never posted to). ``for_update`` locks people's
+        accounts (those with a floor) until the transaction ends, in one global order so that
+        postings never deadlock; the platform's accounts are never locked, their balance is the
+        sum of their lines."""
         ...
 
     async def append(self, entry: JournalEntry) -> None:
-        """Stores the entry and moves its accounts' balances; the caller has checked it."""
+        """Stores the entry and moves its people's balances (the platform's are derived from
+        the lines); the caller has checked it."""
         ...
 
 

@@ -72,7 +72,8 @@ class PurchaseWithCredits:
             done = await billing.replay(uow, claim, CreditPurchase, deps.clock.now())
             if done is not None:
                 return done
-            course = await deps.course_to_buy(uow, actor, course_key)
+            # Whether they own it is asked once, below, under the wallet's lock.
+            course = await deps.course_to_buy(uow, actor, course_key, check_owned=False)
             assert course.price is not None
             # The wallet's lock lines up this buyer's purchases; once it is held, an enrollment
             # bought by a purchase that went first is visible and refused below.

@@ -9,7 +9,11 @@ from __future__ import annotations
 from uuid import UUID
 
 from elearn.application.learning.deps import LearningDeps
-from elearn.application.learning.enrollments import grant_enrollment, revoke_enrollment
+from elearn.application.learning.enrollments import (
+    grant_enrollment,
+    grant_over,
+    revoke_enrollment,
+)
 from elearn.application.learning.ports import LearningUnitOfWork
 from elearn.application.ports import Transaction
 from elearn.domain.learning.assignment import AssignmentGraded
@@ -52,6 +56,25 @@ class LearningApi:
             course_id=course_id,
             source=EnrollmentSource.PURCHASE,
         )
+
+    async def grant_purchase(
+        self, transaction: Transaction, user_id: UUID, course_id: UUID
+    ) -> bool:
+        """Puts a buyer in the course they paid for unless they are in it now (then False, and
+        nothing changes): the enrollment looked up once, locked."""
+        learning = _learning(transaction)
+        existing = await learning.learning.enrollments.find(user_id, course_id, for_update=True)
+        if existing is not None and existing.gives_access:
+            return False
+        await grant_over(
+            self._deps,
+            learning,
+            existing,
+            user_id=user_id,
+            course_id=course_id,
+            source=EnrollmentSource.PURCHASE,
+        )
+        return True
 
     async def revoke_enrollment(
         self, transaction: Transaction, user_id: UUID, course_id: UUID, *, reason: str

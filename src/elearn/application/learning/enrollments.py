@@ -52,9 +52,25 @@ async def grant_enrollment(
 ) -> Enrollment:
     """Puts a student in a course inside the caller's unit of work: a new enrollment, or a
     revoked one made live again. A live enrollment is a conflict (409)."""
+    existing = await uow.learning.enrollments.find(user_id, course_id, for_update=True)
+    return await grant_over(
+        deps, uow, existing, user_id=user_id, course_id=course_id, source=source
+    )
+
+
+async def grant_over(
+    deps: LearningDeps,
+    uow: LearningUnitOfWork,
+    existing: Enrollment | None,
+    *,
+    user_id: UUID,
+    course_id: UUID,
+    source: EnrollmentSource,
+) -> Enrollment:
+    """``grant_enrollment`` for a caller that has looked the enrollment up already, locked
+    (``existing``, or None when there is none): a sale looks it up once."""
     ids = deps.ids
     now = deps.clock.now()
-    existing = await uow.learning.enrollments.find(user_id, course_id, for_update=True)
     if existing is not None:
         existing.regrant(source=source, now=now, event_id=ids.new_id())
         await uow.learning.certificates.set_revoked(existing.id, None)

@@ -36,8 +36,10 @@ _OPEN_WITHDRAWAL = "status IN ('requested', 'approved')"
 
 
 class LedgerAccountRow(Base):
-    """An account and its balance: the sum of its lines, kept up to date in the transaction
-    that posts them so it can be locked and checked."""
+    """An account and, for a person's account (one with a floor), its balance: the sum of its
+    lines, kept up to date in the transaction that posts them so it can be locked and checked.
+    The platform's own accounts (clearing, revenue, payouts) keep 0 here: their balance is
+    derived from their lines when read, so that no sale locks or updates them."""
 
     __tablename__ = "ledger_accounts"
     __table_args__ = (

@@ -636,8 +636,12 @@ def run_rounds(
 
 
 async def _busy_backends(server: str) -> int:
-    """The app's PostgreSQL sessions still working (running, waiting or in a transaction)."""
-    connection = await asyncpg.connect(f"{server}/postgres")
+    """The app's PostgreSQL sessions still working (running, waiting or in a transaction); on a
+    server shared with other work that has every connection slot taken, 1 (asked again)."""
+    try:
+        connection = await asyncpg.connect(f"{server}/postgres")
+    except asyncpg.TooManyConnectionsError:
+        return 1
     try:
         busy: int = await connection.fetchval(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state <> 'idle'",

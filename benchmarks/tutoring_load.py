@@ -357,7 +357,10 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def _busy(server: str) -> int:
-    connection = await asyncpg.connect(f"{server}/postgres")
+    try:
+        connection = await asyncpg.connect(f"{server}/postgres")
+    except asyncpg.TooManyConnectionsError:  # a server shared with other work: ask again
+        return 1
     try:
         return int(
             await connection.fetchval(

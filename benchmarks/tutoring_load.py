@@ -12,8 +12,8 @@
 3. ``slots``: ``GET /api/v1/tutors/{id}/slots?from=…&to=…&duration=60`` over the next two
    weeks (from tomorrow 00:00 UTC, 14 days), request ``n`` asking for tutor ``n % tutors``,
    loaded with ``wrk`` pinned to CPU 1 (2 threads, ``--connections`` (64), keep-alive): a
-   warm-up, then ``--duration`` seconds measured; checked once before the load (200, 16 starts a
-   day for 60-minute lessons on the 15-minute grid... as many as the domain's rule gives);
+   warm-up, then ``--duration`` seconds measured; checked once before the load (200 with at
+   least one free start; 406 starts for the seeded hours);
 4. ``holds``: every student sends one ``POST /api/v1/bookings`` at once (an asyncio client with
    ``--connections`` connections, so 500 attempts queue on 64 sockets like wrk's would): tutor
    ``s % tutors``, at one of ``--slots-per-tutor`` (2) 60-minute starts a week ahead, so each

@@ -6,6 +6,8 @@ from __future__ import annotations
 from uuid import UUID
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.integration.usecases.world import World
 
 from elearn.application.actor import Actor
@@ -200,3 +202,41 @@ async def test_only_the_courses_instructors_set_its_quiz(world: World) -> None:
     with pytest.raises(NotFound) as refused:
         await world.container.learning.set_quiz(world.cotutor, lesson_id, TRUE_OR_FALSE)
     assert refused.value.code == "course-not-found"
+
+
+class ConnectionsInUse:
+    """The most pooled connections the engine had checked out at once while open."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._pool = engine.sync_engine.pool
+        self.now = self.most = 0
+
+    def __enter__(self) -> ConnectionsInUse:
+        event.listen(self._pool, "checkout", self._out)
+        event.listen(self._pool, "checkin", self._in)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        event.remove(self._pool, "checkout", self._out)
+        event.remove(self._pool, "checkin", self._in)
+
+    def _out(self, *_: object) -> None:
+        self.now += 1
+        self.most = max(self.most, self.now)
+
+    def _in(self, *_: object) -> None:
+        self.now -= 1
+
+
+async def test_a_report_and_an_opened_lesson_hold_one_connection_at_a_time(world: World) -> None:
+    # A report holds its enrollment's lock until commit; asking the pool for a second connection
+    # meanwhile would make one student's concurrent reports wait on each other for connections.
+    learning = world.container.learning
+    course, lesson_id = await world.published_course()
+    await learning.enroll(world.student, course.id)
+
+    with ConnectionsInUse(world.container.engine) as connections:
+        await learning.record_progress(world.student, lesson_id, ProgressReport(seconds_spent=5))
+        await learning.get_lesson(world.student, lesson_id)
+
+    assert connections.most == 1

@@ -115,9 +115,26 @@ class LearningDeps(Audits):
         *,
         lock_enrollment: bool = False,
     ) -> LessonAccess:
+        place = await self.lesson_place(uow, lesson_id)
+        return await self.access_to(uow, actor, place, lock_enrollment=lock_enrollment)
+
+    async def lesson_place(self, uow: LearningUnitOfWork, lesson_id: UUID) -> LessonInCourse:
+        """The lesson and its course's facts (one statement); nobody's access checked yet."""
         place = await self.catalog.lesson_in_course(uow, lesson_id)
         if place is None:
             raise LessonNotFound()
+        return place
+
+    async def access_to(
+        self,
+        uow: LearningUnitOfWork,
+        actor: Actor,
+        place: LessonInCourse,
+        *,
+        lock_enrollment: bool = False,
+    ) -> LessonAccess:
+        """How ``actor`` reaches the lesson; ``lock_enrollment`` locks their enrollment until
+        the transaction ends."""
         course = place.course
         is_instructor = course.is_instructor(actor.user_id)
         enrollment = None

@@ -39,7 +39,12 @@ from elearn.application.learning.ports import (
 from elearn.application.learning.quiz_views import QuizDefinition, number, quiz_definition
 from elearn.domain.learning.assignment import Assignment, Submission
 from elearn.domain.learning.enrollment import Enrollment, EnrollmentStatus
-from elearn.domain.learning.progress import CompletedBy, LessonProgress, course_progress
+from elearn.domain.learning.progress import (
+    CompletedBy,
+    LessonProgress,
+    LessonRequirement,
+    course_progress,
+)
 from elearn.domain.learning.quiz import AttemptStatus, Quiz
 from elearn.domain.learning.streak import Streak, activity_day, streak
 
@@ -208,36 +213,57 @@ async def submission_view(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class CoursePlan:
+    """What a student's progress in a course is measured against, and the zone their days are
+    counted in: nothing the student's own activity changes, so it may be read before their
+    enrollment is locked."""
+
+    requirements: list[LessonRequirement]
+    required_quizzes: set[UUID]
+    time_zone: str
+
+
+async def course_plan(
+    deps: LearningDeps, uow: LearningUnitOfWork, course_id: UUID, user_id: UUID
+) -> CoursePlan:
+    outline = await deps.catalog.outline(uow, course_id)
+    lesson_ids = {lesson.id for lesson in outline}
+    required_quizzes = await uow.learning.quizzes.required_lessons(course_id) & lesson_ids
+    zone = await uow.learning.days.time_zone(user_id)
+    return CoursePlan(requirements(outline), required_quizzes, zone)
+
+
 async def advance(
     deps: LearningDeps,
     uow: LearningUnitOfWork,
     course: CourseFacts,
     enrollment: Enrollment,
     progress: LessonProgress,
+    plan: CoursePlan | None = None,
 ) -> int:
     """After the student did something in a lesson: the course's progress, completion of the
-    enrollment when it is done, and today's mark for the streak. Returns the progress."""
+    enrollment when it is done, and today's mark for the streak. Returns the progress. ``plan``
+    read before the enrollment was locked keeps the lock shorter; it is read here otherwise."""
     now = deps.clock.now()
     learning = uow.learning
+    if plan is None:
+        plan = await course_plan(deps, uow, course.id, enrollment.user_id)
     # The repository sees the stored rows; this lesson's new state is in memory.
     completed = await learning.progress.completed_lessons(enrollment.user_id, course.id)
     completed.discard(progress.lesson_id)
     if progress.completed:
         completed.add(progress.lesson_id)
-    outline = await deps.catalog.outline(uow, course.id)
-    percent = course_progress(requirements(outline), completed)
-    lesson_ids = {lesson.id for lesson in outline}
-    required_quizzes = await learning.quizzes.required_lessons(course.id) & lesson_ids
+    percent = course_progress(plan.requirements, completed)
     passed = await learning.attempts.passed_lessons(enrollment.user_id, course.id)
     enrollment.record_activity(
         lesson_id=progress.lesson_id,
         progress_percent=percent,
-        required_quizzes_passed=required_quizzes <= passed,
+        required_quizzes_passed=plan.required_quizzes <= passed,
         now=now,
         event_id=deps.ids.new_id(),
     )
-    zone = await learning.days.time_zone(enrollment.user_id)
-    await learning.days.record(enrollment.user_id, activity_day(now, zone))
+    await learning.days.record(enrollment.user_id, activity_day(now, plan.time_zone))
     return percent
 
 
@@ -505,7 +531,12 @@ class RecordProgress:
         deps = self._deps
         user_id = require_signed_in(actor)
         async with deps.uow() as uow:
-            access = await deps.lesson_access(uow, actor, lesson_id, lock_enrollment=True)
+            # One student's reports queue on their enrollment's lock (held until commit): what
+            # their reports do not change is read before it is taken, so it is held for fewer
+            # statements.
+            place = await deps.lesson_place(uow, lesson_id)
+            plan = await course_plan(deps, uow, place.course.id, user_id)
+            access = await deps.access_to(uow, actor, place, lock_enrollment=True)
             enrollment = access.require_student()
             lesson = access.lesson
             # Read before this report touches a progress row: it is the previous activity.
@@ -523,7 +554,7 @@ class RecordProgress:
                 active_since=max(filter(None, (last_seen, enrollment.enrolled_at))),
                 completes_by=COMPLETED_BY.get(lesson.kind),
             )
-            await advance(deps, uow, access.course, enrollment, progress)
+            await advance(deps, uow, access.course, enrollment, progress, plan)
             await uow.commit()
         return progress_view(progress, enrollment)
 

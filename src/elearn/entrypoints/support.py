@@ -147,6 +147,14 @@ class SupportUseCases:
     def publish_status(self) -> live.PublishTicketStatus:
         return live.PublishTicketStatus(self.deps, self._realtime)
 
+    @cached_property
+    def publish_agent_joined_or_left(self) -> live.PublishAgentJoinedOrLeft:
+        return live.PublishAgentJoinedOrLeft(self.deps, self._realtime)
+
+    @cached_property
+    def typing(self) -> live.SayTyping:
+        return live.SayTyping(self.deps, self._realtime)
+
 
 # Support's use cases, as a route parameter: ``support: Support``.
 Support: TypeAlias = NamedDependency[SupportUseCases]

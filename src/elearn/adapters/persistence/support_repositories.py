@@ -102,23 +102,7 @@ def _message_view(row: SupportMessageRow) -> MessageView:
 
 
 def _summary(row: SupportTicketRow) -> TicketSummary:
-    return TicketSummary(
-        id=row.id,
-        customer_id=row.customer_id,
-        subject=row.subject,
-        category=Category(row.category),
-        priority=Priority(row.priority),
-        status=TicketStatus(row.status),
-        assignee_id=row.assignee_id,
-        created_at=row.opened_at,
-        updated_at=row.activity_at,
-        first_response_due=row.first_response_due,
-        resolution_due=row.resolution_due,
-        first_responded_at=row.first_responded_at,
-        resolved_at=row.resolved_at,
-        closed_at=row.closed_at,
-        rating_score=row.rating_score,
-    )
+    return TicketSummary.of(_TICKETS.load(row))
 
 
 class SqlaTicketRepository(SqlaRepository[Ticket, SupportTicketRow]):
@@ -149,6 +133,20 @@ class SqlaTicketRepository(SqlaRepository[Ticket, SupportTicketRow]):
             )
             .order_by(SupportTicketRow.id)
             .with_for_update()
+        )
+        return [self._load(row) for row in await self.session.scalars(stmt)]
+
+    async def active_of(self, agent_id: UUID) -> list[Ticket]:
+        # What this transaction moved counts: tracked tickets are written to the session first.
+        self.write_back()
+        await self.session.flush()
+        stmt = (
+            select(SupportTicketRow)
+            .where(
+                SupportTicketRow.assignee_id == agent_id,
+                SupportTicketRow.status.in_(_ACTIVE),
+            )
+            .order_by(SupportTicketRow.id)
         )
         return [self._load(row) for row in await self.session.scalars(stmt)]
 
@@ -223,6 +221,19 @@ class SqlaMessageRepository:
     async def get(self, message_id: UUID) -> TicketMessage | None:
         row = await self.session.get(SupportMessageRow, message_id)
         return None if row is None else _message(row)
+
+    async def last_mark(self, ticket_id: UUID) -> tuple[datetime, UUID] | None:
+        await self.session.flush()
+        m = SupportMessageRow
+        last = (
+            await self.session.execute(
+                select(m.posted_at, m.id)
+                .where(m.ticket_id == ticket_id)
+                .order_by(m.posted_at.desc(), m.id.desc())
+                .limit(1)
+            )
+        ).first()
+        return None if last is None else (last[0], last[1])
 
 
 class SqlaAgentRepository(SqlaRepository[Agent, SupportAgentRow]):

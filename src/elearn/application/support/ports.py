@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from elearn.application.paging import Page
@@ -49,6 +49,10 @@ class TicketRepository(Protocol):
         """The agent's assigned tickets nobody has answered yet, locked."""
         ...
 
+    async def active_of(self, agent_id: UUID) -> list[Ticket]:
+        """The agent's assigned and waiting tickets, as this transaction sees them."""
+        ...
+
     async def waiting_since_before(self, cutoff: datetime, *, limit: int) -> list[Ticket]: ...
 
     async def resolved_before(self, cutoff: datetime, *, limit: int) -> list[Ticket]: ...
@@ -62,6 +66,11 @@ class MessageRepository(Protocol):
     async def add(self, message: TicketMessage) -> None: ...
 
     async def get(self, message_id: UUID) -> TicketMessage | None: ...
+
+    async def last_mark(self, ticket_id: UUID) -> tuple[datetime, UUID] | None:
+        """The (time, id) of the ticket's latest message or note, the place the next one
+        follows."""
+        ...
 
 
 class AgentRepository(Protocol):
@@ -107,25 +116,8 @@ class MessageView:
 
 @dataclass(frozen=True, slots=True)
 class TicketSummary:
-    id: UUID
-    customer_id: UUID
-    subject: str
-    category: Category
-    priority: Priority
-    status: TicketStatus
-    assignee_id: UUID | None
-    created_at: datetime
-    updated_at: datetime
-    first_response_due: datetime
-    resolution_due: datetime
-    first_responded_at: datetime | None
-    resolved_at: datetime | None
-    closed_at: datetime | None
-    rating_score: int | None
+    """A ticket as lists show it; every field is the ticket's own, under the same name."""
 
-
-@dataclass(frozen=True, slots=True)
-class TicketView:
     id: UUID
     customer_id: UUID
     subject: str
@@ -142,8 +134,29 @@ class TicketView:
     closed_at: datetime | None
     rating_score: int | None
     rating_comment: str | None
-    # The conversation, oldest first; internal notes only for agents.
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> TicketSummary:
+        return cls(**_shown(ticket))
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView(TicketSummary):
+    """A ticket with its conversation, oldest first (internal notes only for agents): a list's
+    item and a ticket's page never disagree on a field."""
+
     messages: list[MessageView] = field(default_factory=list)
+
+    @classmethod
+    def with_messages(cls, ticket: Ticket, messages: list[MessageView]) -> TicketView:
+        return cls(**_shown(ticket), messages=messages)
+
+
+def _shown(ticket: Ticket) -> dict[str, Any]:
+    return {name: getattr(ticket, name) for name in _SUMMARY_FIELDS}
+
+
+_SUMMARY_FIELDS = tuple(f.name for f in fields(TicketSummary))
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from elearn.application.paging import Page, check_limit, page_of
 from elearn.application.support.deps import SupportDeps, TicketAccess
 from elearn.application.support.ports import (
     MessageView,
+    SupportUnitOfWork,
     TicketMessage,
     TicketSummary,
     TicketView,
@@ -26,6 +27,7 @@ from elearn.domain.support.tickets import (
     TicketMessagePosted,
     TicketStatus,
     clean_text,
+    message_time,
 )
 
 
@@ -52,25 +54,7 @@ def message_view(message: TicketMessage) -> MessageView:
 
 
 def ticket_view(ticket: Ticket, messages: list[MessageView]) -> TicketView:
-    return TicketView(
-        id=ticket.id,
-        customer_id=ticket.customer_id,
-        subject=ticket.subject,
-        category=ticket.category,
-        priority=ticket.priority,
-        status=ticket.status,
-        assignee_id=ticket.assignee_id,
-        created_at=ticket.created_at,
-        updated_at=ticket.updated_at,
-        first_response_due=ticket.first_response_due,
-        resolution_due=ticket.resolution_due,
-        first_responded_at=ticket.first_responded_at,
-        resolved_at=ticket.resolved_at,
-        closed_at=ticket.closed_at,
-        rating_score=ticket.rating_score,
-        rating_comment=ticket.rating_comment,
-        messages=messages,
-    )
+    return TicketView.with_messages(ticket, messages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,17 +74,28 @@ class _UseCase:
         messages = await self._deps.queries.messages_of(access.ticket.id, internal=access.as_agent)
         return ticket_view(access.ticket, messages)
 
-    def _message(
-        self, ticket: Ticket, author_id: UUID, body: str, *, from_agent: bool, internal: bool
+    async def _message(
+        self,
+        uow: SupportUnitOfWork,
+        ticket: Ticket,
+        author_id: UUID,
+        body: str,
+        *,
+        from_agent: bool,
+        internal: bool,
     ) -> TicketMessage:
+        """A new message placed after the ticket's last one; the caller holds the ticket's
+        lock (or the ticket is new), so two messages never take the same place."""
+        message_id = self._deps.ids.new_id()
+        last = await uow.support.messages.last_mark(ticket.id)
         return TicketMessage(
-            id=self._deps.ids.new_id(),
+            id=message_id,
             ticket_id=ticket.id,
             author_id=author_id,
             from_agent=from_agent,
             internal=internal,
             body=clean_text(body, field="body", max_length=BODY_MAX),
-            created_at=self._deps.clock.now(),
+            created_at=message_time(self._deps.clock.now(), message_id, last),
         )
 
 
@@ -122,8 +117,10 @@ class OpenTicket(_UseCase):
             sla=deps.policy.sla,
             new_id=deps.ids.new_id,
         )
-        first = self._message(ticket, customer_id, command.body, from_agent=False, internal=False)
         async with deps.uow() as uow:
+            first = await self._message(
+                uow, ticket, customer_id, command.body, from_agent=False, internal=False
+            )
             await uow.support.tickets.add(ticket)
             await uow.support.messages.add(first)
             await self._router.route(uow, ticket)
@@ -161,8 +158,8 @@ class PostMessage(_UseCase):
             access = await deps.ticket_for(uow, actor, ticket_id, for_update=True)
             ticket = access.ticket
             from_agent = access.as_agent and not access.is_customer
-            message = self._message(
-                ticket, access.user_id, body, from_agent=from_agent, internal=False
+            message = await self._message(
+                uow, ticket, access.user_id, body, from_agent=from_agent, internal=False
             )
             ticket.require_open_conversation()
             if from_agent:
@@ -194,9 +191,10 @@ class AddInternalNote(_UseCase):
         deps = self._deps
         deps.require_agent(actor)
         async with deps.uow() as uow:
-            access = await deps.ticket_for(uow, actor, ticket_id)
-            message = self._message(
-                access.ticket, access.user_id, body, from_agent=True, internal=True
+            # Locked like a message: notes share the conversation's order.
+            access = await deps.ticket_for(uow, actor, ticket_id, for_update=True)
+            message = await self._message(
+                uow, access.ticket, access.user_id, body, from_agent=True, internal=True
             )
             await uow.support.messages.add(message)
             await uow.commit()

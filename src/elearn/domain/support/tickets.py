@@ -459,6 +459,20 @@ class Ticket(RecordsEvents):
         )
 
 
+def message_time(now: datetime, message_id: UUID, last: tuple[datetime, UUID] | None) -> datetime:
+    """When a new message of a ticket is posted: server time, but never before the ticket's
+    last message, and a microsecond after it when the two would otherwise share an instant with
+    the new id sorting first. So ``(time, id)`` orders a ticket's messages totally, in the order
+    they were posted (the ticket is locked while one is added)."""
+    if last is None:
+        return now
+    last_at, last_id = last
+    at = max(now, last_at)
+    if (at, message_id) <= (last_at, last_id):
+        at = last_at + timedelta(microseconds=1)
+    return at
+
+
 def _days(window: timedelta) -> str:
     days = window / timedelta(days=1)
     return f"{days:g} day" + ("" if days == 1 else "s")

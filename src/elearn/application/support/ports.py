@@ -12,7 +12,14 @@ from elearn.application.paging import Page
 from elearn.application.ports import Transaction
 from elearn.domain.support.agents import Agent, Presence
 from elearn.domain.support.routing import AgentLoad
-from elearn.domain.support.tickets import Category, Priority, SlaTargets, Ticket, TicketStatus
+from elearn.domain.support.tickets import (
+    Category,
+    Priority,
+    SlaTargets,
+    Ticket,
+    TicketStatus,
+    TicketUpload,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +80,32 @@ class MessageRepository(Protocol):
         ...
 
 
+class AttachmentRepository(Protocol):
+    async def add(self, upload: TicketUpload) -> None: ...
+
+    async def get(self, upload_id: UUID, *, for_update: bool = False) -> TicketUpload | None: ...
+
+    async def save(self, upload: TicketUpload) -> None:
+        """Writes what ``attach`` changed."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TicketAttachmentGrant:
+    """What a signed download link allows: one person, one file of one ticket, until then."""
+
+    viewer_id: UUID
+    ticket_id: UUID
+    attachment_id: UUID
+    expires_at: datetime
+
+
+class TicketAttachmentLinks(Protocol):
+    def sign(self, grant: TicketAttachmentGrant) -> str: ...
+
+    def verifies(self, grant: TicketAttachmentGrant, signature: str) -> bool: ...
+
+
 class AgentRepository(Protocol):
     async def add(self, agent: Agent) -> None: ...
 
@@ -90,6 +123,7 @@ class CannedResponseRepository(Protocol):
 class SupportStore(Protocol):
     tickets: TicketRepository
     messages: MessageRepository
+    attachments: AttachmentRepository
     agents: AgentRepository
     canned_responses: CannedResponseRepository
 
@@ -105,6 +139,16 @@ class SupportUnitOfWork(Transaction, Protocol):
 
 # ---- read side ---------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
+class TicketAttachmentView:
+    id: UUID
+    filename: str | None
+    media_type: str
+    size: int
+    # A download link signed for the reader, for a few minutes; none on the upload's answer.
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class MessageView:
     id: UUID
     author_id: UUID
@@ -112,6 +156,7 @@ class MessageView:
     internal: bool
     body: str
     created_at: datetime
+    attachments: list[TicketAttachmentView] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +251,8 @@ class SupportPolicy:
     auto_close_days: int = 7
     auto_close_warning_hours: int = 24
     default_capacity: int = 5
+    # How long a signed download link to a ticket's file stays valid.
+    attachment_link_seconds: int = 300
 
     @property
     def reopen_window(self) -> timedelta:
@@ -232,6 +279,7 @@ def sla_from_minutes(
 __all__: Sequence[str] = [
     "AgentRepository",
     "AgentView",
+    "AttachmentRepository",
     "CannedResponse",
     "CannedResponseRepository",
     "CannedResponseView",
@@ -241,6 +289,9 @@ __all__: Sequence[str] = [
     "SupportQueries",
     "SupportStore",
     "SupportUnitOfWork",
+    "TicketAttachmentGrant",
+    "TicketAttachmentLinks",
+    "TicketAttachmentView",
     "TicketMessage",
     "TicketRepository",
     "TicketSummary",

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
-from elearn.application.errors import NotFound, PermissionDenied
+from elearn.application.errors import NotAuthenticated, NotFound, PermissionDenied
+from elearn.application.files import Upload, UploadPurpose, delete_quietly
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.application.support.deps import SupportDeps, TicketAccess
 from elearn.application.support.ports import (
     MessageView,
     SupportUnitOfWork,
+    TicketAttachmentGrant,
+    TicketAttachmentView,
     TicketMessage,
     TicketSummary,
     TicketView,
@@ -22,10 +27,13 @@ from elearn.domain.shared.errors import Conflict
 from elearn.domain.support.tickets import (
     BODY_MAX,
     Category,
+    InvalidAttachment,
     Priority,
     Ticket,
     TicketMessagePosted,
     TicketStatus,
+    TicketUpload,
+    check_attachment_ids,
     clean_text,
     message_time,
 )
@@ -63,6 +71,32 @@ class OpenTicketCommand:
     category: Category
     body: str
     priority: Priority = Priority.MEDIUM
+    # Files the customer uploaded first (``UploadTicketAttachment``), sent with the first message.
+    attachment_ids: tuple[UUID, ...] = ()
+
+
+class AttachmentNotFound(NotFound):
+    code = "attachment-not-found"
+
+    def __init__(self) -> None:
+        super().__init__("there is no such file in this ticket")
+
+
+class InvalidAttachmentLink(PermissionDenied):
+    """Forged, expired or someone else's: the caller is not told which."""
+
+    code = "attachment-link-invalid"
+
+    def __init__(self) -> None:
+        super().__init__("this download link is not valid; read the ticket for a new one")
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFile:
+    key: str
+    content_type: str
+    filename: str | None
+    size: int
 
 
 class _UseCase:
@@ -71,8 +105,29 @@ class _UseCase:
         self._router = router
 
     async def _view(self, access: TicketAccess) -> TicketView:
-        messages = await self._deps.queries.messages_of(access.ticket.id, internal=access.as_agent)
-        return ticket_view(access.ticket, messages)
+        deps = self._deps
+        messages = await deps.queries.messages_of(access.ticket.id, internal=access.as_agent)
+        linked = [deps.with_links(m, access.ticket.id, access.user_id) for m in messages]
+        return ticket_view(access.ticket, linked)
+
+    async def _attach(
+        self, uow: SupportUnitOfWork, message: TicketMessage, attachment_ids: Sequence[UUID]
+    ) -> list[TicketAttachmentView]:
+        """The sender's unsent uploads, now carried by ``message`` (already added)."""
+        check_attachment_ids(attachment_ids)
+        attached = []
+        for attachment_id in attachment_ids:
+            upload = await uow.support.attachments.get(attachment_id, for_update=True)
+            if upload is None:
+                raise InvalidAttachment("there is no such uploaded file")
+            upload.attach(
+                sender=message.author_id, ticket_id=message.ticket_id, message_id=message.id
+            )
+            await uow.support.attachments.save(upload)
+            attached.append(
+                TicketAttachmentView(upload.id, upload.filename, upload.media_type, upload.size)
+            )
+        return attached
 
     async def _message(
         self,
@@ -123,9 +178,10 @@ class OpenTicket(_UseCase):
             )
             await uow.support.tickets.add(ticket)
             await uow.support.messages.add(first)
+            await self._attach(uow, first, command.attachment_ids)
             await self._router.route(uow, ticket)
             await uow.commit()
-        return ticket_view(ticket, [message_view(first)])
+        return await self._view(TicketAccess(ticket, customer_id, deps.is_agent(actor)))
 
 
 class ListMyTickets(_UseCase):
@@ -152,7 +208,9 @@ class PostMessage(_UseCase):
     The customer's answer brings a ticket waiting on them back to its agent; an agent's first
     message is the first response its deadline counts."""
 
-    async def __call__(self, actor: Actor, ticket_id: UUID, body: str) -> MessageView:
+    async def __call__(
+        self, actor: Actor, ticket_id: UUID, body: str, attachment_ids: Sequence[UUID] = ()
+    ) -> MessageView:
         deps = self._deps
         async with deps.uow() as uow:
             access = await deps.ticket_for(uow, actor, ticket_id, for_update=True)
@@ -167,6 +225,7 @@ class PostMessage(_UseCase):
             else:
                 ticket.note_customer_reply(now=message.created_at, new_id=deps.ids.new_id)
             await uow.support.messages.add(message)
+            files = await self._attach(uow, message, attachment_ids)
             other_side = ticket.assignee_id if not from_agent else ticket.customer_id
             uow.publish(
                 TicketMessagePosted(
@@ -181,7 +240,8 @@ class PostMessage(_UseCase):
                 )
             )
             await uow.commit()
-        return message_view(message)
+        view = replace(message_view(message), attachments=files)
+        return deps.with_links(view, ticket.id, access.user_id)
 
 
 class AddInternalNote(_UseCase):
@@ -292,3 +352,75 @@ class RateTicket(_UseCase):
             access.ticket.rate(score, comment, now=deps.clock.now(), new_id=deps.ids.new_id)
             await uow.commit()
         return await self._view(access)
+
+
+class UploadTicketAttachment(_UseCase):
+    """Anyone signed in uploads a file to send with the ticket they open or their next message
+    in one (``attachment_ids``): a PDF, an image, a zip or plain text of at most 25 MiB, its
+    type read from its bytes (storage's checks for attachments). Until sent it is the
+    uploader's alone."""
+
+    async def __call__(self, actor: Actor, upload: Upload) -> TicketAttachmentView:
+        deps = self._deps
+        uploader_id = require_signed_in(actor)
+        stored = await deps.storage.save(
+            upload.chunks, purpose=UploadPurpose.ATTACHMENT, original_name=upload.filename
+        )
+        file = TicketUpload(
+            id=deps.ids.new_id(),
+            uploader_id=uploader_id,
+            key=stored.key,
+            media_type=stored.media_type,
+            size=stored.size,
+            filename=stored.original_name,
+            uploaded_at=deps.clock.now(),
+        )
+        try:
+            async with deps.uow() as uow:
+                await uow.support.attachments.add(file)
+                await uow.commit()
+        except BaseException:
+            await delete_quietly(deps.storage, stored.key)
+            raise
+        return TicketAttachmentView(file.id, file.filename, file.media_type, file.size)
+
+
+class OpenTicketAttachment(_UseCase):
+    """A file of a ticket's message, for the person its link was signed for, signed in as
+    them, while they may read the ticket (its customer, any agent; a note's files only for
+    agents): a leaked link alone serves nothing."""
+
+    async def __call__(
+        self,
+        actor: Actor,
+        ticket_id: UUID,
+        attachment_id: UUID,
+        *,
+        expires: int,
+        signature: str,
+    ) -> TicketFile:
+        deps = self._deps
+        if actor.user_id is None:
+            raise NotAuthenticated("a ticket's file is served to its reader signed in")
+        try:
+            expires_at = datetime.fromtimestamp(expires, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise InvalidAttachmentLink() from None
+        grant = TicketAttachmentGrant(actor.user_id, ticket_id, attachment_id, expires_at)
+        if deps.clock.now() >= expires_at or not deps.links.verifies(grant, signature):
+            raise InvalidAttachmentLink()
+        async with deps.uow(read_only=True) as uow:
+            access = await deps.ticket_for(uow, actor, ticket_id)
+            upload = await uow.support.attachments.get(attachment_id)
+            if upload is None or upload.ticket_id != ticket_id or upload.message_id is None:
+                raise AttachmentNotFound()
+            message = await uow.support.messages.get(upload.message_id)
+        if message is None or (message.internal and not access.as_agent):
+            raise AttachmentNotFound()
+        try:
+            # Asked before the answer starts: a file gone from storage is a 404, not a broken
+            # stream.
+            size = await deps.storage.size(upload.key)
+        except NotFound:
+            raise AttachmentNotFound() from None
+        return TicketFile(upload.key, upload.media_type, upload.filename, size)

@@ -271,6 +271,7 @@ class AttachmentController(Controller):
     tags = ["support"]
     guards = [signed_in]
 
+    @problems("empty-file")
     @post(
         "",
         operation_id="upload_support_attachment",
@@ -285,8 +286,9 @@ class AttachmentController(Controller):
         support: Support,
     ) -> TicketAttachmentView:
         """Anyone signed in: a PDF, an image (JPEG, PNG, GIF, WebP), a zip or plain text of at
-        most 25 MiB in the `file` field, its type read from its bytes (415 otherwise). Send it
-        with the ticket you open or your next message in one (`attachment_ids`)."""
+        most 25 MiB in the `file` field, its type read from its bytes (415 otherwise; 422
+        `empty-file` for no bytes). Send it with the ticket you open or your next message in one
+        (`attachment_ids`)."""
         return await support.upload_attachment(actor, upload_of(data.file))
 
 

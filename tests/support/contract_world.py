@@ -24,6 +24,7 @@ from elearn.application.identity.account import TutorApplicationCommand
 from elearn.application.identity.accounts import CreateAccount
 from elearn.application.identity.sessions import LoginCommand
 from elearn.application.support.agents import AgentSettings
+from elearn.application.support.ports import TicketAttachmentGrant
 from elearn.application.support.tickets import OpenTicketCommand
 from elearn.domain.catalog.course import LessonKind
 from elearn.domain.community.forum import ReportTarget, ThreadKind
@@ -152,8 +153,12 @@ async def _objects(world: World) -> dict[str, str]:
             presence=Presence.ONLINE, categories=frozenset({Category.PAYMENT}), capacity=5
         ),
     )
+    ticket_file = await container.support.upload_attachment(world.student, _pdf_upload())
     ticket = await container.support.open_ticket(
-        world.student, OpenTicketCommand("Charged twice", Category.PAYMENT, "Two charges.")
+        world.student,
+        OpenTicketCommand(
+            "Charged twice", Category.PAYMENT, "Two charges.", attachment_ids=(ticket_file.id,)
+        ),
     )
     # A student applying to teach, with the decision pending.
     applicant_id = await identity.create_account(
@@ -177,6 +182,9 @@ async def _objects(world: World) -> dict[str, str]:
     link_expires = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
     link_signature = container.conversations.deps.links.sign(
         AttachmentGrant(world.student.user_id, conversation.id, attached.id, link_expires)
+    )
+    ticket_link_signature = container.support.deps.links.sign(
+        TicketAttachmentGrant(world.student.user_id, ticket.id, ticket_file.id, link_expires)
     )
     local = world.days_ahead_at(20, 9).replace(tzinfo=None)
     exception = await container.tutoring.exceptions.add(
@@ -214,6 +222,8 @@ async def _objects(world: World) -> dict[str, str]:
         "attachment_expires": str(int(link_expires.timestamp())),
         "attachment_signature": link_signature,
         "ticket_id": str(ticket.id),
+        "ticket_attachment_id": str(ticket_file.id),
+        "ticket_attachment_signature": ticket_link_signature,
         "agent_id": str(world.manager.user_id),
         # A priced course on sale that student has not bought.
         "paid_course_key": str(sold_course),

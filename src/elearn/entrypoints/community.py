@@ -10,11 +10,12 @@ from litestar.di import NamedDependency
 
 from elearn.adapters.markdown import SanitisingMarkdownRenderer
 from elearn.adapters.persistence.community_repositories import SqlaForumQueries
+from elearn.adapters.realtime.viewers import InMemoryThreadViewers, RedisThreadViewers
 from elearn.adapters.security.rate_limits import InMemoryRateLimiter, RedisRateLimiter
 from elearn.application.catalog.api import CatalogApi
 from elearn.application.community import forums, moderation
 from elearn.application.community.deps import CommunityDeps
-from elearn.application.community.ports import CommunityPolicy
+from elearn.application.community.ports import CommunityPolicy, ThreadViewers
 from elearn.application.identity.api import IdentityApi
 from elearn.application.learning.api import LearningApi
 from elearn.entrypoints.settings import Settings
@@ -30,6 +31,14 @@ def community_policy(settings: Settings) -> CommunityPolicy:
     )
 
 
+def _thread_viewers(container: Container) -> ThreadViewers:
+    """In Redis when there is one (a view recorded by one API process is read by the worker
+    that pushes the reply); else one registry for the process's socket and in-process worker."""
+    if container.redis is not None:
+        return RedisThreadViewers(container.redis)
+    return InMemoryThreadViewers()
+
+
 def build_community_deps(container: Container) -> CommunityDeps:
     redis = container.redis
     return CommunityDeps(
@@ -43,6 +52,7 @@ def build_community_deps(container: Container) -> CommunityDeps:
         renderer=SanitisingMarkdownRenderer(),
         # In Redis when there is one, so the limit holds across API processes.
         limiter=RedisRateLimiter(redis) if redis else InMemoryRateLimiter(),
+        viewers=_thread_viewers(container),
         policy=community_policy(container.settings),
         authorizer=container.authorizer,
     )
@@ -91,7 +101,15 @@ class CommunityUseCases:
 
     @cached_property
     def push_new_reply(self) -> forums.PushNewReply:
-        return forums.PushNewReply(self._container.realtime)
+        return forums.PushNewReply(self.deps, self._container.realtime)
+
+    @cached_property
+    def view_thread(self) -> forums.ViewThread:
+        return forums.ViewThread(self.deps)
+
+    @cached_property
+    def leave_thread(self) -> forums.LeaveThread:
+        return forums.LeaveThread(self.deps)
 
     @cached_property
     def vote(self) -> forums.Vote:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, TypeAlias
 from litestar.di import NamedDependency
 
 from elearn.adapters.persistence.support_repositories import SqlaSupportQueries
+from elearn.adapters.security.attachment_links import HmacTicketAttachmentLinks
 from elearn.application.identity.api import IdentityApi
 from elearn.application.realtime import RealtimePublisher
 from elearn.application.support import agents, desk, live, tickets
@@ -54,6 +55,10 @@ def build_support_deps(container: Container) -> SupportDeps:
         identity=IdentityApi(container.identity.deps),
         policy=support_policy(container.settings),
         authorizer=container.authorizer,
+        storage=container.storage,
+        links=HmacTicketAttachmentLinks(
+            container.settings.media_signing_key or container.settings.jwt_secret
+        ),
     )
 
 
@@ -84,6 +89,14 @@ class SupportUseCases:
     def post_message_from_socket(self) -> tickets.PostMessage:
         """The socket's ``{type: "ticket.message", ticket_id, body}``: the same rules as HTTP."""
         return self.post_message
+
+    @cached_property
+    def upload_attachment(self) -> tickets.UploadTicketAttachment:
+        return tickets.UploadTicketAttachment(self.deps, self.router)
+
+    @cached_property
+    def open_attachment(self) -> tickets.OpenTicketAttachment:
+        return tickets.OpenTicketAttachment(self.deps, self.router)
 
     @cached_property
     def add_internal_note(self) -> tickets.AddInternalNote:
@@ -146,6 +159,14 @@ class SupportUseCases:
     @cached_property
     def publish_status(self) -> live.PublishTicketStatus:
         return live.PublishTicketStatus(self.deps, self._realtime)
+
+    @cached_property
+    def publish_agent_joined_or_left(self) -> live.PublishAgentJoinedOrLeft:
+        return live.PublishAgentJoinedOrLeft(self.deps, self._realtime)
+
+    @cached_property
+    def typing(self) -> live.SayTyping:
+        return live.SayTyping(self.deps, self._realtime)
 
 
 # Support's use cases, as a route parameter: ``support: Support``.

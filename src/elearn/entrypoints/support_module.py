@@ -15,6 +15,7 @@ from elearn.adapters.persistence.support_repositories import SqlaSupportStore
 from elearn.adapters.persistence.unit_of_work import StoreDeclaration
 from elearn.application.actor import Actor
 from elearn.application.realtime import SocketMessageHandler, SocketReply
+from elearn.domain.support.agents import AgentPresenceChanged
 from elearn.domain.support.tickets import TicketAssigned, TicketMessagePosted, TicketStatusChanged
 from elearn.entrypoints.module import Module, Subscription
 from elearn.entrypoints.support import SupportUseCases, build_support_deps, support_policy
@@ -46,6 +47,16 @@ def _subscriptions(c: Container) -> dict[str, Subscription]:
         "support.publish_status_live": Subscription(
             TicketStatusChanged.event_type, c.support.publish_status
         ),
+        # Joined and left: a handler of their own, so a retry of one never repeats the other.
+        "support.publish_agent_joined_on_assignment": Subscription(
+            TicketAssigned.event_type, c.support.publish_agent_joined_or_left
+        ),
+        "support.publish_agent_left_on_return": Subscription(
+            TicketStatusChanged.event_type, c.support.publish_agent_joined_or_left
+        ),
+        "support.publish_agent_presence_live": Subscription(
+            AgentPresenceChanged.event_type, c.support.publish_agent_joined_or_left
+        ),
     }
 
 
@@ -69,7 +80,13 @@ def _socket_messages(c: Container) -> dict[str, SocketMessageHandler]:
         await c.support.post_message_from_socket(actor, UUID(str(message["ticket_id"])), body)
         return None
 
-    return {"ticket.message": ticket_message}
+    async def ticket_typing(actor: Actor, message: Mapping[str, object]) -> SocketReply:
+        """``{type: "ticket.typing", ticket_id}``: the other side of the ticket's chat sees
+        ``ticket.typing``."""
+        await c.support.typing(actor, UUID(str(message["ticket_id"])))
+        return None
+
+    return {"ticket.message": ticket_message, "ticket.typing": ticket_typing}
 
 
 MODULE = Module(

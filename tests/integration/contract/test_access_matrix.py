@@ -310,6 +310,15 @@ MATRIX: dict[tuple[str, str], Access | NotChecked] = {
     ("POST", "/api/v1/support/tickets/{ticket_id}/rating"): Access(
         STUDENT, json=lambda v: {"score": 5}
     ),
+    # The link was signed for the customer: an agent holding it is refused too (their own
+    # links come with the ticket they read).
+    ("GET", "/api/v1/support/tickets/{ticket_id}/attachments/{ticket_attachment_id}"): Access(
+        STUDENT,
+        query=lambda v: {
+            "expires": v["attachment_expires"],
+            "signature": v["ticket_attachment_signature"],
+        },
+    ),
     # ---- billing ----------------------------------------------------------------------------
     # Admins read any order (support), at the buyer's own address too.
     ("GET", "/api/v1/me/orders/{order_id}"): Access(STUDENT | ADMIN),

@@ -250,7 +250,7 @@ async def test_mentions_and_subscribers_are_told_at_most_hourly_and_pushed_live(
 
     codec = world.container.codec
     first = codec.decode("community.reply_posted", events[0])
-    await PushNewReply(Recorder())(first)
+    await PushNewReply(community.deps, Recorder())(first)
     ((audience, kind, payload),) = pushed
     assert audience == {_id(world.student), _id(world.manager)}
     assert kind == "discussion.reply_created"
@@ -364,3 +364,82 @@ async def test_a_person_s_posts_are_exported_and_erased_but_the_threads_stay(
     assert bodies == {answer.id: "An answer", mine.id: ERASED_TEXT}
     assert (await community.list_edits(world.tutor, thread.id)).items == []
     assert detail.replies.items[0].vote_count == 1
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.pushed: list[tuple[set[UUID], str, Mapping[str, object]]] = []
+
+    async def publish(
+        self, audience: Collection[UUID], event_type: str, payload: Mapping[str, object]
+    ) -> None:
+        self.pushed.append((set(audience), event_type, payload))
+
+    async def connected(self, people: Collection[UUID]) -> set[UUID]:
+        return set()
+
+
+async def test_viewers_of_a_thread_get_its_new_replies_until_they_leave_or_lose_access(
+    world: World,
+) -> None:
+    community = world.container.community
+    view = world.container.socket_messages["discussion.view"]
+    leave = world.container.socket_messages["discussion.leave"]
+    course_id, _ = await _forum(world)
+    thread = await community.start_thread(
+        world.tutor, course_id, NewThread(ThreadKind.DISCUSSION, "Week 1", "Questions here")
+    )
+    answer = await view(world.student, {"discussion_id": str(thread.id)})
+    assert answer == {"type": "discussion.viewing", "discussion_id": str(thread.id), "seconds": 60}
+    await view(world.manager, {"discussion_id": str(thread.id)})
+    with pytest.raises(PermissionDenied):  # not in the course: refused as over HTTP
+        await view(world.classmate, {"discussion_id": str(thread.id)})
+    with pytest.raises(ValueError):
+        await view(world.student, {"discussion_id": "nope"})
+
+    recorder = _Recorder()
+    push = PushNewReply(community.deps, recorder)
+
+    async def reply_and_push(body: str) -> set[UUID]:
+        world.clock.advance(timedelta(seconds=1))
+        await community.post_reply(world.admin, thread.id, body)
+        payload = (await _events(world, "community.reply_posted"))[-1]
+        recorder.pushed.clear()
+        await push(world.container.codec.decode("community.reply_posted", payload))
+        return recorder.pushed[0][0] if recorder.pushed else set()
+
+    # The tutor follows (author); the student and the manager only view.
+    everyone = {_id(world.tutor), _id(world.student), _id(world.manager)}
+    assert await reply_and_push("First") == everyone
+    await leave(world.manager, {"discussion_id": str(thread.id)})
+    world.clock.advance(timedelta(seconds=30))
+    assert await reply_and_push("Second") == {_id(world.tutor), _id(world.student)}
+    # A view lasts a minute unless renewed.
+    world.clock.advance(timedelta(seconds=31))
+    assert await reply_and_push("Third") == {_id(world.tutor)}
+
+    # Viewing again, then the enrollment is revoked: nothing more reaches the student.
+    await view(world.student, {"discussion_id": str(thread.id)})
+    enrollments = await world.container.learning.my_enrollments(world.student)
+    await world.container.learning.revoke_enrollment(
+        world.admin, enrollments.items[0].id, "chargeback"
+    )
+    assert await reply_and_push("Fourth") == {_id(world.tutor)}
+
+
+async def test_people_are_mentioned_by_the_names_they_go_by(world: World) -> None:
+    community = world.container.community
+    course_id, _ = await _forum(world)
+    # Seeded display names are the account names: "tutor", "manager", "classmate", ...
+    thread = await community.start_thread(
+        world.student, course_id, NewThread(ThreadKind.QUESTION, "Stuck", "Help, @Tutor?")
+    )
+    await community.follow(world.manager, thread.id, follow=True)
+    await community.post_reply(
+        world.admin, thread.id, "Ask @[Manager] or @classmate, or @cotutor, or @student"
+    )
+    started = await _events(world, "community.thread_started")
+    replied = await _events(world, "community.reply_posted")
+    assert started[-1]["mentioned_ids"] == [str(_id(world.tutor))]
+    # The classmate and the cotutor are not among the thread's people (nor readers of it).
+    assert replied[-1]["mentioned_ids"] == [str(_id(world.manager)), str(_id(world.student))]

@@ -389,3 +389,103 @@ async def test_a_chat_message_sent_over_the_socket_follows_the_rules_of_http(wor
 
     seen = await world.container.support.get_ticket(ana, ticket.id)
     assert [m.body for m in seen.messages] == ["My payment failed", "Any news?"]
+
+
+async def test_messages_posted_in_the_same_microsecond_keep_the_order_they_were_posted_in(
+    world: World,
+) -> None:
+    """The clock stands still: every message shares one instant, and still the conversation
+    reads in posting order, internal notes included."""
+    support = world.container.support
+    ana = await agent(world, "ana")
+    ticket = await open_ticket(world, world.student)
+    posted = ["My payment failed"]
+    for n in range(6):
+        body = f"message {n}"
+        if n % 3 == 2:
+            await support.add_internal_note(ana, ticket.id, body)
+        else:
+            await support.post_message(ana if n % 2 else world.student, ticket.id, body)
+        posted.append(body)
+    seen = await support.get_ticket(ana, ticket.id)
+    assert [m.body for m in seen.messages] == posted
+    places = [(m.created_at, m.id) for m in seen.messages]
+    assert places == sorted(places)
+
+
+async def test_the_chat_sees_agents_join_and_leave_and_the_other_side_typing(
+    world: World,
+) -> None:
+    support = world.container.support
+    hub = world.container.realtime
+    assert isinstance(hub, LocalRealtimeHub)
+    ana = await agent(world, "ana")
+    bo = await agent(world, "bo", presence=Presence.OFFLINE)
+    student, ana_id, bo_id = world.student.user_id, ana.user_id, bo.user_id
+    assert student is not None and ana_id is not None and bo_id is not None
+    typing = world.container.socket_messages["ticket.typing"]
+
+    def joins_and_leaves(received: list[dict[str, object]]) -> list[tuple[object, ...]]:
+        return [
+            (e["type"], e["agent_id"], e["reason"])
+            for e in received
+            if e["type"] in ("ticket.agent_joined", "ticket.agent_left")
+        ]
+
+    async with (
+        hub.subscribe(student) as customer_live,
+        hub.subscribe(ana_id) as ana_live,
+        hub.subscribe(bo_id) as bo_live,
+        hub.subscribe(world.classmate.user_id) as stranger_live,
+    ):
+        ticket = await open_ticket(world, world.student)
+        assert await typing(world.student, {"ticket_id": str(ticket.id)}) is None
+        await typing(ana, {"ticket_id": str(ticket.id)})
+        with pytest.raises(NotFound):
+            await typing(world.classmate, {"ticket_id": str(ticket.id)})
+        await support.post_message(ana, ticket.id, "On it")
+        for who, presence in ((ana, Presence.AWAY), (ana, Presence.ONLINE), (bo, Presence.ONLINE)):
+            world.clock.advance(timedelta(seconds=1))
+            await support.update_my_agent_settings(
+                who, AgentSettings(presence=presence, categories=PAYMENT, capacity=2)
+            )
+        world.clock.advance(timedelta(seconds=1))
+        await support.assign(ana, ticket.id, bo_id)
+        await deliver_live_events(world)
+        to_customer, to_ana, to_bo = drain(customer_live), drain(ana_live), drain(bo_live)
+        assert drain(stranger_live) == []
+
+    assert joins_and_leaves(to_customer) == [
+        ("ticket.agent_joined", str(ana_id), "assigned"),
+        ("ticket.agent_left", str(ana_id), "away"),
+        ("ticket.agent_joined", str(ana_id), "online"),
+        ("ticket.agent_left", str(ana_id), "reassigned"),
+        ("ticket.agent_joined", str(bo_id), "assigned"),
+    ]
+    assert joins_and_leaves(to_bo) == joins_and_leaves(to_customer)[-2:]
+    assert joins_and_leaves(to_ana) == joins_and_leaves(to_customer)
+    # Typing reaches the other side only, never the typist.
+    assert [e["role"] for e in to_customer if e["type"] == "ticket.typing"] == ["agent"]
+    assert [e["role"] for e in to_ana if e["type"] == "ticket.typing"] == ["customer"]
+
+
+async def test_a_ticket_returned_to_the_queue_tells_the_chat_its_agent_left(world: World) -> None:
+    support = world.container.support
+    hub = world.container.realtime
+    assert isinstance(hub, LocalRealtimeHub)
+    ana = await agent(world, "ana")
+    assert world.student.user_id is not None and ana.user_id is not None
+    async with hub.subscribe(world.student.user_id) as customer_live:
+        ticket = await open_ticket(world, world.student)
+        world.clock.advance(timedelta(seconds=1))
+        await support.update_my_agent_settings(
+            ana, AgentSettings(presence=Presence.OFFLINE, categories=PAYMENT, capacity=2)
+        )
+        await deliver_live_events(world)
+        received = drain(customer_live)
+    assert [
+        (e["type"], e["reason"])
+        for e in received
+        if e["type"] in ("ticket.agent_joined", "ticket.agent_left")
+    ] == [("ticket.agent_joined", "assigned"), ("ticket.agent_left", "unassigned")]
+    assert (await support.get_ticket(ana, ticket.id)).status is TicketStatus.OPEN

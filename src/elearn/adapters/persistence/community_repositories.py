@@ -125,6 +125,15 @@ class SqlaReplyRepository(SqlaRepository[Reply, ForumReplyRow]):
     # A reply's thread row may be new in this transaction (nothing orders them otherwise).
     flush_before_add = True
 
+    async def authors_in(self, thread_id: UUID, *, limit: int) -> list[UUID]:
+        stmt = (
+            select(ForumReplyRow.author_id)
+            .where(ForumReplyRow.thread_id == thread_id)
+            .distinct()
+            .limit(limit)
+        )
+        return list(await self.session.scalars(stmt))
+
 
 class SqlaReportRepository(SqlaRepository[ContentReport, ContentReportRow]):
     mapper = _REPORTS

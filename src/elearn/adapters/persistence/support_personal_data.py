@@ -1,23 +1,25 @@
-"""The support desk's personal data: the tickets a person opened with their conversation (agents'
-internal notes are the desk's working notes and stay out), what they wrote as an agent, their
-agent settings. Erasing blanks the subjects and drops the conversations of their tickets and
-their rating comments, deletes their agent settings and blanks what they wrote as an agent; the
-tickets stay, by id, for the desk's figures."""
+"""The support desk's personal data: the tickets a person opened with their conversation and its
+files (agents' internal notes are the desk's working notes and stay out), what they wrote as an
+agent, their agent settings. Erasing blanks the subjects and drops the conversations of their
+tickets, their files and every file they uploaded, and their rating comments, deletes their
+agent settings and blanks what they wrote as an agent; the tickets stay, by id, for the desk's
+figures."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from elearn.adapters.persistence.models.support import (
     SupportAgentRow,
+    SupportAttachmentRow,
     SupportMessageRow,
     SupportTicketRow,
 )
 from elearn.adapters.persistence.personal_data import plain, write
 from elearn.adapters.persistence.unit_of_work import session_of
-from elearn.application.personal_data import ErasedData, PersonalData, Pseudonym
+from elearn.application.personal_data import ErasedData, PersonalData, PersonalFile, Pseudonym
 from elearn.application.ports import Transaction
 
 ERASED_SUBJECT = "(erased)"
@@ -57,7 +59,17 @@ class SupportPersonalData:
             .order_by(SupportMessageRow.posted_at, SupportMessageRow.id)
         )
         agent = await session.get(SupportAgentRow, user_id)
+        shown = select(SupportMessageRow.id).where(
+            SupportMessageRow.ticket_id.in_(list(conversation)),
+            SupportMessageRow.internal.is_(False),
+        )
+        files = await session.scalars(
+            select(SupportAttachmentRow)
+            .where(SupportAttachmentRow.message_id.in_(shown))
+            .order_by(SupportAttachmentRow.uploaded_at, SupportAttachmentRow.id)
+        )
         return PersonalData(
+            files=[PersonalFile(f.storage_key, f.filename or f"{f.id}") for f in files],
             records={
                 "tickets": [
                     {
@@ -89,12 +101,18 @@ class SupportPersonalData:
                     "categories": list(agent.categories or []),
                     "capacity": agent.capacity,
                 },
-            }
+            },
         )
 
     async def erase(self, uow: Transaction, user_id: UUID, pseudonym: Pseudonym) -> ErasedData:
         session = session_of(uow)
         their_tickets = select(SupportTicketRow.id).where(SupportTicketRow.customer_id == user_id)
+        theirs = or_(
+            SupportAttachmentRow.ticket_id.in_(their_tickets),
+            SupportAttachmentRow.uploader_id == user_id,
+        )
+        keys = list(await session.scalars(select(SupportAttachmentRow.storage_key).where(theirs)))
+        files = await write(session, delete(SupportAttachmentRow).where(theirs))
         conversations = await write(
             session,
             delete(SupportMessageRow).where(SupportMessageRow.ticket_id.in_(their_tickets)),
@@ -117,5 +135,7 @@ class SupportPersonalData:
                 "tickets": tickets,
                 "ticket_messages": conversations + written,
                 "agent_settings": agents,
-            }
+                "ticket_files": files,
+            },
+            file_keys=keys,
         )

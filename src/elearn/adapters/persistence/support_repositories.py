@@ -6,15 +6,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from elearn.adapters.persistence.models.support import (
     SupportAgentRow,
+    SupportAttachmentRow,
     SupportCannedResponseRow,
     SupportMessageRow,
     SupportTicketRow,
@@ -32,6 +34,7 @@ from elearn.application.support.ports import (
     CannedResponse,
     CannedResponseView,
     MessageView,
+    TicketAttachmentView,
     TicketMessage,
     TicketSummary,
 )
@@ -43,6 +46,7 @@ from elearn.domain.support.tickets import (
     Priority,
     Ticket,
     TicketStatus,
+    TicketUpload,
 )
 
 _ACTIVE = [status.value for status in ACTIVE_STATUSES]
@@ -102,23 +106,7 @@ def _message_view(row: SupportMessageRow) -> MessageView:
 
 
 def _summary(row: SupportTicketRow) -> TicketSummary:
-    return TicketSummary(
-        id=row.id,
-        customer_id=row.customer_id,
-        subject=row.subject,
-        category=Category(row.category),
-        priority=Priority(row.priority),
-        status=TicketStatus(row.status),
-        assignee_id=row.assignee_id,
-        created_at=row.opened_at,
-        updated_at=row.activity_at,
-        first_response_due=row.first_response_due,
-        resolution_due=row.resolution_due,
-        first_responded_at=row.first_responded_at,
-        resolved_at=row.resolved_at,
-        closed_at=row.closed_at,
-        rating_score=row.rating_score,
-    )
+    return TicketSummary.of(_TICKETS.load(row))
 
 
 class SqlaTicketRepository(SqlaRepository[Ticket, SupportTicketRow]):
@@ -149,6 +137,20 @@ class SqlaTicketRepository(SqlaRepository[Ticket, SupportTicketRow]):
             )
             .order_by(SupportTicketRow.id)
             .with_for_update()
+        )
+        return [self._load(row) for row in await self.session.scalars(stmt)]
+
+    async def active_of(self, agent_id: UUID) -> list[Ticket]:
+        # What this transaction moved counts: tracked tickets are written to the session first.
+        self.write_back()
+        await self.session.flush()
+        stmt = (
+            select(SupportTicketRow)
+            .where(
+                SupportTicketRow.assignee_id == agent_id,
+                SupportTicketRow.status.in_(_ACTIVE),
+            )
+            .order_by(SupportTicketRow.id)
         )
         return [self._load(row) for row in await self.session.scalars(stmt)]
 
@@ -224,6 +226,71 @@ class SqlaMessageRepository:
         row = await self.session.get(SupportMessageRow, message_id)
         return None if row is None else _message(row)
 
+    async def last_mark(self, ticket_id: UUID) -> tuple[datetime, UUID] | None:
+        await self.session.flush()
+        m = SupportMessageRow
+        last = (
+            await self.session.execute(
+                select(m.posted_at, m.id)
+                .where(m.ticket_id == ticket_id)
+                .order_by(m.posted_at.desc(), m.id.desc())
+                .limit(1)
+            )
+        ).first()
+        return None if last is None else (last[0], last[1])
+
+
+def _upload(row: SupportAttachmentRow) -> TicketUpload:
+    return TicketUpload(
+        id=row.id,
+        uploader_id=row.uploader_id,
+        key=row.storage_key,
+        media_type=row.media_type,
+        size=row.size,
+        filename=row.filename,
+        uploaded_at=row.uploaded_at,
+        ticket_id=row.ticket_id,
+        message_id=row.message_id,
+    )
+
+
+class SqlaAttachmentRepository:
+    """Uploads are written once; sending one only names its ticket and message."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, upload: TicketUpload) -> None:
+        self.session.add(
+            SupportAttachmentRow(
+                id=upload.id,
+                uploader_id=upload.uploader_id,
+                storage_key=upload.key,
+                media_type=upload.media_type,
+                size=upload.size,
+                filename=upload.filename,
+                uploaded_at=upload.uploaded_at,
+                ticket_id=upload.ticket_id,
+                message_id=upload.message_id,
+            )
+        )
+
+    async def get(self, upload_id: UUID, *, for_update: bool = False) -> TicketUpload | None:
+        stmt = select(SupportAttachmentRow).where(SupportAttachmentRow.id == upload_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = (await self.session.scalars(stmt)).one_or_none()
+        return None if row is None else _upload(row)
+
+    async def save(self, upload: TicketUpload) -> None:
+        # The message that carries it may be new in this transaction: it is written first.
+        await self.session.flush()
+        await self.session.execute(
+            update(SupportAttachmentRow)
+            .where(SupportAttachmentRow.id == upload.id)
+            .values(ticket_id=upload.ticket_id, message_id=upload.message_id)
+        )
+
 
 class SqlaAgentRepository(SqlaRepository[Agent, SupportAgentRow]):
     mapper = _AGENTS
@@ -251,6 +318,7 @@ class SqlaSupportStore:
         self.session = session
         self.tickets = SqlaTicketRepository(session)
         self.messages = SqlaMessageRepository(session)
+        self.attachments = SqlaAttachmentRepository(session)
         self.agents = SqlaAgentLoads(session, self.tickets)
         self.canned_responses = SqlaCannedResponseRepository(session)
 
@@ -388,7 +456,23 @@ class SqlaSupportQueries:
             stmt = stmt.where(SupportMessageRow.internal.is_(False))
         stmt = stmt.order_by(SupportMessageRow.posted_at, SupportMessageRow.id)
         async with self._sessions() as session:
-            return [_message_view(row) for row in await session.scalars(stmt)]
+            messages = [_message_view(row) for row in await session.scalars(stmt)]
+            # One more query for every file of the ticket, whatever the number of messages.
+            files = await session.scalars(
+                select(SupportAttachmentRow)
+                .where(
+                    SupportAttachmentRow.ticket_id == ticket_id,
+                    SupportAttachmentRow.message_id.is_not(None),
+                )
+                .order_by(SupportAttachmentRow.uploaded_at, SupportAttachmentRow.id)
+            )
+            by_message: dict[UUID, list[TicketAttachmentView]] = {}
+            for row in files:
+                assert row.message_id is not None
+                by_message.setdefault(row.message_id, []).append(
+                    TicketAttachmentView(row.id, row.filename, row.media_type, row.size)
+                )
+        return [replace(m, attachments=by_message.get(m.id, [])) for m in messages]
 
     async def canned_responses(
         self, *, category: Category | None, limit: int, cursor: str | None

@@ -259,7 +259,7 @@ async def thread_started(deps: NotificationsDeps, event: DomainEvent) -> list[No
     assert isinstance(event, ThreadStarted)
     return await _drafts(
         deps, event, [(person, {}) for person in event.mentioned_ids],
-        kind="forum_mention", category=Category.COURSE, link=_discussion(event.thread_id),
+        kind="forum_mention", category=Category.COMMUNITY, link=_discussion(event.thread_id),
     )  # fmt: skip
 
 
@@ -271,11 +271,11 @@ async def reply_posted(deps: NotificationsDeps, event: DomainEvent) -> list[Noti
     return [
         *await _drafts(
             deps, event, [(person, parameters) for person in event.mentioned_ids],
-            kind="forum_mention", category=Category.COURSE, link=_discussion(event.thread_id),
+            kind="forum_mention", category=Category.COMMUNITY, link=_discussion(event.thread_id),
         ),
         *await _drafts(
             deps, event, [(person, parameters) for person in event.notify_ids],
-            kind="forum_reply", category=Category.COURSE, link=_discussion(event.thread_id),
+            kind="forum_reply", category=Category.COMMUNITY, link=_discussion(event.thread_id),
         ),
     ]  # fmt: skip
 
@@ -291,7 +291,7 @@ async def answer_accepted(deps: NotificationsDeps, event: DomainEvent) -> list[N
     for person, kind in told:
         drafts += await _drafts(
             deps, event, [(person, {})],
-            kind=kind, category=Category.COURSE, link=_discussion(event.thread_id),
+            kind=kind, category=Category.COMMUNITY, link=_discussion(event.thread_id),
         )  # fmt: skip
     return drafts
 

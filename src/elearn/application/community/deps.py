@@ -21,12 +21,24 @@ from elearn.application.community.ports import (
     ForumQueries,
     MarkdownRenderer,
     PostingLimiter,
+    ThreadViewers,
 )
 from elearn.application.errors import NotFound, RateLimited
 from elearn.application.identity.api import IdentityApi
 from elearn.application.learning.api import LearningApi
 from elearn.application.ports import Clock, IdGenerator, TransactionFactory
-from elearn.domain.community.forum import PostBody, Reply, Thread
+from elearn.domain.community.forum import (
+    MAX_MENTIONS,
+    PostBody,
+    Reply,
+    Thread,
+    mentioned_ids,
+    mentioned_names,
+    resolve_mentions,
+)
+
+# The most people a name mention is looked for among (a thread's people, its instructors).
+_NAME_CANDIDATES = 200
 
 
 class DiscussionNotFound(NotFound):
@@ -68,6 +80,7 @@ class CommunityDeps:
     identity: IdentityApi
     renderer: MarkdownRenderer
     limiter: PostingLimiter
+    viewers: ThreadViewers
     policy: CommunityPolicy
     authorizer: Authorizer
 
@@ -131,6 +144,36 @@ class CommunityDeps:
         if reply.hidden and not access.is_moderator:
             raise ReplyNotFound()
         return reply, thread, access
+
+    async def mentioned(
+        self,
+        uow: CommunityUnitOfWork,
+        access: ForumAccess,
+        source: str,
+        thread: Thread | None = None,
+    ) -> tuple[UUID, ...]:
+        """The readers of the forum a post mentions, its author aside: by id (``@<user id>``, what
+        a front end inserts when the author picks someone) and by name as people type it
+        (``@ana``, ``@ana.lima``, ``@[Ana Lima]``), a name being looked for among the course's
+        instructors and the thread's people (its author, who replied, its followers)."""
+        author = access.user_id
+        people = [p for p in mentioned_ids(source) if p != author]
+        names = mentioned_names(source)
+        if names:
+            candidates = list(access.course.instructor_ids)
+            if thread is not None:
+                candidates += [thread.author_id]
+                candidates += await uow.forum.replies.authors_in(thread.id, limit=_NAME_CANDIDATES)
+                candidates += await uow.forum.subscriptions.subscribers(thread.id)
+            named: dict[UUID, str] = {}
+            for person in list(dict.fromkeys(candidates))[:_NAME_CANDIDATES]:
+                if person == author:
+                    continue
+                facts = await self.identity.user(uow, person)
+                if facts is not None and facts.is_active:
+                    named[person] = facts.full_name
+            people += [p for p in resolve_mentions(names, named) if p not in people]
+        return await self.readers_among(uow, access.course, people[:MAX_MENTIONS])
 
     async def readers_among(
         self, uow: CommunityUnitOfWork, course: CourseFacts, people: list[UUID]

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from enum import StrEnum
 from uuid import UUID
 
+from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.catalog.api import CourseNotFound
 from elearn.application.community.deps import CommunityDeps, DiscussionNotFound, ForumAccess
@@ -34,7 +36,6 @@ from elearn.domain.community.forum import (
     Thread,
     ThreadKind,
     ThreadStatus,
-    mentioned_ids,
     notification_cutoff,
 )
 from elearn.domain.shared.errors import RuleViolation
@@ -145,9 +146,7 @@ async def _start(
     now = deps.clock.now()
     async with deps.uow() as uow:
         access = await deps.forum_access(uow, actor, access.course.id)
-        mentioned = await deps.readers_among(
-            uow, access.course, [p for p in mentioned_ids(new.body) if p != access.user_id]
-        )
+        mentioned = await deps.mentioned(uow, access, new.body)
         thread = Thread.start(
             thread_id=deps.ids.new_id(),
             event_id=deps.ids.new_id(),
@@ -323,9 +322,7 @@ class PostReply(_UseCase):
                 if parent is None or (parent.hidden and not access.is_moderator):
                     raise ReplyNotInThread("the parent")
             author = access.user_id
-            mentioned = await deps.readers_among(
-                uow, access.course, [p for p in mentioned_ids(body) if p != author]
-            )
+            mentioned = await deps.mentioned(uow, access, body, thread)
             others = [
                 p for p in await uow.forum.subscriptions.subscribers(thread.id) if p != author
             ]
@@ -356,18 +353,33 @@ class PostReply(_UseCase):
 
 
 class PushNewReply:
-    """The outbox handler: a new reply, live to the thread's subscribers (best effort: who is
-    not connected reads it from the thread)."""
+    """The outbox handler: a new reply, live to the thread's subscribers and to whoever is
+    viewing it (``discussion.view``), each asked afresh whether they may still read the forum
+    (a revoked enrollment hears nothing more). Best effort: who is not connected reads it from
+    the thread."""
 
-    def __init__(self, realtime: RealtimePublisher) -> None:
+    def __init__(self, deps: CommunityDeps, realtime: RealtimePublisher) -> None:
+        self._deps = deps
         self._realtime = realtime
 
     async def __call__(self, event: DomainEvent) -> None:
         assert isinstance(event, ReplyPosted)
-        if not event.live_audience:
+        deps = self._deps
+        viewers = await deps.viewers.viewers(event.thread_id, now=deps.clock.now())
+        audience = [
+            p for p in dict.fromkeys((*event.live_audience, *viewers)) if p != event.author_id
+        ]
+        if not audience:
+            return
+        async with deps.uow(read_only=True) as uow:
+            course = await deps.catalog.course_facts(uow, event.course_id)
+            if course is None:
+                return
+            readers = await deps.readers_among(uow, course, audience)
+        if not readers:
             return
         await self._realtime.publish(
-            event.live_audience,
+            readers,
             "discussion.reply_created",
             {
                 "event_id": str(event.event_id),
@@ -380,6 +392,29 @@ class PushNewReply:
                 "created_at": event.occurred_at.isoformat(),
             },
         )
+
+
+class ViewThread(_UseCase):
+    """A reader has the thread on screen (the socket's ``{type: "discussion.view",
+    discussion_id}``): its new replies reach them live for ``view_seconds``, renewed by asking
+    again; whoever may not read the thread is refused as over HTTP."""
+
+    async def __call__(self, actor: Actor, thread_id: UUID) -> int:
+        deps = self._deps
+        async with deps.uow(read_only=True) as uow:
+            thread, access = await deps.thread_access(uow, actor, thread_id)
+        seconds = deps.policy.view_seconds
+        await deps.viewers.watch(
+            thread.id, access.user_id, until=deps.clock.now() + timedelta(seconds=seconds)
+        )
+        return seconds
+
+
+class LeaveThread(_UseCase):
+    """The reader left the thread (``discussion.leave``): no more live replies from it."""
+
+    async def __call__(self, actor: Actor, thread_id: UUID) -> None:
+        await self._deps.viewers.leave(thread_id, require_signed_in(actor))
 
 
 # ---- votes -----------------------------------------------------------------------------------

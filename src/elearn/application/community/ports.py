@@ -37,6 +37,21 @@ class PostingLimiter(Protocol):
         ...
 
 
+class ThreadViewers(Protocol):
+    """Who has a thread on screen now (the socket's ``discussion.view``), to push its new
+    replies to them."""
+
+    async def watch(self, thread_id: UUID, person: UUID, *, until: datetime) -> None:
+        """The person views the thread until ``until`` (a later watch renews it)."""
+        ...
+
+    async def leave(self, thread_id: UUID, person: UUID) -> None: ...
+
+    async def viewers(self, thread_id: UUID, *, now: datetime) -> set[UUID]:
+        """Those whose watch has not ended at ``now``."""
+        ...
+
+
 class ThreadRepository(Protocol):
     async def add(self, thread: Thread) -> None: ...
 
@@ -51,6 +66,10 @@ class ReplyRepository(Protocol):
     async def add(self, reply: Reply) -> None: ...
 
     async def get(self, reply_id: UUID, *, for_update: bool = False) -> Reply | None: ...
+
+    async def authors_in(self, thread_id: UUID, *, limit: int) -> list[UUID]:
+        """Who replied in the thread, each once (at most ``limit``)."""
+        ...
 
 
 class VoteTarget(StrEnum):
@@ -258,3 +277,5 @@ class CommunityPolicy:
     # Threads, replies and comments one person may post per window.
     posts_per_window: int = 30
     post_window_seconds: int = 600
+    # How long one ``discussion.view`` lasts: a client viewing a thread renews it sooner.
+    view_seconds: int = 60

@@ -20,7 +20,7 @@ from elearn.application.support.ports import (
     TicketSummary,
 )
 from elearn.application.support.routing import Router
-from elearn.domain.support.agents import Agent, Presence
+from elearn.domain.support.agents import Agent, AgentPresenceChanged, Presence
 from elearn.domain.support.tickets import BODY_MAX, SUBJECT_MAX, Category, clean_text
 
 
@@ -82,6 +82,7 @@ class UpdateMyAgentSettings:
         async with deps.uow() as uow:
             await uow.support.lock_routing()
             agent = await _agent(deps, uow, agent_id)
+            previous_presence = agent.presence
             change = agent.update(
                 presence=settings.presence,
                 categories=settings.categories,
@@ -95,6 +96,20 @@ class UpdateMyAgentSettings:
                     ticket.return_to_queue(now=now, new_id=deps.ids.new_id)
             if change.may_take_more or returned:
                 await self._router.pull_queue(uow)
+            # Joining or leaving their chats is crossing ``online``; away and offline both
+            # mean gone to the customer.
+            if agent.takes_tickets != (previous_presence is Presence.ONLINE):
+                kept = await uow.support.tickets.active_of(agent_id)
+                uow.publish(
+                    AgentPresenceChanged(
+                        event_id=deps.ids.new_id(),
+                        occurred_at=now,
+                        agent_id=agent_id,
+                        presence=agent.presence.value,
+                        previous_presence=previous_presence.value,
+                        tickets=tuple((t.id, t.customer_id) for t in kept),
+                    )
+                )
             view = await _view(uow, agent)
             await uow.commit()
         return view

@@ -7,16 +7,27 @@ ticket does not exist.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
 from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.authorization import Authorizer, Permission
 from elearn.application.errors import NotFound
+from elearn.application.files import FileStorage
 from elearn.application.identity.api import IdentityApi
 from elearn.application.ports import Clock, IdGenerator, TransactionFactory
-from elearn.application.support.ports import SupportPolicy, SupportQueries, SupportUnitOfWork
+from elearn.application.support.ports import (
+    MessageView,
+    SupportPolicy,
+    SupportQueries,
+    SupportUnitOfWork,
+    TicketAttachmentGrant,
+    TicketAttachmentLinks,
+    TicketAttachmentView,
+)
 from elearn.domain.support.tickets import Ticket
 
 
@@ -47,6 +58,30 @@ class SupportDeps:
     identity: IdentityApi
     policy: SupportPolicy
     authorizer: Authorizer
+    storage: FileStorage
+    links: TicketAttachmentLinks
+
+    def with_links(self, message: MessageView, ticket_id: UUID, viewer: UUID) -> MessageView:
+        """The message with a download link to each of its files, signed for ``viewer``."""
+        if not message.attachments:
+            return message
+        expires_at = self.clock.now().replace(microsecond=0) + timedelta(
+            seconds=self.policy.attachment_link_seconds
+        )
+        return replace(
+            message,
+            attachments=[
+                self._linked(file, ticket_id, viewer, expires_at) for file in message.attachments
+            ],
+        )
+
+    def _linked(
+        self, file: TicketAttachmentView, ticket_id: UUID, viewer: UUID, expires_at: datetime
+    ) -> TicketAttachmentView:
+        signature = self.links.sign(TicketAttachmentGrant(viewer, ticket_id, file.id, expires_at))
+        query = urlencode({"expires": int(expires_at.timestamp()), "signature": signature})
+        url = f"/api/v1/support/tickets/{ticket_id}/attachments/{file.id}?{query}"
+        return replace(file, url=url)
 
     def is_agent(self, actor: Actor) -> bool:
         return self.authorizer.allows(actor, Permission.WORK_SUPPORT_TICKETS)

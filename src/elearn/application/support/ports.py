@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from elearn.application.paging import Page
 from elearn.application.ports import Transaction
 from elearn.domain.support.agents import Agent, Presence
 from elearn.domain.support.routing import AgentLoad
-from elearn.domain.support.tickets import Category, Priority, SlaTargets, Ticket, TicketStatus
+from elearn.domain.support.tickets import (
+    Category,
+    Priority,
+    SlaTargets,
+    Ticket,
+    TicketStatus,
+    TicketUpload,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +56,10 @@ class TicketRepository(Protocol):
         """The agent's assigned tickets nobody has answered yet, locked."""
         ...
 
+    async def active_of(self, agent_id: UUID) -> list[Ticket]:
+        """The agent's assigned and waiting tickets, as this transaction sees them."""
+        ...
+
     async def waiting_since_before(self, cutoff: datetime, *, limit: int) -> list[Ticket]: ...
 
     async def resolved_before(self, cutoff: datetime, *, limit: int) -> list[Ticket]: ...
@@ -62,6 +73,37 @@ class MessageRepository(Protocol):
     async def add(self, message: TicketMessage) -> None: ...
 
     async def get(self, message_id: UUID) -> TicketMessage | None: ...
+
+    async def last_mark(self, ticket_id: UUID) -> tuple[datetime, UUID] | None:
+        """The (time, id) of the ticket's latest message or note, the place the next one
+        follows."""
+        ...
+
+
+class AttachmentRepository(Protocol):
+    async def add(self, upload: TicketUpload) -> None: ...
+
+    async def get(self, upload_id: UUID, *, for_update: bool = False) -> TicketUpload | None: ...
+
+    async def save(self, upload: TicketUpload) -> None:
+        """Writes what ``attach`` changed."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TicketAttachmentGrant:
+    """What a signed download link allows: one person, one file of one ticket, until then."""
+
+    viewer_id: UUID
+    ticket_id: UUID
+    attachment_id: UUID
+    expires_at: datetime
+
+
+class TicketAttachmentLinks(Protocol):
+    def sign(self, grant: TicketAttachmentGrant) -> str: ...
+
+    def verifies(self, grant: TicketAttachmentGrant, signature: str) -> bool: ...
 
 
 class AgentRepository(Protocol):
@@ -81,6 +123,7 @@ class CannedResponseRepository(Protocol):
 class SupportStore(Protocol):
     tickets: TicketRepository
     messages: MessageRepository
+    attachments: AttachmentRepository
     agents: AgentRepository
     canned_responses: CannedResponseRepository
 
@@ -96,6 +139,16 @@ class SupportUnitOfWork(Transaction, Protocol):
 
 # ---- read side ---------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
+class TicketAttachmentView:
+    id: UUID
+    filename: str | None
+    media_type: str
+    size: int
+    # A download link signed for the reader, for a few minutes; none on the upload's answer.
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class MessageView:
     id: UUID
     author_id: UUID
@@ -103,29 +156,13 @@ class MessageView:
     internal: bool
     body: str
     created_at: datetime
+    attachments: list[TicketAttachmentView] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
 class TicketSummary:
-    id: UUID
-    customer_id: UUID
-    subject: str
-    category: Category
-    priority: Priority
-    status: TicketStatus
-    assignee_id: UUID | None
-    created_at: datetime
-    updated_at: datetime
-    first_response_due: datetime
-    resolution_due: datetime
-    first_responded_at: datetime | None
-    resolved_at: datetime | None
-    closed_at: datetime | None
-    rating_score: int | None
+    """A ticket as lists show it; every field is the ticket's own, under the same name."""
 
-
-@dataclass(frozen=True, slots=True)
-class TicketView:
     id: UUID
     customer_id: UUID
     subject: str
@@ -142,8 +179,29 @@ class TicketView:
     closed_at: datetime | None
     rating_score: int | None
     rating_comment: str | None
-    # The conversation, oldest first; internal notes only for agents.
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> TicketSummary:
+        return cls(**_shown(ticket))
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView(TicketSummary):
+    """A ticket with its conversation, oldest first (internal notes only for agents): a list's
+    item and a ticket's page never disagree on a field."""
+
     messages: list[MessageView] = field(default_factory=list)
+
+    @classmethod
+    def with_messages(cls, ticket: Ticket, messages: list[MessageView]) -> TicketView:
+        return cls(**_shown(ticket), messages=messages)
+
+
+def _shown(ticket: Ticket) -> dict[str, Any]:
+    return {name: getattr(ticket, name) for name in _SUMMARY_FIELDS}
+
+
+_SUMMARY_FIELDS = tuple(f.name for f in fields(TicketSummary))
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +251,8 @@ class SupportPolicy:
     auto_close_days: int = 7
     auto_close_warning_hours: int = 24
     default_capacity: int = 5
+    # How long a signed download link to a ticket's file stays valid.
+    attachment_link_seconds: int = 300
 
     @property
     def reopen_window(self) -> timedelta:
@@ -219,6 +279,7 @@ def sla_from_minutes(
 __all__: Sequence[str] = [
     "AgentRepository",
     "AgentView",
+    "AttachmentRepository",
     "CannedResponse",
     "CannedResponseRepository",
     "CannedResponseView",
@@ -228,6 +289,9 @@ __all__: Sequence[str] = [
     "SupportQueries",
     "SupportStore",
     "SupportUnitOfWork",
+    "TicketAttachmentGrant",
+    "TicketAttachmentLinks",
+    "TicketAttachmentView",
     "TicketMessage",
     "TicketRepository",
     "TicketSummary",

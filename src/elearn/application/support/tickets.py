@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
-from elearn.application.errors import NotFound, PermissionDenied
+from elearn.application.errors import NotAuthenticated, NotFound, PermissionDenied
+from elearn.application.files import Upload, UploadPurpose, delete_quietly
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.application.support.deps import SupportDeps, TicketAccess
 from elearn.application.support.ports import (
     MessageView,
+    SupportUnitOfWork,
+    TicketAttachmentGrant,
+    TicketAttachmentView,
     TicketMessage,
     TicketSummary,
     TicketView,
@@ -21,11 +27,15 @@ from elearn.domain.shared.errors import Conflict
 from elearn.domain.support.tickets import (
     BODY_MAX,
     Category,
+    InvalidAttachment,
     Priority,
     Ticket,
     TicketMessagePosted,
     TicketStatus,
+    TicketUpload,
+    check_attachment_ids,
     clean_text,
+    message_time,
 )
 
 
@@ -52,25 +62,7 @@ def message_view(message: TicketMessage) -> MessageView:
 
 
 def ticket_view(ticket: Ticket, messages: list[MessageView]) -> TicketView:
-    return TicketView(
-        id=ticket.id,
-        customer_id=ticket.customer_id,
-        subject=ticket.subject,
-        category=ticket.category,
-        priority=ticket.priority,
-        status=ticket.status,
-        assignee_id=ticket.assignee_id,
-        created_at=ticket.created_at,
-        updated_at=ticket.updated_at,
-        first_response_due=ticket.first_response_due,
-        resolution_due=ticket.resolution_due,
-        first_responded_at=ticket.first_responded_at,
-        resolved_at=ticket.resolved_at,
-        closed_at=ticket.closed_at,
-        rating_score=ticket.rating_score,
-        rating_comment=ticket.rating_comment,
-        messages=messages,
-    )
+    return TicketView.with_messages(ticket, messages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +71,32 @@ class OpenTicketCommand:
     category: Category
     body: str
     priority: Priority = Priority.MEDIUM
+    # Files the customer uploaded first (``UploadTicketAttachment``), sent with the first message.
+    attachment_ids: tuple[UUID, ...] = ()
+
+
+class AttachmentNotFound(NotFound):
+    code = "attachment-not-found"
+
+    def __init__(self) -> None:
+        super().__init__("there is no such file in this ticket")
+
+
+class InvalidAttachmentLink(PermissionDenied):
+    """Forged, expired or someone else's: the caller is not told which."""
+
+    code = "attachment-link-invalid"
+
+    def __init__(self) -> None:
+        super().__init__("this download link is not valid; read the ticket for a new one")
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFile:
+    key: str
+    content_type: str
+    filename: str | None
+    size: int
 
 
 class _UseCase:
@@ -87,20 +105,52 @@ class _UseCase:
         self._router = router
 
     async def _view(self, access: TicketAccess) -> TicketView:
-        messages = await self._deps.queries.messages_of(access.ticket.id, internal=access.as_agent)
-        return ticket_view(access.ticket, messages)
+        deps = self._deps
+        messages = await deps.queries.messages_of(access.ticket.id, internal=access.as_agent)
+        linked = [deps.with_links(m, access.ticket.id, access.user_id) for m in messages]
+        return ticket_view(access.ticket, linked)
 
-    def _message(
-        self, ticket: Ticket, author_id: UUID, body: str, *, from_agent: bool, internal: bool
+    async def _attach(
+        self, uow: SupportUnitOfWork, message: TicketMessage, attachment_ids: Sequence[UUID]
+    ) -> list[TicketAttachmentView]:
+        """The sender's unsent uploads, now carried by ``message`` (already added)."""
+        check_attachment_ids(attachment_ids)
+        attached = []
+        for attachment_id in attachment_ids:
+            upload = await uow.support.attachments.get(attachment_id, for_update=True)
+            if upload is None:
+                raise InvalidAttachment("there is no such uploaded file")
+            upload.attach(
+                sender=message.author_id, ticket_id=message.ticket_id, message_id=message.id
+            )
+            await uow.support.attachments.save(upload)
+            attached.append(
+                TicketAttachmentView(upload.id, upload.filename, upload.media_type, upload.size)
+            )
+        return attached
+
+    async def _message(
+        self,
+        uow: SupportUnitOfWork,
+        ticket: Ticket,
+        author_id: UUID,
+        body: str,
+        *,
+        from_agent: bool,
+        internal: bool,
     ) -> TicketMessage:
+        """A new message placed after the ticket's last one; the caller holds the ticket's
+        lock (or the ticket is new), so two messages never take the same place."""
+        message_id = self._deps.ids.new_id()
+        last = await uow.support.messages.last_mark(ticket.id)
         return TicketMessage(
-            id=self._deps.ids.new_id(),
+            id=message_id,
             ticket_id=ticket.id,
             author_id=author_id,
             from_agent=from_agent,
             internal=internal,
             body=clean_text(body, field="body", max_length=BODY_MAX),
-            created_at=self._deps.clock.now(),
+            created_at=message_time(self._deps.clock.now(), message_id, last),
         )
 
 
@@ -122,13 +172,16 @@ class OpenTicket(_UseCase):
             sla=deps.policy.sla,
             new_id=deps.ids.new_id,
         )
-        first = self._message(ticket, customer_id, command.body, from_agent=False, internal=False)
         async with deps.uow() as uow:
+            first = await self._message(
+                uow, ticket, customer_id, command.body, from_agent=False, internal=False
+            )
             await uow.support.tickets.add(ticket)
             await uow.support.messages.add(first)
+            await self._attach(uow, first, command.attachment_ids)
             await self._router.route(uow, ticket)
             await uow.commit()
-        return ticket_view(ticket, [message_view(first)])
+        return await self._view(TicketAccess(ticket, customer_id, deps.is_agent(actor)))
 
 
 class ListMyTickets(_UseCase):
@@ -155,14 +208,16 @@ class PostMessage(_UseCase):
     The customer's answer brings a ticket waiting on them back to its agent; an agent's first
     message is the first response its deadline counts."""
 
-    async def __call__(self, actor: Actor, ticket_id: UUID, body: str) -> MessageView:
+    async def __call__(
+        self, actor: Actor, ticket_id: UUID, body: str, attachment_ids: Sequence[UUID] = ()
+    ) -> MessageView:
         deps = self._deps
         async with deps.uow() as uow:
             access = await deps.ticket_for(uow, actor, ticket_id, for_update=True)
             ticket = access.ticket
             from_agent = access.as_agent and not access.is_customer
-            message = self._message(
-                ticket, access.user_id, body, from_agent=from_agent, internal=False
+            message = await self._message(
+                uow, ticket, access.user_id, body, from_agent=from_agent, internal=False
             )
             ticket.require_open_conversation()
             if from_agent:
@@ -170,6 +225,7 @@ class PostMessage(_UseCase):
             else:
                 ticket.note_customer_reply(now=message.created_at, new_id=deps.ids.new_id)
             await uow.support.messages.add(message)
+            files = await self._attach(uow, message, attachment_ids)
             other_side = ticket.assignee_id if not from_agent else ticket.customer_id
             uow.publish(
                 TicketMessagePosted(
@@ -184,7 +240,8 @@ class PostMessage(_UseCase):
                 )
             )
             await uow.commit()
-        return message_view(message)
+        view = replace(message_view(message), attachments=files)
+        return deps.with_links(view, ticket.id, access.user_id)
 
 
 class AddInternalNote(_UseCase):
@@ -194,9 +251,10 @@ class AddInternalNote(_UseCase):
         deps = self._deps
         deps.require_agent(actor)
         async with deps.uow() as uow:
-            access = await deps.ticket_for(uow, actor, ticket_id)
-            message = self._message(
-                access.ticket, access.user_id, body, from_agent=True, internal=True
+            # Locked like a message: notes share the conversation's order.
+            access = await deps.ticket_for(uow, actor, ticket_id, for_update=True)
+            message = await self._message(
+                uow, access.ticket, access.user_id, body, from_agent=True, internal=True
             )
             await uow.support.messages.add(message)
             await uow.commit()
@@ -294,3 +352,75 @@ class RateTicket(_UseCase):
             access.ticket.rate(score, comment, now=deps.clock.now(), new_id=deps.ids.new_id)
             await uow.commit()
         return await self._view(access)
+
+
+class UploadTicketAttachment(_UseCase):
+    """Anyone signed in uploads a file to send with the ticket they open or their next message
+    in one (``attachment_ids``): a PDF, an image, a zip or plain text of at most 25 MiB, its
+    type read from its bytes (storage's checks for attachments). Until sent it is the
+    uploader's alone."""
+
+    async def __call__(self, actor: Actor, upload: Upload) -> TicketAttachmentView:
+        deps = self._deps
+        uploader_id = require_signed_in(actor)
+        stored = await deps.storage.save(
+            upload.chunks, purpose=UploadPurpose.ATTACHMENT, original_name=upload.filename
+        )
+        file = TicketUpload(
+            id=deps.ids.new_id(),
+            uploader_id=uploader_id,
+            key=stored.key,
+            media_type=stored.media_type,
+            size=stored.size,
+            filename=stored.original_name,
+            uploaded_at=deps.clock.now(),
+        )
+        try:
+            async with deps.uow() as uow:
+                await uow.support.attachments.add(file)
+                await uow.commit()
+        except BaseException:
+            await delete_quietly(deps.storage, stored.key)
+            raise
+        return TicketAttachmentView(file.id, file.filename, file.media_type, file.size)
+
+
+class OpenTicketAttachment(_UseCase):
+    """A file of a ticket's message, for the person its link was signed for, signed in as
+    them, while they may read the ticket (its customer, any agent; a note's files only for
+    agents): a leaked link alone serves nothing."""
+
+    async def __call__(
+        self,
+        actor: Actor,
+        ticket_id: UUID,
+        attachment_id: UUID,
+        *,
+        expires: int,
+        signature: str,
+    ) -> TicketFile:
+        deps = self._deps
+        if actor.user_id is None:
+            raise NotAuthenticated("a ticket's file is served to its reader signed in")
+        try:
+            expires_at = datetime.fromtimestamp(expires, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise InvalidAttachmentLink() from None
+        grant = TicketAttachmentGrant(actor.user_id, ticket_id, attachment_id, expires_at)
+        if deps.clock.now() >= expires_at or not deps.links.verifies(grant, signature):
+            raise InvalidAttachmentLink()
+        async with deps.uow(read_only=True) as uow:
+            access = await deps.ticket_for(uow, actor, ticket_id)
+            upload = await uow.support.attachments.get(attachment_id)
+            if upload is None or upload.ticket_id != ticket_id or upload.message_id is None:
+                raise AttachmentNotFound()
+            message = await uow.support.messages.get(upload.message_id)
+        if message is None or (message.internal and not access.as_agent):
+            raise AttachmentNotFound()
+        try:
+            # Asked before the answer starts: a file gone from storage is a 404, not a broken
+            # stream.
+            size = await deps.storage.size(upload.key)
+        except NotFound:
+            raise AttachmentNotFound() from None
+        return TicketFile(upload.key, upload.media_type, upload.filename, size)

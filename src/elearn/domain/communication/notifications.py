@@ -35,6 +35,8 @@ class Category(StrEnum):
     MESSAGE = "message"
     ANNOUNCEMENT = "announcement"
     SUPPORT = "support"
+    # Course forums and lesson comments: mentions, replies to followed threads, answers.
+    COMMUNITY = "community"
 
 
 class Channel(StrEnum):

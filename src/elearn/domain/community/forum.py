@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -113,6 +114,57 @@ def mentioned_ids(source: str) -> list[UUID]:
         if len(found) == MAX_MENTIONS:
             break
     return found
+
+
+# ``@name`` as people type it: a word (letters, digits, ``_ . -`` inside), or a whole display
+# name in brackets, ``@[Ana Lima]``. A uuid is the other form, read by ``mentioned_ids``.
+_NAMED_MENTION = re.compile(r"(?<![\w@])@(?:\[([^\]\n]{1,100})\]|(\w(?:[\w.-]{0,62}\w)?))")
+
+
+def _folded(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def mentioned_names(source: str) -> list[str]:
+    """The ``@name`` and ``@[Full Name]`` mentions of a post, folded (case and spaces), in
+    order, each once, at most ``MAX_MENTIONS``. A uuid after ``@`` is an id, not a name."""
+    found: list[str] = []
+    for match in _NAMED_MENTION.finditer(source):
+        bracketed, word = match.groups()
+        name = _folded(bracketed if bracketed is not None else word)
+        if not name or (word is not None and _MENTION.fullmatch("@" + word)):
+            continue
+        if name not in found:
+            found.append(name)
+        if len(found) == MAX_MENTIONS:
+            break
+    return found
+
+
+def resolve_mentions(names: Sequence[str], people: Mapping[UUID, str]) -> list[UUID]:
+    """Who each mentioned name means among ``people`` (id → display name): the one person
+    whose whole name it is (``@[Ana Lima]``, ``@ana.lima``, ``@AnaLima``: case, spaces, dots,
+    dashes and underscores aside), else the one whose first name it is (``@ana``). A name two
+    people answer to equally is ambiguous and means nobody: a wrong person is never told."""
+    whole: dict[str, list[UUID]] = {}
+    first: dict[str, list[UUID]] = {}
+    for person, display_name in people.items():
+        folded = _folded(display_name)
+        if not folded:
+            continue
+        whole.setdefault(_squeezed(folded), []).append(person)
+        first.setdefault(_squeezed(folded.split(" ")[0]), []).append(person)
+    found: list[UUID] = []
+    for name in names:
+        key = _squeezed(name)
+        candidates = whole.get(key) or first.get(key) or []
+        if len(candidates) == 1 and candidates[0] not in found:
+            found.append(candidates[0])
+    return found
+
+
+def _squeezed(name: str) -> str:
+    return "".join(char for char in name if char not in " ._-")
 
 
 def may_edit(*, is_author: bool, is_moderator: bool, posted_at: datetime, now: datetime) -> bool:

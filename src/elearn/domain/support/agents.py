@@ -6,12 +6,14 @@ settings consistent and says what changed for routing when they change.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
 from elearn.domain.shared.errors import RuleViolation
+from elearn.domain.shared.events import DomainEvent
 from elearn.domain.support.tickets import Category
 
 MAX_CAPACITY = 50
@@ -21,6 +23,19 @@ class Presence(StrEnum):
     ONLINE = "online"
     AWAY = "away"  # keeps their tickets, takes no new ones
     OFFLINE = "offline"  # their unanswered tickets go back to routing
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AgentPresenceChanged(DomainEvent):
+    """An agent came online or stepped away (``away``, ``offline``): the people in the live
+    chats of the tickets they keep see them join or leave."""
+
+    event_type = "support.agent_presence_changed"
+    agent_id: UUID
+    presence: str
+    previous_presence: str
+    # (ticket id, customer id) of each ticket the agent keeps after the change.
+    tickets: tuple[tuple[UUID, UUID], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ with ``IllegalTransition``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -459,6 +459,20 @@ class Ticket(RecordsEvents):
         )
 
 
+def message_time(now: datetime, message_id: UUID, last: tuple[datetime, UUID] | None) -> datetime:
+    """When a new message of a ticket is posted: server time, but never before the ticket's
+    last message, and a microsecond after it when the two would otherwise share an instant with
+    the new id sorting first. So ``(time, id)`` orders a ticket's messages totally, in the order
+    they were posted (the ticket is locked while one is added)."""
+    if last is None:
+        return now
+    last_at, last_id = last
+    at = max(now, last_at)
+    if (at, message_id) <= (last_at, last_id):
+        at = last_at + timedelta(microseconds=1)
+    return at
+
+
 def _days(window: timedelta) -> str:
     days = window / timedelta(days=1)
     return f"{days:g} day" + ("" if days == 1 else "s")
@@ -477,3 +491,42 @@ class TicketMessagePosted(DomainEvent):
     agent_id: UUID | None
     # Who must hear of it: the customer for an agent's message, the agent for the customer's.
     recipient_ids: tuple[UUID, ...] = ()
+
+
+# ---- attachments ---------------------------------------------------------------------------------
+MAX_ATTACHMENTS = 10
+
+
+class InvalidAttachment(RuleViolation):
+    code = "invalid-attachment"
+
+
+@dataclass(kw_only=True, eq=False)
+class TicketUpload:
+    """A file someone uploaded to send with their next ticket message: theirs alone until a
+    message carries it, then part of that ticket's conversation for good."""
+
+    id: UUID
+    uploader_id: UUID
+    key: str
+    media_type: str
+    size: int
+    filename: str | None
+    uploaded_at: datetime
+    ticket_id: UUID | None = None
+    message_id: UUID | None = None
+
+    @property
+    def is_sent(self) -> bool:
+        return self.message_id is not None
+
+    def attach(self, *, sender: UUID, ticket_id: UUID, message_id: UUID) -> None:
+        if self.uploader_id != sender or self.is_sent:
+            raise InvalidAttachment("attach files you uploaded and have not sent yet")
+        self.ticket_id = ticket_id
+        self.message_id = message_id
+
+
+def check_attachment_ids(attachment_ids: Sequence[UUID]) -> None:
+    if len(attachment_ids) > MAX_ATTACHMENTS or len(set(attachment_ids)) != len(attachment_ids):
+        raise InvalidAttachment(f"at most {MAX_ATTACHMENTS} different files a message")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.support.identity import bearer, login, problem, seed_accounts
+from tests.support.identity import PDF, bearer, login, problem, seed_accounts
 
 from elearn.domain.identity.roles import Role
 from elearn.entrypoints.settings import Settings
@@ -257,3 +257,75 @@ async def test_bad_paths_answer_the_problem_that_names_them_and_change_nothing(
         409,
         "illegal-transition",
     )
+
+
+async def test_files_go_with_a_ticket_and_its_messages_behind_links_signed_per_reader(
+    client: Any, settings: Settings
+) -> None:
+    people = await _desk(client, settings)
+    student, classmate, payments = people["student"], people["classmate"], people["payments"]
+    await _agent(client, payments, presence="online", categories=["payment"], capacity=3)
+
+    async def upload(who: dict[str, str], name: str, content: bytes) -> dict[str, Any]:
+        response = await client.post(
+            "/api/v1/support/attachments", files={"file": (name, content, "image/png")}, headers=who
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    # The type is read from the bytes, whatever the client says.
+    receipt = await upload(student, "receipt.pdf", PDF)
+    assert (receipt["media_type"], receipt["url"]) == ("application/pdf", None)
+    refused = await client.post(
+        "/api/v1/support/attachments",
+        files={"file": ("x.png", b"<script>alert(1)</script>", "image/png")},
+        headers=student,
+    )
+    assert refused.status_code == 415, refused.text
+    # Someone else's upload is not the student's to send.
+    others = await upload(classmate, "mine.pdf", PDF)
+    opening = {"subject": "Charged twice", "category": "payment", "body": "See receipt"}
+    bad = await client.post(
+        TICKETS, json={**opening, "attachment_ids": [others["id"]]}, headers=student
+    )
+    problem(bad, 422, "invalid-attachment")
+
+    opened = await client.post(
+        TICKETS, json={**opening, "attachment_ids": [receipt["id"]]}, headers=student
+    )
+    assert opened.status_code == 201, opened.text
+    ticket = opened.json()
+    (sent,) = ticket["messages"][0]["attachments"]
+    assert sent["id"] == receipt["id"] and sent["url"].startswith(
+        f"{TICKETS}/{ticket['id']}/attachments/{receipt['id']}?"
+    )
+    # Sent once: not again.
+    again = await client.post(
+        f"{TICKETS}/{ticket['id']}/messages",
+        json={"body": "Again", "attachment_ids": [receipt["id"]]},
+        headers=student,
+    )
+    problem(again, 422, "invalid-attachment")
+
+    downloaded = await client.get(sent["url"], headers=student)
+    assert downloaded.status_code == 200, downloaded.text
+    assert downloaded.content == PDF
+    assert downloaded.headers["content-type"] == "application/pdf"
+    # The student's link serves no one else, not even an agent of the ticket.
+    problem(await client.get(sent["url"], headers=payments), 403, "attachment-link-invalid")
+    # The agent reads the ticket with links of their own, and answers with a file.
+    seen = (await client.get(f"{TICKETS}/{ticket['id']}", headers=payments)).json()
+    agent_url = seen["messages"][0]["attachments"][0]["url"]
+    assert (await client.get(agent_url, headers=payments)).status_code == 200
+    statement = await upload(payments, "statement.pdf", PDF)
+    answer = await client.post(
+        f"{TICKETS}/{ticket['id']}/messages",
+        json={"body": "Refund statement", "attachment_ids": [statement["id"]]},
+        headers=payments,
+    )
+    assert answer.status_code == 201, answer.text
+    assert [a["id"] for a in answer.json()["attachments"]] == [statement["id"]]
+    final = (await client.get(f"{TICKETS}/{ticket['id']}", headers=student)).json()
+    assert [len(m["attachments"]) for m in final["messages"]] == [1, 1]
+    # A stranger to the ticket is told it does not exist.
+    problem(await client.get(agent_url, headers=classmate), 403, "attachment-link-invalid")

@@ -12,7 +12,17 @@ from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.types import JsonB
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from elearn.adapters.persistence.integrity import ConstraintErrors
@@ -104,6 +114,30 @@ class SupportCannedResponseRow(Base):
     category: Mapped[str | None] = mapped_column(String(32))
     created_by: Mapped[UUID]
     written_at: Mapped[datetime]
+
+
+class SupportAttachmentRow(Base):
+    """A file its uploader sent, or will send, with a ticket's message: ``ticket_id`` and
+    ``message_id`` once a message carries it."""
+
+    __tablename__ = "support_attachments"
+    __table_args__ = (
+        Index("ix_support_attachments_message_id", "message_id"),
+        Index("ix_support_attachments_uploader_id", "uploader_id"),
+    )
+
+    uploader_id: Mapped[UUID]
+    ticket_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("support_tickets.id", ondelete="CASCADE")
+    )
+    message_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("support_messages.id", ondelete="CASCADE")
+    )
+    storage_key: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    filename: Mapped[str | None] = mapped_column(String(255))
+    uploaded_at: Mapped[datetime]
 
 
 CONSTRAINT_ERRORS: ConstraintErrors = {}

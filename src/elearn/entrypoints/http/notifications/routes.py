@@ -79,6 +79,7 @@ class CategoryChannels(RequestBody):
     message: ChannelChoices | None = None
     announcement: ChannelChoices | None = None
     support: ChannelChoices | None = None
+    community: ChannelChoices | None = None
 
     def chosen(self) -> dict[Category, dict[Channel, bool]]:
         return {

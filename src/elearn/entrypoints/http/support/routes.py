@@ -8,14 +8,18 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, get, post, put
-from litestar.params import FromPath, QueryParameter
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, QueryParameter
+from litestar.response import Stream
 
+from elearn.application.files import DEFAULT_UPLOAD_POLICIES, UploadPurpose, content_disposition
 from elearn.application.paging import Page
 from elearn.application.support.agents import AgentSettings, NewCannedResponse
 from elearn.application.support.ports import (
     AgentView,
     CannedResponseView,
     MessageView,
+    TicketAttachmentView,
     TicketSummary,
     TicketView,
 )
@@ -24,13 +28,16 @@ from elearn.domain.support.agents import MAX_CAPACITY, Presence
 from elearn.domain.support.tickets import (
     BODY_MAX,
     COMMENT_MAX,
+    MAX_ATTACHMENTS,
     SUBJECT_MAX,
     Category,
     Priority,
     TicketStatus,
 )
 from elearn.entrypoints.http.auth import CurrentActor, signed_in
-from elearn.entrypoints.http.bodies import RequestBody
+from elearn.entrypoints.http.bodies import RequestBody, upload_of
+from elearn.entrypoints.http.catalog.routes import FileForm
+from elearn.entrypoints.http.docs import binary
 from elearn.entrypoints.http.identity.admin_routes import Cursor, Limit
 from elearn.entrypoints.http.problem_codes import problems
 from elearn.entrypoints.support import Support
@@ -41,14 +48,24 @@ Subject = Annotated[str, msgspec.Meta(min_length=1, max_length=SUBJECT_MAX, patt
 MessageBody = Annotated[str, msgspec.Meta(min_length=1, max_length=BODY_MAX, pattern=_NO_NUL)]
 
 
+AttachmentIds = Annotated[list[UUID], msgspec.Meta(max_length=MAX_ATTACHMENTS)]
+
+
 class OpenTicketBody(RequestBody):
     subject: Subject
     category: Category
     body: MessageBody
     priority: Priority = Priority.MEDIUM
+    # Files uploaded first (`POST /support/attachments`), sent with the first message.
+    attachment_ids: AttachmentIds = []
 
 
 class PostMessageBody(RequestBody):
+    body: MessageBody
+    attachment_ids: AttachmentIds = []
+
+
+class NoteBody(RequestBody):
     body: MessageBody
 
 
@@ -89,14 +106,20 @@ class TicketController(Controller):
     tags = ["support"]
     guards = [signed_in]
 
-    @problems("invalid-ticket")
+    @problems("invalid-ticket", "invalid-attachment")
     @post("", operation_id="open_support_ticket", summary="Open a support ticket")
     async def open(self, actor: CurrentActor, support: Support, data: OpenTicketBody) -> TicketView:
         """Anyone signed in. The ticket goes at once to an online agent with its category among
         their skills and the most room (`assignee_id`, status `assigned`), or waits in the
-        queue (`open`) until one frees up. Its deadlines follow its priority."""
+        queue (`open`) until one frees up. Its deadlines follow its priority. Files uploaded
+        first go with the first message (`attachment_ids`, at most 10; 422
+        `invalid-attachment` for a file that is not yours or was sent already)."""
         command = OpenTicketCommand(
-            subject=data.subject, category=data.category, body=data.body, priority=data.priority
+            subject=data.subject,
+            category=data.category,
+            body=data.body,
+            priority=data.priority,
+            attachment_ids=tuple(data.attachment_ids),
         )
         return await support.open_ticket(actor, command)
 
@@ -116,7 +139,7 @@ class TicketController(Controller):
         internal notes (`internal: true`), the customer never does."""
         return await support.get_ticket(actor, ticket_id)
 
-    @problems("ticket-not-found", "illegal-transition", "invalid-ticket")
+    @problems("ticket-not-found", "illegal-transition", "invalid-ticket", "invalid-attachment")
     @post(
         f"{TICKET}/messages",
         operation_id="post_support_message",
@@ -131,8 +154,8 @@ class TicketController(Controller):
     ) -> MessageView:
         """The customer or an agent. The other side gets it live (`ticket.message`). The
         customer's answer brings a ticket waiting on them back to `assigned`; a closed ticket
-        takes no more messages (409)."""
-        return await support.post_message(actor, ticket_id, data.body)
+        takes no more messages (409). Files uploaded first go with it (`attachment_ids`)."""
+        return await support.post_message(actor, ticket_id, data.body, data.attachment_ids)
 
     @problems("ticket-not-found", "not-an-agent", "invalid-ticket")
     @post(
@@ -145,7 +168,7 @@ class TicketController(Controller):
         ticket_id: FromPath[UUID],
         actor: CurrentActor,
         support: Support,
-        data: PostMessageBody,
+        data: NoteBody,
     ) -> MessageView:
         """Agents only. The customer never sees it nor hears of it."""
         return await support.add_internal_note(actor, ticket_id, data.body)
@@ -208,6 +231,65 @@ class TicketController(Controller):
     ) -> TicketView:
         """The customer, once the ticket is resolved (or closed), once: a score of 1 to 5."""
         return await support.rate(actor, ticket_id, data.score, data.comment)
+
+    @problems("ticket-not-found", "attachment-not-found", "attachment-link-invalid")
+    @binary(*sorted(DEFAULT_UPLOAD_POLICIES[UploadPurpose.ATTACHMENT].allowed_media_types))
+    @get(
+        f"{TICKET}/attachments/{{ticket_attachment_id:uuid}}",
+        operation_id="download_support_attachment",
+        summary="Download a ticket message's file",
+    )
+    async def download(
+        self,
+        ticket_id: FromPath[UUID],
+        ticket_attachment_id: FromPath[UUID],
+        actor: CurrentActor,
+        support: Support,
+        expires: Annotated[int, QueryParameter(ge=0, le=253_402_300_799)],
+        signature: Annotated[str, QueryParameter(min_length=1, max_length=64)],
+    ) -> Stream:
+        """With a message's `attachments[].url`: signed for the person it was listed for, for
+        a few minutes, and served only to them signed in while they may read the ticket (403
+        `attachment-link-invalid` for an expired, forged or someone else's link)."""
+        file = await support.open_attachment(
+            actor, ticket_id, ticket_attachment_id, expires=expires, signature=signature
+        )
+        return Stream(
+            support.deps.storage.read(file.key),
+            media_type=file.content_type,
+            headers={
+                "Content-Length": str(file.size),
+                "Cache-Control": "private, no-store",
+                "X-Content-Type-Options": "nosniff",
+                "Content-Disposition": content_disposition(file.filename, inline=False),
+            },
+        )
+
+
+class AttachmentController(Controller):
+    path = "/support/attachments"
+    tags = ["support"]
+    guards = [signed_in]
+
+    @problems("empty-file")
+    @post(
+        "",
+        operation_id="upload_support_attachment",
+        summary="Upload a file to send in a ticket",
+        status_code=201,
+        request_max_body_size=26 * 1024 * 1024,
+    )
+    async def upload(
+        self,
+        data: Annotated[FileForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+        actor: CurrentActor,
+        support: Support,
+    ) -> TicketAttachmentView:
+        """Anyone signed in: a PDF, an image (JPEG, PNG, GIF, WebP), a zip or plain text of at
+        most 25 MiB in the `file` field, its type read from its bytes (415 otherwise; 422
+        `empty-file` for no bytes). Send it with the ticket you open or your next message in one
+        (`attachment_ids`)."""
+        return await support.upload_attachment(actor, upload_of(data.file))
 
 
 class AgentController(Controller):
@@ -276,4 +358,4 @@ class AgentController(Controller):
         return await support.create_canned_response(actor, command)
 
 
-SUPPORT_CONTROLLERS = [TicketController, AgentController]
+SUPPORT_CONTROLLERS = [TicketController, AttachmentController, AgentController]

@@ -302,7 +302,7 @@ def withdrawal_in(status: WithdrawalStatus) -> Withdrawal:
         W.PAID: [
             lambda w: w.approve(ADMIN, NOW, UUID(int=100)),
             lambda w: w.start_attempt(NOW),
-            lambda w: w.mark_paid("tr_1", NOW),
+            lambda w: w.mark_paid("tr_1", NOW, uuid4()),
         ],
         W.FAILED: [
             lambda w: w.approve(ADMIN, NOW, UUID(int=100)),
@@ -321,7 +321,7 @@ WITHDRAWAL_ACTIONS: dict[str, Callable[[Withdrawal], None]] = {
     "approve": lambda w: w.approve(ADMIN, LATER, UUID(int=200)),
     "reject": lambda w: w.reject(ADMIN, LATER, "duplicate"),
     "start attempt": lambda w: w.start_attempt(LATER),
-    "mark paid": lambda w: w.mark_paid("tr_2", LATER),
+    "mark paid": lambda w: w.mark_paid("tr_2", LATER, uuid4()),
     "mark failed": lambda w: w.mark_failed("bank said no", LATER, UUID(int=201)),
 }
 # Legal moves; every other (status, action) pair is an IllegalTransition. Starting an attempt

@@ -15,6 +15,7 @@ from elearn.adapters.persistence.models.notifications import (
     AnnouncementRow,
     NotificationPreferencesRow,
     NotificationRow,
+    PushSubscriptionRow,
     QueuedEmailRow,
 )
 from elearn.adapters.persistence.paging import fetch_page, newest_first_after
@@ -40,6 +41,7 @@ from elearn.domain.communication.notifications import (
     QueuedEmail,
     QuietHours,
 )
+from elearn.domain.communication.push import PushSubscription
 
 
 def _row_values(notification: Notification) -> dict[str, Any]:
@@ -278,9 +280,80 @@ class SqlaAnnouncementRepository(SqlaRepository[Announcement, AnnouncementRow]):
     mapper = _ANNOUNCEMENTS
 
 
+def _subscription(row: PushSubscriptionRow) -> PushSubscription:
+    return PushSubscription(
+        id=row.id,
+        person_id=row.person_id,
+        session_id=row.session_id,
+        endpoint=row.endpoint,
+        p256dh=row.p256dh,
+        auth=row.auth,
+        created_at=row.created_at,
+    )
+
+
+class SqlaPushSubscriptionRepository:
+    """Subscriptions are added, listed and removed whole: statements, not tracked aggregates."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def keep(self, subscription: PushSubscription) -> None:
+        # One row per endpoint: a browser subscribing again (perhaps for someone else now)
+        # replaces what its endpoint had.
+        await self.session.execute(
+            delete(PushSubscriptionRow).where(PushSubscriptionRow.endpoint == subscription.endpoint)
+        )
+        self.session.add(
+            PushSubscriptionRow(
+                id=subscription.id,
+                person_id=subscription.person_id,
+                session_id=subscription.session_id,
+                endpoint=subscription.endpoint,
+                p256dh=subscription.p256dh,
+                auth=subscription.auth,
+                created_at=subscription.created_at,
+                updated_at=subscription.created_at,
+            )
+        )
+        await self.session.flush()
+
+    async def of_person(self, person_id: UUID) -> list[PushSubscription]:
+        rows = await self.session.scalars(
+            select(PushSubscriptionRow)
+            .where(PushSubscriptionRow.person_id == person_id)
+            .order_by(PushSubscriptionRow.created_at, PushSubscriptionRow.id)
+        )
+        return [_subscription(row) for row in rows]
+
+    async def remove(self, subscription_ids: Collection[UUID]) -> int:
+        if not subscription_ids:
+            return 0
+        result = await self.session.execute(
+            delete(PushSubscriptionRow).where(PushSubscriptionRow.id.in_(list(subscription_ids)))
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def remove_endpoint(self, person_id: UUID, endpoint: str) -> bool:
+        result = await self.session.execute(
+            delete(PushSubscriptionRow).where(
+                PushSubscriptionRow.person_id == person_id,
+                PushSubscriptionRow.endpoint == endpoint,
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def remove_of_session(self, session_id: UUID) -> int:
+        result = await self.session.execute(
+            delete(PushSubscriptionRow).where(PushSubscriptionRow.session_id == session_id)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 class SqlaNotificationsStore:
     def __init__(self, session: AsyncSession) -> None:
         self.notifications = SqlaNotificationRepository(session)
+        self.push_subscriptions = SqlaPushSubscriptionRepository(session)
         self.preferences = SqlaPreferencesRepository(session)
         self.emails = SqlaQueuedEmailRepository(session)
         self.announcements = SqlaAnnouncementRepository(session)

@@ -1,5 +1,5 @@
 """push subscriptions: the Web Push subscriptions of people's browsers, one per endpoint, each
-bound to the sign-in that registered it
+bound to the sign-in that registered it; notifications' pushes held by quiet hours
 
 Revision ID: 0014
 Revises: 0013
@@ -18,6 +18,8 @@ revision: str = "0014"
 down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+_PUSH_HELD = sa.text("push_due_at IS NOT NULL")
 
 
 def upgrade() -> None:
@@ -40,7 +42,19 @@ def upgrade() -> None:
             "ix_push_subscriptions_person_id_created_at", ["person_id", "created_at"], unique=False
         )
         batch_op.create_index("ix_push_subscriptions_session_id", ["session_id"], unique=False)
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("push_due_at", DateTimeUTC(timezone=True), nullable=True))
+        batch_op.create_index(
+            "ix_notifications_push_due_at",
+            ["push_due_at"],
+            unique=False,
+            sqlite_where=_PUSH_HELD,
+            postgresql_where=_PUSH_HELD,
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_notifications_push_due_at")
+        batch_op.drop_column("push_due_at")
     op.drop_table("push_subscriptions")

@@ -134,6 +134,10 @@ class NotificationsUseCases:
         return push.PushNotification(self.deps)
 
     @cached_property
+    def send_held_pushes(self) -> push.SendHeldPushes:
+        return push.SendHeldPushes(self.deps)
+
+    @cached_property
     def forget_push_of_ended_session(self) -> push.ForgetPushOfEndedSession:
         return push.ForgetPushOfEndedSession(self.deps)
 

@@ -81,6 +81,11 @@ def _periodic_jobs(c: Container) -> Iterable[PeriodicJob]:
             "notifications.send_due_emails", timedelta(minutes=1), c.notifications.send_due_emails
         ),
         PeriodicJob("notifications.purge_old", timedelta(hours=6), c.notifications.purge_old),
+        PeriodicJob(
+            "notifications.send_held_pushes",
+            timedelta(minutes=1),
+            c.notifications.send_held_pushes,
+        ),
     )
 
 

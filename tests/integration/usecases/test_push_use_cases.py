@@ -1,8 +1,9 @@
 """Web Push, with the real sender (py-vapid, http-ece, httpx) posting to a push service faked on
 loopback: a subscribed browser gets each notification it wants, encrypted to its keys (the test
-decrypts it) and signed with the platform's VAPID key (the test verifies it); nothing during
-quiet hours or for a category with push off; a subscription the service calls gone (404/410)
-is forgotten, and so is one whose sign-in ended; subscriptions are checked and bounded."""
+decrypts it) and signed with the platform's VAPID key (the test verifies it); nothing for a
+category with push off, and after the quiet hours what came during them; a subscription the
+service calls gone (404/410) is forgotten, and so is one whose sign-in ended; subscriptions are
+checked and bounded."""
 
 from __future__ import annotations
 
@@ -196,11 +197,12 @@ async def test_a_notification_reaches_the_subscribed_browser_encrypted_and_signe
     assert claims["sub"].startswith("mailto:")
 
 
-async def test_no_push_for_a_category_with_push_off_nor_during_quiet_hours(
+async def test_no_push_for_a_category_with_push_off_and_quiet_hours_hold_it_until_they_end(
     setting: Setting,
 ) -> None:
     notifications = setting.container.notifications
-    await notifications.subscribe_to_push(setting.ada, setting.browser("ada").command())
+    phone = setting.browser("ada")
+    await notifications.subscribe_to_push(setting.ada, phone.command())
     await notifications.change_preferences(
         setting.ada,
         ChangePreferences(
@@ -226,6 +228,14 @@ async def test_no_push_for_a_category_with_push_off_nor_during_quiet_hours(
     )
     await setting.notify(setting.ada, "at night", Category.BOOKING)
     assert len(setting.service.received) == 1
+    # Held until the quiet hours end, then pushed once.
+    send_held = notifications.send_held_pushes
+    assert await send_held() == 0
+    setting.clock.advance(timedelta(hours=1, minutes=1))
+    assert await send_held() == 1
+    assert await send_held() == 0
+    assert len(setting.service.received) == 2
+    assert phone.read(setting.service.received[1][2])["data"]["title"] == "About at night"  # type: ignore[index]
 
 
 async def test_a_subscription_the_push_service_calls_gone_is_forgotten(setting: Setting) -> None:

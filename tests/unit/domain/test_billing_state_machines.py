@@ -26,6 +26,7 @@ from elearn.domain.billing.withdrawal import (
     Withdrawal,
     WithdrawalApproved,
     WithdrawalFailed,
+    WithdrawalPaid,
     WithdrawalStatus,
 )
 from elearn.domain.shared.errors import IllegalTransition, RuleViolation
@@ -377,6 +378,18 @@ def test_a_failed_payout_records_withdrawal_failed_and_counts_attempts() -> None
     assert withdrawal.pull_events() == [
         WithdrawalFailed(
             event_id=UUID(int=201), occurred_at=LATER, withdrawal_id=UUID(int=7), tutor_id=TUTOR
+        )
+    ]
+
+
+def test_a_paid_payout_records_withdrawal_paid_for_the_tutors_notification() -> None:
+    withdrawal = withdrawal_in(W.APPROVED)
+    withdrawal.start_attempt(LATER)
+    withdrawal.mark_paid("tr_9", LATER, UUID(int=202))
+
+    assert withdrawal.pull_events() == [
+        WithdrawalPaid(
+            event_id=UUID(int=202), occurred_at=LATER, withdrawal_id=UUID(int=7), tutor_id=TUTOR
         )
     ]
 

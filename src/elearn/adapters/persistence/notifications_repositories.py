@@ -134,6 +134,31 @@ class SqlaNotificationRepository:
         )
         return {key: read_at for key, read_at in rows}
 
+    async def hold_push(self, notification_id: UUID, until: datetime) -> None:
+        await self.session.execute(
+            update(NotificationRow)
+            .where(NotificationRow.id == notification_id)
+            .values(push_due_at=until)
+        )
+
+    async def take_due_pushes(self, now: datetime, limit: int) -> list[Notification]:
+        rows = list(
+            await self.session.scalars(
+                select(NotificationRow)
+                .where(NotificationRow.push_due_at.is_not(None), NotificationRow.push_due_at <= now)
+                .order_by(NotificationRow.push_due_at, NotificationRow.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if rows:
+            await self.session.execute(
+                update(NotificationRow)
+                .where(NotificationRow.id.in_([row.id for row in rows]))
+                .values(push_due_at=None)
+            )
+        return [_notification(row) for row in rows]
+
     async def purge_created_before(self, before: datetime, limit: int) -> int:
         ids = select(NotificationRow.id).where(NotificationRow.created_at < before).limit(limit)
         result = await self.session.execute(

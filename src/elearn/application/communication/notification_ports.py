@@ -49,6 +49,15 @@ class NotificationRepository(Protocol):
 
     async def purge_created_before(self, before: datetime, limit: int) -> int: ...
 
+    async def hold_push(self, notification_id: UUID, until: datetime) -> None:
+        """Its push waits until ``until`` (the end of the recipient's quiet hours)."""
+        ...
+
+    async def take_due_pushes(self, now: datetime, limit: int) -> list[Notification]:
+        """Notifications whose held push is due by ``now``, no longer held once this commits
+        (locked meanwhile: others running at once skip them)."""
+        ...
+
 
 class PreferencesRepository(Protocol):
     async def get(

@@ -17,7 +17,7 @@ from elearn.application.communication.notification_ports import PushOutcome
 from elearn.application.communication.notifications import live_payload, preferences_of
 from elearn.application.errors import NotAuthenticated, NotFound
 from elearn.application.identity.api import SessionRevoked
-from elearn.domain.communication.notifications import Category, Channel, NotificationCreated
+from elearn.domain.communication.notifications import Channel, Notification, NotificationCreated
 from elearn.domain.communication.push import (
     MAX_PER_PERSON,
     InvalidPushSubscription,
@@ -30,6 +30,7 @@ __all__ = [
     "ForgetPushOfEndedSession",
     "PushKey",
     "PushNotification",
+    "SendHeldPushes",
     "SubscribeToPush",
     "SubscribeToPushCommand",
     "UnsubscribeFromPush",
@@ -140,9 +141,9 @@ class UnsubscribeFromPush:
 
 class PushNotification:
     """The outbox handler of a new notification: pushed to each of the recipient's browsers
-    when they want push for its category and it is not their quiet hours (a push held back
-    is not sent later: the notification waits in the center). Best effort, once: a push
-    service that fails loses that push (a retry would repeat it to the others)."""
+    when they want push for its category; during their quiet hours it waits until they end
+    (``SendHeldPushes``). Best effort, once: a push service that fails loses that push (a retry
+    would repeat it to the others)."""
 
     def __init__(self, deps: NotificationsDeps) -> None:
         self._deps = deps
@@ -160,28 +161,70 @@ class PushNotification:
             if notification is None or notification.is_read:
                 return
             preferences = await preferences_of(deps, uow, notification.recipient_id)
-        now = deps.clock.now()
-        if not preferences.wants(Category(event.category), Channel.PUSH):
+        if not preferences.wants(notification.category, Channel.PUSH):
             return
-        if preferences.push_due_at(now) > now:
-            return  # quiet hours
-        payload = json.dumps(
-            {"type": "notification.created", "data": live_payload(notification)},
-            separators=(",", ":"),
-        ).encode()
-        gone: list[UUID] = []
-        for subscription in subscriptions:
-            outcome = await deps.push.send(
-                subscription, payload, ttl_seconds=deps.policy.push_ttl_seconds
-            )
-            if outcome is PushOutcome.GONE:
-                gone.append(subscription.id)
-            elif outcome is PushOutcome.FAILED:
-                logger.warning("a push to %s failed", subscription.id)
-        if gone:
+        now = deps.clock.now()
+        due = preferences.push_due_at(now)
+        if due > now:
             async with deps.uow() as uow:
-                await uow.notifications.push_subscriptions.remove(gone)
+                await uow.notifications.notifications.hold_push(notification.id, due)
                 await uow.commit()
+            return
+        await push_to(deps, notification, subscriptions)
+
+
+class SendHeldPushes:
+    """The periodic job: pushes held by quiet hours go once they end, each once (taken out of
+    the waiting ones and committed before it is sent); a notification read meanwhile, or of a
+    category whose push was turned off meanwhile, is not pushed."""
+
+    def __init__(self, deps: NotificationsDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self) -> int:
+        deps = self._deps
+        async with deps.uow() as uow:
+            due = await uow.notifications.notifications.take_due_pushes(
+                deps.clock.now(), deps.policy.email_batch
+            )
+            await uow.commit()
+        pushed = 0
+        for notification in due:
+            if notification.is_read:
+                continue
+            async with deps.uow(read_only=True) as uow:
+                subscriptions = await uow.notifications.push_subscriptions.of_person(
+                    notification.recipient_id
+                )
+                preferences = await preferences_of(deps, uow, notification.recipient_id)
+            if subscriptions and preferences.wants(notification.category, Channel.PUSH):
+                await push_to(deps, notification, subscriptions)
+                pushed += 1
+        return pushed
+
+
+async def push_to(
+    deps: NotificationsDeps, notification: Notification, subscriptions: list[PushSubscription]
+) -> None:
+    """Pushes the notification to each subscription; those the push service calls gone are
+    forgotten."""
+    payload = json.dumps(
+        {"type": "notification.created", "data": live_payload(notification)},
+        separators=(",", ":"),
+    ).encode()
+    gone: list[UUID] = []
+    for subscription in subscriptions:
+        outcome = await deps.push.send(
+            subscription, payload, ttl_seconds=deps.policy.push_ttl_seconds
+        )
+        if outcome is PushOutcome.GONE:
+            gone.append(subscription.id)
+        elif outcome is PushOutcome.FAILED:
+            logger.warning("a push to %s failed", subscription.id)
+    if gone:
+        async with deps.uow() as uow:
+            await uow.notifications.push_subscriptions.remove(gone)
+            await uow.commit()
 
 
 class ForgetPushOfEndedSession:

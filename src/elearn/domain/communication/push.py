@@ -57,7 +57,11 @@ class PushSubscription:
             raise InvalidPushSubscription(
                 f"an endpoint is at most {MAX_ENDPOINT_LENGTH} characters"
             )
-        parts = urlsplit(self.endpoint)
+        try:
+            parts = urlsplit(self.endpoint)
+            parts.port  # noqa: B018 - raises for a port that is no number
+        except ValueError:
+            raise InvalidPushSubscription("the endpoint is not a URL") from None
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise InvalidPushSubscription("the endpoint is the push service's URL")
         if parts.username or parts.password:
@@ -73,12 +77,16 @@ def service_allowed(endpoint: str, services: tuple[str, ...]) -> bool:
     subscription cannot make the server post to any address it is given. A service is a
     domain (``fcm.googleapis.com``: itself and its subdomains, over https) or an origin
     (``http://127.0.0.1:8085``: exactly that, as a test's push service is)."""
-    parts = urlsplit(endpoint)
+    try:
+        parts = urlsplit(endpoint)
+        port = parts.port
+    except ValueError:
+        return False
     host = (parts.hostname or "").lower()
     for service in services:
         if "://" in service:
             origin = urlsplit(service)
-            if (parts.scheme, host, parts.port) == (
+            if (parts.scheme, host, port) == (
                 origin.scheme,
                 (origin.hostname or "").lower(),
                 origin.port,

@@ -22,6 +22,7 @@ from elearn.adapters.persistence.models.base import Base
 
 _UNREAD = "read_at IS NULL"
 _WAITING = "status = 'waiting'"
+_PUSH_HELD = "push_due_at IS NOT NULL"
 
 
 class NotificationRow(Base):
@@ -39,6 +40,13 @@ class NotificationRow(Base):
             postgresql_where=text(_UNREAD),
         ),
         Index("ix_notifications_created_at", "created_at"),
+        # Pushes held by quiet hours, by when they may go.
+        Index(
+            "ix_notifications_push_due_at",
+            "push_due_at",
+            sqlite_where=text(_PUSH_HELD),
+            postgresql_where=text(_PUSH_HELD),
+        ),
     )
 
     recipient_id: Mapped[UUID]
@@ -50,6 +58,8 @@ class NotificationRow(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
     source_key: Mapped[str] = mapped_column(String(200))
     read_at: Mapped[datetime | None]
+    # Set while its push waits for the recipient's quiet hours to end.
+    push_due_at: Mapped[datetime | None]
 
 
 class NotificationPreferencesRow(Base):

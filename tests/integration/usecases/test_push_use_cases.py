@@ -131,11 +131,12 @@ class Setting:
         await notifications.notify(
             [NotificationDraft(person.user_id, category, f"About {key}", "Body.", key)]
         )
-        page = await notifications.my_notifications(person, limit=1)
+        page = await notifications.my_notifications(person, limit=100)
+        (made,) = [n for n in page.items if n.title == f"About {key}"]
         event = NotificationCreated(
             event_id=uuid.uuid4(),
             occurred_at=self.clock.now(),
-            notification_id=page.items[0].id,
+            notification_id=made.id,
             recipient_id=person.user_id,
             category=category.value,
         )

@@ -9,16 +9,19 @@ import base64
 import logging
 import os
 import time
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import http_ece
-import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
 
 from elearn.application.communication.notification_ports import PushOutcome
 from elearn.domain.communication.push import PushSubscription
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["DisabledPushSender", "VapidPushSender", "public_key_of"]
 
@@ -98,6 +101,8 @@ class VapidPushSender:
     async def send(
         self, subscription: PushSubscription, payload: bytes, *, ttl_seconds: int
     ) -> PushOutcome:
+        import httpx  # on first use: most processes never push, and it is slow to import
+
         if self._client is None:
             # Redirects are not followed: the endpoint was checked, where it points was not.
             self._client = httpx.AsyncClient(timeout=_TIMEOUT_SECONDS, follow_redirects=False)

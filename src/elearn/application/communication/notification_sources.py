@@ -152,7 +152,9 @@ async def certificate_issued(
 
 
 async def booking_held(deps: NotificationsDeps, event: DomainEvent) -> list[NotificationDraft]:
-    """The student who holds the time (the tutor hears of it once it is paid for)."""
+    """The student who holds the time (the tutor hears of it once it is paid for), in the
+    center, live and by push, never by email: the hold lasts minutes, the student is at the
+    checkout, and the confirmation's email follows."""
     assert isinstance(event, BookingHeld)
     parties = await deps.tutoring.booking_parties(event.booking_id)
     if parties is None:
@@ -161,7 +163,7 @@ async def booking_held(deps: NotificationsDeps, event: DomainEvent) -> list[Noti
     return await _drafts(
         deps, event, [(event.student_id, {"other": parties.tutor_name, "held_until": held_until})],
         kind="booking_held", category=Category.BOOKING,
-        link=LinkTarget("booking", event.booking_id),
+        link=LinkTarget("booking", event.booking_id), emailed_by_source=True,
     )  # fmt: skip
 
 

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from elearn.application.actor import Actor
 
-__all__ = ["RealtimePublisher", "SocketMessageHandler", "SocketReply"]
+__all__ = ["LiveSessions", "RealtimePublisher", "SocketMessageHandler", "SocketReply"]
 
 
 class RealtimePublisher(Protocol):
@@ -29,6 +29,13 @@ class RealtimePublisher(Protocol):
     async def connected(self, people: Collection[UUID]) -> set[UUID]:
         """Those of ``people`` who hold at least one live socket now (to hold back an email
         about what they are reading live)."""
+        ...
+
+
+class LiveSessions(Protocol):
+    async def end_session(self, person: UUID, session_id: UUID) -> None:
+        """Closes every open socket of that sign-in of the person, in whichever process holds
+        it (a socket only checks its sign-in when it opens; this ends the ones already open)."""
         ...
 
 

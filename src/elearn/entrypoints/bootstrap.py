@@ -170,7 +170,9 @@ def build_realtime(settings: Settings, redis: Redis | None) -> RealtimePublisher
             backlog=settings.realtime_socket_backlog,
         )
     return LocalRealtimeHub(
-        history=settings.realtime_history_per_person, backlog=settings.realtime_socket_backlog
+        history=settings.realtime_history_per_person,
+        history_seconds=settings.realtime_history_seconds,
+        backlog=settings.realtime_socket_backlog,
     )
 
 

@@ -7,8 +7,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from elearn.adapters.realtime.hub import SocketHub
+from elearn.application.identity.api import SessionRevoked
+from elearn.application.realtime import LiveSessions
+from elearn.domain.shared.events import DomainEvent
 from elearn.entrypoints.live import LiveUseCases, build_live_deps, realtime_policy
-from elearn.entrypoints.module import Module
+from elearn.entrypoints.module import Module, Subscription
 
 if TYPE_CHECKING:
     from litestar.types import ControllerRouterHandler
@@ -26,4 +30,33 @@ def _routes() -> Sequence[ControllerRouterHandler]:
     return REALTIME_ROUTES
 
 
-MODULE = Module(name="live", use_cases=_use_cases, policy=realtime_policy, routes=_routes)
+class CloseSocketsOfEndedSession:
+    """The outbox handler of an ended sign-in: its open sockets close (close code 4401,
+    ``invalid-token``), in whichever API process holds them."""
+
+    def __init__(self, sessions: LiveSessions) -> None:
+        self._sessions = sessions
+
+    async def __call__(self, event: DomainEvent) -> None:
+        assert isinstance(event, SessionRevoked)
+        await self._sessions.end_session(event.user_id, event.session_id)
+
+
+def _subscriptions(c: Container) -> dict[str, Subscription]:
+    hub = c.realtime
+    if not isinstance(hub, SocketHub):
+        return {}  # a publisher given by a test, with no sockets to close
+    return {
+        "live.close_sockets_of_ended_session": Subscription(
+            SessionRevoked.event_type, CloseSocketsOfEndedSession(hub)
+        )
+    }
+
+
+MODULE = Module(
+    name="live",
+    use_cases=_use_cases,
+    policy=realtime_policy,
+    routes=_routes,
+    subscriptions=_subscriptions,
+)

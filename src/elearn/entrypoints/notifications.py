@@ -3,16 +3,18 @@ use cases."""
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from functools import cached_property
 from typing import TYPE_CHECKING, TypeAlias
 
 from litestar.di import NamedDependency
 
 from elearn.adapters.persistence.notifications_repositories import SqlaNotificationQueries
+from elearn.adapters.push.webpush import DisabledPushSender, VapidPushSender
 from elearn.application.catalog.api import CatalogApi
-from elearn.application.communication import announcements, notifications, preferences
+from elearn.application.communication import announcements, notifications, preferences, push
 from elearn.application.communication.notification_deps import NotificationsDeps
-from elearn.application.communication.notification_ports import NotificationsPolicy
+from elearn.application.communication.notification_ports import NotificationsPolicy, PushSender
 from elearn.application.identity.api import IdentityApi
 from elearn.application.learning.api import LearningApi
 from elearn.application.tutoring.api import TutoringApi
@@ -23,7 +25,17 @@ if TYPE_CHECKING:
 
 
 def notifications_policy(settings: Settings) -> NotificationsPolicy:
-    return NotificationsPolicy(links=settings.front_end)
+    return NotificationsPolicy(
+        links=settings.front_end, push_services=tuple(settings.push_services)
+    )
+
+
+def build_push_sender(settings: Settings) -> PushSender:
+    """VAPID Web Push when a key is configured (always outside production: generated)."""
+    if not settings.push_vapid_private_key:
+        return DisabledPushSender()
+    subject = settings.push_vapid_subject or f"mailto:{parseaddr(settings.mail_sender)[1]}"
+    return VapidPushSender(settings.push_vapid_private_key, subject)
 
 
 def build_notifications_deps(container: Container) -> NotificationsDeps:
@@ -39,6 +51,7 @@ def build_notifications_deps(container: Container) -> NotificationsDeps:
         mailer=container.mailer,
         templates=container.templates,
         realtime=container.realtime,
+        push=build_push_sender(container.settings),
         policy=notifications_policy(container.settings),
         authorizer=container.authorizer,
     )
@@ -103,6 +116,30 @@ class NotificationsUseCases:
     @cached_property
     def send_due_emails(self) -> preferences.SendDueEmails:
         return preferences.SendDueEmails(self.deps)
+
+    @cached_property
+    def push_key(self) -> push.PushKey:
+        return push.PushKey(self.deps)
+
+    @cached_property
+    def subscribe_to_push(self) -> push.SubscribeToPush:
+        return push.SubscribeToPush(self.deps)
+
+    @cached_property
+    def unsubscribe_from_push(self) -> push.UnsubscribeFromPush:
+        return push.UnsubscribeFromPush(self.deps)
+
+    @cached_property
+    def push_notification(self) -> push.PushNotification:
+        return push.PushNotification(self.deps)
+
+    @cached_property
+    def send_held_pushes(self) -> push.SendHeldPushes:
+        return push.SendHeldPushes(self.deps)
+
+    @cached_property
+    def forget_push_of_ended_session(self) -> push.ForgetPushOfEndedSession:
+        return push.ForgetPushOfEndedSession(self.deps)
 
 
 # The notifications module's use cases, as a route parameter: ``notifications: Notifications``.

@@ -14,6 +14,7 @@ from elearn.adapters.persistence.notifications_personal_data import Notification
 from elearn.adapters.persistence.notifications_repositories import SqlaNotificationsStore
 from elearn.adapters.persistence.unit_of_work import StoreDeclaration
 from elearn.application.communication.notification_sources import SOURCES, NotifyOfEvent
+from elearn.application.identity.api import SessionRevoked
 from elearn.application.mail import PersonalMailer
 from elearn.domain.communication.announcements import AnnouncementPosted
 from elearn.domain.communication.notifications import NotificationCreated, NotificationsRead
@@ -38,9 +39,10 @@ def _routes() -> Sequence[ControllerRouterHandler]:
     from elearn.entrypoints.http.notifications.announcement_routes import (
         ANNOUNCEMENT_CONTROLLERS,
     )
+    from elearn.entrypoints.http.notifications.push_routes import PUSH_CONTROLLERS
     from elearn.entrypoints.http.notifications.routes import NOTIFICATION_CONTROLLERS
 
-    return [*NOTIFICATION_CONTROLLERS, *ANNOUNCEMENT_CONTROLLERS]
+    return [*NOTIFICATION_CONTROLLERS, *ANNOUNCEMENT_CONTROLLERS, *PUSH_CONTROLLERS]
 
 
 def _subscriptions(c: Container) -> dict[str, Subscription]:
@@ -58,6 +60,12 @@ def _subscriptions(c: Container) -> dict[str, Subscription]:
         "notifications.deliver": Subscription(
             NotificationCreated.event_type, c.notifications.deliver
         ),
+        "notifications.push": Subscription(
+            NotificationCreated.event_type, c.notifications.push_notification
+        ),
+        "notifications.forget_push_of_ended_session": Subscription(
+            SessionRevoked.event_type, c.notifications.forget_push_of_ended_session
+        ),
         "notifications.publish_read": Subscription(
             NotificationsRead.event_type, c.notifications.publish_read
         ),
@@ -73,7 +81,16 @@ def _periodic_jobs(c: Container) -> Iterable[PeriodicJob]:
             "notifications.send_due_emails", timedelta(minutes=1), c.notifications.send_due_emails
         ),
         PeriodicJob("notifications.purge_old", timedelta(hours=6), c.notifications.purge_old),
+        PeriodicJob(
+            "notifications.send_held_pushes",
+            timedelta(minutes=1),
+            c.notifications.send_held_pushes,
+        ),
     )
+
+
+async def _close(use_cases: NotificationsUseCases) -> None:
+    await use_cases.deps.push.close()
 
 
 def _mail_preferences(c: Container) -> PersonalMailer:
@@ -96,4 +113,5 @@ MODULE = Module(
     mail_templates=DEFAULT_TEMPLATES_DIR / "notifications",
     mail_preferences=_mail_preferences,
     personal_data=lambda c: NotificationsPersonalData(),
+    close=_close,
 )

@@ -30,6 +30,8 @@ _IGNORED_PREFIXES = ("ELEARN_TEST_",)
 PUBLISHED_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0000"  # noqa: S105
 # Left unset outside production, these are generated once and kept under var/secrets/.
 GENERATED_SECRETS = ("jwt_secret", "media_signing_key")
+# Generated outside production too; production without one sends no Web Push.
+GENERATED_OUTSIDE_PRODUCTION = ("push_vapid_private_key",)
 _MIN_SECRET_CHARS = 32
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 SECRET_FIELDS = frozenset(
@@ -40,6 +42,7 @@ SECRET_FIELDS = frozenset(
         "stripe_secret_key",
         "stripe_webhook_secret",
         "media_signing_key",
+        "push_vapid_private_key",
     }
 )
 
@@ -128,6 +131,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     checkout_return_origins: list[str] = msgspec.field(default_factory=list)
     max_request_body_bytes: PositiveInt = 1024 * 1024
 
+    # Web Push: the VAPID private key (a raw P-256 key, base64url, as web-push tools print it;
+    # generated into var/secrets/ outside production, unset in production: no push), who the
+    # push services may contact about it (mailto: or https:), and the push services a browser's
+    # subscription may name (domains; an exact origin such as http://127.0.0.1:9000 for tests).
+    push_vapid_private_key: str = ""
+    push_vapid_subject: str = ""
+    push_services: list[str] = msgspec.field(
+        default_factory=lambda: [
+            "fcm.googleapis.com",
+            "updates.push.services.mozilla.com",
+            "notify.windows.com",
+            "push.apple.com",
+        ]
+    )
     mail_backend: Literal["file", "smtp"] = "file"
     mail_sender: str = "elearn <no-reply@elearn.localhost>"
     mail_outbox_dir: str = ""
@@ -507,9 +524,10 @@ def with_local_secrets(settings: Settings) -> Settings:
     generated on first start and kept in ``var/secrets/`` (mode 0600), so the embedded default
     runs with keys nobody else knows and sessions survive a restart. Production never gets
     here without its own (``load_settings`` refuses)."""
+    names = GENERATED_SECRETS + (() if settings.is_production else GENERATED_OUTSIDE_PRODUCTION)
     generated = {
         name: local_secret(settings.var_path / "secrets" / name)
-        for name in GENERATED_SECRETS
+        for name in names
         if not getattr(settings, name)
     }
     return msgspec.structs.replace(settings, **generated) if generated else settings

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
-from elearn.adapters.realtime.hub import InvalidEventId, SocketHub
+from elearn.adapters.realtime.hub import CONTROL_PREFIX, InvalidEventId, SocketHub
 from elearn.adapters.realtime.local import LocalRealtimeHub
 from elearn.adapters.realtime.redis import RedisRealtimeHub
 from elearn.adapters.realtime.tickets import RedisRealtimeTickets
@@ -109,6 +109,24 @@ async def test_every_event_has_its_own_id_in_publishing_order(
         ids = [str(data_of(f)["id"]) for f in frames]
         assert len(set(ids)) == 5
         assert all(data_of(f)["type"] == "tick" for f in frames)
+
+
+async def test_an_ended_sign_in_reaches_the_persons_live_stream_and_not_their_history(
+    make_hub: Callable[[int], object],
+) -> None:
+    async with make_hub(10) as hub:  # type: ignore[attr-defined]
+        person, session = uuid.uuid4(), uuid.uuid4()
+        await hub.start()
+        try:
+            async with hub.live(person) as stream:
+                await asyncio.sleep(0.05)  # Redis: the subscription is in place
+                await hub.end_session(person, session)
+                frame = await asyncio.wait_for(anext(stream.iter_events()), 5)
+        finally:
+            await hub.stop()
+        assert frame.startswith(CONTROL_PREFIX)
+        assert json.loads(frame) == {"control": "session-ended", "session": session.hex}
+        assert (await hub.missed(person, "0-0")).frames == []
 
 
 @pytest.mark.parametrize(

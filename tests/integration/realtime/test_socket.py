@@ -131,6 +131,29 @@ async def test_a_ticket_of_a_session_ended_since_is_refused(
         assert await refused.closed_with() == (4401, "invalid-token")
 
 
+async def test_an_open_socket_closes_when_its_sign_in_ends_and_the_others_stay(
+    server: tuple[Litestar, str], http: httpx.AsyncClient, people: Mapping[str, uuid.UUID]
+) -> None:
+    app, base = server
+    phone_session, laptop_session = await login(http, ALICE), await login(http, ALICE)
+    async with (
+        open_socket(base, await ticket_for(http, phone_session)) as phone,
+        open_socket(base, await ticket_for(http, laptop_session)) as laptop,
+    ):
+        for socket in (phone, laptop):
+            await go_live(socket)
+        ended = await http.post(
+            "/api/v1/auth/logout",
+            json={"refresh_token": phone_session["refresh_token"]},
+            headers=bearer(phone_session),
+        )
+        assert ended.status_code == 204, ended.text
+        # Closed by the outbox handler of the ended session, run by the in-process worker.
+        assert await phone.closed_with() == (4401, "invalid-token")
+        await publish(app, [people["alice"]], "notification.created", title="Still here")
+        assert (await laptop.frame())["data"] == {"title": "Still here"}
+
+
 async def test_a_sixth_socket_of_one_person_is_refused_and_a_place_frees_when_one_closes(
     server: tuple[Litestar, str], http: httpx.AsyncClient, people: Mapping[str, uuid.UUID]
 ) -> None:

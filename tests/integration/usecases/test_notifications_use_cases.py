@@ -382,3 +382,50 @@ async def test_a_new_message_notifies_its_recipients_once_without_an_email_of_it
     assert await container.notifications.unread_count(bob) == 0
     await setting.run_published()
     assert setting.mailer.sent == []  # the conversations digest is the email of a message
+
+
+async def test_a_certificate_a_refund_and_a_paid_withdrawal_each_notify_once(
+    setting: Setting,
+) -> None:
+    from elearn.application.billing.api import PaymentRefunded, WithdrawalPaid
+    from elearn.application.learning.api import CertificateIssued
+
+    container = setting.container
+    ada, bob = setting.ada.user_id, setting.bob.user_id
+    assert ada is not None and bob is not None
+    now = setting.clock.now()
+    events: list[DomainEvent] = [
+        CertificateIssued(
+            event_id=uuid.uuid4(),
+            occurred_at=now,
+            certificate_id=uuid.uuid4(),
+            user_id=ada,
+            course_id=uuid.uuid4(),
+            course_title="Rust",
+        ),
+        PaymentRefunded(
+            event_id=uuid.uuid4(),
+            occurred_at=now,
+            refund_id=uuid.uuid4(),
+            order_id=uuid.uuid4(),
+            buyer_id=ada,
+            amount=1500,
+            currency="EUR",
+        ),
+        WithdrawalPaid(
+            event_id=uuid.uuid4(), occurred_at=now, withdrawal_id=uuid.uuid4(), tutor_id=bob
+        ),
+    ]
+    for event in events:
+        handler = container.subscriptions[f"notifications.of_{event.event_type}"].handler
+        await asyncio.gather(handler(event), handler(event))  # redelivered, at once
+        await handler(event)
+    assert await count_rows(container) == 3
+    mine = (await container.notifications.my_notifications(setting.ada)).items
+    assert sorted((n.category, n.title, n.link.type if n.link else None) for n in mine) == [
+        (Category.LEARNING, "Your certificate is ready", "certificate"),
+        (Category.PAYMENT, "Refund made", "order"),
+    ]
+    assert "“Rust”" in next(n.body for n in mine if n.category is Category.LEARNING)
+    (paid,) = (await container.notifications.my_notifications(setting.bob)).items
+    assert (paid.category, paid.title) == (Category.PAYOUT, "Withdrawal paid")

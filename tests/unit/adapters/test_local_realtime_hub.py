@@ -79,3 +79,58 @@ async def test_an_id_given_before_a_restart_replays_what_was_kept_since_as_incom
     assert replay.complete is False
     with pytest.raises(InvalidEventId):
         await before.missed(person, json.loads(replay.frames[0])["id"])
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _ids(hub: LocalRealtimeHub, person: object, after: str = "0-0") -> list[object]:
+    replay = await hub.missed(person, after)  # type: ignore[arg-type]
+    return [json.loads(frame)["data"]["n"] for frame in replay.frames]
+
+
+async def test_events_older_than_the_historys_age_are_not_replayed_and_say_so() -> None:
+    clock = _Clock()
+    hub = LocalRealtimeHub(history_seconds=60, monotonic=clock)
+    person = uuid4()
+    await hub.publish([person], "tick", {"n": 1})
+    (first,) = (await hub.missed(person, "0-0")).frames
+    clock.now += 30
+    await hub.publish([person], "tick", {"n": 2})
+    clock.now += 31  # the first is 61 s old, the second 31 s
+    assert await _ids(hub, person) == [2]
+    replay = await hub.missed(person, "0-0")
+    assert replay.complete is False
+    # From the first event's id on, nothing was lost: complete.
+    after_first = await hub.missed(person, json.loads(first)["id"])
+    assert after_first.complete is True
+
+
+async def test_a_person_told_nothing_for_longer_than_the_age_is_forgotten_whole() -> None:
+    clock = _Clock()
+    hub = LocalRealtimeHub(history_seconds=60, monotonic=clock)
+    quiet, busy = uuid4(), uuid4()
+    await hub.publish([quiet], "tick", {"n": 1})
+    clock.now += 61
+    await hub.publish([busy], "tick", {"n": 2})
+    assert list(hub._history) == [busy]  # memory follows who was told something lately
+    replay = await hub.missed(quiet, "0-0")
+    assert (replay.frames, replay.complete) == ([], False)
+    # Told again later: a resume from before it was forgotten still is not complete.
+    await hub.publish([quiet], "tick", {"n": 3})
+    assert (await hub.missed(quiet, "0-0")).complete is False
+
+
+async def test_beyond_its_people_limit_the_least_recently_told_is_forgotten_first() -> None:
+    hub = LocalRealtimeHub(history_people=2)
+    first, second, third = uuid4(), uuid4(), uuid4()
+    for number, person in enumerate((first, second, first, third)):
+        await hub.publish([person], "tick", {"n": number})
+    assert set(hub._history) == {first, third}
+    assert await _ids(hub, first) == [0, 2]
+    assert (await hub.missed(second, "0-0")).complete is False

@@ -373,7 +373,7 @@ class BillingSimulation(RuleBasedStateMachine):
             postings.payout(withdrawal.tutor_id, withdrawal.amount),
             withdrawal.id,
         )
-        withdrawal.mark_paid(f"tr_{withdrawal.id}", NOW)
+        withdrawal.mark_paid(f"tr_{withdrawal.id}", NOW, uuid4())
 
     @precondition(lambda self: self.withdrawals_in(WithdrawalStatus.APPROVED))
     @rule(data=st.data())

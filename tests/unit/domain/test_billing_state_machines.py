@@ -26,6 +26,7 @@ from elearn.domain.billing.withdrawal import (
     Withdrawal,
     WithdrawalApproved,
     WithdrawalFailed,
+    WithdrawalPaid,
     WithdrawalStatus,
 )
 from elearn.domain.shared.errors import IllegalTransition, RuleViolation
@@ -302,7 +303,7 @@ def withdrawal_in(status: WithdrawalStatus) -> Withdrawal:
         W.PAID: [
             lambda w: w.approve(ADMIN, NOW, UUID(int=100)),
             lambda w: w.start_attempt(NOW),
-            lambda w: w.mark_paid("tr_1", NOW),
+            lambda w: w.mark_paid("tr_1", NOW, uuid4()),
         ],
         W.FAILED: [
             lambda w: w.approve(ADMIN, NOW, UUID(int=100)),
@@ -321,7 +322,7 @@ WITHDRAWAL_ACTIONS: dict[str, Callable[[Withdrawal], None]] = {
     "approve": lambda w: w.approve(ADMIN, LATER, UUID(int=200)),
     "reject": lambda w: w.reject(ADMIN, LATER, "duplicate"),
     "start attempt": lambda w: w.start_attempt(LATER),
-    "mark paid": lambda w: w.mark_paid("tr_2", LATER),
+    "mark paid": lambda w: w.mark_paid("tr_2", LATER, uuid4()),
     "mark failed": lambda w: w.mark_failed("bank said no", LATER, UUID(int=201)),
 }
 # Legal moves; every other (status, action) pair is an IllegalTransition. Starting an attempt
@@ -377,6 +378,18 @@ def test_a_failed_payout_records_withdrawal_failed_and_counts_attempts() -> None
     assert withdrawal.pull_events() == [
         WithdrawalFailed(
             event_id=UUID(int=201), occurred_at=LATER, withdrawal_id=UUID(int=7), tutor_id=TUTOR
+        )
+    ]
+
+
+def test_a_paid_payout_records_withdrawal_paid_for_the_tutors_notification() -> None:
+    withdrawal = withdrawal_in(W.APPROVED)
+    withdrawal.start_attempt(LATER)
+    withdrawal.mark_paid("tr_9", LATER, UUID(int=202))
+
+    assert withdrawal.pull_events() == [
+        WithdrawalPaid(
+            event_id=UUID(int=202), occurred_at=LATER, withdrawal_id=UUID(int=7), tutor_id=TUTOR
         )
     ]
 

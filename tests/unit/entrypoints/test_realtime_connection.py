@@ -75,3 +75,28 @@ async def test_events_both_replayed_and_live_are_sent_once_in_order() -> None:
         ("resumed", None),
         ("tick", {"n": 3}),
     ]
+
+
+async def test_a_socket_closes_when_its_own_sign_in_ends_and_not_for_another() -> None:
+    hub = LocalRealtimeHub()
+    await hub.start()
+    person, session = uuid.uuid4(), uuid.uuid4()
+    actor = Actor(user_id=person, role=Role.STUDENT, session_id=session)
+    socket = FakeSocket()
+    try:
+        async with hub.live(person) as subscriber:
+            connection = Connection(socket, actor, hub, {}, RealtimePolicy())  # type: ignore[arg-type]
+            running = asyncio.create_task(connection.run(subscriber))
+            socket.client_sends({"type": "ping"})
+            await until(lambda: any(f["type"] == "pong" for f in socket.sent))
+            await hub.end_session(person, uuid.uuid4())  # another sign-in of theirs
+            await hub.publish([person], "tick", {"n": 1})
+            await until(lambda: any(f.get("data") == {"n": 1} for f in socket.sent))
+            assert not running.done()
+            await hub.end_session(person, session)
+            assert await asyncio.wait_for(running, 2) == 4401
+    finally:
+        await hub.stop()
+    # The control frame itself never reaches the client, nor the history.
+    assert [f["type"] for f in socket.sent] == ["welcome", "pong", "tick"]
+    assert len((await hub.missed(person, "0-0")).frames) == 1

@@ -423,7 +423,13 @@ def test_unset_secrets_are_generated_once_private_and_kept(tmp_path: Path) -> No
     assert with_local_secrets(settings) == started
     elsewhere = with_local_secrets(load({"ELEARN_VAR_DIR": str(tmp_path / "other")}))
     assert elsewhere.jwt_secret != started.jwt_secret
-    assert sorted(p.name for p in kept.parent.iterdir()) == ["jwt_secret", "media_signing_key"]
+    assert sorted(p.name for p in kept.parent.iterdir()) == [
+        "jwt_secret",
+        "media_signing_key",
+        "push_vapid_private_key",
+    ]
+    # Outside production the VAPID key is generated too (production without one: no push).
+    assert len(started.push_vapid_private_key) >= 43
 
 
 def test_secrets_given_in_the_environment_are_used_and_nothing_is_written(tmp_path: Path) -> None:
@@ -432,6 +438,7 @@ def test_secrets_given_in_the_environment_are_used_and_nothing_is_written(tmp_pa
             "ELEARN_VAR_DIR": str(tmp_path / "var"),
             "ELEARN_JWT_SECRET": JWT_SECRET,
             "ELEARN_MEDIA_SIGNING_KEY": MEDIA_SIGNING_KEY,
+            "ELEARN_PUSH_VAPID_PRIVATE_KEY": "A" * 43,
         }
     )
 

@@ -1,7 +1,9 @@
 """The notifications module's personal data: a person's notifications, their preferences, the
-emails held for them, and the announcements they wrote.
+emails held for them, their browsers' push subscriptions (their endpoints: the keys are the
+browser's secrets, not exported) and the announcements they wrote.
 
-Erasing deletes the notifications, preferences and held emails (nothing of them is a record
+Erasing deletes the notifications, preferences, held emails and push subscriptions (nothing of
+them is a record
 anyone else needs); announcements stay with their course's students, their author now the
 account's pseudonymous id, which is the id already stored."""
 
@@ -15,6 +17,7 @@ from elearn.adapters.persistence.models.notifications import (
     AnnouncementRow,
     NotificationPreferencesRow,
     NotificationRow,
+    PushSubscriptionRow,
     QueuedEmailRow,
 )
 from elearn.adapters.persistence.personal_data import record, write
@@ -43,9 +46,17 @@ class NotificationsPersonalData:
             .where(AnnouncementRow.author_id == user_id)
             .order_by(AnnouncementRow.posted_at)
         )
+        subscriptions = await session.execute(
+            select(PushSubscriptionRow.__table__)
+            .where(PushSubscriptionRow.person_id == user_id)
+            .order_by(PushSubscriptionRow.created_at)
+        )
         return PersonalData(
             records={
                 "notifications": [record(row, drop=_INTERNAL) for row in notifications],
+                "push_subscriptions": [
+                    record(row, drop=(*_INTERNAL, "p256dh", "auth")) for row in subscriptions
+                ],
                 "preferences": [record(row, drop=_INTERNAL) for row in preferences],
                 "announcements": [
                     record(row, drop=(*_INTERNAL, "fanned_out_to")) for row in announcements
@@ -68,6 +79,10 @@ class NotificationsPersonalData:
                 ),
                 "held_emails": await write(
                     session, delete(QueuedEmailRow).where(QueuedEmailRow.recipient_id == user_id)
+                ),
+                "push_subscriptions": await write(
+                    session,
+                    delete(PushSubscriptionRow).where(PushSubscriptionRow.person_id == user_id),
                 ),
             }
         )

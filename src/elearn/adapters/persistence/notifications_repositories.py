@@ -15,6 +15,7 @@ from elearn.adapters.persistence.models.notifications import (
     AnnouncementRow,
     NotificationPreferencesRow,
     NotificationRow,
+    PushSubscriptionRow,
     QueuedEmailRow,
 )
 from elearn.adapters.persistence.paging import fetch_page, newest_first_after
@@ -40,6 +41,7 @@ from elearn.domain.communication.notifications import (
     QueuedEmail,
     QuietHours,
 )
+from elearn.domain.communication.push import PushSubscription
 
 
 def _row_values(notification: Notification) -> dict[str, Any]:
@@ -131,6 +133,31 @@ class SqlaNotificationRepository:
             )
         )
         return {key: read_at for key, read_at in rows}
+
+    async def hold_push(self, notification_id: UUID, until: datetime) -> None:
+        await self.session.execute(
+            update(NotificationRow)
+            .where(NotificationRow.id == notification_id)
+            .values(push_due_at=until)
+        )
+
+    async def take_due_pushes(self, now: datetime, limit: int) -> list[Notification]:
+        rows = list(
+            await self.session.scalars(
+                select(NotificationRow)
+                .where(NotificationRow.push_due_at.is_not(None), NotificationRow.push_due_at <= now)
+                .order_by(NotificationRow.push_due_at, NotificationRow.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if rows:
+            await self.session.execute(
+                update(NotificationRow)
+                .where(NotificationRow.id.in_([row.id for row in rows]))
+                .values(push_due_at=None)
+            )
+        return [_notification(row) for row in rows]
 
     async def purge_created_before(self, before: datetime, limit: int) -> int:
         ids = select(NotificationRow.id).where(NotificationRow.created_at < before).limit(limit)
@@ -278,9 +305,80 @@ class SqlaAnnouncementRepository(SqlaRepository[Announcement, AnnouncementRow]):
     mapper = _ANNOUNCEMENTS
 
 
+def _subscription(row: PushSubscriptionRow) -> PushSubscription:
+    return PushSubscription(
+        id=row.id,
+        person_id=row.person_id,
+        session_id=row.session_id,
+        endpoint=row.endpoint,
+        p256dh=row.p256dh,
+        auth=row.auth,
+        created_at=row.created_at,
+    )
+
+
+class SqlaPushSubscriptionRepository:
+    """Subscriptions are added, listed and removed whole: statements, not tracked aggregates."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def keep(self, subscription: PushSubscription) -> None:
+        # One row per endpoint: a browser subscribing again (perhaps for someone else now)
+        # replaces what its endpoint had.
+        await self.session.execute(
+            delete(PushSubscriptionRow).where(PushSubscriptionRow.endpoint == subscription.endpoint)
+        )
+        self.session.add(
+            PushSubscriptionRow(
+                id=subscription.id,
+                person_id=subscription.person_id,
+                session_id=subscription.session_id,
+                endpoint=subscription.endpoint,
+                p256dh=subscription.p256dh,
+                auth=subscription.auth,
+                created_at=subscription.created_at,
+                updated_at=subscription.created_at,
+            )
+        )
+        await self.session.flush()
+
+    async def of_person(self, person_id: UUID) -> list[PushSubscription]:
+        rows = await self.session.scalars(
+            select(PushSubscriptionRow)
+            .where(PushSubscriptionRow.person_id == person_id)
+            .order_by(PushSubscriptionRow.created_at, PushSubscriptionRow.id)
+        )
+        return [_subscription(row) for row in rows]
+
+    async def remove(self, subscription_ids: Collection[UUID]) -> int:
+        if not subscription_ids:
+            return 0
+        result = await self.session.execute(
+            delete(PushSubscriptionRow).where(PushSubscriptionRow.id.in_(list(subscription_ids)))
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def remove_endpoint(self, person_id: UUID, endpoint: str) -> bool:
+        result = await self.session.execute(
+            delete(PushSubscriptionRow).where(
+                PushSubscriptionRow.person_id == person_id,
+                PushSubscriptionRow.endpoint == endpoint,
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def remove_of_session(self, session_id: UUID) -> int:
+        result = await self.session.execute(
+            delete(PushSubscriptionRow).where(PushSubscriptionRow.session_id == session_id)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 class SqlaNotificationsStore:
     def __init__(self, session: AsyncSession) -> None:
         self.notifications = SqlaNotificationRepository(session)
+        self.push_subscriptions = SqlaPushSubscriptionRepository(session)
         self.preferences = SqlaPreferencesRepository(session)
         self.emails = SqlaQueuedEmailRepository(session)
         self.announcements = SqlaAnnouncementRepository(session)

@@ -20,9 +20,10 @@ from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.subscriber import BacklogStrategy, Subscriber
 
-from elearn.application.realtime import RealtimePublisher
+from elearn.application.realtime import LiveSessions, RealtimePublisher
 
 __all__ = [
+    "CONTROL_PREFIX",
     "BoundedSubscriber",
     "InvalidEventId",
     "Replay",
@@ -33,6 +34,7 @@ __all__ = [
     "event_tail",
     "frame_of",
     "live_subscription",
+    "session_ended_frame",
 ]
 
 _encode = msgspec.json.Encoder().encode
@@ -49,6 +51,16 @@ def event_tail(event_type: str, payload: Mapping[str, object]) -> bytes:
 
 def frame_of(event_id: str, tail: bytes) -> bytes:
     return b'{"id":"' + event_id.encode() + b'"' + tail
+
+
+# A frame on a person's channel for their sockets themselves, never sent to the client nor kept
+# in the history: it starts with this (event frames start with ``{"id":``).
+CONTROL_PREFIX = b'{"control":'
+
+
+def session_ended_frame(session_id: UUID) -> bytes:
+    """Tells the person's sockets of that sign-in to close."""
+    return CONTROL_PREFIX + b'"session-ended","session":"' + session_id.hex.encode() + b'"}'
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +108,7 @@ class BoundedSubscriber(Subscriber):
 
 
 @runtime_checkable
-class SocketHub(RealtimePublisher, Protocol):
+class SocketHub(RealtimePublisher, LiveSessions, Protocol):
     """The socket side of a hub."""
 
     async def start(self) -> None:

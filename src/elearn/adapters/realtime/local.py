@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Collection, Mapping
+from collections import OrderedDict, defaultdict, deque
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from uuid import UUID
 
@@ -25,6 +25,7 @@ from elearn.adapters.realtime.hub import (
     event_tail,
     frame_of,
     live_subscription,
+    session_ended_frame,
 )
 
 __all__ = ["LocalRealtimeHub"]
@@ -35,7 +36,9 @@ _EVENT_ID = re.compile(r"([0-9]{1,15})-([0-9]{1,18})")
 class LocalRealtimeHub(SocketHub):
     """Numbers each event (``<start>-<n>``: when the hub started, in ms, and one counter for the
     process, so ids grow in publishing order and survive no restart unnoticed), keeps
-    the last ``history`` of each person's events for a socket that resumes, and fans events out
+    the last ``history`` of each person's events, none older than ``history_seconds``, for a
+    socket that resumes (and at most ``history_people`` people's, the least recently told
+    forgotten first, so a long-running process holds a bounded history), and fans events out
     through Litestar channels on the in-memory backend to the sockets, and to in-process
     subscribers (``subscribe``). A subscriber that does not keep up loses events beyond
     ``queue_size`` rather than growing memory without bound.
@@ -43,17 +46,33 @@ class LocalRealtimeHub(SocketHub):
     Publishing from another thread's event loop (the in-process worker's) is handed to the loop
     the sockets live on, so numbering and delivery stay on one loop."""
 
-    def __init__(self, *, history: int = 100, backlog: int = 256, queue_size: int = 256) -> None:
+    def __init__(
+        self,
+        *,
+        history: int = 100,
+        history_seconds: float = 86_400,
+        history_people: int = 100_000,
+        backlog: int = 256,
+        queue_size: int = 256,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._history_size = history
+        self._history_seconds = history_seconds
+        self._history_people = history_people
+        self._monotonic = monotonic
         self._queue_size = queue_size
         self._plugin: ChannelsPlugin = channels_plugin(MemoryChannelsBackend(), backlog=backlog)
         self._started = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._epoch = time.time_ns() // 1_000_000
         self._last_id = 0
-        self._history: dict[UUID, deque[tuple[int, bytes]]] = {}
+        # Each person's (id, when kept, frame), oldest first; people least recently told first.
+        self._history: OrderedDict[UUID, deque[tuple[int, float, bytes]]] = OrderedDict()
         # The newest id each person's history no longer holds (0: nothing was trimmed).
         self._trimmed: dict[UUID, int] = {}
+        # The newest id of any person whose whole history was forgotten: for a person not held,
+        # what came before it may be lost (a resume from before it is answered incomplete).
+        self._forgotten_up_to = 0
         self._sockets: defaultdict[UUID, set[str]] = defaultdict(set)
         self._subscribers: defaultdict[UUID, set[asyncio.Queue[dict[str, object]]]] = defaultdict(
             set
@@ -72,26 +91,66 @@ class LocalRealtimeHub(SocketHub):
         else:
             self._deliver(people, event, tail)
 
+    async def end_session(self, person: UUID, session_id: UUID) -> None:
+        frame = session_ended_frame(session_id)
+        home = self._loop
+        if home is not None and home is not asyncio.get_running_loop() and not home.is_closed():
+            home.call_soon_threadsafe(self._tell_sockets, person, frame)
+        else:
+            self._tell_sockets(person, frame)
+
+    def _tell_sockets(self, person: UUID, frame: bytes) -> None:
+        if self._started:
+            self._plugin.publish(frame, channel_of(person))
+
     async def connected(self, people: Collection[UUID]) -> set[UUID]:
         return {
             person for person in people if person in self._sockets or person in self._subscribers
         }
 
     def _deliver(self, people: list[UUID], event: dict[str, object], tail: bytes) -> None:
+        now = self._monotonic()
         for person in people:
             self._last_id += 1
             frame = frame_of(f"{self._epoch}-{self._last_id}", tail)
             kept = self._history.get(person)
             if kept is None:
                 kept = self._history[person] = deque(maxlen=self._history_size)
+                if self._forgotten_up_to:
+                    # Told before and forgotten since, maybe: not sure, so not complete.
+                    self._trimmed[person] = self._forgotten_up_to
+            else:
+                self._history.move_to_end(person)
+                self._expire(person, kept, now)
             if len(kept) == self._history_size:
                 self._trimmed[person] = kept[0][0]
-            kept.append((self._last_id, frame))
+            kept.append((self._last_id, now, frame))
             if self._started:
                 self._plugin.publish(frame, channel_of(person))
             for queue in self._subscribers.get(person, ()):
                 if not queue.full():
                     queue.put_nowait(event)
+        self._forget_stale_people(now)
+
+    def _expire(self, person: UUID, kept: deque[tuple[int, float, bytes]], now: float) -> None:
+        """Drops the person's events older than the history's age."""
+        oldest_kept = now - self._history_seconds
+        while kept and kept[0][1] < oldest_kept:
+            self._trimmed[person] = kept.popleft()[0]
+
+    def _forget_stale_people(self, now: float) -> None:
+        """Forgets, least recently told first, the people whose newest event is past the
+        history's age, and beyond ``history_people`` people: their histories are gone, not
+        just emptied, so memory follows who was told something lately."""
+        oldest_kept = now - self._history_seconds
+        while self._history:
+            person, kept = next(iter(self._history.items()))
+            if kept and kept[-1][1] >= oldest_kept and len(self._history) <= self._history_people:
+                return
+            self._history.popitem(last=False)
+            newest = kept[-1][0] if kept else self._trimmed.get(person, 0)
+            self._trimmed.pop(person, None)
+            self._forgotten_up_to = max(self._forgotten_up_to, newest)
 
     # ---- in-process subscribers ---------------------------------------------------------------
     @asynccontextmanager
@@ -130,16 +189,23 @@ class LocalRealtimeHub(SocketHub):
         if parsed is None:
             raise InvalidEventId(after)
         epoch, seen = int(parsed[1]), int(parsed[2])
-        kept = self._history.get(person, ())
+        kept = self._history.get(person)
+        if kept is not None:
+            self._expire(person, kept, self._monotonic())
+        else:
+            kept = deque()
         if (epoch, seen) == (0, 0):
             epoch = self._epoch  # "0-0": everything kept, as with Redis
         if epoch < self._epoch:
             # Given before this process started: whatever followed it then is lost.
-            return Replay([frame for _, frame in kept], complete=False)
+            return Replay([frame for _, _, frame in kept], complete=False)
         if epoch > self._epoch or seen > self._last_id:
             raise InvalidEventId(after)
-        frames = [frame for event_id, frame in kept if event_id > seen]
-        return Replay(frames, complete=seen >= self._trimmed.get(person, 0))
+        frames = [frame for event_id, _, frame in kept if event_id > seen]
+        lost_up_to = self._trimmed.get(person, 0)
+        if person not in self._history:
+            lost_up_to = self._forgotten_up_to
+        return Replay(frames, complete=seen >= lost_up_to)
 
     async def join(self, person: UUID, socket_id: str, *, limit: int, ttl_seconds: float) -> bool:
         # One process holds every socket: none outlives it, so nothing needs to expire.

@@ -34,6 +34,7 @@ from elearn.adapters.realtime.hub import (
     event_tail,
     frame_of,
     live_subscription,
+    session_ended_frame,
 )
 
 __all__ = ["RedisRealtimeHub"]
@@ -123,6 +124,11 @@ class RedisRealtimeHub(SocketHub):
             args: list[bytes | str | int] = [self._history_size, self._history_ms, tail]
             args.extend(map(channel_of, chunk))
             await self._publish(keys=[self._history_key(p) for p in chunk], args=args)
+
+    async def end_session(self, person: UUID, session_id: UUID) -> None:
+        # Straight to the channel: the processes holding the person's sockets hear it; it is
+        # no event, so it stays out of the history.
+        await self._client.publish(channel_of(person), session_ended_frame(session_id))
 
     async def connected(self, people: Collection[UUID]) -> set[UUID]:
         asked = distinct(people)

@@ -35,9 +35,10 @@ from elearn.domain.billing.order import (
     OrderPaid,
     OrderStatus,
     PaymentMethod,
+    PaymentRefunded,
     RefundStatus,
 )
-from elearn.domain.billing.withdrawal import WithdrawalApproved, WithdrawalFailed
+from elearn.domain.billing.withdrawal import WithdrawalApproved, WithdrawalFailed, WithdrawalPaid
 from elearn.domain.shared.money import Money
 
 __all__ = [
@@ -48,9 +49,11 @@ __all__ = [
     "NotFulfilled",
     "OrderPaid",
     "PaidOrder",
+    "PaymentRefunded",
     "ReturnUrls",
     "WithdrawalApproved",
     "WithdrawalFailed",
+    "WithdrawalPaid",
 ]
 
 T = TypeVar("T")

@@ -35,6 +35,7 @@ from elearn.domain.billing.order import (
     Order,
     OrderStatus,
     PaymentMethod,
+    PaymentRefunded,
     Refund,
     RefundStatus,
 )
@@ -142,6 +143,17 @@ async def complete_refund(
     now = deps.clock.now()
     order.record_refund(refund.amount)
     refund.succeed(now, provider_refund_id=provider_refund_id, covered=refund.platform_covered)
+    uow.publish(
+        PaymentRefunded(
+            event_id=deps.ids.new_id(),
+            occurred_at=now,
+            refund_id=refund.id,
+            order_id=order.id,
+            buyer_id=order.buyer_id,
+            amount=refund.amount.amount,
+            currency=refund.amount.currency,
+        )
+    )
     if order.status is OrderStatus.REFUNDED and order.course_id is not None:
         if await deps.learning.has_access(uow, order.buyer_id, order.course_id):
             await deps.learning.revoke_enrollment(

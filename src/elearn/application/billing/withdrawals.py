@@ -330,7 +330,7 @@ class PayOutWithdrawal:
                 memo=transfer_id,
                 reference_id=withdrawal.id,
             )
-            withdrawal.mark_paid(transfer_id, deps.clock.now())
+            withdrawal.mark_paid(transfer_id, deps.clock.now(), deps.ids.new_id())
             await uow.commit()
 
     async def _failed(self, withdrawal_id: UUID, reason: str) -> None:

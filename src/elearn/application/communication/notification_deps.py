@@ -10,6 +10,7 @@ from elearn.application.communication.notification_ports import (
     NotificationQueries,
     NotificationsPolicy,
     NotificationsUnitOfWork,
+    PushSender,
 )
 from elearn.application.identity.api import IdentityApi
 from elearn.application.learning.api import LearningApi
@@ -32,5 +33,6 @@ class NotificationsDeps:
     mailer: Mailer
     templates: EmailTemplates
     realtime: RealtimePublisher
+    push: PushSender
     policy: NotificationsPolicy
     authorizer: Authorizer

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from elearn.domain.communication.notifications import (
     NotificationPreferences,
     QueuedEmail,
 )
+from elearn.domain.communication.push import PushSubscription
 
 
 class NotificationRepository(Protocol):
@@ -46,6 +48,15 @@ class NotificationRepository(Protocol):
         ...
 
     async def purge_created_before(self, before: datetime, limit: int) -> int: ...
+
+    async def hold_push(self, notification_id: UUID, until: datetime) -> None:
+        """Its push waits until ``until`` (the end of the recipient's quiet hours)."""
+        ...
+
+    async def take_due_pushes(self, now: datetime, limit: int) -> list[Notification]:
+        """Notifications whose held push is due by ``now``, no longer held once this commits
+        (locked meanwhile: others running at once skip them)."""
+        ...
 
 
 class PreferencesRepository(Protocol):
@@ -78,8 +89,54 @@ class AnnouncementRepository(Protocol):
     ) -> Announcement | None: ...
 
 
+class PushSubscriptionRepository(Protocol):
+    async def keep(self, subscription: PushSubscription) -> None:
+        """Stores it in place of whatever its endpoint had (whoever that was for)."""
+        ...
+
+    async def of_person(self, person_id: UUID) -> list[PushSubscription]:
+        """Oldest first."""
+        ...
+
+    async def remove(self, subscription_ids: Collection[UUID]) -> int: ...
+
+    async def remove_endpoint(self, person_id: UUID, endpoint: str) -> bool:
+        """Removes the person's subscription of that endpoint: False when they have none."""
+        ...
+
+    async def remove_of_session(self, session_id: UUID) -> int: ...
+
+
+class PushOutcome(StrEnum):
+    DELIVERED = "delivered"
+    # The push service says the subscription is no more (404/410): it is forgotten.
+    GONE = "gone"
+    # Anything else (refused, unreachable): this one push is lost, the subscription kept.
+    FAILED = "failed"
+
+
+class PushSender(Protocol):
+    """Web Push (RFC 8030/8291/8292): a payload encrypted to a subscription's keys, posted to
+    its push service with the platform's VAPID signature."""
+
+    @property
+    def public_key(self) -> str | None:
+        """The VAPID public key browsers subscribe with (``applicationServerKey``, base64url),
+        or None when push is not configured."""
+        ...
+
+    async def send(
+        self, subscription: PushSubscription, payload: bytes, *, ttl_seconds: int
+    ) -> PushOutcome: ...
+
+    async def close(self) -> None:
+        """Releases its connections (the container closing)."""
+        ...
+
+
 class NotificationsStore(Protocol):
     notifications: NotificationRepository
+    push_subscriptions: PushSubscriptionRepository
     preferences: PreferencesRepository
     emails: QueuedEmailRepository
     announcements: AnnouncementRepository
@@ -141,3 +198,13 @@ class NotificationsPolicy:
     email_batch: int = 200
     # Students told per transaction of an announcement's fan-out.
     announcement_batch: int = 500
+    # The push services a subscription may name (domains, or exact origins for tests):
+    # ``push.service_allowed``.
+    push_services: tuple[str, ...] = (
+        "fcm.googleapis.com",
+        "updates.push.services.mozilla.com",
+        "notify.windows.com",
+        "push.apple.com",
+    )
+    # How long a push service keeps a push for a device that is offline.
+    push_ttl_seconds: int = 86_400

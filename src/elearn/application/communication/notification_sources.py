@@ -11,14 +11,20 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from uuid import UUID
 
-from elearn.application.billing.api import OrderPaid, WithdrawalApproved, WithdrawalFailed
+from elearn.application.billing.api import (
+    OrderPaid,
+    PaymentRefunded,
+    WithdrawalApproved,
+    WithdrawalFailed,
+    WithdrawalPaid,
+)
 from elearn.application.catalog.api import CourseApproved, CoursePublished, CourseRejected
 from elearn.application.communication.notification_deps import NotificationsDeps
 from elearn.application.communication.notification_texts import words
 from elearn.application.communication.notifications import NotificationDraft, Notify
 from elearn.application.community.api import AnswerAccepted, ReplyPosted, ThreadStarted
 from elearn.application.identity.api import TutorApplicationDecided
-from elearn.application.learning.api import AssignmentGraded, EnrollmentStarted
+from elearn.application.learning.api import AssignmentGraded, CertificateIssued, EnrollmentStarted
 from elearn.application.support.api import (
     AutoCloseWarned,
     SlaBreached,
@@ -29,6 +35,7 @@ from elearn.application.support.api import (
 from elearn.application.tutoring.api import (
     BookingCancelled,
     BookingConfirmed,
+    BookingHeld,
     BookingReminderDue,
     BookingRescheduled,
 )
@@ -133,6 +140,33 @@ async def graded(deps: NotificationsDeps, event: DomainEvent) -> list[Notificati
     )  # fmt: skip
 
 
+async def certificate_issued(
+    deps: NotificationsDeps, event: DomainEvent
+) -> list[NotificationDraft]:
+    assert isinstance(event, CertificateIssued)
+    return await _drafts(
+        deps, event, [(event.user_id, {"course": event.course_title})],
+        kind="certificate_issued", category=Category.LEARNING,
+        link=LinkTarget("certificate", event.certificate_id),
+    )  # fmt: skip
+
+
+async def booking_held(deps: NotificationsDeps, event: DomainEvent) -> list[NotificationDraft]:
+    """The student who holds the time (the tutor hears of it once it is paid for), in the
+    center, live and by push, never by email: the hold lasts minutes, the student is at the
+    checkout, and the confirmation's email follows."""
+    assert isinstance(event, BookingHeld)
+    parties = await deps.tutoring.booking_parties(event.booking_id)
+    if parties is None:
+        return []
+    held_until = event.held_until.strftime("%H:%M UTC")
+    return await _drafts(
+        deps, event, [(event.student_id, {"other": parties.tutor_name, "held_until": held_until})],
+        kind="booking_held", category=Category.BOOKING,
+        link=LinkTarget("booking", event.booking_id), emailed_by_source=True,
+    )  # fmt: skip
+
+
 _BOOKING_KINDS: dict[type[DomainEvent], str] = {
     BookingConfirmed: "booking_confirmed",
     BookingRescheduled: "booking_rescheduled",
@@ -169,12 +203,26 @@ async def order_paid(deps: NotificationsDeps, event: DomainEvent) -> list[Notifi
     )  # fmt: skip
 
 
+async def payment_refunded(deps: NotificationsDeps, event: DomainEvent) -> list[NotificationDraft]:
+    assert isinstance(event, PaymentRefunded)
+    return await _drafts(
+        deps, event, [(event.buyer_id, {})],
+        kind="payment_refunded", category=Category.PAYMENT,
+        link=LinkTarget("order", event.order_id),
+    )  # fmt: skip
+
+
 async def withdrawal_moved(deps: NotificationsDeps, event: DomainEvent) -> list[NotificationDraft]:
-    assert isinstance(event, WithdrawalApproved | WithdrawalFailed)
+    assert isinstance(event, WithdrawalApproved | WithdrawalFailed | WithdrawalPaid)
     failed = isinstance(event, WithdrawalFailed)
+    kind = {
+        WithdrawalApproved: "withdrawal_approved",
+        WithdrawalPaid: "withdrawal_paid",
+        WithdrawalFailed: "withdrawal_failed",
+    }[type(event)]
     return await _drafts(
         deps, event, [(event.tutor_id, {})],
-        kind="withdrawal_failed" if failed else "withdrawal_approved", category=Category.PAYOUT,
+        kind=kind, category=Category.PAYOUT,
         link=LinkTarget("withdrawal", event.withdrawal_id), emailed_by_source=failed,
     )  # fmt: skip
 
@@ -304,9 +352,13 @@ SOURCES: dict[type[DomainEvent], DraftsOf] = {
     CoursePublished: course_moved,
     EnrollmentStarted: enrolled,
     AssignmentGraded: graded,
+    CertificateIssued: certificate_issued,
+    BookingHeld: booking_held,
     **dict.fromkeys(BOOKING_EVENTS, booking_changed),
     OrderPaid: order_paid,
+    PaymentRefunded: payment_refunded,
     WithdrawalApproved: withdrawal_moved,
+    WithdrawalPaid: withdrawal_moved,
     WithdrawalFailed: withdrawal_moved,
     MessagePosted: message_posted,
     TicketAssigned: ticket_assigned,

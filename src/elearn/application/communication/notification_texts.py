@@ -15,12 +15,22 @@ _ENGLISH: Mapping[str, tuple[str, str]] = {
     "course_published": ("Course published", "“{course}” is now in the catalog."),
     "enrolled": ("You are enrolled", "You can start learning in “{course}”."),
     "assignment_graded": ("Assignment graded", "Your submission got {points}/{max_points}."),
+    "certificate_issued": (
+        "Your certificate is ready",
+        "You completed “{course}”: your certificate can be downloaded.",
+    ),
+    "booking_held": (
+        "Lesson held for you",
+        "Your lesson with {other} is held until {held_until}: pay to confirm it.",
+    ),
     "booking_confirmed": ("Lesson confirmed", "Your lesson with {other} is confirmed."),
     "booking_rescheduled": ("Lesson moved", "Your lesson with {other} has a new time."),
     "booking_cancelled": ("Lesson cancelled", "Your lesson with {other} was cancelled."),
     "booking_reminder": ("Lesson soon", "Your lesson with {other} starts soon."),
     "payment_succeeded": ("Payment received", "Thank you: your payment went through."),
+    "payment_refunded": ("Refund made", "Money from your payment is on its way back to you."),
     "withdrawal_approved": ("Withdrawal approved", "Your withdrawal is on its way."),
+    "withdrawal_paid": ("Withdrawal paid", "Your payout was sent to your account."),
     "withdrawal_failed": ("Payout failed", "Your payout could not be made; the money is back."),
     "announcement": ("{course}: {title}", "{body}"),
     "message": ("New message from {sender}", "{preview}"),
@@ -55,6 +65,11 @@ _TRANSLATIONS: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "booking_confirmed": ("Clase confirmada", "Tu clase con {other} está confirmada."),
         "booking_cancelled": ("Clase cancelada", "Tu clase con {other} fue cancelada."),
         "payment_succeeded": ("Pago recibido", "Gracias: tu pago se realizó."),
+        "payment_refunded": ("Reembolso realizado", "El dinero de tu pago vuelve a ti."),
+        "certificate_issued": (
+            "Tu certificado está listo",
+            "Completaste “{course}”: ya puedes descargar tu certificado.",
+        ),
     },
 }
 

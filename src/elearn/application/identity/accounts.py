@@ -11,6 +11,7 @@ from elearn.application.actor import Actor
 from elearn.application.authorization import Authorizer, Permission
 from elearn.application.errors import PermissionDenied
 from elearn.application.identity.ports import IdentityUnitOfWork
+from elearn.application.identity.sessions import announce_session_ended
 from elearn.application.ports import (
     Clock,
     IdGenerator,
@@ -179,6 +180,7 @@ class CreateAccountByOperator:
             user.change_role(role, now)  # access tokens die by ``sessions_valid_after``
             for family in await uow.refresh_families.active_for_user(user.id):
                 family.revoke(now, "role_changed")
+                announce_session_ended(self._ids, now, uow, family)
                 sessions_ended += 1
             change = {"from": previous.value, "to": role.value}
             self._audit(uow, actor, AuditAction.ROLE_CHANGED, user.id, change)

@@ -17,6 +17,7 @@ from elearn.application.identity.deps import IdentityDeps
 from elearn.application.identity.ports import IdentityUnitOfWork
 from elearn.application.ports import Transaction
 from elearn.domain.identity.roles import Role
+from elearn.domain.identity.tokens import SessionRevoked
 from elearn.domain.identity.user import AccountStatus, TutorApplicationDecided, TutorApproval, User
 from elearn.domain.shared.money import Money
 
@@ -25,6 +26,7 @@ __all__ = [
     "IdentityApi",
     "Recipient",
     "Role",
+    "SessionRevoked",
     "TutorApplicationDecided",
     "TutorApproval",
     "TutorTerms",

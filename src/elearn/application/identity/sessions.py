@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from elearn.application.actor import Actor
@@ -19,8 +19,9 @@ from elearn.application.identity.ports import (
 )
 from elearn.application.identity.throttling import SignInThrottle
 from elearn.application.identity.two_factor import verify_second_factor
+from elearn.application.ports import IdGenerator
 from elearn.domain.identity.email import EmailAddress, InvalidEmail
-from elearn.domain.identity.tokens import RefreshFamily, RotationOutcome
+from elearn.domain.identity.tokens import RefreshFamily, RotationOutcome, SessionRevoked
 from elearn.domain.identity.user import AccountStatus, TwoFactorCodeRejected, User
 from elearn.domain.shared.audit import AuditAction
 
@@ -102,6 +103,22 @@ async def open_session(deps: IdentityDeps, uow: IdentityUnitOfWork, user: User) 
     return Session(access.token, _refresh_token(family.id, secret), access.expires_in_seconds)
 
 
+def announce_session_ended(
+    ids: IdGenerator, now: datetime, uow: IdentityUnitOfWork, family: RefreshFamily
+) -> None:
+    """Tells the other contexts, through the outbox, that a sign-in has just ended (what they
+    hold for it ends too: open sockets, push subscriptions)."""
+    uow.publish(
+        SessionRevoked(
+            event_id=ids.new_id(),
+            occurred_at=now,
+            user_id=family.user_id,
+            session_id=family.id,
+            reason=family.revoked_reason or "",
+        )
+    )
+
+
 async def end_all_sessions(
     deps: IdentityDeps, uow: IdentityUnitOfWork, user: User, reason: str
 ) -> None:
@@ -110,6 +127,7 @@ async def end_all_sessions(
     now = deps.clock.now()
     for family in await uow.refresh_families.active_for_user(user.id):
         family.revoke(now, reason)
+        announce_session_ended(deps.ids, now, uow, family)
 
 
 async def refuse_access_tokens_of(deps: IdentityDeps, session_ids: Iterable[UUID]) -> None:
@@ -257,7 +275,9 @@ class RefreshSession:
                 raise SessionEnded()
             user = await uow.users.get(family.user_id)
             if user is None or not user.is_active:
-                family.revoke(now, "account_inactive")
+                if not family.is_revoked:
+                    family.revoke(now, "account_inactive")
+                    announce_session_ended(deps.ids, now, uow, family)
                 await uow.commit()
                 raise SessionEnded()
             new_secret = deps.secrets.new()
@@ -269,6 +289,7 @@ class RefreshSession:
                 if outcome is RotationOutcome.REUSE_DETECTED:
                     deps.audit(uow, actor, AuditAction.REFRESH_REUSE_DETECTED, actor_id=user.id,
                                target_type="session", target_id=family.id)  # fmt: skip
+                    announce_session_ended(deps.ids, now, uow, family)
                 await uow.commit()
                 if outcome is RotationOutcome.REUSE_DETECTED:
                     # Whoever holds the newest access token may be the thief: it stops too.
@@ -313,6 +334,7 @@ class Logout:
                 raise SessionEnded()
             if not family.is_revoked:
                 family.revoke(deps.clock.now(), "logout")
+                announce_session_ended(deps.ids, deps.clock.now(), uow, family)
                 deps.audit(uow, actor, AuditAction.LOGOUT, actor_id=family.user_id,
                            target_type="session", target_id=family.id)  # fmt: skip
             await uow.commit()

@@ -17,9 +17,10 @@ from elearn.application.learning.enrollments import (
 from elearn.application.learning.ports import LearningUnitOfWork
 from elearn.application.ports import Transaction
 from elearn.domain.learning.assignment import AssignmentGraded
+from elearn.domain.learning.certificate import CertificateIssued
 from elearn.domain.learning.enrollment import EnrollmentSource, EnrollmentStarted
 
-__all__ = ["AssignmentGraded", "EnrollmentStarted", "LearningApi"]
+__all__ = ["AssignmentGraded", "CertificateIssued", "EnrollmentStarted", "LearningApi"]
 
 
 def _learning(uow: Transaction) -> LearningUnitOfWork:

@@ -24,6 +24,7 @@ from elearn.application.learning.deps import LearningDeps
 from elearn.application.learning.ports import CertificateCard, MediaFile
 from elearn.domain.learning.certificate import (
     Certificate,
+    CertificateIssued,
     new_serial,
     new_verification_code,
     normalized_code,
@@ -116,6 +117,16 @@ class IssueCertificate:
             certificate = dataclasses.replace(certificate, pdf_key=stored.key)
             try:
                 await uow.learning.certificates.add(certificate)
+                uow.publish(
+                    CertificateIssued(
+                        event_id=deps.ids.new_id(),
+                        occurred_at=deps.clock.now(),
+                        certificate_id=certificate.id,
+                        user_id=certificate.user_id,
+                        course_id=certificate.course_id,
+                        course_title=certificate.course_title,
+                    )
+                )
                 await uow.commit()
             except BaseException as error:
                 await delete_quietly(deps.storage, stored.key)

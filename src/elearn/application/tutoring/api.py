@@ -18,6 +18,7 @@ from elearn.application.tutoring.ports import TutoringUnitOfWork
 from elearn.domain.tutoring.booking import (
     BookingCancelled,
     BookingConfirmed,
+    BookingHeld,
     BookingReminderDue,
     BookingRescheduled,
 )
@@ -25,6 +26,7 @@ from elearn.domain.tutoring.booking import (
 __all__ = [
     "BookingCancelled",
     "BookingConfirmed",
+    "BookingHeld",
     "BookingParties",
     "BookingReminderDue",
     "BookingRescheduled",

@@ -41,6 +41,7 @@ from elearn.domain.shared.errors import Conflict, IllegalTransition
 from elearn.domain.tutoring.availability import Interval
 from elearn.domain.tutoring.booking import (
     Booking,
+    BookingHeld,
     BookingStatus,
     InvalidBooking,
     SlotTaken,
@@ -136,6 +137,15 @@ class HoldBooking:
                     note=note,
                 )
                 await uow.tutoring.bookings.add(booking)
+                uow.publish(
+                    BookingHeld(
+                        event_id=deps.ids.new_id(),
+                        occurred_at=now,
+                        booking_id=booking.id,
+                        student_id=student_id,
+                        held_until=booking.held_until,
+                    )
+                )
                 held = _Held(booking.id)
                 await deps.billing.remember(uow, claim, held)
                 await uow.commit()

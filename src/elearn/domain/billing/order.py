@@ -76,6 +76,18 @@ class OrderPaid(DomainEvent):
     buyer_id: UUID
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PaymentRefunded(DomainEvent):
+    """Money went back to the buyer on an order (to their card or their credits)."""
+
+    event_type: ClassVar[str] = "billing.payment_refunded"
+    refund_id: UUID
+    order_id: UUID
+    buyer_id: UUID
+    amount: int
+    currency: str
+
+
 @dataclass(kw_only=True, eq=False)
 class Order(RecordsEvents):
     id: UUID

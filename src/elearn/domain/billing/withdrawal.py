@@ -48,6 +48,15 @@ class WithdrawalFailed(DomainEvent):
     tutor_id: UUID
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class WithdrawalPaid(DomainEvent):
+    """The payout left the platform: the money is on its way to the tutor's account."""
+
+    event_type: ClassVar[str] = "billing.withdrawal_paid"
+    withdrawal_id: UUID
+    tutor_id: UUID
+
+
 @dataclass(kw_only=True, eq=False)
 class Withdrawal(RecordsEvents):
     id: UUID
@@ -95,10 +104,15 @@ class Withdrawal(RecordsEvents):
         self.payout_attempts += 1
         self.last_attempt_at = now
 
-    def mark_paid(self, transfer_id: str, now: datetime) -> None:
+    def mark_paid(self, transfer_id: str, now: datetime, event_id: UUID) -> None:
         self._move(WithdrawalStatus.APPROVED, WithdrawalStatus.PAID, "mark paid")
         self.transfer_id = transfer_id
         self.paid_at = now
+        self.record(
+            WithdrawalPaid(
+                event_id=event_id, occurred_at=now, withdrawal_id=self.id, tutor_id=self.tutor_id
+            )
+        )
 
     def mark_failed(self, reason: str, now: datetime, event_id: UUID) -> None:
         self._move(WithdrawalStatus.APPROVED, WithdrawalStatus.FAILED, "mark failed")

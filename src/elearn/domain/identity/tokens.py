@@ -8,6 +8,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from elearn.domain.shared.errors import RuleViolation
+from elearn.domain.shared.events import DomainEvent
 
 
 class TokenPurpose(StrEnum):
@@ -75,6 +76,18 @@ class OneTimeToken:
     def supersede(self, now: datetime) -> None:
         if self.used_at is None and self.superseded_at is None:
             self.superseded_at = now
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SessionRevoked(DomainEvent):
+    """A sign-in (a refresh family) ended: signed out, revoked for reuse, or ended with every
+    other by a password change or reset, a suspension or a role change. What lives with it
+    elsewhere ends too (its open sockets, the push subscriptions it registered)."""
+
+    event_type = "identity.session_revoked"
+    user_id: UUID
+    session_id: UUID
+    reason: str
 
 
 class RotationOutcome(StrEnum):

@@ -12,7 +12,10 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from datetime import datetime
+from typing import ClassVar
 from uuid import UUID
+
+from elearn.domain.shared.events import DomainEvent
 
 # Without look-alikes (0/O, 1/I/L), so a code read from paper is typed right.
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -34,6 +37,17 @@ def new_serial(issued_at: datetime) -> str:
 def normalized_code(code: str) -> str:
     """A code as typed or pasted: any case, with dashes and white space anywhere."""
     return "".join(c for c in code if c != "-" and not c.isspace()).upper()
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CertificateIssued(DomainEvent):
+    """A completed enrollment's certificate exists (its PDF stored): the student may fetch it."""
+
+    event_type: ClassVar[str] = "learning.certificate_issued"
+    certificate_id: UUID
+    user_id: UUID
+    course_id: UUID
+    course_title: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

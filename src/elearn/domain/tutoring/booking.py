@@ -156,6 +156,16 @@ def lesson_price(hourly_rate: Money, duration_minutes: int) -> Money:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class BookingHeld(DomainEvent):
+    """A student holds a lesson's time until ``held_until``, while they pay for it."""
+
+    event_type: ClassVar[str] = "tutoring.booking_held"
+    booking_id: UUID
+    student_id: UUID
+    held_until: datetime
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class BookingConfirmed(DomainEvent):
     event_type: ClassVar[str] = "tutoring.booking_confirmed"
     booking_id: UUID

@@ -81,8 +81,14 @@ async def test_a_student_with_booking_email_off_gets_the_booking_in_app_only(
         assert tutor_note["link"] == {"type": "booking", "id": booking["id"]}
         assert tutor_note["title"] == "Lesson confirmed" and tutor_note["read_at"] is None
         await mail_with(settings, TUTOR_MAIL, "is confirmed", "")
-        # The student: the booking and the payment in the center, the receipt by email only.
-        notes = await wait_for(client, student, 2)
+        # The student: the hold, the booking and the payment in the center, the receipt by
+        # email only.
+        notes = await wait_for(client, student, 3)
+        assert sorted(n["title"] for n in notes) == [
+            "Lesson confirmed",
+            "Lesson held for you",
+            "Payment received",
+        ]
         assert {n["category"] for n in notes} == {"booking", "payment"}
         await mail_with(settings, STUDENT_MAIL, "receipt", "")
         # Each email of the event went out once, in the handler that also decided the student's.
@@ -97,13 +103,13 @@ async def test_a_student_with_booking_email_off_gets_the_booking_in_app_only(
         )
 
         count = await client.get(f"{NOTIFICATIONS}/unread-count", headers=student)
-        assert count.json() == {"unread": 2}
-        booking_note = next(n for n in notes if n["category"] == "booking")
+        assert count.json() == {"unread": 3}
+        booking_notes = [n["id"] for n in notes if n["category"] == "booking"]
         read = await client.post(
-            f"{NOTIFICATIONS}/read", json={"ids": [booking_note["id"]]}, headers=student
+            f"{NOTIFICATIONS}/read", json={"ids": booking_notes}, headers=student
         )
         assert read.status_code == 200, read.text
-        assert read.json() == {"marked": 1, "unread": 1}
+        assert read.json() == {"marked": 2, "unread": 1}
         unread = await wait_for(client, student, 1, unread="true")
         assert [n["category"] for n in unread] == ["payment"]
         everything = await client.post(f"{NOTIFICATIONS}/read", json={"all": True}, headers=student)
@@ -286,3 +292,56 @@ async def test_an_instructors_announcement_reaches_the_students_center_and_inbox
             "invalid-announcement",
         )
         assert len((await client.get(announcements, headers=tutor)).json()["items"]) == 1
+
+
+PUSH = "/api/v1/me/push-subscriptions"
+
+
+async def test_a_browser_subscribes_to_push_and_unsubscribes(
+    client: Any, settings: Settings
+) -> None:
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    await seed_people(settings)
+    student = await headers_of(client, "student")
+    problem(await client.get(f"{PUSH}/vapid-key"), 401, "not-authenticated")
+    key = await client.get(f"{PUSH}/vapid-key", headers=student)
+    assert key.status_code == 200, key.text
+    assert len(base64.urlsafe_b64decode(key.json()["public_key"] + "=")) == 65
+    point = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    )
+    endpoint = "https://fcm.googleapis.com/fcm/send/a-browser"
+    body = {
+        "endpoint": endpoint,
+        "expirationTime": None,
+        "keys": {"p256dh": b64(point), "auth": b64(b"0123456789abcdef")},
+    }
+    made = await client.post(PUSH, json=body, headers=student)
+    assert made.status_code == 201, made.text
+    assert made.json()["endpoint"] == endpoint and set(made.json()) == {
+        "id",
+        "endpoint",
+        "created_at",
+    }
+    bad_keys = {**body, "keys": {"p256dh": b64(point[:40]), "auth": b64(b"0123456789abcdef")}}
+    problem(
+        await client.post(PUSH, json=bad_keys, headers=student), 422, "invalid-push-subscription"
+    )
+    elsewhere = {**body, "endpoint": "https://internal.example/admin"}
+    problem(await client.post(PUSH, json=elsewhere, headers=student), 422, "unknown-push-service")
+    gone = await client.delete(PUSH, params={"endpoint": endpoint}, headers=student)
+    assert gone.status_code == 204, gone.text
+    problem(
+        await client.delete(PUSH, params={"endpoint": endpoint}, headers=student),
+        404,
+        "push-subscription-not-found",
+    )

@@ -1,5 +1,6 @@
 """Notification tables: the notification center, each person's preferences, the emails their
-preferences hold back, and courses' announcements with where their fan-out stands.
+preferences hold back, courses' announcements with where their fan-out stands, and the Web Push
+subscriptions of people's browsers.
 
 One notification per recipient and source key, one queued email per recipient and source key:
 the unique indexes make a redelivered event create nothing. No foreign keys to users: the
@@ -21,6 +22,7 @@ from elearn.adapters.persistence.models.base import Base
 
 _UNREAD = "read_at IS NULL"
 _WAITING = "status = 'waiting'"
+_PUSH_HELD = "push_due_at IS NOT NULL"
 
 
 class NotificationRow(Base):
@@ -38,6 +40,13 @@ class NotificationRow(Base):
             postgresql_where=text(_UNREAD),
         ),
         Index("ix_notifications_created_at", "created_at"),
+        # Pushes held by quiet hours, by when they may go.
+        Index(
+            "ix_notifications_push_due_at",
+            "push_due_at",
+            sqlite_where=text(_PUSH_HELD),
+            postgresql_where=text(_PUSH_HELD),
+        ),
     )
 
     recipient_id: Mapped[UUID]
@@ -49,6 +58,8 @@ class NotificationRow(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
     source_key: Mapped[str] = mapped_column(String(200))
     read_at: Mapped[datetime | None]
+    # Set while its push waits for the recipient's quiet hours to end.
+    push_due_at: Mapped[datetime | None]
 
 
 class NotificationPreferencesRow(Base):
@@ -103,6 +114,24 @@ class AnnouncementRow(Base):
     fanned_out_to: Mapped[UUID | None]
     fanned_out_at: Mapped[datetime | None]
     recipients: Mapped[int] = mapped_column(default=0)
+
+
+class PushSubscriptionRow(Base):
+    """A Web Push subscription: one per endpoint (a browser that subscribes again replaces its
+    row, whoever it was for), ended with the sign-in that registered it."""
+
+    __tablename__ = "push_subscriptions"
+    __table_args__ = (
+        Index("uq_push_subscriptions_endpoint", "endpoint", unique=True),
+        Index("ix_push_subscriptions_person_id_created_at", "person_id", "created_at"),
+        Index("ix_push_subscriptions_session_id", "session_id"),
+    )
+
+    person_id: Mapped[UUID]
+    session_id: Mapped[UUID | None]
+    endpoint: Mapped[str] = mapped_column(String(1024))
+    p256dh: Mapped[str] = mapped_column(String(128))
+    auth: Mapped[str] = mapped_column(String(64))
 
 
 CONSTRAINT_ERRORS: ConstraintErrors = {}

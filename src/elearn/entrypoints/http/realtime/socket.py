@@ -22,7 +22,12 @@ import msgspec
 from litestar import WebSocket
 from litestar.exceptions import WebSocketDisconnect
 
-from elearn.adapters.realtime.hub import BoundedSubscriber, InvalidEventId, SocketHub
+from elearn.adapters.realtime.hub import (
+    CONTROL_PREFIX,
+    BoundedSubscriber,
+    InvalidEventId,
+    SocketHub,
+)
 from elearn.application.actor import Actor
 from elearn.application.errors import ApplicationError, NotAuthenticated
 from elearn.application.realtime import SocketMessageHandler
@@ -105,6 +110,7 @@ class Connection:
         self.id = uuid.uuid4().hex
         self._send_lock = asyncio.Lock()
         self._live = asyncio.Event()
+        self._session_ended = asyncio.Event()
         self._first_message_seen = False
         self._replayed_up_to: tuple[int, ...] | None = None
         self._window = _Window(policy.client_messages_per_minute)
@@ -128,6 +134,7 @@ class Connection:
             asyncio.create_task(self._forward(subscriber), name="forward"),
             asyncio.create_task(self._heartbeat(), name="heartbeat"),
             asyncio.create_task(subscriber.overflowed.wait(), name="overflow"),
+            asyncio.create_task(self._session_ended.wait(), name="session-ended"),
             asyncio.create_task(self._go_live_soon(), name="first-message-wait"),
         }
         try:
@@ -137,8 +144,11 @@ class Connection:
                 if ended:
                     break
             # Of tasks that ended together, the cause: a slow client, else the client leaving.
-            task = min(ended, key=lambda t: {"overflow": 0, "receive": 1}.get(t.get_name(), 2))
+            order = {"session-ended": 0, "overflow": 1, "receive": 2}
+            task = min(ended, key=lambda t: order.get(t.get_name(), 3))
             name = task.get_name()
+            if name == "session-ended":
+                return REFUSED_TICKET
             if name == "overflow":
                 return TOO_SLOW
             if name == "receive":
@@ -168,9 +178,24 @@ class Connection:
     async def _forward(self, subscriber: BoundedSubscriber) -> None:
         await self._live.wait()
         async for frame in subscriber.iter_events():
+            if frame.startswith(CONTROL_PREFIX):
+                self._obey(frame)
+                continue
             if self._replayed_up_to is not None and _event_order(frame) <= self._replayed_up_to:
                 continue  # already sent by the replay
             await self.send(frame)
+
+    def _obey(self, frame: bytes) -> None:
+        """A frame for the sockets themselves (``hub.session_ended_frame``): a sign-in that
+        ended closes its sockets, this one when it is of that sign-in."""
+        control = _decode(frame)
+        session = self.actor.session_id
+        if (
+            control.get("control") == "session-ended"
+            and session is not None
+            and control.get("session") == session.hex
+        ):
+            self._session_ended.set()
 
     async def _heartbeat(self) -> None:
         interval = self.policy.heartbeat_seconds
@@ -296,5 +321,9 @@ async def serve(socket: WebSocket[Any, Any, Any], live: LiveUseCases) -> None:
     finally:
         await hub.leave(actor.user_id, connection.id)
     if code is not None:
-        reason = {TOO_SLOW: "too-slow", GOING_AWAY: "going-away"}.get(code, "server-error")
+        reason = {
+            TOO_SLOW: "too-slow",
+            GOING_AWAY: "going-away",
+            REFUSED_TICKET: "invalid-token",  # its sign-in ended while it was open
+        }.get(code, "server-error")
         await close(socket, code, reason)

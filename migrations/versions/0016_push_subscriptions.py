@@ -1,8 +1,8 @@
 """push subscriptions: the Web Push subscriptions of people's browsers, one per endpoint, each
 bound to the sign-in that registered it; notifications' pushes held by quiet hours
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07 00:40:00.000000
 """
 
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
 
-revision: str = "0014"
-down_revision: str | None = "0013"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

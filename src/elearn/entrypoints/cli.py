@@ -119,6 +119,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.workers == 1:
+        # Imported before the child below is forked, so the child shares it instead of
+        # importing it again.
+        from elearn.entrypoints.http.app import create_app
     if not args.no_migrate or args.demo:
         # In a child process: migrating and seeding load Alembic and leave memory behind that
         # the serving process would otherwise carry for its whole life.
@@ -134,8 +138,6 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             return 1
     app: object = "elearn.entrypoints.http.app:create_app"
     if args.workers == 1:
-        from elearn.entrypoints.http.app import create_app
-
         app = create_app(settings)
     else:
         # Each worker process builds its own app from the environment (the supervisor never

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -28,6 +27,8 @@ class RedisProbe:
     name = "redis"
 
     def __init__(self, url: str, *, timeout: float = 2.0) -> None:
+        from redis.asyncio import Redis  # only where Redis is configured
+
         self._client = Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
         self._timeout = timeout
 

@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, TypeAlias
 from litestar.di import NamedDependency
 
 from elearn.adapters.payments.sandbox import HmacSandboxCheckoutLinks, SandboxPaymentGateway
-from elearn.adapters.payments.stripe_gateway import StripePaymentGateway
-from elearn.adapters.payments.stripe_webhooks import StripeWebhookVerifier
 from elearn.adapters.persistence.billing_queries import SqlaBillingQueries
 from elearn.adapters.security.reference_data import BabelReferenceData
 from elearn.application.billing import admin, checkout, earnings, refunds, withdrawals
@@ -39,6 +37,10 @@ def sandbox_links(settings: Settings, clock: Clock) -> SandboxCheckoutLinks:
 
 def build_gateway(settings: Settings, clock: Clock) -> PaymentGateway:
     if settings.payments_backend == "stripe":
+        # Imported only where Stripe is configured: the stripe package holds ~12 MiB that a
+        # process on the sandbox never uses.
+        from elearn.adapters.payments.stripe_gateway import StripePaymentGateway
+
         return StripePaymentGateway(
             settings.stripe_secret_key, api_base=settings.stripe_api_base or None
         )
@@ -164,11 +166,11 @@ class BillingUseCases:
 
 def build_billing(container: Container, gateway: PaymentGateway | None = None) -> BillingUseCases:
     settings = container.settings
-    verifier = (
-        StripeWebhookVerifier(settings.stripe_webhook_secret, container.clock)
-        if settings.payments_backend == "stripe"
-        else None
-    )
+    verifier: WebhookVerifier | None = None
+    if settings.payments_backend == "stripe":
+        from elearn.adapters.payments.stripe_webhooks import StripeWebhookVerifier
+
+        verifier = StripeWebhookVerifier(settings.stripe_webhook_secret, container.clock)
     links = (
         sandbox_links(settings, container.clock) if settings.payments_backend == "sandbox" else None
     )

@@ -13,10 +13,9 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import dramatiq
-from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from elearn.adapters.jobs.broker import RetryPolicy, build_broker
@@ -32,7 +31,6 @@ from elearn.adapters.persistence.database import create_engine, create_session_f
 from elearn.adapters.persistence.events import EventCodec
 from elearn.adapters.persistence.unit_of_work import SqlaUnitOfWork, StoreRegistry
 from elearn.adapters.realtime.local import LocalRealtimeHub
-from elearn.adapters.realtime.redis import RedisRealtimeHub
 from elearn.adapters.storage.local import LocalFileStorage
 from elearn.adapters.system import SystemClock, UuidGenerator
 from elearn.application.authorization import Authorizer
@@ -43,6 +41,9 @@ from elearn.application.realtime import RealtimePublisher, SocketMessageHandler
 from elearn.entrypoints.module import Module, Subscription
 from elearn.entrypoints.modules import MODULES
 from elearn.entrypoints.settings import Settings, with_local_secrets
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 __all__ = [
     "Container",
@@ -163,6 +164,8 @@ def build_realtime(settings: Settings, redis: Redis | None) -> RealtimePublisher
     """Redis when configured (sockets held by any API process, publishers anywhere), else the
     process's own hub."""
     if redis is not None:
+        from elearn.adapters.realtime.redis import RedisRealtimeHub
+
         return RedisRealtimeHub(
             redis,
             history=settings.realtime_history_per_person,
@@ -229,15 +232,16 @@ def bootstrap(
     }
     # Calls wait for a free connection rather than fail when the pool is busy (every socket
     # renews its presence at each heartbeat; a burst of connections redeems tickets at once).
-    redis = (
-        Redis(
+    redis: Redis | None = None
+    if settings.redis_url:
+        # Imported only where Redis is configured: the embedded default never loads it.
+        from redis.asyncio import BlockingConnectionPool, Redis
+
+        redis = Redis(
             connection_pool=BlockingConnectionPool.from_url(
                 settings.redis_url, max_connections=settings.redis_max_connections, timeout=20
             )
         )
-        if settings.redis_url
-        else None
-    )
     if "realtime" not in options:
         adapters["realtime"] = build_realtime(settings, redis)
     if "mailer" not in options:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import multiprocessing
 import os
 import sys
 from collections.abc import Sequence
@@ -43,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="seed demo data into an empty database")
     serve.add_argument("--no-migrate", action="store_true", help="skip `migrate` before serving")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="API processes sharing the port (more than one needs ELEARN_REDIS_URL)",
+    )
     serve.set_defaults(run=_serve)
 
     worker = commands.add_parser("worker", help="run Dramatiq worker processes (needs Redis)")
@@ -101,15 +108,45 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from elearn.entrypoints.http.app import create_app
-
-    if not args.no_migrate:
-        _migrate(settings, argparse.Namespace(revision="head"))
-    if args.demo:
-        _seed_demo(settings, args)
-    app = create_app(settings)
+    if args.workers < 1:
+        print("elearn: --workers is at least 1", file=sys.stderr)
+        return 2
+    if args.workers > 1 and not settings.redis_url:
+        # Without Redis, revoked sessions, rate limits, realtime and jobs live in the memory of
+        # one process: a second process would accept a token the first had refused.
+        print(
+            "elearn: --workers above 1 needs ELEARN_REDIS_URL (processes share state there)",
+            file=sys.stderr,
+        )
+        return 2
+    if args.workers == 1:
+        # Imported before the child below is forked, so the child shares it instead of
+        # importing it again.
+        from elearn.entrypoints.http.app import create_app
+    if not args.no_migrate or args.demo:
+        # In a child process: migrating and seeding load Alembic and leave memory behind that
+        # the serving process would otherwise carry for its whole life.
+        child = (
+            multiprocessing.get_context("fork")
+            if "fork" in multiprocessing.get_all_start_methods()
+            else multiprocessing.get_context("spawn")
+        ).Process(target=_prepare_database, args=(settings, not args.no_migrate, args.demo))
+        child.start()
+        child.join()
+        if child.exitcode != 0:
+            print("elearn: preparing the database failed; not serving", file=sys.stderr)
+            return 1
+    app: object = "elearn.entrypoints.http.app:create_app"
+    if args.workers == 1:
+        app = create_app(settings)
+    else:
+        # Each worker process builds its own app from the environment (the supervisor never
+        # imports it); the links keep pointing where this command listens.
+        os.environ.setdefault("ELEARN_PUBLIC_URL", settings.public_url)
     uvicorn.run(
-        app,
+        app,  # type: ignore[arg-type]
+        factory=args.workers > 1,
+        workers=args.workers,
         host=args.host,
         port=args.port,
         loop="auto",
@@ -178,6 +215,13 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def _prepare_database(settings: Settings, migrate: bool, demo: bool) -> None:
+    if migrate:
+        _migrate(settings, argparse.Namespace(revision="head"))
+    if demo:
+        _seed_demo(settings, argparse.Namespace())
 
 
 def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:

@@ -7,7 +7,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, TypeAlias
 
 from litestar.di import NamedDependency
-from redis.asyncio import Redis
 
 from elearn.adapters.persistence.queries import SqlaIdentityQueries
 from elearn.adapters.security.common_passwords import load_common_passwords
@@ -33,6 +32,8 @@ from elearn.entrypoints.catalog import image_url
 from elearn.entrypoints.settings import Settings
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
     from elearn.entrypoints.bootstrap import Container
 
 

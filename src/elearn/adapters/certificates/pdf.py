@@ -34,10 +34,6 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from fpdf import FPDF
-from fpdf.enums import Align, MethodReturnValue, WrapMode, XPos, YPos
-from fpdf.fonts import TTFFont
-
 from elearn.domain.learning.certificate import Certificate
 
 _MONTHS = (
@@ -195,6 +191,11 @@ class _Page:
     """One certificate being drawn (fpdf2 documents are stateful and single use)."""
 
     def __init__(self, font_path: Path | None, bold_font_path: Path | None) -> None:
+        # fpdf2 is imported where a certificate is drawn, not when the API starts: it holds
+        # ~30 MiB that an API process which never renders a certificate should not carry.
+        from fpdf import FPDF
+        from fpdf.fonts import TTFFont
+
         pdf = FPDF(orientation="landscape", unit="mm", format="A4")
         pdf.set_auto_page_break(False)
         pdf.set_margins(_CONTENT_X, 20, _CONTENT_X)
@@ -283,6 +284,8 @@ class _Page:
             self._pdf.set_y(self._pdf.get_y() + gap)
 
     def _footer(self, certificate: Certificate, verification_url: str) -> None:
+        from fpdf.enums import Align, XPos, YPos
+
         pdf = self._pdf
         column = 100.0
         for x, label, value, align in (
@@ -348,6 +351,8 @@ class _Page:
         return size, kept
 
     def _wrap(self, text: str) -> list[str]:
+        from fpdf.enums import MethodReturnValue, WrapMode, XPos
+
         lines = self._pdf.multi_cell(  # a list of lines, as `output` asks
             _CONTENT_W,
             text=text,
@@ -368,6 +373,8 @@ class _Page:
         color: tuple[int, int, int] = _INK,
         link: str = "",
     ) -> None:
+        from fpdf.enums import Align, XPos, YPos
+
         pdf = self._pdf
         self._font(size, bold=bold, underline=bool(link))
         pdf.set_text_color(*color)

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
-from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import (
     AgeLimit,
@@ -93,6 +92,8 @@ def build_broker(
     ]
     broker: dramatiq.Broker
     if redis_url:
+        from dramatiq.brokers.redis import RedisBroker  # only where Redis is configured
+
         broker = RedisBroker(
             url=redis_url,
             namespace=namespace,

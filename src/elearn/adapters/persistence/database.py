@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -30,14 +31,43 @@ def create_engine(
 ) -> AsyncEngine:
     if is_sqlite(url):
         return _create_sqlite_engine(url, echo=echo, foreign_keys=sqlite_foreign_keys)
-    return create_async_engine(
-        url,
-        echo=echo,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
-        pool_recycle=1800,
+    engine = create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
     )
+    _ping_after_idle(engine)
+    return engine
+
+
+# A pooled connection is pinged before use only when it has sat idle this long. SQLAlchemy's
+# pool_pre_ping pings on every checkout: three round trips (BEGIN, ping, ROLLBACK) and ~0.36 ms
+# of CPU on every request, to catch what happens to connections that sit unused (a database
+# restart, a proxy or firewall closing idle connections). A connection returned moments ago
+# was working moments ago.
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
+def _ping_after_idle(engine: AsyncEngine) -> None:
+    dialect = engine.dialect
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("returned_at", 0.0) < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool discards this connection and checks out another (SQLAlchemy's
+            # documented pessimistic handling).
+            raise exc.DisconnectionError() from error
 
 
 def _casefold(text: str | None) -> str | None:

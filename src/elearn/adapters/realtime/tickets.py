@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from redis.asyncio import Redis
-
 from elearn.application.realtime_tickets import TicketGrant
+
+if TYPE_CHECKING:
+    # Only for the types: the client is made (and redis imported) where Redis is configured.
+    from redis.asyncio import Redis
 
 __all__ = ["InMemoryRealtimeTickets", "RedisRealtimeTickets"]
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING
 
 from elearn.adapters.system import SystemClock
 from elearn.application.ports import Clock
+
+if TYPE_CHECKING:
+    # Only for the types: the client is made (and redis imported) where Redis is configured.
+    from redis.asyncio import Redis
 
 
 class InMemoryRevokedAccessTokens:

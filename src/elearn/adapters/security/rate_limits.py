@@ -7,8 +7,11 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from redis.asyncio import Redis
+if TYPE_CHECKING:
+    # Only for the types: the client is made (and redis imported) where Redis is configured.
+    from redis.asyncio import Redis
 
 
 def _check(limit: int, window_seconds: int) -> None:

@@ -1,0 +1,40 @@
+"""The catalog's hottest statements as compiled once for asyncpg: the values that change from
+call to call are the driver's positional parameters, in the documented order, and the constants
+(the published status the partial indexes are built on) are part of the SQL."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+
+from elearn.adapters.persistence.catalog_queries import RawStatements
+from elearn.application.catalog.ports import CourseSort
+
+RAW = RawStatements(asyncpg_dialect())
+
+
+def placeholders(sql: str) -> list[int]:
+    return sorted({int(n) for n in re.findall(r"\$(\d+)", sql)})
+
+
+@pytest.mark.parametrize("sort", [s for s in CourseSort if s is not CourseSort.RELEVANCE])
+def test_a_catalog_page_takes_the_limit_or_the_cursor_and_the_limit(sort: CourseSort) -> None:
+    first = RAW.catalog_page(sort, after=False)
+    after = RAW.catalog_page(sort, after=True)
+    assert placeholders(first) == [1]
+    assert "LIMIT $1" in first
+    assert placeholders(after) == [1, 2, 3]
+    assert re.search(r"\(courses\.\w+, courses\.id\) [<>] \(\$1::[A-Z ]+, \$2::UUID\)", after)
+    assert "LIMIT $3" in after
+    for sql in (first, after):
+        assert "courses.status = 'published'" in sql
+    assert RAW.catalog_page(sort, after=True) is after  # compiled once per shape
+
+
+def test_a_course_and_its_outline_take_one_parameter() -> None:
+    for sql in (RAW.course(by_id=True), RAW.course(by_id=False), RAW.outline, RAW.related):
+        assert placeholders(sql) == [1]
+    assert "course_slugs.slug = $1" in RAW.course(by_id=False)
+    assert "'i'" in RAW.related and "'p'" in RAW.related

@@ -1,10 +1,18 @@
-"""The `elearn` command as an operator runs it, on the embedded default."""
+"""The `elearn` command as an operator runs it, on the embedded default.
+
+Each command runs ``main`` in this process, with the environment, standard input and output a
+separate process would have: a new Python process spent seconds importing the app before
+doing anything, on every call. ``elearn serve`` stays a real process started from the installed
+script, the one test of the command as a program."""
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
+import io
 import json
+import logging
 import os
 import re
 import shutil
@@ -14,10 +22,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from elearn.entrypoints.cli import main
 
 ELEARN = str(Path(sys.executable).parent / "elearn")
 
@@ -38,15 +49,64 @@ def migrated(env: dict[str, str], tmp_path: Path, sqlite_template: Path) -> dict
 
 
 def elearn(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [ELEARN, *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    """``elearn *args`` with ``env`` as its whole environment and ``stdin`` as its input: its
+    exit code and what it wrote, as ``subprocess.run`` would answer them."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with (
+        _environment(env),
+        _logging_restored(),
+        contextlib.redirect_stdout(stdout),
+        contextlib.redirect_stderr(stderr),
+        _standard_input(stdin),
+    ):
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:  # argparse refusing the arguments
+            code = exit_.code if isinstance(exit_.code, int) else 1
+    return subprocess.CompletedProcess([ELEARN, *args], code, stdout.getvalue(), stderr.getvalue())
+
+
+@contextlib.contextmanager
+def _environment(env: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@contextlib.contextmanager
+def _standard_input(text: str) -> Iterator[None]:
+    saved = sys.stdin
+    sys.stdin = io.StringIO(text)
+    try:
+        yield
+    finally:
+        sys.stdin = saved
+
+
+@contextlib.contextmanager
+def _logging_restored() -> Iterator[None]:
+    """The command configures logging for its process (the root logger's handlers and levels);
+    this one goes on running other tests, with pytest's own handlers."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    others = {name: logger for name, logger in logging.Logger.manager.loggerDict.items()
+              if isinstance(logger, logging.Logger)}  # fmt: skip
+    saved = {name: (logger.level, logger.disabled) for name, logger in others.items()}
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name, logger in list(logging.Logger.manager.loggerDict.items()):
+            if isinstance(logger, logging.Logger):
+                level_before, disabled_before = saved.get(name, (logging.NOTSET, False))
+                logger.setLevel(level_before)
+                logger.disabled = disabled_before
 
 
 def user_row(tmp_path: Path, email: str) -> dict[str, object] | None:

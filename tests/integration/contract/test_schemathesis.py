@@ -8,10 +8,16 @@ Each caller gets a platform and an app of its own: what the admin's requests cha
 student, deleting a course) never turns another caller's run into a run of 401s and 404s.
 
 ``ELEARN_SCHEMATHESIS_EXAMPLES`` sets the examples per operation (a few by default, to keep the
-suite's ten-minute budget; raise it for a deeper run)."""
+suite's ten-minute budget; raise it for a deeper run).
+
+The coverage phase's cases (every boundary and every invalid variant of every parameter and body,
+about a hundred per operation) depend on the document alone, not on the caller, so they are built
+once per operation and test process and sent by all four callers, each sending copies of its
+own (see ``_cases_built_once_per_operation``)."""
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +31,8 @@ from hypothesis import strategies as st
 from litestar import Litestar
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation import drivers
+from schemathesis.generation.case import Case
 from tests.conftest import make_settings
 from tests.integration.contract.conftest import SeededPlatform
 from tests.support.contract_world import ContractWorld
@@ -84,6 +92,48 @@ schema = schemathesis.openapi.from_dict(_app.openapi_schema.to_schema(), config=
 # sends each 2xx again without the token) do so in process too, to the app of the case.
 schema.app = _app
 
+
+class _CoverageOncePerOperation(drivers.CoverageGenerator):
+    """Schemathesis builds each test's cases when it collects the test, on every xdist worker:
+    the coverage phase alone took ~23 s of CPU per caller per worker, the same ~23,000 cases four
+    times over. For this module's schema it now builds them for the first caller's test and hands
+    the same cases to the other three (the fuzzing phase still draws per test, as before);
+    ``_call_as`` sends a copy, so what one caller's run marks on a case (its frozen metadata, a
+    dropped cursor) never reaches another's. Any other schema is generated as schemathesis does."""
+
+    _built: dict[str, tuple[list[Case], set[str]]] = {}
+
+    def __iter__(self) -> Any:
+        # Each test has a clone of the schema; the clones share the document itself.
+        if self.operation.schema.raw_schema is not schema.raw_schema:
+            return super().__iter__()
+        label = self.operation.label
+        if label not in self._built:
+            cases = list(super().__iter__())
+            self._built[label] = (cases, set(self.controller.unserializable_media_types))
+        cases, unserializable = self._built[label]
+        # What schemathesis reads after iterating: the media types it could not serialise.
+        self.controller.unserializable_media_types.update(unserializable)
+        return iter(cases)
+
+
+# ``add_coverage`` imports the generator from its module when it builds a test, so this is the
+# one place that sees every test's coverage cases.
+assert isinstance(drivers.CoverageGenerator, type), "schemathesis moved its coverage generator"
+drivers.CoverageGenerator = _CoverageOncePerOperation  # type: ignore[misc]
+
+
+def _own_copy(case: Case) -> Case:
+    """A deep copy of ``case`` for one caller's request (the operation stays shared). Case
+    objects track edits through ``__setattr__``, which ``copy.deepcopy`` would trip over while
+    rebuilding one, so the slots are copied one by one."""
+    memo: dict[int, Any] = {id(case.operation): case.operation}
+    own = object.__new__(Case)
+    for name in Case.__slots__:
+        object.__setattr__(own, name, copy.deepcopy(getattr(case, name), memo))
+    return own
+
+
 Platform = tuple[ContractWorld, dict[str, Litestar]]
 CALLERS = ("anonymous", "student", "tutor", "admin")
 _path_values: dict[str, str] = {}
@@ -132,8 +182,9 @@ def _may_name_a_real_object(name: str, generated: Any) -> bool:
     return True
 
 
-def _call_as(caller: str, case: Any, platform: Platform) -> None:
+def _call_as(caller: str, shared_case: Any, platform: Platform) -> None:
     world, apps = platform
+    case = _own_copy(shared_case)
     if case.query and "cursor" in case.query and _query_is_positive(case):
         # A cursor is opaque: only one a list handed out is valid, which no generator can
         # know. Generated cases page from the start (a cursor the schema refuses stays: the

@@ -162,7 +162,7 @@ class GetInstructorDashboard(_Dashboard):
         courses = await self._courses(actor, user_id, query.course_id)
         time_zone = await self._time_zone(user_id)
         window, buckets = self._window(query, time_zone)
-        dimensions = [str(c) for c in courses]
+        dimensions = [c.hex for c in courses]  # rollups name a UUID as `UUID.hex` spells it
         rows = await self._deps.rollups.many(
             (Metric.ENROLLMENTS, Metric.COMPLETIONS, Metric.COURSE_VIEWERS),
             buckets.first_slot,
@@ -174,7 +174,7 @@ class GetInstructorDashboard(_Dashboard):
             (Metric.TUTOR_NET_REVENUE,),
             buckets.first_slot,
             buckets.end_slot,
-            dimensions=[str(user_id)],
+            dimensions=[user_id.hex],
         )
         funnel = await self._deps.queries.funnel(list(courses)) if courses else []
         return InstructorDashboard(

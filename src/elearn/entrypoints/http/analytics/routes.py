@@ -9,7 +9,7 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from elearn.application.analytics.dashboards import (
     InstructorDashboard,
@@ -24,14 +24,15 @@ from elearn.entrypoints.http.problem_codes import problems
 
 From = Annotated[
     date | None,
-    Parameter(query="from", description="the first local day (default: 29 days before `to`)"),
+    QueryParameter(query="from", description="the first local day (default: 29 days before `to`)"),
 ]
 To = Annotated[
-    date | None, Parameter(query="to", description="the last local day, included (default: today)")
+    date | None,
+    QueryParameter(query="to", description="the last local day, included (default: today)"),
 ]
-BucketParam = Annotated[Bucket, Parameter(description="day, ISO week (from Monday) or month")]
+BucketParam = Annotated[Bucket, QueryParameter(description="day, ISO week (from Monday) or month")]
 CourseParam = Annotated[
-    UUID | None, Parameter(description="one of the courses you teach (staff: any course)")
+    UUID | None, QueryParameter(description="one of the courses you teach (staff: any course)")
 ]
 
 

@@ -15,12 +15,17 @@ from elearn.adapters.persistence.analytics_rollups import (
 )
 from elearn.application.analytics import dashboards, live, rollups
 from elearn.application.analytics.activity import SightingRecorder
-from elearn.application.analytics.dashboards import AnalyticsDeps
+from elearn.application.analytics.dashboards import AnalyticsDeps, AnalyticsPolicy
 from elearn.application.identity.api import IdentityApi
 from elearn.domain.analytics.metrics import Family
+from elearn.entrypoints.settings import Settings
 
 if TYPE_CHECKING:
     from elearn.entrypoints.bootstrap import Container
+
+
+def analytics_policy(settings: Settings) -> AnalyticsPolicy:
+    return AnalyticsPolicy(default_currency=settings.default_currency)
 
 
 def build_analytics_deps(container: Container) -> AnalyticsDeps:
@@ -31,7 +36,7 @@ def build_analytics_deps(container: Container) -> AnalyticsDeps:
         queries=SqlaAnalyticsQueries(container.sessions),
         identity=IdentityApi(container.identity.deps),
         authorizer=container.authorizer,
-        default_currency=container.settings.default_currency,
+        policy=analytics_policy(container.settings),
     )
 
 

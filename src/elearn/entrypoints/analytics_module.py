@@ -14,7 +14,11 @@ from elearn.application.realtime import SocketMessageHandler, SocketReply
 from elearn.domain.billing.order import OrderPaid
 from elearn.domain.identity.user import UserRegistered
 from elearn.domain.learning.enrollment import EnrollmentCompleted, EnrollmentStarted
-from elearn.entrypoints.analytics import AnalyticsUseCases, build_analytics_deps
+from elearn.entrypoints.analytics import (
+    AnalyticsUseCases,
+    analytics_policy,
+    build_analytics_deps,
+)
 from elearn.entrypoints.module import Module, Subscription
 
 if TYPE_CHECKING:
@@ -74,6 +78,7 @@ async def _close(use_cases: AnalyticsUseCases) -> None:
 MODULE = Module(
     name="analytics",
     use_cases=_use_cases,
+    policy=analytics_policy,
     routes=_routes,
     subscriptions=_subscriptions,
     socket_messages=_socket_messages,

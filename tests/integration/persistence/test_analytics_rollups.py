@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, func, select
-from tests.conftest import make_settings
+from sqlalchemy import delete, select
 
 from elearn.adapters.persistence.analytics_rollups import SqlaRollupKeeper, SqlaRollupReader
 from elearn.adapters.persistence.database import create_engine

@@ -39,6 +39,14 @@ DEFAULT_DAYS = 30
 
 
 @dataclass(frozen=True, slots=True)
+class AnalyticsPolicy:
+    """Analytics' section of the settings: the currency a money series shows its zeros in when
+    a range holds no money at all."""
+
+    default_currency: str = "USD"
+
+
+@dataclass(frozen=True, slots=True)
 class AnalyticsDeps:
     uow: TransactionFactory[Transaction]
     clock: Clock
@@ -46,7 +54,7 @@ class AnalyticsDeps:
     queries: AnalyticsQueries
     identity: IdentityApi
     authorizer: Authorizer
-    default_currency: str
+    policy: AnalyticsPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +195,7 @@ class GetInstructorDashboard(_Dashboard):
                 buckets,
                 ((s, cur, v) for s, _, cur, v in revenue[Metric.TUTOR_NET_REVENUE]),
                 "net revenue",
-                self._deps.default_currency,
+                self._deps.policy.default_currency,
             ),
             funnel=funnel,
             course_viewers=_total(buckets, rows[Metric.COURSE_VIEWERS], "unique viewers"),
@@ -221,7 +229,7 @@ class GetPlatformDashboard(_Dashboard):
 
         def money(metric: Metric, label: str) -> list[Series]:
             points = ((s, cur, v) for s, _, cur, v in rows[metric])
-            return money_series(buckets, points, label, self._deps.default_currency)
+            return money_series(buckets, points, label, self._deps.policy.default_currency)
 
         signups = count_series(
             buckets,

@@ -7,30 +7,39 @@ rebuilding everything at once write identical rows."""
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from elearn.adapters.persistence.analytics_rollups import SqlaRollupKeeper, SqlaRollupReader
+from elearn.adapters.persistence.analytics_rollups import (
+    SqlaRollupKeeper,
+    SqlaRollupReader,
+    SqlaSightingStore,
+)
 from elearn.adapters.persistence.database import create_engine
-from elearn.adapters.persistence.models.analytics import AnalyticsRollupRow
+from elearn.adapters.persistence.models.analytics import AnalyticsRollupRow, AnalyticsSightingRow
 from elearn.adapters.persistence.models.billing import (
     JournalEntryRow,
     JournalLineRow,
     LedgerAccountRow,
 )
+from elearn.application.analytics.ports import Sighting
 from elearn.domain.analytics.metrics import Family, Metric
 from elearn.domain.analytics.series import Bucket, Buckets, local_midnight, slot_of
 from elearn.domain.billing import postings
 from elearn.domain.billing.fees import FeeSplit
 from elearn.domain.billing.ledger import Account, AccountKind, EntryKind, Line
 from elearn.domain.shared.money import Money
+from elearn.entrypoints.cli import main
 
 START = datetime(2026, 3, 27, 20, 0, tzinfo=UTC)  # a Berlin and a London DST weekend ahead
 TUTORS = (UUID(int=1), UUID(int=2))
@@ -78,8 +87,6 @@ def _lines(move: Move) -> tuple[EntryKind, tuple[Line, ...]]:
 
 async def _walk(url: str, sequence: list[Move], zone: str, first: int, length: int) -> None:
     engine = create_engine(url, pool_size=2)
-    from sqlalchemy.ext.asyncio import async_sessionmaker
-
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     keeper, reader = SqlaRollupKeeper(sessions), SqlaRollupReader(sessions)
     try:
@@ -179,3 +186,48 @@ def test_platform_revenue_series_equals_the_revenue_accounts_change(
     database_url: str, tmp_path: Path, sequence: list[Move], zone: str, first: int, length: int
 ) -> None:
     asyncio.run(_walk(database_url, sequence, zone, first, length))
+
+
+async def _sightings(url: str) -> None:
+    engine = create_engine(url, pool_size=2)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    store, keeper = SqlaSightingStore(sessions), SqlaRollupKeeper(sessions)
+    day = date(2026, 12, 7)
+    ada, bob, course = uuid4(), uuid4(), uuid4()
+    try:
+        await store.save([Sighting("active", "", day, ada), Sighting("active", "", day, bob)])
+        # Another process's batch with ada again, and a course view: ada is kept once.
+        await store.save(
+            [Sighting("active", "", day, ada), Sighting("course_view", course.hex, day, ada)]
+        )
+        midnight = slot_of(datetime(2026, 12, 7, tzinfo=UTC))
+        await keeper.recompute((Family.ACTIVITY,), midnight, midnight + 1)
+        assert await _rows(sessions) == [
+            ("active_people", "", "", midnight, 2),
+            ("course_viewers", course.hex, "", midnight, 1),
+        ]
+    finally:
+        async with sessions() as session:
+            for model in (AnalyticsRollupRow, AnalyticsSightingRow):
+                await session.execute(delete(model))
+            await session.commit()
+        await engine.dispose()
+
+
+def test_sightings_are_kept_once_per_person_and_day_and_counted(database_url: str) -> None:
+    asyncio.run(_sightings(database_url))
+
+
+def test_the_rebuild_command_recomputes_from_a_date(
+    sqlite_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in [n for n in os.environ if n.startswith("ELEARN_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("ELEARN_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("ELEARN_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("ELEARN_LOG_FORMAT", "console")
+    assert main(["analytics", "rebuild", "--from", "2026-12-01"]) == 0
+    assert "rebuilt analytics from 2026-12-01T00:00:00+00:00" in capsys.readouterr().out

@@ -120,6 +120,9 @@ def test_a_range_backwards_or_too_long_is_refused() -> None:
         Buckets.of(date(2026, 12, 2), date(2026, 12, 1), Bucket.DAY, utc)
     with pytest.raises(InvalidRange):
         Buckets.of(date(2020, 1, 1), date(2026, 1, 1), Bucket.DAY, utc)
+    for first, last in ((date(1, 1, 1), date(1, 1, 2)), (date(9999, 12, 30), date(9999, 12, 31))):
+        with pytest.raises(InvalidRange):
+            Buckets.of(first, last, Bucket.MONTH, utc)
 
 
 def test_slots_round_trip() -> None:

@@ -26,6 +26,7 @@ from elearn.domain.analytics.metrics import Metric
 from elearn.domain.analytics.series import (
     Bucket,
     Buckets,
+    InvalidRange,
     Dataset,
     Series,
     count_series,
@@ -133,7 +134,10 @@ class _Dashboard:
         zone = _zone(time_zone)
         today = self._deps.clock.now().astimezone(zone).date()
         last = query.last or today
-        first = query.first or (last - timedelta(days=DEFAULT_DAYS - 1))
+        try:
+            first = query.first or (last - timedelta(days=DEFAULT_DAYS - 1))
+        except OverflowError:  # `to` in the first days of year 1
+            raise InvalidRange("`to` is too early") from None
         buckets = Buckets.of(first, last, query.bucket, zone)
         return Window(first, last, query.bucket, time_zone), buckets
 

@@ -19,6 +19,8 @@ from elearn.domain.shared.errors import RuleViolation
 SLOT_SECONDS = 900
 # The longest range a dashboard answers at once, in local days (a bit over two years).
 MAX_RANGE_DAYS = 800
+# Days a dashboard can name: their instants and slots stay far from datetime's limits.
+FIRST_YEAR, LAST_YEAR = 1971, 9998
 
 
 class InvalidRange(RuleViolation):
@@ -77,6 +79,8 @@ class Buckets:
     def of(cls, first: date, last: date, bucket: Bucket, zone: tzinfo) -> Buckets:
         """Buckets covering the local days ``first`` to ``last`` (both included) in ``zone``.
         The first and last buckets are cut to the range."""
+        if first.year < FIRST_YEAR or last.year > LAST_YEAR:
+            raise InvalidRange(f"days run from {FIRST_YEAR} to {LAST_YEAR}")
         if last < first:
             raise InvalidRange("`to` is before `from`")
         if (last - first).days >= MAX_RANGE_DAYS:

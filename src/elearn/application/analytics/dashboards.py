@@ -26,8 +26,8 @@ from elearn.domain.analytics.metrics import Metric
 from elearn.domain.analytics.series import (
     Bucket,
     Buckets,
-    InvalidRange,
     Dataset,
+    InvalidRange,
     Series,
     count_series,
     money_series,

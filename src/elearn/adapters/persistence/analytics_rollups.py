@@ -260,20 +260,26 @@ class SqlaRollupReader:
         end_slot: int,
         *,
         dimensions: Collection[str] | None = None,
+        per_dimension: bool = True,
     ) -> dict[Metric, list[tuple[int, str, str, int]]]:
-        stmt = select(_R.metric, _R.slot, _R.dimension, _R.currency, _R.value).where(
+        found: dict[Metric, list[tuple[int, str, str, int]]] = {m: [] for m in metrics}
+        if dimensions is not None and not dimensions:
+            return found
+        dimension = _R.dimension if per_dimension else literal("", String)
+        value = _R.value if per_dimension else func.sum(_R.value)
+        stmt = select(_R.metric, _R.slot, dimension, _R.currency, value).where(
             _R.metric.in_([m.value for m in metrics]),
             _R.slot >= first_slot,
             _R.slot < end_slot,
         )
         if dimensions is not None:
-            if not dimensions:
-                return {m: [] for m in metrics}
             stmt = stmt.where(_R.dimension.in_(list(dimensions)))
-        found: dict[Metric, list[tuple[int, str, str, int]]] = {m: [] for m in metrics}
+        if not per_dimension:
+            # Summed in the database: a platform-wide figure kept per course is one row a slot.
+            stmt = stmt.group_by(_R.metric, _R.slot, _R.currency)
         async with self._sessions() as session:
-            for metric, slot, dimension, currency, value in await session.execute(stmt):
-                found[Metric(metric)].append((slot, dimension, currency, value))
+            for metric, slot, dim, currency, amount in await session.execute(stmt):
+                found[Metric(metric)].append((slot, dim, currency, int(amount)))
         return found
 
 

@@ -19,8 +19,10 @@ class RollupReader(Protocol):
         end_slot: int,
         *,
         dimensions: Collection[str] | None = None,
+        per_dimension: bool = True,
     ) -> dict[Metric, list[tuple[int, str, str, int]]]:
-        """Several metrics in one statement: ``(slot, dimension, currency, value)`` per metric."""
+        """Several metrics in one statement: ``(slot, dimension, currency, value)`` per metric;
+        without ``per_dimension``, summed over the dimensions (dimension '')."""
         ...
 
 

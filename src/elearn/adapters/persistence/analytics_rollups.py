@@ -14,6 +14,7 @@ from uuid import UUID
 
 from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import (
+    Boolean,
     Date,
     Integer,
     String,
@@ -52,6 +53,7 @@ _ROLLUP_LOCK_KEY = 0x414E_414C_5954_4943  # "ANALYTIC"
 _enrollments = table(
     "enrollments",
     column("id", GUID),
+    column("last_lesson_id", GUID),
     column("user_id", GUID),
     column("course_id", GUID),
     column("status", String),
@@ -60,6 +62,7 @@ _enrollments = table(
     column("enrolled_at", DateTimeUTC),
     column("completed_at", DateTimeUTC),
 )
+_last_lesson = _enrollments.c.last_lesson_id
 _users = table("users", column("role", String), column("created_at", DateTimeUTC))
 _lines = table(
     "journal_lines",
@@ -80,6 +83,12 @@ _courses = table("courses", column("id", GUID), column("title", String))
 _instructors = table("course_instructors", column("course_id", GUID), column("user_id", GUID))
 _learning_days = table("learning_days", column("user_id", GUID), column("day", Date))
 _certificates = table("certificates", column("user_id", GUID))
+_reviews = table(
+    "course_reviews",
+    column("course_id", GUID),
+    column("rating", Integer),
+    column("hidden", Boolean),
+)
 
 _R = AnalyticsRollupRow
 _S = AnalyticsSightingRow
@@ -331,6 +340,43 @@ class SqlaAnalyticsQueries:
                 )
                 for row in await session.execute(stmt)
             ]
+
+    async def ratings_and_last_lessons(
+        self, course_ids: Sequence[UUID]
+    ) -> tuple[list[int], dict[UUID, int]]:
+        r, e = _reviews.c, _enrollments.c
+        ratings = (
+            select(r.rating, func.count())
+            .where(r.course_id.in_(list(course_ids)), r.hidden.is_(False))
+            .group_by(r.rating)
+        )
+        last = (
+            select(_last_lesson, func.count())
+            .where(e.course_id.in_(list(course_ids)), _last_lesson.is_not(None))
+            .where(e.status == "active")
+            .group_by(_last_lesson)
+        )
+        stars = [0] * 5
+        async with self._sessions() as session:
+            for rating, count in await session.execute(ratings):
+                if 1 <= rating <= 5:
+                    stars[rating - 1] = count
+            reached = {lesson: count for lesson, count in await session.execute(last)}
+        return stars, reached
+
+    async def active_people(self, today: date) -> tuple[int, int, int]:
+        s = _S.__table__.c
+
+        def since(days: int) -> ColumnElement[int]:
+            first = today - timedelta(days=days - 1)
+            return func.count(case((s.day >= first, s.person_id)).distinct())
+
+        stmt = select(since(1), since(7), since(30)).where(
+            s.kind == "active", s.day >= today - timedelta(days=29), s.day <= today
+        )
+        async with self._sessions() as session:
+            dau, wau, mau = (await session.execute(stmt)).one()
+        return int(dau), int(wau), int(mau)
 
     async def learner(self, user_id: UUID) -> LearnerFacts:
         e, c, ld = _enrollments.c, _courses.c, _learning_days.c

@@ -88,6 +88,12 @@ class StudentDashboard:
 
 
 @dataclass(frozen=True, slots=True)
+class LessonReached:
+    lesson_id: UUID
+    students: int
+
+
+@dataclass(frozen=True, slots=True)
 class InstructorDashboard:
     role: str
     window: Window
@@ -97,6 +103,10 @@ class InstructorDashboard:
     net_revenue: list[Series]
     funnel: list[FunnelRow]
     course_viewers: Series
+    # Visible reviews per rating, 1 to 5 stars.
+    ratings: list[int] = field(default_factory=list)
+    # Active students whose last lesson reached is each lesson: where they stop.
+    last_lesson_reached: list[LessonReached] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +201,11 @@ class GetInstructorDashboard(_Dashboard):
             per_dimension=False,
         )
         funnel = await self._deps.queries.funnel(list(courses)) if courses else []
+        stars, reached = (
+            await self._deps.queries.ratings_and_last_lessons(list(courses))
+            if courses
+            else ([0] * 5, {})
+        )
         return InstructorDashboard(
             role="instructor",
             window=window,
@@ -205,6 +220,11 @@ class GetInstructorDashboard(_Dashboard):
             ),
             funnel=funnel,
             course_viewers=_total(buckets, rows[Metric.COURSE_VIEWERS], "unique viewers"),
+            ratings=stars,
+            last_lesson_reached=[
+                LessonReached(lesson, count)
+                for lesson, count in sorted(reached.items(), key=lambda kv: (-kv[1], kv[0]))
+            ],
         )
 
     async def _courses(self, actor: Actor, user_id: UUID, course_id: UUID | None) -> list[UUID]:
@@ -222,7 +242,8 @@ class GetInstructorDashboard(_Dashboard):
 class GetPlatformDashboard(_Dashboard):
     """Staff: sign-ups by role, people active per day, enrollments, GMV, platform revenue,
     refunds (count and amount) and payouts, money per currency, all from the ledger's journal
-    lines. ``totals`` sums each count series over the range."""
+    lines. ``totals`` sums each count series over the range, and gives the distinct people
+    active on the last 1, 7 and 30 UTC days (``dau``, ``wau``, ``mau``)."""
 
     async def __call__(self, actor: Actor, query: RangeQuery) -> PlatformDashboard:
         self._deps.authorizer.require(actor, Permission.VIEW_PLATFORM_ANALYTICS)
@@ -258,7 +279,12 @@ class GetPlatformDashboard(_Dashboard):
             refunded_amount=money(Metric.REFUNDED_AMOUNT, "refunded"),
             payouts=money(Metric.PAYOUTS, "payouts"),
         )
+        # Distinct people seen on the last 1, 7 and 30 UTC days, today included.
+        dau, wau, mau = await self._deps.queries.active_people(self._deps.clock.now().date())
         dashboard.totals.update(
+            dau=dau,
+            wau=wau,
+            mau=mau,
             signups=sum(sum(d.data) for d in signups.datasets),
             enrollments=sum(dashboard.enrollments.datasets[0].data),
             refunds=sum(dashboard.refunds.datasets[0].data),

@@ -73,6 +73,17 @@ class AnalyticsQueries(Protocol):
 
     async def learner(self, user_id: UUID) -> LearnerFacts: ...
 
+    async def ratings_and_last_lessons(
+        self, course_ids: Sequence[UUID]
+    ) -> tuple[list[int], dict[UUID, int]]:
+        """Visible reviews of the courses per rating (1 to 5, index 0 is 1 star), and how many
+        active students' last lesson reached is each lesson (drop-off)."""
+        ...
+
+    async def active_people(self, today: date) -> tuple[int, int, int]:
+        """Distinct people seen on the last 1, 7 and 30 UTC days up to ``today``, at once."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Sighting:

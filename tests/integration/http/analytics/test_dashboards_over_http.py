@@ -59,6 +59,7 @@ async def test_an_enrollment_shows_on_the_tutors_and_the_platforms_dashboards(
     assert revenue["unit"] == "money" and revenue["currency"] == "USD"
     (funnel,) = body["funnel"]
     assert (funnel["course_id"], funnel["enrolled"], funnel["completed"]) == (course["id"], 1, 0)
+    assert body["ratings"] == [0, 0, 0, 0, 0]
 
     today = date.fromisoformat(body["window"]["last"])
     one = await client.get(
@@ -74,6 +75,7 @@ async def test_an_enrollment_shows_on_the_tutors_and_the_platforms_dashboards(
     assert platform.status_code == 200, platform.text
     figures = platform.json()
     assert figures["role"] == "staff" and figures["totals"]["enrollments"] == 1
+    assert {"dau", "wau", "mau"} <= figures["totals"].keys()
     assert {d["label"] for d in figures["signups"]["datasets"]} == {
         "student", "tutor", "manager", "admin"
     }  # fmt: skip

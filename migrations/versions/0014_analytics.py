@@ -32,6 +32,8 @@ def upgrade() -> None:
             "metric", "dimension", "currency", "slot", name=op.f("pk_analytics_rollups")
         ),
     )
+    with op.batch_alter_table("analytics_rollups", schema=None) as batch_op:
+        batch_op.create_index("ix_analytics_rollups_metric_slot", ["metric", "slot"])
     op.create_table(
         "analytics_sightings",
         sa.Column("kind", sa.String(length=16), nullable=False),
@@ -61,4 +63,6 @@ def downgrade() -> None:
     with op.batch_alter_table("analytics_sightings", schema=None) as batch_op:
         batch_op.drop_index("ix_analytics_sightings_day")
     op.drop_table("analytics_sightings")
+    with op.batch_alter_table("analytics_rollups", schema=None) as batch_op:
+        batch_op.drop_index("ix_analytics_rollups_metric_slot")
     op.drop_table("analytics_rollups")

@@ -19,6 +19,8 @@ from elearn.adapters.persistence.integrity import ConstraintErrors
 
 class AnalyticsRollupRow(DefaultBase):
     __tablename__ = "analytics_rollups"
+    # Platform-wide figures read one metric's range of slots across every dimension.
+    __table_args__ = (Index("ix_analytics_rollups_metric_slot", "metric", "slot"),)
 
     # The key's order serves every dashboard: one metric, some dimensions, a range of slots.
     metric: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -309,6 +309,10 @@ async def _run(args: argparse.Namespace) -> None:
         async with container.sessions() as session:
             from sqlalchemy import text
 
+            # A rebuild rewrote every row: autovacuum would analyse them soon; do it now.
+            await session.execute(text("ANALYZE analytics_rollups"))
+            await session.commit()
+
             tutor = (await session.execute(text(
                 "SELECT user_id FROM course_instructors GROUP BY user_id "
                 "ORDER BY count(*) DESC LIMIT 1"))).scalar_one()  # fmt: skip

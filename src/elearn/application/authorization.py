@@ -68,6 +68,8 @@ class Permission(StrEnum):
     REVIEW_CONVERSATION_REPORTS = "review_conversation_reports"
     # support
     WORK_SUPPORT_TICKETS = "work_support_tickets"
+    # analytics
+    VIEW_PLATFORM_ANALYTICS = "view_platform_analytics"
 
 
 STAFF_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
@@ -98,6 +100,8 @@ _MANAGER = frozenset(
         _P.REVIEW_CONVERSATION_REPORTS,
         # Support agents are staff: they read every ticket and its internal notes.
         _P.WORK_SUPPORT_TICKETS,
+        # Platform figures are aggregates: every staff member reads them.
+        _P.VIEW_PLATFORM_ANALYTICS,
     }
 )
 # Accounts, categories and money by hand are an admin's alone.
@@ -168,6 +172,7 @@ REFUSALS: Mapping[Permission, str] = {
     ),
     _P.REVIEW_CONVERSATION_REPORTS: "only managers and admins review reported conversations",
     _P.WORK_SUPPORT_TICKETS: "only support agents (managers and admins) may do this",
+    _P.VIEW_PLATFORM_ANALYTICS: _ONLY_STAFF,
 }
 # Role powers refused with their own code, so a client can tell "become a tutor" apart.
 _REFUSAL_CODES: Mapping[Permission, str] = {

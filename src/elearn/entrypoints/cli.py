@@ -1,4 +1,5 @@
-"""The ``elearn`` command: serve, worker, scheduler, migrate, seed-demo, create-admin, jobs."""
+"""The ``elearn`` command: serve, worker, scheduler, migrate, seed-demo, create-admin, jobs,
+analytics."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import getpass
 import multiprocessing
 import os
 import sys
+import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from uuid import UUID
 
 from elearn.entrypoints.settings import Settings, SettingsError, load_settings
@@ -102,7 +105,48 @@ def _parser() -> argparse.ArgumentParser:
     discard = job_commands.add_parser("discard", help="forget a dead job")
     discard.add_argument("job_id", type=UUID)
     discard.set_defaults(run=_jobs_discard)
+
+    analytics = commands.add_parser("analytics", help="keep the dashboards' rollups")
+    analytics_commands = analytics.add_subparsers(required=True, metavar="ACTION")
+    rebuild = analytics_commands.add_parser(
+        "rebuild",
+        help="recompute every rollup from a date on from the sources",
+        description="Recomputes every dashboard rollup from --from (UTC) to now from the "
+        "tables they summarise, replacing what was there; the rows are those the outbox "
+        "handlers and the periodic job would have written. Safe while the API serves.",
+    )
+    rebuild.add_argument(
+        "--from",
+        dest="start",
+        required=True,
+        type=_utc_instant,
+        help="a date (YYYY-MM-DD, its UTC midnight) or an RFC 3339 instant",
+    )
+    rebuild.set_defaults(run=_analytics_rebuild)
     return parser
+
+
+def _utc_instant(value: str) -> datetime:
+    instant = datetime.fromisoformat(value)
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant
+
+
+def _analytics_rebuild(settings: Settings, args: argparse.Namespace) -> int:
+    from elearn.entrypoints.bootstrap import bootstrap
+
+    async def run() -> int:
+        container = bootstrap(settings)
+        try:
+            started = time.perf_counter()
+            written = await container.analytics.rebuild(args.start)
+            seconds = time.perf_counter() - started
+            since = args.start.isoformat()
+            print(f"rebuilt analytics from {since}: {written} rows in {seconds:.1f} s")
+            return 0
+        finally:
+            await container.dispose()
+
+    return asyncio.run(run())
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:

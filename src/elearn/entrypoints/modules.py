@@ -9,6 +9,7 @@ from sqlalchemy import MetaData, Table
 
 from elearn.adapters.persistence.models.base import metadata
 from elearn.entrypoints import (
+    analytics_module,
     billing_module,
     catalog_module,
     community_module,
@@ -33,6 +34,8 @@ MODULES: tuple[Module, ...] = (
     notifications_module.MODULE,
     conversations_module.MODULE,
     support_module.MODULE,
+    # It reads what the contexts above record (their events and, for rollups, their tables).
+    analytics_module.MODULE,
     # The realtime socket: it routes client messages to every module's handlers.
     live_module.MODULE,
     # Last: it reaches every module's personal data, each built by then.

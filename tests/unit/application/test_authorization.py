@@ -57,6 +57,7 @@ EXPECTED_HOLDERS: dict[str, str] = {
     "message_anyone": STAFF,
     "review_conversation_reports": STAFF,
     "work_support_tickets": STAFF,
+    "view_platform_analytics": STAFF,
 }
 # Refused with a code of their own, so a client can tell what the caller is not.
 OWN_REFUSAL_CODES = {"work_support_tickets": "not-an-agent"}

@@ -16,6 +16,7 @@ from litestar.handlers.base import BaseRouteHandler
 from elearn.application.actor import Actor
 from elearn.application.authorization import STAFF_ROLES
 from elearn.application.errors import NotAuthenticated, PermissionDenied
+from elearn.entrypoints.http.analytics.sightings import note_active
 
 _ACTOR_KEY = "_elearn_actor"
 # The caller, as a route parameter: ``actor: CurrentActor``.
@@ -79,6 +80,8 @@ async def current_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor
         actor = await app_state.container.identity.authenticate(
             token.strip(), ip=ip, user_agent=user_agent
         )
+        # Daily active people for the dashboards: a set lookup here, written in batches later.
+        note_active(app_state.container, actor)
     state[_ACTOR_KEY] = actor
     return actor
 

@@ -148,6 +148,7 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     # 422: well-formed, refused by a rule
     "invalid-input": (422,),
     "invalid-post": (422,),
+    "invalid-analytics-range": (422,),
     "not-a-question": (422,),
     "reply-not-in-thread": (422,),
     "lesson-not-in-course": (422,),

@@ -77,6 +77,8 @@ class JournalLineRow(Base):
     __table_args__ = (
         # An account's history, newest first.
         Index("ix_journal_lines_account_id_posted_at", "account_id", "posted_at", "id"),
+        # Analytics recomputes its rollups of a time range from the lines posted in it.
+        Index("ix_journal_lines_posted_at", "posted_at"),
     )
 
     entry_id: Mapped[UUID] = mapped_column(ForeignKey("journal_entries.id", ondelete="RESTRICT"))

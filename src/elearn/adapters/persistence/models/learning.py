@@ -31,6 +31,9 @@ class EnrollmentRow(Base):
         # The course's students, newest first, and a student's courses, newest first.
         Index("ix_enrollments_course_id_enrolled_at", "course_id", "enrolled_at", "id"),
         Index("ix_enrollments_user_id_enrolled_at", "user_id", "enrolled_at", "id"),
+        # Analytics recomputes its rollups of a time range from these.
+        Index("ix_enrollments_enrolled_at", "enrolled_at"),
+        Index("ix_enrollments_completed_at", "completed_at"),
     )
 
     user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, delete, get, patch, post, put
+from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
@@ -65,6 +65,7 @@ from elearn.domain.catalog.course import (
 )
 from elearn.domain.catalog.revision import RevisionStatus
 from elearn.entrypoints.catalog import Catalog
+from elearn.entrypoints.http.analytics.sightings import note_course_view
 from elearn.entrypoints.http.auth import CurrentActor, signed_in
 from elearn.entrypoints.http.bodies import MoneyBody, RequestBody, upload_of
 from elearn.entrypoints.http.docs import binary
@@ -385,11 +386,15 @@ class CoursesController(Controller):
         cache=True,
     )
     async def detail(
-        self, course_key: FromPath[str], actor: CurrentActor, catalog: Catalog
+        self, course_key: FromPath[str], actor: CurrentActor, catalog: Catalog, request: Request
     ) -> CourseDetail:
         """By id or by any slug the course has had. Lesson content shows only for free
         previews, except to the course's instructors and staff."""
-        return await catalog.get_course(actor, course_key)
+        course = await catalog.get_course(actor, course_key)
+        # Its instructors see unique viewers per day (an anonymous answer served from the
+        # response cache is not counted: the cache lives for a second).
+        note_course_view(request.app.state.container, course.id, actor)
+        return course
 
     @problems(
         "course-locked",

@@ -1,0 +1,47 @@
+"""Analytics tables: the rollups dashboards read, and who was seen on which day.
+
+A rollup row is one figure of one quarter hour of UTC (``slot``: seconds since the epoch // 900)
+for one dimension (a course, a role, a tutor; '' for none) and currency ('' for counts). The
+rows are derived: `elearn analytics rebuild` recomputes them from their sources at any time.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from advanced_alchemy.base import DefaultBase
+from sqlalchemy import BigInteger, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from elearn.adapters.persistence.integrity import ConstraintErrors
+
+
+class AnalyticsRollupRow(DefaultBase):
+    __tablename__ = "analytics_rollups"
+    # Platform-wide figures read one metric's range of slots across every dimension.
+    __table_args__ = (Index("ix_analytics_rollups_metric_slot", "metric", "slot"),)
+
+    # The key's order serves every dashboard: one metric, some dimensions, a range of slots.
+    metric: Mapped[str] = mapped_column(String(40), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(40), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    slot: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class AnalyticsSightingRow(DefaultBase):
+    """A person seen on a UTC day (``kind`` ``active``, subject '') or viewing a course's page
+    (``kind`` ``course_view``, subject the course): written once per person, subject and day
+    by the job that drains what the API processes buffered, never on a request."""
+
+    __tablename__ = "analytics_sightings"
+    __table_args__ = (Index("ix_analytics_sightings_day", "day", "kind", "subject"),)
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    person_id: Mapped[UUID] = mapped_column(primary_key=True)
+
+
+CONSTRAINT_ERRORS: ConstraintErrors = {}

@@ -1,0 +1,1 @@
+"""Analytics use cases: dashboards per role, read from rollups."""

@@ -1,0 +1,336 @@
+"""Dashboards per role: a student's learning, an instructor's courses and earnings, the
+platform's figures for staff. Series come from rollups only; the viewer's time zone (their
+profile's) decides where a day begins."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date, timedelta, tzinfo
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from elearn.application.access import require_signed_in
+from elearn.application.actor import Actor
+from elearn.application.analytics.ports import (
+    AnalyticsQueries,
+    CourseProgress,
+    FunnelRow,
+    RollupReader,
+)
+from elearn.application.authorization import Authorizer, Permission
+from elearn.application.errors import NotFound
+from elearn.application.identity.api import IdentityApi
+from elearn.application.ports import Clock, Transaction, TransactionFactory
+from elearn.domain.analytics.metrics import Metric
+from elearn.domain.analytics.series import (
+    Bucket,
+    Buckets,
+    Dataset,
+    InvalidRange,
+    Series,
+    count_series,
+    money_series,
+)
+from elearn.domain.analytics.streaks import current_streak
+from elearn.domain.identity.roles import Role
+
+# Without `from`, a dashboard shows the last 30 local days up to today.
+DEFAULT_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyticsPolicy:
+    """Analytics' section of the settings: the currency a money series shows its zeros in when
+    a range holds no money at all."""
+
+    default_currency: str = "USD"
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyticsDeps:
+    uow: TransactionFactory[Transaction]
+    clock: Clock
+    rollups: RollupReader
+    queries: AnalyticsQueries
+    identity: IdentityApi
+    authorizer: Authorizer
+    policy: AnalyticsPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class RangeQuery:
+    first: date | None = None
+    last: date | None = None
+    bucket: Bucket = Bucket.DAY
+    course_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The range a dashboard answers: local days in the viewer's zone."""
+
+    first: date
+    last: date
+    bucket: Bucket
+    time_zone: str
+
+
+@dataclass(frozen=True, slots=True)
+class StudentDashboard:
+    role: str
+    time_zone: str
+    courses: list[CourseProgress]
+    streak_days: int
+    learning_days_last_30: int
+    certificates: int
+    courses_completed: int
+
+
+@dataclass(frozen=True, slots=True)
+class LessonReached:
+    lesson_id: UUID
+    students: int
+
+
+@dataclass(frozen=True, slots=True)
+class InstructorDashboard:
+    role: str
+    window: Window
+    courses: int
+    enrollments: Series
+    completions: Series
+    net_revenue: list[Series]
+    funnel: list[FunnelRow]
+    course_viewers: Series
+    # Visible reviews per rating, 1 to 5 stars.
+    ratings: list[int] = field(default_factory=list)
+    # Active students whose last lesson reached is each lesson: where they stop.
+    last_lesson_reached: list[LessonReached] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformDashboard:
+    role: str
+    window: Window
+    signups: Series
+    active_people: Series
+    enrollments: Series
+    gmv: list[Series]
+    platform_revenue: list[Series]
+    refunds: Series
+    refunded_amount: list[Series]
+    payouts: list[Series]
+    totals: dict[str, int] = field(default_factory=dict)
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+class _Dashboard:
+    def __init__(self, deps: AnalyticsDeps) -> None:
+        self._deps = deps
+
+    async def _time_zone(self, user_id: UUID) -> str:
+        async with self._deps.uow(read_only=True) as uow:
+            recipient = await self._deps.identity.recipient(uow, user_id)
+        return "UTC" if recipient is None else recipient.time_zone
+
+    def _window(self, query: RangeQuery, time_zone: str) -> tuple[Window, Buckets]:
+        zone = _zone(time_zone)
+        today = self._deps.clock.now().astimezone(zone).date()
+        last = query.last or today
+        try:
+            first = query.first or (last - timedelta(days=DEFAULT_DAYS - 1))
+        except OverflowError:  # `to` in the first days of year 1
+            raise InvalidRange("`to` is too early") from None
+        buckets = Buckets.of(first, last, query.bucket, zone)
+        return Window(first, last, query.bucket, time_zone), buckets
+
+
+class GetStudentDashboard(_Dashboard):
+    """Anyone signed in, about themselves: progress per course, the current streak of days
+    learned (in their time zone), days learned in the last 30, certificates."""
+
+    async def __call__(self, actor: Actor) -> StudentDashboard:
+        user_id = require_signed_in(actor)
+        facts = await self._deps.queries.learner(user_id)
+        time_zone = await self._time_zone(user_id)
+        today = self._deps.clock.now().astimezone(_zone(time_zone)).date()
+        recent = sum(1 for day in facts.learning_days if (today - day).days < 30)
+        return StudentDashboard(
+            role="student",
+            time_zone=time_zone,
+            courses=facts.courses,
+            streak_days=current_streak(facts.learning_days, today),
+            learning_days_last_30=recent,
+            certificates=facts.certificates,
+            courses_completed=sum(1 for c in facts.courses if c.completed_at is not None),
+        )
+
+
+class GetInstructorDashboard(_Dashboard):
+    """An instructor, about the courses they teach (or one of them with `course_id`); staff
+    about any course. Enrollments and completions per bucket, net revenue (their share of
+    sales less refunds, per currency, from the ledger), the completion funnel per course and
+    the unique viewers of the courses' pages."""
+
+    async def __call__(self, actor: Actor, query: RangeQuery) -> InstructorDashboard:
+        user_id = require_signed_in(actor)
+        courses = await self._courses(actor, user_id, query.course_id)
+        time_zone = await self._time_zone(user_id)
+        window, buckets = self._window(query, time_zone)
+        dimensions = [c.hex for c in courses]  # rollups name a UUID as `UUID.hex` spells it
+        rows = await self._deps.rollups.many(
+            (Metric.ENROLLMENTS, Metric.COMPLETIONS, Metric.COURSE_VIEWERS),
+            buckets.first_slot,
+            buckets.end_slot,
+            dimensions=dimensions,
+            per_dimension=False,
+        )
+        # A tutor's net revenue is theirs, whatever course it came from (lessons too).
+        revenue = await self._deps.rollups.many(
+            (Metric.TUTOR_NET_REVENUE,),
+            buckets.first_slot,
+            buckets.end_slot,
+            dimensions=[user_id.hex],
+            per_dimension=False,
+        )
+        funnel = await self._deps.queries.funnel(list(courses)) if courses else []
+        stars, reached = (
+            await self._deps.queries.ratings_and_last_lessons(list(courses))
+            if courses
+            else ([0] * 5, {})
+        )
+        return InstructorDashboard(
+            role="instructor",
+            window=window,
+            courses=len(courses),
+            enrollments=_total(buckets, rows[Metric.ENROLLMENTS], "enrollments"),
+            completions=_total(buckets, rows[Metric.COMPLETIONS], "completions"),
+            net_revenue=money_series(
+                buckets,
+                ((s, cur, v) for s, _, cur, v in revenue[Metric.TUTOR_NET_REVENUE]),
+                "net revenue",
+                self._deps.policy.default_currency,
+            ),
+            funnel=funnel,
+            course_viewers=_total(buckets, rows[Metric.COURSE_VIEWERS], "unique viewers"),
+            ratings=stars,
+            last_lesson_reached=[
+                LessonReached(lesson, count)
+                for lesson, count in sorted(reached.items(), key=lambda kv: (-kv[1], kv[0]))
+            ],
+        )
+
+    async def _courses(self, actor: Actor, user_id: UUID, course_id: UUID | None) -> list[UUID]:
+        taught = await self._deps.queries.taught_courses(user_id)
+        if course_id is None:
+            return list(taught)
+        if course_id in taught:
+            return [course_id]
+        if self._deps.authorizer.allows(actor, Permission.VIEW_ANY_COURSE):
+            if await self._deps.queries.course_title(course_id) is not None:
+                return [course_id]
+        raise NotFound("there is no such course among those you teach", code="course-not-found")
+
+
+class GetPlatformDashboard(_Dashboard):
+    """Staff: sign-ups by role, people active per day, enrollments, GMV, platform revenue,
+    refunds (count and amount) and payouts, money per currency, all from the ledger's journal
+    lines. ``totals`` sums each count series over the range, and gives the distinct people
+    active on the last 1, 7 and 30 UTC days (``dau``, ``wau``, ``mau``)."""
+
+    async def __call__(self, actor: Actor, query: RangeQuery) -> PlatformDashboard:
+        self._deps.authorizer.require(actor, Permission.VIEW_PLATFORM_ANALYTICS)
+        user_id = require_signed_in(actor)
+        time_zone = await self._time_zone(user_id)
+        window, buckets = self._window(query, time_zone)
+        # Two statements: sign-ups per role, the rest summed over their dimensions.
+        rows = await self._deps.rollups.many(
+            _PLATFORM_METRICS, buckets.first_slot, buckets.end_slot, per_dimension=False
+        )
+        rows.update(
+            await self._deps.rollups.many((Metric.SIGNUPS,), buckets.first_slot, buckets.end_slot)
+        )
+
+        def money(metric: Metric, label: str) -> list[Series]:
+            points = ((s, cur, v) for s, _, cur, v in rows[metric])
+            return money_series(buckets, points, label, self._deps.policy.default_currency)
+
+        signups = count_series(
+            buckets,
+            ((s, dim, v) for s, dim, _, v in rows[Metric.SIGNUPS]),
+            [role.value for role in Role],
+        )
+        dashboard = PlatformDashboard(
+            role="staff",
+            window=window,
+            signups=signups,
+            active_people=_total(buckets, rows[Metric.ACTIVE_PEOPLE], "active people"),
+            enrollments=_total(buckets, rows[Metric.ENROLLMENTS], "enrollments"),
+            gmv=money(Metric.GMV, "GMV"),
+            platform_revenue=money(Metric.PLATFORM_REVENUE, "platform revenue"),
+            refunds=_total(buckets, rows[Metric.REFUNDS], "refunds"),
+            refunded_amount=money(Metric.REFUNDED_AMOUNT, "refunded"),
+            payouts=money(Metric.PAYOUTS, "payouts"),
+        )
+        # Distinct people seen on the last 1, 7 and 30 UTC days, today included.
+        dau, wau, mau = await self._deps.queries.active_people(self._deps.clock.now().date())
+        dashboard.totals.update(
+            dau=dau,
+            wau=wau,
+            mau=mau,
+            signups=sum(sum(d.data) for d in signups.datasets),
+            enrollments=sum(dashboard.enrollments.datasets[0].data),
+            refunds=sum(dashboard.refunds.datasets[0].data),
+        )
+        return dashboard
+
+
+_PLATFORM_METRICS: tuple[Metric, ...] = (
+    Metric.ACTIVE_PEOPLE,
+    Metric.ENROLLMENTS,
+    Metric.GMV,
+    Metric.PLATFORM_REVENUE,
+    Metric.REFUNDS,
+    Metric.REFUNDED_AMOUNT,
+    Metric.PAYOUTS,
+)
+
+
+def _total(buckets: Buckets, rows: Collection[tuple[int, str, str, int]], label: str) -> Series:
+    return Series(
+        labels=buckets.labels,
+        datasets=[Dataset(label, buckets.totals((s, v) for s, _, _, v in rows))],
+        unit="count",
+    )
+
+
+class GetMyDashboard:
+    """The caller's own dashboard, by role: a student's, a tutor's as an instructor, staff's
+    of the platform. The payload is the matching `/analytics/*` one, with `role` saying which."""
+
+    def __init__(
+        self,
+        student: GetStudentDashboard,
+        instructor: GetInstructorDashboard,
+        platform: GetPlatformDashboard,
+    ) -> None:
+        self._student = student
+        self._instructor = instructor
+        self._platform = platform
+
+    async def __call__(
+        self, actor: Actor, query: RangeQuery
+    ) -> StudentDashboard | InstructorDashboard | PlatformDashboard:
+        require_signed_in(actor)
+        if actor.role in (Role.MANAGER, Role.ADMIN):
+            return await self._platform(actor, query)
+        if actor.role is Role.TUTOR:
+            return await self._instructor(actor, query)
+        return await self._student(actor)

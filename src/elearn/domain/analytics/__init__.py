@@ -1,0 +1,1 @@
+"""Analytics: dashboards from rollups of what the other contexts record."""

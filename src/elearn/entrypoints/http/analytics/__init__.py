@@ -1,0 +1,1 @@
+"""/api/v1/me/dashboard and /api/v1/analytics/*."""

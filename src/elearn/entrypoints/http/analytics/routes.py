@@ -1,0 +1,110 @@
+"""/api/v1/me/dashboard and /api/v1/analytics/{student,instructor,platform}: dashboards whose
+series are Chart.js-shaped (`{labels, datasets: [{label, data}], unit, currency?}`), bucketed in
+the viewer's time zone (their profile's), money in minor units, one series per currency."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, get
+from litestar.params import QueryParameter
+
+from elearn.application.analytics.dashboards import (
+    InstructorDashboard,
+    PlatformDashboard,
+    RangeQuery,
+    StudentDashboard,
+)
+from elearn.domain.analytics.series import Bucket
+from elearn.entrypoints.analytics import Analytics
+from elearn.entrypoints.http.auth import CurrentActor, signed_in
+from elearn.entrypoints.http.problem_codes import problems
+
+From = Annotated[
+    date | None,
+    QueryParameter(query="from", description="the first local day (default: 29 days before `to`)"),
+]
+To = Annotated[
+    date | None,
+    QueryParameter(query="to", description="the last local day, included (default: today)"),
+]
+BucketParam = Annotated[Bucket, QueryParameter(description="day, ISO week (from Monday) or month")]
+CourseParam = Annotated[
+    UUID | None, QueryParameter(description="one of the courses you teach (staff: any course)")
+]
+
+
+class DashboardController(Controller):
+    path = "/me/dashboard"
+    tags = ["analytics"]
+    guards = [signed_in]
+
+    @problems("course-not-found", "invalid-analytics-range")
+    @get("", operation_id="get_my_dashboard", summary="Your dashboard")
+    async def mine(
+        self,
+        actor: CurrentActor,
+        analytics: Analytics,
+        from_: From = None,
+        to: To = None,
+        bucket: BucketParam = Bucket.DAY,
+    ) -> StudentDashboard | InstructorDashboard | PlatformDashboard:
+        """Your role decides which: a student's (`role: student`), a tutor's as instructor
+        (`role: instructor`), or the platform's for staff (`role: staff`), the same payloads as
+        `/analytics/student`, `/analytics/instructor` and `/analytics/platform`."""
+        query = RangeQuery(first=from_, last=to, bucket=bucket)
+        return await analytics.my_dashboard(actor, query)
+
+
+class AnalyticsController(Controller):
+    path = "/analytics"
+    tags = ["analytics"]
+    guards = [signed_in]
+
+    @get("/student", operation_id="get_student_dashboard", summary="A student's dashboard")
+    async def student(self, actor: CurrentActor, analytics: Analytics) -> StudentDashboard:
+        """Yours: progress per course, the current streak of days learned (in your time zone),
+        days learned in the last 30, certificates earned."""
+        return await analytics.student_dashboard(actor)
+
+    @problems("course-not-found", "invalid-analytics-range")
+    @get(
+        "/instructor", operation_id="get_instructor_dashboard", summary="An instructor's dashboard"
+    )
+    async def instructor(
+        self,
+        actor: CurrentActor,
+        analytics: Analytics,
+        from_: From = None,
+        to: To = None,
+        bucket: BucketParam = Bucket.DAY,
+        course_id: CourseParam = None,
+    ) -> InstructorDashboard:
+        """The courses you teach, or one of them: enrollments, completions and unique viewers
+        per bucket, your net revenue (your share of sales less refunds, from the ledger) per
+        currency, and each course's completion funnel (enrolled → started → 50 % → completed).
+        Staff may name any course."""
+        query = RangeQuery(first=from_, last=to, bucket=bucket, course_id=course_id)
+        return await analytics.instructor_dashboard(actor, query)
+
+    @problems("invalid-analytics-range")
+    @get("/platform", operation_id="get_platform_dashboard", summary="The platform's dashboard")
+    async def platform(
+        self,
+        actor: CurrentActor,
+        analytics: Analytics,
+        from_: From = None,
+        to: To = None,
+        bucket: BucketParam = Bucket.DAY,
+    ) -> PlatformDashboard:
+        """Staff: sign-ups by role, people active per UTC day, enrollments, GMV, platform
+        revenue, refunds (count and amount) and payouts, money per currency from the ledger's
+        journal lines (platform revenue summed over a range is the change of the platform
+        revenue account over it)."""
+        query = RangeQuery(first=from_, last=to, bucket=bucket)
+        return await analytics.platform_dashboard(actor, query)
+
+
+ANALYTICS_CONTROLLERS = [DashboardController, AnalyticsController]

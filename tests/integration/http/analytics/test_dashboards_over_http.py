@@ -1,0 +1,114 @@
+"""Dashboards over HTTP, on SQLite and PostgreSQL: a student enrolls in a tutor's course and the
+tutor's dashboard shows the enrollment today, in their own time zone, with the course's funnel;
+staff see sign-ups and enrollments; `/me/dashboard` answers by role; the refusals (anonymous,
+a student asking for the platform, a tutor naming a course they do not teach, a range
+backwards) answer their problems."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from tests.support.catalog import headers_of, published_course, seed_people
+from tests.support.identity import problem
+
+from elearn.adapters.jobs.broker import build_broker
+from elearn.entrypoints.bootstrap import bootstrap
+from elearn.entrypoints.settings import Settings
+
+STUDENT = "/api/v1/analytics/student"
+INSTRUCTOR = "/api/v1/analytics/instructor"
+PLATFORM = "/api/v1/analytics/platform"
+MINE = "/api/v1/me/dashboard"
+
+
+async def _refresh(settings: Settings) -> None:
+    """What the periodic job does every minute (the outbox handlers too, as events arrive), from
+    a container of the test's own (the app's runs on the server's event loop)."""
+    container = bootstrap(settings, broker=build_broker(None))
+    try:
+        await container.analytics.refresh_recent()
+    finally:
+        await container.dispose()
+
+
+def _series_shape(series: dict[str, Any], buckets: int) -> None:
+    assert len(series["labels"]) == buckets
+    assert all(len(dataset["data"]) == buckets for dataset in series["datasets"])
+
+
+async def test_an_enrollment_shows_on_the_tutors_and_the_platforms_dashboards(
+    client: Any, settings: Settings
+) -> None:
+    await seed_people(settings)
+    tutor, manager = await headers_of(client, "tutor"), await headers_of(client, "manager")
+    student = await headers_of(client, "student")
+    course = await published_course(client, tutor, manager)
+    enrolled = await client.post(f"/api/v1/courses/{course['id']}/enroll", headers=student)
+    assert enrolled.status_code in (200, 201), enrolled.text
+    await _refresh(settings)
+
+    mine = await client.get(INSTRUCTOR, params={"bucket": "week"}, headers=tutor)
+    assert mine.status_code == 200, mine.text
+    body = mine.json()
+    assert body["role"] == "instructor" and body["courses"] == 1
+    assert sum(body["enrollments"]["datasets"][0]["data"]) == 1
+    assert body["enrollments"]["unit"] == "count"
+    _series_shape(body["enrollments"], len(body["enrollments"]["labels"]))
+    (revenue,) = body["net_revenue"]
+    assert revenue["unit"] == "money" and revenue["currency"] == "USD"
+    (funnel,) = body["funnel"]
+    assert (funnel["course_id"], funnel["enrolled"], funnel["completed"]) == (course["id"], 1, 0)
+    assert body["ratings"] == [0, 0, 0, 0, 0]
+
+    today = date.fromisoformat(body["window"]["last"])
+    one = await client.get(
+        INSTRUCTOR,
+        params={"course_id": course["id"], "from": str(today - timedelta(days=6))},
+        headers=tutor,
+    )
+    assert one.status_code == 200, one.text
+    _series_shape(one.json()["enrollments"], 7)
+    assert one.json()["enrollments"]["datasets"][0]["data"][-1] == 1
+
+    platform = await client.get(PLATFORM, headers=manager)
+    assert platform.status_code == 200, platform.text
+    figures = platform.json()
+    assert figures["role"] == "staff" and figures["totals"]["enrollments"] == 1
+    assert {"dau", "wau", "mau"} <= figures["totals"].keys()
+    assert {d["label"] for d in figures["signups"]["datasets"]} == {
+        "student", "tutor", "manager", "admin"
+    }  # fmt: skip
+    _series_shape(figures["gmv"][0], 30)
+
+    learning = await client.get(STUDENT, headers=student)
+    assert learning.status_code == 200, learning.text
+    assert [c["course_id"] for c in learning.json()["courses"]] == [course["id"]]
+
+    for who, role in ((student, "student"), (tutor, "instructor"), (manager, "staff")):
+        answered = await client.get(MINE, headers=who)
+        assert answered.status_code == 200, answered.text
+        assert answered.json()["role"] == role
+
+
+async def test_refusals_answer_their_problems(client: Any, settings: Settings) -> None:
+    await seed_people(settings)
+    tutor, cotutor = await headers_of(client, "tutor"), await headers_of(client, "cotutor")
+    manager, student = await headers_of(client, "manager"), await headers_of(client, "student")
+    course = await published_course(client, tutor, manager)
+
+    problem(await client.get(MINE), 401, "not-authenticated")
+    problem(await client.get(PLATFORM, headers=student), 403, "permission-denied")
+    problem(await client.get(PLATFORM, headers=tutor), 403, "permission-denied")
+    foreign = await client.get(INSTRUCTOR, params={"course_id": course["id"]}, headers=cotutor)
+    problem(foreign, 404, "course-not-found")
+    backwards = {"from": "2026-12-10", "to": "2026-12-01"}
+    problem(
+        await client.get(PLATFORM, params=backwards, headers=manager),
+        422,
+        "invalid-analytics-range",
+    )
+    problem(await client.get(PLATFORM, params={"bucket": "year"}, headers=manager), 400)
+    # Staff may look at any course as its instructors do.
+    staff_view = await client.get(INSTRUCTOR, params={"course_id": course["id"]}, headers=manager)
+    assert staff_view.status_code == 200, staff_view.text

@@ -1,8 +1,8 @@
 """analytics: rollups per quarter hour and dimension, people and course viewers seen per day, and
 the time indexes the rollups are recomputed by
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-07 00:40:00.000000
 """
 
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from advanced_alchemy.types import GUID
 from alembic import op
 
-revision: str = "0014"
-down_revision: str | None = "0013"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

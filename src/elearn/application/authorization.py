@@ -68,6 +68,8 @@ class Permission(StrEnum):
     REVIEW_CONVERSATION_REPORTS = "review_conversation_reports"
     # support
     WORK_SUPPORT_TICKETS = "work_support_tickets"
+    # reporting: each kind of report also needs the permission of the list it exports
+    RUN_REPORTS = "run_reports"
 
 
 STAFF_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
@@ -98,6 +100,7 @@ _MANAGER = frozenset(
         _P.REVIEW_CONVERSATION_REPORTS,
         # Support agents are staff: they read every ticket and its internal notes.
         _P.WORK_SUPPORT_TICKETS,
+        _P.RUN_REPORTS,
     }
 )
 # Accounts, categories and money by hand are an admin's alone.
@@ -168,6 +171,7 @@ REFUSALS: Mapping[Permission, str] = {
     ),
     _P.REVIEW_CONVERSATION_REPORTS: "only managers and admins review reported conversations",
     _P.WORK_SUPPORT_TICKETS: "only support agents (managers and admins) may do this",
+    _P.RUN_REPORTS: _ONLY_STAFF,
 }
 # Role powers refused with their own code, so a client can tell "become a tutor" apart.
 _REFUSAL_CODES: Mapping[Permission, str] = {

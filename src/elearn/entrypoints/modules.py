@@ -18,6 +18,7 @@ from elearn.entrypoints import (
     live_module,
     notifications_module,
     privacy_module,
+    reporting_module,
     support_module,
     tutoring_module,
 )
@@ -35,8 +36,9 @@ MODULES: tuple[Module, ...] = (
     support_module.MODULE,
     # The realtime socket: it routes client messages to every module's handlers.
     live_module.MODULE,
-    # Last: it reaches every module's personal data, each built by then.
+    # Last: they reach every module's personal data and reports, each built by then.
     privacy_module.MODULE,
+    reporting_module.MODULE,
 )
 
 

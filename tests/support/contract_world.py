@@ -23,6 +23,8 @@ from elearn.application.files import Upload
 from elearn.application.identity.account import TutorApplicationCommand
 from elearn.application.identity.accounts import CreateAccount
 from elearn.application.identity.sessions import LoginCommand
+from elearn.application.reporting.ports import DownloadGrant
+from elearn.application.reporting.reports import ReportRequest
 from elearn.application.support.agents import AgentSettings
 from elearn.application.support.tickets import OpenTicketCommand
 from elearn.domain.catalog.course import LessonKind
@@ -30,6 +32,7 @@ from elearn.domain.community.forum import ReportTarget, ThreadKind
 from elearn.domain.identity.roles import Role
 from elearn.domain.learning.assignment import Assignment
 from elearn.domain.learning.quiz import Question, QuestionKind, Quiz
+from elearn.domain.reporting.reports import ReportFormat, ReportKind
 from elearn.domain.support.agents import Presence
 from elearn.domain.support.tickets import Category
 from elearn.domain.tutoring.availability import ExceptionKind
@@ -178,6 +181,21 @@ async def _objects(world: World) -> dict[str, str]:
     link_signature = container.conversations.deps.links.sign(
         AttachmentGrant(world.student.user_id, conversation.id, attached.id, link_expires)
     )
+    # An admin's report of the accounts, built, with a download link signed for the admin.
+    staff_report = await container.reporting.request_report(
+        world.admin,
+        ReportRequest(
+            ReportKind.USERS,
+            ReportFormat.CSV,
+            link_expires - timedelta(days=30),
+            link_expires,
+            {},
+        ),
+    )
+    await container.reporting.build_report.build(staff_report.id)
+    staff_report_signature = container.reporting.deps.links.sign(
+        DownloadGrant(world.admin.user_id, staff_report.id, link_expires)
+    )
     local = world.days_ahead_at(20, 9).replace(tzinfo=None)
     exception = await container.tutoring.exceptions.add(
         world.tutor, ExceptionKind.BLOCKED, local, local + timedelta(hours=2)
@@ -213,6 +231,9 @@ async def _objects(world: World) -> dict[str, str]:
         "attachment_id": str(attached.id),
         "attachment_expires": str(int(link_expires.timestamp())),
         "attachment_signature": link_signature,
+        "staff_report_id": str(staff_report.id),
+        "staff_report_expires": str(int(link_expires.timestamp())),
+        "staff_report_signature": staff_report_signature,
         "ticket_id": str(ticket.id),
         "agent_id": str(world.manager.user_id),
         # A priced course on sale that student has not bought.

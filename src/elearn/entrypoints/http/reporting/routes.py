@@ -39,7 +39,7 @@ class ReportBody(RequestBody):
     filters: Annotated[dict[FilterName, FilterValue], msgspec.Meta(max_length=10)] = {}
 
 
-class ReportOut(msgspec.Struct, kw_only=True):
+class StaffReport(msgspec.Struct, kw_only=True):
     id: UUID
     kind: ReportKind
     format: ReportFormat
@@ -59,13 +59,13 @@ class ReportOut(msgspec.Struct, kw_only=True):
     download_url: str | None
 
 
-class ReportPage(msgspec.Struct, kw_only=True):
-    items: list[ReportOut]
+class StaffReportPage(msgspec.Struct, kw_only=True):
+    items: list[StaffReport]
     next_cursor: str | None
 
 
-def _out(view: ReportView) -> ReportOut:
-    return ReportOut(
+def _out(view: ReportView) -> StaffReport:
+    return StaffReport(
         id=view.id,
         kind=view.kind,
         format=view.format,
@@ -86,8 +86,8 @@ def _out(view: ReportView) -> ReportOut:
     )
 
 
-def _page(page: Page[ReportView]) -> ReportPage:
-    return ReportPage(items=[_out(view) for view in page.items], next_cursor=page.next_cursor)
+def _page(page: Page[ReportView]) -> StaffReportPage:
+    return StaffReportPage(items=[_out(view) for view in page.items], next_cursor=page.next_cursor)
 
 
 class ReportsController(Controller):
@@ -99,7 +99,7 @@ class ReportsController(Controller):
     @post("/", operation_id="request_report", summary="Export a report", status_code=202)
     async def request_report(
         self, data: JSONBody[ReportBody], actor: CurrentActor, reporting: Reporting
-    ) -> ReportOut:
+    ) -> StaffReport:
         """Queues a report of one kind over `[from, to)` (at most 366 days) as CSV or PDF; it
         is built in the background and its requester is notified (and emailed, per their
         preferences) when it is ready. Money kinds (`orders`, `payments`, `refunds`, `payouts`)
@@ -122,18 +122,18 @@ class ReportsController(Controller):
         mine: FromQuery[bool] = False,
         limit: Limit = 20,
         cursor: Cursor = None,
-    ) -> ReportPage:
+    ) -> StaffReportPage:
         """Newest first: every report of a kind you may run, or only yours (`mine=true`)."""
         return _page(await reporting.list_reports(actor, mine=mine, limit=limit, cursor=cursor))
 
     @problems("staff-report-not-found")
-    @get("/{report_id:uuid}", operation_id="get_report", summary="A report's progress")
+    @get("/{staff_report_id:uuid}", operation_id="get_report", summary="A report's progress")
     async def get_report(
-        self, report_id: FromPath[UUID], actor: CurrentActor, reporting: Reporting
-    ) -> ReportOut:
+        self, staff_report_id: FromPath[UUID], actor: CurrentActor, reporting: Reporting
+    ) -> StaffReport:
         """`queued`, `running` with `progress` in percent, `ready` with a `download_url` signed
         for you for a few minutes (open the report again for a fresh one), or `failed`."""
-        return _out(await reporting.get_report(actor, report_id))
+        return _out(await reporting.get_report(actor, staff_report_id))
 
     @problems(
         "staff-report-not-found",
@@ -143,10 +143,12 @@ class ReportsController(Controller):
         "report-link-invalid",
     )
     @binary("text/csv", "application/pdf")
-    @get("/{report_id:uuid}/file", operation_id="download_report", summary="Download a report")
+    @get(
+        "/{staff_report_id:uuid}/file", operation_id="download_report", summary="Download a report"
+    )
     async def download(
         self,
-        report_id: FromPath[UUID],
+        staff_report_id: FromPath[UUID],
         actor: CurrentActor,
         reporting: Reporting,
         expires: Annotated[int, QueryParameter(ge=0, le=253_402_300_799)],
@@ -157,7 +159,7 @@ class ReportsController(Controller):
         someone else's link, 409 `report-not-ready` before it is ready, 410 `report-expired`
         once its file is deleted. Each download is audited."""
         file = await reporting.open_report_file(
-            actor, report_id, expires=expires, signature=signature
+            actor, staff_report_id, expires=expires, signature=signature
         )
         return Stream(
             reporting.deps.storage.read(file.key),

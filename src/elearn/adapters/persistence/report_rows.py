@@ -60,8 +60,11 @@ class SelectReport:
             self.instant, self.instant.class_.id
         )
         result = await session_of(uow).stream(stmt.execution_options(yield_per=BATCH_ROWS))
-        async for row in result:
-            yield self.row(row)
+        # A batch at a time: each step of an async result crosses into the driver's greenlet,
+        # which row by row costs more than writing the row.
+        async for batch in result.partitions(BATCH_ROWS):
+            for row in batch:
+                yield self.row(row)
 
 
 def choices(*values: str) -> ReportFilter:

@@ -110,12 +110,19 @@ class AdminController(Controller):
         role: FromQuery[Role | None] = None,
         status: FromQuery[AccountStatus | None] = None,
         email_verified: FromQuery[bool | None] = None,
-        search: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        q: Annotated[
+            str | None, QueryParameter(max_length=100, description="words of the email or name")
+        ] = None,
+        search: Annotated[
+            str | None, QueryParameter(max_length=100, description="the former name of `q`")
+        ] = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> Page[UserSummary]:
-        """Filter by role, status and verification; `search` looks in email and name."""
-        filters = UserFilter(role=role, status=status, search=search, email_verified=email_verified)
+        """Filter by role, status and verification; `q` looks in email and name (`search`, its
+        former name, still works), newest accounts first, cursor pages like every staff list."""
+        words = q if q is not None else search
+        filters = UserFilter(role=role, status=status, search=words, email_verified=email_verified)
         return await identity.list_users(actor, ListUsersQuery(filters, limit, cursor))
 
     @problems("illegal-transition")

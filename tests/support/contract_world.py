@@ -22,6 +22,7 @@ from elearn.application.community.moderation import NewReport
 from elearn.application.files import Upload
 from elearn.application.identity.account import TutorApplicationCommand
 from elearn.application.identity.accounts import CreateAccount
+from elearn.application.identity.ports import DocumentGrant
 from elearn.application.identity.sessions import LoginCommand
 from elearn.application.reporting.ports import DownloadGrant
 from elearn.application.reporting.reports import ReportRequest
@@ -196,6 +197,10 @@ async def _objects(world: World) -> dict[str, str]:
     staff_report_signature = container.reporting.deps.links.sign(
         DownloadGrant(world.admin.user_id, staff_report.id, link_expires)
     )
+    # The applicant's CV, through a link signed for the manager.
+    document_signature = identity.deps.document_links.sign(
+        DocumentGrant(world.manager.user_id, application.application_id, "cv", link_expires)
+    )
     local = world.days_ahead_at(20, 9).replace(tzinfo=None)
     exception = await container.tutoring.exceptions.add(
         world.tutor, ExceptionKind.BLOCKED, local, local + timedelta(hours=2)
@@ -234,6 +239,9 @@ async def _objects(world: World) -> dict[str, str]:
         "staff_report_id": str(staff_report.id),
         "staff_report_expires": str(int(link_expires.timestamp())),
         "staff_report_signature": staff_report_signature,
+        "document": "cv",
+        "document_expires": str(int(link_expires.timestamp())),
+        "document_signature": document_signature,
         "ticket_id": str(ticket.id),
         "agent_id": str(world.manager.user_id),
         # A priced course on sale that student has not bought.

@@ -73,6 +73,11 @@ MATRIX: dict[tuple[str, str], Access | NotChecked] = {
     # ---- identity ---------------------------------------------------------------------------
     ("GET", "/api/v1/tutors/{tutor_id}"): Access(EVERYONE),
     ("POST", "/api/v1/admin/tutor-applications/{application_id}/approve"): Access(STAFF),
+    # The link was signed for the manager: the admin holding it is refused like anyone else.
+    ("GET", "/api/v1/admin/tutor-applications/{application_id}/documents/{document}"): Access(
+        frozenset({"manager"}),
+        query=lambda v: {"expires": v["document_expires"], "signature": v["document_signature"]},
+    ),
     ("POST", "/api/v1/admin/tutor-applications/{application_id}/reject"): Access(
         STAFF, json=lambda v: {"reason": "Please add a diploma."}
     ),

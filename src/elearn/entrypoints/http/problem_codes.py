@@ -50,6 +50,7 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "own-course": (403,),
     "media-token-invalid": (403,),
     "report-link-invalid": (403,),
+    "document-link-invalid": (403,),
     "forbidden": (403,),
     "not-your-session": (403,),
     "may-not-converse": (403,),
@@ -143,6 +144,7 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "export-failed": (410,),
     "report-expired": (410,),
     "report-link-expired": (410,),
+    "document-link-expired": (410,),
     "media-link-used": (410,),
     # 413, 415, 416
     "payload-too-large": (413,),

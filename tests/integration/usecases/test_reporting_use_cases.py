@@ -5,7 +5,9 @@ export agrees with the ledger to the minor unit."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
@@ -18,8 +20,10 @@ from elearn.application.billing.checkout import CheckoutItem
 from elearn.application.errors import PermissionDenied
 from elearn.application.identity.admin import AuditLogQuery
 from elearn.application.identity.ports import AuditFilter
+from elearn.application.report_sources import Cell, ReportSource
 from elearn.application.reporting.ports import DownloadGrant
 from elearn.application.reporting.reports import (
+    BuildReport,
     InvalidReport,
     ReportFile,
     ReportLinkExpired,
@@ -203,3 +207,34 @@ async def test_a_ready_report_notifies_its_requester(world: World) -> None:
 def _id(actor: Actor) -> UUID:
     assert actor.user_id is not None
     return actor.user_id
+
+
+class _BrokenSource:
+    """A kind whose rows cannot be read (its table gone, its database away)."""
+
+    def __init__(self, working: ReportSource) -> None:
+        self.permission, self.columns, self.filters = (
+            working.permission,
+            working.columns,
+            working.filters,
+        )
+
+    async def count(self, *args: object) -> int:
+        return 10
+
+    async def rows(self, *args: object) -> AsyncIterator[Sequence[Cell]]:
+        yield ("x",) * len(self.columns)
+        raise ConnectionError("the database went away")
+
+
+async def test_a_report_that_cannot_be_written_fails_and_says_so(world: World) -> None:
+    reporting = world.container.reporting
+    queued = await reporting.request_report(world.admin, _request(world, ReportKind.USERS))
+    deps = dataclasses.replace(
+        reporting.deps, sources={"users": _BrokenSource(reporting.deps.sources["users"])}
+    )
+    await BuildReport(deps).build(queued.id)
+    await BuildReport(deps).build(queued.id)  # redelivered: left alone
+    view = await reporting.get_report(world.admin, queued.id)
+    assert view.status is ReportStatus.FAILED and view.download_url is None
+    assert view.failure == "the report could not be written: ConnectionError"

@@ -346,22 +346,24 @@ class BuildReport:
                 return
             report.start(deps.clock.now())
             await uow.commit()
+        # A report that cannot be written or stored is failed for good (its requester asks
+        # again): retrying the job would find it running and leave it so forever.
         try:
             spool, rows = await self._write(report, source)
+            try:
+                size = await asyncio.to_thread(lambda: spool.seek(0, 2))
+                await asyncio.to_thread(spool.seek, 0)
+                stored = await deps.storage.save(
+                    _chunks_of(spool),
+                    purpose=UploadPurpose.REPORT,
+                    original_name=f"report-{report.id}.{report.format.value}",
+                )
+            finally:
+                spool.close()
         except Exception as error:
             logger.exception("report %s could not be written", report_id)
             await self._fail(report_id, f"the report could not be written: {type(error).__name__}")
             return
-        try:
-            size = await asyncio.to_thread(lambda: spool.seek(0, 2))
-            await asyncio.to_thread(spool.seek, 0)
-            stored = await deps.storage.save(
-                _chunks_of(spool),
-                purpose=UploadPurpose.REPORT,
-                original_name=f"report-{report.id}.{report.format.value}",
-            )
-        finally:
-            spool.close()
         async with deps.uow() as uow:
             report_now = await uow.reporting.reports.get(report_id, for_update=True)
             if report_now is None or report_now.status is not ReportStatus.RUNNING:

@@ -19,6 +19,8 @@ from uuid import UUID
 from elearn.application.authorization import Permission
 from elearn.application.ports import Transaction
 
+MAX_FILTER_VALUE_CHARS = 100
+
 # What one cell may hold: written as is (numbers, ids), as RFC 3339 (instants) or as text.
 Cell = str | int | datetime | UUID | None
 
@@ -48,6 +50,8 @@ class ReportFilter:
     is_id: bool = False
 
     def accepts(self, value: str) -> bool:
+        if not 1 <= len(value) <= MAX_FILTER_VALUE_CHARS:
+            return False
         if self.is_id:
             try:
                 UUID(value)

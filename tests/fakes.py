@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 from urllib.parse import quote
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from elearn.adapters.security.applicant_document_links import HmacApplicantDocumentLinks
 from elearn.adapters.security.device_tokens import HmacDeviceTokens
 from elearn.application.authorization import Authorizer
 from elearn.application.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
@@ -953,6 +954,7 @@ def make_identity_deps(**overrides: Any) -> IdentityDeps:
         "queries": FakeIdentityQueries(uow) if isinstance(uow, FakeUnitOfWork) else None,
         "policy": IdentityPolicy(),
         "authorizer": Authorizer(staff_two_factor_required=False),
+        "document_links": HmacApplicantDocumentLinks("fake-document-link-secret-of-32-chars"),
     }
     unknown = overrides.keys() - values.keys()
     if unknown:

@@ -22,7 +22,10 @@ from elearn.application.community.moderation import NewReport
 from elearn.application.files import Upload
 from elearn.application.identity.account import TutorApplicationCommand
 from elearn.application.identity.accounts import CreateAccount
+from elearn.application.identity.ports import DocumentGrant
 from elearn.application.identity.sessions import LoginCommand
+from elearn.application.reporting.ports import DownloadGrant
+from elearn.application.reporting.reports import ReportRequest
 from elearn.application.support.agents import AgentSettings
 from elearn.application.support.ports import TicketAttachmentGrant
 from elearn.application.support.tickets import OpenTicketCommand
@@ -31,6 +34,7 @@ from elearn.domain.community.forum import ReportTarget, ThreadKind
 from elearn.domain.identity.roles import Role
 from elearn.domain.learning.assignment import Assignment
 from elearn.domain.learning.quiz import Question, QuestionKind, Quiz
+from elearn.domain.reporting.reports import ReportFormat, ReportKind
 from elearn.domain.support.agents import Presence
 from elearn.domain.support.tickets import Category
 from elearn.domain.tutoring.availability import ExceptionKind
@@ -186,6 +190,25 @@ async def _objects(world: World) -> dict[str, str]:
     ticket_link_signature = container.support.deps.links.sign(
         TicketAttachmentGrant(world.student.user_id, ticket.id, ticket_file.id, link_expires)
     )
+    # An admin's report of the accounts, built, with a download link signed for the admin.
+    staff_report = await container.reporting.request_report(
+        world.admin,
+        ReportRequest(
+            ReportKind.USERS,
+            ReportFormat.CSV,
+            link_expires - timedelta(days=30),
+            link_expires,
+            {},
+        ),
+    )
+    await container.reporting.build_report.build(staff_report.id)
+    staff_report_signature = container.reporting.deps.links.sign(
+        DownloadGrant(world.admin.user_id, staff_report.id, link_expires)
+    )
+    # The applicant's CV, through a link signed for the manager.
+    document_signature = identity.deps.document_links.sign(
+        DocumentGrant(world.manager.user_id, application.application_id, "cv", link_expires)
+    )
     local = world.days_ahead_at(20, 9).replace(tzinfo=None)
     exception = await container.tutoring.exceptions.add(
         world.tutor, ExceptionKind.BLOCKED, local, local + timedelta(hours=2)
@@ -221,6 +244,12 @@ async def _objects(world: World) -> dict[str, str]:
         "attachment_id": str(attached.id),
         "attachment_expires": str(int(link_expires.timestamp())),
         "attachment_signature": link_signature,
+        "staff_report_id": str(staff_report.id),
+        "staff_report_expires": str(int(link_expires.timestamp())),
+        "staff_report_signature": staff_report_signature,
+        "document": "cv",
+        "document_expires": str(int(link_expires.timestamp())),
+        "document_signature": document_signature,
         "ticket_id": str(ticket.id),
         "ticket_attachment_id": str(ticket_file.id),
         "ticket_attachment_signature": ticket_link_signature,

@@ -70,6 +70,8 @@ class Permission(StrEnum):
     WORK_SUPPORT_TICKETS = "work_support_tickets"
     # analytics
     VIEW_PLATFORM_ANALYTICS = "view_platform_analytics"
+    # reporting: each kind of report also needs the permission of the list it exports
+    RUN_REPORTS = "run_reports"
 
 
 STAFF_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
@@ -102,6 +104,7 @@ _MANAGER = frozenset(
         _P.WORK_SUPPORT_TICKETS,
         # Platform figures are aggregates: every staff member reads them.
         _P.VIEW_PLATFORM_ANALYTICS,
+        _P.RUN_REPORTS,
     }
 )
 # Accounts, categories and money by hand are an admin's alone.
@@ -173,6 +176,7 @@ REFUSALS: Mapping[Permission, str] = {
     _P.REVIEW_CONVERSATION_REPORTS: "only managers and admins review reported conversations",
     _P.WORK_SUPPORT_TICKETS: "only support agents (managers and admins) may do this",
     _P.VIEW_PLATFORM_ANALYTICS: _ONLY_STAFF,
+    _P.RUN_REPORTS: _ONLY_STAFF,
 }
 # Role powers refused with their own code, so a client can tell "become a tutor" apart.
 _REFUSAL_CODES: Mapping[Permission, str] = {

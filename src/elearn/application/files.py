@@ -44,6 +44,7 @@ class UploadPurpose(StrEnum):
     ATTACHMENT = "attachment"  # assignment submissions, message and ticket attachments
     CERTIFICATE = "certificate"  # the PDFs the platform issues
     DATA_EXPORT = "data_export"  # a person's archive of their own data (privacy)
+    REPORT = "report"  # a staff report's CSV or PDF (reporting)
 
 
 # Every media type storage can recognise from a file's bytes, with the extension its keys use.
@@ -106,6 +107,7 @@ DEFAULT_UPLOAD_POLICIES: Mapping[UploadPurpose, UploadPolicy] = MappingProxyType
         ),
         UploadPurpose.CERTIFICATE: UploadPolicy(10 * MiB, DOCUMENT_MEDIA_TYPES),
         UploadPurpose.DATA_EXPORT: UploadPolicy(8 * GiB, frozenset({"application/zip"})),
+        UploadPurpose.REPORT: UploadPolicy(8 * GiB, DOCUMENT_MEDIA_TYPES | {"text/plain"}),
     }
 )
 

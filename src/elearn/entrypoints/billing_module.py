@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from elearn.adapters.jobs.scheduler import PeriodicJob
 from elearn.adapters.mail.rendering import DEFAULT_TEMPLATES_DIR
 from elearn.adapters.persistence.billing_personal_data import BillingPersonalData
+from elearn.adapters.persistence.billing_reports import billing_reports
 from elearn.adapters.persistence.billing_repositories import SqlaBillingStore
 from elearn.adapters.persistence.models import billing as billing_tables
 from elearn.adapters.persistence.unit_of_work import StoreDeclaration
@@ -88,6 +89,7 @@ MODULE = Module(
     stores=(StoreDeclaration("billing", SqlaBillingStore, trackers=lambda s: s.tracking),),
     constraint_errors=billing_tables.CONSTRAINT_ERRORS,
     personal_data=lambda c: BillingPersonalData(),
+    report_sources=lambda c: billing_reports(),
     tables=billing_tables,
     mail_templates=DEFAULT_TEMPLATES_DIR / "billing",
     close=_close,

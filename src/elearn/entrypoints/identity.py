@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, TypeAlias
 from litestar.di import NamedDependency
 
 from elearn.adapters.persistence.queries import SqlaIdentityQueries
+from elearn.adapters.security.applicant_document_links import HmacApplicantDocumentLinks
 from elearn.adapters.security.common_passwords import load_common_passwords
 from elearn.adapters.security.deny_list import InMemoryRevokedAccessTokens, RedisRevokedAccessTokens
 from elearn.adapters.security.device_tokens import HmacDeviceTokens
@@ -21,6 +22,7 @@ from elearn.application.identity import (
     account,
     accounts,
     admin,
+    applicant_documents,
     passwords,
     registration,
     sessions,
@@ -53,6 +55,7 @@ def identity_policy(settings: Settings) -> IdentityPolicy:
         email_window_seconds=3600,
         app_name=settings.app_name,
         links=settings.front_end,
+        document_link_seconds=settings.media_url_seconds,
     )
 
 
@@ -86,6 +89,9 @@ def build_identity_deps(container: Container, redis: Redis | None) -> IdentityDe
         queries=SqlaIdentityQueries(container.sessions),
         policy=identity_policy(settings),
         authorizer=container.authorizer,
+        document_links=HmacApplicantDocumentLinks(
+            settings.media_signing_key or settings.jwt_secret
+        ),
     )
 
 
@@ -174,6 +180,10 @@ class IdentityUseCases:
     @cached_property
     def public_tutor(self) -> admin.GetPublicTutor:
         return admin.GetPublicTutor(self.deps)
+
+    @cached_property
+    def open_applicant_document(self) -> applicant_documents.OpenApplicantDocument:
+        return applicant_documents.OpenApplicantDocument(self.deps)
 
     @cached_property
     def list_tutor_applications(self) -> admin.ListTutorApplications:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from elearn.adapters.mail.rendering import DEFAULT_TEMPLATES_DIR
 from elearn.adapters.persistence.identity_personal_data import IdentityPersonalData
+from elearn.adapters.persistence.identity_reports import identity_reports
 from elearn.adapters.persistence.models import identity as identity_tables
 from elearn.adapters.persistence.repositories import (
     SqlaOneTimeTokenRepository,
@@ -95,6 +96,7 @@ MODULE = Module(
     ),
     constraint_errors=identity_tables.CONSTRAINT_ERRORS,
     personal_data=lambda c: IdentityPersonalData(c.clock),
+    report_sources=lambda c: identity_reports(),
     tables=identity_tables,
     mail_templates=DEFAULT_TEMPLATES_DIR / "identity",
 )

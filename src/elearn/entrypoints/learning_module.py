@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from elearn.adapters.mail.rendering import DEFAULT_TEMPLATES_DIR
 from elearn.adapters.persistence.learning_personal_data import LearningPersonalData
+from elearn.adapters.persistence.learning_reports import learning_reports
 from elearn.adapters.persistence.learning_repositories import SqlaLearningStore
 from elearn.adapters.persistence.models import learning as learning_tables
 from elearn.adapters.persistence.unit_of_work import AfterCommit, StoreDeclaration
@@ -69,6 +70,7 @@ MODULE = Module(
     after_commit=_clear_catalog_cache_after_new_counts,
     constraint_errors=learning_tables.CONSTRAINT_ERRORS,
     personal_data=lambda c: LearningPersonalData(),
+    report_sources=lambda c: learning_reports(),
     tables=learning_tables,
     mail_templates=DEFAULT_TEMPLATES_DIR / "learning",
 )

@@ -24,6 +24,7 @@ from elearn.adapters.persistence.unit_of_work import AfterCommit, StoreDeclarati
 from elearn.application.mail import PersonalMailer
 from elearn.application.personal_data import PersonalDataProvider
 from elearn.application.realtime import SocketMessageHandler
+from elearn.application.report_sources import ReportSource
 
 if TYPE_CHECKING:
     from litestar.types import ControllerRouterHandler
@@ -98,6 +99,8 @@ class Module:
     # What the context holds about a person, to export and to erase (privacy): its section of
     # a person's archive is named after the module.
     personal_data: Callable[[Container], PersonalDataProvider] | None = None
+    # The staff reports it can give, by kind (reporting writes them without naming the module).
+    report_sources: Callable[[Container], Mapping[str, ReportSource]] | None = None
     # The gate of the emails people may turn off or want later (their notification
     # preferences): the module that keeps preferences declares it; without one they go at once.
     mail_preferences: Callable[[Container], PersonalMailer] | None = None

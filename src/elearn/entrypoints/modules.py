@@ -19,6 +19,7 @@ from elearn.entrypoints import (
     live_module,
     notifications_module,
     privacy_module,
+    reporting_module,
     support_module,
     tutoring_module,
 )
@@ -38,8 +39,9 @@ MODULES: tuple[Module, ...] = (
     analytics_module.MODULE,
     # The realtime socket: it routes client messages to every module's handlers.
     live_module.MODULE,
-    # Last: it reaches every module's personal data, each built by then.
+    # Last: they reach every module's personal data and reports, each built by then.
     privacy_module.MODULE,
+    reporting_module.MODULE,
 )
 
 

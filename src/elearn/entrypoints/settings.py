@@ -183,6 +183,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Privacy: days between asking to be erased and the erasure; days an export archive is kept.
     erasure_grace_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 14
     data_export_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 7
+    # Reporting: days a staff report's file is kept for download.
+    report_keep_days: Annotated[int, msgspec.Meta(ge=1, le=90)] = 7
 
     # Community: threads, replies and lesson comments one person may post per window.
     forum_posts_per_window: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 30

@@ -11,6 +11,7 @@ from uuid import UUID
 from elearn.adapters.jobs.scheduler import PeriodicJob
 from elearn.adapters.persistence.models import support as support_tables
 from elearn.adapters.persistence.support_personal_data import SupportPersonalData
+from elearn.adapters.persistence.support_reports import support_reports
 from elearn.adapters.persistence.support_repositories import SqlaSupportStore
 from elearn.adapters.persistence.unit_of_work import StoreDeclaration
 from elearn.application.actor import Actor
@@ -101,4 +102,5 @@ MODULE = Module(
     constraint_errors=support_tables.CONSTRAINT_ERRORS,
     tables=support_tables,
     personal_data=lambda c: SupportPersonalData(),
+    report_sources=lambda c: support_reports(),
 )

@@ -10,6 +10,7 @@ from elearn.adapters.jobs.scheduler import PeriodicJob
 from elearn.adapters.mail.rendering import DEFAULT_TEMPLATES_DIR
 from elearn.adapters.persistence.models import tutoring as tutoring_tables
 from elearn.adapters.persistence.tutoring_personal_data import TutoringPersonalData
+from elearn.adapters.persistence.tutoring_reports import tutoring_reports
 from elearn.adapters.persistence.tutoring_repositories import SqlaTutoringStore
 from elearn.adapters.persistence.unit_of_work import StoreDeclaration
 from elearn.application.tutoring.engagement import SendBookingEmails
@@ -74,6 +75,7 @@ MODULE = Module(
     stores=(StoreDeclaration("tutoring", SqlaTutoringStore, trackers=lambda s: s.tracking),),
     constraint_errors=tutoring_tables.CONSTRAINT_ERRORS,
     personal_data=lambda c: TutoringPersonalData(),
+    report_sources=lambda c: tutoring_reports(),
     tables=tutoring_tables,
     mail_templates=DEFAULT_TEMPLATES_DIR / "tutoring",
 )

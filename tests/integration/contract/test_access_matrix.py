@@ -73,6 +73,11 @@ MATRIX: dict[tuple[str, str], Access | NotChecked] = {
     # ---- identity ---------------------------------------------------------------------------
     ("GET", "/api/v1/tutors/{tutor_id}"): Access(EVERYONE),
     ("POST", "/api/v1/admin/tutor-applications/{application_id}/approve"): Access(STAFF),
+    # The link was signed for the manager: the admin holding it is refused like anyone else.
+    ("GET", "/api/v1/admin/tutor-applications/{application_id}/documents/{document}"): Access(
+        frozenset({"manager"}),
+        query=lambda v: {"expires": v["document_expires"], "signature": v["document_signature"]},
+    ),
     ("POST", "/api/v1/admin/tutor-applications/{application_id}/reject"): Access(
         STAFF, json=lambda v: {"reason": "Please add a diploma."}
     ),
@@ -256,6 +261,17 @@ MATRIX: dict[tuple[str, str], Access | NotChecked] = {
     ("GET", "/api/v1/me/exports/{export_id}/archive"): Access(STUDENT | ADMIN),
     ("POST", "/api/v1/admin/users/{user_id}/export"): Access(ADMIN),
     ("POST", "/api/v1/admin/users/{user_id}/erasure"): Access(ADMIN, json=lambda v: {}),
+    # ---- reporting --------------------------------------------------------------------------
+    # The admin's report of accounts: staff who may run that kind see it; its download link
+    # was signed for the admin, so anyone else holding it is refused.
+    ("GET", "/api/v1/admin/reports/{staff_report_id}"): Access(STAFF),
+    ("GET", "/api/v1/admin/reports/{staff_report_id}/file"): Access(
+        ADMIN,
+        query=lambda v: {
+            "expires": v["staff_report_expires"],
+            "signature": v["staff_report_signature"],
+        },
+    ),
     # ---- conversations ----------------------------------------------------------------------
     # Between student and tutor (a booking ties them); staff read them only through reports.
     ("GET", "/api/v1/conversations/{conversation_id}"): Access(STUDENT | TUTOR),

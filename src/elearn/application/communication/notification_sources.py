@@ -25,6 +25,7 @@ from elearn.application.communication.notifications import NotificationDraft, No
 from elearn.application.community.api import AnswerAccepted, ReplyPosted, ThreadStarted
 from elearn.application.identity.api import TutorApplicationDecided
 from elearn.application.learning.api import AssignmentGraded, CertificateIssued, EnrollmentStarted
+from elearn.application.reporting.api import ReportReady
 from elearn.application.support.api import (
     AutoCloseWarned,
     SlaBreached,
@@ -344,6 +345,17 @@ async def answer_accepted(deps: NotificationsDeps, event: DomainEvent) -> list[N
     return drafts
 
 
+async def report_ready(deps: NotificationsDeps, event: DomainEvent) -> list[NotificationDraft]:
+    """The staff member who asked for a report, once its file is written (the notification's
+    own email goes out per their preferences: reports have no email of their own)."""
+    assert isinstance(event, ReportReady)
+    parameters: dict[str, object] = {"report": event.kind, "days": event.keep_days}
+    return await _drafts(
+        deps, event, [(event.requested_by, parameters)],
+        kind="report_ready", category=Category.ACCOUNT, link=LinkTarget("report", event.report_id),
+    )  # fmt: skip
+
+
 # Event class → how it becomes notifications (the module subscribes each).
 SOURCES: dict[type[DomainEvent], DraftsOf] = {
     TutorApplicationDecided: tutor_decided,
@@ -369,4 +381,5 @@ SOURCES: dict[type[DomainEvent], DraftsOf] = {
     ThreadStarted: thread_started,
     ReplyPosted: reply_posted,
     AnswerAccepted: answer_accepted,
+    ReportReady: report_ready,
 }

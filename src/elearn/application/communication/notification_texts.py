@@ -46,6 +46,10 @@ _ENGLISH: Mapping[str, tuple[str, str]] = {
         "Your ticket closes soon",
         "Answer within a day or the ticket will be closed.",
     ),
+    "report_ready": (
+        "Your report is ready",
+        "The {report} report you asked for can be downloaded from its page for {days} days.",
+    ),
     "sla_breached": (
         "Support deadline missed",
         "A {priority} ticket missed its {deadline} deadline.",

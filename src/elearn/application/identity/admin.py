@@ -21,6 +21,7 @@ from elearn.application.errors import (
     NotFound,
     PermissionDenied,
 )
+from elearn.application.identity.applicant_documents import with_document_links
 from elearn.application.identity.deps import IdentityDeps
 from elearn.application.identity.ports import (
     ApplicationSummary,
@@ -72,7 +73,8 @@ class ListTutorApplicationsQuery:
 
 
 class ListTutorApplications:
-    """Staff list tutor applications, oldest first, optionally by status."""
+    """Staff list tutor applications, oldest first, optionally by status, each with links to
+    open the applicant's CV and certificate signed for the caller."""
 
     def __init__(self, deps: IdentityDeps) -> None:
         self._deps = deps
@@ -80,12 +82,17 @@ class ListTutorApplications:
     async def __call__(
         self, actor: Actor, command: ListTutorApplicationsQuery
     ) -> Page[ApplicationSummary]:
-        self._deps.authorizer.require(actor, Permission.REVIEW_TUTOR_APPLICATIONS)
+        viewer = self._deps.authorizer.require(actor, Permission.REVIEW_TUTOR_APPLICATIONS)
         check_limit(command.limit)
-        return await page_of(
+        page = await page_of(
             self._deps.queries.tutor_applications(
                 command.status, limit=command.limit, cursor=command.cursor
             )
+        )
+        now = self._deps.clock.now()
+        return Page(
+            [with_document_links(self._deps, item, viewer, now) for item in page.items],
+            page.next_cursor,
         )
 
 

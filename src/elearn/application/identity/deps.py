@@ -11,6 +11,7 @@ from elearn.application.authorization import Authorizer
 from elearn.application.files import FileStorage
 from elearn.application.identity.ports import (
     AccessTokens,
+    ApplicantDocumentLinks,
     CommonPasswords,
     DeviceTokens,
     IdentityPolicy,
@@ -50,6 +51,7 @@ class IdentityDeps(Audits):
     queries: IdentityQueries
     policy: IdentityPolicy
     authorizer: Authorizer
+    document_links: ApplicantDocumentLinks
 
     @property
     def one_time_token_ttl(self) -> timedelta:

@@ -123,6 +123,10 @@ class ApplicationSummary:
     rejection_reason: str | None
     cv_key: str
     certificate_key: str
+    # Links to open the documents, signed for the staff member who listed them, for a few
+    # minutes (`GET /admin/tutor-applications/{id}/documents/cv|certificate`).
+    cv_url: str | None = None
+    certificate_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +317,25 @@ class IdentityPolicy:
     email_window_seconds: int = 3600
     app_name: str = "elearn"
     links: FrontEndLinks = field(default_factory=FrontEndLinks)
+    # How long a signed link to an applicant's document stays valid.
+    document_link_seconds: int = 300
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentGrant:
+    """What a signed link to an applicant's document allows: one staff member, one document of
+    one application, until ``expires_at``."""
+
+    viewer_id: UUID
+    application_id: UUID
+    document: str
+    expires_at: datetime
+
+
+class ApplicantDocumentLinks(Protocol):
+    def sign(self, grant: DocumentGrant) -> str: ...
+
+    def verifies(self, grant: DocumentGrant, signature: str) -> bool: ...
 
 
 class IdentityUnitOfWork(Transaction, Protocol):

@@ -57,6 +57,9 @@ class AuditAction(StrEnum):
     ERASURE_SCHEDULED = "privacy.erasure_scheduled"
     ERASURE_CANCELLED = "privacy.erasure_cancelled"
     USER_ERASED = "privacy.user_erased"
+    REPORT_REQUESTED = "report.requested"
+    REPORT_DOWNLOADED = "report.downloaded"
+    APPLICANT_DOCUMENT_OPENED = "tutor.document_opened"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

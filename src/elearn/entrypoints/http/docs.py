@@ -49,6 +49,7 @@ TAGS = [
     Tag(name="support", description="Support tickets routed to agents, their queue, SLAs."),
     Tag(name="analytics", description="Dashboards, audit log, exports."),
     Tag(name="privacy", description="Your data: an archive of it, and erasing it."),
+    Tag(name="reporting", description="Staff reports exported as CSV or PDF in the background."),
     Tag(name="operations", description="Health and readiness of the service."),
 ]
 

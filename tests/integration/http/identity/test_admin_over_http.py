@@ -173,6 +173,8 @@ async def test_users_list_filters_and_pages(client: Any, settings: Settings) -> 
         ["unverified.person@example.com"]
     ]
     assert await _all_pages(client, admin, search="learner3") == [["learner3@example.com"]]
+    # `q`, as every searchable list names it (`search` was its first name, and still works).
+    assert await _all_pages(client, admin, q="learner3") == [["learner3@example.com"]]
     assert await _all_pages(client, admin, search="%") == [[]]
     assert await _all_pages(client, admin, search="_") == [[]]
     assert await _all_pages(client, admin, status="suspended") == [[]]
@@ -188,6 +190,7 @@ async def test_users_list_filters_and_pages(client: Any, settings: Settings) -> 
         {"status": "gone"},
         {"email_verified": "perhaps"},
         {"search": "x" * 101},
+        {"q": "x" * 101},
         {"cursor": "c" * 201},
     ]:
         problem(await client.get(USERS, params=params, headers=bearer(admin)), 400)

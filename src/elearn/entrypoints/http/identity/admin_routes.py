@@ -10,7 +10,9 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Stream
 
+from elearn.application.files import content_disposition
 from elearn.application.identity.admin import (
     ApproveTutorCommand,
     AuditLogQuery,
@@ -20,6 +22,7 @@ from elearn.application.identity.admin import (
     TutorDecision,
     UpdateUserCommand,
 )
+from elearn.application.identity.applicant_documents import ApplicantDocument
 from elearn.application.identity.ports import (
     ApplicationSummary,
     AuditFilter,
@@ -33,6 +36,7 @@ from elearn.domain.identity.user import AccountStatus
 from elearn.domain.shared.audit import AuditAction, AuditEntry
 from elearn.entrypoints.http.auth import CurrentActor, staff_only
 from elearn.entrypoints.http.bodies import RequestBody
+from elearn.entrypoints.http.docs import binary
 from elearn.entrypoints.http.problem_codes import problems
 from elearn.entrypoints.identity import Identity
 
@@ -68,6 +72,40 @@ class AdminController(Controller):
         """Managers and admins list applications, filtered by status, keyset-paginated."""
         query = ListTutorApplicationsQuery(status=status, limit=limit, cursor=cursor)
         return await identity.list_tutor_applications(actor, query)
+
+    @problems("document-link-expired", "document-link-invalid")
+    @binary("application/pdf", "image/jpeg", "image/png", "image/gif", "image/webp")
+    @get(
+        "/tutor-applications/{application_id:uuid}/documents/{document:str}",
+        operation_id="open_applicant_document",
+        summary="Open an applicant's CV or certificate",
+    )
+    async def open_document(
+        self,
+        application_id: FromPath[UUID],
+        document: FromPath[ApplicantDocument],
+        actor: CurrentActor,
+        identity: Identity,
+        expires: Annotated[int, QueryParameter(ge=0, le=253_402_300_799)],
+        signature: Annotated[str, QueryParameter(min_length=1, max_length=64)],
+    ) -> Stream:
+        """With an application's `cv_url` or `certificate_url`, signed in as whom the list
+        signed it for: 410 `document-link-expired` after a few minutes (list the applications
+        again), 403 `document-link-invalid` for a forged or someone else's link. Each opening is
+        written to the audit log."""
+        file = await identity.open_applicant_document(
+            actor, application_id, document, expires=expires, signature=signature
+        )
+        return Stream(
+            identity.deps.storage.read(file.key),
+            media_type=file.content_type,
+            headers={
+                "Content-Length": str(file.size),
+                "Cache-Control": "private, no-store",
+                "X-Content-Type-Options": "nosniff",
+                "Content-Disposition": content_disposition(file.filename, inline=True),
+            },
+        )
 
     @problems("illegal-transition")
     @post(
@@ -110,12 +148,19 @@ class AdminController(Controller):
         role: FromQuery[Role | None] = None,
         status: FromQuery[AccountStatus | None] = None,
         email_verified: FromQuery[bool | None] = None,
-        search: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        q: Annotated[
+            str | None, QueryParameter(max_length=100, description="words of the email or name")
+        ] = None,
+        search: Annotated[
+            str | None, QueryParameter(max_length=100, description="the former name of `q`")
+        ] = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> Page[UserSummary]:
-        """Filter by role, status and verification; `search` looks in email and name."""
-        filters = UserFilter(role=role, status=status, search=search, email_verified=email_verified)
+        """Filter by role, status and verification; `q` looks in email and name (`search`, its
+        former name, still works), newest accounts first, cursor pages like every staff list."""
+        words = q if q is not None else search
+        filters = UserFilter(role=role, status=status, search=words, email_verified=email_verified)
         return await identity.list_users(actor, ListUsersQuery(filters, limit, cursor))
 
     @problems("illegal-transition")

@@ -1,0 +1,1 @@
+"""Report file writers: CSV (standard library) and PDF (fpdf2)."""

@@ -1,0 +1,1 @@
+"""Reporting use cases: staff reports built in the background and downloaded by signed link."""

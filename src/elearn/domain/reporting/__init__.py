@@ -1,0 +1,1 @@
+"""Reporting: staff reports exported in the background (issue 18)."""

@@ -1,0 +1,1 @@
+"""Routes of staff reports."""

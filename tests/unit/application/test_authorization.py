@@ -58,6 +58,7 @@ EXPECTED_HOLDERS: dict[str, str] = {
     "review_conversation_reports": STAFF,
     "work_support_tickets": STAFF,
     "view_platform_analytics": STAFF,
+    "run_reports": STAFF,
 }
 # Refused with a code of their own, so a client can tell what the caller is not.
 OWN_REFUSAL_CODES = {"work_support_tickets": "not-an-agent"}

@@ -12,7 +12,6 @@ import time
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import http_ece
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
@@ -88,6 +87,8 @@ class VapidPushSender:
 
     def _encrypt(self, subscription: PushSubscription, payload: bytes) -> bytes:
         # A fresh key and salt for every message (RFC 8291 §3.4).
+        import http_ece  # loaded by the first push, not by every API process
+
         body: bytes = http_ece.encrypt(
             payload,
             salt=os.urandom(16),

@@ -6,9 +6,12 @@ API process or worker reaches viewers whose sockets any process holds; else in t
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from redis.asyncio import Redis
+if TYPE_CHECKING:
+    # Only the Redis configuration builds these viewers; the embedded default never loads redis.
+    from redis.asyncio import Redis
 
 # More watchers than this on one thread and the oldest watches are dropped: a thread's live
 # audience stays bounded whatever a client sends.

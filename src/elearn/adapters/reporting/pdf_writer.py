@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import IO
 
-from fpdf import FPDF
-
 from elearn.adapters.reporting.csv_writer import CsvReportWriter
 from elearn.application.report_sources import Cell, ColumnKind, ReportColumn
 from elearn.application.reporting.ports import CurrencyTotal
@@ -41,6 +39,9 @@ class PdfReportWriter:
         self._columns = list(columns)
         self._max_rows = max_rows
         self._written = 0
+        # fpdf2 weighs ~25 MiB: loaded by the first PDF report, not by every API process.
+        from fpdf import FPDF
+
         pdf = FPDF(orientation="landscape", unit="mm", format="A4")
         pdf.set_auto_page_break(auto=True, margin=12)
         pdf.set_title(_latin1(title))

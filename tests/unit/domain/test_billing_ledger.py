@@ -157,6 +157,35 @@ def test_any_set_of_lines_is_an_entry_iff_it_sums_to_zero_in_every_currency(
             entry(lines)
 
 
+@PROPERTY
+@given(
+    lines=random_lines(),
+    held=st.lists(st.integers(min_value=0, max_value=120), min_size=len(ACCOUNTS),
+                  max_size=len(ACCOUNTS)),
+)  # fmt: skip
+def test_a_posting_is_refused_by_the_balances_of_the_accounts_it_debits_alone(
+    lines: list[Line], held: list[int]
+) -> None:
+    """A posting reads and holds only the accounts it takes money from (a sale does not queue
+    on the tutor it pays): with balances at or above zero, those decide every refusal."""
+    try:
+        posting = entry(lines)
+    except UnbalancedEntry:
+        return
+    balances = dict(zip(ACCOUNTS, held, strict=True))
+    debited = {acc: balances[acc] for acc in posting.debited_accounts}
+    assert set(posting.debited_accounts) == {line.account for line in lines if line.amount < 0}
+
+    def refusal(known: dict[Account, int]) -> bool:
+        try:
+            balances_after(posting, known)
+        except InsufficientFunds:
+            return True
+        return False
+
+    assert refusal(debited) == refusal(balances)
+
+
 def test_entry_lines_sum_repeated_movements_and_drop_zero_ones() -> None:
     lines = entry_lines([(CLEARING, -100), (WALLET, 60), (WALLET, 40), (REVENUE, 0)])
 

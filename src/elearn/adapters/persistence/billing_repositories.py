@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -36,7 +36,6 @@ from elearn.adapters.persistence.repository_base import (
     Embedded,
     FieldMap,
     SqlaRepository,
-    TrackingRepository,
     enum,
     insert_ignoring_duplicates,
 )
@@ -52,7 +51,11 @@ from elearn.domain.billing.order import (
 )
 from elearn.domain.billing.withdrawal import OPEN, Withdrawal, WithdrawalStatus
 from elearn.domain.shared.errors import Conflict
+from elearn.domain.shared.events import DomainEvent
 from elearn.domain.shared.money import Money
+
+if TYPE_CHECKING:
+    from elearn.adapters.persistence.unit_of_work import ChangeTracker
 
 T = TypeVar("T")
 PAID = (
@@ -166,11 +169,14 @@ class SqlaWithdrawalRepository(SqlaRepository[Withdrawal, WithdrawalRow]):
 
 # ---- the ledger -------------------------------------------------------------------------------
 class SqlaLedger:
-    """People's accounts (those with a floor) keep their balance on their row: it is locked, in
-    key order, checked and moved by one relative update per posting. The platform's own accounts
-    (clearing, revenue, payouts: they may go negative) are neither locked nor updated: every sale
-    would queue on them. Their balance is the sum of their lines, derived when read
-    (``platform_balance`` and the trial balance)."""
+    """People's accounts (those with a floor) keep their balance on their row. An account a
+    posting takes money from is locked, in key order, checked and moved by a relative update. An
+    account it only credits cannot go below zero: it is not locked then, and its credit is added
+    by one relative update when the transaction commits (``flush_changes``), so the row lock
+    that update takes is held for the commit alone — every sale of one tutor credits the same
+    pending account. The platform's own accounts (clearing, revenue, payouts: they may go
+    negative) are neither locked nor updated: their balance is the sum of their lines, derived
+    when read (``platform_balance`` and the trial balance)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -178,6 +184,8 @@ class SqlaLedger:
         # Balances of people's accounts locked in this transaction, as its postings left them:
         # nobody else can move them until it ends, so they are not read twice.
         self._locked: dict[str, int] = {}
+        # Credits to people's accounts not locked in this transaction, written at commit.
+        self._deferred: dict[str, int] = {}
 
     async def find(self, key: str) -> JournalEntry | None:
         entry = await self.session.scalar(select(JournalEntryRow).where(JournalEntryRow.key == key))
@@ -220,7 +228,7 @@ class SqlaLedger:
                 LedgerAccountRow.key.in_(sorted(held))
             )
             for key, balance in await self.session.execute(stmt):
-                found[held[key]] = self._locked.get(key, balance)
+                found[held[key]] = self._locked.get(key, balance + self._deferred.get(key, 0))
         for key, account in by_key.items():
             if key not in held:
                 found[account] = await self.platform_balance(account)
@@ -246,20 +254,29 @@ class SqlaLedger:
         if missing:
             await self._create({key: held[key] for key in missing})
             await self._select_locked(missing)
+        # Credits this transaction deferred to a row it now holds are written at once.
+        now_held = {key: self._deferred.pop(key) for key in wanted if key in self._deferred}
+        if now_held:
+            await self._move({self._ids[key]: amount for key, amount in now_held.items()})
+            for key, amount in now_held.items():
+                self._locked[key] += amount
 
     async def _select_locked(self, keys: list[str]) -> None:
         stmt = (
             select(LedgerAccountRow.key, LedgerAccountRow.id, LedgerAccountRow.balance)
             .where(LedgerAccountRow.key.in_(keys))
             .order_by(LedgerAccountRow.key)
-            .with_for_update()
+            # Not the key: the lines other transactions add point at the row (their foreign
+            # key's share lock), and a balance's lock need not wait for them.
+            .with_for_update(key_share=True)
         )
         for key, account_id, balance in await self.session.execute(stmt):
             self._ids[key] = account_id
             self._locked[key] = balance
 
-    async def _platform_ids(self, accounts: dict[str, Account]) -> None:
-        """The ids of platform accounts, read without a lock (made once, never changed)."""
+    async def _unlocked_ids(self, accounts: dict[str, Account]) -> None:
+        """The ids of accounts this transaction does not lock, read without a lock (an account
+        row is made once and its id never changes), creating those that do not exist."""
         wanted = sorted(key for key in accounts if key not in self._ids)
         for attempt in range(2):
             if not wanted:
@@ -293,8 +310,11 @@ class SqlaLedger:
 
     async def append(self, entry: JournalEntry) -> None:
         by_key = {account_key(line.account): line.account for line in entry.lines}
-        await self._lock({k: a for k, a in by_key.items() if a.kind.never_negative})
-        await self._platform_ids({k: a for k, a in by_key.items() if not a.kind.never_negative})
+        debited = {account_key(account) for account in entry.debited_accounts}
+        await self._lock(
+            {k: a for k, a in by_key.items() if a.kind.never_negative and k in debited}
+        )
+        await self._unlocked_ids({k: a for k, a in by_key.items() if k not in self._locked})
         try:
             await self.session.execute(
                 insert(JournalEntryRow).values(
@@ -329,23 +349,42 @@ class SqlaLedger:
         moves: dict[UUID, int] = {}
         for line in entry.lines:
             key = account_key(line.account)
-            if line.account.kind.never_negative:
+            if key in self._locked:
                 moves[self._ids[key]] = moves.get(self._ids[key], 0) + line.amount
                 self._locked[key] += line.amount
-        if moves:
-            # One statement for every person's account of the entry, whatever their number.
-            await self.session.execute(
-                update(LedgerAccountRow)
-                .where(LedgerAccountRow.id.in_(list(moves)))
-                .values(
-                    balance=LedgerAccountRow.balance
-                    + case(
-                        # Compared with the column, so each id is bound as the column's type.
-                        *[(LedgerAccountRow.id == id_, amount) for id_, amount in moves.items()],
-                        else_=0,
-                    )
+            elif line.account.kind.never_negative:
+                self._deferred[key] = self._deferred.get(key, 0) + line.amount
+        await self._move(moves)
+
+    async def flush_changes(self) -> None:
+        """Entries and held balances are written as they are posted."""
+
+    async def flush_shared_rows(self) -> None:
+        """The deferred credits, in key order (as every lock is taken), last of all."""
+        if self._deferred:
+            keys = sorted(self._deferred)
+            await self._move({self._ids[key]: self._deferred[key] for key in keys})
+            self._deferred = {}
+
+    def pull_events(self) -> list[DomainEvent]:
+        return []
+
+    async def _move(self, moves: dict[UUID, int]) -> None:
+        """Adds to people's balances: one statement for every account, whatever their number."""
+        if not moves:
+            return
+        await self.session.execute(
+            update(LedgerAccountRow)
+            .where(LedgerAccountRow.id.in_(list(moves)))
+            .values(
+                balance=LedgerAccountRow.balance
+                + case(
+                    # Compared with the column, so each id is bound as the column's type.
+                    *[(LedgerAccountRow.id == id_, amount) for id_, amount in moves.items()],
+                    else_=0,
                 )
             )
+        )
 
 
 # ---- provider events, idempotency keys, payout accounts ---------------------------------------
@@ -432,5 +471,5 @@ class SqlaBillingStore:
         self.payout_accounts = SqlaPayoutAccounts(session)
 
     @property
-    def tracking(self) -> list[TrackingRepository[Any, Any]]:
-        return [self.orders, self.refunds, self.withdrawals]
+    def tracking(self) -> list[ChangeTracker]:
+        return [self.orders, self.refunds, self.withdrawals, self.ledger]

@@ -69,6 +69,10 @@ class SqlaEnrollmentRepository(SqlaRepository[Enrollment, EnrollmentRow]):
     relock_tracked = False
     counters_changed = False  # the course's enrollment count moved (catalog caches are stale)
 
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._count_changes: dict[UUID, int] = {}
+
     async def courses_learned_by(self, user_id: UUID) -> set[UUID]:
         stmt = select(EnrollmentRow.course_id).where(
             EnrollmentRow.user_id == user_id,
@@ -111,12 +115,19 @@ class SqlaEnrollmentRepository(SqlaRepository[Enrollment, EnrollmentRow]):
 
     async def change_course_count(self, course_id: UUID, delta: int) -> None:
         self.counters_changed = True
-        # Relative, so the row lock orders concurrent changes and none is lost.
-        await self.session.execute(
-            update(CourseRow)
-            .where(CourseRow.id == course_id)
-            .values(enrollment_count=CourseRow.enrollment_count + delta)
-        )
+        self._count_changes[course_id] = self._count_changes.get(course_id, 0) + delta
+
+    async def flush_shared_rows(self) -> None:
+        """The courses' counts: relative updates, so the row lock orders concurrent changes and
+        none is lost, made last so every purchase of one course holds it for the commit alone."""
+        changes, self._count_changes = self._count_changes, {}
+        for course_id in sorted(changes):
+            if changes[course_id]:
+                await self.session.execute(
+                    update(CourseRow)
+                    .where(CourseRow.id == course_id)
+                    .values(enrollment_count=CourseRow.enrollment_count + changes[course_id])
+                )
 
 
 # ---- progress ---------------------------------------------------------------------------------

@@ -30,6 +30,12 @@ class ChangeTracker(Protocol):
 
     def pull_events(self) -> list[DomainEvent]: ...
 
+    async def flush_shared_rows(self) -> None:
+        """Relative updates of rows that many transactions share (a tutor's pending balance, a
+        course's enrollment count): written after every other row of the transaction, so the
+        row locks they take are held for the commit alone."""
+        ...
+
 
 def _tracks_itself(store: Any) -> Sequence[ChangeTracker]:
     return (store,)
@@ -184,6 +190,9 @@ class SqlaUnitOfWork:
             self._published = []
             for event in events:
                 self._store(event)
+            await self.session.flush()
+            for tracker in trackers:
+                await tracker.flush_shared_rows()
             await self.session.commit()
         except IntegrityError as error:
             await self.session.rollback()

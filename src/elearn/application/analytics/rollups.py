@@ -9,7 +9,9 @@ again, and a rebuild writes exactly the rows the handlers would have written.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from elearn.application.analytics.ports import RollupKeeper
@@ -24,15 +26,47 @@ RECENT = timedelta(minutes=30)
 
 
 class RecountEventSlot:
-    """An outbox handler: the figures of ``families`` in the quarter hour the event fell in."""
+    """An outbox handler: the figures of ``families`` in the quarter hour the event fell in.
+
+    Events come in bursts of one slot (every sale of a quarter hour names it), and a recount
+    reads the whole slot, so one recount per event would cost the square of a busy slot. In one
+    process the recounts of a slot run one at a time, and every handler that arrives meanwhile
+    shares the next one: a handler returns only after a recount that began after it was called
+    (so after its event was committed) has finished, as if it had run its own."""
 
     def __init__(self, keeper: RollupKeeper, families: Collection[Family]) -> None:
         self._keeper = keeper
         self._families = tuple(families)
+        # Per event loop (a worker's and the API's may differ) and slot: its lock, how many
+        # recounts of it have started, and how many handlers are at it.
+        self._slots: dict[tuple[int, int], _SlotRecounts] = {}
 
     async def __call__(self, event: DomainEvent) -> None:
         slot = slot_of(event.occurred_at)
-        await self._keeper.recompute(self._families, slot, slot + 1)
+        key = (id(asyncio.get_running_loop()), slot)
+        recounts = self._slots.setdefault(key, _SlotRecounts())
+        arrived_after = recounts.started
+        recounts.callers += 1
+        try:
+            async with recounts.lock:
+                # Unless a recount that began after this call succeeded while it waited.
+                if recounts.last_succeeded <= arrived_after:
+                    recounts.started += 1
+                    this_one = recounts.started
+                    await self._keeper.recompute(self._families, slot, slot + 1)
+                    recounts.last_succeeded = this_one
+        finally:
+            recounts.callers -= 1
+            if not recounts.callers:
+                del self._slots[key]
+
+
+@dataclass
+class _SlotRecounts:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    started: int = 0  # recounts begun, numbered from 1
+    last_succeeded: int = 0  # the number of the latest that finished without an error
+    callers: int = 0
 
 
 class RefreshRecentRollups:

@@ -124,7 +124,10 @@ class BillingDeps(Audits):
             memo=memo,
             reference_id=reference_id,
         )
-        held = [account for account in entry.accounts if account.kind.never_negative]
+        # Only a debit can take an account below zero: an account the entry only credits is
+        # neither read nor held here (a tutor's pending earnings would otherwise line up every
+        # sale of that tutor behind the one before it, until it commits).
+        held = [account for account in entry.debited_accounts if account.kind.never_negative]
         balances = await uow.billing.ledger.balances(held, for_update=True)
         balances_after(entry, balances)
         await uow.billing.ledger.append(entry)

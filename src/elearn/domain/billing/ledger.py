@@ -149,6 +149,12 @@ class JournalEntry:
     def amount_for(self, account: Account) -> int:
         return sum(line.amount for line in self.lines if line.account == account)
 
+    @property
+    def debited_accounts(self) -> list[Account]:
+        """The accounts this entry takes money from: the only ones it could take below zero, so
+        the only balances a posting must read (and hold) before it is made."""
+        return sorted(line.account for line in self.lines if line.amount < 0)
+
 
 def entry_lines(movements: Iterable[tuple[Account, int]]) -> tuple[Line, ...]:
     """Lines from (account, amount) pairs: amounts on one account are summed and zero lines

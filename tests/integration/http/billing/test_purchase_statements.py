@@ -14,13 +14,14 @@ from elearn.entrypoints.settings import Settings
 
 # The actor's account (authentication); the course for sale (one catalog query, its slug resolved
 # inside it); the wallet locked, then the enrollment checked under its lock; the ledger: the
-# entry's key looked up, the tutor's pending account locked, the platform's account ids read
-# (never locked), the entry, its lines and one balance update; the enrollment granted (looked up
-# once more, locked) with its progress (the outline: one catalog query) and the course's
-# enrollment count; the order and the outbox messages (the enrollment's and the buyer's
-# receipt). That is 18 once the accounts exist; here the tutor's first sale also creates their
-# pending account and the platform's revenue account (two inserts and two reads). Loading the
-# course aggregate made it 29, and locking and updating the platform's accounts 23.
+# entry's key looked up, the ids of the accounts it credits read (never locked: the tutor's
+# pending account and the platform's), the entry, its lines and the wallet's balance update; the
+# enrollment granted (looked up once more, locked) with its progress (the outline: one catalog
+# query); the order and the outbox messages (the enrollment's and the buyer's receipt); last, the
+# relative updates of the rows every sale of the course and tutor shares (the enrollment count,
+# the tutor's pending balance). That is 18 once the accounts exist; here the tutor's first sale
+# also creates their pending account and the platform's revenue account (an insert and a read).
+# Loading the course aggregate made it 29, and locking and updating the platform's accounts 23.
 MOST_STATEMENTS = 22
 # Tables of the course aggregate that selling a course has no business reading.
 _AGGREGATE_ONLY = (

@@ -32,8 +32,8 @@ class _Entry:
 class SessionAccounts:
     """Reads an account's session facts through a bounded, least-recently-used cache.
 
-    The generation must be read before the account: a read that raced a change is then tagged
-    with the generation from before the change, which the change has already replaced."""
+    The generation must be read before the account: a read that raced a change is then kept
+    under a generation that the change's last move (just after its commit) leaves behind."""
 
     def __init__(
         self,

@@ -35,8 +35,10 @@ and with two API processes, on PostgreSQL.
 
 Reported per class and in total: requests/s, share of the requests, p50 and p99 latency,
 responses other than 2xx/3xx and socket errors; and the CPU used by the server, PostgreSQL, wrk
-and the rest (`catalog_load.py`'s meter). The exit status is 1 when any response was an error or
-a check before the load failed. Usage (from the project root):
+and the rest (`catalog_load.py`'s meter); then whether the books balance (the trial balance is
+zero and every account's balance is the sum of its lines). The exit status is 1 when any
+response was an error, a check before the load failed or the books do not balance. Usage
+(from the project root):
 
     .venv/bin/python benchmarks/mixed_load.py [--workers 1 2] [--duration 10] [--warmup 2]
         [--connections 64] [--pool-size 32] [--database elearn_bench_mixed] [--reseed]
@@ -70,6 +72,7 @@ from catalog_load import CpuMeter, Run, parse_wrk, start_server
 from catalog_seed import DEFAULT_SERVER, sqlalchemy_url
 
 from elearn.adapters.persistence.migrations import find_migrations_dir, upgrade
+from elearn.domain.identity.roles import Role
 
 MARKER = "mixed_seed 1"
 JWT_SECRET = "mixed-bench-jwt-secret-not-for-production-000000"
@@ -307,6 +310,21 @@ def check(base_url: str, cast: Cast, found: dict[str, Class]) -> list[str]:
     return problems
 
 
+def books_balance(base_url: str, server: str, cast: Cast) -> list[str]:
+    """After the load: the trial balance is zero and shows every account's running balance
+    (`billing_load.py`'s check)."""
+    admin = billing_load.Tokens()(cast.billing.admin, Role.ADMIN)
+    answer = httpx.get(
+        base_url + billing_load.TRIAL_BALANCE,
+        headers={"Authorization": f"Bearer {admin}"},
+        timeout=120,
+    )
+    if answer.status_code != 200:
+        return [f"trial balance: {answer.status_code} {answer.text[:300]}"]
+    running = asyncio.run(billing_load.running_balances(server))
+    return billing_load.trial_problems(answer.json(), running)
+
+
 # ---- the load --------------------------------------------------------------------------------
 def connections_of(total: int) -> dict[str, int]:
     return {name: max(1, round(total * share)) for name, share in MIX.items()}
@@ -402,6 +420,11 @@ def main() -> int:
                     names=tuple(MIX),
                 )  # fmt: skip
                 failed = report(workers, runs, cpu)
+                unbalanced = books_balance(server.base_url, args.server, cast)
+                for problem in unbalanced:
+                    print(f"  ! after the load, {problem}")
+                print(f"  books: {'balanced' if not unbalanced else 'NOT balanced'}")
+                errors += len(unbalanced)
                 if failed:
                     print("  server log (last lines):\n    " + server.log_excerpt().replace(
                         "\n", "\n    "))  # fmt: skip

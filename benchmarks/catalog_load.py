@@ -10,7 +10,9 @@ For each ``--courses`` size (several sizes are run one after the other and compa
 3. finds the URLs: the first catalog page (``GET /api/v1/courses?limit=20``, newest first), the
    page reached by following ``next_cursor`` 50 times, a text search (``q=kubernetes``, about
    1 % of courses match), a filtered list (beginner, English, at most 50 USD, most popular first)
-   and the detail of the first page's first course (``GET /api/v1/courses/{slug}``);
+   and the detail of the first page's first course (``GET /api/v1/courses/{slug}``), also as a
+   seeded tutor signed in (``Authorization: Bearer``, signed in afresh before each run: the
+   signed-in answer is never cached and authenticating costs every request);
 4. loads each URL in turn with ``wrk`` pinned to CPU 1 (2 threads, 64 connections, keep-alive,
    on loopback): a short warm-up, then ``--duration`` seconds measured. With ``--rounds N`` the
    scenarios are interleaved N times and the medians reported.
@@ -27,6 +29,7 @@ of both is shown). The exit status is 1 when a target is missed. Usage (from the
 
     .venv/bin/python benchmarks/catalog_load.py [--courses 10000 [100000]] [--duration 10]
         [--rounds 1] [--warmup 2] [--connections 64] [--reseed] [--server-log PATH]
+        [--database-prefix elearn_bench]
 
 Loopback only; stops the server by itself. Needs wrk and taskset, and a PostgreSQL server at
 ``--server`` (default postgresql://postgres@127.0.0.1:5432) where it may create databases.
@@ -52,7 +55,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import httpx
-from catalog_seed import DEFAULT_SERVER, SeedSpec, database_name, ensure_seeded
+from catalog_seed import DEFAULT_SERVER, TUTOR_PASSWORD, SeedSpec, ensure_seeded
 
 BIN = Path(sys.executable).parent
 LIVE = "/health/live"
@@ -61,7 +64,10 @@ PAGE = 20
 CURSOR_STEPS = 50
 SEARCH = {"q": "kubernetes"}
 FILTER = {"level": "beginner", "language": "en", "price_max": "5000", "sort": "popular"}
-SCENARIOS = ["first page", "deep page", "search", "filtered", "detail"]
+SCENARIOS = ["first page", "deep page", "search", "filtered", "detail", "detail signed in"]
+SIGNED_IN = {"detail signed in"}
+LOGIN = "/api/v1/auth/login"
+READER = "tutor-001@bench.elearn.test"  # a seeded tutor, reading a course that may be another's
 TARGET_FIRST_RPS = 1500.0
 TARGET_FIRST_P99 = 0.100
 TARGET_SAME_AS_FIRST = 0.80  # deep page and detail: at least this share of the first page
@@ -199,9 +205,22 @@ def discover(base_url: str) -> tuple[dict[str, str], list[str]]:
             detail = f"{COURSES}/{items[0]['slug']}"
             if fetch(detail) is not None:
                 paths["detail"] = detail
+            signed_in = client.get(detail, headers=sign_in(base_url))
+            if signed_in.status_code == 200:
+                paths["detail signed in"] = detail
+            else:
+                problems.append(f"detail signed in: {signed_in.status_code} {signed_in.text[:300]}")
         else:
             problems.append("detail: the first page is empty")
     return paths, problems
+
+
+def sign_in(base_url: str, email: str = READER, password: str = TUTOR_PASSWORD) -> dict[str, str]:
+    """The Authorization header of a fresh sign-in."""
+    response = httpx.post(base_url + LOGIN, json={"email": email, "password": password}, timeout=30)
+    if response.status_code != 200:
+        raise RuntimeError(f"POST {LOGIN} as {email}: {response.status_code} {response.text[:300]}")
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 # ---- the load --------------------------------------------------------------------------------
@@ -336,11 +355,19 @@ class CpuMeter:
 
 
 def wrk(
-    url: str, *, seconds: float, connections: int, threads: int, cpu: int, server_pid: int
+    url: str,
+    *,
+    seconds: float,
+    connections: int,
+    threads: int,
+    cpu: int,
+    server_pid: int,
+    headers: dict[str, str] | None = None,
 ) -> Run:
+    sent = [arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")]
     args = [
         "taskset", "-c", str(cpu), "wrk", f"-t{threads}", f"-c{connections}",
-        f"-d{seconds:g}s", "--latency", "--timeout", "10s", url,
+        f"-d{seconds:g}s", "--latency", "--timeout", "10s", *sent, url,
     ]  # fmt: skip
     meter = CpuMeter(server_pid)
     done = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 60, check=False)
@@ -360,8 +387,11 @@ class SizeReport:
 
 def measure_size(args: argparse.Namespace, courses: int) -> SizeReport:
     spec = SeedSpec(courses=courses)
-    print(f"== {courses:,} courses: database {database_name(courses)}")
-    url, seeded_in = asyncio.run(ensure_seeded(spec, server=args.server, reseed=args.reseed))
+    database = f"{args.database_prefix}_{courses}"
+    print(f"== {courses:,} courses: database {database}")
+    url, seeded_in = asyncio.run(
+        ensure_seeded(spec, server=args.server, database=database, reseed=args.reseed)
+    )
     print("  seeded in " + (f"{seeded_in:.1f} s" if seeded_in else "an earlier run"))
     results: dict[str, Result] = {}
     with tempfile.TemporaryDirectory(prefix="elearn-bench-") as tmp:
@@ -384,7 +414,7 @@ def measure_size(args: argparse.Namespace, courses: int) -> SizeReport:
                 f"wrk on CPU {args.load_cpu}"
             )
             for name, path in paths.items():
-                print(f"  {name:11} {path if len(path) < 90 else path[:87] + '...'}")
+                print(f"  {name:16} {path if len(path) < 90 else path[:87] + '...'}")
             load = functools.partial(
                 wrk,
                 connections=args.connections,
@@ -397,18 +427,19 @@ def measure_size(args: argparse.Namespace, courses: int) -> SizeReport:
                     if name not in paths:
                         continue
                     target = server.base_url + paths[name]
+                    headers = sign_in(server.base_url) if name in SIGNED_IN else None
                     if args.warmup > 0:
-                        warmup = load(target, seconds=args.warmup)
+                        warmup = load(target, seconds=args.warmup, headers=headers)
                         if warmup.not_2xx or warmup.socket_errors:
                             problems.append(
                                 f"{name}: warm-up had {warmup.not_2xx} non-2xx responses and "
                                 f"{warmup.socket_errors} socket errors"
                             )
                             print(f"  ! {problems[-1]}")
-                    run = load(target, seconds=args.duration)
+                    run = load(target, seconds=args.duration, headers=headers)
                     results.setdefault(name, Result()).runs.append(run)
                     print(
-                        f"  round {round_number + 1}/{args.rounds} {name:11} "
+                        f"  round {round_number + 1}/{args.rounds} {name:16} "
                         f"{run.rps:8.0f} req/s  p50 {run.p50 * 1000:6.1f} ms  "
                         f"p99 {run.p99 * 1000:6.1f} ms  errors {run.not_2xx + run.socket_errors}"
                     )
@@ -428,19 +459,19 @@ def print_table(report: SizeReport) -> list[tuple[str, bool]]:
     results = report.results
     print(f"\n{report.courses:,} courses")
     print(
-        f"  {'scenario':11} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs first':>9} "
+        f"  {'scenario':16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs first':>9} "
         f"{'non-2xx':>8} {'sock err':>8} {'srv CPU':>8} {'pg CPU':>7} {'wrk CPU':>8} "
         f"{'other CPU':>9}"
     )
     first = results.get("first page")
     for name in SCENARIOS:
         if name not in results:
-            print(f"  {name:11} not measured")
+            print(f"  {name:16} not measured")
             continue
         r = results[name]
         ratio = f"{r.median('rps') / first.median('rps'):.2f}" if first else "-"
         print(
-            f"  {name:11} {r.median('rps'):8.0f} {r.median('p50') * 1000:8.1f} "
+            f"  {name:16} {r.median('rps'):8.0f} {r.median('p50') * 1000:8.1f} "
             f"{r.median('p99') * 1000:8.1f} {ratio:>9} {r.total('not_2xx'):8d} "
             f"{r.total('socket_errors'):8d} {r.median('server_cpu'):8.2f} "
             f"{r.median('postgres_cpu'):7.2f} {r.median('wrk_cpu'):8.2f} "
@@ -449,7 +480,8 @@ def print_table(report: SizeReport) -> list[tuple[str, bool]]:
     checks: list[tuple[str, bool]] = []
     errors = sum(r.total("not_2xx") + r.total("socket_errors") for r in results.values())
     checks.append((f"no error responses or socket errors ({errors})", errors == 0))
-    checks.append((f"every scenario answered 200 ({len(results)}/5)", len(results) == 5))
+    every = len(SCENARIOS)
+    checks.append((f"every scenario answered 200 ({len(results)}/{every})", len(results) == every))
     if first:
         rps, p99 = first.median("rps"), first.median("p99")
         checks.append(
@@ -459,7 +491,7 @@ def print_table(report: SizeReport) -> list[tuple[str, bool]]:
             (f"first page p99 < {TARGET_FIRST_P99 * 1000:g} ms ({p99 * 1000:.1f} ms)",
              p99 < TARGET_FIRST_P99)
         )  # fmt: skip
-        for name in ("deep page", "detail"):
+        for name in ("deep page", "detail", "detail signed in"):
             if name in results:
                 share = results[name].median("rps") / rps
                 checks.append(
@@ -480,13 +512,13 @@ def print_table(report: SizeReport) -> list[tuple[str, bool]]:
 def print_scaling(small: SizeReport, large: SizeReport) -> list[tuple[str, bool]]:
     print(f"\n{large.courses:,} courses against {small.courses:,}")
     checks = []
-    for name in ("first page", "deep page", "detail", "search", "filtered"):
+    for name in ("first page", "deep page", "detail", "detail signed in", "search", "filtered"):
         if name not in small.results or name not in large.results:
             continue
         a, b = small.results[name], large.results[name]
         share = b.median("rps") / a.median("rps")
         print(
-            f"  {name:11} {a.median('rps'):8.0f} -> {b.median('rps'):8.0f} req/s ({share:.2f}), "
+            f"  {name:16} {a.median('rps'):8.0f} -> {b.median('rps'):8.0f} req/s ({share:.2f}), "
             f"p99 {a.median('p99') * 1000:.1f} -> {b.median('p99') * 1000:.1f} ms"
         )
         if name in ("first page", "deep page", "detail"):
@@ -516,6 +548,9 @@ def main() -> int:
     )
     parser.add_argument("--server", default=DEFAULT_SERVER, help="PostgreSQL, no database")
     parser.add_argument("--server-log", default="", help="keep the server's log at this path")
+    parser.add_argument(
+        "--database-prefix", default="elearn_bench", help="databases are <prefix>_<courses>"
+    )
     args = parser.parse_args()
     if not 1 <= args.duration <= 600 or not 0 <= args.warmup <= 60 or not 1 <= args.rounds <= 20:
         parser.error("--duration is 1 to 600 s, --warmup 0 to 60 s, --rounds 1 to 20")

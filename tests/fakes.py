@@ -16,7 +16,7 @@ import copy
 import hashlib
 import itertools
 import math
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -48,6 +48,7 @@ from elearn.application.identity.ports import (
     LoginCredentials,
     PublicTutor,
     SessionAccount,
+    SessionStanding,
     UserFilter,
     UserSummary,
 )
@@ -704,12 +705,23 @@ class FakeAccessTokens:
 class FakeRevokedAccessTokens:
     def __init__(self) -> None:
         self.revoked: dict[str, datetime] = {}
+        self.generations: dict[str, int] = {}
 
     async def revoke(self, token_id: str, until: datetime) -> None:
         self.revoked[token_id] = until
 
     async def is_revoked(self, token_id: str) -> bool:
         return token_id in self.revoked
+
+    async def standing(self, session_id: str, account_id: str) -> SessionStanding:
+        return SessionStanding(
+            session_revoked=session_id in self.revoked,
+            account_generation=self.generations.get(account_id, 0),
+        )
+
+    async def accounts_changed(self, account_ids: Collection[str]) -> None:
+        for account_id in account_ids:
+            self.generations[account_id] = self.generations.get(account_id, 0) + 1
 
 
 class FakeTotp:

@@ -11,8 +11,8 @@ from elearn.domain.identity.roles import Role
 @dataclass(frozen=True, slots=True)
 class Actor:
     """The caller, as authenticated for this request, with where the request came from (for
-    rate limits and the audit log). ``email_verified`` and ``role`` are read fresh from the
-    account on every request, never trusted from a token."""
+    rate limits and the audit log). ``email_verified`` and ``role`` are the account's as it
+    stands (``SessionAccounts``: kept per process, void on every change), never a token's."""
 
     user_id: UUID | None
     role: Role | None

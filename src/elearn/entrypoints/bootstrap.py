@@ -276,6 +276,9 @@ def bootstrap(
         after_commit=[
             hook for hook in (module.after_commit(container) for module in modules) if hook
         ],
+        around_commit=[
+            guard for guard in (module.around_commit(container) for module in modules) if guard
+        ],
     )
     for module in modules:
         _register(container.subscriptions, module.subscriptions(container), "subscription")

@@ -30,6 +30,7 @@ from elearn.application.identity import (
 )
 from elearn.application.identity.deps import IdentityDeps
 from elearn.application.identity.ports import IdentityPolicy
+from elearn.application.identity.session_accounts import SessionAccounts
 from elearn.entrypoints.catalog import image_url
 from elearn.entrypoints.settings import Settings
 
@@ -102,8 +103,13 @@ class IdentityUseCases:
         self.deps = deps
 
     @cached_property
+    def session_accounts(self) -> SessionAccounts:
+        """This process's cache of the account facts every authenticated request needs."""
+        return SessionAccounts(self.deps.queries.session_account, self.deps.clock)
+
+    @cached_property
     def authenticate(self) -> sessions.Authenticate:
-        return sessions.Authenticate(self.deps)
+        return sessions.Authenticate(self.deps, self.session_accounts)
 
     @cached_property
     def actor_of_session(self) -> sessions.ActorOfSession:

@@ -16,7 +16,7 @@ from elearn.adapters.persistence.repositories import (
     SqlaTutorApplicationRepository,
     SqlaUserRepository,
 )
-from elearn.adapters.persistence.unit_of_work import StoreDeclaration
+from elearn.adapters.persistence.unit_of_work import AroundCommit, StoreDeclaration
 from elearn.application.identity.notifications import (
     SendAccountExistsEmail,
     SendOneTimeLink,
@@ -81,6 +81,20 @@ def _subscriptions(c: Container) -> dict[str, Subscription]:
     }
 
 
+def _account_changes_told_around_commit(container: Container) -> AroundCommit:
+    """Every process's cached session facts of an account the transaction changed are void,
+    from just before the commit (nothing read from then on is kept past it) and again just
+    after it (nothing read between the two is kept either)."""
+    revocations = container.identity.deps.revoked_tokens
+
+    async def around_commit(stores: Mapping[str, Any]) -> None:
+        users = stores.get("users")
+        if users is not None and users.session_facts_changed:
+            await revocations.accounts_changed([user.hex for user in users.session_facts_changed])
+
+    return around_commit
+
+
 MODULE = Module(
     name="identity",
     use_cases=_use_cases,
@@ -94,6 +108,7 @@ MODULE = Module(
         StoreDeclaration("refresh_families", SqlaRefreshFamilyRepository),
         StoreDeclaration("profiles", SqlaProfileRepository, trackers=lambda store: ()),
     ),
+    around_commit=_account_changes_told_around_commit,
     constraint_errors=identity_tables.CONSTRAINT_ERRORS,
     personal_data=lambda c: IdentityPersonalData(c.clock),
     report_sources=lambda c: identity_reports(),

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from elearn.adapters.jobs.deliveries import EventHandler
 from elearn.adapters.jobs.scheduler import PeriodicJob
 from elearn.adapters.persistence.integrity import ConstraintErrors
-from elearn.adapters.persistence.unit_of_work import AfterCommit, StoreDeclaration
+from elearn.adapters.persistence.unit_of_work import AfterCommit, AroundCommit, StoreDeclaration
 from elearn.application.mail import PersonalMailer
 from elearn.application.personal_data import PersonalDataProvider
 from elearn.application.realtime import SocketMessageHandler
@@ -63,6 +63,10 @@ def _no_after_commit(container: Container) -> AfterCommit | None:
     return None
 
 
+def _nothing_around_commit(container: Container) -> AroundCommit | None:
+    return None
+
+
 @dataclass(frozen=True, kw_only=True)
 class Module:
     """One context's registration.
@@ -91,6 +95,8 @@ class Module:
     stores: Sequence[StoreDeclaration] = ()
     # What runs after every commit (given the stores that transaction used), if anything.
     after_commit: Callable[[Container], AfterCommit | None] = _no_after_commit
+    # What is awaited just before and just after every commit (``AroundCommit``), if anything.
+    around_commit: Callable[[Container], AroundCommit | None] = _nothing_around_commit
     constraint_errors: ConstraintErrors = field(default_factory=dict)
     # The models module: importing it registers the context's tables on the metadata.
     tables: ModuleType | None = None

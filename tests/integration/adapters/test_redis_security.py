@@ -11,8 +11,9 @@ import pytest
 from redis.asyncio import Redis
 from tests.fakes import FixedClock
 
-from elearn.adapters.security.deny_list import RedisRevokedAccessTokens
+from elearn.adapters.security.deny_list import GENERATION_LIFETIME, RedisRevokedAccessTokens
 from elearn.adapters.security.rate_limits import RedisRateLimiter
+from elearn.application.identity.ports import SessionStanding
 
 pytestmark = pytest.mark.redis
 
@@ -187,6 +188,25 @@ async def test_a_one_time_link_is_spent_once_across_racing_uses(
     assert firsts.count(True) == 1
     assert 59_000 < await redis_client.pttl(prefix + "link-1") <= 60_000
     assert not await links.spend("link-2", clock.now())
+
+
+async def test_standing_reads_the_session_and_the_accounts_generation_at_once(
+    redis_client: Redis, prefix: str
+) -> None:
+    clock = FixedClock()
+    store = RedisRevokedAccessTokens(
+        redis_client, prefix=prefix, generation_prefix=prefix + "gen:", clock=clock
+    )
+    await store.revoke("session-1", until=clock.now() + timedelta(minutes=15))
+
+    assert await store.standing("session-1", "ana") == SessionStanding(True, 0)
+    await store.accounts_changed(["ana", "ben"])
+    await store.accounts_changed(["ana"])
+    assert await store.standing("session-2", "ana") == SessionStanding(False, 2)
+    assert await store.standing("session-2", "ben") == SessionStanding(False, 1)
+    await store.accounts_changed([])
+    lifetime_ms = GENERATION_LIFETIME.total_seconds() * 1000
+    assert lifetime_ms - 60_000 < await redis_client.pttl(prefix + "gen:ana") <= lifetime_ms
 
 
 async def test_the_default_clock_is_the_real_one(redis_client: Redis, prefix: str) -> None:

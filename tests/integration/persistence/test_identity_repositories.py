@@ -715,3 +715,38 @@ async def test_a_new_user_and_their_profile_commit_in_one_unit_of_work(
     async with container.uow() as uow:
         profile = await uow.profiles.get_tutor(user.id)
     assert profile is not None and profile.headline == "Maths"
+
+
+async def test_a_commit_that_changes_what_authentication_reads_moves_the_accounts_generation(
+    container: Container,
+) -> None:
+    """Before and after the commit (so twice); changes authentication does not read leave every
+    process's cached account alone."""
+    user = new_user(approval=TutorApproval.PENDING)
+    user.begin_totp_setup("SECRET")
+    await add_users(container, user)
+    store = container.identity.deps.revoked_tokens
+
+    async def generation() -> int:
+        return (await store.standing("session", user.id.hex)).account_generation
+
+    later = T0 + timedelta(hours=1)
+    cases: list[tuple[str, Any, bool]] = [
+        ("renamed", lambda u: u.rename("Ada King"), False),
+        ("new avatar", lambda u: u.set_avatar("avatars/ada.png"), False),
+        ("tutor approved", lambda u: u.approve_as_tutor(later), True),  # a new role
+        ("email verified", lambda u: u.verify_email(later), True),
+        ("two-factor on", lambda u: u.enable_totp(58_000_000_123, ("h1",)), True),
+        ("recovery code used", lambda u: u.use_recovery_code("h1"), False),
+        ("two-factor off", lambda u: u.disable_totp(), True),
+        ("suspended", lambda u: u.suspend(later), True),
+        ("reactivated", lambda u: u.reactivate(), True),
+        ("sessions ended", lambda u: u.end_sessions(later + timedelta(minutes=1)), True),
+    ]
+    for what, change, moves in cases:
+        before = await generation()
+        async with container.uow() as uow:
+            loaded = await uow.users.get(user.id, for_update=True)
+            change(loaded)
+            await uow.commit()
+        assert (await generation() != before) is moves, what

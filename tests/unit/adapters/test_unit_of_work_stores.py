@@ -1,5 +1,5 @@
-"""The unit of work builds a context's store on first use only, and flushes what it built in the
-declared order (session-wide flushes last)."""
+"""The unit of work builds a context's store on first use only, flushes what it built in the
+declared order (session-wide flushes last) and awaits its guards on both sides of the commit."""
 
 from __future__ import annotations
 
@@ -119,6 +119,39 @@ async def test_after_commit_hooks_see_the_stores_the_transaction_built() -> None
         await uow.commit()
 
     assert seen == [set(), {"notes"}]
+
+
+async def test_around_commit_guards_are_awaited_after_the_write_back_and_after_the_commit() -> None:
+    session = FakeSession()
+    flushed: list[str] = []
+    seen: list[tuple[int, list[str], set[str]]] = []
+
+    async def guard(stores: Any) -> None:
+        seen.append((session.commits, list(flushed), set(stores)))
+
+    registry = StoreRegistry.of(
+        [StoreDeclaration("notes", lambda session: RecordingStore("notes", flushed))],
+        around_commit=[guard],
+    )
+    async with open_uow(registry, session) as uow:
+        uow.notes  # noqa: B018
+        await uow.commit()
+
+    assert seen == [(0, ["notes"], {"notes"}), (1, ["notes"], {"notes"})]
+
+
+async def test_a_guard_that_fails_before_the_commit_commits_nothing() -> None:
+    session = FakeSession()
+
+    async def unreachable(stores: Any) -> None:
+        raise ConnectionError("the revocation store is down")
+
+    registry = StoreRegistry.of([], around_commit=[unreachable])
+    with pytest.raises(ConnectionError):
+        async with open_uow(registry, session) as uow:
+            await uow.commit()
+
+    assert session.commits == 0
 
 
 async def test_an_unknown_attribute_is_still_an_attribute_error() -> None:

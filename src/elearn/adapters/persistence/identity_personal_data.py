@@ -19,7 +19,8 @@ from elearn.adapters.persistence.models.identity import (
     UserRow,
 )
 from elearn.adapters.persistence.personal_data import plain, record, write
-from elearn.adapters.persistence.unit_of_work import session_of
+from elearn.adapters.persistence.repositories import SqlaUserRepository
+from elearn.adapters.persistence.unit_of_work import session_of, store_of
 from elearn.application.personal_data import ErasedData, PersonalData, PersonalFile, Pseudonym
 from elearn.application.ports import Clock, Transaction
 from elearn.domain.identity.user import AccountStatus
@@ -193,6 +194,9 @@ class IdentityPersonalData:
             .values(revoked_at=now, revoked_reason="erased"),
         )
         await write(session, delete(OneTimeTokenRow).where(OneTimeTokenRow.user_id == user_id))
+        # Written past the aggregate: the account's cached session facts are told here.
+        users: SqlaUserRepository = store_of(uow, "users")
+        users.session_facts_change(user_id)
         # Where they signed in from, and with what: theirs. What happened stays, by id.
         audit = await write(
             session,

@@ -55,8 +55,35 @@ USER_FIELDS = FieldMap(
 )
 
 
+# What authentication reads of an account (``SqlaIdentityQueries.session_account``): a change
+# to any of them must reach every process's cache of it.
+SESSION_FACT_COLUMNS = (
+    "role",
+    "status",
+    "email_verified_at",
+    "sessions_valid_after",
+    "totp_enabled",
+)
+
+
 class SqlaUserRepository(SqlaRepository[User, UserRow]):
     mapper = USER_FIELDS
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        # Accounts whose session facts this transaction changes, known once it writes back.
+        self.session_facts_changed: set[UUID] = set()
+
+    def session_facts_change(self, user_id: UUID) -> None:
+        """For writes that bypass the aggregate (erasure): the account's facts change too."""
+        self.session_facts_changed.add(user_id)
+
+    async def flush_changes(self) -> None:
+        for user, row in self._tracked.values():
+            before = tuple(getattr(row, column) for column in SESSION_FACT_COLUMNS)
+            self._to_row(user, row)
+            if before != tuple(getattr(row, column) for column in SESSION_FACT_COLUMNS):
+                self.session_facts_changed.add(user.id)
 
     async def get_by_email(self, email: EmailAddress, *, for_update: bool = False) -> User | None:
         known = self._tracked_where(lambda user: user.email == email)

@@ -6,7 +6,7 @@ the session), and a transaction builds a store only when a use case first reache
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Protocol, Self, cast
@@ -62,6 +62,11 @@ class StoreDeclaration:
 
 # After a commit, with the stores that transaction built (attribute → store).
 AfterCommit = Callable[[Mapping[str, Any]], None]
+# Awaited with the stores that transaction built, once just before its commit (the stores have
+# written back; raising rolls the transaction back) and once just after it: what must be told
+# to other processes on both sides of the commit, so that nothing reads between the two and
+# keeps what it read.
+AroundCommit = Callable[[Mapping[str, Any]], Awaitable[None]]
 
 # The audit trail belongs to every context's transaction (`Transaction.audit`).
 AUDIT_STORE = StoreDeclaration("audit", SqlaAuditLog, trackers=_tracks_nothing)
@@ -74,6 +79,7 @@ class StoreRegistry:
     stores: Mapping[str, StoreDeclaration]
     constraint_errors: ConstraintErrors = field(default_factory=dict)
     after_commit: Sequence[AfterCommit] = ()
+    around_commit: Sequence[AroundCommit] = ()
 
     @classmethod
     def of(
@@ -82,6 +88,7 @@ class StoreRegistry:
         *,
         constraint_errors: ConstraintErrors | None = None,
         after_commit: Sequence[AfterCommit] = (),
+        around_commit: Sequence[AroundCommit] = (),
     ) -> StoreRegistry:
         ordered: dict[str, StoreDeclaration] = {}
         for declaration in (AUDIT_STORE, *declarations):
@@ -94,6 +101,7 @@ class StoreRegistry:
             {declaration.attribute: declaration for declaration in by_flush},
             dict(constraint_errors or {}),
             tuple(after_commit),
+            tuple(around_commit),
         )
 
 
@@ -190,6 +198,8 @@ class SqlaUnitOfWork:
             self._published = []
             for event in events:
                 self._store(event)
+            for guard in self._registry.around_commit:
+                await guard(self.built_stores)
             await self.session.flush()
             for tracker in trackers:
                 await tracker.flush_shared_rows()
@@ -200,6 +210,8 @@ class SqlaUnitOfWork:
         if events and self._after_commit is not None:
             self._after_commit()
         built = self.built_stores
+        for guard in self._registry.around_commit:
+            await guard(built)
         for hook in self._registry.after_commit:
             hook(built)
 
@@ -226,3 +238,11 @@ def session_of(uow: object) -> AsyncSession:
     if not isinstance(uow, SqlaUnitOfWork):
         raise TypeError(f"not a SQLAlchemy unit of work: {type(uow).__name__}")
     return uow.session
+
+
+def store_of(uow: object, attribute: str) -> Any:
+    """A registered store of the transaction behind a use case's unit of work (one context's
+    adapter, working inside another context's transaction, reaching for its own store)."""
+    if not isinstance(uow, SqlaUnitOfWork):
+        raise TypeError(f"not a SQLAlchemy unit of work: {type(uow).__name__}")
+    return getattr(uow, attribute)

@@ -3,6 +3,7 @@ rate limits and reference data."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -229,13 +230,33 @@ class AccessTokens(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class SessionStanding:
+    """What the revocation store says of one request's session and account, in one lookup."""
+
+    session_revoked: bool
+    # Changes whenever something authentication knows of the account changes (``accounts_
+    # changed``): an account read under another generation may be out of date.
+    account_generation: int
+
+
 class RevokedAccessTokens(Protocol):
     """Deny-list of ended sessions (refresh families, by id) whose access tokens are refused
-    until the last of them would have expired anyway."""
+    until the last of them would have expired anyway, and the generation of each account's
+    session facts (role, status, verification, two-factor, the cut of its sessions), which
+    every process's cache of those facts is checked against."""
 
     async def revoke(self, token_id: str, until: datetime) -> None: ...
 
     async def is_revoked(self, token_id: str) -> bool: ...
+
+    async def standing(self, session_id: str, account_id: str) -> SessionStanding:
+        """Whether the session is revoked and the account's generation, in one round trip."""
+        ...
+
+    async def accounts_changed(self, account_ids: Collection[str]) -> None:
+        """A new generation for each account: every process reads its facts afresh."""
+        ...
 
 
 class SecretTokens(Protocol):

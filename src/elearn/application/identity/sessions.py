@@ -17,6 +17,7 @@ from elearn.application.identity.ports import (
     InvalidAccessToken,
     LoginCredentials,
 )
+from elearn.application.identity.session_accounts import SessionAccounts
 from elearn.application.identity.throttling import SignInThrottle
 from elearn.application.identity.two_factor import verify_second_factor
 from elearn.application.ports import IdGenerator
@@ -344,11 +345,13 @@ class Logout:
 class Authenticate:
     """Turns a bearer token into the actor of a request: the token must verify, its session
     must not have ended, and it must belong to an active account whose sessions it did not
-    outlive; role and verification are read from the account, not the token. One deny-list
-    lookup (by session) and one account read per request."""
+    outlive; role and verification are the account's, not the token's. One lookup in the
+    revocation store per request (the session and the account's generation); the account is
+    read from the database only when this process does not hold it under that generation."""
 
-    def __init__(self, deps: IdentityDeps) -> None:
+    def __init__(self, deps: IdentityDeps, accounts: SessionAccounts) -> None:
         self._deps = deps
+        self._accounts = accounts
 
     async def __call__(self, token: str, *, ip: str | None, user_agent: str | None) -> Actor:
         deps = self._deps
@@ -358,9 +361,10 @@ class Authenticate:
             raise NotAuthenticated(
                 "the access token is invalid or expired", code="invalid-token"
             ) from None
-        if await deps.revoked_tokens.is_revoked(claims.session_id.hex):
+        standing = await deps.revoked_tokens.standing(claims.session_id.hex, claims.user_id.hex)
+        if standing.session_revoked:
             raise NotAuthenticated("this session has ended; sign in again", code="invalid-token")
-        account = await deps.queries.session_account(claims.user_id)
+        account = await self._accounts.get(claims.user_id, standing.account_generation)
         if account is None or not account.accepts_sessions_issued_at(claims.issued_at):
             raise NotAuthenticated("this session has ended; sign in again", code="invalid-token")
         return Actor(

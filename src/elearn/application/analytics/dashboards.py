@@ -187,7 +187,7 @@ class GetInstructorDashboard(_Dashboard):
         dimensions = [c.hex for c in courses]  # rollups name a UUID as `UUID.hex` spells it
         rows = await self._deps.rollups.many(
             (Metric.ENROLLMENTS, Metric.COMPLETIONS, Metric.COURSE_VIEWERS),
-            buckets.first_slot,
+            buckets.first_slots,
             buckets.end_slot,
             dimensions=dimensions,
             per_dimension=False,
@@ -195,7 +195,7 @@ class GetInstructorDashboard(_Dashboard):
         # A tutor's net revenue is theirs, whatever course it came from (lessons too).
         revenue = await self._deps.rollups.many(
             (Metric.TUTOR_NET_REVENUE,),
-            buckets.first_slot,
+            buckets.first_slots,
             buckets.end_slot,
             dimensions=[user_id.hex],
             per_dimension=False,
@@ -252,10 +252,10 @@ class GetPlatformDashboard(_Dashboard):
         window, buckets = self._window(query, time_zone)
         # Two statements: sign-ups per role, the rest summed over their dimensions.
         rows = await self._deps.rollups.many(
-            _PLATFORM_METRICS, buckets.first_slot, buckets.end_slot, per_dimension=False
+            _PLATFORM_METRICS, buckets.first_slots, buckets.end_slot, per_dimension=False
         )
         rows.update(
-            await self._deps.rollups.many((Metric.SIGNUPS,), buckets.first_slot, buckets.end_slot)
+            await self._deps.rollups.many((Metric.SIGNUPS,), buckets.first_slots, buckets.end_slot)
         )
 
         def money(metric: Metric, label: str) -> list[Series]:
@@ -306,7 +306,7 @@ _PLATFORM_METRICS: tuple[Metric, ...] = (
 def _total(buckets: Buckets, rows: Collection[tuple[int, str, str, int]], label: str) -> Series:
     return Series(
         labels=buckets.labels,
-        datasets=[Dataset(label, buckets.totals((s, v) for s, _, _, v in rows))],
+        datasets=[Dataset(label, buckets.fill((i, v) for i, _, _, v in rows))],
         unit="count",
     )
 

@@ -28,7 +28,7 @@ async def todays_kpis(deps: AnalyticsDeps) -> dict[str, object]:
     now = deps.clock.now()
     midnight = datetime.combine(now.date(), time(), UTC)
     rows = await deps.rollups.many(
-        (*_COUNTS, *_MONEY), slot_of(midnight), slot_of(now) + 1, per_dimension=False
+        (*_COUNTS, *_MONEY), (slot_of(midnight),), slot_of(now) + 1, per_dimension=False
     )
     kpis: dict[str, object] = {"day": now.date().isoformat(), "as_of": now.isoformat()}
     for metric in _COUNTS:

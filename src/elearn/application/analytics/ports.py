@@ -15,14 +15,17 @@ class RollupReader(Protocol):
     async def many(
         self,
         metrics: Collection[Metric],
-        first_slot: int,
+        bucket_starts: Sequence[int],
         end_slot: int,
         *,
         dimensions: Collection[str] | None = None,
         per_dimension: bool = True,
     ) -> dict[Metric, list[tuple[int, str, str, int]]]:
-        """Several metrics in one statement: ``(slot, dimension, currency, value)`` per metric;
-        without ``per_dimension``, summed over the dimensions (dimension '')."""
+        """Several metrics in one statement, summed per bucket in the database: the buckets
+        are the slots from each of ``bucket_starts`` (ascending) to the next, the last to
+        ``end_slot``. Answers ``(bucket index, dimension, currency, value)`` per metric, buckets
+        with nothing left out; without ``per_dimension``, summed over the dimensions
+        (dimension '')."""
         ...
 
 

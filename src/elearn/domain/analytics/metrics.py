@@ -24,24 +24,10 @@ class Metric(StrEnum):
 
 
 class Family(StrEnum):
-    """Metrics recomputed together from one source."""
+    """Metrics recomputed together: a handler recounts its family when an event of its source
+    arrives (the persistence adapter declares which metrics each family holds)."""
 
     LEARNING = "learning"
     IDENTITY = "identity"
     LEDGER = "ledger"
     ACTIVITY = "activity"
-
-
-FAMILY_METRICS: dict[Family, tuple[Metric, ...]] = {
-    Family.LEARNING: (Metric.ENROLLMENTS, Metric.COMPLETIONS),
-    Family.IDENTITY: (Metric.SIGNUPS,),
-    Family.LEDGER: (
-        Metric.GMV,
-        Metric.PLATFORM_REVENUE,
-        Metric.TUTOR_NET_REVENUE,
-        Metric.REFUNDS,
-        Metric.REFUNDED_AMOUNT,
-        Metric.PAYOUTS,
-    ),
-    Family.ACTIVITY: (Metric.ACTIVE_PEOPLE, Metric.COURSE_VIEWERS),
-}

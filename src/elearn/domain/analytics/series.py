@@ -109,12 +109,16 @@ class Buckets:
         return bisect_right(self.first_slots, slot) - 1
 
     def totals(self, points: Iterable[tuple[int, int]]) -> list[int]:
-        """``(slot, value)`` pairs summed per bucket; empty buckets are 0."""
+        """``(slot, value)`` pairs summed per bucket; empty buckets are 0. The specification
+        of what the database's bucketing must answer (the dashboards bucket there)."""
+        return self.fill((i, v) for s, v in points if (i := self.index_of(s)) is not None)
+
+    def fill(self, points: Iterable[tuple[int, int]]) -> list[int]:
+        """``(bucket index, value)`` pairs, already bucketed, as one value per bucket; empty
+        buckets are 0."""
         data = [0] * len(self.starts)
-        for slot, value in points:
-            index = self.index_of(slot)
-            if index is not None:
-                data[index] += value
+        for index, value in points:
+            data[index] += value
         return data
 
 
@@ -144,14 +148,14 @@ def count_series(
     points: Iterable[tuple[int, str, int]],
     dataset_labels: Sequence[str],
 ) -> Series:
-    """``(slot, dataset label, value)`` points as a count series with one dataset per label
-    (in the order given, each present even when empty)."""
+    """``(bucket index, dataset label, value)`` points as a count series with one dataset per
+    label (in the order given, each present even when empty)."""
     by_label: dict[str, list[tuple[int, int]]] = {label: [] for label in dataset_labels}
-    for slot, label, value in points:
-        by_label.setdefault(label, []).append((slot, value))
+    for index, label, value in points:
+        by_label.setdefault(label, []).append((index, value))
     return Series(
         labels=buckets.labels,
-        datasets=[Dataset(label, buckets.totals(values)) for label, values in by_label.items()],
+        datasets=[Dataset(label, buckets.fill(values)) for label, values in by_label.items()],
         unit=COUNT,
     )
 
@@ -162,17 +166,17 @@ def money_series(
     label: str,
     default_currency: str,
 ) -> list[Series]:
-    """``(slot, currency, minor units)`` points as one series per currency, sorted by code;
-    with no money at all, one series of zeros in ``default_currency``."""
+    """``(bucket index, currency, minor units)`` points as one series per currency, sorted by
+    code; with no money at all, one series of zeros in ``default_currency``."""
     by_currency: Mapping[str, list[tuple[int, int]]] = {}
     grouped: dict[str, list[tuple[int, int]]] = {}
-    for slot, currency, amount in points:
-        grouped.setdefault(currency, []).append((slot, amount))
+    for index, currency, amount in points:
+        grouped.setdefault(currency, []).append((index, amount))
     by_currency = grouped or {default_currency: []}
     return [
         Series(
             labels=buckets.labels,
-            datasets=[Dataset(label, buckets.totals(values))],
+            datasets=[Dataset(label, buckets.fill(values))],
             unit=MONEY,
             currency=currency,
         )

@@ -79,6 +79,18 @@ class AnalyticsUseCases:
         return rollups.RecountEventSlot(self.keeper, (Family.LEDGER,))
 
     @cached_property
+    def recount_tutoring(self) -> rollups.RecountEventSlot:
+        return rollups.RecountEventSlot(self.keeper, (Family.TUTORING,))
+
+    @cached_property
+    def recount_support(self) -> rollups.RecountEventSlot:
+        return rollups.RecountEventSlot(self.keeper, (Family.SUPPORT,))
+
+    @cached_property
+    def recount_quizzes(self) -> rollups.RecountEventSlot:
+        return rollups.RecountEventSlot(self.keeper, (Family.QUIZZES,))
+
+    @cached_property
     def refresh_recent(self) -> rollups.RefreshRecentRollups:
         return rollups.RefreshRecentRollups(self.keeper, self.deps.clock)
 

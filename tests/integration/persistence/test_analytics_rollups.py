@@ -200,12 +200,26 @@ async def _sightings(url: str) -> None:
         await store.save(
             [Sighting("active", "", day, ada), Sighting("course_view", course.hex, day, ada)]
         )
-        midnight = slot_of(datetime(2026, 12, 7, tzinfo=UTC))
-        await keeper.recompute((Family.ACTIVITY,), midnight, midnight + 1)
+        # Kept at the UTC day's 10:00, which the same local day holds from UTC-10 to UTC+13:45.
+        kept = slot_of(datetime(2026, 12, 7, 10, tzinfo=UTC))
+        await keeper.recompute((Family.ACTIVITY,), kept, kept + 1)
         assert await _rows(sessions) == [
-            ("active_people", "", "", midnight, 2),
-            ("course_viewers", course.hex, "", midnight, 1),
+            ("active_people", "", "", kept, 2),
+            ("course_viewers", course.hex, "", kept, 1),
         ]
+        for zone in (
+            "Pacific/Honolulu",
+            "America/New_York",
+            "Asia/Tokyo",
+            "Pacific/Auckland",
+            "Pacific/Chatham",
+        ):
+            tz = ZoneInfo(zone)
+            buckets = Buckets.of(day, day, Bucket.DAY, tz)
+            found = await SqlaRollupReader(sessions).many(
+                (Metric.ACTIVE_PEOPLE,), buckets.first_slots, buckets.end_slot
+            )
+            assert found[Metric.ACTIVE_PEOPLE] == [(0, "", "", 2)], zone
     finally:
         async with sessions() as session:
             for model in (AnalyticsRollupRow, AnalyticsSightingRow):

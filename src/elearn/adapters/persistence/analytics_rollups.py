@@ -44,7 +44,7 @@ from elearn.application.analytics.ports import (
 )
 from elearn.domain.analytics import ledger as L
 from elearn.domain.analytics.metrics import Family, Metric
-from elearn.domain.analytics.series import SLOT_SECONDS, slot_start
+from elearn.domain.analytics.series import DAY_SLOT_OFFSET, SLOT_SECONDS, slot_start
 
 # Any constant will do: every recomputation of every process takes this one lock (PostgreSQL),
 # so a delete-and-insert of some slots never interleaves with another's.
@@ -90,6 +90,31 @@ _reviews = table(
     column("hidden", Boolean),
 )
 
+_bookings = table(
+    "bookings",
+    column("tutor_id", GUID),
+    column("status", String),
+    column("confirmed_at", DateTimeUTC),
+    column("ended_at", DateTimeUTC),
+)
+_tickets = table(
+    "support_tickets",
+    column("category", String),
+    column("opened_at", DateTimeUTC),
+    column("first_response_breached_at", DateTimeUTC),
+    column("resolution_breached_at", DateTimeUTC),
+)
+_applications = table(
+    "tutor_applications", column("status", String), column("decided_at", DateTimeUTC)
+)
+_attempts = table(
+    "quiz_attempts",
+    column("user_id", GUID),
+    column("submitted_at", DateTimeUTC),
+    column("score", String),
+    column("max_score", Integer),
+)
+
 _R = AnalyticsRollupRow
 _S = AnalyticsSightingRow
 
@@ -109,11 +134,31 @@ class _Dialect:
         return literal_column(sql, Integer)
 
     def day_slot(self, day: Any) -> ColumnElement[int]:
+        """`series.day_slot` of a UTC day column."""
         name = f"{day.table.name}.{day.name}"
         if self.postgres:
             sql = f"CAST(EXTRACT(EPOCH FROM {name}::timestamp) / {SLOT_SECONDS} AS BIGINT)"
         else:
             sql = f"CAST(strftime('%s', {name}) AS INTEGER) / {SLOT_SECONDS}"
+        return literal_column(f"({sql} + {DAY_SLOT_OFFSET})", Integer)
+
+    def score_permille(self, score: Any, maximum: Any) -> ColumnElement[int]:
+        """A quiz score, kept as an exact fraction ("7/2", or "3"), in permille of the maximum,
+        rounded half away from zero."""
+        s, m = f"{score.table.name}.{score.name}", f"{maximum.table.name}.{maximum.name}"
+        if self.postgres:
+            value = (
+                f"CASE WHEN position('/' in {s}) > 0 THEN split_part({s}, '/', 1)::numeric"
+                f" / split_part({s}, '/', 2)::numeric ELSE {s}::numeric END"
+            )
+            sql = f"CAST(ROUND({value} * 1000 / {m}) AS BIGINT)"
+        else:
+            value = (
+                f"CASE WHEN instr({s}, '/') > 0 THEN"
+                f" CAST(substr({s}, 1, instr({s}, '/') - 1) AS REAL)"
+                f" / CAST(substr({s}, instr({s}, '/') + 1) AS REAL) ELSE CAST({s} AS REAL) END"
+            )
+            sql = f"CAST(ROUND({value} * 1000.0 / {m}) AS INTEGER)"
         return literal_column(sql, Integer)
 
     def uuid_key(self, value: Any) -> ColumnElement[str]:
@@ -135,14 +180,15 @@ class _Hex:
 class _Rollup:
     """How one metric is recounted: the rows of ``source`` whose ``instant`` (a timestamp, or a
     UTC day with ``per_day``) falls in the slots, grouped by slot, dimension and currency.
-    Adding a figure is one of these in ``_ROLLUPS`` (and its name in ``Metric`` and
-    ``FAMILY_METRICS``)."""
+    Adding a figure is its name in ``Metric`` and one of these in its family's ``_ROLLUPS``:
+    the keeper, the periodic job and the rebuild then keep it."""
 
     metric: Metric
     source: FromClause
     instant: Any
-    value: Callable[[], ColumnElement[int]] = func.count
-    dimension: _Hex | ColumnElement[str] | None = None
+    value: Callable[[_Dialect], ColumnElement[int]] = lambda _: func.count()
+    # A column, a UUID column as hex, or one constant ('' when omitted).
+    dimension: _Hex | ColumnElement[str] | str = ""
     currency: ColumnElement[str] | None = None
     where: tuple[ColumnElement[bool], ...] = ()
     # Groups summing to zero are not kept (moves between a tutor's own accounts).
@@ -155,7 +201,7 @@ class _Rollup:
             slot = d.day_slot(self.instant)
             # The day's own range first, so an index on the day serves it.
             in_range = [
-                self.instant >= start.date(),
+                self.instant >= start.date() - timedelta(days=1),
                 self.instant < end.date() + timedelta(days=1),
                 slot >= first_slot,
                 slot < end_slot,
@@ -169,23 +215,25 @@ class _Rollup:
             else self.dimension
         )
         keys: list[ColumnElement[Any]] = [slot]
-        if dimension is not None:
+        if not isinstance(dimension, str):
             keys.append(dimension)
         if self.currency is not None:
             keys.append(self.currency)
         stmt = (
             select(
                 literal(self.metric.value, String).label("metric"),
-                (literal("", String) if dimension is None else dimension).label("dimension"),
+                (literal(dimension, String) if isinstance(dimension, str) else dimension).label(
+                    "dimension"
+                ),
                 (literal("", String) if self.currency is None else self.currency).label("currency"),
                 slot.label("slot"),
-                self.value().label("value"),
+                self.value(d).label("value"),
             )
             .select_from(self.source)
             .where(*in_range, *self.where)
             .group_by(*keys)
         )
-        return stmt.having(self.value() != 0) if self.skip_zeros else stmt
+        return stmt.having(self.value(d) != 0) if self.skip_zeros else stmt
 
 
 _e, _u, _s = _enrollments.c, _users.c, _S.__table__.c
@@ -195,16 +243,25 @@ _ledger = _lines.join(_accounts, _account.id == _line.account_id).join(
 )
 
 
-def _gain() -> ColumnElement[int]:
+def _gain(_: _Dialect) -> ColumnElement[int]:
     return func.sum(case((_line.amount > 0, _line.amount), else_=0))
 
 
-def _total() -> ColumnElement[int]:
+def _total(_: _Dialect) -> ColumnElement[int]:
     return func.sum(_line.amount)
 
 
-def _ledger_rollup(metric: Metric, value: Callable[[], ColumnElement[int]], *where: Any) -> _Rollup:
+def _ledger_rollup(
+    metric: Metric, value: Callable[[_Dialect], ColumnElement[int]], *where: Any
+) -> _Rollup:
     return _Rollup(metric, _ledger, _line.posted_at, value, currency=_account.currency, where=where)
+
+
+_b, _t, _a, _q = _bookings.c, _tickets.c, _applications.c, _attempts.c
+
+
+def _score_sum(d: _Dialect) -> ColumnElement[int]:
+    return func.sum(d.score_permille(_q.score, _q.max_score))
 
 
 _ROLLUPS: dict[Family, tuple[_Rollup, ...]] = {
@@ -212,7 +269,67 @@ _ROLLUPS: dict[Family, tuple[_Rollup, ...]] = {
         _Rollup(Metric.ENROLLMENTS, _enrollments, _e.enrolled_at, dimension=_Hex(_e.course_id)),
         _Rollup(Metric.COMPLETIONS, _enrollments, _e.completed_at, dimension=_Hex(_e.course_id)),
     ),
-    Family.IDENTITY: (_Rollup(Metric.SIGNUPS, _users, _u.created_at, dimension=_u.role),),
+    Family.IDENTITY: (
+        _Rollup(Metric.SIGNUPS, _users, _u.created_at, dimension=_u.role),
+        # Decided applications by decision: the approval rate is approved / both.
+        _Rollup(
+            Metric.TUTOR_DECISIONS,
+            _applications,
+            _a.decided_at,
+            dimension=_a.status,
+            where=(_a.status.in_(("approved", "rejected")),),
+        ),
+    ),
+    Family.TUTORING: (
+        _Rollup(Metric.BOOKINGS_CONFIRMED, _bookings, _b.confirmed_at, dimension=_Hex(_b.tutor_id)),
+        # `ended_at` is when a booking left the active states: for these, its cancellation.
+        _Rollup(
+            Metric.BOOKINGS_CANCELLED_BY_STUDENT,
+            _bookings,
+            _b.ended_at,
+            dimension=_Hex(_b.tutor_id),
+            where=(_b.status == "cancelled_by_student",),
+        ),
+        _Rollup(
+            Metric.BOOKINGS_CANCELLED_BY_TUTOR,
+            _bookings,
+            _b.ended_at,
+            dimension=_Hex(_b.tutor_id),
+            where=(_b.status == "cancelled_by_tutor",),
+        ),
+    ),
+    Family.SUPPORT: (
+        _Rollup(Metric.TICKETS_OPENED, _tickets, _t.opened_at, dimension=_t.category),
+        _Rollup(
+            Metric.SLA_BREACHES,
+            _tickets,
+            _t.first_response_breached_at,
+            dimension="first_response",
+        ),
+        _Rollup(
+            Metric.SLA_BREACHES,
+            _tickets,
+            _t.resolution_breached_at,
+            dimension="resolution",
+        ),
+    ),
+    Family.QUIZZES: (
+        _Rollup(
+            Metric.QUIZ_SUBMISSIONS,
+            _attempts,
+            _q.submitted_at,
+            dimension=_Hex(_q.user_id),
+            where=(_q.score.is_not(None), _q.max_score > 0),
+        ),
+        _Rollup(
+            Metric.QUIZ_SCORE_PERMILLE,
+            _attempts,
+            _q.submitted_at,
+            _score_sum,
+            dimension=_Hex(_q.user_id),
+            where=(_q.score.is_not(None), _q.max_score > 0),
+        ),
+    ),
     Family.LEDGER: (
         # What buyers paid for courses and lessons: the fee and the tutor's share credited.
         _ledger_rollup(Metric.GMV, _gain, _entry.kind.in_(L.SALE_ENTRIES)),
@@ -232,7 +349,7 @@ _ROLLUPS: dict[Family, tuple[_Rollup, ...]] = {
         ),
         _ledger_rollup(
             Metric.REFUNDS,
-            lambda: func.count(_entry.id.distinct()),
+            lambda _: func.count(_entry.id.distinct()),
             _entry.kind == L.REFUND_ENTRY,
             _line.amount > 0,
         ),

@@ -9,8 +9,9 @@ class Metric(StrEnum):
     # Learning, per course.
     ENROLLMENTS = "enrollments"
     COMPLETIONS = "completions"
-    # Identity, per role.
+    # Identity, per role; tutor applications decided, per decision (approved, rejected).
     SIGNUPS = "signups"
+    TUTOR_DECISIONS = "tutor_decisions"
     # The ledger, per currency (and per tutor for their net revenue).
     GMV = "gmv"
     PLATFORM_REVENUE = "platform_revenue"
@@ -21,6 +22,18 @@ class Metric(StrEnum):
     # Activity: distinct people seen, per day, and distinct viewers of a course, per day.
     ACTIVE_PEOPLE = "active_people"
     COURSE_VIEWERS = "course_viewers"
+    # Tutoring, per tutor: lessons confirmed (at confirmation), cancelled (when, and by whom:
+    # the dimension is the tutor and the currency column stays '').
+    BOOKINGS_CONFIRMED = "bookings_confirmed"
+    BOOKINGS_CANCELLED_BY_STUDENT = "bookings_cancelled_by_student"
+    BOOKINGS_CANCELLED_BY_TUTOR = "bookings_cancelled_by_tutor"
+    # Support: tickets opened, per category; SLA deadlines missed, per kind.
+    TICKETS_OPENED = "tickets_opened"
+    SLA_BREACHES = "sla_breaches"
+    # Quizzes, per student: attempts submitted and the sum of their scores in permille of the
+    # maximum (their average is the quotient).
+    QUIZ_SUBMISSIONS = "quiz_submissions"
+    QUIZ_SCORE_PERMILLE = "quiz_score_permille"
 
 
 class Family(StrEnum):
@@ -31,3 +44,6 @@ class Family(StrEnum):
     IDENTITY = "identity"
     LEDGER = "ledger"
     ACTIVITY = "activity"
+    TUTORING = "tutoring"
+    SUPPORT = "support"
+    QUIZZES = "quizzes"

@@ -40,6 +40,19 @@ def slot_of(instant: datetime) -> int:
     return int(instant.timestamp()) // SLOT_SECONDS
 
 
+# A figure counted per UTC day (distinct people seen) is kept in the slot of the day's 10:00:
+# the local day of that date holds it for every viewer from UTC-10 (Hawaii) to UTC+13:45
+# (Chatham in summer), and shares 24 - |offset| hours with the UTC day counted. (At midnight a
+# viewer west of UTC would have been shown the next UTC day's figure; at noon New Zealand's
+# days would hold the previous one.) Only UTC-11 and UTC+14, a few islands, see a neighbour.
+DAY_SLOT_OFFSET = 10 * 3600 // SLOT_SECONDS
+
+
+def day_slot(day: date) -> int:
+    """The slot a UTC day's count is kept in: its 10:00's."""
+    return slot_of(datetime.combine(day, time(), UTC)) + DAY_SLOT_OFFSET
+
+
 def slot_start(slot: int) -> datetime:
     return datetime.fromtimestamp(slot * SLOT_SECONDS, UTC)
 

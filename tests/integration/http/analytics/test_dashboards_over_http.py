@@ -80,10 +80,23 @@ async def test_an_enrollment_shows_on_the_tutors_and_the_platforms_dashboards(
         "student", "tutor", "manager", "admin"
     }  # fmt: skip
     _series_shape(figures["gmv"][0], 30)
+    assert [d["label"] for d in figures["bookings"]["datasets"]] == [
+        "confirmed", "cancelled by the student", "cancelled by the tutor"
+    ]  # fmt: skip
+    assert [d["label"] for d in figures["sla_breaches"]["datasets"]] == [
+        "first_response", "resolution"
+    ]  # fmt: skip
+    for name in ("bookings", "tickets_opened", "sla_breaches", "tutor_decisions"):
+        _series_shape(figures[name], 30)
+    assert figures["totals"]["tutor_approvals"] == 0
+    _series_shape(body["bookings"], len(body["enrollments"]["labels"]))
 
     learning = await client.get(STUDENT, headers=student)
     assert learning.status_code == 200, learning.text
     assert [c["course_id"] for c in learning.json()["courses"]] == [course["id"]]
+    quizzes = learning.json()["quiz_scores"]
+    _series_shape(quizzes, 30)
+    assert [d["label"] for d in quizzes["datasets"]] == ["quizzes submitted", "average score %"]
 
     for who, role in ((student, "student"), (tutor, "instructor"), (manager, "staff")):
         answered = await client.get(MINE, headers=who)

@@ -19,6 +19,7 @@ from elearn.application.analytics.ports import (
     RollupReader,
 )
 from elearn.application.authorization import Authorizer, Permission
+from elearn.application.billing.api import BillingApi, EarningsView
 from elearn.application.errors import NotFound
 from elearn.application.identity.api import IdentityApi
 from elearn.application.ports import Clock, Transaction, TransactionFactory
@@ -54,6 +55,7 @@ class AnalyticsDeps:
     rollups: RollupReader
     queries: AnalyticsQueries
     identity: IdentityApi
+    billing: BillingApi
     authorizer: Authorizer
     policy: AnalyticsPolicy
 
@@ -109,6 +111,9 @@ class InstructorDashboard:
     course_viewers: Series
     # The tutor's lessons: confirmed, cancelled by the student, cancelled by the tutor.
     bookings: Series
+    # The caller's earnings now, per currency (pending, available, on hold, earned, paid out):
+    # balances of the ledger, read through billing, not a series.
+    earnings: list[EarningsView] = field(default_factory=list)
     # Visible reviews per rating, 1 to 5 stars.
     ratings: list[int] = field(default_factory=list)
     # Active students whose last lesson reached is each lesson: where they stop.
@@ -256,6 +261,7 @@ class GetInstructorDashboard(_Dashboard):
             funnel=funnel,
             course_viewers=_total(buckets, rows[Metric.COURSE_VIEWERS], "unique viewers"),
             bookings=_bookings(buckets, revenue),
+            earnings=await self._deps.billing.earnings(user_id),
             ratings=stars,
             last_lesson_reached=[
                 LessonReached(lesson, count)

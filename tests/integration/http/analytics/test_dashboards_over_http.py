@@ -60,6 +60,7 @@ async def test_an_enrollment_shows_on_the_tutors_and_the_platforms_dashboards(
     (funnel,) = body["funnel"]
     assert (funnel["course_id"], funnel["enrolled"], funnel["completed"]) == (course["id"], 1, 0)
     assert body["ratings"] == [0, 0, 0, 0, 0]
+    assert body["earnings"] == []  # a free course: no ledger account of theirs yet
 
     today = date.fromisoformat(body["window"]["last"])
     one = await client.get(

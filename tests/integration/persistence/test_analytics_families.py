@@ -1,7 +1,8 @@
 """The rollups of tutoring, support, tutor decisions and quizzes on the real databases: each
 source row is counted in the quarter hour of its own instant (rows with no such instant, or in
 another state, are not), and recounting slot by slot as the handlers do, each twice, writes
-exactly what one rebuild of the whole range writes."""
+exactly what one rebuild of the whole range writes. A student's upcoming lessons are their
+confirmed bookings not yet over."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from elearn.adapters.persistence.analytics_rollups import SqlaRollupKeeper
+from elearn.adapters.persistence.analytics_rollups import SqlaAnalyticsQueries, SqlaRollupKeeper
 from elearn.adapters.persistence.database import create_engine
 from elearn.adapters.persistence.models.analytics import AnalyticsRollupRow
 from elearn.adapters.persistence.models.catalog import CourseRow, LessonRow, SectionRow
@@ -219,6 +220,13 @@ async def _walk(url: str) -> None:
             ]
         )
         assert incremental == expected
+
+        # The student's next lessons: the confirmed one only (cancelled, expired, held are not).
+        learner = SqlaAnalyticsQueries(sessions).learner
+        (lesson,) = (await learner(student, at(0))).upcoming_lessons
+        assert (lesson.tutor_id, lesson.starts_at) == (tutor, at(24 * 60))
+        # Once it is over it is not upcoming.
+        assert (await learner(student, at(25 * 60))).upcoming_lessons == []
     finally:
         async with sessions() as session:
             for model in (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -41,6 +41,7 @@ from elearn.application.analytics.ports import (
     FunnelRow,
     LearnerFacts,
     Sighting,
+    UpcomingLesson,
 )
 from elearn.domain.analytics import ledger as L
 from elearn.domain.analytics.metrics import Family, Metric
@@ -49,6 +50,8 @@ from elearn.domain.analytics.series import DAY_SLOT_OFFSET, SLOT_SECONDS, slot_s
 # Any constant will do: every recomputation of every process takes this one lock (PostgreSQL),
 # so a delete-and-insert of some slots never interleaves with another's.
 _ROLLUP_LOCK_KEY = 0x414E_414C_5954_4943  # "ANALYTIC"
+# A student's dashboard lists their next lessons, not all of them.
+UPCOMING_LESSONS = 10
 
 _enrollments = table(
     "enrollments",
@@ -92,7 +95,11 @@ _reviews = table(
 
 _bookings = table(
     "bookings",
+    column("id", GUID),
     column("tutor_id", GUID),
+    column("student_id", GUID),
+    column("starts_at", DateTimeUTC),
+    column("ends_at", DateTimeUTC),
     column("status", String),
     column("confirmed_at", DateTimeUTC),
     column("ended_at", DateTimeUTC),
@@ -548,7 +555,7 @@ class SqlaAnalyticsQueries:
             dau, wau, mau = (await session.execute(stmt)).one()
         return int(dau), int(wau), int(mau)
 
-    async def learner(self, user_id: UUID) -> LearnerFacts:
+    async def learner(self, user_id: UUID, now: datetime) -> LearnerFacts:
         e, c, ld = _enrollments.c, _courses.c, _learning_days.c
         courses = (
             select(c.id, c.title, e.status, e.progress_percent, e.last_activity_at, e.completed_at)
@@ -559,6 +566,13 @@ class SqlaAnalyticsQueries:
         )
         days = select(ld.day).where(ld.user_id == user_id).order_by(ld.day.desc()).limit(400)
         certificates = select(func.count()).where(_certificates.c.user_id == user_id)
+        b = _bookings.c
+        upcoming = (
+            select(b.id, b.tutor_id, b.starts_at, b.ends_at)
+            .where(b.student_id == user_id, b.status == "confirmed", b.ends_at > now)
+            .order_by(b.starts_at, b.id)
+            .limit(UPCOMING_LESSONS)
+        )
         async with self._sessions() as session:
             progress = [
                 CourseProgress(
@@ -573,7 +587,10 @@ class SqlaAnalyticsQueries:
             ]
             learned: list[date] = list(await session.scalars(days))
             held = await session.scalar(certificates.select_from(_certificates)) or 0
-        return LearnerFacts(courses=progress, learning_days=learned, certificates=held)
+            lessons = [UpcomingLesson(*row) for row in await session.execute(upcoming)]
+        return LearnerFacts(
+            courses=progress, learning_days=learned, certificates=held, upcoming_lessons=lessons
+        )
 
 
 class SqlaSightingStore:

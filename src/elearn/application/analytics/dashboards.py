@@ -17,6 +17,7 @@ from elearn.application.analytics.ports import (
     CourseProgress,
     FunnelRow,
     RollupReader,
+    UpcomingLesson,
 )
 from elearn.application.authorization import Authorizer, Permission
 from elearn.application.billing.api import BillingApi, EarningsView
@@ -88,6 +89,8 @@ class StudentDashboard:
     certificates: int
     courses_completed: int
     window: Window
+    # Confirmed lessons not yet over, soonest first (at most 10).
+    upcoming_lessons: list[UpcomingLesson]
     # Quizzes submitted per bucket, and their average score in percent of the maximum (0 where
     # none was submitted).
     quiz_scores: Series
@@ -172,12 +175,12 @@ class _Dashboard:
 
 class GetStudentDashboard(_Dashboard):
     """Anyone signed in, about themselves: progress per course, the current streak of days
-    learned (in their time zone), days learned in the last 30, certificates, and quizzes
-    submitted with their average score per bucket."""
+    learned (in their time zone), days learned in the last 30, certificates, their next
+    confirmed lessons, and quizzes submitted with their average score per bucket."""
 
     async def __call__(self, actor: Actor, query: RangeQuery | None = None) -> StudentDashboard:
         user_id = require_signed_in(actor)
-        facts = await self._deps.queries.learner(user_id)
+        facts = await self._deps.queries.learner(user_id, self._deps.clock.now())
         time_zone = await self._time_zone(user_id)
         window, buckets = self._window(query or RangeQuery(), time_zone)
         rows = await self._deps.rollups.many(
@@ -192,6 +195,7 @@ class GetStudentDashboard(_Dashboard):
         recent = sum(1 for day in facts.learning_days if (today - day).days < 30)
         return StudentDashboard(
             window=window,
+            upcoming_lessons=facts.upcoming_lessons,
             quiz_scores=Series(
                 labels=buckets.labels,
                 datasets=[

@@ -57,10 +57,19 @@ class FunnelRow:
 
 
 @dataclass(frozen=True, slots=True)
+class UpcomingLesson:
+    booking_id: UUID
+    tutor_id: UUID
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class LearnerFacts:
     courses: list[CourseProgress]
     learning_days: list[date]  # newest first, at most a year's worth
     certificates: int
+    upcoming_lessons: list[UpcomingLesson]  # confirmed, not yet over, soonest first
 
 
 class AnalyticsQueries(Protocol):
@@ -74,7 +83,7 @@ class AnalyticsQueries(Protocol):
         """Per course: enrolled, started (any progress), halfway (50 %+), completed."""
         ...
 
-    async def learner(self, user_id: UUID) -> LearnerFacts: ...
+    async def learner(self, user_id: UUID, now: datetime) -> LearnerFacts: ...
 
     async def ratings_and_last_lessons(
         self, course_ids: Sequence[UUID]

@@ -95,6 +95,7 @@ async def test_an_enrollment_shows_on_the_tutors_and_the_platforms_dashboards(
     learning = await client.get(STUDENT, headers=student)
     assert learning.status_code == 200, learning.text
     assert [c["course_id"] for c in learning.json()["courses"]] == [course["id"]]
+    assert learning.json()["upcoming_lessons"] == []
     quizzes = learning.json()["quiz_scores"]
     _series_shape(quizzes, 30)
     assert [d["label"] for d in quizzes["datasets"]] == ["quizzes submitted", "average score %"]

@@ -74,8 +74,8 @@ class AnalyticsController(Controller):
         bucket: BucketParam = Bucket.DAY,
     ) -> StudentDashboard:
         """Yours: progress per course, the current streak of days learned (in your time zone),
-        days learned in the last 30, certificates earned, and per bucket the quizzes you
-        submitted with their average score (percent of the maximum)."""
+        days learned in the last 30, certificates earned, your next confirmed lessons, and per
+        bucket the quizzes you submitted with their average score (percent of the maximum)."""
         query = RangeQuery(first=from_, last=to, bucket=bucket)
         return await analytics.student_dashboard(actor, query)
 

@@ -26,6 +26,8 @@ from elearn.application.identity.api import IdentityApi
 from elearn.application.ports import Clock, Transaction, TransactionFactory
 from elearn.domain.analytics.metrics import Metric
 from elearn.domain.analytics.series import (
+    COUNT,
+    PERCENT,
     Bucket,
     Buckets,
     Dataset,
@@ -91,8 +93,8 @@ class StudentDashboard:
     window: Window
     # Confirmed lessons not yet over, soonest first (at most 10).
     upcoming_lessons: list[UpcomingLesson]
-    # Quizzes submitted per bucket, and their average score in percent of the maximum (0 where
-    # none was submitted).
+    quizzes_submitted: Series
+    # Their average score per bucket, in percent of the maximum (0 where none was submitted).
     quiz_scores: Series
 
 
@@ -196,16 +198,18 @@ class GetStudentDashboard(_Dashboard):
         return StudentDashboard(
             window=window,
             upcoming_lessons=facts.upcoming_lessons,
+            quizzes_submitted=Series(
+                buckets.labels, [Dataset("quizzes submitted", submitted)], unit=COUNT
+            ),
             quiz_scores=Series(
-                labels=buckets.labels,
-                datasets=[
-                    Dataset("quizzes submitted", submitted),
+                buckets.labels,
+                [
                     Dataset(
-                        "average score %",
+                        "average score",
                         [average_percent(p, n) for p, n in zip(permille, submitted, strict=True)],
-                    ),
+                    )
                 ],
-                unit="count",
+                unit=PERCENT,
             ),
             role="student",
             time_zone=time_zone,
@@ -296,7 +300,8 @@ class GetPlatformDashboard(_Dashboard):
         user_id = require_signed_in(actor)
         time_zone = await self._time_zone(user_id)
         window, buckets = self._window(query, time_zone)
-        # Two statements: sign-ups per role, the rest summed over their dimensions.
+        # Two statements: the figures summed over their dimensions, and those shown per
+        # dimension (sign-ups by role, SLA breaches by kind, tutor decisions).
         rows = await self._deps.rollups.many(
             _PLATFORM_METRICS, buckets.first_slots, buckets.end_slot, per_dimension=False
         )
@@ -372,7 +377,7 @@ def _total(buckets: Buckets, rows: Collection[tuple[int, str, str, int]], label:
     return Series(
         labels=buckets.labels,
         datasets=[Dataset(label, buckets.fill((i, v) for i, _, _, v in rows))],
-        unit="count",
+        unit=COUNT,
     )
 
 
@@ -383,7 +388,7 @@ def _bookings(buckets: Buckets, rows: dict[Metric, list[tuple[int, str, str, int
             Dataset(label, buckets.fill((i, v) for i, _, _, v in rows[metric]))
             for metric, label in zip(_BOOKING_METRICS, _BOOKING_LABELS, strict=True)
         ],
-        unit="count",
+        unit=COUNT,
     )
 
 

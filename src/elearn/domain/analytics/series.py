@@ -154,6 +154,7 @@ class Series:
 
 COUNT = "count"
 MONEY = "money"
+PERCENT = "percent"
 
 
 def count_series(

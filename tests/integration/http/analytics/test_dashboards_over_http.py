@@ -96,9 +96,10 @@ async def test_an_enrollment_shows_on_the_tutors_and_the_platforms_dashboards(
     assert learning.status_code == 200, learning.text
     assert [c["course_id"] for c in learning.json()["courses"]] == [course["id"]]
     assert learning.json()["upcoming_lessons"] == []
-    quizzes = learning.json()["quiz_scores"]
-    _series_shape(quizzes, 30)
-    assert [d["label"] for d in quizzes["datasets"]] == ["quizzes submitted", "average score %"]
+    scores, submitted = learning.json()["quiz_scores"], learning.json()["quizzes_submitted"]
+    _series_shape(scores, 30)
+    assert (scores["unit"], submitted["unit"]) == ("percent", "count")
+    assert scores["datasets"][0]["data"] == submitted["datasets"][0]["data"] == [0] * 30
 
     for who, role in ((student, "student"), (tutor, "instructor"), (manager, "staff")):
         answered = await client.get(MINE, headers=who)

@@ -16,6 +16,7 @@ from elearn.adapters.persistence.analytics_rollups import (
 from elearn.application.analytics import dashboards, live, rollups
 from elearn.application.analytics.activity import SightingRecorder
 from elearn.application.analytics.dashboards import AnalyticsDeps, AnalyticsPolicy
+from elearn.application.billing.api import BillingApi
 from elearn.application.identity.api import IdentityApi
 from elearn.domain.analytics.metrics import Family
 from elearn.entrypoints.settings import Settings
@@ -35,6 +36,7 @@ def build_analytics_deps(container: Container) -> AnalyticsDeps:
         rollups=SqlaRollupReader(container.sessions),
         queries=SqlaAnalyticsQueries(container.sessions),
         identity=IdentityApi(container.identity.deps),
+        billing=BillingApi(container.billing.deps),
         authorizer=container.authorizer,
         policy=analytics_policy(container.settings),
     )
@@ -77,6 +79,18 @@ class AnalyticsUseCases:
     @cached_property
     def recount_ledger(self) -> rollups.RecountEventSlot:
         return rollups.RecountEventSlot(self.keeper, (Family.LEDGER,))
+
+    @cached_property
+    def recount_tutoring(self) -> rollups.RecountEventSlot:
+        return rollups.RecountEventSlot(self.keeper, (Family.TUTORING,))
+
+    @cached_property
+    def recount_support(self) -> rollups.RecountEventSlot:
+        return rollups.RecountEventSlot(self.keeper, (Family.SUPPORT,))
+
+    @cached_property
+    def recount_quizzes(self) -> rollups.RecountEventSlot:
+        return rollups.RecountEventSlot(self.keeper, (Family.QUIZZES,))
 
     @cached_property
     def refresh_recent(self) -> rollups.RefreshRecentRollups:

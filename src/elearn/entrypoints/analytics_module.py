@@ -12,8 +12,11 @@ from elearn.adapters.persistence.models import analytics as analytics_tables
 from elearn.application.actor import Actor
 from elearn.application.realtime import SocketMessageHandler, SocketReply
 from elearn.domain.billing.order import OrderPaid
-from elearn.domain.identity.user import UserRegistered
+from elearn.domain.identity.user import TutorApplicationDecided, UserRegistered
 from elearn.domain.learning.enrollment import EnrollmentCompleted, EnrollmentStarted
+from elearn.domain.learning.quiz import QuizSubmitted
+from elearn.domain.support.tickets import SlaBreached, TicketOpened
+from elearn.domain.tutoring.booking import BookingCancelled, BookingConfirmed
 from elearn.entrypoints.analytics import (
     AnalyticsUseCases,
     analytics_policy,
@@ -50,6 +53,16 @@ def _subscriptions(c: Container) -> dict[str, Subscription]:
         # A sale moves the money figures at once; refunds and payouts announce nothing, the
         # periodic refresh finds them within a minute.
         "analytics.count_sale": Subscription(OrderPaid.event_type, a.recount_ledger),
+        "analytics.count_tutor_decision": Subscription(
+            TutorApplicationDecided.event_type, a.recount_identity
+        ),
+        "analytics.count_booking": Subscription(BookingConfirmed.event_type, a.recount_tutoring),
+        "analytics.count_cancellation": Subscription(
+            BookingCancelled.event_type, a.recount_tutoring
+        ),
+        "analytics.count_ticket": Subscription(TicketOpened.event_type, a.recount_support),
+        "analytics.count_sla_breach": Subscription(SlaBreached.event_type, a.recount_support),
+        "analytics.count_quiz": Subscription(QuizSubmitted.event_type, a.recount_quizzes),
     }
 
 

@@ -136,10 +136,10 @@ async def _walk(url: str, sequence: list[Move], zone: str, first: int, length: i
         first_day = START.astimezone(tz).date() + timedelta(days=first)
         last_day = first_day + timedelta(days=length)
         buckets = Buckets.of(first_day, last_day, Bucket.DAY, tz)
-        found = await reader.many((Metric.PLATFORM_REVENUE,), buckets.first_slot, buckets.end_slot)
+        found = await reader.many((Metric.PLATFORM_REVENUE,), buckets.first_slots, buckets.end_slot)
         series: dict[str, int] = {}
-        for slot, _, currency, value in found[Metric.PLATFORM_REVENUE]:
-            series[currency] = series.get(currency, 0) + sum(buckets.totals([(slot, value)]))
+        for _, _, currency, value in found[Metric.PLATFORM_REVENUE]:
+            series[currency] = series.get(currency, 0) + value
         since, until = (
             local_midnight(first_day, tz),
             local_midnight(last_day + timedelta(days=1), tz),
@@ -200,12 +200,26 @@ async def _sightings(url: str) -> None:
         await store.save(
             [Sighting("active", "", day, ada), Sighting("course_view", course.hex, day, ada)]
         )
-        midnight = slot_of(datetime(2026, 12, 7, tzinfo=UTC))
-        await keeper.recompute((Family.ACTIVITY,), midnight, midnight + 1)
+        # Kept at the UTC day's 10:00, which the same local day holds from UTC-10 to UTC+13:45.
+        kept = slot_of(datetime(2026, 12, 7, 10, tzinfo=UTC))
+        await keeper.recompute((Family.ACTIVITY,), kept, kept + 1)
         assert await _rows(sessions) == [
-            ("active_people", "", "", midnight, 2),
-            ("course_viewers", course.hex, "", midnight, 1),
+            ("active_people", "", "", kept, 2),
+            ("course_viewers", course.hex, "", kept, 1),
         ]
+        for zone in (
+            "Pacific/Honolulu",
+            "America/New_York",
+            "Asia/Tokyo",
+            "Pacific/Auckland",
+            "Pacific/Chatham",
+        ):
+            tz = ZoneInfo(zone)
+            buckets = Buckets.of(day, day, Bucket.DAY, tz)
+            found = await SqlaRollupReader(sessions).many(
+                (Metric.ACTIVE_PEOPLE,), buckets.first_slots, buckets.end_slot
+            )
+            assert found[Metric.ACTIVE_PEOPLE] == [(0, "", "", 2)], zone
     finally:
         async with sessions() as session:
             for model in (AnalyticsRollupRow, AnalyticsSightingRow):
@@ -231,3 +245,66 @@ def test_the_rebuild_command_recomputes_from_a_date(
     monkeypatch.setenv("ELEARN_LOG_FORMAT", "console")
     assert main(["analytics", "rebuild", "--from", "2026-12-01"]) == 0
     assert "rebuilt analytics from 2026-12-01T00:00:00+00:00" in capsys.readouterr().out
+
+
+async def _bucketing(
+    url: str, first: date, length: int, zone: str, bucket: Bucket, offsets: list[int]
+) -> None:
+    engine = create_engine(url, pool_size=2)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    tz = ZoneInfo(zone)
+    buckets = Buckets.of(first, first + timedelta(days=length), bucket, tz)
+    slots = sorted({buckets.first_slot + offset for offset in offsets})
+    try:
+        async with sessions() as session:
+            for n, slot in enumerate(slots):
+                for dimension in ("a", "b"):
+                    session.add(
+                        AnalyticsRollupRow(
+                            metric=Metric.ENROLLMENTS.value,
+                            dimension=dimension,
+                            currency="",
+                            slot=slot,
+                            value=n + 1,
+                        )
+                    )
+            await session.commit()
+        reader = SqlaRollupReader(sessions)
+        found = await reader.many(
+            (Metric.ENROLLMENTS,), buckets.first_slots, buckets.end_slot, per_dimension=False
+        )
+        expected = buckets.totals((slot, 2 * (n + 1)) for n, slot in enumerate(slots))
+        assert buckets.fill((i, v) for i, _, _, v in found[Metric.ENROLLMENTS]) == expected
+        # One row per bucket that holds anything, never one per quarter hour.
+        assert len(found[Metric.ENROLLMENTS]) == sum(1 for v in expected if v)
+        per_dimension = await reader.many(
+            (Metric.ENROLLMENTS,), buckets.first_slots, buckets.end_slot, dimensions=["a"]
+        )
+        assert buckets.fill((i, 2 * v) for i, _, _, v in per_dimension[Metric.ENROLLMENTS]) == (
+            expected
+        )
+    finally:
+        async with sessions() as session:
+            await session.execute(delete(AnalyticsRollupRow))
+            await session.commit()
+        await engine.dispose()
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    first=st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 12, 31)),
+    length=st.integers(0, 70),
+    zone=st.sampled_from(
+        ("UTC", "Europe/Berlin", "America/Santiago", "Asia/Kathmandu", "Australia/Lord_Howe")
+    ),
+    bucket=st.sampled_from(list(Bucket)),
+    offsets=st.lists(st.integers(-200, 72 * 96), max_size=12),
+)
+def test_the_database_buckets_slots_as_the_viewers_days_do(
+    database_url: str, first: date, length: int, zone: str, bucket: Bucket, offsets: list[int]
+) -> None:
+    """The dashboards' bucketing happens in SQL: it must answer what `Buckets.totals` (the
+    DST-tested specification) answers, slots before and after the range left out."""
+    asyncio.run(_bucketing(database_url, first, length, zone, bucket, offsets))

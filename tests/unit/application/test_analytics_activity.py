@@ -63,8 +63,8 @@ async def test_a_person_seen_all_day_is_written_once_in_a_batch_when_the_flush_i
         ("course_view", False),
         ("course_view", True),
     ]
-    midnight = slot_of(datetime(2026, 12, 7, tzinfo=UTC))
-    assert keeper.calls == [((Family.ACTIVITY,), midnight, midnight + 1)]
+    kept = slot_of(datetime(2026, 12, 7, 10, tzinfo=UTC))
+    assert keeper.calls == [((Family.ACTIVITY,), kept, kept + 1)]
 
     recorder.note_active(ada)
     await recorder.flush()

@@ -7,8 +7,9 @@ columns it reads, as lightweight table clauses, so no other context's models are
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from datetime import date, timedelta
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -18,7 +19,6 @@ from sqlalchemy import (
     Date,
     Integer,
     String,
-    and_,
     case,
     column,
     delete,
@@ -32,7 +32,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql import ColumnElement, FromClause, Select
 
 from elearn.adapters.persistence.database import WRITE_TRANSACTION
 from elearn.adapters.persistence.models.analytics import AnalyticsRollupRow, AnalyticsSightingRow
@@ -41,14 +41,17 @@ from elearn.application.analytics.ports import (
     FunnelRow,
     LearnerFacts,
     Sighting,
+    UpcomingLesson,
 )
 from elearn.domain.analytics import ledger as L
-from elearn.domain.analytics.metrics import FAMILY_METRICS, Family, Metric
-from elearn.domain.analytics.series import SLOT_SECONDS, slot_start
+from elearn.domain.analytics.metrics import Family, Metric
+from elearn.domain.analytics.series import DAY_SLOT_OFFSET, SLOT_SECONDS, slot_start
 
 # Any constant will do: every recomputation of every process takes this one lock (PostgreSQL),
 # so a delete-and-insert of some slots never interleaves with another's.
 _ROLLUP_LOCK_KEY = 0x414E_414C_5954_4943  # "ANALYTIC"
+# A student's dashboard lists their next lessons, not all of them.
+UPCOMING_LESSONS = 10
 
 _enrollments = table(
     "enrollments",
@@ -90,6 +93,35 @@ _reviews = table(
     column("hidden", Boolean),
 )
 
+_bookings = table(
+    "bookings",
+    column("id", GUID),
+    column("tutor_id", GUID),
+    column("student_id", GUID),
+    column("starts_at", DateTimeUTC),
+    column("ends_at", DateTimeUTC),
+    column("status", String),
+    column("confirmed_at", DateTimeUTC),
+    column("ended_at", DateTimeUTC),
+)
+_tickets = table(
+    "support_tickets",
+    column("category", String),
+    column("opened_at", DateTimeUTC),
+    column("first_response_breached_at", DateTimeUTC),
+    column("resolution_breached_at", DateTimeUTC),
+)
+_applications = table(
+    "tutor_applications", column("status", String), column("decided_at", DateTimeUTC)
+)
+_attempts = table(
+    "quiz_attempts",
+    column("user_id", GUID),
+    column("submitted_at", DateTimeUTC),
+    column("score", String),
+    column("max_score", Integer),
+)
+
 _R = AnalyticsRollupRow
 _S = AnalyticsSightingRow
 
@@ -109,11 +141,31 @@ class _Dialect:
         return literal_column(sql, Integer)
 
     def day_slot(self, day: Any) -> ColumnElement[int]:
+        """`series.day_slot` of a UTC day column."""
         name = f"{day.table.name}.{day.name}"
         if self.postgres:
             sql = f"CAST(EXTRACT(EPOCH FROM {name}::timestamp) / {SLOT_SECONDS} AS BIGINT)"
         else:
             sql = f"CAST(strftime('%s', {name}) AS INTEGER) / {SLOT_SECONDS}"
+        return literal_column(f"({sql} + {DAY_SLOT_OFFSET})", Integer)
+
+    def score_permille(self, score: Any, maximum: Any) -> ColumnElement[int]:
+        """A quiz score, kept as an exact fraction ("7/2", or "3"), in permille of the maximum,
+        rounded half away from zero."""
+        s, m = f"{score.table.name}.{score.name}", f"{maximum.table.name}.{maximum.name}"
+        if self.postgres:
+            value = (
+                f"CASE WHEN position('/' in {s}) > 0 THEN split_part({s}, '/', 1)::numeric"
+                f" / split_part({s}, '/', 2)::numeric ELSE {s}::numeric END"
+            )
+            sql = f"CAST(ROUND({value} * 1000 / {m}) AS BIGINT)"
+        else:
+            value = (
+                f"CASE WHEN instr({s}, '/') > 0 THEN"
+                f" CAST(substr({s}, 1, instr({s}, '/') - 1) AS REAL)"
+                f" / CAST(substr({s}, instr({s}, '/') + 1) AS REAL) ELSE CAST({s} AS REAL) END"
+            )
+            sql = f"CAST(ROUND({value} * 1000.0 / {m}) AS INTEGER)"
         return literal_column(sql, Integer)
 
     def uuid_key(self, value: Any) -> ColumnElement[str]:
@@ -124,109 +176,210 @@ class _Dialect:
         return literal_column(f"lower(hex({name}))", String)
 
 
-def _rollup(
-    metric: Metric,
-    dimension: ColumnElement[str] | str,
-    currency: ColumnElement[str] | str,
-    slot: ColumnElement[int],
-    value: ColumnElement[int],
-) -> list[ColumnElement[Any]]:
-    def constant(v: ColumnElement[str] | str) -> ColumnElement[str]:
-        return literal(v, String) if isinstance(v, str) else v
+@dataclass(frozen=True, slots=True)
+class _Hex:
+    """A UUID column kept in a rollup's dimension as ``UUID.hex`` spells it."""
 
-    return [
-        literal(metric.value, String).label("metric"),
-        constant(dimension).label("dimension"),
-        constant(currency).label("currency"),
-        slot.label("slot"),
-        value.label("value"),
-    ]
+    column: Any
 
 
-def _sources(family: Family, d: _Dialect, first_slot: int, end_slot: int) -> list[Select[Any]]:
-    start, end = slot_start(first_slot), slot_start(end_slot)
-    if family is Family.LEARNING:
-        e = _enrollments.c
-        enrolled = d.slot(e.enrolled_at)
-        completed = d.slot(e.completed_at)
-        course = d.uuid_key(e.course_id)
-        return [
-            select(*_rollup(Metric.ENROLLMENTS, course, "", enrolled, func.count()))
-            .where(e.enrolled_at >= start, e.enrolled_at < end)
-            .group_by(course, enrolled),
-            select(*_rollup(Metric.COMPLETIONS, course, "", completed, func.count()))
-            .where(e.completed_at >= start, e.completed_at < end)
-            .group_by(course, completed),
-        ]
-    if family is Family.IDENTITY:
-        u = _users.c
-        created = d.slot(u.created_at)
-        return [
-            select(*_rollup(Metric.SIGNUPS, u.role, "", created, func.count()))
-            .where(u.created_at >= start, u.created_at < end)
-            .group_by(u.role, created)
-        ]
-    if family is Family.ACTIVITY:
-        s = _S.__table__.c
-        first_day, end_day = start.date(), end.date() + timedelta(days=1)
-        day = d.day_slot(s.day)
-        in_range = and_(s.day >= first_day, s.day < end_day, day >= first_slot, day < end_slot)
-        return [
-            select(*_rollup(Metric.ACTIVE_PEOPLE, "", "", day, func.count()))
-            .where(in_range, s.kind == "active")
-            .group_by(day),
-            select(*_rollup(Metric.COURSE_VIEWERS, s.subject, "", day, func.count()))
-            .where(in_range, s.kind == "course_view")
-            .group_by(s.subject, day),
-        ]
-    return _ledger_sources(d, start, end)
+@dataclass(frozen=True, slots=True)
+class _Rollup:
+    """How one metric is recounted: the rows of ``source`` whose ``instant`` (a timestamp, or a
+    UTC day with ``per_day``) falls in the slots, grouped by slot, dimension and currency.
+    Adding a figure is its name in ``Metric`` and one of these in its family's ``_ROLLUPS``:
+    the keeper, the periodic job and the rebuild then keep it."""
 
+    metric: Metric
+    source: FromClause
+    instant: Any
+    value: Callable[[_Dialect], ColumnElement[int]] = lambda _: func.count()
+    # A column, a UUID column as hex, or one constant ('' when omitted).
+    dimension: _Hex | ColumnElement[str] | str = ""
+    currency: ColumnElement[str] | None = None
+    where: tuple[ColumnElement[bool], ...] = ()
+    # Groups summing to zero are not kept (moves between a tutor's own accounts).
+    skip_zeros: bool = False
+    per_day: bool = False
 
-def _ledger_sources(d: _Dialect, start: Any, end: Any) -> list[Select[Any]]:
-    line, account, entry = _lines.c, _accounts.c, _entries.c
-    posted = d.slot(line.posted_at)
-
-    def lines(*columns: ColumnElement[Any]) -> Select[Any]:
-        return (
-            select(*columns)
-            .select_from(
-                _lines.join(_accounts, account.id == line.account_id).join(
-                    _entries, entry.id == line.entry_id
-                )
-            )
-            .where(line.posted_at >= start, line.posted_at < end)
+    def select(self, d: _Dialect, first_slot: int, end_slot: int) -> Select[Any]:
+        start, end = slot_start(first_slot), slot_start(end_slot)
+        if self.per_day:
+            slot = d.day_slot(self.instant)
+            # The day's own range first, so an index on the day serves it.
+            in_range = [
+                self.instant >= start.date() - timedelta(days=1),
+                self.instant < end.date() + timedelta(days=1),
+                slot >= first_slot,
+                slot < end_slot,
+            ]
+        else:
+            slot = d.slot(self.instant)
+            in_range = [self.instant >= start, self.instant < end]
+        dimension = (
+            d.uuid_key(self.dimension.column)
+            if isinstance(self.dimension, _Hex)
+            else self.dimension
         )
+        keys: list[ColumnElement[Any]] = [slot]
+        if not isinstance(dimension, str):
+            keys.append(dimension)
+        if self.currency is not None:
+            keys.append(self.currency)
+        stmt = (
+            select(
+                literal(self.metric.value, String).label("metric"),
+                (literal(dimension, String) if isinstance(dimension, str) else dimension).label(
+                    "dimension"
+                ),
+                (literal("", String) if self.currency is None else self.currency).label("currency"),
+                slot.label("slot"),
+                self.value(d).label("value"),
+            )
+            .select_from(self.source)
+            .where(*in_range, *self.where)
+            .group_by(*keys)
+        )
+        return stmt.having(self.value(d) != 0) if self.skip_zeros else stmt
 
-    gain = case((line.amount > 0, line.amount), else_=0)
-    total = func.sum(line.amount)
-    currency = account.currency
-    tutor = d.uuid_key(account.owner_id)
-    return [
+
+_e, _u, _s = _enrollments.c, _users.c, _S.__table__.c
+_line, _account, _entry = _lines.c, _accounts.c, _entries.c
+_ledger = _lines.join(_accounts, _account.id == _line.account_id).join(
+    _entries, _entry.id == _line.entry_id
+)
+
+
+def _gain(_: _Dialect) -> ColumnElement[int]:
+    return func.sum(case((_line.amount > 0, _line.amount), else_=0))
+
+
+def _total(_: _Dialect) -> ColumnElement[int]:
+    return func.sum(_line.amount)
+
+
+def _ledger_rollup(
+    metric: Metric, value: Callable[[_Dialect], ColumnElement[int]], *where: Any
+) -> _Rollup:
+    return _Rollup(metric, _ledger, _line.posted_at, value, currency=_account.currency, where=where)
+
+
+_b, _t, _a, _q = _bookings.c, _tickets.c, _applications.c, _attempts.c
+
+
+def _score_sum(d: _Dialect) -> ColumnElement[int]:
+    return func.sum(d.score_permille(_q.score, _q.max_score))
+
+
+_ROLLUPS: dict[Family, tuple[_Rollup, ...]] = {
+    Family.LEARNING: (
+        _Rollup(Metric.ENROLLMENTS, _enrollments, _e.enrolled_at, dimension=_Hex(_e.course_id)),
+        _Rollup(Metric.COMPLETIONS, _enrollments, _e.completed_at, dimension=_Hex(_e.course_id)),
+    ),
+    Family.IDENTITY: (
+        _Rollup(Metric.SIGNUPS, _users, _u.created_at, dimension=_u.role),
+        # Decided applications by decision: the approval rate is approved / both.
+        _Rollup(
+            Metric.TUTOR_DECISIONS,
+            _applications,
+            _a.decided_at,
+            dimension=_a.status,
+            where=(_a.status.in_(("approved", "rejected")),),
+        ),
+    ),
+    Family.TUTORING: (
+        _Rollup(Metric.BOOKINGS_CONFIRMED, _bookings, _b.confirmed_at, dimension=_Hex(_b.tutor_id)),
+        # `ended_at` is when a booking left the active states: for these, its cancellation.
+        _Rollup(
+            Metric.BOOKINGS_CANCELLED_BY_STUDENT,
+            _bookings,
+            _b.ended_at,
+            dimension=_Hex(_b.tutor_id),
+            where=(_b.status == "cancelled_by_student",),
+        ),
+        _Rollup(
+            Metric.BOOKINGS_CANCELLED_BY_TUTOR,
+            _bookings,
+            _b.ended_at,
+            dimension=_Hex(_b.tutor_id),
+            where=(_b.status == "cancelled_by_tutor",),
+        ),
+    ),
+    Family.SUPPORT: (
+        _Rollup(Metric.TICKETS_OPENED, _tickets, _t.opened_at, dimension=_t.category),
+        _Rollup(
+            Metric.SLA_BREACHES,
+            _tickets,
+            _t.first_response_breached_at,
+            dimension="first_response",
+        ),
+        _Rollup(
+            Metric.SLA_BREACHES,
+            _tickets,
+            _t.resolution_breached_at,
+            dimension="resolution",
+        ),
+    ),
+    Family.QUIZZES: (
+        _Rollup(
+            Metric.QUIZ_SUBMISSIONS,
+            _attempts,
+            _q.submitted_at,
+            dimension=_Hex(_q.user_id),
+            where=(_q.score.is_not(None), _q.max_score > 0),
+        ),
+        _Rollup(
+            Metric.QUIZ_SCORE_PERMILLE,
+            _attempts,
+            _q.submitted_at,
+            _score_sum,
+            dimension=_Hex(_q.user_id),
+            where=(_q.score.is_not(None), _q.max_score > 0),
+        ),
+    ),
+    Family.LEDGER: (
         # What buyers paid for courses and lessons: the fee and the tutor's share credited.
-        lines(*_rollup(Metric.GMV, "", account.currency, posted, func.sum(gain)))
-        .where(entry.kind.in_(L.SALE_ENTRIES))
-        .group_by(account.currency, posted),
+        _ledger_rollup(Metric.GMV, _gain, _entry.kind.in_(L.SALE_ENTRIES)),
         # Every line of the platform revenue accounts: the series sums to their change.
-        lines(*_rollup(Metric.PLATFORM_REVENUE, "", currency, posted, total))
-        .where(account.kind == L.PLATFORM_REVENUE)
-        .group_by(account.currency, posted),
+        _ledger_rollup(Metric.PLATFORM_REVENUE, _total, _account.kind == L.PLATFORM_REVENUE),
         # A tutor's share of sales less refunds: moves between their own accounts sum to zero,
         # and payouts are their money leaving, not revenue lost.
-        lines(*_rollup(Metric.TUTOR_NET_REVENUE, tutor, currency, posted, total))
-        .where(account.kind.in_(L.TUTOR_ACCOUNTS), entry.kind != L.PAYOUT_ENTRY)
-        .group_by(tutor, account.currency, posted)
-        .having(func.sum(line.amount) != 0),
-        lines(*_rollup(Metric.REFUNDS, "", currency, posted, func.count(entry.id.distinct())))
-        .where(entry.kind == L.REFUND_ENTRY, line.amount > 0)
-        .group_by(account.currency, posted),
+        _Rollup(
+            Metric.TUTOR_NET_REVENUE,
+            _ledger,
+            _line.posted_at,
+            _total,
+            dimension=_Hex(_account.owner_id),
+            currency=_account.currency,
+            where=(_account.kind.in_(L.TUTOR_ACCOUNTS), _entry.kind != L.PAYOUT_ENTRY),
+            skip_zeros=True,
+        ),
+        _ledger_rollup(
+            Metric.REFUNDS,
+            lambda _: func.count(_entry.id.distinct()),
+            _entry.kind == L.REFUND_ENTRY,
+            _line.amount > 0,
+        ),
         # What went back to the buyer: the refund's credited lines.
-        lines(*_rollup(Metric.REFUNDED_AMOUNT, "", account.currency, posted, func.sum(gain)))
-        .where(entry.kind == L.REFUND_ENTRY)
-        .group_by(account.currency, posted),
-        lines(*_rollup(Metric.PAYOUTS, "", account.currency, posted, func.sum(line.amount)))
-        .where(entry.kind == L.PAYOUT_ENTRY, account.kind == L.PAYOUTS)
-        .group_by(account.currency, posted),
-    ]
+        _ledger_rollup(Metric.REFUNDED_AMOUNT, _gain, _entry.kind == L.REFUND_ENTRY),
+        _ledger_rollup(
+            Metric.PAYOUTS, _total, _entry.kind == L.PAYOUT_ENTRY, _account.kind == L.PAYOUTS
+        ),
+    ),
+    Family.ACTIVITY: (
+        _Rollup(
+            Metric.ACTIVE_PEOPLE, _S.__table__, _s.day, where=(_s.kind == "active",), per_day=True
+        ),
+        _Rollup(
+            Metric.COURSE_VIEWERS,
+            _S.__table__,
+            _s.day,
+            dimension=_s.subject,
+            where=(_s.kind == "course_view",),
+            per_day=True,
+        ),
+    ),
+}
 
 
 class SqlaRollupKeeper:
@@ -234,7 +387,7 @@ class SqlaRollupKeeper:
         self._sessions = sessions
 
     async def recompute(self, families: Collection[Family], first_slot: int, end_slot: int) -> int:
-        metrics = [m.value for f in families for m in FAMILY_METRICS[f]]
+        metrics = [r.metric.value for f in families for r in _ROLLUPS[f]]
         written = 0
         async with self._sessions() as session:
             connection = await session.connection(execution_options=WRITE_TRANSACTION)
@@ -247,10 +400,11 @@ class SqlaRollupKeeper:
                 delete(_R).where(_R.metric.in_(metrics), _R.slot >= first_slot, _R.slot < end_slot)
             )
             for family in families:
-                for source in _sources(family, dialect, first_slot, end_slot):
+                for rollup in _ROLLUPS[family]:
                     result = await session.execute(
                         insert(_R).from_select(
-                            ["metric", "dimension", "currency", "slot", "value"], source
+                            ["metric", "dimension", "currency", "slot", "value"],
+                            rollup.select(dialect, first_slot, end_slot),
                         )
                     )
                     written += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
@@ -265,7 +419,7 @@ class SqlaRollupReader:
     async def many(
         self,
         metrics: Collection[Metric],
-        first_slot: int,
+        bucket_starts: Sequence[int],
         end_slot: int,
         *,
         dimensions: Collection[str] | None = None,
@@ -274,22 +428,45 @@ class SqlaRollupReader:
         found: dict[Metric, list[tuple[int, str, str, int]]] = {m: [] for m in metrics}
         if dimensions is not None and not dimensions:
             return found
+        bucket = _bucket_of(_R.__table__.c.slot, bucket_starts)
         dimension = _R.dimension if per_dimension else literal("", String)
-        value = _R.value if per_dimension else func.sum(_R.value)
-        stmt = select(_R.metric, _R.slot, dimension, _R.currency, value).where(
-            _R.metric.in_([m.value for m in metrics]),
-            _R.slot >= first_slot,
-            _R.slot < end_slot,
+        keys: list[Any] = [_R.metric, _R.currency, *([_R.dimension] if per_dimension else [])]
+        if len(bucket_starts) > 1:  # one bucket is the constant 0: grouping by it names a column
+            keys.append(bucket)
+        stmt = (
+            select(_R.metric, bucket, dimension, _R.currency, func.sum(_R.value))
+            .where(
+                _R.metric.in_([m.value for m in metrics]),
+                _R.slot >= bucket_starts[0],
+                _R.slot < end_slot,
+            )
+            .group_by(*keys)
         )
         if dimensions is not None:
             stmt = stmt.where(_R.dimension.in_(list(dimensions)))
-        if not per_dimension:
-            # Summed in the database: a platform-wide figure kept per course is one row a slot.
-            stmt = stmt.group_by(_R.metric, _R.slot, _R.currency)
         async with self._sessions() as session:
-            for metric, slot, dim, currency, amount in await session.execute(stmt):
-                found[Metric(metric)].append((slot, dim, currency, int(amount)))
+            for metric, index, dim, currency, amount in await session.execute(stmt):
+                found[Metric(metric)].append((int(index), dim, currency, int(amount)))
         return found
+
+
+def _bucket_of(slot: ColumnElement[int], starts: Sequence[int]) -> ColumnElement[int]:
+    """The index of the bucket ``slot`` falls in, as a search tree of CASEs over the buckets'
+    first slots: a row passes through about log2(buckets) comparisons, and the database
+    answers one row per bucket, not one per quarter hour. The boundaries are integers we
+    computed, written into the statement (800 daily buckets would exceed SQLite's parameters
+    on old builds)."""
+
+    def tree(low: int, high: int) -> ColumnElement[int]:
+        if low == high:
+            return literal_column(str(int(low)), Integer)
+        middle = (low + high + 1) // 2
+        return case(
+            (slot < literal_column(str(int(starts[middle])), Integer), tree(low, middle - 1)),
+            else_=tree(middle, high),
+        )
+
+    return tree(0, len(starts) - 1)
 
 
 class SqlaAnalyticsQueries:
@@ -378,7 +555,7 @@ class SqlaAnalyticsQueries:
             dau, wau, mau = (await session.execute(stmt)).one()
         return int(dau), int(wau), int(mau)
 
-    async def learner(self, user_id: UUID) -> LearnerFacts:
+    async def learner(self, user_id: UUID, now: datetime) -> LearnerFacts:
         e, c, ld = _enrollments.c, _courses.c, _learning_days.c
         courses = (
             select(c.id, c.title, e.status, e.progress_percent, e.last_activity_at, e.completed_at)
@@ -389,6 +566,13 @@ class SqlaAnalyticsQueries:
         )
         days = select(ld.day).where(ld.user_id == user_id).order_by(ld.day.desc()).limit(400)
         certificates = select(func.count()).where(_certificates.c.user_id == user_id)
+        b = _bookings.c
+        upcoming = (
+            select(b.id, b.tutor_id, b.starts_at, b.ends_at)
+            .where(b.student_id == user_id, b.status == "confirmed", b.ends_at > now)
+            .order_by(b.starts_at, b.id)
+            .limit(UPCOMING_LESSONS)
+        )
         async with self._sessions() as session:
             progress = [
                 CourseProgress(
@@ -403,7 +587,10 @@ class SqlaAnalyticsQueries:
             ]
             learned: list[date] = list(await session.scalars(days))
             held = await session.scalar(certificates.select_from(_certificates)) or 0
-        return LearnerFacts(courses=progress, learning_days=learned, certificates=held)
+            lessons = [UpcomingLesson(*row) for row in await session.execute(upcoming)]
+        return LearnerFacts(
+            courses=progress, learning_days=learned, certificates=held, upcoming_lessons=lessons
+        )
 
 
 class SqlaSightingStore:

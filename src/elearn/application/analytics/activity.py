@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, date, datetime, time
+from datetime import date
 from uuid import UUID, uuid5
 
 from elearn.application.analytics.ports import RollupKeeper, Sighting, SightingStore
 from elearn.application.ports import Clock
 from elearn.domain.analytics.metrics import Family
-from elearn.domain.analytics.series import slot_of
+from elearn.domain.analytics.series import day_slot
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class SightingRecorder:
         try:
             await self._store.save(batch)
             for day in {s.day for s in batch}:
-                slot = slot_of(datetime.combine(day, time(), UTC))
+                slot = day_slot(day)
                 await self._keeper.recompute((Family.ACTIVITY,), slot, slot + 1)
         except Exception:
             logger.exception("analytics sightings could not be written; retrying later")

@@ -17,13 +17,17 @@ from elearn.application.analytics.ports import (
     CourseProgress,
     FunnelRow,
     RollupReader,
+    UpcomingLesson,
 )
 from elearn.application.authorization import Authorizer, Permission
+from elearn.application.billing.api import BillingApi, EarningsView
 from elearn.application.errors import NotFound
 from elearn.application.identity.api import IdentityApi
 from elearn.application.ports import Clock, Transaction, TransactionFactory
 from elearn.domain.analytics.metrics import Metric
 from elearn.domain.analytics.series import (
+    COUNT,
+    PERCENT,
     Bucket,
     Buckets,
     Dataset,
@@ -54,6 +58,7 @@ class AnalyticsDeps:
     rollups: RollupReader
     queries: AnalyticsQueries
     identity: IdentityApi
+    billing: BillingApi
     authorizer: Authorizer
     policy: AnalyticsPolicy
 
@@ -85,6 +90,12 @@ class StudentDashboard:
     learning_days_last_30: int
     certificates: int
     courses_completed: int
+    window: Window
+    # Confirmed lessons not yet over, soonest first (at most 10).
+    upcoming_lessons: list[UpcomingLesson]
+    quizzes_submitted: Series
+    # Their average score per bucket, in percent of the maximum (0 where none was submitted).
+    quiz_scores: Series
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +114,11 @@ class InstructorDashboard:
     net_revenue: list[Series]
     funnel: list[FunnelRow]
     course_viewers: Series
+    # The tutor's lessons: confirmed, cancelled by the student, cancelled by the tutor.
+    bookings: Series
+    # The caller's earnings now, per currency (pending, available, on hold, earned, paid out):
+    # balances of the ledger, read through billing, not a series.
+    earnings: list[EarningsView] = field(default_factory=list)
     # Visible reviews per rating, 1 to 5 stars.
     ratings: list[int] = field(default_factory=list)
     # Active students whose last lesson reached is each lesson: where they stop.
@@ -121,6 +137,13 @@ class PlatformDashboard:
     refunds: Series
     refunded_amount: list[Series]
     payouts: list[Series]
+    # Lessons confirmed, cancelled by students, cancelled by tutors.
+    bookings: Series
+    tickets_opened: Series
+    # Support deadlines missed: first response, resolution.
+    sla_breaches: Series
+    # Tutor applications decided: approved, rejected.
+    tutor_decisions: Series
     totals: dict[str, int] = field(default_factory=dict)
 
 
@@ -154,15 +177,40 @@ class _Dashboard:
 
 class GetStudentDashboard(_Dashboard):
     """Anyone signed in, about themselves: progress per course, the current streak of days
-    learned (in their time zone), days learned in the last 30, certificates."""
+    learned (in their time zone), days learned in the last 30, certificates, their next
+    confirmed lessons, and quizzes submitted with their average score per bucket."""
 
-    async def __call__(self, actor: Actor) -> StudentDashboard:
+    async def __call__(self, actor: Actor, query: RangeQuery | None = None) -> StudentDashboard:
         user_id = require_signed_in(actor)
-        facts = await self._deps.queries.learner(user_id)
+        facts = await self._deps.queries.learner(user_id, self._deps.clock.now())
         time_zone = await self._time_zone(user_id)
+        window, buckets = self._window(query or RangeQuery(), time_zone)
+        rows = await self._deps.rollups.many(
+            (Metric.QUIZ_SUBMISSIONS, Metric.QUIZ_SCORE_PERMILLE),
+            buckets.first_slots,
+            buckets.end_slot,
+            dimensions=[user_id.hex],
+        )
+        submitted = buckets.fill((i, v) for i, _, _, v in rows[Metric.QUIZ_SUBMISSIONS])
+        permille = buckets.fill((i, v) for i, _, _, v in rows[Metric.QUIZ_SCORE_PERMILLE])
         today = self._deps.clock.now().astimezone(_zone(time_zone)).date()
         recent = sum(1 for day in facts.learning_days if (today - day).days < 30)
         return StudentDashboard(
+            window=window,
+            upcoming_lessons=facts.upcoming_lessons,
+            quizzes_submitted=Series(
+                buckets.labels, [Dataset("quizzes submitted", submitted)], unit=COUNT
+            ),
+            quiz_scores=Series(
+                buckets.labels,
+                [
+                    Dataset(
+                        "average score",
+                        [average_percent(p, n) for p, n in zip(permille, submitted, strict=True)],
+                    )
+                ],
+                unit=PERCENT,
+            ),
             role="student",
             time_zone=time_zone,
             courses=facts.courses,
@@ -187,15 +235,15 @@ class GetInstructorDashboard(_Dashboard):
         dimensions = [c.hex for c in courses]  # rollups name a UUID as `UUID.hex` spells it
         rows = await self._deps.rollups.many(
             (Metric.ENROLLMENTS, Metric.COMPLETIONS, Metric.COURSE_VIEWERS),
-            buckets.first_slot,
+            buckets.first_slots,
             buckets.end_slot,
             dimensions=dimensions,
             per_dimension=False,
         )
-        # A tutor's net revenue is theirs, whatever course it came from (lessons too).
+        # A tutor's net revenue and lessons are theirs, whatever course (lessons too).
         revenue = await self._deps.rollups.many(
-            (Metric.TUTOR_NET_REVENUE,),
-            buckets.first_slot,
+            (Metric.TUTOR_NET_REVENUE, *_BOOKING_METRICS),
+            buckets.first_slots,
             buckets.end_slot,
             dimensions=[user_id.hex],
             per_dimension=False,
@@ -220,6 +268,8 @@ class GetInstructorDashboard(_Dashboard):
             ),
             funnel=funnel,
             course_viewers=_total(buckets, rows[Metric.COURSE_VIEWERS], "unique viewers"),
+            bookings=_bookings(buckets, revenue),
+            earnings=await self._deps.billing.earnings(user_id),
             ratings=stars,
             last_lesson_reached=[
                 LessonReached(lesson, count)
@@ -250,23 +300,28 @@ class GetPlatformDashboard(_Dashboard):
         user_id = require_signed_in(actor)
         time_zone = await self._time_zone(user_id)
         window, buckets = self._window(query, time_zone)
-        # Two statements: sign-ups per role, the rest summed over their dimensions.
+        # Two statements: the figures summed over their dimensions, and those shown per
+        # dimension (sign-ups by role, SLA breaches by kind, tutor decisions).
         rows = await self._deps.rollups.many(
-            _PLATFORM_METRICS, buckets.first_slot, buckets.end_slot, per_dimension=False
+            _PLATFORM_METRICS, buckets.first_slots, buckets.end_slot, per_dimension=False
         )
         rows.update(
-            await self._deps.rollups.many((Metric.SIGNUPS,), buckets.first_slot, buckets.end_slot)
+            await self._deps.rollups.many(
+                (Metric.SIGNUPS, Metric.SLA_BREACHES, Metric.TUTOR_DECISIONS),
+                buckets.first_slots,
+                buckets.end_slot,
+            )
         )
+
+        def per_dimension(metric: Metric, labels: list[str]) -> Series:
+            return count_series(buckets, ((i, dim, v) for i, dim, _, v in rows[metric]), labels)
 
         def money(metric: Metric, label: str) -> list[Series]:
             points = ((s, cur, v) for s, _, cur, v in rows[metric])
             return money_series(buckets, points, label, self._deps.policy.default_currency)
 
-        signups = count_series(
-            buckets,
-            ((s, dim, v) for s, dim, _, v in rows[Metric.SIGNUPS]),
-            [role.value for role in Role],
-        )
+        signups = per_dimension(Metric.SIGNUPS, [role.value for role in Role])
+        decisions = per_dimension(Metric.TUTOR_DECISIONS, ["approved", "rejected"])
         dashboard = PlatformDashboard(
             role="staff",
             window=window,
@@ -278,6 +333,10 @@ class GetPlatformDashboard(_Dashboard):
             refunds=_total(buckets, rows[Metric.REFUNDS], "refunds"),
             refunded_amount=money(Metric.REFUNDED_AMOUNT, "refunded"),
             payouts=money(Metric.PAYOUTS, "payouts"),
+            bookings=_bookings(buckets, rows),
+            tickets_opened=_total(buckets, rows[Metric.TICKETS_OPENED], "tickets opened"),
+            sla_breaches=per_dimension(Metric.SLA_BREACHES, ["first_response", "resolution"]),
+            tutor_decisions=decisions,
         )
         # Distinct people seen on the last 1, 7 and 30 UTC days, today included.
         dau, wau, mau = await self._deps.queries.active_people(self._deps.clock.now().date())
@@ -288,9 +347,18 @@ class GetPlatformDashboard(_Dashboard):
             signups=sum(sum(d.data) for d in signups.datasets),
             enrollments=sum(dashboard.enrollments.datasets[0].data),
             refunds=sum(dashboard.refunds.datasets[0].data),
+            tutor_approvals=sum(decisions.datasets[0].data),
+            tutor_rejections=sum(decisions.datasets[1].data),
         )
         return dashboard
 
+
+_BOOKING_METRICS = (
+    Metric.BOOKINGS_CONFIRMED,
+    Metric.BOOKINGS_CANCELLED_BY_STUDENT,
+    Metric.BOOKINGS_CANCELLED_BY_TUTOR,
+)
+_BOOKING_LABELS = ("confirmed", "cancelled by the student", "cancelled by the tutor")
 
 _PLATFORM_METRICS: tuple[Metric, ...] = (
     Metric.ACTIVE_PEOPLE,
@@ -300,15 +368,34 @@ _PLATFORM_METRICS: tuple[Metric, ...] = (
     Metric.REFUNDS,
     Metric.REFUNDED_AMOUNT,
     Metric.PAYOUTS,
+    Metric.TICKETS_OPENED,
+    *_BOOKING_METRICS,
 )
 
 
 def _total(buckets: Buckets, rows: Collection[tuple[int, str, str, int]], label: str) -> Series:
     return Series(
         labels=buckets.labels,
-        datasets=[Dataset(label, buckets.totals((s, v) for s, _, _, v in rows))],
-        unit="count",
+        datasets=[Dataset(label, buckets.fill((i, v) for i, _, _, v in rows))],
+        unit=COUNT,
     )
+
+
+def _bookings(buckets: Buckets, rows: dict[Metric, list[tuple[int, str, str, int]]]) -> Series:
+    return Series(
+        labels=buckets.labels,
+        datasets=[
+            Dataset(label, buckets.fill((i, v) for i, _, _, v in rows[metric]))
+            for metric, label in zip(_BOOKING_METRICS, _BOOKING_LABELS, strict=True)
+        ],
+        unit=COUNT,
+    )
+
+
+def average_percent(permille_sum: int, count: int) -> int:
+    """The average of ``count`` scores summing to ``permille_sum`` (each in permille), in whole
+    percent rounded half up; 0 for none."""
+    return (permille_sum + 5 * count) // (10 * count) if count else 0
 
 
 class GetMyDashboard:
@@ -333,4 +420,4 @@ class GetMyDashboard:
             return await self._platform(actor, query)
         if actor.role is Role.TUTOR:
             return await self._instructor(actor, query)
-        return await self._student(actor)
+        return await self._student(actor, query)

@@ -9,7 +9,7 @@ also ask for the current figures at any time with the socket message ``platform.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 from elearn.application.actor import Actor
 from elearn.application.analytics.dashboards import AnalyticsDeps
@@ -27,8 +27,12 @@ _MONEY = (Metric.GMV, Metric.PLATFORM_REVENUE, Metric.REFUNDED_AMOUNT)
 async def todays_kpis(deps: AnalyticsDeps) -> dict[str, object]:
     now = deps.clock.now()
     midnight = datetime.combine(now.date(), time(), UTC)
+    # To the next midnight: today's active people are kept in the slot of noon.
     rows = await deps.rollups.many(
-        (*_COUNTS, *_MONEY), slot_of(midnight), slot_of(now) + 1, per_dimension=False
+        (*_COUNTS, *_MONEY),
+        (slot_of(midnight),),
+        slot_of(midnight + timedelta(days=1)),
+        per_dimension=False,
     )
     kpis: dict[str, object] = {"day": now.date().isoformat(), "as_of": now.isoformat()}
     for metric in _COUNTS:

@@ -15,14 +15,17 @@ class RollupReader(Protocol):
     async def many(
         self,
         metrics: Collection[Metric],
-        first_slot: int,
+        bucket_starts: Sequence[int],
         end_slot: int,
         *,
         dimensions: Collection[str] | None = None,
         per_dimension: bool = True,
     ) -> dict[Metric, list[tuple[int, str, str, int]]]:
-        """Several metrics in one statement: ``(slot, dimension, currency, value)`` per metric;
-        without ``per_dimension``, summed over the dimensions (dimension '')."""
+        """Several metrics in one statement, summed per bucket in the database: the buckets
+        are the slots from each of ``bucket_starts`` (ascending) to the next, the last to
+        ``end_slot``. Answers ``(bucket index, dimension, currency, value)`` per metric, buckets
+        with nothing left out; without ``per_dimension``, summed over the dimensions
+        (dimension '')."""
         ...
 
 
@@ -54,10 +57,19 @@ class FunnelRow:
 
 
 @dataclass(frozen=True, slots=True)
+class UpcomingLesson:
+    booking_id: UUID
+    tutor_id: UUID
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class LearnerFacts:
     courses: list[CourseProgress]
     learning_days: list[date]  # newest first, at most a year's worth
     certificates: int
+    upcoming_lessons: list[UpcomingLesson]  # confirmed, not yet over, soonest first
 
 
 class AnalyticsQueries(Protocol):
@@ -71,7 +83,7 @@ class AnalyticsQueries(Protocol):
         """Per course: enrolled, started (any progress), halfway (50 %+), completed."""
         ...
 
-    async def learner(self, user_id: UUID) -> LearnerFacts: ...
+    async def learner(self, user_id: UUID, now: datetime) -> LearnerFacts: ...
 
     async def ratings_and_last_lessons(
         self, course_ids: Sequence[UUID]

@@ -22,6 +22,7 @@ from elearn.application.billing.deps import BillingDeps
 from elearn.application.billing.earnings import release_order_earnings
 from elearn.application.billing.ports import (
     BillingUnitOfWork,
+    EarningsView,
     Fulfilment,
     IdempotencyClaim,
     NotFulfilled,
@@ -43,6 +44,7 @@ from elearn.domain.shared.money import Money
 
 __all__ = [
     "BillingApi",
+    "EarningsView",
     "Fulfilment",
     "IdempotencyClaim",
     "ItemKind",
@@ -64,6 +66,11 @@ class BillingApi:
 
     def __init__(self, deps: BillingDeps) -> None:
         self._deps = deps
+
+    # ---- a tutor's earnings (analytics' instructor dashboard) ----------------------------------
+    async def earnings(self, tutor_id: UUID) -> list[EarningsView]:
+        """Pending, available, on hold, earned and paid out, per currency, from the ledger."""
+        return await self._deps.queries.earnings(tutor_id)
 
     # ---- idempotent requests (tutoring's bookings keep their keys with billing's) -------------
     def idempotency_claim(

@@ -9,8 +9,9 @@ class Metric(StrEnum):
     # Learning, per course.
     ENROLLMENTS = "enrollments"
     COMPLETIONS = "completions"
-    # Identity, per role.
+    # Identity, per role; tutor applications decided, per decision (approved, rejected).
     SIGNUPS = "signups"
+    TUTOR_DECISIONS = "tutor_decisions"
     # The ledger, per currency (and per tutor for their net revenue).
     GMV = "gmv"
     PLATFORM_REVENUE = "platform_revenue"
@@ -21,27 +22,28 @@ class Metric(StrEnum):
     # Activity: distinct people seen, per day, and distinct viewers of a course, per day.
     ACTIVE_PEOPLE = "active_people"
     COURSE_VIEWERS = "course_viewers"
+    # Tutoring, per tutor: lessons confirmed (at confirmation), cancelled (when, and by whom:
+    # the dimension is the tutor and the currency column stays '').
+    BOOKINGS_CONFIRMED = "bookings_confirmed"
+    BOOKINGS_CANCELLED_BY_STUDENT = "bookings_cancelled_by_student"
+    BOOKINGS_CANCELLED_BY_TUTOR = "bookings_cancelled_by_tutor"
+    # Support: tickets opened, per category; SLA deadlines missed, per kind.
+    TICKETS_OPENED = "tickets_opened"
+    SLA_BREACHES = "sla_breaches"
+    # Quizzes, per student: attempts submitted and the sum of their scores in permille of the
+    # maximum (their average is the quotient).
+    QUIZ_SUBMISSIONS = "quiz_submissions"
+    QUIZ_SCORE_PERMILLE = "quiz_score_permille"
 
 
 class Family(StrEnum):
-    """Metrics recomputed together from one source."""
+    """Metrics recomputed together: a handler recounts its family when an event of its source
+    arrives (the persistence adapter declares which metrics each family holds)."""
 
     LEARNING = "learning"
     IDENTITY = "identity"
     LEDGER = "ledger"
     ACTIVITY = "activity"
-
-
-FAMILY_METRICS: dict[Family, tuple[Metric, ...]] = {
-    Family.LEARNING: (Metric.ENROLLMENTS, Metric.COMPLETIONS),
-    Family.IDENTITY: (Metric.SIGNUPS,),
-    Family.LEDGER: (
-        Metric.GMV,
-        Metric.PLATFORM_REVENUE,
-        Metric.TUTOR_NET_REVENUE,
-        Metric.REFUNDS,
-        Metric.REFUNDED_AMOUNT,
-        Metric.PAYOUTS,
-    ),
-    Family.ACTIVITY: (Metric.ACTIVE_PEOPLE, Metric.COURSE_VIEWERS),
-}
+    TUTORING = "tutoring"
+    SUPPORT = "support"
+    QUIZZES = "quizzes"

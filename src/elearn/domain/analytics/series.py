@@ -40,6 +40,19 @@ def slot_of(instant: datetime) -> int:
     return int(instant.timestamp()) // SLOT_SECONDS
 
 
+# A figure counted per UTC day (distinct people seen) is kept in the slot of the day's 10:00:
+# the local day of that date holds it for every viewer from UTC-10 (Hawaii) to UTC+13:45
+# (Chatham in summer), and shares 24 - |offset| hours with the UTC day counted. (At midnight a
+# viewer west of UTC would have been shown the next UTC day's figure; at noon New Zealand's
+# days would hold the previous one.) Only UTC-11 and UTC+14, a few islands, see a neighbour.
+DAY_SLOT_OFFSET = 10 * 3600 // SLOT_SECONDS
+
+
+def day_slot(day: date) -> int:
+    """The slot a UTC day's count is kept in: its 10:00's."""
+    return slot_of(datetime.combine(day, time(), UTC)) + DAY_SLOT_OFFSET
+
+
 def slot_start(slot: int) -> datetime:
     return datetime.fromtimestamp(slot * SLOT_SECONDS, UTC)
 
@@ -109,12 +122,16 @@ class Buckets:
         return bisect_right(self.first_slots, slot) - 1
 
     def totals(self, points: Iterable[tuple[int, int]]) -> list[int]:
-        """``(slot, value)`` pairs summed per bucket; empty buckets are 0."""
+        """``(slot, value)`` pairs summed per bucket; empty buckets are 0. The specification
+        of what the database's bucketing must answer (the dashboards bucket there)."""
+        return self.fill((i, v) for s, v in points if (i := self.index_of(s)) is not None)
+
+    def fill(self, points: Iterable[tuple[int, int]]) -> list[int]:
+        """``(bucket index, value)`` pairs, already bucketed, as one value per bucket; empty
+        buckets are 0."""
         data = [0] * len(self.starts)
-        for slot, value in points:
-            index = self.index_of(slot)
-            if index is not None:
-                data[index] += value
+        for index, value in points:
+            data[index] += value
         return data
 
 
@@ -137,6 +154,7 @@ class Series:
 
 COUNT = "count"
 MONEY = "money"
+PERCENT = "percent"
 
 
 def count_series(
@@ -144,14 +162,14 @@ def count_series(
     points: Iterable[tuple[int, str, int]],
     dataset_labels: Sequence[str],
 ) -> Series:
-    """``(slot, dataset label, value)`` points as a count series with one dataset per label
-    (in the order given, each present even when empty)."""
+    """``(bucket index, dataset label, value)`` points as a count series with one dataset per
+    label (in the order given, each present even when empty)."""
     by_label: dict[str, list[tuple[int, int]]] = {label: [] for label in dataset_labels}
-    for slot, label, value in points:
-        by_label.setdefault(label, []).append((slot, value))
+    for index, label, value in points:
+        by_label.setdefault(label, []).append((index, value))
     return Series(
         labels=buckets.labels,
-        datasets=[Dataset(label, buckets.totals(values)) for label, values in by_label.items()],
+        datasets=[Dataset(label, buckets.fill(values)) for label, values in by_label.items()],
         unit=COUNT,
     )
 
@@ -162,17 +180,17 @@ def money_series(
     label: str,
     default_currency: str,
 ) -> list[Series]:
-    """``(slot, currency, minor units)`` points as one series per currency, sorted by code;
-    with no money at all, one series of zeros in ``default_currency``."""
+    """``(bucket index, currency, minor units)`` points as one series per currency, sorted by
+    code; with no money at all, one series of zeros in ``default_currency``."""
     by_currency: Mapping[str, list[tuple[int, int]]] = {}
     grouped: dict[str, list[tuple[int, int]]] = {}
-    for slot, currency, amount in points:
-        grouped.setdefault(currency, []).append((slot, amount))
+    for index, currency, amount in points:
+        grouped.setdefault(currency, []).append((index, amount))
     by_currency = grouped or {default_currency: []}
     return [
         Series(
             labels=buckets.labels,
-            datasets=[Dataset(label, buckets.totals(values))],
+            datasets=[Dataset(label, buckets.fill(values))],
             unit=MONEY,
             currency=currency,
         )

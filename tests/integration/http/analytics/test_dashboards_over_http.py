@@ -60,6 +60,7 @@ async def test_an_enrollment_shows_on_the_tutors_and_the_platforms_dashboards(
     (funnel,) = body["funnel"]
     assert (funnel["course_id"], funnel["enrolled"], funnel["completed"]) == (course["id"], 1, 0)
     assert body["ratings"] == [0, 0, 0, 0, 0]
+    assert body["earnings"] == []  # a free course: no ledger account of theirs yet
 
     today = date.fromisoformat(body["window"]["last"])
     one = await client.get(
@@ -80,10 +81,25 @@ async def test_an_enrollment_shows_on_the_tutors_and_the_platforms_dashboards(
         "student", "tutor", "manager", "admin"
     }  # fmt: skip
     _series_shape(figures["gmv"][0], 30)
+    assert [d["label"] for d in figures["bookings"]["datasets"]] == [
+        "confirmed", "cancelled by the student", "cancelled by the tutor"
+    ]  # fmt: skip
+    assert [d["label"] for d in figures["sla_breaches"]["datasets"]] == [
+        "first_response", "resolution"
+    ]  # fmt: skip
+    for name in ("bookings", "tickets_opened", "sla_breaches", "tutor_decisions"):
+        _series_shape(figures[name], 30)
+    assert figures["totals"]["tutor_approvals"] == 0
+    _series_shape(body["bookings"], len(body["enrollments"]["labels"]))
 
     learning = await client.get(STUDENT, headers=student)
     assert learning.status_code == 200, learning.text
     assert [c["course_id"] for c in learning.json()["courses"]] == [course["id"]]
+    assert learning.json()["upcoming_lessons"] == []
+    scores, submitted = learning.json()["quiz_scores"], learning.json()["quizzes_submitted"]
+    _series_shape(scores, 30)
+    assert (scores["unit"], submitted["unit"]) == ("percent", "count")
+    assert scores["datasets"][0]["data"] == submitted["datasets"][0]["data"] == [0] * 30
 
     for who, role in ((student, "student"), (tutor, "instructor"), (manager, "staff")):
         answered = await client.get(MINE, headers=who)

@@ -63,11 +63,21 @@ class AnalyticsController(Controller):
     tags = ["analytics"]
     guards = [signed_in]
 
+    @problems("invalid-analytics-range")
     @get("/student", operation_id="get_student_dashboard", summary="A student's dashboard")
-    async def student(self, actor: CurrentActor, analytics: Analytics) -> StudentDashboard:
+    async def student(
+        self,
+        actor: CurrentActor,
+        analytics: Analytics,
+        from_: From = None,
+        to: To = None,
+        bucket: BucketParam = Bucket.DAY,
+    ) -> StudentDashboard:
         """Yours: progress per course, the current streak of days learned (in your time zone),
-        days learned in the last 30, certificates earned."""
-        return await analytics.student_dashboard(actor)
+        days learned in the last 30, certificates earned, your next confirmed lessons, and per
+        bucket the quizzes you submitted with their average score (percent of the maximum)."""
+        query = RangeQuery(first=from_, last=to, bucket=bucket)
+        return await analytics.student_dashboard(actor, query)
 
     @problems("course-not-found", "invalid-analytics-range")
     @get(
@@ -83,9 +93,9 @@ class AnalyticsController(Controller):
         course_id: CourseParam = None,
     ) -> InstructorDashboard:
         """The courses you teach, or one of them: enrollments, completions and unique viewers
-        per bucket, your net revenue (your share of sales less refunds, from the ledger) per
-        currency, and each course's completion funnel (enrolled → started → 50 % → completed).
-        Staff may name any course."""
+        per bucket, your lessons confirmed and cancelled (by whom), your net revenue (your
+        share of sales less refunds, from the ledger) per currency, and each course's completion
+        funnel (enrolled → started → 50 % → completed). Staff may name any course."""
         query = RangeQuery(first=from_, last=to, bucket=bucket, course_id=course_id)
         return await analytics.instructor_dashboard(actor, query)
 
@@ -100,9 +110,11 @@ class AnalyticsController(Controller):
         bucket: BucketParam = Bucket.DAY,
     ) -> PlatformDashboard:
         """Staff: sign-ups by role, people active per UTC day, enrollments, GMV, platform
-        revenue, refunds (count and amount) and payouts, money per currency from the ledger's
-        journal lines (platform revenue summed over a range is the change of the platform
-        revenue account over it)."""
+        revenue, refunds (count and amount) and payouts, lessons confirmed and cancelled,
+        support tickets opened and SLA deadlines missed, tutor applications approved and
+        rejected (`totals` has both, for the approval rate); money per currency from the
+        ledger's journal lines (platform revenue summed over a range is the change of the
+        platform revenue account over it)."""
         query = RangeQuery(first=from_, last=to, bucket=bucket)
         return await analytics.platform_dashboard(actor, query)
 

@@ -4,6 +4,7 @@ export agrees with the ledger to the minor unit."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import dataclasses
 import io
@@ -241,3 +242,28 @@ async def test_a_report_that_cannot_be_written_fails_and_says_so(world: World) -
     view = await reporting.get_report(world.admin, queued.id)
     assert view.status is ReportStatus.FAILED and view.download_url is None
     assert view.failure == "the report could not be written: ConnectionError"
+
+
+async def test_one_report_requested_twice_at_once_is_two_reports_each_built_once(
+    world_on_each_database: World,
+) -> None:
+    """A double click: both requests answered (202), each its own queued report; and the job of
+    one report delivered twice at once builds it once."""
+    world = world_on_each_database
+    reporting = world.container.reporting
+    request = _request(world, ReportKind.USERS)
+    first, second = await asyncio.gather(
+        reporting.request_report(world.admin, request),
+        reporting.request_report(world.admin, request),
+    )
+    assert first.id != second.id
+    assert first.status is second.status is ReportStatus.QUEUED
+    await asyncio.gather(
+        reporting.build_report.build(first.id), reporting.build_report.build(first.id)
+    )
+    await reporting.build_report.build(second.id)
+    for report_id in (first.id, second.id):
+        _, data = await _open(world, world.admin, report_id)
+        assert _rows(data)
+    listed = await reporting.list_reports(world.admin, mine=True)
+    assert sorted(view.id for view in listed.items) == sorted([first.id, second.id])

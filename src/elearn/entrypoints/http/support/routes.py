@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, get, post, put
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from elearn.application.files import DEFAULT_UPLOAD_POLICIES, UploadPurpose, content_disposition
@@ -108,7 +108,9 @@ class TicketController(Controller):
 
     @problems("invalid-ticket", "invalid-attachment")
     @post("", operation_id="open_support_ticket", summary="Open a support ticket")
-    async def open(self, actor: CurrentActor, support: Support, data: OpenTicketBody) -> TicketView:
+    async def open(
+        self, actor: CurrentActor, support: Support, data: JSONBody[OpenTicketBody]
+    ) -> TicketView:
         """Anyone signed in. The ticket goes at once to an online agent with its category among
         their skills and the most room (`assignee_id`, status `assigned`), or waits in the
         queue (`open`) until one frees up. Its deadlines follow its priority. Files uploaded
@@ -150,7 +152,7 @@ class TicketController(Controller):
         ticket_id: FromPath[UUID],
         actor: CurrentActor,
         support: Support,
-        data: PostMessageBody,
+        data: JSONBody[PostMessageBody],
     ) -> MessageView:
         """The customer or an agent. The other side gets it live (`ticket.message`). The
         customer's answer brings a ticket waiting on them back to `assigned`; a closed ticket
@@ -168,7 +170,7 @@ class TicketController(Controller):
         ticket_id: FromPath[UUID],
         actor: CurrentActor,
         support: Support,
-        data: NoteBody,
+        data: JSONBody[NoteBody],
     ) -> MessageView:
         """Agents only. The customer never sees it nor hears of it."""
         return await support.add_internal_note(actor, ticket_id, data.body)
@@ -184,7 +186,11 @@ class TicketController(Controller):
         status_code=200,
     )
     async def assign(
-        self, ticket_id: FromPath[UUID], actor: CurrentActor, support: Support, data: AssignBody
+        self,
+        ticket_id: FromPath[UUID],
+        actor: CurrentActor,
+        support: Support,
+        data: JSONBody[AssignBody],
     ) -> TicketView:
         """Agents only, to an agent with room (409 `agent-at-capacity`); the previous agent's
         place goes to the queue."""
@@ -198,7 +204,11 @@ class TicketController(Controller):
         status_code=200,
     )
     async def status(
-        self, ticket_id: FromPath[UUID], actor: CurrentActor, support: Support, data: StatusBody
+        self,
+        ticket_id: FromPath[UUID],
+        actor: CurrentActor,
+        support: Support,
+        data: JSONBody[StatusBody],
     ) -> TicketView:
         """`open → assigned → waiting_on_customer ⇄ assigned → resolved → closed`. Agents
         set `waiting_on_customer`, `assigned`, `resolved` and `closed`; the customer closes a
@@ -214,7 +224,11 @@ class TicketController(Controller):
         status_code=200,
     )
     async def priority(
-        self, ticket_id: FromPath[UUID], actor: CurrentActor, support: Support, data: PriorityBody
+        self,
+        ticket_id: FromPath[UUID],
+        actor: CurrentActor,
+        support: Support,
+        data: JSONBody[PriorityBody],
     ) -> TicketView:
         """Agents only; the deadlines follow, counted from the opening."""
         return await support.change_priority(actor, ticket_id, data.priority)
@@ -227,7 +241,11 @@ class TicketController(Controller):
         status_code=200,
     )
     async def rating(
-        self, ticket_id: FromPath[UUID], actor: CurrentActor, support: Support, data: RatingBody
+        self,
+        ticket_id: FromPath[UUID],
+        actor: CurrentActor,
+        support: Support,
+        data: JSONBody[RatingBody],
     ) -> TicketView:
         """The customer, once the ticket is resolved (or closed), once: a score of 1 to 5."""
         return await support.rate(actor, ticket_id, data.score, data.comment)
@@ -311,7 +329,7 @@ class AgentController(Controller):
         summary="Set your agent settings",
     )
     async def set_me(
-        self, actor: CurrentActor, support: Support, data: AgentSettingsBody
+        self, actor: CurrentActor, support: Support, data: JSONBody[AgentSettingsBody]
     ) -> AgentView:
         """Your presence (`online` takes tickets, `away` keeps yours and takes none,
         `offline` returns those you have not answered to routing), skills (categories) and
@@ -351,7 +369,7 @@ class AgentController(Controller):
         "/canned-responses", operation_id="create_canned_response", summary="Add a canned response"
     )
     async def add_canned(
-        self, actor: CurrentActor, support: Support, data: CannedResponseBody
+        self, actor: CurrentActor, support: Support, data: JSONBody[CannedResponseBody]
     ) -> CannedResponseView:
         """Agents: a reply every agent may reuse."""
         command = NewCannedResponse(title=data.title, body=data.body, category=data.category)

@@ -12,7 +12,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
 
-from elearn.application.files import DEFAULT_UPLOAD_POLICIES, UploadPurpose, content_disposition
+from elearn.application.files import DEFAULT_UPLOAD_POLICIES, UploadPurpose
 from elearn.application.paging import Page
 from elearn.application.support.agents import AgentSettings, NewCannedResponse
 from elearn.application.support.ports import (
@@ -38,6 +38,7 @@ from elearn.entrypoints.http.auth import CurrentActor, signed_in
 from elearn.entrypoints.http.bodies import RequestBody, upload_of
 from elearn.entrypoints.http.catalog.routes import FileForm
 from elearn.entrypoints.http.docs import binary
+from elearn.entrypoints.http.downloads import private_download
 from elearn.entrypoints.http.identity.admin_routes import Cursor, Limit
 from elearn.entrypoints.http.problem_codes import problems
 from elearn.entrypoints.support import Support
@@ -272,16 +273,7 @@ class TicketController(Controller):
         file = await support.open_attachment(
             actor, ticket_id, ticket_attachment_id, expires=expires, signature=signature
         )
-        return Stream(
-            support.deps.storage.read(file.key),
-            media_type=file.content_type,
-            headers={
-                "Content-Length": str(file.size),
-                "Cache-Control": "private, no-store",
-                "X-Content-Type-Options": "nosniff",
-                "Content-Disposition": content_disposition(file.filename, inline=False),
-            },
-        )
+        return private_download(support.deps.storage, file)
 
 
 class AttachmentController(Controller):

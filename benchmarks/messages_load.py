@@ -1,15 +1,17 @@
 """Messages per second between 500 pairs through the API, and the time from sending to the
 message reaching the other person through the realtime port.
 
-The realtime socket is not part of this branch: the run measures send → stored (HTTP 201) →
-through the outbox → published by the conversations' handler to the ``RealtimePublisher``,
-where a subscriber per recipient (the in-process ``LocalRealtimeHub``, what a socket would
-read) takes the ``message.created`` event. The outbox is drained by a loop in this process
+The run measures send → stored (HTTP 201) → through the outbox → published by the
+conversations' handler to the ``RealtimePublisher``, where a subscriber per recipient (the
+in-process ``LocalRealtimeHub``, what a socket reads) takes the ``message.created`` event. The
+last hop, hub to socket to client, is not in it: ``realtime_load.py`` measures that one (its
+fan-out latency). The outbox is drained by a loop in this process
 (what the relay and workers do) by ``--drainers`` tasks, polling every ``--poll-ms``.
 
 1. bootstraps the app on the database ``--database`` (SQLite file by default; PostgreSQL with
-   ``--database postgresql+asyncpg://...``, which it empties first) with cheap password hashes
-   and no rate limit worth the name;
+   ``--database postgresql+asyncpg://...``, a database of its own: it drops its public schema
+   first) with a pool of at most 8 connections, cheap password hashes and no rate limit worth
+   the name;
 2. seeds ``--pairs`` pairs: a student and a manager each (staff may message anyone: the
    cheapest who-may-talk answer; a student-tutor pair asks tutoring, learning and catalog one
    to three more reads per message), signs every one in through ``POST /auth/login``, and
@@ -129,7 +131,7 @@ async def run(args: argparse.Namespace) -> None:
         env="test",
         var_dir=str(workdir / "var"),
         database_url=url,
-        database_pool_size=args.concurrency * 3,
+        database_pool_size=min(args.concurrency, 8),
         jwt_secret="benchmark-only-jwt-secret-" + "0" * 24,
         password_hash_time_cost=1,
         password_hash_memory_kib=64,

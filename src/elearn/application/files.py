@@ -18,14 +18,18 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import quote
 
 from elearn.application.errors import ApplicationError, InvalidInput, NotFound
+from elearn.application.ports import Transaction, TransactionFactory
+
+UnitOfWorkT = TypeVar("UnitOfWorkT", bound=Transaction)
 
 logger = logging.getLogger(__name__)
 
@@ -204,6 +208,74 @@ class FileStorage(Protocol):
         `None` means the application must stream the file itself (`read`).
         """
         ...
+
+
+class KeptUntil(Protocol):
+    """What holds a file kept until a time (a staff report, a data export): it gives up the
+    file's key once expired, and keeps its own record."""
+
+    def forget_file(self) -> str | None: ...
+
+
+async def purge_expired_files(
+    uow: TransactionFactory[UnitOfWorkT],
+    expired: Callable[[UnitOfWorkT, int], Awaitable[Sequence[KeptUntil]]],
+    storage: FileStorage,
+    *,
+    batch: int = 200,
+) -> int:
+    """The periodic job of files kept until a time: up to ``batch`` of those past it (``expired``
+    in a unit of work, at most that many) forget their files, then the files are deleted (the
+    records stay, without a file). How many went."""
+    # Most runs find nothing: they look without taking the write lock (SQLite has one).
+    async with uow(read_only=True) as reading:
+        if not await expired(reading, 1):
+            return 0
+    async with uow() as writing:
+        keys = [holder.forget_file() for holder in await expired(writing, batch)]
+        await writing.commit()
+    await delete_quietly(storage, *keys)
+    return len(keys)
+
+
+# --- files served to one reader ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateFile:
+    """A stored file a use case lets one reader download, once it checked their right to it:
+    what the route streams, never cached (``entrypoints.http.downloads``)."""
+
+    key: str
+    content_type: str
+    filename: str | None
+    size: int
+
+
+async def private_file(
+    storage: FileStorage,
+    key: str,
+    content_type: str,
+    filename: str | None,
+    *,
+    missing: ApplicationError,
+) -> PrivateFile:
+    """The file with its size, asked before the answer starts: a file gone from storage raises
+    ``missing`` (the caller's 404), not a stream that breaks halfway."""
+    try:
+        size = await storage.size(key)
+    except NotFound:
+        raise missing from None
+    return PrivateFile(key, content_type, filename, size)
+
+
+def link_expiry(expires: int) -> datetime | None:
+    """When a signed download link's ``expires`` (Unix seconds, as the link carries it) falls;
+    None for a number no date can be (a forged link)."""
+    try:
+        return datetime.fromtimestamp(expires, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 async def delete_quietly(storage: FileStorage, *keys: str | None) -> None:

@@ -4,7 +4,8 @@ token itself never travels in a URL (where proxies and browsers log it).
 A ticket is a random secret that the store keeps (hashed) for a few seconds, with the person and
 the sign-in it was issued to. Redeeming it takes it out of the store (a second use finds
 nothing) and checks that the sign-in is still open then: a session ended between the two is
-refused.
+refused. The socket asks once more when it has started listening for the end of its sign-in
+(`ConfirmRealtimeSession`): a sign-in that ended in between is not missed either.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from elearn.application.errors import NotAuthenticated
 from elearn.application.ports import Clock
 
 __all__ = [
+    "ConfirmRealtimeSession",
     "IssueRealtimeTicket",
     "RealtimeDeps",
     "RealtimePolicy",
@@ -96,6 +98,13 @@ class RealtimeTicket:
     expires_at: datetime
 
 
+async def _open_session(deps: RealtimeDeps, user_id: UUID, session_id: UUID) -> Actor:
+    actor = await deps.session_check(user_id, session_id)
+    if actor is None:
+        raise NotAuthenticated("this session has ended; sign in again", code="invalid-token")
+    return actor
+
+
 def _key(ticket: str) -> str:
     # Stored hashed: whoever reads the store cannot open sockets with what it holds.
     return hashlib.sha256(ticket.encode()).hexdigest()
@@ -132,9 +141,7 @@ class RedeemRealtimeTicket:
         grant = await self._deps.tickets.take(_key(ticket))
         if grant is None:
             raise TicketRefused()
-        actor = await self._deps.session_check(grant.user_id, grant.session_id)
-        if actor is None:
-            raise NotAuthenticated("this session has ended; sign in again", code="invalid-token")
+        actor = await _open_session(self._deps, grant.user_id, grant.session_id)
         return Actor(
             user_id=actor.user_id,
             role=actor.role,
@@ -144,3 +151,19 @@ class RedeemRealtimeTicket:
             session_id=actor.session_id,
             two_factor_enabled=actor.two_factor_enabled,
         )
+
+
+class ConfirmRealtimeSession:
+    """The sign-in of a socket's actor is still open (raises ``NotAuthenticated`` otherwise).
+
+    Asked once the socket listens for the end of its sign-in: an end published between the
+    ticket's redemption and then reached no one, and this is how the socket learns of it (an
+    end that comes later reaches the socket itself)."""
+
+    def __init__(self, deps: RealtimeDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, actor: Actor) -> None:
+        if actor.user_id is None or actor.session_id is None:
+            raise NotAuthenticated("sign in first")
+        await _open_session(self._deps, actor.user_id, actor.session_id)

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 
 from elearn.adapters.realtime.tickets import InMemoryRealtimeTickets, RedisRealtimeTickets
 from elearn.application.realtime_tickets import (
+    ConfirmRealtimeSession,
     IssueRealtimeTicket,
     RealtimeDeps,
     RealtimePolicy,
@@ -56,6 +57,10 @@ class LiveUseCases:
     @cached_property
     def redeem_ticket(self) -> RedeemRealtimeTicket:
         return RedeemRealtimeTicket(self.deps)
+
+    @cached_property
+    def confirm_session(self) -> ConfirmRealtimeSession:
+        return ConfirmRealtimeSession(self.deps)
 
 
 Live: TypeAlias = NamedDependency[LiveUseCases]

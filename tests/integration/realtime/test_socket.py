@@ -6,6 +6,7 @@ are routed and answered."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
@@ -152,6 +153,48 @@ async def test_an_open_socket_closes_when_its_sign_in_ends_and_the_others_stay(
         assert await phone.closed_with() == (4401, "invalid-token")
         await publish(app, [people["alice"]], "notification.created", title="Still here")
         assert (await laptop.frame())["data"] == {"title": "Still here"}
+
+
+async def test_a_sign_in_ending_between_redemption_and_listening_closes_the_socket(
+    server: tuple[Litestar, str],
+    http: httpx.AsyncClient,
+    people: Mapping[str, uuid.UUID],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The window the socket re-checks its sign-in for, forced open: the ticket is redeemed,
+    then the sign-in ends and its sockets are told (this one not listening yet), then it
+    listens."""
+    app, base = server
+    hub = app.state.container.realtime
+    loop = asyncio.get_running_loop()
+    session = await login(http, ALICE)
+    ticket = await ticket_for(http, session)
+    told = asyncio.Event()
+    end_session, live = hub.end_session, hub.live
+
+    async def end_session_then_say_so(person: uuid.UUID, session_id: uuid.UUID) -> None:
+        await end_session(person, session_id)
+        # Called from the in-process worker's loop: queued on the sockets' loop behind the
+        # hub's own telling, so the event is set once the sockets have been told.
+        loop.call_soon_threadsafe(told.set)
+
+    @contextlib.asynccontextmanager
+    async def sign_out_then_listen(person: uuid.UUID) -> AsyncIterator[Any]:
+        ended = await http.post(
+            "/api/v1/auth/logout",
+            json={"refresh_token": session["refresh_token"]},
+            headers=bearer(session),
+        )
+        assert ended.status_code == 204, ended.text
+        await told.wait()
+        async with live(person) as subscriber:
+            yield subscriber
+
+    monkeypatch.setattr(hub, "end_session", end_session_then_say_so)
+    monkeypatch.setattr(hub, "live", sign_out_then_listen)
+    async with open_socket(base, ticket, welcome=False) as socket:
+        assert await socket.closed_with() == (4401, "invalid-token")
+    assert told.is_set()
 
 
 async def test_a_sixth_socket_of_one_person_is_refused_and_a_place_frees_when_one_closes(

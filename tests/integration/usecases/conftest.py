@@ -4,6 +4,7 @@ cases are called directly, with an ``Actor`` and a command."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,9 +26,9 @@ from elearn.adapters.jobs.broker import build_broker
 from elearn.entrypoints.bootstrap import bootstrap
 
 
-@pytest.fixture
-async def world(sqlite_url: str, tmp_path: Path) -> AsyncIterator[World]:
-    settings = make_settings(tmp_path, sqlite_url)
+@contextlib.asynccontextmanager
+async def _world_on(url: str, tmp_path: Path) -> AsyncIterator[World]:
+    settings = make_settings(tmp_path, url)
     ids = await seed_accounts(settings, *((email_of(name), role) for name, role in PEOPLE))
     await approve_tutors(settings, *(email_of(name) for name in APPROVED_TUTORS))
     clock = FixedClock(datetime.now(UTC).replace(minute=0, second=0, microsecond=0))
@@ -39,3 +40,16 @@ async def world(sqlite_url: str, tmp_path: Path) -> AsyncIterator[World]:
         yield World(container=container, clock=clock, **actors)
     finally:
         await container.dispose()
+
+
+@pytest.fixture
+async def world(sqlite_url: str, tmp_path: Path) -> AsyncIterator[World]:
+    async with _world_on(sqlite_url, tmp_path) as world:
+        yield world
+
+
+@pytest.fixture
+async def world_on_each_database(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
+    """The world on SQLite and on PostgreSQL (for what concurrent transactions may break)."""
+    async with _world_on(database_url, tmp_path) as world:
+        yield world

@@ -7,6 +7,7 @@ checked and bounded."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import threading
@@ -271,6 +272,27 @@ async def test_a_subscription_ends_with_the_sign_in_that_made_it(setting: Settin
     )
     await setting.notify(setting.ada, "after sign-out")
     assert [path for path, _, _ in setting.service.received] == ["/push/laptop"]
+
+
+async def test_two_sign_ins_subscribing_one_endpoint_at_once_leave_one_subscription(
+    setting: Setting,
+) -> None:
+    """A browser subscribing from two sign-ins at once (two tabs after a sign-in): both answered,
+    one subscription kept for its endpoint, so one push per notification."""
+    notifications = setting.container.notifications
+    assert setting.ada.user_id is not None
+    tab = Actor(user_id=setting.ada.user_id, role=Role.STUDENT, session_id=uuid.uuid4())
+    browser = setting.browser("shared")
+    for _ in range(3):  # each round races an endpoint that is new, then one already kept
+        views = await asyncio.gather(
+            notifications.subscribe_to_push(setting.ada, browser.command()),
+            notifications.subscribe_to_push(tab, browser.command()),
+        )
+        assert {view.endpoint for view in views} == {browser.endpoint}
+        setting.clock.advance(timedelta(seconds=1))
+        await setting.notify(setting.ada, f"round {_}")
+        assert [path for path, _, _ in setting.service.received] == ["/push/shared"]
+        setting.service.received.clear()
 
 
 async def test_subscriptions_are_checked_bounded_and_removed_by_their_owner_only(

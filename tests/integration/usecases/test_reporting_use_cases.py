@@ -4,6 +4,7 @@ export agrees with the ledger to the minor unit."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import dataclasses
 import io
@@ -17,7 +18,8 @@ from tests.integration.usecases.world import World
 
 from elearn.application.actor import Actor
 from elearn.application.billing.checkout import CheckoutItem
-from elearn.application.errors import PermissionDenied
+from elearn.application.errors import NotFound, PermissionDenied
+from elearn.application.files import PrivateFile
 from elearn.application.identity.admin import AuditLogQuery
 from elearn.application.identity.ports import AuditFilter
 from elearn.application.report_sources import Cell, ReportSource
@@ -25,7 +27,6 @@ from elearn.application.reporting.ports import DownloadGrant
 from elearn.application.reporting.reports import (
     BuildReport,
     InvalidReport,
-    ReportFile,
     ReportLinkExpired,
     ReportLinkInvalid,
     ReportNotReady,
@@ -56,7 +57,7 @@ async def _built(world: World, actor: Actor, request: ReportRequest) -> UUID:
     return queued.id
 
 
-async def _open(world: World, actor: Actor, report_id: UUID) -> tuple[ReportFile, bytes]:
+async def _open(world: World, actor: Actor, report_id: UUID) -> tuple[PrivateFile, bytes]:
     reporting = world.container.reporting
     view = await reporting.get_report(actor, report_id)
     assert view.status is ReportStatus.READY and view.progress == 100, view
@@ -241,3 +242,44 @@ async def test_a_report_that_cannot_be_written_fails_and_says_so(world: World) -
     view = await reporting.get_report(world.admin, queued.id)
     assert view.status is ReportStatus.FAILED and view.download_url is None
     assert view.failure == "the report could not be written: ConnectionError"
+
+
+async def test_one_report_requested_twice_at_once_is_two_reports_each_built_once(
+    world_on_each_database: World,
+) -> None:
+    """A double click: both requests answered (202), each its own queued report; and the job of
+    one report delivered twice at once builds it once."""
+    world = world_on_each_database
+    reporting = world.container.reporting
+    request = _request(world, ReportKind.USERS)
+    first, second = await asyncio.gather(
+        reporting.request_report(world.admin, request),
+        reporting.request_report(world.admin, request),
+    )
+    assert first.id != second.id
+    assert first.status is second.status is ReportStatus.QUEUED
+    await asyncio.gather(
+        reporting.build_report.build(first.id), reporting.build_report.build(first.id)
+    )
+    await reporting.build_report.build(second.id)
+    for report_id in (first.id, second.id):
+        _, data = await _open(world, world.admin, report_id)
+        assert _rows(data)
+    listed = await reporting.list_reports(world.admin, mine=True)
+    assert sorted(view.id for view in listed.items) == sorted([first.id, second.id])
+
+
+async def test_a_report_past_its_keeping_loses_its_file_and_keeps_its_record(
+    world: World,
+) -> None:
+    reporting = world.container.reporting
+    report_id = await _built(world, world.admin, _request(world, ReportKind.USERS))
+    file, _ = await _open(world, world.admin, report_id)
+    assert await reporting.purge_expired_reports() == 0  # still kept
+    world.clock.advance(reporting.deps.keep_for)
+    assert await reporting.purge_expired_reports() == 1
+    with pytest.raises(NotFound):
+        await world.container.storage.size(file.key)
+    view = await reporting.get_report(world.admin, report_id)
+    assert view.download_url is None
+    assert await reporting.purge_expired_reports() == 0

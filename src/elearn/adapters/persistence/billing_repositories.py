@@ -36,8 +36,8 @@ from elearn.adapters.persistence.repository_base import (
     Embedded,
     FieldMap,
     SqlaRepository,
+    dialect_insert,
     enum,
-    insert_ignoring_duplicates,
 )
 from elearn.application.billing.ports import IdempotencyClaim, IdempotencyKeyReused
 from elearn.domain.billing.ledger import Account, AccountKind, EntryKind, JournalEntry, Line
@@ -305,7 +305,7 @@ class SqlaLedger:
             }
             for key in sorted(by_key)
         ]
-        stmt = insert_ignoring_duplicates(self.session, LedgerAccountRow).values(rows)
+        stmt = dialect_insert(self.session, LedgerAccountRow).values(rows)
         await self.session.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
 
     async def append(self, entry: JournalEntry) -> None:
@@ -393,7 +393,7 @@ class SqlaProviderEventLog:
         self.session = session
 
     async def claim(self, event_id: str, event_type: str, received_at: datetime) -> bool:
-        stmt = insert_ignoring_duplicates(self.session, ProviderEventRow).values(
+        stmt = dialect_insert(self.session, ProviderEventRow).values(
             id=event_id, type=event_type[:100], received_at=received_at
         )
         result = await self.session.execute(stmt.on_conflict_do_nothing(index_elements=["id"]))
@@ -405,7 +405,7 @@ class SqlaIdempotencyStore:
         self.session = session
 
     async def begin(self, claim: IdempotencyClaim, result_type: type[T], now: datetime) -> T | None:
-        stmt = insert_ignoring_duplicates(self.session, IdempotencyKeyRow).values(
+        stmt = dialect_insert(self.session, IdempotencyKeyRow).values(
             user_id=claim.user_id,
             scope=claim.scope,
             key=claim.key,
@@ -452,7 +452,7 @@ class SqlaPayoutAccounts:
         )
 
     async def put(self, user_id: UUID, account_id: str, now: datetime) -> None:
-        stmt = insert_ignoring_duplicates(self.session, PayoutAccountRow).values(
+        stmt = dialect_insert(self.session, PayoutAccountRow).values(
             user_id=user_id, account_id=account_id, created_at=now
         )
         await self.session.execute(stmt.on_conflict_do_nothing(index_elements=["user_id"]))

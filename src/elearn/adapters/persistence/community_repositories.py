@@ -50,8 +50,8 @@ from elearn.adapters.persistence.repository_base import (
     FieldMap,
     SqlaRepository,
     TrackingRepository,
+    dialect_insert,
     enum,
-    insert_ignoring_duplicates,
 )
 from elearn.adapters.persistence.text_search import text_matches
 from elearn.application.community.ports import (
@@ -157,7 +157,7 @@ class SqlaVoteStore:
 
     async def cast(self, target: VoteTarget, target_id: UUID, voter: UUID) -> int:
         votes = _VOTES_TABLE
-        insert = insert_ignoring_duplicates(self._session, votes).values(
+        insert = dialect_insert(self._session, votes).values(
             target_type=target.value,
             target_id=target_id,
             voter_id=voter,
@@ -208,7 +208,7 @@ class SqlaSubscriptionStore:
     async def subscribe(self, thread_id: UUID, user_id: UUID, now: datetime) -> None:
         # The thread may be new in this transaction: write it first.
         await self._session.flush()
-        insert = insert_ignoring_duplicates(self._session, ForumSubscriptionRow.__table__)
+        insert = dialect_insert(self._session, ForumSubscriptionRow.__table__)
         await self._session.execute(
             insert.values(
                 thread_id=thread_id, user_id=user_id, subscribed_at=now

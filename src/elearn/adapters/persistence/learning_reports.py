@@ -4,41 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import select
-
 from elearn.adapters.persistence.models.learning import EnrollmentRow
-from elearn.adapters.persistence.report_rows import ANY_ID, SelectReport, choices
+from elearn.adapters.persistence.report_rows import ANY_ID, SelectReport, cell, choices
 from elearn.application.authorization import Permission
 from elearn.application.report_sources import ColumnKind as K
-from elearn.application.report_sources import ReportColumn, ReportSource
+from elearn.application.report_sources import ReportSource
 from elearn.domain.learning.enrollment import EnrollmentSource, EnrollmentStatus
 
 _ENROLLMENTS = SelectReport(
     permission=Permission.VIEW_ANY_COURSE_STUDENTS,
-    columns=(
-        ReportColumn("enrollment_id", K.ID),
-        ReportColumn("enrolled_at", K.INSTANT),
-        ReportColumn("student_id", K.ID),
-        ReportColumn("course_id", K.ID),
-        ReportColumn("source"),
-        ReportColumn("status"),
-        ReportColumn("progress_percent", K.COUNT),
-        ReportColumn("completed_at", K.INSTANT),
-        ReportColumn("revoked_at", K.INSTANT),
+    cells=(
+        cell("enrollment_id", EnrollmentRow.id, K.ID),
+        cell("enrolled_at", EnrollmentRow.enrolled_at, K.INSTANT),
+        cell("student_id", EnrollmentRow.user_id, K.ID),
+        cell("course_id", EnrollmentRow.course_id, K.ID),
+        cell("source", EnrollmentRow.source),
+        cell("status", EnrollmentRow.status),
+        cell("progress_percent", EnrollmentRow.progress_percent, K.COUNT),
+        cell("completed_at", EnrollmentRow.completed_at, K.INSTANT),
+        cell("revoked_at", EnrollmentRow.revoked_at, K.INSTANT),
     ),
     instant=EnrollmentRow.enrolled_at,
-    select=lambda: select(
-        EnrollmentRow.id,
-        EnrollmentRow.enrolled_at,
-        EnrollmentRow.user_id,
-        EnrollmentRow.course_id,
-        EnrollmentRow.source,
-        EnrollmentRow.status,
-        EnrollmentRow.progress_percent,
-        EnrollmentRow.completed_at,
-        EnrollmentRow.revoked_at,
-    ),
-    row=tuple,
     filters={
         "course_id": ANY_ID,
         "student_id": ANY_ID,

@@ -35,8 +35,8 @@ from elearn.adapters.persistence.repository_base import (
     FieldMap,
     SqlaRepository,
     TrackingRepository,
+    dialect_insert,
     enum,
-    insert_ignoring_duplicates,
 )
 from elearn.domain.learning.assignment import Assignment, FileKind, Submission, SubmittedFile
 from elearn.domain.learning.certificate import Certificate
@@ -503,7 +503,7 @@ class SqlaLearningDays:
 
     async def record(self, user_id: UUID, day: date) -> None:
         await self.session.execute(
-            insert_ignoring_duplicates(self.session, LearningDayRow)
+            dialect_insert(self.session, LearningDayRow)
             .values(user_id=user_id, day=day)
             .on_conflict_do_nothing(index_elements=["user_id", "day"])
         )

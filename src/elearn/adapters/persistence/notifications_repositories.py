@@ -24,8 +24,8 @@ from elearn.adapters.persistence.repository_base import (
     FieldMap,
     SqlaRepository,
     TrackingRepository,
+    dialect_insert,
     enum,
-    insert_ignoring_duplicates,
 )
 from elearn.application.mail import EmailMessage
 from elearn.application.paging import Page
@@ -90,7 +90,7 @@ class SqlaNotificationRepository:
         if not notifications:
             return set()
         stmt = (
-            insert_ignoring_duplicates(self.session, NotificationRow)
+            dialect_insert(self.session, NotificationRow)
             .values([_row_values(notification) for notification in notifications])
             .on_conflict_do_nothing(index_elements=["recipient_id", "source_key"])
             .returning(NotificationRow.id)
@@ -268,7 +268,7 @@ class SqlaQueuedEmailRepository(SqlaRepository[QueuedEmail, QueuedEmailRow]):
             "message": _message_dump(message),
         }
         stmt = (
-            insert_ignoring_duplicates(self.session, QueuedEmailRow)
+            dialect_insert(self.session, QueuedEmailRow)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["recipient_id", "source_key"])
             .returning(QueuedEmailRow.id)
@@ -325,23 +325,25 @@ class SqlaPushSubscriptionRepository:
 
     async def keep(self, subscription: PushSubscription) -> None:
         # One row per endpoint: a browser subscribing again (perhaps for someone else now)
-        # replaces what its endpoint had.
+        # replaces what its endpoint had. One statement, so two sign-ins subscribing it at once
+        # end as one row (the later), never as a unique-key error.
+        values = {
+            "id": subscription.id,
+            "person_id": subscription.person_id,
+            "session_id": subscription.session_id,
+            "endpoint": subscription.endpoint,
+            "p256dh": subscription.p256dh,
+            "auth": subscription.auth,
+            "created_at": subscription.created_at,
+            "updated_at": subscription.created_at,
+        }
+        stmt = dialect_insert(self.session, PushSubscriptionRow).values(values)
         await self.session.execute(
-            delete(PushSubscriptionRow).where(PushSubscriptionRow.endpoint == subscription.endpoint)
-        )
-        self.session.add(
-            PushSubscriptionRow(
-                id=subscription.id,
-                person_id=subscription.person_id,
-                session_id=subscription.session_id,
-                endpoint=subscription.endpoint,
-                p256dh=subscription.p256dh,
-                auth=subscription.auth,
-                created_at=subscription.created_at,
-                updated_at=subscription.created_at,
+            stmt.on_conflict_do_update(
+                index_elements=["endpoint"],
+                set_={name: stmt.excluded[name] for name in values if name != "endpoint"},
             )
         )
-        await self.session.flush()
 
     async def of_person(self, person_id: UUID) -> list[PushSubscription]:
         rows = await self.session.scalars(

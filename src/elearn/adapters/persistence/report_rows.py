@@ -4,10 +4,10 @@ the count of what a statement selects (for a running report's progress)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 from uuid import UUID
 
 from sqlalchemy import Select, func, select
@@ -16,30 +16,43 @@ from sqlalchemy.orm import InstrumentedAttribute
 from elearn.adapters.persistence.unit_of_work import session_of
 from elearn.application.authorization import Permission
 from elearn.application.ports import Transaction
-from elearn.application.report_sources import Cell, ReportColumn, ReportFilter
+from elearn.application.report_sources import Cell, ColumnKind, ReportColumn, ReportFilter
 
 BATCH_ROWS = 2000
 
 
+Selected: TypeAlias = tuple[ReportColumn, Any]
+
+
+def cell(name: str, selects: Any, kind: ColumnKind = ColumnKind.TEXT) -> Selected:
+    """A report's column, named once with the expression it selects."""
+    return ReportColumn(name, kind), selects
+
+
 @dataclass(frozen=True, kw_only=True)
 class SelectReport:
-    """A ``ReportSource`` over one statement: ``select`` gives the statement of the period
-        (already filtered on ``instant`` and ordered), ``filter_columns`` the column each filter
-        compares with, ``row`` turns a result row into the report's cells. Statements select
+    """A ``ReportSource`` over one statement: ``cells`` are its columns and what each selects
+    (``cell``), in order; ``where`` narrows every period's rows, ``instant`` places a row in a
+    period, ``filter_columns`` is the column each filter compares with. Statements select
     columns, not ORM objects: rows then stream without the session keeping them."""
 
     permission: Permission
-    columns: Sequence[ReportColumn]
+    cells: Sequence[Selected]
     instant: InstrumentedAttribute[Any]
-    select: Callable[[], Select[Any]]
-    row: Callable[[Any], Sequence[Cell]]
+    where: Sequence[Any] = ()
     filters: Mapping[str, ReportFilter] = field(default_factory=dict)
     filter_columns: Mapping[str, InstrumentedAttribute[Any]] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> Sequence[ReportColumn]:
+        return tuple(column for column, _ in self.cells)
 
     def _statement(
         self, starts_at: datetime, ends_at: datetime, filters: Mapping[str, str]
     ) -> Select[Any]:
-        stmt = self.select().where(self.instant >= starts_at, self.instant < ends_at)
+        stmt = select(*(selects for _, selects in self.cells)).where(
+            *self.where, self.instant >= starts_at, self.instant < ends_at
+        )
         for name, value in filters.items():
             column = self.filter_columns[name]
             stmt = stmt.where(column == (UUID(value) if self.filters[name].is_id else value))
@@ -64,7 +77,7 @@ class SelectReport:
         # which row by row costs more than writing the row.
         async for batch in result.partitions(BATCH_ROWS):
             for row in batch:
-                yield self.row(row)
+                yield tuple(row)
 
 
 def choices(*values: str) -> ReportFilter:

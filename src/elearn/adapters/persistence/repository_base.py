@@ -185,8 +185,9 @@ class FieldMap(Generic[AggregateT, RowT]):
         return row
 
 
-def insert_ignoring_duplicates(session: AsyncSession, table: Any) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect."""
+def dialect_insert(session: AsyncSession, table: Any) -> Any:
+    """``INSERT`` in the session's dialect, which takes ``ON CONFLICT`` (both dialects spell it
+    alike: ``on_conflict_do_nothing``, ``on_conflict_do_update``)."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     return insert(table)

@@ -4,45 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import select
-
 from elearn.adapters.persistence.models.support import SupportTicketRow as T
-from elearn.adapters.persistence.report_rows import ANY_ID, SelectReport, choices
+from elearn.adapters.persistence.report_rows import ANY_ID, SelectReport, cell, choices
 from elearn.application.authorization import Permission
 from elearn.application.report_sources import ColumnKind as K
-from elearn.application.report_sources import ReportColumn, ReportSource
+from elearn.application.report_sources import ReportSource
 from elearn.domain.support.tickets import Category, Priority, TicketStatus
 
 _TICKETS = SelectReport(
     permission=Permission.WORK_SUPPORT_TICKETS,
-    columns=(
-        ReportColumn("ticket_id", K.ID),
-        ReportColumn("opened_at", K.INSTANT),
-        ReportColumn("subject"),
-        ReportColumn("category"),
-        ReportColumn("priority"),
-        ReportColumn("status"),
-        ReportColumn("customer_id", K.ID),
-        ReportColumn("assignee_id", K.ID),
-        ReportColumn("first_responded_at", K.INSTANT),
-        ReportColumn("first_response_due", K.INSTANT),
-        ReportColumn("resolution_due", K.INSTANT),
+    cells=(
+        cell("ticket_id", T.id, K.ID),
+        cell("opened_at", T.opened_at, K.INSTANT),
+        cell("subject", T.subject),
+        cell("category", T.category),
+        cell("priority", T.priority),
+        cell("status", T.status),
+        cell("customer_id", T.customer_id, K.ID),
+        cell("assignee_id", T.assignee_id, K.ID),
+        cell("first_responded_at", T.first_responded_at, K.INSTANT),
+        cell("first_response_due", T.first_response_due, K.INSTANT),
+        cell("resolution_due", T.resolution_due, K.INSTANT),
     ),
     instant=T.opened_at,
-    select=lambda: select(
-        T.id,
-        T.opened_at,
-        T.subject,
-        T.category,
-        T.priority,
-        T.status,
-        T.customer_id,
-        T.assignee_id,
-        T.first_responded_at,
-        T.first_response_due,
-        T.resolution_due,
-    ),
-    row=tuple,
     filters={
         "status": choices(*(status.value for status in TicketStatus)),
         "priority": choices(*(priority.value for priority in Priority)),

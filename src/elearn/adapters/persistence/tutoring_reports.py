@@ -5,41 +5,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import select
-
 from elearn.adapters.persistence.models.tutoring import BookingRow
-from elearn.adapters.persistence.report_rows import ANY_ID, SelectReport, choices
+from elearn.adapters.persistence.report_rows import ANY_ID, SelectReport, cell, choices
 from elearn.application.authorization import Permission
 from elearn.application.report_sources import ColumnKind as K
-from elearn.application.report_sources import ReportColumn, ReportSource
+from elearn.application.report_sources import ReportSource
 from elearn.domain.tutoring.booking import BookingStatus
 
 _BOOKINGS = SelectReport(
     permission=Permission.VIEW_ANY_BOOKING,
-    columns=(
-        ReportColumn("booking_id", K.ID),
-        ReportColumn("starts_at", K.INSTANT),
-        ReportColumn("ends_at", K.INSTANT),
-        ReportColumn("status"),
-        ReportColumn("tutor_id", K.ID),
-        ReportColumn("student_id", K.ID),
-        ReportColumn("order_id", K.ID),
-        ReportColumn("price", K.MONEY),
-        ReportColumn("currency", K.CURRENCY),
+    cells=(
+        cell("booking_id", BookingRow.id, K.ID),
+        cell("starts_at", BookingRow.starts_at, K.INSTANT),
+        cell("ends_at", BookingRow.ends_at, K.INSTANT),
+        cell("status", BookingRow.status),
+        cell("tutor_id", BookingRow.tutor_id, K.ID),
+        cell("student_id", BookingRow.student_id, K.ID),
+        cell("order_id", BookingRow.order_id, K.ID),
+        cell("price", BookingRow.price_amount, K.MONEY),
+        cell("currency", BookingRow.price_currency, K.CURRENCY),
     ),
     instant=BookingRow.starts_at,
-    select=lambda: select(
-        BookingRow.id,
-        BookingRow.starts_at,
-        BookingRow.ends_at,
-        BookingRow.status,
-        BookingRow.tutor_id,
-        BookingRow.student_id,
-        BookingRow.order_id,
-        BookingRow.price_amount,
-        BookingRow.price_currency,
-    ),
-    row=tuple,
     filters={
         "status": choices(*(status.value for status in BookingStatus)),
         "tutor_id": ANY_ID,

@@ -21,8 +21,8 @@ from elearn.adapters.persistence.repository_base import (
     FieldMap,
     SqlaRepository,
     TrackingRepository,
+    dialect_insert,
     enum,
-    insert_ignoring_duplicates,
 )
 from elearn.domain.shared.money import Money
 from elearn.domain.tutoring.availability import (
@@ -244,7 +244,7 @@ class SqlaBookingRepository(SqlaRepository[Booking, BookingRow]):
         return [self._load(row) for row in await self.session.scalars(stmt)]
 
     async def mark_reminded(self, booking: Booking, lead_minutes: int, now: datetime) -> bool:
-        stmt = insert_ignoring_duplicates(self.session, BookingReminderRow).values(
+        stmt = dialect_insert(self.session, BookingReminderRow).values(
             booking_id=booking.id,
             lead_minutes=lead_minutes,
             starts_at=booking.starts_at,

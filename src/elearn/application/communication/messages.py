@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from uuid import UUID
 
 from elearn.application.access import require_signed_in
@@ -28,7 +27,14 @@ from elearn.application.errors import (
     PermissionDenied,
     RateLimited,
 )
-from elearn.application.files import Upload, UploadPurpose, delete_quietly
+from elearn.application.files import (
+    PrivateFile,
+    Upload,
+    UploadPurpose,
+    delete_quietly,
+    link_expiry,
+    private_file,
+)
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.domain.communication.conversations import (
     MAX_ATTACHMENTS,
@@ -276,14 +282,6 @@ class InvalidAttachmentLink(PermissionDenied):
         super().__init__("this download link is not valid; list the messages for a new one")
 
 
-@dataclass(frozen=True, slots=True)
-class AttachmentFile:
-    key: str
-    content_type: str
-    filename: str | None
-    size: int
-
-
 class UploadAttachment:
     """A participant uploads a file to send with their next message: a PDF, an image, a zip or
     plain text of at most 25 MiB, its type read from its bytes (storage's checks for
@@ -340,16 +338,15 @@ class OpenAttachment:
         *,
         expires: int,
         signature: str,
-    ) -> AttachmentFile:
+    ) -> PrivateFile:
         deps = self._deps
         if actor.user_id is None:
             raise NotAuthenticated("a message's file is served to its reader signed in")
-        try:
-            expires_at = datetime.fromtimestamp(expires, UTC)
-        except (OverflowError, OSError, ValueError):
-            raise InvalidAttachmentLink() from None
+        expires_at = link_expiry(expires)
+        if expires_at is None or deps.clock.now() >= expires_at:
+            raise InvalidAttachmentLink()
         grant = AttachmentGrant(actor.user_id, conversation_id, attachment_id, expires_at)
-        if deps.clock.now() >= expires_at or not deps.links.verifies(grant, signature):
+        if not deps.links.verifies(grant, signature):
             raise InvalidAttachmentLink()
         async with deps.uow(read_only=True) as uow:
             conversation = await deps.conversation_for(uow, actor, conversation_id)
@@ -364,10 +361,7 @@ class OpenAttachment:
         carried = message is not None and any(a.id == upload.id for a in message.attachments)
         if not carried:
             raise AttachmentNotFound()
-        try:
-            # Asked before the answer starts: a file gone from storage is a 404, not a broken
-            # stream.
-            size = await deps.storage.size(upload.key)
-        except NotFound:
-            raise AttachmentNotFound() from None
-        return AttachmentFile(upload.key, upload.media_type, upload.filename, size)
+        return await private_file(
+            deps.storage, upload.key, upload.media_type, upload.filename,
+            missing=AttachmentNotFound(),
+        )  # fmt: skip

@@ -21,7 +21,7 @@ from elearn.application.billing.api import (
 from elearn.application.catalog.api import CourseApproved, CoursePublished, CourseRejected
 from elearn.application.communication.notification_deps import NotificationsDeps
 from elearn.application.communication.notification_texts import words
-from elearn.application.communication.notifications import NotificationDraft, Notify
+from elearn.application.communication.notifications import EmailedBy, NotificationDraft, Notify
 from elearn.application.community.api import AnswerAccepted, ReplyPosted, ThreadStarted
 from elearn.application.identity.api import TutorApplicationDecided
 from elearn.application.learning.api import AssignmentGraded, CertificateIssued, EnrollmentStarted
@@ -67,7 +67,7 @@ async def _drafts(
     kind: str,
     category: Category,
     link: LinkTarget | None,
-    emailed_by_source: bool = False,
+    emailed_by: EmailedBy = EmailedBy.NOTIFICATION,
 ) -> list[NotificationDraft]:
     """One draft per recipient (with the words' parameters each reads), in their language."""
     drafts: list[NotificationDraft] = []
@@ -86,7 +86,7 @@ async def _drafts(
                     link=link,
                     metadata={"event_type": event.event_type},
                     source_key=str(event.event_id),
-                    emailed_by_source=emailed_by_source,
+                    emailed_by=emailed_by,
                 )
             )
     return drafts
@@ -98,7 +98,7 @@ async def tutor_decided(deps: NotificationsDeps, event: DomainEvent) -> list[Not
     return await _drafts(
         deps, event, [(event.user_id, {"reason": event.reason or ""})],
         kind=kind, category=Category.ACCOUNT, link=LinkTarget("user", event.user_id),
-        emailed_by_source=True,
+        emailed_by=EmailedBy.SOURCE,
     )  # fmt: skip
 
 
@@ -137,7 +137,7 @@ async def graded(deps: NotificationsDeps, event: DomainEvent) -> list[Notificati
     return await _drafts(
         deps, event, [(event.user_id, parameters)],
         kind="assignment_graded", category=Category.LEARNING,
-        link=LinkTarget("lesson", event.lesson_id), emailed_by_source=True,
+        link=LinkTarget("lesson", event.lesson_id), emailed_by=EmailedBy.SOURCE,
     )  # fmt: skip
 
 
@@ -164,7 +164,7 @@ async def booking_held(deps: NotificationsDeps, event: DomainEvent) -> list[Noti
     return await _drafts(
         deps, event, [(event.student_id, {"other": parties.tutor_name, "held_until": held_until})],
         kind="booking_held", category=Category.BOOKING,
-        link=LinkTarget("booking", event.booking_id), emailed_by_source=True,
+        link=LinkTarget("booking", event.booking_id), emailed_by=EmailedBy.NO_ONE,
     )  # fmt: skip
 
 
@@ -191,7 +191,7 @@ async def booking_changed(deps: NotificationsDeps, event: DomainEvent) -> list[N
             (parties.tutor_id, {"other": parties.student_name}),
         ],
         kind=_BOOKING_KINDS[type(event)], category=Category.BOOKING,
-        link=LinkTarget("booking", booking_id), emailed_by_source=True,
+        link=LinkTarget("booking", booking_id), emailed_by=EmailedBy.SOURCE,
     )  # fmt: skip
 
 
@@ -200,7 +200,7 @@ async def order_paid(deps: NotificationsDeps, event: DomainEvent) -> list[Notifi
     return await _drafts(
         deps, event, [(event.buyer_id, {})],
         kind="payment_succeeded", category=Category.PAYMENT,
-        link=LinkTarget("order", event.order_id), emailed_by_source=True,
+        link=LinkTarget("order", event.order_id), emailed_by=EmailedBy.SOURCE,
     )  # fmt: skip
 
 
@@ -215,7 +215,8 @@ async def payment_refunded(deps: NotificationsDeps, event: DomainEvent) -> list[
 
 async def withdrawal_moved(deps: NotificationsDeps, event: DomainEvent) -> list[NotificationDraft]:
     assert isinstance(event, WithdrawalApproved | WithdrawalFailed | WithdrawalPaid)
-    failed = isinstance(event, WithdrawalFailed)
+    # A failed withdrawal's email is billing's own; the others are told here.
+    emailed_by = EmailedBy.SOURCE if isinstance(event, WithdrawalFailed) else EmailedBy.NOTIFICATION
     kind = {
         WithdrawalApproved: "withdrawal_approved",
         WithdrawalPaid: "withdrawal_paid",
@@ -224,7 +225,7 @@ async def withdrawal_moved(deps: NotificationsDeps, event: DomainEvent) -> list[
     return await _drafts(
         deps, event, [(event.tutor_id, {})],
         kind=kind, category=Category.PAYOUT,
-        link=LinkTarget("withdrawal", event.withdrawal_id), emailed_by_source=failed,
+        link=LinkTarget("withdrawal", event.withdrawal_id), emailed_by=emailed_by,
     )  # fmt: skip
 
 
@@ -240,7 +241,7 @@ async def message_posted(deps: NotificationsDeps, event: DomainEvent) -> list[No
     return await _drafts(
         deps, event, [(recipient, parameters) for recipient in event.recipient_ids],
         kind="message", category=Category.MESSAGE,
-        link=LinkTarget("conversation", event.conversation_id), emailed_by_source=True,
+        link=LinkTarget("conversation", event.conversation_id), emailed_by=EmailedBy.SOURCE,
     )  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from uuid import UUID
 
 from elearn.application.access import require_signed_in
@@ -37,6 +38,7 @@ from elearn.domain.communication.notifications import (
 from elearn.domain.shared.events import DomainEvent
 
 __all__ = [
+    "EmailedBy",
     "NotificationDraft",
     "Notify",
 ]
@@ -52,11 +54,23 @@ class NotificationNotFound(NotFound):
         super().__init__("there is no such notification of yours")
 
 
+class EmailedBy(Enum):
+    """Who emails what a notification says (no one gets two emails for one event)."""
+
+    # The notification itself, by the person's email preference for its category.
+    NOTIFICATION = "notification"
+    # Its source, which sends its own email (through the same preferences): none from here.
+    SOURCE = "source"
+    # No one: news too short-lived for an inbox (a hold lasting minutes), in the center, live
+    # and by push only.
+    NO_ONE = "no_one"
+
+
 @dataclass(frozen=True, slots=True)
 class NotificationDraft:
     """A notification to make, whatever made it. ``source_key`` names its source (an event's
-    id): one notification per key and recipient. ``emailed_by_source`` says the source sends
-    its own email for it (through the person's preferences), so this one sends none."""
+    id): one notification per key and recipient. ``emailed_by`` says whether this notification
+    sends the email about it."""
 
     recipient_id: UUID
     category: Category
@@ -65,7 +79,7 @@ class NotificationDraft:
     source_key: str
     link: LinkTarget | None = None
     metadata: Mapping[str, object] = field(default_factory=dict)
-    emailed_by_source: bool = False
+    emailed_by: EmailedBy = EmailedBy.NOTIFICATION
 
 
 class Notify:
@@ -117,7 +131,7 @@ async def store_notifications(
                     notification_id=notification.id,
                     recipient_id=notification.recipient_id,
                     category=notification.category.value,
-                    email=not draft.emailed_by_source,
+                    email=draft.emailed_by is EmailedBy.NOTIFICATION,
                 )
             )
     return len(stored)

@@ -5,7 +5,6 @@ each opening written to the audit log."""
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
@@ -14,7 +13,7 @@ from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.authorization import Permission
 from elearn.application.errors import Gone, NotFound, PermissionDenied
-from elearn.application.files import EXTENSION_FOR_MEDIA_TYPE
+from elearn.application.files import EXTENSION_FOR_MEDIA_TYPE, PrivateFile, link_expiry
 from elearn.application.identity.deps import IdentityDeps
 from elearn.application.identity.ports import ApplicationSummary, DocumentGrant
 from elearn.domain.shared.audit import AuditAction
@@ -39,14 +38,6 @@ class DocumentLinkInvalid(PermissionDenied):
 
     def __init__(self) -> None:
         super().__init__("this link is not valid for you")
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentFile:
-    key: str
-    content_type: str
-    filename: str
-    size: int
 
 
 def document_path(application_id: UUID, document: ApplicantDocument) -> str:
@@ -88,15 +79,14 @@ class OpenApplicantDocument:
         *,
         expires: int,
         signature: str,
-    ) -> DocumentFile:
+    ) -> PrivateFile:
         deps = self._deps
         viewer = require_signed_in(actor)
         deps.authorizer.authorize(actor, Permission.REVIEW_TUTOR_APPLICATIONS)
         now = deps.clock.now()
-        try:
-            expires_at = datetime.fromtimestamp(expires, tz=now.tzinfo)
-        except (OverflowError, OSError, ValueError):
-            raise DocumentLinkInvalid() from None
+        expires_at = link_expiry(expires)
+        if expires_at is None:
+            raise DocumentLinkInvalid()
         grant = DocumentGrant(viewer, application_id, document.value, expires_at)
         if not deps.document_links.verifies(grant, signature):
             raise DocumentLinkInvalid()
@@ -120,4 +110,4 @@ class OpenApplicantDocument:
         size = await deps.storage.size(key)
         extension = "." + key.rsplit(".", 1)[-1] if "." in key else ""
         media_type = _MEDIA_TYPE_FOR_EXTENSION.get(extension, "application/octet-stream")
-        return DocumentFile(key, media_type, f"{document.value}{extension}", size)
+        return PrivateFile(key, media_type, f"{document.value}{extension}", size)

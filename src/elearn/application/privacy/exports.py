@@ -9,7 +9,6 @@ import json
 import tempfile
 import zipfile
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO, Any
 from uuid import UUID
@@ -18,12 +17,18 @@ from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.authorization import Permission
 from elearn.application.errors import Gone, NotFound
-from elearn.application.files import UploadPurpose, delete_quietly, sanitize_filename
+from elearn.application.files import (
+    PrivateFile,
+    UploadPurpose,
+    delete_quietly,
+    purge_expired_files,
+    sanitize_filename,
+)
 from elearn.application.mail import in_zone
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.application.personal_data import PersonalData
 from elearn.application.privacy.deps import PrivacyDeps
-from elearn.application.privacy.ports import ExportView
+from elearn.application.privacy.ports import ExportView, PrivacyUnitOfWork
 from elearn.domain.privacy.requests import (
     DataExport,
     DataExportReady,
@@ -91,14 +96,6 @@ def view_of(export: DataExport, now: datetime) -> ExportView:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class ArchiveFile:
-    key: str
-    content_type: str
-    filename: str
-    size: int
-
-
 class RequestDataExport:
     """The person asks for their own data (``user_id`` left out), or an admin for someone's.
     One export at a time per person: asking again while one is being built answers that one."""
@@ -159,7 +156,7 @@ class GetExportArchive:
     def __init__(self, deps: PrivacyDeps) -> None:
         self._deps = deps
 
-    async def __call__(self, actor: Actor, export_id: UUID) -> ArchiveFile:
+    async def __call__(self, actor: Actor, export_id: UUID) -> PrivateFile:
         deps = self._deps
         user_id = require_signed_in(actor)
         async with deps.uow(read_only=True) as uow:
@@ -178,7 +175,7 @@ class GetExportArchive:
             raise ExportExpired()
         size = await deps.storage.size(export.file_key)
         stamp = (export.ready_at or export.requested_at).strftime("%Y%m%d")
-        return ArchiveFile(export.file_key, ARCHIVE_MEDIA_TYPE, f"my-data-{stamp}.zip", size)
+        return PrivateFile(export.file_key, ARCHIVE_MEDIA_TYPE, f"my-data-{stamp}.zip", size)
 
 
 class BuildDataExport:
@@ -301,15 +298,9 @@ class PurgeExpiredExports:
         self._deps = deps
 
     async def __call__(self) -> int:
-        deps = self._deps
-        now = deps.clock.now()
-        # Most runs find nothing: they look without taking the write lock (SQLite has one).
-        async with deps.uow(read_only=True) as uow:
-            if not await uow.privacy.exports.expired(now, limit=1):
-                return 0
-        async with deps.uow() as uow:
-            expired = await uow.privacy.exports.expired(now, limit=200)
-            keys = [export.forget_file() for export in expired]
-            await uow.commit()
-        await delete_quietly(deps.storage, *keys)
-        return len(keys)
+        now = self._deps.clock.now()
+
+        async def expired(uow: PrivacyUnitOfWork, limit: int) -> list[DataExport]:
+            return await uow.privacy.exports.expired(now, limit=limit)
+
+        return await purge_expired_files(self._deps.uow, expired, self._deps.storage)

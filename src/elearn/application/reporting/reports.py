@@ -21,11 +21,22 @@ from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.authorization import Permission
 from elearn.application.errors import FieldError, Gone, InvalidInput, NotFound, PermissionDenied
-from elearn.application.files import UploadPurpose, delete_quietly
+from elearn.application.files import (
+    PrivateFile,
+    UploadPurpose,
+    delete_quietly,
+    link_expiry,
+    purge_expired_files,
+)
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.application.report_sources import Cell, ColumnKind, ReportSource
 from elearn.application.reporting.deps import ReportingDeps
-from elearn.application.reporting.ports import CurrencyTotal, DownloadGrant, ReportView
+from elearn.application.reporting.ports import (
+    CurrencyTotal,
+    DownloadGrant,
+    ReportingUnitOfWork,
+    ReportView,
+)
 from elearn.domain.reporting.reports import (
     Report,
     ReportFormat,
@@ -94,14 +105,6 @@ class ReportRequest:
     starts_at: datetime
     ends_at: datetime
     filters: Mapping[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class ReportFile:
-    key: str
-    content_type: str
-    filename: str
-    size: int
 
 
 def file_path(report_id: UUID) -> str:
@@ -258,15 +261,14 @@ class OpenReportFile:
 
     async def __call__(
         self, actor: Actor, report_id: UUID, *, expires: int, signature: str
-    ) -> ReportFile:
+    ) -> PrivateFile:
         deps = self._deps
         viewer = require_signed_in(actor)
         deps.authorizer.authorize(actor, Permission.RUN_REPORTS)
         now = deps.clock.now()
-        try:
-            expires_at = datetime.fromtimestamp(expires, tz=now.tzinfo)
-        except (OverflowError, OSError, ValueError):
-            raise ReportLinkInvalid() from None
+        expires_at = link_expiry(expires)
+        if expires_at is None:
+            raise ReportLinkInvalid()
         if not deps.links.verifies(DownloadGrant(viewer, report_id, expires_at), signature):
             raise ReportLinkInvalid()
         if now >= expires_at:
@@ -287,7 +289,7 @@ class OpenReportFile:
         size = await deps.storage.size(report.file_key)
         stamp = report.period.starts_at.strftime("%Y%m%d")
         until = report.period.ends_at.strftime("%Y%m%d")
-        return ReportFile(
+        return PrivateFile(
             report.file_key,
             MEDIA_TYPES[report.format],
             f"{report.kind.value}-{stamp}-{until}.{report.format.value}",
@@ -430,14 +432,9 @@ class PurgeExpiredReports:
         self._deps = deps
 
     async def __call__(self) -> int:
-        deps = self._deps
-        now = deps.clock.now()
-        async with deps.uow(read_only=True) as uow:
-            if not await uow.reporting.reports.expired(now, limit=1):
-                return 0
-        async with deps.uow() as uow:
-            expired = await uow.reporting.reports.expired(now, limit=200)
-            keys = [report.forget_file() for report in expired]
-            await uow.commit()
-        await delete_quietly(deps.storage, *keys)
-        return len(keys)
+        now = self._deps.clock.now()
+
+        async def expired(uow: ReportingUnitOfWork, limit: int) -> list[Report]:
+            return await uow.reporting.reports.expired(now, limit=limit)
+
+        return await purge_expired_files(self._deps.uow, expired, self._deps.storage)

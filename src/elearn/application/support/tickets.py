@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
 from elearn.application.errors import NotAuthenticated, NotFound, PermissionDenied
-from elearn.application.files import Upload, UploadPurpose, delete_quietly
+from elearn.application.files import (
+    PrivateFile,
+    Upload,
+    UploadPurpose,
+    delete_quietly,
+    link_expiry,
+    private_file,
+)
 from elearn.application.paging import Page, check_limit, page_of
 from elearn.application.support.deps import SupportDeps, TicketAccess
 from elearn.application.support.ports import (
@@ -89,14 +95,6 @@ class InvalidAttachmentLink(PermissionDenied):
 
     def __init__(self) -> None:
         super().__init__("this download link is not valid; read the ticket for a new one")
-
-
-@dataclass(frozen=True, slots=True)
-class TicketFile:
-    key: str
-    content_type: str
-    filename: str | None
-    size: int
 
 
 class _UseCase:
@@ -398,16 +396,15 @@ class OpenTicketAttachment(_UseCase):
         *,
         expires: int,
         signature: str,
-    ) -> TicketFile:
+    ) -> PrivateFile:
         deps = self._deps
         if actor.user_id is None:
             raise NotAuthenticated("a ticket's file is served to its reader signed in")
-        try:
-            expires_at = datetime.fromtimestamp(expires, UTC)
-        except (OverflowError, OSError, ValueError):
-            raise InvalidAttachmentLink() from None
+        expires_at = link_expiry(expires)
+        if expires_at is None or deps.clock.now() >= expires_at:
+            raise InvalidAttachmentLink()
         grant = TicketAttachmentGrant(actor.user_id, ticket_id, attachment_id, expires_at)
-        if deps.clock.now() >= expires_at or not deps.links.verifies(grant, signature):
+        if not deps.links.verifies(grant, signature):
             raise InvalidAttachmentLink()
         async with deps.uow(read_only=True) as uow:
             access = await deps.ticket_for(uow, actor, ticket_id)
@@ -417,10 +414,7 @@ class OpenTicketAttachment(_UseCase):
             message = await uow.support.messages.get(upload.message_id)
         if message is None or (message.internal and not access.as_agent):
             raise AttachmentNotFound()
-        try:
-            # Asked before the answer starts: a file gone from storage is a 404, not a broken
-            # stream.
-            size = await deps.storage.size(upload.key)
-        except NotFound:
-            raise AttachmentNotFound() from None
-        return TicketFile(upload.key, upload.media_type, upload.filename, size)
+        return await private_file(
+            deps.storage, upload.key, upload.media_type, upload.filename,
+            missing=AttachmentNotFound(),
+        )  # fmt: skip

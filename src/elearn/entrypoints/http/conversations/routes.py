@@ -19,7 +19,7 @@ from elearn.application.communication.conversation_ports import (
     ReportView,
 )
 from elearn.application.communication.conversations import MAX_REPORT_REASON, StartConversation
-from elearn.application.files import DEFAULT_UPLOAD_POLICIES, UploadPurpose, content_disposition
+from elearn.application.files import DEFAULT_UPLOAD_POLICIES, UploadPurpose
 from elearn.application.paging import Page
 from elearn.domain.communication.conversations import MAX_ATTACHMENTS, MAX_BODY_LENGTH
 from elearn.entrypoints.conversations import Conversations
@@ -28,6 +28,7 @@ from elearn.entrypoints.http.billing.routes import IdempotencyKey
 from elearn.entrypoints.http.bodies import RequestBody, upload_of
 from elearn.entrypoints.http.catalog.routes import FileForm
 from elearn.entrypoints.http.docs import binary
+from elearn.entrypoints.http.downloads import private_download
 from elearn.entrypoints.http.identity.admin_routes import Cursor, Limit
 from elearn.entrypoints.http.problem_codes import problems
 
@@ -221,16 +222,7 @@ class ConversationsController(Controller):
         file = await conversations.open_attachment(
             actor, conversation_id, attachment_id, expires=expires, signature=signature
         )
-        return Stream(
-            conversations.deps.storage.read(file.key),
-            media_type=file.content_type,
-            headers={
-                "Content-Length": str(file.size),
-                "Cache-Control": "private, no-store",
-                "X-Content-Type-Options": "nosniff",
-                "Content-Disposition": content_disposition(file.filename, inline=False),
-            },
-        )
+        return private_download(conversations.deps.storage, file)
 
     @problems(
         "conversation-not-found",

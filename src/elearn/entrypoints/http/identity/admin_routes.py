@@ -12,7 +12,6 @@ from litestar import Controller, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
-from elearn.application.files import content_disposition
 from elearn.application.identity.admin import (
     ApproveTutorCommand,
     AuditLogQuery,
@@ -37,6 +36,7 @@ from elearn.domain.shared.audit import AuditAction, AuditEntry
 from elearn.entrypoints.http.auth import CurrentActor, staff_only
 from elearn.entrypoints.http.bodies import RequestBody
 from elearn.entrypoints.http.docs import binary
+from elearn.entrypoints.http.downloads import private_download
 from elearn.entrypoints.http.problem_codes import problems
 from elearn.entrypoints.identity import Identity
 
@@ -96,16 +96,7 @@ class AdminController(Controller):
         file = await identity.open_applicant_document(
             actor, application_id, document, expires=expires, signature=signature
         )
-        return Stream(
-            identity.deps.storage.read(file.key),
-            media_type=file.content_type,
-            headers={
-                "Content-Length": str(file.size),
-                "Cache-Control": "private, no-store",
-                "X-Content-Type-Options": "nosniff",
-                "Content-Disposition": content_disposition(file.filename, inline=True),
-            },
-        )
+        return private_download(identity.deps.storage, file, inline=True)
 
     @problems("illegal-transition")
     @post(

@@ -10,13 +10,13 @@ from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.response import Stream
 
-from elearn.application.files import content_disposition
 from elearn.application.paging import Page
 from elearn.application.privacy.erasure import EraseMeCommand
 from elearn.application.privacy.ports import ErasureView, ExportView
 from elearn.entrypoints.http.auth import CurrentActor, signed_in
 from elearn.entrypoints.http.bodies import Password, RequestBody
 from elearn.entrypoints.http.docs import binary
+from elearn.entrypoints.http.downloads import private_download
 from elearn.entrypoints.http.identity.admin_routes import Cursor, Limit
 from elearn.entrypoints.http.problem_codes import problems
 from elearn.entrypoints.privacy import Privacy
@@ -74,16 +74,7 @@ class MyDataController(Controller):
         """Signed in as the person (or an admin); 409 `export-not-ready` while it is built,
         410 `export-expired` once it has expired (`export-failed` if it could not be built)."""
         archive = await privacy.export_archive(actor, export_id)
-        return Stream(
-            privacy.deps.storage.read(archive.key),
-            media_type=archive.content_type,
-            headers={
-                "Content-Length": str(archive.size),
-                "Cache-Control": "private, no-store",
-                "X-Content-Type-Options": "nosniff",
-                "Content-Disposition": content_disposition(archive.filename, inline=False),
-            },
-        )
+        return private_download(privacy.deps.storage, archive)
 
     @problems("invalid-input", "erasure-scheduled", "rate-limited")
     @delete(

@@ -2,9 +2,10 @@
 
 The protocol (frames, close codes, resume, limits) is described in ``docs/realtime.md``; this
 module is its one implementation. A connection goes through: the ticket redeemed (the person and
-a sign-in still open), a place among the person's sockets, the person's live stream subscribed,
-a welcome frame; then, until either side closes: live events (after a replay of what was missed
-when the first client message asks for one), heartbeats, and answers to client messages.
+a sign-in still open), a place among the person's sockets, the person's live stream subscribed
+(and the sign-in confirmed still open, now that its end would reach the socket), a welcome
+frame; then, until either side closes: live events (after a replay of what was missed when the
+first client message asks for one), heartbeats, and answers to client messages.
 """
 
 from __future__ import annotations
@@ -317,7 +318,14 @@ async def serve(socket: WebSocket[Any, Any, Any], live: LiveUseCases) -> None:
     code: int | None = None
     try:
         async with hub.live(actor.user_id) as subscriber:
-            code = await connection.run(subscriber)
+            try:
+                # Its sign-in may have ended since the ticket was redeemed, the end told to its
+                # sockets before this one listened: asked again now that it listens.
+                await live.confirm_session(actor)
+            except NotAuthenticated:
+                code = REFUSED_TICKET
+            else:
+                code = await connection.run(subscriber)
     finally:
         await hub.leave(actor.user_id, connection.id)
     if code is not None:

@@ -11,7 +11,6 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
-from elearn.application.files import content_disposition
 from elearn.application.paging import Page
 from elearn.application.reporting.ports import ReportView
 from elearn.application.reporting.reports import ReportRequest
@@ -19,6 +18,7 @@ from elearn.domain.reporting.reports import ReportFormat, ReportKind, ReportStat
 from elearn.entrypoints.http.auth import CurrentActor, staff_only
 from elearn.entrypoints.http.bodies import RequestBody
 from elearn.entrypoints.http.docs import binary
+from elearn.entrypoints.http.downloads import private_download
 from elearn.entrypoints.http.identity.admin_routes import Cursor, Limit
 from elearn.entrypoints.http.problem_codes import problems
 from elearn.entrypoints.reporting import Reporting
@@ -160,16 +160,7 @@ class ReportsController(Controller):
         file = await reporting.open_report_file(
             actor, staff_report_id, expires=expires, signature=signature
         )
-        return Stream(
-            reporting.deps.storage.read(file.key),
-            media_type=file.content_type,
-            headers={
-                "Content-Length": str(file.size),
-                "Cache-Control": "private, no-store",
-                "X-Content-Type-Options": "nosniff",
-                "Content-Disposition": content_disposition(file.filename, inline=False),
-            },
-        )
+        return private_download(reporting.deps.storage, file)
 
 
 REPORTING_CONTROLLERS = [ReportsController]

@@ -9,10 +9,10 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, get, post, put
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
 
-from elearn.application.files import DEFAULT_UPLOAD_POLICIES, UploadPurpose, content_disposition
+from elearn.application.files import DEFAULT_UPLOAD_POLICIES, UploadPurpose
 from elearn.application.paging import Page
 from elearn.application.support.agents import AgentSettings, NewCannedResponse
 from elearn.application.support.ports import (
@@ -38,6 +38,7 @@ from elearn.entrypoints.http.auth import CurrentActor, signed_in
 from elearn.entrypoints.http.bodies import RequestBody, upload_of
 from elearn.entrypoints.http.catalog.routes import FileForm
 from elearn.entrypoints.http.docs import binary
+from elearn.entrypoints.http.downloads import private_download
 from elearn.entrypoints.http.identity.admin_routes import Cursor, Limit
 from elearn.entrypoints.http.problem_codes import problems
 from elearn.entrypoints.support import Support
@@ -108,7 +109,9 @@ class TicketController(Controller):
 
     @problems("invalid-ticket", "invalid-attachment")
     @post("", operation_id="open_support_ticket", summary="Open a support ticket")
-    async def open(self, actor: CurrentActor, support: Support, data: OpenTicketBody) -> TicketView:
+    async def open(
+        self, actor: CurrentActor, support: Support, data: JSONBody[OpenTicketBody]
+    ) -> TicketView:
         """Anyone signed in. The ticket goes at once to an online agent with its category among
         their skills and the most room (`assignee_id`, status `assigned`), or waits in the
         queue (`open`) until one frees up. Its deadlines follow its priority. Files uploaded
@@ -150,7 +153,7 @@ class TicketController(Controller):
         ticket_id: FromPath[UUID],
         actor: CurrentActor,
         support: Support,
-        data: PostMessageBody,
+        data: JSONBody[PostMessageBody],
     ) -> MessageView:
         """The customer or an agent. The other side gets it live (`ticket.message`). The
         customer's answer brings a ticket waiting on them back to `assigned`; a closed ticket
@@ -168,7 +171,7 @@ class TicketController(Controller):
         ticket_id: FromPath[UUID],
         actor: CurrentActor,
         support: Support,
-        data: NoteBody,
+        data: JSONBody[NoteBody],
     ) -> MessageView:
         """Agents only. The customer never sees it nor hears of it."""
         return await support.add_internal_note(actor, ticket_id, data.body)
@@ -184,7 +187,11 @@ class TicketController(Controller):
         status_code=200,
     )
     async def assign(
-        self, ticket_id: FromPath[UUID], actor: CurrentActor, support: Support, data: AssignBody
+        self,
+        ticket_id: FromPath[UUID],
+        actor: CurrentActor,
+        support: Support,
+        data: JSONBody[AssignBody],
     ) -> TicketView:
         """Agents only, to an agent with room (409 `agent-at-capacity`); the previous agent's
         place goes to the queue."""
@@ -198,7 +205,11 @@ class TicketController(Controller):
         status_code=200,
     )
     async def status(
-        self, ticket_id: FromPath[UUID], actor: CurrentActor, support: Support, data: StatusBody
+        self,
+        ticket_id: FromPath[UUID],
+        actor: CurrentActor,
+        support: Support,
+        data: JSONBody[StatusBody],
     ) -> TicketView:
         """`open → assigned → waiting_on_customer ⇄ assigned → resolved → closed`. Agents
         set `waiting_on_customer`, `assigned`, `resolved` and `closed`; the customer closes a
@@ -214,7 +225,11 @@ class TicketController(Controller):
         status_code=200,
     )
     async def priority(
-        self, ticket_id: FromPath[UUID], actor: CurrentActor, support: Support, data: PriorityBody
+        self,
+        ticket_id: FromPath[UUID],
+        actor: CurrentActor,
+        support: Support,
+        data: JSONBody[PriorityBody],
     ) -> TicketView:
         """Agents only; the deadlines follow, counted from the opening."""
         return await support.change_priority(actor, ticket_id, data.priority)
@@ -227,7 +242,11 @@ class TicketController(Controller):
         status_code=200,
     )
     async def rating(
-        self, ticket_id: FromPath[UUID], actor: CurrentActor, support: Support, data: RatingBody
+        self,
+        ticket_id: FromPath[UUID],
+        actor: CurrentActor,
+        support: Support,
+        data: JSONBody[RatingBody],
     ) -> TicketView:
         """The customer, once the ticket is resolved (or closed), once: a score of 1 to 5."""
         return await support.rate(actor, ticket_id, data.score, data.comment)
@@ -254,16 +273,7 @@ class TicketController(Controller):
         file = await support.open_attachment(
             actor, ticket_id, ticket_attachment_id, expires=expires, signature=signature
         )
-        return Stream(
-            support.deps.storage.read(file.key),
-            media_type=file.content_type,
-            headers={
-                "Content-Length": str(file.size),
-                "Cache-Control": "private, no-store",
-                "X-Content-Type-Options": "nosniff",
-                "Content-Disposition": content_disposition(file.filename, inline=False),
-            },
-        )
+        return private_download(support.deps.storage, file)
 
 
 class AttachmentController(Controller):
@@ -311,7 +321,7 @@ class AgentController(Controller):
         summary="Set your agent settings",
     )
     async def set_me(
-        self, actor: CurrentActor, support: Support, data: AgentSettingsBody
+        self, actor: CurrentActor, support: Support, data: JSONBody[AgentSettingsBody]
     ) -> AgentView:
         """Your presence (`online` takes tickets, `away` keeps yours and takes none,
         `offline` returns those you have not answered to routing), skills (categories) and
@@ -351,7 +361,7 @@ class AgentController(Controller):
         "/canned-responses", operation_id="create_canned_response", summary="Add a canned response"
     )
     async def add_canned(
-        self, actor: CurrentActor, support: Support, data: CannedResponseBody
+        self, actor: CurrentActor, support: Support, data: JSONBody[CannedResponseBody]
     ) -> CannedResponseView:
         """Agents: a reply every agent may reuse."""
         command = NewCannedResponse(title=data.title, body=data.body, category=data.category)

@@ -20,6 +20,7 @@ from elearn.adapters.persistence.migrations import find_migrations_dir, upgrade
 from elearn.entrypoints.modules import table_metadata
 from elearn.entrypoints.settings import Settings
 from tests.support.apps import app_for, return_lent_apps
+from tests.support.logs import logging_restored
 
 # Every HTTP answer a test receives is checked against the OpenAPI document.
 pytest_plugins = ["tests.support.contract"]
@@ -220,3 +221,11 @@ def _return_lent_apps() -> Iterator[None]:
     """Set up before, so torn down after, every fixture that starts an app."""
     yield
     return_lent_apps()
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """A test that runs a command in process leaves logging as it found it: a handler left on
+    that test's closed capture stream turned every later log line into a traceback."""
+    with logging_restored():
+        yield

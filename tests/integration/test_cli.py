@@ -12,7 +12,6 @@ import email
 import email.policy
 import io
 import json
-import logging
 import os
 import re
 import shutil
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.logs import logging_restored
 
 from elearn.entrypoints.cli import main
 
@@ -54,7 +54,7 @@ def elearn(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.Compl
     stdout, stderr = io.StringIO(), io.StringIO()
     with (
         _environment(env),
-        _logging_restored(),
+        logging_restored(),
         contextlib.redirect_stdout(stdout),
         contextlib.redirect_stderr(stderr),
         _standard_input(stdin),
@@ -86,27 +86,6 @@ def _standard_input(text: str) -> Iterator[None]:
         yield
     finally:
         sys.stdin = saved
-
-
-@contextlib.contextmanager
-def _logging_restored() -> Iterator[None]:
-    """The command configures logging for its process (the root logger's handlers and levels);
-    this one goes on running other tests, with pytest's own handlers."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    others = {name: logger for name, logger in logging.Logger.manager.loggerDict.items()
-              if isinstance(logger, logging.Logger)}  # fmt: skip
-    saved = {name: (logger.level, logger.disabled) for name, logger in others.items()}
-    try:
-        yield
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
-        for name, logger in list(logging.Logger.manager.loggerDict.items()):
-            if isinstance(logger, logging.Logger):
-                level_before, disabled_before = saved.get(name, (logging.NOTSET, False))
-                logger.setLevel(level_before)
-                logger.disabled = disabled_before
 
 
 def user_row(tmp_path: Path, email: str) -> dict[str, object] | None:

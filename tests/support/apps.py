@@ -5,6 +5,12 @@ nothing of a test's state lives in the built app: the container, its database an
 made at start-up from the settings the test hands over. So a test gets an app built earlier
 with the same app-shaping settings, pointed at its own settings and container. Two apps lent
 to one test at a time are two apps; each returns to the pool when its test ends.
+
+The in-process worker and outbox relay run as in production (``run_background``), but not the
+periodic scheduler unless a test asks (``run_scheduler=True``): on each test's fresh database
+its first tick fired every periodic job at once, a fifth to a third of the CPU of a short
+HTTP test spent on work no test looked at, racing the test's own writes for SQLite's lock. A
+test about a periodic job calls it on the container, at the clock it chooses.
 """
 
 from __future__ import annotations
@@ -40,22 +46,34 @@ def app_for(
     *,
     container: Container | None = None,
     run_background: bool = True,
+    run_scheduler: bool = False,
     extra_handlers: Sequence[ControllerRouterHandler] = (),
 ) -> Litestar:
-    """What ``create_app(settings, container=..., configure_logs=False, run_background=...)``
-    answers, with ``extra_handlers`` registered, built at most once per test process for these
-    app-shaping settings and handlers (module-level objects, told apart by identity)."""
+    """What ``create_app(settings, container=..., configure_logs=False, run_background=...,
+    run_scheduler=...)`` answers, with ``extra_handlers`` registered, built at most once per
+    test process for these app-shaping settings and handlers (module-level objects, told apart
+    by identity)."""
     pool = _built.setdefault((_shape(settings), tuple(map(id, extra_handlers))), [])
     app = next((app for app in pool if id(app) not in _lent), None)
     if app is None:
         app = create_app(
-            settings, container=container, configure_logs=False, run_background=run_background
+            settings,
+            container=container,
+            configure_logs=False,
+            run_background=run_background,
+            run_scheduler=run_scheduler,
         )
         for handler in extra_handlers:
             app.register(handler)
         pool.append(app)
     else:
-        prepare_start(app, settings, container=container, run_background=run_background)
+        prepare_start(
+            app,
+            settings,
+            container=container,
+            run_background=run_background,
+            run_scheduler=run_scheduler,
+        )
         # The response cache lives in the app's stores: each test starts with it empty.
         app.stores = StoreRegistry()
     _lent.add(id(app))

@@ -46,13 +46,15 @@ def create_app(
     container: Container | None = None,
     configure_logs: bool = True,
     run_background: bool = True,
+    run_scheduler: bool = True,
     modules: Sequence[Module] | None = None,
 ) -> Litestar:
     """Builds the API. Without a container one is bootstrapped from settings at start-up.
 
     With no Redis configured (the embedded default) the app also runs the Dramatiq worker and
     the periodic scheduler in its own process; with Redis, those are ``elearn worker`` and
-    ``elearn scheduler`` processes and the app only relays its outbox.
+    ``elearn scheduler`` processes and the app only relays its outbox. ``run_scheduler=False``
+    keeps the in-process worker without the scheduler: no periodic job fires unless called.
 
     Each module's routes are served with its use cases as a route parameter named after it;
     ``modules`` defaults to the container's (or, without one, to every registered context).
@@ -110,10 +112,11 @@ def create_app(
                     worker.start()
                     # The in-memory queue died with the last process: send again what it held.
                     await c.relay.redispatch_unfinished()
-                    scheduler = PeriodicScheduler(
-                        c.sessions, c.broker, c.clock, list(c.periodic_jobs.values())
-                    )
-                    c.start_background(scheduler.run(), "scheduler")
+                    if app.state.start_scheduler:
+                        scheduler = PeriodicScheduler(
+                            c.sessions, c.broker, c.clock, list(c.periodic_jobs.values())
+                        )
+                        c.start_background(scheduler.run(), "scheduler")
                 c.start_background(c.relay.run(), "outbox-relay")
             yield
         finally:
@@ -156,7 +159,12 @@ def create_app(
         route_handlers=handlers,
         lifespan=[lifespan],
         state=State(
-            {"settings": settings, "start_container": container, "start_background": run_background}
+            {
+                "settings": settings,
+                "start_container": container,
+                "start_background": run_background,
+                "start_scheduler": run_scheduler,
+            }
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=require_declared_media_type,
@@ -184,6 +192,7 @@ def prepare_start(
     *,
     container: Container | None = None,
     run_background: bool = True,
+    run_scheduler: bool = True,
 ) -> None:
     """Makes the next start of ``app`` use these settings and container, as if it had been
     built with them. Only the settings that the lifespan reads may differ (the database, the
@@ -191,6 +200,7 @@ def prepare_start(
     app.state.settings = settings
     app.state.start_container = container
     app.state.start_background = run_background
+    app.state.start_scheduler = run_scheduler
 
 
 def _use_cases_of(module_name: str) -> Provide:

@@ -229,7 +229,7 @@ def _refuse_numeric_times(request: Request[Any, Any, Any]) -> None:
         if not _is_datetime(parameter.annotation):
             continue
         kwarg = parameter.kwarg_definition
-        key = getattr(kwarg, "query", None) or name
+        key = getattr(kwarg, "name", None) or name
         if name in request.path_params:
             continue
         if any(_NUMBER.fullmatch(value) for value in request.query_params.getall(key, [])):

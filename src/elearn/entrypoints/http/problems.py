@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
+from litestar.enums import ParamType
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
@@ -260,7 +261,9 @@ def public_parameter_names(request: Request[Any, Any, Any]) -> dict[str, str]:
     names = {}
     for name, parameter in handler.parsed_fn_signature.parameters.items():
         kwarg = parameter.kwarg_definition
-        alias = getattr(kwarg, "query", None) or getattr(kwarg, "header", None)
+        if getattr(kwarg, "param_type", None) not in (ParamType.QUERY, ParamType.HEADER):
+            continue
+        alias = getattr(kwarg, "name", None)
         if alias and alias != name:
             names[name] = alias
     return names

@@ -24,11 +24,11 @@ from elearn.entrypoints.http.problem_codes import problems
 
 From = Annotated[
     date | None,
-    QueryParameter(query="from", description="the first local day (default: 29 days before `to`)"),
+    QueryParameter(name="from", description="the first local day (default: 29 days before `to`)"),
 ]
 To = Annotated[
     date | None,
-    QueryParameter(query="to", description="the last local day, included (default: today)"),
+    QueryParameter(name="to", description="the last local day, included (default: today)"),
 ]
 BucketParam = Annotated[Bucket, QueryParameter(description="day, ISO week (from Monday) or month")]
 CourseParam = Annotated[

@@ -13,7 +13,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, post
 from litestar import get as get_route
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from elearn.application.billing.checkout import CheckoutItem, CheckoutStarted, ReturnUrls
 from elearn.application.billing.earnings import EarningsReport
@@ -48,8 +48,8 @@ from elearn.entrypoints.http.problem_codes import problems
 
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         required=False,
         max_length=255,
         pattern="^[!-~]{1,255}$",  # printable ASCII, as Stripe's keys

@@ -8,7 +8,7 @@ import msgspec
 from litestar import Controller, Response, post
 from litestar.datastructures import Cookie, UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, JSONBody, Parameter
+from litestar.params import Body, CookieParameter, JSONBody
 
 from elearn.application.identity.account import AccountView
 from elearn.application.identity.passwords import (
@@ -273,7 +273,7 @@ class AuthController(Controller):
         identity: Identity,
         device_cookie: Annotated[
             str | None,
-            Parameter(cookie=DEVICE_COOKIE, max_length=200, description="the device token"),
+            CookieParameter(name=DEVICE_COOKIE, max_length=200, description="the device token"),
         ] = None,
     ) -> Response[SignedInOut]:
         """Email and password (and `otp` when two-factor sign-in is on) give an access token,

@@ -7,13 +7,12 @@ platform (``tests/support/contract_world.py``), so the checks reach past the 404
 Each caller gets a platform and an app of its own: what the admin's requests change (suspending a
 student, deleting a course) never turns another caller's run into a run of 401s and 404s.
 
-``ELEARN_SCHEMATHESIS_EXAMPLES`` sets the examples per operation (a few by default, to keep the
-suite's ten-minute budget; raise it for a deeper run).
-
-The coverage phase's cases (every boundary and every invalid variant of every parameter and body,
-about a hundred per operation) depend on the document alone, not on the caller, so they are built
-once per operation and test process and sent by all four callers, each sending copies of its
-own (see ``_cases_built_once_per_operation``)."""
+One test per operation sends every case it draws as each of the four callers in turn (each
+sending a copy of its own, see ``_own_copy``): the cases, the coverage phase's (every boundary and
+every invalid variant of every parameter and body, about a hundred per operation) and the fuzzed
+examples alike, depend on the document alone, not on the caller, and drawing them costs far more
+than sending them. ``ELEARN_SCHEMATHESIS_EXAMPLES`` sets the fuzzed examples per operation (a
+dozen by default, to keep the suite's ten-minute budget; raise it for a deeper run)."""
 
 from __future__ import annotations
 
@@ -31,7 +30,6 @@ from hypothesis import strategies as st
 from litestar import Litestar
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.parameters import ParameterLocation
-from schemathesis.generation import drivers
 from schemathesis.generation.case import Case
 from tests.conftest import make_settings
 from tests.integration.contract.conftest import SeededPlatform
@@ -39,7 +37,7 @@ from tests.support.contract_world import ContractWorld
 
 from elearn.entrypoints.http.app import create_app
 
-EXAMPLES = int(os.environ.get("ELEARN_SCHEMATHESIS_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("ELEARN_SCHEMATHESIS_EXAMPLES", "12"))
 
 # What a check cannot know, each with the reason it is not a fault of the API.
 CONFIG = SchemathesisConfig.from_str(
@@ -91,36 +89,6 @@ schema = schemathesis.openapi.from_dict(_app.openapi_schema.to_schema(), config=
 # An ASGI app on the schema makes the checks that send requests of their own (ignored_auth
 # sends each 2xx again without the token) do so in process too, to the app of the case.
 schema.app = _app
-
-
-class _CoverageOncePerOperation(drivers.CoverageGenerator):
-    """Schemathesis builds each test's cases when it collects the test, on every xdist worker:
-    the coverage phase alone took ~23 s of CPU per caller per worker, the same ~23,000 cases four
-    times over. For this module's schema it now builds them for the first caller's test and hands
-    the same cases to the other three (the fuzzing phase still draws per test, as before);
-    ``_call_as`` sends a copy, so what one caller's run marks on a case (its frozen metadata, a
-    dropped cursor) never reaches another's. Any other schema is generated as schemathesis does."""
-
-    _built: dict[str, tuple[list[Case], set[str]]] = {}
-
-    def __iter__(self) -> Any:
-        # Each test has a clone of the schema; the clones share the document itself.
-        if self.operation.schema.raw_schema is not schema.raw_schema:
-            return super().__iter__()
-        label = self.operation.label
-        if label not in self._built:
-            cases = list(super().__iter__())
-            self._built[label] = (cases, set(self.controller.unserializable_media_types))
-        cases, unserializable = self._built[label]
-        # What schemathesis reads after iterating: the media types it could not serialise.
-        self.controller.unserializable_media_types.update(unserializable)
-        return iter(cases)
-
-
-# ``add_coverage`` imports the generator from its module when it builds a test, so this is the
-# one place that sees every test's coverage cases.
-assert isinstance(drivers.CoverageGenerator, type), "schemathesis moved its coverage generator"
-drivers.CoverageGenerator = _CoverageOncePerOperation  # type: ignore[misc]
 
 
 def _own_copy(case: Case) -> Case:
@@ -228,20 +196,6 @@ def _fuzz(test: Callable[..., None]) -> Callable[..., None]:
 
 
 @_fuzz
-def test_as_anonymous(case: Any, platform: Platform) -> None:
-    _call_as("anonymous", case, platform)
-
-
-@_fuzz
-def test_as_student(case: Any, platform: Platform) -> None:
-    _call_as("student", case, platform)
-
-
-@_fuzz
-def test_as_tutor(case: Any, platform: Platform) -> None:
-    _call_as("tutor", case, platform)
-
-
-@_fuzz
-def test_as_admin(case: Any, platform: Platform) -> None:
-    _call_as("admin", case, platform)
+def test_every_caller(case: Any, platform: Platform) -> None:
+    for caller in CALLERS:
+        _call_as(caller, case, platform)

@@ -73,8 +73,8 @@ def _conditions(filters: InstitutionFilter) -> tuple[list[ColumnElement[bool]], 
         where.append(_I.country == filters.country)
     if filters.email_domain is not None:
         where.append(_has_domain(_D.domain.in_(domain_suffixes(filters.email_domain))))
-    if filters.q is not None:
-        key = search_key(filters.q)
+    key = search_key(filters.q or "")
+    if key:
         words = key.split()[:_MAX_WORDS]
         name_holds = and_(
             *(_I.name_key.like(f"%{escape_like(word)}%", escape="\\") for word in words)

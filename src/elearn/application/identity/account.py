@@ -130,15 +130,16 @@ class TutorProfileView(TutorProfile):
     institution: InstitutionRef | None = None
 
 
-async def _with_institution(
+async def _institution_of(
     uow: IdentityUnitOfWork, profile: StudentProfile | TutorProfile
-) -> StudentProfileView | TutorProfileView:
-    institution = (
-        await uow.institutions.get(profile.institution_id) if profile.institution_id else None
-    )
-    view_type = StudentProfileView if isinstance(profile, StudentProfile) else TutorProfileView
-    values = {f.name: getattr(profile, f.name) for f in dataclasses.fields(profile) if f.init}
-    return view_type(**values, institution=institution_ref(institution))
+) -> InstitutionRef | None:
+    if profile.institution_id is None:
+        return None
+    return institution_ref(await uow.institutions.get(profile.institution_id))
+
+
+def _fields_of(profile: StudentProfile | TutorProfile) -> dict[str, Any]:
+    return {f.name: getattr(profile, f.name) for f in dataclasses.fields(profile) if f.init}
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,10 +163,14 @@ async def _account_view(deps: IdentityDeps, uow: IdentityUnitOfWork, user: User)
     tutor: TutorProfileView | None = None
     if has_tutor_profile(user):
         tutor_profile = await uow.profiles.get_tutor(user.id) or TutorProfile(user_id=user.id)
-        tutor = await _with_institution(uow, tutor_profile)  # type: ignore[assignment]
+        tutor = TutorProfileView(
+            **_fields_of(tutor_profile), institution=await _institution_of(uow, tutor_profile)
+        )
     else:
         student_profile = await uow.profiles.get_student(user.id) or StudentProfile(user_id=user.id)
-        student = await _with_institution(uow, student_profile)  # type: ignore[assignment]
+        student = StudentProfileView(
+            **_fields_of(student_profile), institution=await _institution_of(uow, student_profile)
+        )
     return AccountView(
         id=user.id,
         email=user.email.value,

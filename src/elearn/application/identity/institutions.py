@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TypeVar
 from uuid import UUID
 
@@ -63,7 +64,7 @@ class _FieldProblems:
             return None
 
     def country(self, value: str) -> str | None:
-        code = self.check("country", lambda: country_code(value))
+        code = self.check("country", partial(country_code, value))
         if code is not None and not self._deps.reference.is_country(code):
             self.errors.append(FieldError("country", f"{value!r} is not a known country"))
             return None
@@ -72,10 +73,10 @@ class _FieldProblems:
     def domains(self, values: Sequence[str]) -> tuple[str, ...] | None:
         before = len(self.errors)
         for index, value in enumerate(values):
-            self.check(f"domains[{index}]", lambda value=value: web_domain(value))  # type: ignore[misc]
+            self.check(f"domains[{index}]", partial(web_domain, value))
         if len(self.errors) > before:
             return None
-        return self.check("domains", lambda: web_domains(list(values)))
+        return self.check("domains", partial(web_domains, list(values)))
 
     def raise_if_any(self) -> None:
         if self.errors:
@@ -121,7 +122,7 @@ class CreateInstitution:
         deps = self._deps
         deps.authorizer.authorize(actor, Permission.MANAGE_INSTITUTIONS)
         problems = _FieldProblems(deps)
-        name = problems.check("name", lambda: institution_name(command.name))
+        name = problems.check("name", partial(institution_name, command.name))
         country = problems.country(command.country)
         domains = problems.domains(command.domains)
         problems.raise_if_any()
@@ -164,7 +165,7 @@ class UpdateInstitution:
         deps.authorizer.authorize(actor, Permission.MANAGE_INSTITUTIONS)
         problems = _FieldProblems(deps)
         name = (
-            problems.check("name", lambda: institution_name(changes.name or ""))
+            problems.check("name", partial(institution_name, changes.name))
             if changes.name is not None
             else None
         )

@@ -23,8 +23,8 @@ from elearn.application.catalog.authoring import NewLesson
 from elearn.application.errors import Gone, InvalidInput, NotFound, PermissionDenied
 from elearn.application.files import Upload
 from elearn.application.identity.account import SetAvatar, StudentProfileChanges, UpdateAccount
-from elearn.application.identity.institutions import InstitutionSearch, NewInstitution
 from elearn.application.identity.admin import AuditLogQuery
+from elearn.application.identity.institutions import InstitutionSearch, NewInstitution
 from elearn.application.identity.ports import AuditFilter
 from elearn.application.identity.sessions import InvalidCredentials, LoginCommand
 from elearn.application.learning.lessons import ProgressReport

@@ -211,26 +211,42 @@ class InstitutionSearch:
     cursor: str | None = None
 
 
-def _search_filter(search: InstitutionSearch, active: bool | None) -> InstitutionFilter:
-    errors: list[FieldError] = []
+def _search_filter(search: InstitutionSearch, active: bool | None) -> InstitutionFilter | None:
+    """The filter of a search; None when nothing can match (an email domain that is no domain
+    names no institution: an empty answer, not an error)."""
     q = search.q.strip() if search.q is not None else None
     if q is not None and len(q) > MAX_QUERY_LENGTH:
-        errors.append(FieldError("q", f"has at most {MAX_QUERY_LENGTH} characters"))
+        raise InvalidParameter(
+            "the search is too long",
+            errors=[FieldError("q", f"has at most {MAX_QUERY_LENGTH} characters")],
+        )
     country: str | None = None
     if search.country is not None:
         try:
             country = country_code(search.country)
         except InvalidInstitution as error:
-            errors.append(FieldError("country", error.message))
+            raise InvalidParameter(
+                "the search cannot be read", errors=[FieldError("country", error.message)]
+            ) from None
     email_domain: str | None = None
     if search.email_domain is not None:
         try:
             email_domain = web_domain(search.email_domain)
-        except InvalidInstitution as error:
-            errors.append(FieldError("email_domain", error.message))
-    if errors:
-        raise InvalidParameter("the search cannot be read", errors=errors)
+        except InvalidInstitution:
+            return None
     return InstitutionFilter(q=q or None, country=country, email_domain=email_domain, active=active)
+
+
+async def _search(
+    deps: IdentityDeps, search: InstitutionSearch, active: bool | None
+) -> Page[InstitutionView]:
+    check_limit(search.limit)
+    filters = _search_filter(search, active)
+    if filters is None:
+        return Page(items=[], next_cursor=None)
+    return await page_of(
+        deps.institutions.institutions(filters, limit=search.limit, cursor=search.cursor)
+    )
 
 
 class SearchInstitutions:
@@ -243,11 +259,7 @@ class SearchInstitutions:
 
     async def __call__(self, actor: Actor, search: InstitutionSearch) -> Page[InstitutionView]:
         require_signed_in(actor)
-        check_limit(search.limit)
-        filters = _search_filter(search, active=True)
-        return await page_of(
-            self._deps.institutions.institutions(filters, limit=search.limit, cursor=search.cursor)
-        )
+        return await _search(self._deps, search, active=True)
 
 
 class ListInstitutions:
@@ -261,11 +273,7 @@ class ListInstitutions:
         self, actor: Actor, search: InstitutionSearch, *, active: bool | None = None
     ) -> Page[InstitutionView]:
         self._deps.authorizer.authorize(actor, Permission.MANAGE_INSTITUTIONS)
-        check_limit(search.limit)
-        filters = _search_filter(search, active=active)
-        return await page_of(
-            self._deps.institutions.institutions(filters, limit=search.limit, cursor=search.cursor)
-        )
+        return await _search(self._deps, search, active=active)
 
 
 async def pickable_institution(

@@ -51,14 +51,18 @@ Query = Annotated[
     ),
 ]
 CountryFilter = Annotated[
-    str | None, QueryParameter(max_length=2, description="ISO 3166-1 alpha-2")
+    str | None,
+    QueryParameter(
+        min_length=2, max_length=2, pattern="^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2"
+    ),
 ]
 EmailDomain = Annotated[
     str | None,
     QueryParameter(
         max_length=MAX_DOMAIN_LENGTH,
         description="the part of an email address after `@`: suggests the institution whose "
-        "domain it is or lies under (`cs.tum.de` finds `tum.de`)",
+        "domain it is or lies under (`cs.tum.de` finds `tum.de`); one that is no domain name "
+        "finds nothing",
     ),
 ]
 

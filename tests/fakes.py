@@ -55,6 +55,7 @@ from elearn.application.identity.ports import (
 from elearn.application.mail import EmailMessage
 from elearn.application.paging import InvalidCursor, Page
 from elearn.domain.identity.email import EmailAddress
+from elearn.domain.identity.institutions import Institution
 from elearn.domain.identity.profiles import StudentProfile, TutorProfile
 from elearn.domain.identity.roles import Role
 from elearn.domain.identity.tokens import OneTimeToken, RefreshFamily, TokenPurpose
@@ -175,6 +176,29 @@ class FakeProfileRepository:
         self.tutors._track(profile)
 
 
+class FakeInstitutionRepository(_TrackingRepository[Institution]):
+    def __init__(self, committed: dict[UUID, Institution]) -> None:
+        super().__init__(committed, lambda institution: institution.id)
+
+    async def add(self, institution: Institution) -> None:
+        self._track(institution)
+
+    async def get(self, institution_id: UUID, *, for_update: bool = False) -> Institution | None:
+        return self._load(institution_id)
+
+    async def owners_of_domains(
+        self, domains: Iterable[str], *, other_than: UUID | None = None
+    ) -> dict[str, UUID]:
+        wanted = set(domains)
+        return {
+            domain: institution.id
+            for institution in self._rows()
+            if institution.id != other_than
+            for domain in institution.domains
+            if domain in wanted
+        }
+
+
 class FakeTutorApplicationRepository(_TrackingRepository[TutorApplication]):
     def __init__(self, committed: dict[UUID, TutorApplication]) -> None:
         super().__init__(committed, lambda application: application.id)
@@ -278,6 +302,7 @@ class FakeUnitOfWork:
         self.committed_student_profiles: dict[UUID, StudentProfile] = {}
         self.committed_tutor_profiles: dict[UUID, TutorProfile] = {}
         self.committed_applications: dict[UUID, TutorApplication] = {}
+        self.committed_institutions: dict[UUID, Institution] = {}
         self.committed_tokens: dict[UUID, OneTimeToken] = {}
         self.committed_families: dict[UUID, RefreshFamily] = {}
         self.events: list[DomainEvent] = []
@@ -301,6 +326,8 @@ class FakeUnitOfWork:
                 self.committed_tutor_profiles[item.user_id] = copy.deepcopy(item)
             elif isinstance(item, TutorApplication):
                 self.committed_applications[item.id] = copy.deepcopy(item)
+            elif isinstance(item, Institution):
+                self.committed_institutions[item.id] = copy.deepcopy(item)
             elif isinstance(item, OneTimeToken):
                 self.committed_tokens[item.id] = copy.deepcopy(item)
             elif isinstance(item, RefreshFamily):
@@ -360,6 +387,7 @@ class FakeUnitOfWork:
             (self.committed_student_profiles, self.profiles.students.merged()),
             (self.committed_tutor_profiles, self.profiles.tutors.merged()),
             (self.committed_applications, self.tutor_applications.merged()),
+            (self.committed_institutions, self.institutions.merged()),
             (self.committed_tokens, tokens),
             (self.committed_families, self.refresh_families.merged()),
         ):
@@ -390,6 +418,9 @@ class FakeUnitOfWork:
     def stored_tutor_profile(self, user_id: UUID) -> TutorProfile | None:
         return copy.deepcopy(self.committed_tutor_profiles.get(user_id))
 
+    def stored_institution(self, institution_id: UUID) -> Institution:
+        return copy.deepcopy(self.committed_institutions[institution_id])
+
     def stored_applications(self) -> list[TutorApplication]:
         return [copy.deepcopy(a) for a in self.committed_applications.values()]
 
@@ -409,6 +440,7 @@ class FakeUnitOfWork:
             self.committed_student_profiles, self.committed_tutor_profiles
         )
         self.tutor_applications = FakeTutorApplicationRepository(self.committed_applications)
+        self.institutions = FakeInstitutionRepository(self.committed_institutions)
         self.one_time_tokens = FakeOneTimeTokenRepository(self.committed_tokens)
         self.refresh_families = FakeRefreshFamilyRepository(self.committed_families)
 
@@ -964,6 +996,8 @@ def make_identity_deps(**overrides: Any) -> IdentityDeps:
         "storage": FakeStorage(),
         "image_url": lambda key: f"/images/{key}",
         "queries": FakeIdentityQueries(uow) if isinstance(uow, FakeUnitOfWork) else None,
+        # Searching the list is SQL (tests/integration/persistence/test_institution_search.py).
+        "institutions": None,
         "policy": IdentityPolicy(),
         "authorizer": Authorizer(staff_two_factor_required=False),
         "document_links": HmacApplicantDocumentLinks("fake-document-link-secret-of-32-chars"),
@@ -1009,6 +1043,7 @@ if TYPE_CHECKING:  # the fakes keep up with the ports (mypy tests/fakes.py)
         AuditLog,
         CommonPasswords,
         IdentityQueries,
+        InstitutionRepository,
         OneTimeTokenRepository,
         ProfileRepository,
         RateLimiter,
@@ -1028,6 +1063,7 @@ if TYPE_CHECKING:  # the fakes keep up with the ports (mypy tests/fakes.py)
         _users: UserRepository = uow.users
         _profiles: ProfileRepository = uow.profiles
         _applications: TutorApplicationRepository = uow.tutor_applications
+        _institutions: InstitutionRepository = uow.institutions
         _tokens: OneTimeTokenRepository = uow.one_time_tokens
         _families: RefreshFamilyRepository = uow.refresh_families
         _audit: AuditLog = uow.audit

@@ -119,10 +119,17 @@ def test_migrate_then_seed_demo_is_idempotent(env: dict[str, str], tmp_path: Pat
     assert len(profile) == 1
     assert profile[0][:3] == (3000, "USD", "Europe/Berlin")
     assert profile[0][3] and profile[0][4]
+    assert "demo institutions: 6 universities" in first.stdout
+    with sqlite3.connect(tmp_path / "var" / "elearn.db") as db:
+        (studies_at,) = db.execute(
+            "SELECT i.name FROM student_profiles p JOIN institutions i ON i.id = p.institution_id"
+        ).fetchall()
+    assert studies_at == ("Technische Universität München",)
 
     second = elearn(env, "seed-demo")
     assert second.returncode == 0
     assert second.stdout.count("already exists") == 4
+    assert "demo institutions: already there" in second.stdout
     assert f"(id {tutor_line.group(1)})" in second.stdout
     assert user_row(tmp_path, "tutor@demo.elearn.test") == tutor
 

@@ -22,6 +22,7 @@ from elearn.application.community.moderation import NewReport
 from elearn.application.files import Upload
 from elearn.application.identity.account import TutorApplicationCommand
 from elearn.application.identity.accounts import CreateAccount
+from elearn.application.identity.institutions import NewInstitution
 from elearn.application.identity.ports import DocumentGrant
 from elearn.application.identity.sessions import LoginCommand
 from elearn.application.reporting.ports import DownloadGrant
@@ -107,6 +108,10 @@ async def _objects(world: World) -> dict[str, str]:
     container = world.container
     catalog, learning, identity = container.catalog, container.learning, container.identity
     category = await catalog.create_category(world.admin, "Programming", CategoryChanges())
+    institution = await container.identity.create_institution(
+        world.admin,
+        NewInstitution(name="Universidade de São Paulo", country="BR", domains=["usp.br"]),
+    )
     course, text_lesson = await world.draft_course()
     section_id = course.sections[0].id
     quiz_lesson = (
@@ -222,6 +227,7 @@ async def _objects(world: World) -> dict[str, str]:
         "submission_id": str(submission.id),
         "enrollment_id": str(enrollment.id),
         "category_id": str(category.id),
+        "institution_id": str(institution.id),
         "course_key": str(course.id),
         "section_id": str(section_id),
         "lesson_id": str(text_lesson),

@@ -29,6 +29,7 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
     CREATE_ACCOUNTS = "create_accounts"
     VIEW_AUDIT_LOG = "view_audit_log"
+    MANAGE_INSTITUTIONS = "manage_institutions"
     # privacy
     EXPORT_PERSONAL_DATA = "export_personal_data"
     ERASE_PERSONAL_DATA = "erase_personal_data"
@@ -82,6 +83,8 @@ _MANAGER = frozenset(
         _P.REVIEW_TUTOR_APPLICATIONS,
         _P.VIEW_USERS,
         _P.VIEW_AUDIT_LOG,
+        # The list of institutions is reference data, kept by whoever runs the back office.
+        _P.MANAGE_INSTITUTIONS,
         _P.APPROVE_COURSE,
         _P.PUBLISH_COURSE,
         _P.ARCHIVE_ANY_COURSE,
@@ -141,6 +144,7 @@ REFUSALS: Mapping[Permission, str] = {
     _P.MANAGE_USERS: "only an admin changes roles or suspends accounts",
     _P.CREATE_ACCOUNTS: "only an admin creates accounts for others",
     _P.VIEW_AUDIT_LOG: _ONLY_STAFF,
+    _P.MANAGE_INSTITUTIONS: "only managers and admins keep the list of institutions",
     _P.EXPORT_PERSONAL_DATA: "only an admin exports someone else's data",
     _P.ERASE_PERSONAL_DATA: "only an admin erases someone else's data",
     _P.APPROVE_COURSE: "only managers and admins review courses",

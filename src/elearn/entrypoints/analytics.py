@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from litestar.di import NamedDependency
 
+from elearn.adapters.persistence.analytics_institutions import SqlaInstitutionMixQueries
 from elearn.adapters.persistence.analytics_rollups import (
     SqlaAnalyticsQueries,
     SqlaRollupKeeper,
@@ -16,6 +17,7 @@ from elearn.adapters.persistence.analytics_rollups import (
 from elearn.application.analytics import dashboards, live, rollups
 from elearn.application.analytics.activity import SightingRecorder
 from elearn.application.analytics.dashboards import AnalyticsDeps, AnalyticsPolicy
+from elearn.application.analytics.institutions import GetInstitutionMix
 from elearn.application.billing.api import BillingApi
 from elearn.application.identity.api import IdentityApi
 from elearn.domain.analytics.metrics import Family
@@ -49,6 +51,14 @@ class AnalyticsUseCases:
         self._container = container
 
     # ---- dashboards ------------------------------------------------------------------------
+    @cached_property
+    def institution_mix(self) -> GetInstitutionMix:
+        return GetInstitutionMix(
+            self.deps.queries,
+            SqlaInstitutionMixQueries(self._container.sessions),
+            self.deps.authorizer,
+        )
+
     @cached_property
     def student_dashboard(self) -> dashboards.GetStudentDashboard:
         return dashboards.GetStudentDashboard(self.deps)

@@ -35,9 +35,10 @@ def _use_cases(container: Container, options: Mapping[str, Any]) -> AnalyticsUse
 
 
 def _routes() -> Sequence[ControllerRouterHandler]:
+    from elearn.entrypoints.http.analytics.institution_routes import InstitutionMixController
     from elearn.entrypoints.http.analytics.routes import ANALYTICS_CONTROLLERS
 
-    return ANALYTICS_CONTROLLERS
+    return (*ANALYTICS_CONTROLLERS, InstitutionMixController)
 
 
 def _subscriptions(c: Container) -> dict[str, Subscription]:

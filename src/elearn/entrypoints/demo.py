@@ -10,7 +10,9 @@ from elearn.application.actor import Actor
 from elearn.application.catalog.authoring import KEEP, CourseChanges, NewCourse, NewLesson
 from elearn.application.catalog.categories import CategoryChanges
 from elearn.application.catalog.discovery import MyCoursesQuery
+from elearn.application.identity.account import StudentProfileChanges, UpdateAccount
 from elearn.application.identity.accounts import CreateAccount
+from elearn.application.identity.institutions import InstitutionSearch, NewInstitution
 from elearn.domain.catalog.course import CourseStatus, LessonKind, Level
 from elearn.domain.identity.email import EmailAddress
 from elearn.domain.identity.profiles import TutorProfile
@@ -79,6 +81,7 @@ async def seed_demo(settings: Settings) -> list[str]:
             except EmailTaken:
                 lines.append(f"demo {role.value}: {email} already exists")
         lines.append(await _seed_catalog(container))
+        lines.append(await _seed_institutions(container))
     finally:
         await container.dispose()
     return lines
@@ -220,6 +223,39 @@ async def _seed_catalog(container: Container) -> str:
     return (
         f"demo catalog: {len(DEMO_COURSES)} published courses in {len(DEMO_CATEGORIES)} "
         f"categories; {DEMO_STUDENT_EMAIL} is enrolled in the free one"
+    )
+
+
+DEMO_INSTITUTIONS = [
+    NewInstitution("Technische Universität München", "DE", ["tum.de", "mytum.de"]),
+    NewInstitution("Humboldt-Universität zu Berlin", "DE", ["hu-berlin.de"]),
+    NewInstitution("ETH Zürich", "CH", ["ethz.ch"]),
+    NewInstitution("University of Oxford", "GB", ["ox.ac.uk"]),
+    NewInstitution("Universidade de São Paulo", "BR", ["usp.br"]),
+    NewInstitution("University of Lagos", "NG", ["unilag.edu.ng"]),
+]
+
+
+async def _seed_institutions(container: Container) -> str:
+    """A few universities, and the demo student studying at the first; skipped once the list
+    has any."""
+    identity = container.identity
+    async with container.uow() as uow:
+        admin = await uow.users.get_by_email(EmailAddress("admin@demo.elearn.test"))
+        student = await uow.users.get_by_email(EmailAddress(DEMO_STUDENT_EMAIL))
+    if admin is None or student is None:
+        return "demo institutions: skipped (demo accounts are missing)"
+    staff = Actor(user_id=admin.id, role=admin.role, email_verified=True, two_factor_enabled=True)
+    if (await identity.list_institutions(staff, InstitutionSearch(limit=1))).items:
+        return "demo institutions: already there"
+    made = [await identity.create_institution(staff, spec) for spec in DEMO_INSTITUTIONS]
+    learner = Actor(user_id=student.id, role=student.role, email_verified=True)
+    await identity.update_account(
+        learner, UpdateAccount(student=StudentProfileChanges(institution_id=made[0].id))
+    )
+    return (
+        f"demo institutions: {len(made)} universities; {DEMO_STUDENT_EMAIL} studies at "
+        f"{made[0].name}"
     )
 
 

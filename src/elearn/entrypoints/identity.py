@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from litestar.di import NamedDependency
 
+from elearn.adapters.persistence.institution_queries import SqlaInstitutionQueries
 from elearn.adapters.persistence.queries import SqlaIdentityQueries
 from elearn.adapters.security.applicant_document_links import HmacApplicantDocumentLinks
 from elearn.adapters.security.common_passwords import load_common_passwords
@@ -23,6 +24,7 @@ from elearn.application.identity import (
     accounts,
     admin,
     applicant_documents,
+    institutions,
     passwords,
     registration,
     sessions,
@@ -88,6 +90,7 @@ def build_identity_deps(container: Container, redis: Redis | None) -> IdentityDe
         storage=container.storage,
         image_url=image_url,
         queries=SqlaIdentityQueries(container.sessions),
+        institutions=SqlaInstitutionQueries(container.sessions),
         policy=identity_policy(settings),
         authorizer=container.authorizer,
         document_links=HmacApplicantDocumentLinks(
@@ -214,6 +217,22 @@ class IdentityUseCases:
     @cached_property
     def read_audit_log(self) -> admin.ReadAuditLog:
         return admin.ReadAuditLog(self.deps)
+
+    @cached_property
+    def create_institution(self) -> institutions.CreateInstitution:
+        return institutions.CreateInstitution(self.deps)
+
+    @cached_property
+    def update_institution(self) -> institutions.UpdateInstitution:
+        return institutions.UpdateInstitution(self.deps)
+
+    @cached_property
+    def list_institutions(self) -> institutions.ListInstitutions:
+        return institutions.ListInstitutions(self.deps)
+
+    @cached_property
+    def search_institutions(self) -> institutions.SearchInstitutions:
+        return institutions.SearchInstitutions(self.deps)
 
     @cached_property
     def create_account(self) -> accounts.CreateAccountByOperator:

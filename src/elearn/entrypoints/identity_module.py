@@ -10,6 +10,7 @@ from elearn.adapters.persistence.identity_personal_data import IdentityPersonalD
 from elearn.adapters.persistence.identity_reports import identity_reports
 from elearn.adapters.persistence.models import identity as identity_tables
 from elearn.adapters.persistence.repositories import (
+    SqlaInstitutionRepository,
     SqlaOneTimeTokenRepository,
     SqlaProfileRepository,
     SqlaRefreshFamilyRepository,
@@ -48,8 +49,19 @@ def _routes() -> Sequence[ControllerRouterHandler]:
     from elearn.entrypoints.http.identity.account_routes import MeController, TutorsController
     from elearn.entrypoints.http.identity.admin_routes import AdminController
     from elearn.entrypoints.http.identity.auth_routes import AuthController
+    from elearn.entrypoints.http.identity.institution_routes import (
+        AdminInstitutionsController,
+        InstitutionsController,
+    )
 
-    return (AuthController, MeController, TutorsController, AdminController)
+    return (
+        AuthController,
+        MeController,
+        TutorsController,
+        AdminController,
+        InstitutionsController,
+        AdminInstitutionsController,
+    )
 
 
 def _subscriptions(c: Container) -> dict[str, Subscription]:
@@ -107,6 +119,7 @@ MODULE = Module(
         StoreDeclaration("one_time_tokens", SqlaOneTimeTokenRepository),
         StoreDeclaration("refresh_families", SqlaRefreshFamilyRepository),
         StoreDeclaration("profiles", SqlaProfileRepository, trackers=lambda store: ()),
+        StoreDeclaration("institutions", SqlaInstitutionRepository),
     ),
     around_commit=_account_changes_told_around_commit,
     constraint_errors=identity_tables.CONSTRAINT_ERRORS,

@@ -82,6 +82,9 @@ MATRIX: dict[tuple[str, str], Access | NotChecked] = {
         STAFF, json=lambda v: {"reason": "Please add a diploma."}
     ),
     ("PATCH", "/api/v1/admin/users/{user_id}"): Access(ADMIN, json=lambda v: {"suspended": False}),
+    ("PATCH", "/api/v1/admin/institutions/{institution_id}"): Access(
+        STAFF, json=lambda v: {"name": "Universidade de São Paulo (USP)"}
+    ),
     # ---- catalog ----------------------------------------------------------------------------
     ("DELETE", "/api/v1/categories/{category_id}"): Access(ADMIN),
     ("PATCH", "/api/v1/categories/{category_id}"): Access(

@@ -193,7 +193,7 @@ async def test_profiles_round_trip_and_saving_twice_updates(container: Container
         country="GB",
         time_zone="Europe/London",
         preferred_currency="GBP",
-        institution="UCL",
+        unverified_institution="UCL",
         onboarding={"goals": ["maths"], "level": 2},
     )
     tutor_profile = TutorProfile(

@@ -22,8 +22,9 @@ from elearn.application.actor import Actor
 from elearn.application.catalog.authoring import NewLesson
 from elearn.application.errors import Gone, InvalidInput, NotFound, PermissionDenied
 from elearn.application.files import Upload
-from elearn.application.identity.account import SetAvatar, UpdateAccount
+from elearn.application.identity.account import SetAvatar, StudentProfileChanges, UpdateAccount
 from elearn.application.identity.admin import AuditLogQuery
+from elearn.application.identity.institutions import InstitutionSearch, NewInstitution
 from elearn.application.identity.ports import AuditFilter
 from elearn.application.identity.sessions import InvalidCredentials, LoginCommand
 from elearn.application.learning.lessons import ProgressReport
@@ -380,3 +381,37 @@ async def test_an_erased_tutors_name_leaves_their_courses_and_their_students_cer
     assert f"'{email_of('tutor')}'" not in everything  # quoted: cotutor@ is someone else
     shown = await c.catalog.get_course(world.student, str(course.id))
     assert tutor_name not in repr(shown)
+
+
+async def test_the_institution_is_exported_and_erasure_clears_it(world: World) -> None:
+    c = world.container
+    institution = await c.identity.create_institution(
+        world.manager, NewInstitution("Universität Wien", "AT", ["univie.ac.at"])
+    )
+    await c.identity.update_account(
+        world.student,
+        UpdateAccount(student=StudentProfileChanges(institution_id=institution.id)),
+    )
+
+    profile = section(await exported(world), "identity")["student_profile"]
+    assert profile["institution_id"] == str(institution.id)
+    assert profile["institution"] == {
+        "id": str(institution.id),
+        "name": "Universität Wien",
+        "country": "AT",
+    }
+
+    await c.privacy.erase_me(world.student, EraseMeCommand(password=PASSWORD))
+    world.clock.advance(timedelta(days=14))
+    assert await c.privacy.erase_due_people() == 1
+    async with c.engine.connect() as connection:
+        picked = (
+            await connection.execute(
+                select(text_column("student_profiles", "institution_id")).where(
+                    text_column("student_profiles", "user_id") == _id(world.student)
+                )
+            )
+        ).scalar_one()
+    assert picked is None
+    # The institution itself is reference data, not the person's: it stays.
+    assert (await c.identity.list_institutions(world.manager, InstitutionSearch())).items

@@ -1,5 +1,6 @@
 """The unit of work builds a context's store on first use only, flushes what it built in the
-declared order (session-wide flushes last) and awaits its guards on both sides of the commit."""
+declared order (session-wide flushes last, then the rows transactions share) and awaits its
+guards on both sides of the commit."""
 
 from __future__ import annotations
 
@@ -46,6 +47,9 @@ class RecordingStore:
 
     async def flush_changes(self) -> None:
         self._flushed.append(self.name)
+
+    async def flush_shared_rows(self) -> None:
+        self._flushed.append(f"{self.name}'s shared rows")
 
     def pull_events(self) -> list[DomainEvent]:
         return []
@@ -103,7 +107,11 @@ async def test_commit_flushes_the_built_stores_in_declared_order_session_flushes
         uow.first  # noqa: B018
         await uow.commit()
 
-    assert flushed == ["first", "second", "whole_session"]
+    # Rows many transactions share are written after every other row, just before the commit.
+    assert flushed == [
+        "first", "second", "whole_session",
+        "first's shared rows", "second's shared rows", "whole_session's shared rows",
+    ]  # fmt: skip
 
 
 async def test_after_commit_hooks_see_the_stores_the_transaction_built() -> None:
@@ -137,7 +145,11 @@ async def test_around_commit_guards_are_awaited_after_the_write_back_and_after_t
         uow.notes  # noqa: B018
         await uow.commit()
 
-    assert seen == [(0, ["notes"], {"notes"}), (1, ["notes"], {"notes"})]
+    # Before the shared rows' locks are taken, so a guard's round trip does not extend them.
+    assert seen == [
+        (0, ["notes"], {"notes"}),
+        (1, ["notes", "notes's shared rows"], {"notes"}),
+    ]
 
 
 async def test_a_guard_that_fails_before_the_commit_commits_nothing() -> None:

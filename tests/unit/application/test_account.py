@@ -152,7 +152,6 @@ async def test_a_student_updates_name_and_student_profile(
             country="de",
             time_zone="Europe/Berlin",
             preferred_currency="eur",
-            institution="TU Berlin",
             onboarding={"goal": "exam", "level": 2},
         ),
     )
@@ -165,7 +164,6 @@ async def test_a_student_updates_name_and_student_profile(
     assert (stored.language, stored.country, stored.preferred_currency) == ("de", "DE", "EUR")
     assert stored.time_zone == "Europe/Berlin"
     assert stored.bio == "I like maths.\nAnd physics."
-    assert stored.institution == "TU Berlin"
     assert stored.onboarding == {"goal": "exam", "level": 2}
     assert uow.stored_user(user.id).full_name == "Samantha Student"
     assert view.student_profile is not None and view.student_profile.country == "DE"
@@ -178,18 +176,22 @@ async def test_fields_left_out_stay_and_empty_strings_clear(
     uow.seed(
         user,
         StudentProfile(
-            user_id=user.id, bio="Keep me", language="en", country="US", institution="MIT"
+            user_id=user.id,
+            bio="Keep me",
+            language="en",
+            country="US",
+            unverified_institution="MIT",
         ),
     )
 
     await UpdateMyAccount(deps)(
-        actor_of(user), UpdateAccount(student=StudentProfileChanges(language="", institution=""))
+        actor_of(user), UpdateAccount(student=StudentProfileChanges(language=""))
     )
 
     stored = uow.stored_student_profile(user.id)
     assert stored is not None
-    assert (stored.bio, stored.country) == ("Keep me", "US")
-    assert stored.language is None and stored.institution is None
+    assert (stored.bio, stored.country, stored.unverified_institution) == ("Keep me", "US", "MIT")
+    assert stored.language is None
 
 
 async def test_every_invalid_student_field_is_reported_at_once_and_nothing_changes(
@@ -205,7 +207,7 @@ async def test_every_invalid_student_field_is_reported_at_once_and_nothing_chang
             country="XX",
             time_zone="Mars/Olympus_Mons",
             preferred_currency="ABC",
-            institution="i" * 201,
+            institution_id=UUID(int=404),
             onboarding={f"k{n}": n for n in range(21)},
         ),
     )
@@ -220,7 +222,7 @@ async def test_every_invalid_student_field_is_reported_at_once_and_nothing_chang
         "student.country",
         "student.time_zone",
         "student.preferred_currency",
-        "student.institution",
+        "student.institution_id",
         "student.onboarding",
     }
     assert uow.commits == 0

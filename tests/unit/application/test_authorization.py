@@ -27,6 +27,7 @@ EXPECTED_HOLDERS: dict[str, str] = {
     "manage_users": ADMIN,
     "create_accounts": ADMIN,
     "view_audit_log": STAFF,
+    "manage_institutions": STAFF,
     "export_personal_data": ADMIN,
     "erase_personal_data": ADMIN,
     "approve_course": STAFF,

@@ -8,9 +8,11 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from elearn.adapters.persistence.models.identity import (
     AuditEntryRow,
+    InstitutionRow,
     OneTimeTokenRow,
     RefreshFamilyRow,
     StudentProfileRow,
@@ -124,8 +126,8 @@ class IdentityPersonalData:
         account = record(user, drop=("avatar_key",))
         records: dict[str, Any] = {
             "account": account,
-            "student_profile": _profile(student),
-            "tutor_profile": _profile(tutor),
+            "student_profile": await _profile_with_institution(session, student),
+            "tutor_profile": await _profile_with_institution(session, tutor),
             "tutor_applications": applications,
             "sessions": sessions,
             "audit_entries": audit,
@@ -160,8 +162,9 @@ class IdentityPersonalData:
             update(StudentProfileRow)
             .where(StudentProfileRow.user_id == user_id)
             .values(
-                bio="", language=None, country=None, institution=None, onboarding={},
-                preferred_currency=None, time_zone="UTC", updated_at=now,
+                bio="", language=None, country=None, institution_id=None,
+                unverified_institution=None, onboarding={}, preferred_currency=None,
+                time_zone="UTC", updated_at=now,
             )
         )  # fmt: skip
         await write(
@@ -170,7 +173,7 @@ class IdentityPersonalData:
             .where(TutorProfileRow.user_id == user_id)
             .values(
                 bio="", headline="", subjects=[], languages=[], meeting_url=None,
-                time_zone="UTC", updated_at=now,
+                institution_id=None, time_zone="UTC", updated_at=now,
             )
         )  # fmt: skip
         applications = (
@@ -228,6 +231,26 @@ def _profile(row: StudentProfileRow | TutorProfileRow | None) -> dict[str, Any] 
         for column in row.__table__.columns
         if column.key not in ("user_id", "sa_orm_sentinel")
     }
+
+
+async def _profile_with_institution(
+    session: AsyncSession, row: StudentProfileRow | TutorProfileRow | None
+) -> dict[str, Any] | None:
+    """The profile's columns, and the institution it names spelled out (its name and country)."""
+    profile = _profile(row)
+    if profile is None or row is None:
+        return profile
+    institution = None
+    if row.institution_id is not None:
+        found = (
+            await session.execute(
+                select(InstitutionRow.id, InstitutionRow.name, InstitutionRow.country).where(
+                    InstitutionRow.id == row.institution_id
+                )
+            )
+        ).first()
+        institution = record(found) if found is not None else None
+    return {**profile, "institution": institution}
 
 
 def _extension(key: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -12,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from elearn.adapters.persistence.models.identity import (
     AuditEntryRow,
+    InstitutionDomainRow,
+    InstitutionRow,
     OneTimeTokenRow,
     RefreshFamilyRow,
     StudentProfileRow,
@@ -32,6 +35,7 @@ from elearn.adapters.persistence.repository_base import (
 # The unit of work names every tracking repository by this type, from here.
 from elearn.adapters.persistence.repository_base import TrackingRepository as TrackingRepository
 from elearn.domain.identity.email import EmailAddress
+from elearn.domain.identity.institutions import Institution
 from elearn.domain.identity.profiles import StudentProfile, TutorProfile
 from elearn.domain.identity.roles import Role
 from elearn.domain.identity.tokens import OneTimeToken, RefreshFamily, TokenPurpose
@@ -188,6 +192,48 @@ class SqlaProfileRepository:
         await self.session.flush()
         self.session.add(row)
         self._saved[(type(row), row.user_id)] = row
+
+
+# ---- institutions ---------------------------------------------------------------------------
+class _DomainRows:
+    """An institution's domains, in its own table (a domain belongs to one institution: the
+    table's key). Rows of domains that stay are kept, so a save moves only what changed."""
+
+    def read(self, row: InstitutionRow, field: str) -> tuple[str, ...]:
+        return tuple(d.domain for d in sorted(row.domain_rows, key=lambda d: d.position))
+
+    def write(self, row: InstitutionRow, field: str, value: tuple[str, ...]) -> None:
+        existing = {d.domain: d for d in row.domain_rows}
+        kept: list[InstitutionDomainRow] = []
+        for position, domain in enumerate(value):
+            domain_row = existing.get(domain) or InstitutionDomainRow(domain=domain)
+            domain_row.position = position
+            kept.append(domain_row)
+        if [d.domain for d in row.domain_rows] != list(value):
+            row.domain_rows = kept
+
+    def columns(self, field: str) -> tuple[str, ...]:
+        return ("domain_rows",)
+
+
+class SqlaInstitutionRepository(SqlaRepository[Institution, InstitutionRow]):
+    mapper = FieldMap(
+        Institution,
+        InstitutionRow,
+        fields={"domains": _DomainRows()},
+        fixed=("id", "created_at"),
+        derived={"name_key": lambda institution: institution.name_key},
+    )
+
+    async def owners_of_domains(
+        self, domains: Iterable[str], *, other_than: UUID | None = None
+    ) -> dict[str, UUID]:
+        stmt = select(InstitutionDomainRow.domain, InstitutionDomainRow.institution_id).where(
+            InstitutionDomainRow.domain.in_(list(domains))
+        )
+        if other_than is not None:
+            stmt = stmt.where(InstitutionDomainRow.institution_id != other_than)
+        return {domain: owner for domain, owner in await self.session.execute(stmt)}
 
 
 # ---- tutor applications -----------------------------------------------------------------------

@@ -4,6 +4,7 @@ teach."""
 from __future__ import annotations
 
 import dataclasses
+import enum
 import unicodedata
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,12 +28,15 @@ from elearn.application.files import (
     delete_quietly,
 )
 from elearn.application.identity.deps import IdentityDeps
+from elearn.application.identity.institutions import pickable_institution
 from elearn.application.identity.ports import IdentityUnitOfWork
 from elearn.application.reference import ReferenceData
+from elearn.domain.identity.institutions import Institution
 from elearn.domain.identity.profiles import (
     InvalidTimeZone,
     StudentProfile,
     TutorProfile,
+    pick_institution,
     valid_time_zone,
 )
 from elearn.domain.identity.roles import Role
@@ -47,7 +51,6 @@ MAX_HEADLINE_LENGTH = 120
 MAX_SUBJECTS = 20
 MAX_SUBJECT_LENGTH = 60
 MAX_LANGUAGES = 20
-MAX_INSTITUTION_LENGTH = 200
 MAX_ONBOARDING_KEYS = 20
 MAX_ONBOARDING_KEY_LENGTH = 64
 MAX_MEETING_URL_LENGTH = 500
@@ -91,6 +94,55 @@ def has_tutor_profile(user: User) -> bool:
 
 # ---- reading the account ---------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
+class InstitutionRef:
+    """The institution a profile names, as the profile shows it."""
+
+    id: UUID
+    name: str
+    country: str
+    # False once staff retired it: the profile keeps it, the list no longer offers it.
+    active: bool
+
+
+def institution_ref(institution: Institution | None) -> InstitutionRef | None:
+    if institution is None:
+        return None
+    return InstitutionRef(
+        id=institution.id,
+        name=institution.name,
+        country=institution.country,
+        active=institution.is_active,
+    )
+
+
+@dataclasses.dataclass(kw_only=True, eq=False)
+class StudentProfileView(StudentProfile):
+    """The student profile with its institution spelled out. ``unverified_institution`` is what
+    the student typed before institutions were a list, until they pick one."""
+
+    institution: InstitutionRef | None = None
+
+
+@dataclasses.dataclass(kw_only=True, eq=False)
+class TutorProfileView(TutorProfile):
+    """The tutor profile with its institution spelled out."""
+
+    institution: InstitutionRef | None = None
+
+
+async def _institution_of(
+    uow: IdentityUnitOfWork, profile: StudentProfile | TutorProfile
+) -> InstitutionRef | None:
+    if profile.institution_id is None:
+        return None
+    return institution_ref(await uow.institutions.get(profile.institution_id))
+
+
+def _fields_of(profile: StudentProfile | TutorProfile) -> dict[str, Any]:
+    return {f.name: getattr(profile, f.name) for f in dataclasses.fields(profile) if f.init}
+
+
+@dataclass(frozen=True, slots=True)
 class AccountView:
     id: UUID
     email: str
@@ -102,17 +154,23 @@ class AccountView:
     two_factor_enabled: bool
     avatar_url: str | None
     created_at: datetime
-    student_profile: StudentProfile | None
-    tutor_profile: TutorProfile | None
+    student_profile: StudentProfileView | None
+    tutor_profile: TutorProfileView | None
 
 
 async def _account_view(deps: IdentityDeps, uow: IdentityUnitOfWork, user: User) -> AccountView:
-    student: StudentProfile | None = None
-    tutor: TutorProfile | None = None
+    student: StudentProfileView | None = None
+    tutor: TutorProfileView | None = None
     if has_tutor_profile(user):
-        tutor = await uow.profiles.get_tutor(user.id) or TutorProfile(user_id=user.id)
+        tutor_profile = await uow.profiles.get_tutor(user.id) or TutorProfile(user_id=user.id)
+        tutor = TutorProfileView(
+            **_fields_of(tutor_profile), institution=await _institution_of(uow, tutor_profile)
+        )
     else:
-        student = await uow.profiles.get_student(user.id) or StudentProfile(user_id=user.id)
+        student_profile = await uow.profiles.get_student(user.id) or StudentProfile(user_id=user.id)
+        student = StudentProfileView(
+            **_fields_of(student_profile), institution=await _institution_of(uow, student_profile)
+        )
     return AccountView(
         id=user.id,
         email=user.email.value,
@@ -143,16 +201,26 @@ class GetMyAccount:
 
 
 # ---- updating the account --------------------------------------------------------------------
+class NoInstitution(enum.Enum):
+    """Given as ``institution_id``: the profile names no institution any more."""
+
+    NONE = "none"
+
+
+NO_INSTITUTION = NoInstitution.NONE
+
+
 @dataclass(frozen=True, slots=True)
 class StudentProfileChanges:
-    """None leaves a field as it is; an empty string clears an optional one."""
+    """None leaves a field as it is; an empty string clears an optional one, NO_INSTITUTION
+    the institution. An institution is picked from the list, by id, never typed."""
 
     bio: str | None = None
     language: str | None = None
     country: str | None = None
     time_zone: str | None = None
     preferred_currency: str | None = None
-    institution: str | None = None
+    institution_id: UUID | NoInstitution | None = None
     onboarding: Mapping[str, Any] | None = None
 
 
@@ -169,6 +237,7 @@ class TutorProfileChanges:
     hourly_rate: Money | None = None
     time_zone: str | None = None
     meeting_url: str | None = None
+    institution_id: UUID | NoInstitution | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,11 +374,6 @@ def _apply_student_changes(
                 "currency",
                 upper=True,
             )
-    if changes.institution is not None:
-        institution = problems.text(
-            "student.institution", changes.institution, max_length=MAX_INSTITUTION_LENGTH
-        )
-        profile.institution = institution or None
     if changes.onboarding is not None:
         onboarding = dict(changes.onboarding)
         if len(onboarding) > MAX_ONBOARDING_KEYS:
@@ -399,6 +463,26 @@ def _apply_tutor_changes(
         profile.meeting_url = url or None
 
 
+async def _pick(
+    uow: IdentityUnitOfWork,
+    profile: StudentProfile | TutorProfile,
+    choice: UUID | NoInstitution | None,
+    prefix: str,
+    problems: _Problems,
+) -> None:
+    if choice is None:
+        return
+    if isinstance(choice, NoInstitution):
+        pick_institution(profile, None)
+        return
+    try:
+        institution = await pickable_institution(uow, choice, f"{prefix}.institution_id")
+    except InvalidInput as error:
+        problems.errors.extend(error.errors)
+        return
+    pick_institution(profile, institution.id)
+
+
 class UpdateMyAccount:
     """A signed-in user changes their name and the profile they present (student or tutor);
     every invalid field is reported at once and nothing changes unless all are valid."""
@@ -426,6 +510,7 @@ class UpdateMyAccount:
                         user_id=user.id
                     )
                     _apply_student_changes(student, command.student, deps.reference, problems)
+                    await _pick(uow, student, command.student.institution_id, "student", problems)
                     await uow.profiles.save_student(student)
             if command.tutor is not None:
                 if not tutor_profile_holder:
@@ -434,6 +519,7 @@ class UpdateMyAccount:
                 else:
                     tutor = await uow.profiles.get_tutor(user.id) or TutorProfile(user_id=user.id)
                     _apply_tutor_changes(tutor, command.tutor, deps.reference, problems)
+                    await _pick(uow, tutor, command.tutor.institution_id, "tutor", problems)
                     await uow.profiles.save_tutor(tutor)
             problems.raise_if_any()
             view = await _account_view(deps, uow, user)

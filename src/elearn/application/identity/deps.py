@@ -17,6 +17,7 @@ from elearn.application.identity.ports import (
     IdentityPolicy,
     IdentityQueries,
     IdentityUnitOfWork,
+    InstitutionQueries,
     RateLimiter,
     RevokedAccessTokens,
     SecretTokens,
@@ -49,6 +50,7 @@ class IdentityDeps(Audits):
     # Where a stored image (an avatar) is served: answers carry this URL, never the key.
     image_url: Callable[[str], str]
     queries: IdentityQueries
+    institutions: InstitutionQueries
     policy: IdentityPolicy
     authorizer: Authorizer
     document_links: ApplicantDocumentLinks

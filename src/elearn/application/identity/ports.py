@@ -3,7 +3,7 @@ rate limits and reference data."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -13,6 +13,7 @@ from elearn.application.links import FrontEndLinks
 from elearn.application.paging import Page
 from elearn.application.ports import Transaction
 from elearn.domain.identity.email import EmailAddress
+from elearn.domain.identity.institutions import Institution
 from elearn.domain.identity.profiles import StudentProfile, TutorProfile
 from elearn.domain.identity.roles import Role
 from elearn.domain.identity.tokens import OneTimeToken, RefreshFamily, TokenPurpose
@@ -50,6 +51,21 @@ class ProfileRepository(Protocol):
     async def save_student(self, profile: StudentProfile) -> None: ...
 
     async def save_tutor(self, profile: TutorProfile) -> None: ...
+
+
+class InstitutionRepository(Protocol):
+    async def add(self, institution: Institution) -> None: ...
+
+    async def get(
+        self, institution_id: UUID, *, for_update: bool = False
+    ) -> Institution | None: ...
+
+    async def owners_of_domains(
+        self, domains: Iterable[str], *, other_than: UUID | None = None
+    ) -> dict[str, UUID]:
+        """Which of ``domains`` belong to an institution (other than ``other_than``), and to
+        which."""
+        ...
 
 
 class TutorApplicationRepository(Protocol):
@@ -194,6 +210,39 @@ class IdentityQueries(Protocol):
 
     async def login_credentials(self, email: EmailAddress) -> LoginCredentials | None:
         """Read without taking a write lock, so the slow password check happens outside."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class InstitutionView:
+    id: UUID
+    name: str
+    country: str  # ISO 3166-1 alpha-2
+    domains: tuple[str, ...]
+    active: bool
+    retired_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InstitutionFilter:
+    """``q``: words of the name (accents and case ignored) or a domain; ``email_domain``: the
+    part of an address after ``@``, matched by an institution's domain or a parent of it
+    (``cs.tum.de`` by ``tum.de``); ``active``: None for both, retired ones included."""
+
+    q: str | None = None
+    country: str | None = None
+    email_domain: str | None = None
+    active: bool | None = True
+
+
+class InstitutionQueries(Protocol):
+    async def institutions(
+        self, filters: InstitutionFilter, *, limit: int, cursor: str | None
+    ) -> Page[InstitutionView]:
+        """Names starting with the query (or a domain matched) first, then names holding it;
+        alphabetical within each; one page of a keyset over that order."""
         ...
 
 
@@ -364,6 +413,7 @@ class IdentityUnitOfWork(Transaction, Protocol):
 
     users: UserRepository
     profiles: ProfileRepository
+    institutions: InstitutionRepository
     tutor_applications: TutorApplicationRepository
     one_time_tokens: OneTimeTokenRepository
     refresh_families: RefreshFamilyRepository

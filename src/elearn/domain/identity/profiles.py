@@ -26,6 +26,14 @@ def valid_time_zone(name: str) -> str:
     return name
 
 
+def pick_institution(profile: StudentProfile | TutorProfile, institution_id: UUID | None) -> None:
+    """Points the profile at an institution of the list (None: at none). A student's picking
+    replaces what they once typed, which was only ever shown as unverified."""
+    profile.institution_id = institution_id
+    if isinstance(profile, StudentProfile):
+        profile.unverified_institution = None
+
+
 @dataclasses.dataclass(kw_only=True, eq=False)
 class StudentProfile:
     user_id: UUID
@@ -34,7 +42,9 @@ class StudentProfile:
     country: str | None = None
     time_zone: str = "UTC"
     preferred_currency: str | None = None
-    institution: str | None = None
+    institution_id: UUID | None = None
+    # Typed before institutions were a list; shown as unverified until one is picked.
+    unverified_institution: str | None = None
     onboarding: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
@@ -50,3 +60,4 @@ class TutorProfile:
     meeting_url: str | None = None
     rating_average: float | None = None
     rating_count: int = 0
+    institution_id: UUID | None = None

@@ -46,6 +46,8 @@ class AuditAction(StrEnum):
     CATEGORY_CREATED = "category.created"
     CATEGORY_UPDATED = "category.updated"
     CATEGORY_DELETED = "category.deleted"
+    INSTITUTION_CREATED = "institution.created"
+    INSTITUTION_UPDATED = "institution.updated"
     ENROLLMENT_GRANTED = "enrollment.granted"
     ENROLLMENT_REVOKED = "enrollment.revoked"
     REVIEW_HIDDEN = "review.hidden"

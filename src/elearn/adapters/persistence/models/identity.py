@@ -1,5 +1,5 @@
-"""Identity tables: users, their profiles, tutor applications, one-time tokens, refresh-token
-families and the audit log."""
+"""Identity tables: users, their profiles, institutions, tutor applications, one-time tokens,
+refresh-token families and the audit log."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from advanced_alchemy.base import DefaultBase
 from advanced_alchemy.mixins import AuditColumns
 from advanced_alchemy.types import JsonB
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from elearn.adapters.persistence.integrity import ConstraintErrors
 from elearn.adapters.persistence.models.base import Base
+from elearn.domain.identity.institutions import InstitutionDomainTaken
 from elearn.domain.identity.user import EmailTaken
 
 
@@ -51,7 +52,12 @@ class StudentProfileRow(AuditColumns, DefaultBase):
     country: Mapped[str | None] = mapped_column(String(2))
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     preferred_currency: Mapped[str | None] = mapped_column(String(3))
-    institution: Mapped[str | None] = mapped_column(String(200))
+    institution_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("institutions.id", ondelete="RESTRICT"), index=True
+    )
+    # What the student typed before institutions were a list (revision 0019): shown as
+    # unverified until they pick one from the list, which clears it.
+    unverified_institution: Mapped[str | None] = mapped_column(String(200))
     onboarding: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
 
 
@@ -73,6 +79,41 @@ class TutorProfileRow(AuditColumns, DefaultBase):
     meeting_url: Mapped[str | None] = mapped_column(String(2048))
     rating_average: Mapped[float | None] = mapped_column(Float)
     rating_count: Mapped[int] = mapped_column(default=0)
+    institution_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("institutions.id", ondelete="RESTRICT"), index=True
+    )
+
+
+class InstitutionRow(Base):
+    """Universities and schools staff keep; retired ones stay for the profiles that name them."""
+
+    __tablename__ = "institutions"
+    # Searches match ``name_key`` (accents removed, case folded: computed in Python, the same
+    # on every database) by prefix and, for the list's few tens of thousands of rows, inside.
+    __table_args__ = (Index("ix_institutions_name_key_id", "name_key", "id"),)
+
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    retired_at: Mapped[datetime | None]
+    domain_rows: Mapped[list[InstitutionDomainRow]] = relationship(
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by="InstitutionDomainRow.position",
+    )
+
+
+class InstitutionDomainRow(DefaultBase):
+    """The web and email domains of an institution: each belongs to one institution only."""
+
+    __tablename__ = "institution_domains"
+
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    institution_id: Mapped[UUID] = mapped_column(
+        ForeignKey("institutions.id", ondelete="CASCADE"), index=True
+    )
+    # The order staff gave them in: the first is the one shown.
+    position: Mapped[int] = mapped_column(default=0)
 
 
 class TutorApplicationRow(Base):
@@ -136,4 +177,9 @@ class AuditEntryRow(Base):
 # The constraints above that stand for a domain conflict (see `integrity`).
 CONSTRAINT_ERRORS: ConstraintErrors = {
     "uq_users_email": lambda: EmailTaken("that email address already has an account"),
+    # The domain is the key: PostgreSQL names the primary key, SQLite the column.
+    **dict.fromkeys(
+        ("pk_institution_domains", "uq_institution_domains_domain"),
+        lambda: InstitutionDomainTaken("one of those domains belongs to another institution"),
+    ),
 }

@@ -13,6 +13,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody
 
 from elearn.application.identity.account import (
+    NO_INSTITUTION,
     AccountView,
     AvatarResult,
     SetAvatar,
@@ -55,7 +56,12 @@ class StudentProfileBody(RequestBody):
     country: Code | None = None
     time_zone: Code | None = None
     preferred_currency: Code | None = None
-    institution: ShortText | None = None
+    institution_id: Annotated[
+        UUID | msgspec.UnsetType | None,
+        msgspec.Meta(
+            description="an institution from `GET /institutions`; `null` names none any more"
+        ),
+    ] = msgspec.UNSET
     onboarding: dict[str, Any] | None = None
 
 
@@ -67,6 +73,12 @@ class TutorProfileBody(RequestBody):
     hourly_rate: MoneyBody | None = None
     time_zone: Code | None = None
     meeting_url: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    institution_id: Annotated[
+        UUID | msgspec.UnsetType | None,
+        msgspec.Meta(
+            description="an institution from `GET /institutions`; `null` names none any more"
+        ),
+    ] = msgspec.UNSET
 
 
 class UpdateMeBody(RequestBody):
@@ -103,11 +115,16 @@ def _changes(body: msgspec.Struct | None, kind: type[Any]) -> Any:
     if body is None:
         return None
     fields = msgspec.structs.asdict(body)
+    institution_id = fields.pop("institution_id", msgspec.UNSET)
     return kind(
         **{
             name: value.to_money() if isinstance(value, MoneyBody) else value
             for name, value in fields.items()
-        }
+        },
+        # Left out: as it is; null: no institution any more.
+        institution_id=None
+        if institution_id is msgspec.UNSET
+        else (NO_INSTITUTION if institution_id is None else institution_id),
     )
 
 

@@ -1,4 +1,4 @@
-"""Revision 0019 keeps what students typed as their institution (as `unverified_institution`)
+"""Revision 0020 keeps what students typed as their institution (as `unverified_institution`)
 and puts it back on downgrade, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from elearn.adapters.persistence.migrations import downgrade, upgrade
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def database_at_0018(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_at_0019(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'institutions.db'}"
-        asyncio.run(upgrade(url, MIGRATIONS, "0018"))
+        asyncio.run(upgrade(url, MIGRATIONS, "0019"))
         yield url
         return
     url = postgres_url()
@@ -34,7 +34,7 @@ def database_at_0018(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
         await engine.dispose()
         await upgrade(url, MIGRATIONS, revision)
 
-    asyncio.run(reset("0018"))
+    asyncio.run(reset("0019"))
     yield url
     asyncio.run(reset("head"))  # leave the shared test database at head
 
@@ -49,8 +49,8 @@ async def _execute(url: str, sql: str, **params: object) -> list[tuple[object, .
         await engine.dispose()
 
 
-async def test_typed_institutions_survive_upgrade_and_downgrade(database_at_0018: str) -> None:
-    url = database_at_0018
+async def test_typed_institutions_survive_upgrade_and_downgrade(database_at_0019: str) -> None:
+    url = database_at_0019
     user_id = uuid4()
     key = user_id.bytes if url.startswith("sqlite") else user_id
     now = datetime(2026, 1, 1)
@@ -70,10 +70,10 @@ async def test_typed_institutions_survive_upgrade_and_downgrade(database_at_0018
         now=now,
     )
 
-    await upgrade(url, MIGRATIONS, "0019")
+    await upgrade(url, MIGRATIONS, "0020")
     assert await _execute(
         url, "SELECT unverified_institution, institution_id FROM student_profiles"
     ) == [("TU Munich", None)]
 
-    await downgrade(url, MIGRATIONS, "0018")
+    await downgrade(url, MIGRATIONS, "0019")
     assert await _execute(url, "SELECT institution FROM student_profiles") == [("TU Munich",)]

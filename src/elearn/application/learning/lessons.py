@@ -313,6 +313,9 @@ async def quiz_summary(
 
 
 # ---- use cases -------------------------------------------------------------------------------
+_READS_MORE = frozenset({LessonKind.QUIZ, LessonKind.ASSIGNMENT})
+
+
 class GetLesson:
     """A lesson with its content for whoever may open it; file lessons carry a short-lived
     media link, quiz and assignment lessons what a student needs to take them."""
@@ -322,13 +325,21 @@ class GetLesson:
 
     async def __call__(self, actor: Actor, lesson_id: UUID) -> LessonView:
         deps = self._deps
+        # The lesson, the actor's enrollment and progress in one statement; quizzes and
+        # assignments read what a student needs to take them in a transaction of their own.
+        access, sight = await deps.lesson_sight(actor, lesson_id)
+        access.require_open()
+        if access.lesson.kind not in _READS_MORE:
+            return await self._view(None, actor, access, sight.progress)
         async with deps.uow(read_only=True) as uow:
-            access = await deps.lesson_access(uow, actor, lesson_id)
-            access.require_open()
-            return await self._view(uow, actor, access)
+            return await self._view(uow, actor, access, sight.progress)
 
     async def _view(
-        self, uow: LearningUnitOfWork, actor: Actor, access: LessonAccess
+        self,
+        uow: LearningUnitOfWork | None,
+        actor: Actor,
+        access: LessonAccess,
+        found: LessonProgress | None,
     ) -> LessonView:
         deps = self._deps
         lesson = access.lesson
@@ -347,7 +358,6 @@ class GetLesson:
         enrollment = access.enrollment
         progress = None
         if enrollment is not None and actor.user_id is not None:
-            found = await uow.learning.progress.get(actor.user_id, lesson.id)
             progress = progress_view(
                 found
                 or LessonProgress(
@@ -356,7 +366,7 @@ class GetLesson:
                 enrollment,
             )
         quiz_info = None
-        if lesson.kind is LessonKind.QUIZ:
+        if lesson.kind is LessonKind.QUIZ and uow is not None:
             quiz = await uow.learning.quizzes.get(lesson.id)
             if quiz is not None:
                 mine = None
@@ -376,7 +386,7 @@ class GetLesson:
                 )
         assignment = None
         my_submission = None
-        if lesson.kind is LessonKind.ASSIGNMENT:
+        if lesson.kind is LessonKind.ASSIGNMENT and uow is not None:
             assignment = await uow.learning.assignments.get(lesson.id)
             if assignment is not None and enrollment is not None and actor.user_id is not None:
                 submission = await uow.learning.submissions.find(lesson.id, actor.user_id)
@@ -429,10 +439,17 @@ class OpenMedia:
         may still reach it."""
         if grant.user_id is not None and actor.user_id not in (None, grant.user_id):
             raise InvalidMediaToken()
+        if grant.subject is MediaSubject.LESSON:
+            if grant.user_id is None:
+                return await self._lesson_file(Actor.anonymous(), grant)
+            if actor.user_id is not None:
+                # The holder themselves, signed in, as authentication read them for this request.
+                return await self._lesson_file(actor, grant)
+            async with self._deps.uow(read_only=True) as uow:
+                holder = await self._holder(uow, grant.user_id)
+            return await self._lesson_file(holder, grant)
         async with self._deps.uow(read_only=True) as uow:
             holder = await self._holder(uow, grant.user_id)
-            if grant.subject is MediaSubject.LESSON:
-                return await self._lesson_file(uow, holder, grant)
             return await self._submission_file(uow, holder, grant)
 
     async def _holder(self, uow: LearningUnitOfWork, user_id: UUID | None) -> Actor:
@@ -444,11 +461,9 @@ class OpenMedia:
             raise InvalidMediaToken()
         return user.as_actor()
 
-    async def _lesson_file(
-        self, uow: LearningUnitOfWork, holder: Actor, grant: MediaGrant
-    ) -> MediaFile:
+    async def _lesson_file(self, holder: Actor, grant: MediaGrant) -> MediaFile:
         try:
-            access = await self._deps.lesson_access(uow, holder, grant.subject_id)
+            access, _ = await self._deps.lesson_sight(holder, grant.subject_id)
         except NotFound:  # the lesson is gone, or its course is no longer visible to them
             raise InvalidMediaToken() from None
         file = access.lesson.file

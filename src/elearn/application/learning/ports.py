@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
+from elearn.application.catalog.api import LessonInCourse
 from elearn.application.links import FrontEndLinks
 from elearn.application.paging import Page
 from elearn.application.ports import Transaction
@@ -295,7 +296,22 @@ class EnrollmentFilter(StrEnum):
     REVOKED = "revoked"
 
 
+@dataclass(frozen=True, slots=True)
+class LessonSight:
+    """A lesson in its course as one person comes to it: with their enrollment in the course
+    (whatever its state) and their progress in the lesson, both None for nobody's."""
+
+    place: LessonInCourse
+    enrollment: Enrollment | None
+    progress: LessonProgress | None
+
+
 class LearningQueries(Protocol):
+    async def lesson_sight(self, user_id: UUID | None, lesson_id: UUID) -> LessonSight | None:
+        """The lesson (None: there is none) with ``user_id``'s enrollment and progress, as of
+        one moment: one statement, outside any transaction (the hottest read of learning)."""
+        ...
+
     async def my_enrollments(
         self,
         user_id: UUID,

@@ -143,6 +143,14 @@ class LearningDeps(Audits):
             )
         return self.reach(actor, place, found)
 
+    async def place_of(self, lesson_id: UUID) -> LessonInCourse:
+        """The lesson and its course's facts, read outside any transaction (one statement);
+        nobody's access checked yet."""
+        sight = await self.queries.lesson_sight(None, lesson_id)
+        if sight is None:
+            raise LessonNotFound()
+        return sight.place
+
     async def lesson_sight(self, actor: Actor, lesson_id: UUID) -> tuple[LessonAccess, LessonSight]:
         """How ``actor`` reaches the lesson, with their progress in it, read in one statement
         outside any transaction: for reading, never for changing."""

@@ -545,11 +545,13 @@ class RecordProgress:
     async def __call__(self, actor: Actor, lesson_id: UUID, report: ProgressReport) -> ProgressView:
         deps = self._deps
         user_id = require_signed_in(actor)
+        # The lesson on the hot read, before the transaction: the course's facts are no part
+        # of what the transaction changes.
+        place = await deps.place_of(lesson_id)
         async with deps.uow() as uow:
             # One student's reports queue on their enrollment's lock (held until commit): what
             # their reports do not change is read before it is taken, so it is held for fewer
             # statements.
-            place = await deps.lesson_place(uow, lesson_id)
             plan = await course_plan(deps, uow, place.course.id, user_id)
             access = await deps.access_to(uow, actor, place, lock_enrollment=True)
             enrollment = access.require_student()

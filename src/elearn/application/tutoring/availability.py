@@ -132,23 +132,23 @@ class ListSlots:
             )
         async with deps.uow(read_only=True) as uow:
             await deps.bookable_tutor(uow, tutor_id)
-            availability = await uow.tutoring.availability.get(tutor_id)
-            if availability is None:
-                return SlotsView(tutor_id, "UTC", duration_minutes, [])
-            if duration_minutes not in availability.durations:
-                raise InvalidInput(
-                    "this tutor does not give lessons of that length",
-                    errors=[
-                        FieldError(
-                            "duration",
-                            "is one of " + ", ".join(map(str, availability.durations)),
-                        )
-                    ],
-                )
-            now = deps.clock.now()
-            taken = await uow.tutoring.bookings.active_between(
-                tutor_id=tutor_id, start=start - NEIGHBOURHOOD, end=end + NEIGHBOURHOOD
+        calendar = await deps.queries.tutor_calendar(
+            tutor_id, start - NEIGHBOURHOOD, end + NEIGHBOURHOOD
+        )
+        if calendar is None:
+            return SlotsView(tutor_id, "UTC", duration_minutes, [])
+        availability = calendar.availability
+        if duration_minutes not in availability.durations:
+            raise InvalidInput(
+                "this tutor does not give lessons of that length",
+                errors=[
+                    FieldError(
+                        "duration",
+                        "is one of " + ", ".join(map(str, availability.durations)),
+                    )
+                ],
             )
+        now = deps.clock.now()
         return SlotsView(
             tutor_id=tutor_id,
             time_zone=availability.time_zone,
@@ -159,7 +159,7 @@ class ListSlots:
                 start=start,
                 end=end,
                 duration_minutes=duration_minutes,
-                taken=[b.interval for b in taken if not b.hold_expired(now)],
+                taken=calendar.taken(now),
             ),
         )
 

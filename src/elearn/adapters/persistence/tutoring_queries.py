@@ -145,7 +145,8 @@ _CALENDAR = (
         BookingRow,
         and_(
             BookingRow.tutor_id == _AVAILABILITY.c.tutor_id,
-            BookingRow.status.in_([status.value for status in ACTIVE]),
+            # Compared one by one: constants of the statement, not a list to bind.
+            or_(*(BookingRow.status == status.value for status in sorted(ACTIVE))),
             BookingRow.starts_at < bindparam("range_end", type_=BookingRow.starts_at.type),
             BookingRow.ends_at > bindparam("range_start", type_=BookingRow.ends_at.type),
         ),

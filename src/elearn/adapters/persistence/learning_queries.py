@@ -19,6 +19,7 @@ from elearn.adapters.persistence.catalog_facts import (
     with_links,
 )
 from elearn.adapters.persistence.learning_repositories import (
+    TIME_ZONE,
     SqlaEnrollmentRepository,
     SqlaProgressRepository,
     submission_from_row,
@@ -32,6 +33,7 @@ from elearn.adapters.persistence.models.learning import (
     EnrollmentRow,
     LearningDayRow,
     LessonProgressRow,
+    QuizRow,
     SubmissionRow,
 )
 from elearn.adapters.persistence.paging import fetch_page, newest_first_after
@@ -39,6 +41,7 @@ from elearn.adapters.persistence.raw_statements import Fields, HotRead
 from elearn.application.catalog.api import LessonInCourse
 from elearn.application.learning.ports import (
     CertificateCard,
+    CoursePlan,
     EnrolledCourse,
     EnrollmentView,
     LessonSight,
@@ -57,6 +60,7 @@ from elearn.domain.learning.enrollment import (
     EnrollmentSource,
     EnrollmentStatus,
 )
+from elearn.domain.learning.progress import LessonRequirement
 
 
 def _labelled(table: Any, columns: Any, prefix: str) -> list[Any]:
@@ -91,6 +95,23 @@ _LESSON_SIGHT = (
 )
 
 
+_ZONE = TIME_ZONE.subquery("zone")
+_COURSE = bindparam("course_id", type_=LessonRow.course_id.type)
+# A row per lesson of the course in order (or one with no lesson), each with the user's zone.
+_COURSE_PLAN = (
+    select(
+        _ZONE.c[0].label("time_zone"),
+        LessonRow.id,
+        LessonRow.is_required,
+        QuizRow.required.label("quiz_required"),
+    )
+    .select_from(_ZONE)
+    .outerjoin(LessonRow, LessonRow.course_id == _COURSE)
+    .outerjoin(QuizRow, and_(QuizRow.lesson_id == LessonRow.id, QuizRow.course_id == _COURSE))
+    .order_by(LessonRow.position)
+)
+
+
 class SqlaLearningQueries:
     def __init__(
         self,
@@ -102,6 +123,16 @@ class SqlaLearningQueries:
         self._sessions = session_factory
         self._image_url = image_url
         self._lesson_sight = HotRead(engine, _LESSON_SIGHT, ["lesson_id", "user_id"])
+        self._course_plan = HotRead(engine, _COURSE_PLAN, ["course_id", "user_id"])
+
+    async def course_plan(self, course_id: UUID, user_id: UUID) -> CoursePlan:
+        rows = await self._course_plan.fetch(course_id=course_id, user_id=user_id)
+        lessons = [row for row in rows if row["id"] is not None]
+        return CoursePlan(
+            requirements=[LessonRequirement(row["id"], row["is_required"]) for row in lessons],
+            required_quizzes={row["id"] for row in lessons if row["quiz_required"]},
+            time_zone=rows[0]["time_zone"] or "UTC",
+        )
 
     # ---- a lesson as a learner opens it ------------------------------------------------------
     async def lesson_sight(self, user_id: UUID | None, lesson_id: UUID) -> LessonSight | None:

@@ -504,18 +504,19 @@ class SqlaLearningDays:
 async def time_zone_of(session: AsyncSession, user_id: UUID) -> str:
     """From the student profile, else the tutor profile (tutors take courses too), else UTC:
     one statement."""
-    zone = await session.scalar(_TIME_ZONE, {"user_id": user_id})
+    zone = await session.scalar(TIME_ZONE, {"user_id": user_id})
     return str(zone) if zone else "UTC"
 
 
-_PROFILE_OWNER = bindparam("user_id", type_=StudentProfileRow.user_id.type)
-_TIME_ZONE = select(
+# The user's time zone (parameter: user_id), as `time_zone_of` reads it.
+PROFILE_OWNER = bindparam("user_id", type_=StudentProfileRow.user_id.type)
+TIME_ZONE = select(
     func.coalesce(
         select(StudentProfileRow.time_zone)
-        .where(StudentProfileRow.user_id == _PROFILE_OWNER)
+        .where(StudentProfileRow.user_id == PROFILE_OWNER)
         .scalar_subquery(),
         select(TutorProfileRow.time_zone)
-        .where(TutorProfileRow.user_id == _PROFILE_OWNER)
+        .where(TutorProfileRow.user_id == PROFILE_OWNER)
         .scalar_subquery(),
     )
 )

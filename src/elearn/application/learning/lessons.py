@@ -30,6 +30,7 @@ from elearn.application.catalog.api import FILE_KINDS, CourseFacts, LessonKind
 from elearn.application.errors import Gone, NotAuthenticated, NotFound, PermissionDenied
 from elearn.application.learning.deps import LearningDeps, LessonAccess, requirements
 from elearn.application.learning.ports import (
+    CoursePlan,
     LearningUnitOfWork,
     MediaFile,
     MediaGrant,
@@ -42,7 +43,6 @@ from elearn.domain.learning.enrollment import Enrollment, EnrollmentStatus
 from elearn.domain.learning.progress import (
     CompletedBy,
     LessonProgress,
-    LessonRequirement,
     course_progress,
 )
 from elearn.domain.learning.quiz import AttemptStatus, Quiz
@@ -213,20 +213,11 @@ async def submission_view(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class CoursePlan:
-    """What a student's progress in a course is measured against, and the zone their days are
-    counted in: nothing the student's own activity changes, so it may be read before their
-    enrollment is locked."""
-
-    requirements: list[LessonRequirement]
-    required_quizzes: set[UUID]
-    time_zone: str
-
-
 async def course_plan(
     deps: LearningDeps, uow: LearningUnitOfWork, course_id: UUID, user_id: UUID
 ) -> CoursePlan:
+    """The plan read inside a transaction (``LearningQueries.course_plan`` reads the same in
+    one statement outside any)."""
     outline = await deps.catalog.outline(uow, course_id)
     lesson_ids = {lesson.id for lesson in outline}
     required_quizzes = await uow.learning.quizzes.required_lessons(course_id) & lesson_ids
@@ -547,12 +538,12 @@ class RecordProgress:
         user_id = require_signed_in(actor)
         # The lesson on the hot read, before the transaction: the course's facts are no part
         # of what the transaction changes.
+        # One student's reports queue on their enrollment's lock (held until commit): what
+        # their reports do not change is read before it is taken (before the transaction, on
+        # the hot read), so it is held for fewer statements.
         place = await deps.place_of(lesson_id)
+        plan = await deps.queries.course_plan(place.course.id, user_id)
         async with deps.uow() as uow:
-            # One student's reports queue on their enrollment's lock (held until commit): what
-            # their reports do not change is read before it is taken, so it is held for fewer
-            # statements.
-            plan = await course_plan(deps, uow, place.course.id, user_id)
             access = await deps.access_to(uow, actor, place, lock_enrollment=True)
             enrollment = access.require_student()
             lesson = access.lesson

@@ -128,10 +128,16 @@ def _decode(cursor: str) -> tuple[float, UUID]:
         raise InvalidCursor("this cursor is not one we gave out") from error
 
 
+# Identity's `UserFacts.is_bookable_tutor` as the tutor list and calendar filter by it.
+_BOOKABLE_TUTOR = and_(
+    UserRow.role == Role.TUTOR.value,
+    UserRow.tutor_approval == TutorApproval.APPROVED.value,
+    UserRow.status == AccountStatus.ACTIVE.value,
+)
 _AVAILABILITY = TutorAvailabilityRow.__table__
-_TUTOR = bindparam("tutor_id", type_=BookingRow.tutor_id.type)
-# A tutor's availability with their active bookings in a range: a row per booking (one row
-# with no booking when there is none), nothing when the tutor has set no availability.
+# A bookable tutor with their availability and their active bookings in a range: a row per
+# booking (one with no booking when there is none; with no availability when they set none),
+# nothing for anyone else.
 _CALENDAR = (
     select(
         *[column for column in _AVAILABILITY.c if column.key not in ("tutor_id", "updated_at")],
@@ -140,7 +146,8 @@ _CALENDAR = (
         BookingRow.status,
         BookingRow.held_until,
     )
-    .select_from(_AVAILABILITY)
+    .select_from(UserRow)
+    .outerjoin(_AVAILABILITY, _AVAILABILITY.c.tutor_id == UserRow.id)
     .outerjoin(
         BookingRow,
         and_(
@@ -151,7 +158,7 @@ _CALENDAR = (
             BookingRow.ends_at > bindparam("range_start", type_=BookingRow.ends_at.type),
         ),
     )
-    .where(_AVAILABILITY.c.tutor_id == _TUTOR)
+    .where(UserRow.id == bindparam("tutor_id", type_=UserRow.id.type), _BOOKABLE_TUTOR)
     .order_by(BookingRow.starts_at)
 )
 
@@ -174,6 +181,8 @@ class SqlaTutoringQueries:
         rows = await self._calendar.fetch(tutor_id=tutor_id, range_start=start, range_end=end)
         if not rows:
             return None
+        if rows[0]["time_zone"] is None:
+            return TutorCalendar(None, [])
         busy = [
             BusyTime(
                 Interval(row["starts_at"], row["ends_at"]),
@@ -260,11 +269,7 @@ class SqlaTutoringQueries:
             )
             .join(TutorProfileRow, TutorProfileRow.user_id == UserRow.id)
             .join(TutorAvailabilityRow, TutorAvailabilityRow.tutor_id == UserRow.id, isouter=True)
-            .where(
-                UserRow.role == Role.TUTOR.value,
-                UserRow.tutor_approval == TutorApproval.APPROVED.value,
-                UserRow.status == AccountStatus.ACTIVE.value,
-            )
+            .where(_BOOKABLE_TUTOR)
         )
         if filters.subject:
             stmt = stmt.where(_json_contains(TutorProfileRow.subjects, filters.subject))

@@ -98,8 +98,8 @@ class TutoringDeps:
         calendar = await self.queries.tutor_calendar(
             tutor_id, lesson.start - NEIGHBOURHOOD, lesson.end + NEIGHBOURHOOD
         )
-        if calendar is None:
-            return
+        if calendar is None or calendar.availability is None:
+            return  # refused as ever under the lock
         taken = calendar.taken(now)
         if booking_refusal(calendar.availability, now=now, lesson=lesson, taken=taken) is (
             Refusal.TAKEN

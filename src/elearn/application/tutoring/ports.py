@@ -230,9 +230,10 @@ class TestimonialView:
 
 @dataclass(frozen=True, slots=True)
 class TutorCalendar:
-    """A tutor's availability and the times their active bookings take in a range."""
+    """A bookable tutor's availability (None: they have set none) and the times their active
+    bookings take in a range."""
 
-    availability: Availability
+    availability: Availability | None
     busy: list[BusyTime]
 
     def taken(self, now: datetime) -> list[Interval]:
@@ -244,8 +245,8 @@ class TutoringQueries(Protocol):
     async def tutor_calendar(
         self, tutor_id: UUID, start: datetime, end: datetime
     ) -> TutorCalendar | None:
-        """The tutor's availability (None: they have set none) and their active bookings
-        overlapping ``start``-``end``, as of one moment: one statement, outside any
+        """A bookable tutor's availability and their active bookings overlapping
+        ``start``-``end`` (None: no such tutor), as of one moment: one statement, outside any
         transaction (what slots and a hold's first check read)."""
         ...
 

@@ -1,6 +1,6 @@
 """Tutoring's hottest paths send a fixed, small number of SQL statements (on SQLite and
-PostgreSQL): a tutor's free slots for two weeks read the tutor and their calendar (availability
-and active bookings in one statement) whatever the number of bookings, and a hold on a slot
+PostgreSQL): a tutor's free slots for two weeks read the bookable tutor with their availability
+and active bookings in one statement whatever the number of bookings, and a hold on a slot
 already taken is refused from that calendar, before it queues on the tutor's lock."""
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from elearn.domain.identity.roles import Role
 from elearn.entrypoints.settings import Settings
 
 EVERY_DAY = range(7)
-# The tutor (identity, to know they may be booked) and their calendar (one statement).
-MOST_STATEMENTS_FOR_SLOTS = 2
+# The bookable tutor with their calendar: one statement.
+MOST_STATEMENTS_FOR_SLOTS = 1
 # The student's account (authentication, until it reads no row) and the tutor's calendar.
 MOST_STATEMENTS_TO_REFUSE_A_TAKEN_SLOT = 2
 

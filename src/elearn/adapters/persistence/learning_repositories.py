@@ -509,14 +509,14 @@ async def time_zone_of(session: AsyncSession, user_id: UUID) -> str:
 
 
 # The user's time zone (parameter: user_id), as `time_zone_of` reads it.
-PROFILE_OWNER = bindparam("user_id", type_=StudentProfileRow.user_id.type)
+_PROFILE_OWNER = bindparam("user_id", type_=StudentProfileRow.user_id.type)
 TIME_ZONE = select(
     func.coalesce(
         select(StudentProfileRow.time_zone)
-        .where(StudentProfileRow.user_id == PROFILE_OWNER)
+        .where(StudentProfileRow.user_id == _PROFILE_OWNER)
         .scalar_subquery(),
         select(TutorProfileRow.time_zone)
-        .where(TutorProfileRow.user_id == PROFILE_OWNER)
+        .where(TutorProfileRow.user_id == _PROFILE_OWNER)
         .scalar_subquery(),
     )
 )

@@ -536,11 +536,9 @@ class RecordProgress:
     async def __call__(self, actor: Actor, lesson_id: UUID, report: ProgressReport) -> ProgressView:
         deps = self._deps
         user_id = require_signed_in(actor)
-        # The lesson on the hot read, before the transaction: the course's facts are no part
-        # of what the transaction changes.
         # One student's reports queue on their enrollment's lock (held until commit): what
-        # their reports do not change is read before it is taken (before the transaction, on
-        # the hot read), so it is held for fewer statements.
+        # their reports do not change (the lesson, the course's plan) is read before the
+        # transaction, on the hot read, so the lock is held for fewer statements.
         place = await deps.place_of(lesson_id)
         plan = await deps.queries.course_plan(place.course.id, user_id)
         async with deps.uow() as uow:

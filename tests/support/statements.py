@@ -12,19 +12,39 @@ _TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 class Statements:
     """While open, ``sent`` collects every statement sent through the engine, white space
-    folded, transaction control left out (it is the driver's, not the work's)."""
+    folded, transaction control left out (it is the driver's, not the work's).
+
+    On asyncpg the hottest reads run on the driver itself, past SQLAlchemy's events
+    (`adapters/persistence/raw_statements.py`): the driver's own query log counts those (it
+    logs only what runs past SQLAlchemy, whose prepared statements it does not see)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine.sync_engine
         self.sent: list[str] = []
+        self._drivers: dict[int, Any] = {}
 
     def __enter__(self) -> Statements:
         event.listen(self._engine, "before_cursor_execute", self._record)
+        event.listen(self._engine, "checkout", self._log_driver)
         return self
 
     def __exit__(self, *_: object) -> None:
         event.remove(self._engine, "before_cursor_execute", self._record)
+        event.remove(self._engine, "checkout", self._log_driver)
+        for driver in self._drivers.values():
+            driver.remove_query_logger(self._log_query)
+        self._drivers.clear()
 
     def _record(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if not statement.lstrip().upper().startswith(_TRANSACTION_CONTROL):
             self.sent.append(" ".join(statement.split()))
+
+    def _log_driver(self, dbapi_connection: Any, *_: Any) -> None:
+        driver = getattr(dbapi_connection, "driver_connection", None)
+        if hasattr(driver, "add_query_logger") and id(driver) not in self._drivers:
+            self._drivers[id(driver)] = driver
+            driver.add_query_logger(self._log_query)
+
+    def _log_query(self, query: Any) -> None:
+        if query.query.strip() != ";":  # the pool's ping of a connection that sat idle
+            self._record(None, None, query.query)

@@ -48,7 +48,7 @@ def build_catalog_deps(container: Container) -> CatalogDeps:
         ids=container.ids,
         storage=container.storage,
         queries=queries,
-        enrollments=SqlaLearningQueries(container.sessions, image_url=image_url),
+        enrollments=SqlaLearningQueries(container.engine, container.sessions, image_url=image_url),
         reference=BabelReferenceData(),
         authorizer=container.authorizer,
         identity=IdentityApi(container.identity.deps),

@@ -39,7 +39,7 @@ def build_learning_deps(container: Container) -> LearningDeps:
         clock=container.clock,
         ids=container.ids,
         storage=container.storage,
-        queries=SqlaLearningQueries(container.sessions, image_url=image_url),
+        queries=SqlaLearningQueries(container.engine, container.sessions, image_url=image_url),
         catalog=CatalogApi(container.catalog.deps),
         identity=IdentityApi(container.identity.deps),
         authorizer=container.authorizer,

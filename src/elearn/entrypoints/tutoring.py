@@ -32,7 +32,7 @@ def build_tutoring_deps(container: Container) -> TutoringDeps:
         uow=container.uow,
         clock=container.clock,
         ids=container.ids,
-        queries=SqlaTutoringQueries(container.sessions, avatar_url=image_url),
+        queries=SqlaTutoringQueries(container.engine, container.sessions, avatar_url=image_url),
         rooms=VideoRooms(settings.video_room_base),
         calendar=ICalendarRenderer(
             settings.app_name, urlsplit(settings.public_url).hostname or "elearn.localhost"

@@ -26,6 +26,7 @@ from elearn.domain.tutoring.booking import (
     BookingConfirmed,
     BookingRescheduled,
     BookingStatus,
+    BusyTime,
     CancellationPolicy,
     HoldLimits,
     InvalidBooking,
@@ -250,6 +251,22 @@ def test_a_hold_expires_exactly_at_held_until() -> None:
     assert (booking.status, booking.ended_at) == (S.EXPIRED, deadline)
     # A paid booking's hold never runs out.
     assert not booking_in(S.CONFIRMED).hold_expired(deadline + timedelta(days=30))
+
+
+@given(
+    status=st.sampled_from(sorted(ACTIVE)),
+    offset=st.integers(min_value=-3600, max_value=3600).map(lambda s: timedelta(seconds=s)),
+)
+def test_a_calendars_busy_time_blocks_as_its_booking_does(
+    status: BookingStatus, offset: timedelta
+) -> None:
+    """The slots and a hold's first check read bookings' times without the bookings: a busy
+    time blocks exactly while its booking would (a hold until its time, a paid one always)."""
+    booking = booking_in(status)
+    busy = BusyTime(booking.interval, booking.status, booking.held_until)
+    now = booking.held_until + offset
+    assert busy.blocks(now) is (booking.is_active and not booking.hold_expired(now))
+    assert busy.blocks(booking.held_until) is (status is not S.HELD)
 
 
 @pytest.mark.parametrize(

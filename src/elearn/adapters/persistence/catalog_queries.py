@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -58,6 +57,7 @@ from elearn.adapters.persistence.paging import (
     newest_first_after,
     oldest_first_after,
 )
+from elearn.adapters.persistence.raw_statements import Fields, compile_for_driver, driver_fetch
 from elearn.adapters.persistence.text_search import (
     contains_word,
     document_query,
@@ -269,14 +269,7 @@ class SqlaCatalogQueries:
         return Page(items=items, next_cursor=next_cursor)
 
     async def _fetch(self, sql: str, args: Sequence[Any]) -> list[Any]:
-        # A pooled connection, as any other read (the pool pings one that sat idle), used
-        # through its driver outside any transaction: one round trip, nothing to roll back.
-        async with self._engine.connect() as connection:
-            pooled = await connection.get_raw_connection()
-            driver = pooled.driver_connection
-            assert driver is not None
-            rows: list[Any] = await driver.fetch(sql, *args)
-            return rows
+        return await driver_fetch(self._engine, sql, args)
 
     async def _raw_course(self, key: UUID | str) -> tuple[Any, Sequence[Any], Sequence[Any]] | None:
         assert self._raw is not None
@@ -297,9 +290,9 @@ class SqlaCatalogQueries:
             if isinstance(fields[name], str):
                 fields[name] = json.loads(fields[name])
         return (
-            _Fields(fields),
-            [_Fields(dict(row)) for row in outline],
-            [_Fields(dict(row)) for row in related],
+            Fields(fields),
+            [Fields(dict(row)) for row in outline],
+            [Fields(dict(row)) for row in related],
         )
 
     def _card(self, row: Any) -> CourseCard:
@@ -851,21 +844,6 @@ _NO_FILTERS = CourseFilter()
 _JSON_COURSE_FIELDS = ("tags", "learning_outcomes", "requirements")
 
 
-class _Fields:
-    """A row from the driver, read by attribute as SQLAlchemy's rows are."""
-
-    __slots__ = ("_values",)
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self._values = values
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
 class RawStatements:
     """The hot reads' SQL for the driver, compiled from the same SQLAlchemy statements once per
     shape, with the values as the driver's positional parameters (in the order given)."""
@@ -892,18 +870,7 @@ class RawStatements:
         return found
 
     def _compile(self, stmt: Any, order: Sequence[str]) -> str:
-        compiled = stmt.compile(dialect=self._dialect)
-        names = list(compiled.positiontup or ())
-        # Constants of the statement (the published status) become literals of the SQL: the
-        # driver receives only the values that change from one call to the next.
-        sql = str(compiled)
-        for name, value in compiled.params.items():
-            if name not in order:
-                position = names.index(name) + 1
-                sql = _replace_placeholder(sql, position, _sql_literal(value))
-        wanted = [name for name in order if name in names]
-        renumbered = {names.index(name) + 1: index + 1 for index, name in enumerate(wanted)}
-        return _renumber_placeholders(sql, renumbered)
+        return compile_for_driver(self._dialect, stmt, order)
 
 
 def _catalog_page_statement(sort: CourseSort, *, after: bool) -> Select[Any]:
@@ -924,23 +891,6 @@ def _catalog_page_statement(sort: CourseSort, *, after: bool) -> Select[Any]:
         )
         stmt = stmt.where(position < bound if descending else position > bound)
     return stmt.limit(bindparam("row_limit", type_=Integer()))
-
-
-def _sql_literal(value: Any) -> str:
-    if not isinstance(value, str) or "'" in value:
-        raise ValueError(f"not a constant this compiler inlines: {value!r}")
-    return f"'{value}'"
-
-
-_PLACEHOLDER = re.compile(r"\$(\d+)")
-
-
-def _replace_placeholder(sql: str, position: int, literal_sql: str) -> str:
-    return re.sub(rf"\${position}(?!\d)", literal_sql, sql)
-
-
-def _renumber_placeholders(sql: str, renumbered: dict[int, int]) -> str:
-    return _PLACEHOLDER.sub(lambda m: f"${renumbered[int(m.group(1))]}", sql)
 
 
 # A course's statements, built once: building and caching a statement costs more CPU than

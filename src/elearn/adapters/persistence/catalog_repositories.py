@@ -8,7 +8,7 @@ removals, so a lesson moved out of a section is saved before that section is del
 from __future__ import annotations
 
 import zlib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,8 +17,6 @@ from uuid import UUID
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
-    Row,
-    Select,
     delete,
     exists,
     func,
@@ -26,10 +24,15 @@ from sqlalchemy import (
     or_,
     select,
     union,
-    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from elearn.adapters.persistence.catalog_facts import (
+    FACT_COLUMNS,
+    course_facts,
+    lesson_of,
+    with_links,
+)
 from elearn.adapters.persistence.models.catalog import (
     CategoryRow,
     CoInstructorInvitationRow,
@@ -245,10 +248,10 @@ class SqlaCourseRepository(TrackingRepository[Course, CourseRows]):
             return CourseFacts.of(self._tracked[course_id][0])
         rows = (
             await self.session.execute(
-                _with_links(select(*_FACT_COLUMNS)).where(CourseRow.id == course_id)
+                with_links(select(*FACT_COLUMNS)).where(CourseRow.id == course_id)
             )
         ).all()
-        return _course_facts(rows) if rows else None
+        return course_facts(rows) if rows else None
 
     async def teaches_any(self, user_id: UUID, course_ids: Collection[UUID]) -> bool:
         if not course_ids:
@@ -267,7 +270,7 @@ class SqlaCourseRepository(TrackingRepository[Course, CourseRows]):
                 return LessonInCourse.of(course, lesson_id)
         rows = (
             await self.session.execute(
-                _with_links(select(*_FACT_COLUMNS, LessonRow))
+                with_links(select(*FACT_COLUMNS, LessonRow))
                 .join(LessonRow, LessonRow.course_id == CourseRow.id)
                 .where(LessonRow.id == lesson_id)
             )
@@ -275,7 +278,7 @@ class SqlaCourseRepository(TrackingRepository[Course, CourseRows]):
         if not rows:
             return None
         lesson_row: LessonRow = rows[0].LessonRow
-        return LessonInCourse(_course_facts(rows), lesson_row.section_id, _lesson(lesson_row))
+        return LessonInCourse(course_facts(rows), lesson_row.section_id, lesson_of(lesson_row))
 
     async def outline(self, course_id: UUID) -> list[OutlineEntry]:
         if course_id in self._tracked:
@@ -346,7 +349,7 @@ class SqlaCourseRepository(TrackingRepository[Course, CourseRows]):
             section_id: [] for section_id in rows.sections
         }
         for lesson_row in rows.lessons.values():
-            lessons_by_section.setdefault(lesson_row.section_id, []).append(_lesson(lesson_row))
+            lessons_by_section.setdefault(lesson_row.section_id, []).append(lesson_of(lesson_row))
         instructors = sorted(rows.instructors.values(), key=lambda r: r.position)
         return Course(
             id=row.id,
@@ -528,84 +531,6 @@ def _course_to_row(course: Course, row: CourseRow) -> None:
         row.enrollment_count = 0
         row.rating_count = 0
         row.rating_average = 0.0
-
-
-# A course's instructors and prerequisites as one list of links, so its facts are one query.
-_INSTRUCTOR = "instructor"
-_PREREQUISITE = "prerequisite"
-_COURSE_LINKS = union_all(
-    select(
-        CourseInstructorRow.course_id,
-        literal_column(f"'{_INSTRUCTOR}'").label("link"),
-        CourseInstructorRow.user_id.label("linked_id"),
-        CourseInstructorRow.position,
-    ),
-    select(
-        CoursePrerequisiteRow.course_id,
-        literal_column(f"'{_PREREQUISITE}'").label("link"),
-        CoursePrerequisiteRow.prerequisite_id.label("linked_id"),
-        CoursePrerequisiteRow.position,
-    ),
-).subquery("course_links")
-
-_FACT_COLUMNS = (
-    CourseRow.id,
-    CourseRow.owner_id,
-    CourseRow.status,
-    CourseRow.title,
-    CourseRow.price_amount,
-    _COURSE_LINKS.c.link,
-    _COURSE_LINKS.c.linked_id,
-)
-
-
-def _with_links(stmt: Select[Any]) -> Select[Any]:
-    return stmt.outerjoin(_COURSE_LINKS, _COURSE_LINKS.c.course_id == CourseRow.id).order_by(
-        _COURSE_LINKS.c.link, _COURSE_LINKS.c.position
-    )
-
-
-def _course_facts(rows: Sequence[Row[Any]]) -> CourseFacts:
-    """The facts of one course from its rows of ``_FACT_COLUMNS``, one row per link."""
-    first = rows[0]
-    linked = {
-        kind: [row.linked_id for row in rows if row.link == kind]
-        for kind in (_INSTRUCTOR, _PREREQUISITE)
-    }
-    co_instructors = [i for i in linked[_INSTRUCTOR] if i != first.owner_id]
-    return CourseFacts(
-        id=first.id,
-        owner_id=first.owner_id,
-        instructor_ids=(first.owner_id, *co_instructors),
-        status=CourseStatus(first.status),
-        title=first.title,
-        is_free=first.price_amount == 0,
-        prerequisite_ids=tuple(linked[_PREREQUISITE]),
-    )
-
-
-def _lesson(row: LessonRow) -> Lesson:
-    file = (
-        LessonFile(
-            key=row.file_key,
-            filename=row.file_name or "",
-            content_type=row.file_content_type or "application/octet-stream",
-            size=row.file_size or 0,
-        )
-        if row.file_key
-        else None
-    )
-    return Lesson(
-        id=row.id,
-        kind=LessonKind(row.kind),
-        title=row.title,
-        duration_seconds=row.duration_seconds,
-        is_free_preview=row.is_free_preview,
-        is_required=row.is_required,
-        text=row.text,
-        video_url=row.video_url,
-        file=file,
-    )
 
 
 def _lesson_to_row(lesson: Lesson, row: LessonRow) -> None:

@@ -5,27 +5,46 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Row, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Row, and_, bindparam, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from elearn.adapters.persistence.learning_repositories import submission_from_row, time_zone_of
-from elearn.adapters.persistence.models.catalog import CourseRow
+from elearn.adapters.persistence.catalog_facts import (
+    FACT_COLUMNS,
+    LESSON_COLUMNS,
+    course_facts,
+    lesson_of,
+    with_links,
+)
+from elearn.adapters.persistence.learning_repositories import (
+    TIME_ZONE,
+    SqlaEnrollmentRepository,
+    SqlaProgressRepository,
+    submission_from_row,
+    time_zone_of,
+)
+from elearn.adapters.persistence.models.catalog import CourseRow, LessonRow
 from elearn.adapters.persistence.models.identity import UserRow
 from elearn.adapters.persistence.models.learning import (
     CertificateRow,
     CourseReviewRow,
     EnrollmentRow,
     LearningDayRow,
+    LessonProgressRow,
+    QuizRow,
     SubmissionRow,
 )
 from elearn.adapters.persistence.paging import fetch_page, newest_first_after
+from elearn.adapters.persistence.raw_statements import Fields, HotRead
+from elearn.application.catalog.api import LessonInCourse
 from elearn.application.learning.ports import (
     CertificateCard,
+    CoursePlan,
     EnrolledCourse,
     EnrollmentView,
+    LessonSight,
     ReviewView,
     StaffEnrollmentFilters,
     StaffEnrollmentView,
@@ -41,17 +60,98 @@ from elearn.domain.learning.enrollment import (
     EnrollmentSource,
     EnrollmentStatus,
 )
+from elearn.domain.learning.progress import LessonRequirement
+
+
+def _labelled(table: Any, columns: Any, prefix: str) -> list[Any]:
+    return [table.c[name].label(prefix + name) for name in columns]
+
+
+_LESSON, _ENROLLMENT, _PROGRESS = "lesson_", "enrollment_", "progress_"
+_ENROLLMENT_MAPPER = SqlaEnrollmentRepository.mapper
+_PROGRESS_MAPPER = SqlaProgressRepository.mapper
+_LEARNER = bindparam("user_id", type_=EnrollmentRow.user_id.type)
+# A lesson with its course's facts (a row per instructor and prerequisite) and the learner's
+# enrollment in the course and progress in the lesson: no row for an anonymous caller's id.
+_LESSON_SIGHT = (
+    with_links(
+        select(
+            *FACT_COLUMNS,
+            *_labelled(LessonRow.__table__, LESSON_COLUMNS, _LESSON),
+            *_labelled(EnrollmentRow.__table__, sorted(_ENROLLMENT_MAPPER.columns()), _ENROLLMENT),
+            *_labelled(LessonProgressRow.__table__, sorted(_PROGRESS_MAPPER.columns()), _PROGRESS),
+        )
+    )
+    .join(LessonRow, LessonRow.course_id == CourseRow.id)
+    .outerjoin(
+        EnrollmentRow,
+        and_(EnrollmentRow.course_id == CourseRow.id, EnrollmentRow.user_id == _LEARNER),
+    )
+    .outerjoin(
+        LessonProgressRow,
+        and_(LessonProgressRow.lesson_id == LessonRow.id, LessonProgressRow.user_id == _LEARNER),
+    )
+    .where(LessonRow.id == bindparam("lesson_id", type_=LessonRow.id.type))
+)
+
+
+_ZONE = TIME_ZONE.subquery("zone")
+_COURSE = bindparam("course_id", type_=LessonRow.course_id.type)
+# A row per lesson of the course in order (or one with no lesson), each with the user's zone.
+_COURSE_PLAN = (
+    select(
+        _ZONE.c[0].label("time_zone"),
+        LessonRow.id,
+        LessonRow.is_required,
+        QuizRow.required.label("quiz_required"),
+    )
+    .select_from(_ZONE)
+    .outerjoin(LessonRow, LessonRow.course_id == _COURSE)
+    .outerjoin(QuizRow, and_(QuizRow.lesson_id == LessonRow.id, QuizRow.course_id == _COURSE))
+    .order_by(LessonRow.position)
+)
 
 
 class SqlaLearningQueries:
     def __init__(
         self,
+        engine: AsyncEngine,
         session_factory: async_sessionmaker[AsyncSession],
         *,
         image_url: Callable[[str], str],
     ) -> None:
         self._sessions = session_factory
         self._image_url = image_url
+        self._lesson_sight = HotRead(engine, _LESSON_SIGHT, ["lesson_id", "user_id"])
+        self._course_plan = HotRead(engine, _COURSE_PLAN, ["course_id", "user_id"])
+
+    async def course_plan(self, course_id: UUID, user_id: UUID) -> CoursePlan:
+        rows = await self._course_plan.fetch(course_id=course_id, user_id=user_id)
+        lessons = [row for row in rows if row["id"] is not None]
+        return CoursePlan(
+            requirements=[LessonRequirement(row["id"], row["is_required"]) for row in lessons],
+            required_quizzes={row["id"] for row in lessons if row["quiz_required"]},
+            time_zone=rows[0]["time_zone"] or "UTC",
+        )
+
+    # ---- a lesson as a learner opens it ------------------------------------------------------
+    async def lesson_sight(self, user_id: UUID | None, lesson_id: UUID) -> LessonSight | None:
+        found = await self._lesson_sight.fetch(lesson_id=lesson_id, user_id=user_id)
+        if not found:
+            return None
+        rows = [Fields(row) for row in found]
+        lesson = Fields(found[0], _LESSON)
+        enrollment = Fields(found[0], _ENROLLMENT)
+        progress = Fields(found[0], _PROGRESS)
+        return LessonSight(
+            LessonInCourse(course_facts(rows), lesson.section_id, lesson_of(lesson)),
+            enrollment=None
+            if enrollment.id is None
+            else _ENROLLMENT_MAPPER.load(cast(Any, enrollment)),
+            progress=None
+            if progress.user_id is None
+            else _PROGRESS_MAPPER.load(cast(Any, progress)),
+        )
 
     # ---- enrollments ---------------------------------------------------------------------------
     def _enrollments(self) -> Any:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
+    bindparam,
     case,
     cast,
     func,
@@ -23,7 +24,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from elearn.adapters.persistence.models.identity import TutorProfileRow, UserRow
@@ -33,6 +34,8 @@ from elearn.adapters.persistence.models.tutoring import (
     TutorAvailabilityRow,
 )
 from elearn.adapters.persistence.paging import fetch_page, newest_first_after
+from elearn.adapters.persistence.raw_statements import Fields, HotRead
+from elearn.adapters.persistence.tutoring_repositories import availability_of
 from elearn.application.identity.api import AccountStatus, Role, TutorApproval
 from elearn.application.paging import InvalidCursor, Page
 from elearn.application.tutoring.ports import (
@@ -40,11 +43,13 @@ from elearn.application.tutoring.ports import (
     BookingView,
     StaffBookingFilters,
     TestimonialView,
+    TutorCalendar,
     TutorCard,
     TutorFilters,
 )
 from elearn.domain.shared.money import Money
-from elearn.domain.tutoring.booking import BookingStatus
+from elearn.domain.tutoring.availability import Interval
+from elearn.domain.tutoring.booking import ACTIVE, BookingStatus, BusyTime
 
 Student = aliased(UserRow)
 Tutor = aliased(UserRow)
@@ -123,12 +128,71 @@ def _decode(cursor: str) -> tuple[float, UUID]:
         raise InvalidCursor("this cursor is not one we gave out") from error
 
 
+# Identity's `UserFacts.is_bookable_tutor` as the tutor list and calendar filter by it.
+_BOOKABLE_TUTOR = and_(
+    UserRow.role == Role.TUTOR.value,
+    UserRow.tutor_approval == TutorApproval.APPROVED.value,
+    UserRow.status == AccountStatus.ACTIVE.value,
+)
+_AVAILABILITY = TutorAvailabilityRow.__table__
+# A bookable tutor with their availability and their active bookings in a range: a row per
+# booking (one with no booking when there is none; with no availability when they set none),
+# nothing for anyone else.
+_CALENDAR = (
+    select(
+        *[column for column in _AVAILABILITY.c if column.key not in ("tutor_id", "updated_at")],
+        BookingRow.starts_at,
+        BookingRow.ends_at,
+        BookingRow.status,
+        BookingRow.held_until,
+    )
+    .select_from(UserRow)
+    .outerjoin(_AVAILABILITY, _AVAILABILITY.c.tutor_id == UserRow.id)
+    .outerjoin(
+        BookingRow,
+        and_(
+            BookingRow.tutor_id == _AVAILABILITY.c.tutor_id,
+            # Compared one by one: constants of the statement, not a list to bind.
+            or_(*(BookingRow.status == status.value for status in sorted(ACTIVE))),
+            BookingRow.starts_at < bindparam("range_end", type_=BookingRow.starts_at.type),
+            BookingRow.ends_at > bindparam("range_start", type_=BookingRow.ends_at.type),
+        ),
+    )
+    .where(UserRow.id == bindparam("tutor_id", type_=UserRow.id.type), _BOOKABLE_TUTOR)
+    .order_by(BookingRow.starts_at)
+)
+
+
 class SqlaTutoringQueries:
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], *, avatar_url: Any
+        self,
+        engine: AsyncEngine,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        avatar_url: Any,
     ) -> None:
         self._sessions = session_factory
         self._avatar_url = avatar_url
+        self._calendar = HotRead(engine, _CALENDAR, ["tutor_id", "range_start", "range_end"])
+
+    async def tutor_calendar(
+        self, tutor_id: UUID, start: datetime, end: datetime
+    ) -> TutorCalendar | None:
+        rows = await self._calendar.fetch(tutor_id=tutor_id, range_start=start, range_end=end)
+        if not rows:
+            return None
+        if rows[0]["time_zone"] is None:
+            return TutorCalendar(None, [])
+        busy = [
+            BusyTime(
+                Interval(row["starts_at"], row["ends_at"]),
+                BookingStatus(row["status"]),
+                row["held_until"],
+            )
+            for row in rows
+            if row["starts_at"] is not None
+        ]
+        return TutorCalendar(availability_of(Fields(rows[0])), busy)
 
     async def booking(self, booking_id: UUID) -> BookingView | None:
         async with self._sessions() as session:
@@ -205,11 +269,7 @@ class SqlaTutoringQueries:
             )
             .join(TutorProfileRow, TutorProfileRow.user_id == UserRow.id)
             .join(TutorAvailabilityRow, TutorAvailabilityRow.tutor_id == UserRow.id, isouter=True)
-            .where(
-                UserRow.role == Role.TUTOR.value,
-                UserRow.tutor_approval == TutorApproval.APPROVED.value,
-                UserRow.status == AccountStatus.ACTIVE.value,
-            )
+            .where(_BOOKABLE_TUTOR)
         )
         if filters.subject:
             stmt = stmt.where(_json_contains(TutorProfileRow.subjects, filters.subject))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -47,6 +48,32 @@ def _lock_key(student_id: UUID) -> int:
 _LOCAL = "%Y-%m-%dT%H:%M"
 
 
+def availability_of(row: Any) -> Availability:
+    """From a row of the availability table's columns (read by attribute; JSON columns decoded
+    or, as the driver itself hands them over, as text)."""
+    windows, durations, exceptions = (
+        json.loads(value) if isinstance(value, str) else value
+        for value in (row.windows, row.durations, row.exceptions)
+    )
+    return Availability(
+        time_zone=row.time_zone,
+        windows=tuple(WeeklyWindow(*window) for window in windows),
+        durations=tuple(durations),
+        buffer_minutes=row.buffer_minutes,
+        minimum_notice_minutes=row.minimum_notice_minutes,
+        maximum_days_ahead=row.maximum_days_ahead,
+        exceptions=tuple(
+            AvailabilityException(
+                id=UUID(item["id"]),
+                kind=ExceptionKind(item["kind"]),
+                start=datetime.strptime(item["start"], _LOCAL),
+                end=datetime.strptime(item["end"], _LOCAL),
+            )
+            for item in exceptions
+        ),
+    )
+
+
 class SqlaAvailabilityRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -56,25 +83,7 @@ class SqlaAvailabilityRepository:
         if for_update:
             stmt = stmt.with_for_update()
         row = await self.session.scalar(stmt)
-        if row is None:
-            return None
-        return Availability(
-            time_zone=row.time_zone,
-            windows=tuple(WeeklyWindow(*window) for window in row.windows),
-            durations=tuple(row.durations),
-            buffer_minutes=row.buffer_minutes,
-            minimum_notice_minutes=row.minimum_notice_minutes,
-            maximum_days_ahead=row.maximum_days_ahead,
-            exceptions=tuple(
-                AvailabilityException(
-                    id=UUID(item["id"]),
-                    kind=ExceptionKind(item["kind"]),
-                    start=datetime.strptime(item["start"], _LOCAL),
-                    end=datetime.strptime(item["end"], _LOCAL),
-                )
-                for item in row.exceptions
-            ),
-        )
+        return availability_of(row) if row is not None else None
 
     async def put(self, tutor_id: UUID, availability: Availability, now: datetime) -> None:
         values: dict[str, Any] = {

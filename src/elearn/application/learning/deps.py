@@ -32,6 +32,7 @@ from elearn.application.learning.ports import (
     LearningPolicy,
     LearningQueries,
     LearningUnitOfWork,
+    LessonSight,
     MediaTokens,
     SpentLinks,
 )
@@ -135,24 +136,50 @@ class LearningDeps(Audits):
     ) -> LessonAccess:
         """How ``actor`` reaches the lesson; ``lock_enrollment`` locks their enrollment until
         the transaction ends."""
+        found = None
+        if actor.user_id is not None and not place.course.is_instructor(actor.user_id):
+            found = await uow.learning.enrollments.find(
+                actor.user_id, place.course.id, for_update=lock_enrollment
+            )
+        return self.reach(actor, place, found)
+
+    async def place_of(self, lesson_id: UUID) -> LessonInCourse:
+        """The lesson and its course's facts, read outside any transaction (one statement);
+        nobody's access checked yet."""
+        sight = await self.queries.lesson_sight(None, lesson_id)
+        if sight is None:
+            raise LessonNotFound()
+        return sight.place
+
+    async def lesson_sight(self, actor: Actor, lesson_id: UUID) -> tuple[LessonAccess, LessonSight]:
+        """How ``actor`` reaches the lesson, with their progress in it, read in one statement
+        outside any transaction: for reading, never for changing."""
+        sight = await self.queries.lesson_sight(actor.user_id, lesson_id)
+        if sight is None:
+            raise LessonNotFound()
+        return self.reach(actor, sight.place, sight.enrollment), sight
+
+    def reach(
+        self, actor: Actor, place: LessonInCourse, enrollment: Enrollment | None
+    ) -> LessonAccess:
+        """How ``actor`` reaches the lesson, given their enrollment in its course (any)."""
         course = place.course
         is_instructor = course.is_instructor(actor.user_id)
-        enrollment = None
-        if actor.user_id is not None and not is_instructor:
-            found = await uow.learning.enrollments.find(
-                actor.user_id, course.id, for_update=lock_enrollment
-            )
-            enrollment = found if found is not None and found.gives_access else None
+        live = (
+            enrollment
+            if enrollment is not None and not is_instructor and enrollment.gives_access
+            else None
+        )
         views_any_course = self.authorizer.allows(actor, Permission.VIEW_ANY_COURSE)
         if not course.visible_to(
-            actor.user_id, is_staff=views_any_course, is_enrolled=enrollment is not None
+            actor.user_id, is_staff=views_any_course, is_enrolled=live is not None
         ):
             raise LessonNotFound()
         return LessonAccess(
             place=place,
             is_instructor=is_instructor,
             views_any_course=views_any_course,
-            enrollment=enrollment,
+            enrollment=live,
         )
 
     async def lesson_to_edit(

@@ -30,6 +30,7 @@ from elearn.application.catalog.api import FILE_KINDS, CourseFacts, LessonKind
 from elearn.application.errors import Gone, NotAuthenticated, NotFound, PermissionDenied
 from elearn.application.learning.deps import LearningDeps, LessonAccess, requirements
 from elearn.application.learning.ports import (
+    CoursePlan,
     LearningUnitOfWork,
     MediaFile,
     MediaGrant,
@@ -42,7 +43,6 @@ from elearn.domain.learning.enrollment import Enrollment, EnrollmentStatus
 from elearn.domain.learning.progress import (
     CompletedBy,
     LessonProgress,
-    LessonRequirement,
     course_progress,
 )
 from elearn.domain.learning.quiz import AttemptStatus, Quiz
@@ -213,20 +213,11 @@ async def submission_view(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class CoursePlan:
-    """What a student's progress in a course is measured against, and the zone their days are
-    counted in: nothing the student's own activity changes, so it may be read before their
-    enrollment is locked."""
-
-    requirements: list[LessonRequirement]
-    required_quizzes: set[UUID]
-    time_zone: str
-
-
 async def course_plan(
     deps: LearningDeps, uow: LearningUnitOfWork, course_id: UUID, user_id: UUID
 ) -> CoursePlan:
+    """The plan read inside a transaction (``LearningQueries.course_plan`` reads the same in
+    one statement outside any)."""
     outline = await deps.catalog.outline(uow, course_id)
     lesson_ids = {lesson.id for lesson in outline}
     required_quizzes = await uow.learning.quizzes.required_lessons(course_id) & lesson_ids
@@ -313,6 +304,9 @@ async def quiz_summary(
 
 
 # ---- use cases -------------------------------------------------------------------------------
+_READS_MORE = frozenset({LessonKind.QUIZ, LessonKind.ASSIGNMENT})
+
+
 class GetLesson:
     """A lesson with its content for whoever may open it; file lessons carry a short-lived
     media link, quiz and assignment lessons what a student needs to take them."""
@@ -322,13 +316,21 @@ class GetLesson:
 
     async def __call__(self, actor: Actor, lesson_id: UUID) -> LessonView:
         deps = self._deps
+        # The lesson, the actor's enrollment and progress in one statement; quizzes and
+        # assignments read what a student needs to take them in a transaction of their own.
+        access, sight = await deps.lesson_sight(actor, lesson_id)
+        access.require_open()
+        if access.lesson.kind not in _READS_MORE:
+            return await self._view(None, actor, access, sight.progress)
         async with deps.uow(read_only=True) as uow:
-            access = await deps.lesson_access(uow, actor, lesson_id)
-            access.require_open()
-            return await self._view(uow, actor, access)
+            return await self._view(uow, actor, access, sight.progress)
 
     async def _view(
-        self, uow: LearningUnitOfWork, actor: Actor, access: LessonAccess
+        self,
+        uow: LearningUnitOfWork | None,
+        actor: Actor,
+        access: LessonAccess,
+        found: LessonProgress | None,
     ) -> LessonView:
         deps = self._deps
         lesson = access.lesson
@@ -347,7 +349,6 @@ class GetLesson:
         enrollment = access.enrollment
         progress = None
         if enrollment is not None and actor.user_id is not None:
-            found = await uow.learning.progress.get(actor.user_id, lesson.id)
             progress = progress_view(
                 found
                 or LessonProgress(
@@ -356,7 +357,7 @@ class GetLesson:
                 enrollment,
             )
         quiz_info = None
-        if lesson.kind is LessonKind.QUIZ:
+        if lesson.kind is LessonKind.QUIZ and uow is not None:
             quiz = await uow.learning.quizzes.get(lesson.id)
             if quiz is not None:
                 mine = None
@@ -376,7 +377,7 @@ class GetLesson:
                 )
         assignment = None
         my_submission = None
-        if lesson.kind is LessonKind.ASSIGNMENT:
+        if lesson.kind is LessonKind.ASSIGNMENT and uow is not None:
             assignment = await uow.learning.assignments.get(lesson.id)
             if assignment is not None and enrollment is not None and actor.user_id is not None:
                 submission = await uow.learning.submissions.find(lesson.id, actor.user_id)
@@ -429,10 +430,17 @@ class OpenMedia:
         may still reach it."""
         if grant.user_id is not None and actor.user_id not in (None, grant.user_id):
             raise InvalidMediaToken()
+        if grant.subject is MediaSubject.LESSON:
+            if grant.user_id is None:
+                return await self._lesson_file(Actor.anonymous(), grant)
+            if actor.user_id is not None:
+                # The holder themselves, signed in, as authentication read them for this request.
+                return await self._lesson_file(actor, grant)
+            async with self._deps.uow(read_only=True) as uow:
+                holder = await self._holder(uow, grant.user_id)
+            return await self._lesson_file(holder, grant)
         async with self._deps.uow(read_only=True) as uow:
             holder = await self._holder(uow, grant.user_id)
-            if grant.subject is MediaSubject.LESSON:
-                return await self._lesson_file(uow, holder, grant)
             return await self._submission_file(uow, holder, grant)
 
     async def _holder(self, uow: LearningUnitOfWork, user_id: UUID | None) -> Actor:
@@ -444,11 +452,9 @@ class OpenMedia:
             raise InvalidMediaToken()
         return user.as_actor()
 
-    async def _lesson_file(
-        self, uow: LearningUnitOfWork, holder: Actor, grant: MediaGrant
-    ) -> MediaFile:
+    async def _lesson_file(self, holder: Actor, grant: MediaGrant) -> MediaFile:
         try:
-            access = await self._deps.lesson_access(uow, holder, grant.subject_id)
+            access, _ = await self._deps.lesson_sight(holder, grant.subject_id)
         except NotFound:  # the lesson is gone, or its course is no longer visible to them
             raise InvalidMediaToken() from None
         file = access.lesson.file
@@ -530,12 +536,12 @@ class RecordProgress:
     async def __call__(self, actor: Actor, lesson_id: UUID, report: ProgressReport) -> ProgressView:
         deps = self._deps
         user_id = require_signed_in(actor)
+        # One student's reports queue on their enrollment's lock (held until commit): what
+        # their reports do not change (the lesson, the course's plan) is read before the
+        # transaction, on the hot read, so the lock is held for fewer statements.
+        place = await deps.place_of(lesson_id)
+        plan = await deps.queries.course_plan(place.course.id, user_id)
         async with deps.uow() as uow:
-            # One student's reports queue on their enrollment's lock (held until commit): what
-            # their reports do not change is read before it is taken, so it is held for fewer
-            # statements.
-            place = await deps.lesson_place(uow, lesson_id)
-            plan = await course_plan(deps, uow, place.course.id, user_id)
             access = await deps.access_to(uow, actor, place, lock_enrollment=True)
             enrollment = access.require_student()
             lesson = access.lesson

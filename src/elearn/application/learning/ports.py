@@ -10,13 +10,14 @@ from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
+from elearn.application.catalog.api import LessonInCourse
 from elearn.application.links import FrontEndLinks
 from elearn.application.paging import Page
 from elearn.application.ports import Transaction
 from elearn.domain.learning.assignment import Assignment, Submission
 from elearn.domain.learning.certificate import Certificate
 from elearn.domain.learning.enrollment import Enrollment, EnrollmentSource, EnrollmentStatus
-from elearn.domain.learning.progress import LessonProgress
+from elearn.domain.learning.progress import LessonProgress, LessonRequirement
 from elearn.domain.learning.quiz import Quiz, QuizAttempt
 from elearn.domain.learning.review import Review
 
@@ -295,7 +296,38 @@ class EnrollmentFilter(StrEnum):
     REVOKED = "revoked"
 
 
+@dataclass(frozen=True, slots=True)
+class CoursePlan:
+    """What a student's progress in a course is measured against, and the zone their days are
+    counted in: nothing the student's own activity changes, so it may be read before their
+    enrollment is locked."""
+
+    requirements: list[LessonRequirement]
+    required_quizzes: set[UUID]
+    time_zone: str
+
+
+@dataclass(frozen=True, slots=True)
+class LessonSight:
+    """A lesson in its course as one person comes to it: with their enrollment in the course
+    (whatever its state) and their progress in the lesson, both None for nobody's."""
+
+    place: LessonInCourse
+    enrollment: Enrollment | None
+    progress: LessonProgress | None
+
+
 class LearningQueries(Protocol):
+    async def lesson_sight(self, user_id: UUID | None, lesson_id: UUID) -> LessonSight | None:
+        """The lesson (None: there is none) with ``user_id``'s enrollment and progress, as of
+        one moment: one statement, outside any transaction (the hottest read of learning)."""
+        ...
+
+    async def course_plan(self, course_id: UUID, user_id: UUID) -> CoursePlan:
+        """The course's lessons in order with whether each counts, its required quizzes and
+        the user's time zone: one statement, outside any transaction."""
+        ...
+
     async def my_enrollments(
         self,
         user_id: UUID,

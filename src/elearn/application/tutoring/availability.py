@@ -11,7 +11,13 @@ from elearn.application.actor import Actor
 from elearn.application.authorization import Permission
 from elearn.application.errors import FieldError, InvalidInput, NotFound
 from elearn.application.paging import Page, check_limit, page_of
-from elearn.application.tutoring.deps import NEIGHBOURHOOD, TutoringDeps, aware, in_era
+from elearn.application.tutoring.deps import (
+    NEIGHBOURHOOD,
+    TutoringDeps,
+    TutorNotFound,
+    aware,
+    in_era,
+)
 from elearn.application.tutoring.ports import TutorCard, TutorFilters
 from elearn.domain.tutoring.availability import (
     Availability,
@@ -130,25 +136,25 @@ class ListSlots:
                 "the range is empty or too long",
                 errors=[FieldError("to", "is after from, at most 31 days later")],
             )
-        async with deps.uow(read_only=True) as uow:
-            await deps.bookable_tutor(uow, tutor_id)
-            availability = await uow.tutoring.availability.get(tutor_id)
-            if availability is None:
-                return SlotsView(tutor_id, "UTC", duration_minutes, [])
-            if duration_minutes not in availability.durations:
-                raise InvalidInput(
-                    "this tutor does not give lessons of that length",
-                    errors=[
-                        FieldError(
-                            "duration",
-                            "is one of " + ", ".join(map(str, availability.durations)),
-                        )
-                    ],
-                )
-            now = deps.clock.now()
-            taken = await uow.tutoring.bookings.active_between(
-                tutor_id=tutor_id, start=start - NEIGHBOURHOOD, end=end + NEIGHBOURHOOD
+        calendar = await deps.queries.tutor_calendar(
+            tutor_id, start - NEIGHBOURHOOD, end + NEIGHBOURHOOD
+        )
+        if calendar is None:
+            raise TutorNotFound()
+        availability = calendar.availability
+        if availability is None:
+            return SlotsView(tutor_id, "UTC", duration_minutes, [])
+        if duration_minutes not in availability.durations:
+            raise InvalidInput(
+                "this tutor does not give lessons of that length",
+                errors=[
+                    FieldError(
+                        "duration",
+                        "is one of " + ", ".join(map(str, availability.durations)),
+                    )
+                ],
             )
+        now = deps.clock.now()
         return SlotsView(
             tutor_id=tutor_id,
             time_zone=availability.time_zone,
@@ -159,7 +165,7 @@ class ListSlots:
                 start=start,
                 end=end,
                 duration_minutes=duration_minutes,
-                taken=[b.interval for b in taken if not b.hold_expired(now)],
+                taken=calendar.taken(now),
             ),
         )
 
@@ -212,15 +218,14 @@ class FindTutors:
 
     async def _has_free_slot(self, tutor_id: UUID, start: datetime, end: datetime) -> bool:
         deps = self._deps
-        async with deps.uow(read_only=True) as uow:
-            availability = await uow.tutoring.availability.get(tutor_id)
-            if availability is None:
-                return False
-            now = deps.clock.now()
-            taken = await uow.tutoring.bookings.active_between(
-                tutor_id=tutor_id, start=start - NEIGHBOURHOOD, end=end + NEIGHBOURHOOD
-            )
-        busy = [b.interval for b in taken if not b.hold_expired(now)]
+        calendar = await deps.queries.tutor_calendar(
+            tutor_id, start - NEIGHBOURHOOD, end + NEIGHBOURHOOD
+        )
+        if calendar is None or calendar.availability is None:
+            return False
+        availability = calendar.availability
+        now = deps.clock.now()
+        busy = calendar.taken(now)
         return any(
             slots(availability, now=now, start=start, end=end, duration_minutes=d, taken=busy)
             for d in availability.durations

@@ -99,6 +99,12 @@ class HoldBooking:
             f"{tutor_id} {starts_at.isoformat()} {duration_minutes} {note}",
         )
         now = deps.clock.now()
+        lesson = Interval(starts_at, starts_at + timedelta(minutes=duration_minutes))
+        if claim is None:
+            # Contenders for one slot queue on its tutor's lock; once it is taken, the rest are
+            # refused before they join the queue (what is taken by then stays taken). A request
+            # with an Idempotency-Key may be the winner's own again: it is answered as before.
+            await deps.refuse_if_taken(tutor_id, lesson, now)
         async with deps.uow() as uow:
             held = await deps.billing.replay(uow, claim, _Held, now)
             if held is None:
@@ -115,7 +121,6 @@ class HoldBooking:
                 deps.policy.hold_limits.check(
                     await uow.tutoring.bookings.unpaid_holds_of(student_id, now), tutor_id
                 )
-                lesson = Interval(starts_at, starts_at + timedelta(minutes=duration_minutes))
                 await deps.check_free(
                     uow,
                     availability,

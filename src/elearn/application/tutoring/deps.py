@@ -92,6 +92,20 @@ class TutoringDeps:
         if tutor is None or not tutor.is_bookable_tutor:
             raise TutorNotFound()
 
+    async def refuse_if_taken(self, tutor_id: UUID, lesson: Interval, now: datetime) -> None:
+        """Refuses (409, ``SlotTaken``) a lesson that touches the tutor's active bookings as
+        they stand, read without a lock; a lesson that passes is checked again under it."""
+        calendar = await self.queries.tutor_calendar(
+            tutor_id, lesson.start - NEIGHBOURHOOD, lesson.end + NEIGHBOURHOOD
+        )
+        if calendar is None or calendar.availability is None:
+            return  # refused as ever under the lock
+        taken = calendar.taken(now)
+        if booking_refusal(calendar.availability, now=now, lesson=lesson, taken=taken) is (
+            Refusal.TAKEN
+        ):
+            raise SlotTaken("that time is not free with this tutor; pick another slot")
+
     async def check_free(
         self,
         uow: TutoringUnitOfWork,

@@ -12,10 +12,11 @@ from elearn.application.links import FrontEndLinks
 from elearn.application.paging import Page
 from elearn.application.ports import Transaction
 from elearn.domain.shared.money import Money
-from elearn.domain.tutoring.availability import Availability
+from elearn.domain.tutoring.availability import Availability, Interval
 from elearn.domain.tutoring.booking import (
     Booking,
     BookingStatus,
+    BusyTime,
     CancellationPolicy,
     HoldLimits,
     MeetingLinkWindow,
@@ -227,7 +228,28 @@ class TestimonialView:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class TutorCalendar:
+    """A bookable tutor's availability (None: they have set none) and the times their active
+    bookings take in a range."""
+
+    availability: Availability | None
+    busy: list[BusyTime]
+
+    def taken(self, now: datetime) -> list[Interval]:
+        """The times booked as of ``now`` (a lapsed hold takes none)."""
+        return [busy.interval for busy in self.busy if busy.blocks(now)]
+
+
 class TutoringQueries(Protocol):
+    async def tutor_calendar(
+        self, tutor_id: UUID, start: datetime, end: datetime
+    ) -> TutorCalendar | None:
+        """A bookable tutor's availability and their active bookings overlapping
+        ``start``-``end`` (None: no such tutor), as of one moment: one statement, outside any
+        transaction (what slots and a hold's first check read)."""
+        ...
+
     async def booking(self, booking_id: UUID) -> BookingView | None: ...
 
     async def bookings(

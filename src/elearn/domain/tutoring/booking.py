@@ -273,7 +273,7 @@ class Booking(RecordsEvents):
         return self.scheduled_at is not None and self.scheduled_at <= self.starts_at - lead
 
     def hold_expired(self, now: datetime) -> bool:
-        return self.status is BookingStatus.HELD and now >= self.held_until
+        return hold_lapsed(self.status, self.held_until, now)
 
     def conflicts_with(self, other: Booking) -> bool:
         """Two active bookings of one tutor conflict when either starts before the other's end
@@ -383,3 +383,20 @@ class Booking(RecordsEvents):
         )
         self.ended_at = now
         return 0 if student_absent else PERCENT
+
+
+def hold_lapsed(status: BookingStatus, held_until: datetime, now: datetime) -> bool:
+    """A hold past its time blocks nothing any more, released or not."""
+    return status is BookingStatus.HELD and now >= held_until
+
+
+@dataclass(frozen=True, slots=True)
+class BusyTime:
+    """An active booking's time as its tutor's calendar sees it (read without the booking)."""
+
+    interval: Interval
+    status: BookingStatus
+    held_until: datetime
+
+    def blocks(self, now: datetime) -> bool:
+        return not hold_lapsed(self.status, self.held_until, now)

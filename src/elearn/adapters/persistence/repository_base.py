@@ -223,10 +223,6 @@ class TrackingRepository(Generic[AggregateT, RowT]):
         tables override it to write them in order."""
         self.write_back()
 
-    async def flush_shared_rows(self) -> None:
-        """Relative updates of rows many transactions share, after every other write (see
-        ``ChangeTracker``); most repositories have none."""
-
     def pull_events(self) -> list[DomainEvent]:
         events: list[DomainEvent] = []
         for aggregate in self.seen:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Protocol, Self, cast
+from typing import Any, Protocol, Self, cast, runtime_checkable
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,11 +30,15 @@ class ChangeTracker(Protocol):
 
     def pull_events(self) -> list[DomainEvent]: ...
 
-    async def flush_shared_rows(self) -> None:
-        """Relative updates of rows that many transactions share (a tutor's pending balance, a
-        course's enrollment count): written after every other row of the transaction, so the
-        row locks they take are held for the commit alone."""
-        ...
+
+@runtime_checkable
+class WritesSharedRows(Protocol):
+    """A tracker that also moves rows many transactions share (a tutor's pending balance, a
+    course's enrollment count): by relative updates written after every other row of the
+    transaction, so the row locks they take are held for the commit alone. Optional: most
+    trackers have none."""
+
+    async def flush_shared_rows(self) -> None: ...
 
 
 def _tracks_itself(store: Any) -> Sequence[ChangeTracker]:
@@ -202,7 +206,8 @@ class SqlaUnitOfWork:
                 await guard(self.built_stores)
             await self.session.flush()
             for tracker in trackers:
-                await tracker.flush_shared_rows()
+                if isinstance(tracker, WritesSharedRows):
+                    await tracker.flush_shared_rows()
             await self.session.commit()
         except IntegrityError as error:
             await self.session.rollback()

@@ -623,7 +623,13 @@ class CoursesController(Controller):
         changes make it. 404 `revision-not-found` when nothing is staged."""
         return await catalog.get_revision(actor, course_key)
 
-    @problems("revision-not-found", "revision-empty", "revision-locked", "course-not-found")
+    @problems(
+        "revision-not-found",
+        "revision-empty",
+        "revision-locked",
+        "illegal-transition",
+        "course-not-found",
+    )
     @post(
         "/{course_key:str}/revision/submit",
         operation_id="submit_course_revision",
@@ -898,6 +904,7 @@ class SectionsController(Controller):
 
     @problems(
         "course-locked",
+        "revision-locked",
         "course-not-found",
         "invalid-course",
         "invalid-input",
@@ -933,7 +940,12 @@ class LessonsController(Controller):
     guards = [signed_in]
 
     @problems(
-        "course-locked", "course-not-found", "invalid-course", "invalid-input", "lesson-not-found"
+        "course-locked",
+        "revision-locked",
+        "course-not-found",
+        "invalid-course",
+        "invalid-input",
+        "lesson-not-found",
     )
     @patch("/{lesson_id:uuid}", operation_id="update_lesson", summary="Change a lesson")
     async def update(
@@ -975,6 +987,7 @@ class LessonsController(Controller):
         "lesson-not-found",
         "unknown-outline-item",
         "course-locked",
+        "revision-locked",
     )
     @put(
         "/{lesson_id:uuid}/file",

@@ -3,55 +3,27 @@ who taught before approval existed stay approved."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import text
-from tests.conftest import MIGRATIONS, postgres_url
+from tests.conftest import MIGRATIONS
+from tests.support.migrations import database_at, execute
 
-from elearn.adapters.persistence.database import create_engine
 from elearn.adapters.persistence.migrations import downgrade, upgrade
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_at_0001(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'identity.db'}"
-        asyncio.run(upgrade(url, MIGRATIONS, "0001"))
+    with database_at(request.param, tmp_path, "0001") as url:
         yield url
-        return
-    url = postgres_url()
-
-    async def reset(revision: str) -> None:
-        engine = create_engine(url, pool_size=1)
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-        await engine.dispose()
-        await upgrade(url, MIGRATIONS, revision)
-
-    asyncio.run(reset("0001"))
-    yield url
-    asyncio.run(reset("head"))  # leave the shared test database at head
-
-
-async def _execute(url: str, sql: str, **params: object) -> list[tuple[object, ...]]:
-    engine = create_engine(url, pool_size=1)
-    try:
-        async with engine.begin() as connection:
-            result = await connection.execute(text(sql), params)
-            return [tuple(row) for row in result] if result.returns_rows else []
-    finally:
-        await engine.dispose()
 
 
 async def _insert_user(url: str, email: str, role: str, *, active: bool) -> None:
     now = datetime(2026, 1, 1)  # naive: both drivers take it for a timestamptz
-    await _execute(
+    await execute(
         url,
         "INSERT INTO users (id, email, full_name, role, password_hash, is_active,"
         " created_at, updated_at) VALUES (:id, :email, 'Someone', :role, 'x', :active, :now, :now)",
@@ -70,7 +42,7 @@ async def test_account_states_survive_upgrade_and_downgrade(database_at_0001: st
     await _insert_user(url, "tutor@example.com", "tutor", active=True)
 
     await upgrade(url, MIGRATIONS, "0002")
-    rows = await _execute(
+    rows = await execute(
         url,
         "SELECT email, status, tutor_approval, totp_enabled, recovery_code_hashes FROM users"
         " ORDER BY email",
@@ -85,7 +57,7 @@ async def test_account_states_survive_upgrade_and_downgrade(database_at_0001: st
         assert recovery in ([], "[]")
 
     await downgrade(url, MIGRATIONS, "0001")
-    rows = await _execute(url, "SELECT email, is_active FROM users ORDER BY email")
+    rows = await execute(url, "SELECT email, is_active FROM users ORDER BY email")
     assert [(email, bool(active)) for email, active in rows] == [
         ("off@example.com", False),
         ("on@example.com", True),

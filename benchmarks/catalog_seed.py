@@ -454,7 +454,7 @@ def sqlalchemy_url(server: str, database: str) -> str:
     return f"{server.replace('postgresql://', 'postgresql+asyncpg://', 1)}/{database}"
 
 
-def _check_name(database: str) -> None:
+def check_name(database: str) -> None:
     if "bench" not in database or not database.replace("_", "").isalnum():
         raise SystemExit(f"refusing to use database {database!r}: its name must contain 'bench'")
 
@@ -478,7 +478,7 @@ async def ensure_seeded(
     revision either way. Returns the SQLAlchemy URL and the seconds spent seeding (None when
     nothing was seeded)."""
     database = database or database_name(spec.courses)
-    _check_name(database)
+    check_name(database)
     url = sqlalchemy_url(server, database)
     if not reseed and await seeded_marker(server, database) == spec.marker():
         await upgrade(url, find_migrations_dir())
@@ -489,7 +489,7 @@ async def ensure_seeded(
 
 
 async def seed(spec: SeedSpec, server: str, database: str) -> None:
-    _check_name(database)
+    check_name(database)
     step = _Steps()
     admin = await asyncpg.connect(f"{server}/postgres")
     try:

@@ -69,7 +69,7 @@ import httpx
 import learning_load
 import tutoring_load
 from catalog_load import CpuMeter, parse_wrk, start_server
-from catalog_seed import DEFAULT_SERVER, sqlalchemy_url
+from catalog_seed import DEFAULT_SERVER, check_name, seeded_marker, sqlalchemy_url
 
 from elearn.adapters.persistence.migrations import find_migrations_dir, upgrade
 from elearn.domain.identity.roles import Role
@@ -117,24 +117,12 @@ def _one_secret_and_one_place() -> None:
         module.VAR_DIR = VAR_DIR  # type: ignore[attr-defined]
 
 
-async def _marker(server: str, database: str) -> str | None:
-    connection = await asyncpg.connect(f"{server}/postgres")
-    try:
-        return await connection.fetchval(  # type: ignore[no-any-return]
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
-            database,
-        )
-    finally:
-        await connection.close()
-
-
 async def ensure_seeded(server: str, database: str, *, reseed: bool) -> Cast:
-    if "bench" not in database or not database.replace("_", "").isalnum():
-        raise SystemExit(f"refusing to use database {database!r}: its name must contain 'bench'")
+    check_name(database)
     _one_secret_and_one_place()
     # The other seeds write to their own databases by these names: here, to this one.
     tutoring_load.TEMPLATE = billing_load.TEMPLATE = billing_load.DATABASE = database
-    marker = await _marker(server, database)
+    marker = await seeded_marker(server, database)
     if reseed or not (marker or "").startswith(MARKER):
         started = time.perf_counter()
         print(f"  seeding {database} (tutoring, billing, learning)")
@@ -159,7 +147,7 @@ async def ensure_seeded(server: str, database: str, *, reseed: bool) -> Cast:
         finally:
             await connection.close()
         print(f"  seeded in {time.perf_counter() - started:.1f} s")
-        marker = await _marker(server, database)
+        marker = await seeded_marker(server, database)
     else:
         await upgrade(sqlalchemy_url(server, database), find_migrations_dir())
     assert marker is not None
@@ -214,14 +202,14 @@ class Class:
 async def next_requests(server: str, database: str) -> dict[str, int]:
     """Where the next run's purchases and holds begin: after every one an earlier run sent
     (kept in the database's comment, beside the seed)."""
-    marker = await _marker(server, database)
+    marker = await seeded_marker(server, database)
     assert marker is not None and marker.startswith(MARKER)
     stored: dict[str, int] = json.loads(marker[len(MARKER) :]).get("next", {})
     return {"purchase": stored.get("purchase", 0), "booking": stored.get("booking", 0)}
 
 
 async def remember_next_requests(server: str, database: str, sent: dict[str, int]) -> None:
-    marker = await _marker(server, database)
+    marker = await seeded_marker(server, database)
     assert marker is not None and marker.startswith(MARKER)
     stored = json.loads(marker[len(MARKER) :])
     stored["next"] = {**stored.get("next", {}), **sent}

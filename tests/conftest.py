@@ -199,6 +199,7 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
         "jobs_max_backoff_ms": 50,
         # Tests write through other containers too; the cache has its own tests.
         "catalog_cache_seconds": 0,
+        "analytics_cache_seconds": 0,
         # Tests craft tokens with it; the embedded default generates its own (var/secrets/).
         "jwt_secret": "test-only-jwt-secret-" + "0" * 24,
         "media_signing_key": "test-only-media-signing-key-" + "0" * 16,

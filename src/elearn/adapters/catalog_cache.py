@@ -10,12 +10,12 @@ categories and tags. An instructor's own list and the review history are never c
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Any, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
+from elearn.application.caching import SingleFlightCache
 from elearn.application.catalog.ports import (
     CatalogQueries,
     CategoryView,
@@ -49,41 +49,15 @@ class CachedCatalogQueries:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._queries = queries
-        self._ttl = ttl_seconds
-        self._max_entries = max_entries
-        self._clock = clock
-        self._entries: dict[Hashable, tuple[float, Any]] = {}
-        self._loading: dict[Hashable, asyncio.Future[Any]] = {}
-        self._generation = 0
+        self._answers = SingleFlightCache(
+            ttl_seconds=ttl_seconds, max_entries=max_entries, clock=clock
+        )
 
     def invalidate(self) -> None:
-        self._entries.clear()
-        self._loading.clear()
-        self._generation += 1
+        self._answers.invalidate()
 
     async def _cached(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
-        entry = self._entries.get(key)
-        if entry is not None and entry[0] > self._clock():
-            return entry[1]
-        # One load per key at a time: when an entry expires under load, the requests that find
-        # it missing wait for the one query instead of all running it (a stampede).
-        loading = self._loading.get(key)
-        if loading is not None:
-            return await asyncio.shield(loading)
-        generation = self._generation
-        task = asyncio.ensure_future(load())
-        self._loading[key] = task
-        try:
-            value = await asyncio.shield(task)
-        finally:
-            if self._loading.get(key) is task:
-                del self._loading[key]
-        if generation == self._generation:  # not invalidated while loading
-            if len(self._entries) >= self._max_entries:
-                # Simplest bound that cannot grow without limit under distinct queries.
-                self._entries.clear()
-            self._entries[key] = (self._clock() + self._ttl, value)
-        return value
+        return await self._answers.get(key, load)
 
     # ---- cached -------------------------------------------------------------------------------
     async def published_courses(

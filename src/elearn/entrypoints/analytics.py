@@ -17,6 +17,7 @@ from elearn.adapters.persistence.analytics_rollups import (
 from elearn.application.analytics import dashboards, live, rollups
 from elearn.application.analytics.activity import SightingRecorder
 from elearn.application.analytics.dashboards import AnalyticsDeps, AnalyticsPolicy
+from elearn.application.caching import SingleFlightCache
 from elearn.application.analytics.institutions import GetInstitutionMix
 from elearn.application.billing.api import BillingApi
 from elearn.application.identity.api import IdentityApi
@@ -41,13 +42,16 @@ def build_analytics_deps(container: Container) -> AnalyticsDeps:
         billing=BillingApi(container.billing.deps),
         authorizer=container.authorizer,
         policy=analytics_policy(container.settings),
+        answers=SingleFlightCache(ttl_seconds=container.settings.analytics_cache_seconds),
     )
 
 
 class AnalyticsUseCases:
     def __init__(self, deps: AnalyticsDeps, container: Container) -> None:
         self.deps = deps
-        self.keeper = SqlaRollupKeeper(container.sessions)
+        self.keeper = rollups.ForgettingDashboards(
+            SqlaRollupKeeper(container.sessions), deps.answers
+        )
         self._container = container
 
     # ---- dashboards ------------------------------------------------------------------------

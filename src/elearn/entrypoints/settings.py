@@ -116,6 +116,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     default_currency: Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")] = "USD"
     # How long another API process may serve a catalog page or course that changed (0: no cache).
     catalog_cache_seconds: Annotated[float, msgspec.Meta(ge=0, le=300)] = 1.0
+    # How long a viewer's dashboard may be answered again without reading the rollups (0: only
+    # identical requests at the same moment share one answer). A recount in this process
+    # forgets them at once.
+    analytics_cache_seconds: Annotated[float, msgspec.Meta(ge=0, le=300)] = 10.0
     # A TrueType font for certificate PDFs, so names in any script print (default: Latin-1 only).
     certificate_font: str = ""
     # How long a signed lesson-media URL stays valid.

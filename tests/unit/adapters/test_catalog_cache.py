@@ -91,7 +91,7 @@ async def test_the_cache_never_grows_past_its_bound() -> None:
     cache = CachedCatalogQueries(inner, ttl_seconds=60, max_entries=3, clock=time)  # type: ignore[arg-type]
     for key in range(10):
         await cache.course_detail(str(key))
-    assert len(cache._entries) <= 3
+    assert len(cache._answers) <= 3
 
 
 async def test_concurrent_misses_run_one_query() -> None:

@@ -275,6 +275,7 @@ _ROLLUPS: dict[Family, tuple[_Rollup, ...]] = {
     Family.LEARNING: (
         _Rollup(Metric.ENROLLMENTS, _enrollments, _e.enrolled_at, dimension=_Hex(_e.course_id)),
         _Rollup(Metric.COMPLETIONS, _enrollments, _e.completed_at, dimension=_Hex(_e.course_id)),
+        _Rollup(Metric.ALL_ENROLLMENTS, _enrollments, _e.enrolled_at),
     ),
     Family.IDENTITY: (
         _Rollup(Metric.SIGNUPS, _users, _u.created_at, dimension=_u.role),

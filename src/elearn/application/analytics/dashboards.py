@@ -4,9 +4,10 @@ profile's) decides where a day begins."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection, Hashable
 from dataclasses import dataclass, field
 from datetime import date, timedelta, tzinfo
+from typing import TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,6 +22,7 @@ from elearn.application.analytics.ports import (
 )
 from elearn.application.authorization import Authorizer, Permission
 from elearn.application.billing.api import BillingApi, EarningsView
+from elearn.application.caching import SingleFlightCache
 from elearn.application.errors import NotFound
 from elearn.application.identity.api import IdentityApi
 from elearn.application.ports import Clock, Transaction, TransactionFactory
@@ -42,6 +44,8 @@ from elearn.domain.identity.roles import Role
 # Without `from`, a dashboard shows the last 30 local days up to today.
 DEFAULT_DAYS = 30
 
+D = TypeVar("D")
+
 
 @dataclass(frozen=True, slots=True)
 class AnalyticsPolicy:
@@ -61,6 +65,9 @@ class AnalyticsDeps:
     billing: BillingApi
     authorizer: Authorizer
     policy: AnalyticsPolicy
+    # A viewer's dashboard answered again within its TTL, and identical concurrent requests
+    # sharing one load; forgotten whenever this process recounts rollups.
+    answers: SingleFlightCache = field(default_factory=lambda: SingleFlightCache(ttl_seconds=0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +165,13 @@ class _Dashboard:
     def __init__(self, deps: AnalyticsDeps) -> None:
         self._deps = deps
 
+    async def _answer(self, key: tuple[Hashable, ...], compute: Callable[[], Awaitable[D]]) -> D:
+        """The dashboard ``key`` names, computed at most once per TTL. Called only once the
+        viewer is known to be allowed it; ``key`` holds the viewer, so one viewer's answer is
+        never another's, and today's UTC date, so a default range moves on at midnight."""
+        today = self._deps.clock.now().date()
+        return await self._deps.answers.get((type(self).__name__, today, *key), compute)
+
     async def _time_zone(self, user_id: UUID) -> str:
         async with self._deps.uow(read_only=True) as uow:
             recipient = await self._deps.identity.recipient(uow, user_id)
@@ -182,9 +196,13 @@ class GetStudentDashboard(_Dashboard):
 
     async def __call__(self, actor: Actor, query: RangeQuery | None = None) -> StudentDashboard:
         user_id = require_signed_in(actor)
+        query = query or RangeQuery()
+        return await self._answer((user_id, query), lambda: self._compute(user_id, query))
+
+    async def _compute(self, user_id: UUID, query: RangeQuery) -> StudentDashboard:
         facts = await self._deps.queries.learner(user_id, self._deps.clock.now())
         time_zone = await self._time_zone(user_id)
-        window, buckets = self._window(query or RangeQuery(), time_zone)
+        window, buckets = self._window(query, time_zone)
         rows = await self._deps.rollups.many(
             (Metric.QUIZ_SUBMISSIONS, Metric.QUIZ_SCORE_PERMILLE),
             buckets.first_slots,
@@ -230,6 +248,13 @@ class GetInstructorDashboard(_Dashboard):
     async def __call__(self, actor: Actor, query: RangeQuery) -> InstructorDashboard:
         user_id = require_signed_in(actor)
         courses = await self._courses(actor, user_id, query.course_id)
+        return await self._answer(
+            (user_id, query, *courses), lambda: self._compute(user_id, courses, query)
+        )
+
+    async def _compute(
+        self, user_id: UUID, courses: list[UUID], query: RangeQuery
+    ) -> InstructorDashboard:
         time_zone = await self._time_zone(user_id)
         window, buckets = self._window(query, time_zone)
         dimensions = [c.hex for c in courses]  # rollups name a UUID as `UUID.hex` spells it
@@ -298,6 +323,9 @@ class GetPlatformDashboard(_Dashboard):
     async def __call__(self, actor: Actor, query: RangeQuery) -> PlatformDashboard:
         self._deps.authorizer.require(actor, Permission.VIEW_PLATFORM_ANALYTICS)
         user_id = require_signed_in(actor)
+        return await self._answer((user_id, query), lambda: self._compute(user_id, query))
+
+    async def _compute(self, user_id: UUID, query: RangeQuery) -> PlatformDashboard:
         time_zone = await self._time_zone(user_id)
         window, buckets = self._window(query, time_zone)
         # Two statements: the figures summed over their dimensions, and those shown per
@@ -327,7 +355,7 @@ class GetPlatformDashboard(_Dashboard):
             window=window,
             signups=signups,
             active_people=_total(buckets, rows[Metric.ACTIVE_PEOPLE], "active people"),
-            enrollments=_total(buckets, rows[Metric.ENROLLMENTS], "enrollments"),
+            enrollments=_total(buckets, rows[Metric.ALL_ENROLLMENTS], "enrollments"),
             gmv=money(Metric.GMV, "GMV"),
             platform_revenue=money(Metric.PLATFORM_REVENUE, "platform revenue"),
             refunds=_total(buckets, rows[Metric.REFUNDS], "refunds"),
@@ -362,7 +390,7 @@ _BOOKING_LABELS = ("confirmed", "cancelled by the student", "cancelled by the tu
 
 _PLATFORM_METRICS: tuple[Metric, ...] = (
     Metric.ACTIVE_PEOPLE,
-    Metric.ENROLLMENTS,
+    Metric.ALL_ENROLLMENTS,
     Metric.GMV,
     Metric.PLATFORM_REVENUE,
     Metric.REFUNDS,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from elearn.application.analytics.ports import RollupKeeper
+from elearn.application.caching import SingleFlightCache
 from elearn.application.ports import Clock
 from elearn.domain.analytics.metrics import Family
 from elearn.domain.analytics.series import SLOT_SECONDS, slot_of
@@ -23,6 +24,20 @@ from elearn.domain.shared.events import DomainEvent
 # How far back the periodic job looks: longer than any transaction that posts to the ledger
 # stays open, so a line whose commit came late is still counted by the next run.
 RECENT = timedelta(minutes=30)
+
+
+class ForgettingDashboards:
+    """A keeper that forgets this process's cached dashboards after every recount, so what it
+    counts is read back at once here (other processes see it within the cache's TTL)."""
+
+    def __init__(self, keeper: RollupKeeper, dashboards: SingleFlightCache) -> None:
+        self._keeper = keeper
+        self._dashboards = dashboards
+
+    async def recompute(self, families: Collection[Family], first_slot: int, end_slot: int) -> int:
+        written = await self._keeper.recompute(families, first_slot, end_slot)
+        self._dashboards.invalidate()
+        return written
 
 
 class RecountEventSlot:

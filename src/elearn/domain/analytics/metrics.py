@@ -6,9 +6,11 @@ from enum import StrEnum
 
 
 class Metric(StrEnum):
-    # Learning, per course.
+    # Learning, per course; and enrollments in every course at once, so staff's ranges read one
+    # row per quarter hour rather than one per course and quarter hour.
     ENROLLMENTS = "enrollments"
     COMPLETIONS = "completions"
+    ALL_ENROLLMENTS = "all_enrollments"
     # Identity, per role; tutor applications decided, per decision (approved, rejected).
     SIGNUPS = "signups"
     TUTOR_DECISIONS = "tutor_decisions"

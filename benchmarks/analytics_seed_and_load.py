@@ -14,9 +14,10 @@
 3. loads the three dashboards through their use cases (no HTTP: the figure is the database
    path and the bucketing): first ``--cold-calls`` calls of one caller with the dashboard cache
    forgotten before each (the database path), then ``--connections`` concurrent callers each
-   making ``--requests`` calls in turn with the cache as configured (10 s by default): the platform dashboard as an admin over the last 30 days by day and over
-   the last year by month, an instructor's (the busiest tutor: 20 courses) over 30 days by
-   day, a student's; reports p50/p99 per dashboard.
+   making ``--requests`` calls in turn with the cache as configured (10 s by default): the
+   platform dashboard as an admin over the last 30 days by day and over the last year by month,
+   an instructor's (the busiest tutor: 20 courses) over 30 days by day, a student's; reports
+   p50/p99 per dashboard.
 
 The machine is shared: the figures printed say so, and what the load average was.
 """

@@ -17,9 +17,9 @@ from elearn.adapters.persistence.analytics_rollups import (
 from elearn.application.analytics import dashboards, live, rollups
 from elearn.application.analytics.activity import SightingRecorder
 from elearn.application.analytics.dashboards import AnalyticsDeps, AnalyticsPolicy
-from elearn.application.caching import SingleFlightCache
 from elearn.application.analytics.institutions import GetInstitutionMix
 from elearn.application.billing.api import BillingApi
+from elearn.application.caching import SingleFlightCache
 from elearn.application.identity.api import IdentityApi
 from elearn.domain.analytics.metrics import Family
 from elearn.entrypoints.settings import Settings

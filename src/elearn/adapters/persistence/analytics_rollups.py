@@ -47,9 +47,19 @@ from elearn.domain.analytics import ledger as L
 from elearn.domain.analytics.metrics import Family, Metric
 from elearn.domain.analytics.series import DAY_SLOT_OFFSET, SLOT_SECONDS, slot_start
 
-# Any constant will do: every recomputation of every process takes this one lock (PostgreSQL),
-# so a delete-and-insert of some slots never interleaves with another's.
-_ROLLUP_LOCK_KEY = 0x414E_414C_5954_4943  # "ANALYTIC"
+# A recount deletes and re-inserts its families' rows of some slots: two recounts of one family
+# and slot must not interleave (PostgreSQL; SQLite has one writer anyway), but recounts of other
+# families or slots may. Each family has its class of two-key advisory locks (the pairs do not
+# meet single-key locks, nor the other classes' pairs): key = a slot, or _WHOLE_FAMILY for the
+# family itself. A recount of a few slots takes each family shared and each (family, slot)
+# exclusive; a wider one (a rebuild's week) takes its families exclusive rather than thousands
+# of slot locks. Every recount takes all its family locks, in family order, before any slot
+# lock, in (family, slot) order: one global order, so no two recounts deadlock.
+_ROLLUP_LOCK_CLASS = 0x524C_5500  # "RLU" and the family's number
+_FAMILY_LOCK_CLASS = {family: _ROLLUP_LOCK_CLASS + n for n, family in enumerate(Family)}
+_WHOLE_FAMILY = -(2**31)  # no slot: slots count quarter hours since 1970
+# Up to this many slots a recount locks them one by one (the periodic job's half hour is 3).
+_SLOT_LOCKS_AT_MOST = 8
 # A student's dashboard lists their next lessons, not all of them.
 UPCOMING_LESSONS = 10
 
@@ -392,10 +402,8 @@ class SqlaRollupKeeper:
         async with self._sessions() as session:
             connection = await session.connection(execution_options=WRITE_TRANSACTION)
             dialect = _Dialect(connection.dialect.name)
-            if dialect.postgres:
-                await session.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ROLLUP_LOCK_KEY}
-                )
+            if dialect.postgres and families:
+                await session.execute(text(_lock_statement(families, first_slot, end_slot)))
             await session.execute(
                 delete(_R).where(_R.metric.in_(metrics), _R.slot >= first_slot, _R.slot < end_slot)
             )
@@ -410,6 +418,23 @@ class SqlaRollupKeeper:
                     written += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
             await session.commit()
         return written
+
+
+def _lock_statement(families: Collection[Family], first_slot: int, end_slot: int) -> str:
+    """The one statement that takes a recount's advisory locks, in the global order (the
+    columns of a select list are evaluated left to right). Its values are integers we computed,
+    written into the SQL."""
+    classes = sorted({_FAMILY_LOCK_CLASS[family] for family in families})
+    if end_slot - first_slot > _SLOT_LOCKS_AT_MOST:
+        calls = [f"pg_advisory_xact_lock({c}, {_WHOLE_FAMILY})" for c in classes]
+    else:
+        calls = [f"pg_advisory_xact_lock_shared({c}, {_WHOLE_FAMILY})" for c in classes]
+        calls += [
+            f"pg_advisory_xact_lock({c}, {int(slot)})"
+            for c in classes
+            for slot in range(first_slot, end_slot)
+        ]
+    return "SELECT " + ", ".join(calls)
 
 
 class SqlaRollupReader:

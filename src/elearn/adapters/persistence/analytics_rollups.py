@@ -31,11 +31,16 @@ from sqlalchemy import (
     table,
     text,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 
 from elearn.adapters.persistence.database import WRITE_TRANSACTION
-from elearn.adapters.persistence.models.analytics import AnalyticsRollupRow, AnalyticsSightingRow
+from elearn.adapters.persistence.models.analytics import (
+    AnalyticsRecountRow,
+    AnalyticsRollupRow,
+    AnalyticsSightingRow,
+)
 from elearn.application.analytics.ports import (
     CourseProgress,
     FunnelRow,
@@ -60,6 +65,8 @@ _FAMILY_LOCK_CLASS = {family: _ROLLUP_LOCK_CLASS + n for n, family in enumerate(
 _WHOLE_FAMILY = -(2**31)  # no slot: slots count quarter hours since 1970
 # Up to this many slots a recount locks them one by one (the periodic job's half hour is 3).
 _SLOT_LOCKS_AT_MOST = 8
+# The first transaction id not yet assigned as of the statement's snapshot (PostgreSQL 13+).
+_NEXT_TRANSACTION_ID = "pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
 # A student's dashboard lists their next lessons, not all of them.
 UPCOMING_LESSONS = 10
 
@@ -133,6 +140,7 @@ _attempts = table(
 )
 
 _R = AnalyticsRollupRow
+_RC = AnalyticsRecountRow.__table__
 _S = AnalyticsSightingRow
 
 
@@ -403,7 +411,12 @@ class SqlaRollupKeeper:
             connection = await session.connection(execution_options=WRITE_TRANSACTION)
             dialect = _Dialect(connection.dialect.name)
             if dialect.postgres and families:
-                await session.execute(text(_lock_statement(families, first_slot, end_slot)))
+                called = await session.scalar(text(_lock_statement(families, first_slot, end_slot)))
+                if called is not None and not await _claim(
+                    session, families, first_slot, end_slot, called
+                ):
+                    await session.commit()
+                    return 0
             await session.execute(
                 delete(_R).where(_R.metric.in_(metrics), _R.slot >= first_slot, _R.slot < end_slot)
             )
@@ -423,18 +436,50 @@ class SqlaRollupKeeper:
 def _lock_statement(families: Collection[Family], first_slot: int, end_slot: int) -> str:
     """The one statement that takes a recount's advisory locks, in the global order (the
     columns of a select list are evaluated left to right). Its values are integers we computed,
-    written into the SQL."""
+    written into the SQL. A recount of a few slots also answers, first, the next transaction
+    id as of its call (see `_claim`); a wider one answers NULL."""
     classes = sorted({_FAMILY_LOCK_CLASS[family] for family in families})
     if end_slot - first_slot > _SLOT_LOCKS_AT_MOST:
-        calls = [f"pg_advisory_xact_lock({c}, {_WHOLE_FAMILY})" for c in classes]
+        calls = ["NULL"] + [f"pg_advisory_xact_lock({c}, {_WHOLE_FAMILY})" for c in classes]
     else:
-        calls = [f"pg_advisory_xact_lock_shared({c}, {_WHOLE_FAMILY})" for c in classes]
+        calls = [_NEXT_TRANSACTION_ID]
+        calls += [f"pg_advisory_xact_lock_shared({c}, {_WHOLE_FAMILY})" for c in classes]
         calls += [
             f"pg_advisory_xact_lock({c}, {int(slot)})"
             for c in classes
             for slot in range(first_slot, end_slot)
         ]
     return "SELECT " + ", ".join(calls)
+
+
+async def _claim(
+    session: AsyncSession,
+    families: Collection[Family],
+    first_slot: int,
+    end_slot: int,
+    called: int,
+) -> bool:
+    """Notes that this recount begins now for each of its families' slots, unless, for every
+    one of them, a recount that began after ``called`` has committed (False: it read
+    everything committed before this one was called, so there is nothing to add).
+
+    How several API processes share a busy quarter hour's recounts: while one recounts, the
+    next of each process waits for the lock; the first through often began after the others
+    were called, and they skip. Positions on PostgreSQL's transaction id counter, which only
+    grows, order a recount's start after a call without trusting clocks (equal positions
+    count as not after: that only costs a recount)."""
+    rows = [
+        {"family": family.value, "slot": slot, "began": literal_column(_NEXT_TRANSACTION_ID)}
+        for family in families
+        for slot in range(first_slot, end_slot)
+    ]
+    stmt = pg_insert(_RC).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[_RC.c.family, _RC.c.slot],
+        set_={"began": stmt.excluded.began},
+        where=_RC.c.began <= called,
+    )
+    return (await session.execute(stmt.returning(_RC.c.slot))).first() is not None
 
 
 class SqlaRollupReader:

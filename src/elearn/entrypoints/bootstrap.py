@@ -19,7 +19,7 @@ import dramatiq
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from elearn.adapters.jobs.broker import RetryPolicy, build_broker
-from elearn.adapters.jobs.deliveries import DoneMarks, OutboxDeliveryExecutor, SqlaDeadJobStore
+from elearn.adapters.jobs.deliveries import OutboxDeliveryExecutor, SqlaDeadJobStore
 from elearn.adapters.jobs.housekeeping import purge_finished_outbox
 from elearn.adapters.jobs.relay import OutboxRelay
 from elearn.adapters.jobs.scheduler import PeriodicJob, purge_old_claims
@@ -91,7 +91,7 @@ class Container:
     # Client→server messages of the realtime socket, by type (``Module.socket_messages``).
     socket_messages: dict[str, SocketMessageHandler] = field(default_factory=dict)
     _background: list[asyncio.Task[None]] = field(default_factory=list)
-    _done_marks: DoneMarks | None = field(default=None, repr=False)
+    _deliveries: OutboxDeliveryExecutor | None = field(default=None, repr=False)
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for names that are no field: a module's use cases.
@@ -123,12 +123,14 @@ class Container:
         )
 
     def deliveries(self) -> OutboxDeliveryExecutor:
-        handlers = {name: s.handler for name, s in self.subscriptions.items()}
-        if self._done_marks is None:  # one per process: concurrent deliveries share batches
-            self._done_marks = DoneMarks(self.sessions, self.clock)
-        return OutboxDeliveryExecutor(
-            self.sessions, self.codec, handlers, self.clock, self._done_marks
-        )
+        """The process's one executor (its deliveries' done marks are written together); built
+        at the first delivery, once the modules' subscriptions are all registered."""
+        if self._deliveries is None:
+            handlers = {name: s.handler for name, s in self.subscriptions.items()}
+            self._deliveries = OutboxDeliveryExecutor(
+                self.sessions, self.codec, handlers, self.clock
+            )
+        return self._deliveries
 
     # ---- lifecycle ----------------------------------------------------------------------------
     def start_background(self, coroutine: Awaitable[None], name: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
@@ -11,13 +12,14 @@ from typing import Any
 from uuid import UUID
 
 import dramatiq
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from elearn.adapters.jobs.broker import DELIVER_OUTBOX_ACTOR
 from elearn.adapters.persistence.database import WRITE_TRANSACTION
 from elearn.adapters.persistence.events import EventCodec
 from elearn.adapters.persistence.models.jobs import DeadJobRow, OutboxDeliveryRow, OutboxMessageRow
+from elearn.adapters.persistence.raw_statements import HotRead
 from elearn.application.ports import Clock
 from elearn.domain.shared.events import DomainEvent
 
@@ -96,9 +98,23 @@ class DoneMarks:
             await session.commit()
 
 
+# A delivery and its message's event, read on the driver itself (one round trip, no
+# transaction: `raw_statements`): every sale fans out to several deliveries.
+_DELIVERY = (
+    select(
+        OutboxDeliveryRow.status,
+        OutboxDeliveryRow.handler,
+        OutboxMessageRow.event_type,
+        OutboxMessageRow.payload,
+    )
+    .join(OutboxMessageRow, OutboxMessageRow.id == OutboxDeliveryRow.message_id)
+    .where(OutboxDeliveryRow.id == bindparam("delivery_id"))
+)
+
+
 class OutboxDeliveryExecutor:
-    """Runs one delivery's handler and marks it done (through ``done_marks``, shared by the
-    process's executors so concurrent deliveries' marks are written together).
+    """Runs one delivery's handler and marks it done. One per process (the container keeps
+    it), so the done marks of concurrent deliveries are written together (`DoneMarks`).
 
     A redelivered message whose delivery is already done does nothing. A handler can still run
     twice if the process dies between its side effect and the done mark, so handlers key their
@@ -111,33 +127,30 @@ class OutboxDeliveryExecutor:
         codec: EventCodec,
         handlers: Mapping[str, EventHandler],
         clock: Clock,
-        done_marks: DoneMarks | None = None,
     ) -> None:
         self._sessions = session_factory
         self._codec = codec
         self._handlers = handlers
         self._clock = clock
-        self._done_marks = done_marks or DoneMarks(session_factory, clock)
+        self._done_marks = DoneMarks(session_factory, clock)
+        self._delivery = HotRead(session_factory.kw["bind"], _DELIVERY, ["delivery_id"])
 
     async def deliver(self, delivery_id: UUID) -> None:
-        async with self._sessions() as session:
-            found = (
-                await session.execute(
-                    select(OutboxDeliveryRow.status, OutboxDeliveryRow.handler, OutboxMessageRow)
-                    .join(OutboxMessageRow, OutboxMessageRow.id == OutboxDeliveryRow.message_id)
-                    .where(OutboxDeliveryRow.id == delivery_id)
-                )
-            ).one_or_none()
-        if found is None:
+        found = await self._delivery.fetch(delivery_id=delivery_id)
+        if not found:
             logger.warning("delivery %s no longer exists", delivery_id)
             return
-        status, handler_name, message = found
-        if status == "done":
+        row = found[0]
+        if row["status"] == "done":
             return
-        handler = self._handlers.get(handler_name)
+        handler = self._handlers.get(row["handler"])
         if handler is None:
-            raise LookupError(f"no handler named {handler_name!r} is registered")
-        event = self._codec.decode(message.event_type, message.payload)
+            raise LookupError(f"no handler named {row['handler']!r} is registered")
+        # The driver hands JSON over as text where SQLAlchemy would have decoded it.
+        payload = row["payload"]
+        event = self._codec.decode(
+            row["event_type"], json.loads(payload) if isinstance(payload, str) else payload
+        )
         try:
             await handler(event)
         except Exception as error:

@@ -140,7 +140,7 @@ _attempts = table(
 )
 
 _R = AnalyticsRollupRow
-_RC = AnalyticsRecountRow.__table__
+_RC = AnalyticsRecountRow.__table__.c
 _S = AnalyticsSightingRow
 
 
@@ -468,18 +468,18 @@ async def _claim(
     were called, and they skip. Positions on PostgreSQL's transaction id counter, which only
     grows, order a recount's start after a call without trusting clocks (equal positions
     count as not after: that only costs a recount)."""
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"family": family.value, "slot": slot, "began": literal_column(_NEXT_TRANSACTION_ID)}
         for family in families
         for slot in range(first_slot, end_slot)
     ]
-    stmt = pg_insert(_RC).values(rows)
+    stmt = pg_insert(AnalyticsRecountRow).values(rows)
     stmt = stmt.on_conflict_do_update(
-        index_elements=[_RC.c.family, _RC.c.slot],
+        index_elements=[_RC.family, _RC.slot],
         set_={"began": stmt.excluded.began},
-        where=_RC.c.began <= called,
+        where=_RC.began <= called,
     )
-    return (await session.execute(stmt.returning(_RC.c.slot))).first() is not None
+    return (await session.execute(stmt.returning(_RC.slot))).first() is not None
 
 
 class SqlaRollupReader:

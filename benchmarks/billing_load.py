@@ -84,13 +84,18 @@ theirs is derived). Usage (from the project root):
     .venv/bin/python benchmarks/billing_load.py [--duration 10] [--rounds 1] [--warmup 2]
         [--connections 64] [--buyers 300] [--courses 61] [--card-buyers 200] [--entries 20000]
         [--orders 15000] [--quiet-load 1.0] [--quiet-wait 1500] [--reseed] [--server-log PATH]
-        [--processes 2] [--server-cpus LIST] [--pool-size 32] [--scenarios a,b]
+        [--processes 2] [--server-cpus LIST] [--pool-size 32] [--jobs-threads N] [--scenarios a,b]
 
 Issue 19's sales figures (purchases and captures, 64 connections, two API processes), on a quiet
 machine; the API processes may use both cores, as PostgreSQL and wrk do:
 
     .venv/bin/python benchmarks/billing_load.py --scenarios "credit purchase,webhook capture" \
         --processes 2 --server-cpus 0,1 --duration 15 --rounds 3
+
+Each sale fans out to ~7 outbox deliveries, run by the API process's in-process worker with
+``ELEARN_JOBS_IN_PROCESS_THREADS`` (default 2) at once: with 2 they fall behind the sales and are
+finished after wrk stops ("busy for N s after wrk stopped"); ``--jobs-threads 16`` lets them
+keep up (and batch their done marks), at the price of their CPU during the run.
 
 Loopback only; stops the server by itself. Needs wrk and taskset, and a PostgreSQL server at
 ``--server`` (default postgresql://postgres@127.0.0.1:5432) where it may create databases.
@@ -1280,6 +1285,8 @@ def measure(
     )
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     lines = [f"{name}={value}" for name, value in SERVER_ENV_FILE.items()]
+    if args.jobs_threads is not None:
+        lines.append(f"ELEARN_JOBS_IN_PROCESS_THREADS={args.jobs_threads}")
     (VAR_DIR / ".env").write_text("\n".join(lines) + "\n")
     quiet = wait_until_quiet(args.quiet_load, args.quiet_wait)
     print(f"  machine: {quiet}")
@@ -1336,6 +1343,13 @@ def main() -> int:
     )
     parser.add_argument(
         "--processes", type=int, default=2, help="API processes sharing the port (uvicorn)"
+    )
+    parser.add_argument(
+        "--jobs-threads",
+        type=int,
+        default=None,
+        help="ELEARN_JOBS_IN_PROCESS_THREADS, per API process (the outbox deliveries at once); "
+        "the server's default when not given",
     )
     parser.add_argument(
         "--server-cpus",

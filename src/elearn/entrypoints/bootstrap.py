@@ -91,6 +91,7 @@ class Container:
     # Client→server messages of the realtime socket, by type (``Module.socket_messages``).
     socket_messages: dict[str, SocketMessageHandler] = field(default_factory=dict)
     _background: list[asyncio.Task[None]] = field(default_factory=list)
+    _deliveries: OutboxDeliveryExecutor | None = field(default=None, repr=False)
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for names that are no field: a module's use cases.
@@ -122,8 +123,14 @@ class Container:
         )
 
     def deliveries(self) -> OutboxDeliveryExecutor:
-        handlers = {name: s.handler for name, s in self.subscriptions.items()}
-        return OutboxDeliveryExecutor(self.sessions, self.codec, handlers, self.clock)
+        """The process's one executor (its deliveries' done marks are written together); built
+        at the first delivery, once the modules' subscriptions are all registered."""
+        if self._deliveries is None:
+            handlers = {name: s.handler for name, s in self.subscriptions.items()}
+            self._deliveries = OutboxDeliveryExecutor(
+                self.sessions, self.codec, handlers, self.clock
+            )
+        return self._deliveries
 
     # ---- lifecycle ----------------------------------------------------------------------------
     def start_background(self, coroutine: Awaitable[None], name: str) -> None:

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 import dramatiq
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from elearn.adapters.jobs.broker import DELIVER_OUTBOX_ACTOR
 from elearn.adapters.persistence.database import WRITE_TRANSACTION
 from elearn.adapters.persistence.events import EventCodec
 from elearn.adapters.persistence.models.jobs import DeadJobRow, OutboxDeliveryRow, OutboxMessageRow
+from elearn.adapters.persistence.raw_statements import HotRead
 from elearn.application.ports import Clock
 from elearn.domain.shared.events import DomainEvent
 
@@ -23,8 +28,93 @@ logger = logging.getLogger(__name__)
 EventHandler = Callable[[DomainEvent], Awaitable[None]]
 
 
+@dataclass
+class _Batch:
+    ids: list[UUID] = field(default_factory=list)
+    written: bool = False
+    error: BaseException | None = None
+
+
+@dataclass
+class _LoopMarks:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    open: _Batch = field(default_factory=_Batch)
+
+
+class DoneMarks:
+    """Marks finished deliveries done, many in one transaction: every delivery that finishes
+    while a batch of marks is being written joins the next batch, written by whichever of them
+    gets there first (group commit). A sale's events fan out to several handlers, each of
+    whose deliveries would otherwise commit a transaction of its own for its mark.
+
+    ``mark`` returns once its delivery's mark is committed, so a delivery is never reported
+    done before it is; if the batch's transaction fails, every delivery of it raises (and is
+    delivered again: handlers are idempotent). One per process, shared by its executors;
+    batches are per event loop (the worker's and a test's may differ)."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self._sessions = session_factory
+        self._clock = clock
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopMarks] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def mark(self, delivery_id: UUID) -> None:
+        loop = asyncio.get_running_loop()
+        marks = self._loops.get(loop)
+        if marks is None:
+            marks = self._loops[loop] = _LoopMarks()
+        batch = marks.open
+        batch.ids.append(delivery_id)
+        async with marks.lock:
+            if batch.error is not None:
+                raise RuntimeError("the done marks of this batch were not written") from (
+                    batch.error
+                )
+            if batch.written:
+                return
+            # The first of the batch through the lock writes it; later arrivals start the next.
+            marks.open = _Batch()
+            try:
+                await self._write(batch.ids)
+            except BaseException as error:
+                batch.error = error
+                raise
+            batch.written = True
+
+    async def _write(self, delivery_ids: list[UUID]) -> None:
+        async with self._sessions() as session:
+            await session.connection(execution_options=WRITE_TRANSACTION)
+            await session.execute(
+                update(OutboxDeliveryRow)
+                .where(OutboxDeliveryRow.id.in_(delivery_ids))
+                .values(
+                    attempts=OutboxDeliveryRow.attempts + 1,
+                    status="done",
+                    done_at=self._clock.now(),
+                    last_error=None,
+                )
+            )
+            await session.commit()
+
+
+# A delivery and its message's event, read on the driver itself (one round trip, no
+# transaction: `raw_statements`): every sale fans out to several deliveries.
+_DELIVERY = (
+    select(
+        OutboxDeliveryRow.status,
+        OutboxDeliveryRow.handler,
+        OutboxMessageRow.event_type,
+        OutboxMessageRow.payload,
+    )
+    .join(OutboxMessageRow, OutboxMessageRow.id == OutboxDeliveryRow.message_id)
+    .where(OutboxDeliveryRow.id == bindparam("delivery_id"))
+)
+
+
 class OutboxDeliveryExecutor:
-    """Runs one delivery's handler and marks it done.
+    """Runs one delivery's handler and marks it done. One per process (the container keeps
+    it), so the done marks of concurrent deliveries are written together (`DoneMarks`).
 
     A redelivered message whose delivery is already done does nothing. A handler can still run
     twice if the process dies between its side effect and the done mark, so handlers key their
@@ -42,47 +132,39 @@ class OutboxDeliveryExecutor:
         self._codec = codec
         self._handlers = handlers
         self._clock = clock
+        self._done_marks = DoneMarks(session_factory, clock)
+        self._delivery = HotRead(session_factory.kw["bind"], _DELIVERY, ["delivery_id"])
 
     async def deliver(self, delivery_id: UUID) -> None:
-        async with self._sessions() as session:
-            found = (
-                await session.execute(
-                    select(OutboxDeliveryRow.status, OutboxDeliveryRow.handler, OutboxMessageRow)
-                    .join(OutboxMessageRow, OutboxMessageRow.id == OutboxDeliveryRow.message_id)
-                    .where(OutboxDeliveryRow.id == delivery_id)
-                )
-            ).one_or_none()
-        if found is None:
+        found = await self._delivery.fetch(delivery_id=delivery_id)
+        if not found:
             logger.warning("delivery %s no longer exists", delivery_id)
             return
-        status, handler_name, message = found
-        if status == "done":
+        row = found[0]
+        if row["status"] == "done":
             return
-        handler = self._handlers.get(handler_name)
+        handler = self._handlers.get(row["handler"])
         if handler is None:
-            raise LookupError(f"no handler named {handler_name!r} is registered")
-        event = self._codec.decode(message.event_type, message.payload)
+            raise LookupError(f"no handler named {row['handler']!r} is registered")
+        # The driver hands JSON over as text where SQLAlchemy would have decoded it.
+        payload = row["payload"]
+        event = self._codec.decode(
+            row["event_type"], json.loads(payload) if isinstance(payload, str) else payload
+        )
         try:
             await handler(event)
         except Exception as error:
-            await self._mark(delivery_id, last_error=f"{type(error).__name__}: {error}")
+            await self._mark_failed(delivery_id, f"{type(error).__name__}: {error}")
             raise
-        await self._mark(delivery_id, done=True)
+        await self._done_marks.mark(delivery_id)
 
-    async def _mark(
-        self, delivery_id: UUID, *, done: bool = False, last_error: str | None = None
-    ) -> None:
-        values: dict[str, Any] = {"attempts": OutboxDeliveryRow.attempts + 1}
-        if done:
-            values.update(status="done", done_at=self._clock.now(), last_error=None)
-        else:
-            values.update(last_error=last_error)
+    async def _mark_failed(self, delivery_id: UUID, last_error: str) -> None:
         async with self._sessions() as session:
             await session.connection(execution_options=WRITE_TRANSACTION)
             await session.execute(
                 update(OutboxDeliveryRow)
                 .where(OutboxDeliveryRow.id == delivery_id)
-                .values(**values)
+                .values(attempts=OutboxDeliveryRow.attempts + 1, last_error=last_error)
             )
             await session.commit()
 

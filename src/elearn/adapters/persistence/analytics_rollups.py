@@ -31,11 +31,16 @@ from sqlalchemy import (
     table,
     text,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 
 from elearn.adapters.persistence.database import WRITE_TRANSACTION
-from elearn.adapters.persistence.models.analytics import AnalyticsRollupRow, AnalyticsSightingRow
+from elearn.adapters.persistence.models.analytics import (
+    AnalyticsRecountRow,
+    AnalyticsRollupRow,
+    AnalyticsSightingRow,
+)
 from elearn.application.analytics.ports import (
     CourseProgress,
     FunnelRow,
@@ -47,9 +52,21 @@ from elearn.domain.analytics import ledger as L
 from elearn.domain.analytics.metrics import Family, Metric
 from elearn.domain.analytics.series import DAY_SLOT_OFFSET, SLOT_SECONDS, slot_start
 
-# Any constant will do: every recomputation of every process takes this one lock (PostgreSQL),
-# so a delete-and-insert of some slots never interleaves with another's.
-_ROLLUP_LOCK_KEY = 0x414E_414C_5954_4943  # "ANALYTIC"
+# A recount deletes and re-inserts its families' rows of some slots: two recounts of one family
+# and slot must not interleave (PostgreSQL; SQLite has one writer anyway), but recounts of other
+# families or slots may. Each family has its class of two-key advisory locks (the pairs do not
+# meet single-key locks, nor the other classes' pairs): key = a slot, or _WHOLE_FAMILY for the
+# family itself. A recount of a few slots takes each family shared and each (family, slot)
+# exclusive; a wider one (a rebuild's week) takes its families exclusive rather than thousands
+# of slot locks. Every recount takes all its family locks, in family order, before any slot
+# lock, in (family, slot) order: one global order, so no two recounts deadlock.
+_ROLLUP_LOCK_CLASS = 0x524C_5500  # "RLU" and the family's number
+_FAMILY_LOCK_CLASS = {family: _ROLLUP_LOCK_CLASS + n for n, family in enumerate(Family)}
+_WHOLE_FAMILY = -(2**31)  # no slot: slots count quarter hours since 1970
+# Up to this many slots a recount locks them one by one (the periodic job's half hour is 3).
+_SLOT_LOCKS_AT_MOST = 8
+# The first transaction id not yet assigned as of the statement's snapshot (PostgreSQL 13+).
+_NEXT_TRANSACTION_ID = "pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
 # A student's dashboard lists their next lessons, not all of them.
 UPCOMING_LESSONS = 10
 
@@ -123,6 +140,7 @@ _attempts = table(
 )
 
 _R = AnalyticsRollupRow
+_RC = AnalyticsRecountRow.__table__.c
 _S = AnalyticsSightingRow
 
 
@@ -393,10 +411,13 @@ class SqlaRollupKeeper:
         async with self._sessions() as session:
             connection = await session.connection(execution_options=WRITE_TRANSACTION)
             dialect = _Dialect(connection.dialect.name)
-            if dialect.postgres:
-                await session.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ROLLUP_LOCK_KEY}
-                )
+            if dialect.postgres and families:
+                called = await session.scalar(text(_lock_statement(families, first_slot, end_slot)))
+                if called is not None and not await _claim(
+                    session, families, first_slot, end_slot, called
+                ):
+                    await session.commit()
+                    return 0
             await session.execute(
                 delete(_R).where(_R.metric.in_(metrics), _R.slot >= first_slot, _R.slot < end_slot)
             )
@@ -411,6 +432,55 @@ class SqlaRollupKeeper:
                     written += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
             await session.commit()
         return written
+
+
+def _lock_statement(families: Collection[Family], first_slot: int, end_slot: int) -> str:
+    """The one statement that takes a recount's advisory locks, in the global order (the
+    columns of a select list are evaluated left to right). Its values are integers we computed,
+    written into the SQL. A recount of a few slots also answers, first, the next transaction
+    id as of its call (see `_claim`); a wider one answers NULL."""
+    classes = sorted({_FAMILY_LOCK_CLASS[family] for family in families})
+    if end_slot - first_slot > _SLOT_LOCKS_AT_MOST:
+        calls = ["NULL"] + [f"pg_advisory_xact_lock({c}, {_WHOLE_FAMILY})" for c in classes]
+    else:
+        calls = [_NEXT_TRANSACTION_ID]
+        calls += [f"pg_advisory_xact_lock_shared({c}, {_WHOLE_FAMILY})" for c in classes]
+        calls += [
+            f"pg_advisory_xact_lock({c}, {int(slot)})"
+            for c in classes
+            for slot in range(first_slot, end_slot)
+        ]
+    return "SELECT " + ", ".join(calls)
+
+
+async def _claim(
+    session: AsyncSession,
+    families: Collection[Family],
+    first_slot: int,
+    end_slot: int,
+    called: int,
+) -> bool:
+    """Notes that this recount begins now for each of its families' slots, unless, for every
+    one of them, a recount that began after ``called`` has committed (False: it read
+    everything committed before this one was called, so there is nothing to add).
+
+    How several API processes share a busy quarter hour's recounts: while one recounts, the
+    next of each process waits for the lock; the first through often began after the others
+    were called, and they skip. Positions on PostgreSQL's transaction id counter, which only
+    grows, order a recount's start after a call without trusting clocks (equal positions
+    count as not after: that only costs a recount)."""
+    rows: list[dict[str, Any]] = [
+        {"family": family.value, "slot": slot, "began": literal_column(_NEXT_TRANSACTION_ID)}
+        for family in families
+        for slot in range(first_slot, end_slot)
+    ]
+    stmt = pg_insert(AnalyticsRecountRow).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[_RC.family, _RC.slot],
+        set_={"began": stmt.excluded.began},
+        where=_RC.began <= called,
+    )
+    return (await session.execute(stmt.returning(_RC.slot))).first() is not None
 
 
 class SqlaRollupReader:

@@ -44,4 +44,18 @@ class AnalyticsSightingRow(DefaultBase):
     person_id: Mapped[UUID] = mapped_column(primary_key=True)
 
 
+class AnalyticsRecountRow(DefaultBase):
+    """When the latest committed recount of a family's quarter hour began (PostgreSQL): the
+    first transaction id not yet assigned when it started reading (``pg_snapshot_xmax`` of its
+    snapshot, which only grows). A recount that finds a later one committed since it was called
+    has nothing to add and skips (`SqlaRollupKeeper`). Derived and disposable like the rollups:
+    a missing row only means the next recount runs."""
+
+    __tablename__ = "analytics_recounts"
+
+    family: Mapped[str] = mapped_column(String(16), primary_key=True)
+    slot: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    began: Mapped[int] = mapped_column(BigInteger)
+
+
 CONSTRAINT_ERRORS: ConstraintErrors = {}

@@ -4,6 +4,7 @@ utilisation in whole percent."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -87,7 +88,7 @@ def test_minutes_per_bucket_equal_counting_minute_by_minute(
     stretches, bounds = case
     expected = [
         sum(1 for m in range(low, high) if any(s <= m < e for s, e in stretches))
-        for low, high in zip(bounds, bounds[1:], strict=False)
+        for low, high in itertools.pairwise(bounds)
     ]
     answered = minutes_per_bucket(
         [(_minute(s), _minute(e)) for s, e in stretches], [_minute(b) for b in bounds]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -49,7 +49,7 @@ from elearn.application.tutoring.ports import (
     TutorTime,
 )
 from elearn.domain.shared.money import Money
-from elearn.domain.tutoring.availability import Interval
+from elearn.domain.tutoring.availability import ALLOWED_DURATIONS, Interval
 from elearn.domain.tutoring.booking import ACTIVE, BOOKED, BookingStatus, BusyTime
 
 Student = aliased(UserRow)
@@ -202,6 +202,9 @@ class SqlaTutoringQueries:
             .where(
                 BookingRow.tutor_id == tutor_id,
                 BookingRow.status.in_(sorted(status.value for status in BOOKED)),
+                # No lesson is longer than the longest duration offered: a bounded range of
+                # the (tutor_id, starts_at) index, not every earlier lesson of the tutor.
+                BookingRow.starts_at > start - timedelta(minutes=max(ALLOWED_DURATIONS)),
                 BookingRow.starts_at < end,
                 BookingRow.ends_at > start,
             )

@@ -186,16 +186,6 @@ class RequestReport:
             raise InvalidReport("the report's filters are not ones it takes", errors=errors)
         period = ReportPeriod(request.starts_at, request.ends_at)
         now = deps.clock.now()
-        report = Report.request(
-            report_id=deps.ids.new_id(),
-            event_id=deps.ids.new_id(),
-            requested_by=requester,
-            kind=request.kind,
-            format=request.format,
-            period=period,
-            filters=request.filters,
-            now=now,
-        )
         fingerprint = request_fingerprint(
             requester, request.kind, request.format, period, request.filters
         )
@@ -205,6 +195,17 @@ class RequestReport:
                 async with deps.uow() as uow:
                     earlier = await uow.reporting.reports.in_progress(fingerprint)
                     if earlier is None:
+                        # Made afresh on each try: a failed commit may have taken its event.
+                        report = Report.request(
+                            report_id=deps.ids.new_id(),
+                            event_id=deps.ids.new_id(),
+                            requested_by=requester,
+                            kind=request.kind,
+                            format=request.format,
+                            period=period,
+                            filters=request.filters,
+                            now=now,
+                        )
                         await uow.reporting.reports.add(report)
                         deps.audit(
                             uow, actor, AuditAction.REPORT_REQUESTED,

@@ -107,8 +107,8 @@ class AnalyticsQueries(Protocol):
         ...
 
     async def platform_snapshot(self) -> PlatformSnapshot:
-        """Courses per category and status, and support tickets per status, now: one
-        statement."""
+        """Courses per category and status, and support tickets per status, as they stand (or
+        stood a few seconds ago: an implementation may reuse a recent count): one statement."""
         ...
 
 

@@ -109,8 +109,12 @@ class ReportRequest:
     filters: Mapping[str, str]
 
 
+def report_path(report_id: UUID) -> str:
+    return f"/api/v1/admin/reports/{report_id}"
+
+
 def file_path(report_id: UUID) -> str:
-    return f"/api/v1/admin/reports/{report_id}/file"
+    return f"{report_path(report_id)}/file"
 
 
 def _view(deps: ReportingDeps, report: Report, viewer_id: UUID, now: datetime) -> ReportView:

@@ -8,13 +8,14 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, get, post
+from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Response, Stream
 
 from elearn.application.paging import Page
 from elearn.application.reporting.ports import ReportView
-from elearn.application.reporting.reports import ReportRequest
+from elearn.application.reporting.reports import ReportRequest, report_path
 from elearn.domain.reporting.reports import ReportFormat, ReportKind, ReportStatus
 from elearn.entrypoints.http.auth import CurrentActor, staff_only
 from elearn.entrypoints.http.bodies import RequestBody
@@ -101,6 +102,13 @@ class ReportsController(Controller):
         operation_id="request_report",
         summary="Export a report",
         status_code=202,
+        response_headers=[
+            ResponseHeader(
+                name="Location",
+                description="The report's address (the new one, or the one already asked for)",
+                documentation_only=True,
+            )
+        ],
         responses={
             303: ResponseSpec(
                 StaffReport,
@@ -133,7 +141,7 @@ class ReportsController(Controller):
         return Response(
             _out(view),
             status_code=303 if view.already_requested else 202,
-            headers={"Location": f"/api/v1/admin/reports/{view.id}"},
+            headers={"Location": report_path(view.id)},
         )
 
     @get("/", operation_id="list_reports", summary="Reports")

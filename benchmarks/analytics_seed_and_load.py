@@ -9,15 +9,18 @@
    published courses of 50 tutors (5 lessons each; a quarter completed), 5,000,000 lesson
    progress rows, 200,000 card orders over the last year with their ledger entries (sale: the
    buyer's card to platform revenue and the tutor's pending earnings, 15 % fee), 5 % of them
-   refunded in full, and 200 payouts; then VACUUM ANALYZE;
+   refunded in full, and 200 payouts; what the back office's series read (categories, course
+   reviews, tutor applications, support tickets, tutors' availability and 50,000 lessons: see
+   ``_seed_back_office``); then VACUUM ANALYZE;
 2. times ``elearn analytics rebuild --from <a year ago>`` (the same use case, in-process);
 3. loads the three dashboards through their use cases (no HTTP: the figure is the database
    path and the bucketing): first ``--cold-calls`` calls of one caller with the dashboard cache
    forgotten before each (the database path), then ``--connections`` concurrent callers each
    making ``--requests`` calls in turn with the cache as configured (10 s by default): the
-   platform dashboard as an admin over the last 30 days by day and over the last year by month,
-   an instructor's (the busiest tutor: 20 courses) over 30 days by day, a student's; reports
-   p50/p99 per dashboard.
+   platform dashboard as an admin over the last 30 days by day and over the last year by month
+   (with courses by category and status, tickets by status and the median review times), an
+   instructor's (the busiest tutor: 20 courses; with their utilisation) over 30 days by day, a
+   student's; reports p50/p99 per dashboard.
 
 The machine is shared: the figures printed say so, and what the load average was.
 """
@@ -269,6 +272,7 @@ async def _seed(url: str, scale: float) -> dict[str, object]:
             columns=["id", "entry_id", "account_id", "amount", "posted_at", "created_at",
                      "updated_at"],
         )  # fmt: skip
+        await _seed_back_office(conn, rng, now, scale, tutor_ids, student_ids, course_ids)
         await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
@@ -278,6 +282,121 @@ async def _seed(url: str, scale: float) -> dict[str, object]:
         "student": student_ids[0],
         "counts": (enrollments, progress, orders, len(line_rows)),
     }
+
+
+async def _seed_back_office(
+    conn: asyncpg.Connection,
+    rng: random.Random,
+    now: datetime,
+    scale: float,
+    tutor_ids: list[uuid.UUID],
+    student_ids: list[uuid.UUID],
+    course_ids: list[uuid.UUID],
+) -> None:
+    """What the back office's series read: 20 categories over the courses, each course's
+    review (submitted, a fifth rejected and resubmitted, approved, published), tutor
+    applications decided after hours to weeks (20,000 at scale 1), support tickets in every
+    status (100,000), the tutors' weekly availability (weekdays 09:00-17:00 in their zone) and
+    their lessons (50,000 spread over the year: 60 % completed, 20 % confirmed, 20 %
+    cancelled)."""
+    year_ago = now - timedelta(days=365)
+
+    def when() -> datetime:
+        return year_ago + timedelta(seconds=rng.randrange(365 * 86400))
+
+    categories = [uuid.uuid4() for _ in range(20)]
+    await conn.copy_records_to_table(
+        "categories",
+        records=[(c, f"Category {n}", f"category-{n}", "", year_ago, year_ago)
+                 for n, c in enumerate(categories)],
+        columns=["id", "name", "slug", "description", "created_at", "updated_at"],
+    )  # fmt: skip
+    await conn.executemany(
+        "UPDATE courses SET category_id = $1 WHERE id = $2",
+        [(categories[n % len(categories)], c) for n, c in enumerate(course_ids)],
+    )
+    transitions = []
+    for course in course_ids:
+        at = when() - timedelta(days=30)
+        steps = [("submit", "draft", "pending")]
+        if rng.random() < 0.2:
+            steps += [("reject", "pending", "rejected"), ("revise", "rejected", "draft"),
+                      ("submit", "draft", "pending")]  # fmt: skip
+        steps += [("approve", "pending", "approved"), ("publish", "approved", "published")]
+        for action, before, after in steps:
+            at = min(at + timedelta(minutes=rng.randrange(5, 5 * 24 * 60)), now)
+            transitions.append((uuid.uuid4(), course, at, action, before, after, at, at))
+    await conn.copy_records_to_table(
+        "course_transitions",
+        records=transitions,
+        columns=["id", "course_id", "at", "action", "from_status", "to_status", "created_at",
+                 "updated_at"],
+    )  # fmt: skip
+    applications = []
+    for n in range(max(10, int(20_000 * scale))):
+        submitted = when()
+        decided: datetime | None = submitted + timedelta(minutes=rng.randrange(60, 21 * 1440))
+        status = rng.choice(("approved", "approved", "rejected"))
+        if (decided is not None and decided > now) or rng.random() < 0.05:
+            decided, status = None, "pending"
+        applications.append((uuid.uuid4(), student_ids[n % len(student_ids)], "Tutor", "[]",
+                             "cv", "certificate", status, submitted, decided, submitted,
+                             submitted))  # fmt: skip
+    await conn.copy_records_to_table(
+        "tutor_applications",
+        records=applications,
+        columns=["id", "user_id", "headline", "subjects", "cv_key", "certificate_key",
+                 "status", "submitted_at", "decided_at", "created_at", "updated_at"],
+    )  # fmt: skip
+    statuses = ("open", "assigned", "waiting_on_customer", "resolved", "closed")
+    tickets = []
+    for n in range(max(10, int(100_000 * scale))):
+        opened = when()
+        tickets.append((uuid.uuid4(), student_ids[n % len(student_ids)], "Help",
+                        rng.choice(("payment", "account", "technical", "course", "tutoring")),
+                        "medium", 2, rng.choice(statuses), opened, opened,
+                        opened + timedelta(hours=4), opened + timedelta(days=2), opened,
+                        opened))  # fmt: skip
+    await conn.copy_records_to_table(
+        "support_tickets",
+        records=tickets,
+        columns=["id", "customer_id", "subject", "category", "priority", "priority_rank",
+                 "status", "opened_at", "activity_at", "first_response_due", "resolution_due",
+                 "created_at", "updated_at"],
+    )  # fmt: skip
+    weekdays = "[" + ",".join(f"[{d},540,1020]" for d in range(5)) + "]"
+    await conn.copy_records_to_table(
+        "tutor_availability",
+        records=[(t, "Europe/Berlin", weekdays, "[60]", 0, 720, 60, "[]", year_ago)
+                 for t in tutor_ids],
+        columns=["tutor_id", "time_zone", "windows", "durations", "buffer_minutes",
+                 "minimum_notice_minutes", "maximum_days_ahead", "exceptions", "updated_at"],
+    )  # fmt: skip
+    per_tutor = max(1, int(50_000 * scale) // len(tutor_ids))
+    # Spread over the year (every 8.76 hours at scale 1), an hour each: never overlapping.
+    every = max(timedelta(hours=2), timedelta(days=365) / per_tutor)
+    bookings = []
+    for t, tutor in enumerate(tutor_ids):
+        for k in range(per_tutor):
+            starts = (year_ago + every * k + timedelta(minutes=t)).replace(microsecond=0)
+            ends = starts + timedelta(hours=1)
+            roll = rng.random()
+            status = "cancelled_by_student" if roll < 0.2 else (
+                "completed" if ends < now and roll < 0.8 else "confirmed")  # fmt: skip
+            ended = starts - timedelta(days=1) if status.startswith("cancelled") else None
+            booked = starts - timedelta(days=3)
+            bookings.append((uuid.uuid4(), tutor, student_ids[(t * per_tutor + k) %
+                             len(student_ids)], starts, ends, ends, status, 4000, "USD", 24,
+                             100, 0, 0, booked, "", 0, booked, ended, booked, booked))  # fmt: skip
+    await conn.copy_records_to_table(
+        "bookings",
+        records=bookings,
+        columns=["id", "tutor_id", "student_id", "starts_at", "ends_at", "blocks_until",
+                 "status", "price_amount", "price_currency", "cutoff_hours",
+                 "refund_percent_before", "refund_percent_after", "buffer_minutes",
+                 "held_until", "note", "sequence", "confirmed_at", "ended_at", "created_at",
+                 "updated_at"],
+    )  # fmt: skip
 
 
 async def _run(args: argparse.Namespace) -> None:

@@ -21,6 +21,7 @@ from elearn.application.analytics.institutions import GetInstitutionMix
 from elearn.application.billing.api import BillingApi
 from elearn.application.caching import SingleFlightCache
 from elearn.application.identity.api import IdentityApi
+from elearn.application.tutoring.api import TutoringApi
 from elearn.domain.analytics.metrics import Family
 from elearn.entrypoints.settings import Settings
 
@@ -40,6 +41,7 @@ def build_analytics_deps(container: Container) -> AnalyticsDeps:
         queries=SqlaAnalyticsQueries(container.sessions),
         identity=IdentityApi(container.identity.deps),
         billing=BillingApi(container.billing.deps),
+        tutoring=TutoringApi(container.tutoring.deps),
         authorizer=container.authorizer,
         policy=analytics_policy(container.settings),
         answers=SingleFlightCache(ttl_seconds=container.settings.analytics_cache_seconds),
@@ -105,6 +107,10 @@ class AnalyticsUseCases:
     @cached_property
     def recount_quizzes(self) -> rollups.RecountEventSlot:
         return rollups.RecountEventSlot(self.keeper, (Family.QUIZZES,))
+
+    @cached_property
+    def recount_catalog(self) -> rollups.RecountEventSlot:
+        return rollups.RecountEventSlot(self.keeper, (Family.CATALOG,))
 
     @cached_property
     def refresh_recent(self) -> rollups.RefreshRecentRollups:

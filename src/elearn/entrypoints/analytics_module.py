@@ -12,6 +12,7 @@ from elearn.adapters.persistence.models import analytics as analytics_tables
 from elearn.application.actor import Actor
 from elearn.application.realtime import SocketMessageHandler, SocketReply
 from elearn.domain.billing.order import OrderPaid
+from elearn.domain.catalog.course import CourseApproved, CourseRejected
 from elearn.domain.identity.user import TutorApplicationDecided, UserRegistered
 from elearn.domain.learning.enrollment import EnrollmentCompleted, EnrollmentStarted
 from elearn.domain.learning.quiz import QuizSubmitted
@@ -64,6 +65,12 @@ def _subscriptions(c: Container) -> dict[str, Subscription]:
         "analytics.count_ticket": Subscription(TicketOpened.event_type, a.recount_support),
         "analytics.count_sla_breach": Subscription(SlaBreached.event_type, a.recount_support),
         "analytics.count_quiz": Subscription(QuizSubmitted.event_type, a.recount_quizzes),
+        "analytics.count_course_approval": Subscription(
+            CourseApproved.event_type, a.recount_catalog
+        ),
+        "analytics.count_course_rejection": Subscription(
+            CourseRejected.event_type, a.recount_catalog
+        ),
     }
 
 

@@ -17,16 +17,22 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from elearn.adapters.persistence.analytics_rollups import SqlaAnalyticsQueries, SqlaRollupKeeper
 from elearn.adapters.persistence.database import create_engine
 from elearn.adapters.persistence.models.analytics import AnalyticsRollupRow
-from elearn.adapters.persistence.models.catalog import CourseRow, LessonRow, SectionRow
+from elearn.adapters.persistence.models.catalog import (
+    CourseRow,
+    CourseTransitionRow,
+    LessonRow,
+    SectionRow,
+)
 from elearn.adapters.persistence.models.identity import TutorApplicationRow, UserRow
 from elearn.adapters.persistence.models.learning import QuizAttemptRow
 from elearn.adapters.persistence.models.support import SupportTicketRow
 from elearn.adapters.persistence.models.tutoring import BookingRow
+from elearn.domain.analytics.durations import duration_bin
 from elearn.domain.analytics.metrics import Family
 from elearn.domain.analytics.series import slot_of
 
 T0 = datetime(2026, 3, 28, 23, 50, tzinfo=UTC)
-FAMILIES = (Family.TUTORING, Family.SUPPORT, Family.IDENTITY, Family.QUIZZES)
+FAMILIES = (Family.TUTORING, Family.SUPPORT, Family.IDENTITY, Family.QUIZZES, Family.CATALOG)
 
 
 def at(minutes: int) -> datetime:
@@ -103,6 +109,26 @@ async def _seed(session: AsyncSession) -> tuple[UUID, UUID]:
         )
     )
     await session.flush()
+    # Submitted, rejected three hours later, revised, submitted again and approved in half an
+    # hour, then published (not a review decision).
+    for minutes, action, before, after in (
+        (-200, "submit", "draft", "pending"),
+        (-20, "reject", "pending", "rejected"),
+        (-10, "revise", "rejected", "draft"),
+        (0, "submit", "draft", "pending"),
+        (30, "approve", "pending", "approved"),
+        (35, "publish", "approved", "published"),
+    ):
+        session.add(
+            CourseTransitionRow(
+                course_id=course,
+                at=at(minutes),
+                actor_id=tutor,
+                action=action,
+                from_status=before,
+                to_status=after,
+            )
+        )
     session.add_all(
         [
             _booking(tutor, student, 0, "confirmed", confirmed_at=at(5)),
@@ -198,8 +224,16 @@ async def _walk(url: str) -> None:
             return slot_of(at(minutes))
 
         t, u = tutor.hex, student.hex
+
+        def took(minutes: int) -> str:
+            return str(duration_bin(minutes * 60))
+
         expected = sorted(
             [
+                ("course_review_time", took(180), "", s(-20), 1),
+                ("course_review_time", took(30), "", s(30), 1),
+                ("tutor_decision_time", took(101), "", s(1), 1),
+                ("tutor_decision_time", took(114), "", s(14), 1),
                 ("bookings_cancelled_by_student", t, "", s(10), 1),
                 ("bookings_cancelled_by_tutor", t, "", s(25), 1),
                 ("bookings_confirmed", t, "", s(5), 2),
@@ -232,6 +266,7 @@ async def _walk(url: str) -> None:
             for model in (
                 AnalyticsRollupRow,
                 QuizAttemptRow,
+                CourseTransitionRow,
                 LessonRow,
                 SectionRow,
                 CourseRow,

@@ -9,7 +9,7 @@ import csv
 import dataclasses
 import io
 from collections.abc import AsyncIterator, Sequence
-from datetime import timedelta
+from datetime import timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
 
@@ -244,29 +244,57 @@ async def test_a_report_that_cannot_be_written_fails_and_says_so(world: World) -
     assert view.failure == "the report could not be written: ConnectionError"
 
 
-async def test_one_report_requested_twice_at_once_is_two_reports_each_built_once(
+async def test_one_report_requested_twice_at_once_is_one_report_built_once(
     world_on_each_database: World,
 ) -> None:
-    """A double click: both requests answered (202), each its own queued report; and the job of
-    one report delivered twice at once builds it once."""
+    """A double click: both requests answer the same queued report (the second one says it was
+    already requested), however the two transactions interleave; and its job delivered twice
+    at once builds it once."""
     world = world_on_each_database
     reporting = world.container.reporting
     request = _request(world, ReportKind.USERS)
-    first, second = await asyncio.gather(
-        reporting.request_report(world.admin, request),
-        reporting.request_report(world.admin, request),
+    answers = await asyncio.gather(
+        *(reporting.request_report(world.admin, request) for _ in range(4))
     )
-    assert first.id != second.id
-    assert first.status is second.status is ReportStatus.QUEUED
+    assert len({view.id for view in answers}) == 1
+    assert sorted(view.already_requested for view in answers) == [False, True, True, True]
+    assert all(view.status is ReportStatus.QUEUED for view in answers)
+    report_id = answers[0].id
     await asyncio.gather(
-        reporting.build_report.build(first.id), reporting.build_report.build(first.id)
+        reporting.build_report.build(report_id), reporting.build_report.build(report_id)
     )
-    await reporting.build_report.build(second.id)
-    for report_id in (first.id, second.id):
-        _, data = await _open(world, world.admin, report_id)
-        assert _rows(data)
+    _, data = await _open(world, world.admin, report_id)
+    assert _rows(data)
     listed = await reporting.list_reports(world.admin, mine=True)
-    assert sorted(view.id for view in listed.items) == sorted([first.id, second.id])
+    assert [view.id for view in listed.items] == [report_id]
+
+
+async def test_the_same_report_once_built_or_asked_differently_is_a_new_report(
+    world: World,
+) -> None:
+    """Only a report still queued or running is answered again: once it is ready, asking again
+    makes a new one; and a different format, period, filter, or person is a different report.
+    The same filters in another order, or the period written with another offset, are not."""
+    reporting = world.container.reporting
+    request = _request(world, ReportKind.USERS, role="student", status="active")
+    first = await reporting.request_report(world.admin, request)
+    reordered = dataclasses.replace(
+        request,
+        filters=dict(reversed(list(request.filters.items()))),
+        starts_at=request.starts_at.astimezone(timezone(timedelta(hours=5, minutes=30))),
+    )
+    assert (await reporting.request_report(world.admin, reordered)).id == first.id
+    others = [
+        dataclasses.replace(request, format=ReportFormat.PDF),
+        dataclasses.replace(request, ends_at=request.ends_at + timedelta(seconds=1)),
+        dataclasses.replace(request, filters={"role": "student"}),
+    ]
+    for other in others:
+        assert not (await reporting.request_report(world.admin, other)).already_requested
+    assert (await reporting.request_report(world.manager, request)).id != first.id
+    await reporting.build_report.build(first.id)
+    again = await reporting.request_report(world.admin, request)
+    assert again.id != first.id and not again.already_requested
 
 
 async def test_a_report_past_its_keeping_loses_its_file_and_keeps_its_record(

@@ -39,6 +39,7 @@ from elearn.domain.tutoring.availability import (
     booking_refusal,
     is_bookable,
     merge,
+    offered_between,
     slots,
     subtract,
 )
@@ -282,6 +283,25 @@ def scenarios(draw: st.DrawFn, zone_name: str) -> dict:
 
 
 # ---- the properties --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("zone_name", ["Europe/Berlin", "America/New_York"])
+@PROPERTY
+@given(data=st.data())
+def test_offered_time_is_the_open_minutes_and_the_booked_ones_inside_the_range(
+    zone_name: str, data: st.DataObject
+) -> None:
+    """What a tutor's utilisation divides by, across clock changes and the range's edges."""
+    scenario = data.draw(scenarios(zone_name))
+    availability: Availability = scenario["availability"]
+    lo, hi, taken = scenario["lo"], scenario["hi"], scenario["taken"]
+    lessons = [Interval(at(t0), at(t1)) for t0, t1 in taken]
+
+    offered = offered_between(availability, lessons, at(lo), at(hi))
+
+    assert_canonical(offered, at(lo), at(hi))
+    booked = {m for t0, t1 in taken for m in range(max(t0, lo), min(t1, hi))}
+    assert minutes_in(offered) == model_open(availability, lo, hi) | booked
 
 
 @pytest.mark.parametrize("zone_name", list(TRANSITIONS))

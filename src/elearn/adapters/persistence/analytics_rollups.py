@@ -30,6 +30,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -45,10 +46,13 @@ from elearn.application.analytics.ports import (
     CourseProgress,
     FunnelRow,
     LearnerFacts,
+    PlatformSnapshot,
     Sighting,
     UpcomingLesson,
 )
+from elearn.application.caching import SingleFlightCache
 from elearn.domain.analytics import ledger as L
+from elearn.domain.analytics.durations import BIN_BOUNDS
 from elearn.domain.analytics.metrics import Family, Metric
 from elearn.domain.analytics.series import DAY_SLOT_OFFSET, SLOT_SECONDS, slot_start
 
@@ -67,6 +71,8 @@ _WHOLE_FAMILY = -(2**31)  # no slot: slots count quarter hours since 1970
 _SLOT_LOCKS_AT_MOST = 8
 # The first transaction id not yet assigned as of the statement's snapshot (PostgreSQL 13+).
 _NEXT_TRANSACTION_ID = "pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
+# Courses and tickets counted as they stand are reused for this long (per process).
+SNAPSHOT_SECONDS = 15.0
 # A student's dashboard lists their next lessons, not all of them.
 UPCOMING_LESSONS = 10
 
@@ -99,7 +105,14 @@ _accounts = table(
     column("owner_id", GUID),
 )
 _entries = table("journal_entries", column("id", GUID), column("kind", String))
-_courses = table("courses", column("id", GUID), column("title", String))
+_courses = table(
+    "courses",
+    column("id", GUID),
+    column("title", String),
+    column("category_id", GUID),
+    column("status", String),
+)
+_categories = table("categories", column("id", GUID), column("name", String))
 _instructors = table("course_instructors", column("course_id", GUID), column("user_id", GUID))
 _learning_days = table("learning_days", column("user_id", GUID), column("day", Date))
 _certificates = table("certificates", column("user_id", GUID))
@@ -124,12 +137,22 @@ _bookings = table(
 _tickets = table(
     "support_tickets",
     column("category", String),
+    column("status", String),
     column("opened_at", DateTimeUTC),
     column("first_response_breached_at", DateTimeUTC),
     column("resolution_breached_at", DateTimeUTC),
 )
 _applications = table(
-    "tutor_applications", column("status", String), column("decided_at", DateTimeUTC)
+    "tutor_applications",
+    column("status", String),
+    column("submitted_at", DateTimeUTC),
+    column("decided_at", DateTimeUTC),
+)
+_transitions = table(
+    "course_transitions",
+    column("course_id", GUID),
+    column("at", DateTimeUTC),
+    column("action", String),
 )
 _attempts = table(
     "quiz_attempts",
@@ -186,6 +209,16 @@ class _Dialect:
             sql = f"CAST(ROUND({value} * 1000.0 / {m}) AS INTEGER)"
         return literal_column(sql, Integer)
 
+    def seconds_between(self, start: Any, end: Any) -> ColumnElement[int]:
+        """Whole seconds from one timestamp column to another of the same row."""
+        names = [f"{c.table.name}.{c.name}" for c in (start, end)]
+        if self.postgres:
+            sql = f"CAST(FLOOR(EXTRACT(EPOCH FROM {names[1]} - {names[0]})) AS BIGINT)"
+        else:
+            sql = f"(CAST(strftime('%s', {names[1]}) AS INTEGER)"
+            sql += f" - CAST(strftime('%s', {names[0]}) AS INTEGER))"
+        return literal_column(sql, Integer)
+
     def uuid_key(self, value: Any) -> ColumnElement[str]:
         """A UUID as ``UUID.hex`` spells it (SQLite keeps UUIDs as 16 bytes)."""
         name = f"{value.table.name}.{value.name}"
@@ -202,6 +235,15 @@ class _Hex:
 
 
 @dataclass(frozen=True, slots=True)
+class _DurationBin:
+    """The dimension of a histogram rollup: the bin (`durations.duration_bin`, as text) of the
+    time from ``start`` to ``end`` of the row."""
+
+    start: Any
+    end: Any
+
+
+@dataclass(frozen=True, slots=True)
 class _Rollup:
     """How one metric is recounted: the rows of ``source`` whose ``instant`` (a timestamp, or a
     UTC day with ``per_day``) falls in the slots, grouped by slot, dimension and currency.
@@ -213,7 +255,7 @@ class _Rollup:
     instant: Any
     value: Callable[[_Dialect], ColumnElement[int]] = lambda _: func.count()
     # A column, a UUID column as hex, or one constant ('' when omitted).
-    dimension: _Hex | ColumnElement[str] | str = ""
+    dimension: _Hex | _DurationBin | ColumnElement[str] | str = ""
     currency: ColumnElement[str] | None = None
     where: tuple[ColumnElement[bool], ...] = ()
     # Groups summing to zero are not kept (moves between a tutor's own accounts).
@@ -237,6 +279,8 @@ class _Rollup:
         dimension = (
             d.uuid_key(self.dimension.column)
             if isinstance(self.dimension, _Hex)
+            else _duration_bin(d.seconds_between(self.dimension.start, self.dimension.end))
+            if isinstance(self.dimension, _DurationBin)
             else self.dimension
         )
         keys: list[ColumnElement[Any]] = [slot]
@@ -283,6 +327,25 @@ def _ledger_rollup(
 
 
 _b, _t, _a, _q = _bookings.c, _tickets.c, _applications.c, _attempts.c
+_ct, _submits = _transitions.c, _transitions.alias("submits")
+# A course's review decisions with the submission each decided: the latest submission of the
+# course at or before the decision (a rejected course is revised and submitted again).
+_review_decisions = (
+    select(
+        _ct.at.label("decided_at"),
+        select(func.max(_submits.c.at))
+        .where(
+            _submits.c.course_id == _ct.course_id,
+            _submits.c.action == "submit",
+            _submits.c.at <= _ct.at,
+        )
+        .scalar_subquery()
+        .label("submitted_at"),
+    )
+    .where(_ct.action.in_(("approve", "reject")))
+    .subquery("review_decisions")
+)
+_rd = _review_decisions.c
 
 
 def _score_sum(d: _Dialect) -> ColumnElement[int]:
@@ -304,6 +367,24 @@ _ROLLUPS: dict[Family, tuple[_Rollup, ...]] = {
             _a.decided_at,
             dimension=_a.status,
             where=(_a.status.in_(("approved", "rejected")),),
+        ),
+        # How long the decisions took, per bin of the time from submission to decision.
+        _Rollup(
+            Metric.TUTOR_DECISION_TIME,
+            _applications,
+            _a.decided_at,
+            dimension=_DurationBin(_a.submitted_at, _a.decided_at),
+            where=(_a.status.in_(("approved", "rejected")),),
+        ),
+    ),
+    Family.CATALOG: (
+        # How long course reviews take, per bin of the time from submission to decision.
+        _Rollup(
+            Metric.COURSE_REVIEW_TIME,
+            _review_decisions,
+            _rd.decided_at,
+            dimension=_DurationBin(_rd.submitted_at, _rd.decided_at),
+            where=(_rd.submitted_at.is_not(None),),
         ),
     ),
     Family.TUTORING: (
@@ -521,6 +602,21 @@ class SqlaRollupReader:
         return found
 
 
+def _duration_bin(seconds: ColumnElement[int]) -> ColumnElement[str]:
+    """`durations.duration_bin` in SQL, as text: a search tree of CASEs over the bins' bounds
+    (about eight comparisons a row), written into the statement as integers."""
+
+    def tree(low: int, high: int) -> ColumnElement[str]:
+        # The bin is `low` to `high`: a duration below BIN_BOUNDS[middle - 1] is in a lower one.
+        if low == high:
+            return literal_column(f"'{int(low)}'", String)
+        middle = (low + high + 1) // 2
+        bound = literal_column(str(int(BIN_BOUNDS[middle - 1])), Integer)
+        return case((seconds < bound, tree(low, middle - 1)), else_=tree(middle, high))
+
+    return tree(0, len(BIN_BOUNDS))
+
+
 def _bucket_of(slot: ColumnElement[int], starts: Sequence[int]) -> ColumnElement[int]:
     """The index of the bucket ``slot`` falls in, as a search tree of CASEs over the buckets'
     first slots: a row passes through about log2(buckets) comparisons, and the database
@@ -541,8 +637,14 @@ def _bucket_of(slot: ColumnElement[int], starts: Sequence[int]) -> ColumnElement
 
 
 class SqlaAnalyticsQueries:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        snapshot_seconds: float = SNAPSHOT_SECONDS,
+    ) -> None:
         self._sessions = sessions
+        self._snapshots = SingleFlightCache(ttl_seconds=snapshot_seconds)
 
     async def taught_courses(self, user_id: UUID) -> dict[UUID, str]:
         c, i = _courses.c, _instructors.c
@@ -625,6 +727,33 @@ class SqlaAnalyticsQueries:
         async with self._sessions() as session:
             dau, wau, mau = (await session.execute(stmt)).one()
         return int(dau), int(wau), int(mau)
+
+    async def platform_snapshot(self) -> PlatformSnapshot:
+        # Counting every ticket takes PostgreSQL some milliseconds (100,000 entries of its
+        # status index at the benchmark's scale): under many staff dashboards at once, the
+        # process answers the counts it took less than `snapshot_seconds` ago.
+        return await self._snapshots.get("platform", self._count_now)
+
+    async def _count_now(self) -> PlatformSnapshot:
+        c, g, t = _courses.c, _categories.c, _tickets.c
+        category = func.coalesce(g.name, "")
+        courses = (
+            select(literal("course", String), category, c.status, func.count())
+            .select_from(_courses.outerjoin(_categories, g.id == c.category_id))
+            .group_by(category, c.status)
+        )
+        tickets = select(
+            literal("ticket", String), literal("", String), t.status, func.count()
+        ).group_by(t.status)
+        by_category: list[tuple[str, str, int]] = []
+        by_status: list[tuple[str, int]] = []
+        async with self._sessions() as session:
+            for kind, name, status, count in await session.execute(union_all(courses, tickets)):
+                if kind == "course":
+                    by_category.append((name, status, int(count)))
+                else:
+                    by_status.append((status, int(count)))
+        return PlatformSnapshot(courses=by_category, tickets=by_status)
 
     async def learner(self, user_id: UUID, now: datetime) -> LearnerFacts:
         e, c, ld = _enrollments.c, _courses.c, _learning_days.c

@@ -38,7 +38,16 @@ _REPORTS = FieldMap(
         "period": Embedded(ReportPeriod, prefix="period_"),
         "filters": Column(load=lambda stored: dict(stored or {}), dump=dict),
     },
-    fixed=("id", "requested_by", "kind", "format", "period", "filters", "requested_at"),
+    fixed=(
+        "id",
+        "requested_by",
+        "kind",
+        "format",
+        "period",
+        "filters",
+        "requested_at",
+        "fingerprint",
+    ),
 )
 
 
@@ -58,6 +67,14 @@ class SqlaReportRepository(SqlaRepository[Report, ReportRow]):
             .with_for_update(skip_locked=True)
         )
         return [self._load(row) for row in await self.session.scalars(stmt)]
+
+    async def in_progress(self, fingerprint: str) -> Report | None:
+        stmt = select(ReportRow).where(
+            ReportRow.fingerprint == fingerprint,
+            ReportRow.status.in_((ReportStatus.QUEUED.value, ReportStatus.RUNNING.value)),
+        )
+        row = await self.session.scalar(stmt)
+        return None if row is None else self._load(row)
 
 
 class SqlaReportingStore:

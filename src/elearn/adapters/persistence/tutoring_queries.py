@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -46,10 +46,11 @@ from elearn.application.tutoring.ports import (
     TutorCalendar,
     TutorCard,
     TutorFilters,
+    TutorTime,
 )
 from elearn.domain.shared.money import Money
-from elearn.domain.tutoring.availability import Interval
-from elearn.domain.tutoring.booking import ACTIVE, BookingStatus, BusyTime
+from elearn.domain.tutoring.availability import ALLOWED_DURATIONS, Interval
+from elearn.domain.tutoring.booking import ACTIVE, BOOKED, BookingStatus, BusyTime
 
 Student = aliased(UserRow)
 Tutor = aliased(UserRow)
@@ -193,6 +194,26 @@ class SqlaTutoringQueries:
             if row["starts_at"] is not None
         ]
         return TutorCalendar(availability_of(Fields(rows[0])), busy)
+
+    async def tutor_time(self, tutor_id: UUID, start: datetime, end: datetime) -> TutorTime:
+        availability = select(TutorAvailabilityRow).where(TutorAvailabilityRow.tutor_id == tutor_id)
+        lessons = (
+            select(BookingRow.starts_at, BookingRow.ends_at)
+            .where(
+                BookingRow.tutor_id == tutor_id,
+                BookingRow.status.in_(sorted(status.value for status in BOOKED)),
+                # No lesson is longer than the longest duration offered: a bounded range of
+                # the (tutor_id, starts_at) index, not every earlier lesson of the tutor.
+                BookingRow.starts_at > start - timedelta(minutes=max(ALLOWED_DURATIONS)),
+                BookingRow.starts_at < end,
+                BookingRow.ends_at > start,
+            )
+            .order_by(BookingRow.starts_at)
+        )
+        async with self._sessions() as session:
+            row = await session.scalar(availability)
+            booked = [Interval(s, e) for s, e in await session.execute(lessons)]
+        return TutorTime(availability_of(row) if row is not None else None, booked)
 
     async def booking(self, booking_id: UUID) -> BookingView | None:
         async with self._sessions() as session:

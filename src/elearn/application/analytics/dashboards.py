@@ -17,6 +17,7 @@ from elearn.application.analytics.ports import (
     AnalyticsQueries,
     CourseProgress,
     FunnelRow,
+    PlatformSnapshot,
     RollupReader,
     UpcomingLesson,
 )
@@ -26,10 +27,14 @@ from elearn.application.caching import SingleFlightCache
 from elearn.application.errors import NotFound
 from elearn.application.identity.api import IdentityApi
 from elearn.application.ports import Clock, Transaction, TransactionFactory
+from elearn.application.tutoring.api import TutoringApi
+from elearn.domain.analytics.durations import median_of_bins
 from elearn.domain.analytics.metrics import Metric
 from elearn.domain.analytics.series import (
     COUNT,
+    MINUTES,
     PERCENT,
+    SECONDS,
     Bucket,
     Buckets,
     Dataset,
@@ -37,8 +42,10 @@ from elearn.domain.analytics.series import (
     Series,
     count_series,
     money_series,
+    slot_start,
 )
 from elearn.domain.analytics.streaks import current_streak
+from elearn.domain.analytics.utilisation import minutes_per_bucket, utilisation_percent
 from elearn.domain.identity.roles import Role
 
 # Without `from`, a dashboard shows the last 30 local days up to today.
@@ -63,6 +70,7 @@ class AnalyticsDeps:
     queries: AnalyticsQueries
     identity: IdentityApi
     billing: BillingApi
+    tutoring: TutoringApi
     authorizer: Authorizer
     policy: AnalyticsPolicy
     # A viewer's dashboard answered again within its TTL, and identical concurrent requests
@@ -123,6 +131,10 @@ class InstructorDashboard:
     course_viewers: Series
     # The tutor's lessons: confirmed, cancelled by the student, cancelled by the tutor.
     bookings: Series
+    # The caller as a tutor: minutes offered (availability as it stands, and lessons booked)
+    # and booked (confirmed lessons) per bucket; and booked over offered, in percent.
+    tutor_hours: Series
+    tutor_utilisation: Series
     # The caller's earnings now, per currency (pending, available, on hold, earned, paid out):
     # balances of the ledger, read through billing, not a series.
     earnings: list[EarningsView] = field(default_factory=list)
@@ -151,6 +163,13 @@ class PlatformDashboard:
     sla_breaches: Series
     # Tutor applications decided: approved, rejected.
     tutor_decisions: Series
+    # Median seconds from submission to decision, of the decisions in each bucket: tutor
+    # applications and course reviews (0 where none was decided).
+    review_times: Series
+    # Now, not over the range: courses per category (labels) and status (datasets), and
+    # support tickets per status (labels).
+    courses_by_category: Series
+    tickets_by_status: Series
     totals: dict[str, int] = field(default_factory=dict)
 
 
@@ -273,6 +292,7 @@ class GetInstructorDashboard(_Dashboard):
             dimensions=[user_id.hex],
             per_dimension=False,
         )
+        tutor_hours, tutor_utilisation = await self._tutor_time(user_id, buckets)
         funnel = await self._deps.queries.funnel(list(courses)) if courses else []
         stars, reached = (
             await self._deps.queries.ratings_and_last_lessons(list(courses))
@@ -294,6 +314,8 @@ class GetInstructorDashboard(_Dashboard):
             funnel=funnel,
             course_viewers=_total(buckets, rows[Metric.COURSE_VIEWERS], "unique viewers"),
             bookings=_bookings(buckets, revenue),
+            tutor_hours=tutor_hours,
+            tutor_utilisation=tutor_utilisation,
             earnings=await self._deps.billing.earnings(user_id),
             ratings=stars,
             last_lesson_reached=[
@@ -301,6 +323,19 @@ class GetInstructorDashboard(_Dashboard):
                 for lesson, count in sorted(reached.items(), key=lambda kv: (-kv[1], kv[0]))
             ],
         )
+
+    async def _tutor_time(self, tutor_id: UUID, buckets: Buckets) -> tuple[Series, Series]:
+        """Minutes offered and booked per bucket, read through tutoring (their availability
+        expanded over the range in their zone, and their lessons), and booked over offered."""
+        bounds = [slot_start(slot) for slot in (*buckets.first_slots, buckets.end_slot)]
+        hours = await self._deps.tutoring.tutor_hours(tutor_id, bounds[0], bounds[-1])
+        offered = minutes_per_bucket(hours.offered, bounds)
+        booked = minutes_per_bucket(hours.booked, bounds)
+        minutes = Series(
+            buckets.labels, [Dataset("offered", offered), Dataset("booked", booked)], unit=MINUTES
+        )
+        share = [utilisation_percent(b, o) for b, o in zip(booked, offered, strict=True)]
+        return minutes, Series(buckets.labels, [Dataset("utilisation", share)], unit=PERCENT)
 
     async def _courses(self, actor: Actor, user_id: UUID, course_id: UUID | None) -> list[UUID]:
         taught = await self._deps.queries.taught_courses(user_id)
@@ -335,11 +370,13 @@ class GetPlatformDashboard(_Dashboard):
         )
         rows.update(
             await self._deps.rollups.many(
-                (Metric.SIGNUPS, Metric.SLA_BREACHES, Metric.TUTOR_DECISIONS),
+                (Metric.SIGNUPS, Metric.SLA_BREACHES, Metric.TUTOR_DECISIONS, *_REVIEW_TIMES),
                 buckets.first_slots,
                 buckets.end_slot,
             )
         )
+        # And what stands now, not over the range: one statement.
+        snapshot = await self._deps.queries.platform_snapshot()
 
         def per_dimension(metric: Metric, labels: list[str]) -> Series:
             return count_series(buckets, ((i, dim, v) for i, dim, _, v in rows[metric]), labels)
@@ -365,6 +402,9 @@ class GetPlatformDashboard(_Dashboard):
             tickets_opened=_total(buckets, rows[Metric.TICKETS_OPENED], "tickets opened"),
             sla_breaches=per_dimension(Metric.SLA_BREACHES, ["first_response", "resolution"]),
             tutor_decisions=decisions,
+            review_times=_review_times(buckets, rows),
+            courses_by_category=_courses_by_category(snapshot),
+            tickets_by_status=_tickets_by_status(snapshot),
         )
         # Distinct people seen on the last 1, 7 and 30 UTC days, today included.
         dau, wau, mau = await self._deps.queries.active_people(self._deps.clock.now().date())
@@ -377,6 +417,13 @@ class GetPlatformDashboard(_Dashboard):
             refunds=sum(dashboard.refunds.datasets[0].data),
             tutor_approvals=sum(decisions.datasets[0].data),
             tutor_rejections=sum(decisions.datasets[1].data),
+            **{
+                f"{name}_median_seconds": median_of_bins(
+                    (int(dim), v) for _, dim, _, v in rows[metric]
+                )
+                or 0
+                for metric, name in zip(_REVIEW_TIMES, _REVIEW_TIME_NAMES, strict=True)
+            },
         )
         return dashboard
 
@@ -399,6 +446,55 @@ _PLATFORM_METRICS: tuple[Metric, ...] = (
     Metric.TICKETS_OPENED,
     *_BOOKING_METRICS,
 )
+
+
+# How long reviews take: histogram rollups whose dimension is the bin of the time taken.
+_REVIEW_TIMES = (Metric.TUTOR_DECISION_TIME, Metric.COURSE_REVIEW_TIME)
+_REVIEW_TIME_NAMES = ("tutor_decision", "course_review")
+_REVIEW_TIME_LABELS = ("tutor application", "course review")
+# The states, in the order of their workflows, each a dataset even when none is in it; a
+# state not listed here (added later) still shows, after them.
+_COURSE_STATUSES = ("draft", "pending", "approved", "rejected", "published", "archived")
+_TICKET_STATUSES = ("open", "assigned", "waiting_on_customer", "resolved", "closed")
+UNCATEGORISED = "uncategorised"
+
+
+def _review_times(buckets: Buckets, rows: dict[Metric, list[tuple[int, str, str, int]]]) -> Series:
+    datasets = []
+    for metric, label in zip(_REVIEW_TIMES, _REVIEW_TIME_LABELS, strict=True):
+        bins: list[list[tuple[int, int]]] = [[] for _ in buckets.starts]
+        for index, dimension, _, count in rows[metric]:
+            bins[index].append((int(dimension), count))
+        datasets.append(Dataset(label, [median_of_bins(b) or 0 for b in bins]))
+    return Series(buckets.labels, datasets, unit=SECONDS)
+
+
+def _courses_by_category(snapshot: PlatformSnapshot) -> Series:
+    """Labels: the categories by name (courses with none last, as `uncategorised`); a dataset
+    per status."""
+    categories = sorted({name for name, _, _ in snapshot.courses if name})
+    if any(not name for name, _, _ in snapshot.courses):
+        categories.append("")
+    statuses = list(_COURSE_STATUSES)
+    statuses += sorted({s for _, s, _ in snapshot.courses} - set(statuses))
+    position = {name: i for i, name in enumerate(categories)}
+    data = {status: [0] * len(categories) for status in statuses}
+    for name, status, count in snapshot.courses:
+        data[status][position[name]] += count
+    return Series(
+        labels=[name or UNCATEGORISED for name in categories],
+        datasets=[Dataset(status, values) for status, values in data.items()],
+        unit=COUNT,
+    )
+
+
+def _tickets_by_status(snapshot: PlatformSnapshot) -> Series:
+    statuses = list(_TICKET_STATUSES)
+    statuses += sorted({s for s, _ in snapshot.tickets} - set(statuses))
+    counts = dict.fromkeys(statuses, 0)
+    for status, count in snapshot.tickets:
+        counts[status] += count
+    return Series(statuses, [Dataset("tickets", list(counts.values()))], unit=COUNT)
 
 
 def _total(buckets: Buckets, rows: Collection[tuple[int, str, str, int]], label: str) -> Series:

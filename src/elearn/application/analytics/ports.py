@@ -72,6 +72,16 @@ class LearnerFacts:
     upcoming_lessons: list[UpcomingLesson]  # confirmed, not yet over, soonest first
 
 
+@dataclass(frozen=True, slots=True)
+class PlatformSnapshot:
+    """Counts of things as they stand now (not events in time)."""
+
+    # (category name, '' for none; status; courses)
+    courses: list[tuple[str, str, int]]
+    # (status, tickets)
+    tickets: list[tuple[str, int]]
+
+
 class AnalyticsQueries(Protocol):
     async def taught_courses(self, user_id: UUID) -> dict[UUID, str]:
         """The courses the person teaches (owner or co-instructor): id → title."""
@@ -94,6 +104,11 @@ class AnalyticsQueries(Protocol):
 
     async def active_people(self, today: date) -> tuple[int, int, int]:
         """Distinct people seen on the last 1, 7 and 30 UTC days up to ``today``, at once."""
+        ...
+
+    async def platform_snapshot(self) -> PlatformSnapshot:
+        """Courses per category and status, and support tickets per status, as they stand (or
+        stood a few seconds ago: an implementation may reuse a recent count): one statement."""
         ...
 
 

@@ -29,6 +29,10 @@ class ReportRepository(Protocol):
         """Ready reports past their expiry whose file is still stored."""
         ...
 
+    async def in_progress(self, fingerprint: str) -> Report | None:
+        """The queued or running report with this fingerprint (at most one is)."""
+        ...
+
 
 class ReportingStore(Protocol):
     reports: ReportRepository
@@ -108,6 +112,8 @@ class ReportView:
     failure: str | None
     # A link signed for the viewer, valid a few minutes; only while the file can be downloaded.
     download_url: str | None = None
+    # Answered to a request for a report already queued or running (the same one asked again).
+    already_requested: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import IO
 from uuid import UUID
@@ -44,6 +44,8 @@ from elearn.domain.reporting.reports import (
     ReportPeriod,
     ReportRequested,
     ReportStatus,
+    SameReportInProgress,
+    request_fingerprint,
 )
 from elearn.domain.shared.audit import AuditAction
 from elearn.domain.shared.errors import Conflict
@@ -107,8 +109,12 @@ class ReportRequest:
     filters: Mapping[str, str]
 
 
+def report_path(report_id: UUID) -> str:
+    return f"/api/v1/admin/reports/{report_id}"
+
+
 def file_path(report_id: UUID) -> str:
-    return f"/api/v1/admin/reports/{report_id}/file"
+    return f"{report_path(report_id)}/file"
 
 
 def _view(deps: ReportingDeps, report: Report, viewer_id: UUID, now: datetime) -> ReportView:
@@ -160,7 +166,9 @@ def _authorize_kind(deps: ReportingDeps, actor: Actor, source: ReportSource) -> 
 
 class RequestReport:
     """Staff ask for a report of one kind over a period (at most a year), with the filters
-    that kind takes; it is queued and built in the background (202)."""
+    that kind takes; it is queued and built in the background (202). Asking again for the same
+    report (same kind, format, period and filters) while one's is queued or running answers
+    that one (``already_requested``), also when both requests arrive at once."""
 
     def __init__(self, deps: ReportingDeps) -> None:
         self._deps = deps
@@ -182,25 +190,42 @@ class RequestReport:
             raise InvalidReport("the report's filters are not ones it takes", errors=errors)
         period = ReportPeriod(request.starts_at, request.ends_at)
         now = deps.clock.now()
-        report = Report.request(
-            report_id=deps.ids.new_id(),
-            event_id=deps.ids.new_id(),
-            requested_by=requester,
-            kind=request.kind,
-            format=request.format,
-            period=period,
-            filters=request.filters,
-            now=now,
+        fingerprint = request_fingerprint(
+            requester, request.kind, request.format, period, request.filters
         )
-        async with deps.uow() as uow:
-            await uow.reporting.reports.add(report)
-            deps.audit(
-                uow, actor, AuditAction.REPORT_REQUESTED,
-                target_type="report", target_id=report.id,
-                kind=request.kind.value, format=request.format.value,
-            )  # fmt: skip
-            await uow.commit()
-        return _view(deps, report, requester, now)
+        # Twice at most: a report that blocked ours may finish between our insert and our read.
+        for _ in range(2):
+            try:
+                async with deps.uow() as uow:
+                    earlier = await uow.reporting.reports.in_progress(fingerprint)
+                    if earlier is None:
+                        # Made afresh on each try: a failed commit may have taken its event.
+                        report = Report.request(
+                            report_id=deps.ids.new_id(),
+                            event_id=deps.ids.new_id(),
+                            requested_by=requester,
+                            kind=request.kind,
+                            format=request.format,
+                            period=period,
+                            filters=request.filters,
+                            now=now,
+                        )
+                        await uow.reporting.reports.add(report)
+                        deps.audit(
+                            uow, actor, AuditAction.REPORT_REQUESTED,
+                            target_type="report", target_id=report.id,
+                            kind=request.kind.value, format=request.format.value,
+                        )  # fmt: skip
+                        await uow.commit()
+                        return _view(deps, report, requester, now)
+            except SameReportInProgress:
+                # Asked twice at once: the other request's report was stored first (the
+                # partial unique index on the fingerprint said so); this one answers it.
+                async with deps.uow(read_only=True) as uow:
+                    earlier = await uow.reporting.reports.in_progress(fingerprint)
+            if earlier is not None:
+                return replace(_view(deps, earlier, requester, now), already_requested=True)
+        raise SameReportInProgress()
 
 
 class GetReport:

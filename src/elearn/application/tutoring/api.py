@@ -15,6 +15,7 @@ from elearn.application.ports import Transaction
 from elearn.application.tutoring import bookings
 from elearn.application.tutoring.deps import TutoringDeps
 from elearn.application.tutoring.ports import TutoringUnitOfWork
+from elearn.domain.tutoring.availability import Interval, merge, offered_between
 from elearn.domain.tutoring.booking import (
     BookingCancelled,
     BookingConfirmed,
@@ -30,8 +31,18 @@ __all__ = [
     "BookingParties",
     "BookingReminderDue",
     "BookingRescheduled",
+    "TutorHours",
     "TutoringApi",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class TutorHours:
+    """A tutor's time between two instants, as sorted disjoint ``(start, end)`` UTC stretches:
+    what they offered (`availability.offered_between`) and what of it was booked."""
+
+    offered: list[tuple[datetime, datetime]]
+    booked: list[tuple[datetime, datetime]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +75,22 @@ class TutoringApi:
     ) -> NotFulfilled | None:
         """Confirms the booking a paid order is for, in the capturing transaction."""
         return await bookings.fulfil_booking(self._deps, _tutoring(transaction), order)
+
+    # ---- analytics: a tutor's utilisation ------------------------------------------------------
+    async def tutor_hours(self, tutor_id: UUID, start: datetime, end: datetime) -> TutorHours:
+        """The time the tutor offered and the time booked between ``start`` and ``end``, by
+        their availability as it stands now (its past versions are not kept)."""
+        time = await self._deps.queries.tutor_time(tutor_id, start, end)
+        booked = merge(
+            Interval(max(lesson.start, start), min(lesson.end, end))
+            for lesson in time.lessons
+            if lesson.start < end and start < lesson.end
+        )
+        offered = offered_between(time.availability, booked, start, end)
+        return TutorHours(
+            offered=[(i.start, i.end) for i in offered],
+            booked=[(i.start, i.end) for i in booked],
+        )
 
     # ---- communication: who hears of a lesson -------------------------------------------------
     async def booking_parties(self, booking_id: UUID) -> BookingParties | None:

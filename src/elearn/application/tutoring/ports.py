@@ -241,6 +241,14 @@ class TutorCalendar:
         return [busy.interval for busy in self.busy if busy.blocks(now)]
 
 
+@dataclass(frozen=True, slots=True)
+class TutorTime:
+    """A tutor's availability (None: they set none) and their booked lessons in a range."""
+
+    availability: Availability | None
+    lessons: list[Interval]
+
+
 class TutoringQueries(Protocol):
     async def tutor_calendar(
         self, tutor_id: UUID, start: datetime, end: datetime
@@ -248,6 +256,11 @@ class TutoringQueries(Protocol):
         """A bookable tutor's availability and their active bookings overlapping
         ``start``-``end`` (None: no such tutor), as of one moment: one statement, outside any
         transaction (what slots and a hold's first check read)."""
+        ...
+
+    async def tutor_time(self, tutor_id: UUID, start: datetime, end: datetime) -> TutorTime:
+        """Anyone's availability as it stands and their booked lessons (`booking.BOOKED`)
+        that touch ``start``-``end``, in one session: what their utilisation reads."""
         ...
 
     async def booking(self, booking_id: UUID) -> BookingView | None: ...

@@ -36,6 +36,11 @@ class Metric(StrEnum):
     # maximum (their average is the quotient).
     QUIZ_SUBMISSIONS = "quiz_submissions"
     QUIZ_SCORE_PERMILLE = "quiz_score_permille"
+    # Review times, at the decision, per bin of the time it took (`durations.duration_bin`):
+    # a tutor application from submission to approval or rejection, a course from its
+    # submission for review to approval or rejection.
+    TUTOR_DECISION_TIME = "tutor_decision_time"
+    COURSE_REVIEW_TIME = "course_review_time"
 
 
 class Family(StrEnum):
@@ -49,3 +54,4 @@ class Family(StrEnum):
     TUTORING = "tutoring"
     SUPPORT = "support"
     QUIZZES = "quizzes"
+    CATALOG = "catalog"

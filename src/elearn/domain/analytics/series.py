@@ -155,6 +155,8 @@ class Series:
 COUNT = "count"
 MONEY = "money"
 PERCENT = "percent"
+MINUTES = "minutes"
+SECONDS = "seconds"
 
 
 def count_series(

@@ -8,13 +8,15 @@ like a formula are neutralised when written, so opening an export never runs wha
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
-from elearn.domain.shared.errors import IllegalTransition, RuleViolation
+from elearn.domain.shared.errors import Conflict, IllegalTransition, RuleViolation
 from elearn.domain.shared.events import DomainEvent, RecordsEvents
 
 # A report covers at most this much time: a longer one is a data dump, not a report.
@@ -49,6 +51,16 @@ class InvalidReportPeriod(RuleViolation):
     code = "invalid-report-period"
 
 
+class SameReportInProgress(Conflict):
+    """The same report (see `request_fingerprint`) is already queued or running: the request
+    answers that one instead (never shown as an error)."""
+
+    code = "same-report-in-progress"
+
+    def __init__(self) -> None:
+        super().__init__("the same report is already queued or running")
+
+
 @dataclass(frozen=True, slots=True)
 class ReportPeriod:
     """The instants a report covers: ``starts_at`` included, ``ends_at`` excluded."""
@@ -63,6 +75,30 @@ class ReportPeriod:
             raise InvalidReportPeriod("a report's `to` must come after its `from`")
         if self.ends_at - self.starts_at > MAX_PERIOD:
             raise InvalidReportPeriod(f"a report covers at most {MAX_PERIOD.days} days")
+
+
+def request_fingerprint(
+    requested_by: UUID,
+    kind: ReportKind,
+    format: ReportFormat,
+    period: ReportPeriod,
+    filters: Mapping[str, str],
+) -> str:
+    """The same report asked for again by the same person: kind, format, the period's instants
+    (whatever offset they were written with) and the filters (in any order). While one such
+    report is queued or running, asking again answers it instead of queueing a second."""
+    key = json.dumps(
+        [
+            requested_by.hex,
+            kind.value,
+            format.value,
+            period.starts_at.timestamp(),
+            period.ends_at.timestamp(),
+            sorted(filters.items()),
+        ],
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -98,6 +134,9 @@ class Report(RecordsEvents):
     size: int | None = None
     file_key: str | None = None
     failure: str | None = None
+    # What makes two requests the same report (see `request_fingerprint`); None on reports
+    # asked for before fingerprints were kept.
+    fingerprint: str | None = None
 
     @classmethod
     def request(
@@ -120,6 +159,7 @@ class Report(RecordsEvents):
             period=period,
             filters=dict(filters),
             requested_at=now,
+            fingerprint=request_fingerprint(requested_by, kind, format, period, filters),
         )
         report.record(ReportRequested(event_id=event_id, occurred_at=now, report_id=report_id))
         return report

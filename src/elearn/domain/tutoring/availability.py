@@ -230,6 +230,27 @@ class Availability:
         return self.open_between(earliest, latest)
 
 
+def offered_between(
+    availability: Availability | None,
+    lessons: Iterable[Interval],
+    start: datetime,
+    end: datetime,
+) -> list[Interval]:
+    """The time a tutor offered between two UTC instants: their availability as it stands
+    (weekly windows expanded day by day in their zone, plus extra times, minus blocked ones),
+    joined with their booked lessons (a lesson was offered when it was booked, even if the
+    availability changed since), cut to ``start``-``end``; sorted and disjoint."""
+    if end <= start:
+        return []
+    opened = availability.open_between(start, end) if availability is not None else []
+    inside = [
+        Interval(max(lesson.start, start), min(lesson.end, end))
+        for lesson in lessons
+        if lesson.start < end and start < lesson.end
+    ]
+    return merge([*opened, *inside])
+
+
 def blocking(interval: Interval, buffer: timedelta) -> Interval:
     """What a booking keeps from others of its tutor: its time and the buffer after it. Two of a
     tutor's bookings conflict exactly when one starts before the other's blocking ends."""

@@ -60,6 +60,16 @@ class BookingStatus(StrEnum):
 
 
 ACTIVE = frozenset({BookingStatus.HELD, BookingStatus.CONFIRMED})
+# Lessons that took (or take) the tutor's time: confirmed and not cancelled, whatever became
+# of them after (held ones were never confirmed; expired and cancelled ones gave it back).
+BOOKED = frozenset(
+    {
+        BookingStatus.CONFIRMED,
+        BookingStatus.COMPLETED,
+        BookingStatus.NO_SHOW_STUDENT,
+        BookingStatus.NO_SHOW_TUTOR,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,6 +132,8 @@ PROBLEM_CODES: Mapping[str, tuple[int, ...]] = {
     "already-erased": (409,),
     "export-not-ready": (409,),
     "report-not-ready": (409,),
+    # Only when the same report raced in and finished within one request: practically never.
+    "same-report-in-progress": (409,),
     "invitation-not-pending": (409,),
     "co-instructor-already-invited": (409,),
     "already-an-instructor": (409,),

@@ -91,6 +91,27 @@ async def test_an_enrollment_shows_on_the_tutors_and_the_platforms_dashboards(
         _series_shape(figures[name], 30)
     assert figures["totals"]["tutor_approvals"] == 0
     _series_shape(body["bookings"], len(body["enrollments"]["labels"]))
+    # The tutor offers no lessons yet: zeros, in minutes and percent.
+    assert [d["label"] for d in body["tutor_hours"]["datasets"]] == ["offered", "booked"]
+    assert (body["tutor_hours"]["unit"], body["tutor_utilisation"]["unit"]) == (
+        "minutes", "percent"
+    )  # fmt: skip
+    _series_shape(body["tutor_utilisation"], len(body["enrollments"]["labels"]))
+    assert set(body["tutor_utilisation"]["datasets"][0]["data"]) == {0}
+    # The course was approved within a minute of its submission: the first bin's middle.
+    review_times = figures["review_times"]
+    _series_shape(review_times, 30)
+    assert review_times["unit"] == "seconds"
+    assert [d["label"] for d in review_times["datasets"]] == ["tutor application", "course review"]
+    assert review_times["datasets"][1]["data"][-1] == 30
+    assert figures["totals"]["course_review_median_seconds"] == 30
+    # As they stand: the one course, published; no tickets.
+    courses = figures["courses_by_category"]
+    assert courses["unit"] == "count"
+    published = next(d for d in courses["datasets"] if d["label"] == "published")
+    assert sum(published["data"]) == 1 and len(published["data"]) == len(courses["labels"])
+    tickets = figures["tickets_by_status"]
+    assert tickets["labels"][0] == "open" and set(tickets["datasets"][0]["data"]) == {0}
 
     learning = await client.get(STUDENT, headers=student)
     assert learning.status_code == 200, learning.text

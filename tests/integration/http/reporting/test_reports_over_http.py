@@ -98,3 +98,22 @@ async def test_bad_reports_are_refused_with_their_problem(client: Any, settings:
         403,
         "report-link-invalid",
     )
+
+
+async def test_the_same_report_asked_twice_at_once_answers_see_other_for_the_second(
+    client: Any, settings: Settings
+) -> None:
+    """A double click: one 202 queues the report, the other is 303 See Other naming it (and
+    carrying it), both with `Location`; only one report exists."""
+    await seed_accounts(settings, ("admin@reports.test", Role.ADMIN))
+    admin = bearer(await login(client, "admin@reports.test"))
+    body = _body(filters={"role": "admin"})
+    answers = await asyncio.gather(
+        *(client.post(REPORTS, json=body, headers=admin, follow_redirects=False) for _ in "ab")
+    )
+    assert sorted(a.status_code for a in answers) == [202, 303], [a.text for a in answers]
+    ids = {a.json()["id"] for a in answers}
+    assert len(ids) == 1
+    assert {a.headers["location"] for a in answers} == {f"{REPORTS}/{ids.pop()}"}
+    listed = (await client.get(REPORTS, params={"mine": "true"}, headers=admin)).json()
+    assert len(listed["items"]) == 1

@@ -10,11 +10,15 @@ from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.types import JsonB
-from sqlalchemy import BigInteger, Index, SmallInteger, String
+from sqlalchemy import BigInteger, Index, SmallInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from elearn.adapters.persistence.integrity import ConstraintErrors
 from elearn.adapters.persistence.models.base import Base
+from elearn.domain.reporting.reports import SameReportInProgress
+
+# A report still to be built: one per fingerprint (who asked for what) at a time.
+_IN_PROGRESS = text("status IN ('queued', 'running')")
 
 
 class ReportRow(Base):
@@ -24,6 +28,13 @@ class ReportRow(Base):
         Index("ix_reports_requested_at", "requested_at", "id"),
         Index("ix_reports_requested_by_requested_at", "requested_by", "requested_at", "id"),
         Index("ix_reports_status_expires_at", "status", "expires_at"),
+        Index(
+            "uq_reports_fingerprint",
+            "fingerprint",
+            unique=True,
+            postgresql_where=_IN_PROGRESS,
+            sqlite_where=_IN_PROGRESS,
+        ),
     )
 
     requested_by: Mapped[UUID]
@@ -42,6 +53,7 @@ class ReportRow(Base):
     size: Mapped[int | None] = mapped_column(BigInteger)
     file_key: Mapped[str | None] = mapped_column(String(255))
     failure: Mapped[str | None] = mapped_column(String(500))
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
 
 
-CONSTRAINT_ERRORS: ConstraintErrors = {}
+CONSTRAINT_ERRORS: ConstraintErrors = {"uq_reports_fingerprint": SameReportInProgress}

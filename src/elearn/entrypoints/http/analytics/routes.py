@@ -95,7 +95,11 @@ class AnalyticsController(Controller):
         """The courses you teach, or one of them: enrollments, completions and unique viewers
         per bucket, your lessons confirmed and cancelled (by whom), your net revenue (your
         share of sales less refunds, from the ledger) per currency, and each course's completion
-        funnel (enrolled → started → 50 % → completed). Staff may name any course."""
+        funnel (enrolled → started → 50 % → completed). As a tutor, `tutor_hours`: minutes
+        offered (your availability as it stands, expanded over the range in your time zone,
+        minus blocked times, plus the lessons booked) and booked (confirmed lessons, cut at the
+        buckets' bounds), and `tutor_utilisation`: booked over offered in percent (0 where
+        nothing was offered). Staff may name any course."""
         query = RangeQuery(first=from_, last=to, bucket=bucket, course_id=course_id)
         return await analytics.instructor_dashboard(actor, query)
 
@@ -112,9 +116,14 @@ class AnalyticsController(Controller):
         """Staff: sign-ups by role, people active per UTC day, enrollments, GMV, platform
         revenue, refunds (count and amount) and payouts, lessons confirmed and cancelled,
         support tickets opened and SLA deadlines missed, tutor applications approved and
-        rejected (`totals` has both, for the approval rate); money per currency from the
-        ledger's journal lines (platform revenue summed over a range is the change of the
-        platform revenue account over it)."""
+        rejected (`totals` has both, for the approval rate); `review_times`: the median
+        seconds from submission to decision of the tutor applications and course reviews
+        decided in each bucket (within 5 % from a histogram; 0 where none), and over the range
+        in `totals` (`tutor_decision_median_seconds`, `course_review_median_seconds`); money
+        per currency from the ledger's journal lines (platform revenue summed over a range is
+        the change of the platform revenue account over it). Now, whatever the range:
+        `courses_by_category` (labels the categories, a dataset per status) and
+        `tickets_by_status`."""
         query = RangeQuery(first=from_, last=to, bucket=bucket)
         return await analytics.platform_dashboard(actor, query)
 

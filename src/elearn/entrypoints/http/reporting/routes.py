@@ -8,12 +8,14 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, get, post
+from litestar.datastructures import ResponseHeader
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from litestar.response import Stream
+from litestar.response import Response, Stream
 
 from elearn.application.paging import Page
 from elearn.application.reporting.ports import ReportView
-from elearn.application.reporting.reports import ReportRequest
+from elearn.application.reporting.reports import ReportRequest, report_path
 from elearn.domain.reporting.reports import ReportFormat, ReportKind, ReportStatus
 from elearn.entrypoints.http.auth import CurrentActor, staff_only
 from elearn.entrypoints.http.bodies import RequestBody
@@ -94,16 +96,40 @@ class ReportsController(Controller):
     tags = ["reporting"]
     guards = [staff_only]
 
-    @problems("invalid-staff-report", "invalid-report-period")
-    @post("/", operation_id="request_report", summary="Export a report", status_code=202)
+    @problems("invalid-staff-report", "invalid-report-period", "same-report-in-progress")
+    @post(
+        "/",
+        operation_id="request_report",
+        summary="Export a report",
+        status_code=202,
+        response_headers=[
+            ResponseHeader(
+                name="Location",
+                description="The report's address (the new one, or the one already asked for)",
+                documentation_only=True,
+            )
+        ],
+        responses={
+            303: ResponseSpec(
+                StaffReport,
+                description="The same report is already queued or running: `Location` names "
+                "it, and the body is where it stands.",
+            )
+        },
+    )
     async def request_report(
         self, data: JSONBody[ReportBody], actor: CurrentActor, reporting: Reporting
-    ) -> StaffReport:
+    ) -> Response[StaffReport]:
         """Queues a report of one kind over `[from, to)` (at most 366 days) as CSV or PDF; it
         is built in the background and its requester is notified (and emailed, per their
-        preferences) when it is ready. Money kinds (`orders`, `payments`, `refunds`, `payouts`)
-        are an admin's; managers run the others. 422 `invalid-staff-report` for a filter the
-        kind does not take, `invalid-report-period` for an empty or too long period. Audited."""
+        preferences) when it is ready: 202 with the new report, `Location` its address. Asking
+        again for the same report (same kind, format, period and filters) while yours is
+        queued or running, double clicks included, queues nothing: 303 See Other with
+        `Location` naming that report and the report as the body (RFC 9110 §15.4.4: the result
+        would be equivalent to an existing resource). Money kinds (`orders`, `payments`,
+        `refunds`, `payouts`) are an admin's; managers run the others. 422
+        `invalid-staff-report` for a filter the kind does not take, `invalid-report-period` for
+        an empty or too long period. Audited."""
         request = ReportRequest(
             kind=data.kind,
             format=data.format,
@@ -111,7 +137,12 @@ class ReportsController(Controller):
             ends_at=data.to,
             filters=dict(data.filters),
         )
-        return _out(await reporting.request_report(actor, request))
+        view = await reporting.request_report(actor, request)
+        return Response(
+            _out(view),
+            status_code=303 if view.already_requested else 202,
+            headers={"Location": report_path(view.id)},
+        )
 
     @get("/", operation_id="list_reports", summary="Reports")
     async def list_reports(

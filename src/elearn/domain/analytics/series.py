@@ -155,6 +155,7 @@ class Series:
 COUNT = "count"
 MONEY = "money"
 PERCENT = "percent"
+SECONDS = "seconds"
 
 
 def count_series(

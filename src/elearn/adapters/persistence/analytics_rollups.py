@@ -98,7 +98,7 @@ _lessons = table(
     column("position", Integer),
     column("title", String),
 )
-_sections = table("sections", column("id", GUID), column("position", Integer))
+_sections = table("course_sections", column("id", GUID), column("position", Integer))
 _quizzes = table("quizzes", column("lesson_id", GUID), column("definition", JsonB))
 _instructors = table("course_instructors", column("course_id", GUID), column("user_id", GUID))
 _learning_days = table("learning_days", column("user_id", GUID), column("day", Date))

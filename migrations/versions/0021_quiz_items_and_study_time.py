@@ -57,6 +57,8 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("user_id", "quarter_hour", name=op.f("pk_study_time")),
     )
+    with op.batch_alter_table("study_time", schema=None) as batch_op:
+        batch_op.create_index("ix_study_time_quarter_hour", ["quarter_hour"], unique=False)
     with op.batch_alter_table("analytics_rollups", schema=None) as batch_op:
         batch_op.alter_column(
             "dimension",
@@ -75,6 +77,8 @@ def downgrade() -> None:
             type_=sa.String(length=40),
             existing_nullable=False,
         )
+    with op.batch_alter_table("study_time", schema=None) as batch_op:
+        batch_op.drop_index("ix_study_time_quarter_hour")
     op.drop_table("study_time")
     with op.batch_alter_table("analytics_quiz_answers", schema=None) as batch_op:
         batch_op.drop_index("ix_analytics_quiz_answers_submitted_at")

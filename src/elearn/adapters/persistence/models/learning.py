@@ -188,6 +188,8 @@ class StudyTimeRow(DefaultBase):
     lock, in the report's transaction: a report counts once, and only what it added."""
 
     __tablename__ = "study_time"
+    # The rollups recount a range of quarter hours (every minute, the last half hour).
+    __table_args__ = (Index("ix_study_time_quarter_hour", "quarter_hour"),)
 
     user_id: Mapped[UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True

@@ -72,3 +72,9 @@ def test_a_label_names_the_quiz_the_number_and_the_prompt_on_one_short_line() ->
     long = question_label("Check", 1, "word " * 40)
     prompt = long.removeprefix("Check · Q1: ")
     assert len(prompt) <= PROMPT_IN_LABEL and prompt.endswith("word…")
+
+
+@pytest.mark.parametrize(("answered", "correct"), [(1, 2), (0, 1), (3, -1)])
+def test_more_correct_answers_than_answers_is_refused(answered: int, correct: int) -> None:
+    with pytest.raises(ValueError, match="between 0 and the answers"):
+        question("q", answered, correct)

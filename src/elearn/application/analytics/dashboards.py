@@ -110,30 +110,6 @@ class LessonReached:
 
 
 @dataclass(frozen=True, slots=True)
-class QuizQuestionDifficulty:
-    """A question of one of the courses' quizzes over the range: submitted attempts that had
-    it (``answered``), those that earned its full points (``correct``) and their share."""
-
-    lesson_id: UUID
-    question_id: str
-    label: str
-    answered: int
-    correct: int
-    percent_correct: int
-
-    @classmethod
-    def of(cls, question: QuestionDifficulty) -> QuizQuestionDifficulty:
-        return cls(
-            lesson_id=question.lesson_id,
-            question_id=question.question_id,
-            label=question.label,
-            answered=question.answered,
-            correct=question.correct,
-            percent_correct=question.percent_correct,
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class InstructorDashboard:
     role: str
     window: Window
@@ -156,8 +132,8 @@ class InstructorDashboard:
     # hardest first; questions nobody answered last, at 0. `quiz_questions` has the counts in
     # the same order, `hardest_question` the first answered one.
     quiz_items: Series = field(default_factory=lambda: Series([], [], unit=PERCENT))
-    quiz_questions: list[QuizQuestionDifficulty] = field(default_factory=list)
-    hardest_question: QuizQuestionDifficulty | None = None
+    quiz_questions: list[QuestionDifficulty] = field(default_factory=list)
+    hardest_question: QuestionDifficulty | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,10 +296,8 @@ class GetInstructorDashboard(_Dashboard):
                 [Dataset("share correct", [q.percent_correct for q in questions])],
                 unit=PERCENT,
             ),
-            quiz_questions=[QuizQuestionDifficulty.of(q) for q in questions],
-            hardest_question=next(
-                (QuizQuestionDifficulty.of(q) for q in questions if q.answered), None
-            ),
+            quiz_questions=questions,
+            hardest_question=next((q for q in questions if q.answered), None),
         )
 
     async def _quiz_questions(

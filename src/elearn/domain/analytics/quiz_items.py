@@ -9,7 +9,7 @@ every answered one (its share shows as 0, as every empty figure does) and is nev
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from uuid import UUID
 
@@ -19,18 +19,22 @@ PROMPT_IN_LABEL = 60
 
 @dataclass(frozen=True, slots=True)
 class QuestionDifficulty:
+    """A quiz question over a range: submitted attempts that had it (``answered``), those that
+    earned its full points (``correct``) and their share in whole percent, half up (0 when
+    nobody answered)."""
+
     lesson_id: UUID  # the quiz's lesson
     question_id: str
     label: str
-    answered: int  # submitted attempts with this question
-    correct: int  # of those, the ones that earned its full points
+    answered: int
+    correct: int
+    percent_correct: int = field(init=False)
 
-    @property
-    def percent_correct(self) -> int:
-        """Whole percent, half up; 0 when nobody answered."""
-        if not self.answered:
-            return 0
-        return (200 * self.correct + self.answered) // (2 * self.answered)
+    def __post_init__(self) -> None:
+        if not 0 <= self.correct <= self.answered:
+            raise ValueError("correct answers must be between 0 and the answers")
+        share = (200 * self.correct + self.answered) // (2 * self.answered) if self.answered else 0
+        object.__setattr__(self, "percent_correct", share)
 
 
 def question_label(quiz_title: str, position: int, prompt: str) -> str:

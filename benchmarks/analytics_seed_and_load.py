@@ -11,7 +11,10 @@
    buyer's card to platform revenue and the tutor's pending earnings, 15 % fee), 5 % of them
    refunded in full, and 200 payouts; what the back office's series read (categories, course
    reviews, tutor applications, support tickets, tutors' availability and 50,000 lessons: see
-   ``_seed_back_office``); then VACUUM ANALYZE;
+   ``_seed_back_office``); the last lesson of every course a quiz of 10 questions with 200,000
+   submitted attempts' answers per question (``analytics_quiz_answers``, what the quiz handler
+   keeps: 2,000,000 rows), and the study time the progress rows' seconds were credited as, per
+   student and quarter hour (``study_time``); then VACUUM ANALYZE;
 2. times ``elearn analytics rebuild --from <a year ago>`` (the same use case, in-process);
 3. loads the three dashboards through their use cases (no HTTP: the figure is the database
    path and the bucketing): first ``--cold-calls`` calls of one caller with the dashboard cache
@@ -19,8 +22,9 @@
    making ``--requests`` calls in turn with the cache as configured (10 s by default): the
    platform dashboard as an admin over the last 30 days by day and over the last year by month
    (with courses by category and status, tickets by status and the median review times), an
-   instructor's (the busiest tutor: 20 courses; with their utilisation) over 30 days by day, a
-   student's; reports p50/p99 per dashboard.
+   instructor's (the busiest tutor: 20 courses; with their utilisation and its quiz questions
+   hardest first) over 30 days by day, a student's (with study time per day); reports p50/p99
+   per dashboard.
 
 The machine is shared: the figures printed say so, and what the load average was.
 """
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import statistics
@@ -50,6 +55,30 @@ from elearn.entrypoints.settings import Settings
 
 COURSES, LESSONS, TUTORS = 1000, 5, 50
 FEE_BPS = 1500
+QUESTIONS = 10  # in each course's quiz (its last lesson)
+QUIZ_DEFINITION = json.dumps(
+    {
+        "pass_mark_percent": 60,
+        "max_attempts": None,
+        "time_limit_seconds": None,
+        "shuffle_questions": False,
+        "shuffle_choices": False,
+        "feedback": "score",
+        "required": False,
+        "reveal_answers": "never",
+        "questions": [
+            {"id": f"q{q}", "kind": "true_false", "prompt": f"Statement {q} is true.",
+             "points": 1, "choices": [], "partial_credit": False, "correct_boolean": True,
+             "accepted_answers": [], "numeric_answer": None, "tolerance": "0",
+             "explanation": ""}
+            for q in range(1, QUESTIONS + 1)
+        ],
+    }
+)  # fmt: skip
+
+
+def _quarter_hour(at: datetime) -> datetime:
+    return at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)
 
 
 def _dsn(url: str) -> str:
@@ -138,7 +167,8 @@ async def _seed(url: str, scale: float) -> dict[str, object]:
         await conn.copy_records_to_table(
             "lessons",
             records=[
-                (lesson, c, sections[c], p, "text", f"L{p}", 60, False, True, year_ago, year_ago)
+                (lesson, c, sections[c], p, "quiz" if p == LESSONS - 1 else "text", f"L{p}", 60,
+                 False, True, year_ago, year_ago)
                 for c, ids in lessons.items()
                 for p, lesson in enumerate(ids)
             ],
@@ -146,6 +176,11 @@ async def _seed(url: str, scale: float) -> dict[str, object]:
                      "duration_seconds", "is_free_preview", "is_required", "created_at",
                      "updated_at"],
         )  # fmt: skip
+        await conn.copy_records_to_table(
+            "quizzes",
+            records=[(ids[-1], c, False, QUIZ_DEFINITION, year_ago) for c, ids in lessons.items()],
+            columns=["lesson_id", "course_id", "required", "definition", "updated_at"],
+        )
 
         # Each student takes 5 distinct courses; progress rows follow their enrollments.
         enrolled: list[tuple[uuid.UUID, uuid.UUID]] = []
@@ -182,13 +217,24 @@ async def _seed(url: str, scale: float) -> dict[str, object]:
         )  # fmt: skip
         del rows
         progress_rows = []
+        # A student's progress rows come one after another: their study time per quarter hour
+        # is summed for one student at a time (two rows may share a quarter hour).
+        study_rows: list[tuple[uuid.UUID, datetime, int]] = []
+        studied: dict[datetime, int] = {}
+        studying: uuid.UUID | None = None
         for n in range(progress):
             student, course = enrolled[(n // LESSONS) % len(enrolled)]
             lesson = lessons[course][n % LESSONS]
             if n >= len(enrolled) * LESSONS:
                 break
             at = when()
-            progress_rows.append((student, lesson, course, 0, rng.randrange(60, 3600), at))
+            seconds = rng.randrange(60, 3600)
+            progress_rows.append((student, lesson, course, 0, seconds, at))
+            if student != studying:
+                study_rows += [(studying, q, sec) for q, sec in studied.items() if studying]
+                studied, studying = {}, student
+            studied[_quarter_hour(at)] = studied.get(_quarter_hour(at), 0) + seconds
+        study_rows += [(studying, q, sec) for q, sec in studied.items() if studying]
         await conn.copy_records_to_table(
             "lesson_progress",
             records=progress_rows,
@@ -196,6 +242,28 @@ async def _seed(url: str, scale: float) -> dict[str, object]:
                      "updated_at"],
         )  # fmt: skip
         del progress_rows
+        await conn.copy_records_to_table(
+            "study_time", records=study_rows, columns=["user_id", "quarter_hour", "seconds"]
+        )
+        del study_rows
+        # One submitted attempt per five enrollments, at its course's quiz; question q is right
+        # in (25 + 6q) % of them (q1 the hardest on average; any may be in a small sample).
+        answer_rows = []
+        for n in range(0, len(enrolled), 5):
+            student, course = enrolled[n]
+            attempt, at = uuid.uuid4(), when()
+            answer_rows += [
+                (attempt, f"q{q}", course, lessons[course][-1], at, rng.random() < 0.25 + 0.06 * q)
+                for q in range(1, QUESTIONS + 1)
+            ]
+        await conn.copy_records_to_table(
+            "analytics_quiz_answers",
+            records=answer_rows,
+            columns=["attempt_id", "question_id", "course_id", "lesson_id", "submitted_at",
+                     "correct"],
+        )  # fmt: skip
+        answers = len(answer_rows)
+        del answer_rows
 
         accounts: dict[tuple[str, uuid.UUID | None], uuid.UUID] = {}
 
@@ -280,7 +348,7 @@ async def _seed(url: str, scale: float) -> dict[str, object]:
         "since": year_ago,
         "tutor": tutor_ids[0],
         "student": student_ids[0],
-        "counts": (enrollments, progress, orders, len(line_rows)),
+        "counts": (enrollments, progress, orders, len(line_rows), answers),
     }
 
 
@@ -406,8 +474,8 @@ async def _run(args: argparse.Namespace) -> None:
         await _recreate(url)
     seeded = await _seed(url, args.scale) if not args.skip_seed else None
     if seeded is not None:
-        print(f"seeded {seeded['counts']} (enrollments, progress, orders, journal lines) in "
-              f"{time.perf_counter() - started:.0f} s")  # fmt: skip
+        print(f"seeded {seeded['counts']} (enrollments, progress, orders, journal lines, "
+              f"quiz answers) in {time.perf_counter() - started:.0f} s")  # fmt: skip
     var = Path(os.environ.get("TMPDIR", "/tmp")) / "elearn-bench-analytics"
     settings = Settings(
         env="test",
@@ -454,6 +522,11 @@ async def _run(args: argparse.Namespace) -> None:
             "instructor (30 days by day)": lambda: a.instructor_dashboard(instructor, query),
             "student": lambda: a.student_dashboard(learner),
         }
+        shown = await a.instructor_dashboard(instructor, query)
+        studied = await a.student_dashboard(learner)
+        print(f"instructor: {len(shown.quiz_questions)} quiz questions, hardest "
+              f"{shown.hardest_question}; student: {sum(studied.study_time.datasets[0].data)} s "
+              "of study in the last 30 days")  # fmt: skip
         for name, call in calls.items():
             await call()  # warm
             # Cold: the database path of one caller, the dashboard cache forgotten each time.

@@ -15,14 +15,18 @@ test about a periodic job calls it on the container, at the clock it chooses.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Any
 
+import httpx
 import msgspec
 from litestar import Litestar
 from litestar.stores.registry import StoreRegistry
 from litestar.types import ControllerRouterHandler
 
-from elearn.entrypoints.bootstrap import Container
+from elearn.entrypoints.bootstrap import Container, bootstrap
 from elearn.entrypoints.http.app import create_app, prepare_start
 from elearn.entrypoints.settings import Settings
 
@@ -83,3 +87,30 @@ def app_for(
 def return_lent_apps() -> None:
     """Called when a test ends: its apps may serve the next test."""
     _lent.clear()
+
+
+class MovableClock:
+    """A clock an app reads and a test sets (``current``)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+
+@contextlib.asynccontextmanager
+async def app_with_clock(settings: Settings, clock: MovableClock) -> AsyncIterator[Any]:
+    """The app on the test's own loop, telling the time by ``clock``."""
+    container = bootstrap(settings, overrides={"clock": clock})
+    app = app_for(settings, container=container, run_background=False)
+    try:
+        async with (
+            app.lifespan(),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://testserver.local"
+            ) as timed,
+        ):
+            yield timed
+    finally:
+        await container.dispose()

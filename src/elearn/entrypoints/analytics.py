@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from elearn.adapters.persistence.analytics_institutions import SqlaInstitutionMixQueries
 from elearn.adapters.persistence.analytics_rollups import (
     SqlaAnalyticsQueries,
+    SqlaQuizAnswerStore,
     SqlaRollupKeeper,
     SqlaRollupReader,
     SqlaSightingStore,
@@ -111,6 +112,12 @@ class AnalyticsUseCases:
     @cached_property
     def recount_catalog(self) -> rollups.RecountEventSlot:
         return rollups.RecountEventSlot(self.keeper, (Family.CATALOG,))
+
+    @cached_property
+    def count_quiz_answers(self) -> rollups.CountQuizAnswers:
+        return rollups.CountQuizAnswers(
+            SqlaQuizAnswerStore(self._container.sessions), self.recount_quizzes
+        )
 
     @cached_property
     def refresh_recent(self) -> rollups.RefreshRecentRollups:

@@ -64,13 +64,16 @@ def _subscriptions(c: Container) -> dict[str, Subscription]:
         ),
         "analytics.count_ticket": Subscription(TicketOpened.event_type, a.recount_support),
         "analytics.count_sla_breach": Subscription(SlaBreached.event_type, a.recount_support),
-        "analytics.count_quiz": Subscription(QuizSubmitted.event_type, a.recount_quizzes),
+        # Whether each question was right, kept once, then the quiz figures recounted.
+        "analytics.count_quiz": Subscription(QuizSubmitted.event_type, a.count_quiz_answers),
         "analytics.count_course_approval": Subscription(
             CourseApproved.event_type, a.recount_catalog
         ),
         "analytics.count_course_rejection": Subscription(
             CourseRejected.event_type, a.recount_catalog
         ),
+        # Study time announces no event (a progress report is too frequent for one each): the
+        # periodic refresh recounts the last half hour, which holds every report's quarter hour.
     }
 
 

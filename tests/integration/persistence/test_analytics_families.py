@@ -1,4 +1,5 @@
-"""The rollups of tutoring, support, tutor decisions and quizzes on the real databases: each
+"""The rollups of tutoring, support, tutor decisions, quizzes (per student and per question)
+and study time on the real databases: each
 source row is counted in the quarter hour of its own instant (rows with no such instant, or in
 another state, are not), and recounting slot by slot as the handlers do, each twice, writes
 exactly what one rebuild of the whole range writes. A student's upcoming lessons are their
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from elearn.adapters.persistence.analytics_rollups import SqlaAnalyticsQueries, SqlaRollupKeeper
 from elearn.adapters.persistence.database import create_engine
-from elearn.adapters.persistence.models.analytics import AnalyticsRollupRow
+from elearn.adapters.persistence.models.analytics import AnalyticsQuizAnswerRow, AnalyticsRollupRow
 from elearn.adapters.persistence.models.catalog import (
     CourseRow,
     CourseTransitionRow,
@@ -24,7 +25,7 @@ from elearn.adapters.persistence.models.catalog import (
     SectionRow,
 )
 from elearn.adapters.persistence.models.identity import TutorApplicationRow, UserRow
-from elearn.adapters.persistence.models.learning import QuizAttemptRow
+from elearn.adapters.persistence.models.learning import QuizAttemptRow, StudyTimeRow
 from elearn.adapters.persistence.models.support import SupportTicketRow
 from elearn.adapters.persistence.models.tutoring import BookingRow
 from elearn.domain.analytics.durations import duration_bin
@@ -32,7 +33,14 @@ from elearn.domain.analytics.metrics import Family
 from elearn.domain.analytics.series import slot_of
 
 T0 = datetime(2026, 3, 28, 23, 50, tzinfo=UTC)
-FAMILIES = (Family.TUTORING, Family.SUPPORT, Family.IDENTITY, Family.QUIZZES, Family.CATALOG)
+FAMILIES = (
+    Family.TUTORING,
+    Family.SUPPORT,
+    Family.IDENTITY,
+    Family.QUIZZES,
+    Family.CATALOG,
+    Family.STUDY,
+)
 
 
 def at(minutes: int) -> datetime:
@@ -191,8 +199,29 @@ async def _seed(session: AsyncSession) -> tuple[UUID, UUID]:
                 max_score=maximum,
             )
         )
+    for attempt, submitted, outcomes in (
+        (uuid4(), at(3), {"q1": True, "q2": False}),
+        (uuid4(), at(4), {"q1": False, "q2": False}),
+        (uuid4(), at(16), {"q1": True, "a-question-id-of-sixty-four-characters-" + "x" * 25: True}),
+    ):
+        session.add_all(
+            AnalyticsQuizAnswerRow(
+                attempt_id=attempt,
+                question_id=question,
+                course_id=course,
+                lesson_id=lesson,
+                submitted_at=submitted,
+                correct=correct,
+            )
+            for question, correct in outcomes.items()
+        )
+    # Seconds progress reports added, per quarter hour of UTC (their own quarter hours).
+    session.add_all(
+        StudyTimeRow(user_id=student, quarter_hour=quarter, seconds=seconds)
+        for quarter, seconds in ((at(-5), 120), (at(10), 900), (at(25), 45))
+    )
     await session.commit()
-    return tutor, student
+    return tutor, student, lesson
 
 
 async def _rows(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[Any, ...]]:
@@ -212,7 +241,7 @@ async def _walk(url: str) -> None:
     keeper = SqlaRollupKeeper(sessions)
     try:
         async with sessions() as session:
-            tutor, student = await _seed(session)
+            tutor, student, lesson = await _seed(session)
         first, end = slot_of(at(-30)), slot_of(at(60))
         for slot in [*range(first, end), *range(first, end)]:
             await keeper.recompute(FAMILIES, slot, slot + 1)
@@ -228,12 +257,26 @@ async def _walk(url: str) -> None:
         def took(minutes: int) -> str:
             return str(duration_bin(minutes * 60))
 
+        q1, q2, long = (
+            f"{lesson.hex}:{q}"
+            for q in ("q1", "q2", "a-question-id-of-sixty-four-characters-" + "x" * 25)
+        )
         expected = sorted(
             [
                 ("course_review_time", took(180), "", s(-20), 1),
                 ("course_review_time", took(30), "", s(30), 1),
                 ("tutor_decision_time", took(101), "", s(1), 1),
                 ("tutor_decision_time", took(114), "", s(14), 1),
+                ("quiz_item_answered", long, "", s(16), 1),
+                ("quiz_item_answered", q1, "", s(3), 2),
+                ("quiz_item_answered", q1, "", s(16), 1),
+                ("quiz_item_answered", q2, "", s(3), 2),
+                ("quiz_item_correct", long, "", s(16), 1),
+                ("quiz_item_correct", q1, "", s(3), 1),
+                ("quiz_item_correct", q1, "", s(16), 1),
+                ("study_seconds", u, "", s(-5), 120),
+                ("study_seconds", u, "", s(10), 900),
+                ("study_seconds", u, "", s(25), 45),
                 ("bookings_cancelled_by_student", t, "", s(10), 1),
                 ("bookings_cancelled_by_tutor", t, "", s(25), 1),
                 ("bookings_confirmed", t, "", s(5), 2),
@@ -265,6 +308,8 @@ async def _walk(url: str) -> None:
         async with sessions() as session:
             for model in (
                 AnalyticsRollupRow,
+                AnalyticsQuizAnswerRow,
+                StudyTimeRow,
                 QuizAttemptRow,
                 CourseTransitionRow,
                 LessonRow,

@@ -7,6 +7,7 @@ import gc
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import ClassVar
 from uuid import UUID
 
@@ -15,6 +16,7 @@ import pytest
 from elearn.adapters.persistence.events import EventCodec, UnknownEventType
 from elearn.domain.identity.roles import Role
 from elearn.domain.identity.user import UserRegistered
+from elearn.domain.learning.quiz import QuestionOutcome, QuizSubmitted
 from elearn.domain.shared.events import DomainEvent
 
 EVENT = UserRegistered(
@@ -120,3 +122,28 @@ def test_the_same_class_twice_is_fine() -> None:
     codec = EventCodec([UserRegistered, UserRegistered])
 
     assert codec.decode(EVENT.event_type, codec.encode(EVENT)) == EVENT
+
+
+def test_a_submitted_quiz_carries_its_questions_and_one_stored_before_them_has_none() -> None:
+    codec = EventCodec([QuizSubmitted])
+    ids = {
+        name: UUID(int=n)
+        for n, name in enumerate(("event", "attempt", "lesson", "course", "user"), 1)
+    }
+    submitted = QuizSubmitted(
+        event_id=ids["event"],
+        occurred_at=datetime(2025, 3, 1, 12, 30, tzinfo=UTC),
+        attempt_id=ids["attempt"],
+        lesson_id=ids["lesson"],
+        course_id=ids["course"],
+        user_id=ids["user"],
+        passed=False,
+        percent=Decimal("50.00"),
+        questions=(QuestionOutcome("q1", correct=True), QuestionOutcome("q2", correct=False)),
+    )
+    payload = through_json(codec.encode(submitted))
+    assert codec.decode(QuizSubmitted.event_type, payload) == submitted
+
+    del payload["questions"]
+    older = codec.decode(QuizSubmitted.event_type, payload)
+    assert isinstance(older, QuizSubmitted) and older.questions == ()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -24,6 +25,7 @@ from elearn.domain.learning.progress import (
     LessonRequirement,
     course_progress,
     position_completes,
+    study_quarter_hour,
 )
 from elearn.domain.shared.errors import RuleViolation
 
@@ -483,3 +485,26 @@ def test_a_lesson_completed_by_what_the_student_does_refuses_being_marked(
         completes_by=completes_by,
     )
     assert lesson.seconds_spent == 5 and not lesson.completed
+
+
+@pytest.mark.parametrize(
+    ("now", "quarter"),
+    [
+        (
+            datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=UTC),
+            datetime(2026, 3, 29, 0, 45, tzinfo=UTC),
+        ),
+        (datetime(2026, 3, 29, 1, 0, tzinfo=UTC), datetime(2026, 3, 29, 1, 0, tzinfo=UTC)),
+        (datetime(2026, 3, 29, 1, 14, 59, tzinfo=UTC), datetime(2026, 3, 29, 1, 0, tzinfo=UTC)),
+        # Kathmandu, UTC+05:45: its 06:00 is 00:15 UTC.
+        (
+            datetime(2026, 3, 29, 6, 0, tzinfo=ZoneInfo("Asia/Kathmandu")),
+            datetime(2026, 3, 29, 0, 15, tzinfo=UTC),
+        ),
+    ],
+)
+def test_study_time_is_kept_in_the_quarter_hour_of_utc_a_report_arrived_in(
+    now: datetime, quarter: datetime
+) -> None:
+    kept = study_quarter_hour(now)
+    assert kept == quarter and kept.utcoffset() == timedelta(0)

@@ -37,6 +37,7 @@ from elearn.domain.learning.quiz import (
     Question,
     QuestionFeedback,
     QuestionKind,
+    QuestionOutcome,
     Quiz,
     QuizAttempt,
     QuizResult,
@@ -920,6 +921,12 @@ def test_submitting_scores_stores_and_records() -> None:
             user_id=USER_ID,
             passed=False,
             percent=Decimal("44.44"),
+            # Partial credit is not correct: only full points are.
+            questions=(
+                QuestionOutcome("q1", correct=True),
+                QuestionOutcome("q2", correct=False),
+                QuestionOutcome("q3", correct=False),
+            ),
         )
     ]
     assert started.pull_events() == []

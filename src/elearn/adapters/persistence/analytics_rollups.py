@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from advanced_alchemy.types import GUID, DateTimeUTC
+from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
 from sqlalchemy import (
     Boolean,
     Date,
@@ -38,15 +38,19 @@ from sqlalchemy.sql import ColumnElement, FromClause, Select
 
 from elearn.adapters.persistence.database import WRITE_TRANSACTION
 from elearn.adapters.persistence.models.analytics import (
+    AnalyticsQuizAnswerRow,
     AnalyticsRecountRow,
     AnalyticsRollupRow,
     AnalyticsSightingRow,
 )
+from elearn.adapters.persistence.repository_base import dialect_insert
 from elearn.application.analytics.ports import (
     CourseProgress,
     FunnelRow,
     LearnerFacts,
     PlatformSnapshot,
+    QuizAnswer,
+    QuizQuestion,
     Sighting,
     UpcomingLesson,
 )
@@ -113,6 +117,16 @@ _courses = table(
     column("status", String),
 )
 _categories = table("categories", column("id", GUID), column("name", String))
+_lessons = table(
+    "lessons",
+    column("id", GUID),
+    column("course_id", GUID),
+    column("section_id", GUID),
+    column("position", Integer),
+    column("title", String),
+)
+_sections = table("course_sections", column("id", GUID), column("position", Integer))
+_quizzes = table("quizzes", column("lesson_id", GUID), column("definition", JsonB))
 _instructors = table("course_instructors", column("course_id", GUID), column("user_id", GUID))
 _learning_days = table("learning_days", column("user_id", GUID), column("day", Date))
 _certificates = table("certificates", column("user_id", GUID))
@@ -162,9 +176,17 @@ _attempts = table(
     column("max_score", Integer),
 )
 
+_study_time = table(
+    "study_time",
+    column("user_id", GUID),
+    column("quarter_hour", DateTimeUTC),
+    column("seconds", Integer),
+)
+
 _R = AnalyticsRollupRow
 _RC = AnalyticsRecountRow.__table__.c
 _S = AnalyticsSightingRow
+_A = AnalyticsQuizAnswerRow
 
 
 class _Dialect:
@@ -226,6 +248,12 @@ class _Dialect:
             return literal_column(f"replace(CAST({name} AS TEXT), '-', '')", String)
         return literal_column(f"lower(hex({name}))", String)
 
+    def question_key(self, lesson: Any, question: Any) -> ColumnElement[str]:
+        """A quiz question as `quiz_item_key` spells it: the lesson's key, ':', its id."""
+        return literal_column(
+            f"({self.uuid_key(lesson)} || ':' || {question.table.name}.{question.name})", String
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class _Hex:
@@ -244,6 +272,14 @@ class _DurationBin:
 
 
 @dataclass(frozen=True, slots=True)
+class _QuestionKey:
+    """A quiz question in a rollup's dimension: ``quiz_item_key(lesson, question)``."""
+
+    lesson: Any
+    question: Any
+
+
+@dataclass(frozen=True, slots=True)
 class _Rollup:
     """How one metric is recounted: the rows of ``source`` whose ``instant`` (a timestamp, or a
     UTC day with ``per_day``) falls in the slots, grouped by slot, dimension and currency.
@@ -255,7 +291,7 @@ class _Rollup:
     instant: Any
     value: Callable[[_Dialect], ColumnElement[int]] = lambda _: func.count()
     # A column, a UUID column as hex, or one constant ('' when omitted).
-    dimension: _Hex | _DurationBin | ColumnElement[str] | str = ""
+    dimension: _Hex | _DurationBin | _QuestionKey | ColumnElement[str] | str = ""
     currency: ColumnElement[str] | None = None
     where: tuple[ColumnElement[bool], ...] = ()
     # Groups summing to zero are not kept (moves between a tutor's own accounts).
@@ -276,13 +312,13 @@ class _Rollup:
         else:
             slot = d.slot(self.instant)
             in_range = [self.instant >= start, self.instant < end]
-        dimension = (
-            d.uuid_key(self.dimension.column)
-            if isinstance(self.dimension, _Hex)
-            else _duration_bin(d.seconds_between(self.dimension.start, self.dimension.end))
-            if isinstance(self.dimension, _DurationBin)
-            else self.dimension
-        )
+        dimension: Any = self.dimension
+        if isinstance(dimension, _Hex):
+            dimension = d.uuid_key(dimension.column)
+        elif isinstance(dimension, _DurationBin):
+            dimension = _duration_bin(d.seconds_between(dimension.start, dimension.end))
+        elif isinstance(dimension, _QuestionKey):
+            dimension = d.question_key(dimension.lesson, dimension.question)
         keys: list[ColumnElement[Any]] = [slot]
         if not isinstance(dimension, str):
             keys.append(dimension)
@@ -346,6 +382,7 @@ _review_decisions = (
     .subquery("review_decisions")
 )
 _rd = _review_decisions.c
+_answer, _study = _A.__table__.c, _study_time.c
 
 
 def _score_sum(d: _Dialect) -> ColumnElement[int]:
@@ -435,6 +472,29 @@ _ROLLUPS: dict[Family, tuple[_Rollup, ...]] = {
             _score_sum,
             dimension=_Hex(_q.user_id),
             where=(_q.score.is_not(None), _q.max_score > 0),
+        ),
+        # Per question, from what the submissions' events said (`analytics_quiz_answers`).
+        _Rollup(
+            Metric.QUIZ_ITEM_ANSWERED,
+            _A.__table__,
+            _answer.submitted_at,
+            dimension=_QuestionKey(_answer.lesson_id, _answer.question_id),
+        ),
+        _Rollup(
+            Metric.QUIZ_ITEM_CORRECT,
+            _A.__table__,
+            _answer.submitted_at,
+            dimension=_QuestionKey(_answer.lesson_id, _answer.question_id),
+            where=(_answer.correct.is_(True),),
+        ),
+    ),
+    Family.STUDY: (
+        _Rollup(
+            Metric.STUDY_SECONDS,
+            _study_time,
+            _study.quarter_hour,
+            lambda _: func.sum(_study.seconds),
+            dimension=_Hex(_study.user_id),
         ),
     ),
     Family.LEDGER: (
@@ -714,6 +774,32 @@ class SqlaAnalyticsQueries:
             reached = {lesson: count for lesson, count in await session.execute(last)}
         return stars, reached
 
+    async def quiz_questions(self, course_ids: Sequence[UUID]) -> list[QuizQuestion]:
+        lesson, section, quiz = _lessons.c, _sections.c, _quizzes.c
+        stmt = (
+            select(lesson.course_id, lesson.id, lesson.title, quiz.definition)
+            .join_from(_quizzes, _lessons, lesson.id == quiz.lesson_id)
+            .join(_sections, section.id == lesson.section_id)
+            .where(lesson.course_id.in_(list(course_ids)))
+            .order_by(lesson.course_id, section.position, lesson.position, lesson.id)
+        )
+        async with self._sessions() as session:
+            rows = list(await session.execute(stmt))
+        # The definition is learning's JSON (`quiz_to_json`): only each question's id and prompt
+        # are read, in their order.
+        return [
+            QuizQuestion(
+                course_id=course_id,
+                lesson_id=lesson_id,
+                lesson_title=title,
+                position=position,
+                question_id=str(question["id"]),
+                prompt=str(question["prompt"]),
+            )
+            for course_id, lesson_id, title, definition in rows
+            for position, question in enumerate(definition.get("questions", ()), start=1)
+        ]
+
     async def active_people(self, today: date) -> tuple[int, int, int]:
         s = _S.__table__.c
 
@@ -805,10 +891,30 @@ class SqlaSightingStore:
         if not rows:
             return
         async with self._sessions() as session:
-            connection = await session.connection(execution_options=WRITE_TRANSACTION)
-            if connection.dialect.name == "postgresql":
-                from sqlalchemy.dialects.postgresql import insert as upsert
-            else:
-                from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
-            await session.execute(upsert(_S).on_conflict_do_nothing(), rows)
+            await session.connection(execution_options=WRITE_TRANSACTION)
+            await session.execute(dialect_insert(session, _S).on_conflict_do_nothing(), rows)
+            await session.commit()
+
+
+class SqlaQuizAnswerStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def save(self, answers: Collection[QuizAnswer]) -> None:
+        rows = [
+            {
+                "attempt_id": a.attempt_id,
+                "question_id": a.question_id,
+                "course_id": a.course_id,
+                "lesson_id": a.lesson_id,
+                "submitted_at": a.submitted_at,
+                "correct": a.correct,
+            }
+            for a in answers
+        ]
+        if not rows:
+            return
+        async with self._sessions() as session:
+            await session.connection(execution_options=WRITE_TRANSACTION)
+            await session.execute(dialect_insert(session, _A).on_conflict_do_nothing(), rows)
             await session.commit()

@@ -17,6 +17,7 @@ from elearn.adapters.persistence.models.learning import (
     LearningDayRow,
     LessonProgressRow,
     QuizAttemptRow,
+    StudyTimeRow,
     SubmissionRow,
 )
 from elearn.adapters.persistence.personal_data import plain, record, write
@@ -81,6 +82,9 @@ class LearningPersonalData:
                         .order_by(LearningDayRow.day)
                     )
                 ],
+                "study_time": await records_of(
+                    StudyTimeRow, StudyTimeRow.user_id, StudyTimeRow.quarter_hour
+                ),
             },
             files=files,
         )

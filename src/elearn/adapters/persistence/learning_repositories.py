@@ -27,6 +27,7 @@ from elearn.adapters.persistence.models.learning import (
     LessonProgressRow,
     QuizAttemptRow,
     QuizRow,
+    StudyTimeRow,
     SubmissionRow,
 )
 from elearn.adapters.persistence.repository_base import (
@@ -506,6 +507,17 @@ class SqlaLearningDays:
             dialect_insert(self.session, LearningDayRow)
             .values(user_id=user_id, day=day)
             .on_conflict_do_nothing(index_elements=["user_id", "day"])
+        )
+
+    async def add_study_time(self, user_id: UUID, quarter_hour: datetime, seconds: int) -> None:
+        insert = dialect_insert(self.session, StudyTimeRow).values(
+            user_id=user_id, quarter_hour=quarter_hour, seconds=seconds
+        )
+        await self.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["user_id", "quarter_hour"],
+                set_={"seconds": StudyTimeRow.seconds + insert.excluded.seconds},
+            )
         )
 
     async def time_zone(self, user_id: UUID) -> str:

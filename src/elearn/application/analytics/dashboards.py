@@ -29,7 +29,8 @@ from elearn.application.identity.api import IdentityApi
 from elearn.application.ports import Clock, Transaction, TransactionFactory
 from elearn.application.tutoring.api import TutoringApi
 from elearn.domain.analytics.durations import median_of_bins
-from elearn.domain.analytics.metrics import Metric
+from elearn.domain.analytics.metrics import Metric, quiz_item_key
+from elearn.domain.analytics.quiz_items import QuestionDifficulty, hardest_first, question_label
 from elearn.domain.analytics.series import (
     COUNT,
     MINUTES,
@@ -111,6 +112,9 @@ class StudentDashboard:
     quizzes_submitted: Series
     # Their average score per bucket, in percent of the maximum (0 where none was submitted).
     quiz_scores: Series
+    # Seconds of study their progress reports added, per bucket (in the quarter hour of UTC
+    # each report arrived in).
+    study_time: Series
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +146,12 @@ class InstructorDashboard:
     ratings: list[int] = field(default_factory=list)
     # Active students whose last lesson reached is each lesson: where they stop.
     last_lesson_reached: list[LessonReached] = field(default_factory=list)
+    # Share correct per quiz question over the range (one label per question, one dataset),
+    # hardest first; questions nobody answered last, at 0. `quiz_questions` has the counts in
+    # the same order, `hardest_question` the first answered one.
+    quiz_items: Series = field(default_factory=lambda: Series([], [], unit=PERCENT))
+    quiz_questions: list[QuestionDifficulty] = field(default_factory=list)
+    hardest_question: QuestionDifficulty | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +221,8 @@ class _Dashboard:
 class GetStudentDashboard(_Dashboard):
     """Anyone signed in, about themselves: progress per course, the current streak of days
     learned (in their time zone), days learned in the last 30, certificates, their next
-    confirmed lessons, and quizzes submitted with their average score per bucket."""
+    confirmed lessons, quizzes submitted with their average score and the study time their
+    progress reports added, per bucket."""
 
     async def __call__(self, actor: Actor, query: RangeQuery | None = None) -> StudentDashboard:
         user_id = require_signed_in(actor)
@@ -223,12 +234,13 @@ class GetStudentDashboard(_Dashboard):
         time_zone = await self._time_zone(user_id)
         window, buckets = self._window(query, time_zone)
         rows = await self._deps.rollups.many(
-            (Metric.QUIZ_SUBMISSIONS, Metric.QUIZ_SCORE_PERMILLE),
+            (Metric.QUIZ_SUBMISSIONS, Metric.QUIZ_SCORE_PERMILLE, Metric.STUDY_SECONDS),
             buckets.first_slots,
             buckets.end_slot,
             dimensions=[user_id.hex],
         )
         submitted = buckets.fill((i, v) for i, _, _, v in rows[Metric.QUIZ_SUBMISSIONS])
+        studied = buckets.fill((i, v) for i, _, _, v in rows[Metric.STUDY_SECONDS])
         permille = buckets.fill((i, v) for i, _, _, v in rows[Metric.QUIZ_SCORE_PERMILLE])
         today = self._deps.clock.now().astimezone(_zone(time_zone)).date()
         recent = sum(1 for day in facts.learning_days if (today - day).days < 30)
@@ -248,6 +260,7 @@ class GetStudentDashboard(_Dashboard):
                 ],
                 unit=PERCENT,
             ),
+            study_time=Series(buckets.labels, [Dataset("study time", studied)], unit=SECONDS),
             role="student",
             time_zone=time_zone,
             courses=facts.courses,
@@ -261,8 +274,9 @@ class GetStudentDashboard(_Dashboard):
 class GetInstructorDashboard(_Dashboard):
     """An instructor, about the courses they teach (or one of them with `course_id`); staff
     about any course. Enrollments and completions per bucket, net revenue (their share of
-    sales less refunds, per currency, from the ledger), the completion funnel per course and
-    the unique viewers of the courses' pages."""
+    sales less refunds, per currency, from the ledger), the completion funnel per course, the
+    unique viewers of the courses' pages, and the share of attempts that got each quiz
+    question right over the range, hardest first."""
 
     async def __call__(self, actor: Actor, query: RangeQuery) -> InstructorDashboard:
         user_id = require_signed_in(actor)
@@ -293,6 +307,7 @@ class GetInstructorDashboard(_Dashboard):
             per_dimension=False,
         )
         tutor_hours, tutor_utilisation = await self._tutor_time(user_id, buckets)
+        questions = await self._quiz_questions(courses, buckets)
         funnel = await self._deps.queries.funnel(list(courses)) if courses else []
         stars, reached = (
             await self._deps.queries.ratings_and_last_lessons(list(courses))
@@ -322,6 +337,43 @@ class GetInstructorDashboard(_Dashboard):
                 LessonReached(lesson, count)
                 for lesson, count in sorted(reached.items(), key=lambda kv: (-kv[1], kv[0]))
             ],
+            quiz_items=Series(
+                [q.label for q in questions],
+                [Dataset("share correct", [q.percent_correct for q in questions])],
+                unit=PERCENT,
+            ),
+            quiz_questions=questions,
+            hardest_question=next((q for q in questions if q.answered), None),
+        )
+
+    async def _quiz_questions(
+        self, courses: list[UUID], buckets: Buckets
+    ) -> list[QuestionDifficulty]:
+        """The courses' quiz questions as they are now, with their answers over the whole
+        range (one bucket), hardest first."""
+        if not courses:
+            return []
+        questions = await self._deps.queries.quiz_questions(courses)
+        if not questions:
+            return []
+        keys = [quiz_item_key(q.lesson_id, q.question_id) for q in questions]
+        rows = await self._deps.rollups.many(
+            (Metric.QUIZ_ITEM_ANSWERED, Metric.QUIZ_ITEM_CORRECT),
+            [buckets.first_slot],
+            buckets.end_slot,
+            dimensions=keys,
+        )
+        answered = {dim: v for _, dim, _, v in rows[Metric.QUIZ_ITEM_ANSWERED]}
+        correct = {dim: v for _, dim, _, v in rows[Metric.QUIZ_ITEM_CORRECT]}
+        return hardest_first(
+            QuestionDifficulty(
+                lesson_id=q.lesson_id,
+                question_id=q.question_id,
+                label=question_label(q.lesson_title, q.position, q.prompt),
+                answered=answered.get(key, 0),
+                correct=correct.get(key, 0),
+            )
+            for q, key in zip(questions, keys, strict=True)
         )
 
     async def _tutor_time(self, tutor_id: UUID, buckets: Buckets) -> tuple[Series, Series]:

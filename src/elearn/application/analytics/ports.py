@@ -102,6 +102,10 @@ class AnalyticsQueries(Protocol):
         active students' last lesson reached is each lesson (drop-off)."""
         ...
 
+    async def quiz_questions(self, course_ids: Sequence[UUID]) -> list[QuizQuestion]:
+        """The questions of the courses' quizzes now, course, lesson and question in order."""
+        ...
+
     async def active_people(self, today: date) -> tuple[int, int, int]:
         """Distinct people seen on the last 1, 7 and 30 UTC days up to ``today``, at once."""
         ...
@@ -121,6 +125,38 @@ class Sighting:
     subject: str
     day: date
     person_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class QuizAnswer:
+    """Whether one question of a submitted attempt earned its full points."""
+
+    attempt_id: UUID
+    question_id: str
+    course_id: UUID
+    lesson_id: UUID
+    submitted_at: datetime
+    correct: bool
+
+
+class QuizAnswerStore(Protocol):
+    async def save(self, answers: Collection[QuizAnswer]) -> None:
+        """Keeps each once: an answer already stored (same attempt and question) changes
+        nothing."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class QuizQuestion:
+    """A question of a quiz lesson as it is now, in the course's order of lessons and the
+    quiz's order of questions (``position`` counts from 1 within the quiz)."""
+
+    course_id: UUID
+    lesson_id: UUID
+    lesson_title: str
+    position: int
+    question_id: str
+    prompt: str
 
 
 class SightingStore(Protocol):

@@ -14,8 +14,9 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from elearn.application.analytics.ports import RollupKeeper
+from elearn.application.analytics.ports import QuizAnswer, QuizAnswerStore, RollupKeeper
 from elearn.application.caching import SingleFlightCache
+from elearn.application.learning.api import QuizSubmitted
 from elearn.application.ports import Clock
 from elearn.domain.analytics.metrics import Family
 from elearn.domain.analytics.series import SLOT_SECONDS, slot_of
@@ -74,6 +75,33 @@ class RecountEventSlot:
             recounts.callers -= 1
             if not recounts.callers:
                 del self._slots[key]
+
+
+class CountQuizAnswers:
+    """An outbox handler of ``learning.quiz_submitted``: keeps whether each question of the
+    attempt earned its full points (once per attempt and question, however often the event is
+    delivered), then recounts the quiz figures of the quarter hour it was submitted in."""
+
+    def __init__(self, answers: QuizAnswerStore, recount: RecountEventSlot) -> None:
+        self._answers = answers
+        self._recount = recount
+
+    async def __call__(self, event: DomainEvent) -> None:
+        assert isinstance(event, QuizSubmitted)
+        await self._answers.save(
+            [
+                QuizAnswer(
+                    attempt_id=event.attempt_id,
+                    question_id=outcome.question_id,
+                    course_id=event.course_id,
+                    lesson_id=event.lesson_id,
+                    submitted_at=event.occurred_at,
+                    correct=outcome.correct,
+                )
+                for outcome in event.questions
+            ]
+        )
+        await self._recount(event)
 
 
 @dataclass

@@ -19,8 +19,15 @@ from elearn.application.ports import Transaction
 from elearn.domain.learning.assignment import AssignmentGraded
 from elearn.domain.learning.certificate import CertificateIssued
 from elearn.domain.learning.enrollment import EnrollmentSource, EnrollmentStarted
+from elearn.domain.learning.quiz import QuizSubmitted
 
-__all__ = ["AssignmentGraded", "CertificateIssued", "EnrollmentStarted", "LearningApi"]
+__all__ = [
+    "AssignmentGraded",
+    "CertificateIssued",
+    "EnrollmentStarted",
+    "LearningApi",
+    "QuizSubmitted",
+]
 
 
 def _learning(uow: Transaction) -> LearningUnitOfWork:

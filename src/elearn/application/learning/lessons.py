@@ -44,6 +44,7 @@ from elearn.domain.learning.progress import (
     CompletedBy,
     LessonProgress,
     course_progress,
+    study_quarter_hour,
 )
 from elearn.domain.learning.quiz import AttemptStatus, Quiz
 from elearn.domain.learning.streak import Streak, activity_day, streak
@@ -550,6 +551,7 @@ class RecordProgress:
             progress = await lesson_progress(
                 uow, user_id, access.course.id, lesson.id, deps.clock.now()
             )
+            seconds_before = progress.seconds_spent
             progress.record(
                 now=deps.clock.now(),
                 is_video=lesson.kind is LessonKind.VIDEO,
@@ -560,6 +562,11 @@ class RecordProgress:
                 active_since=max(filter(None, (last_seen, enrollment.enrolled_at))),
                 completes_by=COMPLETED_BY.get(lesson.kind),
             )
+            # What this report added (never less than nothing): the student's study time.
+            if (gained := progress.seconds_spent - seconds_before) > 0:
+                await uow.learning.days.add_study_time(
+                    user_id, study_quarter_hour(deps.clock.now()), gained
+                )
             await advance(deps, uow, access.course, enrollment, progress, plan)
             await uow.commit()
         return progress_view(progress, enrollment)

@@ -147,6 +147,11 @@ class LearningDays(Protocol):
         """Notes that the student learned on ``day`` (their local date); once per day."""
         ...
 
+    async def add_study_time(self, user_id: UUID, quarter_hour: datetime, seconds: int) -> None:
+        """Adds ``seconds`` of study to the student's quarter hour of UTC starting at
+        ``quarter_hour`` (see `study_quarter_hour`)."""
+        ...
+
     async def time_zone(self, user_id: UUID) -> str:
         """The student's time zone, read in this transaction (no second connection while it
         holds locks)."""

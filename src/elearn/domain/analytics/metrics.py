@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from uuid import UUID
 
 
 class Metric(StrEnum):
@@ -41,6 +42,12 @@ class Metric(StrEnum):
     # submission for review to approval or rejection.
     TUTOR_DECISION_TIME = "tutor_decision_time"
     COURSE_REVIEW_TIME = "course_review_time"
+    # Quiz questions, per question (`<quiz lesson UUID.hex>:<question id>`): how many submitted
+    # attempts had it, and how many of those earned its full points.
+    QUIZ_ITEM_ANSWERED = "quiz_item_answered"
+    QUIZ_ITEM_CORRECT = "quiz_item_correct"
+    # Study time, per student: the seconds progress reports added to their lessons.
+    STUDY_SECONDS = "study_seconds"
 
 
 class Family(StrEnum):
@@ -55,3 +62,10 @@ class Family(StrEnum):
     SUPPORT = "support"
     QUIZZES = "quizzes"
     CATALOG = "catalog"
+    # No event: the periodic job recounts the last half hour (a progress report is "now").
+    STUDY = "study"
+
+
+def quiz_item_key(lesson_id: UUID, question_id: str) -> str:
+    """A quiz question as the rollups' dimension names it (the quiz is its lesson)."""
+    return f"{lesson_id.hex}:{question_id}"

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
@@ -60,6 +60,13 @@ def credited_seconds(claimed: int, *, now: datetime, active_since: datetime | No
     if active_since is None or now <= active_since:
         return 0
     return min(claimed, (now - active_since) // timedelta(seconds=1))
+
+
+def study_quarter_hour(now: datetime) -> datetime:
+    """The quarter hour of UTC a report's study time is kept in (the one it arrived in): every
+    time zone is offset from UTC by a multiple of 15 minutes, so any local day is a run of them."""
+    utc = now.astimezone(UTC)
+    return utc.replace(minute=utc.minute - utc.minute % 15, second=0, microsecond=0)
 
 
 @dataclass(frozen=True, slots=True)

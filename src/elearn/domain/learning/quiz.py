@@ -652,6 +652,14 @@ class AttemptStatus(StrEnum):
     SUBMITTED = "submitted"
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class QuestionOutcome:
+    """Whether one question of a submitted attempt earned its full points."""
+
+    question_id: str
+    correct: bool
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class QuizSubmitted(DomainEvent):
     event_type: ClassVar[str] = "learning.quiz_submitted"
@@ -661,6 +669,9 @@ class QuizSubmitted(DomainEvent):
     user_id: UUID
     passed: bool
     percent: Decimal
+    # Every question of the quiz in its order, answered or not (unanswered is not correct):
+    # what analytics counts per question. Events stored before it was added decode as none.
+    questions: tuple[QuestionOutcome, ...] = ()
 
 
 @dataclasses.dataclass(eq=False)
@@ -755,6 +766,10 @@ class QuizAttempt(RecordsEvents):
                 user_id=self.user_id,
                 passed=result.passed,
                 percent=result.percent,
+                questions=tuple(
+                    QuestionOutcome(scored.question_id, scored.correct)
+                    for scored in result.questions
+                ),
             )
         )
         return result

@@ -2,17 +2,22 @@
 tutor's dashboard shows the enrollment today, in their own time zone, with the course's funnel;
 staff see sign-ups and enrollments; `/me/dashboard` answers by role; the refusals (anonymous,
 a student asking for the platform, a tutor naming a course they do not teach, a range
-backwards) answer their problems."""
+backwards) answer their problems. A quiz's hardest question shows on its instructor's dashboard
+and the time a student's progress reports added on theirs, per local day."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+from tests.integration.http.learning.helpers import LESSONS, RIGHT_ANSWERS, enroll, learning_course
+from tests.support.apps import MovableClock, app_with_clock
 from tests.support.catalog import headers_of, published_course, seed_people
 from tests.support.identity import problem
 
 from elearn.adapters.jobs.broker import build_broker
+from elearn.adapters.persistence.models.jobs import OutboxDeliveryRow
 from elearn.entrypoints.bootstrap import bootstrap
 from elearn.entrypoints.settings import Settings
 
@@ -22,12 +27,32 @@ PLATFORM = "/api/v1/analytics/platform"
 MINE = "/api/v1/me/dashboard"
 
 
-async def _refresh(settings: Settings) -> None:
+async def _refresh(settings: Settings, clock: MovableClock | None = None) -> None:
     """What the periodic job does every minute (the outbox handlers too, as events arrive), from
-    a container of the test's own (the app's runs on the server's event loop)."""
-    container = bootstrap(settings, broker=build_broker(None))
+    a container of the test's own (the app's runs on the server's event loop), at ``clock``'s
+    time when given."""
+    overrides = {} if clock is None else {"clock": clock}
+    container = bootstrap(settings, broker=build_broker(None), overrides=overrides)
     try:
         await container.analytics.refresh_recent()
+    finally:
+        await container.dispose()
+
+
+async def _count_quizzes(settings: Settings) -> None:
+    """What the worker does with each `learning.quiz_submitted`: the analytics handler."""
+    container = bootstrap(settings, broker=build_broker(None))
+    try:
+        async with container.sessions() as session:
+            pending = await session.scalars(
+                select(OutboxDeliveryRow.id).where(
+                    OutboxDeliveryRow.handler == "analytics.count_quiz",
+                    OutboxDeliveryRow.status != "done",
+                )
+            )
+            ids = list(pending)
+        for delivery_id in ids:
+            await container.deliveries().deliver(delivery_id)
     finally:
         await container.dispose()
 
@@ -149,3 +174,67 @@ async def test_refusals_answer_their_problems(client: Any, settings: Settings) -
     # Staff may look at any course as its instructors do.
     staff_view = await client.get(INSTRUCTOR, params={"course_id": course["id"]}, headers=manager)
     assert staff_view.status_code == 200, staff_view.text
+
+
+async def test_the_hardest_question_and_study_time_show_on_their_dashboards(
+    client: Any, settings: Settings
+) -> None:
+    await seed_people(settings)
+    tutor, manager = await headers_of(client, "tutor"), await headers_of(client, "manager")
+    student, cotutor = await headers_of(client, "student"), await headers_of(client, "cotutor")
+    course = await learning_course(client, tutor, manager)
+    await enroll(client, student, course.id)
+    # Eleven minutes after enrolling (within the access tokens' 15): 600 seconds may be credited.
+    clock = MovableClock(datetime.now(UTC) + timedelta(minutes=11))
+    async with app_with_clock(settings, clock) as timed:
+        reported = await timed.put(
+            f"{LESSONS}/{course.text['id']}/progress",
+            json={"seconds_spent": 600},
+            headers=student,
+        )
+        assert reported.json()["seconds_spent"] == 600, reported.text
+        started = await timed.post(f"{LESSONS}/{course.quiz['id']}/attempts", headers=student)
+        assert started.status_code == 201, started.text
+        answers = {**RIGHT_ANSWERS, "pi": 3}  # every question right but pi
+        submitted = await timed.post(
+            f"/api/v1/attempts/{started.json()['id']}/submit",
+            json={"answers": answers},
+            headers=student,
+        )
+        assert submitted.status_code == 200, submitted.text
+    await _count_quizzes(settings)
+    await _refresh(settings, clock)
+    today = clock.current.date()
+    window = {"from": str(today - timedelta(days=1)), "to": str(today + timedelta(days=1))}
+
+    mine = await client.get(INSTRUCTOR, params=window, headers=tutor)
+    assert mine.status_code == 200, mine.text
+    body = mine.json()
+    assert body["hardest_question"] == {
+        "lesson_id": course.quiz["id"],
+        "question_id": "pi",
+        "label": "Check · Q5: Pi to two places?",
+        "answered": 1,
+        "correct": 0,
+        "percent_correct": 0,
+    }
+    items = body["quiz_items"]
+    assert items["unit"] == "percent" and items["labels"][0] == "Check · Q5: Pi to two places?"
+    assert items["datasets"] == [{"label": "share correct", "data": [0, 100, 100, 100, 100]}]
+    assert [q["question_id"] for q in body["quiz_questions"]] == [
+        "pi",
+        "capital",
+        "even",
+        "sky",
+        "lang",
+    ]
+    foreign = await client.get(INSTRUCTOR, params={"course_id": course.id}, headers=cotutor)
+    problem(foreign, 404, "course-not-found")
+
+    learning = await client.get(STUDENT, params=window, headers=student)
+    assert learning.status_code == 200, learning.text
+    study = learning.json()["study_time"]
+    _series_shape(study, 3)
+    assert study["unit"] == "seconds"
+    assert study["datasets"][0]["label"] == "study time"
+    assert sum(study["datasets"][0]["data"]) == 600

@@ -6,17 +6,14 @@ course's completion."""
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 from jsonschema import Draft202012Validator
 from tests.integration.http.learning.helpers import LESSONS, QUIZ, RIGHT_ANSWERS, enroll
-from tests.support.apps import app_for
+from tests.support.apps import MovableClock, app_with_clock
 from tests.support.catalog import (
     add_co_instructor,
     add_lesson,
@@ -28,7 +25,6 @@ from tests.support.catalog import (
 )
 from tests.support.identity import problem
 
-from elearn.entrypoints.bootstrap import bootstrap
 from elearn.entrypoints.settings import Settings
 
 ATTEMPTS = "/api/v1/attempts"
@@ -106,31 +102,6 @@ async def visit(client: Any, headers: dict[str, str], lesson_id: str) -> None:
 
 def paper_order(attempt: dict[str, Any]) -> list[tuple[str, list[str]]]:
     return [(q["id"], [c["id"] for c in q["choices"]]) for q in attempt["questions"]]
-
-
-class MovableClock:
-    def __init__(self, now: datetime) -> None:
-        self.current = now
-
-    def now(self) -> datetime:
-        return self.current
-
-
-@contextlib.asynccontextmanager
-async def app_with_clock(settings: Settings, clock: MovableClock) -> AsyncIterator[Any]:
-    """The app on the test's own loop, telling the time by ``clock``."""
-    container = bootstrap(settings, overrides={"clock": clock})
-    app = app_for(settings, container=container, run_background=False)
-    try:
-        async with (
-            app.lifespan(),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://testserver.local"
-            ) as timed,
-        ):
-            yield timed
-    finally:
-        await container.dispose()
 
 
 # ---- setting a quiz --------------------------------------------------------------------------

@@ -7,7 +7,7 @@ rows are derived: `elearn analytics rebuild` recomputes them from their sources 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from advanced_alchemy.base import DefaultBase
@@ -24,7 +24,8 @@ class AnalyticsRollupRow(DefaultBase):
 
     # The key's order serves every dashboard: one metric, some dimensions, a range of slots.
     metric: Mapped[str] = mapped_column(String(40), primary_key=True)
-    dimension: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # Up to a quiz question: `<lesson UUID.hex>:<question id of up to 64>`.
+    dimension: Mapped[str] = mapped_column(String(100), primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     slot: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
@@ -56,6 +57,23 @@ class AnalyticsRecountRow(DefaultBase):
     family: Mapped[str] = mapped_column(String(16), primary_key=True)
     slot: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     began: Mapped[int] = mapped_column(BigInteger)
+
+
+class AnalyticsQuizAnswerRow(DefaultBase):
+    """Whether one question of one submitted quiz attempt earned its full points, as the
+    ``learning.quiz_submitted`` event said: the source the per-question rollups are recounted
+    from (learning keeps the answers as JSON per attempt, scored against the quiz of the day).
+    Written once per attempt and question, whatever the number of deliveries."""
+
+    __tablename__ = "analytics_quiz_answers"
+    __table_args__ = (Index("ix_analytics_quiz_answers_submitted_at", "submitted_at"),)
+
+    attempt_id: Mapped[UUID] = mapped_column(primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    course_id: Mapped[UUID]
+    lesson_id: Mapped[UUID]
+    submitted_at: Mapped[datetime]
+    correct: Mapped[bool]
 
 
 CONSTRAINT_ERRORS: ConstraintErrors = {}

@@ -181,6 +181,23 @@ class CourseReviewRow(Base):
     edited_at: Mapped[datetime]
 
 
+class StudyTimeRow(DefaultBase):
+    """Seconds of study progress reports credited to a student in a quarter hour of UTC (the
+    one the report arrived in): per quarter hour, so a day in any time zone (all are offset
+    from UTC by multiples of 15 minutes) is a run of rows. Added to under the enrollment's
+    lock, in the report's transaction: a report counts once, and only what it added."""
+
+    __tablename__ = "study_time"
+    # The rollups recount a range of quarter hours (every minute, the last half hour).
+    __table_args__ = (Index("ix_study_time_quarter_hour", "quarter_hour"),)
+
+    user_id: Mapped[UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    quarter_hour: Mapped[datetime] = mapped_column(primary_key=True)
+    seconds: Mapped[int]
+
+
 class LearningDayRow(DefaultBase):
     """A day, in the student's time zone at the time, on which they learned: streaks are runs
     of these."""

@@ -75,7 +75,8 @@ class AnalyticsController(Controller):
     ) -> StudentDashboard:
         """Yours: progress per course, the current streak of days learned (in your time zone),
         days learned in the last 30, certificates earned, your next confirmed lessons, and per
-        bucket the quizzes you submitted with their average score (percent of the maximum)."""
+        bucket the quizzes you submitted with their average score (percent of the maximum) and
+        `study_time`, the seconds your progress reports added (unit `seconds`)."""
         query = RangeQuery(first=from_, last=to, bucket=bucket)
         return await analytics.student_dashboard(actor, query)
 
@@ -94,12 +95,17 @@ class AnalyticsController(Controller):
     ) -> InstructorDashboard:
         """The courses you teach, or one of them: enrollments, completions and unique viewers
         per bucket, your lessons confirmed and cancelled (by whom), your net revenue (your
-        share of sales less refunds, from the ledger) per currency, and each course's completion
-        funnel (enrolled → started → 50 % → completed). As a tutor, `tutor_hours`: minutes
-        offered (your availability as it stands, expanded over the range in your time zone,
-        minus blocked times, plus the lessons booked) and booked (confirmed lessons, cut at the
-        buckets' bounds), and `tutor_utilisation`: booked over offered in percent (0 where
-        nothing was offered). Staff may name any course."""
+        share of sales less refunds, from the ledger) per currency, each course's completion
+        funnel (enrolled → started → 50 % → completed), and quiz item difficulty over the range:
+        `quiz_items` has one label per question of the courses' quizzes and one dataset, the
+        percent of submitted attempts that earned its full points, ordered **hardest first**
+        (lowest share, then more attempts; questions nobody answered last, at 0);
+        `quiz_questions` gives their counts in the same order and `hardest_question` the first
+        answered one (`null` when none was). As a tutor, `tutor_hours`: minutes offered (your
+        availability as it stands, expanded over the range in your time zone, minus blocked
+        times, plus the lessons booked) and booked (confirmed lessons, cut at the buckets'
+        bounds), and `tutor_utilisation`: booked over offered in percent (0 where nothing was
+        offered). Staff may name any course."""
         query = RangeQuery(first=from_, last=to, bucket=bucket, course_id=course_id)
         return await analytics.instructor_dashboard(actor, query)
 

@@ -60,8 +60,16 @@ from elearn.domain.learning.quiz import (
 )
 from elearn.domain.learning.review import Review
 
-
 # ---- enrollments ------------------------------------------------------------------------------
+# A student's enrollment in a course (parameters: user_id, course_id), built once: every
+# progress report locks it.
+_ENROLLMENT = select(EnrollmentRow).where(
+    EnrollmentRow.user_id == bindparam("user_id", type_=EnrollmentRow.user_id.type),
+    EnrollmentRow.course_id == bindparam("course_id", type_=EnrollmentRow.course_id.type),
+)
+_ENROLLMENT_LOCKED = _ENROLLMENT.with_for_update()
+
+
 class SqlaEnrollmentRepository(SqlaRepository[Enrollment, EnrollmentRow]):
     mapper = FieldMap(
         Enrollment,
@@ -89,11 +97,9 @@ class SqlaEnrollmentRepository(SqlaRepository[Enrollment, EnrollmentRow]):
         for enrollment in self.seen:
             if enrollment.user_id == user_id and enrollment.course_id == course_id:
                 return enrollment
-        row = await self._get_row(
-            select(EnrollmentRow).where(
-                EnrollmentRow.user_id == user_id, EnrollmentRow.course_id == course_id
-            ),
-            for_update=for_update,
+        row = await self.session.scalar(
+            _ENROLLMENT_LOCKED if for_update else _ENROLLMENT,
+            {"user_id": user_id, "course_id": course_id},
         )
         return self._load(row) if row is not None else None
 
@@ -617,16 +623,24 @@ class SqlaReviewRepository(SqlaRepository[Review, CourseReviewRow]):
 
 
 # ---- learning days ----------------------------------------------------------------------------
+_MARK_DAY: dict[str, Any] = {}
+
+
 class SqlaLearningDays:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def record(self, user_id: UUID, day: date) -> None:
-        await self.session.execute(
-            dialect_insert(self.session, LearningDayRow)
-            .values(user_id=user_id, day=day)
-            .on_conflict_do_nothing(index_elements=["user_id", "day"])
-        )
+        # Built once per dialect, on the table (not the ORM class, whose insert would take the
+        # ORM's bulk path): every progress report marks its day.
+        mark = _MARK_DAY.get(self.session.bind.dialect.name)
+        if mark is None:
+            mark = _MARK_DAY[self.session.bind.dialect.name] = (
+                dialect_insert(self.session, LearningDayRow.__table__)
+                .values(user_id=bindparam("user_id"), day=bindparam("day"))
+                .on_conflict_do_nothing(index_elements=["user_id", "day"])
+            )
+        await self.session.execute(mark, {"user_id": user_id, "day": day})
 
     async def time_zone(self, user_id: UUID) -> str:
         return await time_zone_of(self.session, user_id)

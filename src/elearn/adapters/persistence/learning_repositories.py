@@ -13,8 +13,10 @@ from fractions import Fraction
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, cast, func, literal_column, null, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from elearn.adapters.persistence.models.catalog import CourseRow
 from elearn.adapters.persistence.models.identity import StudentProfileRow, TutorProfileRow
@@ -39,6 +41,7 @@ from elearn.adapters.persistence.repository_base import (
     dialect_insert,
     enum,
 )
+from elearn.application.learning.ports import ProgressStanding
 from elearn.domain.learning.assignment import Assignment, FileKind, Submission, SubmittedFile
 from elearn.domain.learning.certificate import Certificate
 from elearn.domain.learning.enrollment import (
@@ -58,8 +61,16 @@ from elearn.domain.learning.quiz import (
 )
 from elearn.domain.learning.review import Review
 
-
 # ---- enrollments ------------------------------------------------------------------------------
+# A student's enrollment in a course (parameters: user_id, course_id), built once: every
+# progress report locks it.
+_ENROLLMENT = select(EnrollmentRow).where(
+    EnrollmentRow.user_id == bindparam("user_id", type_=EnrollmentRow.user_id.type),
+    EnrollmentRow.course_id == bindparam("course_id", type_=EnrollmentRow.course_id.type),
+)
+_ENROLLMENT_LOCKED = _ENROLLMENT.with_for_update()
+
+
 class SqlaEnrollmentRepository(SqlaRepository[Enrollment, EnrollmentRow]):
     mapper = FieldMap(
         Enrollment,
@@ -87,11 +98,9 @@ class SqlaEnrollmentRepository(SqlaRepository[Enrollment, EnrollmentRow]):
         for enrollment in self.seen:
             if enrollment.user_id == user_id and enrollment.course_id == course_id:
                 return enrollment
-        row = await self._get_row(
-            select(EnrollmentRow).where(
-                EnrollmentRow.user_id == user_id, EnrollmentRow.course_id == course_id
-            ),
-            for_update=for_update,
+        row = await self.session.scalar(
+            _ENROLLMENT_LOCKED if for_update else _ENROLLMENT,
+            {"user_id": user_id, "course_id": course_id},
         )
         return self._load(row) if row is not None else None
 
@@ -148,6 +157,10 @@ class SqlaProgressRepository(TrackingRepository[LessonProgress, LessonProgressRo
         fixed=("user_id", "lesson_id"),
     )
 
+    def __init__(self, session: AsyncSession, attempts: SqlaAttemptRepository) -> None:
+        super().__init__(session)
+        self._attempts = attempts
+
     async def get(self, user_id: UUID, lesson_id: UUID) -> LessonProgress | None:
         key = (user_id, lesson_id)
         if key in self._tracked:
@@ -170,6 +183,63 @@ class SqlaProgressRepository(TrackingRepository[LessonProgress, LessonProgressRo
                 )
             )
         )
+        return self._completed_as_seen(stored, user_id, course_id)
+
+    async def last_activity(self, user_id: UUID) -> datetime | None:
+        stored = await self.session.scalar(
+            select(func.max(LessonProgressRow.updated_at)).where(
+                LessonProgressRow.user_id == user_id
+            )
+        )
+        return self._last_activity_as_seen(stored, user_id)
+
+    async def standing(self, user_id: UUID, course_id: UUID, lesson_id: UUID) -> ProgressStanding:
+        rows = await self.session.execute(
+            _STANDING, {"user_id": user_id, "course_id": course_id, "lesson_id": lesson_id}
+        )
+        found: LessonProgress | None = self._tracked.get((user_id, lesson_id), (None,))[0]
+        completed: set[UUID] = set()
+        passed: set[UUID] = set()
+        last_activity: datetime | None = None
+        for row in rows:
+            if row.part == _LAST_ACTIVITY:
+                last_activity = row.updated_at
+            elif row.part == _PASSED_QUIZ:
+                passed.add(row.lesson_id)
+            else:
+                if row.course_id == course_id and row.completed_at is not None:
+                    completed.add(row.lesson_id)
+                if row.lesson_id == lesson_id and found is None:
+                    found = self._load(self._persistent_row(user_id, row))
+        passed.update(self._attempts.passed_as_seen(user_id, course_id))
+        return ProgressStanding(
+            progress=found,
+            last_activity=self._last_activity_as_seen(last_activity, user_id),
+            completed_lessons=frozenset(self._completed_as_seen(completed, user_id, course_id)),
+            passed_quizzes=frozenset(passed),
+        )
+
+    def _persistent_row(self, user_id: UUID, stored: Any) -> LessonProgressRow:
+        """The session's row for the stored values read: the one it holds, or one made
+        persistent from them without reading it again (its changes are written at commit)."""
+        key = identity_key(LessonProgressRow, (user_id, stored.lesson_id))
+        held = self.session.identity_map.get(key)
+        if isinstance(held, LessonProgressRow):
+            return held
+        row = LessonProgressRow(
+            user_id=user_id,
+            lesson_id=stored.lesson_id,
+            course_id=stored.course_id,
+            completed_at=stored.completed_at,
+            position_seconds=stored.position_seconds,
+            seconds_spent=stored.seconds_spent,
+            updated_at=stored.updated_at,
+        )
+        make_transient_to_detached(row)
+        self.session.add(row)
+        return row
+
+    def _completed_as_seen(self, stored: set[UUID], user_id: UUID, course_id: UUID) -> set[UUID]:
         for progress in self.seen:
             if progress.user_id == user_id and progress.course_id == course_id:
                 if progress.completed:
@@ -178,17 +248,69 @@ class SqlaProgressRepository(TrackingRepository[LessonProgress, LessonProgressRo
                     stored.discard(progress.lesson_id)
         return stored
 
-    async def last_activity(self, user_id: UUID) -> datetime | None:
-        stored = await self.session.scalar(
-            select(func.max(LessonProgressRow.updated_at)).where(
-                LessonProgressRow.user_id == user_id
-            )
-        )
+    def _last_activity_as_seen(self, stored: datetime | None, user_id: UUID) -> datetime | None:
         seen = [p.updated_at for p in self.seen if p.user_id == user_id and p.updated_at]
         return max([*seen, *([stored] if stored is not None else [])], default=None)
 
     def _key_of_row(self, row: LessonProgressRow) -> Any:
         return (row.user_id, row.lesson_id)
+
+
+# What `SqlaProgressRepository.standing` reads (parameters: user_id, course_id, lesson_id), one
+# statement of three parts told apart by ``part``: the student's progress rows in the course (and
+# in the lesson), the course's quizzes they passed, and their last activity anywhere.
+_PROGRESS_ROW, _PASSED_QUIZ, _LAST_ACTIVITY = "progress", "passed", "last"
+_STANDING_USER = bindparam("user_id", type_=LessonProgressRow.user_id.type)
+_STANDING_COURSE = bindparam("course_id", type_=LessonProgressRow.course_id.type)
+_STANDING_LESSON = bindparam("lesson_id", type_=LessonProgressRow.lesson_id.type)
+# The columns a part leaves empty, typed: PostgreSQL matches a union's columns by type.
+_UNTOLD = (
+    LessonProgressRow.lesson_id,
+    LessonProgressRow.course_id,
+    LessonProgressRow.completed_at,
+    LessonProgressRow.position_seconds,
+    LessonProgressRow.seconds_spent,
+    LessonProgressRow.updated_at,
+)
+
+
+def _nulls_of(columns: tuple[Any, ...]) -> list[Any]:
+    return [cast(null(), column.type).label(column.key) for column in columns]
+
+
+_STANDING = union_all(
+    select(
+        literal_column(f"'{_PROGRESS_ROW}'").label("part"),
+        LessonProgressRow.lesson_id,
+        LessonProgressRow.course_id,
+        LessonProgressRow.completed_at,
+        LessonProgressRow.position_seconds,
+        LessonProgressRow.seconds_spent,
+        LessonProgressRow.updated_at,
+    ).where(
+        LessonProgressRow.user_id == _STANDING_USER,
+        or_(
+            LessonProgressRow.course_id == _STANDING_COURSE,
+            LessonProgressRow.lesson_id == _STANDING_LESSON,
+        ),
+    ),
+    select(
+        literal_column(f"'{_PASSED_QUIZ}'"),
+        QuizAttemptRow.lesson_id,
+        *_nulls_of(_UNTOLD[1:]),
+    )
+    .where(
+        QuizAttemptRow.user_id == _STANDING_USER,
+        QuizAttemptRow.course_id == _STANDING_COURSE,
+        QuizAttemptRow.passed.is_(True),
+    )
+    .distinct(),
+    select(
+        literal_column(f"'{_LAST_ACTIVITY}'"),
+        *_nulls_of(_UNTOLD[:-1]),
+        func.max(LessonProgressRow.updated_at),
+    ).where(LessonProgressRow.user_id == _STANDING_USER),
+)
 
 
 # ---- quizzes ----------------------------------------------------------------------------------
@@ -317,12 +439,16 @@ class SqlaAttemptRepository(SqlaRepository[QuizAttempt, QuizAttemptRow]):
                 .distinct()
             )
         )
-        passed.update(
+        passed.update(self.passed_as_seen(user_id, course_id))
+        return passed
+
+    def passed_as_seen(self, user_id: UUID, course_id: UUID) -> set[UUID]:
+        """Quizzes of the course passed by attempts this transaction holds."""
+        return {
             a.lesson_id
             for a in self.seen
             if a.user_id == user_id and a.course_id == course_id and a.passed
-        )
-        return passed
+        }
 
 
 # ---- assignments ------------------------------------------------------------------------------
@@ -498,16 +624,24 @@ class SqlaReviewRepository(SqlaRepository[Review, CourseReviewRow]):
 
 
 # ---- learning days ----------------------------------------------------------------------------
+_MARK_DAY: dict[str, Any] = {}
+
+
 class SqlaLearningDays:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def record(self, user_id: UUID, day: date) -> None:
-        await self.session.execute(
-            dialect_insert(self.session, LearningDayRow)
-            .values(user_id=user_id, day=day)
-            .on_conflict_do_nothing(index_elements=["user_id", "day"])
-        )
+        # Built once per dialect, on the table (not the ORM class, whose insert would take the
+        # ORM's bulk path): every progress report marks its day.
+        mark = _MARK_DAY.get(self.session.bind.dialect.name)
+        if mark is None:
+            mark = _MARK_DAY[self.session.bind.dialect.name] = (
+                dialect_insert(self.session, LearningDayRow.__table__)
+                .values(user_id=bindparam("user_id"), day=bindparam("day"))
+                .on_conflict_do_nothing(index_elements=["user_id", "day"])
+            )
+        await self.session.execute(mark, {"user_id": user_id, "day": day})
 
     async def add_study_time(self, user_id: UUID, quarter_hour: datetime, seconds: int) -> None:
         insert = dialect_insert(self.session, StudyTimeRow).values(
@@ -550,9 +684,9 @@ class SqlaLearningStore:
 
     def __init__(self, session: AsyncSession) -> None:
         self.enrollments = SqlaEnrollmentRepository(session)
-        self.progress = SqlaProgressRepository(session)
-        self.quizzes = SqlaQuizRepository(session)
         self.attempts = SqlaAttemptRepository(session)
+        self.progress = SqlaProgressRepository(session, self.attempts)
+        self.quizzes = SqlaQuizRepository(session)
         self.assignments = SqlaAssignmentRepository(session)
         self.submissions = SqlaSubmissionRepository(session)
         self.certificates = SqlaCertificateRepository(session)

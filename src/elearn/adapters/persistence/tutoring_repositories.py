@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,11 +39,21 @@ _ACTIVE = [status.value for status in ACTIVE]
 # The class of PostgreSQL advisory locks that serialise one student's holds (the key pairs
 # (class, student) do not meet single-key advisory locks such as the catalog's).
 _HOLDS_LOCK = 0x484F4C44  # "HOLD"
+# The class of those that claim one start of one tutor while it is being booked.
+_SLOT_LOCK = 0x534C4F54  # "SLOT"
 
 
 def _lock_key(student_id: UUID) -> int:
     """A student's id folded into a signed 32-bit key (a collision only queues two students)."""
     return int.from_bytes(student_id.bytes[:4], "big", signed=True)
+
+
+def _slot_key(tutor_id: UUID, starts_at: datetime) -> int:
+    """A tutor's start folded into a signed 32-bit key, stable across processes (a collision,
+    one in 2**32 pairs, refuses a contender for another slot while this one is being booked)."""
+    stamp = int(starts_at.timestamp()).to_bytes(8, "big", signed=True)
+    digest = hashlib.blake2b(tutor_id.bytes + stamp, digest_size=4).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 _LOCAL = "%Y-%m-%dT%H:%M"
@@ -202,6 +213,15 @@ class SqlaBookingRepository(SqlaRepository[Booking, BookingRow]):
             await self.session.execute(
                 select(func.pg_advisory_xact_lock(_HOLDS_LOCK, _lock_key(student_id)))
             )
+
+    async def claim_slot(self, tutor_id: UUID, starts_at: datetime) -> bool:
+        # SQLite: the write transaction already holds the database's only write lock.
+        if self.session.bind.dialect.name != "postgresql":
+            return True
+        claimed = await self.session.scalar(
+            select(func.pg_try_advisory_xact_lock(_SLOT_LOCK, _slot_key(tutor_id, starts_at)))
+        )
+        return bool(claimed)
 
     async def unpaid_holds_of(self, student_id: UUID, now: datetime) -> list[UUID]:
         stmt = select(BookingRow).where(

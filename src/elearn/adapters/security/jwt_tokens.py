@@ -28,6 +28,9 @@ _REQUIRED_CLAIMS = ["exp", "iat", "sub", "aud", "iss", "jti", "typ", "role", "si
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
 _MAX_TOKEN_CHARS = 4096
 _MAX_IAT_SKEW = timedelta(seconds=30)
+# Tokens whose signature and claims were checked, remembered (oldest out first): about a
+# kilobyte each, far more than the clients one process serves at once.
+_SIGNED_TOKENS_KEPT = 4096
 # NumericDate bounds we accept: the epoch up to the end of year 9999 (datetime's range).
 _LATEST_NUMERIC_DATE = 253_402_300_799
 
@@ -80,6 +83,7 @@ class JwtAccessTokens:
         self._ttl = ttl_seconds
         self._ids = ids or _random_token_id
         self._jwt = jwt.PyJWT()
+        self._signed: dict[str, tuple[AccessClaims, datetime | None]] = {}
 
     def _keys_of(self, secret: str) -> tuple[Any, Any]:
         """The signing key and the verification key of a secret."""
@@ -139,6 +143,27 @@ class JwtAccessTokens:
     def _verify(self, token: str, now: datetime) -> AccessClaims:
         if not isinstance(token, str) or len(token) > _MAX_TOKEN_CHARS:
             raise ValueError("not a token")
+        # What does not depend on the time is checked once per token: every request of a
+        # client sends the same one, and its signature and claims cannot change. Only tokens
+        # that passed are remembered, so forged ones cannot crowd out the real ones.
+        signed = self._signed.get(token)
+        if signed is None:
+            signed = self._check_signed(token)
+            if len(self._signed) >= _SIGNED_TOKENS_KEPT:
+                del self._signed[next(iter(self._signed))]  # the oldest
+            self._signed[token] = signed
+        claims, not_before = signed
+        if now >= claims.expires_at:  # a token is dead at the second its exp names
+            raise ValueError("expired")
+        if claims.issued_at > now + _MAX_IAT_SKEW:
+            raise ValueError("issued in the future")
+        if not_before is not None and not_before > now:
+            raise ValueError("not yet valid")
+        return claims
+
+    def _check_signed(self, token: str) -> tuple[AccessClaims, datetime | None]:
+        """The claims of a token signed by one of our keys, shaped as we issue them, and its
+        ``nbf`` if it has one; whether it is valid now is checked by the caller."""
         _require_canonical_segments(token)
         kid = jwt.get_unverified_header(token).get("kid")
         if not isinstance(kid, str) or kid not in self._verification_keys:
@@ -158,7 +183,7 @@ class JwtAccessTokens:
                 "verify_jti": True,
                 "strict_aud": True,
                 "require": _REQUIRED_CLAIMS,
-                # pyjwt would compare with the real clock; the checks below use `now`.
+                # pyjwt would compare with the real clock; the checks of `_verify` use `now`.
                 "verify_exp": False,
                 "verify_iat": False,
                 "verify_nbf": False,
@@ -173,22 +198,17 @@ class JwtAccessTokens:
 
         issued_at = _numeric_date(payload["iat"])
         expires_at = _numeric_date(payload["exp"])
-        if now >= expires_at:  # a token is dead at the second its exp names
-            raise ValueError("expired")
-        if issued_at > now + _MAX_IAT_SKEW:
-            raise ValueError("issued in the future")
         if expires_at <= issued_at:
             raise ValueError("expires before it was issued")
         # Signed by us, yet living longer than we ever issue: refused, not trusted.
         if payload["exp"] - payload["iat"] > self._ttl:
             raise ValueError("lives longer than an access token may")
-        if "nbf" in payload and _numeric_date(payload["nbf"]) > now:
-            raise ValueError("not yet valid")
+        not_before = _numeric_date(payload["nbf"]) if "nbf" in payload else None
 
         token_id = payload["jti"]
         if not token_id:
             raise ValueError("empty jti")
-        return AccessClaims(
+        claims = AccessClaims(
             user_id=UUID(payload["sub"]),
             session_id=UUID(payload["sid"]),
             role=Role(payload["role"]),
@@ -196,6 +216,7 @@ class JwtAccessTokens:
             issued_at=issued_at,
             expires_at=expires_at,
         )
+        return claims, not_before
 
 
 def _aware(now: datetime) -> datetime:

@@ -297,7 +297,25 @@ class LocalFileStorage:
     async def _stream(
         self, path: Path, start: int, end: int | None, chunk_size: int
     ) -> AsyncIterator[bytes]:
-        file, size = await _blocking(self._open, path)
+        # Opening, seeking and the first chunk in one trip to a worker thread: a range that
+        # fits in one chunk (a player seeking) costs one trip, not three.
+        file, remaining, data = await _blocking(self._open_at, path, start, end, chunk_size)
+        try:
+            while data:
+                remaining -= len(data)
+                yield data
+                if remaining <= 0:
+                    return
+                data = await _blocking(file.read, min(chunk_size, remaining))
+            # No data with some still due: the file was truncated while being read.
+        finally:
+            file.close()
+
+    def _open_at(
+        self, path: Path, start: int, end: int | None, chunk_size: int
+    ) -> tuple[BinaryIO, int, bytes]:
+        """The open file, the length of the range wanted in it, and its first chunk."""
+        file, size = self._open(path)
         try:
             if start >= size:
                 raise RangeNotSatisfiable(
@@ -305,15 +323,11 @@ class LocalFileStorage:
                 )
             last = size - 1 if end is None else min(end, size - 1)
             remaining = last - start + 1
-            await _blocking(file.seek, start)
-            while remaining > 0:
-                data = await _blocking(file.read, min(chunk_size, remaining))
-                if not data:  # truncated while being read
-                    return
-                remaining -= len(data)
-                yield data
-        finally:
+            file.seek(start)
+            return file, remaining, file.read(min(chunk_size, remaining))
+        except BaseException:
             file.close()
+            raise
 
 
 _ACTIVE_CONTENT = "Files with active content (SVG, HTML, XML, scripts) are not accepted"

@@ -35,6 +35,7 @@ from elearn.application.learning.ports import (
     MediaFile,
     MediaGrant,
     MediaSubject,
+    ProgressStanding,
     QuizSummary,
 )
 from elearn.application.learning.quiz_views import QuizDefinition, number, quiz_definition
@@ -233,21 +234,26 @@ async def advance(
     enrollment: Enrollment,
     progress: LessonProgress,
     plan: CoursePlan | None = None,
+    standing: ProgressStanding | None = None,
 ) -> int:
     """After the student did something in a lesson: the course's progress, completion of the
     enrollment when it is done, and today's mark for the streak. Returns the progress. ``plan``
-    read before the enrollment was locked keeps the lock shorter; it is read here otherwise."""
+    read before the enrollment was locked keeps the lock shorter, and so does ``standing`` read
+    with the lesson's progress; each is read here otherwise."""
     now = deps.clock.now()
     learning = uow.learning
     if plan is None:
         plan = await course_plan(deps, uow, course.id, enrollment.user_id)
+    if standing is None:
+        completed = await learning.progress.completed_lessons(enrollment.user_id, course.id)
+        passed = await learning.attempts.passed_lessons(enrollment.user_id, course.id)
+    else:
+        completed, passed = set(standing.completed_lessons), set(standing.passed_quizzes)
     # The repository sees the stored rows; this lesson's new state is in memory.
-    completed = await learning.progress.completed_lessons(enrollment.user_id, course.id)
     completed.discard(progress.lesson_id)
     if progress.completed:
         completed.add(progress.lesson_id)
     percent = course_progress(plan.requirements, completed)
-    passed = await learning.attempts.passed_lessons(enrollment.user_id, course.id)
     enrollment.record_activity(
         lesson_id=progress.lesson_id,
         progress_percent=percent,
@@ -260,11 +266,19 @@ async def advance(
 
 
 async def lesson_progress(
-    uow: LearningUnitOfWork, user_id: UUID, course_id: UUID, lesson_id: UUID, now: datetime
+    uow: LearningUnitOfWork,
+    user_id: UUID,
+    course_id: UUID,
+    lesson_id: UUID,
+    now: datetime,
+    standing: ProgressStanding | None = None,
 ) -> LessonProgress:
-    """The student's progress in the lesson; a new one is stored as of ``now`` even when the
-    activity (a failed quiz) changes nothing in it."""
-    found = await uow.learning.progress.get(user_id, lesson_id)
+    """The student's progress in the lesson (found in ``standing`` when it was read); a new one
+    is stored as of ``now`` even when the activity (a failed quiz) changes nothing in it."""
+    if standing is None:
+        found = await uow.learning.progress.get(user_id, lesson_id)
+    else:
+        found = standing.progress
     if found is not None:
         return found
     progress = LessonProgress(
@@ -546,10 +560,12 @@ class RecordProgress:
             access = await deps.access_to(uow, actor, place, lock_enrollment=True)
             enrollment = access.require_student()
             lesson = access.lesson
-            # Read before this report touches a progress row: it is the previous activity.
-            last_seen = await uow.learning.progress.last_activity(user_id)
+            # One statement under the lock, read before this report touches a progress row
+            # (its last activity is the previous one).
+            standing = await uow.learning.progress.standing(user_id, access.course.id, lesson.id)
+            last_seen = standing.last_activity
             progress = await lesson_progress(
-                uow, user_id, access.course.id, lesson.id, deps.clock.now()
+                uow, user_id, access.course.id, lesson.id, deps.clock.now(), standing
             )
             seconds_before = progress.seconds_spent
             progress.record(
@@ -567,7 +583,7 @@ class RecordProgress:
                 await uow.learning.days.add_study_time(
                     user_id, study_quarter_hour(deps.clock.now()), gained
                 )
-            await advance(deps, uow, access.course, enrollment, progress, plan)
+            await advance(deps, uow, access.course, enrollment, progress, plan, standing)
             await uow.commit()
         return progress_view(progress, enrollment)
 

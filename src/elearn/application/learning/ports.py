@@ -48,6 +48,18 @@ class EnrollmentRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class ProgressStanding:
+    """What a progress report needs of the student's stored learning, read together: their
+    progress in the lesson (None before their first activity in it), when their progress in
+    any lesson last changed, the course's lessons they completed and its quizzes they passed."""
+
+    progress: LessonProgress | None
+    last_activity: datetime | None
+    completed_lessons: frozenset[UUID]
+    passed_quizzes: frozenset[UUID]
+
+
 class ProgressRepository(Protocol):
     async def get(self, user_id: UUID, lesson_id: UUID) -> LessonProgress | None: ...
 
@@ -60,6 +72,12 @@ class ProgressRepository(Protocol):
     async def last_activity(self, user_id: UUID) -> datetime | None:
         """When the student's progress in any lesson last changed, as this transaction sees it:
         the last activity of theirs the server observed."""
+        ...
+
+    async def standing(self, user_id: UUID, course_id: UUID, lesson_id: UUID) -> ProgressStanding:
+        """``get``, ``last_activity``, ``completed_lessons`` and the attempts' ``passed_lessons``
+        at once, in one statement (a report reads them while it holds the enrollment's lock),
+        as this transaction sees them."""
         ...
 
 

@@ -108,6 +108,11 @@ class HoldBooking:
         async with deps.uow() as uow:
             held = await deps.billing.replay(uow, claim, _Held, now)
             if held is None:
+                # Contenders for the very slot do not queue behind the one booking it now: the
+                # first claims it, the others are refused at once (the tutor's lock below still
+                # decides between overlapping slots, and the database guards against overlap).
+                if not await uow.tutoring.bookings.claim_slot(tutor_id, starts_at):
+                    raise SlotTaken("that time is being booked with this tutor; pick another slot")
                 await deps.bookable_tutor(uow, tutor_id)
                 profile = await deps.identity.tutor_terms(uow, tutor_id)
                 if profile is None or profile.hourly_rate is None:

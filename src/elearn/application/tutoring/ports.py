@@ -65,6 +65,11 @@ class BookingRepository(Protocol):
         on unpaid holds counts them across tutors, whose schedules are locked apart)."""
         ...
 
+    async def claim_slot(self, tutor_id: UUID, starts_at: datetime) -> bool:
+        """Claims the tutor's lesson starting at ``starts_at`` for this transaction, without
+        waiting: False while another transaction has claimed it (it is being booked now)."""
+        ...
+
     async def unpaid_holds_of(self, student_id: UUID, now: datetime) -> list[UUID]:
         """The tutor of each hold of the student that is unpaid and has not run out at
         ``now``."""

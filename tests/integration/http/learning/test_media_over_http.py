@@ -28,6 +28,7 @@ from tests.support.identity import PDF, problem, seed_accounts
 from elearn.adapters.security.media_tokens import HmacMediaTokens
 from elearn.application.learning.ports import MediaGrant, MediaSubject
 from elearn.domain.identity.roles import Role
+from elearn.entrypoints.http.learning import routes as learning_routes
 from elearn.entrypoints.settings import Settings
 
 MEDIA = "/api/v1/media"
@@ -322,7 +323,9 @@ async def tutor_with_files(
     return tutor, video, notes
 
 
-async def test_media_answers_single_byte_ranges(client: Any, settings: Settings) -> None:
+async def test_media_answers_single_byte_ranges(
+    client: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tutor, video, notes = await tutor_with_files(client, settings)
     url = (await media_of(client, tutor, video["id"]))["url"]
     size = len(VIDEO)
@@ -347,14 +350,19 @@ async def test_media_answers_single_byte_ranges(client: Any, settings: Settings)
         f"bytes=10000-{size + 5000}": (10000, size - 1),  # an end past the file is clamped
         f"bytes=5-{huge}": (5, size - 1),
     }
-    for header, (first, last) in partial.items():
-        response = await fetch(header)
-        assert response.status_code == 206, (header, response.status_code)
-        assert response.headers["content-range"] == f"bytes {first}-{last}/{size}", header
-        assert response.headers["content-length"] == str(last - first + 1), header
-        assert response.headers["accept-ranges"] == "bytes"
-        assert response.headers["content-type"] == "video/mp4"
-        assert response.content == VIDEO[first : last + 1], header
+    # Small ranges are read whole and answered as one body, larger ones streamed: the same
+    # answers either way.
+    for whole_up_to in (learning_routes.WHOLE_RANGE_BYTES, 0):
+        monkeypatch.setattr(learning_routes, "WHOLE_RANGE_BYTES", whole_up_to)
+        for header, (first, last) in partial.items():
+            response = await fetch(header)
+            assert response.status_code == 206, (header, response.status_code)
+            assert response.headers["content-range"] == f"bytes {first}-{last}/{size}", header
+            assert response.headers["content-length"] == str(last - first + 1), header
+            assert response.headers["accept-ranges"] == "bytes"
+            assert response.headers["content-type"] == "video/mp4"
+            assert response.content == VIDEO[first : last + 1], header
+    monkeypatch.undo()
     assert (await fetch("bytes=0-9")).content == VIDEO[:10]
     assert (await fetch("bytes=-50")).content == VIDEO[-50:]
 

@@ -196,6 +196,40 @@ async def test_overlapping_holds_at_once_leave_exactly_one(pg_settings: Settings
         assert_no_overlaps(await my_bookings(client, tutor, role="tutor"))
 
 
+async def test_a_slot_being_booked_refuses_its_other_contenders_without_waiting(
+    pg_settings: Settings,
+) -> None:
+    await seed_people(pg_settings)
+    await seed_accounts(pg_settings, *((f"{name}@catalog.test", Role.STUDENT) for name in CROWD))
+    clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
+    async with served(pg_settings, clock, run_background=False) as (client, container):
+        tutor = await headers_of(client, "tutor")
+        first, second, third = [await headers_of(client, name) for name in CROWD[:3]]
+        tutor_id = await user_id(client, tutor)
+        await make_tutor(client, tutor, windows=weekly("09:00", "17:00", EVERY_DAY))
+        ten = at((clock.now() + timedelta(days=3)).date(), "10:00")
+        await warm_up(client, first)
+
+        def hold(headers: dict[str, str], start: datetime) -> Any:
+            return asyncio.ensure_future(
+                client.post(BOOKINGS, json=booking_body(tutor_id, start), headers=headers)
+            )
+
+        async with schedule_locked(container, tutor_id):
+            # The first contender has claimed 10:00 and waits for the tutor's schedule.
+            booking = hold(first, ten)
+            await waiting_for_locks(container, 1)
+            # Another for the very slot is refused while the first still waits; one for an
+            # overlapping start is no contender for that slot: it waits for the schedule too.
+            refused = await asyncio.wait_for(hold(second, ten), timeout=30)
+            overlapping = hold(third, ten + timedelta(minutes=30))
+            await waiting_for_locks(container, 2)
+        problem(refused, 409, "slot-taken")
+        assert (await booking).status_code == 201, (await booking).text
+        problem(await overlapping, 409, "slot-taken")
+        assert len(await my_bookings(client, tutor, role="tutor")) == 1
+
+
 async def test_rescheduling_into_a_slot_someone_books_at_once(pg_settings: Settings) -> None:
     await seed_people(pg_settings)
     await seed_accounts(pg_settings, ("rival@catalog.test", Role.STUDENT))

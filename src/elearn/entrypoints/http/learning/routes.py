@@ -25,6 +25,7 @@ from litestar.response import Stream
 from elearn.application.errors import FieldError, InvalidInput
 from elearn.application.files import (
     DEFAULT_UPLOAD_POLICIES,
+    KiB,
     RangeNotSatisfiable,
     UploadPurpose,
     content_disposition,
@@ -251,13 +252,18 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, min(int(last), size - 1) if last else size - 1
 
 
-def stream_file(
+# A bounded range up to this size (a player seeking, a PDF viewer's page) is read whole and
+# answered as one body: a stream costs a task group and a turn of the event loop per chunk.
+WHOLE_RANGE_BYTES = 256 * KiB
+
+
+async def stream_file(
     request: Request[Any, Any, Any],
     learning: LearningUseCases,
     file: MediaFile,
     *,
     cache: str,
-) -> Stream:
+) -> Response[Any]:
     storage = learning.deps.storage
     headers = {
         "Accept-Ranges": "bytes",
@@ -270,8 +276,14 @@ def stream_file(
         headers["Content-Length"] = str(file.size)
         return Stream(storage.read(file.key), media_type=file.content_type, headers=headers)
     start, end = wanted
-    headers["Content-Length"] = str(end - start + 1)
+    length = end - start + 1
     headers["Content-Range"] = f"bytes {start}-{end}/{file.size}"
+    if length <= WHOLE_RANGE_BYTES:
+        chunks = [c async for c in storage.read(file.key, start=start, end=end, chunk_size=length)]
+        return Response(
+            b"".join(chunks), media_type=file.content_type, headers=headers, status_code=206
+        )
+    headers["Content-Length"] = str(length)
     return Stream(
         storage.read(file.key, start=start, end=end),
         media_type=file.content_type,
@@ -735,7 +747,7 @@ class MediaController(Controller):
         request: Request[Any, Any, Any],
         actor: CurrentActor,
         learning: Learning,
-    ) -> Stream:
+    ) -> Response[Any]:
         """With the token from a lesson's `media.url` or a submitted file's `url`. Honours
         `Range` (206, or 416 past the end). Expired, forged or someone else's tokens answer 403.
 
@@ -748,7 +760,7 @@ class MediaController(Controller):
         once, within a minute, for the person it was issued to (403 with anyone else's header);
         a second use answers 410 `media-link-used`."""
         file = await learning.open_media(actor, token)
-        return stream_file(request, learning, file, cache="private, max-age=300")
+        return await stream_file(request, learning, file, cache="private, max-age=300")
 
     @problems("media-token-invalid")
     @post(
@@ -801,7 +813,7 @@ class CertificatesController(Controller):
         request: Request[Any, Any, Any],
         actor: CurrentActor,
         learning: Learning,
-    ) -> Stream:
+    ) -> Response[Any]:
         """`/certificates/{id}.pdf`, for its holder and staff."""
         stem, dot, extension = certificate_file.rpartition(".")
         try:
@@ -811,7 +823,7 @@ class CertificatesController(Controller):
         if not dot or extension != "pdf":
             raise CertificateNotFound()
         file = await learning.certificate_pdf(actor, certificate_id)
-        return stream_file(request, learning, file, cache="private, no-store")
+        return await stream_file(request, learning, file, cache="private, no-store")
 
 
 # ---- administration --------------------------------------------------------------------------

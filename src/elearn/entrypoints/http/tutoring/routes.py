@@ -334,9 +334,10 @@ class BookingsController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> BookingView:
         """Holds a free slot for 15 minutes at the tutor's hourly rate; pay it to confirm. A
-        time another lesson has answers 409 `slot-taken`; a length not offered, a start off the
-        quarter hour or a time outside the tutor's hours answer 422 `duration-not-offered`,
-        `start-not-on-grid` or `outside-availability`.
+        time another lesson has, or a start another hold is being made for at that moment,
+        answers 409 `slot-taken`; a length not offered, a start off the quarter hour or a time
+        outside the tutor's hours answer 422 `duration-not-offered`, `start-not-on-grid` or
+        `outside-availability`.
 
         A student keeps only so many unpaid holds (3 by default, 2 with one tutor): one more
         answers 409 `too-many-holds` or `too-many-holds-with-tutor` until one is paid,

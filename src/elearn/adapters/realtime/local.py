@@ -41,7 +41,8 @@ class LocalRealtimeHub(SocketHub):
     forgotten first, so a long-running process holds a bounded history), and fans events out
     through Litestar channels on the in-memory backend to the sockets, and to in-process
     subscribers (``subscribe``). A subscriber that does not keep up loses events beyond
-    ``queue_size`` rather than growing memory without bound.
+    ``queue_size`` rather than growing memory without bound. An event published with a
+    ``once`` key used within the history's age (among the last ``once_keys``) is dropped.
 
     Publishing from another thread's event loop (the in-process worker's) is handed to the loop
     the sockets live on, so numbering and delivery stay on one loop."""
@@ -52,6 +53,7 @@ class LocalRealtimeHub(SocketHub):
         history: int = 100,
         history_seconds: float = 86_400,
         history_people: int = 100_000,
+        once_keys: int = 100_000,
         backlog: int = 256,
         queue_size: int = 256,
         monotonic: Callable[[], float] = time.monotonic,
@@ -73,6 +75,9 @@ class LocalRealtimeHub(SocketHub):
         # The newest id of any person whose whole history was forgotten: for a person not held,
         # what came before it may be lost (a resume from before it is answered incomplete).
         self._forgotten_up_to = 0
+        # The ``once`` keys published under, with when, oldest first (at most ``once_keys``).
+        self._once: OrderedDict[str, float] = OrderedDict()
+        self._once_keys = once_keys
         self._sockets: defaultdict[UUID, set[str]] = defaultdict(set)
         self._subscribers: defaultdict[UUID, set[asyncio.Queue[dict[str, object]]]] = defaultdict(
             set
@@ -80,16 +85,21 @@ class LocalRealtimeHub(SocketHub):
 
     # ---- the publisher port -------------------------------------------------------------------
     async def publish(
-        self, audience: Collection[UUID], event_type: str, payload: Mapping[str, object]
+        self,
+        audience: Collection[UUID],
+        event_type: str,
+        payload: Mapping[str, object],
+        *,
+        once: str | None = None,
     ) -> None:
         event = {"type": event_type, **payload}
         tail = event_tail(event_type, payload)
         people = distinct(audience)
         home = self._loop
         if home is not None and home is not asyncio.get_running_loop() and not home.is_closed():
-            home.call_soon_threadsafe(self._deliver, people, event, tail)
+            home.call_soon_threadsafe(self._deliver, people, event, tail, once)
         else:
-            self._deliver(people, event, tail)
+            self._deliver(people, event, tail, once)
 
     async def end_session(self, person: UUID, session_id: UUID) -> None:
         frame = session_ended_frame(session_id)
@@ -108,8 +118,12 @@ class LocalRealtimeHub(SocketHub):
             person for person in people if person in self._sockets or person in self._subscribers
         }
 
-    def _deliver(self, people: list[UUID], event: dict[str, object], tail: bytes) -> None:
+    def _deliver(
+        self, people: list[UUID], event: dict[str, object], tail: bytes, once: str | None
+    ) -> None:
         now = self._monotonic()
+        if once is not None and not self._first_time(once, now):
+            return
         for person in people:
             self._last_id += 1
             frame = frame_of(f"{self._epoch}-{self._last_id}", tail)
@@ -131,6 +145,19 @@ class LocalRealtimeHub(SocketHub):
                 if not queue.full():
                     queue.put_nowait(event)
         self._forget_stale_people(now)
+
+    def _first_time(self, key: str, now: float) -> bool:
+        """Whether no event was published under ``key`` within the history's age (and the last
+        ``once_keys`` keys); the key counts as used from now on."""
+        oldest_kept = now - self._history_seconds
+        while self._once and (
+            len(self._once) >= self._once_keys or next(iter(self._once.values())) < oldest_kept
+        ):
+            self._once.popitem(last=False)
+        if key in self._once:
+            return False
+        self._once[key] = now
+        return True
 
     def _expire(self, person: UUID, kept: deque[tuple[int, float, bytes]], now: float) -> None:
         """Drops the person's events older than the history's age."""

@@ -150,12 +150,12 @@ class LocalRealtimeHub(SocketHub):
         """Whether no event was published under ``key`` within the history's age (and the last
         ``once_keys`` keys); the key counts as used from now on."""
         oldest_kept = now - self._history_seconds
-        while self._once and (
-            len(self._once) >= self._once_keys or next(iter(self._once.values())) < oldest_kept
-        ):
+        while self._once and next(iter(self._once.values())) < oldest_kept:
             self._once.popitem(last=False)
         if key in self._once:
             return False
+        while len(self._once) >= self._once_keys:
+            self._once.popitem(last=False)
         self._once[key] = now
         return True
 

@@ -32,9 +32,11 @@ class RealtimePublisher(Protocol):
     ) -> None:
         """Sends the event (``event_type`` with ``payload``) to every live socket of each
         person in ``audience`` (the people it is for; the publisher adds no one), and keeps it
-        in each person's bounded history for a socket that resumes. With ``once``, an event
-        published under that key before (for as long as the history lasts) is not published
-        again."""
+        in each person's bounded history for a socket that resumes. ``once`` names an event
+        that two publishers both publish (a use case at its commit, and the outbox's handler
+        after it): the first publish under the key goes out, the second is dropped and the key
+        forgotten (so keys do not pile up; a key never published twice lasts as long as the
+        history)."""
         ...
 
     async def connected(self, people: Collection[UUID]) -> set[UUID]:

@@ -41,8 +41,9 @@ class LocalRealtimeHub(SocketHub):
     forgotten first, so a long-running process holds a bounded history), and fans events out
     through Litestar channels on the in-memory backend to the sockets, and to in-process
     subscribers (``subscribe``). A subscriber that does not keep up loses events beyond
-    ``queue_size`` rather than growing memory without bound. An event published with a
-    ``once`` key used within the history's age (among the last ``once_keys``) is dropped.
+    ``queue_size`` rather than growing memory without bound. Of two publishes under one
+    ``once`` key, the second is dropped; the keys waiting for their second publish are kept
+    for the history's age, at most ``once_keys`` of them.
 
     Publishing from another thread's event loop (the in-process worker's) is handed to the loop
     the sockets live on, so numbering and delivery stay on one loop."""
@@ -75,7 +76,7 @@ class LocalRealtimeHub(SocketHub):
         # The newest id of any person whose whole history was forgotten: for a person not held,
         # what came before it may be lost (a resume from before it is answered incomplete).
         self._forgotten_up_to = 0
-        # The ``once`` keys published under, with when, oldest first (at most ``once_keys``).
+        # The ``once`` keys published under once so far, with when, oldest first.
         self._once: OrderedDict[str, float] = OrderedDict()
         self._once_keys = once_keys
         self._sockets: defaultdict[UUID, set[str]] = defaultdict(set)
@@ -147,12 +148,12 @@ class LocalRealtimeHub(SocketHub):
         self._forget_stale_people(now)
 
     def _first_time(self, key: str, now: float) -> bool:
-        """Whether no event was published under ``key`` within the history's age (and the last
-        ``once_keys`` keys); the key counts as used from now on."""
+        """Whether this is the first publish under ``key``: it is then kept for the second;
+        the second is not, and forgets the key."""
         oldest_kept = now - self._history_seconds
         while self._once and next(iter(self._once.values())) < oldest_kept:
             self._once.popitem(last=False)
-        if key in self._once:
+        if self._once.pop(key, None) is not None:
             return False
         while len(self._once) >= self._once_keys:
             self._once.popitem(last=False)

@@ -52,11 +52,12 @@ end
 return 1
 """
 _PUBLISH = "local first = 1\n" + _PUBLISH_TO_EACH
-# The same, unless KEYS[1] (the ``once`` key, kept as long as the history) exists already: then
-# nothing is published (0). Setting it and publishing are one script: two publishers racing
-# publish once.
+# The same under the ``once`` key KEYS[1]: the first publish sets it (for as long as the
+# history) and publishes; the second finds it, deletes it and publishes nothing (0). One script:
+# two publishers racing publish once.
 _PUBLISH_ONCE = (
-    "if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[2]) then return 0 end\n"
+    "if redis.call('DEL', KEYS[1]) == 1 then return 0 end\n"
+    "redis.call('SET', KEYS[1], '1', 'PX', ARGV[2])\n"
     "local first = 2\n" + _PUBLISH_TO_EACH
 )
 
@@ -142,7 +143,7 @@ class RedisRealtimeHub(SocketHub):
             if once is None or start > 0:
                 await self._publish(keys=keys, args=args)
             elif not await self._publish_once(keys=[self._once_key(once), *keys], args=args):
-                return  # published under that key before
+                return  # the second publish under that key
 
     def _once_key(self, key: str) -> str:
         return f"{self._prefix}once:{key}"

@@ -64,7 +64,8 @@ def message_payload(view: MessageView) -> dict[str, object]:
 
 def posted_once_key(message_id: UUID) -> str:
     """The ``once`` key ``message.created`` is published under, by the use case and by the
-    outbox's handler alike: the message reaches each person's history once."""
+    outbox's handler alike (its two publishers): the message reaches each person's history
+    once."""
     return f"message.created:{message_id}"
 
 

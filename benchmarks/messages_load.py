@@ -10,7 +10,7 @@ p99 under 100 ms from send to delivery).
    ``start_server``: uvloop and httptools, no access log), with a pool of ``--pool-size``
    connections. Without ``--redis-url`` the hub is the in-process one and the outbox's
    handlers run in the API process (the embedded default); with it, the hub is Redis (a
-   database of its own: it leaves keys under ``elearn:rt:`` and Dramatiq's) and an ``elearn
+   database of its own: it deletes the keys under ``elearn:rt:`` at the end) and an ``elearn
    worker`` process, pinned to the same CPU, runs the handlers;
 3. from this process, pinned to ``--load-cpu``: starts each pair's conversation over HTTP, opens
    one socket per person (``POST /api/v1/realtime/ticket``, then ``WS /api/v1/realtime?ticket=``),
@@ -54,6 +54,7 @@ from typing import Any
 
 import httpx
 from catalog_load import BIN, CpuMeter, start_server
+from realtime_load import _forget_keys as forget_realtime_keys
 from sqlalchemy import text
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -353,6 +354,7 @@ def run(args: Any) -> None:
         if worker is not None:
             worker.terminate()
             worker.wait(30)
+            asyncio.run(forget_realtime_keys(args.redis_url))
     print(f"server log: {server.log}")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from uuid import UUID, uuid4
 import pytest
 from sqlalchemy import select
 from tests.integration.usecases.world import World
+from tests.support.statements import Statements
 
 from elearn.adapters.persistence.models.jobs import OutboxDeliveryRow
 from elearn.application.actor import Actor
@@ -364,6 +366,31 @@ async def test_a_message_the_hub_failed_to_take_at_once_is_published_by_the_outb
         "hello",
         "stored anyway",
     ]
+
+
+async def test_sending_runs_one_transaction_of_seven_statements(world: World) -> None:
+    conversations = world.container.conversations
+    view = await start(world, world.manager, world.student, "hello")
+    with Statements(world.container.engine) as counted:
+        await conversations.send(world.manager, view.id, "counted")
+    # The conversation locked, who may talk (staff: the two people alone), the message, the
+    # conversation's marks, the event and its deliveries; the answer is the message as stored,
+    # nothing is read again.
+    assert [_verb_and_table(statement) for statement in counted.sent] == [
+        ("SELECT", "conversations"),
+        ("SELECT", "users"),
+        ("SELECT", "users"),
+        ("INSERT", "conversation_messages"),
+        ("UPDATE", "conversations"),
+        ("INSERT", "outbox_messages"),
+        ("INSERT", "outbox_deliveries"),
+    ]
+
+
+def _verb_and_table(statement: str) -> tuple[str, str]:
+    table = re.search(r"\b(?:FROM|INTO|UPDATE) (\w+)", statement)
+    assert table is not None, statement
+    return statement.split()[0], table[1]
 
 
 def _created(queue: asyncio.Queue[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,9 +1,13 @@
 """The realtime port: what the application asks of live delivery to connected people.
 
 A use case never pushes inside its transaction: what must reach people live is recorded as an
-outbox event, and a handler publishes it after commit. Publishing is best effort and fast: a
-person who is not connected simply misses the live copy (they read it from its store later, or
-a socket that reconnects resumes from the last event id it saw).
+outbox event, and a handler publishes it after commit. Where every millisecond counts (a new
+message), the use case also publishes it itself just after its commit, under a ``once`` key the
+handler publishes with too: whichever comes second is dropped, so the event is in each person's
+history exactly once, and still published by the handler if the process died between the commit
+and its own publish. Publishing is best effort and fast: a person who is not connected simply
+misses the live copy (they read it from its store later, or a socket that reconnects resumes
+from the last event id it saw).
 """
 
 from __future__ import annotations
@@ -19,11 +23,20 @@ __all__ = ["LiveSessions", "RealtimePublisher", "SocketMessageHandler", "SocketR
 
 class RealtimePublisher(Protocol):
     async def publish(
-        self, audience: Collection[UUID], event_type: str, payload: Mapping[str, object]
+        self,
+        audience: Collection[UUID],
+        event_type: str,
+        payload: Mapping[str, object],
+        *,
+        once: str | None = None,
     ) -> None:
         """Sends the event (``event_type`` with ``payload``) to every live socket of each
         person in ``audience`` (the people it is for; the publisher adds no one), and keeps it
-        in each person's bounded history for a socket that resumes."""
+        in each person's bounded history for a socket that resumes. ``once`` names an event
+        that two publishers both publish (a use case at its commit, and the outbox's handler
+        after it): the first publish under the key goes out, the second is dropped and the key
+        forgotten (so keys do not pile up; a key never published twice lasts as long as the
+        history)."""
         ...
 
     async def connected(self, people: Collection[UUID]) -> set[UUID]:

@@ -1,7 +1,7 @@
 """The two realtime hubs (process memory, Redis) against one contract: per-person history
 bounded and in order, a resume that gives exactly the events after the id it names (and says
 when the history no longer reaches back), ids never given refused, a person's sockets counted up
-to the limit, and presence."""
+to the limit, presence, and of an event's two publishes under one ``once`` key one kept and sent."""
 
 from __future__ import annotations
 
@@ -109,6 +109,28 @@ async def test_every_event_has_its_own_id_in_publishing_order(
         ids = [str(data_of(f)["id"]) for f in frames]
         assert len(set(ids)) == 5
         assert all(data_of(f)["type"] == "tick" for f in frames)
+
+
+async def test_of_two_publishes_under_one_once_key_racing_one_is_kept_and_sent(
+    make_hub: Callable[[int], object],
+) -> None:
+    async with make_hub(10) as hub:  # type: ignore[attr-defined]
+        alice, bob = uuid.uuid4(), uuid.uuid4()
+        await hub.start()
+        try:
+            async with hub.live(bob) as stream:
+                await asyncio.sleep(0.05)  # Redis: the subscription is in place
+                await asyncio.gather(
+                    *(hub.publish([alice, bob], "said", {"n": 1}, once="said:1") for _ in range(2))
+                )
+                await hub.publish([alice, bob], "said", {"n": 2}, once="said:2")
+                live = [await asyncio.wait_for(anext(stream.iter_events()), 5) for _ in range(2)]
+        finally:
+            await hub.stop()
+        for person in (alice, bob):
+            kept = [data_of(f)["data"] for f in (await hub.missed(person, "0-0")).frames]
+            assert kept == [{"n": 1}, {"n": 2}]
+        assert [data_of(f)["data"] for f in live] == kept
 
 
 async def test_an_ended_sign_in_reaches_the_persons_live_stream_and_not_their_history(

@@ -1,21 +1,27 @@
 """Conversations through their use cases on a real database: who may talk (a matrix of real
 relationships), blocks, edits and tombstones, read receipts, reports, what is published live
-after commit, and the unread-message digest."""
+after commit (a new message by its send at once, once, and by the outbox when that failed), and
+the unread-message digest."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import re
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from sqlalchemy import select
 from tests.integration.usecases.world import World
+from tests.support.statements import Statements
 
 from elearn.adapters.persistence.models.jobs import OutboxDeliveryRow
 from elearn.application.actor import Actor
 from elearn.application.communication.conversations import StartConversation
+from elearn.application.communication.messages import SendMessage
 from elearn.application.errors import NotFound, RateLimited
 from elearn.domain.communication.conversations import ConversationBlocked, MayNotConverse
 from elearn.domain.shared.errors import Conflict, DomainError, Forbidden
@@ -269,6 +275,128 @@ async def test_changes_reach_both_people_live_after_commit(world: World) -> None
             "user_id": str(_id(world.student)),
         }
         assert student.empty()  # typing goes to the other person only
+
+
+def _created_bodies(replay: Any) -> list[str]:
+    """The bodies of the ``message.created`` events of a person's history, oldest first."""
+    frames = [json.loads(frame) for frame in replay.frames]
+    return [f["data"]["message"]["body"] for f in frames if f["type"] == "message.created"]
+
+
+async def test_a_sent_message_goes_live_at_its_commit_and_once_in_the_history(
+    world: World,
+) -> None:
+    conversations = world.container.conversations
+    hub: Any = world.container.realtime
+    view = await start(world, world.manager, world.student, "hello")
+    await deliver_pending(world.container)
+    key = f"send-{uuid4()}"
+    async with hub.subscribe(_id(world.student)) as student:
+        sends = [
+            conversations.send(world.manager, view.id, "now", idempotency_key=key) for _ in range(5)
+        ]
+        sent = await asyncio.gather(*sends, return_exceptions=True)
+        # Before any outbox delivery: published by the send itself, once for one key.
+        (created,) = _created(student)
+        assert created["message"]["body"] == "now"
+        assert created["message"]["id"] in {
+            str(s.id) for s in sent if not isinstance(s, BaseException)
+        }
+        handlers = await deliver_pending(world.container)
+        assert "conversations.publish_message_posted" in handlers
+        assert _created(student) == []  # the handler published nothing again
+    # A socket resuming from the start replays each message once.
+    assert _created_bodies(await hub.missed(_id(world.student), "0-0")) == ["hello", "now"]
+
+
+async def test_a_send_that_does_not_commit_publishes_nothing(world: World) -> None:
+    conversations = world.container.conversations
+    hub: Any = world.container.realtime
+    view = await start(world, world.manager, world.student, "hello")
+    await deliver_pending(world.container)
+    deps = conversations.deps
+    real = deps.uow
+
+    def failing_at_commit(*, read_only: bool = False) -> Any:
+        uow = real(read_only=read_only)
+
+        async def commit() -> None:
+            raise ConnectionError("the connection was lost at commit")
+
+        uow.commit = commit
+        return uow
+
+    async with hub.subscribe(_id(world.student)) as student:
+        with pytest.raises(ConnectionError):
+            await SendMessage(replace(deps, uow=failing_at_commit))(world.manager, view.id, "lost")
+        await conversations.block(world.student, view.id)
+        with pytest.raises(ConversationBlocked):
+            await conversations.send(world.manager, view.id, "refused")
+        await deliver_pending(world.container)
+        assert _created(student) == []
+    assert _created_bodies(await hub.missed(_id(world.student), "0-0")) == ["hello"]
+    assert [m.body for m in (await conversations.messages(world.student, view.id)).items] == [
+        "hello"
+    ]
+
+
+async def test_a_message_the_hub_failed_to_take_at_once_is_published_by_the_outbox(
+    world: World,
+) -> None:
+    conversations = world.container.conversations
+    hub: Any = world.container.realtime
+    view = await start(world, world.manager, world.student, "hello")
+    await deliver_pending(world.container)
+
+    class Unreachable:
+        async def publish(self, *args: Any, **kwargs: Any) -> None:
+            raise ConnectionError("the hub is unreachable")
+
+        async def connected(self, people: Any) -> set[UUID]:
+            return set()
+
+    send = SendMessage(replace(conversations.deps, realtime=Unreachable()))
+    async with hub.subscribe(_id(world.student)) as student:
+        sent = await send(world.manager, view.id, "stored anyway")
+        assert _created(student) == []
+        await deliver_pending(world.container)
+        (created,) = _created(student)
+        assert created["message"]["id"] == str(sent.id)
+    assert _created_bodies(await hub.missed(_id(world.student), "0-0")) == [
+        "hello",
+        "stored anyway",
+    ]
+
+
+async def test_sending_runs_one_transaction_of_seven_statements(world: World) -> None:
+    conversations = world.container.conversations
+    view = await start(world, world.manager, world.student, "hello")
+    with Statements(world.container.engine) as counted:
+        await conversations.send(world.manager, view.id, "counted")
+    # The conversation locked, who may talk (staff: the two people alone), the message, the
+    # conversation's marks, the event and its deliveries; the answer is the message as stored,
+    # nothing is read again.
+    assert [_verb_and_table(statement) for statement in counted.sent] == [
+        ("SELECT", "conversations"),
+        ("SELECT", "users"),
+        ("SELECT", "users"),
+        ("INSERT", "conversation_messages"),
+        ("UPDATE", "conversations"),
+        ("INSERT", "outbox_messages"),
+        ("INSERT", "outbox_deliveries"),
+    ]
+
+
+def _verb_and_table(statement: str) -> tuple[str, str]:
+    table = re.search(r"\b(?:FROM|INTO|UPDATE) (\w+)", statement)
+    assert table is not None, statement
+    return statement.split()[0], table[1]
+
+
+def _created(queue: asyncio.Queue[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``message.created`` events waiting in a subscriber's queue (it is emptied)."""
+    events = [queue.get_nowait() for _ in range(queue.qsize())]
+    return [event for event in events if event["type"] == "message.created"]
 
 
 async def test_the_message_posted_event_carries_what_notifications_need(world: World) -> None:

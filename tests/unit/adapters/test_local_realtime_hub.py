@@ -134,3 +134,17 @@ async def test_beyond_its_people_limit_the_least_recently_told_is_forgotten_firs
     assert set(hub._history) == {first, third}
     assert await _ids(hub, first) == [0, 2]
     assert (await hub.missed(second, "0-0")).complete is False
+
+
+async def test_a_once_key_is_forgotten_at_its_second_publish_with_age_or_beyond_limit() -> None:
+    clock = _Clock()
+    hub = LocalRealtimeHub(history_seconds=60, once_keys=2, monotonic=clock)
+    person = uuid4()
+    for n, key in enumerate(["a", "a", "a", "b", "c", "a", "c"], start=1):
+        # The second "a" is dropped and forgets it: the third is a first again. "c" forgets
+        # "a" (the oldest of three keys waiting); so "a" again is a first; "c" is a second.
+        await hub.publish([person], "tick", {"n": n}, once=key)
+    assert await _ids(hub, person) == [1, 3, 4, 5, 6]
+    clock.now += 61
+    await hub.publish([person], "tick", {"n": 8}, once="a")  # older than the history: forgotten
+    assert await _ids(hub, person) == [8]

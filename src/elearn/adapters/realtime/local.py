@@ -41,7 +41,9 @@ class LocalRealtimeHub(SocketHub):
     forgotten first, so a long-running process holds a bounded history), and fans events out
     through Litestar channels on the in-memory backend to the sockets, and to in-process
     subscribers (``subscribe``). A subscriber that does not keep up loses events beyond
-    ``queue_size`` rather than growing memory without bound.
+    ``queue_size`` rather than growing memory without bound. Of two publishes under one
+    ``once`` key, the second is dropped; the keys waiting for their second publish are kept
+    for the history's age, at most ``once_keys`` of them.
 
     Publishing from another thread's event loop (the in-process worker's) is handed to the loop
     the sockets live on, so numbering and delivery stay on one loop."""
@@ -52,6 +54,7 @@ class LocalRealtimeHub(SocketHub):
         history: int = 100,
         history_seconds: float = 86_400,
         history_people: int = 100_000,
+        once_keys: int = 100_000,
         backlog: int = 256,
         queue_size: int = 256,
         monotonic: Callable[[], float] = time.monotonic,
@@ -73,6 +76,9 @@ class LocalRealtimeHub(SocketHub):
         # The newest id of any person whose whole history was forgotten: for a person not held,
         # what came before it may be lost (a resume from before it is answered incomplete).
         self._forgotten_up_to = 0
+        # The ``once`` keys published under once so far, with when, oldest first.
+        self._once: OrderedDict[str, float] = OrderedDict()
+        self._once_keys = once_keys
         self._sockets: defaultdict[UUID, set[str]] = defaultdict(set)
         self._subscribers: defaultdict[UUID, set[asyncio.Queue[dict[str, object]]]] = defaultdict(
             set
@@ -80,16 +86,21 @@ class LocalRealtimeHub(SocketHub):
 
     # ---- the publisher port -------------------------------------------------------------------
     async def publish(
-        self, audience: Collection[UUID], event_type: str, payload: Mapping[str, object]
+        self,
+        audience: Collection[UUID],
+        event_type: str,
+        payload: Mapping[str, object],
+        *,
+        once: str | None = None,
     ) -> None:
         event = {"type": event_type, **payload}
         tail = event_tail(event_type, payload)
         people = distinct(audience)
         home = self._loop
         if home is not None and home is not asyncio.get_running_loop() and not home.is_closed():
-            home.call_soon_threadsafe(self._deliver, people, event, tail)
+            home.call_soon_threadsafe(self._deliver, people, event, tail, once)
         else:
-            self._deliver(people, event, tail)
+            self._deliver(people, event, tail, once)
 
     async def end_session(self, person: UUID, session_id: UUID) -> None:
         frame = session_ended_frame(session_id)
@@ -108,8 +119,12 @@ class LocalRealtimeHub(SocketHub):
             person for person in people if person in self._sockets or person in self._subscribers
         }
 
-    def _deliver(self, people: list[UUID], event: dict[str, object], tail: bytes) -> None:
+    def _deliver(
+        self, people: list[UUID], event: dict[str, object], tail: bytes, once: str | None
+    ) -> None:
         now = self._monotonic()
+        if once is not None and not self._first_time(once, now):
+            return
         for person in people:
             self._last_id += 1
             frame = frame_of(f"{self._epoch}-{self._last_id}", tail)
@@ -131,6 +146,19 @@ class LocalRealtimeHub(SocketHub):
                 if not queue.full():
                     queue.put_nowait(event)
         self._forget_stale_people(now)
+
+    def _first_time(self, key: str, now: float) -> bool:
+        """Whether this is the first publish under ``key``: it is then kept for the second;
+        the second is not, and forgets the key."""
+        oldest_kept = now - self._history_seconds
+        while self._once and next(iter(self._once.values())) < oldest_kept:
+            self._once.popitem(last=False)
+        if self._once.pop(key, None) is not None:
+            return False
+        while len(self._once) >= self._once_keys:
+            self._once.popitem(last=False)
+        self._once[key] = now
+        return True
 
     def _expire(self, person: UUID, kept: deque[tuple[int, float, bytes]], now: float) -> None:
         """Drops the person's events older than the history's age."""

@@ -39,17 +39,27 @@ from elearn.adapters.realtime.hub import (
 
 __all__ = ["RedisRealtimeHub"]
 
-# KEYS: each person's history stream. ARGV: the history length, its time to live (ms), the
-# frame's tail, then each person's channel. The frame starts with the id the stream gave.
-_PUBLISH = """
+# KEYS: each person's history stream from KEYS[first] on. ARGV: the history length, its time
+# to live (ms), the frame's tail, then each person's channel. The frame starts with the id the
+# stream gave.
+_PUBLISH_TO_EACH = """
 local tail = ARGV[3]
-for i, key in ipairs(KEYS) do
-  local id = redis.call('XADD', key, 'MAXLEN', ARGV[1], '*', 't', tail)
-  redis.call('PEXPIRE', key, ARGV[2])
-  redis.call('PUBLISH', ARGV[3 + i], '{"id":"' .. id .. '"' .. tail)
+for i = first, #KEYS do
+  local id = redis.call('XADD', KEYS[i], 'MAXLEN', ARGV[1], '*', 't', tail)
+  redis.call('PEXPIRE', KEYS[i], ARGV[2])
+  redis.call('PUBLISH', ARGV[3 + i - first + 1], '{"id":"' .. id .. '"' .. tail)
 end
-return #KEYS
+return 1
 """
+_PUBLISH = "local first = 1\n" + _PUBLISH_TO_EACH
+# The same under the ``once`` key KEYS[1]: the first publish sets it (for as long as the
+# history) and publishes; the second finds it, deletes it and publishes nothing (0). One script:
+# two publishers racing publish once.
+_PUBLISH_ONCE = (
+    "if redis.call('DEL', KEYS[1]) == 1 then return 0 end\n"
+    "redis.call('SET', KEYS[1], '1', 'PX', ARGV[2])\n"
+    "local first = 2\n" + _PUBLISH_TO_EACH
+)
 
 # KEYS[1]: the person's sockets. ARGV: socket id, limit, time to live (ms). Server time, so
 # processes with skewed clocks agree on what has expired.
@@ -102,6 +112,7 @@ class RedisRealtimeHub(SocketHub):
         self._history_ms = history_seconds * 1000
         self._prefix = prefix
         self._publish = client.register_script(_PUBLISH)
+        self._publish_once = client.register_script(_PUBLISH_ONCE)
         self._join = client.register_script(_JOIN)
         self._connected = client.register_script(_CONNECTED)
         self._backlog = backlog
@@ -115,7 +126,12 @@ class RedisRealtimeHub(SocketHub):
 
     # ---- the publisher port -------------------------------------------------------------------
     async def publish(
-        self, audience: Collection[UUID], event_type: str, payload: Mapping[str, object]
+        self,
+        audience: Collection[UUID],
+        event_type: str,
+        payload: Mapping[str, object],
+        *,
+        once: str | None = None,
     ) -> None:
         tail = event_tail(event_type, payload)
         people = distinct(audience)
@@ -123,7 +139,14 @@ class RedisRealtimeHub(SocketHub):
             chunk = people[start : start + _SLICE]
             args: list[bytes | str | int] = [self._history_size, self._history_ms, tail]
             args.extend(map(channel_of, chunk))
-            await self._publish(keys=[self._history_key(p) for p in chunk], args=args)
+            keys = [self._history_key(p) for p in chunk]
+            if once is None or start > 0:
+                await self._publish(keys=keys, args=args)
+            elif not await self._publish_once(keys=[self._once_key(once), *keys], args=args):
+                return  # the second publish under that key
+
+    def _once_key(self, key: str) -> str:
+        return f"{self._prefix}once:{key}"
 
     async def end_session(self, person: UUID, session_id: UUID) -> None:
         # Straight to the channel: the processes holding the person's sockets hear it; it is

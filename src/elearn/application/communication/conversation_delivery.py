@@ -1,5 +1,6 @@
 """What leaves the process after a conversation changed: live events to the two people (outbox
-handlers, after commit), and the email digest of messages left unread.
+handlers, after commit; a new message also straight from its use case, just after its commit),
+and the email digest of messages left unread.
 
 The digest runs periodically: in one transaction it picks, per person, the messages unread for
 15 minutes and not emailed before, moves that person's emailed marks past them and records one
@@ -10,7 +11,9 @@ holding a live socket is skipped (they read there), and looked at again on the n
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import timedelta
 from uuid import UUID
 
@@ -18,6 +21,7 @@ from elearn.application.communication.conversation_deps import ConversationDeps,
 from elearn.application.communication.conversation_ports import MessageView
 from elearn.domain.communication.conversations import (
     ConversationRead,
+    Message,
     MessageDeleted,
     MessageEdited,
     MessagePosted,
@@ -25,6 +29,8 @@ from elearn.domain.communication.conversations import (
 )
 from elearn.domain.communication.digest import UnreadMessage, due_for_digest
 from elearn.domain.shared.events import DomainEvent
+
+logger = logging.getLogger(__name__)
 
 # Conversations one digest run looks at (the rest wait for the next run).
 _DIGEST_BATCH = 500
@@ -54,6 +60,33 @@ def message_payload(view: MessageView) -> dict[str, object]:
             ],
         },
     }
+
+
+def posted_once_key(message_id: UUID) -> str:
+    """The ``once`` key ``message.created`` is published under, by the use case and by the
+    outbox's handler alike (its two publishers): the message reaches each person's history
+    once."""
+    return f"message.created:{message_id}"
+
+
+async def publish_posted(
+    deps: ConversationDeps, message: Message, participants: Collection[UUID]
+) -> None:
+    """``message.created`` to both people, just after the commit that stored the message: the
+    live copy leaves without waiting for the outbox. Best effort: when the hub fails, the
+    outbox's handler publishes it still (the sender is not told of a failure after the message
+    is stored)."""
+    try:
+        await deps.realtime.publish(
+            participants,
+            "message.created",
+            message_payload(message_view(message)),
+            once=posted_once_key(message.id),
+        )
+    except Exception:
+        logger.warning(
+            "message %s: live publish failed, left to the outbox", message.id, exc_info=True
+        )
 
 
 class PublishConversationEvent:
@@ -91,7 +124,11 @@ class PublishConversationEvent:
         if message is None or conversation is None:
             return  # erased since
         await deps.realtime.publish(
-            conversation.participants, live_type, message_payload(message_view(message))
+            conversation.participants,
+            live_type,
+            message_payload(message_view(message)),
+            # The use case published it already, unless its process died first.
+            once=posted_once_key(message.id) if isinstance(event, MessagePosted) else None,
         )
 
 

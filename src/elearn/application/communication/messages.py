@@ -9,6 +9,7 @@ from uuid import UUID
 
 from elearn.application.access import require_signed_in
 from elearn.application.actor import Actor
+from elearn.application.communication.conversation_delivery import publish_posted
 from elearn.application.communication.conversation_deps import (
     ConversationDeps,
     conversation_view,
@@ -116,6 +117,7 @@ class SendMessage:
             idempotency_key,
             f"{conversation_id} {body} {sorted(map(str, attachment_ids))}",
         )
+        posted: tuple[Message, tuple[UUID, UUID]] | None = None
         async with deps.uow() as uow:
             sent = await deps.billing.replay(uow, claim, _Sent, deps.clock.now())
             if sent is None:
@@ -141,6 +143,12 @@ class SendMessage:
                 sent = _Sent(message.id)
                 await deps.billing.remember(uow, claim, sent)
                 await uow.commit()
+                posted = (message, conversation.participants)
+        if posted is not None:
+            # Once the connection is back in the pool; the message as stored, not read again.
+            await publish_posted(deps, *posted)
+            return deps.message_view(posted[0], sender_id)
+        # The same key again: the first message as it is now.
         async with deps.uow(read_only=True) as uow:
             conversation = await deps.conversation_for(uow, actor, conversation_id)
             message = await deps.message_in(uow, conversation, sent.message_id)

@@ -28,6 +28,7 @@ _REQUIRED_CLAIMS = ["exp", "iat", "sub", "aud", "iss", "jti", "typ", "role", "si
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
 _MAX_TOKEN_CHARS = 4096
 _MAX_IAT_SKEW = timedelta(seconds=30)
+_MAX_VERIFIED_TOKENS = 4096  # remembered verifications; the memory stays a few megabytes
 # NumericDate bounds we accept: the epoch up to the end of year 9999 (datetime's range).
 _LATEST_NUMERIC_DATE = 253_402_300_799
 
@@ -80,6 +81,10 @@ class JwtAccessTokens:
         self._ttl = ttl_seconds
         self._ids = ids or _random_token_id
         self._jwt = jwt.PyJWT()
+        # Tokens this process verified, by their exact text: a caller sends the same token with
+        # every request until it expires, and checking its signature and claims again costs
+        # more CPU than the rest of a cached read. Only the time is checked on each use.
+        self._verified: dict[str, tuple[AccessClaims, datetime | None]] = {}
 
     def _keys_of(self, secret: str) -> tuple[Any, Any]:
         """The signing key and the verification key of a secret."""
@@ -139,6 +144,24 @@ class JwtAccessTokens:
     def _verify(self, token: str, now: datetime) -> AccessClaims:
         if not isinstance(token, str) or len(token) > _MAX_TOKEN_CHARS:
             raise ValueError("not a token")
+        signed = self._verified.get(token)
+        if signed is None:
+            signed = self._signed_claims(token)
+            if len(self._verified) >= _MAX_VERIFIED_TOKENS:
+                self._verified.clear()
+            self._verified[token] = signed
+        claims, not_before = signed
+        if now >= claims.expires_at:  # a token is dead at the second its exp names
+            raise ValueError("expired")
+        if claims.issued_at > now + _MAX_IAT_SKEW:
+            raise ValueError("issued in the future")
+        if not_before is not None and not_before > now:
+            raise ValueError("not yet valid")
+        return claims
+
+    def _signed_claims(self, token: str) -> tuple[AccessClaims, datetime | None]:
+        """What does not depend on the time: the token is ours, well formed and signed by one
+        of our keys; its claims and its not-before instant, if it names one."""
         _require_canonical_segments(token)
         kid = jwt.get_unverified_header(token).get("kid")
         if not isinstance(kid, str) or kid not in self._verification_keys:
@@ -158,7 +181,7 @@ class JwtAccessTokens:
                 "verify_jti": True,
                 "strict_aud": True,
                 "require": _REQUIRED_CLAIMS,
-                # pyjwt would compare with the real clock; the checks below use `now`.
+                # pyjwt would compare with the real clock; _verify uses `now`.
                 "verify_exp": False,
                 "verify_iat": False,
                 "verify_nbf": False,
@@ -173,22 +196,17 @@ class JwtAccessTokens:
 
         issued_at = _numeric_date(payload["iat"])
         expires_at = _numeric_date(payload["exp"])
-        if now >= expires_at:  # a token is dead at the second its exp names
-            raise ValueError("expired")
-        if issued_at > now + _MAX_IAT_SKEW:
-            raise ValueError("issued in the future")
         if expires_at <= issued_at:
             raise ValueError("expires before it was issued")
         # Signed by us, yet living longer than we ever issue: refused, not trusted.
         if payload["exp"] - payload["iat"] > self._ttl:
             raise ValueError("lives longer than an access token may")
-        if "nbf" in payload and _numeric_date(payload["nbf"]) > now:
-            raise ValueError("not yet valid")
+        not_before = _numeric_date(payload["nbf"]) if "nbf" in payload else None
 
         token_id = payload["jti"]
         if not token_id:
             raise ValueError("empty jti")
-        return AccessClaims(
+        claims = AccessClaims(
             user_id=UUID(payload["sub"]),
             session_id=UUID(payload["sid"]),
             role=Role(payload["role"]),
@@ -196,6 +214,7 @@ class JwtAccessTokens:
             issued_at=issued_at,
             expires_at=expires_at,
         )
+        return claims, not_before
 
 
 def _aware(now: datetime) -> datetime:

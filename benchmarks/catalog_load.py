@@ -430,7 +430,7 @@ def measure_size(args: argparse.Namespace, courses: int) -> SizeReport:
                 f"wrk on CPU {args.load_cpu}"
             )
             for name, path in paths.items():
-                print(f"  {name:16} {path if len(path) < 90 else path[:87] + '...'}")
+                print(f"  {name:20} {path if len(path) < 90 else path[:87] + '...'}")
             load = functools.partial(
                 wrk,
                 connections=args.connections,
@@ -455,7 +455,7 @@ def measure_size(args: argparse.Namespace, courses: int) -> SizeReport:
                     run = load(target, seconds=args.duration, headers=headers)
                     results.setdefault(name, Result()).runs.append(run)
                     print(
-                        f"  round {round_number + 1}/{args.rounds} {name:16} "
+                        f"  round {round_number + 1}/{args.rounds} {name:20} "
                         f"{run.rps:8.0f} req/s  p50 {run.p50 * 1000:6.1f} ms  "
                         f"p99 {run.p99 * 1000:6.1f} ms  errors {run.not_2xx + run.socket_errors}  "
                         f"server {run.server_ms_per_request:.3f} ms CPU"
@@ -476,19 +476,19 @@ def print_table(report: SizeReport) -> list[tuple[str, bool]]:
     results = report.results
     print(f"\n{report.courses:,} courses")
     print(
-        f"  {'scenario':16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs first':>9} "
+        f"  {'scenario':20} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs first':>9} "
         f"{'non-2xx':>8} {'sock err':>8} {'srv CPU':>8} {'pg CPU':>7} {'wrk CPU':>8} "
         f"{'other CPU':>9} {'srv ms/req':>10}"
     )
     first = results.get("first page")
     for name in SCENARIOS:
         if name not in results:
-            print(f"  {name:16} not measured")
+            print(f"  {name:20} not measured")
             continue
         r = results[name]
         ratio = f"{r.median('rps') / first.median('rps'):.2f}" if first else "-"
         print(
-            f"  {name:16} {r.median('rps'):8.0f} {r.median('p50') * 1000:8.1f} "
+            f"  {name:20} {r.median('rps'):8.0f} {r.median('p50') * 1000:8.1f} "
             f"{r.median('p99') * 1000:8.1f} {ratio:>9} {r.total('not_2xx'):8d} "
             f"{r.total('socket_errors'):8d} {r.median('server_cpu'):8.2f} "
             f"{r.median('postgres_cpu'):7.2f} {r.median('wrk_cpu'):8.2f} "
@@ -535,7 +535,7 @@ def print_scaling(small: SizeReport, large: SizeReport) -> list[tuple[str, bool]
         a, b = small.results[name], large.results[name]
         share = b.median("rps") / a.median("rps")
         print(
-            f"  {name:16} {a.median('rps'):8.0f} -> {b.median('rps'):8.0f} req/s ({share:.2f}), "
+            f"  {name:20} {a.median('rps'):8.0f} -> {b.median('rps'):8.0f} req/s ({share:.2f}), "
             f"p99 {a.median('p99') * 1000:.1f} -> {b.median('p99') * 1000:.1f} ms"
         )
         if name in ("first page", "deep page", "detail"):

@@ -135,21 +135,35 @@ _CARD_FROM = courses.join(users, users.c.id == courses.c.owner_id).outerjoin(
 )
 
 
-# Money is an immutable value and a catalog holds few distinct prices: each is built (and
-# validated) once, not for every card of every page. Bounded all the same.
-_PRICES: dict[tuple[int, str], Money] = {}
-_MAX_PRICES = 4096
+class _Interned:
+    """Equal immutable values built once and shared: a catalog page repeats few distinct
+    prices, categories and instructors, and building (and validating) each again for every
+    card of every page costs more than finding it. Keyed by every field, so never stale;
+    bounded all the same."""
+
+    __slots__ = ("_build", "_built")
+    _MOST = 4096
+
+    def __init__(self, build: Callable[..., Any]) -> None:
+        self._build = build
+        self._built: dict[tuple[Any, ...], Any] = {}
+
+    def __call__(self, *fields: Any) -> Any:
+        found = self._built.get(fields)
+        if found is None:
+            if len(self._built) >= self._MOST:
+                self._built.clear()
+            found = self._built[fields] = self._build(*fields)
+        return found
+
+
+_MONEY, _CATEGORY, _PERSON = _Interned(Money), _Interned(CategoryRef), _Interned(Person)
 
 
 def _price(amount: int | None, currency: str | None) -> Money | None:
     if not amount or not currency:
         return None
-    key = (amount, currency)
-    price = _PRICES.get(key)
-    if price is None:
-        if len(_PRICES) >= _MAX_PRICES:
-            _PRICES.clear()
-        price = _PRICES[key] = Money(amount, currency)
+    price: Money = _MONEY(amount, currency)
     return price
 
 
@@ -345,10 +359,8 @@ class SqlaCatalogQueries:
             is_free=price_amount == 0,
             level=_LEVELS[level],
             language=language,
-            category=CategoryRef(category_id, category_slug, category_name)
-            if category_id
-            else None,
-            instructor=Person(owner_id, owner_name),
+            category=_CATEGORY(category_id, category_slug, category_name) if category_id else None,
+            instructor=_PERSON(owner_id, owner_name),
             rating_average=_rating(rating_average, rating_count),
             rating_count=rating_count,
             enrollment_count=enrollment_count,

@@ -398,10 +398,10 @@ def test_a_remembered_verification_still_checks_the_time_of_each_use() -> None:
 def test_a_token_altered_after_a_verification_is_refused() -> None:
     tokens = make_tokens()
     valid = tokens.issue(USER, Role.TUTOR, NOW, session_id=SESSION).token
-    header, payload, signature = valid.split(".")
-    forged_payload = base64.urlsafe_b64encode(
-        json.dumps(claims(role="admin")).encode()
-    ).decode().rstrip("=")
+    header, _payload, signature = valid.split(".")
+    forged_payload = (
+        base64.urlsafe_b64encode(json.dumps(claims(role="admin")).encode()).decode().rstrip("=")
+    )
 
     assert tokens.verify(valid, NOW).role is Role.TUTOR
     assert refused(f"{header}.{forged_payload}.{signature}", tokens=tokens)

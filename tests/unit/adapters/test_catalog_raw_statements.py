@@ -38,3 +38,16 @@ def test_a_course_and_its_outline_take_one_parameter() -> None:
         assert placeholders(sql) == [1]
     assert "course_slugs.slug = $1" in RAW.course(by_id=False)
     assert "'i'" in RAW.related and "'p'" in RAW.related
+
+
+def test_interned_values_are_shared_when_equal_and_stay_right_past_the_bound() -> None:
+    from elearn.adapters.persistence.catalog_queries import _Interned
+    from elearn.application.catalog.ports import Person
+
+    people = _Interned(Person)
+    first = people("id-1", "Ada")
+    assert people("id-1", "Ada") is first
+    assert people("id-1", "Ada Lovelace") == Person("id-1", "Ada Lovelace")  # type: ignore[arg-type]
+    for n in range(_Interned._MOST + 10):
+        assert people(n, f"P{n}") == Person(n, f"P{n}")  # type: ignore[arg-type]
+    assert people("id-1", "Ada") == first

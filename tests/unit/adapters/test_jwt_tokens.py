@@ -394,6 +394,33 @@ def test_an_nbf_already_reached_is_accepted() -> None:
     assert TOKENS.verify(signed(claims(nbf=EPOCH_NOW)), NOW).user_id == USER
 
 
+def test_a_remembered_verification_still_checks_the_time_of_each_use() -> None:
+    tokens = make_tokens()  # nothing verified yet
+    valid = tokens.issue(USER, Role.TUTOR, NOW, session_id=SESSION).token
+    later = signed(claims(nbf=EPOCH_NOW + 60))
+
+    assert tokens.verify(valid, NOW).user_id == USER
+    assert tokens.verify(valid, NOW + timedelta(seconds=TTL - 1)).user_id == USER
+    assert refused(valid, now=NOW + timedelta(seconds=TTL), tokens=tokens)
+    assert refused(valid, now=NOW - timedelta(minutes=1), tokens=tokens)  # issued in the future
+    # Refused before its not-before instant, accepted from it, refused before it again.
+    assert refused(later, now=NOW, tokens=tokens)
+    assert tokens.verify(later, NOW + timedelta(seconds=60)).user_id == USER
+    assert refused(later, now=NOW + timedelta(seconds=59), tokens=tokens)
+
+
+def test_a_token_altered_after_a_verification_is_refused() -> None:
+    tokens = make_tokens()
+    valid = tokens.issue(USER, Role.TUTOR, NOW, session_id=SESSION).token
+    header, _payload, signature = valid.split(".")
+    forged_payload = (
+        base64.urlsafe_b64encode(json.dumps(claims(role="admin")).encode()).decode().rstrip("=")
+    )
+
+    assert tokens.verify(valid, NOW).role is Role.TUTOR
+    assert refused(f"{header}.{forged_payload}.{signature}", tokens=tokens)
+
+
 @pytest.mark.parametrize("typ", ["refresh", "ACCESS", "id", "email_verification"])
 def test_a_token_of_another_type_is_refused(typ: str) -> None:
     assert refused(signed(claims(typ=typ)))

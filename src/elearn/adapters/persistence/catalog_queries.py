@@ -135,8 +135,40 @@ _CARD_FROM = courses.join(users, users.c.id == courses.c.owner_id).outerjoin(
 )
 
 
+class _Interned:
+    """Equal immutable values built once and shared: a catalog page repeats few distinct
+    prices, categories and instructors, and building (and validating) each again for every
+    card of every page costs more than finding it. Keyed by every field, so never stale;
+    bounded all the same."""
+
+    __slots__ = ("_build", "_built")
+    _MOST = 4096
+
+    def __init__(self, build: Callable[..., Any]) -> None:
+        self._build = build
+        self._built: dict[tuple[Any, ...], Any] = {}
+
+    def __call__(self, *fields: Any) -> Any:
+        found = self._built.get(fields)
+        if found is None:
+            if len(self._built) >= self._MOST:
+                self._built.clear()
+            found = self._built[fields] = self._build(*fields)
+        return found
+
+
+_MONEY, _CATEGORY, _PERSON = _Interned(Money), _Interned(CategoryRef), _Interned(Person)
+
+
 def _price(amount: int | None, currency: str | None) -> Money | None:
-    return Money(amount, currency) if amount and currency else None
+    if not amount or not currency:
+        return None
+    price: Money = _MONEY(amount, currency)
+    return price
+
+
+# The enum by stored value, without Enum.__call__'s lookup machinery (a card is built per row).
+_LEVELS = {level.value: level for level in Level}
 
 
 def _rating(average: float, count: int) -> float | None:
@@ -289,11 +321,8 @@ class SqlaCatalogQueries:
         for name in _JSON_COURSE_FIELDS:
             if isinstance(fields[name], str):
                 fields[name] = json.loads(fields[name])
-        return (
-            Fields(fields),
-            [Fields(dict(row)) for row in outline],
-            [Fields(dict(row)) for row in related],
-        )
+        # The outline and related rows are read by position, as SQLAlchemy's rows are.
+        return Fields(fields), outline, related
 
     def _card(self, row: Any) -> CourseCard:
         # Unpacked by position, in _CARD_COLUMNS' order: on the hottest path, looking each
@@ -328,12 +357,10 @@ class SqlaCatalogQueries:
             subtitle=subtitle,
             price=_price(price_amount, price_currency),
             is_free=price_amount == 0,
-            level=Level(level),
+            level=_LEVELS[level],
             language=language,
-            category=CategoryRef(category_id, category_slug, category_name)
-            if category_id
-            else None,
-            instructor=Person(owner_id, owner_name),
+            category=_CATEGORY(category_id, category_slug, category_name) if category_id else None,
+            instructor=_PERSON(owner_id, owner_name),
             rating_average=_rating(rating_average, rating_count),
             rating_count=rating_count,
             enrollment_count=enrollment_count,
@@ -513,15 +540,15 @@ class SqlaCatalogQueries:
                 related = (await connection.execute(_RELATED, {"course_id": course.id})).all()
         sections: list[OutlineSectionView] = []
         for row in outline:
-            if not sections or sections[-1].id != row.section_id:
-                sections.append(OutlineSectionView(row.section_id, row.section_title, []))
-            if row.lesson_id is not None:
-                sections[-1].lessons.append(_outline_lesson(row))
-        instructors = [Person(r.id, r.name) for r in related if r.kind == "i"]
+            section_id, section_title, lesson_id, *lesson = row
+            if not sections or sections[-1].id != section_id:
+                sections.append(OutlineSectionView(section_id, section_title, []))
+            if lesson_id is not None:
+                sections[-1].lessons.append(_outline_lesson(lesson_id, *lesson))
+        # (kind, id, name, slug, status, position), as _related_statement selects them
+        instructors = [Person(r[1], r[2]) for r in related if r[0] == "i"]
         prerequisites = [
-            CourseRef(r.id, r.slug, r.name, CourseStatus(r.status))
-            for r in related
-            if r.kind == "p"
+            CourseRef(r[1], r[3], r[2], CourseStatus(r[4])) for r in related if r[0] == "p"
         ]
         return CourseDetail(
             id=course.id,
@@ -793,20 +820,35 @@ def _outline_statement(course_id: Any) -> Select[Any]:
     )
 
 
-def _outline_lesson(row: Any) -> OutlineLesson:
+def _outline_lesson(
+    lesson_id: UUID,
+    kind: str,
+    title: str,
+    duration_seconds: int,
+    is_free_preview: bool,
+    is_required: bool,
+    text: str | None,
+    video_url: str | None,
+    file_name: str | None,
+    file_content_type: str,
+    file_size: int,
+) -> OutlineLesson:
+    """A lesson of the outline from its row's columns after the section's, in
+    _outline_statement's order (by position: a course page maps a row per lesson)."""
     return OutlineLesson(
-        id=row.lesson_id,
-        kind=LessonKind(row.kind),
-        title=row.title,
-        duration_seconds=row.duration_seconds,
-        is_free_preview=row.is_free_preview,
-        is_required=row.is_required,
-        text=row.text,
-        video_url=row.video_url,
-        file=LessonFileView(row.file_name, row.file_content_type, row.file_size)
-        if row.file_name
-        else None,
+        id=lesson_id,
+        kind=_LESSON_KINDS[kind],
+        title=title,
+        duration_seconds=duration_seconds,
+        is_free_preview=is_free_preview,
+        is_required=is_required,
+        text=text,
+        video_url=video_url,
+        file=LessonFileView(file_name, file_content_type, file_size) if file_name else None,
     )
+
+
+_LESSON_KINDS = {kind.value: kind for kind in LessonKind}
 
 
 def _related_statement(course_id: Any) -> Any:

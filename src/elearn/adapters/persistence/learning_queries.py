@@ -111,6 +111,12 @@ _COURSE_PLAN = (
     .order_by(LessonRow.position)
 )
 
+# A learner's enrollment in a course: its status and how far they are (no row: not enrolled).
+_STANDING = select(EnrollmentRow.status, EnrollmentRow.progress_percent).where(
+    EnrollmentRow.user_id == _LEARNER,
+    EnrollmentRow.course_id == bindparam("course_id", type_=EnrollmentRow.course_id.type),
+)
+
 
 class SqlaLearningQueries:
     def __init__(
@@ -124,6 +130,7 @@ class SqlaLearningQueries:
         self._image_url = image_url
         self._lesson_sight = HotRead(engine, _LESSON_SIGHT, ["lesson_id", "user_id"])
         self._course_plan = HotRead(engine, _COURSE_PLAN, ["course_id", "user_id"])
+        self._standing = HotRead(engine, _STANDING, ["user_id", "course_id"])
 
     async def course_plan(self, course_id: UUID, user_id: UUID) -> CoursePlan:
         rows = await self._course_plan.fetch(course_id=course_id, user_id=user_id)
@@ -292,26 +299,14 @@ class SqlaLearningQueries:
 
     async def is_enrolled(self, user_id: UUID, course_id: UUID) -> bool:
         """The catalog's question: may this student still see the course (archived ones too)?"""
-        async with self._sessions() as session:
-            status = await session.scalar(
-                select(EnrollmentRow.status).where(
-                    EnrollmentRow.user_id == user_id, EnrollmentRow.course_id == course_id
-                )
-            )
-        return status is not None and EnrollmentStatus(status) in LEARNING_STATUSES
+        return await self.progress_of(user_id, course_id) is not None
 
     async def progress_of(self, user_id: UUID, course_id: UUID) -> int | None:
-        async with self._sessions() as session:
-            row = (
-                await session.execute(
-                    select(EnrollmentRow.status, EnrollmentRow.progress_percent).where(
-                        EnrollmentRow.user_id == user_id, EnrollmentRow.course_id == course_id
-                    )
-                )
-            ).first()
-        if row is None or EnrollmentStatus(row.status) not in LEARNING_STATUSES:
+        # Asked by every signed-in course page: one statement on the hot read, no transaction.
+        rows = await self._standing.fetch(user_id=user_id, course_id=course_id)
+        if not rows or EnrollmentStatus(rows[0]["status"]) not in LEARNING_STATUSES:
             return None
-        return int(row.progress_percent)
+        return int(rows[0]["progress_percent"])
 
     # ---- reviews -------------------------------------------------------------------------------
     @staticmethod

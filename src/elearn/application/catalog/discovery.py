@@ -98,7 +98,16 @@ def section_view(section: Section, *, content_visible: bool) -> OutlineSectionVi
 def _hide_content(lesson: OutlineLesson) -> OutlineLesson:
     if lesson.is_free_preview or lesson.content_hidden:
         return lesson
-    return dataclasses.replace(lesson, text=None, video_url=None, file=None, content_hidden=True)
+    # Built, not dataclasses.replace()d: this runs for every lesson of every public course page.
+    return OutlineLesson(
+        id=lesson.id,
+        kind=lesson.kind,
+        title=lesson.title,
+        duration_seconds=lesson.duration_seconds,
+        is_free_preview=lesson.is_free_preview,
+        is_required=lesson.is_required,
+        content_hidden=True,
+    )
 
 
 async def course_detail_for(deps: CatalogDeps, actor: Actor, key: UUID | str) -> CourseDetail:

@@ -144,6 +144,8 @@ def create_app(
             **{module.name: _use_cases_of(module.name) for module in modules},
         },
     )
+    if settings.catalog_cache_seconds <= 0:
+        _without_response_cache(api)
     handlers: list[Any] = [HealthController, openapi_document, api]
     for module in modules:
         outside_api = module.root_routes(settings)
@@ -201,6 +203,15 @@ def prepare_start(
     app.state.start_container = container
     app.state.start_background = run_background
     app.state.start_scheduler = run_scheduler
+
+
+def _without_response_cache(router: Router) -> None:
+    """With the cache off no route consults the response cache: a cached route would still
+    build its key, look it up and wrap its answer on every request, to store nothing. The
+    handlers are this router's own copies, so other apps keep their own."""
+    for route in router.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            handler.cache = False
 
 
 def _use_cases_of(module_name: str) -> Provide:

@@ -225,11 +225,7 @@ def _refuse_numeric_times(request: Request[Any, Any, Any]) -> None:
     """A date-time query parameter is RFC 3339 text: Litestar would read a number as a Unix
     timestamp, which the document (``format: date-time``) does not allow."""
     wrong = []
-    for name, parameter in request.route_handler.parsed_fn_signature.parameters.items():
-        if not _is_datetime(parameter.annotation):
-            continue
-        kwarg = parameter.kwarg_definition
-        key = getattr(kwarg, "name", None) or name
+    for key, name in _datetime_query_keys(request.route_handler):
         if name in request.path_params:
             continue
         if any(_NUMBER.fullmatch(value) for value in request.query_params.getall(key, [])):
@@ -247,6 +243,24 @@ def _refuse_numeric_times(request: Request[Any, Any, Any]) -> None:
                 for key in wrong
             ],
         )
+
+
+# Per handler function (shared by every app's copy of its handler): which parameters are
+# date-times is fixed by the signature, so it is read once, not on every request.
+_DATETIME_KEYS: dict[Any, tuple[tuple[str, str], ...]] = {}
+
+
+def _datetime_query_keys(handler: Any) -> tuple[tuple[str, str], ...]:
+    """(query key, parameter name) of each date-time parameter of ``handler``."""
+    function = getattr(handler.fn, "__func__", handler.fn)  # a controller's method, unbound
+    found = _DATETIME_KEYS.get(function)
+    if found is None:
+        found = _DATETIME_KEYS[function] = tuple(
+            (getattr(parameter.kwarg_definition, "name", None) or name, name)
+            for name, parameter in handler.parsed_fn_signature.parameters.items()
+            if _is_datetime(parameter.annotation)
+        )
+    return found
 
 
 def _is_datetime(annotation: Any) -> bool:

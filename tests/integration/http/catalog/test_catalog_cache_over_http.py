@@ -95,3 +95,22 @@ async def test_anonymous_answers_are_replayed_but_signed_in_ones_never_are(
         # An instructor's view (lesson content, history) never reaches anonymous visitors.
         assert first.json()["history"] is None
         assert (await client.get(f"{COURSES}/{course['slug']}")).json()["history"] is None
+
+
+def cached_routes(app: Any) -> list[str]:
+    return sorted(
+        f"{handler.http_methods} {route.path}"
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", ())
+        if handler.cache
+    )
+
+
+def test_only_an_app_with_the_cache_on_consults_the_response_cache(tmp_path: Path) -> None:
+    """Off, no route builds a cache key or looks one up on each request, to store nothing."""
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'never-opened.db'}"  # the apps never start
+    off = app_for(make_settings(tmp_path, database_url, catalog_cache_seconds=0))
+    on = app_for(make_settings(tmp_path, database_url, catalog_cache_seconds=300))
+
+    assert cached_routes(off) == []
+    assert "{'GET'} /api/v1/courses" in cached_routes(on)

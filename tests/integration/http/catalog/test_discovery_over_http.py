@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 from tests.support.apps import app_for
 from tests.support.catalog import (
     COURSES,
@@ -30,6 +30,7 @@ from tests.support.catalog import (
     seed_people,
 )
 from tests.support.identity import png, problem
+from tests.support.statements import Statements
 
 from elearn.adapters.jobs.broker import build_broker
 from elearn.adapters.persistence.models.catalog import CourseRow
@@ -956,12 +957,12 @@ async def test_tags_and_categories_count_published_courses(client: Any, settings
 
 
 # ---- statements per request ----------------------------------------------------------------------
-_TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
-
-
 async def test_statements_per_request_do_not_grow_with_the_page_or_the_outline(
     settings: Settings,
 ) -> None:
+    """Pinned, anonymous and signed in: a page is one statement, a course three (itself, its
+    outline, its instructors and prerequisites) and a signed-in viewer's enrollment one more;
+    authenticating reads nothing once the account is known."""
     from litestar.testing import AsyncTestClient
 
     # No outbox relay nor scheduler: every statement seen is the request's own.
@@ -969,6 +970,7 @@ async def test_statements_per_request_do_not_grow_with_the_page_or_the_outline(
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
         heads = await people(client, settings)
         tutor, manager = heads["tutor"], heads["manager"]
+        student = await headers_of(client, "student")
         owner = await my_id(client, tutor)
         async with store_for(settings, owner) as store:
             await store.add(
@@ -983,50 +985,36 @@ async def test_statements_per_request_do_not_grow_with_the_page_or_the_outline(
         for headers, action in ((tutor, "submit"), (manager, "approve"), (manager, "publish")):
             assert (await move(client, headers, big["id"], action)).status_code == 200
 
-        engine = client.app.state.container.engine.sync_engine
-        statements: list[str] = []
+        statements = Statements(client.app.state.container.engine)
 
-        def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-            if not statement.lstrip().upper().startswith(_TRANSACTION_CONTROL):
-                statements.append(statement)
-
-        async def count(url: str, **params: Any) -> tuple[int, Any]:
-            statements.clear()
-            response = await client.get(url, params=params)
+        async def count(url: str, headers: Any = None, **params: Any) -> tuple[int, Any]:
+            statements.sent.clear()
+            response = await client.get(url, params=params, headers=headers)
             assert response.status_code == 200, response.text
-            return len(statements), response.json()
+            return len(statements.sent), response.json()
 
-        # On asyncpg the hottest reads run on the driver itself, past SQLAlchemy's events:
-        # the driver's own query log counts those.
-        loggers: dict[int, tuple[Any, Any]] = {}
-
-        def log_query(query: Any) -> None:
-            if query.query.strip() != ";":  # the pool's ping of an idle connection
-                record(None, None, query.query)
-
-        def log_driver(dbapi_connection: Any, *_: Any) -> None:
-            driver = getattr(dbapi_connection, "driver_connection", None)
-            if hasattr(driver, "add_query_logger") and id(driver) not in loggers:
-                loggers[id(driver)] = (driver, log_query)
-                driver.add_query_logger(log_query)
-
-        event.listen(engine, "before_cursor_execute", record)
-        event.listen(engine, "checkout", log_driver)
-        try:
+        with statements:
             await count(COURSES)  # warm up: the first connection may run set-up queries
+            await count(f"{COURSES}/{small['id']}", student)  # and the account is read once
             counts: dict[str, int] = {}
             for limit in (1, 20, 100):
                 n, page = await count(COURSES, limit=limit)
                 assert len(page["items"]) == min(limit, 32)
                 counts[f"page of {limit}"] = n
+            n, page = await count(COURSES, student, limit=20)
+            counts["page signed in"] = n
             n, page = await count(
                 COURSES, q="outline", category="shelf", tag="t", level="beginner", limit=20
             )
             counts["filtered page"] = n
             _, page = await count(COURSES, sort="rating", limit=20)
-            n, page = await count(COURSES, sort="rating", limit=20, cursor=page["next_cursor"])
+            cursor = page["next_cursor"]
+            n, page = await count(COURSES, sort="rating", limit=20, cursor=cursor)
             assert len(page["items"]) == 12
             counts["page after a cursor"] = n
+            n, page = await count(COURSES, student, sort="rating", limit=20, cursor=cursor)
+            assert len(page["items"]) == 12
+            counts["page after a cursor signed in"] = n
             n, detail = await count(f"{COURSES}/{small['id']}")
             assert len(detail["sections"]) == 1
             assert len(detail["sections"][0]["lessons"]) == 1
@@ -1036,24 +1024,25 @@ async def test_statements_per_request_do_not_grow_with_the_page_or_the_outline(
             counts["detail 5x5"] = n
             n, _ = await count(f"{COURSES}/{detail['slug']}")
             counts["detail 5x5 by slug"] = n
+            n, signed_in = await count(f"{COURSES}/{detail['slug']}", student)
+            assert signed_in["viewer"]["enrolled"] is False
+            counts["detail 5x5 signed in"] = n
             n, _ = await count(TAGS)
             counts["tags"] = n
             n, _ = await count(CATEGORIES)
             counts["categories"] = n
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
-            event.remove(engine, "checkout", log_driver)
-            for driver, logger in loggers.values():
-                driver.remove_query_logger(logger)
     assert counts == {
         "page of 1": 1,
         "page of 20": 1,
         "page of 100": 1,
+        "page signed in": 1,
         "filtered page": 1,
         "page after a cursor": 1,
+        "page after a cursor signed in": 1,
         "detail 1x1": 3,
         "detail 5x5": 3,
         "detail 5x5 by slug": 3,
+        "detail 5x5 signed in": 4,
         "tags": 1,
         "categories": 1,
     }

@@ -23,7 +23,7 @@ import copy
 import json
 import os
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from uuid import UUID
@@ -36,6 +36,8 @@ from litestar import Litestar
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.case import Case
+from schemathesis.generation.hypothesis import builder
+from schemathesis.generation.hypothesis.builder import UnserializablePayloadMark
 from schemathesis.python import asgi
 from schemathesis.python.asgi import ASGIClient
 from tests.conftest import make_settings
@@ -86,6 +88,64 @@ checks.positive_data_acceptance.enabled = false
 """
 )
 
+
+class _CoverageCasesWhenRun(list[Any]):
+    """A test's explicit examples, the coverage phase's cases added when first read: when
+    hypothesis runs the test, not when pytest collects it."""
+
+    def __init__(self, examples: Iterable[Any], build: Callable[[], list[Any]]) -> None:
+        super().__init__(examples)
+        self._build: Callable[[], list[Any]] | None = build
+
+    def _built(self) -> None:
+        if self._build is not None:
+            build, self._build = self._build, None
+            self.extend(build())
+
+    def __iter__(self) -> Iterator[Any]:
+        self._built()
+        return super().__iter__()
+
+    def __reversed__(self) -> Iterator[Any]:
+        self._built()
+        return super().__reversed__()
+
+    def __len__(self) -> int:
+        self._built()
+        return super().__len__()
+
+    def __getitem__(self, index: Any) -> Any:
+        self._built()
+        return super().__getitem__(index)
+
+
+_add_coverage_now = builder.add_coverage
+
+
+def _add_coverage_when_run(test: Any, operation: Any, *args: Any, **kwargs: Any) -> Any:
+    """Schemathesis builds every operation's coverage cases (about a hundred each) as pytest
+    collects its test, ~10 s of CPU for the document. Every xdist worker collects every test,
+    so each built all of them, though it runs only its share: built when the test runs, each
+    operation's cases are built once in the whole run. The same cases, in the same order, by
+    schemathesis' own function, attached to a scratch function and moved over."""
+
+    def build() -> list[Any]:
+        def scratch() -> None:
+            """Receives the cases."""
+
+        _add_coverage_now(scratch, operation, *args, **kwargs)
+        unserializable = UnserializablePayloadMark.get(scratch)
+        if unserializable:
+            UnserializablePayloadMark.set(test, unserializable)
+        return list(getattr(scratch, "hypothesis_explicit_examples", ()))
+
+    test.hypothesis_explicit_examples = _CoverageCasesWhenRun(
+        getattr(test, "hypothesis_explicit_examples", ()), build
+    )
+    return test
+
+
+builder.add_coverage = _add_coverage_when_run
 
 _app = documented_app()
 # A copy: the document is shared with the other tests of this process that read it.

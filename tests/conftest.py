@@ -144,17 +144,32 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def fresh_database(request: pytest.FixtureRequest, directory: Path) -> str:
+    """An empty database at head of the kind ``request.param`` names: a copy of the SQLite
+    template in ``directory``, or this process's PostgreSQL emptied."""
     if request.param == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "elearn.db"
+        path = directory / "elearn.db"
         shutil.copyfile(template, path)
-        yield f"sqlite+aiosqlite:///{path}"
-        return
+        return f"sqlite+aiosqlite:///{path}"
     url = postgres_url()
     asyncio.run(empty_all_tables(url))
-    yield url
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return fresh_database(request, tmp_path)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """One database of each kind shared by a module's tests, for a module whose fixtures are
+    too dear to start per test (API processes): its tests keep apart by their own rows (their
+    own accounts), not by an empty database."""
+    return fresh_database(request, tmp_path_factory.mktemp("module-database"))
 
 
 @pytest.fixture
@@ -165,7 +180,7 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
 
 
 # ---- Redis ----------------------------------------------------------------------------------
-@pytest.fixture
+@pytest.fixture(scope="session")
 def redis_url() -> str:
     if not TEST_REDIS_URL:
         unavailable("Redis", "set ELEARN_TEST_REDIS_URL=redis://127.0.0.1:6379/15")

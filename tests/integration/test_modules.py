@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from tests.conftest import make_settings
+from tests.support.apps import app_for
 from tests.support.identity import seed_accounts
 
 from elearn.adapters.jobs.broker import build_broker
@@ -48,7 +49,6 @@ from elearn.domain.identity.roles import Role
 from elearn.domain.shared.errors import Conflict
 from elearn.domain.shared.events import DomainEvent
 from elearn.entrypoints.bootstrap import Container, bootstrap
-from elearn.entrypoints.http.app import create_app
 from elearn.entrypoints.http.problems import problem_responses
 from elearn.entrypoints.module import Module, Subscription
 from elearn.entrypoints.modules import MODULES
@@ -216,10 +216,18 @@ async def create_notes_table(database_url: str) -> None:
         await engine.dispose()
 
 
+# One probe and one module list for the whole file, so every test's app is the one app built
+# for them (tests/support/apps.py); each test starts the probe afresh.
+NOTES = NotesProbe()
+WITH_NOTES = (*MODULES, notes_module(NOTES))
+
+
 @pytest.fixture
 async def notes(database_url: str) -> NotesProbe:
     await create_notes_table(database_url)
-    return NotesProbe()
+    NOTES.stores_built = 0
+    NOTES.handled.clear()
+    return NOTES
 
 
 @pytest.fixture
@@ -231,7 +239,7 @@ def notes_settings(tmp_path: Path, database_url: str) -> Settings:
 async def app_client(
     notes_settings: Settings, notes: NotesProbe
 ) -> AsyncIterator[AsyncTestClient[Any]]:
-    app = create_app(notes_settings, configure_logs=False, modules=(*MODULES, notes_module(notes)))
+    app = app_for(notes_settings, modules=WITH_NOTES)
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
         yield client
 
@@ -345,9 +353,7 @@ async def test_a_modules_personal_data_joins_exports_and_erasures(
     person, admin = await seed_accounts(
         notes_settings, ("ada@example.com", Role.STUDENT), ("root@example.com", Role.ADMIN)
     )
-    container = bootstrap(
-        notes_settings, broker=build_broker(None), modules=(*MODULES, notes_module(notes))
-    )
+    container = bootstrap(notes_settings, broker=build_broker(None), modules=WITH_NOTES)
     try:
         await container.notes.write(f"a note about {person}")
         await container.notes.write("a note about nobody")

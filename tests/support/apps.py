@@ -28,13 +28,14 @@ from litestar.types import ControllerRouterHandler
 
 from elearn.entrypoints.bootstrap import Container, bootstrap
 from elearn.entrypoints.http.app import create_app, prepare_start
+from elearn.entrypoints.module import Module
 from elearn.entrypoints.settings import Settings
 
 # Read only at start-up (by the lifespan and ``bootstrap``): they may differ between the tests
 # that share one built app. Every other setting shapes the app and so keys the pool.
 _PER_START = ("var_dir", "database_url")
 
-_built: dict[tuple[bytes, tuple[int, ...]], list[Litestar]] = {}
+_built: dict[tuple[bytes, tuple[int, ...], tuple[int, ...] | None], list[Litestar]] = {}
 _lent: set[int] = set()
 
 
@@ -52,12 +53,18 @@ def app_for(
     run_background: bool = True,
     run_scheduler: bool = False,
     extra_handlers: Sequence[ControllerRouterHandler] = (),
+    modules: Sequence[Module] | None = None,
 ) -> Litestar:
     """What ``create_app(settings, container=..., configure_logs=False, run_background=...,
-    run_scheduler=...)`` answers, with ``extra_handlers`` registered, built at most once per
-    test process for these app-shaping settings and handlers (module-level objects, told apart
-    by identity)."""
-    pool = _built.setdefault((_shape(settings), tuple(map(id, extra_handlers))), [])
+    run_scheduler=..., modules=...)`` answers, with ``extra_handlers`` registered, built at most
+    once per test process for these app-shaping settings, handlers and modules (module-level
+    objects, told apart by identity)."""
+    key = (
+        _shape(settings),
+        tuple(map(id, extra_handlers)),
+        None if modules is None else tuple(map(id, modules)),
+    )
+    pool = _built.setdefault(key, [])
     app = next((app for app in pool if id(app) not in _lent), None)
     if app is None:
         app = create_app(
@@ -66,6 +73,7 @@ def app_for(
             configure_logs=False,
             run_background=run_background,
             run_scheduler=run_scheduler,
+            modules=modules,
         )
         for handler in extra_handlers:
             app.register(handler)

@@ -14,10 +14,12 @@ routes are not operations of the document.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +29,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
 from litestar.types import HTTPScope, Message, Send
 
+from elearn.entrypoints.http.app import create_app
 from elearn.entrypoints.http.problems import PROBLEM_MEDIA_TYPE
 
 # Apps built from the same route handlers under the same title document the same operations:
@@ -75,6 +78,17 @@ def document_of(app: Litestar) -> dict[str, Any]:
     if document is None:
         document = _documents[key] = app.openapi_schema.to_schema()
     return document
+
+
+@functools.cache
+def documented_app() -> Litestar:
+    """An app with every context's routes, never started, for the tests that read or walk its
+    OpenAPI document: built once per test process (an app and its document cost ~2 s of CPU,
+    and three contract modules each built their own, one of them twice)."""
+    from tests.conftest import make_settings
+
+    settings = make_settings(Path("/nonexistent"), "sqlite+aiosqlite:///:memory:")
+    return create_app(settings, configure_logs=False)
 
 
 def documented(app: Litestar, path: str, method: str) -> Documented | None:

@@ -21,9 +21,8 @@ from litestar.testing import AsyncTestClient
 from tests.conftest import make_settings
 from tests.integration.contract.conftest import SeededPlatform
 from tests.support.apps import app_for
+from tests.support.contract import document_of, documented_app
 from tests.support.identity import PDF, png
-
-from elearn.entrypoints.http.app import create_app
 
 CALLERS = ("anonymous", "student", "classmate", "tutor", "cotutor", "manager", "admin")
 EVERYONE = frozenset(CALLERS)
@@ -374,10 +373,7 @@ MATRIX: dict[tuple[str, str], Access | NotChecked] = {
 
 
 def _operations_with_an_id() -> set[tuple[str, str]]:
-    settings = make_settings(
-        __import__("pathlib").Path("/nonexistent"), "sqlite+aiosqlite:///:memory:"
-    )
-    document = create_app(settings, configure_logs=False).openapi_schema.to_schema()
+    document = document_of(documented_app())
     return {
         (method.upper(), path)
         for path, operations in document["paths"].items()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -21,9 +20,7 @@ from litestar.testing import AsyncTestClient
 from tests.conftest import make_settings
 from tests.integration.contract.conftest import SeededPlatform
 from tests.support.apps import app_for
-from tests.support.contract import document_of
-
-from elearn.entrypoints.http.app import create_app
+from tests.support.contract import document_of, documented_app
 
 # operation id -> who sends its examples; the order is the journey's.
 EXAMPLE_CALLERS = {
@@ -34,11 +31,6 @@ EXAMPLE_CALLERS = {
     "refund_payment": "admin",
 }
 FRONT_END = "https://shop.example"
-
-
-def _document() -> dict[str, Any]:
-    settings = make_settings(Path("/nonexistent"), "sqlite+aiosqlite:///:memory:")
-    return create_app(settings, configure_logs=False).openapi_schema.to_schema()
 
 
 def _examples(document: dict[str, Any]) -> Iterator[tuple[str, Any, dict[str, Any]]]:
@@ -76,7 +68,7 @@ def _body_examples(document: dict[str, Any]) -> dict[str, tuple[str, str, dict[s
 
 
 def test_every_example_matches_its_schema() -> None:
-    document = _document()
+    document = document_of(documented_app())
     components = document["components"]
     wrong = []
     count = 0
@@ -90,7 +82,7 @@ def test_every_example_matches_its_schema() -> None:
 
 def test_every_body_example_has_its_caller() -> None:
     """A new example needs a row in EXAMPLE_CALLERS, so that the journey sends it."""
-    documented = sorted(_body_examples(_document()))
+    documented = sorted(_body_examples(document_of(documented_app())))
     assert documented != []
     assert documented == sorted(EXAMPLE_CALLERS)
 

@@ -23,8 +23,8 @@ import copy
 import json
 import os
 import zlib
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Iterable, Iterator
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from uuid import UUID
 
@@ -36,8 +36,13 @@ from litestar import Litestar
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.case import Case
+from schemathesis.generation.hypothesis import builder
+from schemathesis.generation.hypothesis.builder import UnserializablePayloadMark
+from schemathesis.python import asgi
+from schemathesis.python.asgi import ASGIClient
 from tests.conftest import make_settings
 from tests.integration.contract.conftest import SeededPlatform
+from tests.support.contract import document_of, documented_app
 from tests.support.contract_world import ContractWorld
 
 from elearn.entrypoints.http.app import create_app
@@ -84,13 +89,67 @@ checks.positive_data_acceptance.enabled = false
 )
 
 
-def _documented_app() -> Litestar:
-    settings = make_settings(Path("/nonexistent"), "sqlite+aiosqlite:///:memory:")
-    return create_app(settings, configure_logs=False)
+class _CoverageCasesWhenRun(list[Any]):
+    """A test's explicit examples, the coverage phase's cases added when first read: when
+    hypothesis runs the test, not when pytest collects it."""
+
+    def __init__(self, examples: Iterable[Any], build: Callable[[], list[Any]]) -> None:
+        super().__init__(examples)
+        self._build: Callable[[], list[Any]] | None = build
+
+    def _built(self) -> None:
+        if self._build is not None:
+            build, self._build = self._build, None
+            self.extend(build())
+
+    def __iter__(self) -> Iterator[Any]:
+        self._built()
+        return super().__iter__()
+
+    def __reversed__(self) -> Iterator[Any]:
+        self._built()
+        return super().__reversed__()
+
+    def __len__(self) -> int:
+        self._built()
+        return super().__len__()
+
+    def __getitem__(self, index: Any) -> Any:
+        self._built()
+        return super().__getitem__(index)
 
 
-_app = _documented_app()
-schema = schemathesis.openapi.from_dict(_app.openapi_schema.to_schema(), config=CONFIG)
+_add_coverage_now = builder.add_coverage
+
+
+def _add_coverage_when_run(test: Any, operation: Any, *args: Any, **kwargs: Any) -> Any:
+    """Schemathesis builds every operation's coverage cases (about a hundred each) as pytest
+    collects its test, ~10 s of CPU for the document. Every xdist worker collects every test,
+    so each built all of them, though it runs only its share: built when the test runs, each
+    operation's cases are built once in the whole run. The same cases, in the same order, by
+    schemathesis' own function, attached to a scratch function and moved over."""
+
+    def build() -> list[Any]:
+        def scratch() -> None:
+            """Receives the cases."""
+
+        _add_coverage_now(scratch, operation, *args, **kwargs)
+        unserializable = UnserializablePayloadMark.get(scratch)
+        if unserializable:
+            UnserializablePayloadMark.set(test, unserializable)
+        return list(getattr(scratch, "hypothesis_explicit_examples", ()))
+
+    test.hypothesis_explicit_examples = _CoverageCasesWhenRun(
+        getattr(test, "hypothesis_explicit_examples", ()), build
+    )
+    return test
+
+
+builder.add_coverage = _add_coverage_when_run
+
+_app = documented_app()
+# A copy: the document is shared with the other tests of this process that read it.
+schema = schemathesis.openapi.from_dict(copy.deepcopy(document_of(_app)), config=CONFIG)
 # An ASGI app on the schema makes the checks that send requests of their own (ignored_auth
 # sends each 2xx again without the token) do so in process too, to the app of the case.
 schema.app = _app
@@ -107,23 +166,38 @@ def _own_copy(case: Case) -> Case:
     return own
 
 
-Platform = tuple[ContractWorld, dict[str, Litestar]]
+Platform = tuple[ContractWorld, dict[str, ASGIClient]]
 CALLERS = ("anonymous", "student", "tutor", "admin")
 _path_values: dict[str, str] = {}
 
 
+def _client_of(app: Litestar) -> ASGIClient:
+    """One in-process client per app for the whole run. Schemathesis otherwise makes a
+    ``requests.Session`` per request, and each request read the proxy settings of the
+    environment (~9 % of the run's CPU): none apply to an app in process (``trust_env``).
+    Cookies are never kept, so each request carries only its case's, as a fresh session's
+    would (a sign-in answers a refresh cookie)."""
+    client = asgi.get_client(app).__enter__()
+    client.trust_env = False
+    client.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    return client
+
+
 @pytest.fixture(scope="session")
-def platform(seeded_platform: SeededPlatform) -> Platform:
+def platform(seeded_platform: SeededPlatform) -> Iterator[Platform]:
     """An app per caller, each on a copy of the seeded database of its own (the same ids and
     tokens everywhere, so one set of real path values serves every caller)."""
     _path_values.update(seeded_platform.world.path_values)
-    apps = {}
+    clients = {}
     for caller in CALLERS:
         var_dir, database_url = seeded_platform.copy(f"schemathesis-{caller}")
         settings = make_settings(var_dir, database_url)
         # No in-process worker: background jobs would only add noise to the run.
-        apps[caller] = create_app(settings, configure_logs=False, run_background=False)
-    return seeded_platform.world, apps
+        app = create_app(settings, configure_logs=False, run_background=False)
+        clients[caller] = _client_of(app)
+    yield seeded_platform.world, clients
+    for client in clients.values():
+        client.__exit__(None, None, None)
 
 
 @schema.hook
@@ -156,7 +230,7 @@ def _may_name_a_real_object(name: str, generated: Any) -> bool:
 
 
 def _call_as(caller: str, shared_case: Any, platform: Platform) -> None:
-    world, apps = platform
+    world, clients = platform
     case = _own_copy(shared_case)
     if case.query and "cursor" in case.query and _query_is_positive(case):
         # A cursor is opaque: only one a list handed out is valid, which no generator can
@@ -166,7 +240,10 @@ def _call_as(caller: str, shared_case: Any, platform: Platform) -> None:
     if case.media_type == "application/json":
         case.body = _integers_as_integers(case.body)
     headers = {} if caller == "anonymous" else world.bearer(caller)
-    case.call_and_validate(app=apps[caller], headers=headers)
+    # The app too, for the checks' probes: they are sent without the session (it could carry
+    # the caller's credentials), to the app named here.
+    client = clients[caller]
+    case.call_and_validate(session=client, app=client.app, headers=headers)
 
 
 def _query_is_positive(case: Any) -> bool:

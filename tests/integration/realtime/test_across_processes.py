@@ -2,7 +2,11 @@
 (uvicorn subprocesses on loopback) share Redis and the database; a socket held by one gets what
 another process publishes (the other API process's hub, a separate worker-like process); a
 person's sockets count together; a socket that reconnects to the other process resumes with
-exactly what it missed."""
+exactly what it missed.
+
+One pair of API processes per database serves the whole module (starting a pair cost ~6 s of
+CPU, most of this module's time when each test started its own); each test signs in people of
+its own, so sockets, counts and missed events of one test are never another's."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
-from pathlib import Path
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -24,14 +28,16 @@ from elearn.adapters.realtime.redis import RedisRealtimeHub
 from elearn.domain.identity.roles import Role
 from elearn.entrypoints.settings import Settings
 
-ALICE = "alice@processes.test"
-BOB = "bob@processes.test"
 
-
-@pytest.fixture
-def settings(tmp_path: Path, database_url: str, redis_url: str) -> Settings:
+@pytest.fixture(scope="module")
+def settings(
+    tmp_path_factory: pytest.TempPathFactory, module_database_url: str, redis_url: str
+) -> Settings:
     return make_settings(
-        tmp_path, database_url, redis_url=redis_url, realtime_heartbeat_seconds=1.0
+        tmp_path_factory.mktemp("across-processes"),
+        module_database_url,
+        redis_url=redis_url,
+        realtime_heartbeat_seconds=1.0,
     )
 
 
@@ -44,16 +50,25 @@ def environment(settings: Settings) -> dict[str, str]:
     return {f"ELEARN_{name.upper()}": str(getattr(settings, name)) for name in names}
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def two_apis(settings: Settings) -> Iterator[tuple[str, str]]:
     with api_processes(environment(settings), count=2) as (first, second):
         yield first, second
 
 
+@dataclass(frozen=True)
+class Person:
+    id: uuid.UUID
+    email: str
+
+
 @pytest.fixture
-async def people(settings: Settings) -> dict[str, uuid.UUID]:
-    alice, bob = await seed_accounts(settings, (ALICE, Role.STUDENT), (BOB, Role.TUTOR))
-    return {"alice": alice, "bob": bob}
+async def people(settings: Settings) -> dict[str, Person]:
+    """Alice (a student) and Bob (a tutor), this test's own."""
+    test = uuid.uuid4().hex[:12]
+    alice, bob = f"alice-{test}@processes.test", f"bob-{test}@processes.test"
+    ids = await seed_accounts(settings, (alice, Role.STUDENT), (bob, Role.TUTOR))
+    return {"alice": Person(ids[0], alice), "bob": Person(ids[1], bob)}
 
 
 @pytest.fixture
@@ -73,14 +88,15 @@ async def go_live(socket: Socket) -> None:
 
 async def test_an_event_from_any_process_reaches_sockets_held_by_either_api_process(
     two_apis: tuple[str, str],
-    people: Mapping[str, uuid.UUID],
+    people: Mapping[str, Person],
     hub: RedisRealtimeHub,
     settings: Settings,
 ) -> None:
     first, second = two_apis
-    alice, bob = people["alice"], people["bob"]
+    alice, bob = people["alice"].id, people["bob"].id
     async with httpx.AsyncClient(base_url=first) as http:
-        alice_session, bob_session = await login(http, ALICE), await login(http, BOB)
+        alice_session = await login(http, people["alice"].email)
+        bob_session = await login(http, people["bob"].email)
         alice_ticket = await ticket_for(http, alice_session)
         bob_ticket = await ticket_for(http, bob_session)
     # Tickets bought from the first process open sockets on either.
@@ -126,11 +142,11 @@ def publish_from_another_process(settings: Settings, audience: list[uuid.UUID], 
 
 
 async def test_a_person_holds_five_sockets_across_processes_and_the_sixth_is_refused(
-    two_apis: tuple[str, str], people: Mapping[str, uuid.UUID]
+    two_apis: tuple[str, str], people: Mapping[str, Person]
 ) -> None:
     first, second = two_apis
     async with httpx.AsyncClient(base_url=first) as http:
-        session = await login(http, ALICE)
+        session = await login(http, people["alice"].email)
         tickets = [await ticket_for(http, session) for _ in range(6)]
     bases = [first, second, first, second, first]
     opened = [open_socket(base, ticket) for base, ticket in zip(bases, tickets, strict=False)]
@@ -145,12 +161,12 @@ async def test_a_person_holds_five_sockets_across_processes_and_the_sixth_is_ref
 
 
 async def test_a_socket_that_reconnects_to_the_other_process_gets_what_it_missed_once(
-    two_apis: tuple[str, str], people: Mapping[str, uuid.UUID], hub: RedisRealtimeHub
+    two_apis: tuple[str, str], people: Mapping[str, Person], hub: RedisRealtimeHub
 ) -> None:
     first, second = two_apis
-    alice = people["alice"]
+    alice = people["alice"].id
     async with httpx.AsyncClient(base_url=first) as http:
-        session = await login(http, ALICE)
+        session = await login(http, people["alice"].email)
         tickets = [await ticket_for(http, session) for _ in range(2)]
     async with open_socket(first, tickets[0]) as before:
         await go_live(before)

@@ -49,7 +49,7 @@ class SingleFlightCache:
         # it missing wait for the one load instead of all running it (a stampede).
         loading = self._loading.get(key)
         if loading is not None:
-            return await asyncio.shield(loading)  # type: ignore[no-any-return]
+            return await asyncio.shield(loading)
         generation = self._generation
         task = asyncio.ensure_future(load())
         self._loading[key] = task

@@ -105,6 +105,7 @@ class ReportsController(Controller):
         response_headers=[
             ResponseHeader(
                 name="Location",
+                value="/api/v1/admin/reports/{report_id}",  # documents the type: a string
                 description="The report's address (the new one, or the one already asked for)",
                 documentation_only=True,
             )

@@ -19,16 +19,22 @@ T = TypeVar("T")
 
 
 class SingleFlightCache:
+    """With ``serve_stale``, an expired answer is still given while its one reload runs in the
+    background (stale-while-revalidate): no caller waits on a reload, and an answer is at most
+    the TTL plus one load old. ``invalidate`` leaves nothing stale to give."""
+
     def __init__(
         self,
         *,
         ttl_seconds: float,
         max_entries: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
+        serve_stale: bool = False,
     ) -> None:
         self._ttl = ttl_seconds
         self._max_entries = max_entries
         self._clock = clock
+        self._serve_stale = serve_stale
         self._entries: dict[Hashable, tuple[float, Any]] = {}
         self._loading: dict[Hashable, asyncio.Future[Any]] = {}
         self._generation = 0
@@ -47,20 +53,27 @@ class SingleFlightCache:
             return entry[1]  # type: ignore[no-any-return]
         # One load per key at a time: when an entry expires under load, the callers that find
         # it missing wait for the one load instead of all running it (a stampede).
-        loading = self._loading.get(key)
-        if loading is not None:
-            return await asyncio.shield(loading)
+        loading = self._loading.get(key) or self._start(key, load)
+        if entry is not None and self._serve_stale:
+            return entry[1]  # type: ignore[no-any-return]
+        return await asyncio.shield(loading)
+
+    def _start(self, key: Hashable, load: Callable[[], Awaitable[Any]]) -> asyncio.Future[Any]:
         generation = self._generation
         task = asyncio.ensure_future(load())
         self._loading[key] = task
-        try:
-            value = await asyncio.shield(task)
-        finally:
-            if self._loading.get(key) is task:
+
+        def keep(done: asyncio.Future[Any]) -> None:
+            # Runs before the callers waiting on the load resume (registered first).
+            if self._loading.get(key) is done:
                 del self._loading[key]
-        if generation == self._generation:  # not invalidated while loading
-            if len(self._entries) >= self._max_entries:
-                # Simplest bound that cannot grow without limit under distinct keys.
-                self._entries.clear()
-            self._entries[key] = (self._clock() + self._ttl, value)
-        return value
+            if done.cancelled() or done.exception() is not None:
+                return  # nothing kept: the next caller loads again
+            if generation == self._generation:  # not invalidated while loading
+                if len(self._entries) >= self._max_entries:
+                    # Simplest bound that cannot grow without limit under distinct keys.
+                    self._entries.clear()
+                self._entries[key] = (self._clock() + self._ttl, done.result())
+
+        task.add_done_callback(keep)
+        return task

@@ -45,7 +45,9 @@ def build_analytics_deps(container: Container) -> AnalyticsDeps:
         tutoring=TutoringApi(container.tutoring.deps),
         authorizer=container.authorizer,
         policy=analytics_policy(container.settings),
-        answers=SingleFlightCache(ttl_seconds=container.settings.analytics_cache_seconds),
+        answers=SingleFlightCache(
+            ttl_seconds=container.settings.analytics_cache_seconds, serve_stale=True
+        ),
     )
 
 

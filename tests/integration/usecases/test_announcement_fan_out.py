@@ -6,6 +6,7 @@ email each."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -142,13 +143,11 @@ async def test_an_announcement_reaches_5000_students_once_though_its_fan_out_die
     dying = asyncio.create_task(fan_out.next_batch(posted.id))
     await asyncio.sleep(took / 2)
     dying.cancel()
-    try:
+    with contextlib.suppress(asyncio.CancelledError):
         await dying
-        died = False
-    except asyncio.CancelledError:
-        died = True
-    # A batch commits whole or not at all.
-    assert (await counted(world, posted.id))[0] == (2 if died else 3) * batch
+    # A batch commits whole or not at all (a cancellation landing while the commit is under
+    # way may still find it done).
+    assert (await counted(world, posted.id))[0] in (2 * batch, 3 * batch)
 
     # The job is delivered again, to two workers at once: they take turns and go on.
     await asyncio.gather(fan_out(event), fan_out(event))

@@ -31,8 +31,16 @@ def create_engine(
 ) -> AsyncEngine:
     if is_sqlite(url):
         return _create_sqlite_engine(url, echo=echo, foreign_keys=sqlite_foreign_keys)
+    # Imported here: the embedded default never loads the PostgreSQL driver.
+    from elearn.adapters.persistence.asyncpg_connection import WholeBatchConnection
+
     engine = create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_recycle=1800,
+        connect_args={"connection_class": WholeBatchConnection},
     )
     _ping_after_idle(engine)
     return engine

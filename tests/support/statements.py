@@ -7,7 +7,11 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-_TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+# The busy timeout a SQLite connection switches between its transactions is transaction control
+# too (adapters/persistence/database.py).
+_TRANSACTION_CONTROL = (
+    "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA BUSY_TIMEOUT"
+)  # fmt: skip
 
 
 class Statements:

@@ -624,34 +624,50 @@ class SqlaReviewRepository(SqlaRepository[Review, CourseReviewRow]):
 
 
 # ---- learning days ----------------------------------------------------------------------------
-_MARK_DAY: dict[str, Any] = {}
+def _mark_day(insert: Any) -> Any:
+    return insert.values(user_id=bindparam("user_id"), day=bindparam("day")).on_conflict_do_nothing(
+        index_elements=["user_id", "day"]
+    )
+
+
+def _add_study_time(insert: Any) -> Any:
+    insert = insert.values(
+        user_id=bindparam("user_id"),
+        quarter_hour=bindparam("quarter_hour"),
+        seconds=bindparam("seconds"),
+    )
+    return insert.on_conflict_do_update(
+        index_elements=["user_id", "quarter_hour"],
+        set_={"seconds": StudyTimeRow.__table__.c.seconds + insert.excluded.seconds},
+    )
 
 
 class SqlaLearningDays:
+    """Every progress report marks its day and most add study time: both statements are built
+    once per dialect, on the tables (the ORM classes' inserts would take the ORM's bulk path),
+    not rebuilt per report (building the upsert's ``excluded`` alone cost ~0.3 ms a report)."""
+
+    _built: dict[tuple[str, str], Any] = {}
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    def _statement(self, table: Any, shape: Any) -> Any:
+        key = (self.session.bind.dialect.name, shape.__name__)
+        stmt = self._built.get(key)
+        if stmt is None:
+            stmt = self._built[key] = shape(dialect_insert(self.session, table))
+        return stmt
+
     async def record(self, user_id: UUID, day: date) -> None:
-        # Built once per dialect, on the table (not the ORM class, whose insert would take the
-        # ORM's bulk path): every progress report marks its day.
-        mark = _MARK_DAY.get(self.session.bind.dialect.name)
-        if mark is None:
-            mark = _MARK_DAY[self.session.bind.dialect.name] = (
-                dialect_insert(self.session, LearningDayRow.__table__)
-                .values(user_id=bindparam("user_id"), day=bindparam("day"))
-                .on_conflict_do_nothing(index_elements=["user_id", "day"])
-            )
-        await self.session.execute(mark, {"user_id": user_id, "day": day})
+        await self.session.execute(
+            self._statement(LearningDayRow.__table__, _mark_day), {"user_id": user_id, "day": day}
+        )
 
     async def add_study_time(self, user_id: UUID, quarter_hour: datetime, seconds: int) -> None:
-        insert = dialect_insert(self.session, StudyTimeRow).values(
-            user_id=user_id, quarter_hour=quarter_hour, seconds=seconds
-        )
         await self.session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["user_id", "quarter_hour"],
-                set_={"seconds": StudyTimeRow.seconds + insert.excluded.seconds},
-            )
+            self._statement(StudyTimeRow.__table__, _add_study_time),
+            {"user_id": user_id, "quarter_hour": quarter_hour, "seconds": seconds},
         )
 
     async def time_zone(self, user_id: UUID) -> str:

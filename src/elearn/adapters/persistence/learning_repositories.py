@@ -274,8 +274,14 @@ _UNTOLD = (
 )
 
 
+def typed_null(column: Any) -> Any:
+    """A NULL in ``column``'s place in a union's part: PostgreSQL matches a union's columns by
+    type, and on SQLite the first part's types decode every part's values (a UUID as bytes)."""
+    return cast(null(), column.type) if not column.type._isnull else null()
+
+
 def _nulls_of(columns: tuple[Any, ...]) -> list[Any]:
-    return [cast(null(), column.type).label(column.key) for column in columns]
+    return [typed_null(column).label(column.key) for column in columns]
 
 
 _STANDING = union_all(

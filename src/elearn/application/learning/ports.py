@@ -346,9 +346,12 @@ class LearningQueries(Protocol):
         one moment: one statement, outside any transaction (the hottest read of learning)."""
         ...
 
-    async def course_plan(self, course_id: UUID, user_id: UUID) -> CoursePlan:
-        """The course's lessons in order with whether each counts, its required quizzes and
-        the user's time zone: one statement, outside any transaction."""
+    async def lesson_and_plan(
+        self, lesson_id: UUID, user_id: UUID
+    ) -> tuple[LessonInCourse, CoursePlan] | None:
+        """The lesson in its course (None: there is none) with the course's plan: its lessons
+        in order with whether each counts, its required quizzes and ``user_id``'s time zone.
+        One statement, outside any transaction (each progress report reads it)."""
         ...
 
     async def my_enrollments(

@@ -193,17 +193,23 @@ class SqlaProgressRepository(TrackingRepository[LessonProgress, LessonProgressRo
         )
         return self._last_activity_as_seen(stored, user_id)
 
-    async def standing(self, user_id: UUID, course_id: UUID, lesson_id: UUID) -> ProgressStanding:
+    async def standing(
+        self, user_id: UUID, course_id: UUID, lesson_id: UUID, day: date
+    ) -> ProgressStanding:
         rows = await self.session.execute(
-            _STANDING, {"user_id": user_id, "course_id": course_id, "lesson_id": lesson_id}
+            _STANDING,
+            {"user_id": user_id, "course_id": course_id, "lesson_id": lesson_id, "day": day},
         )
         found: LessonProgress | None = self._tracked.get((user_id, lesson_id), (None,))[0]
         completed: set[UUID] = set()
         passed: set[UUID] = set()
         last_activity: datetime | None = None
+        marked_day: date | None = None
         for row in rows:
             if row.part == _LAST_ACTIVITY:
                 last_activity = row.updated_at
+            elif row.part == _MARKED_DAY:
+                marked_day = day
             elif row.part == _PASSED_QUIZ:
                 passed.add(row.lesson_id)
             else:
@@ -217,6 +223,7 @@ class SqlaProgressRepository(TrackingRepository[LessonProgress, LessonProgressRo
             last_activity=self._last_activity_as_seen(last_activity, user_id),
             completed_lessons=frozenset(self._completed_as_seen(completed, user_id, course_id)),
             passed_quizzes=frozenset(passed),
+            marked_day=marked_day,
         )
 
     def _persistent_row(self, user_id: UUID, stored: Any) -> LessonProgressRow:
@@ -256,10 +263,12 @@ class SqlaProgressRepository(TrackingRepository[LessonProgress, LessonProgressRo
         return (row.user_id, row.lesson_id)
 
 
-# What `SqlaProgressRepository.standing` reads (parameters: user_id, course_id, lesson_id), one
-# statement of three parts told apart by ``part``: the student's progress rows in the course (and
-# in the lesson), the course's quizzes they passed, and their last activity anywhere.
-_PROGRESS_ROW, _PASSED_QUIZ, _LAST_ACTIVITY = "progress", "passed", "last"
+# What `SqlaProgressRepository.standing` reads (parameters: user_id, course_id, lesson_id, day),
+# one statement of four parts told apart by ``part``: the student's progress rows in the course
+# (and in the lesson), the course's quizzes they passed, their last activity anywhere, and a row
+# when the day is already marked one of their learning days (most reports of a day need not
+# mark it again).
+_PROGRESS_ROW, _PASSED_QUIZ, _LAST_ACTIVITY, _MARKED_DAY = "progress", "passed", "last", "day"
 _STANDING_USER = bindparam("user_id", type_=LessonProgressRow.user_id.type)
 _STANDING_COURSE = bindparam("course_id", type_=LessonProgressRow.course_id.type)
 _STANDING_LESSON = bindparam("lesson_id", type_=LessonProgressRow.lesson_id.type)
@@ -316,6 +325,10 @@ _STANDING = union_all(
         *_nulls_of(_UNTOLD[:-1]),
         func.max(LessonProgressRow.updated_at),
     ).where(LessonProgressRow.user_id == _STANDING_USER),
+    select(literal_column(f"'{_MARKED_DAY}'"), *_nulls_of(_UNTOLD)).where(
+        LearningDayRow.user_id == _STANDING_USER,
+        LearningDayRow.day == bindparam("day", type_=LearningDayRow.day.type),
+    ),
 )
 
 

@@ -261,7 +261,9 @@ async def advance(
         now=now,
         event_id=deps.ids.new_id(),
     )
-    await learning.days.record(enrollment.user_id, activity_day(now, plan.time_zone))
+    day = activity_day(now, plan.time_zone)
+    if standing is None or standing.marked_day != day:
+        await learning.days.record(enrollment.user_id, day)
     return percent
 
 
@@ -560,8 +562,12 @@ class RecordProgress:
             enrollment = access.require_student()
             lesson = access.lesson
             # One statement under the lock, read before this report touches a progress row
-            # (its last activity is the previous one).
-            standing = await uow.learning.progress.standing(user_id, access.course.id, lesson.id)
+            # (its last activity is the previous one); it also tells whether today is marked
+            # already (``advance`` marks the day it finds, should midnight pass meanwhile).
+            today = activity_day(deps.clock.now(), plan.time_zone)
+            standing = await uow.learning.progress.standing(
+                user_id, access.course.id, lesson.id, today
+            )
             last_seen = standing.last_activity
             progress = await lesson_progress(
                 uow, user_id, access.course.id, lesson.id, deps.clock.now(), standing

@@ -52,12 +52,14 @@ class EnrollmentRepository(Protocol):
 class ProgressStanding:
     """What a progress report needs of the student's stored learning, read together: their
     progress in the lesson (None before their first activity in it), when their progress in
-    any lesson last changed, the course's lessons they completed and its quizzes they passed."""
+    any lesson last changed, the course's lessons they completed and its quizzes they passed,
+    and the learning day asked about when it is already marked (None: it is not)."""
 
     progress: LessonProgress | None
     last_activity: datetime | None
     completed_lessons: frozenset[UUID]
     passed_quizzes: frozenset[UUID]
+    marked_day: date | None = None
 
 
 class ProgressRepository(Protocol):
@@ -74,10 +76,13 @@ class ProgressRepository(Protocol):
         the last activity of theirs the server observed."""
         ...
 
-    async def standing(self, user_id: UUID, course_id: UUID, lesson_id: UUID) -> ProgressStanding:
-        """``get``, ``last_activity``, ``completed_lessons`` and the attempts' ``passed_lessons``
-        at once, in one statement (a report reads them while it holds the enrollment's lock),
-        as this transaction sees them."""
+    async def standing(
+        self, user_id: UUID, course_id: UUID, lesson_id: UUID, day: date
+    ) -> ProgressStanding:
+        """``get``, ``last_activity``, ``completed_lessons``, the attempts' ``passed_lessons``
+        and whether ``day`` is marked a learning day of the user, at once, in one statement (a
+        report reads them while it holds the enrollment's lock), as this transaction sees
+        them."""
         ...
 
 

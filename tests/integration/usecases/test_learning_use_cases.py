@@ -3,6 +3,7 @@ attempts, and who may open what."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import UUID
 
 import pytest
@@ -105,6 +106,25 @@ async def test_completing_every_lesson_completes_the_enrollment(world: World) ->
     (enrollment,) = (await learning.my_enrollments(world.student)).items
     assert enrollment.status is EnrollmentStatus.COMPLETED
     assert enrollment.completed_at == world.clock.now()
+
+
+async def test_reports_mark_each_day_they_fall_on_whether_it_was_marked_or_not(
+    world: World,
+) -> None:
+    # A report that finds its day marked already (read under the enrollment's lock) does not
+    # mark it again; the first report of the next day does.
+    learning = world.container.learning
+    course, lesson_id = await world.published_course()
+    await learning.enroll(world.student, course.id)
+
+    for _ in range(2):
+        await learning.record_progress(world.student, lesson_id, ProgressReport(seconds_spent=5))
+        world.clock.advance(timedelta(minutes=5))
+    world.clock.advance(timedelta(days=1))
+    await learning.record_progress(world.student, lesson_id, ProgressReport(seconds_spent=5))
+
+    streak, _ = await learning.my_streak(world.student)
+    assert (streak.current, streak.longest) == (2, 2)
 
 
 async def test_only_enrolled_students_record_progress(world: World) -> None:

@@ -48,11 +48,20 @@ FACT_COLUMNS = (
 )
 
 
+# Where a link stands among the course's links of its kind: a statement whose rows come in
+# another order (a union's part) selects it and orders by it.
+LINK_POSITION = _COURSE_LINKS.c.position
+
+
+def linked(stmt: Select[Any]) -> Select[Any]:
+    """``stmt`` (selecting from the courses table) with one row per link of the course, in no
+    order: the caller orders by ``link`` and ``LINK_POSITION``."""
+    return stmt.outerjoin(_COURSE_LINKS, _COURSE_LINKS.c.course_id == CourseRow.id)
+
+
 def with_links(stmt: Select[Any]) -> Select[Any]:
     """``stmt`` (selecting from the courses table) with one row per link of the course."""
-    return stmt.outerjoin(_COURSE_LINKS, _COURSE_LINKS.c.course_id == CourseRow.id).order_by(
-        _COURSE_LINKS.c.link, _COURSE_LINKS.c.position
-    )
+    return linked(stmt).order_by(_COURSE_LINKS.c.link, LINK_POSITION)
 
 
 def course_facts(rows: Sequence[Any]) -> CourseFacts:

@@ -8,14 +8,16 @@ from datetime import date
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Row, and_, bindparam, select
+from sqlalchemy import Row, and_, bindparam, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from elearn.adapters.persistence.catalog_facts import (
     FACT_COLUMNS,
     LESSON_COLUMNS,
+    LINK_POSITION,
     course_facts,
     lesson_of,
+    linked,
     with_links,
 )
 from elearn.adapters.persistence.learning_repositories import (
@@ -24,6 +26,7 @@ from elearn.adapters.persistence.learning_repositories import (
     SqlaProgressRepository,
     submission_from_row,
     time_zone_of,
+    typed_null,
 )
 from elearn.adapters.persistence.models.catalog import CourseRow, LessonRow
 from elearn.adapters.persistence.models.identity import UserRow
@@ -95,21 +98,47 @@ _LESSON_SIGHT = (
 )
 
 
+# Where a progress report is measured (parameters: lesson_id, user_id), one statement of two
+# parts told apart by ``part``: the lesson in its course (a row per link of the course, as
+# `lesson_sight` reads it) and the course's plan (a row per lesson, each with the user's zone;
+# one with the zone alone when the course has none).
+_SIGHT, _PLAN = "sight", "plan"
 _ZONE = TIME_ZONE.subquery("zone")
-_COURSE = bindparam("course_id", type_=LessonRow.course_id.type)
-# A row per lesson of the course in order (or one with no lesson), each with the user's zone.
-_COURSE_PLAN = (
+_REPORTED = bindparam("lesson_id", type_=LessonRow.id.type)
+_REPORTED_LESSON = LessonRow.__table__.alias("reported")
+_ITS_COURSE = (
+    select(_REPORTED_LESSON.c.course_id).where(_REPORTED_LESSON.c.id == _REPORTED).scalar_subquery()
+)
+_LESSON_COLUMNS = _labelled(LessonRow.__table__, LESSON_COLUMNS, _LESSON)
+_PLAN_COLUMNS = [
+    _ZONE.c[0].label("time_zone"),
+    LessonRow.id.label("plan_lesson_id"),
+    LessonRow.is_required.label("plan_lesson_required"),
+    QuizRow.required.label("plan_quiz_required"),
+]
+_LESSON_AND_PLAN = union_all(
+    linked(
+        select(
+            literal_column(f"'{_SIGHT}'").label("part"),
+            *FACT_COLUMNS,
+            LINK_POSITION.label("position"),
+            *_LESSON_COLUMNS,
+            *(typed_null(column).label(column.name) for column in _PLAN_COLUMNS),
+        )
+    )
+    .join(LessonRow, LessonRow.course_id == CourseRow.id)
+    .where(LessonRow.id == _REPORTED),
     select(
-        _ZONE.c[0].label("time_zone"),
-        LessonRow.id,
-        LessonRow.is_required,
-        QuizRow.required.label("quiz_required"),
+        literal_column(f"'{_PLAN}'"),
+        *(typed_null(column) for column in FACT_COLUMNS),
+        LessonRow.position,
+        *(typed_null(column) for column in _LESSON_COLUMNS),
+        *_PLAN_COLUMNS,
     )
     .select_from(_ZONE)
-    .outerjoin(LessonRow, LessonRow.course_id == _COURSE)
-    .outerjoin(QuizRow, and_(QuizRow.lesson_id == LessonRow.id, QuizRow.course_id == _COURSE))
-    .order_by(LessonRow.position)
-)
+    .outerjoin(LessonRow, LessonRow.course_id == _ITS_COURSE)
+    .outerjoin(QuizRow, and_(QuizRow.lesson_id == LessonRow.id, QuizRow.course_id == _ITS_COURSE)),
+).order_by("part", "link", "position")
 
 # A learner's enrollment in a course: its status and how far they are (no row: not enrolled).
 _STANDING = select(EnrollmentRow.status, EnrollmentRow.progress_percent).where(
@@ -129,16 +158,31 @@ class SqlaLearningQueries:
         self._sessions = session_factory
         self._image_url = image_url
         self._lesson_sight = HotRead(engine, _LESSON_SIGHT, ["lesson_id", "user_id"])
-        self._course_plan = HotRead(engine, _COURSE_PLAN, ["course_id", "user_id"])
+        self._lesson_and_plan = HotRead(engine, _LESSON_AND_PLAN, ["lesson_id", "user_id"])
         self._standing = HotRead(engine, _STANDING, ["user_id", "course_id"])
 
-    async def course_plan(self, course_id: UUID, user_id: UUID) -> CoursePlan:
-        rows = await self._course_plan.fetch(course_id=course_id, user_id=user_id)
-        lessons = [row for row in rows if row["id"] is not None]
-        return CoursePlan(
-            requirements=[LessonRequirement(row["id"], row["is_required"]) for row in lessons],
-            required_quizzes={row["id"] for row in lessons if row["quiz_required"]},
-            time_zone=rows[0]["time_zone"] or "UTC",
+    async def lesson_and_plan(
+        self, lesson_id: UUID, user_id: UUID
+    ) -> tuple[LessonInCourse, CoursePlan] | None:
+        rows = await self._lesson_and_plan.fetch(lesson_id=lesson_id, user_id=user_id)
+        sight = [row for row in rows if row["part"] == _SIGHT]
+        if not sight:
+            return None
+        plan = [row for row in rows if row["part"] == _PLAN]
+        lessons = [row for row in plan if row["plan_lesson_id"] is not None]
+        lesson = Fields(sight[0], _LESSON)
+        place = LessonInCourse(
+            course_facts([Fields(row) for row in sight]), lesson.section_id, lesson_of(lesson)
+        )
+        return place, CoursePlan(
+            requirements=[
+                LessonRequirement(row["plan_lesson_id"], row["plan_lesson_required"])
+                for row in lessons
+            ],
+            required_quizzes={
+                row["plan_lesson_id"] for row in lessons if row["plan_quiz_required"]
+            },
+            time_zone=plan[0]["time_zone"] or "UTC",
         )
 
     # ---- a lesson as a learner opens it ------------------------------------------------------

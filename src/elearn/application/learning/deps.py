@@ -29,6 +29,7 @@ from elearn.application.files import FileStorage
 from elearn.application.identity.api import IdentityApi
 from elearn.application.learning.ports import (
     CertificateRenderer,
+    CoursePlan,
     LearningPolicy,
     LearningQueries,
     LearningUnitOfWork,
@@ -143,13 +144,15 @@ class LearningDeps(Audits):
             )
         return self.reach(actor, place, found)
 
-    async def place_of(self, lesson_id: UUID) -> LessonInCourse:
-        """The lesson and its course's facts, read outside any transaction (one statement);
-        nobody's access checked yet."""
-        sight = await self.queries.lesson_sight(None, lesson_id)
-        if sight is None:
+    async def place_and_plan_of(
+        self, lesson_id: UUID, user_id: UUID
+    ) -> tuple[LessonInCourse, CoursePlan]:
+        """The lesson, its course's facts and the course's plan for ``user_id``, read outside
+        any transaction (one statement); nobody's access checked yet."""
+        found = await self.queries.lesson_and_plan(lesson_id, user_id)
+        if found is None:
             raise LessonNotFound()
-        return sight.place
+        return found
 
     async def lesson_sight(self, actor: Actor, lesson_id: UUID) -> tuple[LessonAccess, LessonSight]:
         """How ``actor`` reaches the lesson, with their progress in it, read in one statement

@@ -218,8 +218,8 @@ async def submission_view(
 async def course_plan(
     deps: LearningDeps, uow: LearningUnitOfWork, course_id: UUID, user_id: UUID
 ) -> CoursePlan:
-    """The plan read inside a transaction (``LearningQueries.course_plan`` reads the same in
-    one statement outside any)."""
+    """The plan read inside a transaction (``LearningQueries.lesson_and_plan`` reads the same
+    in one statement outside any)."""
     outline = await deps.catalog.outline(uow, course_id)
     lesson_ids = {lesson.id for lesson in outline}
     required_quizzes = await uow.learning.quizzes.required_lessons(course_id) & lesson_ids
@@ -261,7 +261,9 @@ async def advance(
         now=now,
         event_id=deps.ids.new_id(),
     )
-    await learning.days.record(enrollment.user_id, activity_day(now, plan.time_zone))
+    day = activity_day(now, plan.time_zone)
+    if standing is None or standing.marked_day != day:
+        await learning.days.record(enrollment.user_id, day)
     return percent
 
 
@@ -553,16 +555,19 @@ class RecordProgress:
         user_id = require_signed_in(actor)
         # One student's reports queue on their enrollment's lock (held until commit): what
         # their reports do not change (the lesson, the course's plan) is read before the
-        # transaction, on the hot read, so the lock is held for fewer statements.
-        place = await deps.place_of(lesson_id)
-        plan = await deps.queries.course_plan(place.course.id, user_id)
+        # transaction, in one statement, so the lock is held for fewer statements.
+        place, plan = await deps.place_and_plan_of(lesson_id, user_id)
         async with deps.uow() as uow:
             access = await deps.access_to(uow, actor, place, lock_enrollment=True)
             enrollment = access.require_student()
             lesson = access.lesson
             # One statement under the lock, read before this report touches a progress row
-            # (its last activity is the previous one).
-            standing = await uow.learning.progress.standing(user_id, access.course.id, lesson.id)
+            # (its last activity is the previous one); it also tells whether today is marked
+            # already (``advance`` marks the day it finds, should midnight pass meanwhile).
+            today = activity_day(deps.clock.now(), plan.time_zone)
+            standing = await uow.learning.progress.standing(
+                user_id, access.course.id, lesson.id, today
+            )
             last_seen = standing.last_activity
             progress = await lesson_progress(
                 uow, user_id, access.course.id, lesson.id, deps.clock.now(), standing

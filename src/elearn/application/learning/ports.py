@@ -52,12 +52,14 @@ class EnrollmentRepository(Protocol):
 class ProgressStanding:
     """What a progress report needs of the student's stored learning, read together: their
     progress in the lesson (None before their first activity in it), when their progress in
-    any lesson last changed, the course's lessons they completed and its quizzes they passed."""
+    any lesson last changed, the course's lessons they completed and its quizzes they passed,
+    and the learning day asked about when it is already marked (None: it is not)."""
 
     progress: LessonProgress | None
     last_activity: datetime | None
     completed_lessons: frozenset[UUID]
     passed_quizzes: frozenset[UUID]
+    marked_day: date | None = None
 
 
 class ProgressRepository(Protocol):
@@ -74,10 +76,13 @@ class ProgressRepository(Protocol):
         the last activity of theirs the server observed."""
         ...
 
-    async def standing(self, user_id: UUID, course_id: UUID, lesson_id: UUID) -> ProgressStanding:
-        """``get``, ``last_activity``, ``completed_lessons`` and the attempts' ``passed_lessons``
-        at once, in one statement (a report reads them while it holds the enrollment's lock),
-        as this transaction sees them."""
+    async def standing(
+        self, user_id: UUID, course_id: UUID, lesson_id: UUID, day: date
+    ) -> ProgressStanding:
+        """``get``, ``last_activity``, ``completed_lessons``, the attempts' ``passed_lessons``
+        and whether ``day`` is marked a learning day of the user, at once, in one statement (a
+        report reads them while it holds the enrollment's lock), as this transaction sees
+        them."""
         ...
 
 
@@ -346,9 +351,12 @@ class LearningQueries(Protocol):
         one moment: one statement, outside any transaction (the hottest read of learning)."""
         ...
 
-    async def course_plan(self, course_id: UUID, user_id: UUID) -> CoursePlan:
-        """The course's lessons in order with whether each counts, its required quizzes and
-        the user's time zone: one statement, outside any transaction."""
+    async def lesson_and_plan(
+        self, lesson_id: UUID, user_id: UUID
+    ) -> tuple[LessonInCourse, CoursePlan] | None:
+        """The lesson in its course (None: there is none) with the course's plan: its lessons
+        in order with whether each counts, its required quizzes and ``user_id``'s time zone.
+        One statement, outside any transaction (each progress report reads it)."""
         ...
 
     async def my_enrollments(

@@ -13,8 +13,9 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from tests.conftest import make_settings
+from tests.support.statements import Statements
 
 from elearn.adapters.persistence.models.identity import TutorProfileRow, UserRow
 from elearn.adapters.persistence.models.jobs import OutboxMessageRow
@@ -698,6 +699,31 @@ async def test_session_account_reads_what_a_request_needs(container: Container) 
     assert account.sessions_valid_after == cut
     assert not account.accepts_sessions_issued_at(T0 + timedelta(hours=1))
     assert await queries.session_account(uuid4()) is None
+
+
+async def test_session_account_is_one_statement_outside_any_transaction(
+    container: Container,
+) -> None:
+    """Read on every signed-in request whose account the process does not hold yet: one round
+    trip, on PostgreSQL with no BEGIN and ROLLBACK around it."""
+    user = new_user(role=Role.STUDENT, verified=True)
+    await add_users(container, user)
+    queries = SqlaIdentityQueries(container.sessions)
+    begun: list[object] = []
+
+    def record_begin(connection: object) -> None:
+        begun.append(connection)
+
+    event.listen(container.engine.sync_engine, "begin", record_begin)
+    try:
+        with Statements(container.engine) as statements:
+            account = await queries.session_account(user.id)
+    finally:
+        event.remove(container.engine.sync_engine, "begin", record_begin)
+    assert account is not None and account.id == user.id
+    assert len(statements.sent) == 1, statements.sent
+    if container.engine.dialect.name == "postgresql":
+        assert begun == []
 
 
 async def test_a_new_user_and_their_profile_commit_in_one_unit_of_work(

@@ -125,8 +125,16 @@ class HoldBooking:
                 if availability is None:
                     raise outside_availability()
                 await uow.tutoring.bookings.lock_holds_of(student_id)
+                own = await uow.tutoring.bookings.of_student_for_hold(
+                    student_id, now=now, start=lesson.start, end=lesson.end
+                )
                 deps.policy.hold_limits.check(
-                    await uow.tutoring.bookings.unpaid_holds_of(student_id, now), tutor_id
+                    [
+                        b.tutor_id
+                        for b in own
+                        if b.status is BookingStatus.HELD and not b.hold_expired(now)
+                    ],
+                    tutor_id,
                 )
                 await deps.check_free(
                     uow,
@@ -135,6 +143,7 @@ class HoldBooking:
                     student_id=student_id,
                     lesson=lesson,
                     now=now,
+                    students=own,
                 )
                 booking = Booking.hold(
                     booking_id=deps.ids.new_id(),

@@ -116,11 +116,14 @@ class TutoringDeps:
         lesson: Interval,
         now: datetime,
         moving: Booking | None = None,
+        students: list[Booking] | None = None,
     ) -> None:
         """Refuses a lesson the tutor's rules do not allow (422, ``LessonRefused``), or one
         touching another active booking of the tutor (with the buffer) or of the student (409,
         ``SlotTaken``). Holds past their time block nothing: one met on the way releases the
-        tutor's and the student's lapsed holds (the database would refuse to overlap it)."""
+        tutor's and the student's lapsed holds (the database would refuse to overlap it).
+        ``students``: the student's bookings during the lesson when the caller has read them
+        already (among others, under the same locks)."""
         bookings = uow.tutoring.bookings
         around = (lesson.start - NEIGHBOURHOOD, lesson.end + NEIGHBOURHOOD)
         theirs = await bookings.active_between(tutor_id=tutor_id, start=around[0], end=around[1])
@@ -134,9 +137,11 @@ class TutoringDeps:
         if refusal is not None:
             field, message = _REFUSALS[refusal]
             raise LessonRefused(refusal, message, field)
-        mine = await bookings.active_between(
-            student_id=student_id, start=lesson.start, end=lesson.end
-        )
+        mine = students
+        if mine is None:
+            mine = await bookings.active_between(
+                student_id=student_id, start=lesson.start, end=lesson.end
+            )
         if not released:
             await _release_lapsed_holds(uow, mine, tutor_id, student_id, now)
         if any(

@@ -36,9 +36,10 @@ MOST_STATEMENTS_FOR_SLOTS = 1
 # The student's account (authentication, until it reads no row) and the tutor's calendar.
 MOST_STATEMENTS_TO_REFUSE_A_TAKEN_SLOT = 2
 # The calendar; under the slot's try-lock the tutor's standing and terms, their availability
-# (locked), the student's holds lock, their unpaid holds, the tutor's and the student's active
-# bookings; the booking and its event (message, deliveries); the answer's view.
-MOST_STATEMENTS_TO_HOLD = 12
+# (locked), the student's holds lock, the tutor's active bookings, the student's unpaid holds
+# with their bookings during the lesson (one read); the booking and its event (message,
+# deliveries); the answer's view.
+MOST_STATEMENTS_TO_HOLD = 11
 
 
 async def test_slots_and_a_refused_hold_take_a_fixed_few_statements(settings: Settings) -> None:

@@ -13,13 +13,15 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from tests.conftest import make_settings
+from tests.support.statements import Statements
 
 from elearn.adapters.persistence.models.identity import TutorProfileRow, UserRow
 from elearn.adapters.persistence.models.jobs import OutboxMessageRow
 from elearn.adapters.persistence.paging import encode_cursor
 from elearn.adapters.persistence.queries import SqlaIdentityQueries
+from elearn.application.identity.api import IdentityApi, TutorTerms
 from elearn.application.identity.ports import AuditFilter, UserFilter
 from elearn.application.paging import InvalidCursor
 from elearn.domain.identity.email import EmailAddress
@@ -677,6 +679,45 @@ async def test_only_an_active_approved_tutor_has_a_public_page(container: Contai
     assert await queries.approved_tutor(uuid4()) is None
 
 
+async def test_bookable_tutor_terms_are_read_in_one_statement_for_bookable_tutors_only(
+    container: Container,
+) -> None:
+    rated = new_user("t1@example.com", role=Role.TUTOR, approval=TutorApproval.APPROVED)
+    no_profile = new_user("t2@example.com", role=Role.TUTOR, approval=TutorApproval.APPROVED)
+    pending = new_user("t3@example.com", role=Role.TUTOR)
+    student = new_user("s@example.com")
+    suspended = new_user("t5@example.com", role=Role.TUTOR, approval=TutorApproval.APPROVED)
+    suspended.suspend(T0)
+    everyone = [rated, no_profile, pending, student, suspended]
+    await add_users(container, *everyone)
+    async with container.uow() as uow:
+        for user in everyone:
+            if user is not no_profile:
+                await uow.profiles.save_tutor(
+                    TutorProfile(
+                        user_id=user.id,
+                        hourly_rate=Money(4000, "USD"),
+                        time_zone="Europe/Berlin",
+                        meeting_url="https://meet.example.com/t",
+                    )
+                )
+        await uow.commit()
+    identity = IdentityApi(container.identity.deps)
+
+    async with container.uow() as uow:
+        with Statements(container.engine) as statements:
+            terms = await identity.bookable_tutor_terms(uow, rated.id)
+        bare = await identity.bookable_tutor_terms(uow, no_profile.id)
+        hidden = [await identity.bookable_tutor_terms(uow, u.id) for u in (pending, student)]
+        gone = await identity.bookable_tutor_terms(uow, suspended.id)
+        unknown = await identity.bookable_tutor_terms(uow, uuid4())
+
+    assert len(statements.sent) == 1, statements.sent
+    assert terms == TutorTerms(Money(4000, "USD"), "Europe/Berlin", "https://meet.example.com/t")
+    assert bare == TutorTerms(None, "UTC", None)
+    assert hidden == [None, None] and gone is None and unknown is None
+
+
 # ---- session account ------------------------------------------------------------------------
 async def test_session_account_reads_what_a_request_needs(container: Container) -> None:
     user = new_user(role=Role.MANAGER, verified=True)
@@ -698,6 +739,31 @@ async def test_session_account_reads_what_a_request_needs(container: Container) 
     assert account.sessions_valid_after == cut
     assert not account.accepts_sessions_issued_at(T0 + timedelta(hours=1))
     assert await queries.session_account(uuid4()) is None
+
+
+async def test_session_account_is_one_statement_outside_any_transaction(
+    container: Container,
+) -> None:
+    """Read on every signed-in request whose account the process does not hold yet: one round
+    trip, on PostgreSQL with no BEGIN and ROLLBACK around it."""
+    user = new_user(role=Role.STUDENT, verified=True)
+    await add_users(container, user)
+    queries = SqlaIdentityQueries(container.sessions)
+    begun: list[object] = []
+
+    def record_begin(connection: object) -> None:
+        begun.append(connection)
+
+    event.listen(container.engine.sync_engine, "begin", record_begin)
+    try:
+        with Statements(container.engine) as statements:
+            account = await queries.session_account(user.id)
+    finally:
+        event.remove(container.engine.sync_engine, "begin", record_begin)
+    assert account is not None and account.id == user.id
+    assert len(statements.sent) == 1, statements.sent
+    if container.engine.dialect.name == "postgresql":
+        assert begun == []
 
 
 async def test_a_new_user_and_their_profile_commit_in_one_unit_of_work(

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Row, Select, func, or_, select
+from sqlalchemy import Row, Select, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from elearn.adapters.persistence.models.identity import (
@@ -21,6 +21,7 @@ from elearn.adapters.persistence.paging import (
     fetch_page,
     newest_first_after,
 )
+from elearn.adapters.persistence.raw_statements import HotRead
 from elearn.adapters.persistence.repositories import audit_entry_from_row, tutor_profile_from_row
 from elearn.application.identity.ports import (
     ApplicationSummary,
@@ -42,9 +43,23 @@ from elearn.domain.shared.audit import AuditEntry
 T = TypeVar("T")
 
 
+# The account facts authentication needs: read on every signed-in request whose account this
+# process does not hold (`SessionAccounts`), such as each student's first request.
+_SESSION_ACCOUNT = select(
+    UserRow.role,
+    UserRow.status,
+    UserRow.email_verified_at,
+    UserRow.sessions_valid_after,
+    UserRow.totp_enabled,
+).where(UserRow.id == bindparam("user_id"))
+
+
 class SqlaIdentityQueries:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = session_factory
+        # On the driver, outside any transaction: one round trip instead of a session's three
+        # (BEGIN, the read, ROLLBACK) and SQLAlchemy's execution of a freshly built statement.
+        self._session_account = HotRead(session_factory.kw["bind"], _SESSION_ACCOUNT, ["user_id"])
 
     async def users(
         self, filters: UserFilter, *, limit: int, cursor: str | None
@@ -154,25 +169,17 @@ class SqlaIdentityQueries:
         )
 
     async def session_account(self, user_id: UUID) -> SessionAccount | None:
-        stmt = select(
-            UserRow.id,
-            UserRow.role,
-            UserRow.status,
-            UserRow.email_verified_at,
-            UserRow.sessions_valid_after,
-            UserRow.totp_enabled,
-        ).where(UserRow.id == user_id)
-        async with self._sessions() as session:
-            row = (await session.execute(stmt)).first()
-        if row is None:
+        rows = await self._session_account.fetch(user_id=user_id)
+        if not rows:
             return None
+        row = rows[0]
         return SessionAccount(
-            id=row.id,
-            role=Role(row.role),
-            status=AccountStatus(row.status),
-            email_verified=row.email_verified_at is not None,
-            sessions_valid_after=row.sessions_valid_after,
-            two_factor_enabled=row.totp_enabled,
+            id=user_id,
+            role=Role(row["role"]),
+            status=AccountStatus(row["status"]),
+            email_verified=row["email_verified_at"] is not None,
+            sessions_valid_after=row["sessions_valid_after"],
+            two_factor_enabled=row["totp_enabled"],
         )
 
     async def login_credentials(self, email: EmailAddress) -> LoginCredentials | None:

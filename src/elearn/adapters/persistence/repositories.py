@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elearn.adapters.persistence.models.identity import (
@@ -34,6 +34,7 @@ from elearn.adapters.persistence.repository_base import (
 
 # The unit of work names every tracking repository by this type, from here.
 from elearn.adapters.persistence.repository_base import TrackingRepository as TrackingRepository
+from elearn.application.identity.ports import TutorStanding
 from elearn.domain.identity.email import EmailAddress
 from elearn.domain.identity.institutions import Institution
 from elearn.domain.identity.profiles import StudentProfile, TutorProfile
@@ -134,6 +135,24 @@ student_profile_from_row = STUDENT_PROFILE_FIELDS.load
 tutor_profile_from_row = TUTOR_PROFILE_FIELDS.load
 
 
+# An account's standing as a tutor beside their profile's terms (a hold reads both at once).
+_TUTOR_STANDING = (
+    select(
+        UserRow.role,
+        UserRow.status,
+        UserRow.tutor_approval,
+        TutorProfileRow.user_id.label("profile_of"),
+        TutorProfileRow.hourly_rate_amount,
+        TutorProfileRow.hourly_rate_currency,
+        TutorProfileRow.time_zone,
+        TutorProfileRow.meeting_url,
+    )
+    .select_from(UserRow)
+    .outerjoin(TutorProfileRow, TutorProfileRow.user_id == UserRow.id)
+    .where(UserRow.id == bindparam("user_id", type_=UserRow.id.type))
+)
+
+
 class SqlaProfileRepository:
     """Profiles are saved explicitly (insert or update). A tutor's rating is maintained by the
     reviews that produce it: read here, never written by ``save_tutor``."""
@@ -151,6 +170,22 @@ class SqlaProfileRepository:
     async def get_tutor(self, user_id: UUID) -> TutorProfile | None:
         row = await self._row(TutorProfileRow, user_id)
         return None if row is None else tutor_profile_from_row(row)
+
+    async def tutor_standing(self, user_id: UUID) -> TutorStanding | None:
+        row = (await self.session.execute(_TUTOR_STANDING, {"user_id": user_id})).first()
+        if row is None:
+            return None
+        rate = None
+        if row.hourly_rate_amount is not None and row.hourly_rate_currency is not None:
+            rate = Money(row.hourly_rate_amount, row.hourly_rate_currency)
+        return TutorStanding(
+            role=Role(row.role),
+            status=AccountStatus(row.status),
+            tutor_approval=TutorApproval(row.tutor_approval) if row.tutor_approval else None,
+            hourly_rate=rate,
+            time_zone=row.time_zone if row.profile_of is not None else "UTC",
+            meeting_url=row.meeting_url,
+        )
 
     async def lock_tutor(self, user_id: UUID) -> None:
         await self.session.execute(

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elearn.adapters.persistence.models.tutoring import (
@@ -223,21 +223,28 @@ class SqlaBookingRepository(SqlaRepository[Booking, BookingRow]):
         )
         return bool(claimed)
 
-    async def unpaid_holds_of(self, student_id: UUID, now: datetime) -> list[UUID]:
+    async def of_student_for_hold(
+        self, student_id: UUID, *, now: datetime, start: datetime, end: datetime
+    ) -> list[Booking]:
+        unpaid = and_(BookingRow.status == BookingStatus.HELD.value, BookingRow.held_until > now)
+        during = and_(BookingRow.starts_at < end, BookingRow.ends_at > start)
         stmt = select(BookingRow).where(
             BookingRow.student_id == student_id,
-            BookingRow.status == BookingStatus.HELD.value,
-            BookingRow.held_until > now,
+            BookingRow.status.in_(_ACTIVE),
+            or_(unpaid, during),
         )
 
-        def unpaid(booking: Booking) -> bool:
+        def wanted(booking: Booking) -> bool:
             return (
                 booking.student_id == student_id
-                and booking.status is BookingStatus.HELD
-                and not booking.hold_expired(now)
+                and booking.is_active
+                and (
+                    (booking.status is BookingStatus.HELD and not booking.hold_expired(now))
+                    or (booking.starts_at < end and booking.ends_at > start)
+                )
             )
 
-        return [booking.tutor_id for booking in await self._load_many(stmt, unpaid)]
+        return await self._load_many(stmt.order_by(BookingRow.starts_at), wanted)
 
     async def due_for_completion(self, ended_before: datetime, *, limit: int) -> list[Booking]:
         stmt = (

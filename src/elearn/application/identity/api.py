@@ -41,6 +41,13 @@ def _identity(uow: Transaction) -> IdentityUnitOfWork:
     return uow.as_context(IdentityUnitOfWork)  # type: ignore[type-abstract]
 
 
+def is_bookable_tutor(role: Role, approval: TutorApproval | None, status: AccountStatus) -> bool:
+    """An approved tutor whose account is active: one students may book."""
+    return (
+        role is Role.TUTOR and approval is TutorApproval.APPROVED and status is AccountStatus.ACTIVE
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class UserFacts:
     """What another context may know of an account."""
@@ -78,7 +85,7 @@ class UserFacts:
     @property
     def is_bookable_tutor(self) -> bool:
         """An approved tutor whose account is active: one students may book."""
-        return self.is_approved_tutor and self.is_active
+        return is_bookable_tutor(self.role, self.tutor_approval, self.status)
 
     def as_actor(self) -> Actor:
         """The account acting on its own, as it is now (its role may have changed since it
@@ -173,6 +180,20 @@ class IdentityApi:
             hourly_rate=profile.hourly_rate,
             time_zone=profile.time_zone,
             meeting_url=profile.meeting_url,
+        )
+
+    async def bookable_tutor_terms(self, uow: Transaction, tutor_id: UUID) -> TutorTerms | None:
+        """The terms of a tutor students may book (an approved tutor whose account is active),
+        in one read; None for anyone else. A bookable tutor without a profile has no rate."""
+        standing = await _identity(uow).profiles.tutor_standing(tutor_id)
+        if standing is None or not is_bookable_tutor(
+            standing.role, standing.tutor_approval, standing.status
+        ):
+            return None
+        return TutorTerms(
+            hourly_rate=standing.hourly_rate,
+            time_zone=standing.time_zone,
+            meeting_url=standing.meeting_url,
         )
 
     async def hold_tutor_rating(self, uow: Transaction, tutor_id: UUID) -> None:

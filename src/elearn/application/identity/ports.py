@@ -18,8 +18,9 @@ from elearn.domain.identity.profiles import StudentProfile, TutorProfile
 from elearn.domain.identity.roles import Role
 from elearn.domain.identity.tokens import OneTimeToken, RefreshFamily, TokenPurpose
 from elearn.domain.identity.tutor_application import ApplicationStatus, TutorApplication
-from elearn.domain.identity.user import AccountStatus, User, sessions_accepted
+from elearn.domain.identity.user import AccountStatus, TutorApproval, User, sessions_accepted
 from elearn.domain.shared.audit import AuditAction, AuditEntry
+from elearn.domain.shared.money import Money
 
 
 # ---- repositories (write side, through the unit of work) ------------------------------------
@@ -35,10 +36,28 @@ class UserRepository(Protocol):
     async def active_ids_with_role(self, role: Role) -> list[UUID]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class TutorStanding:
+    """An account's standing as a tutor with the terms of its tutor profile (none without one):
+    what booking a lesson with them needs, in one read."""
+
+    role: Role
+    status: AccountStatus
+    tutor_approval: TutorApproval | None
+    hourly_rate: Money | None
+    time_zone: str
+    meeting_url: str | None
+
+
 class ProfileRepository(Protocol):
     async def get_student(self, user_id: UUID) -> StudentProfile | None: ...
 
     async def get_tutor(self, user_id: UUID) -> TutorProfile | None: ...
+
+    async def tutor_standing(self, user_id: UUID) -> TutorStanding | None:
+        """None when there is no such account. Reads the rows as stored: not for a transaction
+        that has saved the profile or the account itself."""
+        ...
 
     async def lock_tutor(self, user_id: UUID) -> None:
         """Holds the tutor's profile until commit: ratings written at once queue up."""

@@ -25,6 +25,7 @@ from elearn.application.tutoring.deps import (
     BookingNotFound,
     LessonRefused,
     TutoringDeps,
+    TutorNotFound,
     as_seen_by,
     aware,
     booking_of,
@@ -113,9 +114,10 @@ class HoldBooking:
                 # decides between overlapping slots, and the database guards against overlap).
                 if not await uow.tutoring.bookings.claim_slot(tutor_id, starts_at):
                     raise SlotTaken("that time is being booked with this tutor; pick another slot")
-                await deps.bookable_tutor(uow, tutor_id)
-                profile = await deps.identity.tutor_terms(uow, tutor_id)
-                if profile is None or profile.hourly_rate is None:
+                terms = await deps.identity.bookable_tutor_terms(uow, tutor_id)
+                if terms is None:
+                    raise TutorNotFound()
+                if terms.hourly_rate is None:
                     raise InvalidBooking(
                         "this tutor has not set an hourly rate yet", code="no-rate"
                     )
@@ -123,8 +125,16 @@ class HoldBooking:
                 if availability is None:
                     raise outside_availability()
                 await uow.tutoring.bookings.lock_holds_of(student_id)
+                own = await uow.tutoring.bookings.of_student_for_hold(
+                    student_id, now=now, start=lesson.start, end=lesson.end
+                )
                 deps.policy.hold_limits.check(
-                    await uow.tutoring.bookings.unpaid_holds_of(student_id, now), tutor_id
+                    [
+                        b.tutor_id
+                        for b in own
+                        if b.status is BookingStatus.HELD and not b.hold_expired(now)
+                    ],
+                    tutor_id,
                 )
                 await deps.check_free(
                     uow,
@@ -133,6 +143,7 @@ class HoldBooking:
                     student_id=student_id,
                     lesson=lesson,
                     now=now,
+                    students=own,
                 )
                 booking = Booking.hold(
                     booking_id=deps.ids.new_id(),
@@ -140,7 +151,7 @@ class HoldBooking:
                     student_id=student_id,
                     starts_at=starts_at,
                     duration_minutes=duration_minutes,
-                    price=lesson_price(profile.hourly_rate, duration_minutes),
+                    price=lesson_price(terms.hourly_rate, duration_minutes),
                     policy=deps.policy.cancellation,
                     buffer_minutes=availability.buffer_minutes,
                     now=now,

@@ -116,26 +116,58 @@ class TutoringDeps:
         lesson: Interval,
         now: datetime,
         moving: Booking | None = None,
+        students: list[Booking] | None = None,
     ) -> None:
         """Refuses a lesson the tutor's rules do not allow (422, ``LessonRefused``), or one
         touching another active booking of the tutor (with the buffer) or of the student (409,
-        ``SlotTaken``). Holds past their time are released first, so they block nothing."""
+        ``SlotTaken``). Holds past their time block nothing: one met on the way releases the
+        tutor's and the student's lapsed holds (the database would refuse to overlap it).
+        ``students``: the student's bookings during the lesson when the caller has read them
+        already (among others, under the same locks)."""
         bookings = uow.tutoring.bookings
-        await bookings.release_expired_holds(tutor_id=tutor_id, student_id=student_id, now=now)
         around = (lesson.start - NEIGHBOURHOOD, lesson.end + NEIGHBOURHOOD)
         theirs = await bookings.active_between(tutor_id=tutor_id, start=around[0], end=around[1])
-        taken = [b.interval for b in theirs if moving is None or b.id != moving.id]
+        released = await _release_lapsed_holds(uow, theirs, tutor_id, student_id, now)
+        taken = [
+            b.interval for b in theirs if b.is_active and (moving is None or b.id != moving.id)
+        ]
         refusal = booking_refusal(availability, now=now, lesson=lesson, taken=taken)
         if refusal is Refusal.TAKEN:
             raise SlotTaken("that time is not free with this tutor; pick another slot")
         if refusal is not None:
             field, message = _REFUSALS[refusal]
             raise LessonRefused(refusal, message, field)
-        mine = await bookings.active_between(
-            student_id=student_id, start=lesson.start, end=lesson.end
-        )
-        if any(b.interval.overlaps(lesson) for b in mine if moving is None or b.id != moving.id):
+        mine = students
+        if mine is None:
+            mine = await bookings.active_between(
+                student_id=student_id, start=lesson.start, end=lesson.end
+            )
+        if not released:
+            await _release_lapsed_holds(uow, mine, tutor_id, student_id, now)
+        if any(
+            b.is_active and b.interval.overlaps(lesson)
+            for b in mine
+            if moving is None or b.id != moving.id
+        ):
             raise SlotTaken("you already have a lesson at that time")
+
+
+async def _release_lapsed_holds(
+    uow: TutoringUnitOfWork,
+    seen: list[Booking],
+    tutor_id: UUID,
+    student_id: UUID,
+    now: datetime,
+) -> bool:
+    """Releases the tutor's and the student's holds past their time when ``seen`` has one (the
+    released aggregates read as expired from then on); most bookings meet none and write
+    nothing. Answers whether it released."""
+    if not any(booking.hold_expired(now) for booking in seen):
+        return False
+    await uow.tutoring.bookings.release_expired_holds(
+        tutor_id=tutor_id, student_id=student_id, now=now
+    )
+    return True
 
 
 # Lessons are booked in this era; times outside it are mistakes (and near years 1 and 9999

@@ -70,9 +70,12 @@ class BookingRepository(Protocol):
         waiting: False while another transaction has claimed it (it is being booked now)."""
         ...
 
-    async def unpaid_holds_of(self, student_id: UUID, now: datetime) -> list[UUID]:
-        """The tutor of each hold of the student that is unpaid and has not run out at
-        ``now``."""
+    async def of_student_for_hold(
+        self, student_id: UUID, *, now: datetime, start: datetime, end: datetime
+    ) -> list[Booking]:
+        """What a new hold of the student over [start, end) must be checked against, in one
+        read: their unpaid holds that have not run out at ``now`` (the limits count them) and
+        their active bookings touching [start, end) (a student has one lesson at a time)."""
         ...
 
     async def due_for_completion(self, ended_before: datetime, *, limit: int) -> list[Booking]:

@@ -1,7 +1,8 @@
 """Tutoring's hottest paths send a fixed, small number of SQL statements (on SQLite and
 PostgreSQL): a tutor's free slots for two weeks read the bookable tutor with their availability
-and active bookings in one statement whatever the number of bookings, and a hold on a slot
-already taken is refused from that calendar, before it queues on the tutor's lock."""
+and active bookings in one statement whatever the number of bookings, a hold on a slot
+already taken is refused from that calendar, before it queues on the tutor's lock, and a hold
+that wins writes only the booking and its event."""
 
 from __future__ import annotations
 
@@ -34,6 +35,11 @@ EVERY_DAY = range(7)
 MOST_STATEMENTS_FOR_SLOTS = 1
 # The student's account (authentication, until it reads no row) and the tutor's calendar.
 MOST_STATEMENTS_TO_REFUSE_A_TAKEN_SLOT = 2
+# The calendar; under the slot's try-lock the tutor's standing and terms, their availability
+# (locked), the student's holds lock, the tutor's active bookings, the student's unpaid holds
+# with their bookings during the lesson (one read); the booking and its event (message,
+# deliveries); the answer's view.
+MOST_STATEMENTS_TO_HOLD = 11
 
 
 async def test_slots_and_a_refused_hold_take_a_fixed_few_statements(settings: Settings) -> None:
@@ -63,7 +69,10 @@ async def test_slots_and_a_refused_hold_take_a_fixed_few_statements(settings: Se
             await slots()  # warm up the connection
             empty, free = await slots()
         day = (start + timedelta(days=3)).date()
-        await book(client, student, tutor_id, at(day, "10:00"))
+        with statements:
+            statements.sent.clear()
+            await book(client, student, tutor_id, at(day, "10:00"))
+            sent_to_hold = list(statements.sent)
         await book(client, student, tutor_id, at(day, "12:00"))
         with statements:
             busy, left = await slots()
@@ -74,6 +83,7 @@ async def test_slots_and_a_refused_hold_take_a_fixed_few_statements(settings: Se
             sent_to_refuse = list(statements.sent)
 
     print(f"slots: {empty} statements, {busy} with bookings; refusing a hold: {sent_to_refuse}")
+    print(f"holding: {len(sent_to_hold)} statements {sent_to_hold}")
     held = {at(day, "10:00"), at(day, "12:00")}
     free_starts, left_starts = {parse_time(t) for t in free}, {parse_time(t) for t in left}
     assert held <= free_starts and not held & left_starts and left_starts < free_starts
@@ -83,3 +93,6 @@ async def test_slots_and_a_refused_hold_take_a_fixed_few_statements(settings: Se
     # Refused before it queued: no lock taken, nothing written.
     assert not any("FOR UPDATE" in sql or "advisory" in sql for sql in sent_to_refuse)
     assert not any(sql.startswith(("INSERT", "UPDATE")) for sql in sent_to_refuse)
+    # No hold had lapsed: nothing to release, so no UPDATE.
+    assert len(sent_to_hold) <= MOST_STATEMENTS_TO_HOLD, sent_to_hold
+    assert not any(sql.startswith("UPDATE") for sql in sent_to_hold), sent_to_hold

@@ -84,6 +84,11 @@ class SqlaEnrollmentRepository(SqlaRepository[Enrollment, EnrollmentRow]):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
         self._count_changes: dict[UUID, int] = {}
+        # (user, course) pairs this transaction found no enrollment of: a sale asks whether the
+        # buyer owns the course, then grants it, and need not read the absence twice. (A lock
+        # cannot hold a row that is not there either way: the table's unique key refuses a
+        # second enrollment made meanwhile.)
+        self._absent: set[tuple[UUID, UUID]] = set()
 
     async def courses_learned_by(self, user_id: UUID) -> set[UUID]:
         stmt = select(EnrollmentRow.course_id).where(
@@ -98,11 +103,16 @@ class SqlaEnrollmentRepository(SqlaRepository[Enrollment, EnrollmentRow]):
         for enrollment in self.seen:
             if enrollment.user_id == user_id and enrollment.course_id == course_id:
                 return enrollment
+        if (user_id, course_id) in self._absent:
+            return None
         row = await self.session.scalar(
             _ENROLLMENT_LOCKED if for_update else _ENROLLMENT,
             {"user_id": user_id, "course_id": course_id},
         )
-        return self._load(row) if row is not None else None
+        if row is None:
+            self._absent.add((user_id, course_id))
+            return None
+        return self._load(row)
 
     async def learners_after(self, course_id: UUID, after: UUID | None, limit: int) -> list[UUID]:
         stmt = (

@@ -9,9 +9,10 @@ accounts are never locked nor updated (see ``SqlaLedger``).
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -168,6 +169,21 @@ class SqlaWithdrawalRepository(SqlaRepository[Withdrawal, WithdrawalRow]):
 
 
 # ---- the ledger -------------------------------------------------------------------------------
+# The ids of committed ledger accounts, per database (its engine): a row is never deleted and its
+# id never changes, so once read it need not be read again.
+_ACCOUNT_IDS: weakref.WeakKeyDictionary[Any, dict[str, UUID]] = weakref.WeakKeyDictionary()
+
+
+def _committed_account_ids(session: AsyncSession) -> dict[str, UUID]:
+    engine = session.bind.sync_engine if session.bind is not None else None
+    if engine is None:
+        return {}
+    known = _ACCOUNT_IDS.get(engine)
+    if known is None:
+        known = _ACCOUNT_IDS[engine] = {}
+    return known
+
+
 class SqlaLedger:
     """People's accounts (those with a floor) keep their balance on their row. An account a
     posting takes money from is locked, in key order, checked and moved by a relative update. An
@@ -186,6 +202,8 @@ class SqlaLedger:
         self._locked: dict[str, int] = {}
         # Credits to people's accounts not locked in this transaction, written at commit.
         self._deferred: dict[str, int] = {}
+        # Entries whose row ``claim`` wrote: ``append`` adds their lines.
+        self._claimed: set[UUID] = set()
 
     async def find(self, key: str) -> JournalEntry | None:
         entry = await self.session.scalar(select(JournalEntryRow).where(JournalEntryRow.key == key))
@@ -213,6 +231,37 @@ class SqlaLedger:
             memo=entry.memo,
             reference_id=entry.reference_id,
         )
+
+    async def claim(self, entry: JournalEntry) -> JournalEntry | None:
+        if await self._insert_entry(entry, on_conflict_do_nothing=True):
+            self._claimed.add(entry.id)
+            return None
+        first = await self.find(entry.key)
+        assert first is not None, entry.key  # entries are never deleted
+        return first
+
+    async def _insert_entry(self, entry: JournalEntry, *, on_conflict_do_nothing: bool) -> bool:
+        """The entry's row; with ``on_conflict_do_nothing``, False when its key was taken."""
+        values = {
+            "id": entry.id,
+            "key": entry.key,
+            "kind": entry.kind.value,
+            "posted_at": entry.posted_at,
+            "memo": entry.memo,
+            "reference_id": entry.reference_id,
+            "created_at": entry.posted_at,
+            "updated_at": entry.posted_at,
+        }
+        if on_conflict_do_nothing:
+            stmt = dialect_insert(self.session, JournalEntryRow).values(values)
+            stmt = stmt.on_conflict_do_nothing(index_elements=["key"])
+        else:
+            stmt = insert(JournalEntryRow).values(values)
+        try:
+            result = await self.session.execute(stmt)
+        except IntegrityError as error:
+            raise domain_error_for(error, CONSTRAINT_ERRORS) from error
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def balances(
         self, accounts: Iterable[Account], *, for_update: bool = False
@@ -276,7 +325,13 @@ class SqlaLedger:
 
     async def _unlocked_ids(self, accounts: dict[str, Account]) -> None:
         """The ids of accounts this transaction does not lock, read without a lock (an account
-        row is made once and its id never changes), creating those that do not exist."""
+        row is made once, never deleted, and its id never changes: ids another transaction
+        committed are remembered for the database, so a tutor's sales after the first read
+        none), creating those that do not exist."""
+        known = _committed_account_ids(self.session)
+        for key in accounts:
+            if key not in self._ids and key in known:
+                self._ids[key] = known[key]
         wanted = sorted(key for key in accounts if key not in self._ids)
         for attempt in range(2):
             if not wanted:
@@ -286,6 +341,8 @@ class SqlaLedger:
             )
             for key, account_id in await self.session.execute(stmt):
                 self._ids[key] = account_id
+                if attempt == 0:  # not one this transaction made: it may yet roll back
+                    known[key] = account_id
             wanted = [key for key in wanted if key not in self._ids]
             if wanted and attempt == 0:
                 await self._create({key: accounts[key] for key in wanted})
@@ -315,21 +372,8 @@ class SqlaLedger:
             {k: a for k, a in by_key.items() if a.kind.never_negative and k in debited}
         )
         await self._unlocked_ids({k: a for k, a in by_key.items() if k not in self._locked})
-        try:
-            await self.session.execute(
-                insert(JournalEntryRow).values(
-                    id=entry.id,
-                    key=entry.key,
-                    kind=entry.kind.value,
-                    posted_at=entry.posted_at,
-                    memo=entry.memo,
-                    reference_id=entry.reference_id,
-                    created_at=entry.posted_at,
-                    updated_at=entry.posted_at,
-                )
-            )
-        except IntegrityError as error:
-            raise domain_error_for(error, CONSTRAINT_ERRORS) from error
+        if entry.id not in self._claimed:
+            await self._insert_entry(entry, on_conflict_do_nothing=False)
         await self.session.execute(
             insert(JournalLineRow).values(
                 [

@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self, cast, runtime_checkable
 from uuid import uuid4
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,6 +24,10 @@ from elearn.adapters.persistence.models.jobs import OutboxDeliveryRow, OutboxMes
 from elearn.adapters.persistence.repositories import SqlaAuditLog
 from elearn.application.ports import ContextUnitOfWork
 from elearn.domain.shared.events import DomainEvent
+
+# On the tables, not the ORM classes: a list of rows is one executemany, not the ORM's bulk path.
+_INSERT_MESSAGES = insert(cast(Table, OutboxMessageRow.__table__))
+_INSERT_DELIVERIES = insert(cast(Table, OutboxDeliveryRow.__table__))
 
 
 class ChangeTracker(Protocol):
@@ -226,9 +230,10 @@ class SqlaUnitOfWork:
         await self.session.rollback()
 
     async def _store(self, events: Sequence[DomainEvent]) -> None:
-        """The events and their deliveries, one per subscribed handler: two statements
-        whatever their number (added to the session one by one, PostgreSQL took an INSERT per
-        message, for the flush must read back each row's server-side values)."""
+        """The events and their deliveries, one per subscribed handler: two statements (each an
+        executemany, built once) whatever their number (added to the session one by one,
+        PostgreSQL took an INSERT per message, for the flush must read back each row's
+        server-side values)."""
         now = datetime.now(UTC)
         messages: list[dict[str, Any]] = []
         deliveries: list[dict[str, Any]] = []
@@ -256,9 +261,9 @@ class SqlaUnitOfWork:
                 for handler in self._subscriptions.get(event.event_type, ())
             )
         if messages:
-            await self.session.execute(insert(OutboxMessageRow).values(messages))
+            await self.session.execute(_INSERT_MESSAGES, messages)
         if deliveries:
-            await self.session.execute(insert(OutboxDeliveryRow).values(deliveries))
+            await self.session.execute(_INSERT_DELIVERIES, deliveries)
 
 
 def session_of(uow: object) -> AsyncSession:

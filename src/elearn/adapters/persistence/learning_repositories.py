@@ -69,6 +69,21 @@ _ENROLLMENT = select(EnrollmentRow).where(
     EnrollmentRow.course_id == bindparam("course_id", type_=EnrollmentRow.course_id.type),
 )
 _ENROLLMENT_LOCKED = _ENROLLMENT.with_for_update()
+# A course's enrollment count moved (parameters: course_id, change), and the lessons a student
+# has completed in a course (user_id, course_id): every sale does both.
+_COUNT_ENROLLMENTS = (
+    update(CourseRow)
+    .where(CourseRow.id == bindparam("course_id", type_=CourseRow.id.type))
+    .values(
+        enrollment_count=CourseRow.enrollment_count
+        + bindparam("change", type_=CourseRow.enrollment_count.type)
+    )
+)
+_COMPLETED_LESSONS = select(LessonProgressRow.lesson_id).where(
+    LessonProgressRow.user_id == bindparam("user_id", type_=LessonProgressRow.user_id.type),
+    LessonProgressRow.course_id == bindparam("course_id", type_=LessonProgressRow.course_id.type),
+    LessonProgressRow.completed_at.is_not(None),
+)
 
 
 class SqlaEnrollmentRepository(SqlaRepository[Enrollment, EnrollmentRow]):
@@ -144,9 +159,7 @@ class SqlaEnrollmentRepository(SqlaRepository[Enrollment, EnrollmentRow]):
         for course_id in sorted(changes):
             if changes[course_id]:
                 await self.session.execute(
-                    update(CourseRow)
-                    .where(CourseRow.id == course_id)
-                    .values(enrollment_count=CourseRow.enrollment_count + changes[course_id])
+                    _COUNT_ENROLLMENTS, {"course_id": course_id, "change": changes[course_id]}
                 )
 
 
@@ -186,11 +199,7 @@ class SqlaProgressRepository(TrackingRepository[LessonProgress, LessonProgressRo
     async def completed_lessons(self, user_id: UUID, course_id: UUID) -> set[UUID]:
         stored = set(
             await self.session.scalars(
-                select(LessonProgressRow.lesson_id).where(
-                    LessonProgressRow.user_id == user_id,
-                    LessonProgressRow.course_id == course_id,
-                    LessonProgressRow.completed_at.is_not(None),
-                )
+                _COMPLETED_LESSONS, {"user_id": user_id, "course_id": course_id}
             )
         )
         return self._completed_as_seen(stored, user_id, course_id)

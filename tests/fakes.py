@@ -40,12 +40,14 @@ from elearn.application.files import (
 from elearn.application.identity.deps import IdentityDeps
 from elearn.application.identity.ports import (
     AccessClaims,
+    Addressee,
     ApplicationSummary,
     AuditFilter,
     IdentityPolicy,
     InvalidAccessToken,
     IssuedAccessToken,
     LoginCredentials,
+    ProfileLocale,
     PublicTutor,
     SessionAccount,
     SessionStanding,
@@ -135,8 +137,29 @@ class _TrackingRepository(Generic[T]):
 class FakeUserRepository(_TrackingRepository[User]):
     """Users of one transaction: reads see what was committed plus what this transaction added."""
 
-    def __init__(self, committed: dict[UUID, User]) -> None:
+    def __init__(self, committed: dict[UUID, User], profiles: FakeProfileRepository) -> None:
         super().__init__(committed, lambda user: user.id)
+        self._profiles = profiles
+
+    async def addressee(self, user_id: UUID) -> Addressee | None:
+        user = self._load(user_id)
+        if user is None:
+            return None
+        student = await self._profiles.get_student(user_id)
+        tutor = await self._profiles.get_tutor(user_id)
+        return Addressee(
+            id=user.id,
+            email=user.email.value,
+            full_name=user.full_name,
+            role=user.role,
+            tutor_approval=user.tutor_approval,
+            student=None if student is None else ProfileLocale(student.time_zone, student.language),
+            tutor=(
+                None
+                if tutor is None
+                else ProfileLocale(tutor.time_zone, next(iter(tutor.languages), None))
+            ),
+        )
 
     async def add(self, user: User) -> None:
         self._track(user)
@@ -435,10 +458,10 @@ class FakeUnitOfWork:
         ]
 
     def _open_repositories(self) -> None:
-        self.users = FakeUserRepository(self.committed_users)
         self.profiles = FakeProfileRepository(
             self.committed_student_profiles, self.committed_tutor_profiles
         )
+        self.users = FakeUserRepository(self.committed_users, self.profiles)
         self.tutor_applications = FakeTutorApplicationRepository(self.committed_applications)
         self.institutions = FakeInstitutionRepository(self.committed_institutions)
         self.one_time_tokens = FakeOneTimeTokenRepository(self.committed_tokens)

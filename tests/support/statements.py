@@ -20,26 +20,36 @@ class Statements:
 
     On asyncpg the hottest reads run on the driver itself, past SQLAlchemy's events
     (`adapters/persistence/raw_statements.py`): the driver's own query log counts those (it
-    logs only what runs past SQLAlchemy, whose prepared statements it does not see)."""
+    logs only what runs past SQLAlchemy, whose prepared statements it does not see, but for an
+    executemany: that is one statement, which SQLAlchemy's event has counted already)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine.sync_engine
         self.sent: list[str] = []
         self._drivers: dict[int, Any] = {}
+        # Executemanys SQLAlchemy has sent and the driver has not logged yet.
+        self._many: list[str] = []
 
     def __enter__(self) -> Statements:
-        event.listen(self._engine, "before_cursor_execute", self._record)
+        event.listen(self._engine, "before_cursor_execute", self._record_sent)
         event.listen(self._engine, "checkout", self._log_driver)
         return self
 
     def __exit__(self, *_: object) -> None:
-        event.remove(self._engine, "before_cursor_execute", self._record)
+        event.remove(self._engine, "before_cursor_execute", self._record_sent)
         event.remove(self._engine, "checkout", self._log_driver)
         for driver in self._drivers.values():
             driver.remove_query_logger(self._log_query)
         self._drivers.clear()
 
-    def _record(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    def _record_sent(
+        self, _conn: Any, _cursor: Any, statement: str, _parameters: Any, _context: Any, many: bool
+    ) -> None:
+        self._record(statement)
+        if many:
+            self._many.append(" ".join(statement.split()))
+
+    def _record(self, statement: str) -> None:
         if not statement.lstrip().upper().startswith(_TRANSACTION_CONTROL):
             self.sent.append(" ".join(statement.split()))
 
@@ -50,5 +60,8 @@ class Statements:
             driver.add_query_logger(self._log_query)
 
     def _log_query(self, query: Any) -> None:
-        if query.query.strip() != ";":  # the pool's ping of a connection that sat idle
-            self._record(None, None, query.query)
+        folded = " ".join(query.query.split())
+        if folded in self._many:  # counted when SQLAlchemy sent it
+            self._many.remove(folded)
+        elif query.query.strip() != ";":  # the pool's ping of a connection that sat idle
+            self._record(query.query)

@@ -16,10 +16,13 @@ from tests.support.statements import Statements
 from elearn.adapters.persistence.models.jobs import OutboxDeliveryRow
 
 SALE_DELIVERIES = 5
-# Measured: 36 on SQLite, 42 on PostgreSQL, whose recounts also take their locks and note where
-# they began (`analytics_recounts`). The receipt and the two notifications each read the
-# buyer's account and profile again (4 x 2 of them): the next thing to share.
-MOST_STATEMENTS = 42
+# The statements besides the done marks (one to five UPDATEs, as the deliveries finish together
+# or apart: checked apart). Measured: 30 on SQLite, 34 on PostgreSQL, whose recounts also take
+# their locks and note where they began (`analytics_recounts`). The receipt and the two
+# notifications each read the buyer (account and profiles in one statement: two before), and a
+# notification's messages and their deliveries take one INSERT each (38 and 42 in all before,
+# with the marks 41 to 43, sometimes past the old bound of 42).
+MOST_STATEMENTS = 34
 
 
 async def _pending(world: World) -> list[UUID]:
@@ -52,4 +55,4 @@ async def test_a_credit_purchase_is_delivered_in_a_bounded_number_of_statements(
     marks = [s for s in statements if s.startswith("UPDATE outbox_deliveries SET")]
     print(f"{len(statements)} statements, {len(marks)} done-mark writes, delivering a sale")
     assert sum(len(mark.split("IN (")[1].split(",")) for mark in marks) == SALE_DELIVERIES
-    assert len(statements) <= MOST_STATEMENTS, statements
+    assert len(statements) - len(marks) <= MOST_STATEMENTS, statements

@@ -41,6 +41,19 @@ class _LoopMarks:
     open: _Batch = field(default_factory=_Batch)
 
 
+# Deliveries marked done (parameters: delivery_ids, done_at), built once: every delivery ends so.
+_MARK_DONE = (
+    update(OutboxDeliveryRow)
+    .where(OutboxDeliveryRow.id.in_(bindparam("delivery_ids", expanding=True)))
+    .values(
+        attempts=OutboxDeliveryRow.attempts + 1,
+        status="done",
+        done_at=bindparam("done_at", type_=OutboxDeliveryRow.done_at.type),
+        last_error=None,
+    )
+)
+
+
 class DoneMarks:
     """Marks finished deliveries done, many in one transaction: every delivery that finishes
     while a batch of marks is being written joins the next batch, written by whichever of them
@@ -86,14 +99,7 @@ class DoneMarks:
         async with self._sessions() as session:
             await session.connection(execution_options=WRITE_TRANSACTION)
             await session.execute(
-                update(OutboxDeliveryRow)
-                .where(OutboxDeliveryRow.id.in_(delivery_ids))
-                .values(
-                    attempts=OutboxDeliveryRow.attempts + 1,
-                    status="done",
-                    done_at=self._clock.now(),
-                    last_error=None,
-                )
+                _MARK_DONE, {"delivery_ids": delivery_ids, "done_at": self._clock.now()}
             )
             await session.commit()
 

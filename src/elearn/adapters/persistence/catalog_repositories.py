@@ -17,6 +17,7 @@ from uuid import UUID
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    bindparam,
     delete,
     exists,
     func,
@@ -101,6 +102,32 @@ class CourseRows:
     is_new: bool = False
 
 
+# What a sale reads of a course, built once with bound values (every sale asks): one row per
+# instructor (the owner may have none of their own), the course named by id or by any slug.
+_FOR_SALE = select(
+    CourseRow.id,
+    CourseRow.title,
+    CourseRow.owner_id,
+    CourseRow.status,
+    CourseRow.price_amount,
+    CourseRow.price_currency,
+    CourseInstructorRow.user_id,
+).outerjoin(CourseInstructorRow, CourseInstructorRow.course_id == CourseRow.id)
+_FOR_SALE_BY_ID = _FOR_SALE.where(CourseRow.id == bindparam("course_id", type_=CourseRow.id.type))
+_FOR_SALE_BY_SLUG = _FOR_SALE.where(
+    CourseRow.id
+    == select(CourseSlugRow.course_id)
+    .where(CourseSlugRow.slug == bindparam("slug", type_=CourseSlugRow.slug.type))
+    .scalar_subquery()
+)
+# A course's lessons in order, whether each is required (a new enrollment's progress).
+_OUTLINE = (
+    select(LessonRow.id, LessonRow.is_required)
+    .where(LessonRow.course_id == bindparam("course_id", type_=LessonRow.course_id.type))
+    .order_by(LessonRow.position)
+)
+
+
 class SqlaCourseRepository(TrackingRepository[Course, CourseRows]):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
@@ -163,22 +190,12 @@ class SqlaCourseRepository(TrackingRepository[Course, CourseRows]):
                     is_free=course.is_free,
                     price=course.price,
                 )
-        # One row per instructor (the owner may have none of their own).
-        stmt = select(
-            CourseRow.id,
-            CourseRow.title,
-            CourseRow.owner_id,
-            CourseRow.status,
-            CourseRow.price_amount,
-            CourseRow.price_currency,
-            CourseInstructorRow.user_id,
-        ).outerjoin(CourseInstructorRow, CourseInstructorRow.course_id == CourseRow.id)
+        values: dict[str, UUID | str]
         if isinstance(course_key, UUID):
-            stmt = stmt.where(CourseRow.id == course_key)
+            stmt, values = _FOR_SALE_BY_ID, {"course_id": course_key}
         else:
-            named = select(CourseSlugRow.course_id).where(CourseSlugRow.slug == course_key)
-            stmt = stmt.where(CourseRow.id == named.scalar_subquery())
-        per_instructor = (await self.session.execute(stmt)).all()
+            stmt, values = _FOR_SALE_BY_SLUG, {"slug": course_key}
+        per_instructor = (await self.session.execute(stmt, values)).all()
         if not per_instructor:
             return None
         course_id, title, owner_id, status, amount, currency, _ = per_instructor[0]
@@ -284,11 +301,7 @@ class SqlaCourseRepository(TrackingRepository[Course, CourseRows]):
         if course_id in self._tracked:
             course = self._tracked[course_id][0]
             return [OutlineEntry(lesson.id, lesson.is_required) for lesson in course.lessons]
-        rows = await self.session.execute(
-            select(LessonRow.id, LessonRow.is_required)
-            .where(LessonRow.course_id == course_id)
-            .order_by(LessonRow.position)
-        )
+        rows = await self.session.execute(_OUTLINE, {"course_id": course_id})
         return [OutlineEntry(lesson_id, is_required) for lesson_id, is_required in rows]
 
     async def remove(self, course: Course) -> None:

@@ -69,6 +69,21 @@ _ENROLLMENT = select(EnrollmentRow).where(
     EnrollmentRow.course_id == bindparam("course_id", type_=EnrollmentRow.course_id.type),
 )
 _ENROLLMENT_LOCKED = _ENROLLMENT.with_for_update()
+# A course's enrollment count moved (parameters: course_id, change), and the lessons a student
+# has completed in a course (user_id, course_id): every sale does both.
+_COUNT_ENROLLMENTS = (
+    update(CourseRow)
+    .where(CourseRow.id == bindparam("course_id", type_=CourseRow.id.type))
+    .values(
+        enrollment_count=CourseRow.enrollment_count
+        + bindparam("change", type_=CourseRow.enrollment_count.type)
+    )
+)
+_COMPLETED_LESSONS = select(LessonProgressRow.lesson_id).where(
+    LessonProgressRow.user_id == bindparam("user_id", type_=LessonProgressRow.user_id.type),
+    LessonProgressRow.course_id == bindparam("course_id", type_=LessonProgressRow.course_id.type),
+    LessonProgressRow.completed_at.is_not(None),
+)
 
 
 class SqlaEnrollmentRepository(SqlaRepository[Enrollment, EnrollmentRow]):
@@ -84,6 +99,11 @@ class SqlaEnrollmentRepository(SqlaRepository[Enrollment, EnrollmentRow]):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
         self._count_changes: dict[UUID, int] = {}
+        # (user, course) pairs this transaction found no enrollment of: a sale asks whether the
+        # buyer owns the course, then grants it, and need not read the absence twice. (A lock
+        # cannot hold a row that is not there either way: the table's unique key refuses a
+        # second enrollment made meanwhile.)
+        self._absent: set[tuple[UUID, UUID]] = set()
 
     async def courses_learned_by(self, user_id: UUID) -> set[UUID]:
         stmt = select(EnrollmentRow.course_id).where(
@@ -98,11 +118,16 @@ class SqlaEnrollmentRepository(SqlaRepository[Enrollment, EnrollmentRow]):
         for enrollment in self.seen:
             if enrollment.user_id == user_id and enrollment.course_id == course_id:
                 return enrollment
+        if (user_id, course_id) in self._absent:
+            return None
         row = await self.session.scalar(
             _ENROLLMENT_LOCKED if for_update else _ENROLLMENT,
             {"user_id": user_id, "course_id": course_id},
         )
-        return self._load(row) if row is not None else None
+        if row is None:
+            self._absent.add((user_id, course_id))
+            return None
+        return self._load(row)
 
     async def learners_after(self, course_id: UUID, after: UUID | None, limit: int) -> list[UUID]:
         stmt = (
@@ -134,9 +159,7 @@ class SqlaEnrollmentRepository(SqlaRepository[Enrollment, EnrollmentRow]):
         for course_id in sorted(changes):
             if changes[course_id]:
                 await self.session.execute(
-                    update(CourseRow)
-                    .where(CourseRow.id == course_id)
-                    .values(enrollment_count=CourseRow.enrollment_count + changes[course_id])
+                    _COUNT_ENROLLMENTS, {"course_id": course_id, "change": changes[course_id]}
                 )
 
 
@@ -176,11 +199,7 @@ class SqlaProgressRepository(TrackingRepository[LessonProgress, LessonProgressRo
     async def completed_lessons(self, user_id: UUID, course_id: UUID) -> set[UUID]:
         stored = set(
             await self.session.scalars(
-                select(LessonProgressRow.lesson_id).where(
-                    LessonProgressRow.user_id == user_id,
-                    LessonProgressRow.course_id == course_id,
-                    LessonProgressRow.completed_at.is_not(None),
-                )
+                _COMPLETED_LESSONS, {"user_id": user_id, "course_id": course_id}
             )
         )
         return self._completed_as_seen(stored, user_id, course_id)

@@ -34,7 +34,7 @@ from elearn.adapters.persistence.repository_base import (
 
 # The unit of work names every tracking repository by this type, from here.
 from elearn.adapters.persistence.repository_base import TrackingRepository as TrackingRepository
-from elearn.application.identity.ports import TutorStanding
+from elearn.application.identity.ports import Addressee, ProfileLocale, TutorStanding
 from elearn.domain.identity.email import EmailAddress
 from elearn.domain.identity.institutions import Institution
 from elearn.domain.identity.profiles import StudentProfile, TutorProfile
@@ -69,6 +69,37 @@ SESSION_FACT_COLUMNS = (
     "sessions_valid_after",
     "totp_enabled",
 )
+
+
+# An account with both its profiles' locales (parameter: user_id), built once: every receipt and
+# notification addresses someone.
+_ADDRESSEE = (
+    select(
+        UserRow.id,
+        UserRow.email,
+        UserRow.full_name,
+        UserRow.role,
+        UserRow.tutor_approval,
+        StudentProfileRow.user_id.label("student_id"),
+        StudentProfileRow.time_zone.label("student_zone"),
+        StudentProfileRow.language.label("student_language"),
+        TutorProfileRow.user_id.label("tutor_id"),
+        TutorProfileRow.time_zone.label("tutor_zone"),
+        TutorProfileRow.languages.label("tutor_languages"),
+    )
+    .outerjoin(StudentProfileRow, StudentProfileRow.user_id == UserRow.id)
+    .outerjoin(TutorProfileRow, TutorProfileRow.user_id == UserRow.id)
+    .where(UserRow.id == bindparam("user_id", type_=UserRow.id.type))
+)
+
+
+def _student_locale(row: StudentProfileRow | None) -> ProfileLocale | None:
+    return None if row is None else ProfileLocale(row.time_zone, row.language)
+
+
+def _tutor_locale(row: TutorProfileRow | None) -> ProfileLocale | None:
+    # The first language a tutor teaches in is the one they read best.
+    return None if row is None else ProfileLocale(row.time_zone, next(iter(row.languages), None))
 
 
 class SqlaUserRepository(SqlaRepository[User, UserRow]):
@@ -107,6 +138,63 @@ class SqlaUserRepository(SqlaRepository[User, UserRow]):
             .order_by(UserRow.id)
         )
         return list(await self.session.scalars(stmt))
+
+    async def addressee(self, user_id: UUID) -> Addressee | None:
+        if self._changed_here(user_id):
+            return await self._addressee_as_changed(user_id)
+        found = (await self.session.execute(_ADDRESSEE, {"user_id": user_id})).first()
+        if found is None:
+            return None
+        return Addressee(
+            id=found.id,
+            email=found.email,
+            full_name=found.full_name,
+            role=Role(found.role),
+            tutor_approval=TutorApproval(found.tutor_approval) if found.tutor_approval else None,
+            student=(
+                None
+                if found.student_id is None
+                else ProfileLocale(found.student_zone, found.student_language)
+            ),
+            tutor=(
+                None
+                if found.tutor_id is None
+                else ProfileLocale(found.tutor_zone, next(iter(found.tutor_languages or ()), None))
+            ),
+        )
+
+    def _changed_here(self, user_id: UUID) -> bool:
+        """Whether this transaction holds the account or a profile it has not written yet (the
+        session does not autoflush: a query would miss them)."""
+        if user_id in self._tracked:
+            return True
+        session = self.session
+        return any(
+            isinstance(row, StudentProfileRow | TutorProfileRow) and row.user_id == user_id
+            for row in (*session.new, *session.dirty)
+        )
+
+    async def _addressee_as_changed(self, user_id: UUID) -> Addressee | None:
+        user = await self.get(user_id)
+        if user is None:
+            return None
+        profiles: dict[type, Any] = {
+            type(row): row
+            for row in self.session.new
+            if isinstance(row, StudentProfileRow | TutorProfileRow) and row.user_id == user_id
+        }
+        for cls in (StudentProfileRow, TutorProfileRow):
+            if cls not in profiles:
+                profiles[cls] = await self.session.get(cls, user_id)
+        return Addressee(
+            id=user.id,
+            email=user.email.value,
+            full_name=user.full_name,
+            role=user.role,
+            tutor_approval=user.tutor_approval,
+            student=_student_locale(profiles[StudentProfileRow]),
+            tutor=_tutor_locale(profiles[TutorProfileRow]),
+        )
 
 
 # ---- profiles -----------------------------------------------------------------------------------

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self, cast, runtime_checkable
+from uuid import uuid4
 
+from sqlalchemy import Table, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,6 +24,10 @@ from elearn.adapters.persistence.models.jobs import OutboxDeliveryRow, OutboxMes
 from elearn.adapters.persistence.repositories import SqlaAuditLog
 from elearn.application.ports import ContextUnitOfWork
 from elearn.domain.shared.events import DomainEvent
+
+# On the tables, not the ORM classes: a list of rows is one executemany, not the ORM's bulk path.
+_INSERT_MESSAGES = insert(cast(Table, OutboxMessageRow.__table__))
+_INSERT_DELIVERIES = insert(cast(Table, OutboxDeliveryRow.__table__))
 
 
 class ChangeTracker(Protocol):
@@ -200,11 +207,10 @@ class SqlaUnitOfWork:
             for tracker in trackers:
                 events.extend(tracker.pull_events())
             self._published = []
-            for event in events:
-                self._store(event)
             for guard in self._registry.around_commit:
                 await guard(self.built_stores)
             await self.session.flush()
+            await self._store(events)
             for tracker in trackers:
                 if isinstance(tracker, WritesSharedRows):
                     await tracker.flush_shared_rows()
@@ -223,18 +229,41 @@ class SqlaUnitOfWork:
     async def rollback(self) -> None:
         await self.session.rollback()
 
-    def _store(self, event: DomainEvent) -> None:
-        message = OutboxMessageRow(
-            id=event.event_id,
-            event_type=event.event_type,
-            payload=self._codec.encode(event),
-            occurred_at=event.occurred_at,
-        )
-        message.deliveries = [
-            OutboxDeliveryRow(handler=handler, status="pending")
-            for handler in self._subscriptions.get(event.event_type, ())
-        ]
-        self.session.add(message)
+    async def _store(self, events: Sequence[DomainEvent]) -> None:
+        """The events and their deliveries, one per subscribed handler: two statements (each an
+        executemany, built once) whatever their number (added to the session one by one,
+        PostgreSQL took an INSERT per message, for the flush must read back each row's
+        server-side values)."""
+        now = datetime.now(UTC)
+        messages: list[dict[str, Any]] = []
+        deliveries: list[dict[str, Any]] = []
+        for event in events:
+            messages.append(
+                {
+                    "id": event.event_id,
+                    "event_type": event.event_type,
+                    "payload": self._codec.encode(event),
+                    "occurred_at": event.occurred_at,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            deliveries.extend(
+                {
+                    "id": uuid4(),
+                    "message_id": event.event_id,
+                    "handler": handler,
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for handler in self._subscriptions.get(event.event_type, ())
+            )
+        if messages:
+            await self.session.execute(_INSERT_MESSAGES, messages)
+        if deliveries:
+            await self.session.execute(_INSERT_DELIVERIES, deliveries)
 
 
 def session_of(uow: object) -> AsyncSession:

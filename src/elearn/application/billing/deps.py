@@ -112,9 +112,6 @@ class BillingDeps(Audits):
         concurrent postings see each other and none takes a balance below zero. The platform's
         own accounts have no floor to check: they are not locked, or every sale would wait for
         the one before it."""
-        first = await uow.billing.ledger.find(key)
-        if first is not None:
-            return first
         entry = JournalEntry(
             id=self.ids.new_id(),
             key=key,
@@ -124,6 +121,12 @@ class BillingDeps(Audits):
             memo=memo,
             reference_id=reference_id,
         )
+        # The key is taken first (one statement, where looking it up and then inserting took
+        # two): a posting of a key already in the ledger stops here, whatever the balances are
+        # now; one of a key a concurrent transaction is posting waits for it and stops too.
+        first = await uow.billing.ledger.claim(entry)
+        if first is not None:
+            return first
         # Only a debit can take an account below zero: an account the entry only credits is
         # neither read nor held here (a tutor's pending earnings would otherwise line up every
         # sale of that tutor behind the one before it, until it commits).

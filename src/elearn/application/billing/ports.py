@@ -197,6 +197,12 @@ class WithdrawalRepository(Protocol):
 class LedgerRepository(Protocol):
     async def find(self, key: str) -> JournalEntry | None: ...
 
+    async def claim(self, entry: JournalEntry) -> JournalEntry | None:
+        """Records the entry under its key in this transaction (None; ``append`` then adds its
+        lines), or answers the entry recorded under that key before, storing nothing. A claim
+        of a key another transaction holds waits for that one to end, then answers its entry."""
+        ...
+
     async def balances(
         self, accounts: Iterable[Account], *, for_update: bool = False
     ) -> dict[Account, int]:
@@ -207,8 +213,8 @@ class LedgerRepository(Protocol):
         ...
 
     async def append(self, entry: JournalEntry) -> None:
-        """Stores the entry and moves its people's balances (the platform's are derived from
-        the lines); the caller has checked it."""
+        """Stores the entry (unless claimed) with its lines and moves its people's balances (the
+        platform's are derived from the lines); the caller has checked it."""
         ...
 
 

@@ -89,7 +89,11 @@ async def limit_password_checks(deps: IdentityDeps, what: str, user_id: UUID) ->
 def has_tutor_profile(user: User) -> bool:
     """Tutors, and students whose application to teach is pending, present a tutor profile;
     everyone else a student profile."""
-    return user.role is Role.TUTOR or user.tutor_approval is TutorApproval.PENDING
+    return presents_tutor_profile(user.role, user.tutor_approval)
+
+
+def presents_tutor_profile(role: Role, tutor_approval: TutorApproval | None) -> bool:
+    return role is Role.TUTOR or tutor_approval is TutorApproval.PENDING
 
 
 # ---- reading the account ---------------------------------------------------------------------

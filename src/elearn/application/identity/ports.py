@@ -24,6 +24,28 @@ from elearn.domain.shared.money import Money
 
 
 # ---- repositories (write side, through the unit of work) ------------------------------------
+@dataclass(frozen=True, slots=True)
+class ProfileLocale:
+    """The time zone and language a profile gives (a tutor's first language taught)."""
+
+    time_zone: str
+    language: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Addressee:
+    """An account as mail addresses it, with the locale of each profile it has (None where it
+    has no such profile): which of them it presents is identity's rule, not the store's."""
+
+    id: UUID
+    email: str
+    full_name: str
+    role: Role
+    tutor_approval: TutorApproval | None
+    student: ProfileLocale | None
+    tutor: ProfileLocale | None
+
+
 class UserRepository(Protocol):
     async def add(self, user: User) -> None: ...
 
@@ -34,6 +56,11 @@ class UserRepository(Protocol):
     ) -> User | None: ...
 
     async def active_ids_with_role(self, role: Role) -> list[UUID]: ...
+
+    async def addressee(self, user_id: UUID) -> Addressee | None:
+        """The account and its profiles' locales in one read (every email and notification
+        asks it), as this transaction sees them."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import event
@@ -41,6 +42,16 @@ class Statements:
         for driver in self._drivers.values():
             driver.remove_query_logger(self._log_query)
         self._drivers.clear()
+
+    async def settled(self) -> list[str]:
+        """``sent``, once the driver's log of the statements run so far is in. asyncpg hands
+        each logged query to its connection's event loop (``call_soon``) instead of recording
+        it at once, and a test client may run the app on a loop of its own (a portal thread):
+        a step queued on each such loop behind those callbacks has run when they all have."""
+        for loop in {driver._loop for driver in self._drivers.values()}:
+            if loop.is_running():
+                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(asyncio.sleep(0), loop))
+        return self.sent
 
     def _record_sent(
         self, _conn: Any, _cursor: Any, statement: str, _parameters: Any, _context: Any, many: bool

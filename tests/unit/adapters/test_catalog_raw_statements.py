@@ -33,11 +33,15 @@ def test_a_catalog_page_takes_the_limit_or_the_cursor_and_the_limit(sort: Course
     assert RAW.catalog_page(sort, after=True) is after  # compiled once per shape
 
 
-def test_a_course_and_its_outline_take_one_parameter() -> None:
-    for sql in (RAW.course(by_id=True), RAW.course(by_id=False), RAW.outline, RAW.related):
+def test_a_course_page_is_one_statement_taking_the_id_or_a_slug() -> None:
+    for sql in (RAW.course_page(by_id=True), RAW.course_page(by_id=False)):
         assert placeholders(sql) == [1]
-    assert "course_slugs.slug = $1" in RAW.course(by_id=False)
-    assert "'i'" in RAW.related and "'p'" in RAW.related
+        # the outline and the related rows ride along as arrays, in their own order
+        assert sql.count("array((SELECT") == 2
+        assert "ORDER BY course_sections.position, lessons.position" in sql
+        assert "'i'" in sql and "'p'" in sql
+    assert "courses.id = $1::UUID" in RAW.course_page(by_id=True)
+    assert "course_slugs.slug = $1" in RAW.course_page(by_id=False)
 
 
 def test_interned_values_are_shared_when_equal_and_stay_right_past_the_bound() -> None:

@@ -305,24 +305,18 @@ class SqlaCatalogQueries:
 
     async def _raw_course(self, key: UUID | str) -> tuple[Any, Sequence[Any], Sequence[Any]] | None:
         assert self._raw is not None
-        raw = self._raw
-        async with self._engine.connect() as connection:
-            pooled = await connection.get_raw_connection()
-            driver = pooled.driver_connection
-            assert driver is not None
-            by_id = isinstance(key, UUID)
-            course = await driver.fetchrow(raw.course(by_id=by_id), key)
-            if course is None:
-                return None
-            outline = await driver.fetch(raw.outline, course["id"])
-            related = await driver.fetch(raw.related, course["id"])
-        fields = dict(course)
+        # One round trip: the course row carries its outline and related rows as arrays of
+        # records (see _course_page_statement).
+        found = await self._fetch(self._raw.course_page(by_id=isinstance(key, UUID)), [key])
+        if not found:
+            return None
+        fields = dict(found[0])
         # The driver hands JSON over as text; SQLAlchemy's type would have decoded it.
         for name in _JSON_COURSE_FIELDS:
             if isinstance(fields[name], str):
                 fields[name] = json.loads(fields[name])
-        # The outline and related rows are read by position, as SQLAlchemy's rows are.
-        return Fields(fields), outline, related
+        # The outline and related records are read by position, as SQLAlchemy's rows are.
+        return Fields(fields), fields.pop("outline"), fields.pop("related")
 
     def _card(self, row: Any) -> CourseCard:
         # Unpacked by position, in _CARD_COLUMNS' order: on the hottest path, looking each
@@ -893,14 +887,16 @@ class RawStatements:
     def __init__(self, dialect: Any) -> None:
         self._dialect = dialect
         self._pages: dict[tuple[CourseSort, bool], str] = {}
-        self._course_by_id = self._compile(_COURSE_BY_ID, ["course_id"])
-        self._course_by_slug = self._compile(_COURSE_BY_SLUG, ["slug"])
-        self.outline = self._compile(_OUTLINE, ["course_id"])
-        self.related = self._compile(_RELATED, ["course_id"])
+        self._course_page_by_id = self._compile(
+            _course_page_statement(courses.c.id == _COURSE_ID), ["course_id"]
+        )
+        self._course_page_by_slug = self._compile(_course_page_statement(_BY_SLUG), ["slug"])
 
-    def course(self, *, by_id: bool) -> str:
-        """A course with its category's slug and name; parameter: its id, or any slug."""
-        return self._course_by_id if by_id else self._course_by_slug
+    def course_page(self, *, by_id: bool) -> str:
+        """A course with its category's slug and name, its outline and its related rows (as
+        arrays of records, in _OUTLINE's and _RELATED's columns and order); parameter: its
+        id, or any slug."""
+        return self._course_page_by_id if by_id else self._course_page_by_slug
 
     def catalog_page(self, sort: CourseSort, *, after: bool) -> str:
         """Published courses in ``sort`` order; parameters: [after key, after id,] limit."""
@@ -938,15 +934,36 @@ def _catalog_page_statement(sort: CourseSort, *, after: bool) -> Select[Any]:
 # A course's statements, built once: building and caching a statement costs more CPU than
 # running it does on the detail path.
 _COURSE_ID = bindparam("course_id", type_=courses.c.id.type)
-_COURSE_BY_ID = _course_statement(courses.c.id == _COURSE_ID)
-_COURSE_BY_SLUG = _course_statement(
+_BY_SLUG = (
     courses.c.id
     == select(CourseSlugRow.course_id)
     .where(CourseSlugRow.slug == bindparam("slug"))
     .scalar_subquery()
 )
+_COURSE_BY_ID = _course_statement(courses.c.id == _COURSE_ID)
+_COURSE_BY_SLUG = _course_statement(_BY_SLUG)
 _OUTLINE = _outline_statement(_COURSE_ID)
 _RELATED = _related_statement(_COURSE_ID)
+
+
+def _course_page_statement(which: ColumnElement[bool]) -> Select[Any]:
+    """The course page in one statement (PostgreSQL): the course row of _course_statement with
+    its outline and related rows, each an array of records in that statement's column order
+    and ORDER BY. Three round trips on one pooled connection cost more server CPU than the
+    course itself; SQLite, which has no arrays, runs the three statements."""
+    course = _course_statement(which).cte("course")
+    return select(
+        course,
+        _rows_as_array(_outline_statement(course.c.id)).label("outline"),
+        _rows_as_array(_related_statement(course.c.id)).label("related"),
+    )
+
+
+def _rows_as_array(stmt: Select[Any]) -> ColumnElement[Any]:
+    """``ARRAY((SELECT (the columns) ... ORDER BY ...))``: ``stmt``'s rows, in its order, as one
+    value of the enclosing row; the driver decodes each record as a tuple of typed values."""
+    rows = stmt.with_only_columns(tuple_(*stmt.selected_columns), maintain_column_froms=True)
+    return func.array(rows.scalar_subquery())
 
 
 def _parents_first(views: Sequence[CategoryView]) -> list[CategoryView]:

@@ -20,6 +20,7 @@ from elearn.adapters.jobs.scheduler import PeriodicScheduler
 from elearn.adapters.realtime.hub import SocketHub
 from elearn.entrypoints.bootstrap import Container, bootstrap
 from elearn.entrypoints.http.auth import provide_actor, trusted_networks
+from elearn.entrypoints.http.dependencies import DependenciesInTurn
 from elearn.entrypoints.http.docs import OPENAPI_PLUGINS, openapi_config, openapi_document
 from elearn.entrypoints.http.health import HealthController
 from elearn.entrypoints.http.middleware import (
@@ -172,7 +173,7 @@ def create_app(
         before_request=require_declared_media_type,
         middleware=[RequestContextMiddleware],
         before_send=[ResponsePlumbing(hsts=settings.is_production)],
-        plugins=list(OPENAPI_PLUGINS),
+        plugins=[*OPENAPI_PLUGINS, DependenciesInTurn()],
         cors_config=CORSConfig(
             allow_origins=settings.cors_allowed_origins,
             allow_credentials=False,

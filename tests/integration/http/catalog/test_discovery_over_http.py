@@ -33,6 +33,7 @@ from tests.support.identity import png, problem
 from tests.support.statements import Statements
 
 from elearn.adapters.jobs.broker import build_broker
+from elearn.adapters.persistence.database import is_sqlite
 from elearn.adapters.persistence.models.catalog import CourseRow
 from elearn.domain.catalog.course import Course, CourseStatus
 from elearn.domain.shared.money import Money
@@ -960,9 +961,10 @@ async def test_tags_and_categories_count_published_courses(client: Any, settings
 async def test_statements_per_request_do_not_grow_with_the_page_or_the_outline(
     settings: Settings,
 ) -> None:
-    """Pinned, anonymous and signed in: a page is one statement, a course three (itself, its
-    outline, its instructors and prerequisites) and a signed-in viewer's enrollment one more;
-    authenticating reads nothing once the account is known."""
+    """Pinned, anonymous and signed in: a page is one statement, a course one on PostgreSQL
+    (its outline, instructors and prerequisites ride along as arrays) and three on SQLite
+    (itself, its outline, its instructors and prerequisites), and a signed-in viewer's
+    enrollment one more; authenticating reads nothing once the account is known."""
     from litestar.testing import AsyncTestClient
 
     # No outbox relay nor scheduler: every statement seen is the request's own.
@@ -988,10 +990,10 @@ async def test_statements_per_request_do_not_grow_with_the_page_or_the_outline(
         statements = Statements(client.app.state.container.engine)
 
         async def count(url: str, headers: Any = None, **params: Any) -> tuple[int, Any]:
-            statements.sent.clear()
+            (await statements.settled()).clear()
             response = await client.get(url, params=params, headers=headers)
             assert response.status_code == 200, response.text
-            return len(statements.sent), response.json()
+            return len(await statements.settled()), response.json()
 
         with statements:
             await count(COURSES)  # warm up: the first connection may run set-up queries
@@ -1031,6 +1033,7 @@ async def test_statements_per_request_do_not_grow_with_the_page_or_the_outline(
             counts["tags"] = n
             n, _ = await count(CATEGORIES)
             counts["categories"] = n
+    course = 3 if is_sqlite(settings.effective_database_url) else 1
     assert counts == {
         "page of 1": 1,
         "page of 20": 1,
@@ -1039,10 +1042,10 @@ async def test_statements_per_request_do_not_grow_with_the_page_or_the_outline(
         "filtered page": 1,
         "page after a cursor": 1,
         "page after a cursor signed in": 1,
-        "detail 1x1": 3,
-        "detail 5x5": 3,
-        "detail 5x5 by slug": 3,
-        "detail 5x5 signed in": 4,
+        "detail 1x1": course,
+        "detail 5x5": course,
+        "detail 5x5 by slug": course,
+        "detail 5x5 signed in": course + 1,
         "tags": 1,
         "categories": 1,
     }

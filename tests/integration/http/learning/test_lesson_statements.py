@@ -44,10 +44,10 @@ async def test_opening_a_lesson_reads_the_catalog_by_one_query_whatever_the_outl
         statements = Statements(client.app.state.container.engine)
 
         async def count(method: str, url: str, **kwargs: Any) -> tuple[int, Any]:
-            statements.sent.clear()
+            (await statements.settled()).clear()
             response = await client.request(method, url, headers=student, **kwargs)
             assert response.status_code == 200, response.text
-            return len(statements.sent), response
+            return len(await statements.settled()), response
 
         async def counts() -> dict[str, int]:
             found: dict[str, int] = {}

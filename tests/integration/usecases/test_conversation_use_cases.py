@@ -385,17 +385,16 @@ async def test_the_outbox_reads_nothing_for_a_message_its_send_published(world: 
     )
 
 
-async def test_sending_runs_one_transaction_of_seven_statements(world: World) -> None:
+async def test_sending_runs_one_transaction_of_six_statements(world: World) -> None:
     conversations = world.container.conversations
     view = await start(world, world.manager, world.student, "hello")
     with Statements(world.container.engine) as counted:
         await conversations.send(world.manager, view.id, "counted")
-    # The conversation locked, who may talk (staff: the two people alone), the message, the
-    # conversation's marks, the event and its deliveries; the answer is the message as stored,
-    # nothing is read again.
+    # The conversation locked, who may talk (staff: the two people alone, read together), the
+    # message, the conversation's marks, the event and its deliveries; the answer is the
+    # message as stored, nothing is read again.
     assert [_verb_and_table(statement) for statement in counted.sent] == [
         ("SELECT", "conversations"),
-        ("SELECT", "users"),
         ("SELECT", "users"),
         ("INSERT", "conversation_messages"),
         ("UPDATE", "conversations"),

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from elearn.application.actor import Actor
 from elearn.application.links import FrontEndLinks
 from elearn.application.paging import Page
 from elearn.application.ports import Transaction
@@ -18,11 +19,61 @@ from elearn.domain.identity.profiles import StudentProfile, TutorProfile
 from elearn.domain.identity.roles import Role
 from elearn.domain.identity.tokens import OneTimeToken, RefreshFamily, TokenPurpose
 from elearn.domain.identity.tutor_application import ApplicationStatus, TutorApplication
-from elearn.domain.identity.user import AccountStatus, User, sessions_accepted
+from elearn.domain.identity.user import AccountStatus, TutorApproval, User, sessions_accepted
 from elearn.domain.shared.audit import AuditAction, AuditEntry
 
 
 # ---- repositories (write side, through the unit of work) ------------------------------------
+@dataclass(frozen=True, slots=True)
+class UserFacts:
+    """What another context may know of an account."""
+
+    id: UUID
+    email: str
+    full_name: str
+    role: Role
+    status: AccountStatus
+    email_verified: bool
+    tutor_approval: TutorApproval | None
+    two_factor_enabled: bool = False
+
+    @classmethod
+    def of(cls, user: User) -> UserFacts:
+        return cls(
+            id=user.id,
+            email=user.email.value,
+            full_name=user.full_name,
+            role=user.role,
+            status=user.status,
+            email_verified=user.is_email_verified,
+            tutor_approval=user.tutor_approval,
+            two_factor_enabled=user.totp_enabled,
+        )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is AccountStatus.ACTIVE
+
+    @property
+    def is_approved_tutor(self) -> bool:
+        return self.role is Role.TUTOR and self.tutor_approval is TutorApproval.APPROVED
+
+    @property
+    def is_bookable_tutor(self) -> bool:
+        """An approved tutor whose account is active: one students may book."""
+        return self.is_approved_tutor and self.is_active
+
+    def as_actor(self) -> Actor:
+        """The account acting on its own, as it is now (its role may have changed since it
+        last signed in)."""
+        return Actor(
+            user_id=self.id,
+            role=self.role,
+            email_verified=self.email_verified,
+            two_factor_enabled=self.two_factor_enabled,
+        )
+
+
 class UserRepository(Protocol):
     async def add(self, user: User) -> None: ...
 
@@ -33,6 +84,11 @@ class UserRepository(Protocol):
     ) -> User | None: ...
 
     async def active_ids_with_role(self, role: Role) -> list[UUID]: ...
+
+    async def facts(self, user_ids: Collection[UUID]) -> dict[UUID, UserFacts]:
+        """What another context may know of those of the accounts that exist, by id, in one
+        read of just those columns (an account this transaction holds, as it holds it)."""
+        ...
 
 
 class ProfileRepository(Protocol):

@@ -62,7 +62,7 @@ class Recipient:
     language: str | None
 
 
-async def recipient_of(identity: IdentityUnitOfWork, user: User) -> Recipient:
+async def recipient_of(identity: IdentityUnitOfWork, user: User | UserFacts) -> Recipient:
     """The zone and language of the profile the account presents (see `has_tutor_profile`)."""
     zone, language = "UTC", None
     if has_tutor_profile(user):
@@ -76,7 +76,7 @@ async def recipient_of(identity: IdentityUnitOfWork, user: User) -> Recipient:
             zone, language = student.time_zone, student.language
     return Recipient(
         id=user.id,
-        email=user.email.value,
+        email=user.email if isinstance(user, UserFacts) else user.email.value,
         full_name=user.full_name,
         time_zone=zone,
         language=language,
@@ -114,8 +114,10 @@ class IdentityApi:
     async def recipient(self, uow: Transaction, user_id: UUID) -> Recipient | None:
         """An account as an email addresses it; None when it is gone."""
         identity = _identity(uow)
-        user = await identity.users.get(user_id)
-        return None if user is None else await recipient_of(identity, user)
+        # The account's facts (one narrow read), not the aggregate: a notification or an email
+        # for every message asks this.
+        facts = (await identity.users.facts([user_id])).get(user_id)
+        return None if facts is None else await recipient_of(identity, facts)
 
     # ---- for tutoring: a tutor's terms and rating ---------------------------------------------
     async def tutor_terms(self, uow: Transaction, tutor_id: UUID) -> TutorTerms | None:

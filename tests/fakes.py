@@ -51,6 +51,7 @@ from elearn.application.identity.ports import (
     PublicTutor,
     SessionAccount,
     SessionStanding,
+    UserFacts,
     UserFilter,
     UserSummary,
 )
@@ -175,6 +176,10 @@ class FakeUserRepository(_TrackingRepository[User]):
             if stored.email == email:
                 return self._load(stored.id)
         return None
+
+    async def facts(self, user_ids: Collection[UUID]) -> dict[UUID, UserFacts]:
+        loaded = (self._load(user_id) for user_id in user_ids)
+        return {user.id: UserFacts.of(user) for user in loaded if user is not None}
 
 
 class FakeProfileRepository:

@@ -39,6 +39,13 @@ class RealtimePublisher(Protocol):
         history)."""
         ...
 
+    async def published_once(self, once: str) -> bool:
+        """Whether an event went out under ``once`` already. True settles the key as the second
+        publish would have (it is forgotten), so the second publisher may skip building its
+        copy; False changes nothing (it still publishes under the key, and whichever comes
+        first goes out)."""
+        ...
+
     async def connected(self, people: Collection[UUID]) -> set[UUID]:
         """Those of ``people`` who hold at least one live socket now (to hold back an email
         about what they are reading live)."""

@@ -133,6 +133,19 @@ async def test_of_two_publishes_under_one_once_key_racing_one_is_kept_and_sent(
         assert [data_of(f)["data"] for f in live] == kept
 
 
+async def test_a_once_key_is_published_once_it_went_out_and_settled_by_asking(
+    make_hub: Callable[[int], object],
+) -> None:
+    async with make_hub(10) as hub:  # type: ignore[attr-defined]
+        person = uuid.uuid4()
+        assert not await hub.published_once("said:1")  # nothing went out: publish it still
+        await hub.publish([person], "said", {"n": 1}, once="said:1")
+        assert await hub.published_once("said:1")
+        # Settled as a second publish would: the key is forgotten.
+        assert not await hub.published_once("said:1")
+        assert [data_of(f)["data"] for f in (await hub.missed(person, "0-0")).frames] == [{"n": 1}]
+
+
 async def test_an_ended_sign_in_reaches_the_persons_live_stream_and_not_their_history(
     make_hub: Callable[[int], object],
 ) -> None:

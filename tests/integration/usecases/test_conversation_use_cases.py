@@ -368,17 +368,33 @@ async def test_a_message_the_hub_failed_to_take_at_once_is_published_by_the_outb
     ]
 
 
-async def test_sending_runs_one_transaction_of_seven_statements(world: World) -> None:
+async def test_the_outbox_reads_nothing_for_a_message_its_send_published(world: World) -> None:
+    conversations = world.container.conversations
+    hub: Any = world.container.realtime
+    view = await start(world, world.manager, world.student, "hello")
+    await deliver_pending(world.container)
+    async with hub.subscribe(_id(world.student)) as student:
+        await conversations.send(world.manager, view.id, "published at once")
+        with Statements(world.container.engine) as counted:
+            handlers = await deliver_pending(world.container)
+        assert "conversations.publish_message_posted" in handlers
+        assert [m["message"]["body"] for m in _created(student)] == ["published at once"]
+    # The notification's handlers read what they need; the live copy's handler reads nothing.
+    assert not [s for s in counted.sent if _verb_and_table(s)[1].startswith("conversation")], (
+        counted.sent
+    )
+
+
+async def test_sending_runs_one_transaction_of_six_statements(world: World) -> None:
     conversations = world.container.conversations
     view = await start(world, world.manager, world.student, "hello")
     with Statements(world.container.engine) as counted:
         await conversations.send(world.manager, view.id, "counted")
-    # The conversation locked, who may talk (staff: the two people alone), the message, the
-    # conversation's marks, the event and its deliveries; the answer is the message as stored,
-    # nothing is read again.
+    # The conversation locked, who may talk (staff: the two people alone, read together), the
+    # message, the conversation's marks, the event and its deliveries; the answer is the
+    # message as stored, nothing is read again.
     assert [_verb_and_table(statement) for statement in counted.sent] == [
         ("SELECT", "conversations"),
-        ("SELECT", "users"),
         ("SELECT", "users"),
         ("INSERT", "conversation_messages"),
         ("UPDATE", "conversations"),

@@ -8,19 +8,24 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from tests.fakes import FixedClock, RecordingMailer
 from tests.support.identity import seed_accounts
+from tests.support.statements import Statements
 
 from elearn.adapters.jobs.broker import build_broker
 from elearn.adapters.persistence.models.notifications import NotificationRow
 from elearn.adapters.realtime.local import LocalRealtimeHub
 from elearn.application.actor import Actor
-from elearn.application.communication.notifications import MarkRead, NotificationDraft
+from elearn.application.communication.notifications import (
+    EmailedBy,
+    MarkRead,
+    NotificationDraft,
+)
 from elearn.application.communication.preferences import ChangePreferences, QuietHoursView
 from elearn.application.errors import InvalidInput, NotAuthenticated
 from elearn.application.learning.api import EnrollmentStarted
@@ -382,6 +387,24 @@ async def test_a_new_message_notifies_its_recipients_once_without_an_email_of_it
     assert await container.notifications.unread_count(bob) == 0
     await setting.run_published()
     assert setting.mailer.sent == []  # the conversations digest is the email of a message
+
+
+async def test_a_notification_its_source_emails_is_published_reading_it_alone(
+    setting: Setting,
+) -> None:
+    container, ada = setting.container, setting.ada
+    assert ada.user_id is not None
+    await container.notifications.notify(
+        [replace(draft(ada, "m-1", Category.MESSAGE), emailed_by=EmailedBy.SOURCE)]
+    )
+    async with setting.hub.subscribe(ada.user_id) as live:
+        with Statements(container.engine) as counted:
+            await setting.run_published()
+        assert [live.get_nowait()["type"] for _ in range(live.qsize())] == ["notification.created"]
+    # No email to decide: neither preferences nor the person are read (one message's worth).
+    # The test's own read of the outbox aside, the notification is all that is read.
+    tables = [s.split(" FROM ")[1].split()[0] for s in counted.sent]
+    assert [table for table in tables if table != "outbox_messages"] == ["notifications"]
 
 
 async def test_a_certificate_a_refund_and_a_paid_withdrawal_each_notify_once(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -34,7 +34,7 @@ from elearn.adapters.persistence.repository_base import (
 
 # The unit of work names every tracking repository by this type, from here.
 from elearn.adapters.persistence.repository_base import TrackingRepository as TrackingRepository
-from elearn.application.identity.ports import Addressee, ProfileLocale, TutorStanding
+from elearn.application.identity.ports import Addressee, ProfileLocale, TutorStanding, UserFacts
 from elearn.domain.identity.email import EmailAddress
 from elearn.domain.identity.institutions import Institution
 from elearn.domain.identity.profiles import StudentProfile, TutorProfile
@@ -58,6 +58,20 @@ USER_FIELDS = FieldMap(
     },
     fixed=("id", "created_at"),
 )
+
+
+# Another context's question about accounts (who may talk, a sender's name): the columns of
+# UserFacts alone, built once, not the aggregate with its secrets and recovery codes.
+_USER_FACTS = select(
+    UserRow.id,
+    UserRow.email,
+    UserRow.full_name,
+    UserRow.role,
+    UserRow.status,
+    UserRow.email_verified_at,
+    UserRow.tutor_approval,
+    UserRow.totp_enabled,
+).where(UserRow.id.in_(bindparam("user_ids", expanding=True)))
 
 
 # What authentication reads of an account (``SqlaIdentityQueries.session_account``): a change
@@ -130,6 +144,26 @@ class SqlaUserRepository(SqlaRepository[User, UserRow]):
         if row is not None:
             return self._load(row)
         return known[0] if known else None
+
+    async def facts(self, user_ids: Collection[UUID]) -> dict[UUID, UserFacts]:
+        found = {user.id: UserFacts.of(user) for user in self.seen if user.id in user_ids}
+        missing = [user_id for user_id in user_ids if user_id not in found]
+        if missing:
+            rows = await self.session.execute(_USER_FACTS, {"user_ids": missing})
+            for row in rows:
+                found[row.id] = UserFacts(
+                    id=row.id,
+                    email=row.email,
+                    full_name=row.full_name,
+                    role=Role(row.role),
+                    status=AccountStatus(row.status),
+                    email_verified=row.email_verified_at is not None,
+                    tutor_approval=None
+                    if row.tutor_approval is None
+                    else TutorApproval(row.tutor_approval),
+                    two_factor_enabled=row.totp_enabled,
+                )
+        return found
 
     async def active_ids_with_role(self, role: Role) -> list[UUID]:
         stmt = (

@@ -102,6 +102,17 @@ class LocalRealtimeHub(SocketHub):
         else:
             self._deliver(people, event, tail, once)
 
+    async def published_once(self, once: str) -> bool:
+        home = self._loop
+        if home is not None and home is not asyncio.get_running_loop() and not home.is_closed():
+            # The keys belong to the home loop's thread, as every publish does.
+            settled = asyncio.run_coroutine_threadsafe(self._settle_once(once), home)
+            return await asyncio.wrap_future(settled)
+        return await self._settle_once(once)
+
+    async def _settle_once(self, once: str) -> bool:
+        return self._once.pop(once, None) is not None
+
     async def end_session(self, person: UUID, session_id: UUID) -> None:
         frame = session_ended_frame(session_id)
         home = self._loop

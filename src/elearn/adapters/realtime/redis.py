@@ -145,6 +145,10 @@ class RedisRealtimeHub(SocketHub):
             elif not await self._publish_once(keys=[self._once_key(once), *keys], args=args):
                 return  # the second publish under that key
 
+    async def published_once(self, once: str) -> bool:
+        # As the second publish does: the first set the key, the second deletes it.
+        return bool(await self._client.delete(self._once_key(once)))
+
     def _once_key(self, key: str) -> str:
         return f"{self._prefix}once:{key}"
 

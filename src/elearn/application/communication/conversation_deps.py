@@ -131,11 +131,15 @@ class ConversationDeps:
         ties = Ties(shares_booking=booked, enrolled_with_tutor=enrolled)
         return may_converse(a, b, lambda s, t: ties if (s, t) == (student, tutor) else Ties())
 
-    async def active_person(self, uow: ConversationsUnitOfWork, person_id: UUID) -> UserFacts:
-        person = await self.identity.user(uow, person_id)
-        if person is None or not person.is_active:
+    async def active_people(
+        self, uow: ConversationsUnitOfWork, first: UUID, second: UUID
+    ) -> tuple[UserFacts, UserFacts]:
+        """Two people whose accounts are active, read together (one statement)."""
+        found = await self.identity.users(uow, (first, second))
+        one, other = found.get(first), found.get(second)
+        if one is None or other is None or not (one.is_active and other.is_active):
             raise PersonNotFound()
-        return person
+        return one, other
 
     # ---- a participant's conversation -----------------------------------------------------------
     async def conversation_for(

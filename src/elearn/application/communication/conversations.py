@@ -85,8 +85,7 @@ class StartOrContinueConversation:
         deps = self._deps
         now = deps.clock.now()
         async with deps.uow() as uow:
-            sender = await deps.active_person(uow, sender_id)
-            recipient = await deps.active_person(uow, command.participant_id)
+            sender, recipient = await deps.active_people(uow, sender_id, command.participant_id)
             if not await deps.may_converse(uow, sender, recipient):
                 raise MayNotConverse()
             conversation = await uow.conversations.conversations.between(

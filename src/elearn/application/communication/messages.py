@@ -69,8 +69,7 @@ async def post_message(
         raise RateLimited(
             "you are sending messages too fast; wait a little", retry_after_seconds=retry_after
         )
-    sender = await deps.active_person(uow, sender_id)
-    recipient = await deps.active_person(uow, conversation.other(sender_id))
+    sender, recipient = await deps.active_people(uow, sender_id, conversation.other(sender_id))
     if not await deps.may_converse(uow, sender, recipient):
         raise MayNotConverse()
     message = conversation.post(

@@ -247,17 +247,19 @@ class DeliverNotification:
     async def __call__(self, event: DomainEvent) -> None:
         assert isinstance(event, NotificationCreated)
         deps = self._deps
+        preferences, person = None, None
         async with deps.uow(read_only=True) as uow:
             notification = await uow.notifications.notifications.get(event.notification_id)
             if notification is None:
                 return
-            preferences = await preferences_of(deps, uow, notification.recipient_id)
-            person = await deps.identity.recipient(uow, notification.recipient_id)
+            if event.email:  # what the email needs, read only for one that may send it
+                preferences = await preferences_of(deps, uow, notification.recipient_id)
+                person = await deps.identity.recipient(uow, notification.recipient_id)
         await deps.realtime.publish(
             [notification.recipient_id], "notification.created", live_payload(notification)
         )
         if (
-            not event.email
+            preferences is None
             or person is None
             or notification.is_read
             or not preferences.wants(notification.category, Channel.EMAIL)

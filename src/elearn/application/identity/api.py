@@ -6,15 +6,15 @@ cross-context step commits or rolls back with the caller's use case.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from elearn.application.actor import Actor
 from elearn.application.errors import NotFound, RateLimited
 from elearn.application.identity.account import has_tutor_profile, presents_tutor_profile
 from elearn.application.identity.deps import IdentityDeps
-from elearn.application.identity.ports import IdentityUnitOfWork
+from elearn.application.identity.ports import IdentityUnitOfWork, UserFacts, is_bookable_tutor
 from elearn.application.ports import Transaction
 from elearn.domain.identity.roles import Role
 from elearn.domain.identity.tokens import SessionRevoked
@@ -41,63 +41,6 @@ def _identity(uow: Transaction) -> IdentityUnitOfWork:
     return uow.as_context(IdentityUnitOfWork)  # type: ignore[type-abstract]
 
 
-def is_bookable_tutor(role: Role, approval: TutorApproval | None, status: AccountStatus) -> bool:
-    """An approved tutor whose account is active: one students may book."""
-    return (
-        role is Role.TUTOR and approval is TutorApproval.APPROVED and status is AccountStatus.ACTIVE
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class UserFacts:
-    """What another context may know of an account."""
-
-    id: UUID
-    email: str
-    full_name: str
-    role: Role
-    status: AccountStatus
-    email_verified: bool
-    tutor_approval: TutorApproval | None
-    two_factor_enabled: bool = False
-
-    @classmethod
-    def of(cls, user: User) -> UserFacts:
-        return cls(
-            id=user.id,
-            email=user.email.value,
-            full_name=user.full_name,
-            role=user.role,
-            status=user.status,
-            email_verified=user.is_email_verified,
-            tutor_approval=user.tutor_approval,
-            two_factor_enabled=user.totp_enabled,
-        )
-
-    @property
-    def is_active(self) -> bool:
-        return self.status is AccountStatus.ACTIVE
-
-    @property
-    def is_approved_tutor(self) -> bool:
-        return self.role is Role.TUTOR and self.tutor_approval is TutorApproval.APPROVED
-
-    @property
-    def is_bookable_tutor(self) -> bool:
-        """An approved tutor whose account is active: one students may book."""
-        return is_bookable_tutor(self.role, self.tutor_approval, self.status)
-
-    def as_actor(self) -> Actor:
-        """The account acting on its own, as it is now (its role may have changed since it
-        last signed in)."""
-        return Actor(
-            user_id=self.id,
-            role=self.role,
-            email_verified=self.email_verified,
-            two_factor_enabled=self.two_factor_enabled,
-        )
-
-
 @dataclass(frozen=True, slots=True)
 class TutorTerms:
     """What a tutor's profile says about taking lessons with them."""
@@ -119,7 +62,7 @@ class Recipient:
     language: str | None
 
 
-async def recipient_of(identity: IdentityUnitOfWork, user: User) -> Recipient:
+async def recipient_of(identity: IdentityUnitOfWork, user: User | UserFacts) -> Recipient:
     """The zone and language of the profile the account presents (see `has_tutor_profile`)."""
     zone, language = "UTC", None
     if has_tutor_profile(user):
@@ -133,7 +76,7 @@ async def recipient_of(identity: IdentityUnitOfWork, user: User) -> Recipient:
             zone, language = student.time_zone, student.language
     return Recipient(
         id=user.id,
-        email=user.email.value,
+        email=user.email if isinstance(user, UserFacts) else user.email.value,
         full_name=user.full_name,
         time_zone=zone,
         language=language,
@@ -148,8 +91,11 @@ class IdentityApi:
 
     # ---- for catalog and learning: accounts ------------------------------------------------
     async def user(self, uow: Transaction, user_id: UUID) -> UserFacts | None:
-        user = await _identity(uow).users.get(user_id)
-        return None if user is None else UserFacts.of(user)
+        return (await _identity(uow).users.facts([user_id])).get(user_id)
+
+    async def users(self, uow: Transaction, user_ids: Collection[UUID]) -> dict[UUID, UserFacts]:
+        """The facts of those of the accounts that exist, by id, read together."""
+        return await _identity(uow).users.facts(user_ids)
 
     async def require_approved_tutor(self, uow: Transaction, user_id: UUID) -> UserFacts:
         """The account, which must have a verified email and be an approved tutor (the domain's

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from elearn.application.actor import Actor
 from elearn.application.links import FrontEndLinks
 from elearn.application.paging import Page
 from elearn.application.ports import Transaction
@@ -24,6 +25,63 @@ from elearn.domain.shared.money import Money
 
 
 # ---- repositories (write side, through the unit of work) ------------------------------------
+def is_bookable_tutor(role: Role, approval: TutorApproval | None, status: AccountStatus) -> bool:
+    """An approved tutor whose account is active: one students may book."""
+    return (
+        role is Role.TUTOR and approval is TutorApproval.APPROVED and status is AccountStatus.ACTIVE
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class UserFacts:
+    """What another context may know of an account."""
+
+    id: UUID
+    email: str
+    full_name: str
+    role: Role
+    status: AccountStatus
+    email_verified: bool
+    tutor_approval: TutorApproval | None
+    two_factor_enabled: bool = False
+
+    @classmethod
+    def of(cls, user: User) -> UserFacts:
+        return cls(
+            id=user.id,
+            email=user.email.value,
+            full_name=user.full_name,
+            role=user.role,
+            status=user.status,
+            email_verified=user.is_email_verified,
+            tutor_approval=user.tutor_approval,
+            two_factor_enabled=user.totp_enabled,
+        )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is AccountStatus.ACTIVE
+
+    @property
+    def is_approved_tutor(self) -> bool:
+        return self.role is Role.TUTOR and self.tutor_approval is TutorApproval.APPROVED
+
+    @property
+    def is_bookable_tutor(self) -> bool:
+        """An approved tutor whose account is active: one students may book."""
+        return is_bookable_tutor(self.role, self.tutor_approval, self.status)
+
+    def as_actor(self) -> Actor:
+        """The account acting on its own, as it is now (its role may have changed since it
+        last signed in)."""
+        return Actor(
+            user_id=self.id,
+            role=self.role,
+            email_verified=self.email_verified,
+            two_factor_enabled=self.two_factor_enabled,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class ProfileLocale:
     """The time zone and language a profile gives (a tutor's first language taught)."""
@@ -60,6 +118,11 @@ class UserRepository(Protocol):
     async def addressee(self, user_id: UUID) -> Addressee | None:
         """The account and its profiles' locales in one read (every email and notification
         asks it), as this transaction sees them."""
+        ...
+
+    async def facts(self, user_ids: Collection[UUID]) -> dict[UUID, UserFacts]:
+        """What another context may know of those of the accounts that exist, by id, in one
+        read of just those columns (an account this transaction holds, as it holds it)."""
         ...
 
 

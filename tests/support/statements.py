@@ -30,6 +30,8 @@ class Statements:
         self._drivers: dict[int, Any] = {}
         # Executemanys SQLAlchemy has sent and the driver has not logged yet.
         self._many: list[str] = []
+        # The loops the drivers log on, kept after the block so `settled` works there too.
+        self._loops: set[Any] = set()
 
     def __enter__(self) -> Statements:
         event.listen(self._engine, "before_cursor_execute", self._record_sent)
@@ -48,7 +50,7 @@ class Statements:
         each logged query to its connection's event loop (``call_soon``) instead of recording
         it at once, and a test client may run the app on a loop of its own (a portal thread):
         a step queued on each such loop behind those callbacks has run when they all have."""
-        for loop in {driver._loop for driver in self._drivers.values()}:
+        for loop in self._loops:
             if loop.is_running():
                 await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(asyncio.sleep(0), loop))
         return self.sent
@@ -68,6 +70,7 @@ class Statements:
         driver = getattr(dbapi_connection, "driver_connection", None)
         if hasattr(driver, "add_query_logger") and id(driver) not in self._drivers:
             self._drivers[id(driver)] = driver
+            self._loops.add(driver._loop)
             driver.add_query_logger(self._log_query)
 
     def _log_query(self, query: Any) -> None:

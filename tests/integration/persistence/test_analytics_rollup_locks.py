@@ -109,7 +109,9 @@ async def _two_queued_recounts(url: str) -> None:
             # One after the other, each recounts.
             await keeper.recompute(*recount)
         recounts = [
-            sql for sql in statements.sent if sql.startswith("DELETE FROM analytics_rollups")
+            sql
+            for sql in await statements.settled()
+            if sql.startswith("DELETE FROM analytics_rollups")
         ]
         assert len(recounts) == 2
     finally:

@@ -758,10 +758,11 @@ async def test_session_account_is_one_statement_outside_any_transaction(
     try:
         with Statements(container.engine) as statements:
             account = await queries.session_account(user.id)
+            sent = await statements.settled()
     finally:
         event.remove(container.engine.sync_engine, "begin", record_begin)
     assert account is not None and account.id == user.id
-    assert len(statements.sent) == 1, statements.sent
+    assert len(sent) == 1, sent
     if container.engine.dialect.name == "postgresql":
         assert begun == []
 

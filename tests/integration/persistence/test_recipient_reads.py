@@ -63,7 +63,8 @@ async def test_a_recipient_is_read_in_one_statement_with_the_profile_it_presents
         tutor = await api.recipient(uow, tutor_id)
         nobody = await api.recipient(uow, container.ids.new_id())
 
-    assert len(statements.sent) == 1, statements.sent
+    sent = await statements.settled()
+    assert len(sent) == 1, sent
     assert student == Recipient(student_id, "student@mail.test", "student", "Asia/Tokyo", "fr")
     # A tutor reads best the first language they teach in.
     assert tutor == Recipient(tutor_id, "tutor@mail.test", "tutor", "Europe/Berlin", "de")

@@ -403,7 +403,7 @@ async def test_a_notification_its_source_emails_is_published_reading_it_alone(
         assert [live.get_nowait()["type"] for _ in range(live.qsize())] == ["notification.created"]
     # No email to decide: neither preferences nor the person are read (one message's worth).
     # The test's own read of the outbox aside, the notification is all that is read.
-    tables = [s.split(" FROM ")[1].split()[0] for s in counted.sent]
+    tables = [s.split(" FROM ")[1].split()[0] for s in await counted.settled()]
     assert [table for table in tables if table != "outbox_messages"] == ["notifications"]
 
 

@@ -51,7 +51,7 @@ async def test_a_credit_purchase_is_delivered_in_a_bounded_number_of_statements(
     async with world.container.sessions() as session:
         done = select(OutboxDeliveryRow.status).where(OutboxDeliveryRow.id.in_(sale))
         assert set(await session.scalars(done)) == {"done"}
-    statements = recorded.sent
+    statements = await recorded.settled()
     marks = [s for s in statements if s.startswith("UPDATE outbox_deliveries SET")]
     print(f"{len(statements)} statements, {len(marks)} done-mark writes, delivering a sale")
     assert sum(len(mark.split("IN (")[1].split(",")) for mark in marks) == SALE_DELIVERIES

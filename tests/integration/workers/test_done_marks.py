@@ -45,7 +45,9 @@ async def test_deliveries_finishing_together_share_one_transaction(database_url:
         marks = DoneMarks(sessions, SystemClock())
         with Statements(engine) as statements:
             await asyncio.gather(*(marks.mark(delivery_id) for delivery_id in ids))
-        updates = [sql for sql in statements.sent if sql.startswith("UPDATE outbox_deliveries")]
+        updates = [
+            sql for sql in await statements.settled() if sql.startswith("UPDATE outbox_deliveries")
+        ]
         assert len(updates) == 2  # the first alone, the 19 that finished while it wrote
         async with sessions() as session:
             rows = (await session.execute(select(OutboxDeliveryRow))).scalars().all()

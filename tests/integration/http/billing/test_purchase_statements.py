@@ -69,7 +69,7 @@ async def test_buying_a_course_with_credits_reads_the_catalog_by_narrow_queries(
             )
         assert response.status_code == 201, response.text
 
-    statements = recorded.sent
+    statements = await recorded.settled()
     print(f"{len(statements)} statements for a credit purchase")
     assert len(statements) <= MOST_STATEMENTS, statements
     for table in _AGGREGATE_ONLY:

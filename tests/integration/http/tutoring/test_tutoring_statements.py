@@ -60,27 +60,27 @@ async def test_slots_and_a_refused_hold_take_a_fixed_few_statements(settings: Se
         statements = Statements(container.engine)
 
         async def slots() -> tuple[int, list[str]]:
-            statements.sent.clear()
+            (await statements.settled()).clear()
             response = await client.get(slots_url, params=params)
             assert response.status_code == 200, response.text
-            return len(statements.sent), response.json()["starts"]
+            return len(await statements.settled()), response.json()["starts"]
 
         with statements:
             await slots()  # warm up the connection
             empty, free = await slots()
         day = (start + timedelta(days=3)).date()
         with statements:
-            statements.sent.clear()
+            (await statements.settled()).clear()
             await book(client, student, tutor_id, at(day, "10:00"))
-            sent_to_hold = list(statements.sent)
+            sent_to_hold = list(await statements.settled())
         await book(client, student, tutor_id, at(day, "12:00"))
         with statements:
             busy, left = await slots()
-            statements.sent.clear()
+            (await statements.settled()).clear()
             refused = await client.post(
                 BOOKINGS, json=booking_body(tutor_id, at(day, "10:00")), headers=second
             )
-            sent_to_refuse = list(statements.sent)
+            sent_to_refuse = list(await statements.settled())
 
     print(f"slots: {empty} statements, {busy} with bookings; refusing a hold: {sent_to_refuse}")
     print(f"holding: {len(sent_to_hold)} statements {sent_to_hold}")

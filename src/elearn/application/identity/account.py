@@ -29,7 +29,7 @@ from elearn.application.files import (
 )
 from elearn.application.identity.deps import IdentityDeps
 from elearn.application.identity.institutions import pickable_institution
-from elearn.application.identity.ports import IdentityUnitOfWork, UserFacts
+from elearn.application.identity.ports import IdentityUnitOfWork
 from elearn.application.reference import ReferenceData
 from elearn.domain.identity.institutions import Institution
 from elearn.domain.identity.profiles import (
@@ -86,7 +86,7 @@ async def limit_password_checks(deps: IdentityDeps, what: str, user_id: UUID) ->
     return key
 
 
-def has_tutor_profile(user: User | UserFacts) -> bool:
+def has_tutor_profile(user: User) -> bool:
     """Tutors, and students whose application to teach is pending, present a tutor profile;
     everyone else a student profile."""
     return presents_tutor_profile(user.role, user.tutor_approval)

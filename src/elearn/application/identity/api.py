@@ -62,7 +62,7 @@ class Recipient:
     language: str | None
 
 
-async def recipient_of(identity: IdentityUnitOfWork, user: User | UserFacts) -> Recipient:
+async def recipient_of(identity: IdentityUnitOfWork, user: User) -> Recipient:
     """The zone and language of the profile the account presents (see `has_tutor_profile`)."""
     zone, language = "UTC", None
     if has_tutor_profile(user):
@@ -76,7 +76,7 @@ async def recipient_of(identity: IdentityUnitOfWork, user: User | UserFacts) -> 
             zone, language = student.time_zone, student.language
     return Recipient(
         id=user.id,
-        email=user.email if isinstance(user, UserFacts) else user.email.value,
+        email=user.email.value,
         full_name=user.full_name,
         time_zone=zone,
         language=language,

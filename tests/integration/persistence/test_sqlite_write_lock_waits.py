@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import exc, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from elearn.adapters.persistence import database
 from elearn.adapters.persistence.database import create_engine
 
 IMMEDIATE = {"sqlite_begin": "IMMEDIATE"}
@@ -92,5 +93,35 @@ async def test_a_deferred_transaction_that_writes_still_waits_for_the_lock(sqlit
         async with engine.connect() as check:
             slots = (await check.execute(text("SELECT slot FROM claims ORDER BY slot"))).all()
         assert [slot for (slot,) in slots] == [1, 2, 3]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_writer_gives_up_after_the_wait_and_its_connection_still_works(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wait in asyncio is bounded as SQLite's busy timeout was: 'database is locked' once
+    it has passed, and nothing is left half begun on the connection."""
+    monkeypatch.setattr(database, "SQLITE_WRITE_LOCK_WAIT_SECONDS", 0.3)
+    engine = create_engine(sqlite_url)
+    try:
+        async with engine.begin() as setup:
+            await setup.execute(text("CREATE TABLE claims (slot INTEGER PRIMARY KEY)"))
+        holder = await (await engine.connect()).execution_options(**IMMEDIATE)
+        await holder.begin()
+        await holder.execute(text("INSERT INTO claims VALUES (1)"))
+        waiting = await (await engine.connect()).execution_options(**IMMEDIATE)
+        with pytest.raises(exc.OperationalError, match="database is locked"):
+            await waiting.begin()
+        await holder.commit()
+        await holder.close()
+        await waiting.rollback()
+        await waiting.begin()
+        await waiting.execute(text("INSERT INTO claims VALUES (2)"))
+        await waiting.commit()
+        await waiting.close()
+        async with engine.connect() as check:
+            slots = (await check.execute(text("SELECT slot FROM claims ORDER BY slot"))).all()
+        assert [slot for (slot,) in slots] == [1, 2]
     finally:
         await engine.dispose()
